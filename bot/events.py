@@ -1,0 +1,101 @@
+"""The one neutral inbound event every chat platform is translated into.
+
+Adapters build an `InboundEvent` from a platform payload (pure functions in
+`adapters/<platform>/inbound.py`); the router dispatches it once. Nothing here
+knows which platform it came from beyond the `platform` string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EventKind(StrEnum):
+    MESSAGE = "message"  # a new message in a channel, group or DM
+    MESSAGE_EDITED = "message_edited"  # `message_id` names the edited message, `text` is new
+    MESSAGE_DELETED = "message_deleted"  # `message_id` names the deleted message
+    COMMAND = "command"  # a slash command: `command` is "wol", `text` its arguments
+    ACTION = "action"  # a button/choice/card submit: see `action`
+    FORM_SUBMIT = "form_submit"  # a modal / task module submitted: see `action.values`
+    SHORTCUT = "shortcut"  # a global or message shortcut: see `action`
+    REACTION_ADDED = "reaction_added"  # `action.value` is the reaction name
+    BOT_ADDED = "bot_added"  # the bot joined a channel / team / chat
+    MEMBER_JOINED = "member_joined"  # people joined a conversation: `mentions` lists them
+    HOME_OPENED = "home_opened"  # the person opened the bot's home tab
+    UNINSTALLED = "uninstalled"  # the app was removed from the workspace
+
+
+class ConversationKind(StrEnum):
+    PUBLIC = "public"  # a channel anyone in the workspace can read
+    PRIVATE = "private"  # a channel only its members can read
+    GROUP = "group"  # a multi-person direct conversation
+    DM = "dm"  # a one-to-one conversation with the bot
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRef:
+    """A person as the platform names them; `user_id` is unique within a workspace."""
+
+    user_id: str
+    display_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """Where an event happened. `thread_id` is set when it happened inside a thread."""
+
+    id: str
+    kind: ConversationKind
+    name: str | None = None
+    thread_id: str | None = None
+
+    @property
+    def is_private(self) -> bool:
+        return self.kind is not ConversationKind.PUBLIC
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A click, choice, shortcut or form submission.
+
+    `action_id` is the id the bot gave the button/field (see `bot.messages.Button`),
+    `value` its value; `values` holds submitted form fields by field id.
+    `message_id` names the message the action was taken on, when there is one.
+    """
+
+    action_id: str
+    value: str | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    message_id: str | None = None
+    form_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEvent:
+    platform: str  # "slack" | "teams" | "console"
+    workspace_id: str  # platform-qualified: "slack:T0123", "teams:<tenant id>", "console:local"
+    event_id: str  # the platform's id for this delivery; the router de-duplicates on it
+    kind: EventKind
+    user: PersonRef
+    conversation: Conversation
+    text: str = ""
+    message_id: str | None = None  # the platform id of the message, when there is one
+    command: str | None = None  # for COMMAND: the command word without slash, e.g. "wol"
+    action: Action | None = None
+    mentions: tuple[PersonRef, ...] = ()  # people mentioned in the text (bot excluded)
+    mentions_bot: bool = False
+    is_from_bot: bool = False  # sent by a bot (ours or another): ignored by default
+    locale: str | None = None  # the person's locale as the platform reports it ("nl-NL")
+    timezone: str | None = None  # IANA zone as the platform reports it, when it does
+    # Opaque, JSON-serialisable data the adapter needs to answer later (Teams conversation
+    # reference, Slack response_url/trigger_id). Stored by the router; never shown to people.
+    reply_hints: dict[str, Any] = field(default_factory=dict)
+    reference: dict[str, Any] | None = None  # conversation reference to store for proactive use
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def is_dm(self) -> bool:
+        return self.conversation.kind is ConversationKind.DM

@@ -1,0 +1,103 @@
+"""The port every chat adapter implements, and the errors it reports.
+
+The core never calls a platform directly while handling an event: it queues
+outbound work in the outbox (`bot.delivery.outbox`), and the delivery worker
+calls these methods. So an adapter's `ChatPort` only has to do one request
+well and report failures precisely; retries, rate limits and idempotency are
+the core's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from bot.messages import Form, OutboundMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a message goes.
+
+    `channel_id` is a conversation id on the platform; `thread_id` makes it a
+    reply in that thread; `ephemeral_user` makes it visible to that person only
+    (adapters without ephemeral messages send it to the person's DM instead).
+    `hints` carries adapter data captured from the inbound event, e.g. Slack's
+    `response_url`; it is JSON-serialisable and opaque to the core.
+    """
+
+    workspace_id: str
+    channel_id: str
+    thread_id: str | None = None
+    ephemeral_user: str | None = None
+    hints: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonInfo:
+    user_id: str
+    display_name: str
+    timezone: str | None = None  # IANA name, e.g. "Europe/Amsterdam"
+    locale: str | None = None  # e.g. "nl-NL"
+    is_admin: bool = False  # platform workspace admin/owner
+    is_bot: bool = False
+    deleted: bool = False
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What the platform answered for a sent message: its id, for threads and updates."""
+
+    message_id: str
+    channel_id: str
+
+
+class DeliveryError(Exception):
+    """A platform refused a request.
+
+    `retry_after` (seconds) means "rate limited, try again then"; `permanent`
+    means retrying cannot help (channel gone, bot removed, person deactivated).
+    Anything else is treated as transient and retried with back-off.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+@runtime_checkable
+class ChatPort(Protocol):
+    platform: str
+
+    async def send(self, dest: Destination, message: OutboundMessage) -> Sent:
+        """Post a message (in a thread when `dest.thread_id`; ephemeral when `ephemeral_user`)."""
+        ...
+
+    async def update(self, dest: Destination, message_id: str, message: OutboundMessage) -> None:
+        """Replace the content of a message the bot sent earlier."""
+        ...
+
+    async def react(self, dest: Destination, message_id: str, emoji: str) -> None:
+        """Add a reaction (a neutral name such as "memo") to a message; no-op where unsupported."""
+        ...
+
+    async def open_dm(self, workspace_id: str, user_ids: tuple[str, ...]) -> str:
+        """Open (or find) a DM with one person or a group DM with several; returns its id."""
+        ...
+
+    async def open_form(self, dest: Destination, form: Form) -> None:
+        """Show a modal / task module; `dest.hints` carries what the platform needs."""
+        ...
+
+    async def lookup_person(self, workspace_id: str, user_id: str) -> PersonInfo:
+        """Name, time zone, locale and admin flag of a person, as the platform knows them."""
+        ...
