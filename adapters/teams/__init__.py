@@ -1,0 +1,1 @@
+"""Microsoft Teams adapter (Bot Framework). Every botbuilder import stays in this package."""

@@ -1,0 +1,352 @@
+"""Bot Framework activity (a plain dict, as Teams posts it) → neutral `InboundEvent`.
+
+Pure functions, no SDK: they are tested on recorded Teams payloads. The adapter
+calls `parse_activity` with the JSON body it received on `/api/messages`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from bot.events import (
+    Action,
+    Conversation,
+    ConversationKind,
+    EventKind,
+    InboundEvent,
+    PersonRef,
+)
+
+PLATFORM = "teams"
+COMMAND = "wol"
+
+# Keys the renderer puts into Adaptive Card action data (see render.py).
+ACTION_KEY = "wolbot_action"
+VALUE_KEY = "wolbot_value"
+SELECT_KEY = "wolbot_select"
+FORM_KEY = "wolbot_form"
+META_KEY = "wolbot_meta"
+_OWN_KEYS = {ACTION_KEY, VALUE_KEY, SELECT_KEY, FORM_KEY, META_KEY, "msteams"}
+
+_AT_TAG = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+_COMMAND_RE = re.compile(rf"^\s*/?{COMMAND}(?:\s+|$)(.*)$", re.IGNORECASE | re.DOTALL)
+_PRIVATE_CHANNEL_TYPES = {"private", "shared"}
+
+
+def tenant_id(activity: dict[str, Any]) -> str | None:
+    conversation = activity.get("conversation") or {}
+    tenant = conversation.get("tenantId") or _get(activity, "channelData", "tenant", "id")
+    return str(tenant) if tenant else None
+
+
+def workspace_id_for(tenant: str) -> str:
+    return f"{PLATFORM}:{tenant}"
+
+
+def split_conversation_id(raw_id: str) -> tuple[str, str | None]:
+    """A channel thread is addressed as "<channel id>;messageid=<root message id>"."""
+    base, sep, rest = raw_id.partition(";messageid=")
+    return base, (rest or None) if sep else None
+
+
+def conversation_kind(activity: dict[str, Any]) -> ConversationKind:
+    conversation = activity.get("conversation") or {}
+    kind = conversation.get("conversationType")
+    if kind == "personal":
+        return ConversationKind.DM
+    if kind == "groupChat":
+        return ConversationKind.GROUP
+    if kind == "channel":
+        channel = _get(activity, "channelData", "channel") or {}
+        membership = str(channel.get("membershipType") or channel.get("type") or "").lower()
+        if membership in _PRIVATE_CHANNEL_TYPES:
+            return ConversationKind.PRIVATE
+        return ConversationKind.PUBLIC
+    # Older payloads lack conversationType: a non-group conversation is a 1:1 chat.
+    return ConversationKind.GROUP if conversation.get("isGroup") else ConversationKind.DM
+
+
+def conversation_reference(activity: dict[str, Any]) -> dict[str, Any]:
+    """What a later proactive message needs: service URL, conversation, tenant, bot.
+
+    The conversation id is stored without any ";messageid=" suffix, so a proactive
+    post lands in the channel itself; thread replies add the suffix again.
+    """
+    conversation = dict(activity.get("conversation") or {})
+    base, _thread = split_conversation_id(str(conversation.get("id", "")))
+    conversation["id"] = base
+    tenant = tenant_id(activity)
+    if tenant:
+        conversation["tenantId"] = tenant
+    reference: dict[str, Any] = {
+        "serviceUrl": activity.get("serviceUrl"),
+        "channelId": activity.get("channelId", "msteams"),
+        "conversation": conversation,
+        "bot": _account(activity.get("recipient")),
+        "user": _account(activity.get("from")),
+    }
+    if activity.get("locale"):
+        reference["locale"] = activity["locale"]
+    team = _get(activity, "channelData", "team")
+    if isinstance(team, dict) and team.get("id"):
+        reference["teamId"] = team["id"]
+    return reference
+
+
+def locale_and_timezone(activity: dict[str, Any]) -> tuple[str | None, str | None]:
+    locale = activity.get("locale")
+    timezone = activity.get("localTimezone")
+    for entity in activity.get("entities") or ():
+        if isinstance(entity, dict) and entity.get("type") == "clientInfo":
+            locale = locale or entity.get("locale")
+            timezone = timezone or entity.get("timezone")
+    return locale, timezone
+
+
+def strip_mentions(
+    text: str, entities: list[dict[str, Any]] | None, bot_id: str | None
+) -> tuple[str, tuple[PersonRef, ...], bool]:
+    """Remove the bot's `<at>` mention, turn other people's into "@Name".
+
+    Returns the cleaned text, the people mentioned (bot excluded) and whether
+    the bot was mentioned.
+    """
+    people: list[PersonRef] = []
+    mentions_bot = False
+    seen: set[str] = set()
+    for entity in entities or ():
+        if not isinstance(entity, dict) or entity.get("type") != "mention":
+            continue
+        mentioned = entity.get("mentioned") or {}
+        mentioned_id = mentioned.get("id")
+        if not mentioned_id:
+            continue
+        tag = entity.get("text") or ""
+        if mentioned_id == bot_id:
+            mentions_bot = True
+            if tag:
+                text = text.replace(tag, " ")
+            continue
+        name = mentioned.get("name")
+        if tag:
+            inner = _AT_TAG.sub(lambda m: m.group(1), tag)
+            text = text.replace(tag, f"@{html.unescape(inner)}")
+        if mentioned_id not in seen:
+            seen.add(mentioned_id)
+            people.append(PersonRef(user_id=str(mentioned_id), display_name=name))
+    # Tags without an entity carry no identity: keep only the name they show.
+    text = _AT_TAG.sub(lambda m: m.group(1), text)
+    text = html.unescape(text).replace("\xa0", " ")
+    text = re.sub(r"[ \t]+", " ", text)
+    text = "\n".join(line.strip() for line in text.strip().splitlines())
+    return text, tuple(people), mentions_bot
+
+
+def parse_command(text: str) -> str | None:
+    """Arguments of a typed command: "/wol help" or "wol help" → "help"; else None."""
+    match = _COMMAND_RE.match(text)
+    return match.group(1).strip() if match else None
+
+
+def parse_activity(
+    activity: dict[str, Any], *, command_words: frozenset[str] = frozenset()
+) -> InboundEvent | None:
+    """Translate one activity; None for activities wolbot does not act on.
+
+    `command_words` are the first words of `/wol` commands: a message that
+    addresses the bot (a 1:1 chat, or a message starting with the bot's mention)
+    and starts with one of them is a command too, as the manifest's command menu
+    inserts the bare word ("help") or "@wolbot help".
+    """
+    tenant = tenant_id(activity)
+    kind = activity.get("type")
+    if not tenant or kind not in {
+        "message",
+        "conversationUpdate",
+        "invoke",
+        "messageUpdate",
+        "messageDelete",
+    }:
+        return None
+    raw_conversation = activity.get("conversation") or {}
+    base_id, root_id = split_conversation_id(str(raw_conversation.get("id", "")))
+    activity_id = str(activity.get("id") or "")
+    thread_id = root_id if root_id and root_id != activity_id else None
+    conversation = Conversation(
+        id=base_id,
+        kind=conversation_kind(activity),
+        name=raw_conversation.get("name") or _get(activity, "channelData", "channel", "name"),
+        thread_id=thread_id,
+    )
+    sender = activity.get("from") or {}
+    bot_id = (activity.get("recipient") or {}).get("id")
+    locale, timezone = locale_and_timezone(activity)
+    reference = conversation_reference(activity)
+    common: dict[str, Any] = {
+        "platform": PLATFORM,
+        "workspace_id": workspace_id_for(tenant),
+        "event_id": activity_id,
+        "user": PersonRef(user_id=str(sender.get("id", "")), display_name=sender.get("name")),
+        "conversation": conversation,
+        "locale": locale,
+        "timezone": timezone,
+        "reference": reference,
+        "is_from_bot": sender.get("role") == "bot" or str(sender.get("id", "")).startswith("28:"),
+        "reply_hints": _reply_hints(activity, root_id),
+    }
+    if kind == "conversationUpdate":
+        return _conversation_update(activity, common, bot_id)
+    if kind == "invoke":
+        return _invoke(activity, common)
+    if kind == "messageDelete":
+        common["event_id"] = f"delete:{activity_id}"
+        return InboundEvent(kind=EventKind.MESSAGE_DELETED, message_id=activity_id, **common)
+
+    text, mentions, mentions_bot = strip_mentions(
+        str(activity.get("text") or ""), activity.get("entities"), bot_id
+    )
+    common.update(mentions=mentions, mentions_bot=mentions_bot)
+    if kind == "messageUpdate":
+        if _get(activity, "channelData", "eventType") not in (None, "editMessage"):
+            return None
+        common["event_id"] = f"edit:{activity_id}:{activity.get('timestamp', '')}"
+        return InboundEvent(
+            kind=EventKind.MESSAGE_EDITED, message_id=activity_id, text=text, **common
+        )
+
+    value = activity.get("value")
+    if isinstance(value, dict) and not text:
+        return _card_data_event(value, activity.get("replyToId"), common)
+
+    arguments = parse_command(text)
+    if arguments is None and command_words and text:
+        addressed = conversation.kind is ConversationKind.DM or _starts_with_bot_mention(
+            str(activity.get("text") or ""), activity.get("entities"), bot_id
+        )
+        first = text.split(maxsplit=1)[0].lstrip("/").lower()
+        if addressed and first in command_words:
+            arguments = text.lstrip("/")
+    if arguments is not None:
+        return InboundEvent(
+            kind=EventKind.COMMAND,
+            command=COMMAND,
+            text=arguments,
+            message_id=activity_id,
+            **common,
+        )
+    return InboundEvent(kind=EventKind.MESSAGE, text=text, message_id=activity_id, **common)
+
+
+def _conversation_update(
+    activity: dict[str, Any], common: dict[str, Any], bot_id: str | None
+) -> InboundEvent | None:
+    added = [m for m in activity.get("membersAdded") or () if isinstance(m, dict)]
+    if not added:
+        return None  # members removed, channel created/renamed, team renamed…
+    if any(m.get("id") == bot_id for m in added):
+        return InboundEvent(kind=EventKind.BOT_ADDED, **common)
+    people = tuple(
+        PersonRef(user_id=str(m["id"]), display_name=m.get("name")) for m in added if m.get("id")
+    )
+    return InboundEvent(kind=EventKind.MEMBER_JOINED, mentions=people, **common)
+
+
+def _invoke(activity: dict[str, Any], common: dict[str, Any]) -> InboundEvent | None:
+    name = activity.get("name")
+    value = activity.get("value")
+    if not isinstance(value, dict):
+        return None
+    reply_to = activity.get("replyToId")
+    if name == "adaptiveCard/action":
+        action = value.get("action") or {}
+        data = dict(action.get("data") or {})
+        if action.get("verb") and ACTION_KEY not in data and FORM_KEY not in data:
+            data[ACTION_KEY] = action["verb"]
+        return _card_data_event(data, reply_to, common)
+    if name == "task/submit":
+        return _card_data_event(dict(value.get("data") or {}), reply_to, common)
+    if name is None:  # a card button with an msteams "invoke" action
+        return _card_data_event(value, reply_to, common)
+    return None
+
+
+def _card_data_event(
+    data: dict[str, Any], message_id: str | None, common: dict[str, Any]
+) -> InboundEvent:
+    values = {str(k): _as_text(v) for k, v in data.items() if k not in _OWN_KEYS and v is not None}
+    if data.get(FORM_KEY):
+        form_id = str(data[FORM_KEY])
+        action = Action(
+            action_id=form_id,
+            value=_as_text(data.get(META_KEY, "")),
+            values=values,
+            message_id=message_id,
+            form_id=form_id,
+        )
+        return InboundEvent(kind=EventKind.FORM_SUBMIT, action=action, **common)
+    action_id = str(data.get(ACTION_KEY) or "")
+    select_id = data.get(SELECT_KEY)
+    if select_id:
+        chosen = values.pop(str(select_id), None)
+        action = Action(
+            action_id=action_id or str(select_id),
+            value=chosen,
+            values=values,
+            message_id=message_id,
+        )
+    else:
+        action = Action(
+            action_id=action_id,
+            value=_as_text(data[VALUE_KEY]) if VALUE_KEY in data else None,
+            values=values,
+            message_id=message_id,
+        )
+    return InboundEvent(kind=EventKind.ACTION, action=action, **common)
+
+
+def _reply_hints(activity: dict[str, Any], root_id: str | None) -> dict[str, Any]:
+    hints: dict[str, Any] = {"activity_id": activity.get("id")}
+    if root_id:
+        hints["thread_root"] = root_id
+    if activity.get("replyToId"):
+        hints["reply_to_id"] = activity["replyToId"]
+    return hints
+
+
+def _starts_with_bot_mention(
+    raw_text: str, entities: list[dict[str, Any]] | None, bot_id: str | None
+) -> bool:
+    for entity in entities or ():
+        if (
+            isinstance(entity, dict)
+            and entity.get("type") == "mention"
+            and (entity.get("mentioned") or {}).get("id") == bot_id
+            and entity.get("text")
+        ):
+            return raw_text.lstrip().startswith(entity["text"])
+    return False
+
+
+def _account(account: Any) -> dict[str, Any]:
+    if not isinstance(account, dict):
+        return {}
+    return {k: account[k] for k in ("id", "name", "aadObjectId", "role") if account.get(k)}
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _get(data: dict[str, Any], *path: str) -> Any:
+    node: Any = data
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
