@@ -1,0 +1,121 @@
+"""Console lines → InboundEvents. Pure: the state (who speaks, where) is passed in and returned.
+
+A line may start with `@name` (who speaks) and/or `#channel` (where; `#dm` is a direct
+message with the bot, `#private-…` a private channel); both persist for later lines.
+`/wol …` is a slash command, `> text` replies in the thread of the channel's last message,
+and `!N` clicks button N of the bot's last message.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field, replace
+
+from bot.events import Action, Conversation, ConversationKind, EventKind, InboundEvent, PersonRef
+
+PLATFORM = "console"
+_PREFIX = re.compile(r"^\s*(?:(@[\w.\-]+)|(#[\w.\-]+))\s*")
+_SLASH = re.compile(r"^/([a-z][\w-]*)\s*(.*)$", re.DOTALL | re.IGNORECASE)
+_CLICK = re.compile(r"^!(\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class ButtonRef:
+    action_id: str
+    value: str
+    message_id: str
+    channel: str
+    thread_id: str | None
+
+
+@dataclass(frozen=True)
+class ConsoleState:
+    workspace: str
+    user: str
+    channel: str
+    last_message: dict[str, str] = field(default_factory=dict)  # channel -> last top-level id
+    buttons: tuple[ButtonRef, ...] = ()
+
+
+def conversation_for(state: ConsoleState, thread_id: str | None = None) -> Conversation:
+    if state.channel == "dm":
+        return Conversation(
+            id=f"dm:{state.user}", kind=ConversationKind.DM, name="dm", thread_id=thread_id
+        )
+    kind = (
+        ConversationKind.PRIVATE
+        if state.channel.startswith("private-")
+        else ConversationKind.PUBLIC
+    )
+    return Conversation(id=state.channel, kind=kind, name=state.channel, thread_id=thread_id)
+
+
+def parse_line(line: str, state: ConsoleState) -> tuple[InboundEvent | None, ConsoleState]:
+    rest = line.rstrip("\n")
+    while True:
+        m = _PREFIX.match(rest)
+        if not m:
+            break
+        if m.group(1):
+            state = replace(state, user=m.group(1)[1:])
+        else:
+            state = replace(state, channel=m.group(2)[1:].lower())
+        rest = rest[m.end() :]
+    text = rest.strip()
+    if not text:
+        return None, state
+    workspace_id = f"{PLATFORM}:{state.workspace}"
+    user = PersonRef(user_id=state.user, display_name=state.user)
+    event_id = uuid.uuid4().hex
+    common = {
+        "platform": PLATFORM,
+        "workspace_id": workspace_id,
+        "event_id": event_id,
+        "user": user,
+    }
+
+    click = _CLICK.match(text)
+    if click:
+        index = int(click.group(1)) - 1
+        if not 0 <= index < len(state.buttons):
+            return None, state
+        button = state.buttons[index]
+        conv = replace(
+            conversation_for(replace(state, channel=button.channel)), thread_id=button.thread_id
+        )
+        action = Action(
+            action_id=button.action_id, value=button.value, message_id=button.message_id
+        )
+        return InboundEvent(
+            kind=EventKind.ACTION, conversation=conv, action=action, **common
+        ), state
+
+    slash = _SLASH.match(text)
+    if slash:
+        event = InboundEvent(
+            kind=EventKind.COMMAND,
+            conversation=conversation_for(state),
+            command=slash.group(1).lower(),
+            text=slash.group(2).strip(),
+            **common,
+        )
+        return event, state
+
+    message_id = f"m{uuid.uuid4().hex[:12]}"
+    thread_id = None
+    if text.startswith(">"):
+        thread_id = state.last_message.get(state.channel)
+        text = text[1:].strip()
+        if not text:
+            return None, state
+    else:
+        state = replace(state, last_message={**state.last_message, state.channel: message_id})
+    event = InboundEvent(
+        kind=EventKind.MESSAGE,
+        conversation=conversation_for(state, thread_id),
+        text=text,
+        message_id=message_id,
+        **common,
+    )
+    return event, state

@@ -1,0 +1,110 @@
+"""The `wolbot` command line (also `python -m bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.app import ADAPTERS, build
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError, StoreUnavailable
+from bot.store.engine import Database, head_revisions, safe_url
+
+log = logging.getLogger("wolbot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wolbot", description="wolbot: working out loud in chat.")
+    p.add_argument("--config", help="path to app.yaml (default: $WOLBOT_CONFIG or ./app.yaml)")
+    p.add_argument(
+        "--log-level",
+        default=os.environ.get("WOLBOT_LOG_LEVEL", "WARNING"),
+        help="DEBUG, INFO, WARNING (default) or ERROR",
+    )
+    p.add_argument("--version", action="version", version=f"wolbot {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("chat", help="talk to the bot in this terminal (reads standard input)")
+    serve = sub.add_parser("serve", help="run the web app for Slack and Teams")
+    serve.add_argument("--host", default=os.environ.get("WOLBOT_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("WOLBOT_PORT", "8080")))
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade", "status"])
+    config = sub.add_parser("config", help="configuration")
+    config.add_argument("action", choices=["check"])
+    for name in ADAPTERS:
+        adapter = sub.add_parser(
+            name, help=f"{name} tools (see `wolbot {name} --help`)", add_help=False
+        )
+        adapter.add_argument("rest", nargs=argparse.REMAINDER)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command is None:
+        _parser().print_help()
+        return 0
+    if args.command in ADAPTERS:
+        module = importlib.import_module(f"{ADAPTERS[args.command]}.cli")
+        return int(module.cli(list(args.rest)))
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"wolbot: invalid configuration\n{exc}", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(_run(args, settings))
+    except StoreUnavailable as exc:
+        print(
+            f"wolbot: database unavailable ({safe_url(settings.database_url)}): {exc}",
+            file=sys.stderr,
+        )
+        return 3
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "config":
+        where = settings.config_path or "built-in defaults (no app.yaml found)"
+        print(f"configuration OK: {where}")
+        print(f"database: {safe_url(settings.database_url)}")
+        return 0
+    if args.command == "db":
+        return await _db(args.action, settings)
+    if args.command == "chat":
+        runner = importlib.import_module("adapters.console.runner")
+        return int(await runner.run_chat(build(settings)))
+    if args.command == "serve":
+        web = importlib.import_module("adapters.web")
+        await web.serve(build(settings), args.host, args.port)
+        return 0
+    raise AssertionError(args.command)
+
+
+async def _db(action: str, settings: Settings) -> int:
+    db = Database(settings.database_url)
+    try:
+        if not await db.ping():
+            raise StoreUnavailable("cannot connect")
+        if action == "upgrade":
+            await db.upgrade()
+        current, heads = await db.current_revisions(), head_revisions()
+        state = "up to date" if current == heads else f"behind (heads: {', '.join(sorted(heads))})"
+        print(
+            f"{safe_url(settings.database_url)}: {', '.join(sorted(current)) or 'empty'} — {state}"
+        )
+        return 0 if current == heads or action == "status" else 1
+    finally:
+        await db.dispose()

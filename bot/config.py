@@ -1,0 +1,155 @@
+"""Configuration: non-secret structure from app.yaml, secrets from the environment.
+
+Precedence for every setting: built-in default < app.yaml < admin override stored in
+the database (the last one is applied by the features that own each setting).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.errors import ConfigError
+
+Language = Literal["en", "nl"]
+LANGUAGES: tuple[str, ...] = ("en", "nl")
+DEFAULT_DATABASE_URL = "sqlite:///wolbot.db"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_zone(value: str | None) -> str | None:
+    if value is None:
+        return value
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"unknown time zone {value!r} (expected an IANA name such as 'Europe/Amsterdam')"
+        ) from exc
+    return value
+
+
+class ChannelConfig(_Strict):
+    language: Language | None = None
+    capture_narrations: bool = True
+
+
+class WorkspaceConfig(_Strict):
+    language: Language | None = None
+    timezone: str | None = None
+    admins: tuple[str, ...] = ()
+    channels: dict[str, ChannelConfig] = Field(default_factory=dict)
+
+    _zone = field_validator("timezone")(_check_zone)
+
+
+class NarrationConfig(_Strict):
+    max_length: int = Field(default=4000, ge=100, le=40000)
+    capture_in_channels: bool = True
+    dm_min_words: int = Field(default=3, ge=1, le=20)
+
+
+class ConsoleConfig(_Strict):
+    workspace: str = "local"
+    user: str = "me"
+    channel: str = "general"
+
+
+class DeliveryConfig(_Strict):
+    max_attempts: int = Field(default=8, ge=1, le=50)
+    base_backoff_seconds: float = Field(default=1.0, gt=0, le=300)
+    max_backoff_seconds: float = Field(default=300.0, gt=0, le=86400)
+
+
+class Settings(_Strict):
+    """Everything the bot is configured with. `env` holds secrets and is never logged."""
+
+    language: Language = "en"
+    timezone: str = "Europe/Amsterdam"
+    workspaces: dict[str, WorkspaceConfig] = Field(default_factory=dict)
+    narrations: NarrationConfig = NarrationConfig()
+    console: ConsoleConfig = ConsoleConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, exclude=True)
+    auto_migrate: bool = Field(default=True, exclude=True)
+    config_path: str | None = Field(default=None, exclude=True)
+    env: Mapping[str, str] = Field(default_factory=dict, exclude=True, repr=False)
+
+    _zone = field_validator("timezone")(_check_zone)
+
+    def workspace(self, workspace_id: str) -> WorkspaceConfig:
+        return self.workspaces.get(workspace_id) or WorkspaceConfig()
+
+    def secret(self, name: str) -> str | None:
+        value = self.env.get(name)
+        return value or None
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Read app.yaml (WOLBOT_CONFIG, else ./app.yaml when present) and the environment.
+
+    Raises ConfigError with a message that names the offending key.
+    """
+    env = dict(os.environ if env is None else env)
+    if path is None:
+        path = env.get("WOLBOT_CONFIG") or ("app.yaml" if Path("app.yaml").is_file() else None)
+    data: dict[str, object] = {}
+    if path is not None:
+        data = _read_yaml(Path(path))
+    extra: dict[str, object] = {
+        "env": env,
+        "config_path": str(path) if path is not None else None,
+        "database_url": env.get("WOLBOT_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        "auto_migrate": env.get("WOLBOT_AUTO_MIGRATE", "1").lower() not in ("0", "false", "no"),
+    }
+    try:
+        return Settings.model_validate({**data, **extra})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from None
+
+
+def _read_yaml(path: Path) -> dict[str, object]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: expected a mapping of settings at the top level, found {type(data).__name__}"
+        )
+    return data
+
+
+def _describe(exc: ValidationError, path: object) -> str:
+    lines = [f"{path or 'configuration'}: {exc.error_count()} invalid setting(s)"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see README's configuration reference)"
+        elif "input" in err and err["type"] not in ("missing",):
+            msg = f"{msg} (got {err['input']!r})"
+        lines.append(f"  {key}: {msg}")
+    return "\n".join(lines)

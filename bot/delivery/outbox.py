@@ -1,0 +1,160 @@
+"""The persistent outbox: every outbound request is a row first, delivered by the worker.
+
+Enqueueing is idempotent on a caller-chosen key (the same key is stored once, however
+often it is enqueued), so a retried event or a second replica cannot queue a second copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select, update
+
+from bot.clock import Clock
+from bot.messages import Form, OutboundMessage
+from bot.ports import Destination
+from bot.store.engine import Database
+from bot.store.tables import OutboxItem
+
+
+class Outbox:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self.wakeup = asyncio.Event()
+
+    async def send(
+        self,
+        platform: str,
+        dest: Destination,
+        message: OutboundMessage,
+        *,
+        key: str,
+        deliver_after: datetime | None = None,
+        recipient_id: str | None = None,
+    ) -> bool:
+        return await self._put(
+            platform,
+            "send",
+            dest,
+            {"message": message.model_dump(mode="json")},
+            key,
+            deliver_after,
+            recipient_id or dest.ephemeral_user,
+        )
+
+    async def send_dm(
+        self,
+        platform: str,
+        workspace_id: str,
+        user_ids: tuple[str, ...],
+        message: OutboundMessage,
+        *,
+        key: str,
+        deliver_after: datetime | None = None,
+    ) -> bool:
+        """A DM (one person) or group DM (several); the worker opens the conversation."""
+        dest = Destination(workspace_id=workspace_id, channel_id="")
+        payload = {"message": message.model_dump(mode="json"), "user_ids": list(user_ids)}
+        return await self._put(
+            platform,
+            "dm",
+            dest,
+            payload,
+            key,
+            deliver_after,
+            user_ids[0] if len(user_ids) == 1 else None,
+            rate_key=f"{platform}:dm:{','.join(sorted(user_ids))}",
+        )
+
+    async def update(
+        self,
+        platform: str,
+        dest: Destination,
+        message_id: str,
+        message: OutboundMessage,
+        *,
+        key: str,
+    ) -> bool:
+        payload = {"message": message.model_dump(mode="json"), "message_id": message_id}
+        return await self._put(platform, "update", dest, payload, key, None, None)
+
+    async def react(
+        self, platform: str, dest: Destination, message_id: str, emoji: str, *, key: str
+    ) -> bool:
+        payload = {"message_id": message_id, "emoji": emoji}
+        return await self._put(platform, "react", dest, payload, key, None, None)
+
+    async def form(self, platform: str, dest: Destination, form: Form, *, key: str) -> bool:
+        return await self._put(
+            platform, "form", dest, {"form": form.model_dump(mode="json")}, key, None, None
+        )
+
+    async def _put(
+        self,
+        platform: str,
+        op: str,
+        dest: Destination,
+        payload: dict[str, Any],
+        key: str,
+        deliver_after: datetime | None,
+        recipient_id: str | None,
+        rate_key: str | None = None,
+    ) -> bool:
+        now = self.clock.now()
+        item = OutboxItem(
+            workspace_id=dest.workspace_id,
+            platform=platform,
+            idempotency_key=key[:300],
+            op=op,
+            destination=asdict(dest),
+            payload=payload,
+            rate_key=rate_key or f"{platform}:{dest.workspace_id}:{dest.channel_id}",
+            recipient_id=recipient_id,
+            not_before=deliver_after or now,
+            created_at=now,
+        )
+        async with self.db.session() as s:
+            s.add(item)
+            try:
+                await s.commit()
+            except IntegrityError:
+                await s.rollback()
+                return False  # already queued under this key
+        self.wakeup.set()
+        return True
+
+    async def result_message_id(self, key: str) -> str | None:
+        """The platform message id of a delivered `send`/`dm`, e.g. to thread under it."""
+        async with self.db.session() as s:
+            rows = await s.exec(
+                select(OutboxItem.result_message_id).where(OutboxItem.idempotency_key == key[:300])
+            )
+            return rows.first()
+
+    async def cancel_for_recipient(self, workspace_id: str, recipient_id: str) -> int:
+        """Cancel pending messages to a person (used when they opt out or are forgotten)."""
+        async with self.db.session() as s:
+            result = await s.exec(
+                update(OutboxItem)
+                .where(  # type: ignore[call-overload]
+                    col(OutboxItem.workspace_id) == workspace_id,
+                    col(OutboxItem.recipient_id) == recipient_id,
+                    col(OutboxItem.status) == "pending",
+                )
+                .values(status="cancelled")
+            )
+            await s.commit()
+            return int(result.rowcount or 0)
+
+
+def load_message(payload: dict[str, Any]) -> OutboundMessage:
+    return OutboundMessage.model_validate(payload["message"])
+
+
+def load_destination(data: dict[str, Any]) -> Destination:
+    return Destination(**data)

@@ -1,0 +1,35 @@
+"""Pacing per rate-limit key (a channel or conversation), in real monotonic time.
+
+Each platform says how often one key may be written to (`ChatPort.min_interval`,
+seconds between requests); a 429 pauses the key until its Retry-After has passed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+
+
+class RateLimiter:
+    def __init__(self, max_keys: int = 50_000) -> None:
+        self._next_ok: OrderedDict[str, float] = OrderedDict()
+        self._max_keys = max_keys
+
+    def wait_time(self, key: str, now: float | None = None) -> float:
+        now = time.monotonic() if now is None else now
+        return max(0.0, self._next_ok.get(key, 0.0) - now)
+
+    def reserve(self, key: str, interval: float, now: float | None = None) -> None:
+        """Record a request on `key` now; the next one may go `interval` seconds later."""
+        now = time.monotonic() if now is None else now
+        self._set(key, max(self._next_ok.get(key, 0.0), now) + interval)
+
+    def pause(self, key: str, seconds: float, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        self._set(key, max(self._next_ok.get(key, 0.0), now + seconds))
+
+    def _set(self, key: str, when: float) -> None:
+        self._next_ok[key] = when
+        self._next_ok.move_to_end(key)
+        while len(self._next_ok) > self._max_keys:
+            self._next_ok.popitem(last=False)

@@ -1,0 +1,133 @@
+"""The `/wol` command: subcommands registered by features, in English and Dutch.
+
+A subcommand has names per language (several words allowed: "working on",
+"bezig met"); the longest name that prefixes the arguments wins, and which
+language's name was used tells the bot which language to answer in.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.events import EventKind, InboundEvent
+from bot.i18n import N_
+from bot.messages import Context as ContextBlock
+from bot.messages import OutboundMessage, Section, Strong, fill
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+COMMAND = "wol"
+SubHandler = Callable[[InboundEvent, "Context", str], Awaitable[None]]
+
+UNKNOWN = N_("I don't know the command {command}.")
+DID_YOU_MEAN = N_("Did you mean {suggestion}?")
+SEE_HELP = N_("Type {help} to see everything I can do.")
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    names: dict[str, tuple[str, ...]]  # language -> names, e.g. {"en": ("help",), "nl": ("hulp",)}
+    handler: SubHandler
+    summary: str  # msgid: one line for the help list
+    usage: str = ""  # msgid: arguments, e.g. "<what you are working on>"
+    order: int = 100  # position in the help list
+    admin_only: bool = False
+    hidden: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    sub: Subcommand | None
+    name: str  # the name used, or the first word typed when unknown
+    args: str
+    language: str | None  # the language of the name used, when it tells
+
+
+@dataclass
+class Commands:
+    subcommands: list[Subcommand] = field(default_factory=list)
+    default: Subcommand | None = None  # what `/wol` alone does
+
+    def register(self, sub: Subcommand, *, default: bool = False) -> None:
+        taken = {n for s in self.subcommands for names in s.names.values() for n in names}
+        clash = taken.intersection(n for names in sub.names.values() for n in names)
+        if clash:
+            raise ValueError(f"subcommand name(s) already registered: {sorted(clash)}")
+        self.subcommands.append(sub)
+        self.subcommands.sort(key=lambda s: s.order)
+        if default:
+            self.default = sub
+
+    def parse(self, text: str) -> Invocation:
+        words = text.split()
+        if not words:
+            return Invocation(self.default, "", "", None)
+        lowered = [w.lower() for w in words]
+        best: tuple[int, Subcommand, str, str] | None = None
+        for sub in self.subcommands:
+            for lang, names in sub.names.items():
+                for name in names:
+                    size = len(name.split())
+                    if lowered[:size] == name.split() and (best is None or size > best[0]):
+                        best = (size, sub, name, lang)
+        if best is None:
+            return Invocation(None, words[0], " ".join(words[1:]), None)
+        size, sub, name, lang = best
+        rest = _after_words(text, size)
+        shared = all(name in names for names in sub.names.values())
+        return Invocation(sub, name, rest.strip(), None if shared else lang)
+
+    def suggest(self, word: str) -> str | None:
+        names = [
+            n for s in self.subcommands if not s.hidden for names in s.names.values() for n in names
+        ]
+        close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.6)
+        return close[0] if close else None
+
+
+def _after_words(text: str, count: int) -> str:
+    """`text` without its first `count` words, keeping the rest's line breaks."""
+    m = re.match(r"\s*" + r"\s+".join([r"\S+"] * count), text)
+    return text[m.end() :] if m else ""
+
+
+def is_wol_command(event: InboundEvent) -> bool | None:
+    return True if event.kind is EventKind.COMMAND and event.command == COMMAND else None
+
+
+def command_text(name: str) -> Strong:
+    return Strong(text=f"/{COMMAND} {name}".strip())
+
+
+async def handle_command(event: InboundEvent, ctx: Context) -> None:
+    commands: Commands = ctx.core.commands
+    invocation = commands.parse(event.text)
+    if invocation.language:
+        ctx.use_language(invocation.language)
+    if invocation.sub is None:
+        await ctx.respond(unknown_message(ctx, commands, invocation.name))
+        return
+    if invocation.sub.admin_only and not ctx.is_admin:
+        from bot.features.roles import refuse_admin_only
+
+        await refuse_admin_only(ctx, invocation.name)
+        return
+    await invocation.sub.handler(event, ctx, invocation.args)
+
+
+def unknown_message(ctx: Context, commands: Commands, word: str) -> OutboundMessage:
+    t = ctx.t.gettext
+    blocks: list[Section | ContextBlock] = [
+        Section(parts=fill(t(UNKNOWN), command=command_text(word)))
+    ]
+    suggestion = commands.suggest(word)
+    if suggestion:
+        blocks.append(Section(parts=fill(t(DID_YOU_MEAN), suggestion=command_text(suggestion))))
+    help_name = "hulp" if ctx.t.lang == "nl" else "help"
+    blocks.append(ContextBlock(parts=fill(t(SEE_HELP), help=command_text(help_name))))
+    return OutboundMessage(blocks=tuple(blocks))

@@ -1,0 +1,51 @@
+"""`/wol language nl|en`: a person chooses the language the bot uses with them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.config import LANGUAGES
+from bot.errors import UserError
+from bot.events import InboundEvent
+from bot.features.commands import Subcommand
+from bot.i18n import N_, normalise_language
+
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.context import Context
+
+CHANGED = N_("From now on I'll talk to you in English.")
+RESET = N_("I'll use the language of your workspace and channels again.")
+CURRENT = N_("I talk to you in English. Choose with {example}.")
+UNKNOWN = N_("I speak {languages}. Choose one of those, for example {example}.")
+_NAMES = {"english": "en", "engels": "en", "dutch": "nl", "nederlands": "nl"}
+
+
+def register(core: Core) -> None:
+    core.commands.register(
+        Subcommand(
+            names={"en": ("language",), "nl": ("taal",)},
+            handler=on_language,
+            summary=N_("Choose the language I use with you"),
+            usage=N_("<en|nl|auto>"),
+            order=80,
+        )
+    )
+
+
+async def on_language(event: InboundEvent, ctx: Context, args: str) -> None:
+    choice = args.strip().lower()
+    example = "/wol language nl" if ctx.t.lang == "en" else "/wol taal en"
+    if not choice:
+        await ctx.respond(ctx.text(CURRENT, example=example))
+        return
+    if choice in ("auto", "reset", "default", "standaard"):
+        await ctx.core.directory.set_person_language(event.workspace_id, event.user.user_id, None)
+        await ctx.respond(ctx.text(RESET))
+        return
+    lang = _NAMES.get(choice) or normalise_language(choice)
+    if lang is None:
+        raise UserError(UNKNOWN, languages=", ".join(LANGUAGES), example=example)
+    await ctx.core.directory.set_person_language(event.workspace_id, event.user.user_id, lang)
+    ctx.use_language(lang, only_if_implicit=False)
+    await ctx.respond(ctx.text(CHANGED))

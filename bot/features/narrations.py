@@ -1,0 +1,189 @@
+"""Narrations: people saying what they are working on, in channels, DMs and `/wol working on`.
+
+The bot acknowledges quietly (a reaction, or a short ephemeral line for commands) and
+then calls the narration listeners (matching plugs in there), which answer in the
+thread only when they have something useful to say.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from bot.errors import UserError
+from bot.events import ConversationKind, EventKind, InboundEvent
+from bot.features.commands import Subcommand, command_text
+from bot.features.narration_phrases import match_phrase
+from bot.i18n import N_
+from bot.langdetect import guess_language
+from bot.messages import OutboundMessage, Quote, Section, Strong, fill
+from bot.router import Router, kind
+from bot.store.tables import Narration
+from bot.text import check_length, clean
+
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.context import Context
+
+log = logging.getLogger(__name__)
+NarrationListener = Callable[[Narration, "Context"], Awaitable[None]]
+ACK_EMOJI = "memo"
+
+EMPTY = N_("Tell me what you are working on, for example: {example}")
+EXAMPLE = N_("I'm working on the onboarding checklist for new colleagues")
+NOTED = N_("Noted, thanks for working out loud:")
+DM_HINT = N_(
+    "Tell me in a sentence or two what you are working on, and I'll keep it so "
+    "colleagues can find you. Type {help} to see what else I can do."
+)
+
+
+def register(core: Core) -> None:
+    router: Router = core.router
+    router.add(_channel_or_dm_message, on_message, name="narrations.message")
+    router.add(kind(EventKind.MESSAGE_EDITED), on_edited, name="narrations.edited")
+    router.add(kind(EventKind.MESSAGE_DELETED), on_deleted, name="narrations.deleted")
+    core.commands.register(
+        Subcommand(
+            names={"en": ("working on", "narrate"), "nl": ("bezig met", "werk aan")},
+            handler=on_command,
+            summary=N_("Tell colleagues what you are working on"),
+            usage=N_("<what you are working on>"),
+            order=10,
+        )
+    )
+
+
+def _channel_or_dm_message(event: InboundEvent) -> bool | None:
+    return True if event.kind is EventKind.MESSAGE and not event.conversation.thread_id else None
+
+
+async def on_message(event: InboundEvent, ctx: Context) -> None:
+    text = clean(event.text)
+    phrase = match_phrase(text)
+    if event.is_dm:
+        if phrase is None and len(text.split()) < ctx.core.settings.narrations.dm_min_words:
+            ctx.use_language(guess_language(text, ctx.t.lang))
+            await ctx.respond(ctx.text(DM_HINT, help=_help_word(ctx)))
+            return
+        await record(
+            event,
+            ctx,
+            text,
+            phrase.topic if phrase else text,
+            phrase.language if phrase else None,
+            source="dm",
+        )
+        return
+    if phrase is None or not await _captures(ctx, event):
+        return
+    await record(event, ctx, text, phrase.topic, phrase.language, source="channel")
+
+
+async def on_command(event: InboundEvent, ctx: Context, args: str) -> None:
+    text = clean(args)
+    await record(event, ctx, text, text, None, source="command")
+
+
+async def record(
+    event: InboundEvent, ctx: Context, text: str, topic: str, language: str | None, *, source: str
+) -> Narration | None:
+    """Validate, store, acknowledge and hand the narration to the listeners."""
+    if language:
+        ctx.use_language(language)
+    if not topic.strip():
+        raise UserError(EMPTY, example=ctx.t.gettext(EXAMPLE))
+    check_length(text, ctx.core.settings.narrations.max_length)
+    language = language or guess_language(topic, ctx.t.lang)
+    ctx.use_language(language)
+    conv = event.conversation
+    narration = Narration(
+        workspace_id=event.workspace_id,
+        author_id=event.user.user_id,
+        text=text,
+        topic=topic,
+        channel_id=conv.id,
+        message_id=event.message_id if source != "command" else None,
+        thread_id=conv.thread_id,
+        visibility=_visibility(conv.kind),
+        language=language,
+        source=source,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    narration, created = await ctx.core.narrations.add(narration)
+    if not created:
+        return narration
+    log.info(
+        "narration %s recorded (%s, %s, %s)", narration.id, event.workspace_id, source, language
+    )
+    if source == "command":
+        await ctx.respond(
+            OutboundMessage.of(Section(parts=fill(ctx.t.gettext(NOTED))), Quote(text=topic))
+        )
+    else:
+        await ctx.react(ACK_EMOJI)
+    for listener in ctx.core.narration_listeners:
+        await listener(narration, ctx)
+    return narration
+
+
+async def on_edited(event: InboundEvent, ctx: Context) -> None:
+    """An edited narration follows its message; editing the phrase away removes it."""
+    repo = ctx.core.narrations
+    existing = await repo.by_message(event.workspace_id, event.conversation.id, event.message_id)
+    text = clean(event.text)
+    phrase = match_phrase(text)
+    if existing is None:
+        return
+    if existing.source == "channel" and (phrase is None or not phrase.topic):
+        await repo.delete(existing.id or 0)
+        await _notify_removed(ctx, existing)
+        return
+    topic = phrase.topic if phrase else text
+    if not topic or len(text) > ctx.core.settings.narrations.max_length:
+        return  # keep the last good version rather than store an invalid one
+    updated = await repo.update_text(existing.id or 0, text, topic, ctx.now)
+    if updated is not None:
+        for listener in ctx.core.narration_updated_listeners:
+            await listener(updated, ctx)
+
+
+async def on_deleted(event: InboundEvent, ctx: Context) -> None:
+    repo = ctx.core.narrations
+    existing = await repo.by_message(event.workspace_id, event.conversation.id, event.message_id)
+    if existing is not None:
+        await repo.delete(existing.id or 0)
+        await _notify_removed(ctx, existing)
+
+
+async def _notify_removed(ctx: Context, narration: Narration) -> None:
+    log.info("narration %s removed with its message", narration.id)
+    for listener in ctx.core.narration_removed_listeners:
+        await listener(narration, ctx)
+
+
+async def _captures(ctx: Context, event: InboundEvent) -> bool:
+    """Narration capture in this channel: admin override > app.yaml > default (on)."""
+    channel = await ctx.core.directory.channel(event.workspace_id, event.conversation.id)
+    if channel is not None and channel.capture_narrations is not None:
+        return channel.capture_narrations
+    settings = ctx.core.settings
+    configured = settings.workspace(event.workspace_id).channels
+    for key in (event.conversation.id, event.conversation.name or ""):
+        if key in configured:
+            return configured[key].capture_narrations
+    return settings.narrations.capture_in_channels
+
+
+def _visibility(kind_: ConversationKind) -> str:
+    if kind_ is ConversationKind.PUBLIC:
+        return "public"
+    if kind_ is ConversationKind.DM:
+        return "dm"
+    return "private"
+
+
+def _help_word(ctx: Context) -> Strong:
+    return command_text("hulp" if ctx.t.lang == "nl" else "help")

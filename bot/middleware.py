@@ -1,0 +1,89 @@
+"""The middleware every event passes through, outermost first."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.context import Context
+from bot.errors import StoreUnavailable, UserError
+from bot.events import EventKind, InboundEvent
+from bot.i18n import N_
+from bot.messages import OutboundMessage, fill
+from bot.router import Next
+
+log = logging.getLogger(__name__)
+
+SORRY = N_(
+    "Sorry, something went wrong on my side and I could not finish this. It has been "
+    "logged for the people who run me. Please try again in a moment."
+)
+
+
+async def ignore_bots(event: InboundEvent, ctx: Context, next_: Next) -> None:
+    """Never react to bots, ourselves included: no loops, no echo."""
+    if event.is_from_bot:
+        return
+    await next_()
+
+
+async def deduplicate(event: InboundEvent, ctx: Context, next_: Next) -> None:
+    """Handle each platform event id once, across retries, restarts and replicas.
+
+    The claim is released when handling fails for an unexpected reason, so the
+    platform's own retry gets a second chance instead of being silently dropped.
+    """
+    events = ctx.core.event_log
+    if not await events.claim(event.workspace_id, event.event_id, ctx.now):
+        log.info("duplicate event %s/%s ignored", event.workspace_id, event.event_id)
+        ctx.handled_by.append("duplicate")
+        return
+    try:
+        await next_()
+    except BaseException:
+        try:
+            await events.release(event.workspace_id, event.event_id)
+        except StoreUnavailable:
+            log.warning("could not release claim on %s after a failure", event.event_id)
+        raise
+
+
+async def remember(event: InboundEvent, ctx: Context, next_: Next) -> None:
+    """Keep what later, proactive work needs: the conversation reference and the channel."""
+    core = ctx.core
+    if event.reference is not None:
+        await core.references.save(
+            event.workspace_id, event.conversation.id, event.platform, event.reference, ctx.now
+        )
+    if event.kind in (EventKind.MESSAGE, EventKind.COMMAND, EventKind.BOT_ADDED):
+        await core.directory.remember_channel(
+            event.workspace_id,
+            event.conversation.id,
+            event.conversation.kind.value,
+            event.conversation.name,
+            ctx.now,
+        )
+    await next_()
+
+
+async def translate_errors(event: InboundEvent, ctx: Context, next_: Next) -> None:
+    """Bad input gets a friendly answer in the person's language; bugs get an apology and a log
+    line with the traceback. Database outages propagate, so the adapter makes the platform retry."""
+    try:
+        await next_()
+    except StoreUnavailable:
+        raise
+    except UserError as exc:
+        log.info("user error on %s/%s: %s", event.workspace_id, event.event_id, exc.msgid)
+        await ctx.respond(OutboundMessage.text(*fill(ctx.t.gettext(exc.msgid), **exc.values)))
+    except Exception:
+        log.exception(
+            "error handling %s event %s/%s", event.kind, event.workspace_id, event.event_id
+        )
+        if event.kind in (
+            EventKind.MESSAGE,
+            EventKind.COMMAND,
+            EventKind.ACTION,
+            EventKind.FORM_SUBMIT,
+            EventKind.SHORTCUT,
+        ):
+            await ctx.respond(ctx.text(SORRY))

@@ -1,0 +1,120 @@
+"""Dispatch: middleware around every event, then the first matching handler of each group.
+
+Handlers are `async def handler(event, ctx)`; matchers are predicates that return a
+match object (anything truthy, kept as `ctx.match`) or None. Middleware is
+`async def mw(event, ctx, next_)` and decides whether to call `next_()`.
+Groups run in ascending order, and within a group only the first matching handler
+runs (python-telegram-bot's handler groups), so a feature can observe an event
+without stealing it from another.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.events import EventKind, InboundEvent
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[InboundEvent, "Context"], Awaitable[None]]
+Matcher = Callable[[InboundEvent], Any]
+Next = Callable[[], Awaitable[None]]
+Middleware = Callable[[InboundEvent, "Context", Next], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    matcher: Matcher
+    handler: Handler
+    group: int
+    name: str
+
+
+class Router:
+    def __init__(self) -> None:
+        self._routes: list[Route] = []
+        self._middleware: list[Middleware] = []
+
+    def use(self, middleware: Middleware) -> None:
+        """Add middleware; the first added is the outermost."""
+        self._middleware.append(middleware)
+
+    def add(
+        self, matcher: Matcher, handler: Handler, *, group: int = 0, name: str | None = None
+    ) -> None:
+        self._routes.append(Route(matcher, handler, group, name or handler.__qualname__))
+        self._routes.sort(key=lambda r: r.group)
+
+    def on(self, matcher: Matcher, *, group: int = 0) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            self.add(matcher, handler, group=group)
+            return handler
+
+        return decorate
+
+    async def dispatch(self, event: InboundEvent, ctx: Context) -> None:
+        chain = list(self._middleware)
+
+        async def call(index: int) -> None:
+            if index < len(chain):
+                await chain[index](event, ctx, lambda: call(index + 1))
+            else:
+                await self._handle(event, ctx)
+
+        await call(0)
+
+    async def _handle(self, event: InboundEvent, ctx: Context) -> None:
+        done_groups: set[int] = set()
+        for route in self._routes:
+            if route.group in done_groups:
+                continue
+            match = route.matcher(event)
+            if match is None or match is False:
+                continue
+            done_groups.add(route.group)
+            ctx.match = match
+            ctx.handled_by.append(route.name)
+            await route.handler(event, ctx)
+
+
+# -- matchers -----------------------------------------------------------------------------------
+def kind(*kinds: EventKind) -> Matcher:
+    wanted = frozenset(kinds)
+
+    def match(event: InboundEvent) -> bool | None:
+        return True if event.kind in wanted else None
+
+    return match
+
+
+def action(prefix: str) -> Matcher:
+    """Actions (button clicks, form submits) whose id starts with `prefix`."""
+
+    def match(event: InboundEvent) -> str | None:
+        if (
+            event.kind in (EventKind.ACTION, EventKind.FORM_SUBMIT, EventKind.SHORTCUT)
+            and event.action
+            and event.action.action_id.startswith(prefix)
+        ):
+            return event.action.action_id
+        return None
+
+    return match
+
+
+def all_of(*matchers: Matcher) -> Matcher:
+    def match(event: InboundEvent) -> Any:
+        result: Any = None
+        for m in matchers:
+            result = m(event)
+            if result is None or result is False:
+                return None
+        return result
+
+    return match

@@ -1,0 +1,90 @@
+"""Claimed event ids and stored conversation references."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+
+from bot.store.engine import Database
+from bot.store.tables import ConversationReference, ProcessedEvent
+
+
+class EventLog:
+    """De-duplication of platform deliveries, shared by every replica through the database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def claim(self, workspace_id: str, event_id: str, now: datetime) -> bool:
+        """True for the first delivery of an event id; False for a retry or duplicate."""
+        async with self.db.session() as s:
+            s.add(ProcessedEvent(workspace_id=workspace_id, event_id=event_id, received_at=now))
+            try:
+                await s.commit()
+            except IntegrityError:
+                await s.rollback()
+                return False
+            return True
+
+    async def release(self, workspace_id: str, event_id: str) -> None:
+        """Forget a claim whose handling failed, so the platform's retry is processed."""
+        async with self.db.session() as s:
+            await s.exec(
+                delete(ProcessedEvent).where(  # type: ignore[call-overload]
+                    ProcessedEvent.workspace_id == workspace_id, ProcessedEvent.event_id == event_id
+                )
+            )
+            await s.commit()
+
+    async def purge_before(self, cutoff: datetime) -> int:
+        async with self.db.session() as s:
+            result = await s.exec(
+                delete(ProcessedEvent).where(  # type: ignore[call-overload]
+                    ProcessedEvent.received_at < cutoff
+                )
+            )
+            await s.commit()
+            return int(result.rowcount or 0)
+
+
+class References:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._seen: dict[tuple[str, str], dict[str, Any]] = {}
+
+    async def save(
+        self,
+        workspace_id: str,
+        conversation_id: str,
+        platform: str,
+        reference: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        key = (workspace_id, conversation_id)
+        if self._seen.get(key) == reference:
+            return  # unchanged since this process last stored it
+        async with self.db.session() as s:
+            row = await s.get(ConversationReference, key)
+            if row is None:
+                row = ConversationReference(
+                    workspace_id=workspace_id, conversation_id=conversation_id, platform=platform
+                )
+            elif row.reference == reference:
+                self._seen[key] = reference
+                return
+            row.reference = reference
+            row.updated_at = now
+            s.add(row)
+            try:
+                await s.commit()
+            except IntegrityError:
+                await s.rollback()
+        self._seen[key] = reference
+
+    async def get(self, workspace_id: str, conversation_id: str) -> dict[str, Any] | None:
+        async with self.db.session() as s:
+            row = await s.get(ConversationReference, (workspace_id, conversation_id))
+            return dict(row.reference) if row else None

@@ -1,0 +1,91 @@
+"""Workspaces, people and channels: who and where, as last seen on the platform."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from bot.ports import PersonInfo
+from bot.store.engine import Database
+from bot.store.tables import Channel, Person, Workspace
+
+
+class Directory:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._known_workspaces: set[str] = set()
+
+    async def ensure_workspace(self, workspace_id: str, platform: str) -> None:
+        """Create the tenant row on first contact (cached; idempotent across replicas)."""
+        if workspace_id in self._known_workspaces:
+            return
+        async with self.db.session() as s:
+            if await s.get(Workspace, workspace_id) is None:
+                s.add(Workspace(id=workspace_id, platform=platform))
+                try:
+                    await s.commit()
+                except IntegrityError:
+                    await s.rollback()  # another replica created it first
+        self._known_workspaces.add(workspace_id)
+
+    async def workspace(self, workspace_id: str) -> Workspace | None:
+        async with self.db.session() as s:
+            return await s.get(Workspace, workspace_id)
+
+    async def person(self, workspace_id: str, user_id: str) -> Person | None:
+        async with self.db.session() as s:
+            return await s.get(Person, (workspace_id, user_id))
+
+    async def remember_person(self, workspace_id: str, info: PersonInfo, now: datetime) -> Person:
+        async with self.db.session() as s:
+            row = await s.get(Person, (workspace_id, info.user_id))
+            if row is None:
+                row = Person(workspace_id=workspace_id, user_id=info.user_id)
+            row.display_name = info.display_name
+            row.timezone = info.timezone or row.timezone
+            row.locale = info.locale or row.locale
+            row.is_platform_admin = info.is_admin
+            row.updated_at = now
+            s.add(row)
+            try:
+                await s.commit()
+            except IntegrityError:
+                await s.rollback()
+            return row
+
+    async def set_person_language(self, workspace_id: str, user_id: str, lang: str | None) -> None:
+        async with self.db.session() as s:
+            row = await s.get(Person, (workspace_id, user_id)) or Person(
+                workspace_id=workspace_id, user_id=user_id
+            )
+            row.language = lang
+            s.add(row)
+            await s.commit()
+
+    async def channel(self, workspace_id: str, channel_id: str) -> Channel | None:
+        async with self.db.session() as s:
+            return await s.get(Channel, (workspace_id, channel_id))
+
+    async def remember_channel(
+        self, workspace_id: str, channel_id: str, kind: str, name: str | None, now: datetime
+    ) -> None:
+        async with self.db.session() as s:
+            row = await s.get(Channel, (workspace_id, channel_id))
+            if row is not None and row.kind == kind and (name is None or row.name == name):
+                return
+            row = row or Channel(workspace_id=workspace_id, channel_id=channel_id)
+            row.kind = kind
+            row.name = name or row.name
+            row.updated_at = now
+            s.add(row)
+            try:
+                await s.commit()
+            except IntegrityError:
+                await s.rollback()
+
+    async def people(self, workspace_id: str) -> list[Person]:
+        async with self.db.session() as s:
+            rows = await s.exec(select(Person).where(Person.workspace_id == workspace_id))
+            return list(rows)

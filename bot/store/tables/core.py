@@ -1,0 +1,106 @@
+"""The foundation's tables: tenants, people, channels, narrations, de-duplication,
+conversation references and the outbox. Every row belongs to a workspace."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.store.tables.columns import json_column, timestamp
+
+
+class Workspace(SQLModel, table=True):
+    """A tenant: a Slack team, a Teams tenant, or the local console."""
+
+    id: str = Field(primary_key=True, max_length=200)  # "slack:T0123", "teams:<tenant>"
+    platform: str = Field(max_length=20)
+    name: str | None = Field(default=None, max_length=200)
+    language: str | None = Field(default=None, max_length=8)  # admin override
+    created_at: datetime = timestamp()
+
+
+class Person(SQLModel, table=True):
+    workspace_id: str = Field(primary_key=True, foreign_key="workspace.id", max_length=200)
+    user_id: str = Field(primary_key=True, max_length=200)
+    display_name: str | None = Field(default=None, max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
+    locale: str | None = Field(default=None, max_length=35)
+    language: str | None = Field(default=None, max_length=8)  # the person's own choice
+    is_platform_admin: bool = False
+    updated_at: datetime = timestamp()
+
+
+class Channel(SQLModel, table=True):
+    workspace_id: str = Field(primary_key=True, foreign_key="workspace.id", max_length=200)
+    channel_id: str = Field(primary_key=True, max_length=200)
+    name: str | None = Field(default=None, max_length=200)
+    kind: str = Field(default="public", max_length=10)  # bot.events.ConversationKind
+    language: str | None = Field(default=None, max_length=8)  # admin override
+    capture_narrations: bool | None = None  # admin override; None = app.yaml / default
+    updated_at: datetime = timestamp()
+
+
+class Narration(SQLModel, table=True):
+    """Somebody saying what they are working on."""
+
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "channel_id", "message_id", name="uq_narration_message"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=200, index=True)
+    author_id: str = Field(max_length=200, index=True)
+    text: str  # the message as written
+    topic: str  # the work itself, without the "I'm working on" phrase
+    channel_id: str = Field(max_length=200)
+    message_id: str | None = Field(default=None, max_length=200)
+    thread_id: str | None = Field(default=None, max_length=200)
+    visibility: str = Field(max_length=10)  # public | private | dm
+    language: str = Field(max_length=8)
+    source: str = Field(max_length=20)  # channel | dm | command | checkin | shortcut
+    created_at: datetime = timestamp(index=True)
+    updated_at: datetime = timestamp()
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Claimed platform event ids: a retry or a second replica sees the claim and stops."""
+
+    workspace_id: str = Field(primary_key=True, max_length=200)
+    event_id: str = Field(primary_key=True, max_length=200)
+    received_at: datetime = timestamp(index=True)
+
+
+class ConversationReference(SQLModel, table=True):
+    """What an adapter needs to write into a conversation later (Teams: proactive messages)."""
+
+    workspace_id: str = Field(primary_key=True, max_length=200)
+    conversation_id: str = Field(primary_key=True, max_length=400)
+    platform: str = Field(max_length=20)
+    reference: dict[str, Any] = json_column()
+    updated_at: datetime = timestamp()
+
+
+class OutboxItem(SQLModel, table=True):
+    """One piece of outbound work, delivered at most once per idempotency key."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=200, index=True)
+    platform: str = Field(max_length=20)
+    idempotency_key: str = Field(max_length=300, unique=True)
+    op: str = Field(max_length=20)  # send | update | react | form | dm
+    destination: dict[str, Any] = json_column()
+    payload: dict[str, Any] = json_column()
+    rate_key: str = Field(max_length=400)  # what the platform rate-limits on (a channel)
+    recipient_id: str | None = Field(default=None, max_length=200, index=True)
+    status: str = Field(default="pending", max_length=12, index=True)
+    attempts: int = 0
+    not_before: datetime = timestamp(index=True)
+    claimed_until: datetime | None = timestamp(nullable=True)
+    claim_token: str | None = Field(default=None, max_length=64)
+    last_error: str | None = Field(default=None, max_length=500)
+    result_message_id: str | None = Field(default=None, max_length=200)
+    created_at: datetime = timestamp()
+    sent_at: datetime | None = timestamp(nullable=True)
