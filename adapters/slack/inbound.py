@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +51,7 @@ _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
 _ACTION_SUFFIX = re.compile(r"#\d+$")
 # Marks the JSON the renderer stores in a modal's private_metadata.
 FORM_META_KEY = "wolbot"
+RESPONSE_URL_TTL = 30 * 60
 
 
 def to_inbound(body: Mapping[str, Any], *, bot_user_id: str | None = None) -> InboundEvent | None:
@@ -495,6 +497,8 @@ def _response_hints(response_url: str | None, trigger_id: str | None) -> dict[st
     hints: dict[str, Any] = {}
     if response_url:
         hints["response_url"] = response_url
+        # Slack honours a response_url for 30 minutes; keep a margin for queueing.
+        hints["response_url_expires_at"] = int(time.time()) + RESPONSE_URL_TTL - 60
     if trigger_id:
         hints["trigger_id"] = trigger_id
     return hints

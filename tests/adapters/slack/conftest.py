@@ -22,3 +22,12 @@ def _load(name: str) -> Any:
 def payload() -> Callable[[str], Any]:
     """`payload("events/event_callback_message.json")` -> a fresh copy of the recorded payload."""
     return _load
+
+
+@pytest.fixture
+async def slack_api():
+    """A running fake Slack Web API on 127.0.0.1 (see tests/fakes/slack_api.py)."""
+    from tests.fakes.slack_api import FakeSlackApi
+
+    async with FakeSlackApi() as api:
+        yield api

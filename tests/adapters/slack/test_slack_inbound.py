@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qsl
 
 from adapters.slack.inbound import plain_text, to_inbound
@@ -179,7 +180,10 @@ def test_slash_command(payload):
     assert event.conversation.id == "C111"
     assert event.conversation.name == "random"
     assert event.event_id == "command:111.111.xxx"
-    assert event.reply_hints == {
+    hints = dict(event.reply_hints)
+    expires = hints.pop("response_url_expires_at")
+    assert 1700 < expires - time.time() <= 1800  # Slack honours a response_url for 30 minutes
+    assert hints == {
         "response_url": "https://hooks.slack.com/commands/T111/111/xxxxx",
         "trigger_id": "111.111.xxx",
     }

@@ -1,0 +1,343 @@
+"""SlackPort: the core's `ChatPort`, implemented with slack_sdk's AsyncWebClient.
+
+One request per call, failures reported precisely as `DeliveryError`; the
+core's outbox owns retries, rate limits and idempotency, so the SDK's own
+retry handlers are switched off (one retry policy, not two).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.messages import Form, OutboundMessage
+from bot.ports import DeliveryError, Destination, PersonInfo, Sent
+
+from .render import emoji_name, render_form, render_home, render_message
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+RESPONSE_URL_USES = 5  # Slack: a response_url accepts 5 posts within 30 minutes
+RESPONSE_URL_TTL = 30 * 60
+
+# Retrying cannot help: the conversation is gone, the bot is not in it, the person or the
+# installation is deactivated, or the request itself is wrong.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "account_inactive",
+        "user_not_found",
+        "users_not_found",
+        "user_disabled",
+        "cannot_dm_bot",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "missing_scope",
+        "restricted_action",
+        "ekm_access_denied",
+        "team_access_not_granted",
+        "org_login_required",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "no_text",
+        "invalid_arguments",
+        "cant_update_message",
+        "edit_window_closed",
+        "message_not_found",
+        "expired_trigger_id",
+        "invalid_trigger_id",
+        "exchanged_trigger_id",
+        "too_many_emoji",
+        "too_many_reactions",
+        "invalid_name",
+        "not_reactable",
+        "duplicate_channel_not_found",
+        "no_trigger_id",
+    }
+)
+
+
+class TokenSource(Protocol):
+    async def bot_token(self, workspace_id: str) -> str:
+        """The bot token for a workspace; raises DeliveryError(permanent) when not installed."""
+        ...
+
+
+class StaticToken:
+    """Single-workspace mode: one bot token from SLACK_BOT_TOKEN."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    async def bot_token(self, workspace_id: str) -> str:
+        return self._token
+
+
+class SlackPort:
+    platform = "slack"
+    # Seconds between requests to one channel: Slack allows about one message per second per
+    # channel (chat.postMessage is "special" tier); the core's delivery worker paces by this.
+    min_interval = 1.0
+
+    def __init__(
+        self,
+        tokens: TokenSource,
+        *,
+        base_url: str = DEFAULT_API_URL,
+        timeout: int = 10,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._tokens = tokens
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self._timeout = timeout
+        self._clock = clock
+        self._session: aiohttp.ClientSession | None = None
+        self._clients: dict[str, AsyncWebClient] = {}
+        self._response_url_uses: OrderedDict[str, int] = OrderedDict()
+        # response_urls are only followed to Slack itself or to the configured API host.
+        self._response_url_hosts = {"hooks.slack.com", urlsplit(self.base_url).netloc}
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    async def client(self, workspace_id: str) -> AsyncWebClient:
+        token = await self._tokens.bot_token(workspace_id)
+        client = self._clients.get(token)
+        if client is None:
+            client = AsyncWebClient(
+                token=token,
+                base_url=self.base_url,
+                session=self._http(),
+                timeout=self._timeout,
+                retry_handlers=[],
+            )
+            self._clients[token] = client
+        return client
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._timeout)
+            )
+            self._clients.clear()
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        self._session = None
+        self._clients.clear()
+
+    async def call(self, workspace_id: str, method: str, **kwargs: Any) -> Mapping[str, Any]:
+        """Call a Web API method, translating every failure into a DeliveryError."""
+        client = await self.client(workspace_id)
+        sdk_method = getattr(client, method.replace(".", "_"))
+        args = {k: v for k, v in kwargs.items() if v is not None}
+        try:
+            response = await sdk_method(**args)
+        except SlackApiError as exc:
+            raise _delivery_error(method, exc) from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise DeliveryError(f"{method} failed: {type(exc).__name__}") from None
+        return response.data if isinstance(response.data, dict) else {}
+
+    # --- ChatPort ------------------------------------------------------------------------
+
+    async def send(self, dest: Destination, message: OutboundMessage) -> Sent:
+        hints = dest.hints or {}
+        if hints.get("surface") == "home" and hints.get("user_id"):
+            view_id = await self.publish_home(dest.workspace_id, hints["user_id"], message)
+            return Sent(message_id=view_id, channel_id=dest.channel_id)
+        rendered = render_message(message)
+        if dest.ephemeral_user:
+            return await self._send_ephemeral(dest, rendered)
+        data = await self.call(
+            dest.workspace_id,
+            "chat.postMessage",
+            channel=dest.channel_id,
+            thread_ts=dest.thread_id,
+            unfurl_links=False,
+            unfurl_media=False,
+            **rendered,
+        )
+        return Sent(
+            message_id=str(data.get("ts", "")),
+            channel_id=str(data.get("channel") or dest.channel_id),
+        )
+
+    async def update(self, dest: Destination, message_id: str, message: OutboundMessage) -> None:
+        hints = dest.hints or {}
+        if hints.get("surface") == "home" and hints.get("user_id"):
+            await self.publish_home(dest.workspace_id, hints["user_id"], message)
+            return
+        await self.call(
+            dest.workspace_id,
+            "chat.update",
+            channel=dest.channel_id,
+            ts=message_id,
+            **render_message(message),
+        )
+
+    async def react(self, dest: Destination, message_id: str, emoji: str) -> None:
+        try:
+            await self.call(
+                dest.workspace_id,
+                "reactions.add",
+                channel=dest.channel_id,
+                timestamp=message_id,
+                name=emoji_name(emoji),
+            )
+        except DeliveryError as exc:
+            if exc.reason != "already_reacted":  # the goal is reached: not an error
+                raise
+
+    async def open_dm(self, workspace_id: str, user_ids: tuple[str, ...]) -> str:
+        data = await self.call(workspace_id, "conversations.open", users=",".join(user_ids))
+        return str((data.get("channel") or {}).get("id", ""))
+
+    async def open_form(self, dest: Destination, form: Form) -> None:
+        hints = dest.hints or {}
+        trigger_id = hints.get("trigger_id")
+        if not trigger_id:
+            raise DeliveryError("no_trigger_id", permanent=True)
+        view = render_form(
+            form,
+            channel_id=None if _is_user_id(dest.channel_id) else dest.channel_id,
+            thread_id=dest.thread_id,
+            conversation_kind=hints.get("conversation_kind"),
+            message_id=hints.get("message_id"),
+        )
+        # Inside an open modal a new view must be pushed onto its stack.
+        method = "views.push" if hints.get("in_modal") else "views.open"
+        await self.call(dest.workspace_id, method, trigger_id=trigger_id, view=view)
+
+    async def lookup_person(self, workspace_id: str, user_id: str) -> PersonInfo:
+        data = await self.call(workspace_id, "users.info", user=user_id, include_locale=True)
+        return person_info(data.get("user") or {"id": user_id})
+
+    # --- Slack-only surfaces -------------------------------------------------------------
+
+    async def publish_home(self, workspace_id: str, user_id: str, message: OutboundMessage) -> str:
+        data = await self.call(
+            workspace_id, "views.publish", user_id=user_id, view=render_home(message)
+        )
+        return str((data.get("view") or {}).get("id", ""))
+
+    async def _send_ephemeral(self, dest: Destination, rendered: dict[str, Any]) -> Sent:
+        hints = dest.hints or {}
+        url = hints.get("response_url")
+        if (
+            url
+            and self._response_url_usable(url, hints)
+            and await self._post_response_url(url, rendered)
+        ):
+            return Sent(message_id="", channel_id=dest.channel_id)
+        if _is_user_id(dest.channel_id):
+            # No channel (global shortcut, App Home): the person's DM with the app is private.
+            data = await self.call(
+                dest.workspace_id, "chat.postMessage", channel=dest.channel_id, **rendered
+            )
+            return Sent(message_id=str(data.get("ts", "")), channel_id=str(data.get("channel", "")))
+        data = await self.call(
+            dest.workspace_id,
+            "chat.postEphemeral",
+            channel=dest.channel_id,
+            user=dest.ephemeral_user,
+            thread_ts=dest.thread_id,
+            **rendered,
+        )
+        return Sent(message_id=str(data.get("message_ts", "")), channel_id=dest.channel_id)
+
+    def _response_url_usable(self, url: str, hints: Mapping[str, Any]) -> bool:
+        parts = urlsplit(url)
+        if parts.netloc not in self._response_url_hosts:
+            log.warning("ignoring response_url on unexpected host %s", parts.netloc)
+            return False
+        if parts.scheme != "https" and parts.netloc == "hooks.slack.com":
+            return False
+        expires = hints.get("response_url_expires_at")
+        if isinstance(expires, int | float) and self._clock() >= expires:
+            return False
+        return self._response_url_uses.get(url, 0) < RESPONSE_URL_USES
+
+    async def _post_response_url(self, url: str, rendered: dict[str, Any]) -> bool:
+        self._response_url_uses[url] = self._response_url_uses.get(url, 0) + 1
+        self._response_url_uses.move_to_end(url)
+        while len(self._response_url_uses) > 10_000:
+            self._response_url_uses.popitem(last=False)
+        body = {"response_type": "ephemeral", "replace_original": False, **rendered}
+        try:
+            async with self._http().post(url, json=body) as resp:
+                if resp.status == 200:
+                    return True
+                log.info(
+                    "response_url answered %s; falling back to chat.postEphemeral", resp.status
+                )
+                if resp.status == 404:  # used up or expired: never try it again
+                    self._response_url_uses[url] = RESPONSE_URL_USES
+                return False
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.info("response_url failed (%s); falling back", type(exc).__name__)
+            return False
+
+
+def person_info(user: Mapping[str, Any]) -> PersonInfo:
+    profile = user.get("profile") or {}
+    name = (
+        profile.get("display_name")
+        or profile.get("real_name")
+        or user.get("real_name")
+        or user.get("name")
+        or user.get("id", "")
+    )
+    return PersonInfo(
+        user_id=str(user.get("id", "")),
+        display_name=str(name),
+        timezone=user.get("tz") or None,
+        locale=user.get("locale") or None,
+        is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
+        is_bot=bool(user.get("is_bot")),
+        deleted=bool(user.get("deleted")),
+        email=profile.get("email") or None,
+    )
+
+
+def _is_user_id(channel_id: str) -> bool:
+    return channel_id[:1] in ("U", "W")
+
+
+def _delivery_error(method: str, exc: SlackApiError) -> DeliveryError:
+    response = exc.response
+    status = getattr(response, "status_code", None)
+    data = getattr(response, "data", None)
+    error = data.get("error") if isinstance(data, dict) else None
+    reason = error or f"http_{status}"
+    if status == 429 or error == "ratelimited":
+        retry_after = _retry_after(getattr(response, "headers", None) or {})
+        return DeliveryError("ratelimited", retry_after=retry_after or 1.0)
+    return DeliveryError(reason, permanent=reason in PERMANENT_ERRORS)
+
+
+def _retry_after(headers: Mapping[str, Any]) -> float | None:
+    for key, value in headers.items():
+        if key.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list | tuple) else value
+            try:
+                return max(float(raw), 0.0)
+            except (TypeError, ValueError):
+                return None
+    return None

@@ -1,0 +1,1 @@
+"""Local fakes of the platforms wolbot talks to (Slack Web API, Bot Connector, ...)."""
