@@ -125,13 +125,16 @@ class SlackPort:
                 timeout=self._timeout,
                 retry_handlers=[],
             )
+            # slack_sdk applies HTTPS_PROXY but ignores NO_PROXY; leave proxy choice to the
+            # session (trust_env), which honours both.
+            client.proxy = None
             self._clients[token] = client
         return client
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self._timeout)
+                timeout=aiohttp.ClientTimeout(total=self._timeout), trust_env=True
             )
             self._clients.clear()
         return self._session
