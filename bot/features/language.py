@@ -41,6 +41,7 @@ async def on_language(event: InboundEvent, ctx: Context, args: str) -> None:
         return
     if choice in ("auto", "reset", "default", "standaard"):
         await ctx.core.directory.set_person_language(event.workspace_id, event.user.user_id, None)
+        ctx.use_language(ctx.channel_t.lang, only_if_implicit=False)
         await ctx.respond(ctx.text(RESET))
         return
     lang = _NAMES.get(choice) or normalise_language(choice)

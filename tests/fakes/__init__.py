@@ -1,1 +1,1 @@
-"""Local fakes of the platforms wolbot talks to (Slack Web API, Bot Connector, ...)."""
+"""Local fakes of platform services (Slack Web API, Bot Connector) for tests and benchmarks."""
