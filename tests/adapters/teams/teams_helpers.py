@@ -1,4 +1,4 @@
-"""Load the recorded Teams activities copied from shared/fixtures/teams/."""
+"""Load the recorded Teams payloads copied from shared/fixtures/teams/ into ./data."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ DATA = Path(__file__).parent / "data"
 
 
 def load(name: str) -> dict[str, Any]:
-    path = DATA / name if name.endswith(".json") and "/" in name else DATA / "activities" / name
-    if not path.suffix:
-        path = path.with_suffix(".json")
+    """`load("message_personal_2019")` reads data/activities/…; a name with ".json" reads data/."""
+    path = DATA / name if name.endswith(".json") else DATA / "activities" / f"{name}.json"
     return json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from teams_helpers import activity
 
 from adapters.teams.inbound import (
     ACTION_KEY,
@@ -17,6 +16,7 @@ from adapters.teams.inbound import (
     strip_mentions,
 )
 from bot.events import ConversationKind, EventKind, PersonRef
+from tests.adapters.teams.teams_helpers import activity
 
 WORDS = frozenset({"help", "narrate", "intro"})
 BOT = "28:eac5e5c6-ab14-4f50-80cb-49213fe51b1a"

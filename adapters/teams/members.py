@@ -1,0 +1,135 @@
+"""The adapter's memory of people: where to reach them and what their client reported."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import select
+
+from adapters.teams.inbound import (
+    locale_and_timezone,
+    split_conversation_id,
+    tenant_id,
+    workspace_id_for,
+)
+from bot.store.engine import Database
+from bot.store.tables.core import ConversationReference
+from bot.store.tables.teams import TeamsMember
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """One person as an activity showed them."""
+
+    workspace_id: str
+    user_id: str
+    aad_object_id: str | None
+    name: str | None
+    locale: str | None
+    timezone: str | None
+    conversation_id: str
+    service_url: str
+    bot_id: str
+    is_personal: bool
+
+    @classmethod
+    def from_activity(cls, activity: dict[str, Any]) -> Seen | None:
+        tenant = tenant_id(activity)
+        sender = activity.get("from") or {}
+        bot = activity.get("recipient") or {}
+        conversation = activity.get("conversation") or {}
+        user_id = str(sender.get("id") or "")
+        if not tenant or not user_id or user_id.startswith("28:") or not bot.get("id"):
+            return None
+        if not activity.get("serviceUrl") or not conversation.get("id"):
+            return None
+        locale, timezone = locale_and_timezone(activity)
+        return cls(
+            workspace_id=workspace_id_for(tenant),
+            user_id=user_id,
+            aad_object_id=sender.get("aadObjectId"),
+            name=sender.get("name"),
+            locale=locale,
+            timezone=timezone,
+            conversation_id=split_conversation_id(str(conversation["id"]))[0],
+            service_url=str(activity["serviceUrl"]),
+            bot_id=str(bot["id"]),
+            is_personal=conversation.get("conversationType") == "personal",
+        )
+
+
+class Members:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._last: dict[tuple[str, str], Seen] = {}
+
+    async def seen(self, seen: Seen) -> None:
+        """Upsert what an activity showed; unchanged sightings cost no write."""
+        key = (seen.workspace_id, seen.user_id)
+        if self._last.get(key) == seen:
+            return
+        async with self.db.session() as s:
+            row = await s.get(TeamsMember, key)
+            if row is None:
+                row = TeamsMember(
+                    workspace_id=seen.workspace_id,
+                    user_id=seen.user_id,
+                    conversation_id=seen.conversation_id,
+                    service_url=seen.service_url,
+                    bot_id=seen.bot_id,
+                )
+            row.aad_object_id = seen.aad_object_id or row.aad_object_id
+            row.name = seen.name or row.name
+            row.locale = seen.locale or row.locale
+            row.timezone = seen.timezone or row.timezone
+            row.conversation_id = seen.conversation_id
+            row.service_url = seen.service_url
+            row.bot_id = seen.bot_id
+            if seen.is_personal:
+                row.dm_conversation_id = seen.conversation_id
+            row.updated_at = datetime.now(UTC)
+            s.add(row)
+            await s.commit()
+        self._last[key] = seen
+
+    async def get(self, workspace_id: str, user_id: str) -> TeamsMember | None:
+        async with self.db.session() as s:
+            return await s.get(TeamsMember, (workspace_id, user_id))
+
+    async def by_aad_object_id(self, workspace_id: str, aad_object_id: str) -> TeamsMember | None:
+        async with self.db.session() as s:
+            result = await s.exec(
+                select(TeamsMember).where(
+                    TeamsMember.workspace_id == workspace_id,
+                    TeamsMember.aad_object_id == aad_object_id,
+                )
+            )
+            return result.first()
+
+    async def set_dm(self, workspace_id: str, user_id: str, conversation_id: str) -> None:
+        async with self.db.session() as s:
+            row = await s.get(TeamsMember, (workspace_id, user_id))
+            if row is None:
+                return
+            row.dm_conversation_id = conversation_id
+            row.updated_at = datetime.now(UTC)
+            s.add(row)
+            await s.commit()
+        self._last.pop((workspace_id, user_id), None)
+
+    async def any_reference(self, workspace_id: str) -> dict[str, Any] | None:
+        """The newest stored reference in a tenant: its service URL and bot reach everyone."""
+        async with self.db.session() as s:
+            result = await s.exec(
+                select(ConversationReference)
+                .where(
+                    ConversationReference.workspace_id == workspace_id,
+                    ConversationReference.platform == "teams",
+                )
+                .order_by(ConversationReference.updated_at.desc())  # type: ignore[attr-defined]
+                .limit(1)
+            )
+            row = result.first()
+            return dict(row.reference) if row else None

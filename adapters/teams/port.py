@@ -1,0 +1,341 @@
+"""`TeamsPort`: the core's `ChatPort` for Teams, through botbuilder's Bot Connector client.
+
+Every call starts from a stored conversation reference (service URL, conversation,
+tenant, bot), so it works after a restart for conversations the bot has seen. The
+delivery worker owns retries: the SDK's own retries are switched off here, and each
+failure is reported as a precise `DeliveryError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol, TypeVar
+
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import (
+    Activity,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationParameters,
+)
+from botbuilder.schema.teams import TeamsChannelAccount
+from botframework.connector.aio import ConnectorClient
+from msrest.exceptions import ClientRequestError, HttpOperationError
+
+from adapters.teams.members import Members
+from adapters.teams.render import render_activity, render_form_activity
+from bot.config import Settings
+from bot.messages import Form, OutboundMessage
+from bot.ports import DeliveryError, Destination, PersonInfo, Sent
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RETRY_STATUSES = {412, 429, 502, 503, 504}
+PERMANENT_STATUSES = {400, 401, 403, 404, 405, 410, 413}
+DEFAULT_RETRY_AFTER = 1.0
+REQUEST_TIMEOUT = 30
+
+
+class ReferenceStore(Protocol):
+    async def get(self, workspace_id: str, conversation_id: str) -> dict[str, Any] | None: ...
+
+    async def save(
+        self,
+        workspace_id: str,
+        conversation_id: str,
+        platform: str,
+        reference: dict[str, Any],
+        now: datetime,
+    ) -> None: ...
+
+
+class TeamsPort:
+    platform = "teams"
+
+    def __init__(
+        self,
+        adapter: CloudAdapter,
+        *,
+        app_id: str,
+        references: ReferenceStore,
+        members: Members,
+        settings: Settings | None = None,
+    ) -> None:
+        self.adapter = adapter
+        self.app_id = app_id
+        self.references = references
+        self.members = members
+        self.settings = settings
+        self._clients: dict[str, ConnectorClient] = {}
+
+    # -- ChatPort ------------------------------------------------------------------------------
+    async def send(self, dest: Destination, message: OutboundMessage) -> Sent:
+        if dest.ephemeral_user:
+            # Teams has no "only you can see this" messages: the person's 1:1 chat instead.
+            dm = await self.open_dm(dest.workspace_id, (dest.ephemeral_user,))
+            dest = Destination(workspace_id=dest.workspace_id, channel_id=dm, hints=dest.hints)
+        return await self._post(dest, render_activity(message))
+
+    async def update(self, dest: Destination, message_id: str, message: OutboundMessage) -> None:
+        ref = await self._reference(dest)
+        activity = self._activity(render_activity(message), ref, dest)
+        activity.id = message_id
+        conversation_id = activity.conversation.id
+
+        async def call(client: ConnectorClient) -> Any:
+            return await client.conversations.update_activity(conversation_id, message_id, activity)
+
+        await self._call(ref["serviceUrl"], call)
+
+    async def react(self, dest: Destination, message_id: str, emoji: str) -> None:
+        """Bots cannot add reactions in Teams: nothing to do."""
+        return None
+
+    async def open_dm(self, workspace_id: str, user_ids: tuple[str, ...]) -> str:
+        if len(user_ids) != 1:
+            raise DeliveryError("Teams bots cannot start group chats", permanent=True)
+        (user_id,) = user_ids
+        member = await self.members.get(workspace_id, user_id)
+        known_dm = member.dm_conversation_id if member is not None else None
+        if known_dm and await self.references.get(workspace_id, known_dm):
+            return known_dm
+        base = await self._tenant_reference(workspace_id, member)
+        tenant = workspace_id.removeprefix("teams:")
+        bot = base["bot"]
+        params = ConversationParameters(
+            is_group=False,
+            bot=ChannelAccount(id=bot["id"], name=bot.get("name")),
+            members=[ChannelAccount(id=user_id)],
+            tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}},
+        )
+
+        async def call(client: ConnectorClient) -> Any:
+            return await client.conversations.create_conversation(params)
+
+        result = await self._call(base["serviceUrl"], call)
+        conversation_id = str(result.id)
+        reference = {
+            "serviceUrl": base["serviceUrl"],
+            "channelId": base.get("channelId", "msteams"),
+            "conversation": {
+                "id": conversation_id,
+                "conversationType": "personal",
+                "tenantId": tenant,
+            },
+            "bot": bot,
+            "user": {"id": user_id},
+        }
+        await self.references.save(
+            workspace_id, conversation_id, self.platform, reference, datetime.now(UTC)
+        )
+        await self.members.set_dm(workspace_id, user_id, conversation_id)
+        return conversation_id
+
+    async def open_form(self, dest: Destination, form: Form) -> None:
+        """A form is a card with inputs, sent to the person's 1:1 chat so answers stay private.
+
+        Teams can only open a task module (its modal) in answer to a click, so a form the
+        core opens later is sent as a card instead.
+        """
+        user = dest.ephemeral_user or dest.hints.get("user_id")
+        if user:
+            dm = await self.open_dm(dest.workspace_id, (str(user),))
+            dest = Destination(workspace_id=dest.workspace_id, channel_id=dm, hints=dest.hints)
+        await self._post(dest, render_form_activity(form))
+
+    async def lookup_person(self, workspace_id: str, user_id: str) -> PersonInfo:
+        member = await self.members.get(workspace_id, user_id)
+        ref = await self._tenant_reference(workspace_id, member)
+        conversation_id = member.conversation_id if member else ref["conversation"]["id"]
+
+        async def call(client: ConnectorClient) -> Any:
+            return await client.conversations.get_conversation_member(
+                conversation_id, user_id, raw=True
+            )
+
+        account: TeamsChannelAccount | None = None
+        try:
+            raw = await self._call(ref["serviceUrl"], call)
+            # Read the body itself: the SDK's ChannelAccount drops e-mail and UPN.
+            account = TeamsChannelAccount().deserialize(raw.response.json())
+        except DeliveryError as exc:
+            if member is None:
+                raise
+            log.info("member lookup failed (%s): using what the person's activities showed", exc)
+        name = (account.name if account else None) or (member.name if member else None)
+        aad = (account.aad_object_id if account else None) or (
+            member.aad_object_id if member else None
+        )
+        return PersonInfo(
+            user_id=user_id,
+            display_name=name or user_id,
+            timezone=member.timezone if member else None,
+            locale=member.locale if member else None,
+            is_admin=self._is_configured_admin(workspace_id, aad),
+            email=(account.email or account.user_principal_name) if account else None,
+        )
+
+    # -- helpers -------------------------------------------------------------------------------
+    async def _post(self, dest: Destination, payload: dict[str, Any]) -> Sent:
+        ref = await self._reference(dest)
+        activity = self._activity(payload, ref, dest)
+        conversation_id = activity.conversation.id
+
+        async def call(client: ConnectorClient) -> Any:
+            if dest.thread_id:
+                return await client.conversations.reply_to_activity(
+                    conversation_id, dest.thread_id, activity
+                )
+            return await client.conversations.send_to_conversation(conversation_id, activity)
+
+        result = await self._call(ref["serviceUrl"], call)
+        # A 202 has no body: the message was accepted, its id is unknown.
+        message_id = str(getattr(result, "id", "") or "")
+        return Sent(message_id=message_id, channel_id=dest.channel_id)
+
+    def _activity(self, payload: dict[str, Any], ref: dict[str, Any], dest: Destination) -> Any:
+        activity = Activity().deserialize(payload)
+        conversation = dict(ref.get("conversation") or {})
+        conversation_id = str(conversation.get("id") or dest.channel_id)
+        if dest.thread_id and conversation.get("conversationType") == "channel":
+            # A reply in a channel thread is addressed to "<channel>;messageid=<root>".
+            conversation_id = f"{conversation_id};messageid={dest.thread_id}"
+        activity.conversation = ConversationAccount(
+            id=conversation_id,
+            conversation_type=conversation.get("conversationType"),
+            tenant_id=conversation.get("tenantId"),
+            is_group=conversation.get("isGroup"),
+        )
+        bot = ref.get("bot") or {}
+        activity.from_property = ChannelAccount(id=bot.get("id"), name=bot.get("name"))
+        tenant = conversation.get("tenantId")
+        if tenant:
+            activity.channel_data = {**(activity.channel_data or {}), "tenant": {"id": tenant}}
+        activity.channel_id = ref.get("channelId", "msteams")
+        activity.service_url = ref["serviceUrl"]
+        if dest.thread_id:
+            activity.reply_to_id = dest.thread_id
+        return activity
+
+    async def _reference(self, dest: Destination) -> dict[str, Any]:
+        ref = await self.references.get(dest.workspace_id, dest.channel_id)
+        if not ref or not ref.get("serviceUrl"):
+            raise DeliveryError(
+                f"no stored Teams conversation reference for {dest.channel_id}", permanent=True
+            )
+        return ref
+
+    async def _tenant_reference(self, workspace_id: str, member: Any) -> dict[str, Any]:
+        if member is not None:
+            ref = await self.references.get(workspace_id, member.conversation_id)
+            if ref and ref.get("serviceUrl"):
+                return ref
+            return {
+                "serviceUrl": member.service_url,
+                "channelId": "msteams",
+                "conversation": {"id": member.conversation_id},
+                "bot": {"id": member.bot_id},
+            }
+        ref = await self.members.any_reference(workspace_id)
+        if not ref or not ref.get("serviceUrl") or not (ref.get("bot") or {}).get("id"):
+            raise DeliveryError(
+                f"the bot has no conversation in {workspace_id} yet", permanent=True
+            )
+        return ref
+
+    def _is_configured_admin(self, workspace_id: str, aad_object_id: str | None) -> bool:
+        if not aad_object_id or self.settings is None:
+            return False
+        return aad_object_id in self.settings.workspace(workspace_id).admins
+
+    async def _client(self, service_url: str) -> ConnectorClient:
+        client = self._clients.get(service_url)
+        if client is None:
+            auth = self.adapter.bot_framework_authentication
+            identity = self.adapter.create_claims_identity(self.app_id)
+            client = await auth.create_connector_factory(identity).create(service_url, None)
+            _no_sdk_retries(client)
+            self._clients[service_url] = client
+        if self.app_id:
+            # MSAL fetches tokens with blocking I/O: warm its cache in a thread, so the
+            # SDK's own (synchronous) token call inside the request is a cache hit.
+            await asyncio.to_thread(client.config.credentials.get_access_token)
+        return client
+
+    async def _call(self, service_url: str, call: Callable[[ConnectorClient], Awaitable[T]]) -> T:
+        client = await self._client(service_url)
+        try:
+            return await call(client)
+        except HttpOperationError as exc:
+            raise delivery_error(exc) from exc
+        except ClientRequestError as exc:
+            raise DeliveryError(f"Bot Connector unreachable: {exc}") from exc
+        except TimeoutError as exc:
+            raise DeliveryError("Bot Connector timed out") from exc
+
+    def close(self) -> None:
+        """Forget the connector clients (each holds a requests session)."""
+        self._clients.clear()
+
+
+def delivery_error(exc: HttpOperationError) -> DeliveryError:
+    """Map a Bot Connector error response to what the delivery worker understands."""
+    response = exc.response
+    status = int(getattr(response, "status_code", 0) or 0)
+    reason = f"Bot Connector answered {status}: {_error_message(exc)}"
+    if status in RETRY_STATUSES:
+        headers = getattr(response, "headers", None) or {}
+        return DeliveryError(reason, retry_after=retry_after_seconds(headers))
+    if status in PERMANENT_STATUSES:
+        return DeliveryError(reason, permanent=True)
+    return DeliveryError(reason)
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float:
+    value = None
+    for key, raw in headers.items():
+        if key.lower() == "retry-after":
+            value = raw
+            break
+    if not value:
+        return DEFAULT_RETRY_AFTER
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return DEFAULT_RETRY_AFTER
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _error_message(exc: HttpOperationError) -> str:
+    error = getattr(exc, "error", None)
+    inner = getattr(error, "error", None)
+    message = getattr(inner, "message", None)
+    if message:
+        return str(message)[:200]
+    response = exc.response
+    text = getattr(response, "text", None)
+    try:
+        body = text() if callable(text) else text
+    except Exception:  # the body is only for the log line
+        body = None
+    return (str(body) if body else str(getattr(response, "reason", "") or ""))[:200]
+
+
+def _no_sdk_retries(client: ConnectorClient) -> None:
+    """The outbox retries with back-off; retrying inside the SDK could post twice."""
+    policy = client.config.retry_policy.policy
+    policy.total = 0
+    policy.connect = 0
+    policy.read = 0
+    policy.status_forcelist = frozenset()
+    client.config.connection.timeout = REQUEST_TIMEOUT

@@ -1,0 +1,31 @@
+"""Teams adapter tables: what the Bot Connector needs to reach a person later.
+
+The Bot Connector's member API knows names and e-mail addresses but not a person's
+locale or time zone (those only arrive on their activities), and it must be asked
+through a conversation the person is in. So the adapter remembers, per person, the
+latest of both; and the 1:1 chat it created or saw, to avoid creating another.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from bot.store.tables.columns import timestamp
+
+
+class TeamsMember(SQLModel, table=True):
+    __tablename__ = "teams_member"
+
+    workspace_id: str = Field(primary_key=True, max_length=200)  # "teams:<tenant id>"
+    user_id: str = Field(primary_key=True, max_length=200)  # the Bot Framework id, "29:…"
+    aad_object_id: str | None = Field(default=None, max_length=64, index=True)
+    name: str | None = Field(default=None, max_length=200)
+    locale: str | None = Field(default=None, max_length=35)
+    timezone: str | None = Field(default=None, max_length=64)
+    conversation_id: str = Field(max_length=400)  # a conversation the person was last seen in
+    service_url: str = Field(max_length=500)
+    bot_id: str = Field(max_length=200)
+    dm_conversation_id: str | None = Field(default=None, max_length=400)
+    updated_at: datetime = timestamp()
