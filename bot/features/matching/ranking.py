@@ -1,0 +1,204 @@
+"""Ranking and the decision to speak: one workspace's items, their combined score, and
+the threshold + margin rule that keeps the bot silent rather than suggest something weak.
+
+Everything here is synchronous and pure in-memory; `engine.py` adds encoding, the
+database and the event loop around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from bot.features.matching.index import VectorIndex
+from bot.features.matching.lexical import TokenStats, overlap, signal_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """Something a person said that others can be matched to."""
+
+    key: str  # "narration:<id>" or "topic:<user id>:<topic id>"
+    kind: str  # narration | topic
+    author_id: str
+    text: str
+    visibility: str  # public | private | dm
+    channel_id: str | None = None
+    created_at: datetime | None = None
+    tokens: frozenset[str] = field(default=frozenset())
+
+    @classmethod
+    def of(cls, key: str, kind: str, author_id: str, text: str, **kw: object) -> Item:
+        return cls(key, kind, author_id, text, tokens=signal_tokens(text), **kw)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who will see the suggestions, and where: the narrator, in the narration's thread."""
+
+    person_id: str
+    channel_id: str | None
+    visibility: str  # public | private | dm: the conversation the suggestion is posted in
+
+    def may_see(self, item: Item) -> bool:
+        """Public items go anywhere; a private channel's items only back into that channel;
+        DM items never reach anyone else."""
+        if item.visibility == "public":
+            return True
+        if item.visibility == "private":
+            return self.visibility == "private" and item.channel_id == self.channel_id
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    item: Item
+    score: float
+    semantic: float
+    lexical: float
+
+
+@dataclass(frozen=True, slots=True)
+class MatchPolicy:
+    """When the bot speaks. Defaults chosen on the tuning half of bench/data (see
+    docs/matching.md); `lexical_weight` scales the rare-name overlap added to the cosine."""
+
+    threshold: float = 0.50
+    margin: float = 0.15
+    lexical_weight: float = 0.10
+    max_suggestions: int = 3
+    shortlist: int = 64  # semantic neighbours considered before filters
+    rare_df: int = 50  # tokens in at most this many items also pull candidates in
+    feedback_penalty: float = 0.15  # per earlier "Not relevant" on the same pairing
+
+
+class WorkspaceIndex:
+    """One tenant's items: vectors, metadata, and signal-token statistics. Tenants never
+    share an index, so no search can cross workspaces.
+
+    Callers pass raw encoder vectors; the index compares them after subtracting `center`,
+    the mean vector of the workspace's own texts (blended with a reference mean while the
+    workspace is small). Sentence encoders put every text in a narrow cone, with a shared
+    component that says "a work narration" rather than which work; removing it spreads the
+    scores and makes the threshold carry over between languages and organisations
+    (docs/matching.md). The center is fixed when the index is built (start-up, rebuild).
+    """
+
+    def __init__(self, dim: int, center: np.ndarray | None = None, **index_options: int) -> None:
+        self.vectors = VectorIndex(dim, **index_options)
+        self.center = np.zeros(dim, np.float32) if center is None else center.astype(np.float32)
+        self.items: dict[str, Item] = {}
+        self.stats = TokenStats()
+        self.postings: dict[str, set[str]] = {}
+
+    @classmethod
+    def build(
+        cls,
+        items: list[Item],
+        raw: np.ndarray,
+        *,
+        reference: np.ndarray | None = None,
+        prior: int = 20,
+        **index_options: int,
+    ) -> WorkspaceIndex:
+        """An index over `items`, centred on their mean (with `prior` pseudo-texts at the
+        `reference` mean, so a young workspace is not centred on three narrations)."""
+        dim = raw.shape[1] if raw.ndim == 2 else len(reference)  # type: ignore[arg-type]
+        total = raw.sum(axis=0) if len(raw) else np.zeros(dim, np.float32)
+        weight = len(raw)
+        if reference is not None:
+            total = total + prior * reference
+            weight += prior
+        center = total / weight if weight else np.zeros(dim, np.float32)
+        index = cls(dim, center=center, **index_options)
+        if items:
+            index.add(items, raw)
+        return index
+
+    def centred(self, raw: np.ndarray) -> np.ndarray:
+        vecs = np.atleast_2d(raw).astype(np.float32) - self.center
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return vecs / norms
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def add(self, items: list[Item], vecs: np.ndarray) -> None:
+        for item in items:
+            self.remove(item.key)
+        self.vectors.add([i.key for i in items], self.centred(vecs))
+        for item in items:
+            self.items[item.key] = item
+            self.stats.add(item.tokens)
+            for token in item.tokens:
+                self.postings.setdefault(token, set()).add(item.key)
+
+    def remove(self, key: str) -> bool:
+        item = self.items.pop(key, None)
+        if item is None:
+            return False
+        self.vectors.remove(key)
+        self.stats.remove(item.tokens)
+        for token in item.tokens:
+            keys = self.postings.get(token)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self.postings[token]
+        return True
+
+    def rank(self, raw: np.ndarray, tokens: frozenset[str], policy: MatchPolicy) -> list[Scored]:
+        """Candidates by combined score, best first: the semantic shortlist plus every item
+        sharing a rare name with the query (a project code can match across wording)."""
+        vec = self.centred(raw)[0]
+        semantic = dict(self.vectors.search(vec, policy.shortlist))
+        weights = {t: self.stats.weight(t) for t in tokens}
+        for token in tokens:
+            keys = self.postings.get(token, ())
+            if 0 < len(keys) <= policy.rare_df:
+                for key in keys:
+                    if key not in semantic:
+                        semantic[key] = float(self.vectors.vector(key) @ vec)
+        out = []
+        for key, cos in semantic.items():
+            item = self.items[key]
+            lex = overlap(tokens, item.tokens, weights) if tokens else 0.0
+            out.append(Scored(item, cos + policy.lexical_weight * lex, cos, lex))
+        out.sort(key=lambda s: s.score, reverse=True)
+        return out
+
+
+def select(
+    ranked: list[Scored],
+    policy: MatchPolicy,
+    viewer: Viewer,
+    *,
+    blocked: Collection[str] = (),
+    penalties: Mapping[str, float] | None = None,
+    allow: Callable[[Item], bool] | None = None,
+) -> list[Scored]:
+    """What the bot would actually post: at most one item per person, never the viewer,
+    never blocked people (opted out, fatigued), only what the viewer may see; then only
+    scores above the threshold and within `margin` of the best remaining one."""
+    penalties = penalties or {}
+    best_per_person: dict[str, Scored] = {}
+    for cand in ranked:
+        item = cand.item
+        person = item.author_id
+        if person == viewer.person_id or person in blocked or not viewer.may_see(item):
+            continue
+        if allow is not None and not allow(item):
+            continue
+        if person in penalties:
+            cand = Scored(item, cand.score - penalties[person], cand.semantic, cand.lexical)
+        if person not in best_per_person or cand.score > best_per_person[person].score:
+            best_per_person[person] = cand
+    pool = sorted(best_per_person.values(), key=lambda s: s.score, reverse=True)
+    if not pool or pool[0].score < policy.threshold:
+        return []
+    floor = max(policy.threshold, pool[0].score - policy.margin)
+    return [s for s in pool if s.score >= floor][: policy.max_suggestions]
