@@ -18,7 +18,7 @@ NARRATION_EN = [
     ("alice", "I'M WORKING ON: the rota for the summer", "📝"),
     ("bob", "- working on… migrating the intranet search", "📝"),
     ("carol", "Just a normal message about lunch", ""),
-    ("alice", "/wol working on a leaflet about AVG requests", "Noted, thanks for working out loud:"),
+    ("alice", "/wol working on a leaflet on AVG", "Noted, thanks for working out loud:"),
     ("alice", "/wol working on", "Tell me what you are working on, for example:"),
 ]
 NARRATION_NL = [

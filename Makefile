@@ -1,0 +1,32 @@
+# Two commands do everything on a fresh machine (Python 3.11+):
+#   make chat   install into .venv and talk to the bot in this terminal (SQLite, no chat tool)
+#   make test   install into .venv (with test tools) and run the linter and the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: chat serve test lint install clean
+
+$(BIN)/wolbot: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(BIN)/wolbot
+
+install: $(BIN)/wolbot
+
+chat: install
+	$(BIN)/wolbot chat
+
+serve: install
+	$(BIN)/wolbot serve
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) *.egg-info

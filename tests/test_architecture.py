@@ -1,0 +1,50 @@
+"""The core stays platform-neutral: no chat SDK and no aiohttp anywhere under bot/."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "aiohttp", "adapters",
+             "microsoft_agents")
+
+
+def imports_of(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def test_core_imports_no_chat_sdk_or_web_framework() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / "bot").rglob("*.py"))
+        for name in imports_of(path)
+        if name.split(".")[0] in FORBIDDEN
+    ]
+    assert offenders == []
+
+
+def test_the_check_itself_catches_an_sdk_import(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("from slack_sdk.web.async_client import AsyncWebClient\nimport aiohttp\n")
+    assert [n.split(".")[0] for n in imports_of(sample)] == ["slack_sdk", "aiohttp"]
+
+
+def test_sdk_imports_stay_in_their_own_adapter() -> None:
+    owners = {"slack_bolt": "slack", "slack_sdk": "slack", "botbuilder": "teams",
+              "botframework": "teams"}
+    offenders = []
+    for path in sorted((ROOT / "adapters").rglob("*.py")):
+        folder = path.relative_to(ROOT / "adapters").parts[0]
+        for name in imports_of(path):
+            owner = owners.get(name.split(".")[0])
+            if owner is not None and owner != folder:
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
