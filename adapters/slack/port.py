@@ -108,6 +108,7 @@ class SlackPort:
         self._clock = clock
         self._session: aiohttp.ClientSession | None = None
         self._clients: dict[str, AsyncWebClient] = {}
+        self._identities: dict[str, dict[str, Any]] = {}
         self._response_url_uses: OrderedDict[str, int] = OrderedDict()
         # response_urls are only followed to Slack itself or to the configured API host.
         self._response_url_hosts = {"hooks.slack.com", urlsplit(self.base_url).netloc}
@@ -130,6 +131,22 @@ class SlackPort:
             client.proxy = None
             self._clients[token] = client
         return client
+
+    async def token(self, workspace_id: str) -> str:
+        return await self._tokens.bot_token(workspace_id)
+
+    async def identity(self, workspace_id: str) -> Mapping[str, Any]:
+        """auth.test for the workspace's token (bot user id, bot id, team), cached per token."""
+        token = await self._tokens.bot_token(workspace_id)
+        cached = self._identities.get(token)
+        if cached is None:
+            cached = dict(await self.call(workspace_id, "auth.test"))
+            self._identities[token] = cached
+        return cached
+
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP session shared by every client of this adapter (created on first use)."""
+        return self._http()
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:

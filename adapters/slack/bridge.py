@@ -1,0 +1,144 @@
+"""The bolt app and the one middleware that hands every Slack request to the core.
+
+bolt-python does what it is good at — signature verification (forged or older
+than 5 minutes → 401), url_verification, ssl_check, authorization (single
+token or installations), ignoring the bot's own events — and then, instead of
+bolt listeners, `CoreMiddleware` translates the request into one
+`InboundEvent` and awaits `core.handle(event)`. The core de-duplicates on the
+event id in the database, so Slack's retries (`X-Slack-Retry-Num`) and
+duplicate deliveries have no second effect, across restarts and replicas.
+
+Acknowledgement: the core only records and queues (replies go through the
+outbox), so handling normally finishes in milliseconds and the HTTP answer
+reflects it: a database outage answers 503 and Slack retries. Should handling
+take longer than `ack_budget`, the request is acknowledged anyway (Slack
+gives up after 3 seconds) and the work continues in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncAuthorize
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import StoreUnavailable
+from bot.events import EventKind, InboundEvent
+
+from .config import SlackConfig
+from .inbound import to_inbound
+from .render import render_errors
+
+log = logging.getLogger(__name__)
+ACK_BUDGET = 2.5  # seconds; Slack waits 3 s for an acknowledgement
+
+UninstallHook = Callable[[InboundEvent, dict[str, Any]], Awaitable[None]]
+
+
+class CoreMiddleware(AsyncMiddleware):
+    """The last global middleware: request -> InboundEvent -> core.handle -> response."""
+
+    def __init__(
+        self,
+        core: Any,
+        *,
+        ack_budget: float = ACK_BUDGET,
+        on_uninstall: UninstallHook | None = None,
+    ) -> None:
+        self.core = core
+        self.ack_budget = ack_budget
+        self.on_uninstall = on_uninstall
+        self._background: set[asyncio.Task[Any]] = set()
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],  # bolt calls with this keyword
+    ) -> BoltResponse:
+        body = req.body if isinstance(req.body, dict) else {}
+        event = to_inbound(body, bot_user_id=req.context.bot_user_id)
+        if event is None:
+            return BoltResponse(status=200, body="")
+        retry = (req.headers.get("x-slack-retry-num") or [None])[0]
+        if retry:
+            log.info("Slack retry %s of event %s", retry, event.event_id)
+        if event.kind is EventKind.UNINSTALLED and self.on_uninstall is not None:
+            await self.on_uninstall(event, body)
+        task = asyncio.create_task(self.core.handle(event), name=f"slack:{event.event_id}")
+        try:
+            ctx = await asyncio.wait_for(asyncio.shield(task), self.ack_budget)
+        except TimeoutError:
+            log.warning("event %s acknowledged before its handling finished", event.event_id)
+            self._background.add(task)
+            task.add_done_callback(self._finished)
+            return BoltResponse(status=200, body="")
+        except StoreUnavailable as exc:
+            log.warning("database unavailable, asking Slack to retry %s: %s", event.event_id, exc)
+            return BoltResponse(status=503, body="")
+        except Exception:
+            log.exception("handling Slack event %s failed", event.event_id)
+            return BoltResponse(status=500, body="")
+        return self._ack(event, ctx)
+
+    def _ack(self, event: InboundEvent, ctx: Any) -> BoltResponse:
+        errors = getattr(ctx, "form_errors", None)
+        if event.kind is EventKind.FORM_SUBMIT and errors:
+            return BoltResponse(
+                status=200,
+                body=json.dumps(render_errors(errors)),
+                headers={"content-type": "application/json"},
+            )
+        return BoltResponse(status=200, body="")
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("late failure handling a Slack event", exc_info=task.exception())
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Let handling that outlived its acknowledgement finish (on shutdown)."""
+        if self._background:
+            await asyncio.wait(self._background, timeout=timeout)
+        for task in self._background:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+
+
+def build_bolt_app(
+    config: SlackConfig,
+    middleware: CoreMiddleware,
+    *,
+    client: AsyncWebClient,
+    authorize: AsyncAuthorize,
+    oauth_flow: AsyncOAuthFlow | None = None,
+) -> AsyncApp:
+    """One AsyncApp for HTTP and Socket Mode (bolt skips signature checks on the socket)."""
+    kwargs: dict[str, Any] = {"authorize": authorize}
+    if oauth_flow is not None:
+        kwargs["oauth_flow"] = oauth_flow
+    app = AsyncApp(
+        name="wolbot",
+        signing_secret=config.signing_secret or "",
+        client=client,
+        process_before_response=True,
+        request_verification_enabled=True,
+        ignoring_self_events_enabled=True,
+        url_verification_enabled=True,
+        ssl_check_enabled=True,
+        **kwargs,
+    )
+    app.use(middleware)
+    return app

@@ -1,0 +1,106 @@
+"""Which Slack mode to run in, read from the secrets in `settings.env`.
+
+- HTTP mode: SLACK_SIGNING_SECRET + SLACK_BOT_TOKEN (one workspace), Events API and
+  interactivity POSTed to /slack/events.
+- Socket Mode: SLACK_APP_TOKEN (xapp-…) + SLACK_BOT_TOKEN, no public URL needed.
+- Distribution (OAuth v2): SLACK_CLIENT_ID + SLACK_CLIENT_SECRET + SLACK_SIGNING_SECRET;
+  bot tokens come from the installations table instead of SLACK_BOT_TOKEN.
+SLACK_API_URL overrides the Web API base URL (a proxy, or a local fake in tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.errors import ConfigError
+
+from .port import DEFAULT_API_URL
+
+# The bot scopes this adapter needs (kept in one place: the manifest and OAuth use them).
+BOT_SCOPES: tuple[str, ...] = (
+    "app_mentions:read",
+    "channels:history",
+    "channels:read",
+    "chat:write",
+    "commands",
+    "groups:history",
+    "groups:read",
+    "im:history",
+    "im:read",
+    "im:write",
+    "mpim:history",
+    "mpim:read",
+    "mpim:write",
+    "reactions:read",
+    "reactions:write",
+    "users:read",
+    "users:read.email",
+)
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    bot_token: str | None = None
+    signing_secret: str | None = None
+    app_token: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    api_url: str = DEFAULT_API_URL
+    redirect_uri: str | None = None  # SLACK_REDIRECT_URI: https://<host>/slack/oauth_redirect
+    install_path: str = "/slack/install"
+    redirect_path: str = "/slack/oauth_redirect"
+    events_path: str = "/slack/events"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SlackConfig:
+        def get(name: str) -> str | None:
+            value = (env.get(name) or "").strip()
+            return value or None
+
+        api_url = get("SLACK_API_URL") or DEFAULT_API_URL
+        return cls(
+            bot_token=get("SLACK_BOT_TOKEN"),
+            signing_secret=get("SLACK_SIGNING_SECRET"),
+            app_token=get("SLACK_APP_TOKEN"),
+            client_id=get("SLACK_CLIENT_ID"),
+            client_secret=get("SLACK_CLIENT_SECRET"),
+            api_url=api_url if api_url.endswith("/") else api_url + "/",
+            redirect_uri=get("SLACK_REDIRECT_URI"),
+        )
+
+    @property
+    def oauth(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.app_token)
+
+    @property
+    def http(self) -> bool:
+        return bool(self.signing_secret) and (bool(self.bot_token) or self.oauth)
+
+    @property
+    def enabled(self) -> bool:
+        return (
+            (bool(self.bot_token) and bool(self.signing_secret))
+            or self.socket_mode
+            or (self.oauth and bool(self.signing_secret))
+        )
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the missing secret, before anything starts."""
+        if self.app_token and not self.app_token.startswith("xapp-"):
+            raise ConfigError("SLACK_APP_TOKEN: expected an app-level token starting with xapp-")
+        if self.bot_token and not self.bot_token.startswith("xox"):
+            raise ConfigError("SLACK_BOT_TOKEN: expected a bot token starting with xoxb-")
+        if self.socket_mode and not (self.bot_token or self.oauth):
+            raise ConfigError(
+                "SLACK_APP_TOKEN is set (Socket Mode) but SLACK_BOT_TOKEN is missing: the bot "
+                "needs its bot token to answer"
+            )
+        if self.oauth and not self.signing_secret and not self.socket_mode:
+            raise ConfigError("SLACK_CLIENT_ID is set but SLACK_SIGNING_SECRET is missing")
+        if bool(self.client_id) != bool(self.client_secret):
+            raise ConfigError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET must be set together")
