@@ -28,7 +28,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.features.matching.encoder import UseEncoder, normalise, reference_texts
+from bot.features.matching.encoder import UseEncoder, normalise
 from bot.features.matching.ranking import (
     Item,
     MatchPolicy,
@@ -117,7 +117,6 @@ def rankings(
     narrations: list[Narration],
     vecs: np.ndarray,
     policy: MatchPolicy,
-    reference: np.ndarray | None = None,
 ) -> dict[str, list[Scored]]:
     """For every narration, the ranked candidates among the others of its half."""
     out: dict[str, list[Scored]] = {}
@@ -129,8 +128,7 @@ def rankings(
             )
             for i in rows
         ]
-        # Each half is its own workspace, centred on its own texts (no labels involved).
-        index = WorkspaceIndex.build(items, vecs[rows], reference=reference)
+        index = WorkspaceIndex.build(items, vecs[rows])  # each half is its own workspace
         for i, item in zip(rows, items, strict=True):
             ranked = index.rank(vecs[i], item.tokens, policy)
             out[narrations[i].key] = [s for s in ranked if s.item.key != item.key]
@@ -190,15 +188,13 @@ def evaluate(
     }
 
 
-def tune(
-    narrations: list[Narration], vecs: np.ndarray, reference: np.ndarray
-) -> tuple[MatchPolicy, dict, dict]:
+def tune(narrations: list[Narration], vecs: np.ndarray) -> tuple[MatchPolicy, dict, dict]:
     """The policy with the best F1 on the tuning half among those whose precision there is
     at least 0.85 (a safety margin over the 0.8 target); ties go to the higher threshold."""
     best: tuple[float, MatchPolicy, dict] | None = None
     cache: dict[float, dict[str, list[Scored]]] = {}
     for weight in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3):
-        cache[weight] = rankings(narrations, vecs, MatchPolicy(lexical_weight=weight), reference)
+        cache[weight] = rankings(narrations, vecs, MatchPolicy(lexical_weight=weight))
     thresholds = np.round(np.arange(0.20, 0.96, 0.01), 2)
     for weight, threshold, margin in itertools.product(
         cache, thresholds, (0.05, 0.1, 0.15, 0.2, 0.3, 1.0)
@@ -237,14 +233,13 @@ def main() -> None:
     started = time.perf_counter()
     vecs = encoder.encode(texts)
     per_text_ms = (time.perf_counter() - started) * 1000 / len(texts)
-    reference = encoder.encode(reference_texts()).mean(axis=0)
     if args.fixed:
         policy = MatchPolicy()
-        ranked = rankings(narrations, vecs, policy, reference)
+        ranked = rankings(narrations, vecs, policy)
         tuned = evaluate(narrations, ranked, policy, "tune")
         test = evaluate(narrations, ranked, policy, "test")
     else:
-        policy, tuned, test = tune(narrations, vecs, reference)
+        policy, tuned, test = tune(narrations, vecs)
     shown = {
         "threshold": policy.threshold,
         "margin": policy.margin,

@@ -60,12 +60,3 @@ def normalise(vecs: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vecs, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return (vecs / norms).astype(np.float32, copy=False)
-
-
-def reference_texts() -> list[str]:
-    """Everyday work narrations (English and Dutch) whose mean vector centres a young
-    workspace's index; see ranking.WorkspaceIndex."""
-    from importlib.resources import files
-
-    text = files("bot.features.matching").joinpath("reference.txt").read_text("utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]

@@ -66,9 +66,9 @@ class MatchPolicy:
     """When the bot speaks. Defaults chosen on the tuning half of bench/data (see
     docs/matching.md); `lexical_weight` scales the rare-name overlap added to the cosine."""
 
-    threshold: float = 0.50
-    margin: float = 0.15
-    lexical_weight: float = 0.10
+    threshold: float = 0.54
+    margin: float = 0.10
+    lexical_weight: float = 0.05
     max_suggestions: int = 3
     shortlist: int = 64  # semantic neighbours considered before filters
     rare_df: int = 50  # tokens in at most this many items also pull candidates in
@@ -79,50 +79,20 @@ class WorkspaceIndex:
     """One tenant's items: vectors, metadata, and signal-token statistics. Tenants never
     share an index, so no search can cross workspaces.
 
-    Callers pass raw encoder vectors; the index compares them after subtracting `center`,
-    the mean vector of the workspace's own texts (blended with a reference mean while the
-    workspace is small). Sentence encoders put every text in a narrow cone, with a shared
-    component that says "a work narration" rather than which work; removing it spreads the
-    scores and makes the threshold carry over between languages and organisations
-    (docs/matching.md). The center is fixed when the index is built (start-up, rebuild).
     """
 
-    def __init__(self, dim: int, center: np.ndarray | None = None, **index_options: int) -> None:
+    def __init__(self, dim: int, **index_options: int) -> None:
         self.vectors = VectorIndex(dim, **index_options)
-        self.center = np.zeros(dim, np.float32) if center is None else center.astype(np.float32)
         self.items: dict[str, Item] = {}
         self.stats = TokenStats()
         self.postings: dict[str, set[str]] = {}
 
     @classmethod
-    def build(
-        cls,
-        items: list[Item],
-        raw: np.ndarray,
-        *,
-        reference: np.ndarray | None = None,
-        prior: int = 20,
-        **index_options: int,
-    ) -> WorkspaceIndex:
-        """An index over `items`, centred on their mean (with `prior` pseudo-texts at the
-        `reference` mean, so a young workspace is not centred on three narrations)."""
-        dim = raw.shape[1] if raw.ndim == 2 else len(reference)  # type: ignore[arg-type]
-        total = raw.sum(axis=0) if len(raw) else np.zeros(dim, np.float32)
-        weight = len(raw)
-        if reference is not None:
-            total = total + prior * reference
-            weight += prior
-        center = total / weight if weight else np.zeros(dim, np.float32)
-        index = cls(dim, center=center, **index_options)
+    def build(cls, items: list[Item], vecs: np.ndarray, **index_options: int) -> WorkspaceIndex:
+        index = cls(vecs.shape[1], **index_options)
         if items:
-            index.add(items, raw)
+            index.add(items, vecs)
         return index
-
-    def centred(self, raw: np.ndarray) -> np.ndarray:
-        vecs = np.atleast_2d(raw).astype(np.float32) - self.center
-        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        return vecs / norms
 
     def __len__(self) -> int:
         return len(self.items)
@@ -130,7 +100,7 @@ class WorkspaceIndex:
     def add(self, items: list[Item], vecs: np.ndarray) -> None:
         for item in items:
             self.remove(item.key)
-        self.vectors.add([i.key for i in items], self.centred(vecs))
+        self.vectors.add([i.key for i in items], vecs)
         for item in items:
             self.items[item.key] = item
             self.stats.add(item.tokens)
@@ -151,10 +121,9 @@ class WorkspaceIndex:
                     del self.postings[token]
         return True
 
-    def rank(self, raw: np.ndarray, tokens: frozenset[str], policy: MatchPolicy) -> list[Scored]:
+    def rank(self, vec: np.ndarray, tokens: frozenset[str], policy: MatchPolicy) -> list[Scored]:
         """Candidates by combined score, best first: the semantic shortlist plus every item
         sharing a rare name with the query (a project code can match across wording)."""
-        vec = self.centred(raw)[0]
         semantic = dict(self.vectors.search(vec, policy.shortlist))
         weights = {t: self.stats.weight(t) for t in tokens}
         for token in tokens:

@@ -11,11 +11,18 @@ from bot.features.matching.ranking import Item, MatchPolicy, Scored, Viewer, sel
 
 def test_signal_tokens_are_names_acronyms_and_codes() -> None:
     assert signal_tokens("moving our CI from Jenkins to GitHub Actions") == {
-        "ci", "jenkins", "github", "actions"}
+        "ci",
+        "jenkins",
+        "github",
+        "actions",
+    }
     # Dutch compounds give up their name part; the first word alone is not a name.
     assert signal_tokens("Overzetten van onze Jenkins-jobs naar AKS") == {"jenkins", "aks"}
     assert signal_tokens("planning PRJ-4711 and the S/4HANA upgrade in 2026") == {
-        "prj", "prj4711", "s/4hana"}
+        "prj",
+        "prj4711",
+        "s/4hana",
+    }
     assert signal_tokens("de begroting voor volgend jaar") == frozenset()
 
 
@@ -26,7 +33,8 @@ def test_overlap_weights_rare_tokens_higher() -> None:
     weights = {t: stats.weight(t) for t in ("github", "jenkins")}
     query = frozenset({"github", "jenkins"})
     assert overlap(query, frozenset({"jenkins"}), weights) > overlap(
-        query, frozenset({"github"}), weights)
+        query, frozenset({"github"}), weights
+    )
     assert overlap(query, frozenset({"sap"}), weights) == 0.0
     stats.remove(["github", "copilot"])
     assert "copilot" not in stats.df and stats.docs == 3
@@ -70,8 +78,9 @@ def test_partitioned_index_finds_near_duplicates_like_exact_search() -> None:
     assert all(k % 2 for k, _ in ivf.search(vecs[1], 20))
 
 
-def _scored(key: str, author: str, score: float, visibility: str = "public",
-            channel: str | None = "C1") -> Scored:
+def _scored(
+    key: str, author: str, score: float, visibility: str = "public", channel: str | None = "C1"
+) -> Scored:
     item = Item.of(key, "narration", author, key, visibility=visibility, channel_id=channel)
     return Scored(item, score, score, 0.0)
 
@@ -94,5 +103,5 @@ def test_select_applies_rules_before_threshold_and_margin() -> None:
     assert in_private[0].item.key == "priv"
     assert select(ranked, policy, viewer, blocked={"U1", "U2", "U3"}) == []
     demoted = select(ranked, policy, viewer, penalties={"U1": 0.3})
-    assert [s.item.key for s in demoted] == ["b", "c", "a1"] or demoted[0].item.key == "b"
+    assert [s.item.key for s in demoted] == ["b", "c"]  # a1 fell to 0.5, below 0.7 - 0.15
     assert select([_scored("weak", "U5", 0.49)], policy, viewer) == []

@@ -1,0 +1,270 @@
+"""The matching engine: encode, index, search, remove — per workspace, off the event loop.
+
+Vectors are stored in the database (`match_vector`) as they are made, so a restart loads
+them instead of re-encoding, and every replica keeps its in-process index current by
+reading the rows changed since its last look (`refresh_every`). Encoding and searching
+run in a worker thread (`asyncio.to_thread`); the event loop only awaits them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from bot.clock import Clock, SystemClock, utc
+from bot.features.matching.encoder import Encoder, UseEncoder
+from bot.features.matching.lexical import signal_tokens
+from bot.features.matching.ranking import (
+    Item,
+    MatchPolicy,
+    Scored,
+    Viewer,
+    WorkspaceIndex,
+    select,
+)
+from bot.features.matching.store import MatchingStore, StoredVector
+from bot.store.engine import Database
+from bot.store.tables.matching import MatchVector
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Fatigue: how often one person may be put forward."""
+
+    window: timedelta = timedelta(days=7)
+    per_person: int = 3  # suggestions of one person to anyone within `window`
+    pair_window: timedelta = timedelta(days=30)  # the same person to the same narrator
+
+
+class MatchingEngine:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        encoder: Encoder | None = None,
+        policy: MatchPolicy | None = None,
+        limits: Limits | None = None,
+        clock: Clock | None = None,
+        refresh_every: timedelta = timedelta(seconds=30),
+        index_options: dict[str, int] | None = None,
+    ) -> None:
+        self.store = MatchingStore(db)
+        self.encoder: Encoder = encoder or UseEncoder()
+        self.policy = policy or MatchPolicy()
+        self.limits = limits or Limits()
+        self.clock: Clock = clock or SystemClock()
+        self.refresh_every = refresh_every
+        self._index_options = index_options or {}
+        self._indexes: dict[str, WorkspaceIndex] = {}
+        self._seen: dict[str, datetime] = {}  # workspace -> time of the last refresh
+        self._loading: dict[str, asyncio.Lock] = {}
+        self._lock = threading.Lock()  # guards every index across worker threads
+
+    # -- encoding -------------------------------------------------------------------------------
+    async def encode(self, texts: list[str]) -> np.ndarray:
+        return await asyncio.to_thread(self.encoder.encode, texts)
+
+    async def warm_up(self) -> None:
+        """Load the model now (start-up), not on the first search."""
+        await asyncio.to_thread(self.encoder.encode, ["warm up"])
+
+    # -- the index ------------------------------------------------------------------------------
+    async def index(self, workspace_id: str, items: list[Item], **meta: str | None) -> None:
+        """Encode, store and index items (replacing earlier versions with the same key)."""
+        if not items:
+            return
+        raw = await self.encode([i.text for i in items])
+        now = self.clock.now()
+        rows = [
+            _row(workspace_id, item, vec, self.encoder.name, meta.get("language"), now)
+            for item, vec in zip(items, raw, strict=True)
+        ]
+        await self.store.save(rows, now)
+        ws = await self._workspace(workspace_id, refresh=False)
+        await asyncio.to_thread(self._locked, ws.add, items, raw)
+
+    async def remove(self, workspace_id: str, key: str) -> bool:
+        kind, ref = key.split(":", 1)
+        removed = await self.store.tombstone(workspace_id, kind, ref, self.clock.now())
+        ws = self._indexes.get(workspace_id)
+        if ws is not None:
+            with self._lock:
+                removed = ws.remove(key) or removed
+        return removed
+
+    async def rebuild(self, workspace_id: str) -> WorkspaceIndex:
+        """Drop the in-process index and build it again from the database."""
+        self._indexes.pop(workspace_id, None)
+        return await self._workspace(workspace_id, refresh=False)
+
+    async def size(self, workspace_id: str) -> int:
+        return len(await self._workspace(workspace_id, refresh=False))
+
+    # -- searching ------------------------------------------------------------------------------
+    async def rank(self, workspace_id: str, text: str) -> list[Scored]:
+        """All candidates for `text`, best first, before any filter or threshold."""
+        ws = await self._workspace(workspace_id)
+        return await asyncio.to_thread(self._encode_and_rank, ws, text)
+
+    async def search(
+        self,
+        workspace_id: str,
+        text: str,
+        viewer: Viewer,
+        *,
+        exclude: Iterable[str] = (),
+        kinds: Iterable[str] | None = None,
+    ) -> list[Scored]:
+        """What the bot would suggest to `viewer` for `text`: filtered for visibility,
+        opt-outs, fatigue and the viewer themself, then thresholded (see ranking.select)."""
+        ranked = await self.rank(workspace_id, text)
+        now = self.clock.now()
+        blocked = await self.store.opted_out(workspace_id)
+        if viewer.person_id in blocked:
+            return []  # people who opted out get no suggestions either
+        blocked |= await self.store.fatigued(
+            workspace_id,
+            viewer.person_id,
+            now,
+            window=self.limits.window,
+            per_person=self.limits.per_person,
+            pair_window=self.limits.pair_window,
+        )
+        penalties = {
+            person: self.policy.feedback_penalty * count
+            for person, count in (
+                await self.store.rejections(workspace_id, viewer.person_id)
+            ).items()
+        }
+        excluded = set(exclude)
+        wanted = set(kinds) if kinds is not None else None
+        return select(
+            ranked,
+            self.policy,
+            viewer,
+            blocked=blocked,
+            penalties=penalties,
+            allow=lambda item: item.key not in excluded and (wanted is None or item.kind in wanted),
+        )
+
+    def _encode_and_rank(self, ws: WorkspaceIndex, text: str) -> list[Scored]:
+        raw = self.encoder.encode([text])[0]
+        with self._lock:
+            return ws.rank(raw, signal_tokens(text), self.policy)
+
+    def _locked(self, fn, *args):  # type: ignore[no-untyped-def]
+        with self._lock:
+            return fn(*args)
+
+    # -- loading and refreshing -----------------------------------------------------------------
+    async def _workspace(self, workspace_id: str, *, refresh: bool = True) -> WorkspaceIndex:
+        ws = self._indexes.get(workspace_id)
+        if ws is None:
+            lock = self._loading.setdefault(workspace_id, asyncio.Lock())
+            async with lock:
+                ws = self._indexes.get(workspace_id)
+                if ws is None:
+                    ws = await self._load(workspace_id)
+                    self._indexes[workspace_id] = ws
+            return ws
+        if refresh and self.clock.now() - self._seen[workspace_id] >= self.refresh_every:
+            await self._refresh(workspace_id, ws)
+        return ws
+
+    async def _load(self, workspace_id: str) -> WorkspaceIndex:
+        started = self.clock.now()
+        stored = await self.store.load(workspace_id, self.encoder.name, self.encoder.dim)
+        stored = await self._complete(workspace_id, stored)
+        items = [_item(s.row) for s in stored]
+        raw = (
+            np.stack([s.vector for s in stored]).astype(np.float32)  # type: ignore[misc]
+            if stored
+            else np.empty((0, self.encoder.dim), np.float32)
+        )
+        ws = await asyncio.to_thread(
+            lambda: WorkspaceIndex.build(items, raw, **self._index_options)
+        )
+        self._seen[workspace_id] = started
+        log.info("matching index for %s: %d items", workspace_id, len(items))
+        return ws
+
+    async def _complete(self, workspace_id: str, stored: list[StoredVector]) -> list[StoredVector]:
+        """Re-encode rows made by another encoder (a model upgrade), once, and store them."""
+        stale = [s.row for s in stored if s.vector is None]
+        if not stale:
+            return stored
+        log.info("re-encoding %d stored texts for %s", len(stale), workspace_id)
+        raw = await self.encode([r.text for r in stale])
+        now = self.clock.now()
+        for row, vec in zip(stale, raw, strict=True):
+            row.model, row.vector = self.encoder.name, vec.astype(np.float32).tobytes()
+        await self.store.save(stale, now)
+        fresh = {id(r): v for r, v in zip(stale, raw, strict=True)}
+        return [
+            s if s.vector is not None else StoredVector(s.row, fresh[id(s.row)]) for s in stored
+        ]
+
+    async def _refresh(self, workspace_id: str, ws: WorkspaceIndex) -> None:
+        """Apply rows other replicas changed. Re-reading a little overlap (clock skew between
+        replicas) is harmless: adding an item again replaces it."""
+        started = self.clock.now()
+        since = self._seen[workspace_id] - timedelta(minutes=1)
+        changed = await self.store.changed_since(
+            workspace_id, since, self.encoder.name, self.encoder.dim
+        )
+        changed = await self._complete(
+            workspace_id, [c for c in changed if c.row.removed_at is None]
+        ) + [c for c in changed if c.row.removed_at is not None]
+        with self._lock:
+            for c in changed:
+                key = f"{c.row.kind}:{c.row.ref}"
+                if c.row.removed_at is not None:
+                    ws.remove(key)
+                elif c.vector is not None:
+                    ws.add([_item(c.row)], c.vector[None, :])
+        self._seen[workspace_id] = started
+
+
+def _item(row: MatchVector) -> Item:
+    return Item.of(
+        f"{row.kind}:{row.ref}",
+        row.kind,
+        row.author_id,
+        row.text,
+        visibility=row.visibility,
+        channel_id=row.channel_id,
+        created_at=utc(row.created_at),
+    )
+
+
+def _row(
+    workspace_id: str,
+    item: Item,
+    vec: np.ndarray,
+    model: str,
+    language: str | None,
+    now: datetime,
+) -> MatchVector:
+    kind, ref = item.key.split(":", 1)
+    return MatchVector(
+        workspace_id=workspace_id,
+        kind=kind,
+        ref=ref,
+        author_id=item.author_id,
+        channel_id=item.channel_id,
+        visibility=item.visibility,
+        language=language,
+        text=item.text,
+        model=model,
+        vector=np.asarray(vec, dtype=np.float32).tobytes(),
+        created_at=item.created_at or now,
+        updated_at=now,
+    )

@@ -1,0 +1,204 @@
+"""Database access of the matching feature: stored vectors (so restarts and other replicas
+rebuild without re-encoding), suggestions made (fatigue, feedback), and opt-outs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from bot.clock import utc
+from bot.store.engine import Database
+from bot.store.tables.matching import MatchOptOut, MatchSuggestion, MatchVector
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVector:
+    row: MatchVector
+    vector: np.ndarray | None  # None when made by another encoder: re-encode from row.text
+
+
+def _decode(row: MatchVector, model: str, dim: int) -> StoredVector:
+    if row.model != model:
+        return StoredVector(row, None)
+    vec = np.frombuffer(row.vector, dtype=np.float32)
+    return StoredVector(row, vec if vec.shape == (dim,) else None)
+
+
+class MatchingStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- vectors --------------------------------------------------------------------------------
+    async def load(self, workspace_id: str, model: str, dim: int) -> list[StoredVector]:
+        query = select(MatchVector).where(
+            MatchVector.workspace_id == workspace_id, col(MatchVector.removed_at).is_(None)
+        )
+        async with self.db.session() as s:
+            return [_decode(r, model, dim) for r in await s.exec(query)]
+
+    async def changed_since(
+        self, workspace_id: str, since: datetime, model: str, dim: int
+    ) -> list[StoredVector]:
+        """Rows added, replaced or removed since `since` (by any replica)."""
+        query = select(MatchVector).where(
+            MatchVector.workspace_id == workspace_id, col(MatchVector.updated_at) >= since
+        )
+        async with self.db.session() as s:
+            return [_decode(r, model, dim) for r in await s.exec(query)]
+
+    async def save(self, rows: list[MatchVector], now: datetime) -> None:
+        """Insert or replace vectors by (workspace, kind, ref)."""
+        async with self.db.session() as s:
+            for row in rows:
+                existing = (
+                    await s.exec(
+                        select(MatchVector).where(
+                            MatchVector.workspace_id == row.workspace_id,
+                            MatchVector.kind == row.kind,
+                            MatchVector.ref == row.ref,
+                        )
+                    )
+                ).first()
+                if existing is None:
+                    row.created_at = row.created_at or now
+                    row.updated_at = now
+                    s.add(row)
+                    continue
+                for field in (
+                    "author_id",
+                    "channel_id",
+                    "visibility",
+                    "language",
+                    "text",
+                    "model",
+                    "vector",
+                ):
+                    setattr(existing, field, getattr(row, field))
+                existing.updated_at, existing.removed_at = now, None
+                s.add(existing)
+            await s.commit()
+
+    async def tombstone(self, workspace_id: str, kind: str, ref: str, now: datetime) -> bool:
+        async with self.db.session() as s:
+            row = (
+                await s.exec(
+                    select(MatchVector).where(
+                        MatchVector.workspace_id == workspace_id,
+                        MatchVector.kind == kind,
+                        MatchVector.ref == ref,
+                    )
+                )
+            ).first()
+            if row is None or row.removed_at is not None:
+                return False
+            row.removed_at = row.updated_at = now
+            s.add(row)
+            await s.commit()
+            return True
+
+    async def purge_tombstones(self, before: datetime) -> int:
+        async with self.db.session() as s:
+            rows = list(
+                await s.exec(select(MatchVector).where(col(MatchVector.removed_at) < before))
+            )
+            for row in rows:
+                await s.delete(row)
+            await s.commit()
+            return len(rows)
+
+    # -- opt-outs -------------------------------------------------------------------------------
+    async def opted_out(self, workspace_id: str) -> set[str]:
+        async with self.db.session() as s:
+            rows = await s.exec(
+                select(MatchOptOut.user_id).where(MatchOptOut.workspace_id == workspace_id)
+            )
+            return set(rows)
+
+    async def set_opt_out(self, workspace_id: str, user_id: str, opted_out: bool) -> None:
+        async with self.db.session() as s:
+            row = await s.get(MatchOptOut, (workspace_id, user_id))
+            if opted_out and row is None:
+                s.add(MatchOptOut(workspace_id=workspace_id, user_id=user_id))
+            elif not opted_out and row is not None:
+                await s.delete(row)
+            await s.commit()
+
+    # -- suggestions ----------------------------------------------------------------------------
+    async def fatigued(
+        self,
+        workspace_id: str,
+        narrator_id: str,
+        now: datetime,
+        *,
+        window: timedelta,
+        per_person: int,
+        pair_window: timedelta,
+    ) -> set[str]:
+        """People suggested `per_person` times within `window` (to anyone), or already
+        suggested to this narrator within `pair_window`: not suggested again for now."""
+        since = now - window
+        async with self.db.session() as s:
+            busy = await s.exec(
+                select(MatchSuggestion.person_id)
+                .where(
+                    MatchSuggestion.workspace_id == workspace_id,
+                    col(MatchSuggestion.created_at) >= since,
+                )
+                .group_by(col(MatchSuggestion.person_id))
+                .having(func.count() >= per_person)
+            )
+            out = set(busy)
+            recent = await s.exec(
+                select(MatchSuggestion.person_id).where(
+                    MatchSuggestion.workspace_id == workspace_id,
+                    MatchSuggestion.narrator_id == narrator_id,
+                    col(MatchSuggestion.created_at) >= now - pair_window,
+                )
+            )
+            out.update(recent)
+        return out
+
+    async def rejections(self, workspace_id: str, narrator_id: str) -> Counter[str]:
+        """How often this narrator said "Not relevant" to each person's suggestions."""
+        async with self.db.session() as s:
+            rows = await s.exec(
+                select(MatchSuggestion.person_id).where(
+                    MatchSuggestion.workspace_id == workspace_id,
+                    MatchSuggestion.narrator_id == narrator_id,
+                    MatchSuggestion.outcome == "not_relevant",
+                )
+            )
+            return Counter(rows)
+
+    async def record(self, rows: list[MatchSuggestion]) -> list[MatchSuggestion]:
+        async with self.db.session() as s:
+            for row in rows:
+                s.add(row)
+            await s.commit()
+            for row in rows:
+                await s.refresh(row)
+            return rows
+
+    async def suggestion(self, suggestion_id: int) -> MatchSuggestion | None:
+        async with self.db.session() as s:
+            return await s.get(MatchSuggestion, suggestion_id)
+
+    async def set_outcome(self, suggestion_id: int, outcome: str) -> MatchSuggestion | None:
+        async with self.db.session() as s:
+            row = await s.get(MatchSuggestion, suggestion_id)
+            if row is None:
+                return None
+            row.outcome = outcome
+            s.add(row)
+            await s.commit()
+            await s.refresh(row)
+            return row
+
+
+def when(row: MatchVector) -> datetime:
+    return utc(row.created_at)

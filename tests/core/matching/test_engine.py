@@ -1,0 +1,194 @@
+"""The engine with the real model on small data, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.clock import FakeClock
+from bot.features.matching.engine import MatchingEngine
+from bot.features.matching.ranking import Item, Viewer
+from bot.store.engine import Database
+from bot.store.tables.matching import MatchSuggestion
+
+from .conftest import CountingEncoder
+
+WS = "console:local"
+PUBLIC = "C-general"
+NARRATIONS = [
+    ("1", "alice", "moving our CI from Jenkins to GitHub Actions"),
+    ("2", "carol", "a new onboarding programme for nurses on the wards"),
+    ("3", "dave", "reducing the energy use of our school buildings"),
+    ("4", "erin", "forecasting youth care costs for the municipal budget"),
+]
+
+
+def narration(
+    ref: str, author: str, text: str, visibility: str = "public", channel: str = PUBLIC
+) -> Item:
+    return Item.of(
+        f"narration:{ref}", "narration", author, text, visibility=visibility, channel_id=channel
+    )
+
+
+async def seed(engine: MatchingEngine, workspace: str = WS) -> None:
+    await engine.index(workspace, [narration(*n) for n in NARRATIONS])
+
+
+def bob(channel: str = PUBLIC, visibility: str = "public") -> Viewer:
+    return Viewer("bob", channel, visibility)
+
+
+async def test_dutch_narration_finds_the_english_one(engine: MatchingEngine) -> None:
+    await seed(engine)
+    found = await engine.search(
+        WS, "het overzetten van onze Jenkins-jobs naar GitHub Actions", bob()
+    )
+    assert [s.item.author_id for s in found] == ["alice"]
+    assert found[0].lexical > 0  # Jenkins, GitHub, Actions: shared names count too
+    unrelated = await engine.search(WS, "de kerstborrel voor de afdeling organiseren", bob())
+    assert unrelated == []
+
+
+async def test_restart_loads_vectors_without_re_encoding(
+    db: Database, engine: MatchingEngine, encoder: CountingEncoder, clock: FakeClock
+) -> None:
+    await seed(engine)
+    again = CountingEncoder(encoder.inner)
+    restarted = MatchingEngine(db, encoder=again, clock=clock)
+    await restarted.warm_up()
+    again.texts.clear()
+    assert await restarted.size(WS) == len(NARRATIONS)
+    assert again.texts == []  # nothing re-encoded on load
+    found = await restarted.search(WS, "Jenkins-pipelines omzetten naar GitHub Actions", bob())
+    assert found[0].item.author_id == "alice"
+    assert again.texts == ["Jenkins-pipelines omzetten naar GitHub Actions"]
+
+
+async def test_replicas_see_each_others_additions_and_removals(
+    db: Database, engine: MatchingEngine, encoder: CountingEncoder, clock: FakeClock
+) -> None:
+    other = MatchingEngine(db, encoder=encoder, clock=clock, refresh_every=timedelta(seconds=30))
+    await seed(engine)
+    assert await other.size(WS) == len(NARRATIONS)
+    await engine.index(WS, [narration("5", "frank", "rolling out multi-factor authentication")])
+    query = "multi-factor authentication for all staff accounts"
+    assert await other.search(WS, query, bob()) == []  # not refreshed yet
+    clock.advance(seconds=31)
+    assert [s.item.author_id for s in await other.search(WS, query, bob())] == ["frank"]
+    assert await engine.remove(WS, "narration:5")
+    clock.advance(seconds=31)
+    assert await other.search(WS, query, bob()) == []
+    assert await other.size(WS) == len(NARRATIONS)
+
+
+async def test_workspaces_never_mix(engine: MatchingEngine) -> None:
+    await seed(engine, "slack:T1")
+    found = await engine.search("slack:T2", "moving CI from Jenkins to GitHub Actions", bob())
+    assert found == []
+
+
+async def test_private_and_dm_narrations_stay_where_they_were_said(
+    engine: MatchingEngine,
+) -> None:
+    await engine.index(
+        WS,
+        [
+            narration(
+                "p", "alice", "moving our CI from Jenkins to GitHub Actions", "private", "G-secret"
+            ),
+            narration(
+                "d", "carol", "replacing Jenkins with GitHub Actions workflows", "dm", "D-carol"
+            ),
+        ],
+    )
+    query = "onze Jenkins-jobs overzetten naar GitHub Actions"
+    assert await engine.search(WS, query, bob()) == []  # in a public channel
+    assert await engine.search(WS, query, bob("G-other", "private")) == []
+    assert await engine.search(WS, query, bob("D-bob", "dm")) == []
+    inside = await engine.search(WS, query, bob("G-secret", "private"))
+    assert [s.item.author_id for s in inside] == ["alice"]
+
+
+async def test_opt_outs_fatigue_and_the_narrator_themself(
+    engine: MatchingEngine, clock: FakeClock
+) -> None:
+    await seed(engine)
+    query = "het overzetten van onze Jenkins-jobs naar GitHub Actions"
+    assert await engine.search(WS, query, Viewer("alice", PUBLIC, "public")) == []
+    await engine.store.set_opt_out(WS, "alice", True)
+    assert await engine.search(WS, query, bob()) == []
+    await engine.store.set_opt_out(WS, "alice", False)
+    # the same person to the same narrator: not again within the pair window
+    await engine.store.record(
+        [
+            MatchSuggestion(
+                workspace_id=WS,
+                narration_id=1,
+                narrator_id="bob",
+                person_id="alice",
+                reason="similar",
+                item_ref="narration:1",
+                score=0.8,
+                created_at=clock.now(),
+            )
+        ]
+    )
+    assert await engine.search(WS, query, bob()) == []
+    clock.advance(days=31)
+    assert [s.item.author_id for s in await engine.search(WS, query, bob())] == ["alice"]
+    # nobody is put forward more than `per_person` times a week, to anyone
+    for i, narrator in enumerate(("x", "y", "z")):
+        await engine.store.record(
+            [
+                MatchSuggestion(
+                    workspace_id=WS,
+                    narration_id=10 + i,
+                    narrator_id=narrator,
+                    person_id="alice",
+                    reason="similar",
+                    item_ref="narration:1",
+                    score=0.8,
+                    created_at=clock.now(),
+                )
+            ]
+        )
+    assert await engine.search(WS, query, bob()) == []
+
+
+async def test_not_relevant_lowers_that_pairing(engine: MatchingEngine) -> None:
+    await seed(engine)
+    query = "het overzetten van onze Jenkins-jobs naar GitHub Actions"
+    before = (await engine.search(WS, query, bob()))[0].score
+    [row] = await engine.store.record(
+        [
+            MatchSuggestion(
+                workspace_id=WS,
+                narration_id=1,
+                narrator_id="bob",
+                person_id="alice",
+                reason="similar",
+                item_ref="narration:1",
+                score=before,
+                created_at=engine.clock.now() - timedelta(days=60),
+            )
+        ]
+    )
+    await engine.store.set_outcome(row.id or 0, "not_relevant")
+    ranked = await engine.search(WS, query, bob())
+    assert not ranked or ranked[0].score <= before - engine.policy.feedback_penalty + 1e-6
+
+
+async def test_a_new_encoder_re_encodes_stored_texts_once(
+    db: Database, engine: MatchingEngine, encoder: CountingEncoder, clock: FakeClock
+) -> None:
+    await seed(engine)
+    upgraded = CountingEncoder(encoder.inner)
+    upgraded.name = "use-m3/next"
+    fresh = MatchingEngine(db, encoder=upgraded, clock=clock)
+    await fresh.warm_up()
+    upgraded.texts.clear()
+    assert await fresh.size(WS) == len(NARRATIONS)
+    assert sorted(upgraded.texts) == sorted(n[2] for n in NARRATIONS)
+    upgraded.texts.clear()
+    assert await MatchingEngine(db, encoder=upgraded, clock=clock).size(WS) == len(NARRATIONS)
+    assert upgraded.texts == []
