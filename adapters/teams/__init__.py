@@ -1,1 +1,97 @@
-"""Microsoft Teams adapter (Bot Framework). Every botbuilder import stays in this package."""
+"""Microsoft Teams adapter (Bot Framework). Every botbuilder import stays in this package.
+
+Enabled when `MICROSOFT_APP_ID` is set (Bot Framework JWT authentication on) or, for
+local development and tests only, with `WOLBOT_TEAMS_DEV=1` (no authentication; the
+server then refuses to bind to anything but a loopback address).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+ROUTE = "/api/messages"
+
+
+def enabled(settings: Any) -> bool:
+    from adapters.teams.sdk import dev_mode
+
+    env = settings.env
+    return bool(env.get("MICROSOFT_APP_ID")) or dev_mode(env)
+
+
+def assert_dev_mode_safe(host: str) -> None:
+    """Refuse to serve unauthenticated Bot Framework traffic beyond this machine.
+
+    `wolbot serve` calls this with its bind address before it starts listening.
+    """
+    import os
+
+    from adapters.teams.sdk import dev_mode, is_loopback
+
+    env = os.environ
+    if env.get("MICROSOFT_APP_ID") or not dev_mode(env):
+        return
+    if not is_loopback(host):
+        raise SystemExit(
+            f"WOLBOT_TEAMS_DEV=1 turns Bot Framework authentication off: refusing to bind to "
+            f"{host!r}. Use 127.0.0.1 (or ::1), or set MICROSOFT_APP_ID to authenticate."
+        )
+
+
+async def attach(core: Any, web_app: web.Application) -> None:
+    from adapters.teams.endpoint import TeamsEndpoint
+    from adapters.teams.members import Members
+    from adapters.teams.port import TeamsPort
+    from adapters.teams.sdk import TeamsAuthConfig, keep_signing_keys_fresh, make_adapter
+
+    env = core.settings.env
+    config = TeamsAuthConfig.from_env(env)
+    if not config.APP_ID:
+        log.warning(
+            "Teams adapter in development mode (WOLBOT_TEAMS_DEV=1): requests to %s are NOT "
+            "authenticated; only for local testing on a loopback address",
+            ROUTE,
+        )
+    adapter = make_adapter(config)
+    members = Members(core.db)
+    port = TeamsPort(
+        adapter,
+        app_id=config.APP_ID,
+        references=core.references,
+        members=members,
+        settings=core.settings,
+    )
+    core.register_port(port)
+    endpoint = TeamsEndpoint(core, adapter, members, command_words=command_words(core))
+    web_app.router.add_post(ROUTE, endpoint.handle)
+
+    refresher: asyncio.Task[None] | None = None
+    if config.APP_ID:
+        refresher = asyncio.create_task(keep_signing_keys_fresh(config))
+
+    async def cleanup(_app: web.Application) -> None:
+        if refresher is not None:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
+        port.close()
+
+    web_app.on_cleanup.append(cleanup)
+
+
+def command_words(core: Any) -> frozenset[str]:
+    """First words of the core's `/wol` subcommands, in every language."""
+    words: set[str] = set()
+    for sub in getattr(getattr(core, "commands", None), "subcommands", ()):
+        for names in sub.names.values():
+            for name in names:
+                if name.split():
+                    words.add(name.split()[0].lower())
+    return frozenset(words)

@@ -38,7 +38,27 @@ T = TypeVar("T")
 RETRY_STATUSES = {412, 429, 502, 503, 504}
 PERMANENT_STATUSES = {400, 401, 403, 404, 405, 410, 413}
 DEFAULT_RETRY_AFTER = 1.0
+# Neutral reaction names (as Slack spells them) and the emoji a Teams reply uses instead.
+REACTION_EMOJI = {
+    "memo": "📝",
+    "white_check_mark": "✅",
+    "heavy_check_mark": "✔️",
+    "tada": "🎉",
+    "+1": "👍",
+    "thumbsup": "👍",
+    "heart": "❤️",
+    "eyes": "👀",
+    "raised_hands": "🙌",
+    "clap": "👏",
+    "wave": "👋",
+    "bulb": "💡",
+    "star": "⭐",
+    "pray": "🙏",
+    "sparkles": "✨",
+    "handshake": "🤝",
+}
 REQUEST_TIMEOUT = 30
+LOOKUP_TIMEOUT = 5.0
 
 
 class ReferenceStore(Protocol):
@@ -56,6 +76,8 @@ class ReferenceStore(Protocol):
 
 class TeamsPort:
     platform = "teams"
+    # Teams allows 7 messages a second per conversation; the delivery worker spaces them.
+    min_interval = 1 / 7
 
     def __init__(
         self,
@@ -93,8 +115,23 @@ class TeamsPort:
         await self._call(ref["serviceUrl"], call)
 
     async def react(self, dest: Destination, message_id: str, emoji: str) -> None:
-        """Bots cannot add reactions in Teams: nothing to do."""
-        return None
+        """Bots cannot add reactions in Teams: a reply holding just the emoji stands in.
+
+        It goes into the message's thread (channels) or under it (chats), so the person
+        still sees their message was taken up; names without an emoji are skipped.
+        """
+        symbol = REACTION_EMOJI.get(emoji)
+        if symbol is None:
+            log.debug("no Teams stand-in for reaction %r", emoji)
+            return
+        thread = dest.thread_id or dest.hints.get("thread_root") or message_id
+        target = Destination(
+            workspace_id=dest.workspace_id,
+            channel_id=dest.channel_id,
+            thread_id=str(thread),
+            hints=dest.hints,
+        )
+        await self._post(target, {"type": "message", "text": symbol, "textFormat": "plain"})
 
     async def open_dm(self, workspace_id: str, user_ids: tuple[str, ...]) -> str:
         if len(user_ids) != 1:
@@ -161,11 +198,14 @@ class TeamsPort:
 
         account: TeamsChannelAccount | None = None
         try:
-            raw = await self._call(ref["serviceUrl"], call)
+            # Looked up while an activity is handled: stay well inside Teams' 15 s window.
+            raw = await asyncio.wait_for(self._call(ref["serviceUrl"], call), LOOKUP_TIMEOUT)
             # Read the body itself: the SDK's ChannelAccount drops e-mail and UPN.
             account = TeamsChannelAccount().deserialize(raw.response.json())
-        except DeliveryError as exc:
+        except (DeliveryError, TimeoutError) as exc:
             if member is None:
+                if isinstance(exc, TimeoutError):
+                    raise DeliveryError("member lookup timed out") from exc
                 raise
             log.info("member lookup failed (%s): using what the person's activities showed", exc)
         name = (account.name if account else None) or (member.name if member else None)

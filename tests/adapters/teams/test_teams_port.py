@@ -240,9 +240,20 @@ async def test_lookup_person_falls_back_to_what_activities_showed(
         await teams_port.lookup_person(ws, "29:a-stranger")
 
 
-async def test_react_is_a_no_op(teams_port: TeamsPort, connector: FakeBotConnector) -> None:
-    await teams_port.react(Destination("teams:t", "a:x"), "1:1", "memo")
-    assert connector.calls == []
+async def test_react_replies_with_the_emoji_in_the_thread(
+    teams_port: TeamsPort, connector: FakeBotConnector
+) -> None:
+    data = await remember(teams_port, connector, "message_channel_reply_mention_2025")
+    event = parse_activity(data)
+    assert event is not None
+    dest = Destination(event.workspace_id, event.conversation.id, hints=event.reply_hints)
+    await teams_port.react(dest, event.message_id or "", "memo")
+    (call,) = connector.of("reply")
+    assert call.body["text"] == "📝"
+    assert call.activity_id == "1759881511856"  # the thread root, not the reply
+    assert call.conversation_id.endswith(";messageid=1759881511856")
+    await teams_port.react(dest, event.message_id or "", "no_such_emoji_name")
+    assert len(connector.calls) == 1
 
 
 def test_retry_after_header_forms() -> None:

@@ -1,0 +1,112 @@
+"""`POST /api/messages`: authenticate, translate, hand to the core, answer at once.
+
+The core only records and enqueues (replies leave later through the outbox), so the
+Bot Connector gets its answer well within Teams' 15-second window. Invoke activities
+get a real invoke response, never the SDK's default 501. When the database is down
+the answer is 503, so the Bot Connector retries the activity later.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes
+
+from adapters.teams.inbound import parse_activity
+from adapters.teams.members import Members, Seen
+from bot.errors import StoreUnavailable
+from bot.i18n import N_, normalise_language
+
+log = logging.getLogger(__name__)
+
+ACK = N_("Thanks, got it.")
+CARD_ACTION = "adaptiveCard/action"
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+
+
+class TeamsEndpoint:
+    def __init__(
+        self,
+        core: Any,
+        adapter: CloudAdapter,
+        members: Members,
+        *,
+        command_words: frozenset[str] = frozenset(),
+    ) -> None:
+        self.core = core
+        self.adapter = adapter
+        self.members = members
+        self.command_words = command_words
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.json_response({"error": "expected application/json"}, status=415)
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"error": "invalid JSON"}, status=400)
+        if not isinstance(body, dict) or not body.get("type"):
+            return web.json_response({"error": "not an activity"}, status=400)
+        activity = Activity().deserialize(body)
+        auth = self.adapter.bot_framework_authentication
+        try:
+            authenticated = await auth.authenticate_request(
+                activity, request.headers.get("Authorization", "")
+            )
+        except Exception as exc:  # PermissionError, bad signature, unknown key, expired…
+            log.info("rejected /api/messages request: %s", type(exc).__name__)
+            return web.json_response({"error": "unauthorized"}, status=401)
+
+        async def turn(context: TurnContext) -> None:
+            await self._turn(context, body)
+
+        try:
+            response = await self.adapter.process_activity(authenticated, activity, turn)
+        except StoreUnavailable as exc:
+            log.warning("database unavailable, asking the Bot Connector to retry: %s", exc)
+            return web.json_response(
+                {"error": "temporarily unavailable"}, status=503, headers={"Retry-After": "5"}
+            )
+        if response is None:
+            return web.Response(status=201)
+        if response.body is None:
+            return web.Response(status=int(response.status))
+        return web.json_response(response.body, status=int(response.status))
+
+    async def _turn(self, context: TurnContext, body: dict[str, Any]) -> None:
+        seen = Seen.from_activity(body)
+        if seen is not None:
+            await self.members.seen(seen)
+        event = parse_activity(body, command_words=self.command_words)
+        if event is not None:
+            await self.core.handle(event)
+        if body.get("type") == ActivityTypes.invoke:
+            await context.send_activity(
+                Activity(
+                    type=ActivityTypes.invoke_response,
+                    value=self._invoke_response(body),
+                )
+            )
+
+    def _invoke_response(self, body: dict[str, Any]) -> InvokeResponse:
+        name = body.get("name")
+        ack = self.core.translator(normalise_language(body.get("locale"))).gettext(ACK)
+        if name == CARD_ACTION:
+            # An Adaptive Card Universal Action response: Teams shows the text to the
+            # person; the bot's real answer follows through the outbox.
+            return InvokeResponse(
+                status=HTTPStatus.OK,
+                body={"statusCode": 200, "type": MESSAGE_RESPONSE, "value": ack},
+            )
+        if name == "task/fetch":
+            return InvokeResponse(
+                status=HTTPStatus.OK, body={"task": {"type": "message", "value": ack}}
+            )
+        # task/submit closes with an empty answer; card buttons with an msteams invoke,
+        # and invokes wolbot does not use, are acknowledged the same way.
+        return InvokeResponse(status=HTTPStatus.OK, body=None)

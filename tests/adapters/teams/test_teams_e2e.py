@@ -1,0 +1,277 @@
+"""End to end: the real aiohttp app of `wolbot serve` with the Teams adapter attached, a real
+Core on SQLite, botbuilder's CloudAdapter and connector client, and the fake Bot Connector.
+
+Inbound activities are the recorded Teams payloads with their serviceUrl rewritten to the
+fake; the bot's answers leave through the outbox and are asserted where Teams would get
+them: at the Bot Connector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from adapters.teams.render import render_card
+from adapters.web import build_web_app
+from bot.app import Core, build
+from bot.clock import FakeClock
+from bot.errors import StoreUnavailable
+from bot.events import EventKind, InboundEvent
+from bot.messages import Actions, Button, OutboundMessage
+from bot.ports import Destination
+from bot.router import kind
+from tests.adapters.teams.teams_helpers import activity
+from tests.conftest import make_settings
+from tests.fakes.bot_connector import FakeBotConnector
+
+DEV_ENV = {"WOLBOT_TEAMS_DEV": "1"}
+
+
+@dataclass
+class TeamsApp:
+    core: Core
+    server: TestServer
+    connector: FakeBotConnector
+    session: aiohttp.ClientSession
+    seen: list[InboundEvent] = field(default_factory=list)
+
+    async def post(self, body: dict[str, Any], **headers: str) -> aiohttp.ClientResponse:
+        response = await self.session.post(
+            self.server.make_url("/api/messages"), json=body, headers=headers
+        )
+        await response.read()
+        return response
+
+    async def deliver(self) -> None:
+        await self.core.delivery.drain(timeout=20)
+
+
+StartApp = Callable[..., Awaitable[TeamsApp]]
+
+
+@pytest.fixture
+async def start_app(sqlite_url: str, connector: FakeBotConnector) -> AsyncIterator[StartApp]:
+    started: list[TeamsApp] = []
+    clock = FakeClock()
+
+    async def start(env: dict[str, str] | None = None, **overrides: Any) -> TeamsApp:
+        settings = make_settings(sqlite_url, env=dict(env or DEV_ENV), **overrides)
+        core = build(settings, clock=clock)
+        await core.start(deliver=False)
+        server = TestServer(build_web_app(core, adapters=["teams"]), host="127.0.0.1")
+        await server.start_server()
+        app = TeamsApp(core, server, connector, aiohttp.ClientSession())
+        started.append(app)
+        return app
+
+    yield start
+    for app in started:
+        await app.session.close()
+        await app.server.close()
+        await app.core.stop()
+
+
+def record_events(app: TeamsApp, event_kind: EventKind) -> None:
+    async def handler(event: InboundEvent, ctx: Any) -> None:
+        app.seen.append(event)
+
+    app.core.router.add(kind(event_kind), handler, name=f"test.{event_kind}")
+
+
+async def test_personal_narration_is_answered(start_app: StartApp) -> None:
+    app = await start_app()
+    body = app.connector.rewrite(
+        activity("message_personal_2019", text="I'm working on the budget for 2027")
+    )
+    response = await app.post(body)
+    assert response.status == 201
+    # nothing is posted while the request is answered: replies leave through the outbox
+    assert app.connector.of("send", "reply") == []
+    await app.deliver()
+    (reply,) = await app.connector.wait_for("reply")
+    assert reply.conversation_id == body["conversation"]["id"]
+    assert reply.activity_id == body["id"]
+    assert reply.body["text"] == "📝"
+    stored = await app.core.narrations.by_message(
+        "teams:" + body["conversation"]["tenantId"], body["conversation"]["id"], body["id"]
+    )
+    assert stored is not None and stored.topic.startswith("the budget")
+
+
+async def test_channel_narration_is_answered_in_its_thread(start_app: StartApp) -> None:
+    app = await start_app()
+    body = app.connector.rewrite(
+        activity(
+            "message_channel_mention_2019",
+            text="<at>My Combined</at> Ik ben bezig met de nieuwe intranetpagina",
+        )
+    )
+    assert (await app.post(body)).status == 201
+    await app.deliver()
+    (reply,) = await app.connector.wait_for("reply")
+    # a reply in the post's own thread: "<channel>;messageid=<post>", replyToId the post
+    assert reply.conversation_id == (
+        "19:097e6717fd7245bdbeba6baa13840db8@thread.skype;messageid=1571537152320"
+    )
+    assert reply.activity_id == "1571537152320"
+
+
+async def test_commands_in_english_and_dutch(start_app: StartApp) -> None:
+    app = await start_app()
+    english = app.connector.rewrite(
+        activity("message_personal_2019", id="1001", text="wol help", locale="en-US")
+    )
+    dutch = app.connector.rewrite(
+        activity("message_personal_2019", id="1002", text="/wol hulp", locale="nl-NL")
+    )
+    for body in (english, dutch):
+        assert (await app.post(body)).status == 201
+    await app.deliver()
+    calls = await app.connector.wait_for("send", "reply", count=2)
+    texts = [c.card["fallbackText"] for c in calls if c.card]
+    assert len(texts) == 2
+    en = app.core.translator("en")
+    nl = app.core.translator("nl")
+    summary = "Tell colleagues what you are working on"
+    assert nl.gettext(summary) != summary  # the Dutch catalogue has it
+    assert any(en.gettext(summary) in t for t in texts)
+    assert any(nl.gettext(summary) in t for t in texts)
+
+
+async def test_submit_and_execute_on_the_same_card(start_app: StartApp) -> None:
+    app = await start_app()
+    record_events(app, EventKind.ACTION)
+    card = render_card(
+        OutboundMessage.of(
+            Actions(elements=(Button(label="Ik help", action_id="offer.help", value="n42"),))
+        )
+    )
+    button = card["body"][0]["actions"][0]
+    # Action.Submit: Teams posts a message activity with the button's data as `value`.
+    submit = app.connector.rewrite(
+        activity("message_card_submit_value_2019", value=dict(button["data"]))
+    )
+    assert (await app.post(submit)).status == 201
+    # Action.Execute: an invoke that must get an invoke response, not a 501.
+    execute = app.connector.rewrite(activity("invoke_adaptiveCard_action_execute_2026"))
+    execute["value"]["action"] = {
+        "type": "Action.Execute",
+        "verb": button["verb"],
+        "data": button["data"],
+    }
+    response = await app.session.post(app.server.make_url("/api/messages"), json=execute)
+    assert response.status == 200
+    answer = await response.json()
+    assert answer["statusCode"] == 200
+    assert answer["type"] == "application/vnd.microsoft.activity.message"
+    assert answer["value"] == app.core.translator("en").gettext("Thanks, got it.")
+    assert [(e.action.action_id, e.action.value) for e in app.seen if e.action] == [
+        ("offer.help", "n42"),
+        ("offer.help", "n42"),
+    ]
+    assert app.seen[1].action is not None and app.seen[1].action.message_id == "1767765488332"
+
+
+async def test_other_invokes_are_answered_200(start_app: StartApp) -> None:
+    app = await start_app()
+    for name in (
+        "invoke_task_fetch_2019",
+        "invoke_task_submit_2019",
+        "invoke_card_action_no_name_2019",
+    ):
+        response = await app.post(app.connector.rewrite(activity(name)))
+        assert response.status == 200, name
+
+
+async def test_bot_installed_in_a_team_introduces_itself(start_app: StartApp) -> None:
+    app = await start_app()
+
+    async def introduce(event: InboundEvent, ctx: Any) -> None:
+        await ctx.say(OutboundMessage.text("Hello team, I'm wolbot."))
+
+    app.core.router.add(kind(EventKind.BOT_ADDED), introduce, name="test.introduce")
+    body = app.connector.rewrite(activity("conversationUpdate_bot_added_to_team_docs_2021"))
+    assert (await app.post(body)).status == 201
+    await app.deliver()
+    (post,) = await app.connector.wait_for("send")
+    assert post.conversation_id == "19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2"
+    assert post.body["from"]["id"] == "28:608cacfd-1cea-40c9-b678-4b93e69bb72b"
+    assert post.card is not None and post.card["fallbackText"] == "Hello team, I'm wolbot."
+
+
+async def test_proactive_send_after_a_restart(start_app: StartApp) -> None:
+    first = await start_app()
+    body = first.connector.rewrite(activity("message_channel_reply_mention_2025", text="hi"))
+    assert (await first.post(body)).status == 201
+    await first.core.stop()
+
+    second = await start_app()  # a new process: only the database remembers the reference
+    workspace = "teams:" + body["conversation"]["tenantId"]
+    channel = "19:6848757105754c8981c67612732d9aa7@thread.tacv2"
+    await second.core.outbox.send(
+        "teams",
+        Destination(workspace, channel),
+        OutboundMessage.text("This week's question: what did you learn?"),
+        key="proactive-1",
+    )
+    await second.deliver()
+    (post,) = await second.connector.wait_for("send")
+    assert post.conversation_id == channel
+    assert post.body["serviceUrl"] == second.connector.service_url
+
+
+async def test_a_429_from_the_connector_is_retried(start_app: StartApp) -> None:
+    app = await start_app()
+    app.connector.fail("reply", status=429, retry_after=0.05)
+    body = app.connector.rewrite(
+        activity("message_personal_2019", text="I'm working on the supplier contracts")
+    )
+    assert (await app.post(body)).status == 201
+    await app.deliver()
+    replies = lambda: [c.status for c in app.connector.calls if c.op == "reply"]  # noqa: E731
+    assert replies() == [429]
+    app.core.clock.advance(seconds=1)  # type: ignore[attr-defined]
+    await app.deliver()
+    await app.connector.wait_for("reply")
+    assert replies() == [429, 201]
+
+
+async def test_database_down_asks_for_a_retry(
+    start_app: StartApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = await start_app()
+
+    async def down(event: InboundEvent) -> None:
+        raise StoreUnavailable("connection refused")
+
+    monkeypatch.setattr(app.core, "handle", down)
+    body = app.connector.rewrite(activity("message_personal_2019", text="I'm working on X"))
+    response = await app.post(body)
+    assert response.status == 503
+
+
+async def test_duplicate_delivery_is_handled_once(start_app: StartApp) -> None:
+    app = await start_app()
+    body = app.connector.rewrite(
+        activity("message_personal_2019", text="I'm working on the office move")
+    )
+    assert (await app.post(body)).status == 201
+    assert (await app.post(body)).status == 201  # the Bot Connector retried
+    await app.deliver()
+    assert len(app.connector.of("reply")) == 1
+
+
+async def test_bad_requests(start_app: StartApp) -> None:
+    app = await start_app()
+    url = app.server.make_url("/api/messages")
+    response = await app.session.post(url, data="x", headers={"Content-Type": "text/plain"})
+    assert response.status == 415
+    response = await app.session.post(url, data="{", headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    response = await app.session.post(url, json={"text": "no type"})
+    assert response.status == 400
