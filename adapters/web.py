@@ -30,8 +30,12 @@ def build_web_app(core: Core, *, adapters: list[str] | None = None) -> web.Appli
             except ModuleNotFoundError as exc:
                 log.debug("adapter %s not available: %s", name, exc)
                 continue
-            if module.enabled(core.settings):
-                await module.attach(core, app)
+            enabled, attach = getattr(module, "enabled", None), getattr(module, "attach", None)
+            if enabled is None or attach is None:
+                log.warning("adapter %s has no enabled()/attach(); skipped", name)
+                continue
+            if enabled(core.settings):
+                await attach(core, app)
                 log.info("adapter %s enabled", name)
 
     app.on_startup.append(attach_adapters)
@@ -67,7 +71,8 @@ async def serve(
         except ModuleNotFoundError:
             continue
         check = getattr(module, "assert_dev_mode_safe", None)
-        if check is not None and module.enabled(core.settings):
+        enabled = getattr(module, "enabled", None)
+        if check is not None and enabled is not None and enabled(core.settings):
             check(host)
     await core.start()
     app = build_web_app(core)
