@@ -17,8 +17,8 @@ import aiohttp
 import jwt
 import pytest
 from aiohttp.test_utils import TestServer
-from cryptography.hazmat.primitives.asymmetric import rsa
 from botframework.connector.auth import MicrosoftAppCredentials
+from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 import adapters.teams as teams
