@@ -22,7 +22,13 @@ from bot.delivery.worker import DeliveryWorker
 from bot.events import ConversationKind, InboundEvent
 from bot.features import help as help_feature
 from bot.features import language, narrations
-from bot.features.commands import Commands, handle_command, is_wol_command
+from bot.features.commands import (
+    Commands,
+    handle_command,
+    handle_other_command,
+    is_other_command,
+    is_wol_command,
+)
 from bot.i18n import Catalogues, Translator, normalise_language
 from bot.middleware import deduplicate, ignore_bots, remember, translate_errors
 from bot.people import PersonDirectory
@@ -178,6 +184,7 @@ def build(settings: Settings, *, clock: Clock | None = None, db: Database | None
     router.use(remember)
     router.use(translate_errors)
     router.add(is_wol_command, handle_command, name="commands")
+    router.add(is_other_command, handle_other_command, name="commands.other")
     for register in FEATURES:
         register(core)
     return core

@@ -100,6 +100,19 @@ def is_wol_command(event: InboundEvent) -> bool | None:
     return True if event.kind is EventKind.COMMAND and event.command == COMMAND else None
 
 
+def is_other_command(event: InboundEvent) -> bool | None:
+    return True if event.kind is EventKind.COMMAND and event.command != COMMAND else None
+
+
+async def handle_other_command(event: InboundEvent, ctx: Context) -> None:
+    """Only the console can deliver commands that are not ours; answer rather than stay mute."""
+    word = Strong(text=f"/{event.command}")
+    help_name = "hulp" if ctx.t.lang == "nl" else "help"
+    await ctx.respond(OutboundMessage.of(
+        Section(parts=fill(ctx.t.gettext(UNKNOWN), command=word)),
+        ContextBlock(parts=fill(ctx.t.gettext(SEE_HELP), help=command_text(help_name)))))
+
+
 def command_text(name: str) -> Strong:
     return Strong(text=f"/{COMMAND} {name}".strip())
 

@@ -62,6 +62,7 @@ def test_console_survives_hostile_lines(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "I can keep at most 4000" in result.stdout
     assert "I don't know the command /wol does-not-exist." in result.stdout
+    assert "I don't know the command /other." in result.stdout
     assert "Traceback" not in result.stderr
     assert narrations(tmp_path / "wolbot.db") == [("mallory", "en", "<!channel> please")]
 
