@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 ACK_BUDGET = 2.5  # seconds; Slack waits 3 s for an acknowledgement
 
 UninstallHook = Callable[[InboundEvent, dict[str, Any]], Awaitable[None]]
+Resolver = Callable[[InboundEvent, dict[str, Any]], Awaitable[InboundEvent]]
 
 
 class CoreMiddleware(AsyncMiddleware):
@@ -54,10 +55,14 @@ class CoreMiddleware(AsyncMiddleware):
         *,
         ack_budget: float = ACK_BUDGET,
         on_uninstall: UninstallHook | None = None,
+        resolve: Resolver | None = None,
     ) -> None:
         self.core = core
         self.ack_budget = ack_budget
         self.on_uninstall = on_uninstall
+        self.resolve = resolve
+        # Field errors a form handler found, by event id: answered in the ack (see _ack).
+        self.form_errors: dict[str, dict[str, str]] = {}
         self._background: set[asyncio.Task[Any]] = set()
 
     async def async_process(
@@ -76,7 +81,7 @@ class CoreMiddleware(AsyncMiddleware):
             log.info("Slack retry %s of event %s", retry, event.event_id)
         if event.kind is EventKind.UNINSTALLED and self.on_uninstall is not None:
             await self.on_uninstall(event, body)
-        task = asyncio.create_task(self.core.handle(event), name=f"slack:{event.event_id}")
+        task = asyncio.create_task(self._handle(event, body), name=f"slack:{event.event_id}")
         try:
             ctx = await asyncio.wait_for(asyncio.shield(task), self.ack_budget)
         except TimeoutError:
@@ -92,8 +97,13 @@ class CoreMiddleware(AsyncMiddleware):
             return BoltResponse(status=500, body="")
         return self._ack(event, ctx)
 
+    async def _handle(self, event: InboundEvent, body: dict[str, Any]) -> Any:
+        if self.resolve is not None:
+            event = await self.resolve(event, body)
+        return await self.core.handle(event)
+
     def _ack(self, event: InboundEvent, ctx: Any) -> BoltResponse:
-        errors = getattr(ctx, "form_errors", None)
+        errors = self.form_errors.pop(event.event_id, None)
         if event.kind is EventKind.FORM_SUBMIT and errors:
             return BoltResponse(
                 status=200,

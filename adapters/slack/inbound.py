@@ -330,6 +330,28 @@ def from_shortcut(payload: Mapping[str, Any]) -> InboundEvent:
     )
 
 
+def kind_is_known(body: Mapping[str, Any]) -> bool:
+    """Whether the payload itself says if its conversation is public or private.
+
+    Events carry `channel_type`; slash commands and interactivity do not (a private
+    channel has a C… id like a public one), so the adapter asks conversations.info.
+    """
+    if body.get("type") == "event_callback":
+        event = body.get("event") or {}
+        return bool(event.get("channel_type")) or event.get("type") not in (
+            "message",
+            "app_mention",
+        )
+    if "command" in body:
+        channel = str(body.get("channel_id", ""))
+        return body.get("channel_name") in (
+            "directmessage",
+            "privategroup",
+        ) or not channel.startswith("C")
+    view = body.get("view") or {}
+    return bool(decode_form_meta(view.get("private_metadata", "")).get("k"))
+
+
 # --- text -------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.events import ConversationKind
 from bot.messages import Form, OutboundMessage
 from bot.ports import DeliveryError, Destination, PersonInfo, Sent
 
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://slack.com/api/"
 RESPONSE_URL_USES = 5  # Slack: a response_url accepts 5 posts within 30 minutes
 RESPONSE_URL_TTL = 30 * 60
+CONVERSATION_KIND_TTL = 3600.0
 
 # Retrying cannot help: the conversation is gone, the bot is not in it, the person or the
 # installation is deactivated, or the request itself is wrong.
@@ -109,6 +111,7 @@ class SlackPort:
         self._session: aiohttp.ClientSession | None = None
         self._clients: dict[str, AsyncWebClient] = {}
         self._identities: dict[str, dict[str, Any]] = {}
+        self._kinds: dict[tuple[str, str], tuple[float, ConversationKind]] = {}
         self._response_url_uses: OrderedDict[str, int] = OrderedDict()
         # response_urls are only followed to Slack itself or to the configured API host.
         self._response_url_hosts = {"hooks.slack.com", urlsplit(self.base_url).netloc}
@@ -143,6 +146,36 @@ class SlackPort:
             cached = dict(await self.call(workspace_id, "auth.test"))
             self._identities[token] = cached
         return cached
+
+    async def conversation_kind(self, workspace_id: str, channel_id: str) -> ConversationKind:
+        """Whether a channel is public, private, a group DM or a DM (conversations.info), cached.
+
+        Slash commands and interactivity payloads do not say whether a C… channel is
+        private (private channels have C ids too); when Slack cannot tell us, the answer
+        is PRIVATE, so nothing said there is ever treated as public.
+        """
+        key = (workspace_id, channel_id)
+        hit = self._kinds.get(key)
+        if hit is not None and self._clock() - hit[0] < CONVERSATION_KIND_TTL:
+            return hit[1]
+        try:
+            data = await self.call(workspace_id, "conversations.info", channel=channel_id)
+        except DeliveryError as exc:
+            log.info("conversations.info %s failed (%s): treating it as private", channel_id, exc)
+            return ConversationKind.PRIVATE
+        info = data.get("channel") or {}
+        if info.get("is_im"):
+            kind = ConversationKind.DM
+        elif info.get("is_mpim"):
+            kind = ConversationKind.GROUP
+        elif info.get("is_private") or info.get("is_group") or not info:
+            kind = ConversationKind.PRIVATE
+        else:
+            kind = ConversationKind.PUBLIC
+        self._kinds[key] = (self._clock(), kind)
+        while len(self._kinds) > 50_000:
+            self._kinds.pop(next(iter(self._kinds)))
+        return kind
 
     def session(self) -> aiohttp.ClientSession:
         """The HTTP session shared by every client of this adapter (created on first use)."""

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.events import InboundEvent
+
 from .auth import CoreAuthorize
 from .bridge import CoreMiddleware, build_bolt_app
 from .config import SlackConfig
 from .http import SlackHttp
+from .inbound import kind_is_known
 from .port import SlackPort, StaticToken, TokenSource
 
 log = logging.getLogger(__name__)
@@ -23,7 +27,7 @@ class SlackRuntime:
         self.core = core
         self.config = config
         self.port = SlackPort(tokens, base_url=config.api_url)
-        self.middleware = CoreMiddleware(core)
+        self.middleware = CoreMiddleware(core, resolve=self.resolve_conversation)
         self.app: Any = None
         self.socket: Any = None
 
@@ -32,6 +36,16 @@ class SlackRuntime:
         config = SlackConfig.from_env(core.settings.env)
         tokens: TokenSource = StaticToken(config.bot_token or "")
         return cls(core, config, tokens)
+
+    async def resolve_conversation(self, event: InboundEvent, body: dict[str, Any]) -> InboundEvent:
+        """Give commands and interactivity in C… channels their real privacy (see
+        `SlackPort.conversation_kind`), so nothing said in a private channel counts as public."""
+        conv = event.conversation
+        if kind_is_known(body) or not conv.id.startswith("C"):
+            return event
+        kind = await self.port.conversation_kind(event.workspace_id, conv.id)
+        hints = {**event.reply_hints, "conversation_kind": kind.value}
+        return replace(event, conversation=replace(conv, kind=kind), reply_hints=hints)
 
     def web_client(self) -> AsyncWebClient:
         client = AsyncWebClient(

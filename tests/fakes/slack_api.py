@@ -117,6 +117,8 @@ class FakeSlackApi:
         self.team_name = team_name
         self.calls: list[Call] = []
         self.users: dict[str, FakeUser] = {}
+        # conversations.info overrides by channel id, e.g. {"C9": {"is_private": True}}
+        self.channels: dict[str, dict[str, Any]] = {}
         self.per_channel_interval: float | None = None  # Slack: about 1 message/s per channel
         self.latency: float = 0.0  # seconds added to every answer
         self.oauth_codes: dict[str, dict[str, Any]] = {}
@@ -385,13 +387,15 @@ class FakeSlackApi:
             return ok | {"channel": {"id": prefix + "".join(sorted(users)).replace("U", "")[:10]}}
         if method == "conversations.info":
             channel = str(args.get("channel", ""))
-            return ok | {
-                "channel": {
-                    "id": channel,
-                    "name": channel.lower(),
-                    "is_private": channel.startswith("G"),
-                }
+            info = {
+                "id": channel,
+                "name": channel.lower(),
+                "is_channel": channel.startswith("C"),
+                "is_private": channel.startswith("G"),
+                "is_im": channel.startswith("D"),
+                "is_mpim": False,
             }
+            return ok | {"channel": info | self.channels.get(channel, {})}
         if method in ("views.open", "views.push", "views.update", "views.publish"):
             view = args.get("view")
             if isinstance(view, str):

@@ -254,3 +254,26 @@ async def test_requests_without_meaning_are_acknowledged(serve_slack, payload, s
     else:
         status, _ = await slack.interaction(payload("interactivity/view_closed.json"))
     assert status == 200
+
+
+@pytest.mark.parametrize(("is_private", "visibility"), [(True, "private"), (False, "public")])
+async def test_command_in_a_private_c_channel_is_private(
+    serve_slack, payload, slack_api, is_private, visibility
+):
+    slack_api.channels["C111"] = {"is_private": is_private}
+    core, slack = await serve_slack()
+    assert (await slack.command(wol(payload, slack_api, "working on a secret plan")))[0] == 200
+    [stored] = await narrations(core)
+    assert stored.visibility == visibility
+    assert slack_api.calls_to("conversations.info")[0].args["channel"] == "C111"
+    # a second command in the same channel uses the cached answer
+    await slack.command(wol(payload, slack_api, "working on another plan", trigger_id="2.2.2"))
+    assert len(slack_api.calls_to("conversations.info")) == 1
+
+
+async def test_unknown_channel_privacy_counts_as_private(serve_slack, payload, slack_api):
+    slack_api.fail("conversations.info", "missing_scope", times=None)
+    core, slack = await serve_slack()
+    assert (await slack.command(wol(payload, slack_api, "working on a plan")))[0] == 200
+    [stored] = await narrations(core)
+    assert stored.visibility == "private"
