@@ -46,6 +46,7 @@ def assert_dev_mode_safe(host: str) -> None:
 
 
 async def attach(core: Any, web_app: web.Application) -> None:
+    from adapters.teams import welcome
     from adapters.teams.endpoint import TeamsEndpoint
     from adapters.teams.members import Members
     from adapters.teams.port import TeamsPort
@@ -69,6 +70,7 @@ async def attach(core: Any, web_app: web.Application) -> None:
         settings=core.settings,
     )
     core.register_port(port)
+    welcome.register(core)
     endpoint = TeamsEndpoint(core, adapter, members, command_words=command_words(core))
     web_app.router.add_post(ROUTE, endpoint.handle)
 

@@ -188,20 +188,42 @@ async def test_other_invokes_are_answered_200(start_app: StartApp) -> None:
         assert response.status == 200, name
 
 
-async def test_bot_installed_in_a_team_introduces_itself(start_app: StartApp) -> None:
+async def test_bot_installed_in_a_team_introduces_itself_once(start_app: StartApp) -> None:
     app = await start_app()
-
-    async def introduce(event: InboundEvent, ctx: Any) -> None:
-        await ctx.say(OutboundMessage.text("Hello team, I'm wolbot."))
-
-    app.core.router.add(kind(EventKind.BOT_ADDED), introduce, name="test.introduce")
     body = app.connector.rewrite(activity("conversationUpdate_bot_added_to_team_docs_2021"))
     assert (await app.post(body)).status == 201
+    # Teams installs again (or retries with a new id): still one introduction
+    again = {**body, "id": "f:another-delivery"}
+    assert (await app.post(again)).status == 201
     await app.deliver()
     (post,) = await app.connector.wait_for("send")
     assert post.conversation_id == "19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2"
     assert post.body["from"]["id"] == "28:608cacfd-1cea-40c9-b678-4b93e69bb72b"
-    assert post.card is not None and post.card["fallbackText"] == "Hello team, I'm wolbot."
+    assert post.card is not None
+    assert post.card["fallbackText"].startswith("Hi, I'm wolbot. I help this team work out loud")
+    assert "/wol help" in post.card["fallbackText"]
+    assert len(app.connector.of("send", "reply")) == 1
+
+
+async def test_installed_in_a_personal_chat_introduces_itself_in_dutch(
+    start_app: StartApp,
+) -> None:
+    app = await start_app()
+    body = app.connector.rewrite(activity("conversationUpdate_bot_added_to_team_docs_2021"))
+    body["conversation"] = {
+        "conversationType": "personal",
+        "tenantId": body["conversation"]["tenantId"],
+        "id": "a:1personal-chat",
+    }
+    body["locale"] = "nl-NL"
+    del body["channelData"]["team"]
+    assert (await app.post(body)).status == 201
+    await app.deliver()
+    (post,) = await app.connector.wait_for("send")
+    assert post.conversation_id == "a:1personal-chat"
+    assert post.card is not None
+    assert post.card["fallbackText"].startswith("Hoi, ik ben wolbot.")
+    assert "/wol hulp" in post.card["fallbackText"]
 
 
 async def test_proactive_send_after_a_restart(start_app: StartApp) -> None:
