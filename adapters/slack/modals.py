@@ -1,0 +1,157 @@
+"""Narrating from Slack's shortcuts and modals.
+
+- Global shortcut "Narrate my work" (callback `wol_narrate`) and the App Home button
+  open a modal; its submission becomes a narration (kept private: there is no channel).
+- Message shortcut "Share as working out loud" (callback `wol_share_message`) opens the
+  same modal filled with the message, so any message can become a narration in its
+  channel; when the sharer wrote the message, the narration follows its edits.
+Field problems (empty, too long) are shown inside the modal (`response_action: errors`):
+the handler leaves them in `CoreMiddleware.form_errors`, which answers them in the ack.
+Recording itself is the core's `bot.features.narrations.record`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import UserError
+from bot.events import EventKind, InboundEvent
+from bot.features import narrations
+from bot.features.narration_phrases import match_phrase
+from bot.i18n import N_
+from bot.messages import Form, OutboundMessage, Quote, Section, TextInput, fill, plain
+from bot.text import clean
+
+from .inbound import PLATFORM
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+    from .bridge import CoreMiddleware
+
+NARRATE_SHORTCUT = "wol_narrate"
+SHARE_SHORTCUT = "wol_share_message"
+NARRATE_BUTTON = "wol_open_narrate"
+NARRATE_FORM = "wol_narrate"
+TEXT_FIELD = "text"
+MIN_WORDS = 2
+
+TITLE = N_("Narrate my work")
+SHARE_TITLE = N_("Share your work")
+SUBMIT = N_("Share")
+INTRO = N_("What are you working on? Colleagues who work on something similar can then find you.")
+SHARE_INTRO = N_("Share this message as what you are working on. You can edit the text first.")
+LABEL = N_("I'm working on…")
+TOO_SHORT = N_("Tell me in a few words what you are working on.")
+
+
+def is_shortcut(*ids: str) -> Any:
+    def match(event: InboundEvent) -> bool | None:
+        ok = event.platform == PLATFORM and event.action is not None
+        ok = ok and event.kind in (EventKind.SHORTCUT, EventKind.ACTION)
+        return True if ok and event.action.action_id in ids else None  # type: ignore[union-attr]
+
+    return match
+
+
+def is_form(form_id: str) -> Any:
+    def match(event: InboundEvent) -> bool | None:
+        ok = event.platform == PLATFORM and event.action is not None
+        ok = ok and event.kind is EventKind.FORM_SUBMIT
+        return True if ok and event.action.form_id == form_id else None  # type: ignore[union-attr]
+
+    return match
+
+
+def narrate_form(ctx: Context, *, initial: str = "", share: str | None = None) -> Form:
+    t = ctx.t.gettext
+    return Form(
+        form_id=NARRATE_FORM,
+        title=t(SHARE_TITLE if share else TITLE),
+        submit_label=t(SUBMIT),
+        intro=(t(SHARE_INTRO if share else INTRO),),
+        fields=(
+            TextInput(
+                field_id=TEXT_FIELD,
+                label=t(LABEL),
+                multiline=True,
+                initial=initial[: ctx.core.settings.narrations.max_length],
+                placeholder=t(narrations.EXAMPLE)[:150],
+                max_length=min(ctx.core.settings.narrations.max_length, 3000),
+            ),
+        ),
+        private_metadata=share or "",
+    )
+
+
+async def open_narrate(event: InboundEvent, ctx: Context) -> None:
+    await ctx.open_form(narrate_form(ctx))
+
+
+async def open_share(event: InboundEvent, ctx: Context) -> None:
+    action = event.action
+    author = action.value if action else None
+    share = json.dumps({"author": author, "ts": action.message_id if action else None})
+    await ctx.open_form(narrate_form(ctx, initial=event.text, share=share))
+
+
+class SubmitNarration:
+    """The modal's submission: validate, then let the core record it."""
+
+    def __init__(self, middleware: CoreMiddleware) -> None:
+        self.middleware = middleware
+
+    async def __call__(self, event: InboundEvent, ctx: Context) -> None:
+        values = event.action.values if event.action else {}
+        text = clean(values.get(TEXT_FIELD, ""))
+        phrase = match_phrase(text)
+        topic = phrase.topic if phrase else text
+        if len(topic.split()) < MIN_WORDS:
+            self._error(event, ctx.t.gettext(TOO_SHORT))
+            return
+        shared = _share_origin(event)
+        recorded_event = event
+        if shared.get("ts") and shared.get("author") == event.user.user_id:
+            # the author's own message: the narration follows its edits and deletion
+            recorded_event = replace(event, message_id=shared["ts"])
+        try:
+            narration = await narrations.record(
+                recorded_event,
+                ctx,
+                text,
+                topic,
+                phrase.language if phrase else None,
+                source="shortcut",
+            )
+        except UserError as exc:
+            self._error(event, plain(fill(ctx.t.gettext(exc.msgid), **exc.values)))
+            return
+        if narration is not None:
+            await ctx.respond(
+                OutboundMessage.of(
+                    Section(parts=fill(ctx.t.gettext(narrations.NOTED))), Quote(text=topic)
+                )
+            )
+
+    def _error(self, event: InboundEvent, message: str) -> None:
+        self.middleware.form_errors[event.event_id] = {TEXT_FIELD: message}
+
+
+def _share_origin(event: InboundEvent) -> dict[str, Any]:
+    raw = event.action.value if event.action else None
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def register(core: Any, middleware: CoreMiddleware) -> None:
+    router = core.router
+    router.add(is_shortcut(NARRATE_SHORTCUT, NARRATE_BUTTON), open_narrate, name="slack.narrate")
+    router.add(is_shortcut(SHARE_SHORTCUT), open_share, name="slack.share_message")
+    router.add(is_form(NARRATE_FORM), SubmitNarration(middleware), name="slack.narrate_submit")
