@@ -77,14 +77,22 @@ class MatchingEngine:
         await asyncio.to_thread(self.encoder.encode, ["warm up"])
 
     # -- the index ------------------------------------------------------------------------------
-    async def index(self, workspace_id: str, items: list[Item], **meta: str | None) -> None:
-        """Encode, store and index items (replacing earlier versions with the same key)."""
+    async def index(
+        self,
+        workspace_id: str,
+        items: list[Item],
+        vecs: np.ndarray | None = None,
+        *,
+        language: str | None = None,
+    ) -> None:
+        """Encode (unless `vecs` are given), store and index items, replacing earlier
+        versions with the same key."""
         if not items:
             return
-        raw = await self.encode([i.text for i in items])
+        raw = vecs if vecs is not None else await self.encode([i.text for i in items])
         now = self.clock.now()
         rows = [
-            _row(workspace_id, item, vec, self.encoder.name, meta.get("language"), now)
+            _row(workspace_id, item, vec, self.encoder.name, language, now)
             for item, vec in zip(items, raw, strict=True)
         ]
         await self.store.save(rows, now)
@@ -109,10 +117,12 @@ class MatchingEngine:
         return len(await self._workspace(workspace_id, refresh=False))
 
     # -- searching ------------------------------------------------------------------------------
-    async def rank(self, workspace_id: str, text: str) -> list[Scored]:
+    async def rank(
+        self, workspace_id: str, text: str, vector: np.ndarray | None = None
+    ) -> list[Scored]:
         """All candidates for `text`, best first, before any filter or threshold."""
         ws = await self._workspace(workspace_id)
-        return await asyncio.to_thread(self._encode_and_rank, ws, text)
+        return await asyncio.to_thread(self._encode_and_rank, ws, text, vector)
 
     async def search(
         self,
@@ -122,28 +132,25 @@ class MatchingEngine:
         *,
         exclude: Iterable[str] = (),
         kinds: Iterable[str] | None = None,
+        vector: np.ndarray | None = None,
     ) -> list[Scored]:
         """What the bot would suggest to `viewer` for `text`: filtered for visibility,
         opt-outs, fatigue and the viewer themself, then thresholded (see ranking.select)."""
-        ranked = await self.rank(workspace_id, text)
-        now = self.clock.now()
-        blocked = await self.store.opted_out(workspace_id)
-        if viewer.person_id in blocked:
-            return []  # people who opted out get no suggestions either
-        blocked |= await self.store.fatigued(
+        ranked = await self.rank(workspace_id, text, vector)
+        if not ranked:
+            return []
+        opted_out, fatigued, rejected = await self.store.filters(
             workspace_id,
             viewer.person_id,
-            now,
+            self.clock.now(),
             window=self.limits.window,
             per_person=self.limits.per_person,
             pair_window=self.limits.pair_window,
         )
-        penalties = {
-            person: self.policy.feedback_penalty * count
-            for person, count in (
-                await self.store.rejections(workspace_id, viewer.person_id)
-            ).items()
-        }
+        if viewer.person_id in opted_out:
+            return []  # people who opted out get no suggestions either
+        blocked = opted_out | fatigued
+        penalties = {p: self.policy.feedback_penalty * n for p, n in rejected.items()}
         excluded = set(exclude)
         wanted = set(kinds) if kinds is not None else None
         return select(
@@ -155,8 +162,10 @@ class MatchingEngine:
             allow=lambda item: item.key not in excluded and (wanted is None or item.kind in wanted),
         )
 
-    def _encode_and_rank(self, ws: WorkspaceIndex, text: str) -> list[Scored]:
-        raw = self.encoder.encode([text])[0]
+    def _encode_and_rank(
+        self, ws: WorkspaceIndex, text: str, vector: np.ndarray | None
+    ) -> list[Scored]:
+        raw = self.encoder.encode([text])[0] if vector is None else vector
         with self._lock:
             return ws.rank(raw, signal_tokens(text), self.policy)
 

@@ -129,7 +129,7 @@ class MatchingStore:
             await s.commit()
 
     # -- suggestions ----------------------------------------------------------------------------
-    async def fatigued(
+    async def filters(
         self,
         workspace_id: str,
         narrator_id: str,
@@ -138,42 +138,43 @@ class MatchingStore:
         window: timedelta,
         per_person: int,
         pair_window: timedelta,
-    ) -> set[str]:
-        """People suggested `per_person` times within `window` (to anyone), or already
-        suggested to this narrator within `pair_window`: not suggested again for now."""
-        since = now - window
+    ) -> tuple[set[str], set[str], Counter[str]]:
+        """In one session: who opted out; who is fatigued (suggested `per_person` times within
+        `window` to anyone, or to this narrator within `pair_window`); and how often this
+        narrator answered "Not relevant" to each person."""
         async with self.db.session() as s:
+            opted_out = set(
+                await s.exec(
+                    select(MatchOptOut.user_id).where(MatchOptOut.workspace_id == workspace_id)
+                )
+            )
             busy = await s.exec(
                 select(MatchSuggestion.person_id)
                 .where(
                     MatchSuggestion.workspace_id == workspace_id,
-                    col(MatchSuggestion.created_at) >= since,
+                    col(MatchSuggestion.created_at) >= now - window,
                 )
                 .group_by(col(MatchSuggestion.person_id))
                 .having(func.count() >= per_person)
             )
-            out = set(busy)
-            recent = await s.exec(
-                select(MatchSuggestion.person_id).where(
+            fatigued = set(busy)
+            mine = await s.exec(
+                select(
+                    MatchSuggestion.person_id,
+                    MatchSuggestion.created_at,
+                    MatchSuggestion.outcome,
+                ).where(
                     MatchSuggestion.workspace_id == workspace_id,
                     MatchSuggestion.narrator_id == narrator_id,
-                    col(MatchSuggestion.created_at) >= now - pair_window,
                 )
             )
-            out.update(recent)
-        return out
-
-    async def rejections(self, workspace_id: str, narrator_id: str) -> Counter[str]:
-        """How often this narrator said "Not relevant" to each person's suggestions."""
-        async with self.db.session() as s:
-            rows = await s.exec(
-                select(MatchSuggestion.person_id).where(
-                    MatchSuggestion.workspace_id == workspace_id,
-                    MatchSuggestion.narrator_id == narrator_id,
-                    MatchSuggestion.outcome == "not_relevant",
-                )
-            )
-            return Counter(rows)
+            rejected: Counter[str] = Counter()
+            for person, created, outcome in mine:
+                if utc(created) >= now - pair_window:
+                    fatigued.add(person)
+                if outcome == "not_relevant":
+                    rejected[person] += 1
+        return opted_out, fatigued, rejected
 
     async def record(self, rows: list[MatchSuggestion]) -> list[MatchSuggestion]:
         async with self.db.session() as s:
