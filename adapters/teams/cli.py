@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     pkg.add_argument("--privacy-url", help="https URL (default: https://<domain>/privacy)")
     pkg.add_argument("--terms-url", help="https URL (default: https://<domain>/terms)")
     pkg.add_argument("--accent", default="#2E7D6B", help="accent colour, #RRGGBB")
+    pkg.add_argument(
+        "--mention-only",
+        action="store_true",
+        help="do not ask to read channel/chat messages that do not @mention the bot",
+    )
     pkg.add_argument("--config", help="path to app.yaml (default: $WOLBOT_CONFIG or ./app.yaml)")
     return p
 
@@ -71,6 +76,7 @@ def cli(argv: list[str]) -> int:
         privacy_url=args.privacy_url,
         terms_url=args.terms_url,
         accent=args.accent,
+        all_messages=not args.mention_only,
     )
     try:
         path = build_package(

@@ -67,6 +67,9 @@ class PackageOptions:
     privacy_url: str | None = None
     terms_url: str | None = None
     accent: str = "#2E7D6B"
+    # Receive every message in the teams and group chats the app is installed in, not only
+    # those that @mention it, so "I'm working on …" is noticed (resource-specific consent).
+    all_messages: bool = True
 
     def check(self) -> None:
         problems = []
@@ -159,6 +162,25 @@ def build_manifest(
         "accentColor": options.accent,
         "bots": [bot],
         "validDomains": [options.domain],
+        **(_all_messages(options) if options.all_messages else {}),
+    }
+
+
+def _all_messages(options: PackageOptions) -> dict[str, Any]:
+    """Resource-specific consent to read channel and group chat messages without a mention.
+
+    A team owner (or the chat's members) consents when installing the app.
+    """
+    return {
+        "webApplicationInfo": {"id": options.bot_id, "resource": "https://RscBasedStoreApp"},
+        "authorization": {
+            "permissions": {
+                "resourceSpecific": [
+                    {"name": "ChannelMessage.Read.Group", "type": "Application"},
+                    {"name": "ChatMessage.Read.Chat", "type": "Application"},
+                ]
+            }
+        },
     }
 
 

@@ -80,6 +80,17 @@ def test_manifest_matches_the_schema(core: Any) -> None:
     assert "help" in titles and "working on" in titles
     assert manifest["validDomains"] == ["bot.example.org"]
     assert manifest["id"] != BOT_ID
+    # channel narrations without an @mention need resource-specific consent
+    permissions = manifest["authorization"]["permissions"]["resourceSpecific"]
+    assert {"name": "ChannelMessage.Read.Group", "type": "Application"} in permissions
+    assert manifest["webApplicationInfo"]["id"] == BOT_ID
+
+
+def test_mention_only_manifest(core: Any) -> None:
+    options = PackageOptions(bot_id=BOT_ID, domain="bot.example.org", all_messages=False)
+    manifest = build_manifest(options, commands_of(core), core.translator("en"))
+    validate(manifest, "MicrosoftTeams.schema.v1.29.json")
+    assert "authorization" not in manifest and "webApplicationInfo" not in manifest
 
 
 def test_schema_rejects_a_broken_manifest(core: Any) -> None:
