@@ -71,7 +71,7 @@ async def attach(core: Any, web_app: web.Application) -> None:
     )
     core.register_port(port)
     welcome.register(core)
-    endpoint = TeamsEndpoint(core, adapter, members, command_words=command_words(core))
+    endpoint = TeamsEndpoint(core, adapter, members, command_words=command_words(core), port=port)
     web_app.router.add_post(ROUTE, endpoint.handle)
 
     refresher: asyncio.Task[None] | None = None

@@ -9,6 +9,7 @@ the answer is 503, so the Bot Connector retries the activity later.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from http import HTTPStatus
 from typing import Any
 
@@ -17,9 +18,11 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 
-from adapters.teams.inbound import parse_activity
+from adapters.teams.inbound import PEOPLE_HINT, parse_activity
 from adapters.teams.members import Members, Seen
+from adapters.teams.port import TeamsPort
 from bot.errors import StoreUnavailable
+from bot.events import InboundEvent
 from bot.i18n import N_, normalise_language
 
 log = logging.getLogger(__name__)
@@ -37,11 +40,13 @@ class TeamsEndpoint:
         members: Members,
         *,
         command_words: frozenset[str] = frozenset(),
+        port: TeamsPort | None = None,
     ) -> None:
         self.core = core
         self.adapter = adapter
         self.members = members
         self.command_words = command_words
+        self.port = port
 
     async def handle(self, request: web.Request) -> web.Response:
         if "application/json" not in request.headers.get("Content-Type", ""):
@@ -84,7 +89,7 @@ class TeamsEndpoint:
             await self.members.seen(seen)
         event = parse_activity(body, command_words=self.command_words)
         if event is not None:
-            await self.core.handle(event)
+            await self.core.handle(await self._resolve_people_picker(event))
         if body.get("type") == ActivityTypes.invoke:
             await context.send_activity(
                 Activity(
@@ -92,6 +97,17 @@ class TeamsEndpoint:
                     value=self._invoke_response(body),
                 )
             )
+
+    async def _resolve_people_picker(self, event: InboundEvent) -> InboundEvent:
+        aad_object_id = event.reply_hints.get(PEOPLE_HINT)
+        if not aad_object_id or event.action is None or self.port is None:
+            return event
+        user_id = await self.port.user_id_for_aad_object_id(
+            event.workspace_id, event.conversation.id, str(aad_object_id)
+        )
+        if user_id is None:
+            return event  # leave the AAD object id: the feature can tell it is unknown
+        return replace(event, action=replace(event.action, value=user_id))
 
     def _invoke_response(self, body: dict[str, Any]) -> InvokeResponse:
         name = body.get("name")

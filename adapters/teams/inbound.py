@@ -26,9 +26,12 @@ COMMAND = "wol"
 ACTION_KEY = "wolbot_action"
 VALUE_KEY = "wolbot_value"
 SELECT_KEY = "wolbot_select"
+PEOPLE_KEY = "wolbot_people"  # the select is Teams' people picker: its value is an AAD object id
 FORM_KEY = "wolbot_form"
 META_KEY = "wolbot_meta"
-_OWN_KEYS = {ACTION_KEY, VALUE_KEY, SELECT_KEY, FORM_KEY, META_KEY, "msteams"}
+_OWN_KEYS = {ACTION_KEY, VALUE_KEY, SELECT_KEY, PEOPLE_KEY, FORM_KEY, META_KEY, "msteams"}
+# Where the endpoint finds a people-picker choice that still names an AAD object id.
+PEOPLE_HINT = "people_picker_aad_object_id"
 
 _AT_TAG = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _COMMAND_RE = re.compile(rf"^\s*/?{COMMAND}(?:\s+|$)(.*)$", re.IGNORECASE | re.DOTALL)
@@ -290,6 +293,10 @@ def _card_data_event(
     select_id = data.get(SELECT_KEY)
     if select_id:
         chosen = values.pop(str(select_id), None)
+        if data.get(PEOPLE_KEY) and chosen:
+            # The picker answers with an Azure AD object id; the endpoint swaps in the
+            # Bot Framework user id the rest of wolbot uses (see endpoint.py).
+            common["reply_hints"] = {**common["reply_hints"], PEOPLE_HINT: chosen}
         action = Action(
             action_id=action_id or str(select_id),
             value=chosen,

@@ -221,6 +221,32 @@ class TeamsPort:
             email=(account.email or account.user_principal_name) if account else None,
         )
 
+    async def user_id_for_aad_object_id(
+        self, workspace_id: str, conversation_id: str, aad_object_id: str
+    ) -> str | None:
+        """The Bot Framework id ("29:…") of a person Teams named by AAD object id.
+
+        Known people are found in the adapter's memory; others are asked of the Bot
+        Connector, which accepts an AAD object id as member id within a conversation.
+        """
+        member = await self.members.by_aad_object_id(workspace_id, aad_object_id)
+        if member is not None:
+            return member.user_id
+        ref = await self.references.get(workspace_id, conversation_id)
+        if not ref or not ref.get("serviceUrl"):
+            return None
+        team_or_chat = ref.get("teamId") or ref["conversation"]["id"]
+
+        async def call(client: ConnectorClient) -> Any:
+            return await client.conversations.get_conversation_member(team_or_chat, aad_object_id)
+
+        try:
+            account = await asyncio.wait_for(self._call(ref["serviceUrl"], call), LOOKUP_TIMEOUT)
+        except (DeliveryError, TimeoutError) as exc:
+            log.info("could not resolve a people-picker choice: %s", exc)
+            return None
+        return str(account.id) if account is not None and account.id else None
+
     # -- helpers -------------------------------------------------------------------------------
     async def _post(self, dest: Destination, payload: dict[str, Any]) -> Sent:
         ref = await self._reference(dest)

@@ -11,7 +11,14 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from adapters.teams.inbound import ACTION_KEY, FORM_KEY, META_KEY, SELECT_KEY, VALUE_KEY
+from adapters.teams.inbound import (
+    ACTION_KEY,
+    FORM_KEY,
+    META_KEY,
+    PEOPLE_KEY,
+    SELECT_KEY,
+    VALUE_KEY,
+)
 from bot.messages import (
     Actions,
     Button,
@@ -227,12 +234,15 @@ def _action_elements(block: Actions) -> list[dict[str, Any]]:
             actions.append(action)
         elif isinstance(element, Select):
             body.append(_choice_set(element))
+            data = {ACTION_KEY: element.action_id, SELECT_KEY: element.action_id}
+            if element.people:
+                data[PEOPLE_KEY] = "1"
             actions.append(
                 {
                     "type": "Action.Execute",
                     "title": _SELECT_SUBMIT_LABEL,
                     "verb": element.action_id,
-                    "data": {ACTION_KEY: element.action_id, SELECT_KEY: element.action_id},
+                    "data": data,
                 }
             )
     if actions:

@@ -222,7 +222,16 @@ class FakeBotConnector:
             roster = list(self.members.get(call.conversation_id or "", {}).values())
             return web.json_response(roster)
         if call.op == "get_member":
-            member = self.members.get(call.conversation_id or "", {}).get(call.user_id or "")
+            # Teams accepts the Bot Framework id or the AAD object id as member id.
+            roster = self.members.get(call.conversation_id or "", {})
+            member = roster.get(call.user_id or "") or next(
+                (
+                    m
+                    for m in roster.values()
+                    if call.user_id in (m.get("objectId"), m.get("aadObjectId"))
+                ),
+                None,
+            )
             if member is None:
                 return web.json_response(
                     {"error": {"code": "MemberNotFoundInConversation", "message": "not found"}},

@@ -22,7 +22,7 @@ from bot.app import Core, build
 from bot.clock import FakeClock
 from bot.errors import StoreUnavailable
 from bot.events import EventKind, InboundEvent
-from bot.messages import Actions, Button, OutboundMessage
+from bot.messages import Actions, Button, OutboundMessage, Select
 from bot.ports import Destination
 from bot.router import kind
 from tests.adapters.teams.teams_helpers import activity
@@ -175,6 +175,42 @@ async def test_submit_and_execute_on_the_same_card(start_app: StartApp) -> None:
         ("offer.help", "n42"),
     ]
     assert app.seen[1].action is not None and app.seen[1].action.message_id == "1767765488332"
+
+
+async def test_people_picker_choice_becomes_a_user_id(start_app: StartApp) -> None:
+    app = await start_app()
+    record_events(app, EventKind.ACTION)
+    card = render_card(
+        OutboundMessage.of(
+            Actions(elements=(Select(action_id="intro.who", placeholder="Who?", people=True),))
+        )
+    )
+    ok_button = card["body"][1]["actions"][0]
+    # Anna wrote to the bot before: known by her AAD object id. Bob is only in the team roster.
+    anna = app.connector.rewrite(activity("message_channel_reply_mention_2025", text="hi"))
+    assert (await app.post(anna)).status == 201
+    team = anna["channelData"]["team"]["id"]
+    app.connector.add_member(
+        team, {"id": "29:bob", "objectId": "0b0b0b0b-0000-4000-8000-000000000b0b"}
+    )
+    picks = {
+        anna["from"]["aadObjectId"]: anna["from"]["id"],
+        "0b0b0b0b-0000-4000-8000-000000000b0b": "29:bob",
+        "dddddddd-0000-4000-8000-00000000dddd": "dddddddd-0000-4000-8000-00000000dddd",
+    }
+    for n, aad in enumerate(picks):
+        execute = app.connector.rewrite(activity("invoke_adaptiveCard_action_execute_2026"))
+        execute["id"] = f"f:pick-{n}"
+        # a card in Anna's team channel (the recorded invoke is from another tenant)
+        execute["conversation"] = anna["conversation"]
+        execute["channelData"] = anna["channelData"]
+        execute["value"]["action"] = {
+            "type": "Action.Execute",
+            "verb": ok_button["verb"],
+            "data": {**ok_button["data"], "intro.who": aad},
+        }
+        assert (await app.post(execute)).status == 200
+    assert [e.action.value for e in app.seen if e.action] == list(picks.values())
 
 
 async def test_other_invokes_are_answered_200(start_app: StartApp) -> None:
