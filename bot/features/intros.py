@@ -1,0 +1,302 @@
+"""Introductions: "Connect me", "I've done this", "I know someone who can help".
+
+Each turns into a group DM between the narrator and the other person, quoting the
+narration and saying who suggested it, recorded as a connection. A few days later the
+narrator is asked in DM whether it helped (delivered by the outbox at `deliver_after`),
+with an optional "How did it help you get to your result?" form. The same phrases typed as
+a reply in a narration's thread work too, in Dutch and English.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.events import EventKind, InboundEvent
+from bot.i18n import N_
+from bot.messages import (
+    Actions,
+    Button,
+    Form,
+    Mention,
+    OutboundMessage,
+    Quote,
+    Section,
+    Select,
+    TextInput,
+    fill,
+)
+from bot.router import action
+from bot.store.tables import Narration
+from bot.store.tables.matching import Connection
+
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.context import Context
+
+FOLLOW_UP_AFTER = timedelta(days=3)
+
+INTRO_BY_BOT = N_("{narrator}, meet {person}: you seem to be working on similar things.")
+INTRO_BY_PERSON = N_("{narrator}, meet {person}. {suggester} thought you two should talk about:")
+INTRO_DONE = N_("{narrator}, meet {person}, who has done this before:")
+INTRO_NEXT = N_("Say hello and compare notes; I'll check in in a few days.")
+INTRODUCED = N_("I've started a conversation between {narrator} and {person}.")
+PICK_PERSON = N_("Who can help {narrator} with this?")
+PICK_PLACEHOLDER = N_("Choose a colleague")
+NOT_YOURSELF = N_("That's your own narration: I can't introduce you to yourself.")
+FOLLOW_UP = N_("Did the introduction with {person} help?")
+HELPED_YES = N_("Yes")
+HELPED_SOMEWHAT = N_("A bit")
+HELPED_NO = N_("No")
+HOW_TITLE = N_("How did it help?")
+HOW_LABEL = N_("How did it help you get to your result?")
+HOW_SUBMIT = N_("Send")
+THANKS = N_("Thanks for letting me know.")
+
+_DONE = re.compile(
+    r"\b(?:i(?:'|’)?ve\s+(?:already\s+)?done\s+(?:this|that|it)|i\s+have\s+(?:already\s+)?done\s+"
+    r"(?:this|that|it)|i\s+did\s+(?:this|that)\s+(?:before|already)|"
+    r"dat\s+heb\s+ik\s+(?:al\s+|ook\s+|eens\s+|ook\s+al\s+)?gedaan|"
+    r"heb\s+ik\s+(?:al\s+|ook\s+)?(?:eens\s+)?gedaan)\b",
+    re.IGNORECASE,
+)
+_SOMEONE = re.compile(
+    r"\b(?:i\s+know\s+(?:someone|somebody)\s+who\s+(?:can|could|might)\s+help|"
+    r"ik\s+ken\s+iemand\s+die\s+(?:je|jou|u)\s+(?:daar\s*bij\s+|hier\s*bij\s+|mee\s+)?"
+    r"(?:kan|kunt|zou\s+kunnen)\s+helpen)",
+    re.IGNORECASE,
+)
+_AT = re.compile(r"(?<![\w@])@([\w][\w.\-]*)")
+
+
+def typed_reply(event: InboundEvent) -> str | None:
+    """A thread reply saying "I've done this" / "I know someone who can help"."""
+    if event.kind is not EventKind.MESSAGE or not event.conversation.thread_id:
+        return None
+    if _SOMEONE.search(event.text):
+        return "someone"
+    if _DONE.search(event.text):
+        return "done"
+    return None
+
+
+def register(core: Core) -> None:
+    router = core.router
+    router.add(typed_reply, on_typed_reply, group=10, name="intros.typed")
+    router.add(action("matching.done"), on_done_button, name="intros.done")
+    router.add(action("matching.someone"), on_someone_button, name="intros.someone")
+    router.add(action("matching.pick."), on_pick, name="intros.pick")
+    router.add(action("matching.followup"), on_follow_up, name="intros.followup")
+    router.add(action("matching.how"), on_how_it_helped, name="intros.how")
+
+
+async def narration(ctx: Context, narration_id: int) -> Narration | None:
+    async with ctx.core.db.session() as s:
+        row = await s.get(Narration, narration_id)
+    if row is None or row.workspace_id != ctx.event.workspace_id:
+        return None
+    return row
+
+
+async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested_by: str) -> None:
+    """Open a group DM between the narrator and `person_id`, record the connection, and
+    schedule the follow-up question to the narrator."""
+    narrator = Mention(user_id=story.author_id)
+    person = Mention(user_id=person_id)
+    if suggested_by == "bot":
+        intro = fill(ctx.t.gettext(INTRO_BY_BOT), narrator=narrator, person=person)
+    elif suggested_by == person_id:
+        intro = fill(ctx.t.gettext(INTRO_DONE), narrator=narrator, person=person)
+    else:
+        intro = fill(
+            ctx.t.gettext(INTRO_BY_PERSON),
+            narrator=narrator,
+            person=person,
+            suggester=Mention(user_id=suggested_by),
+        )
+    message = OutboundMessage.of(
+        Section(parts=intro),
+        Quote(text=story.text, author=narrator),
+        Section(parts=fill(ctx.t.gettext(INTRO_NEXT))),
+    )
+    due = ctx.now + FOLLOW_UP_AFTER
+    async with ctx.core.db.session() as s:
+        connection = Connection(
+            workspace_id=story.workspace_id,
+            narration_id=story.id,
+            narrator_id=story.author_id,
+            person_id=person_id,
+            suggested_by=suggested_by,
+            created_at=ctx.now,
+            followup_due_at=due,
+        )
+        s.add(connection)
+        await s.commit()
+        await s.refresh(connection)
+    await ctx.dm((story.author_id, person_id), message)
+    value = str(connection.id)
+    follow_up = OutboundMessage.of(
+        Section(parts=fill(ctx.t.gettext(FOLLOW_UP), person=person)),
+        Actions(
+            elements=(
+                Button(
+                    label=ctx.t.gettext(HELPED_YES),
+                    action_id="matching.followup.yes",
+                    value=value,
+                    style="primary",
+                ),
+                Button(
+                    label=ctx.t.gettext(HELPED_SOMEWHAT),
+                    action_id="matching.followup.somewhat",
+                    value=value,
+                ),
+                Button(
+                    label=ctx.t.gettext(HELPED_NO), action_id="matching.followup.no", value=value
+                ),
+            )
+        ),
+    )
+    await ctx.dm((story.author_id,), follow_up, deliver_after=due)
+    await ctx.respond(ctx.text(INTRODUCED, narrator=narrator, person=person))
+
+
+async def _thread_narration(ctx: Context, event: InboundEvent) -> Narration | None:
+    conv = event.conversation
+    return await ctx.core.narrations.by_message(event.workspace_id, conv.id, conv.thread_id)
+
+
+def _mentioned(event: InboundEvent) -> list[str]:
+    if event.mentions:
+        return [p.user_id for p in event.mentions]
+    return _AT.findall(event.text)  # platforms without structured mentions (the console)
+
+
+async def on_typed_reply(event: InboundEvent, ctx: Context) -> None:
+    story = await _thread_narration(ctx, event)
+    if story is None:
+        return
+    if ctx.match == "done":
+        await _done(ctx, story, event.user.user_id)
+        return
+    people = [p for p in _mentioned(event) if p not in (story.author_id, event.user.user_id)]
+    if not people:
+        await ctx.respond(_picker(ctx, story))
+        return
+    for person in dict.fromkeys(people):
+        await introduce(ctx, story, person, suggested_by=event.user.user_id)
+
+
+async def _done(ctx: Context, story: Narration, person_id: str) -> None:
+    if person_id == story.author_id:
+        await ctx.respond(ctx.text(NOT_YOURSELF))
+        return
+    await introduce(ctx, story, person_id, suggested_by=person_id)
+
+
+async def _story_from_button(event: InboundEvent, ctx: Context) -> Narration | None:
+    value = event.action.value if event.action else None
+    return await narration(ctx, int(value)) if value and value.isdigit() else None
+
+
+async def on_done_button(event: InboundEvent, ctx: Context) -> None:
+    story = await _story_from_button(event, ctx)
+    if story is not None:
+        await _done(ctx, story, event.user.user_id)
+
+
+async def on_someone_button(event: InboundEvent, ctx: Context) -> None:
+    story = await _story_from_button(event, ctx)
+    if story is not None:
+        await ctx.respond(_picker(ctx, story))
+
+
+def _picker(ctx: Context, story: Narration) -> OutboundMessage:
+    return OutboundMessage.of(
+        Section(parts=fill(ctx.t.gettext(PICK_PERSON), narrator=Mention(user_id=story.author_id))),
+        Actions(
+            elements=(
+                Select(
+                    action_id=f"matching.pick.{story.id}",
+                    placeholder=ctx.t.gettext(PICK_PLACEHOLDER),
+                    people=True,
+                ),
+            )
+        ),
+    )
+
+
+async def on_pick(event: InboundEvent, ctx: Context) -> None:
+    assert event.action is not None
+    narration_id = event.action.action_id.removeprefix("matching.pick.")
+    person = event.action.value
+    story = await narration(ctx, int(narration_id)) if narration_id.isdigit() else None
+    if story is None or not person:
+        return
+    if person in (story.author_id,):
+        await ctx.respond(ctx.text(NOT_YOURSELF))
+        return
+    await introduce(ctx, story, person, suggested_by=event.user.user_id)
+
+
+async def _connection(ctx: Context, value: str | None) -> Connection | None:
+    if not value or not value.isdigit():
+        return None
+    async with ctx.core.db.session() as s:
+        row = await s.get(Connection, int(value))
+    if row is None or row.workspace_id != ctx.event.workspace_id:
+        return None
+    return row if row.narrator_id == ctx.event.user.user_id else None
+
+
+async def on_follow_up(event: InboundEvent, ctx: Context) -> None:
+    assert event.action is not None
+    answer = event.action.action_id.removeprefix("matching.followup.")
+    if answer not in ("yes", "somewhat", "no"):
+        return
+    row = await _connection(ctx, event.action.value)
+    if row is None:
+        return
+    async with ctx.core.db.session() as s:
+        stored = await s.get(Connection, row.id)
+        if stored is None:
+            return
+        stored.helped, stored.answered_at = answer, ctx.now
+        s.add(stored)
+        await s.commit()
+    if answer == "no":
+        await ctx.respond(ctx.text(THANKS))
+        return
+    await ctx.open_form(
+        Form(
+            form_id="matching.how",
+            title=ctx.t.gettext(HOW_TITLE),
+            submit_label=ctx.t.gettext(HOW_SUBMIT),
+            fields=(
+                TextInput(
+                    field_id="how",
+                    label=ctx.t.gettext(HOW_LABEL),
+                    multiline=True,
+                    max_length=1000,
+                    optional=True,
+                ),
+            ),
+            private_metadata=str(row.id),
+        )
+    )
+
+
+async def on_how_it_helped(event: InboundEvent, ctx: Context) -> None:
+    assert event.action is not None
+    row = await _connection(ctx, event.action.value)  # the form's private metadata
+    text = (event.action.values.get("how") or "").strip()
+    if row is None:
+        return
+    if text:
+        async with ctx.core.db.session() as s:
+            stored = await s.get(Connection, row.id)
+            if stored is not None:
+                stored.how_it_helped = text[:1000]
+                s.add(stored)
+                await s.commit()
+    await ctx.respond(ctx.text(THANKS))

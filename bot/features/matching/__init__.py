@@ -1,0 +1,32 @@
+"""Matching: connect narrations to colleagues who did similar work or know about it.
+
+`register(core)` wires one `MatchingEngine` (see engine.py) into the core: the narration
+listeners (index every narration and answer with suggestions), the suggestion buttons,
+introductions (bot/features/intros.py) and profile topics (bot/features/profiles.py).
+The engine lives in the closures registered here; nothing is global.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.router import action
+
+if TYPE_CHECKING:
+    from bot.app import Core
+
+
+def register(core: Core) -> None:
+    from bot.features import intros, profiles
+    from bot.features.matching.engine import MatchingEngine
+    from bot.features.matching.feature import Suggestions
+
+    engine = MatchingEngine(core.db, clock=core.clock)
+    suggestions = Suggestions(engine)
+    core.narration_listeners.append(suggestions.on_narration)
+    core.narration_updated_listeners.append(suggestions.on_updated)
+    core.narration_removed_listeners.append(suggestions.on_removed)
+    core.router.add(action("matching.connect"), suggestions.on_connect, name="matching.connect")
+    core.router.add(action("matching.dismiss"), suggestions.on_dismiss, name="matching.dismiss")
+    intros.register(core)
+    profiles.register(core, engine)

@@ -1,0 +1,203 @@
+"""What the narrator sees: after a narration, a short reply in its thread (or DM) naming
+colleagues with similar work ("Similar work: @anouk (3 weeks ago): '…'") and people whose
+profile says they know about it ("May know about this: @bram"), with "Connect me" and
+"Not relevant" buttons. Silent when nothing clears the threshold.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.clock import utc
+from bot.features import intros
+from bot.features.matching.engine import MatchingEngine
+from bot.features.matching.ranking import Item, Scored, Viewer
+from bot.i18n import N_, Translator
+from bot.messages import Actions, Button, Mention, OutboundMessage, Section, Strong, fill
+from bot.store.tables import Narration
+from bot.store.tables.matching import MatchSuggestion
+
+if TYPE_CHECKING:
+    from bot.context import Context
+    from bot.events import InboundEvent
+
+log = logging.getLogger(__name__)
+
+SIMILAR = N_("Similar work:")
+SIMILAR_LINE = N_("{person} ({when}): {quote}")
+KNOWS = N_("May know about this: {person} ({topic})")
+CONNECT = N_("Connect me")
+NOT_RELEVANT = N_("Not relevant")
+DONE_THIS = N_("I've done this")
+KNOW_SOMEONE = N_("I know someone who can help")
+ONLY_NARRATOR = N_("Only {person} can answer this suggestion.")
+GONE = N_("That suggestion is no longer available.")
+DISMISSED = N_("Thanks, I'll suggest {person} less often for work like this.")
+QUOTE_CHARS = 120
+
+
+def narration_key(narration_id: int | None) -> str:
+    return f"narration:{narration_id}"
+
+
+def narration_item(n: Narration) -> Item:
+    return Item.of(
+        narration_key(n.id),
+        "narration",
+        n.author_id,
+        n.topic or n.text,
+        visibility=n.visibility,
+        channel_id=n.channel_id,
+        created_at=utc(n.created_at),
+    )
+
+
+def ago(t: Translator, then: datetime | None, now: datetime) -> str:
+    """ "today", "3 days ago", "3 weeks ago", "5 months ago"."""
+    days = max(0, (now - then).days) if then else 0
+    if days == 0:
+        return t.gettext("today")
+    if days < 14:
+        return t.ngettext("{n} day ago", "{n} days ago", days).format(n=days)
+    if days < 61:
+        weeks = days // 7
+        return t.ngettext("{n} week ago", "{n} weeks ago", weeks).format(n=weeks)
+    months = days // 30
+    return t.ngettext("{n} month ago", "{n} months ago", months).format(n=months)
+
+
+def snippet(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) > QUOTE_CHARS:
+        text = text[: QUOTE_CHARS - 1].rstrip() + "…"
+    return f"“{text}”"
+
+
+class Suggestions:
+    def __init__(self, engine: MatchingEngine) -> None:
+        self.engine = engine
+
+    # -- listeners ------------------------------------------------------------------------------
+    async def on_narration(self, narration: Narration, ctx: Context) -> None:
+        item = narration_item(narration)
+        vec = (await self.engine.encode([item.text]))[0:1]
+        found = await self.engine.search(
+            narration.workspace_id,
+            item.text,
+            Viewer(narration.author_id, narration.channel_id, narration.visibility),
+            exclude=(item.key,),
+            vector=vec[0],
+        )
+        await self.engine.index(narration.workspace_id, [item], vec, language=narration.language)
+        if not found:
+            return
+        rows = await self.engine.store.record(
+            [
+                MatchSuggestion(
+                    workspace_id=narration.workspace_id,
+                    narration_id=narration.id or 0,
+                    narrator_id=narration.author_id,
+                    person_id=s.item.author_id,
+                    reason="similar" if s.item.kind == "narration" else "knows",
+                    item_ref=s.item.key,
+                    score=round(s.score, 4),
+                    created_at=ctx.now,
+                )
+                for s in found
+            ]
+        )
+        message = suggestion_message(ctx.t, narration, found, rows, ctx.now)
+        log.info("narration %s: %d suggestion(s)", narration.id, len(rows))
+        if narration.source == "command":
+            await ctx.respond(message)
+        elif narration.visibility == "dm":
+            await ctx.say(message)
+        else:
+            await ctx.reply(message)
+
+    async def on_updated(self, narration: Narration, ctx: Context) -> None:
+        await self.engine.index(
+            narration.workspace_id, [narration_item(narration)], language=narration.language
+        )
+
+    async def on_removed(self, narration: Narration, ctx: Context) -> None:
+        await self.engine.remove(narration.workspace_id, narration_key(narration.id))
+
+    # -- buttons --------------------------------------------------------------------------------
+    async def _own_suggestion(self, event: InboundEvent, ctx: Context) -> MatchSuggestion | None:
+        value = event.action.value if event.action else None
+        row = await self.engine.store.suggestion(int(value)) if value and value.isdigit() else None
+        if row is None or row.workspace_id != event.workspace_id:
+            await ctx.respond(ctx.text(GONE))
+            return None
+        if row.narrator_id != event.user.user_id:
+            await ctx.respond(ctx.text(ONLY_NARRATOR, person=Mention(user_id=row.narrator_id)))
+            return None
+        return row
+
+    async def on_connect(self, event: InboundEvent, ctx: Context) -> None:
+        row = await self._own_suggestion(event, ctx)
+        if row is None:
+            return
+        narration = await intros.narration(ctx, row.narration_id)
+        if narration is None:
+            await ctx.respond(ctx.text(GONE))
+            return
+        await self.engine.store.set_outcome(row.id or 0, "connected")
+        await intros.introduce(ctx, narration, row.person_id, suggested_by="bot")
+
+    async def on_dismiss(self, event: InboundEvent, ctx: Context) -> None:
+        row = await self._own_suggestion(event, ctx)
+        if row is None:
+            return
+        await self.engine.store.set_outcome(row.id or 0, "not_relevant")
+        await ctx.respond(ctx.text(DISMISSED, person=Mention(user_id=row.person_id)))
+
+
+def suggestion_message(
+    t: Translator,
+    narration: Narration,
+    found: list[Scored],
+    rows: list[MatchSuggestion],
+    now: datetime,
+) -> OutboundMessage:
+    blocks: list[Section | Actions] = []
+    similar = [(s, r) for s, r in zip(found, rows, strict=True) if s.item.kind == "narration"]
+    knows = [(s, r) for s, r in zip(found, rows, strict=True) if s.item.kind != "narration"]
+    if similar:
+        blocks.append(Section(parts=(Strong(text=t.gettext(SIMILAR)),)))
+    for scored, row in similar:
+        person = Mention(user_id=scored.item.author_id)
+        when = ago(t, scored.item.created_at, now)
+        line = fill(
+            t.gettext(SIMILAR_LINE), person=person, when=when, quote=snippet(scored.item.text)
+        )
+        blocks += [Section(parts=line), _buttons(t, row)]
+    for scored, row in knows:
+        person = Mention(user_id=scored.item.author_id)
+        line = fill(t.gettext(KNOWS), person=person, topic=scored.item.text)
+        blocks += [Section(parts=line), _buttons(t, row)]
+    value = str(narration.id)
+    blocks.append(
+        Actions(
+            elements=(
+                Button(label=t.gettext(DONE_THIS), action_id="matching.done", value=value),
+                Button(label=t.gettext(KNOW_SOMEONE), action_id="matching.someone", value=value),
+            )
+        )
+    )
+    return OutboundMessage(blocks=tuple(blocks))
+
+
+def _buttons(t: Translator, row: MatchSuggestion) -> Actions:
+    value = str(row.id)
+    return Actions(
+        elements=(
+            Button(
+                label=t.gettext(CONNECT), action_id="matching.connect", value=value, style="primary"
+            ),
+            Button(label=t.gettext(NOT_RELEVANT), action_id="matching.dismiss", value=value),
+        )
+    )

@@ -1,0 +1,202 @@
+"""`/wol profile`: the "ask me about" topics that let matching say "May know about this".
+
+    /wol profile                     show topics, and topics suggested from your narrations
+    /wol profile add <topic>         (nl: /wol profiel toevoegen <onderwerp>)
+    /wol profile remove <topic>      (nl: /wol profiel verwijderen <onderwerp>)
+    /wol profile off | on            never suggest me to others / suggest me again (nl: uit | aan)
+
+Suggested topics come from the person's own recent narrations; nothing is added to a
+profile until the person confirms it with the "Add" button.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, select
+
+from bot.features.commands import Subcommand, command_text
+from bot.features.matching.engine import MatchingEngine
+from bot.features.matching.ranking import Item
+from bot.i18n import N_
+from bot.messages import Actions, Button, Context, OutboundMessage, Section, Strong, fill
+from bot.router import action
+from bot.store.tables.matching import ProfileTopic
+
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.context import Context as Ctx
+    from bot.events import InboundEvent
+
+MAX_TOPIC = 120
+MAX_TOPICS = 20
+
+YOUR_TOPICS = N_("Ask me about:")
+NO_TOPICS = N_("Your profile has no topics yet. Add one with {command}.")
+SUGGESTED = N_("From your narrations — add to your profile?")
+ADD = N_("Add")
+ADDED = N_("Added to your profile: {topic}")
+REMOVED = N_("Removed from your profile: {topic}")
+NOT_FOUND = N_("{topic} is not on your profile.")
+TOO_MANY = N_("Your profile can have at most {count} topics.")
+OPTED_OUT = N_("I won't suggest you to colleagues any more, nor suggest colleagues to you.")
+OPTED_IN = N_("I'll suggest you to colleagues again when your work matches theirs.")
+PROFILE_HINT = N_("Add a topic with {add}, remove one with {remove}; {off} stops all suggestions.")
+SUMMARY = N_("Show or edit what colleagues may ask you about")
+USAGE = N_("[add|remove <topic>] [off|on]")
+
+_ADD = ("add", "toevoegen")
+_REMOVE = ("remove", "verwijderen", "verwijder")
+_OFF = ("off", "uit")
+_ON = ("on", "aan")
+
+
+def topic_key(user_id: str, topic_id: int | None) -> str:
+    return f"topic:{user_id}:{topic_id}"
+
+
+class Profiles:
+    def __init__(self, engine: MatchingEngine) -> None:
+        self.engine = engine
+
+    async def command(self, event: InboundEvent, ctx: Ctx, args: str) -> None:
+        word, _, rest = args.strip().partition(" ")
+        word, rest = word.lower(), rest.strip()
+        if word in _ADD and rest:
+            await self.add(ctx, rest)
+        elif word in _REMOVE and rest:
+            await self.remove(ctx, rest)
+        elif word in _OFF and not rest:
+            await self.engine.store.set_opt_out(event.workspace_id, event.user.user_id, True)
+            await ctx.respond(ctx.text(OPTED_OUT))
+        elif word in _ON and not rest:
+            await self.engine.store.set_opt_out(event.workspace_id, event.user.user_id, False)
+            await ctx.respond(ctx.text(OPTED_IN))
+        else:
+            await ctx.respond(await self.show(ctx))
+
+    async def topics(self, workspace_id: str, user_id: str) -> list[ProfileTopic]:
+        async with self.engine.store.db.session() as s:
+            rows = await s.exec(
+                select(ProfileTopic)
+                .where(ProfileTopic.workspace_id == workspace_id, ProfileTopic.user_id == user_id)
+                .order_by(col(ProfileTopic.id))
+            )
+            return list(rows)
+
+    async def add(self, ctx: Ctx, topic: str) -> None:
+        topic = " ".join(topic.split())[:MAX_TOPIC]
+        ws, user = ctx.event.workspace_id, ctx.event.user.user_id
+        existing = await self.topics(ws, user)
+        if any(t.topic.lower() == topic.lower() for t in existing):
+            await ctx.respond(ctx.text(ADDED, topic=Strong(text=topic)))
+            return
+        if len(existing) >= MAX_TOPICS:
+            await ctx.respond(ctx.text(TOO_MANY, count=MAX_TOPICS))
+            return
+        async with self.engine.store.db.session() as s:
+            row = ProfileTopic(workspace_id=ws, user_id=user, topic=topic, created_at=ctx.now)
+            s.add(row)
+            await s.commit()
+            await s.refresh(row)
+        item = Item.of(topic_key(user, row.id), "topic", user, topic, visibility="public")
+        await self.engine.index(ws, [item])
+        await ctx.respond(ctx.text(ADDED, topic=Strong(text=topic)))
+
+    async def remove(self, ctx: Ctx, topic: str) -> None:
+        ws, user = ctx.event.workspace_id, ctx.event.user.user_id
+        wanted = " ".join(topic.split()).lower()
+        for row in await self.topics(ws, user):
+            if row.topic.lower() == wanted:
+                async with self.engine.store.db.session() as s:
+                    stored = await s.get(ProfileTopic, row.id)
+                    if stored is not None:
+                        await s.delete(stored)
+                        await s.commit()
+                await self.engine.remove(ws, topic_key(user, row.id))
+                await ctx.respond(ctx.text(REMOVED, topic=Strong(text=row.topic)))
+                return
+        await ctx.respond(ctx.text(NOT_FOUND, topic=Strong(text=topic)))
+
+    async def show(self, ctx: Ctx) -> OutboundMessage:
+        ws, user = ctx.event.workspace_id, ctx.event.user.user_id
+        topics = await self.topics(ws, user)
+        blocks: list[Section | Actions | Context] = []
+        if topics:
+            blocks.append(
+                Section(
+                    parts=(
+                        Strong(text=ctx.t.gettext(YOUR_TOPICS)),
+                        " ",
+                        ", ".join(t.topic for t in topics),
+                    )
+                )
+            )
+        else:
+            blocks.append(
+                Section(
+                    parts=fill(ctx.t.gettext(NO_TOPICS), command=command_text(_name(ctx, "add")))
+                )
+            )
+        have = {t.topic.lower() for t in topics}
+        recent = await ctx.core.narrations.recent(ws, author_id=user, limit=10)
+        offers: list[str] = []
+        for n in recent:
+            candidate = " ".join((n.topic or n.text).split())[:MAX_TOPIC]
+            if candidate and candidate.lower() not in have and candidate not in offers:
+                offers.append(candidate)
+        if offers[:3]:
+            blocks.append(Section(parts=(ctx.t.gettext(SUGGESTED),)))
+            for offer in offers[:3]:
+                blocks.append(Section(parts=(f"“{offer}”",)))
+                blocks.append(
+                    Actions(
+                        elements=(
+                            Button(
+                                label=ctx.t.gettext(ADD),
+                                action_id="matching.topic.add",
+                                value=offer,
+                            ),
+                        )
+                    )
+                )
+        blocks.append(
+            Context(
+                parts=fill(
+                    ctx.t.gettext(PROFILE_HINT),
+                    add=command_text(_name(ctx, "add") + " …"),
+                    remove=command_text(_name(ctx, "remove") + " …"),
+                    off=command_text(_name(ctx, "off")),
+                )
+            )
+        )
+        return OutboundMessage(blocks=tuple(blocks))
+
+    async def on_add_button(self, event: InboundEvent, ctx: Ctx) -> None:
+        value = event.action.value if event.action else None
+        if value:
+            await self.add(ctx, value)
+
+
+def _name(ctx: Ctx, verb: str) -> str:
+    nl = ctx.t.lang == "nl"
+    words = {
+        "add": ("toevoegen", "add"),
+        "remove": ("verwijderen", "remove"),
+        "off": ("uit", "off"),
+    }[verb]
+    return f"{'profiel' if nl else 'profile'} {words[0] if nl else words[1]}"
+
+
+def register(core: Core, engine: MatchingEngine) -> None:
+    profiles = Profiles(engine)
+    core.commands.register(
+        Subcommand(
+            names={"en": ("profile",), "nl": ("profiel",)},
+            handler=profiles.command,
+            summary=SUMMARY,
+            usage=USAGE,
+            order=30,
+        )
+    )
+    core.router.add(action("matching.topic.add"), profiles.on_add_button, name="profiles.add")

@@ -1,0 +1,228 @@
+"""The chat flows through the core: suggestions after a narration, the buttons, typed thread
+replies, introductions as group DMs, the follow-up, and /wol profile — English and Dutch."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from bot.app import Core
+from bot.clock import FakeClock
+from bot.events import ConversationKind
+from bot.features import matching
+from bot.store.tables.matching import Connection, MatchSuggestion
+from tests.fakes import events as ev
+from tests.fakes.chat import RecordingPort
+
+
+@pytest.fixture
+async def mcore(core: Core, use_encoder) -> Core:  # type: ignore[no-untyped-def]
+    matching.register(core)
+    return core
+
+
+async def say(core: Core, port: RecordingPort, event) -> list:  # type: ignore[no-untyped-def]
+    before = len(port.records)
+    await core.handle(event)
+    await core.delivery.drain()
+    return port.records[before:]
+
+
+def sends(records: list) -> list:  # type: ignore[no-untyped-def]
+    return [r for r in records if r.op == "send"]
+
+
+async def test_dutch_narration_is_told_about_the_english_one(
+    mcore: Core, port: RecordingPort
+) -> None:
+    first = await say(
+        mcore,
+        port,
+        ev.message("I'm working on moving our CI from Jenkins to GitHub Actions", user="alice"),
+    )
+    assert sends(first) == []  # nothing similar yet: only the acknowledgement
+    second = await say(
+        mcore,
+        port,
+        ev.message(
+            "Ik werk aan het overzetten van onze Jenkins-jobs naar GitHub Actions",
+            user="bob",
+            message_id="m-bob",
+        ),
+    )
+    [reply] = sends(second)
+    assert reply.dest is not None and reply.dest.thread_id == "m-bob"
+    assert "alice" in reply.message.mentioned_user_ids()
+    text = reply.text
+    assert "Vergelijkbaar werk:" in text and "vandaag" in text
+    assert "[Breng ons in contact]" in text and "[Niet relevant]" in text
+    unrelated = await say(
+        mcore,
+        port,
+        ev.message("I'm working on the summer barbecue for the department", user="carol"),
+    )
+    assert sends(unrelated) == []
+
+
+async def test_private_narrations_are_not_suggested_in_public(
+    mcore: Core, port: RecordingPort
+) -> None:
+    await say(
+        mcore,
+        port,
+        ev.message(
+            "I'm working on moving our CI from Jenkins to GitHub Actions",
+            user="alice",
+            channel="G-secret",
+            kind=ConversationKind.PRIVATE,
+        ),
+    )
+    public = await say(
+        mcore,
+        port,
+        ev.message("I'm working on replacing Jenkins with GitHub Actions workflows", user="bob"),
+    )
+    assert sends(public) == []
+
+
+async def test_connect_me_opens_a_group_dm_and_follows_up(
+    mcore: Core, port: RecordingPort, clock: FakeClock
+) -> None:
+    await say(
+        mcore,
+        port,
+        ev.message("I'm working on moving our CI from Jenkins to GitHub Actions", user="alice"),
+    )
+    await say(
+        mcore,
+        port,
+        ev.message(
+            "I'm working on replacing our Jenkins build server with GitHub Actions", user="bob"
+        ),
+    )
+    async with mcore.db.session() as s:
+        [row] = list(await s.exec(select(MatchSuggestion)))
+    assert (row.narrator_id, row.person_id) == ("bob", "alice")
+    # only the narrator may ask for the introduction
+    refused = await say(mcore, port, ev.click("matching.connect", str(row.id), user="carol"))
+    assert "Only @bob can answer this suggestion." in refused[0].text
+    done = await say(mcore, port, ev.click("matching.connect", str(row.id), user="bob"))
+    opened = [r for r in done if r.op == "open_dm"]
+    assert opened[0].user_ids == ("bob", "alice")
+    intro = [r for r in done if r.op == "send" and r.dest and r.dest.channel_id == "D-bob-alice"]
+    assert "meet @alice" in intro[0].text and "Jenkins build server" in intro[0].text
+    async with mcore.db.session() as s:
+        [conn] = list(await s.exec(select(Connection)))
+        assert (await s.get(MatchSuggestion, row.id)).outcome == "connected"  # type: ignore[union-attr]
+    assert conn.suggested_by == "bot"
+    # the follow-up waits for three days
+    assert not any("help?" in r.text for r in port.records)
+    clock.advance(days=3, minutes=1)
+    await mcore.delivery.drain()
+    follow_up = [r for r in port.records if "Did the introduction with @alice help?" in r.text]
+    assert follow_up and "[Yes]" in follow_up[0].text
+    answered = await say(mcore, port, ev.click("matching.followup.yes", str(conn.id), user="bob"))
+    assert answered[0].op == "form"
+    await say(
+        mcore,
+        port,
+        ev.message(
+            "",
+            user="bob",
+            event_kind=ev.EventKind.FORM_SUBMIT,
+            action=ev.Action(
+                action_id="matching.how",
+                value=str(conn.id),
+                values={"how": "Alice shared her workflow templates"},
+            ),
+        ),
+    )
+    async with mcore.db.session() as s:
+        stored = await s.get(Connection, conn.id)
+    assert stored is not None and stored.helped == "yes"
+    assert stored.how_it_helped == "Alice shared her workflow templates"
+
+
+async def test_not_relevant_is_recorded(mcore: Core, port: RecordingPort) -> None:
+    await say(
+        mcore,
+        port,
+        ev.message("I'm working on moving our CI from Jenkins to GitHub Actions", user="alice"),
+    )
+    await say(
+        mcore,
+        port,
+        ev.message(
+            "I'm working on replacing our Jenkins build server with GitHub Actions", user="bob"
+        ),
+    )
+    async with mcore.db.session() as s:
+        [row] = list(await s.exec(select(MatchSuggestion)))
+    out = await say(mcore, port, ev.click("matching.dismiss", str(row.id), user="bob"))
+    assert "suggest @alice less often" in out[0].text
+    async with mcore.db.session() as s:
+        assert (await s.get(MatchSuggestion, row.id)).outcome == "not_relevant"  # type: ignore[union-attr]
+
+
+async def test_typed_thread_replies_make_introductions(mcore: Core, port: RecordingPort) -> None:
+    await say(
+        mcore,
+        port,
+        ev.message(
+            "Ik werk aan een DPIA voor de camera's in het centrum",
+            user="anouk",
+            message_id="m-anouk",
+        ),
+    )
+    done = await say(
+        mcore,
+        port,
+        ev.message("Dat heb ik al gedaan, vorig jaar!", user="bram", thread_id="m-anouk"),
+    )
+    assert [r.user_ids for r in done if r.op == "open_dm"] == [("anouk", "bram")]
+    someone = await say(
+        mcore,
+        port,
+        ev.message("Ik ken iemand die je kan helpen: @carla", user="dirk", thread_id="m-anouk"),
+    )
+    assert [r.user_ids for r in someone if r.op == "open_dm"] == [("anouk", "carla")]
+    intro = [r for r in someone if r.op == "send" and r.dest and r.dest.channel_id.startswith("D-")]
+    assert "@dirk" in intro[0].text  # says who suggested it
+    picker = await say(
+        mcore, port, ev.message("I know someone who can help", user="erik", thread_id="m-anouk")
+    )
+    assert "[Choose a colleague ▾]" in picker[0].text or "Kies een collega" in picker[0].text
+    async with mcore.db.session() as s:
+        suggested_by = [c.suggested_by for c in await s.exec(select(Connection))]
+    assert suggested_by == ["bram", "dirk"]
+    # a reply in a thread that is not a narration does nothing
+    assert (
+        await say(mcore, port, ev.message("I've done this", user="bram", thread_id="m-unknown"))
+        == []
+    )
+
+
+async def test_profile_topics_take_part_in_matching(mcore: Core, port: RecordingPort) -> None:
+    out = await say(
+        mcore, port, ev.command("profile add GitHub Actions and CI pipelines", user="bram")
+    )
+    assert "Added to your profile" in out[0].text
+    shown = await say(mcore, port, ev.command("profile", user="bram"))
+    assert "Ask me about: GitHub Actions and CI pipelines" in shown[0].text
+    reply = sends(
+        await say(
+            mcore,
+            port,
+            ev.message(
+                "Ik werk aan het overzetten van onze Jenkins-jobs naar GitHub Actions", user="anouk"
+            ),
+        )
+    )
+    assert "Weet misschien meer: @bram" in reply[0].text
+    await say(mcore, port, ev.command("profiel uit", user="bram"))
+    again = sends(
+        await say(
+            mcore, port, ev.message("Ik werk aan onze CI-pipelines in GitHub Actions", user="dirk")
+        )
+    )
+    assert all("bram" not in r.message.mentioned_user_ids() for r in again)  # opted out
