@@ -135,6 +135,12 @@ class SlackPort:
             self._clients[token] = client
         return client
 
+    def forget(self, workspace_id: str) -> None:
+        """Drop cached identities and clients after an uninstall or token revocation."""
+        self._identities.clear()
+        self._clients.clear()
+        self._kinds = {k: v for k, v in self._kinds.items() if k[0] != workspace_id}
+
     async def token(self, workspace_id: str) -> str:
         return await self._tokens.bot_token(workspace_id)
 

@@ -24,19 +24,64 @@ log = logging.getLogger(__name__)
 
 class SlackRuntime:
     def __init__(self, core: Any, config: SlackConfig, tokens: TokenSource) -> None:
-        config.validate()
         self.core = core
         self.config = config
         self.port = SlackPort(tokens, base_url=config.api_url)
-        self.middleware = CoreMiddleware(core, resolve=self.resolve_conversation)
+        self.middleware = CoreMiddleware(
+            core, resolve=self.resolve_conversation, on_uninstall=self.on_uninstall
+        )
+        self.installations: Any = None
         self.app: Any = None
         self.socket: Any = None
 
     @classmethod
     def from_core(cls, core: Any) -> SlackRuntime:
         config = SlackConfig.from_env(core.settings.env)
-        tokens: TokenSource = StaticToken(config.bot_token or "")
-        return cls(core, config, tokens)
+        config.validate()
+        if not config.oauth:
+            return cls(core, config, StaticToken(config.bot_token or ""))
+        from .oauth import DbInstallationStore, InstallationTokens, TokenCipher
+
+        key = core.settings.env.get("SLACK_TOKEN_ENCRYPTION_KEY") or config.client_secret or ""
+        store = DbInstallationStore(core.db, TokenCipher(key))
+        runtime = cls(core, config, InstallationTokens(store, fallback=config.bot_token))
+        runtime.installations = store
+        return runtime
+
+    def oauth_flow(self) -> Any:
+        """bolt's OAuth v2 flow over the database stores (only with SLACK_CLIENT_ID/SECRET)."""
+        if self.installations is None:
+            return None
+        from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+        from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+
+        from .config import BOT_SCOPES
+        from .oauth import DbStateStore
+
+        settings = AsyncOAuthSettings(
+            client_id=self.config.client_id,
+            client_secret=self.config.client_secret,
+            scopes=list(BOT_SCOPES),
+            user_scopes=[],
+            redirect_uri=self.config.redirect_uri,
+            install_path=self.config.install_path,
+            redirect_uri_path=self.config.redirect_path,
+            installation_store=self.installations,
+            installation_store_bot_only=True,
+            state_store=DbStateStore(self.core.db),
+        )
+        return AsyncOAuthFlow(client=self.web_client(), settings=settings)
+
+    async def on_uninstall(self, event: InboundEvent, body: dict[str, Any]) -> None:
+        """tokens_revoked (bot) / app_uninstalled: forget the workspace's installation."""
+        team = event.workspace_id.removeprefix("slack:")
+        if self.installations is not None:
+            enterprise = body.get("enterprise_id")
+            await self.installations.async_delete_bot(
+                enterprise_id=enterprise, team_id=None if team == enterprise else team
+            )
+        self.port.forget(event.workspace_id)
+        log.info("Slack app uninstalled from %s", event.workspace_id)
 
     async def resolve_conversation(self, event: InboundEvent, body: dict[str, Any]) -> InboundEvent:
         """Give commands and interactivity in C… channels their real privacy (see
@@ -65,6 +110,7 @@ class SlackRuntime:
             self.middleware,
             client=self.web_client(),
             authorize=CoreAuthorize(self.port),
+            oauth_flow=self.oauth_flow(),
         )
         if self.config.http:
             SlackHttp(self.app).mount(web_app, self.config)
