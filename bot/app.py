@@ -21,7 +21,7 @@ from bot.delivery.outbox import Outbox
 from bot.delivery.worker import DeliveryWorker
 from bot.events import ConversationKind, InboundEvent
 from bot.features import help as help_feature
-from bot.features import language, narrations
+from bot.features import language, matching, narrations
 from bot.features.commands import (
     Commands,
     handle_command,
@@ -51,6 +51,7 @@ ADAPTERS: dict[str, str] = {
 # Feature modules, each with `register(core)`. Order matters only for the help list.
 FEATURES: tuple[Callable[[Core], None], ...] = (
     narrations.register,
+    matching.register,
     language.register,
     help_feature.register,
 )
