@@ -17,9 +17,9 @@ from bot.errors import ConfigError
 
 from .port import DEFAULT_API_URL
 
-# The bot scopes this adapter needs (kept in one place: the manifest and OAuth use them).
+# The bot scopes this adapter needs, and no more (the manifest and OAuth use this list).
+# users:read.email is deliberately absent: wolbot does not need e-mail addresses.
 BOT_SCOPES: tuple[str, ...] = (
-    "app_mentions:read",
     "channels:history",
     "channels:read",
     "chat:write",
@@ -35,7 +35,6 @@ BOT_SCOPES: tuple[str, ...] = (
     "reactions:read",
     "reactions:write",
     "users:read",
-    "users:read.email",
 )
 
 
