@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -190,14 +191,20 @@ class MatchingEngine:
 
     async def _load(self, workspace_id: str) -> WorkspaceIndex:
         started = self.clock.now()
-        stored = await self.store.load(workspace_id, self.encoder.name, self.encoder.dim)
-        stored = await self._complete(workspace_id, stored)
-        items = [_item(s.row) for s in stored]
-        raw = (
-            np.stack([s.vector for s in stored]).astype(np.float32)  # type: ignore[misc]
-            if stored
-            else np.empty((0, self.encoder.dim), np.float32)
-        )
+        name, dim = self.encoder.name, self.encoder.dim
+        items: list[Item] = []
+        parts: list[np.ndarray] = []
+        stale: list[Item] = []
+        async for chunk in self.store.load(workspace_id, name, dim):
+            fresh, vecs, old = await asyncio.to_thread(_decode_chunk, chunk, name, dim)
+            items += fresh
+            parts.append(vecs)
+            stale += old
+        if stale:
+            items += stale
+            parts.append(await self._reencode(workspace_id, stale))
+        raw = np.concatenate(parts) if parts else np.empty((0, dim), np.float32)
+        del parts
         ws = await asyncio.to_thread(
             lambda: WorkspaceIndex.build(items, raw, **self._index_options)
         )
@@ -205,17 +212,23 @@ class MatchingEngine:
         log.info("matching index for %s: %d items", workspace_id, len(items))
         return ws
 
+    async def _reencode(self, workspace_id: str, items: list[Item]) -> np.ndarray:
+        """Vectors made by another encoder (a model upgrade) are re-encoded once and stored."""
+        log.info("re-encoding %d stored texts for %s", len(items), workspace_id)
+        raw = await self.encode([i.text for i in items])
+        now = self.clock.now()
+        rows = [
+            _row(workspace_id, item, vec, self.encoder.name, None, now)
+            for item, vec in zip(items, raw, strict=True)
+        ]
+        await self.store.save(rows, now)
+        return raw
+
     async def _complete(self, workspace_id: str, stored: list[StoredVector]) -> list[StoredVector]:
-        """Re-encode rows made by another encoder (a model upgrade), once, and store them."""
         stale = [s.row for s in stored if s.vector is None]
         if not stale:
             return stored
-        log.info("re-encoding %d stored texts for %s", len(stale), workspace_id)
-        raw = await self.encode([r.text for r in stale])
-        now = self.clock.now()
-        for row, vec in zip(stale, raw, strict=True):
-            row.model, row.vector = self.encoder.name, vec.astype(np.float32).tobytes()
-        await self.store.save(stale, now)
+        raw = await self._reencode(workspace_id, [_item(r) for r in stale])
         fresh = {id(r): v for r, v in zip(stale, raw, strict=True)}
         return [
             s if s.vector is not None else StoredVector(s.row, fresh[id(s.row)]) for s in stored
@@ -240,6 +253,34 @@ class MatchingEngine:
                 elif c.vector is not None:
                     ws.add([_item(c.row)], c.vector[None, :])
         self._seen[workspace_id] = started
+
+
+def _decode_chunk(
+    chunk: list[tuple[Any, ...]], model: str, dim: int
+) -> tuple[list[Item], np.ndarray, list[Item]]:
+    """Rows (kind, ref, author, text, visibility, channel, created, model, vector) to items
+    and one float32 matrix; rows of another encoder come back separately for re-encoding."""
+    items: list[Item] = []
+    stale: list[Item] = []
+    vecs = np.empty((len(chunk), dim), np.float32)
+    n = 0
+    for kind, ref, author, text, visibility, channel, created, row_model, blob in chunk:
+        item = Item.of(
+            f"{kind}:{ref}",
+            kind,
+            author,
+            text,
+            visibility=visibility,
+            channel_id=channel,
+            created_at=utc(created),
+        )
+        if row_model == model and len(blob) == 4 * dim:
+            vecs[n] = np.frombuffer(blob, dtype=np.float32)
+            items.append(item)
+            n += 1
+        else:
+            stale.append(item)
+    return items, vecs[:n], stale
 
 
 def _item(row: MatchVector) -> Item:

