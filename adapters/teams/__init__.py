@@ -71,7 +71,7 @@ async def attach(core: Any, web_app: web.Application) -> None:
     )
     core.register_port(port)
     welcome.register(core)
-    endpoint = TeamsEndpoint(core, adapter, members, command_words=command_words(core), port=port)
+    endpoint = TeamsEndpoint(core, adapter, members, command_names=command_names(core), port=port)
     web_app.router.add_post(ROUTE, endpoint.handle)
 
     refresher: asyncio.Task[None] | None = None
@@ -88,12 +88,10 @@ async def attach(core: Any, web_app: web.Application) -> None:
     web_app.on_cleanup.append(cleanup)
 
 
-def command_words(core: Any) -> frozenset[str]:
-    """First words of the core's `/wol` subcommands, in every language."""
-    words: set[str] = set()
+def command_names(core: Any) -> frozenset[str]:
+    """The names of the core's `/wol` subcommands, in every language."""
+    found: set[str] = set()
     for sub in getattr(getattr(core, "commands", None), "subcommands", ()):
         for names in sub.names.values():
-            for name in names:
-                if name.split():
-                    words.add(name.split()[0].lower())
-    return frozenset(words)
+            found.update(" ".join(name.split()).lower() for name in names if name.strip())
+    return frozenset(found)

@@ -39,13 +39,13 @@ class TeamsEndpoint:
         adapter: CloudAdapter,
         members: Members,
         *,
-        command_words: frozenset[str] = frozenset(),
+        command_names: frozenset[str] = frozenset(),
         port: TeamsPort | None = None,
     ) -> None:
         self.core = core
         self.adapter = adapter
         self.members = members
-        self.command_words = command_words
+        self.command_names = command_names
         self.port = port
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -87,7 +87,7 @@ class TeamsEndpoint:
         seen = Seen.from_activity(body)
         if seen is not None:
             await self.members.seen(seen)
-        event = parse_activity(body, command_words=self.command_words)
+        event = parse_activity(body, command_names=self.command_names)
         if event is not None:
             await self.core.handle(await self._resolve_people_picker(event))
         if body.get("type") == ActivityTypes.invoke:

@@ -153,15 +153,33 @@ def parse_command(text: str) -> str | None:
     return match.group(1).strip() if match else None
 
 
+def is_menu_command(text: str, names: frozenset[str]) -> bool:
+    """A command picked from the Teams command menu, or typed like one.
+
+    The menu inserts a bare name ("help", "working on"), to which people may add
+    arguments. A bare single word followed by more text is ordinary language ("ik heb
+    een vraag" is not the command "ik"), so it counts only as the whole message, or
+    with a leading slash ("/taal nl"); multi-word names may carry arguments.
+    """
+    slash = text.startswith("/")
+    words = " ".join(text.lstrip("/").split()).lower()
+    for name in names:
+        if words == name:
+            return True
+        if words.startswith(name + " ") and (slash or " " in name):
+            return True
+    return False
+
+
 def parse_activity(
-    activity: dict[str, Any], *, command_words: frozenset[str] = frozenset()
+    activity: dict[str, Any], *, command_names: frozenset[str] = frozenset()
 ) -> InboundEvent | None:
     """Translate one activity; None for activities wolbot does not act on.
 
-    `command_words` are the first words of `/wol` commands: a message that
-    addresses the bot (a 1:1 chat, or a message starting with the bot's mention)
-    and starts with one of them is a command too, as the manifest's command menu
-    inserts the bare word ("help") or "@wolbot help".
+    `command_names` are the names of `/wol` subcommands ("help", "working on"): a
+    message that addresses the bot (a 1:1 chat, or a message starting with the bot's
+    mention) and starts with one of them is a command too, as the manifest's command
+    menu inserts the bare name ("help") or "@wolbot help".
     """
     tenant = tenant_id(activity)
     kind = activity.get("type")
@@ -224,12 +242,11 @@ def parse_activity(
         return _card_data_event(value, activity.get("replyToId"), common)
 
     arguments = parse_command(text)
-    if arguments is None and command_words and text:
+    if arguments is None and command_names and text:
         addressed = conversation.kind is ConversationKind.DM or _starts_with_bot_mention(
             str(activity.get("text") or ""), activity.get("entities"), bot_id
         )
-        first = text.split(maxsplit=1)[0].lstrip("/").lower()
-        if addressed and first in command_words:
+        if addressed and is_menu_command(text, command_names):
             arguments = text.lstrip("/")
     if arguments is not None:
         return InboundEvent(

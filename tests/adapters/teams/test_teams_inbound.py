@@ -18,7 +18,7 @@ from adapters.teams.inbound import (
 from bot.events import ConversationKind, EventKind, PersonRef
 from tests.adapters.teams.teams_helpers import activity
 
-WORDS = frozenset({"help", "narrate", "intro"})
+NAMES = frozenset({"help", "narrate", "working on", "ik", "me"})
 BOT = "28:eac5e5c6-ab14-4f50-80cb-49213fe51b1a"
 DAVE = "29:1CFIxRJBLjT_io3iNsDZxMk_4YPWQmr3DZUM1I6ihf5L2ocCDqg9S1vkHK6kRdGfK1P_2LFE2nQqFIvdu-GBOZA"
 MS_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -148,11 +148,17 @@ def test_parse_command(text: str, expected: str | None) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["/wol help", "wol help", "<at>ridotest</at> help", "<at>ridotest</at> /wol help"],
+    [
+        "/wol help",
+        "wol help",
+        "<at>ridotest</at> help",
+        "<at>ridotest</at> /wol help",
+        "<at>ridotest</at> /help",
+    ],
 )
 def test_commands_typed_to_the_bot(text: str) -> None:
     event = parse_activity(
-        activity("message_channel_reply_mention_2025", text=text), command_words=WORDS
+        activity("message_channel_reply_mention_2025", text=text), command_names=NAMES
     )
     assert event is not None
     assert event.kind is EventKind.COMMAND
@@ -160,11 +166,31 @@ def test_commands_typed_to_the_bot(text: str) -> None:
     assert event.text == "help"
 
 
+def test_multi_word_command_names_must_match_whole() -> None:
+    dm = parse_activity(
+        activity("message_personal_2019", text="working on the budget"), command_names=NAMES
+    )
+    assert dm is not None and dm.kind is EventKind.COMMAND
+    assert dm.text == "working on the budget"
+    slash = parse_activity(
+        activity("message_personal_2019", text="/ik ken iemand voor jou"), command_names=NAMES
+    )
+    assert slash is not None and slash.kind is EventKind.COMMAND
+    for text in (
+        "ik ben bezig met de begroting",
+        "working hard",
+        "helpdesk tickets",
+        "help me with this",
+    ):
+        event = parse_activity(activity("message_personal_2019", text=text), command_names=NAMES)
+        assert event is not None and event.kind is EventKind.MESSAGE, text
+
+
 def test_command_word_needs_the_bot_addressed_in_a_channel() -> None:
-    data = activity("message_channel_reply_mention_2025", text="help me with this", entities=[])
-    event = parse_activity(data, command_words=WORDS)
+    data = activity("message_channel_reply_mention_2025", text="help", entities=[])
+    event = parse_activity(data, command_names=NAMES)
     assert event is not None and event.kind is EventKind.MESSAGE
-    dm = parse_activity(activity("message_personal_2019", text="help"), command_words=WORDS)
+    dm = parse_activity(activity("message_personal_2019", text="help"), command_names=NAMES)
     assert dm is not None and dm.kind is EventKind.COMMAND and dm.text == "help"
 
 
