@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from types import ModuleType
+from typing import Any
 
 from bot import __version__
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import Context
 from bot.delivery.outbox import Outbox
+from bot.delivery.scheduler import Scheduler
 from bot.delivery.worker import DeliveryWorker
 from bot.events import ConversationKind, InboundEvent
+from bot.features import admin, language, matching, me, narrations, privacy
 from bot.features import help as help_feature
-from bot.features import language, matching, narrations
 from bot.features.commands import (
     Commands,
     handle_command,
@@ -32,12 +34,17 @@ from bot.features.commands import (
 from bot.i18n import Catalogues, Translator, normalise_language
 from bot.middleware import deduplicate, ignore_bots, remember, translate_errors
 from bot.people import PersonDirectory
+from bot.personal import PersonalSettings
 from bot.ports import ChatPort, PersonInfo
+from bot.roles import ADMIN, Roles
 from bot.router import Router
+from bot.setting_registry import SettingsService
+from bot.store.audit import AuditLog
 from bot.store.delivery_log import EventLog, References
 from bot.store.directory import Directory
 from bot.store.engine import Database
 from bot.store.narrations import NarrationRepo
+from bot.store.personal_data import PersonalData
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +59,14 @@ ADAPTERS: dict[str, str] = {
 FEATURES: tuple[Callable[[Core], None], ...] = (
     narrations.register,
     matching.register,
+    me.register,
     language.register,
+    privacy.register,
+    admin.register,
     help_feature.register,
 )
+NarrationsDeleted = Callable[[str, list[int]], Awaitable[None]]
+PersonHook = Callable[[str, str], Awaitable[dict[str, Any]]]
 
 EVENT_ID_RETENTION = timedelta(days=7)
 
@@ -75,6 +87,12 @@ class Core:
         self.event_log = EventLog(self.db)
         self.references = References(self.db)
         self.narrations = NarrationRepo(self.db)
+        self.config = SettingsService(self.db, settings)
+        self.personal = PersonalSettings(self.db, self.config)
+        self.roles = Roles(self.db, settings)
+        self.audit = AuditLog(self.db)
+        self.personal_data = PersonalData(self.db)
+        self.scheduler = Scheduler(self.db, self.clock)
         self.outbox = Outbox(self.db, self.clock)
         self.delivery = DeliveryWorker(
             self.db, self.outbox, self.ports, self.clock, settings.delivery
@@ -83,14 +101,20 @@ class Core:
         self.narration_listeners: list[narrations.NarrationListener] = []
         self.narration_updated_listeners: list[narrations.NarrationListener] = []
         self.narration_removed_listeners: list[narrations.NarrationListener] = []
+        # Bulk removals (erasure, retention): (workspace_id, narration ids).
+        self.narrations_deleted_listeners: list[NarrationsDeleted] = []
+        # Features with personal data of their own: (workspace_id, user_id) -> data / counts.
+        self.privacy_exporters: list[PersonHook] = []
+        self.privacy_erasers: list[PersonHook] = []
         self._started = False
 
     # -- wiring --------------------------------------------------------------------------------
     def register_port(self, port: ChatPort) -> None:
         self.ports[port.platform] = port
 
-    async def start(self, *, deliver: bool = True) -> None:
-        """Migrate (unless WOLBOT_AUTO_MIGRATE=0) and start delivering the outbox."""
+    async def start(self, *, deliver: bool = True, schedule: bool | None = None) -> None:
+        """Migrate (unless WOLBOT_AUTO_MIGRATE=0), start delivering the outbox and, with
+        `schedule`, run scheduled jobs (catching up what fell due while the bot was down)."""
         if self.settings.auto_migrate:
             await self.db.upgrade()
         purged = await self.event_log.purge_before(self.clock.now() - EVENT_ID_RETENTION)
@@ -98,9 +122,15 @@ class Core:
             log.info("purged %d old event ids", purged)
         if deliver:
             self.delivery.start()
+        if deliver if schedule is None else schedule:
+            now = self.clock.now()
+            await self.scheduler.log_dropped(now)
+            await self.scheduler.run_due(now)
+            self.scheduler.start()
         self._started = True
 
     async def stop(self) -> None:
+        self.scheduler.shutdown()
         await self.delivery.stop()
         await self.db.dispose()
         self._started = False
@@ -115,66 +145,37 @@ class Core:
         return ctx
 
     async def _context(self, event: InboundEvent) -> Context:
-        person = PersonInfo(
-            user_id=event.user.user_id,
-            display_name=event.user.display_name or event.user.user_id,
-            timezone=event.timezone,
-            locale=event.locale,
-        )
+        person = PersonInfo(user_id=event.user.user_id,
+                            display_name=event.user.display_name or event.user.user_id,
+                            timezone=event.timezone, locale=event.locale)
         if not event.is_from_bot:
-            person = await self.people.get(
-                event.workspace_id, event.user.user_id, event.platform, event.user.display_name
-            )
-        stored = await self.directory.person(event.workspace_id, event.user.user_id)
-        explicit = normalise_language(stored.language) if stored else None
-        channel_lang = await self.channel_language(
-            event.workspace_id, event.conversation.id, event.conversation.name
-        )
+            person = await self.people.get(event.workspace_id, event.user.user_id,
+                                           event.platform, event.user.display_name)
+        explicit = normalise_language(
+            await self.personal.language(event.workspace_id, event.user.user_id))
+        channel_lang = await self.channel_language(event.workspace_id, event.conversation.id,
+                                                   event.conversation.name)
         # The person's own choice wins; in a DM their platform locale comes next; otherwise
         # the channel's language (itself falling back to the workspace's and the default).
         person_lang = explicit or channel_lang
         if explicit is None and event.conversation.kind is ConversationKind.DM:
-            person_lang = (
-                normalise_language(event.locale)
-                or normalise_language(person.locale)
-                or channel_lang
-            )
-        return Context(
-            core=self,
-            event=event,
-            t=self.i18n.get(person_lang),
-            channel_t=self.i18n.get(channel_lang),
-            person=person,
-            language_is_explicit=explicit is not None,
-        )
+            person_lang = (normalise_language(event.locale) or normalise_language(person.locale)
+                           or channel_lang)
+        roles = await self.roles.of(event.workspace_id, person)
+        return Context(core=self, event=event, t=self.i18n.get(person_lang),
+                       channel_t=self.i18n.get(channel_lang), person=person,
+                       roles=frozenset(roles), language_is_explicit=explicit is not None)
 
-    async def channel_language(
-        self, workspace_id: str, channel_id: str, channel_name: str | None = None
-    ) -> str:
-        """Channel override > app.yaml channel > workspace override > app.yaml > default."""
-        channel = await self.directory.channel(workspace_id, channel_id)
-        if channel is not None and normalise_language(channel.language):
-            return channel.language or ""
-        ws_config = self.settings.workspace(workspace_id)
-        for key in (channel_id, channel_name or ""):
-            configured = ws_config.channels.get(key)
-            if configured is not None and configured.language:
-                return configured.language
-        workspace = await self.directory.workspace(workspace_id)
-        if workspace is not None and normalise_language(workspace.language):
-            return workspace.language or ""
-        return ws_config.language or self.settings.language
+    async def channel_language(self, workspace_id: str, channel_id: str | None,
+                               channel_name: str | None = None) -> str:
+        """The language of a channel: see bot.setting_registry for the precedence."""
+        return str(await self.config.value(workspace_id, "language", channel_id, channel_name))
 
     def translator(self, lang: str | None) -> Translator:
         return self.i18n.get(lang)
 
-    def is_admin(self, workspace_id: str, person: PersonInfo) -> bool:
-        admins = self.settings.workspace(workspace_id).admins
-        return (
-            person.is_admin
-            or person.user_id in admins
-            or (person.display_name in admins if person.display_name else False)
-        )
+    async def is_admin(self, workspace_id: str, person: PersonInfo) -> bool:
+        return ADMIN in await self.roles.of(workspace_id, person)
 
 
 def build(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Core:

@@ -38,16 +38,57 @@ def _check_zone(value: str | None) -> str | None:
     return value
 
 
+CommunityKind = Literal["narration", "dialogue", "durf-te-vragen"]
+
+
 class ChannelConfig(_Strict):
+    """A channel; with `kind` set it is a community."""
+
     language: Language | None = None
-    capture_narrations: bool = True
+    capture_narrations: bool | None = None
+    kind: CommunityKind | None = None
+    theme: str | None = Field(default=None, max_length=200)
+    rhythm: str | None = None  # cron: "0 10 * * tue"
+    timezone: str | None = None
+    anonymous: bool | None = None
+    question_set: str | None = None
+    ack_text: str | None = Field(default=None, max_length=300)
+
+    _zone = field_validator("timezone")(_check_zone)
+
+
+class CheckinConfig(_Strict):
+    days: str | None = None  # "mon" or "mon,thu"
+    time: str | None = None  # "10:00", each person's local time
+
+
+class NudgeConfig(_Strict):
+    ack_hours: float | None = Field(default=None, gt=0, le=240)
+    answer_hours: float | None = Field(default=None, gt=0, le=720)
+
+
+class ConsentDefaults(_Strict):
+    """What people get until they choose themselves (`/wol me …`)."""
+
+    suggest_me: bool | None = None
+    share_narrations: bool | None = None
+    introductions: bool | None = None
+    checkins: bool | None = None
 
 
 class WorkspaceConfig(_Strict):
     language: Language | None = None
     timezone: str | None = None
+    country: str | None = Field(default=None, min_length=2, max_length=3)  # public holidays
     admins: tuple[str, ...] = ()
+    managers: tuple[str, ...] = ()
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
+    checkins: CheckinConfig = CheckinConfig()
+    nudges: NudgeConfig = NudgeConfig()
+    defaults: ConsentDefaults = ConsentDefaults()
+    ack_text: str | None = Field(default=None, max_length=300)
+    retention_days: int | None = Field(default=None, ge=1, le=3650)
+    audit_retention_days: int | None = Field(default=None, ge=1, le=3650)
 
     _zone = field_validator("timezone")(_check_zone)
 

@@ -27,9 +27,13 @@ class Context:
     t: Translator  # the language for the person who caused the event
     channel_t: Translator  # the language of the conversation (for what everyone there sees)
     person: PersonInfo
+    roles: frozenset[str] = frozenset()
     language_is_explicit: bool = False  # the person chose their language themselves
     match: Any = None
     handled_by: list[str] = field(default_factory=list)
+    # Field-level errors for a submitted form (field id -> message in the person's language);
+    # adapters that can show them in the form (Slack modals) answer with them synchronously.
+    form_errors: dict[str, str] = field(default_factory=dict)
     _seq: int = 0
 
     # -- language ------------------------------------------------------------------------------
@@ -49,7 +53,11 @@ class Context:
 
     @property
     def is_admin(self) -> bool:
-        return self.core.is_admin(self.event.workspace_id, self.person)
+        return "admin" in self.roles
+
+    @property
+    def is_manager(self) -> bool:
+        return "manager" in self.roles or self.is_admin
 
     # -- answering -----------------------------------------------------------------------------
     def key(self, label: str) -> str:
@@ -70,37 +78,41 @@ class Context:
             hints=dict(self.event.reply_hints),
         )
 
+    @property
+    def _dm_recipient(self) -> str | None:
+        """Rows for a DM name their person, so erasure finds the conversation's history."""
+        return self.event.user.user_id if self.event.is_dm else None
+
     async def reply(self, message: OutboundMessage) -> str:
         """Answer in the event's thread (or start one under the message). Returns the key."""
         key = self.key("reply")
-        await self.core.outbox.send(self.event.platform, self.destination(), message, key=key)
+        await self.core.outbox.send(self.event.platform, self.destination(), message, key=key,
+                                    recipient_id=self._dm_recipient)
         return key
 
     async def say(self, message: OutboundMessage) -> str:
         """Post in the conversation itself, not in a thread."""
         key = self.key("say")
-        await self.core.outbox.send(
-            self.event.platform, self.destination(thread=False), message, key=key
-        )
+        await self.core.outbox.send(self.event.platform, self.destination(thread=False), message,
+                                    key=key, recipient_id=self._dm_recipient)
         return key
 
-    async def respond(self, message: OutboundMessage) -> str:
-        """Answer only the person who caused the event (ephemeral; a DM where impossible)."""
+    async def respond(self, message: OutboundMessage, *,
+                      erase_after_delivery: bool = False) -> str:
+        """Answer only the person who caused the event (ephemeral; a DM where impossible).
+        `erase_after_delivery` drops the outbox record once delivered (privacy answers)."""
         key = self.key("respond")
         dest = self.destination(thread=bool(self.event.conversation.thread_id), ephemeral=True)
-        await self.core.outbox.send(self.event.platform, dest, message, key=key)
+        await self.core.outbox.send(self.event.platform, dest, message, key=key,
+                                    erase_after_delivery=erase_after_delivery)
         return key
 
     async def react(self, emoji: str) -> None:
         if self.event.message_id is None:
             return
-        await self.core.outbox.react(
-            self.event.platform,
-            self.destination(thread=False),
-            self.event.message_id,
-            emoji,
-            key=self.key("react"),
-        )
+        await self.core.outbox.react(self.event.platform, self.destination(thread=False),
+                                     self.event.message_id, emoji, key=self.key("react"),
+                                     recipient_id=self._dm_recipient)
 
     async def dm(
         self,

@@ -55,12 +55,10 @@ async def remember(event: InboundEvent, ctx: Context, next_: Next) -> None:
             event.workspace_id, event.conversation.id, event.platform, event.reference, ctx.now
         )
     if event.kind in (EventKind.MESSAGE, EventKind.COMMAND, EventKind.BOT_ADDED):
+        # a DM's "name" is its person, so erasure can find the conversation again
+        name = event.user.user_id if event.is_dm else event.conversation.name
         await core.directory.remember_channel(
-            event.workspace_id,
-            event.conversation.id,
-            event.conversation.kind.value,
-            event.conversation.name,
-            ctx.now,
+            event.workspace_id, event.conversation.id, event.conversation.kind.value, name, ctx.now
         )
     await next_()
 

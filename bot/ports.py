@@ -75,6 +75,14 @@ class DeliveryError(Exception):
 
 
 @runtime_checkable
+class FileSender(Protocol):
+    """Optional: ports that can deliver a file (a data export) into a conversation."""
+
+    async def send_file(self, dest: Destination, filename: str, content: bytes,
+                        message: OutboundMessage) -> Sent: ...
+
+
+@runtime_checkable
 class ChatPort(Protocol):
     platform: str
 

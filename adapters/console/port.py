@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import uuid
+from pathlib import Path
 from typing import TextIO
 
 from adapters.console.inbound import PLATFORM, ButtonRef
@@ -18,9 +20,9 @@ class ConsolePort:
     platform = PLATFORM
     min_interval = 0.0
 
-    def __init__(
-        self, out: TextIO | None = None, *, bot_name: str = "wolbot", timezone: str | None = None
-    ) -> None:
+    def __init__(self, out: TextIO | None = None, *, bot_name: str = "wolbot",
+                 timezone: str | None = None, files_dir: str = "exports") -> None:
+        self.files_dir = files_dir
         self.out = out or sys.stdout
         self.bot_name = bot_name
         self.timezone = timezone
@@ -57,6 +59,15 @@ class ConsolePort:
         self._print(dest, body, note)
         return Sent(message_id=message_id, channel_id=dest.channel_id)
 
+    async def send_file(self, dest: Destination, filename: str, content: bytes,
+                        message: OutboundMessage) -> Sent:
+        path = Path(self.files_dir) / Path(filename).name
+        await asyncio.to_thread(_write, path, content)
+        sent = await self.send(dest, message)
+        self.out.write(f"{self._where(dest)} {self.bot_name} sent a file: {path}\n")
+        self.out.flush()
+        return sent
+
     async def update(self, dest: Destination, message_id: str, message: OutboundMessage) -> None:
         body, _ = render(message)
         self._print(dest, body, " (updated)")
@@ -76,3 +87,9 @@ class ConsolePort:
 
     async def lookup_person(self, workspace_id: str, user_id: str) -> PersonInfo:
         return PersonInfo(user_id=user_id, display_name=user_id, timezone=self.timezone)
+
+
+def _write(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    path.chmod(0o600)

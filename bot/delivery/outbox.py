@@ -36,12 +36,16 @@ class Outbox:
         key: str,
         deliver_after: datetime | None = None,
         recipient_id: str | None = None,
+        erase_after_delivery: bool = False,
     ) -> bool:
+        payload: dict[str, Any] = {"message": message.model_dump(mode="json")}
+        if erase_after_delivery:
+            payload["erase_after_delivery"] = True
         return await self._put(
             platform,
             "send",
             dest,
-            {"message": message.model_dump(mode="json")},
+            payload,
             key,
             deliver_after,
             recipient_id or dest.ephemeral_user,
@@ -71,6 +75,15 @@ class Outbox:
             rate_key=f"{platform}:dm:{','.join(sorted(user_ids))}",
         )
 
+    async def send_file_dm(self, platform: str, workspace_id: str, user_id: str, filename: str,
+                           content: str, message: OutboundMessage, *, key: str) -> bool:
+        """A file (e.g. a data export) in the person's DM; the content is cleared once sent."""
+        dest = Destination(workspace_id=workspace_id, channel_id="")
+        payload = {"message": message.model_dump(mode="json"), "user_ids": [user_id],
+                   "filename": filename, "content": content}
+        return await self._put(platform, "file", dest, payload, key, None, user_id,
+                               rate_key=f"{platform}:dm:{user_id}")
+
     async def update(
         self,
         platform: str,
@@ -84,10 +97,17 @@ class Outbox:
         return await self._put(platform, "update", dest, payload, key, None, None)
 
     async def react(
-        self, platform: str, dest: Destination, message_id: str, emoji: str, *, key: str
+        self,
+        platform: str,
+        dest: Destination,
+        message_id: str,
+        emoji: str,
+        *,
+        key: str,
+        recipient_id: str | None = None,
     ) -> bool:
         payload = {"message_id": message_id, "emoji": emoji}
-        return await self._put(platform, "react", dest, payload, key, None, None)
+        return await self._put(platform, "react", dest, payload, key, None, recipient_id)
 
     async def form(self, platform: str, dest: Destination, form: Form, *, key: str) -> bool:
         return await self._put(

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import delete, or_
 from sqlmodel import col, func, select, update
 
 from bot.clock import Clock
@@ -26,8 +26,8 @@ from bot.config import DeliveryConfig
 from bot.delivery.outbox import Outbox, load_destination, load_message
 from bot.delivery.ratelimit import RateLimiter
 from bot.errors import StoreUnavailable
-from bot.messages import Form
-from bot.ports import ChatPort, DeliveryError
+from bot.messages import Form, OutboundMessage, Quote
+from bot.ports import ChatPort, DeliveryError, Destination, FileSender
 from bot.store.engine import Database
 from bot.store.tables import OutboxItem
 
@@ -187,9 +187,12 @@ class DeliveryWorker:
                     log.exception("delivery %s (%s) raised", row.id, row.op)
                     await self._failed(row, DeliveryError(f"{type(exc).__name__}: {exc}"))
                 else:
-                    await self._finish(
-                        row, "sent", result_message_id=message_id, sent_at=self.clock.now()
-                    )
+                    if row.payload.get("erase_after_delivery"):
+                        await self._erase(row)
+                    else:
+                        extra = {"payload": {}} if row.op == "file" else {}  # personal data
+                        await self._finish(row, "sent", result_message_id=message_id,
+                                           sent_at=self.clock.now(), **extra)
         except StoreUnavailable as exc:
             log.warning("could not record delivery of %s: %s", row.id, exc)
         finally:
@@ -205,6 +208,11 @@ class DeliveryWorker:
             channel = await port.open_dm(dest.workspace_id, tuple(payload["user_ids"]))
             dm = load_destination({**row.destination, "channel_id": channel})
             return (await port.send(dm, load_message(payload))).message_id
+        if row.op == "file":
+            channel = await port.open_dm(dest.workspace_id, tuple(payload["user_ids"]))
+            dm = load_destination({**row.destination, "channel_id": channel})
+            return await send_file(port, dm, payload["filename"], payload["content"],
+                                   load_message(payload))
         if row.op == "update":
             await port.update(dest, payload["message_id"], load_message(payload))
             return payload["message_id"]
@@ -264,6 +272,12 @@ class DeliveryWorker:
             not_before=now + timedelta(seconds=delay),
         )
 
+    async def _erase(self, row: OutboxItem) -> None:
+        async with self.db.session() as s:
+            await s.exec(delete(OutboxItem).where(  # type: ignore[call-overload]
+                col(OutboxItem.id) == row.id, col(OutboxItem.claim_token) == row.claim_token))
+            await s.commit()
+
     async def _finish(self, row: OutboxItem, status: str, **values: Any) -> None:
         """Record the outcome, but only while this worker still holds the claim."""
         async with self.db.session() as s:
@@ -303,3 +317,19 @@ class DeliveryWorker:
             # due now but held back by a rate limit or a busy key: wake when one frees up
             return 0.01 if not self._inflight else None
         return seconds
+
+
+FILE_CHUNK = 2800
+
+
+async def send_file(port: ChatPort, dest: Destination, filename: str, content: str,
+                    message: OutboundMessage) -> str:
+    """A file where the port can send files; otherwise the text in numbered quoted parts."""
+    if isinstance(port, FileSender):
+        return (await port.send_file(dest, filename, content.encode("utf-8"), message)).message_id
+    first = (await port.send(dest, message)).message_id
+    chunks = [content[i:i + FILE_CHUNK] for i in range(0, len(content), FILE_CHUNK)] or [""]
+    for n, chunk in enumerate(chunks, 1):
+        label = f"{filename} ({n}/{len(chunks)})"
+        await port.send(dest, OutboundMessage.of(Quote(text=chunk), Quote(text=label)))
+    return first

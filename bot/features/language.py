@@ -40,13 +40,14 @@ async def on_language(event: InboundEvent, ctx: Context, args: str) -> None:
         await ctx.respond(ctx.text(CURRENT, example=example))
         return
     if choice in ("auto", "reset", "default", "standaard"):
-        await ctx.core.directory.set_person_language(event.workspace_id, event.user.user_id, None)
+        await ctx.core.personal.update(event.workspace_id, event.user.user_id, ctx.now,
+                                       language=None)
         ctx.use_language(ctx.channel_t.lang, only_if_implicit=False)
         await ctx.respond(ctx.text(RESET))
         return
     lang = _NAMES.get(choice) or normalise_language(choice)
     if lang is None:
         raise UserError(UNKNOWN, languages=", ".join(LANGUAGES), example=example)
-    await ctx.core.directory.set_person_language(event.workspace_id, event.user.user_id, lang)
+    await ctx.core.personal.update(event.workspace_id, event.user.user_id, ctx.now, language=lang)
     ctx.use_language(lang, only_if_implicit=False)
     await ctx.respond(ctx.text(CHANGED))

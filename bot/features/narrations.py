@@ -165,16 +165,9 @@ async def _notify_removed(ctx: Context, narration: Narration) -> None:
 
 
 async def _captures(ctx: Context, event: InboundEvent) -> bool:
-    """Narration capture in this channel: admin override > app.yaml > default (on)."""
-    channel = await ctx.core.directory.channel(event.workspace_id, event.conversation.id)
-    if channel is not None and channel.capture_narrations is not None:
-        return channel.capture_narrations
-    settings = ctx.core.settings
-    configured = settings.workspace(event.workspace_id).channels
-    for key in (event.conversation.id, event.conversation.name or ""):
-        if key in configured:
-            return configured[key].capture_narrations
-    return settings.narrations.capture_in_channels
+    """Narration capture in this channel (admin override > app.yaml > default: on)."""
+    return bool(await ctx.core.config.value(event.workspace_id, "narrations.capture",
+                                            event.conversation.id, event.conversation.name))
 
 
 def _visibility(kind_: ConversationKind) -> str:

@@ -55,15 +55,6 @@ class Directory:
                 await s.rollback()
             return row
 
-    async def set_person_language(self, workspace_id: str, user_id: str, lang: str | None) -> None:
-        async with self.db.session() as s:
-            row = await s.get(Person, (workspace_id, user_id)) or Person(
-                workspace_id=workspace_id, user_id=user_id
-            )
-            row.language = lang
-            s.add(row)
-            await s.commit()
-
     async def channel(self, workspace_id: str, channel_id: str) -> Channel | None:
         async with self.db.session() as s:
             return await s.get(Channel, (workspace_id, channel_id))
@@ -84,6 +75,11 @@ class Directory:
                 await s.commit()
             except IntegrityError:
                 await s.rollback()
+
+    async def channels(self, workspace_id: str) -> list[Channel]:
+        async with self.db.session() as s:
+            rows = await s.exec(select(Channel).where(Channel.workspace_id == workspace_id))
+            return list(rows)
 
     async def people(self, workspace_id: str) -> list[Person]:
         async with self.db.session() as s:

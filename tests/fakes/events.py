@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.events import Action, Conversation, ConversationKind, EventKind, InboundEvent, PersonRef
 
-__all__ = ["EventKind", "click", "command", "dm", "message"]
+__all__ = ["Action", "EventKind", "click", "command", "dm", "message"]
 
 _ids = itertools.count(1)
 WORKSPACE = "test:T1"

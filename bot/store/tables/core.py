@@ -18,17 +18,17 @@ class Workspace(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=200)  # "slack:T0123", "teams:<tenant>"
     platform: str = Field(max_length=20)
     name: str | None = Field(default=None, max_length=200)
-    language: str | None = Field(default=None, max_length=8)  # admin override
     created_at: datetime = timestamp()
 
 
 class Person(SQLModel, table=True):
+    __personal__ = {"user_id": "delete"}
+
     workspace_id: str = Field(primary_key=True, foreign_key="workspace.id", max_length=200)
     user_id: str = Field(primary_key=True, max_length=200)
     display_name: str | None = Field(default=None, max_length=200)
     timezone: str | None = Field(default=None, max_length=64)
     locale: str | None = Field(default=None, max_length=35)
-    language: str | None = Field(default=None, max_length=8)  # the person's own choice
     is_platform_admin: bool = False
     updated_at: datetime = timestamp()
 
@@ -38,14 +38,13 @@ class Channel(SQLModel, table=True):
     channel_id: str = Field(primary_key=True, max_length=200)
     name: str | None = Field(default=None, max_length=200)
     kind: str = Field(default="public", max_length=10)  # bot.events.ConversationKind
-    language: str | None = Field(default=None, max_length=8)  # admin override
-    capture_narrations: bool | None = None  # admin override; None = app.yaml / default
     updated_at: datetime = timestamp()
 
 
 class Narration(SQLModel, table=True):
     """Somebody saying what they are working on."""
 
+    __personal__ = {"author_id": "delete"}
     __table_args__ = (
         UniqueConstraint("workspace_id", "channel_id", "message_id", name="uq_narration_message"),
     )
@@ -85,6 +84,8 @@ class ConversationReference(SQLModel, table=True):
 
 class OutboxItem(SQLModel, table=True):
     """One piece of outbound work, delivered at most once per idempotency key."""
+
+    __personal__ = {"recipient_id": "delete"}
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(max_length=200, index=True)

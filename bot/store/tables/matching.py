@@ -17,6 +17,7 @@ class MatchVector(SQLModel, table=True):
     tombstone (`removed_at`) for a while so other replicas see it on their next refresh."""
 
     __tablename__ = "match_vector"
+    __personal__ = {"author_id": "delete"}  # erasure policy
     __table_args__ = (
         UniqueConstraint("workspace_id", "kind", "ref", name="uq_match_vector_ref"),
         Index("ix_match_vector_changed", "workspace_id", "updated_at"),
@@ -43,6 +44,7 @@ class MatchSuggestion(SQLModel, table=True):
     "Not relevant" feedback, and the value behind the suggestion's buttons."""
 
     __tablename__ = "match_suggestion"
+    __personal__ = {"narrator_id": "delete", "person_id": "delete"}  # erasure policy
     __table_args__ = (
         UniqueConstraint("workspace_id", "narration_id", "person_id", name="uq_match_once"),
         Index("ix_match_suggestion_person", "workspace_id", "person_id", "created_at"),
@@ -65,6 +67,7 @@ class MatchOptOut(SQLModel, table=True):
     """People who asked never to be suggested to others (and never to get suggestions)."""
 
     __tablename__ = "match_opt_out"
+    __personal__ = {"user_id": "delete"}  # erasure policy
 
     workspace_id: str = Field(primary_key=True, max_length=200)
     user_id: str = Field(primary_key=True, max_length=200)
@@ -75,6 +78,7 @@ class ProfileTopic(SQLModel, table=True):
     """An "ask me about" topic on somebody's profile; suggested ones await confirmation."""
 
     __tablename__ = "profile_topic"
+    __personal__ = {"user_id": "delete"}  # erasure policy
     __table_args__ = (
         UniqueConstraint("workspace_id", "user_id", "topic", name="uq_profile_topic"),
     )
@@ -92,6 +96,7 @@ class Connection(SQLModel, table=True):
     """An introduction the bot made between people, and how it turned out."""
 
     __tablename__ = "match_connection"
+    __personal__ = {"narrator_id": "delete", "person_id": "delete"}  # erasure policy
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(max_length=200, index=True)

@@ -1,0 +1,278 @@
+"""`/wol config …` for admins: effective settings with their source, changes, resets,
+communities, narration capture, roles and the change history. English and Dutch verbs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import UserError
+from bot.events import EventKind, InboundEvent
+from bot.features import role_admin
+from bot.features.commands import Subcommand
+from bot.features.references import ChannelRef, resolve_channel, split_channel
+from bot.i18n import N_
+from bot.messages import Context as ContextBlock
+from bot.messages import Form, OutboundMessage, Section, Strong, TextInput, fill
+from bot.router import action
+from bot.setting_registry import OPTIONS, Resolved, option
+
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.context import Context
+
+VERBS: dict[str, tuple[str, ...]] = {
+    "show": ("show", "toon"), "set": ("set", "zet"), "reset": ("reset", "herstel"),
+    "history": ("history", "geschiedenis"), "community": ("community", "gemeenschap"),
+    "capture": ("capture", "vastleggen"), "roles": ("roles", "role", "rollen", "rol"),
+    "help": ("help", "hulp"),
+}
+COMMUNITY_VERBS = {"add": ("add", "toevoegen"), "remove": ("remove", "verwijder", "verwijderen"),
+                   "list": ("list", "lijst"), "edit": ("edit", "bewerk", "bewerken")}
+COMMUNITY_KEYS = ("community.kind", "community.theme", "language", "community.rhythm",
+                  "timezone", "community.anonymous")
+FORM_ID = "config.community"
+
+HELP_TITLE = N_("Configure wolbot (admins only). Each change is logged in the history.")
+HELP_LINES = (
+    (N_("show [#channel]"), N_("every effective setting and where it comes from")),
+    (N_("set <key> <value> [#channel]"), N_("change a setting, e.g. {example}")),
+    (N_("reset <key> [#channel]"), N_("back to app.yaml or the built-in default")),
+    (N_("community add #channel [narration|dialogue|durf-te-vragen]"),
+     N_("make a channel a community; also: community list, community remove #channel, "
+        "community edit #channel")),
+    (N_("capture on|off [#channel]"), N_("record narrations in a channel, or not")),
+    (N_("roles grant|revoke @person admin|manager"), N_("give or take a role; roles list")),
+    (N_("history"), N_("who changed what, and when")),
+)
+SHOW_TITLE = N_("Settings for {where}:")
+WHOLE_WORKSPACE = N_("the whole workspace")
+CHANGED = N_("{key} is now {new} (was {old}){where}.")
+RESET_DONE = N_("{key} is back to {new} (was {old}){where}.")
+IN_CHANNEL = N_(" in {channel}")
+NO_HISTORY = N_("No configuration changes yet.")
+HISTORY_TITLE = N_("Latest changes:")
+HISTORY_LINE = N_("{when} — {who}: {what} {old} → {new}")
+COMMUNITY_ADDED = N_("{channel} is now a {kind} community. Adjust it with {example}.")
+COMMUNITY_REMOVED = N_("{channel} is no longer a community.")
+COMMUNITY_NONE = N_("There are no communities yet. Add one with {example}.")
+COMMUNITY_LIST = N_("Communities:")
+NEED_CHANNEL = N_("Which channel? For example: {example}")
+NEED_KEY_VALUE = N_("Say which setting and what value, for example: {example}")
+FORM_TITLE = N_("Community settings")
+FORM_SAVE = N_("Save")
+FORM_SAVED = N_("Saved the settings of {channel}.")
+EMPTY = N_("(none)")
+
+
+def register(core: Core) -> None:
+    core.commands.register(Subcommand(
+        names={"en": ("config",), "nl": ("config", "instellingen")}, handler=on_config,
+        summary=N_("Configure wolbot: settings, communities, roles (admins)"),
+        usage=N_("<show|set|reset|community|capture|roles|history>"), order=90,
+        admin_only=True))
+    core.router.add(action(FORM_ID), on_form_submit, name="admin.form")
+
+
+def _verb(word: str, table: dict[str, tuple[str, ...]]) -> str | None:
+    return next((verb for verb, names in table.items() if word.lower() in names), None)
+
+
+async def on_config(event: InboundEvent, ctx: Context, args: str) -> None:
+    words = args.split()
+    verb = _verb(words[0], VERBS) if words else "help"
+    rest = words[1:]
+    if verb in (None, "help"):
+        await ctx.respond(help_message(ctx))
+    elif verb == "show":
+        await show(event, ctx, rest)
+    elif verb == "set":
+        await set_setting(event, ctx, rest)
+    elif verb == "reset":
+        await reset_setting(event, ctx, rest)
+    elif verb == "history":
+        await history(event, ctx)
+    elif verb == "community":
+        await community(event, ctx, rest)
+    elif verb == "capture":
+        value = rest[0] if rest and not rest[0].startswith(("#", "<#")) else "on"
+        await set_setting(event, ctx, ["narrations.capture", value, *rest[1:]])
+    elif verb == "roles":
+        await role_admin.on_roles(event, ctx, rest)
+
+
+def help_message(ctx: Context) -> OutboundMessage:
+    t = ctx.t.gettext
+    blocks: list[Section | ContextBlock] = [Section(parts=(t(HELP_TITLE),))]
+    for usage, summary in HELP_LINES:
+        blocks.append(Section(parts=(Strong(text=f"/wol config {t(usage)}"), " — ",
+                                     *fill(t(summary), example=Strong(
+                                         text="/wol config set language nl #team")))))
+    keys = ", ".join(o.key for o in OPTIONS)
+    blocks.append(ContextBlock(parts=(keys,)))
+    return OutboundMessage(blocks=tuple(blocks))
+
+
+async def _channel(event: InboundEvent, ctx: Context,
+                   words: list[str]) -> tuple[ChannelRef | None, list[str]]:
+    ref, rest = split_channel(words)
+    if ref is not None:
+        ref = await resolve_channel(ref, event.workspace_id, ctx.core.directory)
+    return ref, rest
+
+
+def format_value(ctx: Context, value: Any) -> str:
+    if value is None:
+        return ctx.t.gettext(EMPTY)
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _where(ctx: Context, ref: ChannelRef | None) -> str:
+    if ref is None:
+        return ""
+    return ctx.t.gettext(IN_CHANNEL).replace("{channel}", f"#{ref.name or ref.id}")
+
+
+async def show(event: InboundEvent, ctx: Context, words: list[str]) -> None:
+    ref, _ = await _channel(event, ctx, words)
+    resolved = await ctx.core.config.all(event.workspace_id, ref.id if ref else None,
+                                         ref.name if ref else None)
+    where = f"#{ref.name or ref.id}" if ref else ctx.t.gettext(WHOLE_WORKSPACE)
+    blocks: list[Section | ContextBlock] = [
+        Section(parts=fill(ctx.t.gettext(SHOW_TITLE), where=Strong(text=where)))]
+    blocks.extend(_setting_line(ctx, r) for r in resolved)
+    await ctx.respond(OutboundMessage(blocks=tuple(blocks)))
+
+
+def _setting_line(ctx: Context, r: Resolved) -> Section:
+    return Section(parts=(Strong(text=r.option.key), f" = {format_value(ctx, r.value)}  ",
+                          f"({ctx.t.gettext(r.source)}) — {ctx.t.gettext(r.option.summary)}"))
+
+
+async def set_setting(event: InboundEvent, ctx: Context, words: list[str]) -> None:
+    ref, rest = await _channel(event, ctx, words)
+    if len(rest) < 2:
+        raise UserError(NEED_KEY_VALUE, example="/wol config set nudges.ack_hours 6")
+    opt = option(rest[0])
+    value = opt.parse(" ".join(rest[1:]))
+    old, new = await ctx.core.config.set(event.workspace_id, opt.key, value,
+                                         channel_id=ref.id if ref else None,
+                                         actor_id=event.user.user_id, now=ctx.now)
+    await ctx.respond(ctx.text(CHANGED, key=Strong(text=opt.key), new=format_value(ctx, new),
+                               old=format_value(ctx, old), where=_where(ctx, ref)))
+
+
+async def reset_setting(event: InboundEvent, ctx: Context, words: list[str]) -> None:
+    ref, rest = await _channel(event, ctx, words)
+    if not rest:
+        raise UserError(NEED_KEY_VALUE, example="/wol config reset language")
+    opt = option(rest[0])
+    old, new = await ctx.core.config.reset(event.workspace_id, opt.key,
+                                           channel_id=ref.id if ref else None,
+                                           actor_id=event.user.user_id, now=ctx.now)
+    await ctx.respond(ctx.text(RESET_DONE, key=Strong(text=opt.key), new=format_value(ctx, new),
+                               old=format_value(ctx, old), where=_where(ctx, ref)))
+
+
+async def history(event: InboundEvent, ctx: Context) -> None:
+    entries = await ctx.core.audit.latest(event.workspace_id, limit=20)
+    if not entries:
+        await ctx.respond(ctx.text(NO_HISTORY))
+        return
+    from bot.messages import Mention
+
+    blocks: list[Section] = [Section(parts=(Strong(text=ctx.t.gettext(HISTORY_TITLE)),))]
+    for e in entries:
+        when = e.at.strftime("%Y-%m-%d %H:%M UTC")
+        blocks.append(Section(parts=fill(
+            ctx.t.gettext(HISTORY_LINE), when=when, who=Mention(user_id=e.actor_id),
+            what=Strong(text=f"{e.action} {e.target}"), old=format_value(ctx, e.old),
+            new=format_value(ctx, e.new))))
+    await ctx.respond(OutboundMessage(blocks=tuple(blocks)))
+
+
+async def community(event: InboundEvent, ctx: Context, words: list[str]) -> None:
+    verb = _verb(words[0], COMMUNITY_VERBS) if words else "list"
+    ref, rest = await _channel(event, ctx, words[1:])
+    if verb in (None, "list"):
+        await _list_communities(event, ctx)
+        return
+    if ref is None:
+        raise UserError(NEED_CHANNEL, example="/wol config community add #team narration")
+    config = ctx.core.config
+    if verb == "add":
+        kind = option("community.kind").parse(rest[0]) if rest else "narration"
+        await config.set(event.workspace_id, "community.kind", kind, channel_id=ref.id,
+                         actor_id=event.user.user_id, now=ctx.now)
+        await ctx.respond(ctx.text(
+            COMMUNITY_ADDED, channel=f"#{ref.name or ref.id}", kind=Strong(text=kind),
+            example=Strong(text=f"/wol config community edit #{ref.name or ref.id}")))
+    elif verb == "remove":
+        await config.reset(event.workspace_id, "community.kind", channel_id=ref.id,
+                           actor_id=event.user.user_id, now=ctx.now)
+        await ctx.respond(ctx.text(COMMUNITY_REMOVED, channel=f"#{ref.name or ref.id}"))
+    elif verb == "edit":
+        await ctx.open_form(await community_form(ctx, event.workspace_id, ref))
+
+
+async def _list_communities(event: InboundEvent, ctx: Context) -> None:
+    kinds = await ctx.core.config.channels_with(event.workspace_id, "community.kind")
+    if not kinds:
+        await ctx.respond(ctx.text(COMMUNITY_NONE,
+                                   example=Strong(text="/wol config community add #team")))
+        return
+    blocks: list[Section] = [Section(parts=(Strong(text=ctx.t.gettext(COMMUNITY_LIST)),))]
+    for channel_id, kind in sorted(kinds.items()):
+        settings = ctx.core.config
+        theme = await settings.value(event.workspace_id, "community.theme", channel_id)
+        rhythm = await settings.value(event.workspace_id, "community.rhythm", channel_id)
+        lang = await settings.value(event.workspace_id, "language", channel_id)
+        extra = " · ".join(str(x) for x in (theme, rhythm, lang) if x)
+        blocks.append(Section(parts=(Strong(text=f"#{channel_id}"), f" — {kind}  {extra}")))
+    await ctx.respond(OutboundMessage(blocks=tuple(blocks)))
+
+
+async def community_form(ctx: Context, workspace_id: str, ref: ChannelRef) -> Form:
+    fields = []
+    for key in COMMUNITY_KEYS:
+        current = await ctx.core.config.value(workspace_id, key, ref.id, ref.name)
+        opt = option(key)
+        fields.append(TextInput(field_id=key, label=f"{key} — {ctx.t.gettext(opt.summary)}",
+                                initial=format_value(ctx, current) if current is not None else "",
+                                optional=True, max_length=300))
+    return Form(form_id=FORM_ID, title=ctx.t.gettext(FORM_TITLE)[:24],
+                submit_label=ctx.t.gettext(FORM_SAVE), fields=tuple(fields),
+                private_metadata=ref.id)
+
+
+async def on_form_submit(event: InboundEvent, ctx: Context) -> None:
+    """The community form: every field validated; errors go back into the form, field by field."""
+    if event.kind is not EventKind.FORM_SUBMIT or event.action is None:
+        return
+    if not ctx.is_admin:
+        from bot.features.roles import refuse_admin_only
+
+        await refuse_admin_only(ctx, "config")
+        return
+    channel_id = event.action.value or ""
+    parsed: dict[str, Any] = {}
+    for key, raw in event.action.values.items():
+        if key not in COMMUNITY_KEYS or not raw.strip() or raw.strip() == ctx.t.gettext(EMPTY):
+            continue
+        try:
+            parsed[key] = option(key).parse(raw)
+        except UserError as err:
+            ctx.form_errors[key] = "".join(
+                p if isinstance(p, str) else getattr(p, "text", "")
+                for p in fill(ctx.t.gettext(err.msgid), **err.values))
+    if ctx.form_errors or not channel_id:
+        return
+    for key, value in parsed.items():
+        current = await ctx.core.config.value(event.workspace_id, key, channel_id)
+        if current != value:
+            await ctx.core.config.set(event.workspace_id, key, value, channel_id=channel_id,
+                                      actor_id=event.user.user_id, now=ctx.now)
+    await ctx.respond(ctx.text(FORM_SAVED, channel=f"#{channel_id}"))

@@ -1,0 +1,135 @@
+"""`/wol me …`: a person's own language, check-ins, pause and consent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import UserError
+from bot.events import InboundEvent
+from bot.features.commands import Subcommand
+from bot.i18n import N_, normalise_language
+from bot.messages import Context as ContextBlock
+from bot.messages import OutboundMessage, Section, Strong, fill
+from bot.setting_registry import parse_days, parse_time
+
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.context import Context
+
+ON = {"on", "aan", "yes", "ja", "true", "1"}
+OFF = {"off", "uit", "no", "nee", "false", "0"}
+SWITCHES = {  # words -> PersonSettings field
+    "matching": "suggest_me", "suggest": "suggest_me", "suggesties": "suggest_me",
+    "share": "share_narrations", "delen": "share_narrations",
+    "intros": "introductions", "introductions": "introductions",
+    "introducties": "introductions", "kennismaking": "introductions",
+    "checkins": "checkins", "checkin": "checkins", "check-ins": "checkins",
+}
+LABELS = {
+    "suggest_me": N_("suggest me as someone who may know"),
+    "share_narrations": N_("show my narrations to others in suggestions"),
+    "introductions": N_("receive introductions"),
+    "checkins": N_("weekly check-in"),
+}
+TITLE = N_("Your settings (only you see this):")
+LINE = N_("{label}: {value}{source}")
+DEFAULT_SOURCE = N_(" (workspace default)")
+ON_TEXT, OFF_TEXT = N_("on"), N_("off")
+LANGUAGE_LABEL = N_("language")
+LANGUAGE_AUTO = N_("automatic")
+CHECKIN_WHEN = N_("check-in days and time: {days} at {time} your time")
+PAUSED = N_("paused until {date}")
+HOW = N_("Change with e.g. {a}, {b}, {c}, {d}.")
+SAVED = N_("Saved. {summary}")
+PAUSE_DONE = N_("Paused until {date}: no check-ins, nudges or introductions until then.")
+RESUMED = N_("Welcome back: check-ins, nudges and introductions are on again.")
+BAD_PAUSE = N_("Pause for how many days? For example {example} (1 to 90).")
+USAGE = N_("I didn't understand that. {how}")
+
+
+def register(core: Core) -> None:
+    core.commands.register(Subcommand(
+        names={"en": ("me",), "nl": ("ik", "mij")}, handler=on_me,
+        summary=N_("Your own settings: language, check-ins, pause, what others may see"),
+        usage=N_("[language|checkins|pause|matching|share|intros …]"), order=70))
+
+
+async def on_me(event: InboundEvent, ctx: Context, args: str) -> None:
+    words = [w.lower() for w in args.split()]
+    personal = ctx.core.personal
+    ws, uid = event.workspace_id, event.user.user_id
+    if not words:
+        await ctx.respond(await summary(ctx, ws, uid))
+        return
+    head, rest = words[0], words[1:]
+    changes: dict[str, Any] = {}
+    if head in ("language", "taal") and rest:
+        lang = normalise_language(rest[0]) if rest[0] not in ("auto", "standaard") else None
+        if lang is None and rest[0] not in ("auto", "standaard"):
+            raise UserError(USAGE, how=_how(ctx))
+        changes["language"] = lang
+    elif head in ("pause", "pauze"):
+        days = int(rest[0]) if rest and rest[0].isdigit() else 0
+        if not 1 <= days <= 90:
+            raise UserError(BAD_PAUSE, example=Strong(text="/wol me pause 14"))
+        until = ctx.now + timedelta(days=days)
+        await personal.update(ws, uid, ctx.now, paused_until=until)
+        await ctx.respond(ctx.text(PAUSE_DONE, date=until.strftime("%Y-%m-%d")))
+        return
+    elif head in ("resume", "hervat", "unpause"):
+        await personal.update(ws, uid, ctx.now, paused_until=None)
+        await ctx.respond(ctx.text(RESUMED))
+        return
+    elif head in SWITCHES and rest and rest[0] in ON | OFF:
+        changes[SWITCHES[head]] = rest[0] in ON
+        if SWITCHES[head] == "checkins" and rest[0] in ON and len(rest) > 1:
+            changes.update(_checkin_when(rest[1:]))
+    elif head in SWITCHES and SWITCHES[head] == "checkins" and rest:
+        changes.update(checkins=True, **_checkin_when(rest))
+    elif head in ("country", "land") and rest:
+        from bot.setting_registry import option
+
+        changes["country"] = option("country").parse(rest[0])
+    else:
+        raise UserError(USAGE, how=_how(ctx))
+    await personal.update(ws, uid, ctx.now, **changes)
+    if "language" in changes:
+        ctx.use_language(changes["language"] or ctx.channel_t.lang, only_if_implicit=False)
+    await ctx.respond(await summary(ctx, ws, uid, saved=True))
+
+
+def _checkin_when(words: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for word in words:
+        if any(ch.isdigit() for ch in word):
+            found["checkin_time"] = parse_time(word)
+        else:
+            found["checkin_days"] = parse_days(word)
+    return found
+
+
+def _how(ctx: Context) -> str:
+    return ctx.t.gettext(HOW).format(a="/wol me checkins off", b="/wol me checkins mon,thu 09:30",
+                                     c="/wol me pause 7", d="/wol me matching off")
+
+
+async def summary(ctx: Context, workspace_id: str, user_id: str, *,
+                  saved: bool = False) -> OutboundMessage:
+    t = ctx.t.gettext
+    me = await ctx.core.personal.get(workspace_id, user_id)
+    blocks: list[Section | ContextBlock] = []
+    title = t(SAVED).format(summary=t(TITLE)) if saved else t(TITLE)
+    blocks.append(Section(parts=(Strong(text=title),)))
+    lang = me.language or t(LANGUAGE_AUTO)
+    blocks.append(Section(parts=fill(t(LINE), label=t(LANGUAGE_LABEL), value=lang, source="")))
+    for name, label in LABELS.items():
+        value = t(ON_TEXT) if getattr(me, name) else t(OFF_TEXT)
+        source = "" if name in me.own else t(DEFAULT_SOURCE)
+        blocks.append(Section(parts=fill(t(LINE), label=t(label), value=value, source=source)))
+    blocks.append(Section(parts=fill(t(CHECKIN_WHEN), days=me.checkin_days,
+                                     time=me.checkin_time)))
+    if me.paused(ctx.now) and me.paused_until is not None:
+        blocks.append(Section(parts=fill(t(PAUSED), date=me.paused_until.strftime("%Y-%m-%d"))))
+    blocks.append(ContextBlock(parts=(_how(ctx),)))
+    return OutboundMessage(blocks=tuple(blocks))

@@ -1,0 +1,130 @@
+"""`/wol privacy`: what the bot keeps, an export by DM, and erasure after a confirmation.
+Also the daily retention purge."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+
+from bot.delivery.scheduler import Job, cron
+from bot.events import InboundEvent
+from bot.features.commands import Subcommand
+from bot.i18n import N_
+from bot.messages import Actions, Button, OutboundMessage, Section, Strong, fill
+from bot.router import action
+from bot.store.tables import Workspace
+
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.context import Context
+
+log = logging.getLogger(__name__)
+CONFIRM, CANCEL = "privacy.forget.confirm", "privacy.forget.cancel"
+RETENTION_JOB = "retention"
+
+ABOUT = N_("What I keep about you: your narrations (what you said you work on, where and when), "
+           "your settings and roles, and what other features record about you (questions, "
+           "thanks, introductions). Narrations are kept for {days} days.")
+ABOUT_ACTIONS = N_("{export} sends you all of it as a file; {forget} erases it.")
+EXPORT_READY = N_("Here is everything I keep about you, as a JSON file.")
+EXPORT_QUEUED = N_("I'm sending your data to you in a direct message.")
+FORGET_ASK = N_("This erases your narrations, settings and everything else I keep about you, "
+                "for good. Your messages in the chat itself stay where they are. Continue?")
+FORGET_YES = N_("Yes, erase my data")
+FORGET_NO = N_("Cancel")
+FORGET_DONE = N_("Done: I erased {count} records about you. You can start afresh any time.")
+FORGET_CANCELLED = N_("Nothing was erased.")
+NOT_YOURS = N_("Only the person whose data it is can confirm this.")
+
+
+def register(core: Core) -> None:
+    core.commands.register(Subcommand(
+        names={"en": ("privacy",), "nl": ("privacy", "privé")}, handler=on_privacy,
+        summary=N_("What I keep about you; export or erase it"),
+        usage=N_("[export|forget]"), order=75))
+    core.router.add(action("privacy.forget."), on_forget_choice, name="privacy.forget")
+    core.scheduler.add(Job(RETENTION_JOB, cron("15 3 * * *", "UTC"),
+                           lambda when: purge_all(core, when),
+                           grace=timedelta(hours=23)))
+
+
+async def on_privacy(event: InboundEvent, ctx: Context, args: str) -> None:
+    verb = args.strip().lower()
+    if verb in ("export", "exporteer", "download"):
+        await export(event, ctx)
+    elif verb in ("forget", "vergeet", "delete", "verwijder", "erase"):
+        await ctx.respond(OutboundMessage.of(
+            Section(parts=(ctx.t.gettext(FORGET_ASK),)),
+            Actions(elements=(
+                Button(label=ctx.t.gettext(FORGET_YES), action_id=CONFIRM,
+                       value=event.user.user_id, style="danger"),
+                Button(label=ctx.t.gettext(FORGET_NO), action_id=CANCEL,
+                       value=event.user.user_id)))))
+    else:
+        days = await ctx.core.config.value(event.workspace_id, "retention.days")
+        await ctx.respond(OutboundMessage.of(
+            Section(parts=fill(ctx.t.gettext(ABOUT), days=int(days))),
+            Section(parts=fill(ctx.t.gettext(ABOUT_ACTIONS),
+                               export=Strong(text="/wol privacy export"),
+                               forget=Strong(text="/wol privacy forget")))))
+
+
+async def export(event: InboundEvent, ctx: Context) -> None:
+    data = await ctx.core.personal_data.export(event.workspace_id, event.user.user_id)
+    for exporter in ctx.core.privacy_exporters:
+        data.update(await exporter(event.workspace_id, event.user.user_id))
+    data["exported_at"] = ctx.now.isoformat()
+    content = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
+    stamp = ctx.now.strftime("%Y%m%d-%H%M%S")
+    await ctx.core.outbox.send_file_dm(
+        event.platform, event.workspace_id, event.user.user_id,
+        f"wolbot-export-{stamp}.json", content, ctx.text(EXPORT_READY), key=ctx.key("export"))
+    if not event.is_dm:
+        await ctx.respond(ctx.text(EXPORT_QUEUED))
+
+
+async def on_forget_choice(event: InboundEvent, ctx: Context) -> None:
+    assert event.action is not None
+    if event.action.value != event.user.user_id:
+        await ctx.respond(ctx.text(NOT_YOURS))
+        return
+    if event.action.action_id != CONFIRM:
+        await ctx.respond(ctx.text(FORGET_CANCELLED))
+        return
+    total = await forget(ctx.core, event.workspace_id, event.user.user_id)
+    await ctx.respond(ctx.text(FORGET_DONE, count=total), erase_after_delivery=True)
+
+
+async def forget(core: Core, workspace_id: str, user_id: str) -> int:
+    """Erase a person everywhere: tables, feature hooks, caches. Returns the records removed."""
+    await core.outbox.cancel_for_recipient(workspace_id, user_id)
+    counts, narration_ids = await core.personal_data.forget(workspace_id, user_id)
+    for listener in core.narrations_deleted_listeners:
+        await listener(workspace_id, narration_ids)
+    for eraser in core.privacy_erasers:
+        counts.update(await eraser(workspace_id, user_id))
+    core.people.forget(workspace_id, user_id)
+    return sum(counts.values())
+
+
+async def purge_all(core: Core, now: datetime) -> dict[str, dict[str, int]]:
+    """The daily retention purge, per workspace, with each workspace's own periods."""
+    report: dict[str, dict[str, int]] = {}
+    async with core.db.session() as s:
+        workspace_ids = list(await s.exec(select(Workspace.id)))
+    for workspace_id in workspace_ids:
+        days = int(await core.config.value(workspace_id, "retention.days"))
+        audit_days = int(await core.config.value(workspace_id, "audit.retention_days"))
+        counts, narration_ids = await core.personal_data.purge(
+            workspace_id, now, retention_days=days, audit_retention_days=audit_days)
+        for listener in core.narrations_deleted_listeners:
+            await listener(workspace_id, narration_ids)
+        if counts:
+            report[workspace_id] = counts
+            log.info("retention purge in %s: %s", workspace_id, counts)
+    await core.scheduler.purge_claims(now - timedelta(days=90))
+    return report

@@ -1,0 +1,87 @@
+"""A person's own settings and consent, with the workspace defaults filled in.
+
+Every feature that suggests, introduces, nudges or checks in asks `PersonalSettings.get`
+first: people who opted out are never suggested, introduced or nudged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.clock import utc
+from bot.setting_registry import SettingsService
+from bot.store.engine import Database
+from bot.store.tables.admin import PersonSettings
+
+CONSENT_FIELDS = ("suggest_me", "share_narrations", "introductions", "checkins")
+
+
+@dataclass(frozen=True, slots=True)
+class Personal:
+    workspace_id: str
+    user_id: str
+    language: str | None
+    suggest_me: bool
+    share_narrations: bool
+    introductions: bool
+    checkins: bool
+    checkin_days: str
+    checkin_time: str
+    country: str | None
+    paused_until: datetime | None
+    own: frozenset[str]  # fields the person chose themselves
+
+    def paused(self, now: datetime) -> bool:
+        return self.paused_until is not None and utc(self.paused_until) > now
+
+
+class PersonalSettings:
+    def __init__(self, db: Database, settings: SettingsService) -> None:
+        self.db, self.settings = db, settings
+
+    async def row(self, workspace_id: str, user_id: str) -> PersonSettings | None:
+        async with self.db.session() as s:
+            return await s.get(PersonSettings, (workspace_id, user_id))
+
+    async def get(self, workspace_id: str, user_id: str) -> Personal:
+        row = await self.row(workspace_id, user_id)
+        own: set[str] = set()
+        values: dict[str, Any] = {}
+        for name in CONSENT_FIELDS:
+            mine = getattr(row, name) if row else None
+            if mine is None:
+                values[name] = bool(await self.settings.value(workspace_id, f"defaults.{name}"))
+            else:
+                values[name] = mine
+                own.add(name)
+        for name, key in (("checkin_days", "checkins.days"), ("checkin_time", "checkins.time"),
+                          ("country", "country")):
+            mine = getattr(row, name) if row else None
+            if mine is None:
+                values[name] = await self.settings.value(workspace_id, key)
+            else:
+                values[name] = mine
+                own.add(name)
+        if row is not None and row.language:
+            own.add("language")
+        return Personal(workspace_id=workspace_id, user_id=user_id,
+                        language=row.language if row else None,
+                        paused_until=row.paused_until if row else None, own=frozenset(own),
+                        **values)
+
+    async def update(self, workspace_id: str, user_id: str, now: datetime,
+                     **fields: Any) -> None:
+        async with self.db.session() as s:
+            row = await s.get(PersonSettings, (workspace_id, user_id)) or PersonSettings(
+                workspace_id=workspace_id, user_id=user_id)
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.updated_at = now
+            s.add(row)
+            await s.commit()
+
+    async def language(self, workspace_id: str, user_id: str) -> str | None:
+        row = await self.row(workspace_id, user_id)
+        return row.language if row else None

@@ -1,0 +1,85 @@
+"""Roles: admin (configures), manager (acknowledges questions, sees aggregates), member.
+
+Admins are the platform's workspace admins/owners, the people listed under
+`workspaces.<id>.admins` in app.yaml, and people granted the role by an admin.
+Managers are listed under `managers` or granted; admins can do what managers can.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlmodel import select
+
+from bot.config import Settings
+from bot.ports import PersonInfo
+from bot.store.engine import Database
+from bot.store.tables.admin import AuditEntry, RoleGrant
+
+ADMIN, MANAGER = "admin", "manager"
+GRANTABLE = (ADMIN, MANAGER)
+
+
+class Roles:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db, self.settings = db, settings
+
+    def configured(self, workspace_id: str, person: PersonInfo) -> set[str]:
+        ws = self.settings.workspace(workspace_id)
+        names = {person.user_id, person.display_name} - {None, ""}
+        roles: set[str] = set()
+        if person.is_admin or names & set(ws.admins):
+            roles.add(ADMIN)
+        if names & set(ws.managers):
+            roles.add(MANAGER)
+        return roles
+
+    async def granted(self, workspace_id: str, user_id: str) -> set[str]:
+        async with self.db.session() as s:
+            rows = await s.exec(select(RoleGrant.role).where(
+                RoleGrant.workspace_id == workspace_id, RoleGrant.user_id == user_id))
+            return set(rows)
+
+    async def of(self, workspace_id: str, person: PersonInfo) -> set[str]:
+        roles = self.configured(workspace_id, person) | await self.granted(workspace_id,
+                                                                           person.user_id)
+        if ADMIN in roles:
+            roles.add(MANAGER)
+        return roles
+
+    async def grant(self, workspace_id: str, user_id: str, role: str, *, actor_id: str,
+                    now: datetime) -> bool:
+        if role in await self.granted(workspace_id, user_id):
+            return False
+        async with self.db.session() as s:
+            s.add(RoleGrant(workspace_id=workspace_id, user_id=user_id, role=role,
+                            granted_by=actor_id, granted_at=now))
+            s.add(AuditEntry(workspace_id=workspace_id, actor_id=actor_id, action="role.grant",
+                             target=f"{user_id} {role}", old=None, new=role, at=now))
+            await s.commit()
+        return True
+
+    async def revoke(self, workspace_id: str, user_id: str, role: str, *, actor_id: str,
+                     now: datetime) -> bool:
+        if role not in await self.granted(workspace_id, user_id):
+            return False
+        async with self.db.session() as s:
+            await s.exec(delete(RoleGrant).where(  # type: ignore[call-overload]
+                RoleGrant.workspace_id == workspace_id, RoleGrant.user_id == user_id,
+                RoleGrant.role == role))
+            s.add(AuditEntry(workspace_id=workspace_id, actor_id=actor_id, action="role.revoke",
+                             target=f"{user_id} {role}", old=role, new=None, at=now))
+            await s.commit()
+        return True
+
+    async def holders(self, workspace_id: str, role: str) -> dict[str, str]:
+        """user id -> where the role comes from ("app.yaml" or "granted"), for listings."""
+        ws = self.settings.workspace(workspace_id)
+        found = {name: "app.yaml" for name in (ws.admins if role == ADMIN else ws.managers)}
+        async with self.db.session() as s:
+            rows = await s.exec(select(RoleGrant.user_id).where(
+                RoleGrant.workspace_id == workspace_id, RoleGrant.role == role))
+            for user_id in rows:
+                found.setdefault(user_id, "granted")
+        return found

@@ -1,0 +1,365 @@
+"""Every setting an admin can change: its type, scope, default and place in app.yaml.
+
+Precedence, for every key: built-in default < app.yaml < admin override in the database.
+For a channel-scoped key, the channel's own value (override, then app.yaml) comes before
+the workspace's (override, then app.yaml). `SettingsService.get` says which source won.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import delete
+from sqlmodel import select
+
+from bot.config import ChannelConfig, Settings, WorkspaceConfig
+from bot.errors import UserError
+from bot.i18n import N_
+from bot.store.engine import Database
+from bot.store.tables.admin import AuditEntry, SettingOverride
+
+WORKSPACE_SCOPE = "*"
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_ALIASES = {"ma": "mon", "di": "tue", "wo": "wed", "do": "thu", "vr": "fri", "za": "sat",
+                "zo": "sun", "maandag": "mon", "dinsdag": "tue", "woensdag": "wed",
+                "donderdag": "thu", "vrijdag": "fri", "zaterdag": "sat", "zondag": "sun",
+                "monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu",
+                "friday": "fri", "saturday": "sat", "sunday": "sun"}
+_TRUE = {"on", "yes", "true", "1", "aan", "ja", "y", "j"}
+_FALSE = {"off", "no", "false", "0", "uit", "nee", "n"}
+
+BAD_BOOL = N_("{key} is on or off (aan of uit); I can't read {value}.")
+BAD_NUMBER = N_("{key} needs a number between {low} and {high}; I can't use {value}.")
+BAD_CHOICE = N_("{key} is one of: {choices}. I can't use {value}.")
+BAD_ZONE = N_("{value} is not a time zone I know. Use a name like Europe/Amsterdam.")
+BAD_CRON = N_("{value} is not a schedule I can read. Use cron: minute hour day month weekday, "
+              "for example \"0 10 * * tue\" for Tuesdays at 10:00.")
+BAD_DAYS = N_("{value} is not a list of weekdays. Use for example mon,thu (or ma,do).")
+BAD_TIME = N_("{value} is not a time. Use HH:MM, for example 09:30.")
+BAD_TEXT = N_("{key} takes a text of at most {limit} characters.")
+BAD_COUNTRY = N_("{value} is not a country code. Use two letters, for example NL or BE.")
+UNKNOWN_KEY = N_("There is no setting called {key}. {show} lists them all.")
+WRONG_SCOPE_CHANNEL = N_("{key} is set for a channel: add the channel, e.g. {example}.")
+WRONG_SCOPE_WORKSPACE = N_("{key} applies to the whole workspace, not to one channel.")
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    kind: str  # bool int float language timezone cron days time choice text country
+    scopes: tuple[str, ...]  # "workspace", "channel"
+    default: Any
+    summary: str  # msgid
+    choices: tuple[str, ...] = ()
+    low: float = 0
+    high: float = 0
+    yaml_channel: Callable[[ChannelConfig], Any] | None = None
+    yaml_workspace: Callable[[WorkspaceConfig], Any] | None = None
+    yaml_global: Callable[[Settings], Any] | None = None
+
+    @property
+    def channel_only(self) -> bool:
+        return self.scopes == ("channel",)
+
+    def parse(self, raw: str) -> Any:
+        value = raw.strip().strip('"').strip("'").strip()
+        low = value.lower()
+        if self.kind == "bool":
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            raise UserError(BAD_BOOL, key=self.key, value=value)
+        if self.kind in ("int", "float"):
+            try:
+                number = float(value.replace(",", "."))
+            except ValueError:
+                number = float("nan")
+            if not self.low <= number <= self.high:
+                raise UserError(BAD_NUMBER, key=self.key, low=str(self.low).removesuffix(".0"),
+                                high=str(self.high).removesuffix(".0"), value=value)
+            return int(number) if self.kind == "int" else number
+        if self.kind == "language":
+            lang = {"english": "en", "engels": "en", "dutch": "nl", "nederlands": "nl"}.get(
+                low, low)
+            if lang not in ("en", "nl"):
+                raise UserError(BAD_CHOICE, key=self.key, choices="en, nl", value=value)
+            return lang
+        if self.kind == "choice":
+            if low not in self.choices:
+                raise UserError(BAD_CHOICE, key=self.key, choices=", ".join(self.choices),
+                                value=value)
+            return low
+        if self.kind == "timezone":
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise UserError(BAD_ZONE, value=value) from None
+            return value
+        if self.kind == "cron":
+            return parse_cron(value)
+        if self.kind == "days":
+            return parse_days(value)
+        if self.kind == "time":
+            return parse_time(value)
+        if self.kind == "country":
+            if not re.fullmatch(r"[A-Za-z]{2,3}", value):
+                raise UserError(BAD_COUNTRY, value=value)
+            return value.upper()
+        if not value or len(value) > 300:
+            raise UserError(BAD_TEXT, key=self.key, limit=300)
+        return value
+
+
+def parse_cron(value: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = value.split()
+    try:
+        if len(fields) != 5:
+            raise ValueError(value)
+        CronTrigger.from_crontab(value, timezone="UTC")
+    except ValueError:
+        raise UserError(BAD_CRON, value=value) from None
+    return " ".join(fields).lower()
+
+
+def parse_days(value: str) -> str:
+    days = []
+    for part in re.split(r"[\s,;/]+", value.lower()):
+        if not part:
+            continue
+        day = part[:3] if part[:3] in DAYS else _DAY_ALIASES.get(part)
+        if day is None:
+            raise UserError(BAD_DAYS, value=value)
+        if day not in days:
+            days.append(day)
+    if not days:
+        raise UserError(BAD_DAYS, value=value)
+    return ",".join(sorted(days, key=DAYS.index))
+
+
+def parse_time(value: str) -> str:
+    m = re.fullmatch(r"(\d{1,2})[:.h](\d{2})", value.strip())
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise UserError(BAD_TIME, value=value)
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("language", "language", ("workspace", "channel"), "en",
+           N_("language of the bot's messages"),
+           yaml_channel=lambda c: c.language, yaml_workspace=lambda w: w.language,
+           yaml_global=lambda s: s.language),
+    Option("timezone", "timezone", ("workspace", "channel"), "Europe/Amsterdam",
+           N_("time zone for schedules (people's check-ins use their own)"),
+           yaml_channel=lambda c: c.timezone, yaml_workspace=lambda w: w.timezone,
+           yaml_global=lambda s: s.timezone),
+    Option("country", "country", ("workspace",), None,
+           N_("country whose public holidays skip check-ins"),
+           yaml_workspace=lambda w: w.country),
+    Option("narrations.capture", "bool", ("workspace", "channel"), True,
+           N_("record \"I'm working on …\" messages"),
+           yaml_channel=lambda c: c.capture_narrations,
+           yaml_global=lambda s: s.narrations.capture_in_channels),
+    Option("community.kind", "choice", ("channel",), None,
+           N_("makes the channel a community: narration, dialogue or durf-te-vragen"),
+           choices=("narration", "dialogue", "durf-te-vragen"), yaml_channel=lambda c: c.kind),
+    Option("community.theme", "text", ("channel",), None, N_("the community's theme"),
+           yaml_channel=lambda c: c.theme),
+    Option("community.rhythm", "cron", ("channel",), None,
+           N_("when dialogue questions are posted (cron, in the channel's time zone)"),
+           yaml_channel=lambda c: c.rhythm),
+    Option("community.anonymous", "bool", ("channel",), False,
+           N_("whether anonymous questions are allowed"), yaml_channel=lambda c: c.anonymous),
+    Option("community.question_set", "text", ("channel",), None,
+           N_("the question set of the community"), yaml_channel=lambda c: c.question_set),
+    Option("ack_text", "text", ("workspace", "channel"), None,
+           N_("the text of a manager's acknowledgement (empty: the built-in one)"),
+           yaml_channel=lambda c: c.ack_text, yaml_workspace=lambda w: w.ack_text),
+    Option("checkins.days", "days", ("workspace",), "mon", N_("default check-in days"),
+           yaml_workspace=lambda w: w.checkins.days),
+    Option("checkins.time", "time", ("workspace",), "10:00",
+           N_("default check-in time, in each person's own time zone"),
+           yaml_workspace=lambda w: w.checkins.time),
+    Option("nudges.ack_hours", "float", ("workspace",), 4.0,
+           N_("working hours before managers are reminded of unacknowledged questions"),
+           low=0.5, high=240, yaml_workspace=lambda w: w.nudges.ack_hours),
+    Option("nudges.answer_hours", "float", ("workspace",), 24.0,
+           N_("hours before an unanswered question gets suggestions of who may know"),
+           low=0.5, high=720, yaml_workspace=lambda w: w.nudges.answer_hours),
+    Option("defaults.suggest_me", "bool", ("workspace",), True,
+           N_("people may be suggested as someone who may know, unless they opt out"),
+           yaml_workspace=lambda w: w.defaults.suggest_me),
+    Option("defaults.share_narrations", "bool", ("workspace",), True,
+           N_("narrations may be shown to others in suggestions, unless the author opts out"),
+           yaml_workspace=lambda w: w.defaults.share_narrations),
+    Option("defaults.introductions", "bool", ("workspace",), True,
+           N_("people receive introductions, unless they opt out"),
+           yaml_workspace=lambda w: w.defaults.introductions),
+    Option("defaults.checkins", "bool", ("workspace",), False,
+           N_("people get weekly check-ins unless they opt out (off: only those who opt in)"),
+           yaml_workspace=lambda w: w.defaults.checkins),
+    Option("retention.days", "int", ("workspace",), 365,
+           N_("days narrations and contributions are kept"), low=1, high=3650,
+           yaml_workspace=lambda w: w.retention_days),
+    Option("audit.retention_days", "int", ("workspace",), 730,
+           N_("days the configuration history is kept"), low=1, high=3650,
+           yaml_workspace=lambda w: w.audit_retention_days),
+)
+OPTIONS_BY_KEY = {o.key: o for o in OPTIONS}
+
+SOURCE_DEFAULT = N_("built-in default")
+SOURCE_YAML = N_("app.yaml")
+SOURCE_YAML_CHANNEL = N_("app.yaml, this channel")
+SOURCE_OVERRIDE = N_("admin override")
+SOURCE_OVERRIDE_CHANNEL = N_("admin override, this channel")
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    option: Option
+    value: Any
+    source: str  # one of the SOURCE_* msgids
+
+
+def option(key: str) -> Option:
+    found = OPTIONS_BY_KEY.get(key.lower())
+    if found is None:
+        raise UserError(UNKNOWN_KEY, key=key, show="/wol config show")
+    return found
+
+
+class SettingsService:
+    """Effective settings per workspace and channel, and admin changes with an audit trail."""
+
+    def __init__(self, db: Database, settings: Settings, *, cache_seconds: float = 5.0) -> None:
+        self.db, self.settings = db, settings
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, dict[tuple[str, str], Any]]] = {}
+
+    async def _overrides(self, workspace_id: str) -> dict[tuple[str, str], Any]:
+        hit = self._cache.get(workspace_id)
+        if hit is not None and time.monotonic() - hit[0] < self.cache_seconds:
+            return hit[1]
+        async with self.db.session() as s:
+            rows = await s.exec(select(SettingOverride).where(
+                SettingOverride.workspace_id == workspace_id))
+            found = {(r.scope, r.key): r.value for r in rows}
+        self._cache[workspace_id] = (time.monotonic(), found)
+        return found
+
+    def _yaml_channel(self, workspace_id: str, channel_id: str | None,
+                      channel_name: str | None) -> ChannelConfig | None:
+        channels = {k.lower().removeprefix("#"): v
+                    for k, v in self.settings.workspace(workspace_id).channels.items()}
+        for key in (channel_id, channel_name):
+            if key and key.lower().removeprefix("#") in channels:
+                return channels[key.lower().removeprefix("#")]
+        return None
+
+    async def get(self, workspace_id: str, key: str, channel_id: str | None = None,
+                  channel_name: str | None = None) -> Resolved:
+        opt = option(key)
+        overrides = await self._overrides(workspace_id)
+        if channel_id and "channel" in opt.scopes:
+            if (channel_id, opt.key) in overrides:
+                return Resolved(opt, overrides[(channel_id, opt.key)], SOURCE_OVERRIDE_CHANNEL)
+            yaml_channel = self._yaml_channel(workspace_id, channel_id, channel_name)
+            if yaml_channel is not None and opt.yaml_channel is not None:
+                value = opt.yaml_channel(yaml_channel)
+                if value is not None:
+                    return Resolved(opt, value, SOURCE_YAML_CHANNEL)
+        if opt.channel_only:
+            return Resolved(opt, opt.default, SOURCE_DEFAULT)
+        if (WORKSPACE_SCOPE, opt.key) in overrides:
+            return Resolved(opt, overrides[(WORKSPACE_SCOPE, opt.key)], SOURCE_OVERRIDE)
+        ws_config = self.settings.workspaces.get(workspace_id)
+        if ws_config is not None and opt.yaml_workspace is not None:
+            value = opt.yaml_workspace(ws_config)
+            if value is not None:
+                return Resolved(opt, value, SOURCE_YAML)
+        if opt.yaml_global is not None:
+            value = opt.yaml_global(self.settings)
+            if value is not None and value != opt.default:
+                return Resolved(opt, value, SOURCE_YAML)
+        return Resolved(opt, opt.default, SOURCE_DEFAULT)
+
+    async def value(self, workspace_id: str, key: str, channel_id: str | None = None,
+                    channel_name: str | None = None) -> Any:
+        return (await self.get(workspace_id, key, channel_id, channel_name)).value
+
+    async def all(self, workspace_id: str, channel_id: str | None = None,
+                  channel_name: str | None = None) -> list[Resolved]:
+        keys = [o.key for o in OPTIONS if channel_id or not o.channel_only]
+        return [await self.get(workspace_id, k, channel_id, channel_name) for k in keys]
+
+    async def channels_with(self, workspace_id: str, key: str) -> dict[str, Any]:
+        """Channels that have their own value for a channel-scoped key (override or app.yaml)."""
+        opt = option(key)
+        found: dict[str, Any] = {}
+        for name, config in self.settings.workspace(workspace_id).channels.items():
+            value = opt.yaml_channel(config) if opt.yaml_channel else None
+            if value is not None:
+                found[name.removeprefix("#")] = value
+        for (scope, k), value in (await self._overrides(workspace_id)).items():
+            if k == opt.key and scope != WORKSPACE_SCOPE:
+                found[scope] = value
+        return {c: v for c, v in found.items() if v is not None}
+
+    async def set(self, workspace_id: str, key: str, value: Any, *, channel_id: str | None,
+                  actor_id: str, now: datetime) -> tuple[Any, Any]:
+        opt = self._check_scope(key, channel_id)
+        scope = channel_id or WORKSPACE_SCOPE
+        old = (await self.get(workspace_id, opt.key, channel_id)).value
+        async with self.db.session() as s:
+            row = await s.get(SettingOverride, (workspace_id, scope, opt.key))
+            row = row or SettingOverride(workspace_id=workspace_id, scope=scope, key=opt.key,
+                                         updated_by=actor_id)
+            row.value, row.updated_by, row.updated_at = value, actor_id, now
+            s.add(row)
+            s.add(AuditEntry(workspace_id=workspace_id, actor_id=actor_id, action="config.set",
+                             target=_target(opt.key, channel_id), old=old, new=value, at=now))
+            await s.commit()
+        self._cache.pop(workspace_id, None)
+        return old, value
+
+    async def reset(self, workspace_id: str, key: str, *, channel_id: str | None,
+                    actor_id: str, now: datetime) -> tuple[Any, Any]:
+        opt = self._check_scope(key, channel_id)
+        scope = channel_id or WORKSPACE_SCOPE
+        old = (await self.get(workspace_id, opt.key, channel_id)).value
+        async with self.db.session() as s:
+            await s.exec(delete(SettingOverride).where(  # type: ignore[call-overload]
+                SettingOverride.workspace_id == workspace_id, SettingOverride.scope == scope,
+                SettingOverride.key == opt.key))
+            await s.commit()
+        self._cache.pop(workspace_id, None)
+        new = (await self.get(workspace_id, opt.key, channel_id)).value
+        async with self.db.session() as s:
+            s.add(AuditEntry(workspace_id=workspace_id, actor_id=actor_id, action="config.reset",
+                             target=_target(opt.key, channel_id), old=old, new=new, at=now))
+            await s.commit()
+        return old, new
+
+    def _check_scope(self, key: str, channel_id: str | None) -> Option:
+        opt = option(key)
+        if channel_id and "channel" not in opt.scopes:
+            raise UserError(WRONG_SCOPE_WORKSPACE, key=opt.key)
+        if not channel_id and "workspace" not in opt.scopes:
+            raise UserError(WRONG_SCOPE_CHANNEL, key=opt.key,
+                            example=f"/wol config set {opt.key} … #channel")
+        return opt
+
+    def forget_cache(self) -> None:
+        self._cache.clear()
+
+
+def _target(key: str, channel_id: str | None) -> str:
+    return f"{key} @ {channel_id}" if channel_id else key
