@@ -108,11 +108,26 @@ class Members:
             )
             return result.first()
 
-    async def set_dm(self, workspace_id: str, user_id: str, conversation_id: str) -> None:
+    async def set_dm(
+        self,
+        workspace_id: str,
+        user_id: str,
+        conversation_id: str,
+        *,
+        service_url: str,
+        bot_id: str,
+    ) -> None:
+        """Remember a person's 1:1 chat, also for people the bot has not heard from yet."""
         async with self.db.session() as s:
             row = await s.get(TeamsMember, (workspace_id, user_id))
             if row is None:
-                return
+                row = TeamsMember(
+                    workspace_id=workspace_id,
+                    user_id=user_id,
+                    conversation_id=conversation_id,
+                    service_url=service_url,
+                    bot_id=bot_id,
+                )
             row.dm_conversation_id = conversation_id
             row.updated_at = datetime.now(UTC)
             s.add(row)

@@ -38,6 +38,9 @@ T = TypeVar("T")
 RETRY_STATUSES = {412, 429, 502, 503, 504}
 PERMANENT_STATUSES = {400, 401, 403, 404, 405, 410, 413}
 DEFAULT_RETRY_AFTER = 1.0
+# Several people's 1:1 chats addressed as one ("group DM"): Teams bots cannot create chats.
+GROUP_PREFIX = "wolbot-group:"
+GROUP_SEPARATOR = "|"
 # Neutral reaction names (as Slack spells them) and the emoji a Teams reply uses instead.
 REACTION_EMOJI = {
     "memo": "📝",
@@ -97,6 +100,8 @@ class TeamsPort:
 
     # -- ChatPort ------------------------------------------------------------------------------
     async def send(self, dest: Destination, message: OutboundMessage) -> Sent:
+        if dest.channel_id.startswith(GROUP_PREFIX):
+            return await self._send_to_group(dest, message)
         if dest.ephemeral_user:
             # Teams has no "only you can see this" messages: the person's 1:1 chat instead.
             dm = await self.open_dm(dest.workspace_id, (dest.ephemeral_user,))
@@ -104,6 +109,13 @@ class TeamsPort:
         return await self._post(dest, render_activity(message))
 
     async def update(self, dest: Destination, message_id: str, message: OutboundMessage) -> None:
+        if dest.channel_id.startswith(GROUP_PREFIX):
+            members = group_members(dest.channel_id)
+            for user_id, part_id in zip(members, message_id.split(GROUP_SEPARATOR), strict=False):
+                if part_id:
+                    dm = await self.open_dm(dest.workspace_id, (user_id,))
+                    await self.update(Destination(dest.workspace_id, dm), part_id, message)
+            return
         ref = await self._reference(dest)
         activity = self._activity(render_activity(message), ref, dest)
         activity.id = message_id
@@ -134,9 +146,19 @@ class TeamsPort:
         await self._post(target, {"type": "message", "text": symbol, "textFormat": "plain"})
 
     async def open_dm(self, workspace_id: str, user_ids: tuple[str, ...]) -> str:
-        if len(user_ids) != 1:
-            raise DeliveryError("Teams bots cannot start group chats", permanent=True)
-        (user_id,) = user_ids
+        """A person's 1:1 chat with the bot (created when needed).
+
+        Teams bots cannot start group chats: for several people this returns a group
+        address, and messages to it go to each person's 1:1 chat (see `send`).
+        """
+        people = tuple(dict.fromkeys(user_ids))
+        if not people:
+            raise DeliveryError("no one to write to", permanent=True)
+        if len(people) > 1:
+            for user_id in people:  # fail now, not halfway through a later send
+                await self.open_dm(workspace_id, (user_id,))
+            return GROUP_PREFIX + GROUP_SEPARATOR.join(people)
+        (user_id,) = people
         member = await self.members.get(workspace_id, user_id)
         known_dm = member.dm_conversation_id if member is not None else None
         if known_dm and await self.references.get(workspace_id, known_dm):
@@ -171,7 +193,13 @@ class TeamsPort:
         await self.references.save(
             workspace_id, conversation_id, self.platform, reference, datetime.now(UTC)
         )
-        await self.members.set_dm(workspace_id, user_id, conversation_id)
+        await self.members.set_dm(
+            workspace_id,
+            user_id,
+            conversation_id,
+            service_url=base["serviceUrl"],
+            bot_id=bot["id"],
+        )
         return conversation_id
 
     async def open_form(self, dest: Destination, form: Form) -> None:
@@ -246,6 +274,17 @@ class TeamsPort:
             log.info("could not resolve a people-picker choice: %s", exc)
             return None
         return str(account.id) if account is not None and account.id else None
+
+    async def _send_to_group(self, dest: Destination, message: OutboundMessage) -> Sent:
+        """The same message in each member's 1:1 chat (mentions tell who else got it)."""
+        ids: list[str] = []
+        for user_id in group_members(dest.channel_id):
+            dm = await self.open_dm(dest.workspace_id, (user_id,))
+            sent = await self._post(
+                Destination(dest.workspace_id, dm, hints=dest.hints), render_activity(message)
+            )
+            ids.append(sent.message_id)
+        return Sent(message_id=GROUP_SEPARATOR.join(ids), channel_id=dest.channel_id)
 
     # -- helpers -------------------------------------------------------------------------------
     async def _post(self, dest: Destination, payload: dict[str, Any]) -> Sent:
@@ -348,6 +387,10 @@ class TeamsPort:
     def close(self) -> None:
         """Forget the connector clients (each holds a requests session)."""
         self._clients.clear()
+
+
+def group_members(channel_id: str) -> list[str]:
+    return [u for u in channel_id.removeprefix(GROUP_PREFIX).split(GROUP_SEPARATOR) if u]
 
 
 def delivery_error(exc: HttpOperationError) -> DeliveryError:

@@ -174,10 +174,37 @@ async def test_open_dm_refused_by_the_tenant(
     assert "Bot is not installed" in info.value.reason
 
 
-async def test_group_dm_is_not_possible(teams_port: TeamsPort) -> None:
+async def test_group_dm_goes_to_each_personal_chat(
+    teams_port: TeamsPort, connector: FakeBotConnector
+) -> None:
+    data = await remember(teams_port, connector, "message_personal_2019")
+    ws = "teams:" + data["conversation"]["tenantId"]
+    tien, anna = data["from"]["id"], "29:anna"
+    group = await teams_port.open_dm(ws, (tien, anna))
+    assert len(connector.of("create_conversation")) == 1  # Tien's chat exists already
+    message = OutboundMessage.text(
+        *fill("{a}, meet {b}", a=Mention(user_id=tien, name="Tien"), b=Mention(user_id=anna))
+    )
+    sent = await teams_port.send(Destination(ws, group), message)
+    posts = connector.of("send")
+    assert [p.conversation_id for p in posts] == [data["conversation"]["id"], connector.created[0]]
+    assert all(p.card and len(p.card["msteams"]["entities"]) == 2 for p in posts)
+    await teams_port.update(Destination(ws, group), sent.message_id, OutboundMessage.text("x"))
+    updates = connector.of("update")
+    assert [u.activity_id for u in updates] == [p_id for p_id in sent.message_id.split("|")]
+    assert [u.conversation_id for u in updates] == [p.conversation_id for p in posts]
+
+
+async def test_group_dm_fails_early_when_a_chat_cannot_be_created(
+    teams_port: TeamsPort, connector: FakeBotConnector
+) -> None:
+    data = await remember(teams_port, connector, "message_personal_2019")
+    ws = "teams:" + data["conversation"]["tenantId"]
+    connector.fail("create_conversation", status=403)
     with pytest.raises(DeliveryError) as info:
-        await teams_port.open_dm("teams:t", ("29:a", "29:b"))
+        await teams_port.open_dm(ws, (data["from"]["id"], "29:blocked"))
     assert info.value.permanent
+    assert connector.of("send") == []
 
 
 async def test_ephemeral_goes_to_the_personal_chat(
