@@ -86,6 +86,9 @@ class VectorIndex:
         for key in keys:
             if key in self._where:
                 self.remove(key)
+        if not self._where and len(keys) >= self.ivf_min:
+            self._partition(list(keys), vecs)  # a bulk load: partition straight away
+            return
         if self._centroids is None:
             cell = self._cells[0]
             start = len(cell)
@@ -149,6 +152,9 @@ class VectorIndex:
             if keys
             else np.empty((0, self.dim), np.float32)
         )
+        self._partition(keys, vecs)
+
+    def _partition(self, keys: list[Hashable], vecs: np.ndarray) -> None:
         self._trained_at = len(keys)
         if len(keys) < self.ivf_min:
             self._centroids = None
