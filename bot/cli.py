@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade", "status"])
     config = sub.add_parser("config", help="configuration")
     config.add_argument("action", choices=["check"])
+    prompts = sub.add_parser("prompts", help="question sets for dialogue rounds")
+    prompts.add_argument("action", choices=["check"])
+    prompts.add_argument("--dir", help="directory (default: $WOLBOT_PROMPTS_DIR or prompts/)")
     for name in ADAPTERS:
         adapter = sub.add_parser(
             name, help=f"{name} tools (see `wolbot {name} --help`)", add_help=False
@@ -58,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ADAPTERS:
         module = importlib.import_module(f"{ADAPTERS[args.command]}.cli")
         return int(module.cli(list(args.rest)))
+    if args.command == "prompts":
+        return _prompts_check(args.dir)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
@@ -91,6 +96,21 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         await web.serve(build(settings), args.host, args.port)
         return 0
     raise AssertionError(args.command)
+
+
+def _prompts_check(directory: str | None) -> int:
+    from pathlib import Path
+
+    from bot.prompts import PromptError, PromptLibrary
+
+    try:
+        lib = PromptLibrary.load(Path(directory) if directory else None)
+    except PromptError as exc:
+        print("\n".join(exc.problems))
+        return 1
+    languages = {lang for s in lib.set_ids() for lang in lib.languages(s)}
+    print(f"{len(lib.set_ids())} sets, {len(languages)} languages, {len(lib)} questions: OK")
+    return 0
 
 
 async def _db(action: str, settings: Settings) -> int:
