@@ -29,7 +29,7 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 from adapters.teams.members import Members
 from adapters.teams.render import render_activity, render_form_activity
 from bot.config import Settings
-from bot.messages import Form, OutboundMessage
+from bot.messages import Context, Form, Mention, OutboundMessage, Quote, Section
 from bot.ports import DeliveryError, Destination, PersonInfo, Sent
 
 log = logging.getLogger(__name__)
@@ -97,9 +97,11 @@ class TeamsPort:
         self.members = members
         self.settings = settings
         self._clients: dict[str, ConnectorClient] = {}
+        self._dm_locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     # -- ChatPort ------------------------------------------------------------------------------
     async def send(self, dest: Destination, message: OutboundMessage) -> Sent:
+        message = await self._with_names(dest.workspace_id, message)
         if dest.channel_id.startswith(GROUP_PREFIX):
             return await self._send_to_group(dest, message)
         if dest.ephemeral_user:
@@ -109,6 +111,7 @@ class TeamsPort:
         return await self._post(dest, render_activity(message))
 
     async def update(self, dest: Destination, message_id: str, message: OutboundMessage) -> None:
+        message = await self._with_names(dest.workspace_id, message)
         if dest.channel_id.startswith(GROUP_PREFIX):
             members = group_members(dest.channel_id)
             for user_id, part_id in zip(members, message_id.split(GROUP_SEPARATOR), strict=False):
@@ -159,6 +162,12 @@ class TeamsPort:
                 await self.open_dm(workspace_id, (user_id,))
             return GROUP_PREFIX + GROUP_SEPARATOR.join(people)
         (user_id,) = people
+        # One creation at a time per person: concurrent deliveries would each create one.
+        lock = self._dm_locks.setdefault((workspace_id, user_id), asyncio.Lock())
+        async with lock:
+            return await self._open_personal_chat(workspace_id, user_id)
+
+    async def _open_personal_chat(self, workspace_id: str, user_id: str) -> str:
         member = await self.members.get(workspace_id, user_id)
         known_dm = member.dm_conversation_id if member is not None else None
         if known_dm and await self.references.get(workspace_id, known_dm):
@@ -286,6 +295,24 @@ class TeamsPort:
             ids.append(sent.message_id)
         return Sent(message_id=GROUP_SEPARATOR.join(ids), channel_id=dest.channel_id)
 
+    async def _with_names(self, workspace_id: str, message: OutboundMessage) -> OutboundMessage:
+        """Fill in names of mentioned people: Teams shows the text inside the mention tag."""
+        missing = {
+            part.user_id
+            for part in _mention_parts(message)
+            if not part.name or part.name == part.user_id
+        }
+        if not missing:
+            return message
+        names: dict[str, str] = {}
+        for user_id in missing:
+            member = await self.members.get(workspace_id, user_id)
+            if member is not None and member.name:
+                names[user_id] = member.name
+        if not names:
+            return message
+        return _rename_mentions(message, names)
+
     # -- helpers -------------------------------------------------------------------------------
     async def _post(self, dest: Destination, payload: dict[str, Any]) -> Sent:
         ref = await self._reference(dest)
@@ -387,6 +414,33 @@ class TeamsPort:
     def close(self) -> None:
         """Forget the connector clients (each holds a requests session)."""
         self._clients.clear()
+
+
+def _mention_parts(message: OutboundMessage) -> list[Mention]:
+    found: list[Mention] = []
+    for block in message.blocks:
+        if isinstance(block, Section | Context):
+            found.extend(p for p in block.parts if isinstance(p, Mention))
+        elif isinstance(block, Quote) and block.author is not None:
+            found.append(block.author)
+    return found
+
+
+def _rename_mentions(message: OutboundMessage, names: Mapping[str, str]) -> OutboundMessage:
+    def rename(part: Any) -> Any:
+        unnamed = isinstance(part, Mention) and part.name in (None, "", part.user_id)
+        if unnamed and part.user_id in names:
+            return part.model_copy(update={"name": names[part.user_id]})
+        return part
+
+    blocks: list[Any] = []
+    for block in message.blocks:
+        if isinstance(block, Section | Context):
+            block = block.model_copy(update={"parts": tuple(rename(p) for p in block.parts)})
+        elif isinstance(block, Quote) and block.author is not None:
+            block = block.model_copy(update={"author": rename(block.author)})
+        blocks.append(block)
+    return OutboundMessage(blocks=tuple(blocks))
 
 
 def group_members(channel_id: str) -> list[str]:

@@ -80,7 +80,8 @@ class FakeBotConnector:
         self.prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
         self.calls: list[Call] = []
         self.members: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-        self.created: list[str] = []
+        self.created: list[str] = []  # distinct 1:1 conversations created
+        self._personal: dict[str, str] = {}
         self._failures: dict[str, list[_Failure]] = defaultdict(list)
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -211,9 +212,14 @@ class FakeBotConnector:
         if call.op == "delete":
             return web.Response(status=200)
         if call.op == "create_conversation":
+            # Like Teams: a 1:1 chat with the same person is the same conversation.
             members = (call.body or {}).get("members") or [{}]
-            conversation_id = f"a:fake-personal-{next(self._ids)}-{members[0].get('id', '')}"
-            self.created.append(conversation_id)
+            member = str(members[0].get("id", ""))
+            conversation_id = self._personal.get(member)
+            if conversation_id is None:
+                conversation_id = f"a:fake-personal-{next(self._ids)}-{member}"
+                self._personal[member] = conversation_id
+                self.created.append(conversation_id)
             return web.json_response(
                 {"id": conversation_id, "activityId": f"1:fake-activity-{next(self._ids)}"},
                 status=201,

@@ -121,6 +121,88 @@ async def test_channel_narration_is_answered_in_its_thread(start_app: StartApp) 
     assert reply.activity_id == "1571537152320"
 
 
+async def test_a_similar_narration_in_the_channel_is_answered_in_its_thread(
+    start_app: StartApp,
+) -> None:
+    """The acceptance case: a second person's similar narration gets a suggestion there."""
+    app = await start_app()
+    alice = app.connector.rewrite(
+        activity(
+            "message_channel_mention_2019",
+            text="I'm working on moving our CI from Jenkins to GitHub Actions",
+            entities=[],
+        )
+    )
+    bob = app.connector.rewrite(
+        activity(
+            "message_channel_mention_2019",
+            id="1571537160000",
+            text="Ik werk aan het overzetten van onze Jenkins-jobs naar GitHub Actions",
+            entities=[],
+        )
+    )
+    bob["from"] = {
+        "id": "29:bob",
+        "name": "Bob",
+        "aadObjectId": "b0b00000-0000-4000-8000-0000000000b0",
+    }
+    bob["conversation"] = {
+        **bob["conversation"],
+        "id": "19:097e6717fd7245bdbeba6baa13840db8@thread.skype;messageid=1571537160000",
+    }
+    assert (await app.post(alice)).status == 201
+    await app.deliver()
+    assert (await app.post(bob)).status == 201
+    await app.deliver()
+    suggestions = [c for c in app.connector.of("reply") if c.card is not None]
+    assert len(suggestions) == 1
+    (suggestion,) = suggestions
+    assert suggestion.conversation_id.endswith(";messageid=1571537160000")
+    assert suggestion.activity_id == "1571537160000"
+    entities = suggestion.card["msteams"]["entities"]
+    assert [e["mentioned"]["id"] for e in entities] == [alice["from"]["id"]]
+    assert "Vergelijkbaar werk" in suggestion.card["fallbackText"]
+
+    # Bob clicks "Breng ons in contact" (Action.Execute) on that card: both get an
+    # introduction in their own 1:1 chat, as Teams bots cannot start group chats.
+    buttons = [a for b in suggestion.card["body"] if b["type"] == "ActionSet" for a in b["actions"]]
+    connect = next(a for a in buttons if a["title"] == "Breng ons in contact")
+    click = app.connector.rewrite(activity("invoke_adaptiveCard_action_execute_2026"))
+    click.update(
+        {
+            "from": bob["from"],
+            "conversation": bob["conversation"],
+            "channelData": bob["channelData"],
+            "replyToId": suggestion.body.get("id") or "1:suggestion",
+            "locale": "nl-NL",
+        }
+    )
+    click["value"]["action"] = {
+        "type": "Action.Execute",
+        "verb": connect["verb"],
+        "data": connect["data"],
+    }
+    assert (await app.post(click)).status == 200
+    await app.deliver()
+    created = app.connector.of("create_conversation")
+    assert sorted(c.body["members"][0]["id"] for c in created) == sorted(
+        [alice["from"]["id"], "29:bob"]
+    )
+    both = {alice["from"]["id"], "29:bob"}
+    intros = [
+        c
+        for c in app.connector.of("send")
+        if c.conversation_id in app.connector.created
+        and c.card
+        and {e["mentioned"]["id"] for e in c.card["msteams"].get("entities", ())} >= both
+        and "meet" in c.card["fallbackText"]
+    ]
+    assert sorted(c.conversation_id for c in intros) == sorted(app.connector.created)
+    # mentions show names, not Bot Framework ids, even where the feature gave none
+    tags = {e["text"] for e in intros[0].card["msteams"]["entities"]}
+    assert tags == {"<at>Bob</at>", "<at>Dave Taniguchi</at>"}
+
+
 async def test_commands_in_english_and_dutch(start_app: StartApp) -> None:
     app = await start_app()
     english = app.connector.rewrite(
