@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -81,6 +83,7 @@ class TeamsPort:
     platform = "teams"
     # Teams allows 7 messages a second per conversation; the delivery worker spaces them.
     min_interval = 1 / 7
+    hourly_limit = 1800
 
     def __init__(
         self,
@@ -98,6 +101,7 @@ class TeamsPort:
         self.settings = settings
         self._clients: dict[str, ConnectorClient] = {}
         self._dm_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._sent_times: dict[str, deque[float]] = {}
 
     # -- ChatPort ------------------------------------------------------------------------------
     async def send(self, dest: Destination, message: OutboundMessage) -> Sent:
@@ -314,8 +318,27 @@ class TeamsPort:
         return _rename_mentions(message, names)
 
     # -- helpers -------------------------------------------------------------------------------
+    def _hourly_budget(self, conversation_id: str) -> None:
+        """Teams allows 1,800 messages an hour per conversation: wait instead of a 429 storm.
+
+        Counted in this process (each replica counts its own share); the 7-a-second
+        limit is the delivery worker's spacing (`min_interval`).
+        """
+        now = time.monotonic()
+        window = self._sent_times.setdefault(conversation_id, deque())
+        while window and now - window[0] >= 3600:
+            window.popleft()
+        if len(window) >= self.hourly_limit:
+            wait = 3600 - (now - window[0])
+            raise DeliveryError(
+                f"hourly limit of {self.hourly_limit} messages reached in {conversation_id}",
+                retry_after=max(wait, 1.0),
+            )
+        window.append(now)
+
     async def _post(self, dest: Destination, payload: dict[str, Any]) -> Sent:
         ref = await self._reference(dest)
+        self._hourly_budget(dest.channel_id)
         activity = self._activity(payload, ref, dest)
         conversation_id = activity.conversation.id
 

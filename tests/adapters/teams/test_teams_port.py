@@ -287,3 +287,18 @@ def test_retry_after_header_forms() -> None:
     assert retry_after_seconds({"Retry-After": "7"}) == 7.0
     assert retry_after_seconds({}) == 1.0
     assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
+
+
+async def test_hourly_limit_per_conversation(
+    teams_port: TeamsPort, connector: FakeBotConnector
+) -> None:
+    data = await remember(teams_port, connector, "message_personal_2019")
+    ws = "teams:" + data["conversation"]["tenantId"]
+    teams_port.hourly_limit = 3
+    dest = Destination(ws, data["conversation"]["id"])
+    for _ in range(3):
+        await teams_port.send(dest, OutboundMessage.text("hi"))
+    with pytest.raises(DeliveryError) as info:
+        await teams_port.send(dest, OutboundMessage.text("one too many"))
+    assert info.value.retry_after is not None and 3500 < info.value.retry_after <= 3600
+    assert len(connector.of("send")) == 3  # the fourth never reached Teams
