@@ -14,7 +14,10 @@ from aiohttp import web
 
 log = logging.getLogger(__name__)
 
-__all__ = ["attach", "enabled"]
+__all__ = ["SLACK_RUNTIME", "attach", "enabled"]
+
+# The running adapter, for operations and tests: `web_app[SLACK_RUNTIME].inbox` etc.
+SLACK_RUNTIME: web.AppKey[Any] = web.AppKey("slack_runtime", object)
 
 
 def enabled(settings: Any) -> bool:
@@ -28,6 +31,7 @@ async def attach(core: Any, web_app: web.Application) -> None:
 
     runtime = SlackRuntime.from_core(core)
     await runtime.start(web_app)
+    web_app[SLACK_RUNTIME] = runtime
 
     async def cleanup(_app: web.Application) -> None:
         await runtime.stop()

@@ -8,11 +8,13 @@ bolt listeners, `CoreMiddleware` translates the request into one
 event id in the database, so Slack's retries (`X-Slack-Retry-Num`) and
 duplicate deliveries have no second effect, across restarts and replicas.
 
-Acknowledgement: the core only records and queues (replies go through the
-outbox), so handling normally finishes in milliseconds and the HTTP answer
-reflects it: a database outage answers 503 and Slack retries. Should handling
-take longer than `ack_budget`, the request is acknowledged anyway (Slack
-gives up after 3 seconds) and the work continues in the background.
+Acknowledgement: Events API callbacks are stored in the inbox (one INSERT,
+see inbox.py) and acknowledged at once; the inbox worker hands them to the
+core. Commands and interactivity are handled before the answer, because the
+answer can carry their result (field errors in a modal) and they are rare;
+should that take longer than `ack_budget`, the request is acknowledged anyway
+(Slack gives up after 3 seconds) and the work continues in the background. A
+database outage answers 503 on either path, so Slack retries.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class CoreMiddleware(AsyncMiddleware):
         self.ack_budget = ack_budget
         self.on_uninstall = on_uninstall
         self.resolve = resolve
+        self.inbox: Any = None  # SlackInbox: Events API deliveries are stored, then handled
         # Field errors a form handler found, by event id: answered in the ack (see _ack).
         self.form_errors: dict[str, dict[str, str]] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -81,7 +84,9 @@ class CoreMiddleware(AsyncMiddleware):
             log.info("Slack retry %s of event %s", retry, event.event_id)
         if event.kind is EventKind.UNINSTALLED and self.on_uninstall is not None:
             await self.on_uninstall(event, body)
-        task = asyncio.create_task(self._handle(event, body), name=f"slack:{event.event_id}")
+        if self.inbox is not None and body.get("type") == "event_callback":
+            return await self._store(event, body, req.context.bot_user_id)
+        task = asyncio.create_task(self.handle(event, body), name=f"slack:{event.event_id}")
         try:
             ctx = await asyncio.wait_for(asyncio.shield(task), self.ack_budget)
         except TimeoutError:
@@ -97,7 +102,18 @@ class CoreMiddleware(AsyncMiddleware):
             return BoltResponse(status=500, body="")
         return self._ack(event, ctx)
 
-    async def _handle(self, event: InboundEvent, body: dict[str, Any]) -> Any:
+    async def _store(
+        self, event: InboundEvent, body: dict[str, Any], bot_user_id: str | None
+    ) -> BoltResponse:
+        try:
+            if not await self.inbox.put(event, body, bot_user_id):
+                log.info("duplicate Slack event %s acknowledged", event.event_id)
+        except StoreUnavailable as exc:
+            log.warning("database unavailable, asking Slack to retry %s: %s", event.event_id, exc)
+            return BoltResponse(status=503, body="")
+        return BoltResponse(status=200, body="")
+
+    async def handle(self, event: InboundEvent, body: dict[str, Any]) -> Any:
         if self.resolve is not None:
             event = await self.resolve(event, body)
         return await self.core.handle(event)

@@ -17,6 +17,7 @@ from .bridge import CoreMiddleware, build_bolt_app
 from .config import SlackConfig
 from .http import SlackHttp
 from .inbound import kind_is_known
+from .inbox import SlackInbox
 from .port import SlackPort, StaticToken, TokenSource
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class SlackRuntime:
             core, resolve=self.resolve_conversation, on_uninstall=self.on_uninstall
         )
         self.installations: Any = None
+        self.inbox: SlackInbox | None = None
         self.app: Any = None
         self.socket: Any = None
 
@@ -112,6 +114,9 @@ class SlackRuntime:
             authorize=CoreAuthorize(self.port),
             oauth_flow=self.oauth_flow(),
         )
+        self.inbox = SlackInbox(self.core.db, self.middleware.handle, clock=self.core.clock)
+        self.middleware.inbox = self.inbox
+        self.inbox.start()
         if self.config.http:
             SlackHttp(self.app).mount(web_app, self.config)
             log.info("Slack HTTP mode on %s", self.config.events_path)
@@ -125,5 +130,7 @@ class SlackRuntime:
     async def stop(self) -> None:
         if self.socket is not None:
             await self.socket.stop()
+        if self.inbox is not None:
+            await self.inbox.stop()
         await self.middleware.drain()
         await self.port.close()

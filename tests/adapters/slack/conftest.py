@@ -42,6 +42,11 @@ class SlackSender:
 
     def __init__(self, base: str, session: Any, secret: str = SIGNING_SECRET) -> None:
         self.base, self.session, self.secret = base, session, secret
+        self.runtime: Any = None  # the SlackRuntime of the server
+
+    async def processed(self) -> None:
+        """Wait until the inbox has handed every stored event to the core."""
+        await self.runtime.inbox.wait_idle()
 
     async def post(
         self,
@@ -119,7 +124,11 @@ async def serve_slack(slack_api, sqlite_url):
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         session = aiohttp.ClientSession()
         sessions.append(session)
-        return core, SlackSender(f"http://127.0.0.1:{port}", session)
+        sender = SlackSender(f"http://127.0.0.1:{port}", session)
+        from adapters.slack import SLACK_RUNTIME
+
+        sender.runtime = runner.app[SLACK_RUNTIME]
+        return core, sender
 
     yield start
     for session in sessions:

@@ -54,6 +54,7 @@ async def test_forged_signature_is_refused_and_nothing_processed(serve_slack, pa
     old = int(time.time()) - 6 * 60  # Slack: older than 5 minutes is a replay
     status, _ = await slack.event(narration_event(payload), timestamp=old)
     assert status == 401
+    await slack.processed()
     await slack_api.settle()
     assert await narrations(core) == []
     assert slack_api.calls_to("reactions.add") == []
@@ -86,6 +87,7 @@ async def test_narration_in_channel_gets_a_reaction_and_retry_gets_nothing(
     for retry in (1, 2):
         status, _ = await slack.event(body, retry_num=retry)
         assert status == 200
+    await slack.processed()
     await slack_api.settle(0.5)
     assert len(slack_api.calls_to("reactions.add")) == 1
     assert len(await narrations(core)) == 1
@@ -103,6 +105,8 @@ async def test_duplicate_event_id_across_a_restart_and_a_second_replica(
     core_b, slack_b = await serve_slack(sqlite_url)
     status, _ = await slack_b.event(body, retry_num=1)
     assert status == 200
+    await slack_a.processed()
+    await slack_b.processed()
     await slack_api.settle(0.5)
     assert len(slack_api.calls_to("reactions.add")) == 1
     assert len(await narrations(core_b)) == 1
@@ -114,6 +118,7 @@ async def test_concurrent_duplicates_have_one_effect(serve_slack, payload, slack
     results = await asyncio.gather(*(slack.event(body, retry_num=n) for n in range(4)))
     assert all(status == 200 for status, _ in results)
     await slack_api.wait_for("reactions.add")
+    await slack.processed()
     await slack_api.settle(0.5)
     assert len(slack_api.calls_to("reactions.add")) == 1
     assert len(await narrations(core)) == 1
@@ -148,6 +153,7 @@ async def test_bot_messages_are_ignored(serve_slack, payload, slack_api):
     # and our own messages (bot user from auth.test) never reach the core
     own = narration_event(payload, event_id="EvOwn", user=slack_api.bot_user_id)
     await slack.event(own)
+    await slack.processed()
     await slack_api.settle(0.5)
     assert slack_api.calls_to("reactions.add") == []
     assert await narrations(core) == []
@@ -165,6 +171,7 @@ async def test_edited_narration_is_updated_and_deleted_one_removed(serve_slack, 
     edited["event"]["message"]["text"] = "I'm working on the Q4 onboarding checklist"
     edited["event"]["previous_message"]["text"] = NARRATION
     assert (await slack.event(edited))[0] == 200
+    await slack.processed()
     [stored] = await narrations(core)
     assert stored.topic == "the Q4 onboarding checklist"
 
@@ -174,6 +181,7 @@ async def test_edited_narration_is_updated_and_deleted_one_removed(serve_slack, 
     deleted["event"]["deleted_ts"] = ts
     deleted["event"]["previous_message"]["ts"] = ts
     assert (await slack.event(deleted))[0] == 200
+    await slack.processed()
     assert await narrations(core) == []
 
 

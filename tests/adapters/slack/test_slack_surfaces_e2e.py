@@ -114,6 +114,7 @@ async def test_message_shortcut_shares_a_message_that_then_follows_it(
     deleted["event"]["deleted_ts"] = "1583636382.000300"
     deleted["event"]["previous_message"].update(ts="1583636382.000300", user="W111")
     assert (await slack.event(deleted))[0] == 200
+    await slack.processed()
     assert await narrations(core) == []
 
 

@@ -1,0 +1,256 @@
+"""The inbox: Events API deliveries are stored, acknowledged, then handled by a worker.
+
+Why: Slack wants an answer within 3 seconds and retries otherwise, while handling an
+event (people, settings, narration, matching, queued replies) can take much longer under
+load. Storing the delivery is one INSERT, so the acknowledgement stays fast whatever the
+core does, and it is durable: the unique (workspace_id, event_id) row turns Slack's
+retries and a second replica's copy into no-ops, and an event acknowledged just before a
+crash is still handled after the restart. A database outage fails the INSERT, and the
+adapter answers 503 so Slack retries.
+
+Events of one conversation ("lane") are handled one at a time, in arrival order (a
+message before its edit); different conversations are handled concurrently. Rows are
+claimed with a lease, as the core's outbox does, so replicas share the work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, delete, select, update
+
+from bot.clock import Clock, SystemClock, utc
+from bot.errors import StoreUnavailable
+from bot.events import InboundEvent
+from bot.store.engine import Database
+from bot.store.tables.slack import SlackInboxItem
+
+from .inbound import to_inbound
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=60)
+Handle = Callable[[InboundEvent, dict[str, Any]], Awaitable[Any]]
+
+
+class SlackInbox:
+    def __init__(
+        self,
+        db: Database,
+        handle: Handle,
+        *,
+        clock: Clock | None = None,
+        concurrency: int = 8,
+        poll_seconds: float = 1.0,
+        max_attempts: int = 8,
+        base_backoff: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.handle = handle
+        self.clock: Clock = clock or SystemClock()
+        self.poll_seconds = poll_seconds
+        self.max_attempts = max_attempts
+        self.base_backoff = base_backoff
+        self.worker_id = uuid.uuid4().hex[:12]
+        self._slots = asyncio.Semaphore(concurrency)
+        self._busy: set[str] = set()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # --- accepting -----------------------------------------------------------------------
+
+    async def put(
+        self, event: InboundEvent, body: Mapping[str, Any], bot_user_id: str | None
+    ) -> bool:
+        """Store a delivery; False when this event id was stored before (a retry or a copy).
+        Raises StoreUnavailable when the database cannot take it."""
+        now = self.clock.now()
+        row = SlackInboxItem(
+            workspace_id=event.workspace_id,
+            event_id=event.event_id[:200],
+            lane=f"{event.workspace_id}:{event.conversation.id}"[:400],
+            body=dict(body),
+            bot_user_id=bot_user_id,
+            not_before=now,
+            received_at=now,
+        )
+        async with self.db.session() as s:
+            s.add(row)
+            try:
+                await s.commit()
+            except IntegrityError:
+                await s.rollback()
+                return False
+        self._wake.set()
+        return True
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name="slack-inbox")
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._task), timeout)
+            self._task = None
+        if self._inflight:
+            await asyncio.wait(self._inflight, timeout=timeout)
+
+    async def wait_idle(self, timeout: float = 10.0) -> None:
+        """Until nothing due is pending or being handled (for tests and shutdown)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            if not self._inflight and not await self._due_count():
+                return
+            self._wake.set()
+            await asyncio.sleep(0.01)
+        raise TimeoutError("Slack inbox not idle in time")
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                await self.run_once()
+            except StoreUnavailable as exc:
+                log.warning("Slack inbox paused, database unavailable: %s", exc)
+            except Exception:
+                log.exception("Slack inbox loop error")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    # --- one pass ------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim the next due row of every free lane and start handling it."""
+        now = self.clock.now()
+        async with self.db.session() as s:
+            rows = list(
+                await s.exec(
+                    select(SlackInboxItem)
+                    .where(col(SlackInboxItem.status).in_(("pending", "sending")))
+                    .order_by(col(SlackInboxItem.id))
+                    .limit(512)
+                )
+            )
+        started = 0
+        seen: set[str] = set()
+        for row in rows:
+            if row.lane in seen or row.lane in self._busy:
+                continue
+            seen.add(row.lane)  # later rows of this lane wait for this one, in order
+            leased = row.status == "sending" and row.claimed_until and utc(row.claimed_until) > now
+            if leased or utc(row.not_before) > now or not await self._claim(row, now):
+                continue
+            self._busy.add(row.lane)
+            task = asyncio.create_task(self._process(row))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+            started += 1
+        return started
+
+    async def _claim(self, row: SlackInboxItem, now: datetime) -> bool:
+        token = f"{self.worker_id}:{uuid.uuid4().hex[:8]}"
+        async with self.db.session() as s:
+            result = await s.exec(
+                update(SlackInboxItem)
+                .where(  # type: ignore[call-overload]
+                    col(SlackInboxItem.id) == row.id,
+                    or_(
+                        col(SlackInboxItem.status) == "pending",
+                        (col(SlackInboxItem.status) == "sending")
+                        & (col(SlackInboxItem.claimed_until) < now),
+                    ),
+                )
+                .values(status="sending", claim_token=token, claimed_until=now + LEASE)
+            )
+            await s.commit()
+        row.claim_token = token
+        return bool(result.rowcount == 1)
+
+    async def _process(self, row: SlackInboxItem) -> None:
+        try:
+            async with self._slots:
+                event = to_inbound(row.body, bot_user_id=row.bot_user_id)
+                try:
+                    if event is not None:
+                        await self.handle(event, row.body)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    await self._failed(row, exc)
+                else:
+                    await self._done(row)
+        except StoreUnavailable as exc:
+            log.warning("could not record the outcome of Slack event %s: %s", row.event_id, exc)
+        finally:
+            self._busy.discard(row.lane)
+            self._wake.set()
+
+    async def _done(self, row: SlackInboxItem) -> None:
+        async with self.db.session() as s:
+            await s.exec(
+                delete(SlackInboxItem).where(  # type: ignore[call-overload]
+                    col(SlackInboxItem.id) == row.id,
+                    col(SlackInboxItem.claim_token) == row.claim_token,
+                )
+            )
+            await s.commit()
+
+    async def _failed(self, row: SlackInboxItem, exc: Exception) -> None:
+        attempts = row.attempts + 1
+        reason = f"{type(exc).__name__}: {exc}"[:500]
+        values: dict[str, Any] = {"attempts": attempts, "last_error": reason, "claimed_until": None}
+        if attempts >= self.max_attempts and not isinstance(exc, StoreUnavailable):
+            log.error("Slack event %s failed for good after %d attempts: %s",
+                      row.event_id, attempts, reason)  # fmt: skip
+            values["status"] = "failed"
+        else:
+            delay = min(300.0, self.base_backoff * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
+            log.warning(
+                "Slack event %s failed (%s); retrying in %.1fs", row.event_id, reason, delay
+            )
+            values |= {
+                "status": "pending",
+                "not_before": self.clock.now() + timedelta(seconds=delay),
+            }
+        async with self.db.session() as s:
+            await s.exec(
+                update(SlackInboxItem)
+                .where(  # type: ignore[call-overload]
+                    col(SlackInboxItem.id) == row.id,
+                    col(SlackInboxItem.claim_token) == row.claim_token,
+                )
+                .values(**values)
+            )
+            await s.commit()
+
+    async def _due_count(self) -> int:
+        from sqlalchemy import func
+
+        now = self.clock.now()
+        async with self.db.session() as s:
+            result = await s.exec(
+                select(func.count())
+                .select_from(SlackInboxItem)
+                .where(
+                    col(SlackInboxItem.status).in_(("pending", "sending")),
+                    col(SlackInboxItem.not_before) <= now,
+                )
+            )
+            return int(result.one())

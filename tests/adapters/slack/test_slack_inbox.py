@@ -1,0 +1,93 @@
+"""The inbox: acknowledged at once, handled afterwards, durably, in order per conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlmodel import select
+
+from bot.store.tables import Narration
+from bot.store.tables.slack import SlackInboxItem
+
+
+def narration(payload, *, event_id: str, ts: str, text: str = "I'm working on the inbox"):
+    body = payload("events/event_callback_message.json")
+    body["event_id"] = event_id
+    body["event"].update(text=text, ts=ts, event_ts=ts)
+    return body
+
+
+async def rows(core, model):
+    async with core.db.session() as s:
+        return list((await s.exec(select(model))).all())
+
+
+async def test_slow_handling_does_not_delay_the_ack(serve_slack, payload, slack_api):
+    core, slack = await serve_slack()
+    real_handle = core.handle
+    release = asyncio.Event()
+
+    async def slow_handle(event):
+        await release.wait()
+        return await real_handle(event)
+
+    core.handle = slow_handle
+    started = time.perf_counter()
+    status, _ = await slack.event(narration(payload, event_id="EvSlow", ts="1.000001"))
+    assert status == 200
+    assert time.perf_counter() - started < 1.0
+    release.set()
+    await slack_api.wait_for("reactions.add")
+
+
+async def test_acknowledged_event_survives_a_restart(serve_slack, payload, slack_api, sqlite_url):
+    core, slack = await serve_slack()
+    await slack.runtime.inbox.stop()  # the process "dies" right after acknowledging
+    assert (await slack.event(narration(payload, event_id="EvCrash", ts="2.000001")))[0] == 200
+    [stored] = await rows(core, SlackInboxItem)
+    assert stored.event_id == "EvCrash" and stored.status == "pending"
+    assert slack_api.calls_to("reactions.add") == []
+    # the next process on the same database handles it
+    _core2, slack2 = await serve_slack(sqlite_url)
+    await slack_api.wait_for("reactions.add")
+    await slack2.processed()
+    assert await rows(core, SlackInboxItem) == []
+    assert len(await rows(core, Narration)) == 1
+
+
+async def test_events_of_one_conversation_are_handled_in_order(serve_slack, payload, slack_api):
+    core, slack = await serve_slack()
+    ts = "3.000001"
+    edited = payload("events/event_callback_message_changed.json")
+    edited["event_id"] = "EvOrder2"
+    edited["authorizations"][0]["team_id"] = "T111"
+    edited["event"]["message"].update(text="I'm working on version two", user="W111")
+    edited["event"]["previous_message"].update(text="I'm working on version one", ts=ts)
+    await slack.runtime.inbox.stop()  # let both wait in the inbox, then handle them together
+    message = narration(payload, event_id="EvOrder1", ts=ts, text="I'm working on version one")
+    assert (await slack.event(message))[0] == 200
+    assert (await slack.event(edited))[0] == 200
+    slack.runtime.inbox.start()
+    await slack.processed()
+    [stored] = await rows(core, Narration)
+    assert stored.topic == "version two"  # the edit was handled after the message it edits
+
+
+async def test_a_failure_is_retried_later(serve_slack, payload, slack_api):
+    core, slack = await serve_slack()
+    slack.runtime.inbox.base_backoff = 0.05
+    real_handle = core.handle
+    calls = 0
+
+    async def flaky(event):
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("transient trouble")
+        return await real_handle(event)
+
+    core.handle = flaky
+    assert (await slack.event(narration(payload, event_id="EvFlaky", ts="4.000001")))[0] == 200
+    await slack_api.wait_for("reactions.add")
+    assert calls == 2
