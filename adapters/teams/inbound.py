@@ -33,6 +33,15 @@ _OWN_KEYS = {ACTION_KEY, VALUE_KEY, SELECT_KEY, PEOPLE_KEY, FORM_KEY, META_KEY, 
 # Where the endpoint finds a people-picker choice that still names an AAD object id.
 PEOPLE_HINT = "people_picker_aad_object_id"
 
+# Teams' reaction types under the neutral (Slack-style) names the core uses.
+TEAMS_REACTIONS = {
+    "like": "+1",
+    "heart": "heart",
+    "laugh": "laughing",
+    "surprised": "open_mouth",
+    "sad": "cry",
+    "angry": "angry",
+}
 _AT_TAG = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _COMMAND_RE = re.compile(rf"^\s*/?{COMMAND}(?:\s+|$)(.*)$", re.IGNORECASE | re.DOTALL)
 _PRIVATE_CHANNEL_TYPES = {"private", "shared"}
@@ -189,6 +198,7 @@ def parse_activity(
         "invoke",
         "messageUpdate",
         "messageDelete",
+        "messageReaction",
     }:
         return None
     raw_conversation = activity.get("conversation") or {}
@@ -221,6 +231,8 @@ def parse_activity(
         return _conversation_update(activity, common, bot_id)
     if kind == "invoke":
         return _invoke(activity, common)
+    if kind == "messageReaction":
+        return _reaction(activity, common)
     if kind == "messageDelete":
         common["event_id"] = f"delete:{activity_id}"
         return InboundEvent(kind=EventKind.MESSAGE_DELETED, message_id=activity_id, **common)
@@ -271,6 +283,21 @@ def _conversation_update(
         PersonRef(user_id=str(m["id"]), display_name=m.get("name")) for m in added if m.get("id")
     )
     return InboundEvent(kind=EventKind.MEMBER_JOINED, mentions=people, **common)
+
+
+def _reaction(activity: dict[str, Any], common: dict[str, Any]) -> InboundEvent | None:
+    """A reaction added to a message (Teams reports those on the bot's own messages)."""
+    added = [r for r in activity.get("reactionsAdded") or () if isinstance(r, dict)]
+    target = activity.get("replyToId")
+    if not added or not target:
+        return None  # reactions removed
+    name = str(added[0].get("type") or "")
+    action = Action(
+        action_id="reaction", value=TEAMS_REACTIONS.get(name, name), message_id=str(target)
+    )
+    return InboundEvent(
+        kind=EventKind.REACTION_ADDED, message_id=str(target), action=action, **common
+    )
 
 
 def _invoke(activity: dict[str, Any], common: dict[str, Any]) -> InboundEvent | None:

@@ -340,3 +340,22 @@ def test_without_tenant_nothing_is_produced() -> None:
 def test_split_conversation_id() -> None:
     assert split_conversation_id("19:a@thread.skype;messageid=12") == ("19:a@thread.skype", "12")
     assert split_conversation_id("a:xyz") == ("a:xyz", None)
+
+
+def test_reactions() -> None:
+    data = activity(
+        "message_channel_reply_mention_2025",
+        type="messageReaction",
+        id="f:reaction-1",
+        replyToId="1:bot-message",
+        reactionsAdded=[{"type": "like"}],
+    )
+    del data["text"]
+    event = parse_activity(data)
+    assert event is not None
+    assert event.kind is EventKind.REACTION_ADDED
+    assert event.action is not None
+    assert (event.action.value, event.action.message_id) == ("+1", "1:bot-message")
+    assert event.event_id == "f:reaction-1"
+    removed = {**data, "reactionsAdded": None, "reactionsRemoved": [{"type": "like"}]}
+    assert parse_activity(removed) is None
