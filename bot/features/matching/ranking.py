@@ -17,9 +17,10 @@ from bot.features.matching.index import VectorIndex
 from bot.features.matching.lexical import TokenStats, overlap, signal_tokens
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Item:
-    """Something a person said that others can be matched to."""
+    """Something a person said that others can be matched to. (Not frozen: building 100k of
+    them at start-up costs half as much; treat them as read-only all the same.)"""
 
     key: str  # "narration:<id>" or "topic:<user id>:<topic id>"
     kind: str  # narration | topic
