@@ -12,9 +12,8 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, TypeVar
 
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -28,41 +27,20 @@ from botbuilder.schema.teams import TeamsChannelAccount
 from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from adapters.teams.connector import delivery_error, no_sdk_retries
 from adapters.teams.members import Members
-from adapters.teams.render import render_activity, render_form_activity
+from adapters.teams.mentions import mention_parts, rename_mentions
+from adapters.teams.render import REACTION_EMOJI, render_activity, render_form_activity
 from bot.config import Settings
-from bot.messages import Context, Form, Mention, OutboundMessage, Quote, Section
+from bot.messages import Form, OutboundMessage
 from bot.ports import DeliveryError, Destination, PersonInfo, Sent
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-RETRY_STATUSES = {412, 429, 502, 503, 504}
-PERMANENT_STATUSES = {400, 401, 403, 404, 405, 410, 413}
-DEFAULT_RETRY_AFTER = 1.0
 # Several people's 1:1 chats addressed as one ("group DM"): Teams bots cannot create chats.
 GROUP_PREFIX = "wolbot-group:"
 GROUP_SEPARATOR = "|"
-# Neutral reaction names (as Slack spells them) and the emoji a Teams reply uses instead.
-REACTION_EMOJI = {
-    "memo": "📝",
-    "white_check_mark": "✅",
-    "heavy_check_mark": "✔️",
-    "tada": "🎉",
-    "+1": "👍",
-    "thumbsup": "👍",
-    "heart": "❤️",
-    "eyes": "👀",
-    "raised_hands": "🙌",
-    "clap": "👏",
-    "wave": "👋",
-    "bulb": "💡",
-    "star": "⭐",
-    "pray": "🙏",
-    "sparkles": "✨",
-    "handshake": "🤝",
-}
-REQUEST_TIMEOUT = 30
 LOOKUP_TIMEOUT = 5.0
 
 
@@ -303,7 +281,7 @@ class TeamsPort:
         """Fill in names of mentioned people: Teams shows the text inside the mention tag."""
         missing = {
             part.user_id
-            for part in _mention_parts(message)
+            for part in mention_parts(message)
             if not part.name or part.name == part.user_id
         }
         if not missing:
@@ -315,7 +293,7 @@ class TeamsPort:
                 names[user_id] = member.name
         if not names:
             return message
-        return _rename_mentions(message, names)
+        return rename_mentions(message, names)
 
     # -- helpers -------------------------------------------------------------------------------
     def _hourly_budget(self, conversation_id: str) -> None:
@@ -415,7 +393,7 @@ class TeamsPort:
             auth = self.adapter.bot_framework_authentication
             identity = self.adapter.create_claims_identity(self.app_id)
             client = await auth.create_connector_factory(identity).create(service_url, None)
-            _no_sdk_retries(client)
+            no_sdk_retries(client)
             self._clients[service_url] = client
         if self.app_id:
             # MSAL fetches tokens with blocking I/O: warm its cache in a thread, so the
@@ -439,89 +417,5 @@ class TeamsPort:
         self._clients.clear()
 
 
-def _mention_parts(message: OutboundMessage) -> list[Mention]:
-    found: list[Mention] = []
-    for block in message.blocks:
-        if isinstance(block, Section | Context):
-            found.extend(p for p in block.parts if isinstance(p, Mention))
-        elif isinstance(block, Quote) and block.author is not None:
-            found.append(block.author)
-    return found
-
-
-def _rename_mentions(message: OutboundMessage, names: Mapping[str, str]) -> OutboundMessage:
-    def rename(part: Any) -> Any:
-        unnamed = isinstance(part, Mention) and part.name in (None, "", part.user_id)
-        if unnamed and part.user_id in names:
-            return part.model_copy(update={"name": names[part.user_id]})
-        return part
-
-    blocks: list[Any] = []
-    for block in message.blocks:
-        if isinstance(block, Section | Context):
-            block = block.model_copy(update={"parts": tuple(rename(p) for p in block.parts)})
-        elif isinstance(block, Quote) and block.author is not None:
-            block = block.model_copy(update={"author": rename(block.author)})
-        blocks.append(block)
-    return OutboundMessage(blocks=tuple(blocks))
-
-
 def group_members(channel_id: str) -> list[str]:
     return [u for u in channel_id.removeprefix(GROUP_PREFIX).split(GROUP_SEPARATOR) if u]
-
-
-def delivery_error(exc: HttpOperationError) -> DeliveryError:
-    """Map a Bot Connector error response to what the delivery worker understands."""
-    response = exc.response
-    status = int(getattr(response, "status_code", 0) or 0)
-    reason = f"Bot Connector answered {status}: {_error_message(exc)}"
-    if status in RETRY_STATUSES:
-        headers = getattr(response, "headers", None) or {}
-        return DeliveryError(reason, retry_after=retry_after_seconds(headers))
-    if status in PERMANENT_STATUSES:
-        return DeliveryError(reason, permanent=True)
-    return DeliveryError(reason)
-
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float:
-    value = None
-    for key, raw in headers.items():
-        if key.lower() == "retry-after":
-            value = raw
-            break
-    if not value:
-        return DEFAULT_RETRY_AFTER
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return DEFAULT_RETRY_AFTER
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _error_message(exc: HttpOperationError) -> str:
-    error = getattr(exc, "error", None)
-    inner = getattr(error, "error", None)
-    message = getattr(inner, "message", None)
-    if message:
-        return str(message)[:200]
-    response = exc.response
-    text = getattr(response, "text", None)
-    try:
-        body = text() if callable(text) else text
-    except Exception:  # the body is only for the log line
-        body = None
-    return (str(body) if body else str(getattr(response, "reason", "") or ""))[:200]
-
-
-def _no_sdk_retries(client: ConnectorClient) -> None:
-    """The outbox retries with back-off; retrying inside the SDK could post twice."""
-    policy = client.config.retry_policy.policy
-    policy.total = 0
-    policy.connect = 0
-    policy.read = 0
-    policy.status_forcelist = frozenset()
-    client.config.connection.timeout = REQUEST_TIMEOUT

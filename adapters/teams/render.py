@@ -40,6 +40,25 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 SUMMARY_LIMIT = 200
+# Neutral reaction names (as Slack spells them) and the emoji a Teams reply uses instead.
+REACTION_EMOJI = {
+    "memo": "📝",
+    "white_check_mark": "✅",
+    "heavy_check_mark": "✔️",
+    "tada": "🎉",
+    "+1": "👍",
+    "thumbsup": "👍",
+    "heart": "❤️",
+    "eyes": "👀",
+    "raised_hands": "🙌",
+    "clap": "👏",
+    "wave": "👋",
+    "bulb": "💡",
+    "star": "⭐",
+    "pray": "🙏",
+    "sparkles": "✨",
+    "handshake": "🤝",
+}
 _SELECT_SUBMIT_LABEL = "OK"  # the same word in Dutch and English
 
 # Characters Teams' card markdown gives a meaning to; "<" ">" "&" become entities.

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from adapters.teams.connector import retry_after_seconds
 from adapters.teams.inbound import parse_activity
 from adapters.teams.members import Seen
-from adapters.teams.port import TeamsPort, retry_after_seconds
+from adapters.teams.port import TeamsPort
 from bot.messages import Form, Mention, OutboundMessage, TextInput, fill
 from bot.ports import ChatPort, DeliveryError, Destination
 from tests.adapters.teams.teams_helpers import activity, load
