@@ -20,10 +20,12 @@ import yaml
 from bot.config import LANGUAGES
 
 __all__ = [
+    "ITEM_KEYS",
     "KINDS",
     "LANGUAGES",
     "MAX_TEXT",
     "PROMPTS_DIR",
+    "SET_KEYS",
     "THEMES",
     "Prompt",
     "PromptError",
@@ -54,7 +56,7 @@ SET_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 FILE_PATTERN = re.compile(r"^(?P<set>[^.]+)\.(?P<language>[^.]+)\.yaml$")
 # Mass mentions and raw platform markup never belong in a question: `<!channel>`, `<!here>`,
 # `<@U123>` (Slack), `@channel`, `@here`, `@everyone` (typed mentions).
-FORBIDDEN = re.compile(r"<[!@]|@(?:channel|here|everyone)\b", re.IGNORECASE)
+FORBIDDEN = re.compile(r"<[!@]|(?<![\w.])@(?:channel|here|everyone)\b", re.IGNORECASE)
 
 SET_KEYS = ("set", "language", "title", "description", "items")
 ITEM_KEYS = ("id", "kind", "theme", "text")
@@ -166,15 +168,17 @@ class _File:
     title: str = ""
     description: str = ""
     items: list[_Item] | None = None  # None when the items could not be read
-    valid: bool = True
 
 
-class _Problems(list[str]):
+class _Problems(list[tuple[str, int, str]]):
     def add(self, file: _File | str, line: int, message: str) -> None:
         name = file.name if isinstance(file, _File) else file
-        if isinstance(file, _File):
-            file.valid = False
-        self.append(f"{name}:{line}: {message}")
+        self.append((name, line, message))
+
+    def render(self) -> list[str]:
+        """``file:line: message``, by file and line (stable: same-line problems keep order)."""
+        ordered = sorted(self, key=lambda problem: (problem[0], problem[1]))
+        return [f"{name}:{line}: {message}" for name, line, message in ordered]
 
 
 def _scan(directory: Path) -> tuple[list[str], dict[tuple[str, str], PromptSet]]:
@@ -182,7 +186,7 @@ def _scan(directory: Path) -> tuple[list[str], dict[tuple[str, str], PromptSet]]
     where = _display(directory)
     if not directory.is_dir():
         problems.add(where, 0, "no such directory")
-        return problems, {}
+        return problems.render(), {}
     files: list[_File] = []
     for path in sorted(directory.iterdir()):
         if path.suffix == ".yml":
@@ -197,7 +201,7 @@ def _scan(directory: Path) -> tuple[list[str], dict[tuple[str, str], PromptSet]]
         problems.add(where, 0, "no question sets found (expected <set>.<language>.yaml files)")
     _check_library(files, problems)
     if problems:
-        return problems, {}
+        return problems.render(), {}
     sets = {
         (f.set_id, f.language): PromptSet(
             id=f.set_id,
@@ -211,10 +215,11 @@ def _scan(directory: Path) -> tuple[list[str], dict[tuple[str, str], PromptSet]]
         )
         for f in files
     }
-    return problems, sets
+    return [], sets
 
 
 def _parse(path: Path, problems: _Problems) -> _File | None:
+    """The file's contents; None only when the file name is unusable."""
     name = _display(path)
     match = FILE_PATTERN.match(path.name)
     if match is None:
@@ -234,7 +239,7 @@ def _parse(path: Path, problems: _Problems) -> _File | None:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         problems.add(file, 0, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
-        return None
+        return file
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -243,17 +248,18 @@ def _parse(path: Path, problems: _Problems) -> _File | None:
         column = f" (column {mark.column + 1})" if mark is not None else ""
         what = " ".join(p for p in (exc.context, exc.problem) if p)
         problems.add(file, line, f"YAML syntax error: {what}{column}")
-        return None
+        return file
     except yaml.YAMLError as exc:
         problems.add(file, 0, f"YAML error: {exc}")
-        return None
+        return file
     if root is None:
         problems.add(file, 0, "the file is empty")
-        return None
+        return file
     if not isinstance(root, yaml.MappingNode):
         problems.add(file, _line(root), f"expected a mapping with the keys {', '.join(SET_KEYS)}")
-        return None
-    fields = _mapping(file, root, SET_KEYS, "set", problems)
+        return file
+    key_lines: dict[str, int] = {}
+    fields = _mapping(file, root, SET_KEYS, "set", problems, key_lines)
 
     node = fields.get("set")
     if node is not None:
@@ -286,15 +292,21 @@ def _parse(path: Path, problems: _Problems) -> _File | None:
         file.description = _text(file, node, "description", MAX_TEXT, problems) or ""
     node = fields.get("items")
     if node is not None:
-        file.items_line = _line(node)
+        file.items_line = key_lines["items"]
         file.items = _items(file, node, problems)
     return file
 
 
 def _mapping(
-    file: _File, node: yaml.MappingNode, allowed: tuple[str, ...], what: str, problems: _Problems
+    file: _File,
+    node: yaml.MappingNode,
+    allowed: tuple[str, ...],
+    what: str,
+    problems: _Problems,
+    key_lines: dict[str, int] | None = None,
 ) -> dict[str, yaml.Node]:
-    """The mapping's values by key; reports unknown, duplicate and missing keys."""
+    """The mapping's values by key (and into key_lines the key's line); reports unknown,
+    duplicate and missing keys."""
     found: dict[str, yaml.Node] = {}
     for key_node, value_node in node.value:
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
@@ -313,6 +325,8 @@ def _mapping(
             )
         else:
             found[key] = value_node
+            if key_lines is not None:
+                key_lines[key] = _line(key_node)
     missing = [key for key in allowed if key not in found]
     if missing:
         problems.add(
