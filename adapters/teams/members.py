@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from adapters.teams.inbound import (
@@ -63,15 +64,12 @@ class Seen:
 class Members:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._last: dict[tuple[str, str], Seen] = {}
 
     async def seen(self, seen: Seen) -> None:
-        """Upsert what an activity showed; unchanged sightings cost no write."""
-        key = (seen.workspace_id, seen.user_id)
-        if self._last.get(key) == seen:
-            return
+        """Upsert what an activity showed; an unchanged person costs one read, no write."""
         async with self.db.session() as s:
-            row = await s.get(TeamsMember, key)
+            row = await s.get(TeamsMember, (seen.workspace_id, seen.user_id))
+            existing = row is not None
             if row is None:
                 row = TeamsMember(
                     workspace_id=seen.workspace_id,
@@ -80,19 +78,28 @@ class Members:
                     service_url=seen.service_url,
                     bot_id=seen.bot_id,
                 )
-            row.aad_object_id = seen.aad_object_id or row.aad_object_id
-            row.name = seen.name or row.name
-            row.locale = seen.locale or row.locale
-            row.timezone = seen.timezone or row.timezone
-            row.conversation_id = seen.conversation_id
-            row.service_url = seen.service_url
-            row.bot_id = seen.bot_id
-            if seen.is_personal:
-                row.dm_conversation_id = seen.conversation_id
+            values = {
+                "aad_object_id": seen.aad_object_id or row.aad_object_id,
+                "name": seen.name or row.name,
+                "locale": seen.locale or row.locale,
+                "timezone": seen.timezone or row.timezone,
+                "conversation_id": seen.conversation_id,
+                "service_url": seen.service_url,
+                "bot_id": seen.bot_id,
+                "dm_conversation_id": (
+                    seen.conversation_id if seen.is_personal else row.dm_conversation_id
+                ),
+            }
+            if existing and all(getattr(row, k) == v for k, v in values.items()):
+                return
+            for key, value in values.items():
+                setattr(row, key, value)
             row.updated_at = datetime.now(UTC)
             s.add(row)
-            await s.commit()
-        self._last[key] = seen
+            try:
+                await s.commit()
+            except IntegrityError:  # a concurrent activity of the same person inserted it
+                await s.rollback()
 
     async def get(self, workspace_id: str, user_id: str) -> TeamsMember | None:
         async with self.db.session() as s:
@@ -132,7 +139,6 @@ class Members:
             row.updated_at = datetime.now(UTC)
             s.add(row)
             await s.commit()
-        self._last.pop((workspace_id, user_id), None)
 
     async def any_reference(self, workspace_id: str) -> dict[str, Any] | None:
         """The newest stored reference in a tenant: its service URL and bot reach everyone."""

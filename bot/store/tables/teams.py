@@ -17,6 +17,7 @@ from bot.store.tables.columns import timestamp
 
 class TeamsMember(SQLModel, table=True):
     __tablename__ = "teams_member"
+    __personal__ = {"user_id": "delete"}  # exported and erased with `/wol privacy`
     __personal__ = {"user_id": "delete"}  # erasure policy
 
     workspace_id: str = Field(primary_key=True, max_length=200)  # "teams:<tenant id>"

@@ -303,3 +303,19 @@ async def test_hourly_limit_per_conversation(
         await teams_port.send(dest, OutboundMessage.text("one too many"))
     assert info.value.retry_after is not None and 3500 < info.value.retry_after <= 3600
     assert len(connector.of("send")) == 3  # the fourth never reached Teams
+
+
+async def test_privacy_export_and_erase_cover_the_member_memory(
+    teams_port: TeamsPort, connector: FakeBotConnector
+) -> None:
+    from bot.store.personal_data import PersonalData
+
+    data = await remember(teams_port, connector, "message_personal_2019")
+    ws, user = "teams:" + data["conversation"]["tenantId"], data["from"]["id"]
+    personal = PersonalData(teams_port.members.db)
+    exported = await personal.export(ws, user)
+    (row,) = exported["teams_member"]
+    assert row["locale"] == "en-US" and row["dm_conversation_id"] == data["conversation"]["id"]
+    counts, _ = await personal.forget(ws, user)
+    assert counts["teams_member"] == 1
+    assert await teams_port.members.get(ws, user) is None
