@@ -52,7 +52,7 @@ THEMES: tuple[str, ...] = (
 MAX_TEXT = 500
 MAX_TITLE = 100
 ID_PATTERN = re.compile(r"^[a-z]+-\d{3}$")
-SET_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+SET_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*$")
 FILE_PATTERN = re.compile(r"^(?P<set>[^.]+)\.(?P<language>[^.]+)\.yaml$")
 # Mass mentions and raw platform markup never belong in a question: `<!channel>`, `<!here>`,
 # `<@U123>` (Slack), `@channel`, `@here`, `@everyone` (typed mentions).
@@ -227,7 +227,9 @@ def _parse(path: Path, problems: _Problems) -> _File | None:
         return None
     file = _File(path=path, name=name, set_id=match["set"], language=match["language"])
     if not SET_ID_PATTERN.match(file.set_id):
-        problems.add(file, 0, f"set id {file.set_id!r} in the file name must match [a-z][a-z0-9_]*")
+        problems.add(
+            file, 0, f"set id {file.set_id!r} in the file name must match [a-z][a-z0-9_-]*"
+        )
     if file.language not in LANGUAGES:
         problems.add(
             file,

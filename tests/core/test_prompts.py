@@ -474,3 +474,22 @@ def test_cli_check_fails_with_the_message_on_a_broken_directory(tmp_path: Path) 
         f"{en}:{line_of(EN, 'theme: learning')}: theme '<!channel>' is not one of: "
         + ", ".join(THEMES),
     ]
+
+
+def test_set_ids_in_file_names(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        en=EN.replace("set: demo", "set: durf-te-vragen"),
+        nl=NL.replace("set: demo", "set: durf-te-vragen"),
+        name="durf-te-vragen",
+    )
+    assert check(tmp_path) == []
+    assert PromptLibrary.load(tmp_path).set_ids() == ["durf-te-vragen"]
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    write(bad, en=EN.replace("set: demo", "set: Demo"), nl=None, name="Demo")
+    problems = check(bad)
+    assert (
+        f"{bad / 'Demo.en.yaml'}:0: set id 'Demo' in the file name must match [a-z][a-z0-9_-]*"
+        in (problems)
+    )
