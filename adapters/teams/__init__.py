@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -26,16 +27,17 @@ def enabled(settings: Any) -> bool:
     return bool(env.get("MICROSOFT_APP_ID")) or dev_mode(env)
 
 
-def assert_dev_mode_safe(host: str) -> None:
+def assert_dev_mode_safe(host: str, env: Mapping[str, str] | None = None) -> None:
     """Refuse to serve unauthenticated Bot Framework traffic beyond this machine.
 
-    `wolbot serve` calls this with its bind address before it starts listening.
+    `wolbot serve` calls this with its bind address before it starts listening; `env`
+    defaults to the process environment (where `load_settings` reads secrets from).
     """
     import os
 
     from adapters.teams.sdk import dev_mode, is_loopback
 
-    env = os.environ
+    env = os.environ if env is None else env
     if env.get("MICROSOFT_APP_ID") or not dev_mode(env):
         return
     if not is_loopback(host):

@@ -174,6 +174,8 @@ def test_dev_mode_refuses_non_loopback_hosts(monkeypatch: pytest.MonkeyPatch) ->
             teams.assert_dev_mode_safe(host)
     monkeypatch.setenv("MICROSOFT_APP_ID", APP_ID)  # authenticated: any address is fine
     teams.assert_dev_mode_safe("0.0.0.0")
+    with pytest.raises(SystemExit):  # an explicit environment wins over the process's
+        teams.assert_dev_mode_safe("0.0.0.0", {"WOLBOT_TEAMS_DEV": "1"})
 
 
 def test_enabled() -> None:
