@@ -22,7 +22,17 @@ from bot.delivery.outbox import Outbox
 from bot.delivery.scheduler import Scheduler
 from bot.delivery.worker import DeliveryWorker
 from bot.events import ConversationKind, InboundEvent
-from bot.features import admin, language, matching, me, narrations, privacy
+from bot.features import (
+    admin,
+    checkins,
+    language,
+    matching,
+    me,
+    narrations,
+    privacy,
+    round_admin,
+    rounds,
+)
 from bot.features import help as help_feature
 from bot.features.commands import (
     Commands,
@@ -59,10 +69,13 @@ ADAPTERS: dict[str, str] = {
 FEATURES: tuple[Callable[[Core], None], ...] = (
     narrations.register,
     matching.register,
+    checkins.register,
+    rounds.register,
     me.register,
     language.register,
     privacy.register,
     admin.register,
+    round_admin.register,
     help_feature.register,
 )
 NarrationsDeleted = Callable[[str, list[int]], Awaitable[None]]
@@ -106,6 +119,9 @@ class Core:
         # Features with personal data of their own: (workspace_id, user_id) -> data / counts.
         self.privacy_exporters: list[PersonHook] = []
         self.privacy_erasers: list[PersonHook] = []
+        # Async work each feature needs at start, after migrations (e.g. scheduling jobs).
+        self.start_hooks: list[Callable[[], Awaitable[None]]] = []
+        self._prompts: Any = None
         self._started = False
 
     # -- wiring --------------------------------------------------------------------------------
@@ -120,6 +136,8 @@ class Core:
         purged = await self.event_log.purge_before(self.clock.now() - EVENT_ID_RETENTION)
         if purged:
             log.info("purged %d old event ids", purged)
+        for hook in self.start_hooks:
+            await hook()
         if deliver:
             self.delivery.start()
         if deliver if schedule is None else schedule:
@@ -170,6 +188,15 @@ class Core:
                                channel_name: str | None = None) -> str:
         """The language of a channel: see bot.setting_registry for the precedence."""
         return str(await self.config.value(workspace_id, "language", channel_id, channel_name))
+
+    @property
+    def prompts(self) -> Any:
+        """The question sets (bot.prompts.PromptLibrary), loaded on first use."""
+        if self._prompts is None:
+            from bot.prompts import PromptLibrary
+
+            self._prompts = PromptLibrary.load()
+        return self._prompts
 
     def translator(self, lang: str | None) -> Translator:
         return self.i18n.get(lang)

@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("WOLBOT_PORT", "8080")))
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade", "status"])
+    due = sub.add_parser("run-due", help="run the scheduled jobs that are due (rounds, "
+                         "check-ins, retention) once, and deliver what they send")
+    due.add_argument("--at", help="pretend it is this time (ISO 8601, e.g. 2026-11-24T10:00+01:00)")
     config = sub.add_parser("config", help="configuration")
     config.add_argument("action", choices=["check"])
     prompts = sub.add_parser("prompts", help="question sets for dialogue rounds")
@@ -91,6 +94,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "chat":
         runner = importlib.import_module("adapters.console.runner")
         return int(await runner.run_chat(build(settings)))
+    if args.command == "run-due":
+        return await _run_due(settings, args.at)
     if args.command == "serve":
         web = importlib.import_module("adapters.web")
         await web.serve(build(settings), args.host, args.port)
@@ -128,3 +133,35 @@ async def _db(action: str, settings: Settings) -> int:
         return 0 if current == heads or action == "status" else 1
     finally:
         await db.dispose()
+
+
+async def _run_due(settings: Settings, at: str | None) -> int:
+    """Run due jobs now (or at `--at`) and deliver console output; Slack and Teams messages are
+    left in the outbox for `wolbot serve` to deliver."""
+    from datetime import UTC, datetime
+
+    from bot.clock import FakeClock
+
+    clock = None
+    if at:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            print(f"wolbot: --at {at!r} is not an ISO 8601 time", file=sys.stderr)
+            return 2
+        clock = FakeClock(when if when.tzinfo else when.replace(tzinfo=UTC))
+    core = build(settings, clock=clock)
+    port = importlib.import_module("adapters.console.port").ConsolePort(
+        timezone=settings.timezone)
+    core.register_port(port)
+    await core.start(deliver=False, schedule=False)
+    try:
+        ran = await core.scheduler.run_due(core.clock.now())
+        await core.delivery.drain()
+        for job_id, when in ran:
+            print(f"ran {job_id} for {when.isoformat()}")
+        if not ran:
+            print("nothing due")
+    finally:
+        await core.stop()
+    return 0

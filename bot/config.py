@@ -52,6 +52,7 @@ class ChannelConfig(_Strict):
     timezone: str | None = None
     anonymous: bool | None = None
     question_set: str | None = None
+    round_hours: float | None = Field(default=None, gt=0, le=24 * 60)
     ack_text: str | None = Field(default=None, max_length=300)
 
     _zone = field_validator("timezone")(_check_zone)

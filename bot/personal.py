@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import select
+
 from bot.clock import utc
 from bot.setting_registry import SettingsService
 from bot.store.engine import Database
@@ -45,31 +47,24 @@ class PersonalSettings:
         async with self.db.session() as s:
             return await s.get(PersonSettings, (workspace_id, user_id))
 
+    async def defaults(self, workspace_id: str) -> dict[str, Any]:
+        """The workspace's values for everyone who has not chosen themselves."""
+        values: dict[str, Any] = {name: bool(await self.settings.value(
+            workspace_id, f"defaults.{name}")) for name in CONSENT_FIELDS}
+        values["checkin_days"] = await self.settings.value(workspace_id, "checkins.days")
+        values["checkin_time"] = await self.settings.value(workspace_id, "checkins.time")
+        values["country"] = await self.settings.value(workspace_id, "country")
+        return values
+
+    async def rows(self, workspace_id: str) -> dict[str, PersonSettings]:
+        async with self.db.session() as s:
+            found = await s.exec(select(PersonSettings).where(
+                PersonSettings.workspace_id == workspace_id))
+            return {row.user_id: row for row in found}
+
     async def get(self, workspace_id: str, user_id: str) -> Personal:
-        row = await self.row(workspace_id, user_id)
-        own: set[str] = set()
-        values: dict[str, Any] = {}
-        for name in CONSENT_FIELDS:
-            mine = getattr(row, name) if row else None
-            if mine is None:
-                values[name] = bool(await self.settings.value(workspace_id, f"defaults.{name}"))
-            else:
-                values[name] = mine
-                own.add(name)
-        for name, key in (("checkin_days", "checkins.days"), ("checkin_time", "checkins.time"),
-                          ("country", "country")):
-            mine = getattr(row, name) if row else None
-            if mine is None:
-                values[name] = await self.settings.value(workspace_id, key)
-            else:
-                values[name] = mine
-                own.add(name)
-        if row is not None and row.language:
-            own.add("language")
-        return Personal(workspace_id=workspace_id, user_id=user_id,
-                        language=row.language if row else None,
-                        paused_until=row.paused_until if row else None, own=frozenset(own),
-                        **values)
+        return resolve(workspace_id, user_id, await self.row(workspace_id, user_id),
+                       await self.defaults(workspace_id))
 
     async def update(self, workspace_id: str, user_id: str, now: datetime,
                      **fields: Any) -> None:
@@ -85,3 +80,22 @@ class PersonalSettings:
     async def language(self, workspace_id: str, user_id: str) -> str | None:
         row = await self.row(workspace_id, user_id)
         return row.language if row else None
+
+
+def resolve(workspace_id: str, user_id: str, row: PersonSettings | None,
+            defaults: dict[str, Any]) -> Personal:
+    """A person's effective settings: their own choices over the workspace defaults."""
+    own: set[str] = set()
+    values: dict[str, Any] = {}
+    for name in (*CONSENT_FIELDS, "checkin_days", "checkin_time", "country"):
+        mine = getattr(row, name) if row is not None else None
+        if mine is None:
+            values[name] = defaults[name]
+        else:
+            values[name] = mine
+            own.add(name)
+    if row is not None and row.language:
+        own.add("language")
+    return Personal(workspace_id=workspace_id, user_id=user_id,
+                    language=row.language if row else None,
+                    paused_until=row.paused_until if row else None, own=frozenset(own), **values)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -180,6 +180,9 @@ OPTIONS: tuple[Option, ...] = (
            N_("whether anonymous questions are allowed"), yaml_channel=lambda c: c.anonymous),
     Option("community.question_set", "text", ("channel",), None,
            N_("the question set of the community"), yaml_channel=lambda c: c.question_set),
+    Option("community.round_hours", "float", ("channel",), None,
+           N_("hours a dialogue round stays open (empty: until the next round)"), low=1,
+           high=24 * 60, yaml_channel=lambda c: c.round_hours),
     Option("ack_text", "text", ("workspace", "channel"), None,
            N_("the text of a manager's acknowledgement (empty: the built-in one)"),
            yaml_channel=lambda c: c.ack_text, yaml_workspace=lambda w: w.ack_text),
@@ -243,6 +246,8 @@ class SettingsService:
         self.db, self.settings = db, settings
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, dict[tuple[str, str], Any]]] = {}
+        # Called after an admin change: (workspace_id, key, channel_id or None).
+        self.listeners: list[Callable[[str, str, str | None], Awaitable[None]]] = []
 
     async def _overrides(self, workspace_id: str) -> dict[tuple[str, str], Any]:
         hit = self._cache.get(workspace_id)
@@ -328,6 +333,8 @@ class SettingsService:
                              target=_target(opt.key, channel_id), old=old, new=value, at=now))
             await s.commit()
         self._cache.pop(workspace_id, None)
+        for listener in self.listeners:
+            await listener(workspace_id, opt.key, channel_id)
         return old, value
 
     async def reset(self, workspace_id: str, key: str, *, channel_id: str | None,
@@ -346,6 +353,8 @@ class SettingsService:
             s.add(AuditEntry(workspace_id=workspace_id, actor_id=actor_id, action="config.reset",
                              target=_target(opt.key, channel_id), old=old, new=new, at=now))
             await s.commit()
+        for listener in self.listeners:
+            await listener(workspace_id, opt.key, channel_id)
         return old, new
 
     def _check_scope(self, key: str, channel_id: str | None) -> Option:

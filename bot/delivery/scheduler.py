@@ -39,6 +39,8 @@ class Job:
     trigger: BaseTrigger
     handler: JobHandler  # called with the occurrence's scheduled time (UTC)
     grace: timedelta = timedelta(hours=1)
+    claimed: bool = True  # False: every process runs it (e.g. refreshing in-memory state)
+    latest_only: bool = False  # polling jobs: after downtime, run only the latest occurrence
 
 
 def cron(expression: str, timezone: str) -> CronTrigger:
@@ -98,8 +100,11 @@ class Scheduler:
             job = self.jobs.get(job_id)
             if job is None:
                 continue
-            for when in occurrences(job.trigger, now - job.grace, now):
-                if not await self.claim(job.job_id, when):
+            due = occurrences(job.trigger, now - job.grace, now)
+            if job.latest_only or not job.claimed:
+                due = due[-1:]  # in-process work: only the latest occurrence matters
+            for when in due:
+                if job.claimed and not await self.claim(job.job_id, when):
                     continue
                 try:
                     await job.handler(when)
@@ -115,6 +120,8 @@ class Scheduler:
         """Log occurrences older than their grace period that never ran (the bot was down)."""
         dropped = 0
         for job in self.jobs.values():
+            if not job.claimed:
+                continue
             async with self.db.session() as s:
                 last = (await s.exec(select(func.max(ScheduledOccurrence.occurrence)).where(
                     ScheduledOccurrence.job_id == job.job_id))).one()

@@ -39,21 +39,28 @@ class Directory:
             return await s.get(Person, (workspace_id, user_id))
 
     async def remember_person(self, workspace_id: str, info: PersonInfo, now: datetime) -> Person:
-        async with self.db.session() as s:
-            row = await s.get(Person, (workspace_id, info.user_id))
-            if row is None:
-                row = Person(workspace_id=workspace_id, user_id=info.user_id)
-            row.display_name = info.display_name
-            row.timezone = info.timezone or row.timezone
-            row.locale = info.locale or row.locale
-            row.is_platform_admin = info.is_admin
-            row.updated_at = now
-            s.add(row)
-            try:
-                await s.commit()
-            except IntegrityError:
-                await s.rollback()
-            return row
+        """Store what the platform says about a person. A concurrent insert by another replica
+        is retried once as an update; any other integrity error is a bug and raises."""
+        for attempt in (1, 2):
+            async with self.db.session() as s:
+                row = await s.get(Person, (workspace_id, info.user_id))
+                if row is None:
+                    row = Person(workspace_id=workspace_id, user_id=info.user_id)
+                row.display_name = info.display_name
+                row.timezone = info.timezone or row.timezone
+                row.locale = info.locale or row.locale
+                row.is_platform_admin = info.is_admin
+                row.updated_at = now
+                s.add(row)
+                try:
+                    await s.commit()
+                except IntegrityError:
+                    if attempt == 2:
+                        raise
+                    await s.rollback()
+                    continue
+                return row
+        raise AssertionError("unreachable")
 
     async def channel(self, workspace_id: str, channel_id: str) -> Channel | None:
         async with self.db.session() as s:

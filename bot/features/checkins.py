@@ -1,0 +1,237 @@
+"""Check-ins: "What are you working on?" by DM, at each person's own local time.
+
+One job runs every five minutes; for every opted-in person it works out whether one of
+their slots (their days, their time, in their time zone) fell due, skipping public
+holidays of their country. Each slot is claimed in the database before anything is sent,
+so a restart or a second replica never asks twice. The rules that keep it from nagging:
+never more than one unanswered check-in (an unanswered one counts as skipped when the
+next is due), at most one gentle reminder, and none after a skipped one.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlmodel import select
+
+from bot.clock import utc
+from bot.communities import platform_of, workspace_ids
+from bot.delivery.scheduler import Job, cron
+from bot.events import InboundEvent
+from bot.features.commands import Subcommand
+from bot.i18n import N_
+from bot.messages import Actions, Button, OutboundMessage, Section
+from bot.messages import Context as ContextBlock
+from bot.personal import Personal, resolve
+from bot.router import action
+from bot.setting_registry import DAYS
+from bot.store.tables import Narration
+from bot.store.tables.rhythms import CheckinState
+
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.context import Context
+
+log = logging.getLogger(__name__)
+CHECKIN_JOB = "checkins"
+CATCH_UP = timedelta(hours=2)  # a slot missed while the bot was down is still asked this late
+REMIND_AFTER = timedelta(hours=4)
+WORKDAY_END = time(17, 30)
+
+ASK = N_("Hi {name}! What are you working on this week?")
+ASK_HOW = N_("Answer here in a sentence or two. I'll keep it so colleagues who work on "
+             "something similar can find you. Not this week? Skip it, no problem.")
+SKIP = N_("Skip this week")
+TURN_OFF = N_("Turn check-ins off")
+REMIND = N_("A gentle reminder: what are you working on this week? One sentence is plenty. "
+            "I won't ask again.")
+SKIPPED = N_("No problem, until next time.")
+TURNED_OFF = N_("Check-ins are off. Turn them on again with {example}.")
+THANKS = N_("Thanks! Colleagues working on something similar can find you now.")
+
+
+def register(core: Core) -> None:
+    core.scheduler.add(Job(CHECKIN_JOB, cron("*/5 * * * *", "UTC"),
+                           lambda when: run_checkins(core, when), grace=timedelta(minutes=30),
+                           latest_only=True))
+    core.narration_listeners.append(on_narration)
+    core.router.add(action("checkin."), on_action, name="checkins.action")
+    core.commands.register(Subcommand(
+        names={"en": ("pause",), "nl": ("pauze",)}, handler=on_pause,
+        summary=N_("Pause check-ins, nudges and introductions for some days"),
+        usage=N_("<days>"), order=72))
+
+
+@lru_cache(maxsize=64)
+def _holidays(country: str, year: int) -> holidays.HolidayBase | None:
+    try:
+        return holidays.country_holidays(country.upper(), years=year)
+    except NotImplementedError:
+        log.warning("no public holidays known for country %r", country)
+        return None
+
+
+def is_holiday(country: str | None, day: date) -> bool:
+    if not country:
+        return False
+    calendar = _holidays(country, day.year)
+    return calendar is not None and day in calendar
+
+
+def due_slots(person: Personal, zone: str, start: datetime, end: datetime) -> list[datetime]:
+    """The person's check-in moments in (start, end], as UTC, holidays left out."""
+    tz = ZoneInfo(zone)
+    days = {DAYS.index(d) for d in person.checkin_days.split(",") if d in DAYS}
+    hour, minute = (int(x) for x in person.checkin_time.split(":"))
+    found = []
+    local_day = start.astimezone(tz).date()
+    while local_day <= end.astimezone(tz).date():
+        if local_day.weekday() in days and not is_holiday(person.country, local_day):
+            slot = datetime.combine(local_day, time(hour, minute), tzinfo=tz).astimezone(
+                ZoneInfo("UTC"))
+            if start < slot <= end:
+                found.append(slot)
+        local_day += timedelta(days=1)
+    return found
+
+
+async def run_checkins(core: Core, now: datetime) -> dict[str, int]:
+    """Send what is due and the one reminder; returns counts (for logs and tests)."""
+    counts = {"sent": 0, "skipped": 0, "reminded": 0}
+    for workspace_id in await workspace_ids(core):
+        people = await core.directory.people(workspace_id)
+        if not people:
+            continue
+        defaults = await core.personal.defaults(workspace_id)
+        rows = await core.personal.rows(workspace_id)
+        zone = str(await core.config.value(workspace_id, "timezone"))
+        async with core.db.session() as s:
+            states = {st.user_id: st for st in await s.exec(select(CheckinState).where(
+                CheckinState.workspace_id == workspace_id))}
+        for person in people:
+            me = resolve(workspace_id, person.user_id, rows.get(person.user_id), defaults)
+            if not me.checkins or me.paused(now):
+                continue
+            their_zone = person.timezone or zone
+            for slot in due_slots(me, their_zone, now - CATCH_UP, now):
+                if not await core.scheduler.claim(f"checkin:{workspace_id}:{person.user_id}",
+                                                  slot):
+                    continue
+                state = states.get(person.user_id) or CheckinState(
+                    workspace_id=workspace_id, user_id=person.user_id)
+                if state.pending_since is not None:
+                    state.last_skipped = True  # the previous one went unanswered
+                    counts["skipped"] += 1
+                else:
+                    state.last_skipped = False
+                await _ask(core, me, person.display_name or person.user_id, slot)
+                state.pending_since, state.reminded, state.last_sent_at = now, False, now
+                states[person.user_id] = await _save(core, state)
+                counts["sent"] += 1
+            state = states.get(person.user_id)
+            if state is None or not _reminder_due(state, now, their_zone):
+                continue
+            reminder_id = f"checkin-reminder:{workspace_id}:{person.user_id}"
+            if await core.scheduler.claim(reminder_id, utc(state.pending_since)):
+                await _remind(core, me)
+                state.reminded = True
+                states[person.user_id] = await _save(core, state)
+                counts["reminded"] += 1
+    if counts["sent"] or counts["reminded"]:
+        log.info("check-ins: %s", counts)
+    return counts
+
+
+def _reminder_due(state: CheckinState, now: datetime, zone: str) -> bool:
+    if state.pending_since is None or state.reminded or state.last_skipped:
+        return False
+    if utc(state.pending_since) + REMIND_AFTER > now:
+        return False
+    local = now.astimezone(ZoneInfo(zone))
+    return local.time() <= WORKDAY_END and local.date() == utc(state.pending_since).astimezone(
+        ZoneInfo(zone)).date()
+
+
+async def _save(core: Core, state: CheckinState) -> CheckinState:
+    async with core.db.session() as s:
+        merged = await s.merge(state)
+        await s.commit()
+        await s.refresh(merged)
+        return merged
+
+
+async def _language(core: Core, me: Personal) -> str:
+    return me.language or await core.channel_language(me.workspace_id, None)
+
+
+async def _ask(core: Core, me: Personal, name: str, slot: datetime) -> None:
+    t = core.translator(await _language(core, me))
+    message = OutboundMessage.of(
+        Section(parts=(t.gettext(ASK).replace("{name}", name),)),
+        ContextBlock(parts=(t.gettext(ASK_HOW),)),
+        Actions(elements=(Button(label=t.gettext(SKIP), action_id="checkin.skip",
+                                 value=me.user_id),
+                          Button(label=t.gettext(TURN_OFF), action_id="checkin.off",
+                                 value=me.user_id))))
+    await core.outbox.send_dm(platform_of(me.workspace_id), me.workspace_id, (me.user_id,),
+                              message, key=f"checkin:{me.workspace_id}:{me.user_id}:"
+                                           f"{slot.isoformat()}")
+
+
+async def _remind(core: Core, me: Personal) -> None:
+    t = core.translator(await _language(core, me))
+    state_key = f"checkin-reminder:{me.workspace_id}:{me.user_id}:{core.clock.now().date()}"
+    await core.outbox.send_dm(platform_of(me.workspace_id), me.workspace_id, (me.user_id,),
+                              OutboundMessage.text(t.gettext(REMIND)), key=state_key)
+
+
+async def _pending(core: Core, workspace_id: str, user_id: str) -> CheckinState | None:
+    async with core.db.session() as s:
+        state = await s.get(CheckinState, (workspace_id, user_id))
+    return state if state is not None and state.pending_since is not None else None
+
+
+async def on_narration(narration: Narration, ctx: Context) -> None:
+    """A DM narration while a check-in waits is its answer."""
+    if narration.visibility != "dm" or narration.source != "dm":
+        return
+    state = await _pending(ctx.core, narration.workspace_id, narration.author_id)
+    if state is None:
+        return
+    state.pending_since, state.answered_at, state.last_skipped = None, ctx.now, False
+    await _save(ctx.core, state)
+    async with ctx.core.db.session() as s:
+        row = await s.get(Narration, narration.id)
+        if row is not None:
+            row.source = "checkin"
+            s.add(row)
+            await s.commit()
+    narration.source = "checkin"
+    await ctx.reply(ctx.text(THANKS))
+
+
+async def on_action(event: InboundEvent, ctx: Context) -> None:
+    assert event.action is not None
+    if event.action.value != event.user.user_id:
+        return
+    state = await _pending(ctx.core, event.workspace_id, event.user.user_id)
+    if state is not None:
+        state.pending_since, state.last_skipped = None, True
+        await _save(ctx.core, state)
+    if event.action.action_id == "checkin.off":
+        await ctx.core.personal.update(event.workspace_id, event.user.user_id, ctx.now,
+                                       checkins=False)
+        await ctx.respond(ctx.text(TURNED_OFF, example="/wol me checkins on"))
+    else:
+        await ctx.respond(ctx.text(SKIPPED))
+
+
+async def on_pause(event: InboundEvent, ctx: Context, args: str) -> None:
+    from bot.features.me import on_me
+
+    await on_me(event, ctx, f"pause {args}")

@@ -1,0 +1,131 @@
+"""`/wol round …` for admins: status, post now, close early, skip, pin, add a question, list."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, func, select
+
+from bot.communities import Community, community
+from bot.errors import UserError
+from bot.events import InboundEvent
+from bot.features import rounds
+from bot.features.commands import Subcommand
+from bot.features.references import resolve_channel, split_channel
+from bot.i18n import N_
+from bot.messages import OutboundMessage, Section, Strong, fill
+from bot.store.tables.rhythms import Contribution, CustomQuestion, DialogueRound
+from bot.text import clean
+
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.context import Context
+
+VERBS = {
+    "status": ("status",), "now": ("now", "nu"), "close": ("close", "sluit"),
+    "skip": ("skip", "sla-over", "overslaan"), "pin": ("pin", "vastzetten"),
+    "add": ("add", "toevoegen"), "list": ("list", "lijst"),
+}
+NOT_DIALOGUE = N_("{channel} is not a dialogue community. Make it one with {example}.")
+STATUS = N_("{channel}: question set {set}, rhythm {rhythm}, next question {next}.")
+OPEN_ROUND = N_("Open round: {question} — {count} answers so far.")
+NO_RHYTHM = N_("none (post with /wol round now)")
+POSTED = N_("Posted the next question in {channel}.")
+CLOSED = N_("Closed the open round in {channel}; the summary is on its way.")
+NOTHING_OPEN = N_("There is no open round in {channel}.")
+SKIPPED = N_("The next scheduled round in {channel} will be skipped.")
+PINNED = N_("{prompt} will be the next question in {channel}.")
+UNKNOWN_PROMPT = N_("There is no question {prompt} in this community's set; {list} shows them.")
+ADDED = N_("Added to the questions of {channel}: {text}")
+NEED_TEXT = N_("Which question? For example: {example}")
+USAGE = N_("Use {example} (status, now, close, skip, pin <id>, add <question>, list).")
+LIST_TITLE = N_("Questions of {channel} (set {set}):")
+
+
+def register(core: Core) -> None:
+    core.commands.register(Subcommand(
+        names={"en": ("round",), "nl": ("ronde",)}, handler=on_round,
+        summary=N_("Dialogue rounds: status, post now, close, skip, pin, add a question (admins)"),
+        usage=N_("<status|now|close|skip|pin|add|list> [#channel]"), order=91, admin_only=True))
+
+
+async def on_round(event: InboundEvent, ctx: Context, args: str) -> None:
+    words = args.split()
+    verb = next((v for v, names in VERBS.items() if words and words[0].lower() in names),
+                "status" if not words else None)
+    rest = words[1:] if words and verb else words
+    ref, rest = split_channel(rest)
+    if ref is not None:
+        ref = await resolve_channel(ref, event.workspace_id, ctx.core.directory)
+    channel_id = ref.id if ref else event.conversation.id
+    label = f"#{ref.name or ref.id}" if ref else f"#{event.conversation.name or channel_id}"
+    item = await community(ctx.core, event.workspace_id, channel_id)
+    if verb is None:
+        raise UserError(USAGE, example=Strong(text="/wol round now #team"))
+    if item is None or item.kind != "dialogue":
+        raise UserError(NOT_DIALOGUE, channel=label, example=Strong(
+            text=f"/wol config community add {label} dialogue"))
+    core = ctx.core
+    if verb == "now":
+        posted = await rounds.post_round(core, item, f"manual:{event.event_id}", ctx.now,
+                                         manual=True)
+        await ctx.respond(ctx.text(POSTED if posted else NOTHING_OPEN, channel=label))
+    elif verb == "close":
+        closed = await rounds.close_open_rounds(core, item.workspace_id, channel_id, ctx.now)
+        await ctx.respond(ctx.text(CLOSED if closed else NOTHING_OPEN, channel=label))
+    elif verb == "skip":
+        state = await rounds.community_state(core, item)
+        state.skip_next = True
+        await rounds.save_state(core, state)
+        await ctx.respond(ctx.text(SKIPPED, channel=label))
+    elif verb == "pin":
+        candidates = await rounds.prompt_candidates(core, item)
+        wanted = rest[0] if rest else ""
+        if wanted not in {c[0] for c in candidates}:
+            raise UserError(UNKNOWN_PROMPT, prompt=wanted or "?",
+                            list=Strong(text=f"/wol round list {label}"))
+        state = await rounds.community_state(core, item)
+        state.pinned_prompt_id = wanted
+        await rounds.save_state(core, state)
+        await ctx.respond(ctx.text(PINNED, prompt=Strong(text=wanted), channel=label))
+    elif verb == "add":
+        text = clean(" ".join(rest))
+        if not text or len(text) > 500:
+            raise UserError(NEED_TEXT, example=Strong(
+                text="/wol round add What surprised you this week?"))
+        async with core.db.session() as s:
+            s.add(CustomQuestion(workspace_id=item.workspace_id, channel_id=channel_id,
+                                 language=item.language, text=text,
+                                 added_by=event.user.user_id, created_at=ctx.now))
+            await s.commit()
+        await ctx.respond(OutboundMessage.of(Section(parts=fill(
+            ctx.t.gettext(ADDED), channel=label, text=text))))
+    elif verb == "list":
+        candidates = await rounds.prompt_candidates(core, item)
+        blocks = [Section(parts=fill(ctx.t.gettext(LIST_TITLE), channel=label,
+                                     set=item.question_set))]
+        blocks.extend(Section(parts=(Strong(text=pid), f" {text}")) for pid, _, text
+                      in candidates[:60])
+        await ctx.respond(OutboundMessage(blocks=tuple(blocks)))
+    else:
+        await _status(ctx, item, label)
+
+
+async def _status(ctx: Context, item: Community, label: str) -> None:
+    state = await rounds.community_state(ctx.core, item)
+    chosen, _ = await rounds.next_prompt(ctx.core, item, state)
+    blocks = [Section(parts=fill(
+        ctx.t.gettext(STATUS), channel=label, set=item.question_set,
+        rhythm=item.rhythm or ctx.t.gettext(NO_RHYTHM),
+        next=Strong(text=chosen[0] if chosen else "-")))]
+    async with ctx.core.db.session() as s:
+        open_round = (await s.exec(select(DialogueRound).where(
+            DialogueRound.workspace_id == item.workspace_id,
+            DialogueRound.channel_id == item.channel_id,
+            col(DialogueRound.closed_at).is_(None)))).first()
+        if open_round is not None:
+            answers = (await s.exec(select(func.count()).select_from(Contribution).where(
+                Contribution.round_id == open_round.id))).one()
+            blocks.append(Section(parts=fill(ctx.t.gettext(OPEN_ROUND),
+                                             question=open_round.text, count=int(answers))))
+    await ctx.respond(OutboundMessage(blocks=tuple(blocks)))

@@ -1,0 +1,331 @@
+"""Dialogue rounds: on each community's rhythm the bot posts the next question of its set,
+collects the answers in the thread, and closes the round with a summary.
+
+Each community has a stable job id (`round:<workspace>:<channel>`); every occurrence is
+claimed in the database before it is posted, so restarts and replicas never post twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select, update
+
+from bot.clock import utc
+from bot.communities import Community, communities, community
+from bot.delivery.scheduler import Job, cron
+from bot.events import EventKind, InboundEvent
+from bot.i18n import N_, Translator
+from bot.messages import Context as ContextBlock
+from bot.messages import Mention, OutboundMessage, Quote, Section, Strong, fill
+from bot.ports import Destination
+from bot.router import kind
+from bot.store.tables.rhythms import CommunityState, Contribution, CustomQuestion, DialogueRound
+from bot.text import clean, shorten
+
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.context import Context
+
+log = logging.getLogger(__name__)
+CLOSE_JOB = "rounds.close"
+SYNC_JOB = "rounds.sync"
+TOP_ANSWERS = 3
+MANUAL_ROUND = timedelta(days=7)
+
+QUESTION_TITLE = N_("Question for this round")
+STATEMENT_TITLE = N_("Statement for this round: agree or not, and why?")
+HOW_TO_ANSWER = N_("Answer in this thread. I'll close the round on {date} with a short summary.")
+HOW_TO_ANSWER_OPEN = N_("Answer in this thread; an admin closes the round with a summary.")
+SUMMARY_TITLE = N_("Round closed: {question}")
+PARTICIPANTS = N_("{count} colleague answered.")
+PARTICIPANTS_PLURAL = N_("{count} colleagues answered.")
+NO_ANSWERS = N_("Nobody answered this time. The thread stays open: an answer is still welcome.")
+MOST_REACTED = N_("The answers that resonated most:")
+REACTIONS = N_("{count} reactions")
+READERS = N_("Read along without answering? That counts too. React to the answer that helped "
+             "you most, or add your view in the thread.")
+
+
+def register(core: Core) -> None:
+    core.router.add(_round_reply, on_reply, group=5, name="rounds.reply")
+    core.router.add(kind(EventKind.REACTION_ADDED), on_reaction, group=5, name="rounds.reaction")
+    core.scheduler.add(Job(CLOSE_JOB, cron("*/5 * * * *", "UTC"),
+                           lambda when: close_due(core, when), grace=timedelta(hours=2),
+                           latest_only=True))
+    core.scheduler.add(Job(SYNC_JOB, cron("*/5 * * * *", "UTC"),
+                           lambda when: sync_jobs(core), claimed=False))
+    core.start_hooks.append(lambda: sync_jobs(core))
+
+    async def on_config_change(workspace_id: str, key: str, channel_id: str | None) -> None:
+        if key.startswith("community.") or key == "timezone":
+            await sync_jobs(core)
+
+    core.config.listeners.append(on_config_change)
+
+
+def job_id(workspace_id: str, channel_id: str) -> str:
+    return f"round:{workspace_id}:{channel_id}"
+
+
+async def sync_jobs(core: Core) -> None:
+    """Give each dialogue community with a rhythm its job; drop jobs of communities gone."""
+    wanted: dict[str, Community] = {}
+    for item in await communities(core, kind="dialogue"):
+        if item.rhythm:
+            wanted[job_id(item.workspace_id, item.channel_id)] = item
+    for existing in [j for j in core.scheduler.jobs if j.startswith("round:")]:
+        if existing not in wanted:
+            core.scheduler.remove(existing)
+    for jid, item in wanted.items():
+        trigger = cron(item.rhythm or "", item.timezone)
+        current = core.scheduler.jobs.get(jid)
+        if current is not None and str(current.trigger) == str(trigger):
+            continue
+
+        async def run(when: datetime, ws: str = item.workspace_id,
+                      channel: str = item.channel_id) -> None:
+            fresh = await community(core, ws, channel)
+            if fresh is not None and fresh.kind == "dialogue":
+                await post_round(core, fresh, when.isoformat(), when)
+
+        core.scheduler.add(Job(jid, trigger, run, grace=timedelta(hours=6)))
+
+
+async def community_state(core: Core, item: Community) -> CommunityState:
+    async with core.db.session() as s:
+        state = await s.get(CommunityState, (item.workspace_id, item.channel_id))
+    return state or CommunityState(workspace_id=item.workspace_id, channel_id=item.channel_id)
+
+
+async def save_state(core: Core, state: CommunityState) -> None:
+    async with core.db.session() as s:
+        s.add(await s.merge(state))
+        await s.commit()
+
+
+async def prompt_candidates(core: Core, item: Community) -> list[tuple[str, str, str]]:
+    """(prompt id, kind, text) in asking order: the set's prompts, then admins' own."""
+    library = core.prompts
+    prompt_set = library.get(item.question_set, item.language) or library.get(
+        item.question_set, "en")
+    found = [(p.id, p.kind, p.text) for p in prompt_set.items] if prompt_set else []
+    async with core.db.session() as s:
+        custom = await s.exec(select(CustomQuestion).where(
+            CustomQuestion.workspace_id == item.workspace_id,
+            CustomQuestion.channel_id == item.channel_id).order_by(col(CustomQuestion.id)))
+        found.extend((f"custom-{q.id}", "question", q.text) for q in custom)
+    return found
+
+
+async def next_prompt(core: Core, item: Community,
+                      state: CommunityState) -> tuple[tuple[str, str, str] | None, int]:
+    """The pinned prompt, else the first not asked in this cycle (a new cycle when all were)."""
+    candidates = await prompt_candidates(core, item)
+    if not candidates:
+        return None, state.cycle
+    if state.pinned_prompt_id:
+        pinned = next((c for c in candidates if c[0] == state.pinned_prompt_id), None)
+        if pinned is not None:
+            return pinned, state.cycle
+    async with core.db.session() as s:
+        asked = set(await s.exec(select(DialogueRound.prompt_id).where(
+            DialogueRound.workspace_id == item.workspace_id,
+            DialogueRound.channel_id == item.channel_id, DialogueRound.cycle == state.cycle)))
+    for candidate in candidates:
+        if candidate[0] not in asked:
+            return candidate, state.cycle
+    return candidates[0], state.cycle + 1
+
+
+def _closes_at(item: Community, when: datetime, manual: bool) -> datetime:
+    if item.round_hours:
+        return when + timedelta(hours=item.round_hours)
+    if item.rhythm:
+        nxt = cron(item.rhythm, item.timezone).get_next_fire_time(None, when + timedelta(
+            seconds=1))
+        if nxt is not None:
+            return utc(nxt) - timedelta(minutes=1)
+    return when + MANUAL_ROUND if manual else when + timedelta(days=7)
+
+
+async def post_round(core: Core, item: Community, occurrence: str, when: datetime, *,
+                     manual: bool = False) -> DialogueRound | None:
+    state = await community_state(core, item)
+    if state.skip_next and not manual:
+        state.skip_next = False
+        await save_state(core, state)
+        log.info("round in %s/%s skipped by an admin", item.workspace_id, item.channel_id)
+        return None
+    await close_open_rounds(core, item.workspace_id, item.channel_id, when)
+    chosen, cycle = await next_prompt(core, item, state)
+    if chosen is None:
+        log.warning("community %s/%s has no questions in set %r", item.workspace_id,
+                    item.channel_id, item.question_set)
+        return None
+    prompt_id, prompt_kind, text = chosen
+    key = f"round:{item.workspace_id}:{item.channel_id}:{occurrence}"
+    closes_at = _closes_at(item, when, manual)
+    row = DialogueRound(workspace_id=item.workspace_id, channel_id=item.channel_id,
+                        occurrence=occurrence, set_id=item.question_set, prompt_id=prompt_id,
+                        language=item.language, text=text, cycle=cycle, posted_key=key,
+                        posted_at=when, closes_at=closes_at)
+    async with core.db.session() as s:
+        s.add(row)
+        try:
+            await s.commit()
+        except IntegrityError:
+            await s.rollback()
+            return None  # this occurrence was posted already
+        await s.refresh(row)
+    state.cycle, state.pinned_prompt_id = cycle, None
+    await save_state(core, state)
+    t = core.translator(item.language)
+    await core.outbox.send(item.platform, Destination(item.workspace_id, item.channel_id),
+                           question_message(t, prompt_kind, text, closes_at, item), key=key)
+    log.info("round %s posted in %s/%s (%s)", row.id, item.workspace_id, item.channel_id,
+             prompt_id)
+    return row
+
+
+def question_message(t: Translator, prompt_kind: str, text: str, closes_at: datetime | None,
+                     item: Community) -> OutboundMessage:
+    title = STATEMENT_TITLE if prompt_kind == "statement" else QUESTION_TITLE
+    if closes_at is not None:
+        from zoneinfo import ZoneInfo
+
+        local = closes_at.astimezone(ZoneInfo(item.timezone))
+        how = fill(t.gettext(HOW_TO_ANSWER), date=local.strftime("%Y-%m-%d %H:%M"))
+    else:
+        how = (t.gettext(HOW_TO_ANSWER_OPEN),)
+    return OutboundMessage.of(Section(parts=(Strong(text=t.gettext(title)),)),
+                              Section(parts=(text,)), ContextBlock(parts=how))
+
+
+# -- answers ------------------------------------------------------------------------------------
+def _round_reply(event: InboundEvent) -> bool | None:
+    ok = event.kind is EventKind.MESSAGE and bool(event.conversation.thread_id) and event.text
+    return True if ok else None
+
+
+async def open_round_for_thread(core: Core, workspace_id: str, channel_id: str,
+                                thread_id: str) -> DialogueRound | None:
+    async with core.db.session() as s:
+        rounds = list(await s.exec(select(DialogueRound).where(
+            DialogueRound.workspace_id == workspace_id, DialogueRound.channel_id == channel_id,
+            col(DialogueRound.closed_at).is_(None))))
+    for row in rounds:
+        if row.message_id is None:  # learn the question's message id once it was delivered
+            row.message_id = await core.outbox.result_message_id(row.posted_key)
+            if row.message_id:
+                async with core.db.session() as s:
+                    await s.exec(update(DialogueRound).where(  # type: ignore[call-overload]
+                        col(DialogueRound.id) == row.id).values(message_id=row.message_id))
+                    await s.commit()
+        if row.message_id == thread_id:
+            return row
+    return None
+
+
+async def on_reply(event: InboundEvent, ctx: Context) -> None:
+    thread_id = event.conversation.thread_id or ""
+    row = await open_round_for_thread(ctx.core, event.workspace_id, event.conversation.id,
+                                      thread_id)
+    text = clean(event.text)
+    if row is None or row.id is None or not text or event.message_id is None:
+        return
+    async with ctx.core.db.session() as s:
+        s.add(Contribution(workspace_id=event.workspace_id, round_id=row.id,
+                           author_id=event.user.user_id, text=text[:4000],
+                           message_id=event.message_id, created_at=ctx.now))
+        try:
+            await s.commit()
+        except IntegrityError:
+            await s.rollback()
+
+
+async def on_reaction(event: InboundEvent, ctx: Context) -> None:
+    if event.action is None or not event.action.message_id:
+        return
+    async with ctx.core.db.session() as s:
+        await s.exec(update(Contribution).where(  # type: ignore[call-overload]
+            col(Contribution.workspace_id) == event.workspace_id,
+            col(Contribution.message_id) == event.action.message_id,
+            col(Contribution.author_id) != event.user.user_id,
+        ).values(reactions=Contribution.reactions + 1))
+        await s.commit()
+
+
+# -- closing ------------------------------------------------------------------------------------
+async def close_due(core: Core, now: datetime) -> int:
+    async with core.db.session() as s:
+        due = list(await s.exec(select(DialogueRound).where(
+            col(DialogueRound.closed_at).is_(None), col(DialogueRound.closes_at) <= now)))
+    closed = 0
+    for row in due:
+        closed += await close_round(core, row, now)
+    return closed
+
+
+async def close_open_rounds(core: Core, workspace_id: str, channel_id: str,
+                            now: datetime) -> int:
+    async with core.db.session() as s:
+        rows = list(await s.exec(select(DialogueRound).where(
+            DialogueRound.workspace_id == workspace_id, DialogueRound.channel_id == channel_id,
+            col(DialogueRound.closed_at).is_(None))))
+    closed = 0
+    for row in rows:
+        closed += await close_round(core, row, now)
+    return closed
+
+
+async def close_round(core: Core, row: DialogueRound, now: datetime) -> int:
+    """Claim the closing (only one process wins), then post the summary."""
+    async with core.db.session() as s:
+        result = await s.exec(update(DialogueRound).where(  # type: ignore[call-overload]
+            col(DialogueRound.id) == row.id, col(DialogueRound.closed_at).is_(None),
+        ).values(closed_at=now))
+        await s.commit()
+    if result.rowcount != 1:
+        return 0
+    async with core.db.session() as s:
+        answers = list(await s.exec(select(Contribution).where(
+            Contribution.round_id == row.id).order_by(col(Contribution.reactions).desc(),
+                                                      col(Contribution.created_at))))
+    message_id = row.message_id or await core.outbox.result_message_id(row.posted_key)
+    summary = summary_message(core.translator(row.language), row, answers)
+    platform = row.workspace_id.split(":", 1)[0]
+    base = f"summary:{row.workspace_id}:{row.id}"
+    if message_id:
+        await core.outbox.send(platform, Destination(row.workspace_id, row.channel_id,
+                                                     thread_id=message_id), summary,
+                               key=f"{base}:thread")
+    await core.outbox.send(platform, Destination(row.workspace_id, row.channel_id), summary,
+                           key=f"{base}:channel")
+    log.info("round %s closed with %d answers", row.id, len(answers))
+    return 1
+
+
+def summary_message(t: Translator, row: DialogueRound,
+                    answers: list[Contribution]) -> OutboundMessage:
+    blocks: list[Section | Quote | ContextBlock] = [Section(parts=fill(
+        t.gettext(SUMMARY_TITLE), question=Strong(text=shorten(row.text, 200))))]
+    people = {a.author_id for a in answers}
+    if not answers:
+        blocks.append(Section(parts=(t.gettext(NO_ANSWERS),)))
+    else:
+        template = PARTICIPANTS if len(people) == 1 else PARTICIPANTS_PLURAL
+        blocks.append(Section(parts=fill(t.gettext(template), count=len(people))))
+        top = answers[:TOP_ANSWERS]
+        blocks.append(Section(parts=(Strong(text=t.gettext(MOST_REACTED)),)))
+        for answer in top:
+            blocks.append(Quote(text=shorten(answer.text, 180),
+                                author=Mention(user_id=answer.author_id)))
+            if answer.reactions:
+                blocks.append(ContextBlock(parts=fill(t.gettext(REACTIONS),
+                                                      count=answer.reactions)))
+    blocks.append(ContextBlock(parts=(t.gettext(READERS),)))
+    return OutboundMessage(blocks=tuple(blocks))
