@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.events import EventKind, InboundEvent
+from bot.features.matching import consent
 from bot.i18n import N_
 from bot.messages import (
     Actions,
@@ -53,6 +54,7 @@ HOW_TITLE = N_("How did it help?")
 HOW_LABEL = N_("How did it help you get to your result?")
 HOW_SUBMIT = N_("Send")
 THANKS = N_("Thanks for letting me know.")
+NO_INTROS = N_("{person} is not taking introductions at the moment, so I won't start one.")
 
 _DONE = re.compile(
     r"\b(?:i(?:'|’)?ve\s+(?:already\s+)?done\s+(?:this|that|it)|i\s+have\s+(?:already\s+)?done\s+"
@@ -101,9 +103,14 @@ async def narration(ctx: Context, narration_id: int) -> Narration | None:
 
 async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested_by: str) -> None:
     """Open a group DM between the narrator and `person_id`, record the connection, and
-    schedule the follow-up question to the narrator."""
+    schedule the follow-up question to the narrator; unless either of them turned
+    introductions off or paused (`/wol me`)."""
     narrator = Mention(user_id=story.author_id)
     person = Mention(user_id=person_id)
+    allowed = await consent.load(ctx.core, story.workspace_id, ctx.now)
+    if not (allowed.may_introduce(person_id) and allowed.may_introduce(story.author_id)):
+        await ctx.respond(ctx.text(NO_INTROS, person=person))
+        return
     if suggested_by == "bot":
         intro = fill(ctx.t.gettext(INTRO_BY_BOT), narrator=narrator, person=person)
     elif suggested_by == person_id:

@@ -3,7 +3,8 @@
     /wol profile                     show topics, and topics suggested from your narrations
     /wol profile add <topic>         (nl: /wol profiel toevoegen <onderwerp>)
     /wol profile remove <topic>      (nl: /wol profiel verwijderen <onderwerp>)
-    /wol profile off | on            never suggest me to others / suggest me again (nl: uit | aan)
+
+Whether someone is suggested at all is their consent, set with `/wol me matching off|on`.
 
 Suggested topics come from the person's own recent narrations; nothing is added to a
 profile until the person confirms it with the "Add" button.
@@ -39,16 +40,15 @@ ADDED = N_("Added to your profile: {topic}")
 REMOVED = N_("Removed from your profile: {topic}")
 NOT_FOUND = N_("{topic} is not on your profile.")
 TOO_MANY = N_("Your profile can have at most {count} topics.")
-OPTED_OUT = N_("I won't suggest you to colleagues any more, nor suggest colleagues to you.")
-OPTED_IN = N_("I'll suggest you to colleagues again when your work matches theirs.")
-PROFILE_HINT = N_("Add a topic with {add}, remove one with {remove}; {off} stops all suggestions.")
+PROFILE_HINT = N_(
+    "Add a topic with {add}, remove one with {remove}; "
+    "{off} stops suggesting you as someone who may know."
+)
 SUMMARY = N_("Show or edit what colleagues may ask you about")
-USAGE = N_("[add|remove <topic>] [off|on]")
+USAGE = N_("[add|remove <topic>]")
 
 _ADD = ("add", "toevoegen")
 _REMOVE = ("remove", "verwijderen", "verwijder")
-_OFF = ("off", "uit")
-_ON = ("on", "aan")
 
 
 def topic_key(user_id: str, topic_id: int | None) -> str:
@@ -66,12 +66,6 @@ class Profiles:
             await self.add(ctx, rest)
         elif word in _REMOVE and rest:
             await self.remove(ctx, rest)
-        elif word in _OFF and not rest:
-            await self.engine.store.set_opt_out(event.workspace_id, event.user.user_id, True)
-            await ctx.respond(ctx.text(OPTED_OUT))
-        elif word in _ON and not rest:
-            await self.engine.store.set_opt_out(event.workspace_id, event.user.user_id, False)
-            await ctx.respond(ctx.text(OPTED_IN))
         else:
             await ctx.respond(await self.show(ctx))
 
@@ -166,7 +160,9 @@ class Profiles:
                     ctx.t.gettext(PROFILE_HINT),
                     add=command_text(_name(ctx, "add") + " …"),
                     remove=command_text(_name(ctx, "remove") + " …"),
-                    off=command_text(_name(ctx, "off")),
+                    off=command_text(
+                        "ik suggesties uit" if ctx.t.lang == "nl" else "me matching off"
+                    ),
                 )
             )
         )

@@ -1,9 +1,10 @@
 """Matching: connect narrations to colleagues who did similar work or know about it.
 
 `register(core)` wires one `MatchingEngine` (see engine.py) into the core: the narration
-listeners (index every narration and answer with suggestions), the suggestion buttons,
-introductions (bot/features/intros.py) and profile topics (bot/features/profiles.py).
-The engine lives in the closures registered here; nothing is global.
+listeners (index every narration and answer with suggestions), bulk removals and erasure,
+the suggestion buttons, introductions (bot/features/intros.py) and profile topics
+(bot/features/profiles.py). The engine lives in the closures registered here; nothing is
+global.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def register(core: Core) -> None:
     core.narration_listeners.append(suggestions.on_narration)
     core.narration_updated_listeners.append(suggestions.on_updated)
     core.narration_removed_listeners.append(suggestions.on_removed)
+    core.narrations_deleted_listeners.append(suggestions.on_bulk_removed)
+    core.privacy_erasers.append(suggestions.on_erase)
     core.router.add(action("matching.connect"), suggestions.on_connect, name="matching.connect")
     core.router.add(action("matching.dismiss"), suggestions.on_dismiss, name="matching.dismiss")
     intros.register(core)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +34,9 @@ from bot.store.engine import Database
 from bot.store.tables.matching import MatchVector
 
 log = logging.getLogger(__name__)
+
+
+TOMBSTONE_KEEP = timedelta(days=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,7 @@ class MatchingEngine:
         self._seen: dict[str, datetime] = {}  # workspace -> time of the last refresh
         self._loading: dict[str, asyncio.Lock] = {}
         self._lock = threading.Lock()  # guards every index across worker threads
+        self._purged: datetime | None = None
 
     # -- encoding -------------------------------------------------------------------------------
     async def encode(self, texts: list[str]) -> np.ndarray:
@@ -109,6 +113,21 @@ class MatchingEngine:
                 removed = ws.remove(key) or removed
         return removed
 
+    async def forget_author(self, workspace_id: str, author_id: str) -> int:
+        """Drop everything a person said from this replica's index and leave anonymous
+        tombstones (kind and ref only) so other replicas drop it on their next refresh."""
+        ws = self._indexes.get(workspace_id)
+        keys = [k for k, i in ws.items.items() if i.author_id == author_id] if ws else []
+        now = self.clock.now()
+        for key in keys:
+            kind, ref = key.split(":", 1)
+            await self.store.tombstone(workspace_id, kind, ref, now)
+        if ws is not None:
+            with self._lock:
+                for key in keys:
+                    ws.remove(key)
+        return len(keys)
+
     async def rebuild(self, workspace_id: str) -> WorkspaceIndex:
         """Drop the in-process index and build it again from the database."""
         self._indexes.pop(workspace_id, None)
@@ -134,13 +153,15 @@ class MatchingEngine:
         exclude: Iterable[str] = (),
         kinds: Iterable[str] | None = None,
         vector: np.ndarray | None = None,
+        allow: Callable[[Item], bool] | None = None,
     ) -> list[Scored]:
         """What the bot would suggest to `viewer` for `text`: filtered for visibility,
-        opt-outs, fatigue and the viewer themself, then thresholded (see ranking.select)."""
+        consent (`allow`), fatigue and the viewer themself, then thresholded
+        (see ranking.select)."""
         ranked = await self.rank(workspace_id, text, vector)
         if not ranked:
             return []
-        opted_out, fatigued, rejected = await self.store.filters(
+        fatigued, rejected = await self.store.filters(
             workspace_id,
             viewer.person_id,
             self.clock.now(),
@@ -148,9 +169,6 @@ class MatchingEngine:
             per_person=self.limits.per_person,
             pair_window=self.limits.pair_window,
         )
-        if viewer.person_id in opted_out:
-            return []  # people who opted out get no suggestions either
-        blocked = opted_out | fatigued
         penalties = {p: self.policy.feedback_penalty * n for p, n in rejected.items()}
         excluded = set(exclude)
         wanted = set(kinds) if kinds is not None else None
@@ -158,9 +176,13 @@ class MatchingEngine:
             ranked,
             self.policy,
             viewer,
-            blocked=blocked,
+            blocked=fatigued,
             penalties=penalties,
-            allow=lambda item: item.key not in excluded and (wanted is None or item.kind in wanted),
+            allow=lambda item: (
+                item.key not in excluded
+                and (wanted is None or item.kind in wanted)
+                and (allow is None or allow(item))
+            ),
         )
 
     def _encode_and_rank(
@@ -238,6 +260,11 @@ class MatchingEngine:
         """Apply rows other replicas changed. Re-reading a little overlap (clock skew between
         replicas) is harmless: adding an item again replaces it."""
         started = self.clock.now()
+        if self._purged is None or started - self._purged >= timedelta(days=1):
+            # Tombstones only need to outlive every replica's next refresh; any replica may
+            # clear old ones (deleting twice is harmless).
+            self._purged = started
+            await self.store.purge_tombstones(started - TOMBSTONE_KEEP)
         since = self._seen[workspace_id] - timedelta(minutes=1)
         changed = await self.store.changed_since(
             workspace_id, since, self.encoder.name, self.encoder.dim

@@ -7,11 +7,13 @@ profile says they know about it ("May know about this: @bram"), with "Connect me
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.clock import utc
 from bot.features import intros
+from bot.features.matching import consent
 from bot.features.matching.engine import MatchingEngine
 from bot.features.matching.ranking import Item, Scored, Viewer
 from bot.i18n import N_, Translator
@@ -83,12 +85,14 @@ class Suggestions:
     async def on_narration(self, narration: Narration, ctx: Context) -> None:
         item = narration_item(narration)
         vec = (await self.engine.encode([item.text]))[0:1]
+        allowed = await consent.load(ctx.core, narration.workspace_id, ctx.now)
         found = await self.engine.search(
             narration.workspace_id,
             item.text,
             Viewer(narration.author_id, narration.channel_id, narration.visibility),
             exclude=(item.key,),
             vector=vec[0],
+            allow=allowed.may_suggest,
         )
         await self.engine.index(narration.workspace_id, [item], vec, language=narration.language)
         if not found:
@@ -124,6 +128,16 @@ class Suggestions:
 
     async def on_removed(self, narration: Narration, ctx: Context) -> None:
         await self.engine.remove(narration.workspace_id, narration_key(narration.id))
+
+    async def on_bulk_removed(self, workspace_id: str, narration_ids: Iterable[int]) -> None:
+        """Erasure and retention remove narrations in bulk: drop their vectors too."""
+        for narration_id in narration_ids:
+            await self.engine.remove(workspace_id, narration_key(narration_id))
+
+    async def on_erase(self, workspace_id: str, user_id: str) -> dict[str, int]:
+        """After `/wol privacy forget` deleted the person's rows: forget them in memory and
+        leave anonymous tombstones so other replicas drop them as well."""
+        return {"match_index": await self.engine.forget_author(workspace_id, user_id)}
 
     # -- buttons --------------------------------------------------------------------------------
     async def _own_suggestion(self, event: InboundEvent, ctx: Context) -> MatchSuggestion | None:

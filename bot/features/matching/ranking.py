@@ -15,6 +15,7 @@ import numpy as np
 
 from bot.features.matching.index import VectorIndex
 from bot.features.matching.lexical import TokenStats, overlap, signal_tokens
+from bot.visibility import Place, may_show
 
 
 @dataclass(slots=True)
@@ -45,13 +46,12 @@ class Viewer:
     visibility: str  # public | private | dm: the conversation the suggestion is posted in
 
     def may_see(self, item: Item) -> bool:
-        """Public items go anywhere; a private channel's items only back into that channel;
-        DM items never reach anyone else."""
-        if item.visibility == "public":
-            return True
-        if item.visibility == "private":
-            return self.visibility == "private" and item.channel_id == self.channel_id
-        return False
+        """The core's one visibility rule (bot.visibility): public items go anywhere in the
+        workspace, a private channel's items only back into that channel, DM items only to
+        their author. An index holds one workspace, so both places share it here."""
+        content = Place("", item.channel_id, item.visibility)
+        target = Place("", self.channel_id, self.visibility, audience_user_id=self.person_id)
+        return may_show(content, item.author_id, target)
 
 
 @dataclass(frozen=True, slots=True)

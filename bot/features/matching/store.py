@@ -1,5 +1,5 @@
 """Database access of the matching feature: stored vectors (so restarts and other replicas
-rebuild without re-encoding), suggestions made (fatigue, feedback), and opt-outs."""
+rebuild without re-encoding) and the suggestions made (fatigue, feedback)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from bot.clock import utc
 from bot.store.engine import Database
-from bot.store.tables.matching import MatchOptOut, MatchSuggestion, MatchVector
+from bot.store.tables.matching import MatchSuggestion, MatchVector
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +104,8 @@ class MatchingStore:
             await s.commit()
 
     async def tombstone(self, workspace_id: str, kind: str, ref: str, now: datetime) -> bool:
+        """Mark a vector removed. When its row is already gone (erased with the person), an
+        anonymous tombstone is written instead: other replicas still need to hear of it."""
         async with self.db.session() as s:
             row = (
                 await s.exec(
@@ -114,8 +116,20 @@ class MatchingStore:
                     )
                 )
             ).first()
-            if row is None or row.removed_at is not None:
+            if row is not None and row.removed_at is not None:
                 return False
+            if row is None:
+                row = MatchVector(
+                    workspace_id=workspace_id,
+                    kind=kind,
+                    ref=ref,
+                    author_id="",
+                    visibility="dm",
+                    text="",
+                    model="",
+                    vector=b"",
+                    created_at=now,
+                )
             row.removed_at = row.updated_at = now
             s.add(row)
             await s.commit()
@@ -131,23 +145,6 @@ class MatchingStore:
             await s.commit()
             return len(rows)
 
-    # -- opt-outs -------------------------------------------------------------------------------
-    async def opted_out(self, workspace_id: str) -> set[str]:
-        async with self.db.session() as s:
-            rows = await s.exec(
-                select(MatchOptOut.user_id).where(MatchOptOut.workspace_id == workspace_id)
-            )
-            return set(rows)
-
-    async def set_opt_out(self, workspace_id: str, user_id: str, opted_out: bool) -> None:
-        async with self.db.session() as s:
-            row = await s.get(MatchOptOut, (workspace_id, user_id))
-            if opted_out and row is None:
-                s.add(MatchOptOut(workspace_id=workspace_id, user_id=user_id))
-            elif not opted_out and row is not None:
-                await s.delete(row)
-            await s.commit()
-
     # -- suggestions ----------------------------------------------------------------------------
     async def filters(
         self,
@@ -158,16 +155,11 @@ class MatchingStore:
         window: timedelta,
         per_person: int,
         pair_window: timedelta,
-    ) -> tuple[set[str], set[str], Counter[str]]:
-        """In one session: who opted out; who is fatigued (suggested `per_person` times within
+    ) -> tuple[set[str], Counter[str]]:
+        """Who is fatigued (suggested `per_person` times within
         `window` to anyone, or to this narrator within `pair_window`); and how often this
         narrator answered "Not relevant" to each person."""
         async with self.db.session() as s:
-            opted_out = set(
-                await s.exec(
-                    select(MatchOptOut.user_id).where(MatchOptOut.workspace_id == workspace_id)
-                )
-            )
             rows = await s.exec(
                 select(
                     MatchSuggestion.person_id,
@@ -195,7 +187,7 @@ class MatchingStore:
                     if outcome == "not_relevant":
                         rejected[person] += 1
             fatigued.update(p for p, n in counts.items() if n >= per_person)
-        return opted_out, fatigued, rejected
+        return fatigued, rejected
 
     async def record(self, rows: list[MatchSuggestion]) -> list[MatchSuggestion]:
         async with self.db.session() as s:

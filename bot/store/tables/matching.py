@@ -1,5 +1,6 @@
-"""Tables of the matching feature: stored vectors, suggestions made, opt-outs,
-"ask me about" topics and introductions. Every row belongs to a workspace."""
+"""Tables of the matching feature: stored vectors, suggestions made, "ask me about" topics
+and introductions. Every row belongs to a workspace. (Consent lives in the core's
+person_settings.)"""
 
 from __future__ import annotations
 
@@ -60,17 +61,6 @@ class MatchSuggestion(SQLModel, table=True):
     item_ref: str = Field(max_length=300)
     score: float
     outcome: str | None = Field(default=None, max_length=16)  # connected | not_relevant
-    created_at: datetime = timestamp()
-
-
-class MatchOptOut(SQLModel, table=True):
-    """People who asked never to be suggested to others (and never to get suggestions)."""
-
-    __tablename__ = "match_opt_out"
-    __personal__ = {"user_id": "delete"}  # erasure policy
-
-    workspace_id: str = Field(primary_key=True, max_length=200)
-    user_id: str = Field(primary_key=True, max_length=200)
     created_at: datetime = timestamp()
 
 

@@ -109,15 +109,14 @@ async def test_private_and_dm_narrations_stay_where_they_were_said(
     assert [s.item.author_id for s in inside] == ["alice"]
 
 
-async def test_opt_outs_fatigue_and_the_narrator_themself(
+async def test_consent_fatigue_and_the_narrator_themself(
     engine: MatchingEngine, clock: FakeClock
 ) -> None:
     await seed(engine)
     query = "het overzetten van onze Jenkins-jobs naar GitHub Actions"
     assert await engine.search(WS, query, Viewer("alice", PUBLIC, "public")) == []
-    await engine.store.set_opt_out(WS, "alice", True)
-    assert await engine.search(WS, query, bob()) == []
-    await engine.store.set_opt_out(WS, "alice", False)
+    # consent is the caller's predicate (bot/features/matching/consent.py)
+    assert await engine.search(WS, query, bob(), allow=lambda i: i.author_id != "alice") == []
     # the same person to the same narrator: not again within the pair window
     await engine.store.record(
         [
@@ -192,3 +191,26 @@ async def test_a_new_encoder_re_encodes_stored_texts_once(
     upgraded.texts.clear()
     assert await MatchingEngine(db, encoder=upgraded, clock=clock).size(WS) == len(NARRATIONS)
     assert upgraded.texts == []
+
+
+async def test_forgetting_a_person_reaches_other_replicas(
+    db: Database, engine: MatchingEngine, encoder: CountingEncoder, clock: FakeClock
+) -> None:
+    other = MatchingEngine(db, encoder=encoder, clock=clock)
+    await seed(engine)
+    assert await other.size(WS) == len(NARRATIONS)
+    # the privacy feature deletes the person's rows itself; the engine then tombstones
+    async with db.session() as s:
+        from sqlmodel import delete
+
+        from bot.store.tables.matching import MatchVector
+
+        await s.exec(delete(MatchVector).where(MatchVector.author_id == "alice"))  # type: ignore[call-overload]
+        await s.commit()
+    assert await engine.forget_author(WS, "alice") == 1
+    assert await engine.size(WS) == len(NARRATIONS) - 1
+    clock.advance(seconds=31)
+    query = "moving our CI from Jenkins to GitHub Actions"
+    assert await other.search(WS, query, bob()) == []
+    assert await other.size(WS) == len(NARRATIONS) - 1
+    assert await engine.store.purge_tombstones(clock.now() + timedelta(days=3)) == 1

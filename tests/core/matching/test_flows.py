@@ -220,10 +220,57 @@ async def test_profile_topics_take_part_in_matching(mcore: Core, port: Recording
         )
     )
     assert "Weet misschien meer: @bram" in reply[0].text
-    await say(mcore, port, ev.command("profiel uit", user="bram"))
+    await say(mcore, port, ev.command("ik suggesties uit", user="bram"))  # consent, /wol me
     again = sends(
         await say(
             mcore, port, ev.message("Ik werk aan onze CI-pipelines in GitHub Actions", user="dirk")
         )
     )
     assert all("bram" not in r.message.mentioned_user_ids() for r in again)  # opted out
+
+
+async def test_no_introductions_without_consent(mcore: Core, port: RecordingPort) -> None:
+    await say(
+        mcore,
+        port,
+        ev.message("I'm working on moving our CI from Jenkins to GitHub Actions", user="alice"),
+    )
+    await say(mcore, port, ev.command("me intros off", user="carol"))
+    out = await say(
+        mcore,
+        port,
+        ev.message("I know someone who can help: @carol", user="dave", thread_id="m-none"),
+    )
+    assert out == []  # not a narration thread
+    async with mcore.db.session() as s:
+        from bot.store.tables import Narration
+
+        [story] = list(await s.exec(select(Narration)))
+    out = await say(
+        mcore,
+        port,
+        ev.message("I know someone who can help: @carol", user="dave", thread_id=story.message_id),
+    )
+    assert "@carol is not taking introductions at the moment" in out[0].text
+    assert not [r for r in out if r.op == "open_dm"]
+
+
+async def test_erasure_removes_vectors_from_the_index(mcore: Core, port: RecordingPort) -> None:
+    from bot.features.privacy import forget
+
+    await say(
+        mcore,
+        port,
+        ev.message("I'm working on moving our CI from Jenkins to GitHub Actions", user="alice"),
+    )
+    await forget(mcore, ev.WORKSPACE, "alice")
+    out = sends(
+        await say(
+            mcore,
+            port,
+            ev.message(
+                "Ik werk aan het overzetten van onze Jenkins-jobs naar GitHub Actions", user="bob"
+            ),
+        )
+    )
+    assert out == []

@@ -1,4 +1,4 @@
-"""matching: vectors, suggestions, opt-outs, profile topics, connections
+"""matching: vectors, suggestions, profile topics, connections
 
 Revision ID: 0004_matching
 Revises: 0001_initial
@@ -64,14 +64,6 @@ def upgrade() -> None:
     )
 
     op.create_table(
-        "match_opt_out",
-        sa.Column("workspace_id", _S(length=200), nullable=False),
-        sa.Column("user_id", _S(length=200), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("workspace_id", "user_id"),
-    )
-
-    op.create_table(
         "profile_topic",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("workspace_id", _S(length=200), nullable=False),
@@ -109,7 +101,6 @@ def downgrade() -> None:
     op.drop_table("match_connection")
     op.drop_index("ix_profile_topic_workspace_id", table_name="profile_topic")
     op.drop_table("profile_topic")
-    op.drop_table("match_opt_out")
     op.drop_index("ix_match_suggestion_pair", table_name="match_suggestion")
     op.drop_index("ix_match_suggestion_person", table_name="match_suggestion")
     op.drop_table("match_suggestion")
