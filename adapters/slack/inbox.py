@@ -25,7 +25,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select, update
 
 from bot.clock import Clock, SystemClock, utc
@@ -38,6 +37,7 @@ from .inbound import to_inbound
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
+BATCH = 500
 Handle = Callable[[InboundEvent, dict[str, Any]], Awaitable[Any]]
 
 
@@ -48,7 +48,7 @@ class SlackInbox:
         handle: Handle,
         *,
         clock: Clock | None = None,
-        concurrency: int = 8,
+        concurrency: int = 2,
         poll_seconds: float = 1.0,
         max_attempts: int = 8,
         base_backoff: float = 1.0,
@@ -64,6 +64,8 @@ class SlackInbox:
         self._busy: set[str] = set()
         self._inflight: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        self._queue: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -73,26 +75,68 @@ class SlackInbox:
         self, event: InboundEvent, body: Mapping[str, Any], bot_user_id: str | None
     ) -> bool:
         """Store a delivery; False when this event id was stored before (a retry or a copy).
-        Raises StoreUnavailable when the database cannot take it."""
+        Raises StoreUnavailable when the database cannot take it.
+
+        Deliveries arriving together are written in one INSERT (group commit): one
+        transaction for many acknowledgements, instead of many writers queueing for
+        SQLite's single write lock."""
         now = self.clock.now()
-        row = SlackInboxItem(
-            workspace_id=event.workspace_id,
-            event_id=event.event_id[:200],
-            lane=f"{event.workspace_id}:{event.conversation.id}"[:400],
-            body=dict(body),
-            bot_user_id=bot_user_id,
-            not_before=now,
-            received_at=now,
+        values = {
+            "workspace_id": event.workspace_id,
+            "event_id": event.event_id[:200],
+            "lane": f"{event.workspace_id}:{event.conversation.id}"[:400],
+            "body": dict(body),
+            "bot_user_id": bot_user_id,
+            "status": "pending",
+            "attempts": 0,
+            "not_before": now,
+            "received_at": now,
+        }
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append((values, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="slack-inbox-writer")
+        return await future
+
+    async def _write(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
+            try:
+                stored = await self._insert([values for values, _ in batch])
+            except Exception as exc:
+                error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(str(exc))
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for values, future in batch:
+                key = (values["workspace_id"], values["event_id"])
+                if not future.done():
+                    future.set_result(key in stored)
+                stored.discard(key)  # a second copy in the same batch is a duplicate
+            self._wake.set()
+
+    async def _insert(self, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+        """INSERT … ON CONFLICT DO NOTHING RETURNING: the keys that were new."""
+        unique: dict[tuple[str, str], dict[str, Any]] = {}
+        for values in rows:
+            unique.setdefault((values["workspace_id"], values["event_id"]), values)
+        if self.db.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        table = SlackInboxItem.__table__  # type: ignore[attr-defined]
+        statement = (
+            insert(table)
+            .values(list(unique.values()))
+            .on_conflict_do_nothing(index_elements=["workspace_id", "event_id"])
+            .returning(table.c.workspace_id, table.c.event_id)
         )
         async with self.db.session() as s:
-            s.add(row)
-            try:
-                await s.commit()
-            except IntegrityError:
-                await s.rollback()
-                return False
-        self._wake.set()
-        return True
+            result = await s.exec(statement)  # type: ignore[call-overload]
+            stored = {(row[0], row[1]) for row in result}
+            await s.commit()
+        return stored
 
     # --- lifecycle -----------------------------------------------------------------------
 

@@ -91,3 +91,34 @@ async def test_a_failure_is_retried_later(serve_slack, payload, slack_api):
     assert (await slack.event(narration(payload, event_id="EvFlaky", ts="4.000001")))[0] == 200
     await slack_api.wait_for("reactions.add")
     assert calls == 2
+
+
+async def test_put_is_idempotent_on_both_databases(database_url, payload):
+    """Group commit: concurrent copies of one event are stored once (SQLite and PostgreSQL)."""
+    from adapters.slack.inbound import to_inbound
+    from adapters.slack.inbox import SlackInbox
+    from bot.store.engine import Database
+
+    db = Database(database_url)
+    handled: list[str] = []
+
+    async def handle(event, body):
+        handled.append(event.event_id)
+
+    inbox = SlackInbox(db, handle)
+    try:
+        bodies = [narration(payload, event_id=f"EvP{n}", ts=f"5.{n:06d}") for n in range(3)]
+        events = [to_inbound(b) for b in bodies]
+        results = await asyncio.gather(
+            *(inbox.put(e, b, "UBOT") for e, b in zip(events, bodies, strict=True)),
+            inbox.put(events[0], bodies[0], "UBOT"),
+            inbox.put(events[1], bodies[1], "UBOT"),
+        )
+        assert sorted(results) == [False, False, True, True, True]
+        assert await inbox.put(events[2], bodies[2], "UBOT") is False
+        inbox.start()
+        await inbox.wait_idle()
+        assert sorted(handled) == ["EvP0", "EvP1", "EvP2"]
+    finally:
+        await inbox.stop()
+        await db.dispose()
