@@ -9,12 +9,16 @@ global.
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import TYPE_CHECKING
 
 from bot.router import action
 
 if TYPE_CHECKING:
     from bot.app import Core
+
+log = logging.getLogger(__name__)
 
 
 def register(core: Core) -> None:
@@ -23,6 +27,13 @@ def register(core: Core) -> None:
     from bot.features.matching.feature import Suggestions
 
     engine = MatchingEngine(core.db, clock=core.clock)
+
+    async def preload() -> None:
+        started = time.perf_counter()
+        count = await engine.preload()
+        log.info("matching ready: %d items in %.1f s", count, time.perf_counter() - started)
+
+    core.start_hooks.append(preload)
     suggestions = Suggestions(engine)
     core.narration_listeners.append(suggestions.on_narration)
     core.narration_updated_listeners.append(suggestions.on_updated)

@@ -128,6 +128,15 @@ class MatchingEngine:
                     ws.remove(key)
         return len(keys)
 
+    async def preload(self) -> int:
+        """Load the model and every workspace's index (start-up), so the first narration of
+        the day does not wait for them. Returns the number of items loaded."""
+        await self.warm_up()
+        total = 0
+        for workspace_id in await self.store.workspaces():
+            total += len(await self._workspace(workspace_id, refresh=False))
+        return total
+
     async def rebuild(self, workspace_id: str) -> WorkspaceIndex:
         """Drop the in-process index and build it again from the database."""
         self._indexes.pop(workspace_id, None)

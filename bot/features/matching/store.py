@@ -61,6 +61,13 @@ class MatchingStore:
             async for part in result.partitions(chunk):
                 yield [tuple(row) for row in part]
 
+    async def workspaces(self) -> list[str]:
+        query = (
+            select(MatchVector.workspace_id).where(col(MatchVector.removed_at).is_(None)).distinct()
+        )
+        async with self.db.session() as s:
+            return list(await s.exec(query))
+
     async def changed_since(
         self, workspace_id: str, since: datetime, model: str, dim: int
     ) -> list[StoredVector]:

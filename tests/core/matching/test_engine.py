@@ -214,3 +214,13 @@ async def test_forgetting_a_person_reaches_other_replicas(
     assert await other.search(WS, query, bob()) == []
     assert await other.size(WS) == len(NARRATIONS) - 1
     assert await engine.store.purge_tombstones(clock.now() + timedelta(days=3)) == 1
+
+
+async def test_preload_loads_every_workspace(
+    db: Database, engine: MatchingEngine, encoder: CountingEncoder, clock: FakeClock
+) -> None:
+    await seed(engine, "slack:T1")
+    await seed(engine, "teams:X")
+    fresh = MatchingEngine(db, encoder=encoder, clock=clock)
+    assert await fresh.preload() == 2 * len(NARRATIONS)
+    assert set(fresh._indexes) == {"slack:T1", "teams:X"}
