@@ -120,8 +120,8 @@ class Scheduler:
         """Log occurrences older than their grace period that never ran (the bot was down)."""
         dropped = 0
         for job in self.jobs.values():
-            if not job.claimed:
-                continue
+            if job.latest_only or not job.claimed:
+                continue  # polling jobs skip ticks by design
             async with self.db.session() as s:
                 last = (await s.exec(select(func.max(ScheduledOccurrence.occurrence)).where(
                     ScheduledOccurrence.job_id == job.job_id))).one()

@@ -112,13 +112,16 @@ async def test_retention_purges_old_narrations_per_workspace(pcore, port, clock)
 async def test_the_retention_job_runs_once_per_day_across_two_cores(make_core, clock) -> None:
     first, second = make_core(RecordingPort()), make_core(RecordingPort())
     clock.set(clock.now().replace(hour=3, minute=20))
+    def retention(ran):
+        return [job for job, _ in ran if job == RETENTION_JOB]
+
     ran_first = await first.scheduler.run_due(clock.now())
     ran_second = await second.scheduler.run_due(clock.now())
-    assert [job for job, _ in ran_first] == [RETENTION_JOB] and ran_second == []
+    assert retention(ran_first) == [RETENTION_JOB] and retention(ran_second) == []
     clock.advance(hours=2)
-    assert await first.scheduler.run_due(clock.now()) == []
+    assert retention(await first.scheduler.run_due(clock.now())) == []
     clock.advance(days=1)
-    assert [job for job, _ in await second.scheduler.run_due(clock.now())] == [RETENTION_JOB]
+    assert retention(await second.scheduler.run_due(clock.now())) == [RETENTION_JOB]
 
 
 async def test_missed_runs_beyond_the_grace_period_are_dropped(make_core, clock) -> None:
@@ -128,7 +131,7 @@ async def test_missed_runs_beyond_the_grace_period_are_dropped(make_core, clock)
     clock.advance(days=3)  # the bot was down for three days; on start (as Core.start does):
     assert await core.scheduler.log_dropped(clock.now()) == 2
     ran = await core.scheduler.run_due(clock.now())
-    assert len(ran) == 1  # only the latest, within its 23-hour grace
+    assert [j for j, _ in ran].count(RETENTION_JOB) == 1  # only the latest, within its grace
 
 
 async def test_me_settings_and_consent(pcore, port, clock) -> None:

@@ -111,3 +111,29 @@ def test_serve_reports_health_and_stops_on_sigterm(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+COMMUNITY_YAML = """
+workspaces:
+  "console:local":
+    admins: [me]
+    channels:
+      general:
+        kind: dialogue
+        rhythm: "0 10 * * tue"
+        timezone: Europe/Amsterdam
+        language: nl
+"""
+
+
+def test_run_due_posts_a_round_once_in_the_console(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(COMMUNITY_YAML)
+    wolbot("chat", cwd=tmp_path, stdin="hallo\n")  # the console workspace exists after a chat
+    first = wolbot("run-due", "--at", "2026-11-24T10:02:00+01:00", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "[#general] wolbot:" in first.stdout and "Vraag voor deze ronde" in first.stdout
+    assert "ran round:console:local:general for 2026-11-24T09:00:00+00:00" in first.stdout
+    again = wolbot("run-due", "--at", "2026-11-24T10:03:00+01:00", cwd=tmp_path)
+    assert "Vraag voor deze ronde" not in again.stdout  # claimed: posted once
+    answer = wolbot("chat", cwd=tmp_path, stdin="/wol ronde status\n")
+    assert "Open ronde:" in answer.stdout
