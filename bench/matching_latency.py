@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -74,7 +75,7 @@ def make_items(n: int) -> list[Item]:
 
 
 def run_size(n: int, queries: int, with_db: bool) -> dict:
-    result: dict = {"size": n}
+    result: dict = {"size": n, "load_average_before": os.getloadavg()[0]}
     rss0, _ = memory_mb()
     encoder = UseEncoder()
     started = time.perf_counter()
@@ -144,6 +145,7 @@ def run_size(n: int, queries: int, with_db: bool) -> dict:
     _, result["peak_rss_mb"] = memory_mb()
     if with_db:
         result.update(asyncio.run(db_phase(encoder, base, n, items, qtexts, queries)))
+    result["load_average_after"] = os.getloadavg()[0]
     return result
 
 

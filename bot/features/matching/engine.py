@@ -167,16 +167,17 @@ class MatchingEngine:
         """What the bot would suggest to `viewer` for `text`: filtered for visibility,
         consent (`allow`), fatigue and the viewer themself, then thresholded
         (see ranking.select)."""
-        ranked = await self.rank(workspace_id, text, vector)
-        if not ranked:
-            return []
-        fatigued, rejected = await self.store.filters(
-            workspace_id,
-            viewer.person_id,
-            self.clock.now(),
-            window=self.limits.window,
-            per_person=self.limits.per_person,
-            pair_window=self.limits.pair_window,
+        # The database filters and the encoding + ranking (a worker thread) overlap.
+        ranked, (fatigued, rejected) = await asyncio.gather(
+            self.rank(workspace_id, text, vector),
+            self.store.filters(
+                workspace_id,
+                viewer.person_id,
+                self.clock.now(),
+                window=self.limits.window,
+                per_person=self.limits.per_person,
+                pair_window=self.limits.pair_window,
+            ),
         )
         penalties = {p: self.policy.feedback_penalty * n for p, n in rejected.items()}
         excluded = set(exclude)
