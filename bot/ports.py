@@ -84,6 +84,10 @@ class FileSender(Protocol):
 
 @runtime_checkable
 class ChatPort(Protocol):
+    """One chat platform. Optional attributes the delivery worker reads for pacing:
+    `min_interval` (seconds between two requests to one conversation) and
+    `workspace_interval` (seconds between any two requests to one workspace)."""
+
     platform: str
 
     async def send(self, dest: Destination, message: OutboundMessage) -> Sent:

@@ -19,10 +19,13 @@ class RateLimiter:
         now = time.monotonic() if now is None else now
         return max(0.0, self._next_ok.get(key, 0.0) - now)
 
-    def reserve(self, key: str, interval: float, now: float | None = None) -> None:
-        """Record a request on `key` now; the next one may go `interval` seconds later."""
+    def reserve(self, key: str, interval: float, now: float | None = None) -> float:
+        """Book the next free slot on `key`; returns when it starts (monotonic). The slot
+        after it is `interval` seconds later."""
         now = time.monotonic() if now is None else now
-        self._set(key, max(self._next_ok.get(key, 0.0), now) + interval)
+        start = max(self._next_ok.get(key, 0.0), now)
+        self._set(key, start + interval)
+        return start
 
     def pause(self, key: str, seconds: float, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
@@ -33,6 +34,8 @@ from bot.store.tables import OutboxItem
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
+# How far ahead workspace-wide slots are booked: rows whose slot starts later stay unclaimed.
+HORIZON = 2.0
 FailureHook = Callable[[OutboxItem, str], Awaitable[None]]
 
 
@@ -139,13 +142,18 @@ class DeliveryWorker:
                 break
             if row.rate_key in self._busy_keys or self.limiter.wait_time(row.rate_key) > 0:
                 continue
-            if row.platform not in self.ports:
+            port = self.ports.get(row.platform)
+            if port is None:
                 continue  # another process (with that adapter) will deliver it
+            ws_key, ws_interval = self._workspace_limit(row, port)
+            if ws_interval and self.limiter.wait_time(ws_key) > HORIZON:
+                continue  # the workspace's budget is booked for the next seconds
             if not await self._claim(row, now):
                 continue
             claimed += 1
             self._busy_keys.add(row.rate_key)
-            task = asyncio.create_task(self._deliver(row))
+            slot = self.limiter.reserve(ws_key, ws_interval) if ws_interval else None
+            task = asyncio.create_task(self._deliver(row, slot))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
         return claimed
@@ -169,9 +177,18 @@ class DeliveryWorker:
         row.claim_token = token
         return bool(result.rowcount == 1)
 
-    async def _deliver(self, row: OutboxItem) -> None:
+    @staticmethod
+    def _workspace_limit(row: OutboxItem, port: ChatPort) -> tuple[str, float]:
+        """A platform's limit on all requests to one workspace (`ChatPort.workspace_interval`,
+        seconds between requests; 0 when the platform has none)."""
+        return (f"{row.platform}:{row.workspace_id}:*",
+                float(getattr(port, "workspace_interval", 0.0) or 0.0))
+
+    async def _deliver(self, row: OutboxItem, slot: float | None = None) -> None:
         port = self.ports[row.platform]
         try:
+            if slot is not None:  # the booked workspace-wide slot
+                await asyncio.sleep(max(0.0, slot - time.monotonic()))
             async with self._slots:
                 wait = self.limiter.wait_time(row.rate_key)
                 if wait > 0:

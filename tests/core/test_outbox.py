@@ -124,3 +124,29 @@ async def test_cancel_for_recipient(core, port, clock) -> None:
                               deliver_after=clock.now().replace(year=2030))
     assert await core.outbox.cancel_for_recipient("test:T1", "bob") == 1
     assert await statuses(core) == [("cancelled", 0)]
+
+
+async def test_workspace_pacing_spreads_a_fan_out_over_many_channels(make_core) -> None:
+    paced = RecordingPort(min_interval=1.0)
+    paced.workspace_interval = 0.02  # type: ignore[attr-defined]
+    core = make_core(paced)
+    sent_at: list[float] = []
+    original = paced.send
+
+    async def timed_send(dest, message):
+        sent_at.append(time.monotonic())
+        return await original(dest, message)
+
+    paced.send = timed_send  # type: ignore[method-assign]
+    for i in range(60):
+        await core.outbox.send("test", Destination("test:T1", f"C{i}"),
+                               OutboundMessage.text(f"m{i}"), key=f"w{i}")
+    started = time.monotonic()
+    await core.delivery.drain()
+    elapsed = time.monotonic() - started
+    assert len(paced.sent()) == 60
+    assert elapsed >= 59 * 0.02 * 0.95
+    # never faster than the workspace allows, over any window of ten requests
+    spans = [sent_at[i + 9] - sent_at[i] for i in range(len(sent_at) - 9)]
+    assert min(spans) >= 9 * 0.02 * 0.9
+    assert elapsed < 59 * 0.02 * 3  # and not much slower either
