@@ -6,6 +6,7 @@
 - Distribution (OAuth v2): SLACK_CLIENT_ID + SLACK_CLIENT_SECRET + SLACK_SIGNING_SECRET;
   bot tokens come from the installations table instead of SLACK_BOT_TOKEN.
 SLACK_API_URL overrides the Web API base URL (a proxy, or a local fake in tests).
+SLACK_INBOX_WORKER=0 makes a replica acknowledge events without handling them (see inbox.py).
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ class SlackConfig:
     install_path: str = "/slack/install"
     redirect_path: str = "/slack/oauth_redirect"
     events_path: str = "/slack/events"
+    # SLACK_INBOX_WORKER=0: this replica only acknowledges (stores) events; replicas with the
+    # worker on handle them. Lets web replicas answer Slack fast whatever the handling costs.
+    inbox_worker: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SlackConfig:
@@ -66,6 +70,8 @@ class SlackConfig:
             client_secret=get("SLACK_CLIENT_SECRET"),
             api_url=api_url if api_url.endswith("/") else api_url + "/",
             redirect_uri=get("SLACK_REDIRECT_URI"),
+            inbox_worker=(get("SLACK_INBOX_WORKER") or "1").lower()
+            not in ("0", "false", "no", "off"),
         )
 
     @property

@@ -48,7 +48,7 @@ class SlackInbox:
         handle: Handle,
         *,
         clock: Clock | None = None,
-        concurrency: int = 2,
+        concurrency: int = 4,
         poll_seconds: float = 1.0,
         max_attempts: int = 8,
         base_backoff: float = 1.0,

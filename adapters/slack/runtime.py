@@ -116,7 +116,10 @@ class SlackRuntime:
         )
         self.inbox = SlackInbox(self.core.db, self.middleware.handle, clock=self.core.clock)
         self.middleware.inbox = self.inbox
-        self.inbox.start()
+        if self.config.inbox_worker:
+            self.inbox.start()
+        else:
+            log.info("Slack inbox worker off (SLACK_INBOX_WORKER=0): another replica handles")
         if self.config.http:
             SlackHttp(self.app).mount(web_app, self.config)
             log.info("Slack HTTP mode on %s", self.config.events_path)

@@ -122,3 +122,18 @@ async def test_put_is_idempotent_on_both_databases(database_url, payload):
     finally:
         await inbox.stop()
         await db.dispose()
+
+
+async def test_a_web_replica_without_worker_leaves_handling_to_another(
+    serve_slack, slack_api, payload, sqlite_url
+):
+    from .conftest import slack_env
+
+    _web_core, web = await serve_slack(env=slack_env(slack_api, SLACK_INBOX_WORKER="0"))
+    assert (await web.event(narration(payload, event_id="EvWeb", ts="6.000001")))[0] == 200
+    await slack_api.settle(0.5)
+    assert slack_api.calls_to("reactions.add") == []  # acknowledged and stored only
+    worker_core, worker = await serve_slack(sqlite_url)
+    await slack_api.wait_for("reactions.add")
+    await worker.processed()
+    assert len(await rows(worker_core, Narration)) == 1
