@@ -61,6 +61,8 @@ class TeamsPort:
     platform = "teams"
     # Teams allows 7 messages a second per conversation; the delivery worker spaces them.
     min_interval = 1 / 7
+    # ... and about 50 requests a second per app across one tenant (all conversations).
+    workspace_interval = 1 / 50
     hourly_limit = 1800
 
     def __init__(
