@@ -203,6 +203,42 @@ async def test_a_similar_narration_in_the_channel_is_answered_in_its_thread(
     assert tags == {"<at>Bob</at>", "<at>Dave Taniguchi</at>"}
 
 
+async def test_edited_and_deleted_narrations_follow_their_message(start_app: StartApp) -> None:
+    app = await start_app()
+    post = app.connector.rewrite(
+        activity(
+            "message_channel_mention_2019",
+            text="I'm working on the travel policy",
+            entities=[],
+        )
+    )
+    assert (await app.post(post)).status == 201
+    ws = "teams:" + post["conversation"]["tenantId"]
+    channel = "19:097e6717fd7245bdbeba6baa13840db8@thread.skype"
+    stored = await app.core.narrations.by_message(ws, channel, post["id"])
+    assert stored is not None and stored.topic == "the travel policy"
+
+    edit = {
+        **post,
+        "type": "messageUpdate",
+        "text": "I'm working on the travel and expenses policy",
+        "timestamp": "2019-10-20T02:07:00.000Z",
+        "channelData": {**post["channelData"], "eventType": "editMessage"},
+    }
+    assert (await app.post(edit)).status == 201  # not mistaken for a repeat of the post
+    stored = await app.core.narrations.by_message(ws, channel, post["id"])
+    assert stored is not None and stored.topic == "the travel and expenses policy"
+
+    delete = {
+        **post,
+        "type": "messageDelete",
+        "text": "",
+        "channelData": {**post["channelData"], "eventType": "softDeleteMessage"},
+    }
+    assert (await app.post(delete)).status == 201
+    assert await app.core.narrations.by_message(ws, channel, post["id"]) is None
+
+
 async def test_commands_in_english_and_dutch(start_app: StartApp) -> None:
     app = await start_app()
     english = app.connector.rewrite(
