@@ -126,14 +126,14 @@ class SlackInbox:
         else:
             from sqlalchemy.dialects.sqlite import insert
         table = SlackInboxItem.__table__  # type: ignore[attr-defined]
+        # one cached statement, executed for many rows ("insertmanyvalues" batches them)
         statement = (
             insert(table)
-            .values(list(unique.values()))
             .on_conflict_do_nothing(index_elements=["workspace_id", "event_id"])
             .returning(table.c.workspace_id, table.c.event_id)
         )
         async with self.db.session() as s:
-            result = await s.exec(statement)  # type: ignore[call-overload]
+            result = await s.exec(statement, params=list(unique.values()))  # type: ignore[call-overload]
             stored = {(row[0], row[1]) for row in result}
             await s.commit()
         return stored
