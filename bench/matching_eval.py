@@ -124,13 +124,18 @@ def rankings(
         rows = [i for i, n in enumerate(narrations) if n.split == split]
         items = [
             Item.of(
-                narrations[i].key, "narration", f"U{i}", narrations[i].text, visibility="public"
+                narrations[i].key,
+                "narration",
+                f"U{i}",
+                narrations[i].text,
+                visibility="public",
+                language=narrations[i].lang,
             )
             for i in rows
         ]
         index = WorkspaceIndex.build(items, vecs[rows])  # each half is its own workspace
         for i, item in zip(rows, items, strict=True):
-            ranked = index.rank(vecs[i], item.tokens, policy)
+            ranked = index.rank(vecs[i], item.tokens, policy, item.language)
             out[narrations[i].key] = [s for s in ranked if s.item.key != item.key]
     return out
 
@@ -144,15 +149,12 @@ def evaluate(
     hits = with_partner = silent_singletons = singletons = 0
     near_miss = 0
     family_of = {n.key: n.family for n in narrations}
-    for n in narrations:
+    group_size = Counter(n.group for n in narrations if n.split == split and n.group)
+    for i, n in enumerate(narrations):
         if n.split != split:
             continue
-        partners = [
-            m
-            for m in narrations
-            if m.split == split and m.group and m.group == n.group and m.key != n.key
-        ]
-        author = f"U{narrations.index(n)}"
+        partners = group_size[n.group] - 1 if n.group else 0
+        author = f"U{i}"
         suggested = select(ranked[n.key], policy, Viewer(author, None, "public"))
         good = sum(1 for s in suggested if n.group and group_of[s.item.key] == n.group)
         tp += good
@@ -162,7 +164,7 @@ def evaluate(
             for s in suggested
             if n.family and family_of[s.item.key] == n.family and group_of[s.item.key] != n.group
         )
-        relevant += min(len(partners), policy.max_suggestions)
+        relevant += min(partners, policy.max_suggestions)
         if partners:
             with_partner += 1
             hits += good > 0
@@ -192,15 +194,21 @@ def tune(narrations: list[Narration], vecs: np.ndarray) -> tuple[MatchPolicy, di
     """The policy with the best F1 on the tuning half among those whose precision there is
     at least 0.85 (a safety margin over the 0.8 target); ties go to the higher threshold."""
     best: tuple[float, MatchPolicy, dict] | None = None
-    cache: dict[float, dict[str, list[Scored]]] = {}
-    for weight in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3):
-        cache[weight] = rankings(narrations, vecs, MatchPolicy(lexical_weight=weight))
+    cache: dict[tuple[float, float], dict[str, list[Scored]]] = {}
+    for weight, bonus in itertools.product((0.0, 0.05, 0.1, 0.2), (0.0, 0.05, 0.1, 0.15)):
+        base = MatchPolicy(lexical_weight=weight, cross_language_bonus=bonus)
+        cache[weight, bonus] = rankings(narrations, vecs, base)
     thresholds = np.round(np.arange(0.20, 0.96, 0.01), 2)
-    for weight, threshold, margin in itertools.product(
+    for (weight, bonus), threshold, margin in itertools.product(
         cache, thresholds, (0.05, 0.1, 0.15, 0.2, 0.3, 1.0)
     ):
-        policy = MatchPolicy(threshold=float(threshold), margin=margin, lexical_weight=weight)
-        res = evaluate(narrations, cache[weight], policy, "tune")
+        policy = MatchPolicy(
+            threshold=float(threshold),
+            margin=margin,
+            lexical_weight=weight,
+            cross_language_bonus=bonus,
+        )
+        res = evaluate(narrations, cache[weight, bonus], policy, "tune")
         if res["precision"] < 0.85:
             continue
         key = res["f1"]
@@ -208,7 +216,9 @@ def tune(narrations: list[Narration], vecs: np.ndarray) -> tuple[MatchPolicy, di
             best = (key, policy, res)
     assert best is not None
     policy = best[1]
-    test = evaluate(narrations, cache[policy.lexical_weight], policy, "test")
+    test = evaluate(
+        narrations, cache[policy.lexical_weight, policy.cross_language_bonus], policy, "test"
+    )
     return policy, best[2], test
 
 
@@ -244,6 +254,7 @@ def main() -> None:
         "threshold": policy.threshold,
         "margin": policy.margin,
         "lexical_weight": policy.lexical_weight,
+        "cross_language_bonus": policy.cross_language_bonus,
     }
     if args.json:
         print(

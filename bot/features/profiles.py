@@ -20,6 +20,7 @@ from bot.features.commands import Subcommand, command_text
 from bot.features.matching.engine import MatchingEngine
 from bot.features.matching.ranking import Item
 from bot.i18n import N_
+from bot.langdetect import guess_language
 from bot.messages import Actions, Button, Context, OutboundMessage, Section, Strong, fill
 from bot.router import action
 from bot.store.tables.matching import ProfileTopic
@@ -93,7 +94,14 @@ class Profiles:
             s.add(row)
             await s.commit()
             await s.refresh(row)
-        item = Item.of(topic_key(user, row.id), "topic", user, topic, visibility="public")
+        item = Item.of(
+            topic_key(user, row.id),
+            "topic",
+            user,
+            topic,
+            visibility="public",
+            language=guess_language(topic, ctx.t.lang),
+        )
         await self.engine.index(ws, [item])
         await ctx.respond(ctx.text(ADDED, topic=Strong(text=topic)))
 

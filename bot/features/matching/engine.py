@@ -87,8 +87,6 @@ class MatchingEngine:
         workspace_id: str,
         items: list[Item],
         vecs: np.ndarray | None = None,
-        *,
-        language: str | None = None,
     ) -> None:
         """Encode (unless `vecs` are given), store and index items, replacing earlier
         versions with the same key."""
@@ -97,7 +95,7 @@ class MatchingEngine:
         raw = vecs if vecs is not None else await self.encode([i.text for i in items])
         now = self.clock.now()
         rows = [
-            _row(workspace_id, item, vec, self.encoder.name, language, now)
+            _row(workspace_id, item, vec, self.encoder.name, now)
             for item, vec in zip(items, raw, strict=True)
         ]
         await self.store.save(rows, now)
@@ -147,11 +145,15 @@ class MatchingEngine:
 
     # -- searching ------------------------------------------------------------------------------
     async def rank(
-        self, workspace_id: str, text: str, vector: np.ndarray | None = None
+        self,
+        workspace_id: str,
+        text: str,
+        vector: np.ndarray | None = None,
+        language: str | None = None,
     ) -> list[Scored]:
         """All candidates for `text`, best first, before any filter or threshold."""
         ws = await self._workspace(workspace_id)
-        return await asyncio.to_thread(self._encode_and_rank, ws, text, vector)
+        return await asyncio.to_thread(self._encode_and_rank, ws, text, vector, language)
 
     async def search(
         self,
@@ -163,13 +165,14 @@ class MatchingEngine:
         kinds: Iterable[str] | None = None,
         vector: np.ndarray | None = None,
         allow: Callable[[Item], bool] | None = None,
+        language: str | None = None,
     ) -> list[Scored]:
         """What the bot would suggest to `viewer` for `text`: filtered for visibility,
         consent (`allow`), fatigue and the viewer themself, then thresholded
         (see ranking.select)."""
         # The database filters and the encoding + ranking (a worker thread) overlap.
         ranked, (fatigued, rejected) = await asyncio.gather(
-            self.rank(workspace_id, text, vector),
+            self.rank(workspace_id, text, vector, language),
             self.store.filters(
                 workspace_id,
                 viewer.person_id,
@@ -196,11 +199,11 @@ class MatchingEngine:
         )
 
     def _encode_and_rank(
-        self, ws: WorkspaceIndex, text: str, vector: np.ndarray | None
+        self, ws: WorkspaceIndex, text: str, vector: np.ndarray | None, language: str | None
     ) -> list[Scored]:
         raw = self.encoder.encode([text])[0] if vector is None else vector
         with self._lock:
-            return ws.rank(raw, signal_tokens(text), self.policy)
+            return ws.rank(raw, signal_tokens(text), self.policy, language)
 
     def _locked(self, fn, *args):  # type: ignore[no-untyped-def]
         with self._lock:
@@ -250,7 +253,7 @@ class MatchingEngine:
         raw = await self.encode([i.text for i in items])
         now = self.clock.now()
         rows = [
-            _row(workspace_id, item, vec, self.encoder.name, None, now)
+            _row(workspace_id, item, vec, self.encoder.name, now)
             for item, vec in zip(items, raw, strict=True)
         ]
         await self.store.save(rows, now)
@@ -295,13 +298,13 @@ class MatchingEngine:
 def _decode_chunk(
     chunk: list[tuple[Any, ...]], model: str, dim: int
 ) -> tuple[list[Item], np.ndarray, list[Item]]:
-    """Rows (kind, ref, author, text, visibility, channel, created, model, vector) to items
-    and one float32 matrix; rows of another encoder come back separately for re-encoding."""
+    """Rows (kind, ref, author, text, visibility, channel, created, language, model, vector)
+    to items and one float32 matrix; rows of another encoder come back separately."""
     items: list[Item] = []
     stale: list[Item] = []
     vecs = np.empty((len(chunk), dim), np.float32)
     n = 0
-    for kind, ref, author, text, visibility, channel, created, row_model, blob in chunk:
+    for kind, ref, author, text, visibility, channel, created, language, row_model, blob in chunk:
         item = Item.of(
             f"{kind}:{ref}",
             kind,
@@ -310,6 +313,7 @@ def _decode_chunk(
             visibility=visibility,
             channel_id=channel,
             created_at=utc(created),
+            language=language,
         )
         if row_model == model and len(blob) == 4 * dim:
             vecs[n] = np.frombuffer(blob, dtype=np.float32)
@@ -329,6 +333,7 @@ def _item(row: MatchVector) -> Item:
         visibility=row.visibility,
         channel_id=row.channel_id,
         created_at=utc(row.created_at),
+        language=row.language,
     )
 
 
@@ -337,7 +342,6 @@ def _row(
     item: Item,
     vec: np.ndarray,
     model: str,
-    language: str | None,
     now: datetime,
 ) -> MatchVector:
     kind, ref = item.key.split(":", 1)
@@ -348,7 +352,7 @@ def _row(
         author_id=item.author_id,
         channel_id=item.channel_id,
         visibility=item.visibility,
-        language=language,
+        language=item.language,
         text=item.text,
         model=model,
         vector=np.asarray(vec, dtype=np.float32).tobytes(),

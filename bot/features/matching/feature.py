@@ -53,6 +53,7 @@ def narration_item(n: Narration) -> Item:
         visibility=n.visibility,
         channel_id=n.channel_id,
         created_at=utc(n.created_at),
+        language=n.language,
     )
 
 
@@ -93,8 +94,9 @@ class Suggestions:
             exclude=(item.key,),
             vector=vec[0],
             allow=allowed.may_suggest,
+            language=narration.language,
         )
-        await self.engine.index(narration.workspace_id, [item], vec, language=narration.language)
+        await self.engine.index(narration.workspace_id, [item], vec)
         if not found:
             return
         rows = await self.engine.store.record(
@@ -122,9 +124,7 @@ class Suggestions:
             await ctx.reply(message)
 
     async def on_updated(self, narration: Narration, ctx: Context) -> None:
-        await self.engine.index(
-            narration.workspace_id, [narration_item(narration)], language=narration.language
-        )
+        await self.engine.index(narration.workspace_id, [narration_item(narration)])
 
     async def on_removed(self, narration: Narration, ctx: Context) -> None:
         await self.engine.remove(narration.workspace_id, narration_key(narration.id))

@@ -50,6 +50,7 @@ class MatchingStore:
             MatchVector.visibility,
             MatchVector.channel_id,
             MatchVector.created_at,
+            MatchVector.language,
             MatchVector.model,
             MatchVector.vector,
         )
