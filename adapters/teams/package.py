@@ -100,9 +100,21 @@ class PackageOptions:
 
 
 def commands_of(core: Any) -> list[Command]:
-    """The core's visible subcommands, in the order its help lists them."""
-    subs = [s for s in core.commands.subcommands if not getattr(s, "hidden", False)]
+    """The command menu: everyone's subcommands in the order the help lists them.
+
+    Teams shows at most ten (localised) commands: admin-only ones are left out (admins
+    find them in the help), and `help` always stays in.
+    """
+    subs = [
+        s
+        for s in core.commands.subcommands
+        if not getattr(s, "hidden", False) and not getattr(s, "admin_only", False)
+    ]
     subs.sort(key=lambda s: getattr(s, "order", 0))
+    if len(subs) > MAX_COMMANDS:
+        helps = [s for s in subs if "help" in s.names.get("en", ())]
+        rest = [s for s in subs if s not in helps]
+        subs = rest[: MAX_COMMANDS - len(helps[:1])] + helps[:1]
     return [Command(dict(s.names), s.summary, getattr(s, "usage", "") or "") for s in subs]
 
 

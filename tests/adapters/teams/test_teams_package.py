@@ -93,6 +93,37 @@ def test_mention_only_manifest(core: Any) -> None:
     assert "authorization" not in manifest and "webApplicationInfo" not in manifest
 
 
+def test_command_menu_keeps_help_and_leaves_admin_commands_out(core: Any) -> None:
+    from bot.features.commands import Subcommand
+
+    async def nothing(*_args: Any) -> None:
+        return None
+
+    for n in range(12):  # more commands than the menu can show
+        core.commands.register(
+            Subcommand(
+                names={"en": (f"extra{n}",), "nl": (f"extra{n}",)},
+                handler=nothing,
+                summary="Extra",
+                order=500 + n,
+            )
+        )
+    core.commands.register(
+        Subcommand(
+            names={"en": ("secret",), "nl": ("geheim",)},
+            handler=nothing,
+            summary="Admins",
+            order=1,
+            admin_only=True,
+        )
+    )
+    commands = commands_of(core)
+    titles = [c.names["en"][0] for c in commands]
+    assert len(commands) == 10
+    assert titles[-1] == "help"
+    assert "secret" not in titles
+
+
 def test_schema_rejects_a_broken_manifest(core: Any) -> None:
     """The shipped schema really constrains: the test above could otherwise not fail."""
     options = PackageOptions(bot_id=BOT_ID, domain="bot.example.org")
