@@ -24,7 +24,11 @@ from bot.delivery.worker import DeliveryWorker
 from bot.events import ConversationKind, InboundEvent
 from bot.features import (
     admin,
+    ask_ack,
+    ask_nudges,
+    asks,
     checkins,
+    kudos,
     language,
     matching,
     me,
@@ -48,6 +52,7 @@ from bot.personal import PersonalSettings
 from bot.ports import ChatPort, PersonInfo
 from bot.roles import ADMIN, Roles
 from bot.router import Router
+from bot.secrets import Keyring, keyring_for
 from bot.setting_registry import SettingsService
 from bot.store.audit import AuditLog
 from bot.store.delivery_log import EventLog, References
@@ -71,6 +76,10 @@ FEATURES: tuple[Callable[[Core], None], ...] = (
     matching.register,
     checkins.register,
     rounds.register,
+    asks.register,
+    ask_ack.register,
+    ask_nudges.register,
+    kudos.register,
     me.register,
     language.register,
     privacy.register,
@@ -80,6 +89,7 @@ FEATURES: tuple[Callable[[Core], None], ...] = (
 )
 NarrationsDeleted = Callable[[str, list[int]], Awaitable[None]]
 PersonHook = Callable[[str, str], Awaitable[dict[str, Any]]]
+ExpertFinder = Callable[[str, str, set[str]], Awaitable[list[str]]]
 
 EVENT_ID_RETENTION = timedelta(days=7)
 
@@ -106,6 +116,7 @@ class Core:
         self.audit = AuditLog(self.db)
         self.personal_data = PersonalData(self.db)
         self.scheduler = Scheduler(self.db, self.clock)
+        self._keyring: Keyring | None = None
         self.outbox = Outbox(self.db, self.clock)
         self.delivery = DeliveryWorker(
             self.db, self.outbox, self.ports, self.clock, settings.delivery
@@ -119,6 +130,8 @@ class Core:
         # Features with personal data of their own: (workspace_id, user_id) -> data / counts.
         self.privacy_exporters: list[PersonHook] = []
         self.privacy_erasers: list[PersonHook] = []
+        # Who may know about a text: (workspace_id, text, people to leave out) -> user ids.
+        self.expert_finders: list[ExpertFinder] = []
         # Async work each feature needs at start, after migrations (e.g. scheduling jobs).
         self.start_hooks: list[Callable[[], Awaitable[None]]] = []
         self._prompts: Any = None
@@ -131,6 +144,7 @@ class Core:
     async def start(self, *, deliver: bool = True, schedule: bool | None = None) -> None:
         """Migrate (unless WOLBOT_AUTO_MIGRATE=0), start delivering the outbox and, with
         `schedule`, run scheduled jobs (catching up what fell due while the bot was down)."""
+        self.keyring  # noqa: B018  (fail fast: a shared database needs WOLBOT_SECRET_KEY)
         if self.settings.auto_migrate:
             await self.db.upgrade()
         purged = await self.event_log.purge_before(self.clock.now() - EVENT_ID_RETENTION)
@@ -188,6 +202,13 @@ class Core:
                                channel_name: str | None = None) -> str:
         """The language of a channel: see bot.setting_registry for the precedence."""
         return str(await self.config.value(workspace_id, "language", channel_id, channel_name))
+
+    @property
+    def keyring(self) -> Keyring:
+        """Keyed hashes and encryption from WOLBOT_SECRET_KEY (see bot/secrets.py)."""
+        if self._keyring is None:
+            self._keyring = keyring_for(self.settings)
+        return self._keyring
 
     @property
     def prompts(self) -> Any:

@@ -34,6 +34,9 @@ class Context:
     # Field-level errors for a submitted form (field id -> message in the person's language);
     # adapters that can show them in the form (Slack modals) answer with them synchronously.
     form_errors: dict[str, str] = field(default_factory=dict)
+    # Set by handlers whose event must leave no trace tied to the person (anonymous questions):
+    # observers such as participation statistics skip it.
+    anonymous: bool = False
     _seq: int = 0
 
     # -- language ------------------------------------------------------------------------------

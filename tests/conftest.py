@@ -183,7 +183,8 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 # -- a core --------------------------------------------------------------------------------------
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     data: dict[str, Any] = {"database_url": database_url, "auto_migrate": False,
-                            "env": {}, **overrides}
+                            "env": {"WOLBOT_SECRET_KEY": "test-secret-key-0123456789"},
+                            **overrides}
     return Settings.model_validate(data)
 
 

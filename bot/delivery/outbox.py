@@ -60,10 +60,15 @@ class Outbox:
         *,
         key: str,
         deliver_after: datetime | None = None,
+        erase_after_delivery: bool = False,
     ) -> bool:
-        """A DM (one person) or group DM (several); the worker opens the conversation."""
+        """A DM (one person) or group DM (several); the worker opens the conversation.
+        `erase_after_delivery` removes the row once sent (e.g. relays to anonymous askers)."""
         dest = Destination(workspace_id=workspace_id, channel_id="")
-        payload = {"message": message.model_dump(mode="json"), "user_ids": list(user_ids)}
+        payload: dict[str, Any] = {"message": message.model_dump(mode="json"),
+                                   "user_ids": list(user_ids)}
+        if erase_after_delivery:
+            payload["erase_after_delivery"] = True
         return await self._put(
             platform,
             "dm",

@@ -44,6 +44,11 @@ class Directory:
         for attempt in (1, 2):
             async with self.db.session() as s:
                 row = await s.get(Person, (workspace_id, info.user_id))
+                if row is not None and (row.display_name, row.is_platform_admin) == (
+                        info.display_name, info.is_admin) and (
+                        info.timezone in (None, row.timezone)) and (
+                        info.locale in (None, row.locale)):
+                    return row  # unchanged: no write, so no timestamp tells when they were here
                 if row is None:
                     row = Person(workspace_id=workspace_id, user_id=info.user_id)
                 row.display_name = info.display_name

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, cast, delete, func, or_, update
@@ -53,7 +53,7 @@ def _json_mentions(column: Any, user_id: str) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, bytes):  # e.g. a text's embedding vector: derived, not readable
         return f"<{len(value)} bytes derived from your text>"

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.events import Action, Conversation, ConversationKind, EventKind, InboundEvent, PersonRef
 
-__all__ = ["Action", "EventKind", "click", "command", "dm", "message"]
+__all__ = ["Action", "ConversationKind", "EventKind", "click", "command", "dm", "message"]
 
 _ids = itertools.count(1)
 WORKSPACE = "test:T1"
@@ -52,7 +52,10 @@ def command(text: str, *, user: str = "alice", channel: str = "C1", **extra: Any
         kind=EventKind.COMMAND,
         user=PersonRef(user, user),
         conversation=Conversation(
-            id=channel, kind=extra.pop("kind", ConversationKind.PUBLIC), name=channel
+            id=channel,
+            kind=extra.pop("kind", ConversationKind.PUBLIC),
+            name=channel,
+            thread_id=extra.pop("thread_id", None),
         ),
         command=extra.pop("command", "wol"),
         text=text,

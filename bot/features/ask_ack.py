@@ -1,0 +1,96 @@
+"""A manager's public "great that you ask": one click, or with a personal line in a form."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, select, update
+
+from bot.communities import platform_of
+from bot.events import EventKind, InboundEvent
+from bot.features.asks import ACK, ACK_NOTE, get_question
+from bot.i18n import N_
+from bot.messages import Context as ContextBlock
+from bot.messages import Form, Mention, OutboundMessage, Quote, Section, TextInput, fill
+from bot.ports import Destination
+from bot.router import action
+from bot.store.tables.asks import Acknowledgement, Question
+from bot.text import clean
+
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.context import Context
+
+FORM_ID = "ask.ack_form"
+DEFAULT_ACK = N_("Great that you ask this!")
+BY = N_("— {manager}")
+ONLY_MANAGERS = N_("Acknowledging questions is for managers, so the asker knows the question is "
+                   "welcome. Thanks for wanting to! An admin can make someone a manager with "
+                   "{example}.")
+ALREADY = N_("You already acknowledged this question.")
+FORM_TITLE = N_("Acknowledge")
+FORM_NOTE = N_("A personal line (optional)")
+FORM_SEND = N_("Post")
+GONE = N_("I can't find that question any more.")
+
+
+def register(core: Core) -> None:
+    core.router.add(action("ask.ack"), on_ack, name="asks.ack")
+
+
+async def on_ack(event: InboundEvent, ctx: Context) -> None:
+    assert event.action is not None
+    if event.kind is EventKind.FORM_SUBMIT and event.action.form_id == FORM_ID:
+        number, note = event.action.value or "", clean(event.action.values.get("note", ""))
+    elif event.action.action_id in (ACK, ACK_NOTE):
+        number, note = event.action.value or "", ""
+    else:
+        return
+    if not ctx.is_manager:
+        await ctx.respond(ctx.text(ONLY_MANAGERS,
+                                   example="/wol config roles grant @person manager"))
+        return
+    question = await get_question(ctx.core, event.workspace_id,
+                                  int(number) if number.isdigit() else 0)
+    if question is None:
+        await ctx.respond(ctx.text(GONE))
+        return
+    async with ctx.core.db.session() as s:
+        done = (await s.exec(select(Acknowledgement).where(
+            Acknowledgement.question_id == question.id,
+            Acknowledgement.manager_id == event.user.user_id))).first()
+    if done is not None:
+        await ctx.respond(ctx.text(ALREADY))
+        return
+    if event.action.action_id == ACK_NOTE and event.kind is not EventKind.FORM_SUBMIT:
+        t = ctx.t.gettext
+        await ctx.open_form(Form(form_id=FORM_ID, title=t(FORM_TITLE), submit_label=t(FORM_SEND),
+                                 fields=(TextInput(field_id="note", label=t(FORM_NOTE),
+                                                   multiline=True, optional=True,
+                                                   max_length=500),),
+                                 private_metadata=str(question.id)))
+        return
+    await acknowledge(ctx.core, ctx, question, event.user.user_id, note or None)
+
+
+async def acknowledge(core: Core, ctx: Context, question: Question, manager_id: str,
+                      note: str | None) -> None:
+    async with core.db.session() as s:
+        s.add(Acknowledgement(workspace_id=question.workspace_id, question_id=question.id or 0,
+                              manager_id=manager_id, note=note, created_at=ctx.now))
+        await s.exec(update(Question).where(  # type: ignore[call-overload]
+            col(Question.id) == question.id, col(Question.first_ack_at).is_(None),
+        ).values(first_ack_at=ctx.now))
+        await s.commit()
+    text = await core.config.value(question.workspace_id, "ack_text", question.channel_id)
+    t = core.translator(question.language)
+    blocks: list[Section | Quote | ContextBlock] = [
+        Section(parts=(text or t.gettext(DEFAULT_ACK),)),
+        ContextBlock(parts=fill(t.gettext(BY), manager=Mention(user_id=manager_id)))]
+    if note:
+        blocks.insert(1, Quote(text=note))
+    thread = question.message_id or await core.outbox.result_message_id(question.posted_key or "")
+    await core.outbox.send(platform_of(question.workspace_id),
+                           Destination(question.workspace_id, question.channel_id,
+                                       thread_id=thread),
+                           OutboundMessage(blocks=tuple(blocks)), key=ctx.key("ack"))

@@ -1,0 +1,389 @@
+"""Durf te vragen: a channel where anyone may ask anything, named or anonymously.
+
+A question is a top-level message in a durf-te-vragen community, or `/wol ask …` from
+anywhere (posted by the bot into the community). Managers acknowledge it publicly with one
+click; answers in the thread are tracked (and relayed to an anonymous asker by DM); the
+asker marks it answered. Acknowledgements live in `ask_ack.py`, nudges in `ask_nudges.py`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, func, select, update
+
+from bot.communities import Community, communities, community, platform_of
+from bot.errors import UserError
+from bot.events import EventKind, InboundEvent
+from bot.features.commands import Subcommand
+from bot.features.references import resolve_channel, split_channel
+from bot.i18n import N_, Translator
+from bot.messages import Actions, Button, Mention, OutboundMessage, Quote, Section, Strong, fill
+from bot.messages import Context as ContextBlock
+from bot.ports import Destination
+from bot.router import action, kind
+from bot.store.tables.asks import Question, RelayedAnswer
+from bot.text import check_length, clean
+
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.context import Context
+
+log = logging.getLogger(__name__)
+ANON_PURPOSE = "ask-anon-ref"
+CONTACT_PURPOSE = "ask-anon-contact"
+ANON_PER_DAY = 3
+MAX_QUESTION = 3000
+ACK, ACK_NOTE, ANSWERED = "ask.ack", "ask.ack_note", "ask.answered"
+CHECK = "white_check_mark"
+
+TITLE_NAMED = N_("Question from {asker} (#{number})")
+TITLE_ANON = N_("Anonymous question (#{number})")
+CARD_HINT = N_("Managers: acknowledge it. Know the answer, or who does? Reply in the thread.")
+BTN_ACK = N_("Acknowledge")
+BTN_ACK_NOTE = N_("Acknowledge with a note…")
+BTN_ANSWERED = N_("Mark answered")
+NO_CHANNEL = N_("There is no durf-te-vragen channel yet. An admin can make one with {example}.")
+NO_ANON = N_("Anonymous questions are not allowed in {channel}. You can ask with your name, or "
+             "ask an admin to allow them.")
+TOO_MANY_ANON = N_("You've asked {limit} anonymous questions today; that's the limit. Try "
+                   "again tomorrow, or ask with your name.")
+EMPTY = N_("What would you like to ask? For example: {example}")
+POSTED = N_("Your question is in {channel} (#{number}).")
+POSTED_ANON = N_("Your question is in {channel} as #{number}, without your name. I'll send "
+                 "you the answers here. Reply anonymously with {reply}; mark it answered with "
+                 "{answered}.")
+RELAY = N_("An answer to your anonymous question #{number}:")
+BTN_THIS_ANSWERED = N_("This answered my question")
+ASKER_REPLY = N_("The asker replies:")
+MARKED = N_("Marked as answered. Thanks for asking!")
+NOT_ASKER = N_("Only the person who asked can mark it answered.")
+UNKNOWN_QUESTION = N_("I can't find question #{number}.")
+HIDDEN = N_("This question was hidden by an admin.")
+HIDE_DONE = N_("Question #{number} is hidden.")
+
+
+def register(core: Core) -> None:
+    core.router.add(_top_level_in_channel, on_channel_question, group=6, name="asks.question")
+    core.router.add(_thread_reply, on_thread_reply, group=6, name="asks.answer")
+    core.router.add(kind(EventKind.REACTION_ADDED), on_reaction, group=6, name="asks.reaction")
+    core.router.add(action(ANSWERED), on_answered_click, name="asks.answered")
+    core.commands.register(Subcommand(
+        names={"en": ("ask",), "nl": ("vraag",)}, handler=on_ask,
+        summary=N_("Ask a question in the durf-te-vragen channel, with your name or anonymously"),
+        usage=N_("[anon] <question>"), order=20))
+    core.privacy_exporters.append(lambda ws, uid: export_anonymous(core, ws, uid))
+    core.privacy_erasers.append(lambda ws, uid: erase_anonymous(core, ws, uid))
+
+
+def anon_ref(core: Core, workspace_id: str, user_id: str) -> str:
+    return core.keyring.mac(ANON_PURPOSE, workspace_id, user_id)
+
+
+def is_asker(core: Core, question: Question, user_id: str) -> bool:
+    if question.asker_id is not None:
+        return question.asker_id == user_id
+    return question.anon_ref == anon_ref(core, question.workspace_id, user_id)
+
+
+async def durf_channel(core: Core, event: InboundEvent, words: list[str]
+                       ) -> tuple[Community, list[str]]:
+    ref, words = split_channel(words)
+    if ref is not None:
+        ref = await resolve_channel(ref, event.workspace_id, core.directory)
+    candidates = [c for c in await communities(core, kind="durf-te-vragen")
+                  if c.workspace_id == event.workspace_id]
+    wanted = ref.id if ref else event.conversation.id
+    chosen = next((c for c in candidates if c.channel_id == wanted), None)
+    if chosen is None and ref is None and candidates:
+        chosen = candidates[0]
+    if chosen is None:
+        raise UserError(NO_CHANNEL, example=Strong(
+            text="/wol config community add #durf-te-vragen durf-te-vragen"))
+    return chosen, words
+
+
+def question_card(t: Translator, question: Question, *, with_text: bool) -> OutboundMessage:
+    blocks: list[Section | Quote | ContextBlock | Actions] = []
+    if with_text:
+        title = (fill(t.gettext(TITLE_ANON), number=question.id or 0) if question.asker_id is None
+                 else fill(t.gettext(TITLE_NAMED), number=question.id or 0,
+                           asker=Mention(user_id=question.asker_id)))
+        blocks += [Section(parts=title), Quote(text=question.text)]
+    value = str(question.id)
+    blocks += [ContextBlock(parts=(t.gettext(CARD_HINT),)),
+               Actions(elements=(
+                   Button(label=t.gettext(BTN_ACK), action_id=ACK, value=value, style="primary"),
+                   Button(label=t.gettext(BTN_ACK_NOTE), action_id=ACK_NOTE, value=value),
+                   Button(label=t.gettext(BTN_ANSWERED), action_id=ANSWERED, value=value)))]
+    return OutboundMessage(blocks=tuple(blocks))
+
+
+# -- asking -------------------------------------------------------------------------------------
+def _top_level_in_channel(event: InboundEvent) -> bool | None:
+    ok = (event.kind is EventKind.MESSAGE and not event.conversation.thread_id
+          and not event.is_dm and bool(event.text.strip()))
+    return True if ok else None
+
+
+async def on_channel_question(event: InboundEvent, ctx: Context) -> None:
+    item = await community(ctx.core, event.workspace_id, event.conversation.id)
+    if item is None or item.kind != "durf-te-vragen":
+        return
+    text = check_length(clean(event.text), MAX_QUESTION)
+    if not text:
+        return
+    question = await _store(ctx, item, text, asker_id=event.user.user_id,
+                            message_id=event.message_id)
+    question.card_key = await ctx.reply(question_card(ctx.channel_t, question, with_text=False))
+    await _save(ctx.core, question)
+
+
+async def on_ask(event: InboundEvent, ctx: Context, args: str) -> None:
+    words = args.split()
+    head = words[0].lower() if words else ""
+    if head in ("reply", "antwoord"):
+        await on_anonymous_reply(event, ctx, words[1:])
+        return
+    if head in ("answered", "beantwoord"):
+        question = await _question_from(ctx, words[1:])
+        await mark_answered(ctx, question, None)
+        return
+    if head in ("hide", "verberg"):
+        await hide(event, ctx, words[1:])
+        return
+    anonymous = head in ("anon", "anoniem", "anonymous")
+    ctx.anonymous = anonymous
+    item, words = await durf_channel(ctx.core, event, words[1:] if anonymous else words)
+    text = check_length(clean(" ".join(words)), MAX_QUESTION)
+    if not text:
+        raise UserError(EMPTY, example=Strong(text="/wol ask anon How do I request leave?"))
+    label = f"#{item.channel_id}"
+    if anonymous:
+        if not item.anonymous:
+            raise UserError(NO_ANON, channel=label)
+        ref = anon_ref(ctx.core, event.workspace_id, event.user.user_id)
+        async with ctx.core.db.session() as s:
+            today = (await s.exec(select(func.count()).select_from(Question).where(
+                Question.anon_ref == ref,
+                col(Question.created_at) > ctx.now - timedelta(days=1)))).one()
+        if today >= ANON_PER_DAY:
+            raise UserError(TOO_MANY_ANON, limit=ANON_PER_DAY)
+        question = await _store(ctx, item, text, anon=ref, contact=ctx.core.keyring.encrypt(
+            CONTACT_PURPOSE, event.user.user_id))
+    else:
+        question = await _store(ctx, item, text, asker_id=event.user.user_id)
+    t = ctx.core.translator(item.language)
+    question.posted_key = f"ask:{item.workspace_id}:{question.id}"
+    await _save(ctx.core, question)
+    await ctx.core.outbox.send(item.platform, Destination(item.workspace_id, item.channel_id),
+                               question_card(t, question, with_text=True),
+                               key=question.posted_key)
+    if anonymous:  # the confirmation links the asker to the question: never keep it
+        await ctx.respond(ctx.text(
+            POSTED_ANON, channel=label, number=question.id or 0,
+            reply=Strong(text=f"/wol ask reply {question.id} …"),
+            answered=Strong(text=f"/wol ask answered {question.id}")), erase_after_delivery=True)
+    else:
+        await ctx.respond(ctx.text(POSTED, channel=label, number=question.id or 0))
+
+
+async def _store(ctx: Context, item: Community, text: str, *, asker_id: str | None = None,
+                 message_id: str | None = None, anon: str | None = None,
+                 contact: str | None = None) -> Question:
+    question = Question(workspace_id=item.workspace_id, channel_id=item.channel_id,
+                        message_id=message_id, asker_id=asker_id, anon_ref=anon,
+                        anon_contact=contact, text=text, language=item.language,
+                        created_at=ctx.now)
+    question = await _save(ctx.core, question)
+    log.info("question %s in %s/%s (%s)", question.id, item.workspace_id, item.channel_id,
+             "anonymous" if anon else "named")
+    return question
+
+
+async def _save(core: Core, question: Question) -> Question:
+    async with core.db.session() as s:
+        merged = await s.merge(question)
+        await s.commit()
+        await s.refresh(merged)
+        return merged
+
+
+async def get_question(core: Core, workspace_id: str, number: int) -> Question | None:
+    async with core.db.session() as s:
+        question = await s.get(Question, number)
+    return question if question is not None and question.workspace_id == workspace_id else None
+
+
+async def _question_from(ctx: Context, words: list[str]) -> Question:
+    number = int(words[0].lstrip("#")) if words and words[0].lstrip("#").isdigit() else 0
+    question = await get_question(ctx.core, ctx.event.workspace_id, number)
+    if question is None:
+        raise UserError(UNKNOWN_QUESTION, number=words[0] if words else "?")
+    return question
+
+
+async def question_for_thread(core: Core, workspace_id: str, channel_id: str,
+                              thread_id: str) -> Question | None:
+    async with core.db.session() as s:
+        found = (await s.exec(select(Question).where(
+            Question.workspace_id == workspace_id, Question.channel_id == channel_id,
+            Question.message_id == thread_id))).first()
+        if found is not None:
+            return found
+        unresolved = list(await s.exec(select(Question).where(
+            Question.workspace_id == workspace_id, Question.channel_id == channel_id,
+            col(Question.message_id).is_(None), col(Question.posted_key).is_not(None))))
+    for question in unresolved:  # learn the bot's message id once it was delivered
+        question.message_id = await core.outbox.result_message_id(question.posted_key or "")
+        if question.message_id:
+            await _save(core, question)
+            if question.message_id == thread_id:
+                return question
+    return None
+
+
+# -- answers ------------------------------------------------------------------------------------
+def _thread_reply(event: InboundEvent) -> bool | None:
+    ok = event.kind is EventKind.MESSAGE and bool(event.conversation.thread_id) and event.text
+    return True if ok else None
+
+
+async def on_thread_reply(event: InboundEvent, ctx: Context) -> None:
+    question = await question_for_thread(ctx.core, event.workspace_id, event.conversation.id,
+                                         event.conversation.thread_id or "")
+    if question is None or question.id is None or question.hidden:
+        return
+    if question.asker_id == event.user.user_id:
+        return  # the asker's own follow-up is not an answer
+    if question.first_answer_at is None:
+        async with ctx.core.db.session() as s:
+            await s.exec(update(Question).where(  # type: ignore[call-overload]
+                col(Question.id) == question.id, col(Question.first_answer_at).is_(None),
+            ).values(first_answer_at=ctx.now))
+            await s.commit()
+    if question.anon_contact and event.message_id:
+        await _relay(ctx, question, event)
+
+
+async def _relay(ctx: Context, question: Question, event: InboundEvent) -> None:
+    asker = ctx.core.keyring.decrypt(CONTACT_PURPOSE, question.anon_contact or "")
+    if asker is None or event.message_id is None:
+        log.warning("cannot relay to the asker of question %s (key changed?)", question.id)
+        return
+    async with ctx.core.db.session() as s:
+        s.add(RelayedAnswer(question_id=question.id or 0, message_id=event.message_id))
+        await s.commit()
+    t = ctx.core.translator(question.language)
+    message = OutboundMessage.of(
+        Section(parts=fill(t.gettext(RELAY), number=question.id or 0)),
+        Quote(text=clean(event.text), author=Mention(user_id=event.user.user_id)),
+        Actions(elements=(Button(label=t.gettext(BTN_THIS_ANSWERED), action_id=ANSWERED,
+                                 value=f"{question.id}:{event.message_id}"),)))
+    await ctx.core.outbox.send_dm(event.platform, event.workspace_id, (asker,), message,
+                                  key=ctx.key("relay"), erase_after_delivery=True)
+
+
+async def on_anonymous_reply(event: InboundEvent, ctx: Context, words: list[str]) -> None:
+    ctx.anonymous = True
+    question = await _question_from(ctx, words)
+    text = check_length(clean(" ".join(words[1:])), MAX_QUESTION)
+    if not is_asker(ctx.core, question, event.user.user_id) or not text:
+        raise UserError(NOT_ASKER)
+    thread = question.message_id or await ctx.core.outbox.result_message_id(
+        question.posted_key or "")
+    t = ctx.core.translator(question.language)
+    await ctx.core.outbox.send(
+        platform_of(question.workspace_id),
+        Destination(question.workspace_id, question.channel_id, thread_id=thread),
+        OutboundMessage.of(Section(parts=(Strong(text=t.gettext(ASKER_REPLY)),)),
+                           Quote(text=text)), key=ctx.key("asker-reply"))
+    await ctx.respond(ctx.text(POSTED, channel=f"#{question.channel_id}",
+                               number=question.id or 0), erase_after_delivery=True)
+
+
+async def on_answered_click(event: InboundEvent, ctx: Context) -> None:
+    assert event.action is not None
+    number, _, message_id = (event.action.value or "").partition(":")
+    question = await get_question(ctx.core, event.workspace_id,
+                                  int(number) if number.isdigit() else 0)
+    if question is None:
+        raise UserError(UNKNOWN_QUESTION, number=number or "?")
+    await mark_answered(ctx, question, message_id or None)
+
+
+async def on_reaction(event: InboundEvent, ctx: Context) -> None:
+    """The (named) asker reacting ✅ on an answer in the thread marks it answered."""
+    if event.action is None or event.action.value not in (CHECK, "heavy_check_mark"):
+        return
+    if not event.action.message_id:
+        return
+    async with ctx.core.db.session() as s:
+        candidates = list(await s.exec(select(Question).where(
+            Question.workspace_id == event.workspace_id,
+            Question.channel_id == event.conversation.id,
+            Question.asker_id == event.user.user_id, col(Question.answered_at).is_(None))))
+    for question in candidates:
+        if event.conversation.thread_id in (question.message_id, None):
+            await mark_answered(ctx, question, event.action.message_id, quiet=True)
+            return
+
+
+async def mark_answered(ctx: Context, question: Question, message_id: str | None, *,
+                        quiet: bool = False) -> None:
+    if not is_asker(ctx.core, question, ctx.event.user.user_id):
+        raise UserError(NOT_ASKER)
+    ctx.anonymous = question.asker_id is None
+    question.answered_at = question.answered_at or ctx.now
+    question.answer_message_id = message_id or question.answer_message_id
+    await _save(ctx.core, question)
+    target = message_id or question.message_id or await ctx.core.outbox.result_message_id(
+        question.posted_key or "")
+    if target:
+        await ctx.core.outbox.react(platform_of(question.workspace_id),
+                                    Destination(question.workspace_id, question.channel_id),
+                                    target, CHECK, key=ctx.key("answered"))
+    if not quiet:
+        await ctx.respond(ctx.text(MARKED), erase_after_delivery=question.asker_id is None)
+
+
+async def hide(event: InboundEvent, ctx: Context, words: list[str]) -> None:
+    if not ctx.is_admin:
+        from bot.features.roles import refuse_admin_only
+
+        await refuse_admin_only(ctx, "ask hide")
+        return
+    question = await _question_from(ctx, words)
+    question.hidden = True
+    await _save(ctx.core, question)
+    message_id = question.message_id or await ctx.core.outbox.result_message_id(
+        question.posted_key or "")
+    if question.posted_key and message_id:
+        t = ctx.core.translator(question.language)
+        await ctx.core.outbox.update(platform_of(question.workspace_id),
+                                     Destination(question.workspace_id, question.channel_id),
+                                     message_id, OutboundMessage.text(t.gettext(HIDDEN)),
+                                     key=ctx.key("hide"))
+    await ctx.respond(ctx.text(HIDE_DONE, number=question.id or 0))
+
+
+# -- privacy ------------------------------------------------------------------------------------
+async def export_anonymous(core: Core, workspace_id: str, user_id: str) -> dict[str, object]:
+    ref = anon_ref(core, workspace_id, user_id)
+    async with core.db.session() as s:
+        rows = list(await s.exec(select(Question).where(Question.anon_ref == ref)))
+    if not rows:
+        return {}
+    return {"anonymous_questions": [{"number": q.id, "text": q.text, "channel": q.channel_id,
+                                     "asked_at": q.created_at.isoformat()} for q in rows]}
+
+
+async def erase_anonymous(core: Core, workspace_id: str, user_id: str) -> dict[str, int]:
+    ref = anon_ref(core, workspace_id, user_id)
+    async with core.db.session() as s:
+        result = await s.exec(update(Question).where(  # type: ignore[call-overload]
+            col(Question.anon_ref) == ref).values(anon_ref=None, anon_contact=None))
+        await s.commit()
+    return {"ask_question (anonymous link)": int(result.rowcount or 0)}

@@ -1,0 +1,84 @@
+"""`/wol thanks @person <what for>`: public appreciation where it was given, in the channel's
+language, linked to the narration or question of the thread it came from. A daily limit per
+person keeps it meaningful; there is no leaderboard."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, func, select
+
+from bot.errors import UserError
+from bot.events import InboundEvent
+from bot.features.commands import Subcommand
+from bot.features.references import people_in
+from bot.i18n import N_
+from bot.messages import Mention, OutboundMessage, Quote, Section, Strong, fill
+from bot.store.tables.asks import Question, Thanks
+from bot.text import check_length, clean
+
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.context import Context
+
+DAILY_LIMIT = 10
+THANKS = N_("🙌 {giver} thanks {receiver}:")
+USAGE = N_("Who and what for? For example: {example}")
+NOT_YOURSELF = N_("Thanking yourself is sweet, but let's keep thanks for others.")
+LIMIT = N_("You've given {limit} thanks today; that's the daily limit, so each one stays "
+           "special. More tomorrow!")
+
+
+def register(core: Core) -> None:
+    core.commands.register(Subcommand(
+        names={"en": ("thanks", "thank"), "nl": ("bedankt", "dank")}, handler=on_thanks,
+        summary=N_("Thank a colleague in public"), usage=N_("@person <what for>"), order=30))
+
+
+async def on_thanks(event: InboundEvent, ctx: Context, args: str) -> None:
+    words = args.split()
+    people, rest = people_in(words, event)
+    reason = check_length(clean(" ".join(rest)), 1000)
+    if not people or not reason:
+        raise UserError(USAGE, example=Strong(text="/wol thanks @anouk for the onboarding tips"))
+    if any(p.user_id == event.user.user_id for p in people):
+        raise UserError(NOT_YOURSELF)
+    async with ctx.core.db.session() as s:
+        today = (await s.exec(select(func.count()).select_from(Thanks).where(
+            Thanks.workspace_id == event.workspace_id, Thanks.giver_id == event.user.user_id,
+            col(Thanks.created_at) > ctx.now - timedelta(days=1)))).one()
+    if today + len(people) > DAILY_LIMIT:
+        raise UserError(LIMIT, limit=DAILY_LIMIT)
+    narration_id, question_id = await _linked(ctx, event)
+    async with ctx.core.db.session() as s:
+        for person in people:
+            s.add(Thanks(workspace_id=event.workspace_id, channel_id=event.conversation.id,
+                         giver_id=event.user.user_id, receiver_id=person.user_id, reason=reason,
+                         narration_id=narration_id, question_id=question_id, created_at=ctx.now))
+        await s.commit()
+    t = ctx.channel_t
+    for person in people:
+        message = OutboundMessage.of(
+            Section(parts=fill(t.gettext(THANKS), giver=Mention(user_id=event.user.user_id),
+                               receiver=Mention(user_id=person.user_id,
+                                                name=person.display_name))),
+            Quote(text=reason))
+        if event.conversation.thread_id:
+            await ctx.reply(message)
+        else:
+            await ctx.say(message)
+
+
+async def _linked(ctx: Context, event: InboundEvent) -> tuple[int | None, int | None]:
+    thread = event.conversation.thread_id
+    if not thread:
+        return None, None
+    narration = await ctx.core.narrations.by_message(event.workspace_id, event.conversation.id,
+                                                     thread)
+    async with ctx.core.db.session() as s:
+        question = (await s.exec(select(Question.id).where(
+            Question.workspace_id == event.workspace_id,
+            Question.channel_id == event.conversation.id,
+            Question.message_id == thread))).first()
+    return (narration.id if narration else None), question
