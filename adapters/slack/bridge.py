@@ -88,11 +88,12 @@ class CoreMiddleware(AsyncMiddleware):
             return await self._store(event, body, req.context.bot_user_id)
         task = asyncio.create_task(self.handle(event, body), name=f"slack:{event.event_id}")
         try:
-            ctx = await asyncio.wait_for(asyncio.shield(task), self.ack_budget)
+            await asyncio.wait_for(asyncio.shield(task), self.ack_budget)
         except TimeoutError:
             log.warning("event %s acknowledged before its handling finished", event.event_id)
             self._background.add(task)
             task.add_done_callback(self._finished)
+            task.add_done_callback(lambda _: self.form_errors.pop(event.event_id, None))
             return BoltResponse(status=200, body="")
         except StoreUnavailable as exc:
             log.warning("database unavailable, asking Slack to retry %s: %s", event.event_id, exc)
@@ -100,7 +101,9 @@ class CoreMiddleware(AsyncMiddleware):
         except Exception:
             log.exception("handling Slack event %s failed", event.event_id)
             return BoltResponse(status=500, body="")
-        return self._ack(event, ctx)
+        finally:
+            errors = self.form_errors.pop(event.event_id, None)
+        return self._ack(event, errors)
 
     async def _store(
         self, event: InboundEvent, body: dict[str, Any], bot_user_id: str | None
@@ -118,8 +121,7 @@ class CoreMiddleware(AsyncMiddleware):
             event = await self.resolve(event, body)
         return await self.core.handle(event)
 
-    def _ack(self, event: InboundEvent, ctx: Any) -> BoltResponse:
-        errors = self.form_errors.pop(event.event_id, None)
+    def _ack(self, event: InboundEvent, errors: dict[str, str] | None) -> BoltResponse:
         if event.kind is EventKind.FORM_SUBMIT and errors:
             return BoltResponse(
                 status=200,
