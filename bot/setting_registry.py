@@ -215,6 +215,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("audit.retention_days", "int", ("workspace",), 730,
            N_("days the configuration history is kept"), low=1, high=3650,
            yaml_workspace=lambda w: w.audit_retention_days),
+    Option("insight.min_group", "int", ("workspace",), 5,
+           N_("smallest group shown in participation figures (smaller ones merge into \"other\")"),
+           low=3, high=100),
 )
 OPTIONS_BY_KEY = {o.key: o for o in OPTIONS}
 

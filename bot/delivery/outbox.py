@@ -7,6 +7,7 @@ often it is enqueued), so a retried event or a second replica cannot queue a sec
 from __future__ import annotations
 
 import asyncio
+import base64
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -81,11 +82,16 @@ class Outbox:
         )
 
     async def send_file_dm(self, platform: str, workspace_id: str, user_id: str, filename: str,
-                           content: str, message: OutboundMessage, *, key: str) -> bool:
-        """A file (e.g. a data export) in the person's DM; the content is cleared once sent."""
+                           content: str | bytes, message: OutboundMessage, *, key: str) -> bool:
+        """A file (e.g. a data export, or a chart as bytes) in the person's DM; the content
+        is cleared once sent. Bytes travel base64-encoded in the payload."""
         dest = Destination(workspace_id=workspace_id, channel_id="")
-        payload = {"message": message.model_dump(mode="json"), "user_ids": [user_id],
-                   "filename": filename, "content": content}
+        payload: dict[str, Any] = {"message": message.model_dump(mode="json"),
+                                   "user_ids": [user_id], "filename": filename}
+        if isinstance(content, bytes):
+            payload["content_b64"] = base64.b64encode(content).decode("ascii")
+        else:
+            payload["content"] = content
         return await self._put(platform, "file", dest, payload, key, None, user_id,
                                rate_key=f"{platform}:dm:{user_id}")
 

@@ -10,6 +10,7 @@ a logged reason.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import random
@@ -228,7 +229,9 @@ class DeliveryWorker:
         if row.op == "file":
             channel = await port.open_dm(dest.workspace_id, tuple(payload["user_ids"]))
             dm = load_destination({**row.destination, "channel_id": channel})
-            return await send_file(port, dm, payload["filename"], payload["content"],
+            content = (base64.b64decode(payload["content_b64"]) if "content_b64" in payload
+                       else payload["content"])
+            return await send_file(port, dm, payload["filename"], content,
                                    load_message(payload))
         if row.op == "update":
             await port.update(dest, payload["message_id"], load_message(payload))
@@ -339,11 +342,15 @@ class DeliveryWorker:
 FILE_CHUNK = 2800
 
 
-async def send_file(port: ChatPort, dest: Destination, filename: str, content: str,
+async def send_file(port: ChatPort, dest: Destination, filename: str, content: str | bytes,
                     message: OutboundMessage) -> str:
-    """A file where the port can send files; otherwise the text in numbered quoted parts."""
+    """A file where the port can send files; otherwise the text in numbered quoted parts
+    (binary content, e.g. a chart, is left out where the port cannot send files)."""
     if isinstance(port, FileSender):
-        return (await port.send_file(dest, filename, content.encode("utf-8"), message)).message_id
+        data = content if isinstance(content, bytes) else content.encode("utf-8")
+        return (await port.send_file(dest, filename, data, message)).message_id
+    if isinstance(content, bytes):
+        return (await port.send(dest, message)).message_id
     first = (await port.send(dest, message)).message_id
     chunks = [content[i:i + FILE_CHUNK] for i in range(0, len(content), FILE_CHUNK)] or [""]
     for n, chunk in enumerate(chunks, 1):

@@ -1,0 +1,256 @@
+"""Participation: observe consume / contribute / create signals, `/wol stats` and the weekly
+report for admins and managers, `/wol dashboard` sign-in links.
+
+The observer runs in a late router group, after every other feature, so it sees each event
+without taking it from anyone. Which signal counts for what is in docs/insight.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+
+from bot.delivery.scheduler import Job, cron
+from bot.errors import UserError
+from bot.events import EventKind, InboundEvent
+from bot.features.commands import Subcommand
+from bot.i18n import N_, Translator, normalise_language
+from bot.insight import access, record
+from bot.insight.charts import render_png
+from bot.insight.levels import MONTH, WEEK
+from bot.insight.render import summary
+from bot.insight.report import build_report, community_names, resolve_community
+from bot.messages import Link, OutboundMessage, Section, Strong, fill
+from bot.store.tables.insight import ReportSubscription
+from bot.store.tables.rhythms import Contribution
+
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.context import Context
+    from bot.store.tables import Narration
+
+log = logging.getLogger(__name__)
+OBSERVER_GROUP = 100
+WEEKLY_JOB = "insight.weekly"
+PURGE_JOB = "insight.purge"
+
+OFFER_ACTIONS = ("matching.done", "matching.someone", "matching.pick")
+ACK_ACTIONS = ("ask.ack",)
+# Clicks that change someone's own settings or data say nothing about participation.
+IGNORED_ACTIONS = ("checkin.", "privacy.", "dashboard.", "insight.")
+THANKS_WORDS = ("thanks", "thank", "bedankt", "dank")
+
+MANAGERS_ONLY = N_("Participation figures are for admins and community managers.")
+UNKNOWN_COMMUNITY = N_("I don't know the community {name}. Communities: {names}.")
+NO_COMMUNITIES = N_("none yet")
+CHART_CAPTION = N_("Chart: consume, contribute, create and outcomes.")
+CHART_SENT = N_("I've sent you the chart in a direct message.")
+WEEKLY_ON = N_("You'll get these figures every Monday in a direct message. Stop with {off}.")
+WEEKLY_OFF = N_("No more weekly figures. Start again with {on}.")
+WEEKLY_TITLE = N_("Your weekly participation figures")
+LINK_TEXT = N_("Your sign-in link for the dashboard, valid once for {minutes} minutes:")
+LINK_LABEL = N_("open the dashboard")
+LINK_NOTE = N_("Don't forward it: whoever opens it first is signed in as you.")
+USAGE = N_("Use {example}: an optional community and week or month.")
+
+
+def register(core: Core) -> None:
+    core.router.add(_observed, observe, group=OBSERVER_GROUP,
+                    name="participation.observe")
+    core.narration_listeners.append(on_narration)
+    core.commands.register(Subcommand(
+        names={"en": ("stats", "statistics"), "nl": ("cijfers", "statistieken")},
+        handler=on_stats, order=85,
+        summary=N_("Participation figures and a chart (admins and managers)"),
+        usage=N_("[community] [week|month] · weekly on|off")))
+    core.commands.register(Subcommand(
+        names={"en": ("dashboard",), "nl": ("dashboard",)}, handler=on_dashboard, order=86,
+        summary=N_("A sign-in link for the web dashboard (admins and managers)")))
+    core.scheduler.add(Job(WEEKLY_JOB, cron("0 7 * * mon", "UTC"),
+                           lambda when: weekly_reports(core, when), grace=timedelta(hours=12)))
+    core.scheduler.add(Job(PURGE_JOB, cron("17 3 * * *", "UTC"),
+                           lambda when: access.purge_expired(core, when), latest_only=True))
+
+
+# -- observing -----------------------------------------------------------------------------------
+def _observed(event: InboundEvent) -> bool | None:
+    if event.is_from_bot:
+        return None
+    return True if event.kind in (EventKind.MESSAGE, EventKind.REACTION_ADDED,
+                                  EventKind.HOME_OPENED, EventKind.ACTION,
+                                  EventKind.COMMAND) else None
+
+
+async def community_of(ctx: Context, channel_id: str | None) -> str | None:
+    if not channel_id:
+        return None
+    kind = await ctx.core.config.value(ctx.event.workspace_id, "community.kind", channel_id)
+    return channel_id if kind else None
+
+
+async def classify(event: InboundEvent, ctx: Context) -> str | None:
+    """The signal an event gives, if any (narrations arrive through `on_narration`)."""
+    if event.kind is EventKind.HOME_OPENED:
+        return "home"
+    if event.kind is EventKind.REACTION_ADDED:
+        return "reaction"
+    if event.kind is EventKind.ACTION and event.action is not None:
+        action_id = event.action.action_id
+        if action_id.startswith(IGNORED_ACTIONS):
+            return None
+        if action_id.startswith(OFFER_ACTIONS):
+            return "offer"
+        if action_id.startswith(ACK_ACTIONS):
+            return "acknowledgement"
+        return "click"
+    if event.kind is EventKind.COMMAND:
+        words = event.text.split()
+        return "thanks" if words and words[0].lower() in THANKS_WORDS and len(words) > 1 else None
+    thread = event.conversation.thread_id
+    if event.kind is EventKind.MESSAGE and not event.is_dm and thread and \
+            thread != event.message_id:
+        return await _thread_reply(event, ctx)
+    return None
+
+
+async def _thread_reply(event: InboundEvent, ctx: Context) -> str:
+    """A reply in a thread: an answer to a dialogue round is the person's own view (create),
+    an answer under a durf-te-vragen question is an answer, anything else a reply."""
+    async with ctx.core.db.session() as s:
+        answer = (await s.exec(select(Contribution.id).where(
+            Contribution.workspace_id == event.workspace_id,
+            Contribution.message_id == event.message_id))).first()
+        if answer is not None:
+            return "dialogue_answer"
+        try:
+            from bot.store.tables.asks import Question
+        except ImportError:
+            return "reply"
+        question = (await s.exec(select(Question.id).where(
+            Question.workspace_id == event.workspace_id,
+            Question.channel_id == event.conversation.id,
+            Question.message_id == event.conversation.thread_id))).first()
+    return "answer" if question is not None else "reply"
+
+
+async def observe(event: InboundEvent, ctx: Context) -> None:
+    try:
+        signal = await classify(event, ctx)
+        if signal is None:
+            return
+        await record(ctx.core.db, event.workspace_id, event.user.user_id, signal, when=ctx.now,
+                     community=await community_of(ctx, event.conversation.id))
+    except Exception:  # figures must never break a conversation
+        log.exception("could not record participation for %s", event.event_id)
+
+
+async def on_narration(narration: Narration, ctx: Context) -> None:
+    try:
+        await record(ctx.core.db, narration.workspace_id, narration.author_id, "narration",
+                     when=narration.created_at,
+                     community=await community_of(ctx, narration.channel_id))
+    except Exception:
+        log.exception("could not record participation for narration %s", narration.id)
+
+
+# -- /wol stats ----------------------------------------------------------------------------------
+async def on_stats(event: InboundEvent, ctx: Context, args: str) -> None:
+    if not ctx.is_manager:
+        await ctx.respond(ctx.text(MANAGERS_ONLY))
+        return
+    words = args.split()
+    if words and words[0].lower() in ("weekly", "wekelijks"):
+        await _subscription(event, ctx, words[1:])
+        return
+    period, community = WEEK, None
+    names = await community_names(ctx.core, event.workspace_id)
+    for word in words:
+        low = word.lower()
+        if low in ("week", "weeks", "weken", "weekly"):
+            period = WEEK
+        elif low in ("month", "months", "maand", "maanden"):
+            period = MONTH
+        else:
+            community = resolve_community(names, word)
+            if community is None:
+                raise UserError(UNKNOWN_COMMUNITY, name=word,
+                                names=", ".join(sorted(names.values()))
+                                or ctx.t.gettext(NO_COMMUNITIES))
+    report = await build_report(ctx.core, event.workspace_id, community=community,
+                                period=period)
+    await ctx.respond(summary(report, ctx.t))
+    chart = await asyncio.to_thread(render_png, report, ctx.t)
+    await ctx.core.outbox.send_file_dm(
+        event.platform, event.workspace_id, event.user.user_id,
+        f"wolbot-stats-{report.periods[-1].key}.png", chart,
+        OutboundMessage.text(ctx.t.gettext(CHART_CAPTION)), key=ctx.key("stats.chart"))
+    if not event.is_dm:
+        await ctx.respond(ctx.text(CHART_SENT))
+
+
+async def _subscription(event: InboundEvent, ctx: Context, words: list[str]) -> None:
+    on = not words or words[0].lower() in ("on", "aan", "yes", "ja")
+    off = bool(words) and words[0].lower() in ("off", "uit", "no", "nee")
+    if not (on or off):
+        raise UserError(USAGE, example=Strong(text="/wol stats weekly on"))
+    async with ctx.core.db.session() as s:
+        row = await s.get(ReportSubscription, (event.workspace_id, event.user.user_id))
+        if on and row is None:
+            s.add(ReportSubscription(workspace_id=event.workspace_id,
+                                     user_id=event.user.user_id, platform=event.platform,
+                                     created_at=ctx.now))
+        elif off and row is not None:
+            await s.delete(row)
+        await s.commit()
+    if on:
+        await ctx.respond(ctx.text(WEEKLY_ON, off=Strong(text="/wol stats weekly off")))
+    else:
+        await ctx.respond(ctx.text(WEEKLY_OFF, on=Strong(text="/wol stats weekly on")))
+
+
+async def weekly_reports(core: Core, when: datetime) -> None:
+    """Monday's report to every manager who opted in and still holds the role."""
+    async with core.db.session() as s:
+        subscribers = list(await s.exec(select(ReportSubscription)))
+    for sub in subscribers:
+        try:
+            if not await access.may_view(core, sub.workspace_id, sub.user_id, sub.platform):
+                continue
+            t = await _language_of(core, sub.workspace_id, sub.user_id)
+            report = await build_report(core, sub.workspace_id, community=sub.community,
+                                        now=when)
+            chart = await asyncio.to_thread(render_png, report, t)
+            message = summary(report, t)
+            title = Section(parts=(Strong(text=t.gettext(WEEKLY_TITLE)),))
+            await core.outbox.send_file_dm(
+                sub.platform, sub.workspace_id, sub.user_id,
+                f"wolbot-week-{report.periods[-1].key}.png", chart,
+                OutboundMessage(blocks=(title, *message.blocks)),
+                key=f"{WEEKLY_JOB}:{sub.workspace_id}:{sub.user_id}:{when.date().isoformat()}")
+        except Exception:
+            log.exception("weekly report for %s in %s failed", sub.user_id, sub.workspace_id)
+
+
+async def _language_of(core: Core, workspace_id: str, user_id: str) -> Translator:
+    own = normalise_language(await core.personal.language(workspace_id, user_id))
+    return core.i18n.get(own or await core.channel_language(workspace_id, None))
+
+
+# -- /wol dashboard ------------------------------------------------------------------------------
+async def on_dashboard(event: InboundEvent, ctx: Context, args: str) -> None:
+    if not ctx.is_manager:
+        await ctx.respond(ctx.text(MANAGERS_ONLY))
+        return
+    link = await access.create_link(ctx.core, event.workspace_id, event.user.user_id,
+                                    event.platform, ctx.t.lang)
+    minutes = int(access.LINK_TTL.total_seconds() // 60)
+    message = OutboundMessage.of(
+        Section(parts=(*fill(ctx.t.gettext(LINK_TEXT), minutes=minutes), " ",
+                       Link(url=link, label=ctx.t.gettext(LINK_LABEL)))),
+        Section(parts=(ctx.t.gettext(LINK_NOTE),)))
+    # Only to the person, and gone from the outbox once delivered: the link is a key.
+    await ctx.respond(message, erase_after_delivery=True)

@@ -1,0 +1,161 @@
+"""Outcomes: what came of the participation, counted from each feature's own tables.
+
+Each source is one async function over a `Scope` returning figures and the times of its
+events (for the trend). Adding a feature's figures is one function in `SOURCES`. The
+durf-te-vragen source reads the asks tables when that feature is installed.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import utc
+from bot.i18n import N_
+from bot.store.tables import Narration
+from bot.store.tables.matching import Connection, MatchSuggestion
+from bot.store.tables.rhythms import Contribution, DialogueRound
+
+Number = int | float | None
+
+
+@dataclass(frozen=True)
+class Scope:
+    workspace_id: str
+    start: datetime
+    end: datetime
+    channels: frozenset[str] | None = None  # None: the whole workspace
+
+
+@dataclass
+class Found:
+    figures: dict[str, Number] = field(default_factory=dict)
+    # figure name -> the times of its events, for the per-period trend
+    times: dict[str, list[datetime]] = field(default_factory=dict)
+
+
+# figure name -> (msgid, kind): kind "count", "share" (0..1) or "hours" (a median)
+FIGURES: dict[str, tuple[str, str]] = {
+    "narrations": (N_("narrations shared"), "count"),
+    "suggestions": (N_("matches shown"), "count"),
+    "introductions": (N_("introductions made"), "count"),
+    "introductions_rated": (N_("introductions rated"), "count"),
+    "introductions_helpful": (N_("introductions rated helpful"), "count"),
+    "rounds": (N_("dialogue rounds"), "count"),
+    "round_answers": (N_("answers in dialogue rounds"), "count"),
+    "round_participants": (N_("different people who answered in rounds"), "count"),
+    "participants_per_round": (N_("participants per round (average)"), "number"),
+    "questions": (N_("durf-te-vragen questions"), "count"),
+    "questions_named": (N_("questions asked by name"), "count"),
+    "questions_anonymous": (N_("questions asked anonymously"), "count"),
+    "questions_acknowledged": (N_("share of questions acknowledged"), "share"),
+    "hours_to_acknowledgement": (N_("hours to first acknowledgement (median)"), "hours"),
+    "questions_answered": (N_("share of questions answered"), "share"),
+    "hours_to_answer": (N_("hours to first answer (median)"), "hours"),
+    "thanks": (N_("thanks given"), "count"),
+}
+TREND = ("narrations", "introductions", "round_answers", "questions", "thanks")
+
+
+def _in(column: Any, scope: Scope) -> list[Any]:
+    return [col(column).in_(sorted(scope.channels))] if scope.channels is not None else []
+
+
+async def narrations(s: AsyncSession, scope: Scope) -> Found:
+    rows = list(await s.exec(select(Narration.created_at).where(
+        Narration.workspace_id == scope.workspace_id,
+        col(Narration.created_at) >= scope.start, col(Narration.created_at) < scope.end,
+        *_in(Narration.channel_id, scope))))
+    return Found({"narrations": len(rows)}, {"narrations": [utc(t) for t in rows]})
+
+
+async def matching(s: AsyncSession, scope: Scope) -> Found:
+    def scoped(query: Any, narration_id: Any) -> Any:
+        if scope.channels is None:
+            return query
+        return query.join(Narration, col(Narration.id) == narration_id).where(
+            *_in(Narration.channel_id, scope))
+
+    shown = list(await s.exec(scoped(select(MatchSuggestion.created_at).where(
+        MatchSuggestion.workspace_id == scope.workspace_id,
+        col(MatchSuggestion.created_at) >= scope.start,
+        col(MatchSuggestion.created_at) < scope.end), MatchSuggestion.narration_id)))
+    intros = list(await s.exec(scoped(select(Connection.created_at, Connection.helped).where(
+        Connection.workspace_id == scope.workspace_id,
+        col(Connection.created_at) >= scope.start,
+        col(Connection.created_at) < scope.end), Connection.narration_id)))
+    rated = [h for _, h in intros if h]
+    return Found({"suggestions": len(shown), "introductions": len(intros),
+                  "introductions_rated": len(rated),
+                  "introductions_helpful": sum(1 for h in rated if h in ("yes", "somewhat"))},
+                 {"introductions": [utc(t) for t, _ in intros]})
+
+
+async def rounds(s: AsyncSession, scope: Scope) -> Found:
+    posted = list(await s.exec(select(DialogueRound.id).where(
+        DialogueRound.workspace_id == scope.workspace_id,
+        col(DialogueRound.posted_at) >= scope.start, col(DialogueRound.posted_at) < scope.end,
+        *_in(DialogueRound.channel_id, scope))))
+    answers = list(await s.exec(select(Contribution.round_id, Contribution.author_id,
+                                       Contribution.created_at).where(
+        Contribution.workspace_id == scope.workspace_id, col(Contribution.round_id).in_(posted))))
+    per_round = {(r, a) for r, a, _ in answers}
+    return Found({"rounds": len(posted), "round_answers": len(answers),
+                  "round_participants": len({a for _, a, _ in answers}),
+                  "participants_per_round": round(len(per_round) / len(posted), 1)
+                  if posted else None},
+                 {"round_answers": [utc(t) for _, _, t in answers]})
+
+
+def _hours(pairs: list[tuple[datetime, datetime]]) -> float | None:
+    if not pairs:
+        return None
+    return round(statistics.median((utc(b) - utc(a)).total_seconds() / 3600 for a, b in pairs),
+                 1)
+
+
+async def asks(s: AsyncSession, scope: Scope) -> Found:
+    try:
+        from bot.store.tables.asks import Question, Thanks
+    except ImportError:  # the durf-te-vragen feature is not installed
+        return Found()
+    rows = list(await s.exec(select(Question).where(
+        Question.workspace_id == scope.workspace_id, col(Question.hidden).is_(False),
+        col(Question.created_at) >= scope.start, col(Question.created_at) < scope.end,
+        *_in(Question.channel_id, scope))))
+    thanks = list(await s.exec(select(Thanks.created_at).where(
+        Thanks.workspace_id == scope.workspace_id,
+        col(Thanks.created_at) >= scope.start, col(Thanks.created_at) < scope.end,
+        *_in(Thanks.channel_id, scope))))
+    acked = [(q.created_at, q.first_ack_at) for q in rows if q.first_ack_at]
+    answered = [q for q in rows if q.first_answer_at or q.answered_at]
+    first_answers = [(q.created_at, q.first_answer_at or q.answered_at) for q in answered]
+    return Found({
+        "questions": len(rows),
+        "questions_named": sum(1 for q in rows if q.asker_id is not None),
+        "questions_anonymous": sum(1 for q in rows if q.asker_id is None),
+        "questions_acknowledged": round(len(acked) / len(rows), 3) if rows else None,
+        "hours_to_acknowledgement": _hours(acked),  # type: ignore[arg-type]
+        "questions_answered": round(len(answered) / len(rows), 3) if rows else None,
+        "hours_to_answer": _hours(first_answers),  # type: ignore[arg-type]
+        "thanks": len(thanks),
+    }, {"questions": [utc(q.created_at) for q in rows], "thanks": [utc(t) for t in thanks]})
+
+
+Source = Callable[[AsyncSession, Scope], Awaitable[Found]]
+SOURCES: tuple[Source, ...] = (narrations, matching, rounds, asks)
+
+
+async def collect(s: AsyncSession, scope: Scope) -> Found:
+    total = Found()
+    for source in SOURCES:
+        found = await source(s, scope)
+        total.figures.update(found.figures)
+        total.times.update(found.times)
+    return total

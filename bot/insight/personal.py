@@ -1,0 +1,43 @@
+"""A person's own participation: the only per-person view, shown to that person alone."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlmodel import col, select
+
+from bot.insight.recording import week_of
+from bot.store.engine import Database
+from bot.store.tables.insight import ParticipationCount
+
+
+@dataclass
+class MyWeek:
+    week: date
+    level: int = 0  # 0: no signal that week
+    signals: dict[str, int] = field(default_factory=dict)
+
+
+async def my_weeks(db: Database, workspace_id: str, user_id: str, now: datetime,
+                   weeks: int = 8) -> list[MyWeek]:
+    """The person's last `weeks` weeks, oldest first, with the signals behind each level."""
+    last = week_of(now)
+    first = last - timedelta(weeks=weeks - 1)
+    found: dict[date, MyWeek] = {first + timedelta(weeks=i): MyWeek(first + timedelta(weeks=i))
+                                 for i in range(weeks)}
+    async with db.session() as s:
+        rows = await s.exec(select(ParticipationCount).where(
+            ParticipationCount.workspace_id == workspace_id,
+            ParticipationCount.user_id == user_id, col(ParticipationCount.week) >= first))
+        totals: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for row in rows:
+            week = found.get(row.week)
+            if week is None:
+                continue
+            week.level = max(week.level, row.level)
+            totals[row.week][row.signal] += row.count
+    for week_start, signals in totals.items():
+        found[week_start].signals = dict(signals)
+    return [found[k] for k in sorted(found)]
