@@ -90,7 +90,11 @@ def render_blocks(message: OutboundMessage, *, limit: int = MAX_MESSAGE_BLOCKS) 
         elif isinstance(block, Quote):
             blocks.extend(_sections(_quote(block)))
         elif isinstance(block, Actions):
-            elements = [_element(e, ids) for e in block.elements][:MAX_ACTIONS_ELEMENTS]
+            # a choice without options is invalid Block Kit (Slack refuses the whole message)
+            usable = [
+                e for e in block.elements if not isinstance(e, Select) or e.people or e.options
+            ]
+            elements = [_element(e, ids) for e in usable][:MAX_ACTIONS_ELEMENTS]
             if elements:
                 blocks.append({"type": "actions", "elements": elements})
         elif isinstance(block, Divider):

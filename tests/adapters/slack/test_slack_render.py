@@ -221,3 +221,14 @@ def test_errors_ack_body():
         "response_action": "errors",
         "errors": {"text": "Please write a few more words."},
     }
+
+
+def test_select_without_options_is_left_out():
+    message = OutboundMessage.of(
+        Actions(elements=(Select(action_id="empty", placeholder="Nothing"),)),
+        Actions(
+            elements=(Select(action_id="e2", placeholder="x"), Button(label="OK", action_id="ok"))
+        ),
+    )
+    blocks = render_message(message)["blocks"]
+    assert len(blocks) == 1 and [e["action_id"] for e in blocks[0]["elements"]] == ["ok"]
