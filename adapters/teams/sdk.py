@@ -16,7 +16,7 @@ import asyncio
 import ipaddress
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import requests
 from botbuilder.integration.aiohttp import (
@@ -38,7 +38,7 @@ class TeamsAuthConfig:
     """Attribute names as botbuilder's configuration classes read them."""
 
     APP_ID: str = ""
-    APP_PASSWORD: str = ""
+    APP_PASSWORD: str = field(default="", repr=False)  # a secret: never in logs
     APP_TYPE: str = "MultiTenant"
     APP_TENANTID: str = ""
     TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str | None = None

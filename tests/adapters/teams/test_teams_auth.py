@@ -183,3 +183,37 @@ def test_enabled() -> None:
     assert teams.enabled(make_settings("sqlite://", env={"WOLBOT_TEAMS_DEV": "1"}))
     assert teams.enabled(make_settings("sqlite://", env={"MICROSOFT_APP_ID": APP_ID}))
     assert not teams.enabled(make_settings("sqlite://", env={"WOLBOT_TEAMS_DEV": "0"}))
+
+
+def test_auth_config_from_environment() -> None:
+    from adapters.teams.sdk import TeamsAuthConfig, is_loopback
+
+    plain = TeamsAuthConfig.from_env(
+        {
+            "MICROSOFT_APP_ID": APP_ID,
+            "MICROSOFT_APP_PASSWORD": "secret",
+            "MICROSOFT_APP_TYPE": "SingleTenant",
+            "MICROSOFT_APP_TENANT_ID": "tenant-1",
+        }
+    )
+    assert (plain.APP_ID, plain.APP_TYPE, plain.APP_TENANTID) == (
+        APP_ID,
+        "SingleTenant",
+        "tenant-1",
+    )
+    assert plain.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL is None  # the public cloud's
+    assert plain.APP_PASSWORD == "secret" and "secret" not in repr(plain)
+    custom = TeamsAuthConfig.from_env(
+        {
+            "MICROSOFT_APP_ID": APP_ID,
+            "MICROSOFT_APP_TYPE": "SingleTenant",
+            "MICROSOFT_APP_TENANT_ID": "tenant-1",
+            "WOLBOT_TEAMS_OPENID_METADATA_URL": "http://127.0.0.1:1/openid",
+        }
+    )
+    # overriding one endpoint needs the whole parameter set, with the tenant's login URL
+    assert custom.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL == "http://127.0.0.1:1/openid"
+    assert custom.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER == ISSUER
+    assert custom.TO_CHANNEL_FROM_BOT_LOGIN_URL == "https://login.microsoftonline.com/tenant-1"
+    assert custom.metadata_url == "http://127.0.0.1:1/openid"
+    assert is_loopback("[::1]") and not is_loopback("10.0.0.1")
