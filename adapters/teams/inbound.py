@@ -142,10 +142,12 @@ def strip_mentions(
                 text = text.replace(tag, " ")
             continue
         name = mentioned.get("name")
+        # A mentioned channel, team or tag ("19:…@thread…") is not a person: "#Name".
+        is_person = not str(mentioned_id).startswith("19:")
         if tag:
             inner = _AT_TAG.sub(lambda m: m.group(1), tag)
-            text = text.replace(tag, f"@{html.unescape(inner)}")
-        if mentioned_id not in seen:
+            text = text.replace(tag, f"{'@' if is_person else '#'}{html.unescape(inner)}")
+        if is_person and mentioned_id not in seen:
             seen.add(mentioned_id)
             people.append(PersonRef(user_id=str(mentioned_id), display_name=name))
     # Tags without an entity carry no identity: keep only the name they show.

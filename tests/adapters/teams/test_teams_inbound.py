@@ -126,6 +126,18 @@ def test_other_mentions_become_person_refs() -> None:
     assert event.mentions_bot
 
 
+def test_a_mentioned_channel_is_not_a_person() -> None:
+    entities = [
+        {
+            "type": "mention",
+            "text": "<at>General</at>",
+            "mentioned": {"id": "19:abc@thread.tacv2", "name": "General"},
+        }
+    ]
+    text, people, _ = strip_mentions("capture on <at>General</at>", entities, "28:bot")
+    assert (text, people) == ("capture on #General", ())
+
+
 def test_strip_mentions_drops_tags_without_entity() -> None:
     text, people, mentions_bot = strip_mentions("hi <at>Ghost</at>&nbsp;there", [], "28:x")
     assert (text, people, mentions_bot) == ("hi Ghost there", (), False)
