@@ -234,6 +234,7 @@ def base_env(api: FakeSlackApi) -> dict[str, str]:
         SLACK_BOT_TOKEN=TOKEN,
         SLACK_API_URL=api.url,
         NO_PROXY="127.0.0.1,localhost",
+        WOLBOT_SECRET_KEY=uuid.uuid4().hex + uuid.uuid4().hex,
         PYTHONUNBUFFERED="1",
     )
     return env
