@@ -30,7 +30,11 @@ async def attach(core: Any, web_app: web.Application) -> None:
     from .runtime import SlackRuntime
 
     runtime = SlackRuntime.from_core(core)
-    await runtime.start(web_app)
+    try:
+        await runtime.start(web_app)
+    except BaseException:
+        await runtime.stop()  # close what was opened before the failure
+        raise
     web_app[SLACK_RUNTIME] = runtime
 
     async def cleanup(_app: web.Application) -> None:
