@@ -6,6 +6,7 @@ profile says they know about it ("May know about this: @bram"), with "Connect me
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import datetime
@@ -84,21 +85,29 @@ class Suggestions:
 
     # -- listeners ------------------------------------------------------------------------------
     async def on_narration(self, narration: Narration, ctx: Context) -> None:
+        """Suggest first, then index: the reply is enqueued as early as possible, and the
+        narration is indexed even when answering failed."""
         item = narration_item(narration)
-        vec = (await self.engine.encode([item.text]))[0:1]
-        allowed = await consent.load(ctx.core, narration.workspace_id, ctx.now)
-        found = await self.engine.search(
-            narration.workspace_id,
-            item.text,
-            Viewer(narration.author_id, narration.channel_id, narration.visibility),
-            exclude=(item.key,),
-            vector=vec[0],
-            allow=allowed.may_suggest,
-            language=narration.language,
+        vecs, allowed = await asyncio.gather(
+            self.engine.encode([item.text]),
+            consent.load(ctx.core, narration.workspace_id, ctx.now),
         )
-        await self.engine.index(narration.workspace_id, [item], vec)
-        if not found:
-            return
+        try:
+            found = await self.engine.search(
+                narration.workspace_id,
+                item.text,
+                Viewer(narration.author_id, narration.channel_id, narration.visibility),
+                exclude=(item.key,),
+                vector=vecs[0],
+                allow=allowed.may_suggest,
+                language=narration.language,
+            )
+            if found:
+                await self._answer(narration, ctx, found)
+        finally:
+            await self.engine.index(narration.workspace_id, [item], vecs)
+
+    async def _answer(self, narration: Narration, ctx: Context, found: list[Scored]) -> None:
         rows = await self.engine.store.record(
             [
                 MatchSuggestion(

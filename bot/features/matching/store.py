@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.clock import utc
@@ -80,7 +81,18 @@ class MatchingStore:
             return [_decode(r, model, dim) for r in await s.exec(query)]
 
     async def save(self, rows: list[MatchVector], now: datetime) -> None:
-        """Insert or replace vectors by (workspace, kind, ref)."""
+        """Insert or replace vectors by (workspace, kind, ref). New texts (the usual case)
+        are one INSERT; only a clash falls back to updating the existing row."""
+        for row in rows:
+            row.created_at = row.created_at or now
+            row.updated_at = now
+        try:
+            async with self.db.session() as s:
+                s.add_all(rows)
+                await s.commit()
+            return
+        except IntegrityError:
+            pass
         async with self.db.session() as s:
             for row in rows:
                 existing = (
@@ -93,20 +105,11 @@ class MatchingStore:
                     )
                 ).first()
                 if existing is None:
-                    row.created_at = row.created_at or now
-                    row.updated_at = now
-                    s.add(row)
+                    s.add(MatchVector.model_validate(row.model_dump(exclude={"id"})))
                     continue
-                for field in (
-                    "author_id",
-                    "channel_id",
-                    "visibility",
-                    "language",
-                    "text",
-                    "model",
-                    "vector",
-                ):
+                for field in ("author_id", "channel_id", "visibility", "text", "model", "vector"):
                     setattr(existing, field, getattr(row, field))
+                existing.language = row.language or existing.language
                 existing.updated_at, existing.removed_at = now, None
                 s.add(existing)
             await s.commit()
