@@ -33,6 +33,7 @@ from bot.features import (
     matching,
     me,
     narrations,
+    participation,
     privacy,
     round_admin,
     rounds,
@@ -68,6 +69,7 @@ log = logging.getLogger(__name__)
 ADAPTERS: dict[str, str] = {
     "slack": "adapters.slack",
     "teams": "adapters.teams",
+    "dashboard": "adapters.dashboard",
 }
 
 # Feature modules, each with `register(core)`. Order matters only for the help list.
@@ -85,6 +87,7 @@ FEATURES: tuple[Callable[[Core], None], ...] = (
     privacy.register,
     admin.register,
     round_admin.register,
+    participation.register,
     help_feature.register,
 )
 NarrationsDeleted = Callable[[str, list[int]], Awaitable[None]]

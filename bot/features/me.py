@@ -81,6 +81,11 @@ async def on_me(event: InboundEvent, ctx: Context, args: str) -> None:
         await personal.update(ws, uid, ctx.now, paused_until=None)
         await ctx.respond(ctx.text(RESUMED))
         return
+    elif head in ("stats", "cijfers"):
+        from bot.features.participation import my_stats
+
+        await my_stats(event, ctx)
+        return
     elif head in SWITCHES and rest and rest[0] in ON | OFF:
         changes[SWITCHES[head]] = rest[0] in ON
         if SWITCHES[head] == "checkins" and rest[0] in ON and len(rest) > 1:

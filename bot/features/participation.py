@@ -24,6 +24,7 @@ from bot.insight.charts import render_png
 from bot.insight.levels import MONTH, WEEK
 from bot.insight.render import summary
 from bot.insight.report import build_report, community_names, resolve_community
+from bot.messages import Context as ContextBlock
 from bot.messages import Link, OutboundMessage, Section, Strong, fill
 from bot.store.tables.insight import ReportSubscription
 from bot.store.tables.rhythms import Contribution
@@ -254,3 +255,52 @@ async def on_dashboard(event: InboundEvent, ctx: Context, args: str) -> None:
         Section(parts=(ctx.t.gettext(LINK_NOTE),)))
     # Only to the person, and gone from the outbox once delivered: the link is a key.
     await ctx.respond(message, erase_after_delivery=True)
+
+
+# -- /wol me stats -------------------------------------------------------------------------------
+MY_TITLE = N_("Your participation (only you see this):")
+MY_WEEK = N_("This week: {level}. Last week: {previous}.")
+MY_UP = N_("You moved up a level.")
+MY_DOWN = N_("A quieter week than the one before, and that's fine.")
+MY_SAME = N_("The same level as last week.")
+MY_COUNTED = N_("What counted this week: {signals}.")
+MY_NOTHING = N_("Nothing recorded yet this week. Reading in channels leaves no trace I can see.")
+MY_WEEKS = N_("Your last {n} weeks: {levels}")
+MY_NO_LEVEL = N_("no signal")
+MY_PRIVACY = N_("Only you see this. Managers see totals of groups of at least {n} people, never "
+                "a person. Every level is valuable, reading too.")
+
+
+async def my_stats(event: InboundEvent, ctx: Context) -> None:
+    from bot.insight.personal import my_weeks
+    from bot.insight.signals import LEVEL_LABELS, SIGNALS
+
+    t = ctx.t.gettext
+    weeks = await my_weeks(ctx.core.db, event.workspace_id, event.user.user_id, ctx.now)
+    this, before = weeks[-1], weeks[-2]
+
+    def name(level: int) -> str:
+        return t(LEVEL_LABELS[level]) if level else t(MY_NO_LEVEL)
+
+    blocks: list[Section] = [Section(parts=(Strong(text=t(MY_TITLE)),)),
+                             Section(parts=fill(t(MY_WEEK), level=name(this.level),
+                                                previous=name(before.level)))]
+    if this.level and before.level:
+        change = MY_UP if this.level > before.level else (
+            MY_DOWN if this.level < before.level else MY_SAME)
+        blocks.append(Section(parts=(t(change),)))
+    elif this.level:
+        blocks.append(Section(parts=(t(MY_UP),)))
+    if this.signals:
+        counted = ", ".join(f"{t(SIGNALS[s][1])} ({n}×)" for s, n in sorted(
+            this.signals.items(), key=lambda item: (-SIGNALS[item[0]][0], item[0]))
+            if s in SIGNALS)
+        blocks.append(Section(parts=fill(t(MY_COUNTED), signals=counted)))
+    else:
+        blocks.append(Section(parts=(t(MY_NOTHING),)))
+    blocks.append(Section(parts=fill(t(MY_WEEKS), n=len(weeks),
+                                     levels=" · ".join(name(w.level) for w in weeks))))
+    min_group = await ctx.core.config.value(event.workspace_id, "insight.min_group")
+    message = OutboundMessage(blocks=(*blocks, ContextBlock(parts=fill(t(MY_PRIVACY),
+                                                                       n=int(min_group)))))
+    await ctx.respond(message)

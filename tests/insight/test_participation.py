@@ -1,0 +1,187 @@
+"""The observer records the right signal for each event, `/wol stats`, `/wol me stats`, the
+weekly report, dashboard links, and privacy (export and erasure cover the weekly counts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.events import Action, EventKind
+from bot.features.participation import WEEKLY_JOB
+from bot.insight import access, record
+from bot.messages import OutboundMessage
+from bot.ports import Destination, Sent
+from bot.store.tables.insight import DashboardToken, ParticipationCount
+from bot.store.tables.rhythms import DialogueRound
+from tests.fakes import events as ev
+from tests.fakes.chat import Record, RecordingPort
+
+WS = ev.WORKSPACE
+SETTINGS = {"workspaces": {WS: {"admins": ["alice"], "managers": ["mia"],
+                                "channels": {"C1": {"kind": "dialogue"}}}},
+            "env": {"WOLBOT_PUBLIC_URL": "https://bot.example.org",
+                    "WOLBOT_SECRET_KEY": "test-secret-key-0123456789"}}
+MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class FilePort(RecordingPort):
+    files: list[tuple[Destination, str, bytes]] = field(default_factory=list)
+
+    async def send_file(self, dest: Destination, filename: str, content: bytes,
+                        message: OutboundMessage) -> Sent:
+        self.files.append((dest, filename, content))
+        self.records.append(Record("file", dest, message))
+        return Sent(message_id=f"F{len(self.files)}", channel_id=dest.channel_id)
+
+
+@pytest.fixture
+def fport() -> FilePort:
+    return FilePort()
+
+
+@pytest.fixture
+async def icore(make_core, fport, clock):
+    clock.set(MONDAY)
+    core = make_core(fport, **SETTINGS)
+    await core.start(deliver=False, schedule=False)
+    return core
+
+
+async def run(core, event) -> None:
+    await core.handle(event)
+    await core.delivery.drain()
+
+
+async def counts(core) -> dict[tuple[str, str, str], int]:
+    async with core.db.session() as s:
+        rows = await s.exec(select(ParticipationCount))
+        return {(r.user_id, r.signal, r.community): r.count for r in rows}
+
+
+async def test_each_event_gives_its_signal(icore) -> None:
+    await run(icore, ev.message("I'm working on the onboarding guide", user="ann"))
+    await run(icore, ev.message("nice", user="bob", thread_id="m-root"))
+    await run(icore, ev.message("", user="bob", event_kind=EventKind.REACTION_ADDED,
+                                action=Action(action_id="reaction", value="+1")))
+    await run(icore, ev.message("", user="cem", event_kind=EventKind.HOME_OPENED,
+                                channel="D-cem"))
+    await run(icore, ev.click("matching.done", "1", user="dan"))
+    await run(icore, ev.click("matching.connect", "1", user="eve"))
+    await run(icore, ev.click("checkin.skip", "", user="eve"))  # a setting, not participation
+    await run(icore, ev.dm("hi", user="fay"))  # not a narration: too short
+    await run(icore, ev.message("a bot says hi", user="bot", is_from_bot=True, thread_id="x"))
+    assert await counts(icore) == {
+        ("ann", "narration", "C1"): 1, ("bob", "reply", "C1"): 1, ("bob", "reaction", "C1"): 1,
+        ("cem", "home", ""): 1, ("dan", "offer", "C1"): 1, ("eve", "click", "C1"): 1}
+
+
+async def test_an_answer_to_a_dialogue_round_is_creating(icore) -> None:
+    async with icore.db.session() as s:
+        s.add(DialogueRound(workspace_id=WS, channel_id="C1", occurrence="manual:1",
+                            set_id="general", prompt_id="p1", language="en",
+                            text="What did you learn?", posted_key="k1", message_id="Q1",
+                            posted_at=MONDAY, closes_at=MONDAY + timedelta(days=2)))
+        await s.commit()
+    await run(icore, ev.message("That pairing beats reading docs.", user="gus",
+                                thread_id="Q1"))
+    assert await counts(icore) == {("gus", "dialogue_answer", "C1"): 1}
+
+
+async def test_counts_add_up_and_stay_per_week(icore, clock) -> None:
+    for day in range(3):
+        await record(icore.db, WS, "ann", "reaction", when=MONDAY + timedelta(days=day))
+    await record(icore.db, WS, "ann", "reaction", when=MONDAY + timedelta(days=7))
+    async with icore.db.session() as s:
+        rows = sorted((str(r.week), r.count) for r in await s.exec(select(ParticipationCount)))
+    assert rows == [("2026-11-16", 3), ("2026-11-23", 1)]
+    with pytest.raises(ValueError):
+        await record(icore.db, WS, "ann", "lurking", when=MONDAY)
+
+
+async def test_stats_are_for_managers_only(icore, fport) -> None:
+    await run(icore, ev.command("stats", user="bob"))
+    assert "for admins and community managers" in fport.sent()[-1].text
+    assert fport.files == []
+
+
+async def test_stats_give_a_summary_and_a_chart(icore, fport) -> None:
+    for i in range(6):
+        await record(icore.db, WS, f"u{i}", "reaction" if i < 2 else "home", when=MONDAY,
+                     community="C1")
+    await record(icore.db, WS, "u0", "narration", when=MONDAY, community="C1")
+    await run(icore, ev.command("stats", user="mia"))
+    texts = [r.text for r in fport.sent()]
+    assert any("6 active people: 4 (67%) consumed, 1 (17%) contributed, 1 (17%) created"
+               in t for t in texts), texts
+    assert any("I've sent you the chart" in t for t in texts)
+    (dest, name, png), = fport.files
+    assert dest.channel_id == "D-mia" and name.endswith(".png") and png[:8] == b"\x89PNG\r\n\x1a\n"
+    await run(icore, ev.command("cijfers C1 maand", user="alice"))
+    assert "Deelname in #C1" in fport.sent()[-2].text or "Deelname" in fport.sent()[-2].text
+    await run(icore, ev.command("stats #nope", user="alice"))
+    assert "I don't know the community #nope" in fport.sent()[-1].text
+
+
+async def test_my_own_stats(icore, fport) -> None:
+    await record(icore.db, WS, "bob", "home", when=MONDAY - timedelta(days=7))
+    await record(icore.db, WS, "bob", "reaction", when=MONDAY, count=3)
+    await record(icore.db, WS, "bob", "reply", when=MONDAY)
+    await record(icore.db, WS, "eve", "narration", when=MONDAY)
+    await run(icore, ev.command("me stats", user="bob"))
+    text = fport.sent()[-1].text
+    assert "This week: contribute. Last week: consume." in text
+    assert "You moved up a level." in text
+    assert "reacted (3×), replied in a thread (1×)" in text
+    assert "shared what you are working on" not in text  # eve's narration is hers alone
+    assert fport.sent()[-1].dest.ephemeral_user == "bob"
+
+
+async def test_weekly_report_goes_to_managers_who_opted_in(icore, fport, clock) -> None:
+    await run(icore, ev.command("stats weekly on", user="mia"))
+    await run(icore, ev.command("stats weekly on", user="bob"))  # a member: refused
+    assert "Stop with /wol stats weekly off" in fport.sent()[-2].text
+    clock.set(datetime(2026, 11, 23, 7, 5, tzinfo=UTC))
+    ran = await icore.scheduler.run_due(clock.now(), job_ids=[WEEKLY_JOB])
+    assert [j for j, _ in ran] == [WEEKLY_JOB]
+    await icore.delivery.drain()
+    assert [d.channel_id for d, _, _ in fport.files] == ["D-mia"]
+    assert "Your weekly participation figures" in fport.records[-1].text
+    await run(icore, ev.command("stats weekly off", user="mia"))
+    assert "No more weekly figures" in fport.sent()[-1].text
+
+
+async def test_dashboard_link_for_managers_only_and_single_use(icore, fport, clock) -> None:
+    await run(icore, ev.command("dashboard", user="bob"))
+    assert "for admins and community managers" in fport.sent()[-1].text
+    await run(icore, ev.command("dashboard", user="mia"))
+    message = fport.sent()[-1].message
+    link = next(p.url for b in message.blocks for p in getattr(b, "parts", ())
+                if getattr(p, "type", "") == "link")
+    assert link.startswith("https://bot.example.org/dashboard/login/")
+    token = link.rsplit("/", 1)[1]
+    async with icore.db.session() as s:
+        stored = (await s.exec(select(DashboardToken))).one()
+    assert stored.token_hash == access.digest(token) and token not in str(stored.model_dump())
+    assert await access.redeem(icore, "not-a-token") is None
+    redeemed = await access.redeem(icore, token)
+    assert redeemed is not None and redeemed[1].user_id == "mia"
+    assert await access.viewer(icore, redeemed[0]) is not None
+    assert await access.redeem(icore, token) is None  # reused
+    late = await access.create_link(icore, WS, "mia", "test", "en")
+    clock.advance(seconds=access.LINK_TTL.total_seconds() + 1)
+    assert await access.redeem(icore, late.rsplit("/", 1)[1]) is None  # expired
+    clock.advance(seconds=access.SESSION_TTL.total_seconds())
+    assert await access.viewer(icore, redeemed[0]) is None  # the session expired
+
+
+async def test_export_and_erasure_cover_the_counts(icore, fport) -> None:
+    await record(icore.db, WS, "bob", "reaction", when=MONDAY)
+    await record(icore.db, WS, "ann", "reaction", when=MONDAY)
+    exported = await icore.personal_data.export(WS, "bob")
+    assert [r["signal"] for r in exported["participation_count"]] == ["reaction"]
+    await icore.personal_data.forget(WS, "bob")
+    assert set(await counts(icore)) == {("ann", "reaction", "")}
