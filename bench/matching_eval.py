@@ -135,7 +135,7 @@ def rankings(
         ]
         index = WorkspaceIndex.build(items, vecs[rows])  # each half is its own workspace
         for i, item in zip(rows, items, strict=True):
-            ranked = index.rank(vecs[i], item.tokens, policy, item.language)
+            ranked = index.rank(vecs[i], item.tokens, policy)
             out[narrations[i].key] = [s for s in ranked if s.item.key != item.key]
     return out
 
@@ -194,21 +194,15 @@ def tune(narrations: list[Narration], vecs: np.ndarray) -> tuple[MatchPolicy, di
     """The policy with the best F1 on the tuning half among those whose precision there is
     at least 0.85 (a safety margin over the 0.8 target); ties go to the higher threshold."""
     best: tuple[float, MatchPolicy, dict] | None = None
-    cache: dict[tuple[float, float], dict[str, list[Scored]]] = {}
-    for weight, bonus in itertools.product((0.0, 0.05, 0.1, 0.2), (0.0, 0.05, 0.1, 0.15)):
-        base = MatchPolicy(lexical_weight=weight, cross_language_bonus=bonus)
-        cache[weight, bonus] = rankings(narrations, vecs, base)
+    cache: dict[float, dict[str, list[Scored]]] = {}
+    for weight in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3):
+        cache[weight] = rankings(narrations, vecs, MatchPolicy(lexical_weight=weight))
     thresholds = np.round(np.arange(0.20, 0.96, 0.01), 2)
-    for (weight, bonus), threshold, margin in itertools.product(
+    for weight, threshold, margin in itertools.product(
         cache, thresholds, (0.05, 0.1, 0.15, 0.2, 0.3, 1.0)
     ):
-        policy = MatchPolicy(
-            threshold=float(threshold),
-            margin=margin,
-            lexical_weight=weight,
-            cross_language_bonus=bonus,
-        )
-        res = evaluate(narrations, cache[weight, bonus], policy, "tune")
+        policy = MatchPolicy(threshold=float(threshold), margin=margin, lexical_weight=weight)
+        res = evaluate(narrations, cache[weight], policy, "tune")
         if res["precision"] < 0.85:
             continue
         key = res["f1"]
@@ -216,9 +210,7 @@ def tune(narrations: list[Narration], vecs: np.ndarray) -> tuple[MatchPolicy, di
             best = (key, policy, res)
     assert best is not None
     policy = best[1]
-    test = evaluate(
-        narrations, cache[policy.lexical_weight, policy.cross_language_bonus], policy, "test"
-    )
+    test = evaluate(narrations, cache[policy.lexical_weight], policy, "test")
     return policy, best[2], test
 
 
@@ -254,7 +246,6 @@ def main() -> None:
         "threshold": policy.threshold,
         "margin": policy.margin,
         "lexical_weight": policy.lexical_weight,
-        "cross_language_bonus": policy.cross_language_bonus,
     }
     if args.json:
         print(

@@ -145,15 +145,11 @@ class MatchingEngine:
 
     # -- searching ------------------------------------------------------------------------------
     async def rank(
-        self,
-        workspace_id: str,
-        text: str,
-        vector: np.ndarray | None = None,
-        language: str | None = None,
+        self, workspace_id: str, text: str, vector: np.ndarray | None = None
     ) -> list[Scored]:
         """All candidates for `text`, best first, before any filter or threshold."""
         ws = await self._workspace(workspace_id)
-        return await asyncio.to_thread(self._encode_and_rank, ws, text, vector, language)
+        return await asyncio.to_thread(self._encode_and_rank, ws, text, vector)
 
     async def search(
         self,
@@ -165,14 +161,13 @@ class MatchingEngine:
         kinds: Iterable[str] | None = None,
         vector: np.ndarray | None = None,
         allow: Callable[[Item], bool] | None = None,
-        language: str | None = None,
     ) -> list[Scored]:
         """What the bot would suggest to `viewer` for `text`: filtered for visibility,
         consent (`allow`), fatigue and the viewer themself, then thresholded
         (see ranking.select)."""
         # The database filters and the encoding + ranking (a worker thread) overlap.
         ranked, (fatigued, rejected) = await asyncio.gather(
-            self.rank(workspace_id, text, vector, language),
+            self.rank(workspace_id, text, vector),
             self.store.filters(
                 workspace_id,
                 viewer.person_id,
@@ -199,11 +194,11 @@ class MatchingEngine:
         )
 
     def _encode_and_rank(
-        self, ws: WorkspaceIndex, text: str, vector: np.ndarray | None, language: str | None
+        self, ws: WorkspaceIndex, text: str, vector: np.ndarray | None
     ) -> list[Scored]:
         raw = self.encoder.encode([text])[0] if vector is None else vector
         with self._lock:
-            return ws.rank(raw, signal_tokens(text), self.policy, language)
+            return ws.rank(raw, signal_tokens(text), self.policy)
 
     def _locked(self, fn, *args):  # type: ignore[no-untyped-def]
         with self._lock:

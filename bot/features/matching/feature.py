@@ -100,7 +100,6 @@ class Suggestions:
                 exclude=(item.key,),
                 vector=vecs[0],
                 allow=allowed.may_suggest,
-                language=narration.language,
             )
             if found:
                 await self._answer(narration, ctx, found)

@@ -30,7 +30,7 @@ class Item:
     visibility: str  # public | private | dm
     channel_id: str | None = None
     created_at: datetime | None = None
-    language: str | None = None  # "en" | "nl": cross-language pairs get a small bonus
+    language: str | None = None  # "en" | "nl", as stored with the vector
     tokens: frozenset[str] = field(default=frozenset())
 
     @classmethod
@@ -68,12 +68,9 @@ class MatchPolicy:
     """When the bot speaks. Defaults chosen on the tuning half of bench/data (see
     docs/matching.md); `lexical_weight` scales the rare-name overlap added to the cosine."""
 
-    threshold: float = 0.55
-    margin: float = 0.15
+    threshold: float = 0.54
+    margin: float = 0.10
     lexical_weight: float = 0.05
-    # The encoder scores a Dutch/English pair lower than the same meaning in one language;
-    # this much is added to cross-language pairs (chosen on the tuning half, like the rest).
-    cross_language_bonus: float = 0.05
     max_suggestions: int = 3
     shortlist: int = 64  # semantic neighbours considered before filters
     rare_df: int = 50  # tokens in at most this many items also pull candidates in
@@ -126,13 +123,7 @@ class WorkspaceIndex:
                     del self.postings[token]
         return True
 
-    def rank(
-        self,
-        vec: np.ndarray,
-        tokens: frozenset[str],
-        policy: MatchPolicy,
-        language: str | None = None,
-    ) -> list[Scored]:
+    def rank(self, vec: np.ndarray, tokens: frozenset[str], policy: MatchPolicy) -> list[Scored]:
         """Candidates by combined score, best first: the semantic shortlist plus every item
         sharing a rare name with the query (a project code can match across wording)."""
         semantic = dict(self.vectors.search(vec, policy.shortlist))
@@ -147,10 +138,7 @@ class WorkspaceIndex:
         for key, cos in semantic.items():
             item = self.items[key]
             lex = overlap(tokens, item.tokens, weights) if tokens else 0.0
-            score = cos + policy.lexical_weight * lex
-            if language and item.language and item.language != language:
-                score += policy.cross_language_bonus
-            out.append(Scored(item, score, cos, lex))
+            out.append(Scored(item, cos + policy.lexical_weight * lex, cos, lex))
         out.sort(key=lambda s: s.score, reverse=True)
         return out
 
