@@ -378,6 +378,19 @@ def report(results: list[Target], args: argparse.Namespace) -> str:
             f"| {t.name} | " + " | ".join(cells) + f" | {t.sustained:.0f} | {ratio} | {handled} |"
         )
     target_rate = 200.0
+    lines += [
+        "",
+        "How to read this: the acknowledgement is the time Slack waits. A *web replica* does "
+        "only what must happen before it (signature, authorization, one batched INSERT into "
+        "the inbox), so its numbers are the adapter's; in *one process* the same CPU also "
+        "runs the handling of the backlog (handled/s — the core's cost per narration, "
+        "dominated by the person lookup, settings, database writes and the matching "
+        "encoder), which is what pushes its latency up. The bare app acknowledges without "
+        "storing anything, so an acknowledged event can be lost there; wolbot's cannot. On a "
+        "machine with a load average well above its CPU count every figure here, the bare "
+        "app's included, is noisy: compare rows measured in the same run, and rerun on quiet "
+        "hardware for absolute numbers.",
+    ]
     lines.append("")
     for t in results:
         if t.name.startswith("bare"):

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import or_
+from sqlmodel import col, select
+
+from bot.clock import utc
 from bot.events import EventKind, InboundEvent
 from bot.features import help as help_feature
 from bot.i18n import N_
@@ -18,6 +22,7 @@ from bot.messages import (
     Button,
     Context,
     Divider,
+    Mention,
     Option,
     OutboundMessage,
     Section,
@@ -25,6 +30,7 @@ from bot.messages import (
     Strong,
     fill,
 )
+from bot.store.tables.matching import Connection
 from bot.text import shorten
 
 from .inbound import PLATFORM
@@ -52,6 +58,12 @@ LANGUAGE_TITLE = N_("Language")
 LANGUAGE_NOW = N_("I talk to you in {language}.")
 LANGUAGE_PICK = N_("Choose a language")
 AUTOMATIC = N_("Automatic (workspace and channel)")
+CONNECTIONS_TITLE = N_("Your connections")
+CONNECTED_WITH = N_("Introduced to {person} on {date}")
+NO_CONNECTIONS = N_(
+    "No introductions yet. When someone works on something close to what you share, I'll "
+    "suggest that you meet."
+)
 PRIVACY_TITLE = N_("Privacy")
 PRIVACY = N_(
     "A narration keeps the visibility of where you shared it: a public channel, a private "
@@ -113,6 +125,21 @@ async def home_view(event: InboundEvent, ctx: HandlerContext) -> OutboundMessage
     else:
         phrase = Strong(text=t(help_feature.NARRATE_PHRASE))
         blocks.append(Section(parts=fill(t(NOTHING_YET), phrase=phrase)))
+    blocks += [Divider(), Section(parts=(Strong(text=t(CONNECTIONS_TITLE)),))]
+    connections = await _connections(event.workspace_id, event.user.user_id, ctx)
+    if connections:
+        for connection in connections:
+            other = (
+                connection.person_id
+                if connection.narrator_id == event.user.user_id
+                else connection.narrator_id
+            )
+            when = utc(connection.created_at).strftime("%Y-%m-%d")
+            blocks.append(
+                Section(parts=fill(t(CONNECTED_WITH), person=Mention(user_id=other), date=when))
+            )
+    else:
+        blocks.append(Context(parts=(t(NO_CONNECTIONS),)))
     blocks += [
         Divider(),
         Section(parts=(Strong(text=t(LANGUAGE_TITLE)),)),
@@ -139,6 +166,21 @@ async def home_view(event: InboundEvent, ctx: HandlerContext) -> OutboundMessage
     if ctx.is_admin:
         blocks += [Divider(), *await _admin_summary(event, ctx)]
     return OutboundMessage(blocks=tuple(blocks))
+
+
+async def _connections(workspace_id: str, user_id: str, ctx: HandlerContext) -> list[Connection]:
+    """The person's latest introductions (the core's matching feature records them)."""
+    query = (
+        select(Connection)
+        .where(
+            Connection.workspace_id == workspace_id,
+            or_(Connection.narrator_id == user_id, Connection.person_id == user_id),
+        )
+        .order_by(col(Connection.created_at).desc())
+        .limit(RECENT)
+    )
+    async with ctx.core.db.session() as s:
+        return list(await s.exec(query))
 
 
 async def _admin_summary(event: InboundEvent, ctx: HandlerContext) -> list[Any]:

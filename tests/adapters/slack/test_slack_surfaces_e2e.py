@@ -219,3 +219,34 @@ async def test_someone_else_joining_is_not_introduced(serve_slack, payload, slac
     ] == 200
     await slack_api.settle(0.4)
     assert slack_api.calls_to("chat.postMessage") == []
+
+
+async def test_app_home_lists_connections(serve_slack, payload, slack_api):
+    from datetime import UTC, datetime
+
+    from bot.store.tables.matching import Connection
+
+    core, slack = await serve_slack()
+    async with core.db.session() as s:
+        s.add(
+            Connection(
+                workspace_id="slack:T111",
+                narrator_id="W111",
+                person_id="U222",
+                suggested_by="bot",
+                created_at=datetime(2026, 11, 2, tzinfo=UTC),
+            )
+        )
+        s.add(
+            Connection(
+                workspace_id="slack:T111", narrator_id="U333", person_id="U444", suggested_by="bot"
+            )
+        )
+        await s.commit()
+    opened = payload("events/event_callback_app_home_opened_messages_tab.json")
+    opened["event"]["tab"] = "home"
+    await slack.event(opened)
+    [published] = await slack_api.wait_for("views.publish")
+    text = json.dumps(published.args["view"])
+    assert "Introduced to <@U222> on 2026-11-02" in text
+    assert "U444" not in text  # other people's connections are not shown
