@@ -111,13 +111,17 @@ async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested
     if not (allowed.may_introduce(person_id) and allowed.may_introduce(story.author_id)):
         await ctx.respond(ctx.text(NO_INTROS, person=person))
         return
+    # The group DM and the follow-up speak the narration's language (the narrator's own
+    # choice wins when they made one); the clicker's answer below uses theirs.
+    narrator_lang = await ctx.core.personal.language(story.workspace_id, story.author_id)
+    t = ctx.core.i18n.get(narrator_lang or story.language)
     if suggested_by == "bot":
-        intro = fill(ctx.t.gettext(INTRO_BY_BOT), narrator=narrator, person=person)
+        intro = fill(t.gettext(INTRO_BY_BOT), narrator=narrator, person=person)
     elif suggested_by == person_id:
-        intro = fill(ctx.t.gettext(INTRO_DONE), narrator=narrator, person=person)
+        intro = fill(t.gettext(INTRO_DONE), narrator=narrator, person=person)
     else:
         intro = fill(
-            ctx.t.gettext(INTRO_BY_PERSON),
+            t.gettext(INTRO_BY_PERSON),
             narrator=narrator,
             person=person,
             suggester=Mention(user_id=suggested_by),
@@ -125,7 +129,7 @@ async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested
     message = OutboundMessage.of(
         Section(parts=intro),
         Quote(text=story.text, author=narrator),
-        Section(parts=fill(ctx.t.gettext(INTRO_NEXT))),
+        Section(parts=fill(t.gettext(INTRO_NEXT))),
     )
     due = ctx.now + FOLLOW_UP_AFTER
     async with ctx.core.db.session() as s:
@@ -144,23 +148,21 @@ async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested
     await ctx.dm((story.author_id, person_id), message)
     value = str(connection.id)
     follow_up = OutboundMessage.of(
-        Section(parts=fill(ctx.t.gettext(FOLLOW_UP), person=person)),
+        Section(parts=fill(t.gettext(FOLLOW_UP), person=person)),
         Actions(
             elements=(
                 Button(
-                    label=ctx.t.gettext(HELPED_YES),
+                    label=t.gettext(HELPED_YES),
                     action_id="matching.followup.yes",
                     value=value,
                     style="primary",
                 ),
                 Button(
-                    label=ctx.t.gettext(HELPED_SOMEWHAT),
+                    label=t.gettext(HELPED_SOMEWHAT),
                     action_id="matching.followup.somewhat",
                     value=value,
                 ),
-                Button(
-                    label=ctx.t.gettext(HELPED_NO), action_id="matching.followup.no", value=value
-                ),
+                Button(label=t.gettext(HELPED_NO), action_id="matching.followup.no", value=value),
             )
         ),
     )

@@ -189,6 +189,7 @@ async def test_typed_thread_replies_make_introductions(mcore: Core, port: Record
     assert [r.user_ids for r in someone if r.op == "open_dm"] == [("anouk", "carla")]
     intro = [r for r in someone if r.op == "send" and r.dest and r.dest.channel_id.startswith("D-")]
     assert "@dirk" in intro[0].text  # says who suggested it
+    assert "maak kennis met @carla" in intro[0].text  # in the narration's language
     picker = await say(
         mcore, port, ev.message("I know someone who can help", user="erik", thread_id="m-anouk")
     )
