@@ -81,6 +81,7 @@ def _trend(ax, report: Report, t: Translator) -> None:  # type: ignore[no-untype
                label=t(LEVEL_LABELS[level]))
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.legend(frameon=False, fontsize=9, loc="upper left")
+    _whole_numbers(ax)
     ax.set_ylabel(t(PEOPLE))
     ax.tick_params(axis="x", labelrotation=45, labelsize=8)
     ax.spines[["top", "right"]].set_visible(False)
@@ -96,7 +97,14 @@ def _outcomes(ax, report: Report, t: Translator) -> None:  # type: ignore[no-unt
     ax.legend(frameon=False, fontsize=8, loc="upper left")
     ax.tick_params(axis="x", labelrotation=45, labelsize=8)
     ax.set_ylim(bottom=0)
+    _whole_numbers(ax)
     ax.spines[["top", "right"]].set_visible(False)
+
+
+def _whole_numbers(ax) -> None:  # type: ignore[no-untyped-def]
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _save(fig, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
