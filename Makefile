@@ -14,6 +14,7 @@ $(BIN)/wolbot: pyproject.toml
 	touch $(BIN)/wolbot
 
 install: $(BIN)/wolbot
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 chat: install
 	$(BIN)/wolbot chat
