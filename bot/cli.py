@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     prompts = sub.add_parser("prompts", help="question sets for dialogue rounds")
     prompts.add_argument("action", choices=["check"])
     prompts.add_argument("--dir", help="directory (default: $WOLBOT_PROMPTS_DIR or prompts/)")
+    from bot.insight.export import add_arguments as report_arguments
+
+    report_arguments(sub.add_parser("report", help="participation aggregates as CSV or JSON"))
     for name in ADAPTERS:
         adapter = sub.add_parser(
             name, help=f"{name} tools (see `wolbot {name} --help`)", add_help=False
@@ -96,6 +99,10 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return int(await runner.run_chat(build(settings)))
     if args.command == "run-due":
         return await _run_due(settings, args.at)
+    if args.command == "report":
+        from bot.insight.export import report
+
+        return await report(args, settings)
     if args.command == "serve":
         web = importlib.import_module("adapters.web")
         await web.serve(build(settings), args.host, args.port)
