@@ -144,6 +144,8 @@ def run_size(n: int, queries: int, with_db: bool) -> dict:
         del matrix
     _, result["peak_rss_mb"] = memory_mb()
     if with_db:
+        del ws  # the core builds its own index from the database
+        gc.collect()
         result.update(asyncio.run(db_phase(encoder, base, n, items, qtexts, queries)))
     result["load_average_after"] = os.getloadavg()[0]
     return result
@@ -254,7 +256,7 @@ def show(r: dict) -> None:
         h = r["core_handle_narration_ms"]
         print(
             f"          SQLite, whole core: start-up {r['core_start_s']:.2f}s (model + index),"
-            f" RSS {r['core_rss_mb']:.0f} MB; core.handle(narration) end to end p50 "
+            f" +{r['core_rss_added_mb']:.0f} MB RSS; core.handle(narration) end to end p50 "
             f"{h['p50']:.1f} ms p95 {h['p95']:.1f} ms"
         )
 
