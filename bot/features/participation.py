@@ -74,7 +74,26 @@ def register(core: Core) -> None:
     core.scheduler.add(Job(WEEKLY_JOB, cron("0 7 * * mon", "UTC"),
                            lambda when: weekly_reports(core, when), grace=timedelta(hours=12)))
     core.scheduler.add(Job(PURGE_JOB, cron("17 3 * * *", "UTC"),
-                           lambda when: access.purge_expired(core, when), latest_only=True))
+                           lambda when: purge(core, when), latest_only=True))
+
+
+async def purge(core: Core, now: datetime) -> None:
+    """Expired sign-in links and sessions; weekly counts older than the retention period."""
+    from sqlalchemy import delete
+    from sqlmodel import col
+
+    from bot.communities import workspace_ids
+    from bot.insight import week_of
+    from bot.store.tables.insight import ParticipationCount
+
+    await access.purge_expired(core, now)
+    for workspace_id in await workspace_ids(core):
+        days = int(await core.config.value(workspace_id, "retention.days"))
+        async with core.db.session() as s:
+            await s.exec(delete(ParticipationCount).where(  # type: ignore[call-overload]
+                col(ParticipationCount.workspace_id) == workspace_id,
+                col(ParticipationCount.week) < week_of(now - timedelta(days=days))))
+            await s.commit()
 
 
 # -- observing -----------------------------------------------------------------------------------

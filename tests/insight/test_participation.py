@@ -185,3 +185,17 @@ async def test_export_and_erasure_cover_the_counts(icore, fport) -> None:
     assert [r["signal"] for r in exported["participation_count"]] == ["reaction"]
     await icore.personal_data.forget(WS, "bob")
     assert set(await counts(icore)) == {("ann", "reaction", "")}
+
+
+async def test_old_counts_and_expired_links_are_purged(icore, clock) -> None:
+    from bot.features.participation import PURGE_JOB
+
+    await record(icore.db, WS, "ann", "reaction", when=MONDAY - timedelta(days=400))
+    await record(icore.db, WS, "ann", "reaction", when=MONDAY - timedelta(days=300))
+    await access.create_link(icore, WS, "mia", "test", "en")
+    clock.set(datetime(2026, 11, 18, 3, 30, tzinfo=UTC))  # the nightly purge
+    assert [j for j, _ in await icore.scheduler.run_due(clock.now(), job_ids=[PURGE_JOB])]
+    async with icore.db.session() as s:
+        weeks = [str(r.week) for r in await s.exec(select(ParticipationCount))]
+        assert (await s.exec(select(DashboardToken))).all() == []
+    assert weeks == ["2026-01-19"]
