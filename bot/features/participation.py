@@ -55,6 +55,7 @@ WEEKLY_OFF = N_("No more weekly figures. Start again with {on}.")
 WEEKLY_TITLE = N_("Your weekly participation figures")
 LINK_TEXT = N_("Your sign-in link for the dashboard, valid once for {minutes} minutes:")
 LINK_LABEL = N_("open the dashboard")
+LINK_SENT = N_("I've sent you a sign-in link in a direct message.")
 LINK_NOTE = N_("Don't forward it: whoever opens it first is signed in as you.")
 USAGE = N_("Use {example}: an optional community and week or month.")
 
@@ -272,8 +273,12 @@ async def on_dashboard(event: InboundEvent, ctx: Context, args: str) -> None:
         Section(parts=(*fill(ctx.t.gettext(LINK_TEXT), minutes=minutes), " ",
                        Link(url=link, label=ctx.t.gettext(LINK_LABEL)))),
         Section(parts=(ctx.t.gettext(LINK_NOTE),)))
-    # Only to the person, and gone from the outbox once delivered: the link is a key.
-    await ctx.respond(message, erase_after_delivery=True)
+    # By DM, and gone from the outbox once delivered: the link is a key.
+    await ctx.core.outbox.send_dm(event.platform, event.workspace_id, (event.user.user_id,),
+                                  message, key=ctx.key("dashboard.link"),
+                                  erase_after_delivery=True)
+    if not event.is_dm:
+        await ctx.respond(ctx.text(LINK_SENT))
 
 
 # -- /wol me stats -------------------------------------------------------------------------------

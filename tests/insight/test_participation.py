@@ -14,6 +14,7 @@ from bot.features.participation import WEEKLY_JOB
 from bot.insight import access, record
 from bot.messages import OutboundMessage
 from bot.ports import Destination, Sent
+from bot.store.tables import OutboxItem
 from bot.store.tables.insight import DashboardToken, ParticipationCount
 from bot.store.tables.rhythms import DialogueRound
 from tests.fakes import events as ev
@@ -158,9 +159,12 @@ async def test_dashboard_link_for_managers_only_and_single_use(icore, fport, clo
     await run(icore, ev.command("dashboard", user="bob"))
     assert "for admins and community managers" in fport.sent()[-1].text
     await run(icore, ev.command("dashboard", user="mia"))
-    message = fport.sent()[-1].message
-    link = next(p.url for b in message.blocks for p in getattr(b, "parts", ())
+    dm, note = fport.sent()[-2:]
+    assert dm.dest.channel_id == "D-mia" and "sign-in link in a direct message" in note.text
+    link = next(p.url for b in dm.message.blocks for p in getattr(b, "parts", ())
                 if getattr(p, "type", "") == "link")
+    async with icore.db.session() as s:  # the link left the outbox once delivered
+        assert "dashboard/login" not in str((await s.exec(select(OutboxItem))).all())
     assert link.startswith("https://bot.example.org/dashboard/login/")
     token = link.rsplit("/", 1)[1]
     async with icore.db.session() as s:
