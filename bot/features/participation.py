@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.delivery.scheduler import Job, cron
 from bot.errors import UserError
@@ -44,6 +44,8 @@ ACK_ACTIONS = ("ask.ack",)
 # Clicks that change someone's own settings or data say nothing about participation.
 IGNORED_ACTIONS = ("checkin.", "privacy.", "dashboard.", "insight.")
 THANKS_WORDS = ("thanks", "thank", "bedankt", "dank")
+ASK_WORDS = ("ask", "vraag")
+ANONYMOUS_WORDS = ("anon", "anoniem", "anonymous")
 
 MANAGERS_ONLY = N_("Participation figures are for admins and community managers.")
 UNKNOWN_COMMUNITY = N_("I don't know the community {name}. Communities: {names}.")
@@ -81,7 +83,6 @@ def register(core: Core) -> None:
 async def purge(core: Core, now: datetime) -> None:
     """Expired sign-in links and sessions; weekly counts older than the retention period."""
     from sqlalchemy import delete
-    from sqlmodel import col
 
     from bot.communities import workspace_ids
     from bot.insight import week_of
@@ -129,13 +130,37 @@ async def classify(event: InboundEvent, ctx: Context) -> str | None:
             return "acknowledgement"
         return "click"
     if event.kind is EventKind.COMMAND:
-        words = event.text.split()
-        return "thanks" if words and words[0].lower() in THANKS_WORDS and len(words) > 1 else None
+        words = [w.lower() for w in event.text.split()]
+        if len(words) > 1 and words[0] in THANKS_WORDS:
+            return "thanks"
+        if len(words) > 1 and words[0] in ASK_WORDS and words[1] not in ANONYMOUS_WORDS:
+            return await _named_question(event, ctx, by_message=False)
+        return None
     thread = event.conversation.thread_id
-    if event.kind is EventKind.MESSAGE and not event.is_dm and thread and \
-            thread != event.message_id:
-        return await _thread_reply(event, ctx)
+    if event.kind is EventKind.MESSAGE and not event.is_dm:
+        if thread and thread != event.message_id:
+            return await _thread_reply(event, ctx)
+        return await _named_question(event, ctx, by_message=True)
     return None
+
+
+async def _named_question(event: InboundEvent, ctx: Context, *, by_message: bool) -> str | None:
+    """A durf-te-vragen question the asks feature (an earlier router group) just stored under
+    the person's name. Anonymous questions are never counted for anyone."""
+    try:
+        from bot.store.tables.asks import Question
+    except ImportError:
+        return None
+    query = select(Question.id).where(Question.workspace_id == event.workspace_id,
+                                      Question.asker_id == event.user.user_id)
+    if by_message:
+        query = query.where(Question.channel_id == event.conversation.id,
+                            Question.message_id == event.message_id)
+    else:
+        query = query.where(col(Question.created_at) >= ctx.now - timedelta(minutes=1))
+    async with ctx.core.db.session() as s:
+        found = (await s.exec(query)).first()
+    return "question" if found is not None else None
 
 
 async def _thread_reply(event: InboundEvent, ctx: Context) -> str:

@@ -203,3 +203,29 @@ async def test_old_counts_and_expired_links_are_purged(icore, clock) -> None:
         weeks = [str(r.week) for r in await s.exec(select(ParticipationCount))]
         assert (await s.exec(select(DashboardToken))).all() == []
     assert weeks == ["2026-01-19"]
+
+
+DURF = {"workspaces": {WS: {"admins": ["alice"], "managers": ["mona"], "channels": {
+    "DURF": {"kind": "durf-te-vragen", "anonymous": True}}}},
+    "env": {"WOLBOT_SECRET_KEY": "test-secret-key-0123456789"}}
+
+
+async def test_named_questions_answers_and_thanks_count_anonymous_ones_never(
+        make_core, fport, clock) -> None:
+    clock.set(MONDAY)
+    core = make_core(fport, **DURF)
+    await core.start(deliver=False, schedule=False)
+    await run(core, ev.message("How do I request leave?", user="ann", channel="DURF",
+                               message_id="q1"))
+    await run(core, ev.command("ask How do I book a meeting room?", user="bob", channel="C7"))
+    await run(core, ev.command("ask anon Is it normal to feel unsure about AI?", user="cem",
+                               channel="C7"))
+    await run(core, ev.message("Via the HR portal.", user="dan", channel="DURF",
+                               thread_id="q1"))
+    await run(core, ev.command("thanks @dan for the answer", user="ann", channel="DURF"))
+    found = await counts(core)
+    assert found[("ann", "question", "DURF")] == 1
+    assert found[("bob", "question", "")] == 1  # asked from a channel that is no community
+    assert found[("dan", "answer", "DURF")] == 1
+    assert found[("ann", "thanks", "DURF")] == 1
+    assert not [k for k in found if k[0] == "cem"]
