@@ -9,6 +9,7 @@ global.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -40,6 +41,7 @@ def register(core: Core) -> None:
     core.narration_removed_listeners.append(suggestions.on_removed)
     core.narrations_deleted_listeners.append(suggestions.on_bulk_removed)
     core.privacy_erasers.append(suggestions.on_erase)
+    core.expert_finders.append(functools.partial(suggestions.find_experts, core))
     core.router.add(action("matching.connect"), suggestions.on_connect, name="matching.connect")
     core.router.add(action("matching.dismiss"), suggestions.on_dismiss, name="matching.dismiss")
     intros.register(core)

@@ -23,6 +23,7 @@ from bot.store.tables import Narration
 from bot.store.tables.matching import MatchSuggestion
 
 if TYPE_CHECKING:
+    from bot.app import Core
     from bot.context import Context
     from bot.events import InboundEvent
 
@@ -130,6 +131,21 @@ class Suggestions:
             await ctx.say(message)
         else:
             await ctx.reply(message)
+
+    async def find_experts(
+        self, core: Core, workspace_id: str, text: str, leave_out: set[str]
+    ) -> list[str]:
+        """Who may know about `text` (a durf-te-vragen question): authors of similar public
+        narrations and profile topics, with the same threshold, consent and fatigue rules.
+        Only public items: the caller does not say where the answer will be shown."""
+        allowed = await consent.load(core, workspace_id, core.clock.now())
+        found = await self.engine.search(
+            workspace_id,
+            text,
+            Viewer("", None, "public"),
+            allow=lambda item: item.author_id not in leave_out and allowed.may_suggest(item),
+        )
+        return [s.item.author_id for s in found]
 
     async def on_updated(self, narration: Narration, ctx: Context) -> None:
         await self.engine.index(narration.workspace_id, [narration_item(narration)])

@@ -275,3 +275,26 @@ async def test_erasure_removes_vectors_from_the_index(mcore: Core, port: Recordi
         )
     )
     assert out == []
+
+
+async def test_expert_finder_for_questions(mcore: Core, port: RecordingPort) -> None:
+    await say(
+        mcore,
+        port,
+        ev.message("I'm working on moving our CI from Jenkins to GitHub Actions", user="alice"),
+    )
+    await say(
+        mcore,
+        port,
+        ev.message(
+            "I'm working on moving our CI from Jenkins to GitHub Actions",
+            user="erin",
+            channel="G-secret",
+            kind=ConversationKind.PRIVATE,
+        ),
+    )
+    [finder] = mcore.expert_finders
+    question = "Hoe zetten we onze Jenkins-jobs om naar GitHub Actions?"
+    assert await finder(ev.WORKSPACE, question, set()) == ["alice"]  # not erin: private
+    assert await finder(ev.WORKSPACE, question, {"alice"}) == []
+    assert await finder(ev.WORKSPACE, "Waar staat de koffieautomaat?", set()) == []
