@@ -92,8 +92,10 @@ def signal_tokens(text: str) -> frozenset[str]:
     first = True
     for match in _WORD.finditer(text):
         word = match.group(0)
-        lower = word.lower()
         is_first, first = first, False
+        if word.islower() and word.isalpha():
+            continue  # the common case, an ordinary word: never a name
+        lower = word.lower()
         if len(word) < 2 or lower in _STOP:
             continue
         letters = [c for c in word if c.isalpha()]
