@@ -33,7 +33,7 @@ COOKIE = "wolbot_dashboard"
 CACHE_SECONDS = 60.0
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",  # the sign-in URL must not leak to other sites
     "Cache-Control": "no-store",
@@ -54,19 +54,23 @@ class Dashboard:
         self._css = (HERE / "static" / "dashboard.css").read_bytes()  # once, at start-up
 
     def _environment(self, lang: str) -> Environment:
-        env = Environment(loader=FileSystemLoader(HERE / "templates"),
-                          autoescape=select_autoescape(("html",)),
-                          extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+        env = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(("html",)),
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
         t = self.core.i18n.get(lang)
         env.install_gettext_callables(t.gettext, t.ngettext, newstyle=True)  # type: ignore[attr-defined]
-        env.globals.update(lang=lang, figure_names={k: t.gettext(v[0]) for k, v in
-                                                     FIGURES.items()})
+        env.globals.update(lang=lang, figure_names={k: t.gettext(v[0]) for k, v in FIGURES.items()})
         env.filters["period"] = lambda key, period: period_label(key, period, lang)
         env.filters["figure"] = lambda value, name: figure_text(t, name, value)
         env.filters["group"] = lambda name: group_name(t, name)
         env.filters["pct"] = lambda part, total: f"{part / total:.0%}" if total else "0%"
         env.filters["when"] = lambda dt, zone: format_datetime(
-            dt.astimezone(ZoneInfo(zone)), "d MMM yyyy HH:mm", locale=lang)
+            dt.astimezone(ZoneInfo(zone)), "d MMM yyyy HH:mm", locale=lang
+        )
         env.globals["scope_name"] = lambda report: scope_name(t, report)
         return env
 
@@ -88,8 +92,9 @@ class Dashboard:
     # -- helpers -----------------------------------------------------------------------------
     def _page(self, lang: str, template: str, status: int = 200, **values: Any) -> web.Response:
         html = self.envs.get(lang, self.envs["en"]).get_template(template).render(**values)
-        return web.Response(text=html, status=status, content_type="text/html",
-                            charset="utf-8", headers=HEADERS)
+        return web.Response(
+            text=html, status=status, content_type="text/html", charset="utf-8", headers=HEADERS
+        )
 
     def _lang(self, request: web.Request) -> str:
         wanted = normalise_language(request.headers.get("Accept-Language", "")[:5])
@@ -115,12 +120,22 @@ class Dashboard:
         period = request.query.get("period", WEEK)
         return period if period in PERIODS else WEEK
 
-    async def _common(self, viewer: access.Viewer, request: web.Request,
-                      page: str) -> dict[str, Any]:
+    async def _common(
+        self, viewer: access.Viewer, request: web.Request, page: str
+    ) -> dict[str, Any]:
         zone = str(await self.core.config.value(viewer.workspace_id, "timezone"))
-        return {"viewer": viewer, "page": page, "zone": zone, "path": request.path_qs,
-                "period": self._period(request), "periods": PERIODS, "WEEK": WEEK,
-                "MONTH": MONTH, "OTHER": OTHER, "quote": lambda s: quote(s, safe="")}
+        return {
+            "viewer": viewer,
+            "page": page,
+            "zone": zone,
+            "path": request.path_qs,
+            "period": self._period(request),
+            "periods": PERIODS,
+            "WEEK": WEEK,
+            "MONTH": MONTH,
+            "OTHER": OTHER,
+            "quote": lambda s: quote(s, safe=""),
+        }
 
     # -- sign-in ------------------------------------------------------------------------------
     async def login_page(self, request: web.Request) -> web.Response:
@@ -134,8 +149,15 @@ class Dashboard:
         secret, _viewer = redeemed
         response = _see_other("/dashboard/")
         secure = request.secure or access.base_url(self.core).startswith("https://")
-        response.set_cookie(COOKIE, secret, max_age=int(access.SESSION_TTL.total_seconds()),
-                            path="/dashboard", httponly=True, samesite="Lax", secure=secure)
+        response.set_cookie(
+            COOKIE,
+            secret,
+            max_age=int(access.SESSION_TTL.total_seconds()),
+            path="/dashboard",
+            httponly=True,
+            samesite="Lax",
+            secure=secure,
+        )
         return response
 
     async def logout(self, request: web.Request) -> web.Response:
@@ -165,8 +187,7 @@ class Dashboard:
             return self._refused(request)
         common = await self._common(viewer, request, "overview")
         report = await self._report(viewer.workspace_id, None, common["period"])
-        return self._page(viewer.language, "overview.html", report=report, scope="all",
-                          **common)
+        return self._page(viewer.language, "overview.html", report=report, scope="all", **common)
 
     async def community(self, request: web.Request) -> web.Response:
         viewer = await self._viewer(request)
@@ -178,8 +199,7 @@ class Dashboard:
             raise web.HTTPNotFound()
         common = await self._common(viewer, request, "community")
         report = await self._report(viewer.workspace_id, channel, common["period"])
-        return self._page(viewer.language, "community.html", report=report, scope=channel,
-                          **common)
+        return self._page(viewer.language, "community.html", report=report, scope=channel, **common)
 
     async def rounds(self, request: web.Request) -> web.Response:
         viewer = await self._viewer(request)
@@ -187,8 +207,12 @@ class Dashboard:
             return self._refused(request)
         names = await community_names(self.core, viewer.workspace_id)
         rows = await recent_rounds(self.core, viewer.workspace_id, names)
-        return self._page(viewer.language, "rounds.html", rounds=rows,
-                          **await self._common(viewer, request, "rounds"))
+        return self._page(
+            viewer.language,
+            "rounds.html",
+            rounds=rows,
+            **await self._common(viewer, request, "rounds"),
+        )
 
     async def questions(self, request: web.Request) -> web.Response:
         viewer = await self._viewer(request)
@@ -196,8 +220,12 @@ class Dashboard:
             return self._refused(request)
         names = await community_names(self.core, viewer.workspace_id)
         queue = await question_queue(self.core, viewer.workspace_id, names)
-        return self._page(viewer.language, "questions.html", queue=queue,
-                          **await self._common(viewer, request, "questions"))
+        return self._page(
+            viewer.language,
+            "questions.html",
+            queue=queue,
+            **await self._common(viewer, request, "questions"),
+        )
 
     async def config(self, request: web.Request) -> web.Response:
         viewer = await self._viewer(request)
@@ -205,19 +233,28 @@ class Dashboard:
             return self._refused(request)
         ws = viewer.workspace_id
         t = self.core.i18n.get(viewer.language)
-        workspace = [(r.option.key, r.value, t.gettext(r.source), t.gettext(r.option.summary))
-                     for r in await self.core.config.all(ws)]
+        workspace = [
+            (r.option.key, r.value, t.gettext(r.source), t.gettext(r.option.summary))
+            for r in await self.core.config.all(ws)
+        ]
         names = await community_names(self.core, ws)
         channels = []
         for item in await communities(self.core):
             if item.workspace_id != ws:
                 continue
-            rows = [(r.option.key, r.value, t.gettext(r.source))
-                    for r in await self.core.config.all(ws, item.channel_id)
-                    if r.option.key.startswith("community.") or "channel" in r.option.scopes]
+            rows = [
+                (r.option.key, r.value, t.gettext(r.source))
+                for r in await self.core.config.all(ws, item.channel_id)
+                if r.option.key.startswith("community.") or "channel" in r.option.scopes
+            ]
             channels.append((names.get(item.channel_id, item.channel_id), rows))
-        return self._page(viewer.language, "config.html", workspace=workspace,
-                          channels=channels, **await self._common(viewer, request, "config"))
+        return self._page(
+            viewer.language,
+            "config.html",
+            workspace=workspace,
+            channels=channels,
+            **await self._common(viewer, request, "config"),
+        )
 
     async def chart(self, request: web.Request) -> web.Response:
         viewer = await self._viewer(request)
@@ -231,12 +268,13 @@ class Dashboard:
             names = await community_names(self.core, viewer.workspace_id)
             if scope not in names and scope != OTHER:
                 raise web.HTTPNotFound()
-        report = await self._report(viewer.workspace_id, None if scope == "all" else scope,
-                                    period)
-        svg = await asyncio.to_thread(render_svg, report, self.core.i18n.get(viewer.language),
-                                      which)
+        report = await self._report(viewer.workspace_id, None if scope == "all" else scope, period)
+        svg = await asyncio.to_thread(
+            render_svg, report, self.core.i18n.get(viewer.language), which
+        )
         return web.Response(body=svg, content_type="image/svg+xml", headers=HEADERS)
 
     async def css(self, request: web.Request) -> web.Response:
-        return web.Response(body=self._css, content_type="text/css",
-                            headers={"Cache-Control": "max-age=3600"})
+        return web.Response(
+            body=self._css, content_type="text/css", headers={"Cache-Control": "max-age=3600"}
+        )

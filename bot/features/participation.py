@@ -63,21 +63,36 @@ USAGE = N_("Use {example}: an optional community and week or month.")
 
 
 def register(core: Core) -> None:
-    core.router.add(_observed, observe, group=OBSERVER_GROUP,
-                    name="participation.observe")
+    core.router.add(_observed, observe, group=OBSERVER_GROUP, name="participation.observe")
     core.narration_listeners.append(on_narration)
-    core.commands.register(Subcommand(
-        names={"en": ("stats", "statistics"), "nl": ("cijfers", "statistieken")},
-        handler=on_stats, order=85,
-        summary=N_("Participation figures and a chart (admins and managers)"),
-        usage=N_("[community] [week|month] · weekly on|off")))
-    core.commands.register(Subcommand(
-        names={"en": ("dashboard",), "nl": ("dashboard",)}, handler=on_dashboard, order=86,
-        summary=N_("A sign-in link for the web dashboard (admins and managers)")))
-    core.scheduler.add(Job(WEEKLY_JOB, cron("0 7 * * mon", "UTC"),
-                           lambda when: weekly_reports(core, when), grace=timedelta(hours=12)))
-    core.scheduler.add(Job(PURGE_JOB, cron("17 3 * * *", "UTC"),
-                           lambda when: purge(core, when), latest_only=True))
+    core.commands.register(
+        Subcommand(
+            names={"en": ("stats", "statistics"), "nl": ("cijfers", "statistieken")},
+            handler=on_stats,
+            order=85,
+            summary=N_("Participation figures and a chart (admins and managers)"),
+            usage=N_("[community] [week|month] · weekly on|off"),
+        )
+    )
+    core.commands.register(
+        Subcommand(
+            names={"en": ("dashboard",), "nl": ("dashboard",)},
+            handler=on_dashboard,
+            order=86,
+            summary=N_("A sign-in link for the web dashboard (admins and managers)"),
+        )
+    )
+    core.scheduler.add(
+        Job(
+            WEEKLY_JOB,
+            cron("0 7 * * mon", "UTC"),
+            lambda when: weekly_reports(core, when),
+            grace=timedelta(hours=12),
+        )
+    )
+    core.scheduler.add(
+        Job(PURGE_JOB, cron("17 3 * * *", "UTC"), lambda when: purge(core, when), latest_only=True)
+    )
 
 
 async def purge(core: Core, now: datetime) -> None:
@@ -92,9 +107,12 @@ async def purge(core: Core, now: datetime) -> None:
     for workspace_id in await workspace_ids(core):
         days = int(await core.config.value(workspace_id, "retention.days"))
         async with core.db.session() as s:
-            await s.exec(delete(ParticipationCount).where(  # type: ignore[call-overload]
-                col(ParticipationCount.workspace_id) == workspace_id,
-                col(ParticipationCount.week) < week_of(now - timedelta(days=days))))
+            await s.exec(
+                delete(ParticipationCount).where(  # type: ignore[call-overload]
+                    col(ParticipationCount.workspace_id) == workspace_id,
+                    col(ParticipationCount.week) < week_of(now - timedelta(days=days)),
+                )
+            )
             await s.commit()
 
 
@@ -102,9 +120,18 @@ async def purge(core: Core, now: datetime) -> None:
 def _observed(event: InboundEvent) -> bool | None:
     if event.is_from_bot:
         return None
-    return True if event.kind in (EventKind.MESSAGE, EventKind.REACTION_ADDED,
-                                  EventKind.HOME_OPENED, EventKind.ACTION,
-                                  EventKind.COMMAND) else None
+    return (
+        True
+        if event.kind
+        in (
+            EventKind.MESSAGE,
+            EventKind.REACTION_ADDED,
+            EventKind.HOME_OPENED,
+            EventKind.ACTION,
+            EventKind.COMMAND,
+        )
+        else None
+    )
 
 
 async def community_of(ctx: Context, channel_id: str | None) -> str | None:
@@ -151,11 +178,13 @@ async def _named_question(event: InboundEvent, ctx: Context, *, by_message: bool
         from bot.store.tables.asks import Question
     except ImportError:
         return None
-    query = select(Question.id).where(Question.workspace_id == event.workspace_id,
-                                      Question.asker_id == event.user.user_id)
+    query = select(Question.id).where(
+        Question.workspace_id == event.workspace_id, Question.asker_id == event.user.user_id
+    )
     if by_message:
-        query = query.where(Question.channel_id == event.conversation.id,
-                            Question.message_id == event.message_id)
+        query = query.where(
+            Question.channel_id == event.conversation.id, Question.message_id == event.message_id
+        )
     else:
         query = query.where(col(Question.created_at) >= ctx.now - timedelta(minutes=1))
     async with ctx.core.db.session() as s:
@@ -167,19 +196,29 @@ async def _thread_reply(event: InboundEvent, ctx: Context) -> str:
     """A reply in a thread: an answer to a dialogue round is the person's own view (create),
     an answer under a durf-te-vragen question is an answer, anything else a reply."""
     async with ctx.core.db.session() as s:
-        answer = (await s.exec(select(Contribution.id).where(
-            Contribution.workspace_id == event.workspace_id,
-            Contribution.message_id == event.message_id))).first()
+        answer = (
+            await s.exec(
+                select(Contribution.id).where(
+                    Contribution.workspace_id == event.workspace_id,
+                    Contribution.message_id == event.message_id,
+                )
+            )
+        ).first()
         if answer is not None:
             return "dialogue_answer"
         try:
             from bot.store.tables.asks import Question
         except ImportError:
             return "reply"
-        question = (await s.exec(select(Question.id).where(
-            Question.workspace_id == event.workspace_id,
-            Question.channel_id == event.conversation.id,
-            Question.message_id == event.conversation.thread_id))).first()
+        question = (
+            await s.exec(
+                select(Question.id).where(
+                    Question.workspace_id == event.workspace_id,
+                    Question.channel_id == event.conversation.id,
+                    Question.message_id == event.conversation.thread_id,
+                )
+            )
+        ).first()
     return "answer" if question is not None else "reply"
 
 
@@ -188,17 +227,28 @@ async def observe(event: InboundEvent, ctx: Context) -> None:
         signal = await classify(event, ctx)
         if signal is None:
             return
-        await record(ctx.core.db, event.workspace_id, event.user.user_id, signal, when=ctx.now,
-                     community=await community_of(ctx, event.conversation.id))
+        await record(
+            ctx.core.db,
+            event.workspace_id,
+            event.user.user_id,
+            signal,
+            when=ctx.now,
+            community=await community_of(ctx, event.conversation.id),
+        )
     except Exception:  # figures must never break a conversation
         log.exception("could not record participation for %s", event.event_id)
 
 
 async def on_narration(narration: Narration, ctx: Context) -> None:
     try:
-        await record(ctx.core.db, narration.workspace_id, narration.author_id, "narration",
-                     when=narration.created_at,
-                     community=await community_of(ctx, narration.channel_id))
+        await record(
+            ctx.core.db,
+            narration.workspace_id,
+            narration.author_id,
+            "narration",
+            when=narration.created_at,
+            community=await community_of(ctx, narration.channel_id),
+        )
     except Exception:
         log.exception("could not record participation for narration %s", narration.id)
 
@@ -223,17 +273,23 @@ async def on_stats(event: InboundEvent, ctx: Context, args: str) -> None:
         else:
             community = resolve_community(names, word)
             if community is None:
-                raise UserError(UNKNOWN_COMMUNITY, name=word,
-                                names=", ".join(sorted(names.values()))
-                                or ctx.t.gettext(NO_COMMUNITIES))
-    report = await build_report(ctx.core, event.workspace_id, community=community,
-                                period=period)
+                raise UserError(
+                    UNKNOWN_COMMUNITY,
+                    name=word,
+                    names=", ".join(sorted(names.values())) or ctx.t.gettext(NO_COMMUNITIES),
+                )
+    report = await build_report(ctx.core, event.workspace_id, community=community, period=period)
     await ctx.respond(summary(report, ctx.t))
     chart = await asyncio.to_thread(render_png, report, ctx.t)
     await ctx.core.outbox.send_file_dm(
-        event.platform, event.workspace_id, event.user.user_id,
-        f"wolbot-stats-{report.periods[-1].key}.png", chart,
-        OutboundMessage.text(ctx.t.gettext(CHART_CAPTION)), key=ctx.key("stats.chart"))
+        event.platform,
+        event.workspace_id,
+        event.user.user_id,
+        f"wolbot-stats-{report.periods[-1].key}.png",
+        chart,
+        OutboundMessage.text(ctx.t.gettext(CHART_CAPTION)),
+        key=ctx.key("stats.chart"),
+    )
     if not event.is_dm:
         await ctx.respond(ctx.text(CHART_SENT))
 
@@ -246,9 +302,14 @@ async def _subscription(event: InboundEvent, ctx: Context, words: list[str]) -> 
     async with ctx.core.db.session() as s:
         row = await s.get(ReportSubscription, (event.workspace_id, event.user.user_id))
         if on and row is None:
-            s.add(ReportSubscription(workspace_id=event.workspace_id,
-                                     user_id=event.user.user_id, platform=event.platform,
-                                     created_at=ctx.now))
+            s.add(
+                ReportSubscription(
+                    workspace_id=event.workspace_id,
+                    user_id=event.user.user_id,
+                    platform=event.platform,
+                    created_at=ctx.now,
+                )
+            )
         elif off and row is not None:
             await s.delete(row)
         await s.commit()
@@ -267,16 +328,19 @@ async def weekly_reports(core: Core, when: datetime) -> None:
             if not await access.may_view(core, sub.workspace_id, sub.user_id, sub.platform):
                 continue
             t = await _language_of(core, sub.workspace_id, sub.user_id)
-            report = await build_report(core, sub.workspace_id, community=sub.community,
-                                        now=when)
+            report = await build_report(core, sub.workspace_id, community=sub.community, now=when)
             chart = await asyncio.to_thread(render_png, report, t)
             message = summary(report, t)
             title = Section(parts=(Strong(text=t.gettext(WEEKLY_TITLE)),))
             await core.outbox.send_file_dm(
-                sub.platform, sub.workspace_id, sub.user_id,
-                f"wolbot-week-{report.periods[-1].key}.png", chart,
+                sub.platform,
+                sub.workspace_id,
+                sub.user_id,
+                f"wolbot-week-{report.periods[-1].key}.png",
+                chart,
                 OutboundMessage(blocks=(title, *message.blocks)),
-                key=f"{WEEKLY_JOB}:{sub.workspace_id}:{sub.user_id}:{when.date().isoformat()}")
+                key=f"{WEEKLY_JOB}:{sub.workspace_id}:{sub.user_id}:{when.date().isoformat()}",
+            )
         except Exception:
             log.exception("weekly report for %s in %s failed", sub.user_id, sub.workspace_id)
 
@@ -291,17 +355,29 @@ async def on_dashboard(event: InboundEvent, ctx: Context, args: str) -> None:
     if not ctx.is_manager:
         await ctx.respond(ctx.text(MANAGERS_ONLY))
         return
-    link = await access.create_link(ctx.core, event.workspace_id, event.user.user_id,
-                                    event.platform, ctx.t.lang)
+    link = await access.create_link(
+        ctx.core, event.workspace_id, event.user.user_id, event.platform, ctx.t.lang
+    )
     minutes = int(access.LINK_TTL.total_seconds() // 60)
     message = OutboundMessage.of(
-        Section(parts=(*fill(ctx.t.gettext(LINK_TEXT), minutes=minutes), " ",
-                       Link(url=link, label=ctx.t.gettext(LINK_LABEL)))),
-        Section(parts=(ctx.t.gettext(LINK_NOTE),)))
+        Section(
+            parts=(
+                *fill(ctx.t.gettext(LINK_TEXT), minutes=minutes),
+                " ",
+                Link(url=link, label=ctx.t.gettext(LINK_LABEL)),
+            )
+        ),
+        Section(parts=(ctx.t.gettext(LINK_NOTE),)),
+    )
     # By DM, and gone from the outbox once delivered: the link is a key.
-    await ctx.core.outbox.send_dm(event.platform, event.workspace_id, (event.user.user_id,),
-                                  message, key=ctx.key("dashboard.link"),
-                                  erase_after_delivery=True)
+    await ctx.core.outbox.send_dm(
+        event.platform,
+        event.workspace_id,
+        (event.user.user_id,),
+        message,
+        key=ctx.key("dashboard.link"),
+        erase_after_delivery=True,
+    )
     if not event.is_dm:
         await ctx.respond(ctx.text(LINK_SENT))
 
@@ -316,8 +392,10 @@ MY_COUNTED = N_("What counted this week: {signals}.")
 MY_NOTHING = N_("Nothing recorded yet this week. Reading in channels leaves no trace I can see.")
 MY_WEEKS = N_("Your last {n} weeks: {levels}")
 MY_NO_LEVEL = N_("no signal")
-MY_PRIVACY = N_("Only you see this. Managers see totals of groups of at least {n} people, never "
-                "a person. Every level is valuable, reading too.")
+MY_PRIVACY = N_(
+    "Only you see this. Managers see totals of groups of at least {n} people, never "
+    "a person. Every level is valuable, reading too."
+)
 
 
 async def my_stats(event: InboundEvent, ctx: Context) -> None:
@@ -331,25 +409,37 @@ async def my_stats(event: InboundEvent, ctx: Context) -> None:
     def name(level: int) -> str:
         return t(LEVEL_LABELS[level]) if level else t(MY_NO_LEVEL)
 
-    blocks: list[Section] = [Section(parts=(Strong(text=t(MY_TITLE)),)),
-                             Section(parts=fill(t(MY_WEEK), level=name(this.level),
-                                                previous=name(before.level)))]
+    blocks: list[Section] = [
+        Section(parts=(Strong(text=t(MY_TITLE)),)),
+        Section(parts=fill(t(MY_WEEK), level=name(this.level), previous=name(before.level))),
+    ]
     if this.level and before.level:
-        change = MY_UP if this.level > before.level else (
-            MY_DOWN if this.level < before.level else MY_SAME)
+        change = (
+            MY_UP
+            if this.level > before.level
+            else (MY_DOWN if this.level < before.level else MY_SAME)
+        )
         blocks.append(Section(parts=(t(change),)))
     elif this.level:
         blocks.append(Section(parts=(t(MY_UP),)))
     if this.signals:
-        counted = ", ".join(f"{t(SIGNALS[s][1])} ({n}×)" for s, n in sorted(
-            this.signals.items(), key=lambda item: (-SIGNALS[item[0]][0], item[0]))
-            if s in SIGNALS)
+        counted = ", ".join(
+            f"{t(SIGNALS[s][1])} ({n}×)"
+            for s, n in sorted(
+                this.signals.items(), key=lambda item: (-SIGNALS[item[0]][0], item[0])
+            )
+            if s in SIGNALS
+        )
         blocks.append(Section(parts=fill(t(MY_COUNTED), signals=counted)))
     else:
         blocks.append(Section(parts=(t(MY_NOTHING),)))
-    blocks.append(Section(parts=fill(t(MY_WEEKS), n=len(weeks),
-                                     levels=" · ".join(name(w.level) for w in weeks))))
+    blocks.append(
+        Section(
+            parts=fill(t(MY_WEEKS), n=len(weeks), levels=" · ".join(name(w.level) for w in weeks))
+        )
+    )
     min_group = await ctx.core.config.value(event.workspace_id, "insight.min_group")
-    message = OutboundMessage(blocks=(*blocks, ContextBlock(parts=fill(t(MY_PRIVACY),
-                                                                       n=int(min_group)))))
+    message = OutboundMessage(
+        blocks=(*blocks, ContextBlock(parts=fill(t(MY_PRIVACY), n=int(min_group))))
+    )
     await ctx.respond(message)

@@ -7,5 +7,4 @@ aggregates with a minimum group size, except `personal` (a person's own figures)
 from bot.insight.recording import record, week_of
 from bot.insight.signals import CONSUME, CONTRIBUTE, CREATE, LEVELS, SIGNALS, level_of
 
-__all__ = ["CONSUME", "CONTRIBUTE", "CREATE", "LEVELS", "SIGNALS", "level_of", "record",
-           "week_of"]
+__all__ = ["CONSUME", "CONTRIBUTE", "CREATE", "LEVELS", "SIGNALS", "level_of", "record", "week_of"]

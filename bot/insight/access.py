@@ -53,14 +53,23 @@ async def may_view(core: Core, workspace_id: str, user_id: str, platform: str) -
     return MANAGER in await core.roles.of(workspace_id, person)
 
 
-async def create_link(core: Core, workspace_id: str, user_id: str, platform: str,
-                      language: str) -> str:
+async def create_link(
+    core: Core, workspace_id: str, user_id: str, platform: str, language: str
+) -> str:
     token = secrets.token_urlsafe(32)
     now = core.clock.now()
     async with core.db.session() as s:
-        s.add(DashboardToken(token_hash=digest(token), workspace_id=workspace_id,
-                             user_id=user_id, platform=platform, language=language,
-                             created_at=now, expires_at=now + LINK_TTL))
+        s.add(
+            DashboardToken(
+                token_hash=digest(token),
+                workspace_id=workspace_id,
+                user_id=user_id,
+                platform=platform,
+                language=language,
+                created_at=now,
+                expires_at=now + LINK_TTL,
+            )
+        )
         await s.commit()
     return f"{base_url(core)}/dashboard/login/{token}"
 
@@ -71,9 +80,15 @@ async def redeem(core: Core, token: str) -> tuple[str, Viewer] | None:
     now = core.clock.now()
     hashed = digest(token)
     async with core.db.session() as s:
-        result = await s.exec(update(DashboardToken).where(  # type: ignore[call-overload]
-            col(DashboardToken.token_hash) == hashed, col(DashboardToken.used_at).is_(None),
-            col(DashboardToken.expires_at) > now).values(used_at=now))
+        result = await s.exec(
+            update(DashboardToken)
+            .where(  # type: ignore[call-overload]
+                col(DashboardToken.token_hash) == hashed,
+                col(DashboardToken.used_at).is_(None),
+                col(DashboardToken.expires_at) > now,
+            )
+            .values(used_at=now)
+        )
         await s.commit()
         if result.rowcount != 1:
             return None
@@ -81,13 +96,19 @@ async def redeem(core: Core, token: str) -> tuple[str, Viewer] | None:
     if row is None or not await may_view(core, row.workspace_id, row.user_id, row.platform):
         return None
     secret = secrets.token_urlsafe(32)
-    viewer = Viewer(row.workspace_id, row.user_id, row.platform, row.language,
-                    now + SESSION_TTL)
+    viewer = Viewer(row.workspace_id, row.user_id, row.platform, row.language, now + SESSION_TTL)
     async with core.db.session() as s:
-        s.add(DashboardSession(session_hash=digest(secret), workspace_id=row.workspace_id,
-                               user_id=row.user_id, platform=row.platform,
-                               language=row.language, created_at=now,
-                               expires_at=viewer.expires_at))
+        s.add(
+            DashboardSession(
+                session_hash=digest(secret),
+                workspace_id=row.workspace_id,
+                user_id=row.user_id,
+                platform=row.platform,
+                language=row.language,
+                created_at=now,
+                expires_at=viewer.expires_at,
+            )
+        )
         await s.commit()
     return secret, viewer
 
@@ -102,8 +123,7 @@ async def viewer(core: Core, secret: str | None) -> Viewer | None:
         return None
     if not await may_view(core, row.workspace_id, row.user_id, row.platform):
         return None
-    return Viewer(row.workspace_id, row.user_id, row.platform, row.language,
-                  utc(row.expires_at))
+    return Viewer(row.workspace_id, row.user_id, row.platform, row.language, utc(row.expires_at))
 
 
 async def set_language(core: Core, secret: str, language: str) -> None:
@@ -119,22 +139,32 @@ async def sign_out(core: Core, secret: str | None) -> None:
     if not secret:
         return
     async with core.db.session() as s:
-        await s.exec(delete(DashboardSession).where(  # type: ignore[call-overload]
-            col(DashboardSession.session_hash) == digest(secret)))
+        await s.exec(
+            delete(DashboardSession).where(  # type: ignore[call-overload]
+                col(DashboardSession.session_hash) == digest(secret)
+            )
+        )
         await s.commit()
 
 
 async def purge_expired(core: Core, now: datetime) -> int:
     async with core.db.session() as s:
-        a = await s.exec(delete(DashboardToken).where(  # type: ignore[call-overload]
-            col(DashboardToken.expires_at) < now - timedelta(days=1)))
-        b = await s.exec(delete(DashboardSession).where(  # type: ignore[call-overload]
-            col(DashboardSession.expires_at) < now))
+        a = await s.exec(
+            delete(DashboardToken).where(  # type: ignore[call-overload]
+                col(DashboardToken.expires_at) < now - timedelta(days=1)
+            )
+        )
+        b = await s.exec(
+            delete(DashboardSession).where(  # type: ignore[call-overload]
+                col(DashboardSession.expires_at) < now
+            )
+        )
         await s.commit()
         return int(a.rowcount or 0) + int(b.rowcount or 0)
 
 
 async def tokens_for(core: Core, workspace_id: str) -> list[DashboardToken]:
     async with core.db.session() as s:
-        return list(await s.exec(select(DashboardToken).where(
-            DashboardToken.workspace_id == workspace_id)))
+        return list(
+            await s.exec(select(DashboardToken).where(DashboardToken.workspace_id == workspace_id))
+        )

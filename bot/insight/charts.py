@@ -40,9 +40,17 @@ def period_label(key: str, period: str, lang: str) -> str:
 def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
     import matplotlib
 
-    matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "wolbot",
-                                "font.size": 10, "text.color": TEXT, "axes.labelcolor": TEXT,
-                                "xtick.color": TEXT, "ytick.color": TEXT})
+    matplotlib.rcParams.update(
+        {
+            "svg.fonttype": "none",
+            "svg.hashsalt": "wolbot",
+            "font.size": 10,
+            "text.color": TEXT,
+            "axes.labelcolor": TEXT,
+            "xtick.color": TEXT,
+            "ytick.color": TEXT,
+        }
+    )
     from matplotlib.figure import Figure
 
     # Margins set by hand: a layout engine would double the drawing time.
@@ -52,7 +60,7 @@ def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
 def _funnel(ax, report: Report, t: Translator) -> None:  # type: ignore[no-untyped-def]
     latest = report.latest
     counts = latest.levels if latest else None
-    when = (period_label(latest.key, report.period, t.lang) if latest else t(FUNNEL_WINDOW))
+    when = period_label(latest.key, report.period, t.lang) if latest else t(FUNNEL_WINDOW)
     ax.set_title(t(FUNNEL_TITLE).format(period=when), loc="left", fontsize=11)
     if counts is None:
         ax.set_axis_off()
@@ -63,8 +71,13 @@ def _funnel(ax, report: Report, t: Translator) -> None:  # type: ignore[no-untyp
     labels = [t(LEVEL_LABELS[lv]) for lv in levels]
     bars = ax.barh(labels, values, color=[COLOURS[lv] for lv in levels])
     for bar, lv, value in zip(bars, levels, values, strict=True):
-        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2,
-                f" {value} ({counts.share(lv):.0%})", va="center", fontsize=9)
+        ax.text(
+            bar.get_width(),
+            bar.get_y() + bar.get_height() / 2,
+            f" {value} ({counts.share(lv):.0%})",
+            va="center",
+            fontsize=9,
+        )
     ax.set_xlim(0, max(values) * 1.35 or 1)
     ax.set_xlabel(t(PEOPLE))
     ax.spines[["top", "right"]].set_visible(False)
@@ -75,11 +88,15 @@ def _trend(ax, report: Report, t: Translator) -> None:  # type: ignore[no-untype
     labels = [period_label(p.key, report.period, t.lang) for p in report.periods]
     bottom = [0] * len(labels)
     for level in (CONSUME, CONTRIBUTE, CREATE):
-        values = [getattr(p.levels, {CONSUME: "consume", CONTRIBUTE: "contribute",
-                                     CREATE: "create"}[level]) if p.levels else 0
-                  for p in report.periods]
-        ax.bar(labels, values, bottom=bottom, color=COLOURS[level],
-               label=t(LEVEL_LABELS[level]))
+        values = [
+            getattr(
+                p.levels, {CONSUME: "consume", CONTRIBUTE: "contribute", CREATE: "create"}[level]
+            )
+            if p.levels
+            else 0
+            for p in report.periods
+        ]
+        ax.bar(labels, values, bottom=bottom, color=COLOURS[level], label=t(LEVEL_LABELS[level]))
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     _whole_numbers(ax)
@@ -93,8 +110,14 @@ def _outcomes(ax, report: Report, t: Translator) -> None:  # type: ignore[no-unt
     labels = [period_label(p.key, report.period, t.lang) for p in report.periods]
     for name, colour in zip(TREND, LINE_COLOURS, strict=True):
         if name in report.trend:
-            ax.plot(labels, report.trend[name], marker="o", markersize=3, color=colour,
-                    label=t(FIGURES[name][0]))
+            ax.plot(
+                labels,
+                report.trend[name],
+                marker="o",
+                markersize=3,
+                color=colour,
+                label=t(FIGURES[name][0]),
+            )
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.tick_params(axis="x", labelrotation=45, labelsize=8)
     ax.set_ylim(bottom=0)
@@ -110,8 +133,9 @@ def _whole_numbers(ax) -> None:  # type: ignore[no-untyped-def]
 
 def _save(fig, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, facecolor="white",
-                metadata={"Date": None} if fmt == "svg" else None)
+    fig.savefig(
+        buffer, format=fmt, facecolor="white", metadata={"Date": None} if fmt == "svg" else None
+    )
     return buffer.getvalue()
 
 
@@ -131,6 +155,10 @@ def render_svg(report: Report, t: Translator, which: str) -> bytes:
     draw = {"funnel": _funnel, "trend": _trend, "outcomes": _outcomes}[which]
     fig = _figure(7, 2.6 if which == "funnel" else 3.6)
     draw(fig.subplots(), report, t)
-    fig.subplots_adjust(left=0.14, right=0.97 if which == "funnel" else 0.66, top=0.88,
-                        bottom=0.22 if which == "funnel" else 0.2)
+    fig.subplots_adjust(
+        left=0.14,
+        right=0.97 if which == "funnel" else 0.66,
+        top=0.88,
+        bottom=0.22 if which == "funnel" else 0.2,
+    )
     return _save(fig, "svg")

@@ -19,8 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workspace", help='e.g. "slack:T0123" (default: the only one)')
     parser.add_argument("--community", help="a community's channel id or name")
     parser.add_argument("--period", choices=PERIODS, default=WEEK)
-    parser.add_argument("--periods", type=int, help="how many periods (default 12 weeks or "
-                        "6 months)")
+    parser.add_argument(
+        "--periods", type=int, help="how many periods (default 12 weeks or 6 months)"
+    )
     parser.add_argument("--output", help="file to write (default: standard output)")
 
 
@@ -35,19 +36,19 @@ async def report(args: argparse.Namespace, settings: Settings) -> int:
         known = await workspace_ids(core)
         workspace = args.workspace or (known[0] if len(known) == 1 else None)
         if workspace is None:
-            print("wolbot: name a workspace with --workspace: " + ", ".join(known),
-                  file=sys.stderr)
+            print("wolbot: name a workspace with --workspace: " + ", ".join(known), file=sys.stderr)
             return 2
         community = None
         if args.community:
-            community = resolve_community(await community_names(core, workspace),
-                                          args.community)
+            community = resolve_community(await community_names(core, workspace), args.community)
             if community is None:
-                print(f"wolbot: {args.community!r} is not a community of {workspace}",
-                      file=sys.stderr)
+                print(
+                    f"wolbot: {args.community!r} is not a community of {workspace}", file=sys.stderr
+                )
                 return 2
-        found = await build_report(core, workspace, community=community, period=args.period,
-                                   count=args.periods)
+        found = await build_report(
+            core, workspace, community=community, period=args.period, count=args.periods
+        )
     finally:
         await core.stop()
     text = to_csv(found) if args.format == "csv" else to_json(found) + "\n"

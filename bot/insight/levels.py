@@ -77,8 +77,15 @@ class LevelCounts:
 
     def at_least(self, level: int) -> int:
         """The funnel: people who reached at least `level`."""
-        return sum(n for lv, n in ((CONSUME, self.consume), (CONTRIBUTE, self.contribute),
-                                   (CREATE, self.create)) if lv >= level)
+        return sum(
+            n
+            for lv, n in (
+                (CONSUME, self.consume),
+                (CONTRIBUTE, self.contribute),
+                (CREATE, self.create),
+            )
+            if lv >= level
+        )
 
 
 def distribution(levels: Mapping[str, int]) -> LevelCounts:

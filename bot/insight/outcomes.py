@@ -68,10 +68,16 @@ def _in(column: Any, scope: Scope) -> list[Any]:
 
 
 async def narrations(s: AsyncSession, scope: Scope) -> Found:
-    rows = list(await s.exec(select(Narration.created_at).where(
-        Narration.workspace_id == scope.workspace_id,
-        col(Narration.created_at) >= scope.start, col(Narration.created_at) < scope.end,
-        *_in(Narration.channel_id, scope))))
+    rows = list(
+        await s.exec(
+            select(Narration.created_at).where(
+                Narration.workspace_id == scope.workspace_id,
+                col(Narration.created_at) >= scope.start,
+                col(Narration.created_at) < scope.end,
+                *_in(Narration.channel_id, scope),
+            )
+        )
+    )
     return Found({"narrations": len(rows)}, {"narrations": [utc(t) for t in rows]})
 
 
@@ -80,44 +86,80 @@ async def matching(s: AsyncSession, scope: Scope) -> Found:
         if scope.channels is None:
             return query
         return query.join(Narration, col(Narration.id) == narration_id).where(
-            *_in(Narration.channel_id, scope))
+            *_in(Narration.channel_id, scope)
+        )
 
-    shown = list(await s.exec(scoped(select(MatchSuggestion.created_at).where(
-        MatchSuggestion.workspace_id == scope.workspace_id,
-        col(MatchSuggestion.created_at) >= scope.start,
-        col(MatchSuggestion.created_at) < scope.end), MatchSuggestion.narration_id)))
-    intros = list(await s.exec(scoped(select(Connection.created_at, Connection.helped).where(
-        Connection.workspace_id == scope.workspace_id,
-        col(Connection.created_at) >= scope.start,
-        col(Connection.created_at) < scope.end), Connection.narration_id)))
+    shown = list(
+        await s.exec(
+            scoped(
+                select(MatchSuggestion.created_at).where(
+                    MatchSuggestion.workspace_id == scope.workspace_id,
+                    col(MatchSuggestion.created_at) >= scope.start,
+                    col(MatchSuggestion.created_at) < scope.end,
+                ),
+                MatchSuggestion.narration_id,
+            )
+        )
+    )
+    intros = list(
+        await s.exec(
+            scoped(
+                select(Connection.created_at, Connection.helped).where(
+                    Connection.workspace_id == scope.workspace_id,
+                    col(Connection.created_at) >= scope.start,
+                    col(Connection.created_at) < scope.end,
+                ),
+                Connection.narration_id,
+            )
+        )
+    )
     rated = [h for _, h in intros if h]
-    return Found({"suggestions": len(shown), "introductions": len(intros),
-                  "introductions_rated": len(rated),
-                  "introductions_helpful": sum(1 for h in rated if h in ("yes", "somewhat"))},
-                 {"introductions": [utc(t) for t, _ in intros]})
+    return Found(
+        {
+            "suggestions": len(shown),
+            "introductions": len(intros),
+            "introductions_rated": len(rated),
+            "introductions_helpful": sum(1 for h in rated if h in ("yes", "somewhat")),
+        },
+        {"introductions": [utc(t) for t, _ in intros]},
+    )
 
 
 async def rounds(s: AsyncSession, scope: Scope) -> Found:
-    posted = list(await s.exec(select(DialogueRound.id).where(
-        DialogueRound.workspace_id == scope.workspace_id,
-        col(DialogueRound.posted_at) >= scope.start, col(DialogueRound.posted_at) < scope.end,
-        *_in(DialogueRound.channel_id, scope))))
-    answers = list(await s.exec(select(Contribution.round_id, Contribution.author_id,
-                                       Contribution.created_at).where(
-        Contribution.workspace_id == scope.workspace_id, col(Contribution.round_id).in_(posted))))
+    posted = list(
+        await s.exec(
+            select(DialogueRound.id).where(
+                DialogueRound.workspace_id == scope.workspace_id,
+                col(DialogueRound.posted_at) >= scope.start,
+                col(DialogueRound.posted_at) < scope.end,
+                *_in(DialogueRound.channel_id, scope),
+            )
+        )
+    )
+    answers = list(
+        await s.exec(
+            select(Contribution.round_id, Contribution.author_id, Contribution.created_at).where(
+                Contribution.workspace_id == scope.workspace_id,
+                col(Contribution.round_id).in_(posted),
+            )
+        )
+    )
     per_round = {(r, a) for r, a, _ in answers}
-    return Found({"rounds": len(posted), "round_answers": len(answers),
-                  "round_participants": len({a for _, a, _ in answers}),
-                  "participants_per_round": round(len(per_round) / len(posted), 1)
-                  if posted else None},
-                 {"round_answers": [utc(t) for _, _, t in answers]})
+    return Found(
+        {
+            "rounds": len(posted),
+            "round_answers": len(answers),
+            "round_participants": len({a for _, a, _ in answers}),
+            "participants_per_round": round(len(per_round) / len(posted), 1) if posted else None,
+        },
+        {"round_answers": [utc(t) for _, _, t in answers]},
+    )
 
 
 def _hours(pairs: list[tuple[datetime, datetime]]) -> float | None:
     if not pairs:
         return None
-    return round(statistics.median((utc(b) - utc(a)).total_seconds() / 3600 for a, b in pairs),
-                 1)
+    return round(statistics.median((utc(b) - utc(a)).total_seconds() / 3600 for a, b in pairs), 1)
 
 
 async def asks(s: AsyncSession, scope: Scope) -> Found:
@@ -125,27 +167,43 @@ async def asks(s: AsyncSession, scope: Scope) -> Found:
         from bot.store.tables.asks import Question, Thanks
     except ImportError:  # the durf-te-vragen feature is not installed
         return Found()
-    rows = list(await s.exec(select(Question).where(
-        Question.workspace_id == scope.workspace_id, col(Question.hidden).is_(False),
-        col(Question.created_at) >= scope.start, col(Question.created_at) < scope.end,
-        *_in(Question.channel_id, scope))))
-    thanks = list(await s.exec(select(Thanks.created_at).where(
-        Thanks.workspace_id == scope.workspace_id,
-        col(Thanks.created_at) >= scope.start, col(Thanks.created_at) < scope.end,
-        *_in(Thanks.channel_id, scope))))
+    rows = list(
+        await s.exec(
+            select(Question).where(
+                Question.workspace_id == scope.workspace_id,
+                col(Question.hidden).is_(False),
+                col(Question.created_at) >= scope.start,
+                col(Question.created_at) < scope.end,
+                *_in(Question.channel_id, scope),
+            )
+        )
+    )
+    thanks = list(
+        await s.exec(
+            select(Thanks.created_at).where(
+                Thanks.workspace_id == scope.workspace_id,
+                col(Thanks.created_at) >= scope.start,
+                col(Thanks.created_at) < scope.end,
+                *_in(Thanks.channel_id, scope),
+            )
+        )
+    )
     acked = [(q.created_at, q.first_ack_at) for q in rows if q.first_ack_at]
     answered = [q for q in rows if q.first_answer_at or q.answered_at]
     first_answers = [(q.created_at, q.first_answer_at or q.answered_at) for q in answered]
-    return Found({
-        "questions": len(rows),
-        "questions_named": sum(1 for q in rows if q.asker_id is not None),
-        "questions_anonymous": sum(1 for q in rows if q.asker_id is None),
-        "questions_acknowledged": round(len(acked) / len(rows), 3) if rows else None,
-        "hours_to_acknowledgement": _hours(acked),  # type: ignore[arg-type]
-        "questions_answered": round(len(answered) / len(rows), 3) if rows else None,
-        "hours_to_answer": _hours(first_answers),  # type: ignore[arg-type]
-        "thanks": len(thanks),
-    }, {"questions": [utc(q.created_at) for q in rows], "thanks": [utc(t) for t in thanks]})
+    return Found(
+        {
+            "questions": len(rows),
+            "questions_named": sum(1 for q in rows if q.asker_id is not None),
+            "questions_anonymous": sum(1 for q in rows if q.asker_id is None),
+            "questions_acknowledged": round(len(acked) / len(rows), 3) if rows else None,
+            "hours_to_acknowledgement": _hours(acked),  # type: ignore[arg-type]
+            "questions_answered": round(len(answered) / len(rows), 3) if rows else None,
+            "hours_to_answer": _hours(first_answers),  # type: ignore[arg-type]
+            "thanks": len(thanks),
+        },
+        {"questions": [utc(q.created_at) for q in rows], "thanks": [utc(t) for t in thanks]},
+    )
 
 
 Source = Callable[[AsyncSession, Scope], Awaitable[Found]]

@@ -31,27 +31,43 @@ class RoundRow:
     top_answers: list[str] = field(default_factory=list)  # most reacted first
 
 
-async def recent_rounds(core: Core, workspace_id: str, names: dict[str, str],
-                        limit: int = 30) -> list[RoundRow]:
+async def recent_rounds(
+    core: Core, workspace_id: str, names: dict[str, str], limit: int = 30
+) -> list[RoundRow]:
     async with core.db.session() as s:
-        rounds = list(await s.exec(select(DialogueRound).where(
-            DialogueRound.workspace_id == workspace_id).order_by(
-            col(DialogueRound.posted_at).desc()).limit(limit)))
+        rounds = list(
+            await s.exec(
+                select(DialogueRound)
+                .where(DialogueRound.workspace_id == workspace_id)
+                .order_by(col(DialogueRound.posted_at).desc())
+                .limit(limit)
+            )
+        )
         ids = [r.id for r in rounds]
-        answers = list(await s.exec(select(Contribution).where(
-            col(Contribution.round_id).in_(ids)).order_by(
-            col(Contribution.reactions).desc(), col(Contribution.created_at))))
+        answers = list(
+            await s.exec(
+                select(Contribution)
+                .where(col(Contribution.round_id).in_(ids))
+                .order_by(col(Contribution.reactions).desc(), col(Contribution.created_at))
+            )
+        )
     by_round: dict[int, list[Contribution]] = defaultdict(list)
     for answer in answers:
         by_round[answer.round_id].append(answer)
     found = []
     for r in rounds:
         mine = by_round.get(r.id or 0, [])
-        found.append(RoundRow(
-            community=names.get(r.channel_id, r.channel_id), question=shorten(r.text, 300),
-            posted_at=utc(r.posted_at), closed_at=utc(r.closed_at) if r.closed_at else None,
-            answers=len(mine), participants=len({a.author_id for a in mine}),
-            top_answers=[shorten(a.text, 200) for a in mine[:TOP_ANSWERS]]))
+        found.append(
+            RoundRow(
+                community=names.get(r.channel_id, r.channel_id),
+                question=shorten(r.text, 300),
+                posted_at=utc(r.posted_at),
+                closed_at=utc(r.closed_at) if r.closed_at else None,
+                answers=len(mine),
+                participants=len({a.author_id for a in mine}),
+                top_answers=[shorten(a.text, 200) for a in mine[:TOP_ANSWERS]],
+            )
+        )
     return found
 
 
@@ -71,22 +87,43 @@ class Queue:
     unanswered: list[QueueItem]
 
 
-async def question_queue(core: Core, workspace_id: str, names: dict[str, str],
-                         limit: int = 50) -> Queue | None:
+async def question_queue(
+    core: Core, workspace_id: str, names: dict[str, str], limit: int = 50
+) -> Queue | None:
     """Open durf-te-vragen questions, oldest first; None when that feature is not installed."""
     try:
         from bot.store.tables.asks import Question
     except ImportError:
         return None
     async with core.db.session() as s:
-        rows = list(await s.exec(select(Question).where(
-            Question.workspace_id == workspace_id, col(Question.hidden).is_(False),
-            (col(Question.first_ack_at).is_(None)) | (
-                col(Question.first_answer_at).is_(None) & col(Question.answered_at).is_(None)),
-        ).order_by(col(Question.created_at)).limit(limit)))
-    items = [QueueItem(community=names.get(q.channel_id, q.channel_id),
-                       question=shorten(q.text, 300), asked_at=utc(q.created_at),
-                       anonymous=q.asker_id is None, acknowledged=q.first_ack_at is not None,
-                       answered=bool(q.first_answer_at or q.answered_at)) for q in rows]
-    return Queue(unacknowledged=[i for i in items if not i.acknowledged],
-                 unanswered=[i for i in items if not i.answered])
+        rows = list(
+            await s.exec(
+                select(Question)
+                .where(
+                    Question.workspace_id == workspace_id,
+                    col(Question.hidden).is_(False),
+                    (col(Question.first_ack_at).is_(None))
+                    | (
+                        col(Question.first_answer_at).is_(None)
+                        & col(Question.answered_at).is_(None)
+                    ),
+                )
+                .order_by(col(Question.created_at))
+                .limit(limit)
+            )
+        )
+    items = [
+        QueueItem(
+            community=names.get(q.channel_id, q.channel_id),
+            question=shorten(q.text, 300),
+            asked_at=utc(q.created_at),
+            anonymous=q.asker_id is None,
+            acknowledged=q.first_ack_at is not None,
+            answered=bool(q.first_answer_at or q.answered_at),
+        )
+        for q in rows
+    ]
+    return Queue(
+        unacknowledged=[i for i in items if not i.acknowledged],
+        unanswered=[i for i in items if not i.answered],
+    )

@@ -20,17 +20,23 @@ class MyWeek:
     signals: dict[str, int] = field(default_factory=dict)
 
 
-async def my_weeks(db: Database, workspace_id: str, user_id: str, now: datetime,
-                   weeks: int = 8) -> list[MyWeek]:
+async def my_weeks(
+    db: Database, workspace_id: str, user_id: str, now: datetime, weeks: int = 8
+) -> list[MyWeek]:
     """The person's last `weeks` weeks, oldest first, with the signals behind each level."""
     last = week_of(now)
     first = last - timedelta(weeks=weeks - 1)
-    found: dict[date, MyWeek] = {first + timedelta(weeks=i): MyWeek(first + timedelta(weeks=i))
-                                 for i in range(weeks)}
+    found: dict[date, MyWeek] = {
+        first + timedelta(weeks=i): MyWeek(first + timedelta(weeks=i)) for i in range(weeks)
+    }
     async with db.session() as s:
-        rows = await s.exec(select(ParticipationCount).where(
-            ParticipationCount.workspace_id == workspace_id,
-            ParticipationCount.user_id == user_id, col(ParticipationCount.week) >= first))
+        rows = await s.exec(
+            select(ParticipationCount).where(
+                ParticipationCount.workspace_id == workspace_id,
+                ParticipationCount.user_id == user_id,
+                col(ParticipationCount.week) >= first,
+            )
+        )
         totals: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for row in rows:
             week = found.get(row.week)

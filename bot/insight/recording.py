@@ -19,22 +19,38 @@ def week_of(when: datetime | date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-async def record(db: Database, workspace_id: str, user_id: str, signal: str, *,
-                 when: datetime, community: str | None = None, count: int = 1) -> None:
+async def record(
+    db: Database,
+    workspace_id: str,
+    user_id: str,
+    signal: str,
+    *,
+    when: datetime,
+    community: str | None = None,
+    count: int = 1,
+) -> None:
     """Count one signal (e.g. "reaction") of a person in the week of `when`.
 
     `community` is the community's channel id, or None for signals outside communities.
     Concurrent calls add up: the count is incremented in the database, not read and written.
     """
     level = level_of(signal)
-    values = {"workspace_id": workspace_id, "user_id": user_id, "week": week_of(when),
-              "community": community or "", "signal": signal, "level": level, "count": count}
+    values = {
+        "workspace_id": workspace_id,
+        "user_id": user_id,
+        "week": week_of(when),
+        "community": community or "",
+        "signal": signal,
+        "level": level,
+        "count": count,
+    }
     insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
     table = ParticipationCount.__table__  # type: ignore[attr-defined]
     statement = insert(table).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=["workspace_id", "user_id", "week", "community", "signal"],
-        set_={"count": table.c.count + count})
+        set_={"count": table.c.count + count},
+    )
     async with db.session() as s:
         await s.exec(statement)  # type: ignore[call-overload]
         await s.commit()

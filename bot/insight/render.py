@@ -16,18 +16,23 @@ from bot.messages import Context, OutboundMessage, Section, Strong, fill
 TITLE = N_("Participation in {scope}, {period}")
 WHOLE_WORKSPACE = N_("the whole workspace")
 OTHER_NAME = N_("other (small communities together)")
-MERGED = N_("{community} has fewer than {n} active people, so its figures are counted under "
-            "\"other\".")
-ACTIVE = N_("{total} active people: {consume} consumed, {contribute} contributed, {create} "
-            "created.")
+MERGED = N_(
+    '{community} has fewer than {n} active people, so its figures are counted under "other".'
+)
+ACTIVE = N_(
+    "{total} active people: {consume} consumed, {contribute} contributed, {create} created."
+)
 NOT_SHOWN = N_("Fewer than {n} active people in this period: figures not shown.")
-MOVED = N_("Since the period before: {up} moved up, {down} moved down, {same} stayed, {new} "
-           "new, {quiet} went quiet.")
+MOVED = N_(
+    "Since the period before: {up} moved up, {down} moved down, {same} stayed, {new} "
+    "new, {quiet} went quiet."
+)
 GROUPS = N_("By community (whole period): {groups}")
 OUTCOMES = N_("Outcomes: {figures}")
 NO_OUTCOMES = N_("No outcomes recorded in this period yet.")
-PRIVACY = N_("Aggregates only, never a ranking of people. Groups smaller than {n} are merged "
-             "into \"other\".")
+PRIVACY = N_(
+    'Aggregates only, never a ranking of people. Groups smaller than {n} are merged into "other".'
+)
 HOURS = N_("{hours} h")
 
 
@@ -38,9 +43,11 @@ def _share(part: int, total: int) -> str:
 def levels_text(t: Translator, counts: LevelCounts) -> str:
     total = counts.total
     return t.gettext(ACTIVE).format(
-        total=total, consume=f"{counts.consume} ({_share(counts.consume, total)})",
+        total=total,
+        consume=f"{counts.consume} ({_share(counts.consume, total)})",
         contribute=f"{counts.contribute} ({_share(counts.contribute, total)})",
-        create=f"{counts.create} ({_share(counts.create, total)})")
+        create=f"{counts.create} ({_share(counts.create, total)})",
+    )
 
 
 def figure_text(t: Translator, name: str, value: int | float | None) -> str:
@@ -69,27 +76,41 @@ def summary(report: Report, t: Translator) -> OutboundMessage:
     blocks: list[Section | Context] = []
     latest = report.latest
     when = period_label(latest.key, report.period, t.lang) if latest else ""
-    blocks.append(Section(parts=(Strong(text=g(TITLE).format(scope=scope_name(t, report),
-                                                               period=when)),)))
+    blocks.append(
+        Section(parts=(Strong(text=g(TITLE).format(scope=scope_name(t, report), period=when)),))
+    )
     if report.asked_for:
-        blocks.append(Section(parts=fill(g(MERGED), community=report.asked_for,
-                                         n=report.min_group)))
+        blocks.append(
+            Section(parts=fill(g(MERGED), community=report.asked_for, n=report.min_group))
+        )
     if latest is not None and latest.levels is not None:
         blocks.append(Section(parts=(levels_text(t, latest.levels),)))
     else:
         blocks.append(Section(parts=fill(g(NOT_SHOWN), n=report.min_group)))
     if latest is not None and latest.movement is not None:
         m = latest.movement
-        blocks.append(Section(parts=fill(g(MOVED), up=m.up, down=m.down, same=m.same, new=m.new,
-                                         quiet=m.quiet)))
-    groups = [f"{group_name(t, row.name)} {row.levels.total}" for row in report.groups
-              if row.levels is not None]
+        blocks.append(
+            Section(
+                parts=fill(g(MOVED), up=m.up, down=m.down, same=m.same, new=m.new, quiet=m.quiet)
+            )
+        )
+    groups = [
+        f"{group_name(t, row.name)} {row.levels.total}"
+        for row in report.groups
+        if row.levels is not None
+    ]
     if groups and report.scope is None:
         blocks.append(Section(parts=fill(g(GROUPS), groups=", ".join(groups))))
-    figures = [f"{g(FIGURES[name][0])} {figure_text(t, name, value)}"
-               for name, value in report.outcomes.items() if value]
-    blocks.append(Section(parts=fill(g(OUTCOMES), figures=" · ".join(figures)))
-                  if figures else Section(parts=(g(NO_OUTCOMES),)))
+    figures = [
+        f"{g(FIGURES[name][0])} {figure_text(t, name, value)}"
+        for name, value in report.outcomes.items()
+        if value
+    ]
+    blocks.append(
+        Section(parts=fill(g(OUTCOMES), figures=" · ".join(figures)))
+        if figures
+        else Section(parts=(g(NO_OUTCOMES),))
+    )
     blocks.append(Context(parts=fill(g(PRIVACY), n=report.min_group)))
     return OutboundMessage(blocks=tuple(blocks))
 
@@ -115,8 +136,9 @@ def to_csv(report: Report) -> str:
                 writer.writerow(("levels", scope, row.key, measure, getattr(row.levels, measure)))
         if row.movement is not None:
             for measure in ("up", "down", "same", "new", "quiet"):
-                writer.writerow(("movement", scope, row.key, measure,
-                                 getattr(row.movement, measure)))
+                writer.writerow(
+                    ("movement", scope, row.key, measure, getattr(row.movement, measure))
+                )
     window = f"{report.start.date().isoformat()}/{report.end.date().isoformat()}"
     for group in report.groups:
         if group.levels is None:

@@ -92,8 +92,11 @@ async def community_names(core: Core, workspace_id: str) -> dict[str, str]:
     from bot.communities import communities
 
     known = {c.channel_id: c.name for c in await core.directory.channels(workspace_id)}
-    return {c.channel_id: f"#{known.get(c.channel_id) or c.channel_id}"
-            for c in await communities(core) if c.workspace_id == workspace_id}
+    return {
+        c.channel_id: f"#{known.get(c.channel_id) or c.channel_id}"
+        for c in await communities(core)
+        if c.workspace_id == workspace_id
+    }
 
 
 def resolve_community(names: dict[str, str], wanted: str) -> str | None:
@@ -105,67 +108,111 @@ def resolve_community(names: dict[str, str], wanted: str) -> str | None:
     return None
 
 
-async def build_report(core: Core, workspace_id: str, *, community: str | None = None,
-                       period: str = WEEK, count: int | None = None,
-                       now: datetime | None = None) -> Report:
+async def build_report(
+    core: Core,
+    workspace_id: str,
+    *,
+    community: str | None = None,
+    period: str = WEEK,
+    count: int | None = None,
+    now: datetime | None = None,
+) -> Report:
     now = now or core.clock.now()
     count = count or DEFAULT_PERIODS[period]
-    min_group = int(await core.config.value(workspace_id, "insight.min_group")
-                    or DEFAULT_MIN_GROUP)
+    min_group = int(await core.config.value(workspace_id, "insight.min_group") or DEFAULT_MIN_GROUP)
     keys = period_keys(week_of(now), period, count)
     start_week = first_week(keys, period)
     start = datetime.combine(start_week, time(), tzinfo=UTC)
     names = await community_names(core, workspace_id)
     rows = await _activity(core, workspace_id, start_week)
-    return assemble(workspace_id, rows, names, keys=keys, period=period, min_group=min_group,
-                    start=start, end=now, community=community,
-                    outcomes=await _outcomes(core, workspace_id, start, now, keys, period,
-                                             _channels(rows, names, min_group, community)))
+    return assemble(
+        workspace_id,
+        rows,
+        names,
+        keys=keys,
+        period=period,
+        min_group=min_group,
+        start=start,
+        end=now,
+        community=community,
+        outcomes=await _outcomes(
+            core,
+            workspace_id,
+            start,
+            now,
+            keys,
+            period,
+            _channels(rows, names, min_group, community),
+        ),
+    )
 
 
-async def _activity(core: Core, workspace_id: str,
-                    start_week: date) -> list[tuple[str, date, str, int]]:
+async def _activity(
+    core: Core, workspace_id: str, start_week: date
+) -> list[tuple[str, date, str, int]]:
     """(user, week, community, highest level) since `start_week`."""
     async with core.db.session() as s:
-        found = await s.exec(select(ParticipationCount.user_id, ParticipationCount.week,
-                                    ParticipationCount.community,
-                                    func.max(ParticipationCount.level)).where(
-            ParticipationCount.workspace_id == workspace_id,
-            col(ParticipationCount.week) >= start_week,
-        ).group_by(ParticipationCount.user_id, ParticipationCount.week,
-                   ParticipationCount.community))
-        return [(u, w if isinstance(w, date) else date.fromisoformat(str(w)), c, int(lv))
-                for u, w, c, lv in found]
+        found = await s.exec(
+            select(
+                ParticipationCount.user_id,
+                ParticipationCount.week,
+                ParticipationCount.community,
+                func.max(ParticipationCount.level),
+            )
+            .where(
+                ParticipationCount.workspace_id == workspace_id,
+                col(ParticipationCount.week) >= start_week,
+            )
+            .group_by(
+                ParticipationCount.user_id, ParticipationCount.week, ParticipationCount.community
+            )
+        )
+        return [
+            (u, w if isinstance(w, date) else date.fromisoformat(str(w)), c, int(lv))
+            for u, w, c, lv in found
+        ]
 
 
-def groups_of(rows: list[tuple[str, date, str, int]], names: dict[str, str],
-              min_group: int) -> tuple[list[str], list[str]]:
+def groups_of(
+    rows: list[tuple[str, date, str, int]], names: dict[str, str], min_group: int
+) -> tuple[list[str], list[str]]:
     """(communities large enough to show on their own, communities merged into "other")."""
     people: dict[str, set[str]] = {c: set() for c in names}
     for user, _, community, _ in rows:
         if community:
             people.setdefault(community, set()).add(user)
-    kept = sorted((c for c, p in people.items() if len(p) >= min_group),
-                  key=lambda c: names.get(c, c))
-    merged = sorted((c for c, p in people.items() if len(p) < min_group),
-                    key=lambda c: names.get(c, c))
+    kept = sorted(
+        (c for c, p in people.items() if len(p) >= min_group), key=lambda c: names.get(c, c)
+    )
+    merged = sorted(
+        (c for c, p in people.items() if len(p) < min_group), key=lambda c: names.get(c, c)
+    )
     return kept, merged
 
 
-def _channels(rows: list[tuple[str, date, str, int]], names: dict[str, str], min_group: int,
-              community: str | None) -> frozenset[str] | None:
+def _channels(
+    rows: list[tuple[str, date, str, int]],
+    names: dict[str, str],
+    min_group: int,
+    community: str | None,
+) -> frozenset[str] | None:
     if community is None:
         return None
     kept, merged = groups_of(rows, names, min_group)
     return frozenset([community]) if community in kept else frozenset(merged)
 
 
-async def _outcomes(core: Core, workspace_id: str, start: datetime, end: datetime,
-                    keys: list[str], period: str, channels: frozenset[str] | None,
-                    ) -> tuple[dict[str, int | float | None], dict[str, list[int]]]:
+async def _outcomes(
+    core: Core,
+    workspace_id: str,
+    start: datetime,
+    end: datetime,
+    keys: list[str],
+    period: str,
+    channels: frozenset[str] | None,
+) -> tuple[dict[str, int | float | None], dict[str, list[int]]]:
     async with core.db.session() as s:
-        found = await collect(s, Scope(workspace_id, start, end + timedelta(seconds=1),
-                                       channels))
+        found = await collect(s, Scope(workspace_id, start, end + timedelta(seconds=1), channels))
     index = {k: i for i, k in enumerate(keys)}
     trend: dict[str, list[int]] = {}
     for name, times in found.times.items():
@@ -178,10 +225,19 @@ async def _outcomes(core: Core, workspace_id: str, start: datetime, end: datetim
     return found.figures, trend
 
 
-def assemble(workspace_id: str, rows: list[tuple[str, date, str, int]], names: dict[str, str],
-             *, keys: list[str], period: str, min_group: int, start: datetime, end: datetime,
-             community: str | None,
-             outcomes: tuple[dict[str, int | float | None], dict[str, list[int]]]) -> Report:
+def assemble(
+    workspace_id: str,
+    rows: list[tuple[str, date, str, int]],
+    names: dict[str, str],
+    *,
+    keys: list[str],
+    period: str,
+    min_group: int,
+    start: datetime,
+    end: datetime,
+    community: str | None,
+    outcomes: tuple[dict[str, int | float | None], dict[str, list[int]]],
+) -> Report:
     """The report from activity rows (pure; `build_report` does the reading)."""
     kept, merged = groups_of(rows, names, min_group)
     scope: str | None = None
@@ -195,8 +251,8 @@ def assemble(workspace_id: str, rows: list[tuple[str, date, str, int]], names: d
     members = {scope} if scope not in (None, OTHER) else set(merged) if scope == OTHER else None
 
     by_period = levels_by_period(
-        (u, period_key(w, period), lv) for u, w, c, lv in rows
-        if members is None or c in members)
+        (u, period_key(w, period), lv) for u, w, c, lv in rows if members is None or c in members
+    )
     periods: list[PeriodRow] = []
     previous: dict[str, int] | None = None
     for key in keys:
@@ -205,20 +261,30 @@ def assemble(workspace_id: str, rows: list[tuple[str, date, str, int]], names: d
         periods.append(PeriodRow(key, _suppressed(distribution(levels), min_group), moved))
         previous = levels
 
-    group_rows = [GroupRow(c, names.get(c, c), _window_levels(rows, {c}, min_group))
-                  for c in kept]
+    group_rows = [GroupRow(c, names.get(c, c), _window_levels(rows, {c}, min_group)) for c in kept]
     if merged:
         group_rows.append(GroupRow(OTHER, OTHER, _window_levels(rows, set(merged), min_group)))
     return Report(
-        workspace_id=workspace_id, period=period, scope=scope,
-        scope_name=names.get(scope, scope) if scope else None, min_group=min_group,
-        start=start, end=end, periods=periods, groups=group_rows,
-        merged=[names.get(c, c) for c in merged], outcomes=outcomes[0], trend=outcomes[1],
-        window=_window_levels(rows, members, min_group), asked_for=asked_for)
+        workspace_id=workspace_id,
+        period=period,
+        scope=scope,
+        scope_name=names.get(scope, scope) if scope else None,
+        min_group=min_group,
+        start=start,
+        end=end,
+        periods=periods,
+        groups=group_rows,
+        merged=[names.get(c, c) for c in merged],
+        outcomes=outcomes[0],
+        trend=outcomes[1],
+        window=_window_levels(rows, members, min_group),
+        asked_for=asked_for,
+    )
 
 
-def _window_levels(rows: list[tuple[str, date, str, int]], members: set[str] | None,
-                   min_group: int) -> LevelCounts | None:
+def _window_levels(
+    rows: list[tuple[str, date, str, int]], members: set[str] | None, min_group: int
+) -> LevelCounts | None:
     best: dict[str, int] = {}
     for user, _, community, level in rows:
         if (members is None or community in members) and level > best.get(user, 0):

@@ -16,7 +16,7 @@ SIGNALS: dict[str, tuple[int, str]] = {
     "click": (CONSUME, N_("followed up on a suggestion or summary")),
     "reaction": (CONTRIBUTE, N_("reacted")),
     "reply": (CONTRIBUTE, N_("replied in a thread")),
-    "offer": (CONTRIBUTE, N_("said \"I've done that\" or \"I know someone\"")),
+    "offer": (CONTRIBUTE, N_('said "I\'ve done that" or "I know someone"')),
     "answer": (CONTRIBUTE, N_("answered a question")),
     "acknowledgement": (CONTRIBUTE, N_("acknowledged a question")),
     "thanks": (CONTRIBUTE, N_("thanked someone")),

@@ -33,16 +33,25 @@ from bot.insight import record
 from tests.conftest import make_settings
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 WS = "console:local"
 NOW = datetime(2026, 11, 19, 10, 0, tzinfo=UTC)
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/dashboard/login/[\w-]+")
 
 pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-                       reason=f"Debian's chromium is not installed at {CHROMIUM} "
-                              "(apt-get install chromium; `make install` does it)"),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+        reason=f"Debian's chromium is not installed at {CHROMIUM} "
+        "(apt-get install chromium; `make install` does it)",
+    ),
     pytest.mark.timeout(180),
 ]
 
@@ -82,13 +91,15 @@ async def _seed(bot: Bot) -> None:
     for week in range(5, -1, -1):
         clock.set(NOW - timedelta(weeks=week, days=1))
         for n in range(1 + (week % 3 == 0)):
-            await bot.say(f"@p{n + week % 4} #general I'm working on the onboarding guide, "
-                          f"part {week}.{n}")
+            await bot.say(
+                f"@p{n + week % 4} #general I'm working on the onboarding guide, part {week}.{n}"
+            )
             for r in range(rng.randrange(2, 5)):
                 await bot.say(f"@p{4 + r} #general > Happy to help with part {week}.{n}")
         for i in range(rng.randrange(6, 14)):
-            await record(bot.core.db, WS, f"p{8 + i}", "home", when=clock.now(),
-                         community="general")
+            await record(
+                bot.core.db, WS, f"p{8 + i}", "home", when=clock.now(), community="general"
+            )
         for i in range(rng.randrange(5, 9)):
             signal = "reply" if i < 2 + week % 2 else "click"
             await record(bot.core.db, WS, f"q{i}", signal, when=clock.now(), community="learning")
@@ -101,9 +112,11 @@ async def served(sqlite_url: str) -> AsyncIterator[Bot]:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     channels = {name: {"kind": "dialogue"} for name in ("general", "learning", "tiny")}
-    settings = make_settings(sqlite_url, workspaces={WS: {
-        "admins": ["ada"], "managers": ["max"], "channels": channels}},
-        env={"WOLBOT_PUBLIC_URL": base})
+    settings = make_settings(
+        sqlite_url,
+        workspaces={WS: {"admins": ["ada"], "managers": ["max"], "channels": channels}},
+        env={"WOLBOT_PUBLIC_URL": base},
+    )
     core = build(settings, clock=FakeClock(NOW))
     out = io.StringIO()
     core.register_port(ConsolePort(out=out))
@@ -139,8 +152,10 @@ async def _charts_loaded(page: Any) -> None:
     """Every chart image has loaded (polled from here: the page's CSP forbids eval)."""
     charts = page.locator("img.chart")
     for _ in range(100):
-        states = [await charts.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
-                  for i in range(await charts.count())]
+        states = [
+            await charts.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
+            for i in range(await charts.count())
+        ]
         if states and all(states):
             return
         await asyncio.sleep(0.1)
@@ -163,11 +178,11 @@ async def test_sign_in_see_the_overview_and_follow_a_community(served: Bot, brow
     assert await page.locator("img.chart").count() == 3
     await _charts_loaded(page)
     assert "Active people per period" in await page.locator("main").inner_text()
-    cookie, = [c for c in await page.context.cookies() if c["name"] == "wolbot_dashboard"]
+    (cookie,) = [c for c in await page.context.cookies() if c["name"] == "wolbot_dashboard"]
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["expires"] > 0
     assert cookie["path"] == "/dashboard"
     body = await page.locator("main").inner_text()
-    assert "Merged into \"other\": #tiny" in body and "ada" not in body
+    assert 'Merged into "other": #tiny' in body and "ada" not in body
 
     shots = os.environ.get("WOLBOT_DASHBOARD_SCREENSHOTS")
     if shots:
@@ -224,4 +239,3 @@ async def test_a_member_cannot_open_the_dashboard(served: Bot, browser) -> None:
     assert response is not None and response.status == 401
     chart = await page.request.get(f"{served.base}/dashboard/chart/all/week/funnel.svg")
     assert chart.status == 401
-

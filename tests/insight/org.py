@@ -29,8 +29,14 @@ COMMUNITIES = {
     "C-work": ("working-out-loud", "narration", 0.249),
     "C-tiny": ("tiny", "dialogue", 0.001),  # a handful of people: merged into "other"
 }
-SETTINGS = {"workspaces": {WS: {"admins": ["alice"], "channels": {
-    cid: {"kind": kind} for cid, (_name, kind, _share) in COMMUNITIES.items()}}}}
+SETTINGS = {
+    "workspaces": {
+        WS: {
+            "admins": ["alice"],
+            "channels": {cid: {"kind": kind} for cid, (_name, kind, _share) in COMMUNITIES.items()},
+        }
+    }
+}
 
 
 @dataclass
@@ -53,8 +59,9 @@ def _level(rng: random.Random, tier: int) -> int:
     return 1
 
 
-async def generate(db: Any, *, people: int = 2000, weeks: int = 12, seed: int = 9,
-                   now: datetime | None = None) -> Org:
+async def generate(
+    db: Any, *, people: int = 2000, weeks: int = 12, seed: int = 9, now: datetime | None = None
+) -> Org:
     rng = random.Random(seed)
     now = now or datetime(2026, 11, 19, 12, 0, tzinfo=UTC)  # a Thursday
     last_monday = now.date() - timedelta(days=now.weekday())
@@ -82,56 +89,111 @@ async def generate(db: Any, *, people: int = 2000, weeks: int = 12, seed: int = 
             org.levels[week][user] = level
             org.community_levels.setdefault(home, {}).setdefault(week, {})[user] = level
             signal = {1: "home", 2: "reaction", 3: "narration"}[level]
-            participation.append({"workspace_id": WS, "user_id": user, "week": week,
-                                  "community": home, "signal": signal, "level": level,
-                                  "count": 1 + rng.randrange(3)})
+            participation.append(
+                {
+                    "workspace_id": WS,
+                    "user_id": user,
+                    "week": week,
+                    "community": home,
+                    "signal": signal,
+                    "level": level,
+                    "count": 1 + rng.randrange(3),
+                }
+            )
             if level >= 2 and rng.random() < 0.5:  # they read as well
-                participation.append({"workspace_id": WS, "user_id": user, "week": week,
-                                      "community": home, "signal": "click", "level": 1,
-                                      "count": 1})
+                participation.append(
+                    {
+                        "workspace_id": WS,
+                        "user_id": user,
+                        "week": week,
+                        "community": home,
+                        "signal": "click",
+                        "level": 1,
+                        "count": 1,
+                    }
+                )
             if level == 3:
                 created = datetime.combine(week, datetime.min.time(), UTC) + timedelta(
-                    days=rng.randrange(5), hours=9 + rng.randrange(8))
+                    days=rng.randrange(5), hours=9 + rng.randrange(8)
+                )
                 if created < now:
-                    narrations.append({"workspace_id": WS, "author_id": user,
-                                       "text": f"I'm working on item {len(narrations)}",
-                                       "topic": f"item {len(narrations)}", "channel_id": home,
-                                       "message_id": f"n{len(narrations)}",
-                                       "visibility": "public", "language": "en",
-                                       "source": "channel", "created_at": created,
-                                       "updated_at": created})
+                    narrations.append(
+                        {
+                            "workspace_id": WS,
+                            "author_id": user,
+                            "text": f"I'm working on item {len(narrations)}",
+                            "topic": f"item {len(narrations)}",
+                            "channel_id": home,
+                            "message_id": f"n{len(narrations)}",
+                            "visibility": "public",
+                            "language": "en",
+                            "source": "channel",
+                            "created_at": created,
+                            "updated_at": created,
+                        }
+                    )
     start = datetime.combine(week_list[0], datetime.min.time(), UTC)
     async with db.session() as s:
         await s.exec(insert(Workspace).values(id=WS, platform="test", created_at=now))  # type: ignore[call-overload]
-        await s.exec(insert(Channel), params=[  # type: ignore[call-overload]
-            {"workspace_id": WS, "channel_id": cid, "name": name, "kind": "public",
-             "updated_at": now}
-            for cid, (name, _k, _s) in COMMUNITIES.items()])
+        await s.exec(
+            insert(Channel),
+            params=[  # type: ignore[call-overload]
+                {
+                    "workspace_id": WS,
+                    "channel_id": cid,
+                    "name": name,
+                    "kind": "public",
+                    "updated_at": now,
+                }
+                for cid, (name, _k, _s) in COMMUNITIES.items()
+            ],
+        )
         await s.exec(insert(ParticipationCount), params=participation)  # type: ignore[call-overload]
         await s.exec(insert(Narration), params=narrations)  # type: ignore[call-overload]
         await s.commit()
-        ids = [n for n, in (await s.exec(  # type: ignore[call-overload]
-            Narration.__table__.select().with_only_columns(Narration.__table__.c.id)))]
+        ids = [
+            n
+            for (n,) in (
+                await s.exec(  # type: ignore[call-overload]
+                    Narration.__table__.select().with_only_columns(Narration.__table__.c.id)
+                )
+            )
+        ]
     tally["narrations"] = len(narrations)
     org.expected["narrations_in"] = {
-        cid: sum(1 for n in narrations if n["channel_id"] == cid) for cid in COMMUNITIES}
+        cid: sum(1 for n in narrations if n["channel_id"] == cid) for cid in COMMUNITIES
+    }
 
     suggestions, connections = [], []
     helped_options = ("yes", "somewhat", "no", None)
     for i, narration_id in enumerate(ids):
         created = narrations[i]["created_at"] + timedelta(minutes=5)
         for k in range(rng.randrange(3)):
-            suggestions.append({"workspace_id": WS, "narration_id": narration_id,
-                                "narrator_id": narrations[i]["author_id"],
-                                "person_id": f"U{(i + k + 1) % people:05d}",
-                                "reason": "similar", "item_ref": str(k), "score": 0.8,
-                                "created_at": created})
+            suggestions.append(
+                {
+                    "workspace_id": WS,
+                    "narration_id": narration_id,
+                    "narrator_id": narrations[i]["author_id"],
+                    "person_id": f"U{(i + k + 1) % people:05d}",
+                    "reason": "similar",
+                    "item_ref": str(k),
+                    "score": 0.8,
+                    "created_at": created,
+                }
+            )
         if rng.random() < 0.3 and created < now:
             helped = rng.choice(helped_options)
-            connections.append({"workspace_id": WS, "narration_id": narration_id,
-                                "narrator_id": narrations[i]["author_id"],
-                                "person_id": f"U{(i + 7) % people:05d}", "suggested_by": "bot",
-                                "created_at": created, "helped": helped})
+            connections.append(
+                {
+                    "workspace_id": WS,
+                    "narration_id": narration_id,
+                    "narrator_id": narrations[i]["author_id"],
+                    "person_id": f"U{(i + 7) % people:05d}",
+                    "suggested_by": "bot",
+                    "created_at": created,
+                    "helped": helped,
+                }
+            )
             tally["introductions_rated"] += helped is not None
             tally["introductions_helpful"] += helped in ("yes", "somewhat")
     tally["suggestions"] = sum(1 for x in suggestions if x["created_at"] < now)
@@ -142,18 +204,33 @@ async def generate(db: Any, *, people: int = 2000, weeks: int = 12, seed: int = 
         posted = datetime.combine(week, datetime.min.time(), UTC) + timedelta(days=1, hours=9)
         if posted >= now:
             continue
-        rounds.append({"workspace_id": WS, "channel_id": "C-learn",
-                       "occurrence": posted.isoformat(), "set_id": "general",
-                       "prompt_id": f"p{week}", "language": "en", "text": f"Question {week}?",
-                       "posted_key": f"k{week}", "posted_at": posted})
+        rounds.append(
+            {
+                "workspace_id": WS,
+                "channel_id": "C-learn",
+                "occurrence": posted.isoformat(),
+                "set_id": "general",
+                "prompt_id": f"p{week}",
+                "language": "en",
+                "text": f"Question {week}?",
+                "posted_key": f"k{week}",
+                "posted_at": posted,
+            }
+        )
     async with db.session() as s:
         await s.exec(insert(MatchSuggestion), params=suggestions)  # type: ignore[call-overload]
         if connections:
             await s.exec(insert(Connection), params=connections)  # type: ignore[call-overload]
         await s.exec(insert(DialogueRound), params=rounds)  # type: ignore[call-overload]
         await s.commit()
-        round_ids = [n for n, in (await s.exec(  # type: ignore[call-overload]
-            DialogueRound.__table__.select().with_only_columns(DialogueRound.__table__.c.id)))]
+        round_ids = [
+            n
+            for (n,) in (
+                await s.exec(  # type: ignore[call-overload]
+                    DialogueRound.__table__.select().with_only_columns(DialogueRound.__table__.c.id)
+                )
+            )
+        ]
     authors: set[str] = set()
     pairs = 0
     for round_id, data in zip(round_ids, rounds, strict=True):
@@ -161,10 +238,17 @@ async def generate(db: Any, *, people: int = 2000, weeks: int = 12, seed: int = 
         pairs += len(who)
         for j, user in enumerate(who):
             authors.add(user)
-            answers.append({"workspace_id": WS, "round_id": round_id, "author_id": user,
-                            "text": f"Answer {j}", "message_id": f"a{round_id}-{j}",
-                            "reactions": rng.randrange(4),
-                            "created_at": data["posted_at"] + timedelta(hours=j + 1)})
+            answers.append(
+                {
+                    "workspace_id": WS,
+                    "round_id": round_id,
+                    "author_id": user,
+                    "text": f"Answer {j}",
+                    "message_id": f"a{round_id}-{j}",
+                    "reactions": rng.randrange(4),
+                    "created_at": data["posted_at"] + timedelta(hours=j + 1),
+                }
+            )
     async with db.session() as s:
         await s.exec(insert(Contribution), params=answers)  # type: ignore[call-overload]
         await s.commit()
@@ -178,8 +262,14 @@ async def generate(db: Any, *, people: int = 2000, weeks: int = 12, seed: int = 
     return org
 
 
-async def _asks(db: Any, rng: random.Random, users: list[str], start: datetime, now: datetime,
-                tally: dict[str, Any]) -> None:
+async def _asks(
+    db: Any,
+    rng: random.Random,
+    users: list[str],
+    start: datetime,
+    now: datetime,
+    tally: dict[str, Any],
+) -> None:
     """Durf-te-vragen questions and thanks, when that feature's tables exist."""
     try:
         from bot.store.tables.asks import Question, Thanks
@@ -193,13 +283,21 @@ async def _asks(db: Any, rng: random.Random, users: list[str], start: datetime, 
         anonymous = rng.random() < 0.3
         ack = timedelta(hours=rng.choice((1, 2, 3, 5, 8, 30))) if rng.random() < 0.8 else None
         answer = timedelta(hours=rng.choice((2, 4, 6, 24, 48))) if rng.random() < 0.7 else None
-        questions.append({"workspace_id": WS, "channel_id": "C-ask", "message_id": f"q{i}",
-                          "asker_id": None if anonymous else rng.choice(users),
-                          "anon_ref": f"ref{i}" if anonymous else None,
-                          "text": f"Question {i}?", "language": "en", "created_at": created,
-                          "first_ack_at": created + ack if ack else None,
-                          "first_answer_at": created + answer if answer else None,
-                          "hidden": False})
+        questions.append(
+            {
+                "workspace_id": WS,
+                "channel_id": "C-ask",
+                "message_id": f"q{i}",
+                "asker_id": None if anonymous else rng.choice(users),
+                "anon_ref": f"ref{i}" if anonymous else None,
+                "text": f"Question {i}?",
+                "language": "en",
+                "created_at": created,
+                "first_ack_at": created + ack if ack else None,
+                "first_answer_at": created + answer if answer else None,
+                "hidden": False,
+            }
+        )
         if ack:
             ack_hours.append(ack.total_seconds() / 3600)
         if answer:
@@ -207,8 +305,16 @@ async def _asks(db: Any, rng: random.Random, users: list[str], start: datetime, 
     for i in range(90):
         created = start + timedelta(seconds=rng.random() * span * 0.95)
         giver, receiver = rng.sample(users, 2)
-        thanks.append({"workspace_id": WS, "channel_id": "C-ask", "giver_id": giver,
-                       "receiver_id": receiver, "reason": f"help {i}", "created_at": created})
+        thanks.append(
+            {
+                "workspace_id": WS,
+                "channel_id": "C-ask",
+                "giver_id": giver,
+                "receiver_id": receiver,
+                "reason": f"help {i}",
+                "created_at": created,
+            }
+        )
     async with db.session() as s:
         await s.exec(insert(Question), params=questions)  # type: ignore[call-overload]
         await s.exec(insert(Thanks), params=thanks)  # type: ignore[call-overload]

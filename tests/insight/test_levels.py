@@ -44,10 +44,17 @@ def test_a_week_belongs_to_the_month_of_its_thursday() -> None:
 
 
 def test_the_level_is_the_highest_signal_of_the_period() -> None:
-    rows = [("ann", "w1", CONSUME), ("ann", "w1", CREATE), ("ann", "w1", CONTRIBUTE),
-            ("bob", "w1", CONSUME), ("bob", "w2", CONTRIBUTE)]
-    assert levels_by_period(rows) == {"w1": {"ann": CREATE, "bob": CONSUME},
-                                      "w2": {"bob": CONTRIBUTE}}
+    rows = [
+        ("ann", "w1", CONSUME),
+        ("ann", "w1", CREATE),
+        ("ann", "w1", CONTRIBUTE),
+        ("bob", "w1", CONSUME),
+        ("bob", "w2", CONTRIBUTE),
+    ]
+    assert levels_by_period(rows) == {
+        "w1": {"ann": CREATE, "bob": CONSUME},
+        "w2": {"bob": CONTRIBUTE},
+    }
     assert level_of("reaction") == CONTRIBUTE and level_of("home") == CONSUME
     assert level_of("question") == CREATE
 
@@ -64,31 +71,45 @@ def test_movement_between_periods() -> None:
     before = {"up": 1, "down": 3, "same": 2, "quiet": 1}
     after = {"up": 2, "down": 1, "same": 2, "new": 3}
     assert movement(before, after) == Movement(up=1, down=1, same=1, new=1, quiet=1)
-    assert transitions(before, after) == {(1, 2): 1, (3, 1): 1, (2, 2): 1, (0, 3): 1,
-                                          (1, 0): 1}
+    assert transitions(before, after) == {(1, 2): 1, (3, 1): 1, (2, 2): 1, (0, 3): 1, (1, 0): 1}
     assert movement({}, {}) == Movement()
 
 
-def _rows(community: str, people: int, level: int = 1, week: date = MON,
-          prefix: str = "u") -> list[tuple[str, date, str, int]]:
+def _rows(
+    community: str, people: int, level: int = 1, week: date = MON, prefix: str = "u"
+) -> list[tuple[str, date, str, int]]:
     return [(f"{prefix}{i}", week, community, level) for i in range(people)]
 
 
 def _assemble(rows, community=None, min_group=5):  # type: ignore[no-untyped-def]
     names = {"C-big": "#big", "C-a": "#a", "C-b": "#b"}
-    return assemble("ws", rows, names, keys=[MON.isoformat()], period=WEEK,
-                    min_group=min_group, start=datetime(2026, 11, 16, tzinfo=UTC),
-                    end=datetime(2026, 11, 19, tzinfo=UTC), community=community,
-                    outcomes=({}, {}))
+    return assemble(
+        "ws",
+        rows,
+        names,
+        keys=[MON.isoformat()],
+        period=WEEK,
+        min_group=min_group,
+        start=datetime(2026, 11, 16, tzinfo=UTC),
+        end=datetime(2026, 11, 19, tzinfo=UTC),
+        community=community,
+        outcomes=({}, {}),
+    )
 
 
 def test_groups_smaller_than_the_minimum_are_merged_into_other() -> None:
     # #a and #b have 3 people each, one of them in both: "other" holds 5 different people
-    rows = _rows("C-big", 6) + _rows("C-a", 3, prefix="a") + _rows("C-b", 2, prefix="b") + [
-        ("a0", MON, "C-b", 3)]
+    rows = (
+        _rows("C-big", 6)
+        + _rows("C-a", 3, prefix="a")
+        + _rows("C-b", 2, prefix="b")
+        + [("a0", MON, "C-b", 3)]
+    )
     report = _assemble(rows)
     assert [(g.community, g.levels) for g in report.groups] == [
-        ("C-big", LevelCounts(consume=6)), (OTHER, LevelCounts(consume=4, create=1))]
+        ("C-big", LevelCounts(consume=6)),
+        (OTHER, LevelCounts(consume=4, create=1)),
+    ]
     assert report.merged == ["#a", "#b"]
     only_a = _assemble(rows, community="C-a")
     assert only_a.scope == OTHER and only_a.asked_for == "#a"

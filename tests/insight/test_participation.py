@@ -21,10 +21,15 @@ from tests.fakes import events as ev
 from tests.fakes.chat import Record, RecordingPort
 
 WS = ev.WORKSPACE
-SETTINGS = {"workspaces": {WS: {"admins": ["alice"], "managers": ["mia"],
-                                "channels": {"C1": {"kind": "dialogue"}}}},
-            "env": {"WOLBOT_PUBLIC_URL": "https://bot.example.org",
-                    "WOLBOT_SECRET_KEY": "test-secret-key-0123456789"}}
+SETTINGS = {
+    "workspaces": {
+        WS: {"admins": ["alice"], "managers": ["mia"], "channels": {"C1": {"kind": "dialogue"}}}
+    },
+    "env": {
+        "WOLBOT_PUBLIC_URL": "https://bot.example.org",
+        "WOLBOT_SECRET_KEY": "test-secret-key-0123456789",
+    },
+}
 MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
 
@@ -32,8 +37,9 @@ MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 class FilePort(RecordingPort):
     files: list[tuple[Destination, str, bytes]] = field(default_factory=list)
 
-    async def send_file(self, dest: Destination, filename: str, content: bytes,
-                        message: OutboundMessage) -> Sent:
+    async def send_file(
+        self, dest: Destination, filename: str, content: bytes, message: OutboundMessage
+    ) -> Sent:
         self.files.append((dest, filename, content))
         self.records.append(Record("file", dest, message))
         return Sent(message_id=f"F{len(self.files)}", channel_id=dest.channel_id)
@@ -66,29 +72,50 @@ async def counts(core) -> dict[tuple[str, str, str], int]:
 async def test_each_event_gives_its_signal(icore) -> None:
     await run(icore, ev.message("I'm working on the onboarding guide", user="ann"))
     await run(icore, ev.message("nice", user="bob", thread_id="m-root"))
-    await run(icore, ev.message("", user="bob", event_kind=EventKind.REACTION_ADDED,
-                                action=Action(action_id="reaction", value="+1")))
-    await run(icore, ev.message("", user="cem", event_kind=EventKind.HOME_OPENED,
-                                channel="D-cem"))
+    await run(
+        icore,
+        ev.message(
+            "",
+            user="bob",
+            event_kind=EventKind.REACTION_ADDED,
+            action=Action(action_id="reaction", value="+1"),
+        ),
+    )
+    await run(icore, ev.message("", user="cem", event_kind=EventKind.HOME_OPENED, channel="D-cem"))
     await run(icore, ev.click("matching.done", "1", user="dan"))
     await run(icore, ev.click("matching.connect", "1", user="eve"))
     await run(icore, ev.click("checkin.skip", "", user="eve"))  # a setting, not participation
     await run(icore, ev.dm("hi", user="fay"))  # not a narration: too short
     await run(icore, ev.message("a bot says hi", user="bot", is_from_bot=True, thread_id="x"))
     assert await counts(icore) == {
-        ("ann", "narration", "C1"): 1, ("bob", "reply", "C1"): 1, ("bob", "reaction", "C1"): 1,
-        ("cem", "home", ""): 1, ("dan", "offer", "C1"): 1, ("eve", "click", "C1"): 1}
+        ("ann", "narration", "C1"): 1,
+        ("bob", "reply", "C1"): 1,
+        ("bob", "reaction", "C1"): 1,
+        ("cem", "home", ""): 1,
+        ("dan", "offer", "C1"): 1,
+        ("eve", "click", "C1"): 1,
+    }
 
 
 async def test_an_answer_to_a_dialogue_round_is_creating(icore) -> None:
     async with icore.db.session() as s:
-        s.add(DialogueRound(workspace_id=WS, channel_id="C1", occurrence="manual:1",
-                            set_id="general", prompt_id="p1", language="en",
-                            text="What did you learn?", posted_key="k1", message_id="Q1",
-                            posted_at=MONDAY, closes_at=MONDAY + timedelta(days=2)))
+        s.add(
+            DialogueRound(
+                workspace_id=WS,
+                channel_id="C1",
+                occurrence="manual:1",
+                set_id="general",
+                prompt_id="p1",
+                language="en",
+                text="What did you learn?",
+                posted_key="k1",
+                message_id="Q1",
+                posted_at=MONDAY,
+                closes_at=MONDAY + timedelta(days=2),
+            )
+        )
         await s.commit()
-    await run(icore, ev.message("That pairing beats reading docs.", user="gus",
-                                thread_id="Q1"))
+    await run(icore, ev.message("That pairing beats reading docs.", user="gus", thread_id="Q1"))
     assert await counts(icore) == {("gus", "dialogue_answer", "C1"): 1}
 
 
@@ -111,15 +138,18 @@ async def test_stats_are_for_managers_only(icore, fport) -> None:
 
 async def test_stats_give_a_summary_and_a_chart(icore, fport) -> None:
     for i in range(6):
-        await record(icore.db, WS, f"u{i}", "reaction" if i < 2 else "home", when=MONDAY,
-                     community="C1")
+        await record(
+            icore.db, WS, f"u{i}", "reaction" if i < 2 else "home", when=MONDAY, community="C1"
+        )
     await record(icore.db, WS, "u0", "narration", when=MONDAY, community="C1")
     await run(icore, ev.command("stats", user="mia"))
     texts = [r.text for r in fport.sent()]
-    assert any("6 active people: 4 (67%) consumed, 1 (17%) contributed, 1 (17%) created"
-               in t for t in texts), texts
+    assert any(
+        "6 active people: 4 (67%) consumed, 1 (17%) contributed, 1 (17%) created" in t
+        for t in texts
+    ), texts
     assert any("I've sent you the chart" in t for t in texts)
-    (dest, name, png), = fport.files
+    ((dest, name, png),) = fport.files
     assert dest.channel_id == "D-mia" and name.endswith(".png") and png[:8] == b"\x89PNG\r\n\x1a\n"
     await run(icore, ev.command("cijfers C1 maand", user="alice"))
     assert "Deelname in #C1" in fport.sent()[-2].text or "Deelname" in fport.sent()[-2].text
@@ -161,8 +191,12 @@ async def test_dashboard_link_for_managers_only_and_single_use(icore, fport, clo
     await run(icore, ev.command("dashboard", user="mia"))
     dm, note = fport.sent()[-2:]
     assert dm.dest.channel_id == "D-mia" and "sign-in link in a direct message" in note.text
-    link = next(p.url for b in dm.message.blocks for p in getattr(b, "parts", ())
-                if getattr(p, "type", "") == "link")
+    link = next(
+        p.url
+        for b in dm.message.blocks
+        for p in getattr(b, "parts", ())
+        if getattr(p, "type", "") == "link"
+    )
     async with icore.db.session() as s:  # the link left the outbox once delivered
         assert "dashboard/login" not in str((await s.exec(select(OutboxItem))).all())
     assert link.startswith("https://bot.example.org/dashboard/login/")
@@ -205,23 +239,32 @@ async def test_old_counts_and_expired_links_are_purged(icore, clock) -> None:
     assert weeks == ["2026-01-19"]
 
 
-DURF = {"workspaces": {WS: {"admins": ["alice"], "managers": ["mona"], "channels": {
-    "DURF": {"kind": "durf-te-vragen", "anonymous": True}}}},
-    "env": {"WOLBOT_SECRET_KEY": "test-secret-key-0123456789"}}
+DURF = {
+    "workspaces": {
+        WS: {
+            "admins": ["alice"],
+            "managers": ["mona"],
+            "channels": {"DURF": {"kind": "durf-te-vragen", "anonymous": True}},
+        }
+    },
+    "env": {"WOLBOT_SECRET_KEY": "test-secret-key-0123456789"},
+}
 
 
 async def test_named_questions_answers_and_thanks_count_anonymous_ones_never(
-        make_core, fport, clock) -> None:
+    make_core, fport, clock
+) -> None:
     clock.set(MONDAY)
     core = make_core(fport, **DURF)
     await core.start(deliver=False, schedule=False)
-    await run(core, ev.message("How do I request leave?", user="ann", channel="DURF",
-                               message_id="q1"))
+    await run(
+        core, ev.message("How do I request leave?", user="ann", channel="DURF", message_id="q1")
+    )
     await run(core, ev.command("ask How do I book a meeting room?", user="bob", channel="C7"))
-    await run(core, ev.command("ask anon Is it normal to feel unsure about AI?", user="cem",
-                               channel="C7"))
-    await run(core, ev.message("Via the HR portal.", user="dan", channel="DURF",
-                               thread_id="q1"))
+    await run(
+        core, ev.command("ask anon Is it normal to feel unsure about AI?", user="cem", channel="C7")
+    )
+    await run(core, ev.message("Via the HR portal.", user="dan", channel="DURF", thread_id="q1"))
     await run(core, ev.command("thanks @dan for the answer", user="ann", channel="DURF"))
     found = await counts(core)
     assert found[("ann", "question", "DURF")] == 1

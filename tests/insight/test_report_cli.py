@@ -22,8 +22,9 @@ async def _seed(url: str) -> None:
     try:
         now = datetime.now(UTC)
         for i in range(7):
-            await record(db, WS, f"u{i}", "reaction" if i < 2 else "home", when=now,
-                         community="general")
+            await record(
+                db, WS, f"u{i}", "reaction" if i < 2 else "home", when=now, community="general"
+            )
         await record(db, WS, "u0", "narration", when=now, community="general")
     finally:
         await db.dispose()
@@ -32,7 +33,8 @@ async def _seed(url: str) -> None:
 @pytest.fixture
 def configured(sqlite_url, tmp_path, monkeypatch) -> str:  # type: ignore[no-untyped-def]
     (tmp_path / "app.yaml").write_text(
-        f"workspaces:\n  {WS}:\n    channels:\n      general:\n        kind: dialogue\n")
+        f"workspaces:\n  {WS}:\n    channels:\n      general:\n        kind: dialogue\n"
+    )
     monkeypatch.setenv("WOLBOT_CONFIG", str(tmp_path / "app.yaml"))
     monkeypatch.setenv("WOLBOT_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("WOLBOT_SECRET_KEY", "test-secret-key-0123456789")
@@ -45,9 +47,27 @@ def test_csv_and_json(configured, capsys) -> None:
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     latest = [r for r in rows if r["section"] == "levels"][-4:]
     assert {r["measure"]: r["value"] for r in latest} == {
-        "consume": "5", "contribute": "1", "create": "1", "total": "7"}
-    assert main(["report", "--format", "json", "--workspace", WS, "--period", "month",
-                 "--community", "#general"]) == 0
+        "consume": "5",
+        "contribute": "1",
+        "create": "1",
+        "total": "7",
+    }
+    assert (
+        main(
+            [
+                "report",
+                "--format",
+                "json",
+                "--workspace",
+                WS,
+                "--period",
+                "month",
+                "--community",
+                "#general",
+            ]
+        )
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["period"] == "month" and data["scope"] == "general"
     assert data["periods"][-1]["levels"] == {"consume": 5, "contribute": 1, "create": 1}
