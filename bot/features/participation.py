@@ -167,7 +167,11 @@ async def classify(event: InboundEvent, ctx: Context) -> str | None:
     if event.kind is EventKind.MESSAGE and not event.is_dm:
         if thread and thread != event.message_id:
             return await _thread_reply(event, ctx)
-        return await _named_question(event, ctx, by_message=True)
+        kind = await ctx.core.config.value(
+            event.workspace_id, "community.kind", event.conversation.id
+        )
+        if kind == "durf-te-vragen":  # every top-level message there is a question
+            return await _named_question(event, ctx, by_message=True)
     return None
 
 
