@@ -204,7 +204,7 @@ class FakeSlackApi:
         return [c.method for c in self.calls]
 
     async def wait_for(
-        self, method: str, count: int = 1, *, timeout: float = 5.0, ok_only: bool = True
+        self, method: str, count: int = 1, *, timeout: float = 15.0, ok_only: bool = True
     ) -> list[Call]:
         """Wait until `method` was called (successfully) at least `count` times."""
 

@@ -234,6 +234,7 @@ async def test_database_down_answers_non_2xx_so_slack_retries(serve_slack, paylo
     core, slack = await serve_slack()
     await slack.event(narration_event(payload, event_id="EvWarm"))  # auth.test done, db warm
     await slack_api.wait_for("reactions.add")
+    await slack.processed()
     await core.db.engine.dispose()
     real_session = core.db._sessions
 
