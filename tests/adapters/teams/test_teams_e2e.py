@@ -195,7 +195,7 @@ async def test_a_similar_narration_in_the_channel_is_answered_in_its_thread(
         if c.conversation_id in app.connector.created
         and c.card
         and {e["mentioned"]["id"] for e in c.card["msteams"].get("entities", ())} >= both
-        and "meet" in c.card["fallbackText"]
+        and ("meet" in c.card["fallbackText"] or "maak kennis met" in c.card["fallbackText"])
     ]
     assert sorted(c.conversation_id for c in intros) == sorted(app.connector.created)
     # mentions show names, not Bot Framework ids, even where the feature gave none
