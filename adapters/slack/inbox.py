@@ -38,6 +38,8 @@ from .inbound import to_inbound
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 BATCH = 500
+FAILED_KEEP = timedelta(days=7)  # failed deliveries kept for inspection, then purged
+PURGE_EVERY = 3600.0
 Handle = Callable[[InboundEvent, dict[str, Any]], Awaitable[Any]]
 
 
@@ -85,6 +87,7 @@ class SlackInbox:
             "workspace_id": event.workspace_id,
             "event_id": event.event_id[:200],
             "lane": f"{event.workspace_id}:{event.conversation.id}"[:400],
+            "user_id": event.user.user_id[:200] or None,
             "body": dict(body),
             "bot_user_id": bot_user_id,
             "status": "pending",
@@ -166,9 +169,28 @@ class SlackInbox:
             await asyncio.sleep(0.01)
         raise TimeoutError("Slack inbox not idle in time")
 
+    async def purge(self, keep: timedelta = FAILED_KEEP) -> int:
+        """Delete rows that failed for good longer ago than `keep` (they hold message text)."""
+        cutoff = self.clock.now() - keep
+        async with self.db.session() as s:
+            result = await s.exec(
+                delete(SlackInboxItem).where(  # type: ignore[call-overload]
+                    col(SlackInboxItem.status) == "failed",
+                    col(SlackInboxItem.received_at) < cutoff,
+                )
+            )
+            await s.commit()
+            return int(result.rowcount or 0)
+
     async def _run(self) -> None:
+        last_purge = 0.0
+        loop = asyncio.get_running_loop()
         while not self._stopping:
             try:
+                if loop.time() - last_purge > PURGE_EVERY:
+                    last_purge = loop.time()
+                    if purged := await self.purge():
+                        log.info("purged %d failed Slack events", purged)
                 await self.run_once()
             except StoreUnavailable as exc:
                 log.warning("Slack inbox paused, database unavailable: %s", exc)

@@ -18,6 +18,7 @@ from bot.store.tables.columns import json_column, timestamp
 
 class SlackInstallation(SQLModel, table=True):
     __tablename__ = "slack_installation"
+    __personal__ = {"installer_user_id": "anonymise"}  # erasure policy (bot.store.personal_data)
     __personal__ = {"installer_user_id": "anonymise"}  # erasure policy
 
     workspace_id: str = Field(primary_key=True, max_length=200)  # "slack:T…" ("slack:E…" org-wide)
@@ -55,11 +56,13 @@ class SlackInboxItem(SQLModel, table=True):
 
     __tablename__ = "slack_inbox"
     __table_args__ = (UniqueConstraint("workspace_id", "event_id", name="uq_slack_inbox_event"),)
+    __personal__ = {"user_id": "delete"}
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(max_length=200)
     event_id: str = Field(max_length=200)
     lane: str = Field(max_length=400)  # events of one conversation are handled in order
+    user_id: str | None = Field(default=None, max_length=200, index=True)  # who caused it
     body: dict[str, Any] = json_column()
     bot_user_id: str | None = Field(default=None, max_length=32)
     status: str = Field(default="pending", max_length=12, index=True)  # pending|sending|failed

@@ -23,6 +23,11 @@ async def rows(core, model):
         return list((await s.exec(select(model))).all())
 
 
+async def inbox_rows(db):
+    async with db.session() as s:
+        return list((await s.exec(select(SlackInboxItem).order_by(SlackInboxItem.id))).all())
+
+
 async def test_slow_handling_does_not_delay_the_ack(serve_slack, payload, slack_api):
     core, slack = await serve_slack()
     real_handle = core.handle
@@ -137,3 +142,36 @@ async def test_a_web_replica_without_worker_leaves_handling_to_another(
     await slack_api.wait_for("reactions.add")
     await worker.processed()
     assert len(await rows(worker_core, Narration)) == 1
+
+
+async def test_failed_rows_are_purged_and_erased_with_the_person(sqlite_url, payload):
+    from adapters.slack.inbound import to_inbound
+    from adapters.slack.inbox import SlackInbox
+    from bot.clock import FakeClock
+    from bot.store.engine import Database
+    from bot.store.personal_data import PersonalData
+
+    db = Database(sqlite_url)
+    clock = FakeClock()
+
+    async def always_fails(event, body):
+        raise RuntimeError("broken handler")
+
+    inbox = SlackInbox(db, always_fails, clock=clock, max_attempts=1)
+    try:
+        for n, user in enumerate(("W111", "W222")):
+            body = narration(payload, event_id=f"EvF{n}", ts=f"7.{n:06d}")
+            body["event"]["user"] = user
+            await inbox.put(to_inbound(body), body, "UBOT")
+            await inbox.run_once()
+            await asyncio.gather(*inbox._inflight)
+        failed = await inbox_rows(db)
+        assert [(r.user_id, r.status) for r in failed] == [("W111", "failed"), ("W222", "failed")]
+        # the person asks to be forgotten: their stored delivery goes
+        await PersonalData(db).forget("slack:T111", "W111")
+        assert [r.user_id for r in await inbox_rows(db)] == ["W222"]
+        clock.advance(days=8)
+        assert await inbox.purge() == 1
+    finally:
+        await inbox.stop()
+        await db.dispose()
