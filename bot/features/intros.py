@@ -2,7 +2,8 @@
 
 Each turns into a group DM between the narrator and the other person, quoting the
 narration and saying who suggested it, recorded as a connection. A few days later the
-narrator is asked in DM whether it helped (delivered by the outbox at `deliver_after`),
+narrator is asked in DM whether it helped (after `matching.followup_days`, default 3, set
+with `/wol config`; delivered by the outbox at `deliver_after`),
 with an optional "How did it help you get to your result?" form. The same phrases typed as
 a reply in a narration's thread work too, in Dutch and English.
 """
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from bot.app import Core
     from bot.context import Context
 
-FOLLOW_UP_AFTER = timedelta(days=3)
 
 INTRO_BY_BOT = N_("{narrator}, meet {person}: you seem to be working on similar things.")
 INTRO_BY_PERSON = N_("{narrator}, meet {person}. {suggester} thought you two should talk about:")
@@ -131,7 +131,8 @@ async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested
         Quote(text=story.text, author=narrator),
         Section(parts=fill(t.gettext(INTRO_NEXT))),
     )
-    due = ctx.now + FOLLOW_UP_AFTER
+    days = float(await ctx.core.config.value(story.workspace_id, "matching.followup_days"))
+    due = ctx.now + timedelta(days=days)
     async with ctx.core.db.session() as s:
         connection = Connection(
             workspace_id=story.workspace_id,

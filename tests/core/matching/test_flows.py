@@ -298,3 +298,32 @@ async def test_expert_finder_for_questions(mcore: Core, port: RecordingPort) -> 
     assert await finder(ev.WORKSPACE, question, set()) == ["alice"]  # not erin: private
     assert await finder(ev.WORKSPACE, question, {"alice"}) == []
     assert await finder(ev.WORKSPACE, "Waar staat de koffieautomaat?", set()) == []
+
+
+async def test_follow_up_delay_is_a_workspace_setting(
+    mcore: Core, port: RecordingPort, clock: FakeClock
+) -> None:
+    await mcore.config.set(  # what `/wol config set matching.followup_days 1` stores
+        ev.WORKSPACE,
+        "matching.followup_days",
+        1.0,
+        channel_id=None,
+        actor_id="admin",
+        now=clock.now(),
+    )
+    await say(
+        mcore,
+        port,
+        ev.message(
+            "Ik werk aan een DPIA voor de camera's in het centrum",
+            user="anouk",
+            message_id="m-anouk",
+        ),
+    )
+    await say(mcore, port, ev.message("Dat heb ik al gedaan", user="bram", thread_id="m-anouk"))
+    clock.advance(days=1, minutes=1)
+    await mcore.delivery.drain()
+    asked = [
+        r for r in port.records if "Heb je iets gehad aan de kennismaking met @bram?" in r.text
+    ]
+    assert asked and asked[0].dest is not None
