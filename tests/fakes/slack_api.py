@@ -130,6 +130,7 @@ class FakeSlackApi:
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
         self._socket_connected = asyncio.Event()
+        self.socket_connections = 0
         self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -235,6 +236,20 @@ class FakeSlackApi:
     async def wait_socket(self, timeout: float = 5.0) -> None:
         await asyncio.wait_for(self._socket_connected.wait(), timeout)
 
+    async def socket_push(self, message: dict[str, Any]) -> None:
+        """Send any message (e.g. `{"type": "disconnect", ...}`) to the connected client."""
+        await self.wait_socket()
+        await self._sockets[-1].send_str(json.dumps(message))
+
+    async def wait_socket_connections(self, count: int, timeout: float = 15.0) -> None:
+        """Until the client has opened `count` WebSocket connections in total (reconnects)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.socket_connections < count or not self._sockets:
+            if loop.time() > deadline:
+                raise AssertionError(f"{self.socket_connections} socket connection(s), not {count}")
+            await asyncio.sleep(0.02)
+
     async def socket_send(self, envelope: dict[str, Any], *, timeout: float = 5.0) -> dict:
         """Push an envelope to the connected Socket Mode client; return its ack message."""
         await self.wait_socket(timeout)
@@ -247,6 +262,7 @@ class FakeSlackApi:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self._sockets.append(ws)
+        self.socket_connections += 1
         await ws.send_str(
             json.dumps(
                 {

@@ -86,3 +86,14 @@ async def test_no_http_endpoint_without_a_signing_secret(socket_slack, payload):
     _, http = socket_slack
     status, _ = await http.event(payload("events/url_verification.json"))
     assert status == 404
+
+
+async def test_reconnects_when_slack_asks_and_keeps_working(socket_slack, slack_api, payload):
+    await slack_api.socket_push(payload("socket_mode/disconnect.json"))
+    await slack_api.wait_socket_connections(2)
+    assert len(slack_api.calls_to("apps.connections.open")) == 2
+    envelope = payload("socket_mode/envelope_4_events_api_message.json")
+    envelope["payload"]["event"]["text"] = "I'm working on reconnecting"
+    ack = await slack_api.socket_send(envelope)
+    assert ack["envelope_id"] == envelope["envelope_id"]
+    await slack_api.wait_for("reactions.add")
