@@ -311,14 +311,24 @@ class SlackPort:
                 dest.workspace_id, "chat.postMessage", channel=dest.channel_id, **rendered
             )
             return Sent(message_id=str(data.get("ts", "")), channel_id=str(data.get("channel", "")))
-        data = await self.call(
-            dest.workspace_id,
-            "chat.postEphemeral",
-            channel=dest.channel_id,
-            user=dest.ephemeral_user,
-            thread_ts=dest.thread_id,
-            **rendered,
-        )
+        try:
+            data = await self.call(
+                dest.workspace_id,
+                "chat.postEphemeral",
+                channel=dest.channel_id,
+                user=dest.ephemeral_user,
+                thread_ts=dest.thread_id,
+                **rendered,
+            )
+        except DeliveryError as exc:
+            if exc.reason not in ("not_in_channel", "channel_not_found") or not dest.ephemeral_user:
+                raise
+            # The bot is not in that channel (a shortcut or modal from elsewhere): an answer
+            # meant for one person goes to their DM with the app instead.
+            data = await self.call(
+                dest.workspace_id, "chat.postMessage", channel=dest.ephemeral_user, **rendered
+            )
+            return Sent(message_id=str(data.get("ts", "")), channel_id=str(data.get("channel", "")))
         return Sent(message_id=str(data.get("message_ts", "")), channel_id=dest.channel_id)
 
     def _response_url_usable(self, url: str, hints: Mapping[str, Any]) -> bool:

@@ -187,3 +187,14 @@ async def test_unreachable_api_is_transient():
         assert not info.value.permanent
     finally:
         await port.close()
+
+
+async def test_ephemeral_where_the_bot_is_not_falls_back_to_the_persons_dm(port, slack_api):
+    slack_api.fail("chat.postEphemeral", "not_in_channel")
+    sent = await port.send(dest("C999", ephemeral_user="U1"), OutboundMessage.text("only you"))
+    [dm] = slack_api.calls_to("chat.postMessage")
+    assert dm.args["channel"] == "U1" and dm.args["text"] == "only you"
+    assert sent.message_id
+    slack_api.fail("chat.postEphemeral", "is_archived")  # other refusals are reported
+    with pytest.raises(DeliveryError):
+        await port.send(dest("C999", ephemeral_user="U1"), OutboundMessage.text("x"))
