@@ -45,7 +45,18 @@ ACK_ACTIONS = ("ask.ack",)
 IGNORED_ACTIONS = ("checkin.", "privacy.", "dashboard.", "insight.")
 THANKS_WORDS = ("thanks", "thank", "bedankt", "dank")
 ASK_WORDS = ("ask", "vraag")
-ANONYMOUS_WORDS = ("anon", "anoniem", "anonymous")
+# `/wol ask <word> …` that is not a named question (anonymous, or the asker's follow-ups)
+ANONYMOUS_WORDS = (
+    "anon",
+    "anoniem",
+    "anonymous",
+    "reply",
+    "antwoord",
+    "answered",
+    "beantwoord",
+    "hide",
+    "verberg",
+)
 
 MANAGERS_ONLY = N_("Participation figures are for admins and community managers.")
 UNKNOWN_COMMUNITY = N_("I don't know the community {name}. Communities: {names}.")
@@ -155,6 +166,8 @@ async def classify(event: InboundEvent, ctx: Context) -> str | None:
             return "offer"
         if action_id.startswith(ACK_ACTIONS):
             return "acknowledgement"
+        if action_id.startswith("ask."):  # the asker's own clicks: maybe anonymous, never
+            return None
         return "click"
     if event.kind is EventKind.COMMAND:
         words = [w.lower() for w in event.text.split()]

@@ -266,6 +266,8 @@ async def test_named_questions_answers_and_thanks_count_anonymous_ones_never(
     )
     await run(core, ev.message("Via the HR portal.", user="dan", channel="DURF", thread_id="q1"))
     await run(core, ev.command("thanks @dan for the answer", user="ann", channel="DURF"))
+    await run(core, ev.command("ask reply 2 Thank you!", user="cem", channel="D-cem"))
+    await run(core, ev.click("ask.answered", "2:x", user="cem", channel="D-cem"))
     found = await counts(core)
     assert found[("ann", "question", "DURF")] == 1
     assert found[("bob", "question", "")] == 1  # asked from a channel that is no community
