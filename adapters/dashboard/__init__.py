@@ -7,6 +7,7 @@ session cookie (HttpOnly, SameSite=Lax, 8 hours). See docs/insight.md.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -17,7 +18,23 @@ def enabled(settings: Any) -> bool:
     return True
 
 
+WARM_UP = web.AppKey("dashboard_warm_up", asyncio.Task)
+
+
+def _import_charting() -> None:
+    import matplotlib.backends.backend_agg
+    import matplotlib.figure  # noqa: F401
+
+
 async def attach(core: Any, web_app: web.Application) -> None:
     from adapters.dashboard.routes import Dashboard
 
     Dashboard(core).mount(web_app)
+    # matplotlib takes about a second to import: do it now, in the background, so the first
+    # chart (dashboard or /wol stats) does not wait for it.
+    web_app[WARM_UP] = asyncio.create_task(asyncio.to_thread(_import_charting))
+
+    async def cleanup(app: web.Application) -> None:
+        await app[WARM_UP]
+
+    web_app.on_cleanup.append(cleanup)
