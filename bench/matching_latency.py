@@ -236,7 +236,8 @@ def show(r: dict) -> None:
     t, s = r["new_narration_to_suggestions_ms"], r["search_only_ms"]
     print(
         f"{r['size']:>7} narrations  build {r['build_s']:.2f}s  rebuild {r['rebuild_s']:.2f}s"
-        f"  {'IVF' if r['partitioned'] else 'exact'}"
+        f"  {'IVF' if r['partitioned'] else 'exact'}   (load average "
+        f"{r['load_average_before']:.1f} -> {r['load_average_after']:.1f}, {os.cpu_count()} CPUs)"
     )
     print(
         f"          new narration -> suggestions: p50 {t['p50']:.1f} ms  p95 {t['p95']:.1f} ms"
