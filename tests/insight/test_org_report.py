@@ -123,3 +123,22 @@ async def test_monthly_periods_and_exports(org_core) -> None:
     assert csv_text.splitlines()[0] == "section,group,period,measure,value"
     assert "outcome,workspace" in csv_text and "U0" not in csv_text
     assert '"period": "month"' in to_json(report)
+
+
+async def test_dashboard_lists_rounds_and_the_question_queue(org_core) -> None:
+    from bot.insight.pages import question_queue, recent_rounds
+    from bot.insight.report import community_names
+
+    core, org = org_core
+    names = await community_names(core, WS)
+    rounds = await recent_rounds(core, WS, names, limit=100)
+    assert len(rounds) == org.expected["rounds"]
+    assert sum(r.answers for r in rounds) == org.expected["round_answers"]
+    assert rounds[0].posted_at > rounds[-1].posted_at and rounds[0].community == "#learning"
+    assert all(len(r.top_answers) == min(3, r.answers) for r in rounds)
+    queue = await question_queue(core, WS, names, limit=500)
+    assert queue is not None
+    share_acked = org.expected["questions_acknowledged"]
+    assert len(queue.unacknowledged) == round(org.expected["questions"] * (1 - share_acked))
+    assert all(not q.acknowledged for q in queue.unacknowledged)
+    assert all(not q.answered for q in queue.unanswered)

@@ -77,3 +77,25 @@ def test_csv_and_json(configured, capsys) -> None:
 def test_unknown_community(configured, capsys) -> None:
     assert main(["report", "--community", "nope", "--workspace", WS]) == 2
     assert "'nope' is not a community" in capsys.readouterr().err
+
+
+def test_an_operator_prints_a_sign_in_link(configured, capsys) -> None:
+    from bot.insight.access import digest
+
+    assert main(["dashboard", "link", "--workspace", WS, "--user", "ada"]) == 0
+    link = capsys.readouterr().out.strip()
+    assert link.startswith("http://127.0.0.1:8080/dashboard/login/")
+
+    async def stored() -> list[str]:
+        from sqlmodel import select
+
+        from bot.store.tables.insight import DashboardToken
+
+        db = Database(configured)
+        try:
+            async with db.session() as s:
+                return [t.token_hash for t in await s.exec(select(DashboardToken))]
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(stored()) == [digest(link.rsplit("/", 1)[1])]
