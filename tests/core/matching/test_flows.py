@@ -327,3 +327,33 @@ async def test_follow_up_delay_is_a_workspace_setting(
         r for r in port.records if "Heb je iets gehad aan de kennismaking met @bram?" in r.text
     ]
     assert asked and asked[0].dest is not None
+
+
+async def test_dm_narrations_are_answered_in_the_dm_and_stay_private(
+    mcore: Core, port: RecordingPort
+) -> None:
+    await say(
+        mcore,
+        port,
+        ev.message("I'm working on moving our CI from Jenkins to GitHub Actions", user="alice"),
+    )
+    out = sends(
+        await say(
+            mcore,
+            port,
+            ev.dm(
+                "Ik werk aan het overzetten van onze Jenkins-jobs naar GitHub Actions", user="bob"
+            ),
+        )
+    )
+    assert out[0].dest is not None and out[0].dest.channel_id == "D-bob"
+    assert out[0].dest.thread_id is None and "alice" in out[0].message.mentioned_user_ids()
+    # bob's DM narration is never shown to anyone else
+    again = sends(
+        await say(
+            mcore,
+            port,
+            ev.message("I'm working on our Jenkins to GitHub Actions migration", user="carol"),
+        )
+    )
+    assert all("bob" not in r.message.mentioned_user_ids() for r in again)
