@@ -153,11 +153,11 @@ def render_png(report: Report, t: Translator) -> bytes:
 def render_svg(report: Report, t: Translator, which: str) -> bytes:
     """One chart for the dashboard: "funnel", "trend" or "outcomes"."""
     draw = {"funnel": _funnel, "trend": _trend, "outcomes": _outcomes}[which]
-    fig = _figure(7, 2.6 if which == "funnel" else 3.6)
+    fig = _figure(7, 2.6) if which == "funnel" else _figure(9.5, 3.8)
     draw(fig.subplots(), report, t)
     fig.subplots_adjust(
-        left=0.14,
-        right=0.97 if which == "funnel" else 0.66,
+        left=0.14 if which == "funnel" else 0.08,
+        right=0.97 if which == "funnel" else 0.75,
         top=0.88,
         bottom=0.22 if which == "funnel" else 0.2,
     )
