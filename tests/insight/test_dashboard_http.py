@@ -1,0 +1,100 @@
+"""The dashboard over HTTP (no browser): every page with the generated organisation's data,
+sign-in that a link preview cannot use up, cookie and security headers, refusals."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.dashboard.routes import COOKIE
+from adapters.web import build_web_app
+from bot.app import build
+from bot.clock import FakeClock
+from bot.insight import access
+from tests.conftest import make_settings
+from tests.insight.org import SETTINGS, WS, Org
+from tests.insight.test_org_report import org_db  # noqa: F401  (the generated database)
+
+
+@pytest.fixture
+async def client(org_db: str) -> AsyncIterator[tuple[TestClient, Any]]:  # noqa: F811
+    org: Org = pytest.org  # type: ignore[attr-defined]
+    settings = make_settings(org_db, **SETTINGS)
+    core = build(settings, clock=FakeClock(org.now))
+    app = build_web_app(core, adapters=["dashboard"])
+    async with TestClient(TestServer(app)) as http:
+        yield http, core
+    await core.stop()
+
+
+async def sign_in(http: TestClient, core: Any, user: str = "alice") -> str:
+    link = await access.create_link(core, WS, user, "test", "en")
+    path = link.split("127.0.0.1:8080", 1)[1]
+    page = await http.get(path)  # what a link preview does: it must not use the link up
+    assert page.status == 200 and "Sign in" in await page.text()
+    answer = await http.post(path, allow_redirects=False)
+    assert answer.status == 303 and answer.headers["Location"] == "/dashboard/"
+    cookie = answer.cookies[COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/dashboard"
+    assert int(cookie["max-age"]) == int(access.SESSION_TTL.total_seconds())
+    return path
+
+
+async def test_every_page_shows_aggregates(client) -> None:
+    http, core = client
+    await sign_in(http, core)
+    overview = await http.get("/dashboard/")
+    html = await overview.text()
+    assert overview.status == 200 and "Participation in the whole workspace" in html
+    assert 'href="/dashboard/community/C-learn?period=week"' in html
+    assert "U0" not in html  # no person anywhere
+    headers = overview.headers
+    assert "script-src" not in headers["Content-Security-Policy"]  # default-src 'none'
+    assert headers["Referrer-Policy"] == "no-referrer" and headers["Cache-Control"] == "no-store"
+    monthly = await (await http.get("/dashboard/?period=month")).text()
+    assert "Sep 2026" in monthly
+    community = await (await http.get("/dashboard/community/C-learn")).text()
+    assert "Participation in #learning" in community
+    tiny = await (await http.get("/dashboard/community/C-tiny")).text()
+    assert "#tiny has fewer than 5 active people" in tiny
+    assert (await http.get("/dashboard/community/nope")).status == 404
+    rounds = await (await http.get("/dashboard/rounds")).text()
+    assert rounds.count('class="card"') == 12 and "Question 2026-11-16?" in rounds
+    questions = await (await http.get("/dashboard/questions")).text()
+    assert "Not yet acknowledged" in questions and "Question " in questions
+    config = await (await http.get("/dashboard/config")).text()
+    assert "insight.min_group" in config and "app.yaml, this channel" in config
+    chart = await http.get("/dashboard/chart/C-learn/month/trend.svg")
+    assert chart.status == 200 and chart.content_type == "image/svg+xml"
+    assert b"<svg" in await chart.read()
+    assert (await http.get("/dashboard/chart/all/year/trend.svg")).status == 404
+
+
+async def test_refusals(client) -> None:
+    http, core = client
+    assert (await http.get("/dashboard/")).status == 401
+    assert (await http.get("/dashboard/chart/all/week/funnel.svg")).status == 401
+    assert (await http.post("/dashboard/language", data={"language": "nl"})).status == 401
+    path = await sign_in(http, core)
+    assert (await http.post(path)).status == 403  # used already
+    member = await access.create_link(core, WS, "U00001", "test", "en")
+    refused = await http.post(member.split("127.0.0.1:8080", 1)[1])
+    assert refused.status == 403 and "cannot be used" in await refused.text()
+    out = await http.post("/dashboard/logout")
+    assert "You are signed out" in await out.text()
+    assert (await http.get("/dashboard/")).status == 401
+
+
+async def test_language_switch_stays_on_the_dashboard(client) -> None:
+    http, core = client
+    await sign_in(http, core)
+    switched = await http.post(
+        "/dashboard/language",
+        data={"language": "nl", "back": "https://evil.example/"},
+        allow_redirects=False,
+    )
+    assert switched.status == 303 and switched.headers["Location"] == "/dashboard/"
+    assert "Deelname in de hele werkruimte" in await (await http.get("/dashboard/")).text()
