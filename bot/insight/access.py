@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, update
-from sqlmodel import col, select
+from sqlmodel import col
 
 from bot.clock import utc
 from bot.roles import MANAGER
@@ -161,10 +161,3 @@ async def purge_expired(core: Core, now: datetime) -> int:
         )
         await s.commit()
         return int(a.rowcount or 0) + int(b.rowcount or 0)
-
-
-async def tokens_for(core: Core, workspace_id: str) -> list[DashboardToken]:
-    async with core.db.session() as s:
-        return list(
-            await s.exec(select(DashboardToken).where(DashboardToken.workspace_id == workspace_id))
-        )

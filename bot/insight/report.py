@@ -7,7 +7,7 @@ communities count once there); a period or group that is still smaller is not sh
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +67,6 @@ class Report:
     trend: dict[str, list[int]]  # outcome name -> count per period (same order as periods)
     window: LevelCounts | None = None  # levels over the whole window, for the scope
     asked_for: str | None = None  # the community asked for, when it was merged into "other"
-    notes: list[str] = field(default_factory=list)
 
     @property
     def latest(self) -> PeriodRow | None:
