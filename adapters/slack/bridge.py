@@ -78,6 +78,9 @@ class CoreMiddleware(AsyncMiddleware):
         body = req.body if isinstance(req.body, dict) else {}
         event = to_inbound(body, bot_user_id=req.context.bot_user_id)
         if event is None:
+            if body.get("type") == "app_rate_limited":
+                # Slack drops this workspace's events for the rest of the minute (>30,000/hour)
+                log.warning("Slack rate-limited events for team %s", body.get("team_id"))
             return BoltResponse(status=200, body="")
         retry = (req.headers.get("x-slack-retry-num") or [None])[0]
         if retry:

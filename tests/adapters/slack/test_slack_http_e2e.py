@@ -256,10 +256,13 @@ async def test_database_down_answers_non_2xx_so_slack_retries(serve_slack, paylo
 
 
 @pytest.mark.parametrize("kind", ["app_rate_limited", "view_closed"])
-async def test_requests_without_meaning_are_acknowledged(serve_slack, payload, slack_api, kind):
+async def test_requests_without_meaning_are_acknowledged(
+    serve_slack, payload, slack_api, kind, caplog
+):
     _core, slack = await serve_slack()
     if kind == "app_rate_limited":
         status, _ = await slack.event(payload("events/app_rate_limited.docs_example.json"))
+        assert "Slack rate-limited events for team T123456" in caplog.text
     else:
         status, _ = await slack.interaction(payload("interactivity/view_closed.json"))
     assert status == 200
