@@ -82,7 +82,7 @@ def register(core: Core) -> None:
             handler=on_stats,
             order=85,
             summary=N_("Participation figures and a chart (admins and managers)"),
-            usage=N_("[community] [week|month] · weekly on|off"),
+            usage=N_("[community] [week|month] · weekly on|off [community]"),
         )
     )
     core.commands.register(
@@ -316,18 +316,28 @@ async def _subscription(event: InboundEvent, ctx: Context, words: list[str]) -> 
     off = bool(words) and words[0].lower() in ("off", "uit", "no", "nee")
     if not (on or off):
         raise UserError(USAGE, example=Strong(text="/wol stats weekly on"))
+    community = None
+    if on and len(words) > 1:  # the figures of one community instead of the workspace
+        names = await community_names(ctx.core, event.workspace_id)
+        community = resolve_community(names, words[1])
+        if community is None:
+            raise UserError(
+                UNKNOWN_COMMUNITY,
+                name=words[1],
+                names=", ".join(sorted(names.values())) or ctx.t.gettext(NO_COMMUNITIES),
+            )
     async with ctx.core.db.session() as s:
         row = await s.get(ReportSubscription, (event.workspace_id, event.user.user_id))
-        if on and row is None:
-            s.add(
-                ReportSubscription(
-                    workspace_id=event.workspace_id,
-                    user_id=event.user.user_id,
-                    platform=event.platform,
-                    created_at=ctx.now,
-                )
+        if on:
+            row = row or ReportSubscription(
+                workspace_id=event.workspace_id,
+                user_id=event.user.user_id,
+                platform=event.platform,
+                created_at=ctx.now,
             )
-        elif off and row is not None:
+            row.community = community
+            s.add(row)
+        elif row is not None:
             await s.delete(row)
         await s.commit()
     if on:

@@ -181,6 +181,14 @@ async def test_weekly_report_goes_to_managers_who_opted_in(icore, fport, clock) 
     await icore.delivery.drain()
     assert [d.channel_id for d, _, _ in fport.files] == ["D-mia"]
     assert "Your weekly participation figures" in fport.records[-1].text
+    assert "Participation in the whole workspace" in fport.records[-1].text
+    await run(icore, ev.command("stats weekly on C1", user="mia"))  # one community instead
+    await run(icore, ev.command("stats weekly on #nope", user="mia"))
+    assert "I don't know the community #nope" in fport.sent()[-1].text
+    clock.set(datetime(2026, 11, 30, 7, 5, tzinfo=UTC))
+    await icore.scheduler.run_due(clock.now(), job_ids=[WEEKLY_JOB])
+    await icore.delivery.drain()
+    assert "#C1 has fewer than 5 active people" in fport.records[-1].text  # its own scope
     await run(icore, ev.command("stats weekly off", user="mia"))
     assert "No more weekly figures" in fport.sent()[-1].text
 
