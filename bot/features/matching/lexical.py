@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 # Dutch compounds like "Jenkins-jobs" or "AVG-inzageverzoeken" yield their name part.
 _WORD = re.compile(r"[^\W_](?:[\w.+#/]*[\w+#])?", re.UNICODE)
 _CODE = re.compile(r"\b[A-Z]{2,}[-_]?\d{2,}\b")  # "PRJ-4711", "INC20931"
+_NONE: frozenset[str] = frozenset()
 _STOP = frozenset(
     # capitalised words that are not names: pronouns, months, days, languages
     [
@@ -106,7 +107,8 @@ def signal_tokens(text: str) -> frozenset[str]:
         capitalised = word[0].isupper() and not is_first
         if inner_upper or (has_digit and len(letters) >= 1) or capitalised:
             found.add(lower)
-    return frozenset(found)
+    # Most narrations name nothing: share one empty set (a new one per item cost 17 MB at 100k).
+    return frozenset(found) if found else _NONE
 
 
 class TokenStats:
