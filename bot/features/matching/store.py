@@ -223,7 +223,3 @@ class MatchingStore:
             await s.commit()
             await s.refresh(row)
             return row
-
-
-def when(row: MatchVector) -> datetime:
-    return utc(row.created_at)
