@@ -7,9 +7,11 @@ database and the event loop around it.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -34,8 +36,14 @@ class Item:
     tokens: frozenset[str] = field(default=frozenset())
 
     @classmethod
-    def of(cls, key: str, kind: str, author_id: str, text: str, **kw: object) -> Item:
-        return cls(key, kind, author_id, text, tokens=signal_tokens(text), **kw)  # type: ignore[arg-type]
+    def of(cls, key: str, kind: str, author_id: str, text: str, **kw: Any) -> Item:
+        """An item with its signal tokens. Strings that repeat across items (people,
+        channels, kinds) are interned: one object each instead of one per item."""
+        for name in ("visibility", "channel_id", "language"):
+            if isinstance(kw.get(name), str):
+                kw[name] = sys.intern(kw[name])
+        tokens = signal_tokens(text)
+        return cls(key, sys.intern(kind), sys.intern(author_id), text, tokens=tokens, **kw)
 
 
 @dataclass(frozen=True, slots=True)
