@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot.cache import TTLCache
 from bot.clock import utc
 from bot.setting_registry import SettingsService
 from bot.store.engine import Database
@@ -42,10 +43,16 @@ class Personal:
 class PersonalSettings:
     def __init__(self, db: Database, settings: SettingsService) -> None:
         self.db, self.settings = db, settings
+        self._rows: TTLCache[tuple[str, str], PersonSettings | None] = TTLCache(ttl=10.0)
 
     async def row(self, workspace_id: str, user_id: str) -> PersonSettings | None:
+        key = (workspace_id, user_id)
+        if key in self._rows:
+            return self._rows.get(key)
         async with self.db.session() as s:
-            return await s.get(PersonSettings, (workspace_id, user_id))
+            row = await s.get(PersonSettings, key)
+        self._rows.set(key, row)
+        return row
 
     async def defaults(self, workspace_id: str) -> dict[str, Any]:
         """The workspace's values for everyone who has not chosen themselves."""
@@ -76,6 +83,7 @@ class PersonalSettings:
             row.updated_at = now
             s.add(row)
             await s.commit()
+        self._rows.pop((workspace_id, user_id))
 
     async def language(self, workspace_id: str, user_id: str) -> str | None:
         row = await self.row(workspace_id, user_id)

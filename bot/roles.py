@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlmodel import select
 
+from bot.cache import TTLCache
 from bot.config import Settings
 from bot.ports import PersonInfo
 from bot.store.engine import Database
@@ -24,6 +25,7 @@ GRANTABLE = (ADMIN, MANAGER)
 class Roles:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db, self.settings = db, settings
+        self._granted: TTLCache[tuple[str, str], frozenset[str]] = TTLCache(ttl=10.0)
 
     def configured(self, workspace_id: str, person: PersonInfo) -> set[str]:
         ws = self.settings.workspace(workspace_id)
@@ -36,10 +38,15 @@ class Roles:
         return roles
 
     async def granted(self, workspace_id: str, user_id: str) -> set[str]:
+        cached = self._granted.get((workspace_id, user_id))
+        if cached is not None:
+            return set(cached)
         async with self.db.session() as s:
             rows = await s.exec(select(RoleGrant.role).where(
                 RoleGrant.workspace_id == workspace_id, RoleGrant.user_id == user_id))
-            return set(rows)
+            found = frozenset(rows)
+        self._granted.set((workspace_id, user_id), found)
+        return set(found)
 
     async def of(self, workspace_id: str, person: PersonInfo) -> set[str]:
         roles = self.configured(workspace_id, person) | await self.granted(workspace_id,
@@ -58,6 +65,7 @@ class Roles:
             s.add(AuditEntry(workspace_id=workspace_id, actor_id=actor_id, action="role.grant",
                              target=f"{user_id} {role}", old=None, new=role, at=now))
             await s.commit()
+        self._granted.pop((workspace_id, user_id))
         return True
 
     async def revoke(self, workspace_id: str, user_id: str, role: str, *, actor_id: str,
@@ -71,6 +79,7 @@ class Roles:
             s.add(AuditEntry(workspace_id=workspace_id, actor_id=actor_id, action="role.revoke",
                              target=f"{user_id} {role}", old=role, new=None, at=now))
             await s.commit()
+        self._granted.pop((workspace_id, user_id))
         return True
 
     async def holders(self, workspace_id: str, role: str) -> dict[str, str]:

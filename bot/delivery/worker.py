@@ -138,18 +138,23 @@ class DeliveryWorker:
                 )
             )
         claimed = 0
+        held: set[str] = set()  # keys skipped in this pass: later rows must not overtake
         for row in rows:
             if claimed >= self.batch:
                 break
-            if row.rate_key in self._busy_keys or self.limiter.wait_time(row.rate_key) > 0:
+            if row.rate_key in held or row.rate_key in self._busy_keys or \
+                    self.limiter.wait_time(row.rate_key) > 0:
+                held.add(row.rate_key)
                 continue
             port = self.ports.get(row.platform)
             if port is None:
                 continue  # another process (with that adapter) will deliver it
             ws_key, ws_interval = self._workspace_limit(row, port)
             if ws_interval and self.limiter.wait_time(ws_key) > HORIZON:
+                held.add(row.rate_key)
                 continue  # the workspace's budget is booked for the next seconds
             if not await self._claim(row, now):
+                held.add(row.rate_key)
                 continue
             claimed += 1
             self._busy_keys.add(row.rate_key)

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from bot.cache import TTLCache
 from bot.ports import PersonInfo
 from bot.store.engine import Database
 from bot.store.tables import Channel, Person, Workspace
@@ -16,6 +17,7 @@ class Directory:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._known_workspaces: set[str] = set()
+        self._channels: TTLCache[tuple[str, str], tuple[str, str | None]] = TTLCache(ttl=300.0)
 
     async def ensure_workspace(self, workspace_id: str, platform: str) -> None:
         """Create the tenant row on first contact (cached; idempotent across replicas)."""
@@ -74,9 +76,14 @@ class Directory:
     async def remember_channel(
         self, workspace_id: str, channel_id: str, kind: str, name: str | None, now: datetime
     ) -> None:
+        key = (workspace_id, channel_id)
+        if self._channels.get(key) == (kind, name) or (
+                name is None and (self._channels.get(key) or ("", None))[0] == kind):
+            return  # known and unchanged
         async with self.db.session() as s:
-            row = await s.get(Channel, (workspace_id, channel_id))
+            row = await s.get(Channel, key)
             if row is not None and row.kind == kind and (name is None or row.name == name):
+                self._channels.set(key, (kind, row.name))
                 return
             row = row or Channel(workspace_id=workspace_id, channel_id=channel_id)
             row.kind = kind
@@ -87,6 +94,7 @@ class Directory:
                 await s.commit()
             except IntegrityError:
                 await s.rollback()
+        self._channels.set(key, (kind, name))
 
     async def channels(self, workspace_id: str) -> list[Channel]:
         async with self.db.session() as s:
