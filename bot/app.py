@@ -37,6 +37,7 @@ from bot.features import (
     privacy,
     round_admin,
     rounds,
+    welcome,
 )
 from bot.features import help as help_feature
 from bot.features.commands import (
@@ -82,6 +83,7 @@ FEATURES: tuple[Callable[[Core], None], ...] = (
     ask_ack.register,
     ask_nudges.register,
     kudos.register,
+    welcome.register,
     me.register,
     language.register,
     privacy.register,

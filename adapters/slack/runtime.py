@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.events import InboundEvent
 
-from . import home, modals, welcome
+from . import home, modals
 from .auth import CoreAuthorize
 from .bridge import CoreMiddleware, build_bolt_app
 from .config import SlackConfig
@@ -106,7 +106,6 @@ class SlackRuntime:
         self.core.register_port(self.port)
         modals.register(self.core, self.middleware)
         home.register(self.core)
-        welcome.register(self.core)
         self.app = build_bolt_app(
             self.config,
             self.middleware,

@@ -48,7 +48,6 @@ def assert_dev_mode_safe(host: str, env: Mapping[str, str] | None = None) -> Non
 
 
 async def attach(core: Any, web_app: web.Application) -> None:
-    from adapters.teams import welcome
     from adapters.teams.endpoint import TeamsEndpoint
     from adapters.teams.members import Members
     from adapters.teams.port import TeamsPort
@@ -72,7 +71,6 @@ async def attach(core: Any, web_app: web.Application) -> None:
         settings=core.settings,
     )
     core.register_port(port)
-    welcome.register(core)
     endpoint = TeamsEndpoint(core, adapter, members, command_names=command_names(core), port=port)
     web_app.router.add_post(ROUTE, endpoint.handle)
 

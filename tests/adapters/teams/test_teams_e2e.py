@@ -354,7 +354,7 @@ async def test_bot_installed_in_a_team_introduces_itself_once(start_app: StartAp
     assert post.conversation_id == "19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2"
     assert post.body["from"]["id"] == "28:608cacfd-1cea-40c9-b678-4b93e69bb72b"
     assert post.card is not None
-    assert post.card["fallbackText"].startswith("Hi, I'm wolbot. I help this team work out loud")
+    assert post.card["fallbackText"].startswith("Hi, I'm wolbot. I help this channel work out loud")
     assert "/wol help" in post.card["fallbackText"]
     assert len(app.connector.of("send", "reply")) == 1
 
