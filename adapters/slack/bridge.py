@@ -64,8 +64,6 @@ class CoreMiddleware(AsyncMiddleware):
         self.on_uninstall = on_uninstall
         self.resolve = resolve
         self.inbox: Any = None  # SlackInbox: Events API deliveries are stored, then handled
-        # Field errors a form handler found, by event id: answered in the ack (see _ack).
-        self.form_errors: dict[str, dict[str, str]] = {}
         self._background: set[asyncio.Task[Any]] = set()
 
     async def async_process(
@@ -96,7 +94,6 @@ class CoreMiddleware(AsyncMiddleware):
             log.warning("event %s acknowledged before its handling finished", event.event_id)
             self._background.add(task)
             task.add_done_callback(self._finished)
-            task.add_done_callback(lambda _: self.form_errors.pop(event.event_id, None))
             return BoltResponse(status=200, body="")
         except StoreUnavailable as exc:
             log.warning("database unavailable, asking Slack to retry %s: %s", event.event_id, exc)
@@ -104,9 +101,8 @@ class CoreMiddleware(AsyncMiddleware):
         except Exception:
             log.exception("handling Slack event %s failed", event.event_id)
             return BoltResponse(status=500, body="")
-        finally:
-            errors = self.form_errors.pop(event.event_id, None)
-        return self._ack(event, errors)
+        ctx = task.result()  # field errors of a submitted form go back in the ack
+        return self._ack(event, getattr(ctx, "form_errors", None))
 
     async def _store(
         self, event: InboundEvent, body: dict[str, Any], bot_user_id: str | None

@@ -6,7 +6,7 @@
   same modal filled with the message, so any message can become a narration in its
   channel; when the sharer wrote the message, the narration follows its edits.
 Field problems (empty, too long) are shown inside the modal (`response_action: errors`):
-the handler leaves them in `CoreMiddleware.form_errors`, which answers them in the ack.
+the handler leaves them in `ctx.form_errors`, which the bridge answers in the ack.
 Recording itself is the core's `bot.features.narrations.record`.
 """
 
@@ -28,8 +28,6 @@ from .inbound import PLATFORM
 
 if TYPE_CHECKING:
     from bot.context import Context
-
-    from .bridge import CoreMiddleware
 
 NARRATE_SHORTCUT = "wol_narrate"
 SHARE_SHORTCUT = "wol_share_message"
@@ -97,46 +95,38 @@ async def open_share(event: InboundEvent, ctx: Context) -> None:
     await ctx.open_form(narrate_form(ctx, initial=event.text, share=share))
 
 
-class SubmitNarration:
+async def submit_narration(event: InboundEvent, ctx: Context) -> None:
     """The modal's submission: validate, then let the core record it."""
-
-    def __init__(self, middleware: CoreMiddleware) -> None:
-        self.middleware = middleware
-
-    async def __call__(self, event: InboundEvent, ctx: Context) -> None:
-        values = event.action.values if event.action else {}
-        text = clean(values.get(TEXT_FIELD, ""))
-        phrase = match_phrase(text)
-        topic = phrase.topic if phrase else text
-        if len(topic.split()) < MIN_WORDS:
-            self._error(event, ctx.t.gettext(TOO_SHORT))
-            return
-        shared = _share_origin(event)
-        recorded_event = event
-        if shared.get("ts") and shared.get("author") == event.user.user_id:
-            # the author's own message: the narration follows its edits and deletion
-            recorded_event = replace(event, message_id=shared["ts"])
-        try:
-            narration = await narrations.record(
-                recorded_event,
-                ctx,
-                text,
-                topic,
-                phrase.language if phrase else None,
-                source="shortcut",
+    values = event.action.values if event.action else {}
+    text = clean(values.get(TEXT_FIELD, ""))
+    phrase = match_phrase(text)
+    topic = phrase.topic if phrase else text
+    if len(topic.split()) < MIN_WORDS:
+        ctx.form_errors[TEXT_FIELD] = ctx.t.gettext(TOO_SHORT)
+        return
+    shared = _share_origin(event)
+    recorded_event = event
+    if shared.get("ts") and shared.get("author") == event.user.user_id:
+        # the author's own message: the narration follows its edits and deletion
+        recorded_event = replace(event, message_id=shared["ts"])
+    try:
+        narration = await narrations.record(
+            recorded_event,
+            ctx,
+            text,
+            topic,
+            phrase.language if phrase else None,
+            source="shortcut",
+        )
+    except UserError as exc:
+        ctx.form_errors[TEXT_FIELD] = plain(fill(ctx.t.gettext(exc.msgid), **exc.values))
+        return
+    if narration is not None:
+        await ctx.respond(
+            OutboundMessage.of(
+                Section(parts=fill(ctx.t.gettext(narrations.NOTED))), Quote(text=topic)
             )
-        except UserError as exc:
-            self._error(event, plain(fill(ctx.t.gettext(exc.msgid), **exc.values)))
-            return
-        if narration is not None:
-            await ctx.respond(
-                OutboundMessage.of(
-                    Section(parts=fill(ctx.t.gettext(narrations.NOTED))), Quote(text=topic)
-                )
-            )
-
-    def _error(self, event: InboundEvent, message: str) -> None:
-        self.middleware.form_errors[event.event_id] = {TEXT_FIELD: message}
+        )
 
 
 def _share_origin(event: InboundEvent) -> dict[str, Any]:
@@ -150,8 +140,8 @@ def _share_origin(event: InboundEvent) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def register(core: Any, middleware: CoreMiddleware) -> None:
+def register(core: Any) -> None:
     router = core.router
     router.add(is_shortcut(NARRATE_SHORTCUT, NARRATE_BUTTON), open_narrate, name="slack.narrate")
     router.add(is_shortcut(SHARE_SHORTCUT), open_share, name="slack.share_message")
-    router.add(is_form(NARRATE_FORM), SubmitNarration(middleware), name="slack.narrate_submit")
+    router.add(is_form(NARRATE_FORM), submit_narration, name="slack.narrate_submit")

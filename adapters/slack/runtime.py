@@ -104,7 +104,7 @@ class SlackRuntime:
 
     async def start(self, web_app: web.Application) -> None:
         self.core.register_port(self.port)
-        modals.register(self.core, self.middleware)
+        modals.register(self.core)
         home.register(self.core)
         self.app = build_bolt_app(
             self.config,
