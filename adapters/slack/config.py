@@ -25,6 +25,7 @@ BOT_SCOPES: tuple[str, ...] = (
     "channels:read",
     "chat:write",
     "commands",
+    "files:write",  # data exports and statistics charts, into the person's DM
     "groups:history",
     "groups:read",
     "im:history",

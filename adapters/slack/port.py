@@ -238,6 +238,23 @@ class SlackPort:
             channel_id=str(data.get("channel") or dest.channel_id),
         )
 
+    async def send_file(
+        self, dest: Destination, filename: str, content: bytes, message: OutboundMessage
+    ) -> Sent:
+        """The message, then the file in the same conversation (files.uploadV2: an upload URL,
+        the bytes, then completeUploadExternal)."""
+        sent = await self.send(dest, message)
+        await self.call(
+            dest.workspace_id,
+            "files.upload_v2",
+            channel=sent.channel_id or dest.channel_id,
+            thread_ts=dest.thread_id,
+            content=content,
+            filename=filename,
+            title=filename,
+        )
+        return sent
+
     async def update(self, dest: Destination, message_id: str, message: OutboundMessage) -> None:
         hints = dest.hints or {}
         if hints.get("surface") == "home" and hints.get("user_id"):

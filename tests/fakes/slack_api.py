@@ -122,6 +122,8 @@ class FakeSlackApi:
         self.per_channel_interval: float | None = None  # Slack: about 1 message/s per channel
         self.latency: float = 0.0  # seconds added to every answer
         self.oauth_codes: dict[str, dict[str, Any]] = {}
+        # files uploaded through files.getUploadURLExternal + the upload URL, by file id
+        self.files: dict[str, dict[str, Any]] = {}
         self._failures: dict[str, list[_Failure]] = defaultdict(list)
         self._reactions: set[tuple[str, str, str]] = set()
         self._last_post: dict[str, float] = {}
@@ -142,6 +144,7 @@ class FakeSlackApi:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/hooks/{name}", self._hook)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket-mode", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -295,6 +298,16 @@ class FakeSlackApi:
             self.calls.append(call)
             self._changed.notify_all()
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        if file_id not in self.files:
+            return web.Response(status=404)
+        content = await request.read()  # slack_sdk posts the raw bytes
+        self.files[file_id]["content"] = content
+        await self._record(Call("upload", {"file_id": file_id, "size": len(content)}, None,
+                                time.monotonic(), path=request.path))
+        return web.Response(text=f"OK - {len(content)}")
+
     async def _hook(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
         try:
@@ -423,6 +436,22 @@ class FakeSlackApi:
             if user is None:
                 return {"ok": False, "error": "user_not_found"}
             return ok | {"user": user.to_json()}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):07d}"
+            self.files[file_id] = {"filename": args.get("filename"), "content": None}
+            return ok | {"upload_url": f"{self.url.removesuffix('api/')}upload/{file_id}",
+                         "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = args.get("files")
+            if isinstance(files, str):
+                files = json.loads(files)
+            for item in files or []:
+                if item.get("id") not in self.files or self.files[item["id"]]["content"] is None:
+                    return {"ok": False, "error": "file_not_found"}
+                self.files[item["id"]].update(channel=args.get("channel_id"),
+                                              title=item.get("title"))
+            return ok | {"files": [{"id": f.get("id"), "title": f.get("title")}
+                                   for f in files or []]}
         if method in ("oauth.v2.access",):
             code = str(args.get("code", ""))
             if code not in self.oauth_codes:

@@ -198,3 +198,20 @@ async def test_ephemeral_where_the_bot_is_not_falls_back_to_the_persons_dm(port,
     slack_api.fail("chat.postEphemeral", "is_archived")  # other refusals are reported
     with pytest.raises(DeliveryError):
         await port.send(dest("C999", ephemeral_user="U1"), OutboundMessage.text("x"))
+
+
+
+async def test_send_file_posts_the_message_then_uploads_the_bytes(port, slack_api):
+    from bot.messages import OutboundMessage
+    from bot.ports import FileSender
+
+    assert isinstance(port, FileSender)
+    sent = await port.send_file(dest("D1"), "export.json", b'{"narration": []}',
+                                OutboundMessage.text("Your data"))
+    assert sent.channel_id == "D1"
+    [stored] = slack_api.files.values()
+    assert stored["content"] == b'{"narration": []}'
+    assert (stored["channel"], stored["title"]) == ("D1", "export.json")
+    methods = slack_api.methods
+    assert methods.index("chat.postMessage") < methods.index("files.getUploadURLExternal")
+    assert "files.completeUploadExternal" in methods
