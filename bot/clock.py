@@ -35,3 +35,14 @@ class FakeClock:
 def utc(dt: datetime) -> datetime:
     """Normalise a datetime read back from a database that drops the zone (SQLite)."""
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+class ShiftedClock:
+    """Real time, moved to start at `start`: for demos and benchmarks that need "Monday 10:00"
+    while time keeps running (Retry-After and back-off must still pass)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset

@@ -55,6 +55,9 @@ class SlackConfig:
     # SLACK_INBOX_WORKER=0: this replica only acknowledges (stores) events; replicas with the
     # worker on handle them. Lets web replicas answer Slack fast whatever the handling costs.
     inbox_worker: bool = True
+    # SLACK_MAX_MESSAGES_PER_SECOND: pace all requests to one workspace (Slack limits
+    # chat.postMessage per workspace too; unset: only per channel, and 429s are honoured).
+    max_per_second: float | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SlackConfig:
@@ -73,6 +76,7 @@ class SlackConfig:
             redirect_uri=get("SLACK_REDIRECT_URI"),
             inbox_worker=(get("SLACK_INBOX_WORKER") or "1").lower()
             not in ("0", "false", "no", "off"),
+            max_per_second=_positive(get("SLACK_MAX_MESSAGES_PER_SECOND")),
         )
 
     @property
@@ -110,3 +114,16 @@ class SlackConfig:
             raise ConfigError("SLACK_CLIENT_ID is set but SLACK_SIGNING_SECRET is missing")
         if bool(self.client_id) != bool(self.client_secret):
             raise ConfigError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET must be set together")
+
+
+def _positive(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(
+            f"SLACK_MAX_MESSAGES_PER_SECOND: expected a number, got {value!r}") from None
+    if number <= 0:
+        raise ConfigError("SLACK_MAX_MESSAGES_PER_SECOND: expected a positive number")
+    return number

@@ -95,6 +95,7 @@ class SlackPort:
     # Seconds between requests to one channel: Slack allows about one message per second per
     # channel (chat.postMessage is "special" tier); the core's delivery worker paces by this.
     min_interval = 1.0
+    workspace_interval = 0.0  # set from SLACK_MAX_MESSAGES_PER_SECOND (see config.py)
 
     def __init__(
         self,
@@ -282,6 +283,10 @@ class SlackPort:
                 raise
 
     async def open_dm(self, workspace_id: str, user_ids: tuple[str, ...]) -> str:
+        if len(user_ids) == 1:
+            # chat.postMessage to a user id lands in the app's DM with them: no
+            # conversations.open (a rate-limited tier) per person in a large fan-out.
+            return user_ids[0]
         data = await self.call(workspace_id, "conversations.open", users=",".join(user_ids))
         return str((data.get("channel") or {}).get("id", ""))
 

@@ -28,6 +28,8 @@ class SlackRuntime:
         self.core = core
         self.config = config
         self.port = SlackPort(tokens, base_url=config.api_url)
+        if config.max_per_second:
+            self.port.workspace_interval = 1.0 / config.max_per_second
         self.middleware = CoreMiddleware(
             core, resolve=self.resolve_conversation, on_uninstall=self.on_uninstall
         )

@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -120,6 +121,12 @@ class FakeSlackApi:
         # conversations.info overrides by channel id, e.g. {"C9": {"is_private": True}}
         self.channels: dict[str, dict[str, Any]] = {}
         self.per_channel_interval: float | None = None  # Slack: about 1 message/s per channel
+        # Messages per second for the whole workspace (token bucket, burst of one second's
+        # worth); beyond it chat.postMessage answers 429 with Retry-After: 1.
+        self.workspace_rate: float | None = None
+        self.random_429: float = 0.0  # probability of a 429 on chat.postMessage (seeded)
+        self._rng = random.Random(7)
+        self._bucket: tuple[float, float] = (0.0, 0.0)  # (tokens, last refill)
         self.latency: float = 0.0  # seconds added to every answer
         self.oauth_codes: dict[str, dict[str, Any]] = {}
         # files uploaded through files.getUploadURLExternal + the upload URL, by file id
@@ -343,6 +350,11 @@ class FakeSlackApi:
             last = self._last_post.get(channel)
             if last is not None and call.at - last < self.per_channel_interval:
                 failure = _Failure(error="ratelimited", status=429, retry_after=1)
+        if failure is None and method == "chat.postMessage" and self.workspace_rate:
+            failure = self._take_token(call.at)
+        unlucky = self.random_429 and self._rng.random() < self.random_429
+        if failure is None and method == "chat.postMessage" and unlucky:
+            failure = _Failure(error="ratelimited", status=429, retry_after=1)
         if failure is not None:
             call.status, call.error = failure.status, failure.error
             await self._record(call)
@@ -360,6 +372,16 @@ class FakeSlackApi:
             self._last_post[str(args.get("channel", ""))] = call.at
         await self._record(call)
         return web.json_response(body)
+
+    def _take_token(self, now: float) -> _Failure | None:
+        rate = self.workspace_rate or 0.0
+        tokens, last = self._bucket
+        tokens = min(rate, tokens + (now - last) * rate) if last else rate
+        if tokens < 1:
+            self._bucket = (tokens, now)
+            return _Failure(error="ratelimited", status=429, retry_after=1)
+        self._bucket = (tokens - 1, now)
+        return None
 
     def _take_failure(self, method: str) -> _Failure | None:
         queue = self._failures.get(method)
@@ -389,6 +411,9 @@ class FakeSlackApi:
             }
         if method == "chat.postMessage":
             ts = self._next_ts()
+            channel = str(args.get("channel", ""))
+            if channel[:1] in ("U", "W"):  # a user id: Slack posts in the app's DM with them
+                args = {**args, "channel": "D" + channel[1:]}
             message = {"type": "message", "text": args.get("text", ""), "ts": ts}
             message |= {"bot_id": self.bot_id, "user": self.bot_user_id}
             if args.get("blocks"):

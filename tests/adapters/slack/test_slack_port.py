@@ -116,9 +116,11 @@ async def test_update_and_react(port, slack_api):
 
 
 async def test_open_dm(port, slack_api):
-    assert (await port.open_dm(WS, ("U1",))).startswith("D")
+    assert await port.open_dm(WS, ("U1",)) == "U1"  # posting to a user id reaches their DM
     assert (await port.open_dm(WS, ("U1", "U2"))).startswith("G")
-    assert slack_api.calls_to("conversations.open")[1].args["users"] == "U1,U2"
+    assert [c.args["users"] for c in slack_api.calls_to("conversations.open")] == ["U1,U2"]
+    sent = await port.send(dest("U1"), OutboundMessage.text("hi"))
+    assert sent.channel_id.startswith("D")  # Slack answers with the DM's channel id
 
 
 async def test_open_form(port, slack_api):
