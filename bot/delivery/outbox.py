@@ -18,7 +18,7 @@ from sqlmodel import col, select, update
 from bot.clock import Clock
 from bot.messages import Form, OutboundMessage
 from bot.ports import Destination
-from bot.store.engine import Database
+from bot.store.engine import Database, insert_ignoring_duplicates
 from bot.store.tables import OutboxItem
 
 
@@ -94,6 +94,29 @@ class Outbox:
             payload["content"] = content
         return await self._put(platform, "file", dest, payload, key, None, user_id,
                                rate_key=f"{platform}:dm:{user_id}")
+
+    async def send_dms(self, platform: str,
+                       items: list[tuple[str, str, OutboundMessage, str]]) -> int:
+        """Many one-person DMs in one statement: (workspace_id, user_id, message, key) each;
+        keys queued before are skipped. Returns how many rows were added."""
+        if not items:
+            return 0
+        now = self.clock.now()
+        rows = [{
+            "workspace_id": ws, "platform": platform, "idempotency_key": key[:300], "op": "dm",
+            "destination": asdict(Destination(workspace_id=ws, channel_id="")),
+            "payload": {"message": message.model_dump(mode="json"), "user_ids": [user_id]},
+            "rate_key": f"{platform}:dm:{user_id}", "recipient_id": user_id,
+            "status": "pending", "attempts": 0, "not_before": now, "created_at": now,
+        } for ws, user_id, message, key in items]
+        statement = insert_ignoring_duplicates(self.db.dialect, OutboxItem).returning(
+            OutboxItem.id)
+        async with self.db.session() as s:
+            result = await s.exec(statement, params=rows)  # type: ignore[call-overload]
+            added = len(result.all())
+            await s.commit()
+        self.wakeup.set()
+        return added
 
     async def update(
         self,

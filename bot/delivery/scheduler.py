@@ -26,7 +26,7 @@ from sqlmodel import col, func, select
 
 from bot.clock import Clock, utc
 from bot.errors import StoreUnavailable
-from bot.store.engine import Database
+from bot.store.engine import Database, insert_ignoring_duplicates
 from bot.store.tables.admin import ScheduledOccurrence
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,22 @@ class Scheduler:
                 await s.rollback()
                 return False
             return True
+
+    async def claim_many(self, wanted: list[tuple[str, datetime]]) -> set[tuple[str, str]]:
+        """Claim many occurrences in one statement; returns the (job id, ISO time) pairs this
+        process won (the others were claimed before, by anyone)."""
+        if not wanted:
+            return set()
+        now = self.clock.now()
+        rows = [{"job_id": job, "occurrence": when.isoformat(), "claimed_by": self.instance_id,
+                 "claimed_at": now} for job, when in wanted]
+        statement = insert_ignoring_duplicates(self.db.dialect, ScheduledOccurrence).returning(
+            ScheduledOccurrence.job_id, ScheduledOccurrence.occurrence)
+        async with self.db.session() as s:
+            result = await s.exec(statement, params=rows)  # type: ignore[call-overload]
+            won = {(job, occurrence) for job, occurrence in result.all()}
+            await s.commit()
+        return won
 
     async def run_due(self, now: datetime | None = None,
                       job_ids: list[str] | None = None) -> list[tuple[str, datetime]]:

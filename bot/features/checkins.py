@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 CHECKIN_JOB = "checkins"
 CATCH_UP = timedelta(hours=2)  # a slot missed while the bot was down is still asked this late
 REMIND_AFTER = timedelta(hours=4)
+CHUNK = 500  # people per bulk claim / queue / save
 WORKDAY_END = time(17, 30)
 
 ASK = N_("Hi {name}! What are you working on this week?")
@@ -101,7 +102,10 @@ def due_slots(person: Personal, zone: str, start: datetime, end: datetime) -> li
 
 
 async def run_checkins(core: Core, now: datetime) -> dict[str, int]:
-    """Send what is due and the one reminder; returns counts (for logs and tests)."""
+    """Send what is due and the one reminder; returns counts (for logs and tests).
+
+    Due slots are worked out in memory, then claimed, queued and recorded in bulk, a chunk of
+    people at a time, so a fan-out to thousands stays a handful of statements per chunk."""
     counts = {"sent": 0, "skipped": 0, "reminded": 0}
     for workspace_id in await workspace_ids(core):
         people = await core.directory.people(workspace_id)
@@ -113,38 +117,57 @@ async def run_checkins(core: Core, now: datetime) -> dict[str, int]:
         async with core.db.session() as s:
             states = {st.user_id: st for st in await s.exec(select(CheckinState).where(
                 CheckinState.workspace_id == workspace_id))}
+        due: list[tuple[Personal, str, datetime]] = []
         for person in people:
             me = resolve(workspace_id, person.user_id, rows.get(person.user_id), defaults)
             if not me.checkins or me.paused(now):
                 continue
             their_zone = person.timezone or zone
-            for slot in due_slots(me, their_zone, now - CATCH_UP, now):
-                if not await core.scheduler.claim(f"checkin:{workspace_id}:{person.user_id}",
-                                                  slot):
-                    continue
-                state = states.get(person.user_id) or CheckinState(
-                    workspace_id=workspace_id, user_id=person.user_id)
-                if state.pending_since is not None:
-                    state.last_skipped = True  # the previous one went unanswered
-                    counts["skipped"] += 1
-                else:
-                    state.last_skipped = False
-                await _ask(core, me, person.display_name or person.user_id, slot)
-                state.pending_since, state.reminded, state.last_sent_at = now, False, now
-                states[person.user_id] = await _save(core, state)
-                counts["sent"] += 1
+            due += [(me, person.display_name or person.user_id, slot)
+                    for slot in due_slots(me, their_zone, now - CATCH_UP, now)]
             state = states.get(person.user_id)
-            if state is None or not _reminder_due(state, now, their_zone):
-                continue
-            reminder_id = f"checkin-reminder:{workspace_id}:{person.user_id}"
-            if await core.scheduler.claim(reminder_id, utc(state.pending_since)):
-                await _remind(core, me)
-                state.reminded = True
-                states[person.user_id] = await _save(core, state)
-                counts["reminded"] += 1
+            if state is not None and _reminder_due(state, now, their_zone):
+                reminder_id = f"checkin-reminder:{workspace_id}:{person.user_id}"
+                if await core.scheduler.claim(reminder_id, utc(state.pending_since)):
+                    await _remind(core, me)
+                    state.reminded = True
+                    states[person.user_id] = await _save(core, state)
+                    counts["reminded"] += 1
+        for start in range(0, len(due), CHUNK):
+            sent, skipped = await _ask_chunk(core, workspace_id, due[start:start + CHUNK],
+                                             states, now)
+            counts["sent"] += sent
+            counts["skipped"] += skipped
     if counts["sent"] or counts["reminded"]:
         log.info("check-ins: %s", counts)
     return counts
+
+
+async def _ask_chunk(core: Core, workspace_id: str, chunk: list[tuple[Personal, str, datetime]],
+                     states: dict[str, CheckinState], now: datetime) -> tuple[int, int]:
+    won = await core.scheduler.claim_many(
+        [(f"checkin:{workspace_id}:{me.user_id}", slot) for me, _, slot in chunk])
+    chunk = [c for c in chunk
+             if (f"checkin:{workspace_id}:{c[0].user_id}", c[2].isoformat()) in won]
+    if not chunk:
+        return 0, 0
+    default_lang = await core.channel_language(workspace_id, None)
+    messages = [(workspace_id, me.user_id, ask_message(core, me.language or default_lang,
+                                                        me.user_id, name),
+                 f"checkin:{workspace_id}:{me.user_id}:{slot.isoformat()}")
+                for me, name, slot in chunk]
+    await core.outbox.send_dms(platform_of(workspace_id), messages)
+    skipped = 0
+    async with core.db.session() as s:
+        for me, _, _ in chunk:
+            state = states.get(me.user_id) or CheckinState(workspace_id=workspace_id,
+                                                           user_id=me.user_id)
+            state.last_skipped = state.pending_since is not None  # the last went unanswered
+            skipped += state.last_skipped
+            state.pending_since, state.reminded, state.last_sent_at = now, False, now
+            states[me.user_id] = await s.merge(state)
+        await s.commit()
+    return len(chunk), skipped
 
 
 def _reminder_due(state: CheckinState, now: datetime, zone: str) -> bool:
@@ -169,18 +192,14 @@ async def _language(core: Core, me: Personal) -> str:
     return me.language or await core.channel_language(me.workspace_id, None)
 
 
-async def _ask(core: Core, me: Personal, name: str, slot: datetime) -> None:
-    t = core.translator(await _language(core, me))
-    message = OutboundMessage.of(
+def ask_message(core: Core, language: str, user_id: str, name: str) -> OutboundMessage:
+    t = core.translator(language)
+    return OutboundMessage.of(
         Section(parts=(t.gettext(ASK).replace("{name}", name),)),
         ContextBlock(parts=(t.gettext(ASK_HOW),)),
-        Actions(elements=(Button(label=t.gettext(SKIP), action_id="checkin.skip",
-                                 value=me.user_id),
+        Actions(elements=(Button(label=t.gettext(SKIP), action_id="checkin.skip", value=user_id),
                           Button(label=t.gettext(TURN_OFF), action_id="checkin.off",
-                                 value=me.user_id))))
-    await core.outbox.send_dm(platform_of(me.workspace_id), me.workspace_id, (me.user_id,),
-                              message, key=f"checkin:{me.workspace_id}:{me.user_id}:"
-                                           f"{slot.isoformat()}")
+                                 value=user_id))))
 
 
 async def _remind(core: Core, me: Personal) -> None:
