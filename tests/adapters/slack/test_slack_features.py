@@ -1,0 +1,81 @@
+"""Administration, privacy and durf te vragen through Slack: signed real payloads into
+`wolbot serve`, answers through SlackPort to the fake Web API."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl
+
+from bot.store.tables.admin import AuditEntry
+
+WS = "slack:T111"
+SETTINGS = {"workspaces": {WS: {
+    "admins": ["W111"], "managers": ["W333"],
+    "channels": {"CDURF": {"kind": "durf-te-vragen", "anonymous": True}}}}}
+
+
+def wol(payload, slack_api, text, hook, **fields):
+    body = dict(parse_qsl(payload("commands/slash_command.form-urlencoded.txt")))
+    body.update(command="/wol", text=text, response_url=slack_api.response_url(hook),
+                trigger_id=f"trigger-{hook}", **fields)  # each command its own id
+    return body
+
+
+async def answer(slack_api, hook: str) -> str:
+    calls = await slack_api.wait_for("response_url", count=1)
+    for call in reversed(await slack_api.wait_for("response_url", count=len(calls))):
+        if call.path == hook:
+            return json.dumps(call.args, ensure_ascii=False)
+    raise AssertionError(f"no answer on {hook}")
+
+
+async def test_config_by_an_admin_and_refused_for_a_member(serve_slack, payload, slack_api):
+    core, slack = await serve_slack(**SETTINGS)
+    await slack.command(wol(payload, slack_api, "config set nudges.ack_hours 6", "admin"))
+    await slack_api.wait_for("response_url", count=1)
+    assert "nudges.ack_hours is now 6 (was 4)" in await answer(slack_api, "admin")
+    member = wol(payload, slack_api, "config set nudges.ack_hours 9", "member",
+                 user_id="W222", user_name="member")
+    await slack.command(member)
+    await slack_api.wait_for("response_url", count=2)
+    assert "Only wolbot admins can use" in await answer(slack_api, "member")
+    assert await core.config.value(WS, "nudges.ack_hours") == 6
+    async with core.db.session() as s:
+        from sqlmodel import select
+
+        assert [e.actor_id for e in await s.exec(select(AuditEntry))] == ["W111"]
+
+
+async def test_anonymous_question_and_a_managers_acknowledgement(serve_slack, payload, slack_api):
+    core, slack = await serve_slack(**SETTINGS)
+    ask = wol(payload, slack_api, "ask anon Mag ik vragen hoe de reorganisatie gaat?", "ask",
+              user_id="W222", user_name="asker", channel_id="D222", channel_name="directmessage")
+    await slack.command(ask)
+    posts = await slack_api.wait_for("chat.postMessage", count=1)
+    question = next(p for p in posts if p.args["channel"] == "CDURF")
+    assert "W222" not in json.dumps(question.args) and "asker" not in json.dumps(question.args)
+    await core.delivery.drain()
+    ts = await core.outbox.result_message_id("ask:slack:T111:1")
+    click = payload("interactivity/block_actions.json")
+    click["user"] = {"id": "W333", "username": "mona", "name": "mona", "team_id": "T111"}
+    click["channel"] = {"id": "CDURF", "name": "durf"}
+    click["container"] = {"type": "message", "message_ts": ts, "channel_id": "CDURF"}
+    click["message"] = {"ts": ts, "type": "message"}
+    click["actions"][0].update(action_id="ask.ack", value="1")
+    click["response_url"] = slack_api.response_url("ack")
+    status, _ = await slack.interaction(click)
+    assert status == 200
+    posts = await slack_api.wait_for("chat.postMessage", count=2)
+    ack = next(p for p in posts if p.args.get("thread_ts") == ts)
+    assert "Great that you ask this!" in json.dumps(ack.args) and "<@W333>" in json.dumps(ack.args)
+
+
+async def test_privacy_export_arrives_as_a_file(serve_slack, payload, slack_api):
+    _core, slack = await serve_slack(**SETTINGS)
+    await slack.command(wol(payload, slack_api, "working on the archive migration", "n"))
+    await slack.command(wol(payload, slack_api, "privacy export", "x"))
+    await slack_api.wait_for("files.completeUploadExternal")
+    [upload] = slack_api.files.values()
+    data = json.loads(upload["content"])
+    assert data["user"] == "W111"
+    assert data["narration"][0]["topic"] == "the archive migration"

@@ -1,0 +1,66 @@
+"""Administration, privacy and durf te vragen through Teams: recorded activities into
+`wolbot serve` (dev mode), answers through the connector to the fake Bot Connector."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import select
+
+from bot.store.tables.admin import AuditEntry
+from bot.store.tables.asks import Question
+from tests.adapters.teams.teams_helpers import activity
+from tests.adapters.teams.test_teams_e2e import StartApp, start_app  # noqa: F401 (fixture)
+
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+WS = f"teams:{TENANT}"
+ADMIN = "29:1kbOecyrymSn1FtrbJlQNF_BvhIpb7CLGbmjaTldT8A8tXXphjq4BcA2KfWGwoI-ahbEJ_Og1syGOt68MsLId1Q"
+MEMBER = "29:member-not-an-admin"
+DURF = "19:durf-te-vragen@thread.tacv2"
+SETTINGS = {"workspaces": {WS: {"admins": [ADMIN], "channels": {
+    DURF: {"kind": "durf-te-vragen", "anonymous": True}}}}}
+
+
+def said(app, text: str, *, user: str = ADMIN, id_: str) -> dict:
+    body = activity("message_personal_2019", id=id_, text=text, locale="en-US")
+    body["from"] = {**body["from"], "id": user}
+    return app.connector.rewrite(body)
+
+
+def texts(calls) -> list[str]:
+    return [json.dumps(c.body, ensure_ascii=False) for c in calls]
+
+
+async def test_config_by_an_admin_and_refused_for_a_member(start_app: StartApp) -> None:  # noqa: F811
+    app = await start_app(**SETTINGS)
+    assert (await app.post(said(app, "wol config set nudges.ack_hours 6", id_="c1"))).status == 201
+    assert (await app.post(said(app, "wol config set nudges.ack_hours 9", user=MEMBER,
+                                id_="c2"))).status == 201
+    await app.deliver()
+    answers = texts(await app.connector.wait_for("send", "reply", count=2))
+    assert any("nudges.ack_hours is now 6 (was 4)" in t for t in answers)
+    assert any("Only wolbot admins can use" in t for t in answers)
+    assert await app.core.config.value(WS, "nudges.ack_hours") == 6
+    async with app.core.db.session() as s:
+        assert [e.actor_id for e in await s.exec(select(AuditEntry))] == [ADMIN]
+
+
+async def test_anonymous_question_is_posted_without_the_asker(start_app: StartApp) -> None:  # noqa: F811
+    app = await start_app(**SETTINGS)
+    await app.post(said(app, "wol ask anon Hoe gaat het met de reorganisatie?", user=MEMBER,
+                        id_="q1"))
+    await app.deliver()
+    async with app.core.db.session() as s:
+        question = (await s.exec(select(Question))).one()
+    assert question.asker_id is None and question.anon_ref and question.channel_id == DURF
+    assert MEMBER not in json.dumps(question.model_dump(mode="json"))
+
+
+async def test_privacy_export_reaches_the_person(start_app: StartApp) -> None:  # noqa: F811
+    app = await start_app(**SETTINGS)
+    await app.post(said(app, "wol working on the archive migration", id_="n1"))
+    await app.post(said(app, "wol privacy export", id_="x1"))
+    await app.deliver()
+    sent = "\n".join(texts(app.connector.of("send", "reply")))
+    assert "Here is everything I keep about you" in sent
+    assert "the archive migration" in sent  # Teams has no file upload: the JSON in parts
