@@ -182,6 +182,20 @@ class Outbox:
         self.wakeup.set()
         return True
 
+    def stage_send(self, session: Any, platform: str, dest: Destination,
+                   message: OutboundMessage, *, key: str) -> None:
+        """Add a `send` to the caller's transaction: it is queued exactly when the caller's
+        own change commits (e.g. a round and its question). Call `wake()` after the commit."""
+        now = self.clock.now()
+        session.add(OutboxItem(
+            workspace_id=dest.workspace_id, platform=platform, idempotency_key=key[:300],
+            op="send", destination=asdict(dest), payload={"message": message.model_dump(
+                mode="json")}, rate_key=f"{platform}:{dest.workspace_id}:{dest.channel_id}",
+            not_before=now, created_at=now))
+
+    def wake(self) -> None:
+        self.wakeup.set()
+
     async def result_message_id(self, key: str) -> str | None:
         """The platform message id of a delivered `send`/`dm`, e.g. to thread under it."""
         async with self.db.session() as s:

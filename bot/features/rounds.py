@@ -173,19 +173,21 @@ async def post_round(core: Core, item: Community, occurrence: str, when: datetim
                         occurrence=occurrence, set_id=item.question_set, prompt_id=prompt_id,
                         language=item.language, text=text, cycle=cycle, posted_key=key,
                         posted_at=when, closes_at=closes_at)
+    state.cycle, state.pinned_prompt_id = cycle, None
+    t = core.translator(item.language)
+    # The round, the community's state and the question's outbox row commit together: a
+    # crash leaves either all three or none, and a second process's insert fails as a whole.
     async with core.db.session() as s:
         s.add(row)
+        await s.merge(state)
+        core.outbox.stage_send(s, item.platform, Destination(item.workspace_id, item.channel_id),
+                               question_message(t, prompt_kind, text, closes_at, item), key=key)
         try:
             await s.commit()
         except IntegrityError:
             await s.rollback()
             return None  # this occurrence was posted already
-        await s.refresh(row)
-    state.cycle, state.pinned_prompt_id = cycle, None
-    await save_state(core, state)
-    t = core.translator(item.language)
-    await core.outbox.send(item.platform, Destination(item.workspace_id, item.channel_id),
-                           question_message(t, prompt_kind, text, closes_at, item), key=key)
+    core.outbox.wake()
     log.info("round %s posted in %s/%s (%s)", row.id, item.workspace_id, item.channel_id,
              prompt_id)
     return row
