@@ -47,6 +47,7 @@ _CHANNEL_TYPES = {
 }
 _ENTITY = re.compile(r"<([^<>]*)>")
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
+_LABELLED_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^<>]*))?>")
 # Renderers make action ids unique within a block by adding "#n"; strip it on the way back.
 _ACTION_SUFFIX = re.compile(r"#\d+$")
 # Marks the JSON the renderer stores in a modal's private_metadata.
@@ -386,11 +387,13 @@ def _strip_leading_mention(text: str, bot_user_id: str | None) -> str:
 
 
 def _mentions(text: str, bot_user_id: str | None) -> tuple[PersonRef, ...]:
-    seen: list[str] = []
-    for user_id in _USER_MENTION.findall(text or ""):
+    """People mentioned, with the label Slack wrote (`<@U1|anouk>`) as their name, so the
+    "@anouk" that plain_text leaves in the text can be matched back to U1."""
+    seen: dict[str, str | None] = {}
+    for user_id, label in _LABELLED_MENTION.findall(text or ""):
         if user_id != bot_user_id and user_id not in seen:
-            seen.append(user_id)
-    return tuple(PersonRef(u) for u in seen)
+            seen[user_id] = label or None
+    return tuple(PersonRef(u, name) for u, name in seen.items())
 
 
 def _mentions_bot(text: str, bot_user_id: str | None) -> bool:

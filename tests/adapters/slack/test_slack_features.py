@@ -79,3 +79,33 @@ async def test_privacy_export_arrives_as_a_file(serve_slack, payload, slack_api)
     data = json.loads(upload["content"])
     assert data["user"] == "W111"
     assert data["narration"][0]["topic"] == "the archive migration"
+
+
+async def test_every_config_subcommand_for_admins_and_members(serve_slack, payload, slack_api):
+    import html
+
+    from sqlmodel import func, select
+
+    from bot.store.tables.admin import RoleGrant, SettingOverride
+    from tests.core.test_admin import ADMIN_COMMANDS
+
+    same_as_core_test = {"workspaces": {WS: {
+        "admins": ["W111"], "language": "en", "checkins": {"time": "09:00"},
+        "channels": {"C9": {"language": "nl"}}}}}
+    core, slack = await serve_slack(**same_as_core_test)
+    for n, (command, expected) in enumerate(ADMIN_COMMANDS):
+        text = command.replace("@bob", "<@W444|bob>")  # Slack writes people as ids
+        await slack.command(wol(payload, slack_api, text, f"a{n}"))
+        await slack_api.wait_for("response_url", count=n + 1)
+        got = html.unescape(json.loads(await answer(slack_api, f"a{n}"))["text"])
+        assert expected.replace("@bob", "<@W444>") in got, (command, got[:300])
+    async with core.db.session() as s:
+        overrides = (await s.exec(select(func.count()).select_from(SettingOverride))).one()
+    for n, (command, _) in enumerate(ADMIN_COMMANDS):
+        member = wol(payload, slack_api, command, f"m{n}", user_id="W222", user_name="member")
+        await slack.command(member)
+        await slack_api.wait_for("response_url", count=len(ADMIN_COMMANDS) + n + 1)
+        assert "Only wolbot admins can use" in await answer(slack_api, f"m{n}"), command
+    async with core.db.session() as s:
+        assert (await s.exec(select(func.count()).select_from(SettingOverride))).one() == overrides
+        assert (await s.exec(select(func.count()).select_from(RoleGrant))).one() == 0

@@ -99,7 +99,7 @@ def test_app_mention_strips_the_bot_and_lists_others(payload):
     assert event.kind is EventKind.MESSAGE
     assert event.mentions_bot
     assert event.text == "I'm working on @ann's report & slides"
-    assert event.mentions == (PersonRef("U42"),)
+    assert event.mentions == (PersonRef("U42", "ann"),)  # the label is the name
     assert event.workspace_id == "slack:T_INSTALLED"
 
 
