@@ -152,6 +152,7 @@ class FakeSlackApi:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/hooks/{name}", self._hook)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/_stats", self._stats)
         app.router.add_get("/socket-mode", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -304,6 +305,16 @@ class FakeSlackApi:
         async with self._changed:
             self.calls.append(call)
             self._changed.notify_all()
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        """What a benchmark in another process needs: delivered messages per channel, 429s."""
+        posts = self.calls_to("chat.postMessage", ok_only=False)
+        per_channel: dict[str, int] = defaultdict(int)
+        for call in posts:
+            if call.error is None:
+                per_channel[str(call.args.get("channel"))] += 1
+        limited = sum(1 for c in posts if c.error == "ratelimited")
+        return web.json_response({"per_channel": per_channel, "ratelimited": limited})
 
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]
@@ -540,3 +551,24 @@ def _token(request: web.Request, args: dict[str, Any]) -> str | None:
 
 def _fmt(value: float | None) -> str:
     return str(int(value)) if value is not None and float(value).is_integer() else str(value)
+
+
+async def _serve(rate: float | None, per_channel: float | None, random_429: float) -> None:
+    """`python -m tests.fakes.slack_api --rate 100`: the fake in its own process (benchmarks);
+    prints its API URL, then serves until killed."""
+    api = FakeSlackApi()
+    api.workspace_rate, api.per_channel_interval, api.random_429 = rate, per_channel, random_429
+    await api.start()
+    print(api.url, flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rate", type=float)
+    parser.add_argument("--per-channel", type=float, default=1.0)
+    parser.add_argument("--random-429", type=float, default=0.0)
+    options = parser.parse_args()
+    asyncio.run(_serve(options.rate, options.per_channel, options.random_429))
