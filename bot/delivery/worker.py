@@ -137,10 +137,11 @@ class DeliveryWorker:
                     .limit(self.batch * 4)
                 )
             )
-        claimed = 0
+        picked: list[tuple[OutboxItem, str, float]] = []
         held: set[str] = set()  # keys skipped in this pass: later rows must not overtake
+        booked: dict[str, float] = {}  # workspace key -> seconds booked ahead in this pass
         for row in rows:
-            if claimed >= self.batch:
+            if len(picked) >= self.batch:
                 break
             if row.rate_key in held or row.rate_key in self._busy_keys or \
                     self.limiter.wait_time(row.rate_key) > 0:
@@ -150,27 +151,34 @@ class DeliveryWorker:
             if port is None:
                 continue  # another process (with that adapter) will deliver it
             ws_key, ws_interval = self._workspace_limit(row, port)
-            if ws_interval and self.limiter.wait_time(ws_key) > HORIZON:
+            ahead = booked.get(ws_key, self.limiter.wait_time(ws_key))
+            if ws_interval and ahead > HORIZON:
                 held.add(row.rate_key)
                 continue  # the workspace's budget is booked for the next seconds
-            if not await self._claim(row, now):
-                held.add(row.rate_key)
-                continue
-            claimed += 1
+            booked[ws_key] = ahead + ws_interval
+            held.add(row.rate_key)  # one row per conversation per pass
+            picked.append((row, ws_key, ws_interval))
+        won = await self._claim_many([row for row, _, _ in picked], now)
+        for row, ws_key, ws_interval in picked:
+            if row.id not in won:
+                continue  # another worker claimed it first
             self._busy_keys.add(row.rate_key)
             slot = self.limiter.reserve(ws_key, ws_interval) if ws_interval else None
             task = asyncio.create_task(self._deliver(row, slot))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
-        return claimed
+        return len(won)
 
-    async def _claim(self, row: OutboxItem, now: datetime) -> bool:
+    async def _claim_many(self, rows: list[OutboxItem], now: datetime) -> set[int]:
+        """Claim rows in one statement; returns the ids this worker won."""
+        if not rows:
+            return set()
         token = f"{self.worker_id}:{uuid.uuid4().hex[:8]}"
         async with self.db.session() as s:
             result = await s.exec(
                 update(OutboxItem)
                 .where(  # type: ignore[call-overload]
-                    col(OutboxItem.id) == row.id,
+                    col(OutboxItem.id).in_([row.id for row in rows]),
                     or_(
                         col(OutboxItem.status) == "pending",
                         (col(OutboxItem.status) == "sending")
@@ -178,10 +186,13 @@ class DeliveryWorker:
                     ),
                 )
                 .values(status="sending", claim_token=token, claimed_until=now + LEASE)
+                .returning(OutboxItem.id)
             )
+            won = {row_id for (row_id,) in result.all()}
             await s.commit()
-        row.claim_token = token
-        return bool(result.rowcount == 1)
+        for row in rows:
+            row.claim_token = token
+        return won
 
     @staticmethod
     def _workspace_limit(row: OutboxItem, port: ChatPort) -> tuple[str, float]:
