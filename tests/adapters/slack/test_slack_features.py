@@ -109,3 +109,34 @@ async def test_every_config_subcommand_for_admins_and_members(serve_slack, paylo
     async with core.db.session() as s:
         assert (await s.exec(select(func.count()).select_from(SettingOverride))).one() == overrides
         assert (await s.exec(select(func.count()).select_from(RoleGrant))).one() == 0
+
+
+async def test_named_question_card_and_a_refused_click(serve_slack, payload, slack_api):
+    core, slack = await serve_slack(**SETTINGS)
+    body = payload("events/event_callback_message.json")
+    body["event_id"] = "EvDurf1"
+    body["event"].update(channel="CDURF", user="W222", text="Hoe vraag ik zorgverlof aan?",
+                         ts="1700000200.000100", event_ts="1700000200.000100",
+                         channel_type="channel")
+    body["event"].pop("blocks", None)
+    assert (await slack.event(body))[0] == 200
+    await slack.processed()
+    posts = await slack_api.wait_for("chat.postMessage")
+    card = next(p for p in posts if p.args.get("thread_ts") == "1700000200.000100")
+    assert "ask.ack" in json.dumps(card.args)
+    click = payload("interactivity/block_actions.json")
+    click["user"] = {"id": "W222", "username": "not-a-manager", "team_id": "T111"}
+    click["channel"] = {"id": "CDURF", "name": "durf"}
+    click["container"] = {"type": "message", "message_ts": "1700000200.000200",
+                          "channel_id": "CDURF"}
+    click["actions"][0].update(action_id="ask.ack", value="1")
+    click["response_url"] = slack_api.response_url("refused")
+    assert (await slack.interaction(click))[0] == 200
+    await slack_api.wait_for("response_url")
+    assert "Acknowledging questions is for managers" in await answer(slack_api, "refused")
+    from sqlmodel import select
+
+    from bot.store.tables.asks import Question
+    async with core.db.session() as s:
+        question = (await s.exec(select(Question))).one()
+    assert question.asker_id == "W222" and question.first_ack_at is None
