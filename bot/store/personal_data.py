@@ -27,6 +27,8 @@ from bot.store.tables import (
     ProcessedEvent,
 )
 from bot.store.tables.admin import AuditEntry, ScheduledOccurrence
+from bot.store.tables.asks import Acknowledgement, Question, RelayedAnswer, Thanks
+from bot.store.tables.rhythms import Contribution
 
 log = logging.getLogger(__name__)
 ERASED = "(erased)"
@@ -147,6 +149,8 @@ class PersonalData:
             narration_ids = [i for i in await s.exec(select(Narration.id).where(
                 Narration.workspace_id == workspace_id, col(Narration.created_at) < cutoff))
                 if i is not None]
+            old_questions = select(Question.id).where(
+                Question.workspace_id == workspace_id, col(Question.created_at) < cutoff)
             for name, statement in (
                 ("narration", delete(Narration).where(
                     col(Narration.workspace_id) == workspace_id,
@@ -162,6 +166,16 @@ class PersonalData:
                 ("processedevent", delete(ProcessedEvent).where(
                     col(ProcessedEvent.workspace_id) == workspace_id,
                     col(ProcessedEvent.received_at) < now - EVENT_IDS_KEEP)),
+                ("contribution", delete(Contribution).where(
+                    col(Contribution.workspace_id) == workspace_id,
+                    col(Contribution.created_at) < cutoff)),
+                ("kudos", delete(Thanks).where(
+                    col(Thanks.workspace_id) == workspace_id, col(Thanks.created_at) < cutoff)),
+                ("ask_acknowledgement", delete(Acknowledgement).where(
+                    col(Acknowledgement.question_id).in_(old_questions))),
+                ("ask_relayed", delete(RelayedAnswer).where(
+                    col(RelayedAnswer.question_id).in_(old_questions))),
+                ("ask_question", delete(Question).where(col(Question.id).in_(old_questions))),
             ):
                 result = await s.exec(statement)  # type: ignore[call-overload]
                 counts[name] = int(result.rowcount or 0)

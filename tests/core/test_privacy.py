@@ -102,8 +102,23 @@ async def test_retention_purges_old_narrations_per_workspace(pcore, port, clock)
     clock.advance(days=150)
     await run(pcore, ev.message("I'm working on this year's audit"))
     await run(pcore, ev.command("config set retention.days 100"))
+    from bot.store.tables.asks import Thanks
+    from bot.store.tables.rhythms import Contribution, DialogueRound
+
+    async with pcore.db.session() as s:  # a year-old answer and thanks go too
+        old = clock.now().replace(year=clock.now().year - 1)
+        s.add(DialogueRound(workspace_id=WS, channel_id="C1", occurrence="x", set_id="general",
+                            prompt_id="gen-001", language="en", text="q?", posted_key="k",
+                            posted_at=old))
+        await s.commit()
+        s.add(Contribution(workspace_id=WS, round_id=1, author_id="bob", text="a",
+                           message_id="m", created_at=old))
+        s.add(Thanks(workspace_id=WS, channel_id="C1", giver_id="a", receiver_id="b",
+                     reason="r", created_at=old))
+        await s.commit()
     report = await purge_all(pcore, clock.now())
     assert report[WS]["narration"] == 1
+    assert report[WS]["contribution"] == 1 and report[WS]["kudos"] == 1
     async with pcore.db.session() as s:
         topics = list(await s.exec(select(Narration.topic)))
     assert topics == ["this year's audit"]
