@@ -50,7 +50,7 @@ pytestmark = [
     pytest.mark.skipif(
         not Path(CHROMIUM).exists() and not os.environ.get("CI"),
         reason=f"Debian's chromium is not installed at {CHROMIUM} "
-        "(apt-get install chromium; `make install` does it)",
+        "(apt-get install chromium as root; `make test` does it)",
     ),
     pytest.mark.timeout(180),
 ]
