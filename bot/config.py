@@ -110,6 +110,10 @@ class DeliveryConfig(_Strict):
     max_attempts: int = Field(default=8, ge=1, le=50)
     base_backoff_seconds: float = Field(default=1.0, gt=0, le=300)
     max_backoff_seconds: float = Field(default=300.0, gt=0, le=86400)
+    # How long a claimed row is reserved for its worker; a row whose worker died is claimed
+    # again (and checked, see bot.ports.DeliveryVerifier) after it. Keep it well above the
+    # platform HTTP timeout (SLACK_HTTP_TIMEOUT, 10 s).
+    lease_seconds: float = Field(default=60.0, ge=1, le=3600)
 
 
 class Settings(_Strict):

@@ -10,6 +10,7 @@ the core's job.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from bot.messages import Form, OutboundMessage
@@ -58,7 +59,10 @@ class DeliveryError(Exception):
 
     `retry_after` (seconds) means "rate limited, try again then"; `permanent`
     means retrying cannot help (channel gone, bot removed, person deactivated).
-    Anything else is treated as transient and retried with back-off.
+    Anything else is treated as transient and retried with back-off. `uncertain`
+    means the request may have reached the platform (a timeout, a dropped
+    connection, a 5xx): where the port is a `DeliveryVerifier`, the worker asks
+    the platform before sending again.
     """
 
     def __init__(
@@ -67,11 +71,13 @@ class DeliveryError(Exception):
         *,
         permanent: bool = False,
         retry_after: float | None = None,
+        uncertain: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+        self.uncertain = uncertain
 
 
 @runtime_checkable
@@ -80,6 +86,24 @@ class FileSender(Protocol):
 
     async def send_file(self, dest: Destination, filename: str, content: bytes,
                         message: OutboundMessage) -> Sent: ...
+
+
+@runtime_checkable
+class DeliveryVerifier(Protocol):
+    """Optional: ports that can tag a posted message with an opaque key and later find it.
+
+    The delivery worker posts `send`/`dm` rows with `send_tagged`. When an attempt's outcome
+    is unknown (the process died during the request and its lease expired, or the request
+    timed out), it calls `find_tagged` before sending again, so a message that did arrive is
+    recorded as sent instead of posted twice. `since` is the earliest moment the first
+    attempt can have happened. Ports without these methods are at-least-once in that case.
+    """
+
+    async def send_tagged(self, dest: Destination, message: OutboundMessage, tag: str) -> Sent:
+        ...
+
+    async def find_tagged(self, dest: Destination, tag: str, since: datetime) -> Sent | None:
+        ...
 
 
 @runtime_checkable

@@ -5,6 +5,12 @@ so two replicas never deliver the same row; a row whose worker died is claimed a
 when its lease expires. Rate limits are applied per key before claiming, 429s pause
 the key, transient errors back off exponentially, permanent errors fail the row with
 a logged reason.
+
+Exactly once across crashes and timeouts: a row stays `sending` while the outcome of its
+attempt is unknown (its worker died mid-request, or the request timed out or got a 5xx
+after it may have reached the platform). Before such a row is sent again, a port that is
+a `DeliveryVerifier` is asked whether the tagged message already arrived; if it did, the
+row is recorded as sent. Ports without it re-send (at least once).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import logging
 import random
 import time
@@ -20,21 +27,24 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_
+from sqlalchemy import case, delete, or_
 from sqlmodel import col, func, select, update
 
-from bot.clock import Clock
+from bot.clock import Clock, utc
 from bot.config import DeliveryConfig
 from bot.delivery.outbox import Outbox, load_destination, load_message
 from bot.delivery.ratelimit import RateLimiter
 from bot.errors import StoreUnavailable
 from bot.messages import Form, OutboundMessage, Quote
-from bot.ports import ChatPort, DeliveryError, Destination, FileSender
+from bot.ports import ChatPort, DeliveryError, DeliveryVerifier, Destination, FileSender, Sent
 from bot.store.engine import Database
 from bot.store.tables import OutboxItem
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=60)  # the default of `delivery.lease_seconds`
+# How much earlier than a row's `not_before` a tagged copy is looked for (clock skew).
+VERIFY_MARGIN = timedelta(seconds=30)
+VERIFIABLE = ("send", "dm")
 # How far ahead workspace-wide slots are booked: rows whose slot starts later stay unclaimed.
 HORIZON = 2.0
 FailureHook = Callable[[OutboxItem, str], Awaitable[None]]
@@ -55,6 +65,7 @@ class DeliveryWorker:
     ) -> None:
         self.db, self.outbox, self.ports, self.clock = db, outbox, ports, clock
         self.config = config
+        self.lease = timedelta(seconds=config.lease_seconds)
         self.batch, self.poll_seconds = batch, poll_seconds
         self.limiter = RateLimiter()
         self.worker_id = uuid.uuid4().hex
@@ -138,6 +149,8 @@ class DeliveryWorker:
                 )
             )
         picked: list[tuple[OutboxItem, str, float]] = []
+        # rows whose last attempt has no known outcome (lease expired, or uncertain failure)
+        unconfirmed = {row.id for row in rows if row.status == "sending"}
         held: set[str] = set()  # keys skipped in this pass: later rows must not overtake
         booked: dict[str, float] = {}  # workspace key -> seconds booked ahead in this pass
         for row in rows:
@@ -164,7 +177,7 @@ class DeliveryWorker:
                 continue  # another worker claimed it first
             self._busy_keys.add(row.rate_key)
             slot = self.limiter.reserve(ws_key, ws_interval) if ws_interval else None
-            task = asyncio.create_task(self._deliver(row, slot))
+            task = asyncio.create_task(self._deliver(row, slot, row.id in unconfirmed))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
         return len(won)
@@ -185,7 +198,7 @@ class DeliveryWorker:
                         & (col(OutboxItem.claimed_until) < now),
                     ),
                 )
-                .values(status="sending", claim_token=token, claimed_until=now + LEASE)
+                .values(status="sending", claim_token=token, claimed_until=now + self.lease)
                 .returning(OutboxItem.id)
             )
             won = {row_id for (row_id,) in result.all()}
@@ -201,7 +214,8 @@ class DeliveryWorker:
         return (f"{row.platform}:{row.workspace_id}:*",
                 float(getattr(port, "workspace_interval", 0.0) or 0.0))
 
-    async def _deliver(self, row: OutboxItem, slot: float | None = None) -> None:
+    async def _deliver(self, row: OutboxItem, slot: float | None = None,
+                       unconfirmed: bool = False) -> None:
         port = self.ports[row.platform]
         try:
             if slot is not None:  # the booked workspace-wide slot
@@ -212,7 +226,9 @@ class DeliveryWorker:
                     await asyncio.sleep(wait)
                 self.limiter.reserve(row.rate_key, float(getattr(port, "min_interval", 0.0)))
                 try:
-                    message_id = await self._perform(port, row)
+                    found = await self._verify(port, row) if unconfirmed else None
+                    message_id = (found.message_id if found is not None
+                                  else await self._perform(port, row))
                 except DeliveryError as exc:
                     await self._failed(row, exc)
                 except asyncio.CancelledError:
@@ -233,15 +249,43 @@ class DeliveryWorker:
             self._busy_keys.discard(row.rate_key)
             self.outbox.wakeup.set()
 
+    async def _target(self, port: ChatPort, row: OutboxItem) -> Destination:
+        """Where a `send` or `dm` row goes (a DM is opened first)."""
+        if row.op == "dm":
+            channel = await port.open_dm(row.destination["workspace_id"],
+                                         tuple(row.payload["user_ids"]))
+            return load_destination({**row.destination, "channel_id": channel})
+        return load_destination(row.destination)
+
+    async def _verify(self, port: ChatPort, row: OutboxItem) -> Sent | None:
+        """Whether an earlier attempt of this row, whose outcome is unknown, did arrive."""
+        if row.op not in VERIFIABLE or not isinstance(port, DeliveryVerifier):
+            return None
+        since = utc(row.not_before) - VERIFY_MARGIN
+        try:
+            found = await port.find_tagged(await self._target(port, row), delivery_tag(row),
+                                           since)
+        except DeliveryError as exc:
+            if exc.permanent:  # e.g. no history scope: send again (at least once)
+                log.warning("cannot check whether %s arrived (%s); sending it again",
+                            row.id, exc.reason)
+                return None
+            raise DeliveryError(f"checking an earlier attempt: {exc.reason}", uncertain=True,
+                                retry_after=exc.retry_after) from None
+        if found is not None:
+            log.info("delivery %s (%s) had arrived before its worker could record it",
+                     row.id, row.op)
+        return found
+
     async def _perform(self, port: ChatPort, row: OutboxItem) -> str | None:
         dest = load_destination(row.destination)
         payload: dict[str, Any] = row.payload
-        if row.op == "send":
-            return (await port.send(dest, load_message(payload))).message_id
-        if row.op == "dm":
-            channel = await port.open_dm(dest.workspace_id, tuple(payload["user_ids"]))
-            dm = load_destination({**row.destination, "channel_id": channel})
-            return (await port.send(dm, load_message(payload))).message_id
+        if row.op in VERIFIABLE:
+            target = await self._target(port, row)
+            message = load_message(payload)
+            if isinstance(port, DeliveryVerifier):
+                return (await port.send_tagged(target, message, delivery_tag(row))).message_id
+            return (await port.send(target, message)).message_id
         if row.op == "file":
             channel = await port.open_dm(dest.workspace_id, tuple(payload["user_ids"]))
             dm = load_destination({**row.destination, "channel_id": channel})
@@ -262,6 +306,18 @@ class DeliveryWorker:
 
     async def _failed(self, row: OutboxItem, exc: DeliveryError) -> None:
         now = self.clock.now()
+        port = self.ports.get(row.platform)
+        if exc.uncertain and row.op in VERIFIABLE and isinstance(port, DeliveryVerifier) \
+                and row.attempts + 1 < self.config.max_attempts:
+            # It may have arrived: the row stays `sending` (checked before the next attempt),
+            # claimable again when this back-off "lease" runs out.
+            attempts = row.attempts + 1
+            delay = exc.retry_after if exc.retry_after is not None else self._backoff(attempts)
+            log.warning("delivery %s: outcome unknown (%s); checking and retrying in %.1fs",
+                        row.id, exc.reason, delay)
+            await self._finish(row, "sending", attempts=attempts, last_error=exc.reason[:500],
+                               claimed_until=now + timedelta(seconds=delay))
+            return
         if exc.retry_after is not None:
             self.limiter.pause(row.rate_key, exc.retry_after)
             log.info("rate limited on %s; retrying in %.1fs", row.rate_key, exc.retry_after)
@@ -289,10 +345,7 @@ class DeliveryWorker:
                 except Exception:
                     log.exception("delivery failure hook raised")
             return
-        delay = min(
-            self.config.max_backoff_seconds, self.config.base_backoff_seconds * 2 ** (attempts - 1)
-        )
-        delay *= random.uniform(0.8, 1.2)
+        delay = self._backoff(attempts)
         log.warning(
             "delivery %s failed (%s); attempt %d, retrying in %.1fs",
             row.id,
@@ -308,6 +361,11 @@ class DeliveryWorker:
             not_before=now + timedelta(seconds=delay),
         )
 
+    def _backoff(self, attempts: int) -> float:
+        delay = min(self.config.max_backoff_seconds,
+                    self.config.base_backoff_seconds * 2 ** (attempts - 1))
+        return delay * random.uniform(0.8, 1.2)
+
     async def _erase(self, row: OutboxItem) -> None:
         async with self.db.session() as s:
             await s.exec(delete(OutboxItem).where(  # type: ignore[call-overload]
@@ -316,6 +374,7 @@ class DeliveryWorker:
 
     async def _finish(self, row: OutboxItem, status: str, **values: Any) -> None:
         """Record the outcome, but only while this worker still holds the claim."""
+        values.setdefault("claimed_until", None)
         async with self.db.session() as s:
             await s.exec(
                 update(OutboxItem)
@@ -323,7 +382,7 @@ class DeliveryWorker:
                     col(OutboxItem.id) == row.id,
                     col(OutboxItem.claim_token) == row.claim_token,
                 )
-                .values(status=status, claimed_until=None, **values)
+                .values(status=status, **values)
             )
             await s.commit()
 
@@ -339,15 +398,17 @@ class DeliveryWorker:
             return int(result.one())
 
     async def _seconds_until_next_due(self) -> float | None:
+        status = col(OutboxItem.status)
         async with self.db.session() as s:
-            result = await s.exec(
-                select(func.min(OutboxItem.not_before)).where(col(OutboxItem.status) == "pending")
-            )
-            earliest = result.one()
+            result = await s.exec(select(  # type: ignore[call-overload]
+                func.min(case((status == "pending", col(OutboxItem.not_before)))),
+                func.min(case((status == "sending", col(OutboxItem.claimed_until)))))
+                .where(status.in_(("pending", "sending"))))
+            pending, leased = result.one()
+        times = [utc(t) for t in (pending, leased) if t is not None]
+        earliest = min(times) if times else None
         if earliest is None:
             return None
-        from bot.clock import utc
-
         seconds = (utc(earliest) - self.clock.now()).total_seconds()
         if seconds <= 0:
             # due now but held back by a rate limit or a busy key: wake when one frees up
@@ -356,6 +417,12 @@ class DeliveryWorker:
 
 
 FILE_CHUNK = 2800
+
+
+def delivery_tag(row: OutboxItem) -> str:
+    """The opaque tag a verifiable message carries: a hash of the row's idempotency key
+    (stable across attempts and replicas, and no personal data in the platform's metadata)."""
+    return hashlib.sha256(row.idempotency_key.encode("utf-8")).hexdigest()[:24]
 
 
 async def send_file(port: ChatPort, dest: Destination, filename: str, content: str | bytes,
