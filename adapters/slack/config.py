@@ -58,6 +58,9 @@ class SlackConfig:
     # SLACK_MAX_MESSAGES_PER_SECOND: pace all requests to one workspace (Slack limits
     # chat.postMessage per workspace too; unset: only per channel, and 429s are honoured).
     max_per_second: float | None = None
+    # SLACK_HTTP_TIMEOUT: seconds before a Web API request is given up (its outcome is then
+    # unknown and checked before a retry; keep delivery.lease_seconds well above it).
+    http_timeout: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SlackConfig:
@@ -77,6 +80,7 @@ class SlackConfig:
             inbox_worker=(get("SLACK_INBOX_WORKER") or "1").lower()
             not in ("0", "false", "no", "off"),
             max_per_second=_positive(get("SLACK_MAX_MESSAGES_PER_SECOND")),
+            http_timeout=_positive(get("SLACK_HTTP_TIMEOUT"), "SLACK_HTTP_TIMEOUT") or 10.0,
         )
 
     @property
@@ -116,14 +120,13 @@ class SlackConfig:
             raise ConfigError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET must be set together")
 
 
-def _positive(value: str | None) -> float | None:
+def _positive(value: str | None, name: str = "SLACK_MAX_MESSAGES_PER_SECOND") -> float | None:
     if value is None:
         return None
     try:
         number = float(value)
     except ValueError:
-        raise ConfigError(
-            f"SLACK_MAX_MESSAGES_PER_SECOND: expected a number, got {value!r}") from None
+        raise ConfigError(f"{name}: expected a number, got {value!r}") from None
     if number <= 0:
-        raise ConfigError("SLACK_MAX_MESSAGES_PER_SECOND: expected a positive number")
+        raise ConfigError(f"{name}: expected a positive number")
     return number

@@ -11,6 +11,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -30,6 +31,9 @@ DEFAULT_API_URL = "https://slack.com/api/"
 RESPONSE_URL_USES = 5  # Slack: a response_url accepts 5 posts within 30 minutes
 RESPONSE_URL_TTL = 30 * 60
 CONVERSATION_KIND_TTL = 3600.0
+# Message metadata that tags an outbox delivery (see `send_tagged` / `find_tagged`).
+OUTBOX_EVENT_TYPE = "wolbot_outbox"
+HISTORY_PAGES = 3  # at most this many pages of 200 messages are searched for a tagged copy
 
 # Retrying cannot help: the conversation is gone, the bot is not in it, the person or the
 # installation is deactivated, or the request itself is wrong.
@@ -102,7 +106,7 @@ class SlackPort:
         tokens: TokenSource,
         *,
         base_url: str = DEFAULT_API_URL,
-        timeout: int = 10,
+        timeout: float = 10,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._tokens = tokens
@@ -211,13 +215,53 @@ class SlackPort:
             response = await sdk_method(**args)
         except SlackApiError as exc:
             raise _delivery_error(method, exc) from None
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except aiohttp.ClientConnectorError as exc:  # never connected: it did not arrive
             raise DeliveryError(f"{method} failed: {type(exc).__name__}") from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            # a timeout or a dropped connection: the request may have reached Slack
+            raise DeliveryError(f"{method} failed: {type(exc).__name__}",
+                                uncertain=True) from None
         return response.data if isinstance(response.data, dict) else {}
 
     # --- ChatPort ------------------------------------------------------------------------
 
     async def send(self, dest: Destination, message: OutboundMessage) -> Sent:
+        return await self._send(dest, message)
+
+    async def send_tagged(self, dest: Destination, message: OutboundMessage, tag: str) -> Sent:
+        """`send`, with the outbox tag in the message's metadata (DeliveryVerifier)."""
+        return await self._send(dest, message, {"event_type": OUTBOX_EVENT_TYPE,
+                                                "event_payload": {"key": tag}})
+
+    async def find_tagged(self, dest: Destination, tag: str, since: datetime) -> Sent | None:
+        """The bot's message carrying `tag` posted in `dest` since `since`, if any
+        (conversations.history / .replies with include_all_metadata). Ephemeral messages and
+        App Home views cannot be found: None (the worker sends them again)."""
+        hints = dest.hints or {}
+        if dest.ephemeral_user or hints.get("surface") == "home":
+            return None
+        channel = dest.channel_id
+        if _is_user_id(channel):  # posted to a user id: the history is the DM's
+            data = await self.call(dest.workspace_id, "conversations.open", users=channel)
+            channel = str((data.get("channel") or {}).get("id", ""))
+        method = "conversations.replies" if dest.thread_id else "conversations.history"
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            data = await self.call(dest.workspace_id, method, channel=channel,
+                                   ts=dest.thread_id, oldest=f"{since.timestamp():.6f}",
+                                   include_all_metadata=True, limit=200, cursor=cursor)
+            for item in data.get("messages") or []:
+                meta = item.get("metadata") or {}
+                if meta.get("event_type") == OUTBOX_EVENT_TYPE and \
+                        (meta.get("event_payload") or {}).get("key") == tag:
+                    return Sent(message_id=str(item.get("ts", "")), channel_id=channel)
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        return None
+
+    async def _send(self, dest: Destination, message: OutboundMessage,
+                    metadata: dict[str, Any] | None = None) -> Sent:
         hints = dest.hints or {}
         if hints.get("surface") == "home" and hints.get("user_id"):
             view_id = await self.publish_home(dest.workspace_id, hints["user_id"], message)
@@ -232,6 +276,7 @@ class SlackPort:
             thread_ts=dest.thread_id,
             unfurl_links=False,
             unfurl_media=False,
+            metadata=metadata,
             **rendered,
         )
         return Sent(
@@ -420,7 +465,9 @@ def _delivery_error(method: str, exc: SlackApiError) -> DeliveryError:
     if status == 429 or error == "ratelimited":
         retry_after = _retry_after(getattr(response, "headers", None) or {})
         return DeliveryError("ratelimited", retry_after=retry_after or 1.0)
-    return DeliveryError(reason, permanent=reason in PERMANENT_ERRORS)
+    # A server error may come after the message was stored: the outcome is unknown.
+    uncertain = isinstance(status, int) and status >= 500
+    return DeliveryError(reason, permanent=reason in PERMANENT_ERRORS, uncertain=uncertain)
 
 
 def _retry_after(headers: Mapping[str, Any]) -> float | None:

@@ -27,7 +27,7 @@ class SlackRuntime:
     def __init__(self, core: Any, config: SlackConfig, tokens: TokenSource) -> None:
         self.core = core
         self.config = config
-        self.port = SlackPort(tokens, base_url=config.api_url)
+        self.port = SlackPort(tokens, base_url=config.api_url, timeout=config.http_timeout)
         if config.max_per_second:
             self.port.workspace_interval = 1.0 / config.max_per_second
         self.middleware = CoreMiddleware(

@@ -14,9 +14,19 @@ uses with realistic bodies, records every call, and can be told to fail:
         assert calls[0].args["name"] == "memo"
 
 `api.response_url("c1")` gives a `response_url` that records posts (method
-"response_url") and, like Slack's, accepts 5 uses. Socket Mode: `apps.connections.open`
-returns a WebSocket URL on this server; `await api.socket_send(envelope)` pushes an
-envelope to the connected app and returns the ack it sends back.
+"response_url") and, like Slack's, accepts 5 uses.
+
+Faults for the resilience tests: `api.response_delay = 0.5` stores a posted message, then
+waits before answering (a client killed or timing out in that window has delivered it
+without knowing); `api.chaos(seed, rate_limited=0.1, server_error=0.1, slow=0.1)` answers
+chat.postMessage with a seeded random mix of 429 + Retry-After, 500 (not stored) and slow
+answers (stored, answered after `slow_seconds`). Posted messages, with their `metadata`,
+are kept per channel for conversations.history / conversations.replies
+(`include_all_metadata`, `oldest` compared with the wall-clock time of the post).
+
+Socket Mode: `apps.connections.open` returns a WebSocket URL on this server;
+`await api.socket_send(envelope)` pushes an envelope to the connected app and returns the
+ack it sends back.
 """
 
 from __future__ import annotations
@@ -128,6 +138,13 @@ class FakeSlackApi:
         self._rng = random.Random(7)
         self._bucket: tuple[float, float] = (0.0, 0.0)  # (tokens, last refill)
         self.latency: float = 0.0  # seconds added to every answer
+        self.response_delay: float = 0.0  # chat.postMessage: stored, then answered this late
+        self._chaos: tuple[random.Random, float, float, float] | None = None
+        self.slow_seconds = 2.0  # how late a "slow" chaos answer comes
+        self.in_flight = 0  # posts stored whose answer has not been sent yet
+        self.slow_answers = 0  # chaos: posts stored and answered `slow_seconds` late
+        # posted messages by channel: {"ts", "at" (time.time()), "text", "metadata", "thread_ts"}
+        self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.oauth_codes: dict[str, dict[str, Any]] = {}
         # files uploaded through files.getUploadURLExternal + the upload URL, by file id
         self.files: dict[str, dict[str, Any]] = {}
@@ -198,6 +215,19 @@ class FakeSlackApi:
         self._failures[method].append(
             _Failure(error="ratelimited", status=429, retry_after=retry_after, times=times)
         )
+
+    def chaos(self, seed: int, *, rate_limited: float = 0.0, server_error: float = 0.0,
+              slow: float = 0.0, slow_seconds: float | None = None) -> None:
+        """chat.postMessage answers a seeded random mix: 429 with Retry-After (probability
+        `rate_limited`), HTTP 500 without storing the message (`server_error`), or a slow
+        answer after storing it (`slow`, answered after `slow_seconds`)."""
+        self._chaos = (random.Random(seed), rate_limited, server_error, slow)
+        if slow_seconds is not None:
+            self.slow_seconds = slow_seconds
+
+    def delivered(self) -> dict[str, int]:
+        """Messages stored per channel (DMs to a user id count under the D… channel)."""
+        return {channel: len(items) for channel, items in self.messages.items()}
 
     def reset(self) -> None:
         self.calls.clear()
@@ -314,7 +344,11 @@ class FakeSlackApi:
             if call.error is None:
                 per_channel[str(call.args.get("channel"))] += 1
         limited = sum(1 for c in posts if c.error == "ratelimited")
-        return web.json_response({"per_channel": per_channel, "ratelimited": limited})
+        return web.json_response({
+            "per_channel": per_channel, "ratelimited": limited, "in_flight": self.in_flight,
+            "server_errors": sum(1 for c in posts if c.status >= 500),
+            "history_calls": len(self.calls_to("conversations.history", ok_only=False)),
+        })
 
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]
@@ -366,6 +400,18 @@ class FakeSlackApi:
         unlucky = self.random_429 and self._rng.random() < self.random_429
         if failure is None and method == "chat.postMessage" and unlucky:
             failure = _Failure(error="ratelimited", status=429, retry_after=1)
+        delay = self.response_delay if method == "chat.postMessage" else 0.0
+        if failure is None and method == "chat.postMessage" and self._chaos is not None:
+            rng, p_429, p_500, p_slow = self._chaos
+            draw = rng.random()
+            if draw < p_429:
+                failure = _Failure(error="ratelimited", status=429,
+                                   retry_after=rng.choice((0.2, 0.5, 1)))
+            elif draw < p_429 + p_500:
+                failure = _Failure(error="internal_error", status=500)
+            elif draw < p_429 + p_500 + p_slow:
+                delay = max(delay, self.slow_seconds)
+                self.slow_answers += 1
         if failure is not None:
             call.status, call.error = failure.status, failure.error
             await self._record(call)
@@ -382,6 +428,12 @@ class FakeSlackApi:
         if method == "chat.postMessage" and body.get("ok"):
             self._last_post[str(args.get("channel", ""))] = call.at
         await self._record(call)
+        if delay and body.get("ok"):  # stored; the answer comes late (or never reaches them)
+            self.in_flight += 1
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self.in_flight -= 1
         return web.json_response(body)
 
     def _take_token(self, now: float) -> _Failure | None:
@@ -429,7 +481,15 @@ class FakeSlackApi:
             message |= {"bot_id": self.bot_id, "user": self.bot_user_id}
             if args.get("blocks"):
                 message["blocks"] = args["blocks"]
+            metadata = args.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            self.messages[str(args.get("channel"))].append(
+                {"ts": ts, "at": time.time(), "text": message["text"], "metadata": metadata,
+                 "thread_ts": args.get("thread_ts")})
             return ok | {"channel": args.get("channel"), "ts": ts, "message": message}
+        if method in ("conversations.history", "conversations.replies"):
+            return ok | self._history(method, args)
         if method == "chat.postEphemeral":
             return ok | {"message_ts": self._next_ts()}
         if method == "chat.update":
@@ -448,6 +508,8 @@ class FakeSlackApi:
             return ok
         if method == "conversations.open":
             users = str(args.get("users", "")).split(",")
+            if len(users) == 1:  # the same D… channel chat.postMessage to the user id uses
+                return ok | {"channel": {"id": "D" + users[0][1:]}}
             prefix = "D" if len(users) == 1 else "G"
             return ok | {"channel": {"id": prefix + "".join(sorted(users)).replace("U", "")[:10]}}
         if method == "conversations.info":
@@ -498,6 +560,26 @@ class FakeSlackApi:
         if method == "team.info":
             return ok | {"team": {"id": self.team_id, "name": self.team_name}}
         return {"ok": False, "error": "unknown_method"}
+
+
+    def _history(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, from `oldest` (wall-clock seconds), `limit` per page (cursor: an
+        offset); metadata only with include_all_metadata, as Slack does."""
+        items = self.messages.get(str(args.get("channel", "")), [])
+        if method == "conversations.replies":
+            items = [m for m in items if m.get("thread_ts") == args.get("ts")]
+        oldest = float(args.get("oldest") or 0)
+        found = [m for m in reversed(items) if m["at"] >= oldest]
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 100)
+        page = found[start:start + limit]
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        messages = [{"type": "message", "ts": m["ts"], "text": m["text"], "bot_id": self.bot_id,
+                     **({"metadata": m["metadata"]}
+                        if with_metadata and m["metadata"] else {})} for m in page]
+        more = start + limit < len(found)
+        return {"messages": messages, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
 
 def signed_headers(

@@ -30,9 +30,9 @@ class TimedPort(SlackPort):
         super().__init__(*args, **kwargs)
         self.send_times: list[float] = []
 
-    async def send(self, dest, message):
+    async def _send(self, dest, message, metadata=None):  # send and send_tagged
         self.send_times.append(time.monotonic())
-        return await super().send(dest, message)
+        return await super()._send(dest, message, metadata)
 
 
 @pytest.fixture
