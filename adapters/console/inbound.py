@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 
 from bot.events import Action, Conversation, ConversationKind, EventKind, InboundEvent, PersonRef
+from bot.validation import checked
 
 PLATFORM = "console"
 _PREFIX = re.compile(r"^\s*(?:(@[\w.\-]+)|(#[\w.\-]+))\s*")
@@ -52,6 +53,13 @@ def conversation_for(state: ConsoleState, thread_id: str | None = None) -> Conve
 
 
 def parse_line(line: str, state: ConsoleState) -> tuple[InboundEvent | None, ConsoleState]:
+    """The event a typed line means (None for a line that only switches person or place), with
+    NUL characters removed (PostgreSQL cannot store them), and the state for the next line."""
+    event, state = _parse_line(line, state)
+    return (None if event is None else checked(event)), state
+
+
+def _parse_line(line: str, state: ConsoleState) -> tuple[InboundEvent | None, ConsoleState]:
     rest = line.rstrip("\n")
     while True:
         m = _PREFIX.match(rest)

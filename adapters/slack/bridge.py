@@ -29,6 +29,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.middleware.async_middleware_error_handler import AsyncMiddlewareErrorHandler
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -36,6 +37,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import StoreUnavailable
 from bot.events import EventKind, InboundEvent
+from bot.validation import MalformedEvent
 
 from .config import SlackConfig
 from .inbound import to_inbound
@@ -73,8 +75,19 @@ class CoreMiddleware(AsyncMiddleware):
         resp: BoltResponse,
         next: Callable[[], Awaitable[BoltResponse]],  # bolt calls with this keyword
     ) -> BoltResponse:
+        try:
+            return await self._process(req)
+        except Exception:  # ours, not the payload's: 500 (bolt's handler would answer 400)
+            log.exception("Slack request failed")
+            return BoltResponse(status=500, body="")
+
+    async def _process(self, req: AsyncBoltRequest) -> BoltResponse:
         body = req.body if isinstance(req.body, dict) else {}
-        event = to_inbound(body, bot_user_id=req.context.bot_user_id)
+        try:
+            event = to_inbound(body, bot_user_id=req.context.bot_user_id)
+        except MalformedEvent as exc:
+            log.warning("malformed Slack payload refused: %s", exc)
+            return malformed()
         if event is None:
             if body.get("type") == "app_rate_limited":
                 # Slack drops this workspace's events for the rest of the minute (>30,000/hour)
@@ -144,6 +157,34 @@ class CoreMiddleware(AsyncMiddleware):
                 await task
 
 
+def malformed() -> BoltResponse:
+    """400: a signed request whose body no Slack request has; Slack does not retry a 4xx."""
+    return BoltResponse(
+        status=400,
+        body=json.dumps({"error": "malformed Slack payload"}),
+        headers={"content-type": "application/json"},
+    )
+
+
+class RefuseMalformed(AsyncMiddlewareErrorHandler):
+    """bolt's own middleware (authorization, self-event filter…) failed on a signed body of
+    a shape Slack never sends: answer 400 instead of bolt's default 500. CoreMiddleware
+    answers its own failures itself, so only bolt's reach this handler. (bolt's custom
+    `app.error` handlers cannot be used: bolt builds their arguments from the same body
+    and fails again.)"""
+
+    async def handle(
+        self, error: Exception, request: AsyncBoltRequest, response: BoltResponse | None
+    ) -> None:
+        log.warning("Slack request refused, bolt could not process it: %s: %s",
+                    type(error).__name__, str(error)[:200])  # fmt: skip
+        if response is not None:
+            refused = malformed()
+            response.status, response.body, response.headers = (
+                refused.status, refused.body, refused.headers
+            )
+
+
 def build_bolt_app(
     config: SlackConfig,
     middleware: CoreMiddleware,
@@ -168,4 +209,6 @@ def build_bolt_app(
         **kwargs,
     )
     app.use(middleware)
+    assert hasattr(app, "_async_middleware_error_handler"), "slack-bolt changed"
+    app._async_middleware_error_handler = RefuseMalformed()
     return app

@@ -31,6 +31,7 @@ from bot.events import (
     InboundEvent,
     PersonRef,
 )
+from bot.validation import MalformedEvent, checked
 
 PLATFORM = "slack"
 
@@ -56,7 +57,20 @@ RESPONSE_URL_TTL = 30 * 60
 
 
 def to_inbound(body: Mapping[str, Any], *, bot_user_id: str | None = None) -> InboundEvent | None:
-    """Translate any Slack request body into an event, or None when it is not for the core."""
+    """Translate any Slack request body into an event, or None when it is not for the core.
+
+    Raises MalformedEvent for a body that no Slack request has (a field of the wrong type,
+    ids that are not ids): the adapter answers 400 and drops it."""
+    if not isinstance(body, Mapping):
+        raise MalformedEvent("body")
+    try:
+        event = _translate(body, bot_user_id)
+    except (AttributeError, TypeError, ValueError, LookupError) as exc:
+        raise MalformedEvent(f"{type(exc).__name__}: {exc}"[:200]) from exc
+    return None if event is None else checked(event)
+
+
+def _translate(body: Mapping[str, Any], bot_user_id: str | None) -> InboundEvent | None:
     kind = body.get("type")
     if kind == "event_callback":
         return from_event_callback(body, bot_user_id=bot_user_id)
@@ -456,22 +470,29 @@ def _team_of_event(body: Mapping[str, Any]) -> str:
     # team_id); org-wide installs may have no team at all, then the enterprise is the workspace.
     for auth in body.get("authorizations") or []:
         if auth.get("team_id"):
-            return str(auth["team_id"])
+            return _str(auth["team_id"])
     event = body.get("event") or {}
-    return str(body.get("team_id") or event.get("team") or body.get("enterprise_id") or "")
+    return _str(body.get("team_id") or event.get("team") or body.get("enterprise_id") or "")
 
 
 def _team_of(payload: Mapping[str, Any]) -> str:
     view = payload.get("view") or {}
     team = payload.get("team") or {}
     user = payload.get("user") or {}
-    return str(
+    return _str(
         view.get("app_installed_team_id")
         or team.get("id")
         or user.get("team_id")
         or _enterprise_of(payload)
         or ""
     )
+
+
+def _str(value: Any) -> str:
+    """An id as Slack sends it (a string); anything else is a malformed payload."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
 
 
 def _enterprise_of(payload: Mapping[str, Any]) -> str | None:
@@ -483,7 +504,7 @@ def _enterprise_of(payload: Mapping[str, Any]) -> str | None:
 def _bot_user_from_authorizations(body: Mapping[str, Any]) -> str | None:
     for auth in body.get("authorizations") or []:
         if auth.get("is_bot") and auth.get("user_id"):
-            return str(auth["user_id"])
+            return _str(auth["user_id"])
     return None
 
 

@@ -32,6 +32,7 @@ from bot.errors import StoreUnavailable
 from bot.events import InboundEvent
 from bot.store.engine import Database
 from bot.store.tables.slack import SlackInboxItem
+from bot.validation import MalformedEvent
 
 from .inbound import to_inbound
 
@@ -252,8 +253,8 @@ class SlackInbox:
     async def _process(self, row: SlackInboxItem) -> None:
         try:
             async with self._slots:
-                event = to_inbound(row.body, bot_user_id=row.bot_user_id)
                 try:
+                    event = to_inbound(row.body, bot_user_id=row.bot_user_id)
                     if event is not None:
                         await self.handle(event, row.body)
                 except asyncio.CancelledError:
@@ -282,7 +283,10 @@ class SlackInbox:
         attempts = row.attempts + 1
         reason = f"{type(exc).__name__}: {exc}"[:500]
         values: dict[str, Any] = {"attempts": attempts, "last_error": reason, "claimed_until": None}
-        if attempts >= self.max_attempts and not isinstance(exc, StoreUnavailable):
+        if isinstance(exc, MalformedEvent):  # a body no Slack request has: never retried
+            log.error("Slack event %s dropped, malformed: %s", row.event_id, reason)
+            values["status"] = "failed"
+        elif attempts >= self.max_attempts and not isinstance(exc, StoreUnavailable):
             log.error("Slack event %s failed for good after %d attempts: %s",
                       row.event_id, attempts, reason)  # fmt: skip
             values["status"] = "failed"

@@ -17,6 +17,7 @@ from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
+from msrest.exceptions import DeserializationError
 
 from adapters.teams.inbound import PEOPLE_HINT, parse_activity
 from adapters.teams.members import Members, Seen
@@ -24,6 +25,7 @@ from adapters.teams.port import TeamsPort
 from bot.errors import StoreUnavailable
 from bot.events import InboundEvent
 from bot.i18n import N_, normalise_language
+from bot.validation import MalformedEvent, checked
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +55,16 @@ class TeamsEndpoint:
             return web.json_response({"error": "expected application/json"}, status=415)
         try:
             body = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # also undecodable bytes, nesting too deep
             return web.json_response({"error": "invalid JSON"}, status=400)
         if not isinstance(body, dict) or not body.get("type"):
             return web.json_response({"error": "not an activity"}, status=400)
-        activity = Activity().deserialize(body)
+        try:
+            activity = Activity().deserialize(body)
+            seen, event = self._translate(body)
+        except (MalformedEvent, DeserializationError, RecursionError) as exc:
+            log.warning("malformed activity refused: %s", str(exc)[:200])
+            return web.json_response({"error": "not an activity"}, status=400)
         auth = self.adapter.bot_framework_authentication
         try:
             authenticated = await auth.authenticate_request(
@@ -68,7 +75,7 @@ class TeamsEndpoint:
             return web.json_response({"error": "unauthorized"}, status=401)
 
         async def turn(context: TurnContext) -> None:
-            await self._turn(context, body)
+            await self._turn(context, body, seen, event)
 
         try:
             response = await self.adapter.process_activity(authenticated, activity, turn)
@@ -83,11 +90,31 @@ class TeamsEndpoint:
             return web.Response(status=int(response.status))
         return web.json_response(response.body, status=int(response.status))
 
-    async def _turn(self, context: TurnContext, body: dict[str, Any]) -> None:
-        seen = Seen.from_activity(body)
+    def _translate(self, body: dict[str, Any]) -> tuple[Seen | None, InboundEvent | None]:
+        """The person the activity shows and its event; MalformedEvent for an activity whose
+        fields have types or sizes Teams never sends."""
+        try:
+            seen = Seen.from_activity(body)
+            event = parse_activity(body, command_names=self.command_names)
+        except (AttributeError, TypeError, ValueError, LookupError) as exc:
+            raise MalformedEvent(f"{type(exc).__name__}: {exc}") from exc
+        if seen is not None:
+            for name in ("workspace_id", "user_id", "aad_object_id", "name", "locale",
+                         "timezone", "conversation_id", "service_url", "bot_id"):
+                value = getattr(seen, name)
+                if value is not None and (not isinstance(value, str) or len(value) > 2048):
+                    raise MalformedEvent(f"from.{name}")
+        return seen, None if event is None else checked(event)
+
+    async def _turn(
+        self,
+        context: TurnContext,
+        body: dict[str, Any],
+        seen: Seen | None,
+        event: InboundEvent | None,
+    ) -> None:
         if seen is not None:
             await self.members.seen(seen)
-        event = parse_activity(body, command_names=self.command_names)
         if event is not None:
             await self.core.handle(await self._resolve_people_picker(event))
         if body.get("type") == ActivityTypes.invoke:
