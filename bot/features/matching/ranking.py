@@ -177,6 +177,13 @@ def select(
         if person not in best_per_person or cand.score > best_per_person[person].score:
             best_per_person[person] = cand
     pool = sorted(best_per_person.values(), key=lambda s: s.score, reverse=True)
+    return cut(pool, policy)
+
+
+def cut(pool: list[Scored], policy: MatchPolicy) -> list[Scored]:
+    """The decision to speak, on candidates already filtered and sorted best first: nothing
+    unless the best reaches the threshold; then those within `margin` of it, at most
+    `max_suggestions`."""
     if not pool or pool[0].score < policy.threshold:
         return []
     floor = max(policy.threshold, pool[0].score - policy.margin)
