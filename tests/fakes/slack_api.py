@@ -18,7 +18,8 @@ uses with realistic bodies, records every call, and can be told to fail:
 
 Faults for the resilience tests: `api.response_delay = 0.5` stores a posted message, then
 waits before answering (a client killed or timing out in that window has delivered it
-without knowing); `api.chaos(seed, rate_limited=0.1, server_error=0.1, slow=0.1)` answers
+without knowing), `api.hold_answers()` does so until `api.release_answers()`;
+`api.chaos(seed, rate_limited=0.1, server_error=0.1, slow=0.1)` answers
 chat.postMessage with a seeded random mix of 429 + Retry-After, 500 (not stored) and slow
 answers (stored, answered after `slow_seconds`). Posted messages, with their `metadata`,
 are kept per channel for conversations.history / conversations.replies
@@ -143,6 +144,8 @@ class FakeSlackApi:
         self.slow_seconds = 2.0  # how late a "slow" chaos answer comes
         self.in_flight = 0  # posts stored whose answer has not been sent yet
         self.slow_answers = 0  # chaos: posts stored and answered `slow_seconds` late
+        self._answers = asyncio.Event()  # cleared by hold_answers()
+        self._answers.set()
         # posted messages by channel: {"ts", "at" (time.time()), "text", "metadata", "thread_ts"}
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.oauth_codes: dict[str, dict[str, Any]] = {}
@@ -224,6 +227,14 @@ class FakeSlackApi:
         self._chaos = (random.Random(seed), rate_limited, server_error, slow)
         if slow_seconds is not None:
             self.slow_seconds = slow_seconds
+
+    def hold_answers(self) -> None:
+        """From now on chat.postMessage stores the message but holds its answer (a client
+        killed meanwhile has delivered it without knowing) until `release_answers()`."""
+        self._answers.clear()
+
+    def release_answers(self) -> None:
+        self._answers.set()
 
     def delivered(self) -> dict[str, int]:
         """Messages stored per channel (DMs to a user id count under the D… channel)."""
@@ -428,10 +439,12 @@ class FakeSlackApi:
         if method == "chat.postMessage" and body.get("ok"):
             self._last_post[str(args.get("channel", ""))] = call.at
         await self._record(call)
-        if delay and body.get("ok"):  # stored; the answer comes late (or never reaches them)
+        held = method == "chat.postMessage" and not self._answers.is_set()
+        if (delay or held) and body.get("ok"):  # stored; the answer comes late (or never)
             self.in_flight += 1
             try:
                 await asyncio.sleep(delay)
+                await self._answers.wait()
             finally:
                 self.in_flight -= 1
         return web.json_response(body)

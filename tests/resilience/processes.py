@@ -1,0 +1,115 @@
+"""Real `wolbot serve` processes for the fault tests: start, wait for the port, kill -9."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.adapters.slack.conftest import BOT_TOKEN, SIGNING_SECRET
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET_KEY = "resilience-secret-key-0123456789"
+
+
+def write_config(path: Path, config: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def serve_env(database_url: str, api_url: str, config: Path | None = None,
+              **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WOLBOT_", "SLACK_"))}
+    env.update(
+        SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=api_url,
+        WOLBOT_DATABASE_URL=database_url, WOLBOT_SECRET_KEY=SECRET_KEY,
+        WOLBOT_AUTO_MIGRATE="0", PYTHONPATH=str(ROOT), **extra)
+    if config is not None:
+        env["WOLBOT_CONFIG"] = str(config)
+    return env
+
+
+class Serve:
+    """One `python -m bot serve` subprocess; `await Serve.start(env, cwd)`."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+        self.port = 0
+        self._found: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(cls, env: dict[str, str], cwd: Path, *, timeout: float = 60) -> Serve:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--log-level", "INFO", "serve",
+            "--host", "127.0.0.1", "--port", "0",
+            cwd=cwd, env=env, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE)  # fmt: skip
+        serve = cls(proc)
+        try:
+            serve.port = await asyncio.wait_for(serve._found, timeout)
+        except BaseException:
+            await serve.kill()
+            raise
+        return serve
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    async def _read(self) -> None:
+        assert self.proc.stderr is not None
+        async for raw in self.proc.stderr:
+            line = raw.decode(errors="replace")
+            self.lines.append(line)
+            m = re.search(r"serving on http://127\.0\.0\.1:(\d+)", line)
+            if m and not self._found.done():
+                self._found.set_result(int(m.group(1)))
+        if not self._found.done():
+            self._found.set_exception(AssertionError("wolbot serve exited:\n" + self.log))
+
+    async def kill(self) -> None:
+        """kill -9: no shutdown, no cleanup, whatever was in flight is cut off."""
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
+        await self._stop_reader()
+
+    async def terminate(self, timeout: float = 30) -> int:
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = await asyncio.wait_for(self.proc.wait(), timeout)
+        finally:
+            if self.proc.returncode is None:
+                await self.kill()
+        await self._stop_reader()
+        return code
+
+    async def _stop_reader(self) -> None:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(self._reader, 5)
+
+
+def message_event(event_id: str, text: str, *, channel: str = "C111", user: str = "U222",
+                  ts: str, team: str = "T111") -> str:
+    """A signed-ready Events API body: a message in a public channel."""
+    return json.dumps({
+        "token": "x", "team_id": team, "api_app_id": "A111", "type": "event_callback",
+        "event_id": event_id, "event_time": int(float(ts)),
+        "event": {"type": "message", "channel": channel, "channel_type": "channel",
+                  "user": user, "text": text, "ts": ts, "event_ts": ts, "team": team},
+    })
