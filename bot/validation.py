@@ -101,3 +101,18 @@ def _action(action: Any) -> Action:
     if value == action.value and values == action.values:
         return action
     return replace(action, value=value, values=values)
+
+
+MAX_ID_DIGITS = 18  # below 2**63: what SQLite and PostgreSQL integer keys hold
+
+
+def as_number(text: str | None) -> int | None:
+    """A row id or count typed or carried in a button ("12", "#12"), or None. Only ASCII
+    digits: `"²".isdigit()` is True but int("²") fails, and a 5,000-digit number (or one
+    beyond 2**63, which the database refuses) is no id either."""
+    if not text:
+        return None
+    text = text.removeprefix("#")
+    if not text.isascii() or not text.isdigit() or len(text) > MAX_ID_DIGITS:
+        return None
+    return int(text)

@@ -16,6 +16,7 @@ from bot.ports import Destination
 from bot.router import action
 from bot.store.tables.asks import Acknowledgement, Question
 from bot.text import clean
+from bot.validation import as_number
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -51,7 +52,7 @@ async def on_ack(event: InboundEvent, ctx: Context) -> None:
                                    example="/wol config roles grant @person manager"))
         return
     question = await get_question(ctx.core, event.workspace_id,
-                                  int(number) if number.isdigit() else 0)
+                                  as_number(number) or 0)
     if question is None:
         await ctx.respond(ctx.text(GONE))
         return

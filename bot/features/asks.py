@@ -26,6 +26,7 @@ from bot.ports import Destination
 from bot.router import action, kind
 from bot.store.tables.asks import Question, RelayedAnswer
 from bot.text import check_length, clean
+from bot.validation import as_number
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -218,7 +219,7 @@ async def get_question(core: Core, workspace_id: str, number: int) -> Question |
 
 
 async def _question_from(ctx: Context, words: list[str]) -> Question:
-    number = int(words[0].lstrip("#")) if words and words[0].lstrip("#").isdigit() else 0
+    number = (as_number(words[0]) or 0) if words else 0
     question = await get_question(ctx.core, ctx.event.workspace_id, number)
     if question is None:
         raise UserError(UNKNOWN_QUESTION, number=words[0] if words else "?")
@@ -308,7 +309,7 @@ async def on_answered_click(event: InboundEvent, ctx: Context) -> None:
     assert event.action is not None
     number, _, message_id = (event.action.value or "").partition(":")
     question = await get_question(ctx.core, event.workspace_id,
-                                  int(number) if number.isdigit() else 0)
+                                  as_number(number) or 0)
     if question is None:
         raise UserError(UNKNOWN_QUESTION, number=number or "?")
     await mark_answered(ctx, question, message_id or None)

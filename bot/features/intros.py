@@ -32,6 +32,7 @@ from bot.messages import (
 from bot.router import action
 from bot.store.tables import Narration
 from bot.store.tables.matching import Connection
+from bot.validation import as_number
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -206,7 +207,8 @@ async def _done(ctx: Context, story: Narration, person_id: str) -> None:
 
 async def _story_from_button(event: InboundEvent, ctx: Context) -> Narration | None:
     value = event.action.value if event.action else None
-    return await narration(ctx, int(value)) if value and value.isdigit() else None
+    number = as_number(value)
+    return await narration(ctx, number) if number is not None else None
 
 
 async def on_done_button(event: InboundEvent, ctx: Context) -> None:
@@ -240,7 +242,8 @@ async def on_pick(event: InboundEvent, ctx: Context) -> None:
     assert event.action is not None
     narration_id = event.action.action_id.removeprefix("matching.pick.")
     person = event.action.value
-    story = await narration(ctx, int(narration_id)) if narration_id.isdigit() else None
+    number = as_number(narration_id)
+    story = await narration(ctx, number) if number is not None else None
     if story is None or not person:
         return
     if person in (story.author_id,):
@@ -250,10 +253,11 @@ async def on_pick(event: InboundEvent, ctx: Context) -> None:
 
 
 async def _connection(ctx: Context, value: str | None) -> Connection | None:
-    if not value or not value.isdigit():
+    number = as_number(value)
+    if number is None:
         return None
     async with ctx.core.db.session() as s:
-        row = await s.get(Connection, int(value))
+        row = await s.get(Connection, number)
     if row is None or row.workspace_id != ctx.event.workspace_id:
         return None
     return row if row.narrator_id == ctx.event.user.user_id else None

@@ -12,6 +12,7 @@ from bot.i18n import N_, normalise_language
 from bot.messages import Context as ContextBlock
 from bot.messages import OutboundMessage, Section, Strong, fill
 from bot.setting_registry import parse_days, parse_time
+from bot.validation import as_number
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -70,7 +71,7 @@ async def on_me(event: InboundEvent, ctx: Context, args: str) -> None:
             raise UserError(USAGE, how=_how(ctx))
         changes["language"] = lang
     elif head in ("pause", "pauze"):
-        days = int(rest[0]) if rest and rest[0].isdigit() else 0
+        days = (as_number(rest[0]) or 0) if rest else 0
         if not 1 <= days <= 90:
             raise UserError(BAD_PAUSE, example=Strong(text="/wol me pause 14"))
         until = ctx.now + timedelta(days=days)

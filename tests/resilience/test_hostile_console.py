@@ -89,3 +89,31 @@ async def test_the_console_answers_any_line_without_an_internal_error(
     async with core.db.session() as s:
         stored = (await s.exec(select(Narration.text))).all()
     assert "I'm working on the console hostile input drill" in stored
+
+
+BAD_NUMBERS = ["²", "١٢", "9" * 5000, "99999999999999999999", "-1", "#", "0x1f", "1e3"]
+
+
+async def test_ids_in_commands_and_buttons_that_are_no_ids_get_a_plain_answer(
+    make_core, port
+) -> None:
+    """Row ids come from commands (`/wol ask reply 3`) and button values: digits that int()
+    refuses ("²"), 5,000 digits, or numbers beyond what the database holds are "unknown",
+    never an internal error."""
+    from tests.fakes import events as ev
+
+    core = make_core(port, workspaces={ev.WORKSPACE: {
+        "admins": ["root"], "managers": ["root"],
+        "channels": {"CDURF": {"kind": "durf-te-vragen", "anonymous": True}}}})
+    await core.start(deliver=False)
+    for bad in BAD_NUMBERS:
+        for text in (f"ask reply {bad} hello", f"ask answered {bad}", f"ask hide {bad}",
+                     f"me pause {bad}", f"round pin {bad}", f"thanks @bob {bad}"):
+            await core.handle(ev.command(text, user="root"))
+        for action_id in ("matching.connect", "matching.dismiss", "matching.done",
+                          "matching.someone", "matching.followup.yes", "ask.ack",
+                          "ask.ack_note", "ask.answered", f"matching.pick.{bad}"):
+            await core.handle(ev.click(action_id, bad, user="root"))
+    await core.delivery.drain()
+    answers = [r.text for r in port.sent()]
+    assert answers and not [a for a in answers if SORRY in a]

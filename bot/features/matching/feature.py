@@ -21,6 +21,7 @@ from bot.i18n import N_, Translator
 from bot.messages import Actions, Button, Mention, OutboundMessage, Section, Strong, fill
 from bot.store.tables import Narration
 from bot.store.tables.matching import MatchSuggestion
+from bot.validation import as_number
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -89,8 +90,8 @@ class Suggestions:
         """Suggest first, then index: the reply is enqueued as early as possible, and the
         narration is indexed even when answering failed."""
         item = narration_item(narration)
-        vecs, allowed = await asyncio.gather(
-            self.engine.encode([item.text]),
+        (space, vecs), allowed = await asyncio.gather(
+            self.engine.encode_with_space([item.text]),
             consent.load(ctx.core, narration.workspace_id, ctx.now),
         )
         try:
@@ -100,12 +101,13 @@ class Suggestions:
                 Viewer(narration.author_id, narration.channel_id, narration.visibility),
                 exclude=(item.key,),
                 vector=vecs[0],
+                space=space,
                 allow=allowed.may_suggest,
             )
             if found:
                 await self._answer(narration, ctx, found)
         finally:
-            await self.engine.index(narration.workspace_id, [item], vecs)
+            await self.engine.index(narration.workspace_id, [item], vecs, space=space)
 
     async def _answer(self, narration: Narration, ctx: Context, found: list[Scored]) -> None:
         rows = await self.engine.store.record(
@@ -166,7 +168,8 @@ class Suggestions:
     # -- buttons --------------------------------------------------------------------------------
     async def _own_suggestion(self, event: InboundEvent, ctx: Context) -> MatchSuggestion | None:
         value = event.action.value if event.action else None
-        row = await self.engine.store.suggestion(int(value)) if value and value.isdigit() else None
+        number = as_number(value)
+        row = await self.engine.store.suggestion(number) if number is not None else None
         if row is None or row.workspace_id != event.workspace_id:
             await ctx.respond(ctx.text(GONE))
             return None
