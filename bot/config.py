@@ -116,6 +116,22 @@ class DeliveryConfig(_Strict):
     lease_seconds: float = Field(default=60.0, ge=1, le=3600)
 
 
+class MatchingConfig(_Strict):
+    """The process-wide matching model. By default the bundled local model; with
+    `embeddings_url` an OpenAI-compatible embeddings endpoint (POST, `{"model", "input"}`),
+    falling back to the local model when it fails (bot/features/matching/remote.py). A
+    different model scores on a different scale: set its `threshold` (and `margin`),
+    chosen on your own evaluation set (bench/matching_eval.py)."""
+
+    embeddings_url: str | None = Field(default=None, pattern=r"^https?://")
+    embeddings_model: str = Field(default="text-embedding", min_length=1, max_length=200)
+    embeddings_api_key_env: str = "WOLBOT_EMBEDDINGS_API_KEY"  # the key itself: environment
+    embeddings_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    embeddings_batch: int = Field(default=64, ge=1, le=2048)
+    threshold: float | None = Field(default=None, ge=-1, le=1)  # for the endpoint's model
+    margin: float | None = Field(default=None, ge=0, le=2)
+
+
 class Settings(_Strict):
     """Everything the bot is configured with. `env` holds secrets and is never logged."""
 
@@ -125,6 +141,7 @@ class Settings(_Strict):
     narrations: NarrationConfig = NarrationConfig()
     console: ConsoleConfig = ConsoleConfig()
     delivery: DeliveryConfig = DeliveryConfig()
+    matching: MatchingConfig = MatchingConfig()
     database_url: str = Field(default=DEFAULT_DATABASE_URL, exclude=True)
     auto_migrate: bool = Field(default=True, exclude=True)
     config_path: str | None = Field(default=None, exclude=True)

@@ -18,6 +18,7 @@ from bot.router import action
 
 if TYPE_CHECKING:
     from bot.app import Core
+    from bot.features.matching.encoder import Encoder
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def register(core: Core) -> None:
     from bot.features.matching.engine import MatchingEngine
     from bot.features.matching.feature import Suggestions
 
-    engine = MatchingEngine(core.db, clock=core.clock)
+    engine = MatchingEngine(core.db, encoder=encoder_for(core), clock=core.clock)
 
     async def preload() -> None:
         started = time.perf_counter()
@@ -46,3 +47,31 @@ def register(core: Core) -> None:
     core.router.add(action("matching.dismiss"), suggestions.on_dismiss, name="matching.dismiss")
     intros.register(core)
     profiles.register(core, engine)
+
+
+def encoder_for(core: Core) -> Encoder | None:
+    """The configured embeddings endpoint (with the local model as fallback), or None for
+    the engine's default, the local model."""
+    from dataclasses import replace
+
+    from bot.features.matching.encoder import UseEncoder
+    from bot.features.matching.ranking import MatchPolicy
+    from bot.features.matching.remote import EndpointEncoder, FallbackEncoder
+
+    conf = core.settings.matching
+    if not conf.embeddings_url:
+        return None
+    policy = MatchPolicy()
+    if conf.threshold is not None:
+        policy = replace(policy, threshold=conf.threshold)
+    if conf.margin is not None:
+        policy = replace(policy, margin=conf.margin)
+    endpoint = EndpointEncoder(
+        conf.embeddings_url,
+        conf.embeddings_model,
+        api_key=core.settings.secret(conf.embeddings_api_key_env),
+        timeout=conf.embeddings_timeout_seconds,
+        batch=conf.embeddings_batch,
+        policy=policy,
+    )
+    return FallbackEncoder(endpoint, UseEncoder())

@@ -29,6 +29,7 @@ from bot.features.matching.ranking import (
     WorkspaceIndex,
     select,
 )
+from bot.features.matching.remote import encode_with_space
 from bot.features.matching.store import MatchingStore, StoredVector
 from bot.store.engine import Database
 from bot.store.tables.matching import MatchVector
@@ -72,14 +73,28 @@ class MatchingEngine:
         self._loading: dict[str, asyncio.Lock] = {}
         self._lock = threading.Lock()  # guards every index across worker threads
         self._purged: datetime | None = None
+        self._space = self.encoder.name  # the vector space of the indexes in `_indexes`
 
     # -- encoding -------------------------------------------------------------------------------
     async def encode(self, texts: list[str]) -> np.ndarray:
-        return await asyncio.to_thread(self.encoder.encode, texts)
+        return (await self.encode_with_space(texts))[1]
+
+    async def encode_with_space(self, texts: list[str]) -> tuple[str, np.ndarray]:
+        """Vectors and the name of the space they are in: an encoder with a fallback
+        (remote.FallbackEncoder) may switch spaces between two calls."""
+        return await asyncio.to_thread(encode_with_space, self.encoder, texts)
 
     async def warm_up(self) -> None:
         """Load the model now (start-up), not on the first search."""
-        await asyncio.to_thread(self.encoder.encode, ["warm up"])
+        loader = getattr(self.encoder, "load", None)
+        if loader is not None:
+            await asyncio.to_thread(loader)
+        await self.encode(["warm up"])
+
+    @property
+    def current_policy(self) -> MatchPolicy:
+        """The encoder's own threshold (a configured endpoint model) or the engine's."""
+        return getattr(self.encoder, "policy", None) or self.policy
 
     # -- the index ------------------------------------------------------------------------------
     async def index(
@@ -87,20 +102,24 @@ class MatchingEngine:
         workspace_id: str,
         items: list[Item],
         vecs: np.ndarray | None = None,
+        *,
+        space: str | None = None,
     ) -> None:
-        """Encode (unless `vecs` are given), store and index items, replacing earlier
-        versions with the same key."""
+        """Encode (unless `vecs` are given, made in `space`: the current encoder's unless
+        said), store and index items, replacing earlier versions with the same key."""
         if not items:
             return
-        raw = vecs if vecs is not None else await self.encode([i.text for i in items])
+        if vecs is None or (space is not None and space != self.encoder.name):
+            space, vecs = await self.encode_with_space([i.text for i in items])
+        space = space or self.encoder.name
         now = self.clock.now()
         rows = [
-            _row(workspace_id, item, vec, self.encoder.name, now)
-            for item, vec in zip(items, raw, strict=True)
+            _row(workspace_id, item, vec, space, now) for item, vec in zip(items, vecs, strict=True)
         ]
         await self.store.save(rows, now)
         ws = await self._workspace(workspace_id, refresh=False)
-        await asyncio.to_thread(self._locked, ws.add, items, raw)
+        if ws.space == space:  # else stored only: the next load re-encodes it
+            await asyncio.to_thread(self._locked, ws.add, items, vecs)
 
     async def remove(self, workspace_id: str, key: str) -> bool:
         kind, ref = key.split(":", 1)
@@ -145,10 +164,17 @@ class MatchingEngine:
 
     # -- searching ------------------------------------------------------------------------------
     async def rank(
-        self, workspace_id: str, text: str, vector: np.ndarray | None = None
+        self,
+        workspace_id: str,
+        text: str,
+        vector: np.ndarray | None = None,
+        *,
+        space: str | None = None,
     ) -> list[Scored]:
         """All candidates for `text`, best first, before any filter or threshold."""
         ws = await self._workspace(workspace_id)
+        if vector is not None and (space or self.encoder.name) != ws.space:
+            vector = None  # made in another space (the encoder switched): encode again
         return await asyncio.to_thread(self._encode_and_rank, ws, text, vector)
 
     async def search(
@@ -160,6 +186,7 @@ class MatchingEngine:
         exclude: Iterable[str] = (),
         kinds: Iterable[str] | None = None,
         vector: np.ndarray | None = None,
+        space: str | None = None,
         allow: Callable[[Item], bool] | None = None,
     ) -> list[Scored]:
         """What the bot would suggest to `viewer` for `text`: filtered for visibility,
@@ -167,7 +194,7 @@ class MatchingEngine:
         (see ranking.select)."""
         # The database filters and the encoding + ranking (a worker thread) overlap.
         ranked, (fatigued, rejected) = await asyncio.gather(
-            self.rank(workspace_id, text, vector),
+            self.rank(workspace_id, text, vector, space=space),
             self.store.filters(
                 workspace_id,
                 viewer.person_id,
@@ -177,12 +204,13 @@ class MatchingEngine:
                 pair_window=self.limits.pair_window,
             ),
         )
-        penalties = {p: self.policy.feedback_penalty * n for p, n in rejected.items()}
+        policy = self.current_policy
+        penalties = {p: policy.feedback_penalty * n for p, n in rejected.items()}
         excluded = set(exclude)
         wanted = set(kinds) if kinds is not None else None
         return select(
             ranked,
-            self.policy,
+            policy,
             viewer,
             blocked=fatigued,
             penalties=penalties,
@@ -196,16 +224,31 @@ class MatchingEngine:
     def _encode_and_rank(
         self, ws: WorkspaceIndex, text: str, vector: np.ndarray | None
     ) -> list[Scored]:
-        raw = self.encoder.encode([text])[0] if vector is None else vector
+        if vector is None:
+            space, vecs = encode_with_space(self.encoder, [text])
+            if space != ws.space:
+                log.info("encoder switched to %s during a search: no suggestions this time", space)
+                return []
+            vector = vecs[0]
         with self._lock:
-            return ws.rank(raw, signal_tokens(text), self.policy)
+            return ws.rank(vector, signal_tokens(text), self.current_policy)
 
     def _locked(self, fn, *args):  # type: ignore[no-untyped-def]
         with self._lock:
             return fn(*args)
 
     # -- loading and refreshing -----------------------------------------------------------------
+    def _check_space(self) -> None:
+        """After the encoder changed space (an endpoint fell back to the local model) the
+        indexes are dropped: each is loaded again, re-encoding stored texts once."""
+        if self.encoder.name != self._space:
+            log.warning("matching now encodes with %s: rebuilding the indexes", self.encoder.name)
+            self._space = self.encoder.name
+            self._indexes.clear()
+            self._seen.clear()
+
     async def _workspace(self, workspace_id: str, *, refresh: bool = True) -> WorkspaceIndex:
+        self._check_space()
         ws = self._indexes.get(workspace_id)
         if ws is None:
             lock = self._loading.setdefault(workspace_id, asyncio.Lock())
@@ -220,6 +263,9 @@ class MatchingEngine:
         return ws
 
     async def _load(self, workspace_id: str) -> WorkspaceIndex:
+        if not self.encoder.dim:  # an endpoint's dimension is known after its first answer
+            await self.warm_up()
+            self._check_space()
         started = self.clock.now()
         name, dim = self.encoder.name, self.encoder.dim
         items: list[Item] = []
@@ -231,34 +277,38 @@ class MatchingEngine:
             parts.append(vecs)
             stale += old
         if stale:
-            items += stale
-            parts.append(await self._reencode(workspace_id, stale))
+            space, vecs = await self._reencode(workspace_id, stale)
+            if space == name:  # else the encoder switched meanwhile: the next load has them
+                items += stale
+                parts.append(vecs)
         raw = np.concatenate(parts) if parts else np.empty((0, dim), np.float32)
         del parts
         ws = await asyncio.to_thread(
             lambda: WorkspaceIndex.build(items, raw, **self._index_options)
         )
+        ws.space = name
         self._seen[workspace_id] = started
         log.info("matching index for %s: %d items", workspace_id, len(items))
         return ws
 
-    async def _reencode(self, workspace_id: str, items: list[Item]) -> np.ndarray:
+    async def _reencode(self, workspace_id: str, items: list[Item]) -> tuple[str, np.ndarray]:
         """Vectors made by another encoder (a model upgrade) are re-encoded once and stored."""
         log.info("re-encoding %d stored texts for %s", len(items), workspace_id)
-        raw = await self.encode([i.text for i in items])
+        space, raw = await self.encode_with_space([i.text for i in items])
         now = self.clock.now()
         rows = [
-            _row(workspace_id, item, vec, self.encoder.name, now)
-            for item, vec in zip(items, raw, strict=True)
+            _row(workspace_id, item, vec, space, now) for item, vec in zip(items, raw, strict=True)
         ]
         await self.store.save(rows, now)
-        return raw
+        return space, raw
 
     async def _complete(self, workspace_id: str, stored: list[StoredVector]) -> list[StoredVector]:
         stale = [s.row for s in stored if s.vector is None]
         if not stale:
             return stored
-        raw = await self._reencode(workspace_id, [_item(r) for r in stale])
+        space, raw = await self._reencode(workspace_id, [_item(r) for r in stale])
+        if space != self._space:  # the encoder switched meanwhile: the next load has them
+            return [s for s in stored if s.vector is not None]
         fresh = {id(r): v for r, v in zip(stale, raw, strict=True)}
         return [
             s if s.vector is not None else StoredVector(s.row, fresh[id(s.row)]) for s in stored

@@ -1,0 +1,162 @@
+"""An OpenAI-compatible embeddings endpoint as the encoder, with the local model as fallback.
+
+For organisations that run their own model server (app.yaml `matching.embeddings_url`).
+The request is the OpenAI one — `POST {url}` with `{"model": …, "input": [texts]}` and an
+optional bearer key — and the answer's `data[i].embedding`, in `data[i].index` order.
+
+The HTTP call is plain blocking `urllib` on purpose: the engine runs every encode in a
+worker thread (`asyncio.to_thread`), never on the event loop, and the core imports no
+HTTP framework (tests/test_architecture.py).
+
+Vectors of the endpoint and of the local model live in different spaces and never mix:
+`FallbackEncoder` uses the endpoint while it answers and switches to the local model —
+for the rest of the process, with a warning in the log — at the first failure (at start-up
+or later). Its `name` then changes, so the engine rebuilds its indexes and re-encodes the
+stored texts once in the local space (`MatchingEngine._check_space`); a restart tries the
+endpoint again (and re-encodes back).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import urllib.error
+import urllib.request
+from typing import Any
+
+import numpy as np
+
+from bot.features.matching.encoder import Encoder, normalise
+from bot.features.matching.ranking import MatchPolicy
+
+log = logging.getLogger(__name__)
+
+
+class EndpointError(Exception):
+    """The embeddings endpoint did not give usable vectors."""
+
+
+class EndpointEncoder:
+    """Texts -> vectors through an OpenAI-compatible `/v1/embeddings` endpoint."""
+
+    def __init__(
+        self,
+        url: str,
+        model: str,
+        *,
+        api_key: str | None = None,
+        timeout: float = 5.0,
+        batch: int = 64,
+        policy: MatchPolicy | None = None,
+    ) -> None:
+        self.url = url
+        self.model = model
+        self.name = f"endpoint:{model}"  # the vector space: one per model
+        self.dim = 0  # known after the first answer (`load`)
+        self.policy = policy  # the threshold of this model's scores (app.yaml)
+        self._api_key = api_key
+        self._timeout = timeout
+        self._batch = batch
+
+    def load(self) -> None:
+        """Ask for one vector: checks the endpoint and learns the dimension."""
+        self.encode(["warm up"])
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        step = self._batch
+        parts = [self._request(texts[i : i + step]) for i in range(0, len(texts), step)]
+        if not parts:
+            return np.empty((0, self.dim), dtype=np.float32)
+        return normalise(np.concatenate(parts))
+
+    def _request(self, texts: list[str]) -> np.ndarray:
+        body = json.dumps({"model": self.model, "input": texts}).encode()
+        headers = {"Content-Type": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+                answer: Any = json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise EndpointError(f"HTTP {exc.code} from {self.url}") from None
+        except (OSError, ValueError) as exc:  # URLError, timeouts, refused, bad JSON
+            raise EndpointError(f"{type(exc).__name__}: {exc}") from None
+        try:
+            rows = sorted(answer["data"], key=lambda d: d["index"])
+            vecs = np.asarray([row["embedding"] for row in rows], dtype=np.float32)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise EndpointError(f"unexpected answer from {self.url}: {exc!r}") from None
+        if vecs.ndim != 2 or len(vecs) != len(texts) or (self.dim and vecs.shape[1] != self.dim):
+            raise EndpointError(f"{self.url} answered {vecs.shape} for {len(texts)} texts")
+        self.dim = vecs.shape[1]
+        return vecs
+
+
+class FallbackEncoder:
+    """The endpoint while it works; the local model from its first failure on."""
+
+    def __init__(self, primary: EndpointEncoder, fallback: Encoder) -> None:
+        self.primary = primary
+        self.fallback = fallback
+        self._active: Any = primary
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return str(self._active.name)
+
+    @property
+    def dim(self) -> int:
+        return int(self._active.dim)
+
+    @property
+    def policy(self) -> MatchPolicy | None:
+        """The endpoint model's threshold while it is used; else the engine's own."""
+        return self.primary.policy if self._active is self.primary else None
+
+    def load(self) -> None:
+        """Check the endpoint (start-up); the local model is loaded only when needed."""
+        if self._active is self.primary:
+            try:
+                self.primary.load()
+                return
+            except EndpointError as exc:
+                self._switch(exc)
+        loader = getattr(self.fallback, "load", None)
+        if loader is not None:
+            loader()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self.encode_with_space(texts)[1]
+
+    def encode_with_space(self, texts: list[str]) -> tuple[str, np.ndarray]:
+        """Vectors and the space they are in, decided together (another thread may switch
+        the encoder in between)."""
+        if self._active is self.primary:
+            try:
+                return self.primary.name, self.primary.encode(texts)
+            except EndpointError as exc:
+                self._switch(exc)
+        return self.fallback.name, self.fallback.encode(texts)
+
+    def _switch(self, exc: EndpointError) -> None:
+        with self._lock:
+            if self._active is self.primary:
+                self._active = self.fallback
+                log.warning(
+                    "embeddings endpoint %s failed (%s); using the local model %s until restart",
+                    self.primary.url,
+                    exc,
+                    self.fallback.name,
+                )
+
+
+def encode_with_space(encoder: Encoder, texts: list[str]) -> tuple[str, np.ndarray]:
+    """Any encoder's vectors with the name of their space."""
+    both = getattr(encoder, "encode_with_space", None)
+    if both is not None:
+        space, vecs = both(texts)
+        return str(space), vecs
+    return encoder.name, encoder.encode(texts)

@@ -1,0 +1,172 @@
+"""The optional OpenAI-compatible embeddings endpoint, against a fake server on 127.0.0.1:
+batching, the key, the spaces of endpoint and local vectors never mixing, and the fallback
+to the local model (with a log line) when the endpoint fails or is slow."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import numpy as np
+import pytest
+from sqlmodel import select
+
+from bot.app import FEATURES, Core
+from bot.clock import FakeClock
+from bot.config import load_settings
+from bot.features import matching
+from bot.features.matching.encoder import UseEncoder
+from bot.features.matching.engine import MatchingEngine
+from bot.features.matching.ranking import MatchPolicy
+from bot.features.matching.remote import EndpointEncoder, EndpointError, FallbackEncoder
+from bot.store.engine import Database
+from bot.store.tables.matching import MatchVector
+from tests.fakes import events as ev
+from tests.fakes.chat import RecordingPort
+
+from .fake_embeddings import DIM, FakeEmbeddings
+from .test_engine import WS, bob, seed
+
+DUTCH = "het overzetten van onze Jenkins-jobs naar GitHub Actions"
+
+
+@pytest.fixture
+async def server(use_encoder: UseEncoder) -> AsyncIterator[FakeEmbeddings]:
+    fake = await FakeEmbeddings(use_encoder).start()
+    yield fake
+    await fake.stop()
+
+
+def endpoint(server: FakeEmbeddings, **kw: object) -> EndpointEncoder:
+    options: dict = {"api_key": "sk-test", "timeout": 2.0, "batch": 4, **kw}
+    return EndpointEncoder(server.url, "fake-e5", **options)
+
+
+async def stored_models(db: Database) -> set[str]:
+    async with db.session() as s:
+        return set((await s.exec(select(MatchVector.model))).all())
+
+
+async def test_batches_the_key_and_the_order_of_the_answer(server: FakeEmbeddings) -> None:
+    enc = endpoint(server)
+    texts = [f"narration number {i} about GitHub Actions" for i in range(10)]
+    vecs = await asyncio.to_thread(enc.encode, texts)
+    assert vecs.shape == (10, DIM) and enc.dim == DIM
+    assert [len(r["input"]) for r in server.requests] == [4, 4, 2]
+    assert {r["model"] for r in server.requests} == {"fake-e5"}
+    assert set(server.auth) == {"Bearer sk-test"}
+    expected = server.vectors(texts)
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    np.testing.assert_allclose(vecs, expected, atol=1e-5)  # shuffled answer, right order
+
+
+async def test_failures_are_endpoint_errors(server: FakeEmbeddings) -> None:
+    server.status = 500
+    with pytest.raises(EndpointError, match="HTTP 500"):
+        await asyncio.to_thread(endpoint(server).encode, ["x"])
+    server.status, server.delay = 200, 1.0
+    with pytest.raises(EndpointError, match="timed out"):
+        await asyncio.to_thread(endpoint(server, timeout=0.2).encode, ["x"])
+    unused = EndpointEncoder("http://127.0.0.1:9/v1/embeddings", "m", timeout=1.0)
+    with pytest.raises(EndpointError):
+        await asyncio.to_thread(unused.encode, ["x"])
+
+
+async def test_engine_uses_the_endpoint_and_its_threshold(
+    db: Database, server: FakeEmbeddings, use_encoder: UseEncoder, clock: FakeClock
+) -> None:
+    strict = endpoint(server, policy=MatchPolicy(threshold=0.99))
+    encoder = FallbackEncoder(strict, use_encoder)
+    engine = MatchingEngine(db, encoder=encoder, clock=clock)
+    await engine.warm_up()
+    await seed(engine)
+    assert await stored_models(db) == {"endpoint:fake-e5"}
+    assert (await engine.rank(WS, DUTCH))[0].item.author_id == "alice"  # same model, same ranks
+    assert await engine.search(WS, DUTCH, bob()) == []  # but the endpoint's own bar: 0.99
+    encoder.primary.policy = MatchPolicy(threshold=0.5)
+    assert [s.item.author_id for s in await engine.search(WS, DUTCH, bob())] == ["alice"]
+    assert encoder.name == "endpoint:fake-e5"
+
+
+async def test_falls_back_to_the_local_model_when_the_endpoint_fails(
+    db: Database,
+    server: FakeEmbeddings,
+    use_encoder: UseEncoder,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    encoder = FallbackEncoder(endpoint(server), use_encoder)
+    engine = MatchingEngine(db, encoder=encoder, clock=clock)
+    await seed(engine)
+    assert await engine.size(WS) == 4
+    server.status = 503
+    with caplog.at_level(logging.WARNING):
+        space, vecs = await engine.encode_with_space([DUTCH])
+        found = await engine.search(WS, DUTCH, bob(), vector=vecs[0], space=space)
+    assert space == use_encoder.name and encoder.name == use_encoder.name
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("embeddings endpoint" in m and "HTTP 503" in m for m in warnings)
+    assert [s.item.author_id for s in found] == ["alice"]  # stored texts re-encoded locally
+    assert await stored_models(db) == {use_encoder.name}
+    # A vector the endpoint made before the switch is not used in the local space.
+    server.status = 200
+    stale = await asyncio.to_thread(endpoint(server).encode, [DUTCH])
+    again = await engine.search(WS, DUTCH, bob(), vector=stale[0], space="endpoint:fake-e5")
+    assert [s.item.author_id for s in again] == ["alice"]
+    assert encoder.name == use_encoder.name  # no switching back until a restart
+
+
+async def test_an_endpoint_down_at_start_up_means_the_local_model(
+    db: Database, use_encoder: UseEncoder, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    down = EndpointEncoder("http://127.0.0.1:9/v1/embeddings", "fake-e5", timeout=1.0)
+    encoder = FallbackEncoder(down, use_encoder)
+    engine = MatchingEngine(db, encoder=encoder, clock=clock)
+    with caplog.at_level(logging.WARNING):
+        await engine.preload()
+    assert encoder.name == use_encoder.name
+    assert any("using the local model" in r.getMessage() for r in caplog.records)
+    await seed(engine)
+    assert [s.item.author_id for s in await engine.search(WS, DUTCH, bob())] == ["alice"]
+
+
+def test_settings_from_app_yaml(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "app.yaml"
+    path.write_text(
+        "matching:\n"
+        "  embeddings_url: http://models.internal:8080/v1/embeddings\n"
+        "  embeddings_model: multilingual-e5-large\n"
+        "  embeddings_api_key_env: MODELS_KEY\n"
+        "  threshold: 0.82\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(path, env={"MODELS_KEY": "sk-1"})
+    conf = settings.matching
+    assert conf.embeddings_model == "multilingual-e5-large" and conf.threshold == 0.82
+    assert settings.secret(conf.embeddings_api_key_env) == "sk-1"
+    assert conf.embeddings_timeout_seconds == 5.0 and conf.embeddings_batch == 64
+
+
+async def test_console_conversation_through_the_endpoint(
+    make_core, port: RecordingPort, server: FakeEmbeddings, use_encoder: UseEncoder, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    core: Core = make_core(
+        port, matching={"embeddings_url": server.url, "embeddings_model": "fake-e5"}
+    )
+    if matching.register not in FEATURES:
+        matching.register(core)
+    await core.start(deliver=False)
+    try:
+        await core.handle(
+            ev.message("I'm working on moving our CI from Jenkins to GitHub Actions", user="alice")
+        )
+        before = len(port.records)
+        await core.handle(ev.message(f"Ik werk aan {DUTCH}", user="bob", message_id="m-bob"))
+        await core.delivery.drain()
+        [reply] = [r for r in port.records[before:] if r.op == "send"]
+        assert "alice" in reply.message.mentioned_user_ids()
+        assert server.requests  # the endpoint did the encoding
+        assert await stored_models(core.db) == {"endpoint:fake-e5"}
+    finally:
+        await core.stop()
