@@ -105,11 +105,27 @@ class Serve:
 
 
 def message_event(event_id: str, text: str, *, channel: str = "C111", user: str = "U222",
-                  ts: str, team: str = "T111") -> str:
-    """A signed-ready Events API body: a message in a public channel."""
+                  ts: str, team: str = "T111", channel_type: str = "channel") -> str:
+    """An Events API body: a message in a public channel (or `channel_type="im"`)."""
     return json.dumps({
         "token": "x", "team_id": team, "api_app_id": "A111", "type": "event_callback",
         "event_id": event_id, "event_time": int(float(ts)),
-        "event": {"type": "message", "channel": channel, "channel_type": "channel",
+        "event": {"type": "message", "channel": channel, "channel_type": channel_type,
                   "user": user, "text": text, "ts": ts, "event_ts": ts, "team": team},
     })
+
+
+async def post_event(http: Any, base_url: str, body: str, *, retry_num: int | None = None) -> int:
+    """POST a signed event as Slack does; the HTTP status (0: no answer at all)."""
+    import aiohttp
+
+    from tests.fakes.slack_api import signed_headers
+
+    headers = signed_headers(body, SIGNING_SECRET, retry_num=retry_num)
+    try:
+        async with http.post(f"{base_url}/slack/events", data=body.encode(),
+                             headers=headers) as response:
+            await response.read()
+            return int(response.status)
+    except (aiohttp.ClientError, TimeoutError):
+        return 0
