@@ -254,6 +254,7 @@ class SettingsService:
         self._cache: dict[str, tuple[float, dict[tuple[str, str], Any]]] = {}
         # Called after an admin change: (workspace_id, key, channel_id or None).
         self.listeners: list[Callable[[str, str, str | None], Awaitable[None]]] = []
+        self._yaml_channels: dict[str, tuple[Any, dict[str, ChannelConfig]]] = {}
 
     async def _overrides(self, workspace_id: str) -> dict[tuple[str, str], Any]:
         hit = self._cache.get(workspace_id)
@@ -268,8 +269,12 @@ class SettingsService:
 
     def _yaml_channel(self, workspace_id: str, channel_id: str | None,
                       channel_name: str | None) -> ChannelConfig | None:
-        channels = {k.lower().removeprefix("#"): v
-                    for k, v in self.settings.workspace(workspace_id).channels.items()}
+        configured = self.settings.workspace(workspace_id).channels
+        hit = self._yaml_channels.get(workspace_id)
+        if hit is None or hit[0] is not configured:  # normalised once per app.yaml mapping
+            hit = (configured, {k.lower().removeprefix("#"): v for k, v in configured.items()})
+            self._yaml_channels[workspace_id] = hit
+        channels = hit[1]
         for key in (channel_id, channel_name):
             if key and key.lower().removeprefix("#") in channels:
                 return channels[key.lower().removeprefix("#")]

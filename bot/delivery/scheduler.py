@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -41,9 +42,19 @@ class Job:
     grace: timedelta = timedelta(hours=1)
     claimed: bool = True  # False: every process runs it (e.g. refreshing in-memory state)
     latest_only: bool = False  # polling jobs: after downtime, run only the latest occurrence
+    # Jobs of one batch that fall due together are claimed in one statement and handed to the
+    # batch's handler at once (e.g. 500 communities asking their question at Monday 10:00).
+    batch: str | None = None
+    target: tuple[str, ...] = ()  # what the job is about (e.g. workspace, channel), for batches
 
 
+# A batch handler gets every claimed (job, occurrence) of its batch that fell due together.
+BatchHandler = Callable[[list[tuple[Job, datetime]]], Awaitable[None]]
+
+
+@lru_cache(maxsize=1024)
 def cron(expression: str, timezone: str) -> CronTrigger:
+    """A crontab trigger (cached: triggers keep no state between fire-time queries)."""
     return CronTrigger.from_crontab(expression, timezone=timezone)
 
 
@@ -67,6 +78,7 @@ class Scheduler:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db, self.clock = db, clock
         self.jobs: dict[str, Job] = {}
+        self.batches: dict[str, BatchHandler] = {}
         self.instance_id = uuid.uuid4().hex
         self._aps: AsyncIOScheduler | None = None
 
@@ -74,6 +86,10 @@ class Scheduler:
         self.jobs[job.job_id] = job
         if self._aps is not None:
             self._schedule(job)
+
+    def add_batch(self, name: str, handler: BatchHandler) -> None:
+        """The handler for jobs with `batch=name`; without one each runs on its own."""
+        self.batches[name] = handler
 
     def remove(self, job_id: str) -> None:
         self.jobs.pop(job_id, None)
@@ -112,6 +128,7 @@ class Scheduler:
         """Run every occurrence due by `now` that nobody has claimed yet."""
         now = now or self.clock.now()
         ran: list[tuple[str, datetime]] = []
+        batched: dict[str, list[tuple[str, datetime]]] = {}
         for job_id in job_ids or list(self.jobs):
             job = self.jobs.get(job_id)
             if job is None:
@@ -119,6 +136,9 @@ class Scheduler:
             due = occurrences(job.trigger, now - job.grace, now)
             if job.latest_only or not job.claimed:
                 due = due[-1:]  # in-process work: only the latest occurrence matters
+            if job.batch in self.batches and job.claimed:
+                batched.setdefault(job.batch, []).extend((job.job_id, when) for when in due)
+                continue
             for when in due:
                 if job.claimed and not await self.claim(job.job_id, when):
                     continue
@@ -130,7 +150,26 @@ class Scheduler:
                 except Exception:
                     log.exception("scheduled job %s (%s) failed", job.job_id, when.isoformat())
                 ran.append((job.job_id, when))
+        for name, wanted in batched.items():
+            ran += await self._run_batch(name, wanted)
         return ran
+
+    async def _run_batch(self, name: str,
+                         wanted: list[tuple[str, datetime]]) -> list[tuple[str, datetime]]:
+        won = await self.claim_many(wanted)
+        mine = [(job_id, when) for job_id, when in wanted if (job_id, when.isoformat()) in won]
+        if not mine:
+            return []
+        try:
+            jobs = [(self.jobs[job_id], when) for job_id, when in mine if job_id in self.jobs]
+            await self.batches[name](jobs)
+        except StoreUnavailable:
+            for job_id, when in mine:
+                await self._unclaim(job_id, when)
+            raise
+        except Exception:
+            log.exception("scheduled batch %s (%d occurrences) failed", name, len(mine))
+        return mine
 
     async def log_dropped(self, now: datetime, lookback: timedelta = timedelta(days=7)) -> int:
         """Log occurrences older than their grace period that never ran (the bot was down)."""

@@ -30,6 +30,7 @@ from bot.messages import Context as ContextBlock
 from bot.personal import Personal, resolve
 from bot.router import action
 from bot.setting_registry import DAYS
+from bot.store.engine import upsert
 from bot.store.tables import Narration
 from bot.store.tables.rhythms import CheckinState
 
@@ -158,14 +159,19 @@ async def _ask_chunk(core: Core, workspace_id: str, chunk: list[tuple[Personal, 
                 for me, name, slot in chunk]
     await core.outbox.send_dms(platform_of(workspace_id), messages)
     skipped = 0
+    values: list[dict[str, object]] = []
+    for me, _, _ in chunk:
+        previous = states.get(me.user_id)
+        unanswered = previous is not None and previous.pending_since is not None
+        skipped += unanswered  # the last one went unanswered: it counts as skipped
+        values.append({"workspace_id": workspace_id, "user_id": me.user_id,
+                       "pending_since": now, "reminded": False, "last_sent_at": now,
+                       "last_skipped": unanswered, "answered_at": None})
+    # one bulk upsert for the chunk: a per-person merge would read each row again
+    statement = upsert(core.db.dialect, CheckinState, ["workspace_id", "user_id"],
+                       ["pending_since", "reminded", "last_sent_at", "last_skipped"])
     async with core.db.session() as s:
-        for me, _, _ in chunk:
-            state = states.get(me.user_id) or CheckinState(workspace_id=workspace_id,
-                                                           user_id=me.user_id)
-            state.last_skipped = state.pending_since is not None  # the last went unanswered
-            skipped += state.last_skipped
-            state.pending_since, state.reminded, state.last_sent_at = now, False, now
-            states[me.user_id] = await s.merge(state)
+        await s.exec(statement, params=values)  # type: ignore[call-overload]
         await s.commit()
     return len(chunk), skipped
 

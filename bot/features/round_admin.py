@@ -71,7 +71,7 @@ async def on_round(event: InboundEvent, ctx: Context, args: str) -> None:
                                          manual=True)
         await ctx.respond(ctx.text(POSTED if posted else NOTHING_OPEN, channel=label))
     elif verb == "close":
-        closed = await rounds.close_open_rounds(core, item.workspace_id, channel_id, ctx.now)
+        closed = await rounds.close_open_rounds(core, item.workspace_id, {channel_id: ctx.now})
         await ctx.respond(ctx.text(CLOSED if closed else NOTHING_OPEN, channel=label))
     elif verb == "skip":
         state = await rounds.community_state(core, item)

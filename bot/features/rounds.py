@@ -7,9 +7,11 @@ claimed in the database before it is posted, so restarts and replicas never post
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select, update
@@ -23,6 +25,7 @@ from bot.messages import Context as ContextBlock
 from bot.messages import Mention, OutboundMessage, Quote, Section, Strong, fill
 from bot.ports import Destination
 from bot.router import kind
+from bot.store.engine import upsert
 from bot.store.tables.rhythms import CommunityState, Contribution, CustomQuestion, DialogueRound
 from bot.text import clean, shorten
 
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 CLOSE_JOB = "rounds.close"
 SYNC_JOB = "rounds.sync"
+ROUND_BATCH = "rounds.post"  # every community due at the same moment is posted in one go
 TOP_ANSWERS = 3
 MANUAL_ROUND = timedelta(days=7)
 
@@ -59,6 +63,7 @@ def register(core: Core) -> None:
     core.scheduler.add(Job(SYNC_JOB, cron("*/5 * * * *", "UTC"),
                            lambda when: sync_jobs(core), claimed=False))
     core.start_hooks.append(lambda: sync_jobs(core))
+    core.scheduler.add_batch(ROUND_BATCH, lambda due: post_due_rounds(core, due))
 
     async def on_config_change(workspace_id: str, key: str, channel_id: str | None) -> None:
         if key.startswith("community.") or key == "timezone":
@@ -92,7 +97,52 @@ async def sync_jobs(core: Core) -> None:
             if fresh is not None and fresh.kind == "dialogue":
                 await post_round(core, fresh, when.isoformat(), when)
 
-        core.scheduler.add(Job(jid, trigger, run, grace=timedelta(hours=6)))
+        core.scheduler.add(Job(jid, trigger, run, grace=timedelta(hours=6), batch=ROUND_BATCH,
+                               target=(item.workspace_id, item.channel_id)))
+
+
+async def post_due_rounds(core: Core, due: list[tuple[Job, datetime]]) -> list[DialogueRound]:
+    """The scheduler's batch: every community whose round fell due (and was claimed) now."""
+    found: list[tuple[Community, str, datetime]] = []
+    for job, when in due:
+        workspace_id, channel_id = job.target
+        fresh = await community(core, workspace_id, channel_id)
+        if fresh is not None and fresh.kind == "dialogue":
+            found.append((fresh, when.isoformat(), when))
+    return await post_rounds(core, found)
+
+
+@dataclass
+class History:
+    """What choosing a community's next question needs, loaded for many communities at once."""
+
+    state: CommunityState
+    custom: list[tuple[str, str, str]] = field(default_factory=list)  # admins' own questions
+    asked: dict[int, set[str]] = field(default_factory=dict)  # cycle -> prompt ids asked
+
+
+async def histories(core: Core, workspace_id: str,
+                    channel_ids: list[str]) -> dict[str, History]:
+    """State, custom questions and asked prompts (per cycle) of many channels: three queries."""
+    found = {c: History(CommunityState(workspace_id=workspace_id, channel_id=c))
+             for c in channel_ids}
+    async with core.db.session() as s:
+        for state in await s.exec(select(CommunityState).where(
+                CommunityState.workspace_id == workspace_id,
+                col(CommunityState.channel_id).in_(channel_ids))):
+            found[state.channel_id].state = state
+        for q in await s.exec(select(CustomQuestion).where(
+                CustomQuestion.workspace_id == workspace_id,
+                col(CustomQuestion.channel_id).in_(channel_ids)).order_by(
+                col(CustomQuestion.id))):
+            found[q.channel_id].custom.append((f"custom-{q.id}", "question", q.text))
+        rounds = await s.exec(select(DialogueRound.channel_id, DialogueRound.cycle,
+                                     DialogueRound.prompt_id).where(
+            DialogueRound.workspace_id == workspace_id,
+            col(DialogueRound.channel_id).in_(channel_ids)))
+        for channel_id, cycle, prompt_id in rounds:
+            found[channel_id].asked.setdefault(cycle, set()).add(prompt_id)
+    return found
 
 
 async def community_state(core: Core, item: Community) -> CommunityState:
@@ -107,38 +157,43 @@ async def save_state(core: Core, state: CommunityState) -> None:
         await s.commit()
 
 
-async def prompt_candidates(core: Core, item: Community) -> list[tuple[str, str, str]]:
-    """(prompt id, kind, text) in asking order: the set's prompts, then admins' own."""
+def _set_prompts(core: Core, item: Community) -> list[tuple[str, str, str]]:
     library = core.prompts
     prompt_set = library.get(item.question_set, item.language) or library.get(
         item.question_set, "en")
-    found = [(p.id, p.kind, p.text) for p in prompt_set.items] if prompt_set else []
-    async with core.db.session() as s:
-        custom = await s.exec(select(CustomQuestion).where(
-            CustomQuestion.workspace_id == item.workspace_id,
-            CustomQuestion.channel_id == item.channel_id).order_by(col(CustomQuestion.id)))
-        found.extend((f"custom-{q.id}", "question", q.text) for q in custom)
-    return found
+    return [(p.id, p.kind, p.text) for p in prompt_set.items] if prompt_set else []
 
 
-async def next_prompt(core: Core, item: Community,
-                      state: CommunityState) -> tuple[tuple[str, str, str] | None, int]:
+async def prompt_candidates(core: Core, item: Community) -> list[tuple[str, str, str]]:
+    """(prompt id, kind, text) in asking order: the set's prompts, then admins' own."""
+    history = (await histories(core, item.workspace_id, [item.channel_id]))[item.channel_id]
+    return _set_prompts(core, item) + history.custom
+
+
+def choose_prompt(core: Core, item: Community,
+                  history: History) -> tuple[tuple[str, str, str] | None, int]:
     """The pinned prompt, else the first not asked in this cycle (a new cycle when all were)."""
-    candidates = await prompt_candidates(core, item)
+    state = history.state
+    candidates = _set_prompts(core, item) + history.custom
     if not candidates:
         return None, state.cycle
     if state.pinned_prompt_id:
         pinned = next((c for c in candidates if c[0] == state.pinned_prompt_id), None)
         if pinned is not None:
             return pinned, state.cycle
-    async with core.db.session() as s:
-        asked = set(await s.exec(select(DialogueRound.prompt_id).where(
-            DialogueRound.workspace_id == item.workspace_id,
-            DialogueRound.channel_id == item.channel_id, DialogueRound.cycle == state.cycle)))
+    asked = history.asked.get(state.cycle, set())
     for candidate in candidates:
         if candidate[0] not in asked:
             return candidate, state.cycle
     return candidates[0], state.cycle + 1
+
+
+async def next_prompt(core: Core, item: Community,
+                      state: CommunityState) -> tuple[tuple[str, str, str] | None, int]:
+    """The prompt the next round of `item` would ask, given its `state`."""
+    history = (await histories(core, item.workspace_id, [item.channel_id]))[item.channel_id]
+    history.state = state
+    return choose_prompt(core, item, history)
 
 
 def _closes_at(item: Community, when: datetime, manual: bool) -> datetime:
@@ -154,14 +209,76 @@ def _closes_at(item: Community, when: datetime, manual: bool) -> datetime:
 
 async def post_round(core: Core, item: Community, occurrence: str, when: datetime, *,
                      manual: bool = False) -> DialogueRound | None:
-    state = await community_state(core, item)
-    if state.skip_next and not manual:
-        state.skip_next = False
-        await save_state(core, state)
-        log.info("round in %s/%s skipped by an admin", item.workspace_id, item.channel_id)
-        return None
-    await close_open_rounds(core, item.workspace_id, item.channel_id, when)
-    chosen, cycle = await next_prompt(core, item, state)
+    posted = await post_rounds(core, [(item, occurrence, when)], manual=manual)
+    return posted[0] if posted else None
+
+
+@dataclass
+class _Planned:
+    item: Community
+    row: DialogueRound
+    state: dict[str, object]
+    message: OutboundMessage
+
+
+async def post_rounds(core: Core, due: list[tuple[Community, str, datetime]], *,
+                      manual: bool = False) -> list[DialogueRound]:
+    """Post the next question of each community (community, occurrence, scheduled time).
+
+    Many communities at once cost a handful of statements: their histories are loaded in
+    bulk and the rounds, states and question messages commit in one transaction."""
+    posted: list[DialogueRound] = []
+    by_workspace: dict[str, list[tuple[Community, str, datetime]]] = {}
+    for entry in due:
+        by_workspace.setdefault(entry[0].workspace_id, []).append(entry)
+    for workspace_id, entries in by_workspace.items():
+        found = await histories(core, workspace_id, [item.channel_id for item, _, _ in entries])
+        await close_open_rounds(core, workspace_id,
+                                {item.channel_id: when for item, _, when in entries})
+        planned: list[_Planned] = []
+        skipped: list[dict[str, object]] = []
+        for item, occurrence, when in entries:
+            state = found[item.channel_id].state
+            if state.skip_next and not manual:
+                skipped.append(_state_values(state, skip_next=False))
+                log.info("round in %s/%s skipped by an admin", workspace_id, item.channel_id)
+                continue
+            plan = _plan(core, item, found[item.channel_id], occurrence, when, manual)
+            if plan is not None:
+                planned.append(plan)
+        if skipped:
+            await _save_states(core, skipped)
+        try:
+            posted += await _commit(core, planned)
+        except IntegrityError:  # some occurrence was posted already: one at a time, then
+            for plan in planned:
+                with contextlib.suppress(IntegrityError):
+                    posted += await _commit(core, [plan])
+    return posted
+
+
+def _state_values(state: CommunityState, **changes: object) -> dict[str, object]:
+    values: dict[str, object] = {"workspace_id": state.workspace_id,
+                                 "channel_id": state.channel_id, "cycle": state.cycle,
+                                 "pinned_prompt_id": state.pinned_prompt_id,
+                                 "skip_next": state.skip_next}
+    return {**values, **changes}
+
+
+async def _save_states(core: Core, values: list[dict[str, object]], session: Any = None) -> None:
+    statement = upsert(core.db.dialect, CommunityState, ["workspace_id", "channel_id"],
+                       ["cycle", "pinned_prompt_id", "skip_next"])
+    if session is not None:
+        await session.exec(statement, params=values)
+        return
+    async with core.db.session() as s:
+        await s.exec(statement, params=values)  # type: ignore[call-overload]
+        await s.commit()
+
+
+def _plan(core: Core, item: Community, history: History, occurrence: str, when: datetime,
+          manual: bool) -> _Planned | None:
+    chosen, cycle = choose_prompt(core, item, history)
     if chosen is None:
         log.warning("community %s/%s has no questions in set %r", item.workspace_id,
                     item.channel_id, item.question_set)
@@ -173,24 +290,35 @@ async def post_round(core: Core, item: Community, occurrence: str, when: datetim
                         occurrence=occurrence, set_id=item.question_set, prompt_id=prompt_id,
                         language=item.language, text=text, cycle=cycle, posted_key=key,
                         posted_at=when, closes_at=closes_at)
-    state.cycle, state.pinned_prompt_id = cycle, None
-    t = core.translator(item.language)
-    # The round, the community's state and the question's outbox row commit together: a
-    # crash leaves either all three or none, and a second process's insert fails as a whole.
+    message = question_message(core.translator(item.language), prompt_kind, text, closes_at,
+                               item)
+    return _Planned(item, row, _state_values(history.state, cycle=cycle, pinned_prompt_id=None),
+                    message)
+
+
+async def _commit(core: Core, planned: list[_Planned]) -> list[DialogueRound]:
+    """Rounds, community states and question messages in one transaction: a crash leaves all
+    or none, and a second process's insert of the same occurrence fails as a whole."""
+    if not planned:
+        return []
     async with core.db.session() as s:
-        s.add(row)
-        await s.merge(state)
-        core.outbox.stage_send(s, item.platform, Destination(item.workspace_id, item.channel_id),
-                               question_message(t, prompt_kind, text, closes_at, item), key=key)
+        s.add_all([plan.row for plan in planned])
+        await _save_states(core, [plan.state for plan in planned], session=s)
+        for plan in planned:
+            item = plan.item
+            core.outbox.stage_send(s, item.platform,
+                                   Destination(item.workspace_id, item.channel_id),
+                                   plan.message, key=plan.row.posted_key)
         try:
             await s.commit()
         except IntegrityError:
             await s.rollback()
-            return None  # this occurrence was posted already
+            raise
     core.outbox.wake()
-    log.info("round %s posted in %s/%s (%s)", row.id, item.workspace_id, item.channel_id,
-             prompt_id)
-    return row
+    for plan in planned:
+        log.info("round %s posted in %s/%s (%s)", plan.row.id, plan.item.workspace_id,
+                 plan.item.channel_id, plan.row.prompt_id)
+    return [plan.row for plan in planned]
 
 
 def question_message(t: Translator, prompt_kind: str, text: str, closes_at: datetime | None,
@@ -272,15 +400,16 @@ async def close_due(core: Core, now: datetime) -> int:
     return closed
 
 
-async def close_open_rounds(core: Core, workspace_id: str, channel_id: str,
-                            now: datetime) -> int:
+async def close_open_rounds(core: Core, workspace_id: str, closing: dict[str, datetime]) -> int:
+    """Close the open rounds of these channels (channel id -> closing time): one query."""
     async with core.db.session() as s:
         rows = list(await s.exec(select(DialogueRound).where(
-            DialogueRound.workspace_id == workspace_id, DialogueRound.channel_id == channel_id,
+            DialogueRound.workspace_id == workspace_id,
+            col(DialogueRound.channel_id).in_(list(closing)),
             col(DialogueRound.closed_at).is_(None))))
     closed = 0
     for row in rows:
-        closed += await close_round(core, row, now)
+        closed += await close_round(core, row, closing[row.channel_id])
     return closed
 
 

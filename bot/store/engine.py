@@ -130,12 +130,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def insert_ignoring_duplicates(dialect: str, table: Any) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING for SQLite and PostgreSQL (bulk, idempotent)."""
+def _insert(dialect: str, table: Any) -> Any:
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(table).on_conflict_do_nothing()
+        return pg_insert(table)
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(table).on_conflict_do_nothing()
+    return sqlite_insert(table)
+
+
+def upsert(dialect: str, table: Any, keys: list[str], columns: list[str]) -> Any:
+    """Bulk INSERT … ON CONFLICT (keys) DO UPDATE SET columns = the new values, for SQLite and
+    PostgreSQL: one statement for many rows, instead of a SELECT and a write per row."""
+    statement = _insert(dialect, table)
+    return statement.on_conflict_do_update(
+        index_elements=keys, set_={c: getattr(statement.excluded, c) for c in columns})
+
+
+def insert_ignoring_duplicates(dialect: str, table: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for SQLite and PostgreSQL (bulk, idempotent)."""
+    return _insert(dialect, table).on_conflict_do_nothing()
