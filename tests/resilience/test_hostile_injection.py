@@ -26,6 +26,7 @@ from adapters.slack.render import fallback_text, render_home, render_message
 from adapters.teams.render import render_activity
 from bot.messages import Context, Link, Mention, OutboundMessage, Quote, Section, Strong
 from bot.store.tables import Narration
+from bot.store.tables.rhythms import DialogueRound
 from tests.adapters.slack import conftest as slack_fixtures
 from tests.adapters.slack.conftest import DATA
 from tests.resilience.hostile_support import BOUNDED, NASTY
@@ -110,7 +111,7 @@ def test_no_text_renders_as_a_ping_a_link_or_markup_on_any_platform(text: str) -
 
 WS = "slack:T111"
 SETTINGS = {"workspaces": {WS: {"admins": ["W111"], "managers": ["W333"], "channels": {
-    "CDURF": {"kind": "durf-te-vragen", "anonymous": True}}}}}
+    "CDURF": {"kind": "durf-te-vragen", "anonymous": True}, "CDIA": {"kind": "dialogue"}}}}}
 # What a person typed, and what Slack sends for it: "<" typed literally arrives escaped,
 # a real @channel arrives as <!channel>, a pasted link as <url|label>.
 TYPED = ("I'm working on the onboarding checklist for nurses <!channel> "
@@ -210,6 +211,22 @@ async def test_hostile_text_is_stored_verbatim_and_repeated_harmlessly_on_slack(
                                     user="W333", event_id="EvA1", ts="1700000003.000100",
                                     channel="CDURF", thread_ts=ts))
     await slack.processed()
+    # a dialogue round: a hostile answer, quoted in the summary when the round closes
+    await slack.command(command(slack_api, "round now", "rn", channel_id="CDIA",
+                                channel_name="dialogue"))
+    await core.delivery.drain()
+    async with core.db.session() as s:
+        [round_] = (await s.exec(select(DialogueRound))).all()
+    round_ts = round_.message_id or await core.outbox.result_message_id(round_.posted_key)
+    assert round_ts
+    await slack.event(message_event("<!channel> my answer '); DROP TABLE narration;-- "
+                                    "<http://evil.example|https://bank.example>", user="W222",
+                                    event_id="EvR1", ts="1700000004.000100", channel="CDIA",
+                                    thread_ts=round_ts))
+    await slack.processed()
+    await slack.command(command(slack_api, "round close", "rc", channel_id="CDIA",
+                                channel_name="dialogue"))
+    await core.delivery.drain()
     # App Home of the narrator lists the narration
     opened = json.loads(
         (DATA / "events" / "event_callback_app_home_opened_messages_tab.json").read_text())
@@ -225,6 +242,9 @@ async def test_hostile_text_is_stored_verbatim_and_repeated_harmlessly_on_slack(
     posted = json.dumps([c.args for c in slack_api.calls_to("chat.postMessage")],
                         ensure_ascii=False)
     assert "is &lt;b&gt;this&lt;/b&gt; safe?" in posted  # the question card, literal
+    summary = [c for c in slack_api.calls_to("chat.postMessage") if c.args["channel"] == "CDIA"
+               and "@channel my answer '); DROP TABLE narration;--" in json.dumps(c.args)]
+    assert summary, "the round summary quotes the answer, literally"
     # the thanks, literal (the pasted link shown as label and address, never as a link)
     assert "> for '); DROP TABLE narration;-- https://bank.example (http://evil.example)" in posted
     relayed = [c for c in slack_api.calls_to("chat.postMessage") if c.args["channel"] == "W222"
