@@ -7,6 +7,8 @@
     python bench/matching_eval.py --encoder use+e5-abtt  # ensemble of USE and e5-abtt
     python bench/matching_eval.py --encoder tfidf # compare: character-trigram TF-IDF baseline
     python bench/matching_eval.py --compare       # all of them; the choice made on tuning only
+    python bench/matching_eval.py --endpoint http://host:8000/v1/embeddings --endpoint-model M
+                                                  # your own model server (app.yaml matching.*)
 
 Every narration is a query against all other narrations of its half (each by a different
 person). A suggestion is correct when it is in the query's topic group. Precision and
@@ -49,6 +51,8 @@ from bot.features.matching.ranking import (
     cut,
     select,
 )
+from bot.features.matching.reference import texts
+from bot.features.matching.remote import REFERENCE_SIZE, CommonDirections
 
 DATA = Path(__file__).parent / "data" / "matching_eval.yaml"
 
@@ -129,27 +133,16 @@ class TfidfEncoder:
 # A variant turns texts into unit vectors; the cosine of two is the semantic score. Base
 # encoders run once per text set (vectors cached in the temp directory); transforms are numpy.
 
-REFERENCE_SIZE = 500  # template narrations (bench/matching_corpus.py): never evaluation texts
-
 
 def reference_texts() -> list[str]:
-    from matching_corpus import texts
-
+    """The reference narrations the bot's endpoint encoder measures common directions on
+    (bot/features/matching/reference.py): template texts, never evaluation texts."""
     return texts(REFERENCE_SIZE, seed=7)
 
 
 def remove_common_directions(vecs: np.ndarray, reference: np.ndarray, d: int) -> np.ndarray:
-    """All-but-the-top (Mu & Viswanath, 2018): subtract the mean and the top `d` principal
-    directions of a fixed reference corpus, then re-normalise. Every e5 vector shares a large
-    common component (all pairs score 0.8-0.95); removing it spreads the scores. The transform
-    depends only on the reference texts, not on the workspace, so a threshold chosen once
-    does not drift as a workspace grows."""
-    mean = reference.mean(axis=0)
-    _, _, vt = np.linalg.svd(reference - mean, full_matrices=False)
-    top = vt[:d]
-    x = vecs - mean
-    x = x - (x @ top.T) @ top
-    return normalise(x.astype(np.float32))
+    """The bot's own transform (remote.CommonDirections), fitted on `reference`."""
+    return CommonDirections(reference, d).apply(vecs)
 
 
 def concatenate(a: np.ndarray, b: np.ndarray, weight_a: float) -> np.ndarray:
@@ -160,20 +153,35 @@ def concatenate(a: np.ndarray, b: np.ndarray, weight_a: float) -> np.ndarray:
 class Encoders:
     """Base encoders, loaded on first use, with their vectors cached per text set."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, endpoint: str | None = None, endpoint_model: str = "", directions: int | None = None
+    ) -> None:
         self._loaded: dict[str, Encoder] = {}
+        self._endpoint = (endpoint, endpoint_model, directions)
         self._latency: dict[str, tuple[float, float]] = {}
 
     def get(self, base: str) -> Encoder:
         if base not in self._loaded:
-            self._loaded[base] = UseEncoder() if base == "use" else E5Encoder()
+            if base == "endpoint":
+                from bot.features.matching.remote import EndpointEncoder
+
+                url, model, directions = self._endpoint
+                assert url, "--endpoint URL"
+                self._loaded[base] = EndpointEncoder(
+                    url, model, timeout=60.0, common_directions=directions
+                )
+            else:
+                self._loaded[base] = UseEncoder() if base == "use" else E5Encoder()
         return self._loaded[base]
 
     def vectors(self, base: str, texts: list[str]) -> np.ndarray:
         import hashlib
 
         digest = hashlib.sha1("\n".join(texts).encode()).hexdigest()[:12]
-        name = {"use": "use", "e5": "e5"}[base]
+        name = {"use": "use", "e5": "e5"}.get(base)
+        if name is None:  # an endpoint: its model may change behind the URL, never cached
+            enc = self.get(base)
+            return np.concatenate([enc.encode(texts[i : i + 64]) for i in range(0, len(texts), 64)])
         cache = Path(tempfile.gettempdir()) / f"wolbot-eval-{name}-{digest}.npy"
         if cache.exists():
             return np.load(cache)
@@ -218,7 +226,7 @@ ALIASES = {"e5-abtt": "e5-abtt3", "use+e5-abtt": "use+e5-abtt3@0.3"}
 def variant_vectors(name: str, texts: list[str], encoders: Encoders) -> np.ndarray:
     if name == "tfidf":
         return TfidfEncoder(texts).encode(texts)
-    if name in ("use", "e5"):
+    if name in ("use", "e5", "endpoint"):
         return encoders.vectors(name, texts)
     if name.startswith("e5-abtt"):
         d = int(name.removeprefix("e5-abtt"))
@@ -408,6 +416,18 @@ def main() -> None:
         "--encoder", choices=[*VARIANTS, *ALIASES], default="use", help="encoder variant"
     )
     parser.add_argument("--compare", action="store_true", help="every variant; choose on tune")
+    parser.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="also evaluate an OpenAI-compatible embeddings endpoint (…/v1/embeddings)",
+    )
+    parser.add_argument("--endpoint-model", default="text-embedding", metavar="NAME")
+    parser.add_argument(
+        "--endpoint-common-directions",
+        type=int,
+        metavar="D",
+        help="remove the mean and D common directions from the endpoint's vectors",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
         "--fixed",
@@ -416,8 +436,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     narrations = load()
-    encoders = Encoders()
+    encoders = Encoders(args.endpoint, args.endpoint_model, args.endpoint_common_directions)
     names = list(VARIANTS) if args.compare else [ALIASES.get(args.encoder, args.encoder)]
+    if args.endpoint:
+        d = args.endpoint_common_directions
+        extra = "" if d is None else f", mean + {d} common directions removed"
+        VARIANTS["endpoint"] = (("endpoint",), f"endpoint {args.endpoint_model}{extra}")
+        names = [*names, "endpoint"] if args.compare else ["endpoint"]
     results = [run(name, narrations, encoders, args.fixed) for name in names]
     # The choice between variants, like every other choice, looks at the tuning half only.
     best = max(results, key=lambda r: (r["tune"]["f1"], -names.index(r["variant"])))

@@ -120,16 +120,19 @@ class MatchingConfig(_Strict):
     """The process-wide matching model. By default the bundled local model; with
     `embeddings_url` an OpenAI-compatible embeddings endpoint (POST, `{"model", "input"}`),
     falling back to the local model when it fails (bot/features/matching/remote.py). A
-    different model scores on a different scale: set its `threshold` (and `margin`),
-    chosen on your own evaluation set (bench/matching_eval.py)."""
+    different model scores on a different scale: set `embeddings_threshold` (and
+    `embeddings_margin`), chosen on your own evaluation set (bench/matching_eval.py)."""
 
     embeddings_url: str | None = Field(default=None, pattern=r"^https?://")
     embeddings_model: str = Field(default="text-embedding", min_length=1, max_length=200)
     embeddings_api_key_env: str = "WOLBOT_EMBEDDINGS_API_KEY"  # the key itself: environment
     embeddings_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     embeddings_batch: int = Field(default=64, ge=1, le=2048)
-    threshold: float | None = Field(default=None, ge=-1, le=1)  # for the endpoint's model
-    margin: float | None = Field(default=None, ge=0, le=2)
+    # Remove the mean and this many common directions, measured on fixed reference texts
+    # (helps models whose scores crowd together, like multilingual-e5: docs/matching.md).
+    embeddings_common_directions: int | None = Field(default=None, ge=0, le=20)
+    embeddings_threshold: float | None = Field(default=None, ge=-1, le=1)
+    embeddings_margin: float | None = Field(default=None, ge=0, le=2)
 
 
 class Settings(_Strict):

@@ -62,10 +62,10 @@ def encoder_for(core: Core) -> Encoder | None:
     if not conf.embeddings_url:
         return None
     policy = MatchPolicy()
-    if conf.threshold is not None:
-        policy = replace(policy, threshold=conf.threshold)
-    if conf.margin is not None:
-        policy = replace(policy, margin=conf.margin)
+    if conf.embeddings_threshold is not None:
+        policy = replace(policy, threshold=conf.embeddings_threshold)
+    if conf.embeddings_margin is not None:
+        policy = replace(policy, margin=conf.embeddings_margin)
     endpoint = EndpointEncoder(
         conf.embeddings_url,
         conf.embeddings_model,
@@ -73,5 +73,6 @@ def encoder_for(core: Core) -> Encoder | None:
         timeout=conf.embeddings_timeout_seconds,
         batch=conf.embeddings_batch,
         policy=policy,
+        common_directions=conf.embeddings_common_directions,
     )
     return FallbackEncoder(endpoint, UseEncoder())

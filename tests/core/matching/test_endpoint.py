@@ -138,12 +138,12 @@ def test_settings_from_app_yaml(tmp_path) -> None:  # type: ignore[no-untyped-de
         "  embeddings_url: http://models.internal:8080/v1/embeddings\n"
         "  embeddings_model: multilingual-e5-large\n"
         "  embeddings_api_key_env: MODELS_KEY\n"
-        "  threshold: 0.82\n",
+        "  embeddings_threshold: 0.82\n",
         encoding="utf-8",
     )
     settings = load_settings(path, env={"MODELS_KEY": "sk-1"})
     conf = settings.matching
-    assert conf.embeddings_model == "multilingual-e5-large" and conf.threshold == 0.82
+    assert conf.embeddings_model == "multilingual-e5-large" and conf.embeddings_threshold == 0.82
     assert settings.secret(conf.embeddings_api_key_env) == "sk-1"
     assert conf.embeddings_timeout_seconds == 5.0 and conf.embeddings_batch == 64
 
@@ -170,3 +170,23 @@ async def test_console_conversation_through_the_endpoint(
         assert await stored_models(core.db) == {"endpoint:fake-e5"}
     finally:
         await core.stop()
+
+
+async def test_common_directions_are_measured_once_on_the_reference_texts(
+    server: FakeEmbeddings,
+) -> None:
+    enc = endpoint(server, batch=64, common_directions=2)
+    assert enc.name == "endpoint:fake-e5-abtt2"  # another transform, another space
+    texts = ["moving our CI from Jenkins to GitHub Actions", DUTCH, "de kerstborrel organiseren"]
+    vecs = await asyncio.to_thread(enc.encode, texts)
+    assert [len(r["input"]) for r in server.requests] == [64, 64, 64, 8, 3]  # 200 reference
+    await asyncio.to_thread(enc.encode, texts)
+    assert len(server.requests) == 6  # measured once
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    centre = enc._centre
+    assert centre is not None
+    raw = server.vectors(texts)
+    raw /= np.linalg.norm(raw, axis=1, keepdims=True)
+    assert np.abs(vecs @ centre.top.T).max() < 1e-4  # the common directions are gone
+    assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2]  # the Jenkins pair still belongs together
+    assert vecs[0] @ vecs[2] < raw[0] @ raw[2]  # and unrelated pairs drop
