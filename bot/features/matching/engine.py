@@ -291,10 +291,15 @@ class MatchingEngine:
         log.info("matching index for %s: %d items", workspace_id, len(items))
         return ws
 
-    async def _reencode(self, workspace_id: str, items: list[Item]) -> tuple[str, np.ndarray]:
-        """Vectors made by another encoder (a model upgrade) are re-encoded once and stored."""
+    async def _reencode(
+        self, workspace_id: str, items: list[Item], *, save: bool = True
+    ) -> tuple[str, np.ndarray]:
+        """Vectors made by another encoder (a model upgrade, an endpoint's fallback) are
+        re-encoded once, and stored when `save`."""
         log.info("re-encoding %d stored texts for %s", len(items), workspace_id)
         space, raw = await self.encode_with_space([i.text for i in items])
+        if not save:
+            return space, raw
         now = self.clock.now()
         rows = [
             _row(workspace_id, item, vec, space, now) for item, vec in zip(items, raw, strict=True)
@@ -306,7 +311,10 @@ class MatchingEngine:
         stale = [s.row for s in stored if s.vector is None]
         if not stale:
             return stored
-        space, raw = await self._reencode(workspace_id, [_item(r) for r in stale])
+        # Not stored: these rows were just written by a replica that encodes in another
+        # space (a rolling upgrade, an endpoint that failed there); writing them back would
+        # make the two rewrite each other's rows at every refresh.
+        space, raw = await self._reencode(workspace_id, [_item(r) for r in stale], save=False)
         if space != self._space:  # the encoder switched meanwhile: the next load has them
             return [s for s in stored if s.vector is not None]
         fresh = {id(r): v for r, v in zip(stale, raw, strict=True)}

@@ -190,3 +190,21 @@ async def test_common_directions_are_measured_once_on_the_reference_texts(
     assert np.abs(vecs @ centre.top.T).max() < 1e-4  # the common directions are gone
     assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2]  # the Jenkins pair still belongs together
     assert vecs[0] @ vecs[2] < raw[0] @ raw[2]  # and unrelated pairs drop
+
+
+async def test_replicas_in_different_spaces_do_not_rewrite_each_others_rows(
+    db: Database, server: FakeEmbeddings, use_encoder: UseEncoder, clock: FakeClock
+) -> None:
+    on_endpoint = MatchingEngine(
+        db, encoder=FallbackEncoder(endpoint(server), use_encoder), clock=clock
+    )
+    await seed(on_endpoint)
+    local = MatchingEngine(db, encoder=use_encoder, clock=clock)  # e.g. fell back at start-up
+    assert await local.size(WS) == 4  # re-encoded once, stored in the local space
+    assert await stored_models(db) == {use_encoder.name}
+    clock.advance(seconds=31)
+    requests = len(server.requests)
+    found = await on_endpoint.search(WS, DUTCH, bob())  # refreshes: sees the rewritten rows
+    assert [s.item.author_id for s in found] == ["alice"]
+    assert len(server.requests) > requests  # re-encoded in its own space, in memory
+    assert await stored_models(db) == {use_encoder.name}  # and not written back
