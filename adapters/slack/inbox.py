@@ -55,6 +55,7 @@ class SlackInbox:
         poll_seconds: float = 1.0,
         max_attempts: int = 8,
         base_backoff: float = 1.0,
+        lease: timedelta = LEASE,
     ) -> None:
         self.db = db
         self.handle = handle
@@ -62,6 +63,7 @@ class SlackInbox:
         self.poll_seconds = poll_seconds
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
+        self.lease = lease  # a row whose handler died is claimed again after it
         self.worker_id = uuid.uuid4().hex[:12]
         self._slots = asyncio.Semaphore(concurrency)
         self._busy: set[str] = set()
@@ -244,7 +246,7 @@ class SlackInbox:
                         & (col(SlackInboxItem.claimed_until) < now),
                     ),
                 )
-                .values(status="sending", claim_token=token, claimed_until=now + LEASE)
+                .values(status="sending", claim_token=token, claimed_until=now + self.lease)
             )
             await s.commit()
         row.claim_token = token

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -119,7 +120,8 @@ class SlackRuntime:
         # the acknowledgements (measured with bench/slack_ack.py); PostgreSQL takes more.
         concurrency = 4 if self.core.db.dialect == "postgresql" else 1
         self.inbox = SlackInbox(
-            self.core.db, self.middleware.handle, clock=self.core.clock, concurrency=concurrency
+            self.core.db, self.middleware.handle, clock=self.core.clock, concurrency=concurrency,
+            lease=timedelta(seconds=self.core.settings.delivery.lease_seconds),
         )
         self.middleware.inbox = self.inbox
         if self.config.inbox_worker:
