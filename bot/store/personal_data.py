@@ -15,7 +15,7 @@ import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, delete, func, or_, update
+from sqlalchemy import String, cast, delete, func, literal, or_, update
 from sqlmodel import SQLModel, col, select
 
 from bot.store.engine import Database
@@ -32,6 +32,8 @@ from bot.store.tables.rhythms import Contribution
 
 log = logging.getLogger(__name__)
 ERASED = "(erased)"
+# Scheduled occurrences claimed per person, as "<job>:<workspace id>:<user id>" (check-ins).
+PERSONAL_JOBS = ("checkin", "checkin-reminder")
 OUTBOX_KEEP = timedelta(days=30)
 EVENT_IDS_KEEP = timedelta(days=7)
 CLAIMS_KEEP = timedelta(days=90)
@@ -127,13 +129,19 @@ class PersonalData:
                     model.workspace_id == workspace_id, _json_mentions(column, user_id)))
                 counts[model.__tablename__] = (counts.get(model.__tablename__, 0)  # type: ignore[attr-defined]
                                                + int(result.rowcount or 0))
+            # exact ids, never a pattern: forgetting U1 must not touch U12's rows
             result = await s.exec(delete(ScheduledOccurrence).where(  # type: ignore[call-overload]
-                col(ScheduledOccurrence.job_id).like(f"%:{workspace_id}:{user_id}%")))
+                col(ScheduledOccurrence.job_id).in_(
+                    [f"{job}:{workspace_id}:{user_id}" for job in PERSONAL_JOBS])))
             counts["scheduled_occurrence"] = int(result.rowcount or 0)
+            # a role change's target is "<user id> <role>"
+            prefix = f"{user_id} "
             result = await s.exec(update(AuditEntry).where(  # type: ignore[call-overload]
                 col(AuditEntry.workspace_id) == workspace_id,
-                col(AuditEntry.target).like(f"%{user_id}%"),
-            ).values(target=func.replace(AuditEntry.target, user_id, ERASED)))
+                or_(col(AuditEntry.target) == user_id,
+                    func.substr(AuditEntry.target, 1, len(prefix)) == prefix),
+            ).values(target=literal(ERASED, String) + func.substr(
+                AuditEntry.target, len(user_id) + 1, type_=String)))
             counts["audit_entry"] = counts.get("audit_entry", 0) + int(result.rowcount or 0)
             await s.commit()
         log.info("forgot a person in %s: %s", workspace_id, counts)

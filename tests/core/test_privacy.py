@@ -97,6 +97,21 @@ async def test_forget_leaves_nothing_personal_behind(pcore, port) -> None:
     assert authors == {"bob"}
 
 
+async def test_forget_matches_exact_ids_not_prefixes(pcore, port, clock) -> None:
+    """Forgetting `mallory` leaves `mallory2` (an id that starts the same) untouched."""
+    from bot.store.tables.admin import AuditEntry, ScheduledOccurrence
+
+    for user in ("mallory", "mallory2"):
+        await run(pcore, ev.command(f"config roles grant @{user} manager", user="alice"))
+        await pcore.scheduler.claim(f"checkin:{WS}:{user}", clock.now())
+    await pcore.personal_data.forget(WS, "mallory")
+    async with pcore.db.session() as s:
+        jobs = set(await s.exec(select(ScheduledOccurrence.job_id)))
+        targets = set(await s.exec(select(AuditEntry.target)))
+    assert jobs == {f"checkin:{WS}:mallory2"}
+    assert targets == {"(erased) manager", "mallory2 manager"}
+
+
 async def test_retention_purges_old_narrations_per_workspace(pcore, port, clock) -> None:
     await run(pcore, ev.message("I'm working on last year's audit"))
     clock.advance(days=150)
