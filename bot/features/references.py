@@ -14,6 +14,7 @@ from bot.store.directory import Directory
 
 _SLACK_CHANNEL = re.compile(r"^<#([A-Z0-9]+)(?:\|([^>]*))?>$")
 _SLACK_USER = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
+BROADCASTS = frozenset({"channel", "here", "everyone"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +50,8 @@ def resolve_person(word: str, event: InboundEvent) -> PersonRef | None:
     if m:
         return PersonRef(m.group(1), m.group(2) or None)
     name = word.removeprefix("@").strip()
-    if not name:
-        return None
+    if not name or (word.startswith("@") and name.lower() in BROADCASTS):
+        return None  # "@channel" and friends address everyone, never a person
     for person in event.mentions:
         if name in (person.user_id, person.display_name) or (
                 person.display_name and person.display_name.lower() == name.lower()):

@@ -251,6 +251,15 @@ async def test_thanks_in_public_with_a_daily_limit(dcore, port):
     assert "Who and what for?" in port.sent()[-1].text
 
 
+async def test_thanks_never_takes_a_broadcast_for_a_person(dcore, port):
+    await run(dcore, ev.command("thanks @carl for telling @channel and @here", user="bert"))
+    async with dcore.db.session() as s:
+        receivers = list(await s.exec(select(Thanks.receiver_id)))
+    assert receivers == ["carl"]
+    await run(dcore, ev.command("thanks @everyone for the party", user="bert"))
+    assert "Who and what for?" in port.sent()[-1].text
+
+
 async def test_admin_hides_an_anonymous_question(dcore, port):
     await run(dcore, ev.command("ask anon a rude question", user="anna"))
     await run(dcore, ev.command("ask hide 1", user="carl"))
