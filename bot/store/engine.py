@@ -59,6 +59,24 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        self._autocommit: AsyncEngine | None = None
+
+    def autocommit_engine(self, pool_size: int = 2) -> AsyncEngine:
+        """A second, small engine whose connections run each statement as its own
+        transaction and skip the pre-ping: one round trip for a single-statement write that
+        must be fast (the Slack inbox's INSERT before an acknowledgement). A connection
+        broken by an outage fails that statement once and is replaced; the caller treats
+        the failure like any other (the platform retries)."""
+        if self._autocommit is None:
+            kwargs: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
+            if self.dialect == "postgresql":
+                kwargs.update(pool_size=pool_size, max_overflow=0, pool_timeout=10)
+            else:
+                kwargs["connect_args"] = {"timeout": 30}
+            self._autocommit = create_async_engine(self.url, **kwargs)
+            if self.dialect == "sqlite":
+                event.listen(self._autocommit.sync_engine, "connect", _sqlite_pragmas)
+        return self._autocommit
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -98,6 +116,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._autocommit is not None:
+            await self._autocommit.dispose()
 
 
 def alembic_config() -> Config:
