@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from bot.context import Context
@@ -39,12 +40,29 @@ async def deduplicate(event: InboundEvent, ctx: Context, next_: Next) -> None:
         return
     try:
         await next_()
-    except BaseException:
-        try:
-            await events.release(event.workspace_id, event.event_id)
-        except StoreUnavailable:
-            log.warning("could not release claim on %s after a failure", event.event_id)
+    except BaseException as exc:
+        await _release(ctx, event, retry=not isinstance(exc, asyncio.CancelledError))
         raise
+
+
+# Seconds between attempts to release a claim while the database is unavailable (about 15 s
+# in all): a claim left behind would make the platform's retry look like a duplicate, and
+# the event would be lost although it was never handled.
+RELEASE_RETRY = (0.2, 0.5, 1.0, 2.0, 4.0, 7.0)
+
+
+async def _release(ctx: Context, event: InboundEvent, *, retry: bool) -> None:
+    for delay in (*(RELEASE_RETRY if retry else ()), None):
+        try:
+            await ctx.core.event_log.release(event.workspace_id, event.event_id)
+            return
+        except StoreUnavailable:
+            if delay is None:
+                log.error("could not release the claim on event %s/%s after a failure: a retry "
+                          "of it will be ignored as a duplicate", event.workspace_id,
+                          event.event_id)
+                return
+            await asyncio.sleep(delay)
 
 
 async def remember(event: InboundEvent, ctx: Context, next_: Next) -> None:

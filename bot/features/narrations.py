@@ -114,6 +114,11 @@ async def record(
     )
     narration, created = await ctx.core.narrations.add(narration)
     if not created:
+        if source != "command":
+            # A retry of an event whose handling failed after the narration was stored (the
+            # database went away): its acknowledgement may never have been queued. The outbox
+            # key (event id) makes it a no-op when it was.
+            await ctx.react(ACK_EMOJI)
         return narration
     log.info(
         "narration %s recorded (%s, %s, %s)", narration.id, event.workspace_id, source, language
