@@ -6,7 +6,8 @@
 - Distribution (OAuth v2): SLACK_CLIENT_ID + SLACK_CLIENT_SECRET + SLACK_SIGNING_SECRET;
   bot tokens come from the installations table instead of SLACK_BOT_TOKEN.
 SLACK_API_URL overrides the Web API base URL (a proxy, or a local fake in tests).
-SLACK_INBOX_WORKER=0 makes a replica acknowledge events without handling them (see inbox.py).
+SLACK_INBOX_WORKER=0 makes a replica acknowledge events without handling them (see inbox.py);
+SLACK_INBOX_WORKER=process hands the handling to a worker process that serve starts.
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ class SlackConfig:
     # SLACK_INBOX_WORKER=0: this replica only acknowledges (stores) events; replicas with the
     # worker on handle them. Lets web replicas answer Slack fast whatever the handling costs.
     inbox_worker: bool = True
+    # SLACK_INBOX_WORKER=process: `wolbot serve` acknowledges in its own process and starts a
+    # worker process at a lower CPU priority that handles the inbox (see worker.py), so the
+    # handling's CPU never delays an acknowledgement.
+    inbox_process: bool = False
     # SLACK_MAX_MESSAGES_PER_SECOND: pace all requests to one workspace (Slack limits
     # chat.postMessage per workspace too; unset: only per channel, and 429s are honoured).
     max_per_second: float | None = None
@@ -78,7 +83,8 @@ class SlackConfig:
             api_url=api_url if api_url.endswith("/") else api_url + "/",
             redirect_uri=get("SLACK_REDIRECT_URI"),
             inbox_worker=(get("SLACK_INBOX_WORKER") or "1").lower()
-            not in ("0", "false", "no", "off"),
+            not in ("0", "false", "no", "off", "process"),
+            inbox_process=(get("SLACK_INBOX_WORKER") or "").lower() == "process",
             max_per_second=_positive(get("SLACK_MAX_MESSAGES_PER_SECOND")),
             http_timeout=_positive(get("SLACK_HTTP_TIMEOUT"), "SLACK_HTTP_TIMEOUT") or 10.0,
         )

@@ -21,6 +21,7 @@ import logging
 import random
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,7 +42,22 @@ LEASE = timedelta(seconds=60)
 BATCH = 500
 FAILED_KEEP = timedelta(days=7)  # failed deliveries kept for inspection, then purged
 PURGE_EVERY = 3600.0
+SCAN = 512  # rows looked at per pass (small columns only), to find free lanes
+PREFETCH = 2  # rows claimed beyond the free slots, so a slot never waits for a pass
 Handle = Callable[[InboundEvent, dict[str, Any]], Awaitable[Any]]
+
+
+@dataclass
+class Claimed:
+    """A row this worker leased: what handling it and recording its outcome need."""
+
+    id: int
+    lane: str
+    event_id: str
+    body: dict[str, Any]
+    bot_user_id: str | None
+    attempts: int
+    claim_token: str
 
 
 class SlackInbox:
@@ -65,12 +81,17 @@ class SlackInbox:
         self.base_backoff = base_backoff
         self.lease = lease  # a row whose handler died is claimed again after it
         self.worker_id = uuid.uuid4().hex[:12]
+        self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
         self._busy: set[str] = set()
         self._inflight: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._queue: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        # PostgreSQL commits concurrent transactions with one WAL flush, so a few batches in
+        # flight cut the wait of a delivery that arrives while a batch commits; SQLite has one
+        # writer, where a second batch would only queue for the lock.
+        self.writers = 3 if db.dialect == "postgresql" else 1
+        self._writing: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -100,8 +121,10 @@ class SlackInbox:
         }
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._queue.append((values, future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write(), name="slack-inbox-writer")
+        if sum(not task.done() for task in self._writing) < self.writers:
+            task = asyncio.create_task(self._write(), name="slack-inbox-writer")
+            self._writing.add(task)
+            task.add_done_callback(self._writing.discard)
         return await future
 
     async def _write(self) -> None:
@@ -138,11 +161,12 @@ class SlackInbox:
             .on_conflict_do_nothing(index_elements=["workspace_id", "event_id"])
             .returning(table.c.workspace_id, table.c.event_id)
         )
-        async with self.db.session() as s:
-            result = await s.exec(statement, params=list(unique.values()))  # type: ignore[call-overload]
-            stored = {(row[0], row[1]) for row in result}
-            await s.commit()
-        return stored
+        # One statement in autocommit on a connection of its own (no pre-ping, no BEGIN and
+        # COMMIT round trips): durable when it returns, as a committed transaction is.
+        engine = self.db.autocommit_engine(self.writers)
+        async with engine.connect() as conn:
+            result = await conn.execute(statement, list(unique.values()))
+            return {(row[0], row[1]) for row in result}
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -206,53 +230,72 @@ class SlackInbox:
     # --- one pass ------------------------------------------------------------------------
 
     async def run_once(self) -> int:
-        """Claim the next due row of every free lane and start handling it."""
+        """Claim the next due row of free lanes, as many as there are free slots, and start
+        handling them.
+
+        The scan reads only the small columns (no bodies), and the claim is one UPDATE …
+        RETURNING that brings back the claimed rows' bodies: a pass costs two statements
+        whatever the backlog, so a long backlog does not slow the process (and its
+        acknowledgements) down."""
+        room = self.concurrency + PREFETCH - len(self._inflight)
+        if room <= 0:
+            return 0
         now = self.clock.now()
+        t = SlackInboxItem
         async with self.db.session() as s:
-            rows = list(
+            rows = (
                 await s.exec(
-                    select(SlackInboxItem)
-                    .where(col(SlackInboxItem.status).in_(("pending", "sending")))
-                    .order_by(col(SlackInboxItem.id))
-                    .limit(512)
+                    select(t.id, t.lane, t.status, t.claimed_until, t.not_before)
+                    .where(col(t.status).in_(("pending", "sending")))
+                    .order_by(col(t.id))
+                    .limit(SCAN)
                 )
-            )
-        started = 0
+            ).all()
+        chosen: list[int] = []
         seen: set[str] = set()
-        for row in rows:
-            if row.lane in seen or row.lane in self._busy:
+        for row_id, lane, status, claimed_until, not_before in rows:
+            if lane in seen or lane in self._busy:
                 continue
-            seen.add(row.lane)  # later rows of this lane wait for this one, in order
-            leased = row.status == "sending" and row.claimed_until and utc(row.claimed_until) > now
-            if leased or utc(row.not_before) > now or not await self._claim(row, now):
+            seen.add(lane)  # later rows of this lane wait for this one, in order
+            leased = status == "sending" and claimed_until and utc(claimed_until) > now
+            if leased or utc(not_before) > now:
                 continue
-            self._busy.add(row.lane)
-            task = asyncio.create_task(self._process(row))
+            chosen.append(row_id)
+            if len(chosen) >= room:
+                break
+        if not chosen:
+            return 0
+        claimed = await self._claim(chosen, now)
+        for item in sorted(claimed, key=lambda item: item.id):
+            self._busy.add(item.lane)
+            task = asyncio.create_task(self._process(item))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
-            started += 1
-        return started
+        return len(claimed)
 
-    async def _claim(self, row: SlackInboxItem, now: datetime) -> bool:
+    async def _claim(self, ids: list[int], now: datetime) -> list[Claimed]:
+        """Lease the rows still free (another replica may have taken some), in one UPDATE."""
         token = f"{self.worker_id}:{uuid.uuid4().hex[:8]}"
-        async with self.db.session() as s:
-            result = await s.exec(
-                update(SlackInboxItem)
-                .where(  # type: ignore[call-overload]
-                    col(SlackInboxItem.id) == row.id,
-                    or_(
-                        col(SlackInboxItem.status) == "pending",
-                        (col(SlackInboxItem.status) == "sending")
-                        & (col(SlackInboxItem.claimed_until) < now),
-                    ),
-                )
-                .values(status="sending", claim_token=token, claimed_until=now + self.lease)
+        t = SlackInboxItem
+        statement = (
+            update(t)
+            .where(  # type: ignore[call-overload]
+                col(t.id).in_(ids),
+                or_(
+                    col(t.status) == "pending",
+                    (col(t.status) == "sending") & (col(t.claimed_until) < now),
+                ),
             )
+            .values(status="sending", claim_token=token, claimed_until=now + self.lease)
+            .returning(t.id, t.lane, t.event_id, t.body, t.bot_user_id, t.attempts)
+        )
+        async with self.db.session() as s:
+            result = await s.exec(statement)
+            claimed = [Claimed(*row, claim_token=token) for row in result.all()]
             await s.commit()
-        row.claim_token = token
-        return bool(result.rowcount == 1)
+        return claimed
 
-    async def _process(self, row: SlackInboxItem) -> None:
+    async def _process(self, row: Claimed) -> None:
         try:
             async with self._slots:
                 try:
@@ -271,7 +314,7 @@ class SlackInbox:
             self._busy.discard(row.lane)
             self._wake.set()
 
-    async def _done(self, row: SlackInboxItem) -> None:
+    async def _done(self, row: Claimed) -> None:
         async with self.db.session() as s:
             await s.exec(
                 delete(SlackInboxItem).where(  # type: ignore[call-overload]
@@ -281,7 +324,7 @@ class SlackInbox:
             )
             await s.commit()
 
-    async def _failed(self, row: SlackInboxItem, exc: Exception) -> None:
+    async def _failed(self, row: Claimed, exc: Exception) -> None:
         attempts = row.attempts + 1
         reason = f"{type(exc).__name__}: {exc}"[:500]
         values: dict[str, Any] = {"attempts": attempts, "last_error": reason, "claimed_until": None}

@@ -38,6 +38,7 @@ class SlackRuntime:
         self.inbox: SlackInbox | None = None
         self.app: Any = None
         self.socket: Any = None
+        self.worker: Any = None  # WorkerProcess with SLACK_INBOX_WORKER=process
 
     @classmethod
     def from_core(cls, core: Any) -> SlackRuntime:
@@ -105,7 +106,7 @@ class SlackRuntime:
         client.proxy = None  # the shared session (trust_env) applies HTTPS_PROXY and NO_PROXY
         return client
 
-    async def start(self, web_app: web.Application) -> None:
+    async def start(self, web_app: web.Application, *, routes: bool = True) -> None:
         self.core.register_port(self.port)
         modals.register(self.core)
         home.register(self.core)
@@ -126,9 +127,15 @@ class SlackRuntime:
         self.middleware.inbox = self.inbox
         if self.config.inbox_worker:
             self.inbox.start()
+        elif self.config.inbox_process:
+            from .worker import WorkerProcess
+
+            settings = self.core.settings
+            self.worker = WorkerProcess(settings.config_path, dict(settings.env))
+            self.worker.start()
         else:
             log.info("Slack inbox worker off (SLACK_INBOX_WORKER=0): another replica handles")
-        if self.config.http:
+        if self.config.http and routes:
             SlackHttp(self.app).mount(web_app, self.config)
             log.info("Slack HTTP mode on %s", self.config.events_path)
         if self.config.socket_mode:
@@ -141,6 +148,8 @@ class SlackRuntime:
     async def stop(self) -> None:
         if self.socket is not None:
             await self.socket.stop()
+        if self.worker is not None:
+            await self.worker.stop()
         if self.inbox is not None:
             await self.inbox.stop()
         await self.middleware.drain()

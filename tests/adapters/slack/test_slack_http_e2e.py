@@ -238,15 +238,17 @@ async def test_database_down_answers_non_2xx_so_slack_retries(serve_slack, paylo
     await core.db.engine.dispose()
     real_session = core.db._sessions
 
-    def broken():
+    def broken(*_args):
         raise OSError("database is down")
 
     core.db._sessions = broken
+    core.db.autocommit_engine = broken  # the inbox's own connections (one-statement writes)
     try:
         status, _ = await slack.event(narration_event(payload, event_id="EvDown", ts="1.1"))
         assert status >= 500
     finally:
         core.db._sessions = real_session
+        del core.db.autocommit_engine
     # the retry, once the database is back, is processed normally
     status, _ = await slack.event(
         narration_event(payload, event_id="EvDown", ts="1.1"), retry_num=1

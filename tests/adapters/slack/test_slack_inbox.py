@@ -175,3 +175,38 @@ async def test_failed_rows_are_purged_and_erased_with_the_person(sqlite_url, pay
     finally:
         await inbox.stop()
         await db.dispose()
+
+
+async def test_a_pass_claims_only_what_the_free_slots_can_take(sqlite_url, payload):
+    """A long backlog across many conversations: a pass leases as many rows as there are free
+    slots (plus a small prefetch), not one per conversation, and the rest stay pending."""
+    from adapters.slack.inbound import to_inbound
+    from adapters.slack.inbox import PREFETCH, SlackInbox
+    from bot.store.engine import Database
+
+    db = Database(sqlite_url)
+    release = asyncio.Event()
+    handled: list[str] = []
+
+    async def handle(event, body):
+        await release.wait()
+        handled.append(event.event_id)
+
+    inbox = SlackInbox(db, handle, concurrency=2)
+    try:
+        for n in range(20):
+            body = narration(payload, event_id=f"EvB{n}", ts=f"8.{n:06d}")
+            body["event"]["channel"] = f"C{n:03d}"  # 20 conversations
+            assert await inbox.put(to_inbound(body), body, "UBOT")
+        assert await inbox.run_once() == 2 + PREFETCH
+        assert await inbox.run_once() == 0  # no free slot: nothing more is leased
+        statuses = [r.status for r in await inbox_rows(db)]
+        assert statuses.count("sending") == 2 + PREFETCH and statuses.count("pending") == 16
+        release.set()
+        inbox.start()
+        await inbox.wait_idle()
+        assert sorted(handled) == sorted(f"EvB{n}" for n in range(20))
+        assert await inbox_rows(db) == []
+    finally:
+        await inbox.stop()
+        await db.dispose()
