@@ -1,6 +1,7 @@
 """The baseline for bench/slack_ack.py: a bare slack-bolt AsyncApp on aiohttp that verifies
-signatures, authorizes (one auth.test) and acknowledges `message` events with a no-op
-listener. Run by the benchmark as a subprocess; prints "listening on <port>".
+signatures, authorizes (one auth.test) and acknowledges `message` events, `/wol` slash
+commands and button clicks with no-op listeners (bench/load.py sends all three). Run by the
+benchmarks as a subprocess; prints "listening on <port>".
 
     SLACK_SIGNING_SECRET=… SLACK_BOT_TOKEN=… SLACK_API_URL=… python bench/slack_bare_app.py
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 
 from aiohttp import web
@@ -25,6 +27,14 @@ async def main() -> None:
 
     @app.event("message")
     async def on_message(ack):  # bolt injects arguments by name
+        await ack()
+
+    @app.command("/wol")
+    async def on_command(ack):
+        await ack()
+
+    @app.action(re.compile(".*"))
+    async def on_action(ack):
         await ack()
 
     runner = web.AppRunner(app.web_app(path="/slack/events"), access_log=None)
