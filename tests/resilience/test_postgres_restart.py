@@ -1,5 +1,5 @@
 """PostgreSQL restarted during traffic: `wolbot serve` on a private cluster receives a steady
-stream of narrations while the server is restarted twice (`pg_ctl restart -m fast`, then
+stream of narrations (50 channels) while the server is restarted twice (`pg_ctl restart -m fast`, then
 `-m immediate`, a crash and recovery). Every event answered 2xx is stored and acknowledged
 exactly once; events refused meanwhile are replayed, as Slack retries them, until accepted;
 serve recovers by itself and reports healthy again, without a restart.
@@ -106,8 +106,8 @@ async def test_postgres_restart_during_traffic_loses_nothing_acknowledged(
 
                 try:
                     await wait_until(all_stored, 40, "every narration stored", interval=0.3)
-                    await wait_until(lambda: len(api.calls_to("reactions.add", ok_only=False))
-                                     >= EVENTS, 30, "every acknowledgement")
+                    await wait_until(lambda: len({c.args["timestamp"] for c in api.calls_to(
+                        "reactions.add", ok_only=True)}) >= EVENTS, 30, "every acknowledgement")
                 except AssertionError as exc:
                     problems = [line for line in serve.lines if "ERROR" in line
                                 or "could not" in line or "duplicate" in line]
@@ -123,7 +123,11 @@ async def test_postgres_restart_during_traffic_loses_nothing_acknowledged(
     # the restarts happened during the traffic, and some events were refused, not lost
     assert acknowledged_first < EVENTS, "no event met the restart: the test proved nothing"
     assert await narration_rows(url) == (EVENTS, EVENTS)  # each stored exactly once
-    reactions = Counter(c.args["timestamp"] for c in api.calls_to("reactions.add", ok_only=False))
-    assert len(reactions) == EVENTS and set(reactions.values()) == {1}
+    # one acknowledgement per narration. A reaction whose outcome could not be recorded in the
+    # outage is added again after its lease; Slack answers already_reacted (no second one).
+    added = Counter(c.args["timestamp"] for c in api.calls_to("reactions.add", ok_only=True))
+    assert len(added) == EVENTS and set(added.values()) == {1}
+    again = [c.error for c in api.calls_to("reactions.add", ok_only=False) if c.error]
+    assert set(again) <= {"already_reacted"}
     assert health[0] == 200 and health[1]["status"] == "ok"
     assert code == 0
