@@ -1,8 +1,8 @@
 """PostgreSQL restarted during traffic: `wolbot serve` on a private cluster receives a steady
-stream of narrations (50 channels) while the server is restarted twice (`pg_ctl restart -m fast`, then
-`-m immediate`, a crash and recovery). Every event answered 2xx is stored and acknowledged
-exactly once; events refused meanwhile are replayed, as Slack retries them, until accepted;
-serve recovers by itself and reports healthy again, without a restart.
+stream of narrations (in 50 channels) while the server is restarted twice (`pg_ctl restart
+-m fast`, then `-m immediate`, a crash and recovery). Every event answered 2xx is stored and
+acknowledged exactly once; events refused meanwhile are replayed, as Slack retries them,
+until accepted; serve recovers by itself and reports healthy again, without a restart.
 """
 
 from __future__ import annotations
