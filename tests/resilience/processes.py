@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import os
 import re
@@ -35,6 +36,21 @@ def serve_env(database_url: str, api_url: str, config: Path | None = None,
     if config is not None:
         env["WOLBOT_CONFIG"] = str(config)
     return env
+
+
+async def wait_until(predicate, timeout: float, what: str, interval: float = 0.05) -> None:
+    """Until `predicate()` (a bool, or an awaitable of one) is true."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = predicate()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(interval)
 
 
 class Serve:

@@ -21,8 +21,14 @@ from bot.store.tables import Narration
 from tests.fakes.slack_api import FakeSlackApi
 
 from .private_postgres import PrivatePostgres, private_postgres  # noqa: F401 (fixture)
-from .processes import Serve, message_event, post_event, serve_env, write_config
-from .test_crash_mid_fanout import wait_until
+from .processes import (
+    Serve,
+    message_event,
+    post_event,
+    serve_env,
+    wait_until,
+    write_config,
+)
 
 pytestmark = pytest.mark.postgres
 

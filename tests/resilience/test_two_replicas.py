@@ -25,8 +25,14 @@ from bot.store.tables import Narration, Person, Workspace
 from tests.conftest import _truncate_and_dispose
 from tests.fakes.slack_api import FakeSlackApi
 
-from .processes import Serve, message_event, post_event, serve_env, write_config
-from .test_crash_mid_fanout import wait_until
+from .processes import (
+    Serve,
+    message_event,
+    post_event,
+    serve_env,
+    wait_until,
+    write_config,
+)
 
 pytestmark = pytest.mark.postgres
 
