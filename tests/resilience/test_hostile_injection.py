@@ -246,7 +246,8 @@ async def test_hostile_text_is_stored_verbatim_and_repeated_harmlessly_on_slack(
                and "@channel my answer '); DROP TABLE narration;--" in json.dumps(c.args)]
     assert summary, "the round summary quotes the answer, literally"
     # the thanks, literal (the pasted link shown as label and address, never as a link)
-    assert "> for '); DROP TABLE narration;-- https://bank.example (http://evil.example)" in posted
+    assert ("> for @channel '); DROP TABLE narration;-- https://bank.example "
+            "(http://evil.example)") in posted
     relayed = [c for c in slack_api.calls_to("chat.postMessage") if c.args["channel"] == "W222"
                and "yes, see" in json.dumps(c.args)]
     assert relayed, "the answer is relayed to the anonymous asker"
