@@ -95,10 +95,11 @@ class Outbox:
         return await self._put(platform, "file", dest, payload, key, None, user_id,
                                rate_key=f"{platform}:dm:{user_id}")
 
-    async def send_dms(self, platform: str,
-                       items: list[tuple[str, str, OutboundMessage, str]]) -> int:
+    async def send_dms(self, platform: str, items: list[tuple[str, str, OutboundMessage, str]],
+                       *, session: Any = None) -> int:
         """Many one-person DMs in one statement: (workspace_id, user_id, message, key) each;
-        keys queued before are skipped. Returns how many rows were added."""
+        keys queued before are skipped. Returns how many rows were added. With `session` the
+        rows join the caller's transaction (commit it, then call `wake()`)."""
         if not items:
             return 0
         now = self.clock.now()
@@ -111,6 +112,8 @@ class Outbox:
         } for ws, user_id, message, key in items]
         statement = insert_ignoring_duplicates(self.db.dialect, OutboxItem).returning(
             OutboxItem.id)
+        if session is not None:
+            return len((await session.exec(statement, params=rows)).all())
         async with self.db.session() as s:
             result = await s.exec(statement, params=rows)  # type: ignore[call-overload]
             added = len(result.all())

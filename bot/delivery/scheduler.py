@@ -107,9 +107,11 @@ class Scheduler:
                 return False
             return True
 
-    async def claim_many(self, wanted: list[tuple[str, datetime]]) -> set[tuple[str, str]]:
+    async def claim_many(self, wanted: list[tuple[str, datetime]], *,
+                         session: Any = None) -> set[tuple[str, str]]:
         """Claim many occurrences in one statement; returns the (job id, ISO time) pairs this
-        process won (the others were claimed before, by anyone)."""
+        process won (the others were claimed before, by anyone). With `session` the claims
+        join the caller's transaction, so they commit (or vanish) with what they protect."""
         if not wanted:
             return set()
         now = self.clock.now()
@@ -117,6 +119,9 @@ class Scheduler:
                  "claimed_at": now} for job, when in wanted]
         statement = insert_ignoring_duplicates(self.db.dialect, ScheduledOccurrence).returning(
             ScheduledOccurrence.job_id, ScheduledOccurrence.occurrence)
+        if session is not None:
+            result = await session.exec(statement, params=rows)
+            return {(job, occurrence) for job, occurrence in result.all()}
         async with self.db.session() as s:
             result = await s.exec(statement, params=rows)  # type: ignore[call-overload]
             won = {(job, occurrence) for job, occurrence in result.all()}

@@ -146,34 +146,40 @@ async def run_checkins(core: Core, now: datetime) -> dict[str, int]:
 
 async def _ask_chunk(core: Core, workspace_id: str, chunk: list[tuple[Personal, str, datetime]],
                      states: dict[str, CheckinState], now: datetime) -> tuple[int, int]:
-    won = await core.scheduler.claim_many(
-        [(f"checkin:{workspace_id}:{me.user_id}", slot) for me, _, slot in chunk])
-    chunk = [c for c in chunk
-             if (f"checkin:{workspace_id}:{c[0].user_id}", c[2].isoformat()) in won]
-    if not chunk:
-        return 0, 0
+    """Claim, queue and record a chunk of check-ins in one transaction: a crash or an outage
+    leaves either all three or none (then the next run asks again)."""
     default_lang = await core.channel_language(workspace_id, None)
-    messages = [(workspace_id, me.user_id, ask_message(core, me.language or default_lang,
-                                                        me.user_id, name),
-                 f"checkin:{workspace_id}:{me.user_id}:{slot.isoformat()}")
-                for me, name, slot in chunk]
-    await core.outbox.send_dms(platform_of(workspace_id), messages)
-    skipped = 0
-    values: list[dict[str, object]] = []
-    for me, _, _ in chunk:
-        previous = states.get(me.user_id)
-        unanswered = previous is not None and previous.pending_since is not None
-        skipped += unanswered  # the last one went unanswered: it counts as skipped
-        values.append({"workspace_id": workspace_id, "user_id": me.user_id,
-                       "pending_since": now, "reminded": False, "last_sent_at": now,
-                       "last_skipped": unanswered, "answered_at": None})
-    # one bulk upsert for the chunk: a per-person merge would read each row again
-    statement = upsert(core.db.dialect, CheckinState, ["workspace_id", "user_id"],
-                       ["pending_since", "reminded", "last_sent_at", "last_skipped"])
+    job_ids = [f"checkin:{workspace_id}:{me.user_id}" for me, _, _ in chunk]
+    messages = {job_id: (workspace_id, me.user_id,
+                         ask_message(core, me.language or default_lang, me.user_id, name),
+                         f"{job_id}:{slot.isoformat()}")
+                for job_id, (me, name, slot) in zip(job_ids, chunk, strict=True)}
     async with core.db.session() as s:
-        await s.exec(statement, params=values)  # type: ignore[call-overload]
+        won = await core.scheduler.claim_many(
+            [(job_id, slot) for job_id, (_, _, slot) in zip(job_ids, chunk, strict=True)],
+            session=s)
+        mine = [(job_id, item) for job_id, item in zip(job_ids, chunk, strict=True)
+                if (job_id, item[2].isoformat()) in won]
+        if not mine:
+            return 0, 0
+        await core.outbox.send_dms(platform_of(workspace_id),
+                                   [messages[job_id] for job_id, _ in mine], session=s)
+        skipped = 0
+        values: list[dict[str, object]] = []
+        for _, (me, _, _) in mine:
+            previous = states.get(me.user_id)
+            unanswered = previous is not None and previous.pending_since is not None
+            skipped += unanswered  # the last one went unanswered: it counts as skipped
+            values.append({"workspace_id": workspace_id, "user_id": me.user_id,
+                           "pending_since": now, "reminded": False, "last_sent_at": now,
+                           "last_skipped": unanswered, "answered_at": None})
+        # one bulk upsert for the chunk: a per-person merge would read each row again
+        await s.exec(upsert(core.db.dialect, CheckinState, ["workspace_id", "user_id"],  # type: ignore[call-overload]
+                            ["pending_since", "reminded", "last_sent_at", "last_skipped"]),
+                     params=values)
         await s.commit()
-    return len(chunk), skipped
+    core.outbox.wake()
+    return len(mine), skipped
 
 
 def _reminder_due(state: CheckinState, now: datetime, zone: str) -> bool:
