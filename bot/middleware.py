@@ -43,6 +43,10 @@ async def deduplicate(event: InboundEvent, ctx: Context, next_: Next) -> None:
     except BaseException as exc:
         await _release(ctx, event, retry=not isinstance(exc, asyncio.CancelledError))
         raise
+    try:
+        await events.complete(event.workspace_id, event.event_id)
+    except StoreUnavailable:  # handled all the same; a late retry may repeat idempotent work
+        log.warning("could not mark event %s/%s as handled", event.workspace_id, event.event_id)
 
 
 # Seconds between attempts to release a claim while the database is unavailable (about 15 s

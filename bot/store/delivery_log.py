@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from bot.store.engine import Database
 from bot.store.tables import ConversationReference, ProcessedEvent
+
+log = logging.getLogger(__name__)
+# An unfinished claim older than this is taken over. Handling an event takes well under a
+# second; it must stay below the Slack inbox's lease (delivery.lease_seconds, 60 s by
+# default), after which the inbox hands a crashed process's event out again.
+STALE_CLAIM = timedelta(seconds=30)
 
 
 class EventLog:
@@ -19,15 +27,39 @@ class EventLog:
         self.db = db
 
     async def claim(self, workspace_id: str, event_id: str, now: datetime) -> bool:
-        """True for the first delivery of an event id; False for a retry or duplicate."""
+        """True for the first delivery of an event id; False for a retry or duplicate.
+
+        Also True for a delivery of an event whose claim was never completed and is older
+        than `STALE_CLAIM`: the process that claimed it died while handling it (the Slack
+        inbox hands the event out again when its lease runs out)."""
         async with self.db.session() as s:
-            s.add(ProcessedEvent(workspace_id=workspace_id, event_id=event_id, received_at=now))
+            s.add(ProcessedEvent(workspace_id=workspace_id, event_id=event_id, received_at=now,
+                                 completed=False))
             try:
                 await s.commit()
+                return True
             except IntegrityError:
                 await s.rollback()
-                return False
+            result = await s.exec(update(ProcessedEvent).where(  # type: ignore[call-overload]
+                col(ProcessedEvent.workspace_id) == workspace_id,
+                col(ProcessedEvent.event_id) == event_id,
+                col(ProcessedEvent.completed).is_(False),
+                col(ProcessedEvent.received_at) < now - STALE_CLAIM,
+            ).values(received_at=now))
+            await s.commit()
+        if result.rowcount == 1:
+            log.warning("event %s/%s was claimed but never finished (a crashed process?); "
+                        "handling it again", workspace_id, event_id)
             return True
+        return False
+
+    async def complete(self, workspace_id: str, event_id: str) -> None:
+        """Handling finished: from now on every delivery of this event id is a duplicate."""
+        async with self.db.session() as s:
+            await s.exec(update(ProcessedEvent).where(  # type: ignore[call-overload]
+                col(ProcessedEvent.workspace_id) == workspace_id,
+                col(ProcessedEvent.event_id) == event_id).values(completed=True))
+            await s.commit()
 
     async def release(self, workspace_id: str, event_id: str) -> None:
         """Forget a claim whose handling failed, so the platform's retry is processed."""

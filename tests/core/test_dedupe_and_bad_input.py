@@ -36,6 +36,26 @@ async def test_two_cores_on_one_database_handle_an_event_once(make_core, port) -
     assert queued == 1
 
 
+async def test_a_claim_left_by_a_crashed_process_is_taken_over_once_stale(core, port,
+                                                                           clock) -> None:
+    """A process that claimed an event and died before finishing it (kill -9) must not make
+    the event's next delivery a duplicate: after `STALE_CLAIM` it is handled again."""
+    event = ev.message("I'm working on the crash drill", event_id="Ev-crash")
+    assert await core.event_log.claim(event.workspace_id, event.event_id, clock.now())
+    await core.handle(event)  # at once: the first process might still be at it
+    assert await narration_count(core) == 0
+    clock.advance(seconds=31)
+    await core.handle(event)  # the inbox's lease ran out and it hands the event out again
+    await core.handle(event)  # once finished, every later delivery is a duplicate
+    clock.advance(seconds=120)
+    await core.handle(event)
+    await core.delivery.drain()
+    assert await narration_count(core) == 1
+    assert len(port.sent("react")) == 1
+    async with core.db.session() as s:
+        assert (await s.exec(select(ProcessedEvent.completed))).one() is True
+
+
 async def test_a_failed_handling_releases_the_event_for_the_platform_retry(core, port) -> None:
     calls = []
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
 from bot.store.tables.columns import json_column, timestamp
@@ -65,11 +65,15 @@ class Narration(SQLModel, table=True):
 
 
 class ProcessedEvent(SQLModel, table=True):
-    """Claimed platform event ids: a retry or a second replica sees the claim and stops."""
+    """Claimed platform event ids: a retry or a second replica sees the claim and stops.
+
+    `completed` is set once handling finished; a claim left unfinished (the process died
+    while handling) is taken over by a later delivery once it is stale."""
 
     workspace_id: str = Field(primary_key=True, max_length=200)
     event_id: str = Field(primary_key=True, max_length=200)
     received_at: datetime = timestamp(index=True)
+    completed: bool = Field(default=False, sa_column_kwargs={"server_default": true()})
 
 
 class ConversationReference(SQLModel, table=True):
