@@ -149,4 +149,5 @@ async def test_workspace_pacing_spreads_a_fan_out_over_many_channels(make_core) 
     # never faster than the workspace allows, over any window of ten requests
     spans = [sent_at[i + 9] - sent_at[i] for i in range(len(sent_at) - 9)]
     assert min(spans) >= 9 * 0.02 * 0.9
-    assert elapsed < 59 * 0.02 * 3  # and not much slower either
+    # and not held back by anything but the workspace rate (generous: a loaded CI machine)
+    assert elapsed < 59 * 0.02 * 8
