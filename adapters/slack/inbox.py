@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 import uuid
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import or_, text
 from sqlmodel import col, delete, select, update
 
 from bot.clock import Clock, SystemClock, utc
@@ -59,6 +60,17 @@ class Claimed:
     attempts: int
     claim_token: str
 
+
+# The store-before-ack INSERT on PostgreSQL (see SlackInbox._insert).
+_PG_INSERT = text(
+    "INSERT INTO slack_inbox (workspace_id, event_id, lane, user_id, body, bot_user_id, status,"
+    " attempts, not_before, received_at)"
+    " SELECT w, e, l, u, CAST(b AS json), bu, 'pending', 0, :now, :now"
+    " FROM unnest(CAST(:ws AS text[]), CAST(:ev AS text[]), CAST(:lane AS text[]),"
+    " CAST(:users AS text[]), CAST(:bodies AS text[]), CAST(:bots AS text[]))"
+    " AS t(w, e, l, u, b, bu)"
+    " ON CONFLICT (workspace_id, event_id) DO NOTHING RETURNING workspace_id, event_id"
+)
 
 class SlackInbox:
     def __init__(
@@ -150,10 +162,25 @@ class SlackInbox:
         unique: dict[tuple[str, str], dict[str, Any]] = {}
         for values in rows:
             unique.setdefault((values["workspace_id"], values["event_id"]), values)
+        engine = self.db.autocommit_engine(self.writers)
         if self.db.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+            # One SQL text whatever the batch size (arrays, unnested by the server): compiled
+            # and converted once, where a multi-row VALUES list is a new statement per size.
+            items = list(unique.values())
+            params = {
+                "ws": [v["workspace_id"] for v in items],
+                "ev": [v["event_id"] for v in items],
+                "lane": [v["lane"] for v in items],
+                "users": [v["user_id"] for v in items],
+                "bodies": [json.dumps(v["body"], ensure_ascii=False) for v in items],
+                "bots": [v["bot_user_id"] for v in items],
+                "now": items[0]["received_at"],
+            }
+            async with engine.connect() as conn:
+                result = await conn.execute(_PG_INSERT, params)
+                return {(row[0], row[1]) for row in result}
+        from sqlalchemy.dialects.sqlite import insert
+
         table = SlackInboxItem.__table__  # type: ignore[attr-defined]
         # one cached statement, executed for many rows ("insertmanyvalues" batches them)
         statement = (
@@ -163,7 +190,6 @@ class SlackInbox:
         )
         # One statement in autocommit on a connection of its own (no pre-ping, no BEGIN and
         # COMMIT round trips): durable when it returns, as a committed transaction is.
-        engine = self.db.autocommit_engine(self.writers)
         async with engine.connect() as conn:
             result = await conn.execute(statement, list(unique.values()))
             return {(row[0], row[1]) for row in result}
