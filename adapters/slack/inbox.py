@@ -65,10 +65,8 @@ class Claimed:
 _PG_INSERT = text(
     "INSERT INTO slack_inbox (workspace_id, event_id, lane, user_id, body, bot_user_id, status,"
     " attempts, not_before, received_at)"
-    " SELECT w, e, l, u, CAST(b AS json), bu, 'pending', 0, :now, :now"
-    " FROM unnest(CAST(:ws AS text[]), CAST(:ev AS text[]), CAST(:lane AS text[]),"
-    " CAST(:users AS text[]), CAST(:bodies AS text[]), CAST(:bots AS text[]))"
-    " AS t(w, e, l, u, b, bu)"
+    " SELECT r->>'w', r->>'e', r->>'l', r->>'u', r->'b', r->>'bu', 'pending', 0, :now, :now"
+    " FROM json_array_elements(CAST(:rows AS json)) AS r"
     " ON CONFLICT (workspace_id, event_id) DO NOTHING RETURNING workspace_id, event_id"
 )
 
@@ -164,18 +162,14 @@ class SlackInbox:
             unique.setdefault((values["workspace_id"], values["event_id"]), values)
         engine = self.db.autocommit_engine(self.writers)
         if self.db.dialect == "postgresql":
-            # One SQL text whatever the batch size (arrays, unnested by the server): compiled
-            # and converted once, where a multi-row VALUES list is a new statement per size.
+            # One SQL text whatever the batch size (the rows as one JSON document, taken
+            # apart by the server): compiled and converted once, and nothing to escape, where
+            # a multi-row VALUES list is a new statement for every batch size.
             items = list(unique.values())
-            params = {
-                "ws": [v["workspace_id"] for v in items],
-                "ev": [v["event_id"] for v in items],
-                "lane": [v["lane"] for v in items],
-                "users": [v["user_id"] for v in items],
-                "bodies": [json.dumps(v["body"], ensure_ascii=False) for v in items],
-                "bots": [v["bot_user_id"] for v in items],
-                "now": items[0]["received_at"],
-            }
+            rows_json = json.dumps([{"w": v["workspace_id"], "e": v["event_id"], "l": v["lane"],
+                                     "u": v["user_id"], "b": v["body"], "bu": v["bot_user_id"]}
+                                    for v in items], ensure_ascii=False)
+            params = {"rows": rows_json, "now": items[0]["received_at"]}
             async with engine.connect() as conn:
                 result = await conn.execute(_PG_INSERT, params)
                 return {(row[0], row[1]) for row in result}
