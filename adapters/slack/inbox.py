@@ -45,6 +45,11 @@ FAILED_KEEP = timedelta(days=7)  # failed deliveries kept for inspection, then p
 PURGE_EVERY = 3600.0
 SCAN = 512  # rows looked at per pass (small columns only), to find free lanes
 PREFETCH = 2  # rows claimed beyond the free slots, so a slot never waits for a pass
+# Handling gives way to acknowledgements: while deliveries in this process wait for their
+# INSERT (Slack is waiting for those), handlers start one at a time, each after at most this
+# many seconds. With serve alone (one process) a burst is acknowledged first and handled
+# right after; a web-only replica or the worker process never waits here.
+GIVE_WAY_MAX = 0.5
 Handle = Callable[[InboundEvent, dict[str, Any]], Awaitable[Any]]
 
 
@@ -102,6 +107,7 @@ class SlackInbox:
         # writer, where a second batch would only queue for the lock.
         self.writers = 3 if db.dialect == "postgresql" else 1
         self._writing: set[asyncio.Task[None]] = set()
+        self._give_way = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -318,6 +324,7 @@ class SlackInbox:
     async def _process(self, row: Claimed) -> None:
         try:
             async with self._slots:
+                await self._after_waiting_acks()
                 try:
                     event = to_inbound(row.body, bot_user_id=row.bot_user_id)
                     if event is not None:
@@ -333,6 +340,22 @@ class SlackInbox:
         finally:
             self._busy.discard(row.lane)
             self._wake.set()
+
+    def _acks_waiting(self) -> bool:
+        return bool(self._queue) or any(not task.done() for task in self._writing)
+
+    async def _after_waiting_acks(self) -> None:
+        if not self._acks_waiting():
+            return
+        async with self._give_way:  # one handler at a time waits its turn
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + GIVE_WAY_MAX
+            while self._acks_waiting() and (left := deadline - loop.time()) > 0:
+                writers = [task for task in self._writing if not task.done()]
+                if not writers:  # queued, its writer not started yet: let it start
+                    await asyncio.sleep(0)
+                    continue
+                await asyncio.wait(writers, timeout=left)
 
     async def _done(self, row: Claimed) -> None:
         async with self.db.session() as s:
