@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -61,6 +62,15 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if healthy else 503)
 
 
+def freeze_heap() -> None:
+    """Move everything allocated at start-up (modules, the matching model, the web app) out
+    of the garbage collector's reach: a full collection then no longer walks ~150,000
+    long-lived objects (about 75 ms with the event loop stopped, the tail of the
+    acknowledgement latency), only what requests allocate since."""
+    gc.collect()
+    gc.freeze()
+
+
 async def serve(
     core: Core, host: str, port: int, *, ready: Callable[[int], None] | None = None
 ) -> None:
@@ -85,6 +95,7 @@ async def serve(
     if server is not None and server.sockets:
         bound = server.sockets[0].getsockname()[1]
     log.info("wolbot %s serving on http://%s:%d", core.version, host, bound)
+    freeze_heap()
     if ready is not None:
         ready(bound)
     stop = asyncio.Event()

@@ -111,6 +111,9 @@ async def run(settings: Any) -> int:
     try:
         await runtime.start(web.Application(), routes=False)
         log.info("Slack inbox worker process ready")
+        from adapters.web import freeze_heap
+
+        freeze_heap()
         await stop.wait()
         watch.cancel()
     finally:
