@@ -38,22 +38,24 @@ ROOT = sb.ROOT
 SECTION = "## Slack: acknowledgement latency and throughput (issue 3)"
 LOAD = os.getloadavg()
 READING = (
-    "How to read this: the acknowledgement is the time Slack waits. Before it, wolbot ver"
-    "ifies the signature, authorizes and stores the event in the inbox (one autocommit IN"
-    "SERT … ON CONFLICT DO NOTHING for all deliveries arriving together; an acknowledged "
-    "event is durable and a retry or a second replica's copy is a no-op); the bare app st"
-    "ores nothing, so an event it acknowledged can be lost. Handling a narration afterwar"
-    "ds costs the core tens of milliseconds of CPU (person, settings, narration, matching"
-    ", queued reaction): no single process handles 200 narrations/s on this machine (hand"
-    "led/s), the backlog is worked off after the burst, and what matters for the latency "
-    "target is that the handling does not delay the acknowledgements. Throughput at satur"
-    "ation (64 in flight) is CPU-bound: wolbot spends about 2.5× the bare app's CPU per a"
-    "cknowledgement (cpu/ack; the INSERT and wolbot's own checks), so on an idle machine "
-    "it reaches 33–58% of the bare app's rate, while on a busy one both are limited by th"
-    "e CPU they get and the ratio looks better. Latencies depend on the machine's load (g"
-    "iven above; other sessions share these 2 CPUs): in a run at load average 3–6 the Pos"
-    "tgreSQL rows missed the 100 ms p99 at 200/s (105–737 ms) while the SQLite rows met i"
-    "t. Compare rows of the same run."
+    'How to read this: the acknowledgement is the time Slack waits. Before it, wolbot ver'
+    'ifies the signature, authorizes and stores the event in the inbox (one autocommit IN'
+    'SERT … ON CONFLICT DO NOTHING for all deliveries arriving together; on PostgreSQL th'
+    'e batch travels as one JSON document, so the statement is the same whatever the batc'
+    "h size); an acknowledged event is durable and a retry or a second replica's copy is "
+    'a no-op; the bare app stores nothing, so an event it acknowledged can be lost. Handl'
+    'ing a narration afterwards costs the core tens of milliseconds of CPU (person, setti'
+    'ngs, narration, matching, queued reaction): no single process handles 200 narrations'
+    '/s on this machine (handled/s), the backlog is worked off after the burst, and what '
+    'matters for the latency target is that the handling does not delay the acknowledgeme'
+    'nts. In one process it gives way: while deliveries wait for their INSERT, handlers s'
+    'tart one at a time (at most 0.5 s each), and serve freezes its start-up heap (gc.fre'
+    'eze) so a full garbage collection no longer stops the event loop for ~75 ms. Through'
+    "put at saturation (64 in flight) is CPU-bound (cpu/ack: the server's CPU per acknowl"
+    "edgement, the handling done meanwhile included). Latencies depend on the machine's l"
+    'oad (given above; other sessions may share these 2 CPUs): earlier runs at load avera'
+    'ge 3–6, before the changes above, had p99 of 105–737 ms on PostgreSQL. Compare rows '
+    'of the same run.'
 )
 MODES = {
     "web": ("web replica", {"SLACK_INBOX_WORKER": "0"}),
