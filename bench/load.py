@@ -320,20 +320,6 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def write_docs(section: str, notes: str) -> Path:
-    path = sb.ROOT / "docs" / "benchmarks.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    body = section + ("\n" + notes.strip() + "\n" if notes.strip() else "")
-    start = text.find(SECTION)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + body
-    else:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + body + ("" if nxt == -1 else text[nxt:])
-    path.write_text(text.rstrip("\n") + "\n")
-    return path
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--duration", type=float, default=300.0, help="seconds per target (300)")
@@ -355,7 +341,8 @@ def main() -> None:
     print(section)
     if args.write_docs:
         notes = Path(args.notes).read_text() if args.notes else ""
-        print(f"written to {write_docs(section, notes)}")
+        body = section + ("\n" + notes.strip() + "\n" if notes.strip() else "")
+        print(f"written to {sb.write_docs(SECTION, body)}")
 
 
 if __name__ == "__main__":

@@ -233,19 +233,6 @@ def report(results: list[Target], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def write_docs(section: str) -> Path:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    start = text.find(SECTION)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("" if nxt == -1 else text[nxt:])
-    path.write_text(text.rstrip("\n") + "\n")
-    return path
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument(
@@ -268,7 +255,7 @@ def main() -> None:
     print()
     print(section)
     if args.write_docs:
-        print(f"written to {write_docs(section)}")
+        print(f"written to {sb.write_docs(SECTION, section)}")
 
 
 if __name__ == "__main__":

@@ -219,6 +219,20 @@ async def closed_loop(
 # --- processes --------------------------------------------------------------------------------
 
 
+def write_docs(heading: str, body: str) -> Path:
+    """Replace the section under `heading` in docs/benchmarks.md with `body` (which starts
+    with the heading), or append it; returns the file's path."""
+    path = ROOT / "docs" / "benchmarks.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
+    start = text.find(heading)
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + body
+    else:
+        nxt = text.find("\n## ", start + len(heading))
+        text = text[:start] + body + ("" if nxt == -1 else text[nxt:])
+    path.write_text(text.rstrip("\n") + "\n")
+    return path
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

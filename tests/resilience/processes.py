@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlmodel import func, select
 
+from bot.store.engine import Database
+from bot.store.tables import Narration
 from tests.adapters.slack.conftest import BOT_TOKEN, SIGNING_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,3 +148,15 @@ async def post_event(http: Any, base_url: str, body: str, *, retry_num: int | No
             return int(response.status)
     except (aiohttp.ClientError, TimeoutError):
         return 0
+
+
+async def narration_counts(url: str) -> tuple[int, int]:
+    """Narrations stored in the database at `url`: (rows, distinct message ids)."""
+    db = Database(url)
+    try:
+        async with db.session() as s:
+            total = (await s.exec(select(func.count()).select_from(Narration))).one()
+            distinct = (await s.exec(select(func.count(func.distinct(Narration.message_id))))).one()
+            return int(total), int(distinct)
+    finally:
+        await db.dispose()

@@ -14,16 +14,15 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlmodel import func, select
 
 from bot.store.engine import Database
-from bot.store.tables import Narration
 from tests.fakes.slack_api import FakeSlackApi
 
 from .private_postgres import PrivatePostgres, private_postgres  # noqa: F401 (fixture)
 from .processes import (
     Serve,
     message_event,
+    narration_counts,
     post_event,
     serve_env,
     wait_until,
@@ -36,17 +35,6 @@ EVENTS = 150
 CHANNELS = 50
 INTERVAL = 0.04  # seconds between events: ~6 s of traffic
 RESTART_AT = (40, 95)  # event numbers after which the server is restarted (fast, immediate)
-
-
-async def narration_rows(url: str) -> tuple[int, int]:
-    db = Database(url)
-    try:
-        async with db.session() as s:
-            total = (await s.exec(select(func.count()).select_from(Narration))).one()
-            distinct = (await s.exec(select(func.count(func.distinct(Narration.message_id))))).one()
-            return int(total), int(distinct)
-    finally:
-        await db.dispose()
 
 
 async def test_postgres_restart_during_traffic_loses_nothing_acknowledged(
@@ -108,7 +96,7 @@ async def test_postgres_restart_during_traffic_loses_nothing_acknowledged(
                 assert pending == [], f"{len(pending)} events never accepted after the restarts"
 
                 async def all_stored() -> bool:
-                    return (await narration_rows(url))[0] >= EVENTS
+                    return (await narration_counts(url))[0] >= EVENTS
 
                 try:
                     await wait_until(all_stored, 40, "every narration stored", interval=0.3)
@@ -117,7 +105,7 @@ async def test_postgres_restart_during_traffic_loses_nothing_acknowledged(
                 except AssertionError as exc:
                     problems = [line for line in serve.lines if "ERROR" in line
                                 or "could not" in line or "duplicate" in line]
-                    raise AssertionError(f"{exc}: stored {await narration_rows(url)} of {EVENTS}"
+                    raise AssertionError(f"{exc}: stored {await narration_counts(url)} of {EVENTS}"
                                          "\n" + "".join(problems[-30:])) from None
                 await api.settle(1.0)
                 async with http.get(f"{serve.url}/healthz") as response:
@@ -128,7 +116,7 @@ async def test_postgres_restart_during_traffic_loses_nothing_acknowledged(
     assert len(restarts) == 2
     # the restarts happened during the traffic, and some events were refused, not lost
     assert acknowledged_first < EVENTS, "no event met the restart: the test proved nothing"
-    assert await narration_rows(url) == (EVENTS, EVENTS)  # each stored exactly once
+    assert await narration_counts(url) == (EVENTS, EVENTS)  # each stored exactly once
     # one acknowledgement per narration. A reaction whose outcome could not be recorded in the
     # outage is added again after its lease; Slack answers already_reacted (no second one).
     added = Counter(c.args["timestamp"] for c in api.calls_to("reactions.add", ok_only=True))

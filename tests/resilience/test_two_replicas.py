@@ -18,16 +18,16 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlmodel import func, select
 
 from bot.store.engine import Database
-from bot.store.tables import Narration, Person, Workspace
+from bot.store.tables import Person, Workspace
 from tests.conftest import _truncate_and_dispose
 from tests.fakes.slack_api import FakeSlackApi
 
 from .processes import (
     Serve,
     message_event,
+    narration_counts,
     post_event,
     serve_env,
     wait_until,
@@ -75,17 +75,6 @@ async def seed_people(url: str) -> None:
             s.add_all(Person(workspace_id=WS, user_id=f"U{i:06d}", display_name=f"Person {i}",
                              timezone="UTC", updated_at=now) for i in range(PEOPLE))
             await s.commit()
-    finally:
-        await db.dispose()
-
-
-async def count_narrations(url: str) -> tuple[int, int]:
-    db = Database(url)
-    try:
-        async with db.session() as s:
-            total = (await s.exec(select(func.count()).select_from(Narration))).one()
-            distinct = (await s.exec(select(func.count(func.distinct(Narration.message_id))))).one()
-            return int(total), int(distinct)
     finally:
         await db.dispose()
 
@@ -149,4 +138,4 @@ async def test_two_replicas_same_events_same_schedules_nothing_twice(
                         for c in api.calls_to("reactions.add", ok_only=False))
     assert len(reactions) == NARRATIONS + ANSWERS and set(reactions.values()) == {1}
     assert thanked() == ANSWERS
-    assert await count_narrations(pg_url) == (NARRATIONS + ANSWERS, NARRATIONS + ANSWERS)
+    assert await narration_counts(pg_url) == (NARRATIONS + ANSWERS, NARRATIONS + ANSWERS)
