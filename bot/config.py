@@ -117,12 +117,14 @@ class DeliveryConfig(_Strict):
 
 
 class MatchingConfig(_Strict):
-    """The process-wide matching model. By default the bundled local model; with
+    """The process-wide matching model. By default the bundled local model (`encoder`: `e5`,
+    multilingual-e5-small, or `use`, the lighter and weaker Universal Sentence Encoder); with
     `embeddings_url` an OpenAI-compatible embeddings endpoint (POST, `{"model", "input"}`),
     falling back to the local model when it fails (bot/features/matching/remote.py). A
     different model scores on a different scale: set `embeddings_threshold` (and
     `embeddings_margin`), chosen on your own evaluation set (bench/matching_eval.py)."""
 
+    encoder: Literal["e5", "use"] = "e5"
     embeddings_url: str | None = Field(default=None, pattern=r"^https?://")
     embeddings_model: str = Field(default="text-embedding", min_length=1, max_length=200)
     embeddings_api_key_env: str = "WOLBOT_EMBEDDINGS_API_KEY"  # the key itself: environment

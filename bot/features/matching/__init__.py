@@ -49,18 +49,19 @@ def register(core: Core) -> None:
     profiles.register(core, engine)
 
 
-def encoder_for(core: Core) -> Encoder | None:
-    """The configured embeddings endpoint (with the local model as fallback), or None for
-    the engine's default, the local model."""
+def encoder_for(core: Core) -> Encoder:
+    """The configured local model (app.yaml `matching.encoder`), or the configured
+    embeddings endpoint with that local model as its fallback."""
     from dataclasses import replace
 
-    from bot.features.matching.encoder import UseEncoder
+    from bot.features.matching.encoder import local_encoder
     from bot.features.matching.ranking import MatchPolicy
     from bot.features.matching.remote import EndpointEncoder, FallbackEncoder
 
     conf = core.settings.matching
+    local = local_encoder(conf.encoder)
     if not conf.embeddings_url:
-        return None
+        return local
     policy = MatchPolicy()
     if conf.embeddings_threshold is not None:
         policy = replace(policy, threshold=conf.embeddings_threshold)
@@ -75,4 +76,4 @@ def encoder_for(core: Core) -> Encoder | None:
         policy=policy,
         common_directions=conf.embeddings_common_directions,
     )
-    return FallbackEncoder(endpoint, UseEncoder())
+    return FallbackEncoder(endpoint, local)

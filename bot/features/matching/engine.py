@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from bot.clock import Clock, SystemClock, utc
-from bot.features.matching.encoder import Encoder, UseEncoder
+from bot.features.matching.encoder import Encoder, local_encoder
 from bot.features.matching.lexical import signal_tokens
 from bot.features.matching.ranking import (
     Item,
@@ -31,6 +31,7 @@ from bot.features.matching.ranking import (
 )
 from bot.features.matching.remote import encode_with_space
 from bot.features.matching.store import MatchingStore, StoredVector
+from bot.langdetect import guess_language
 from bot.store.engine import Database
 from bot.store.tables.matching import MatchVector
 
@@ -62,7 +63,7 @@ class MatchingEngine:
         index_options: dict[str, int] | None = None,
     ) -> None:
         self.store = MatchingStore(db)
-        self.encoder: Encoder = encoder or UseEncoder()
+        self.encoder: Encoder = encoder or local_encoder()
         self.policy = policy or MatchPolicy()
         self.limits = limits or Limits()
         self.clock: Clock = clock or SystemClock()
@@ -170,12 +171,15 @@ class MatchingEngine:
         vector: np.ndarray | None = None,
         *,
         space: str | None = None,
+        language: str | None = None,
     ) -> list[Scored]:
-        """All candidates for `text`, best first, before any filter or threshold."""
+        """All candidates for `text`, best first, before any filter or threshold.
+        `language` is the text's ("en" / "nl"; guessed from the text when not given)."""
         ws = await self._workspace(workspace_id)
         if vector is not None and (space or self.encoder.name) != ws.space:
             vector = None  # made in another space (the encoder switched): encode again
-        return await asyncio.to_thread(self._encode_and_rank, ws, text, vector)
+        language = language or guess_language(text)
+        return await asyncio.to_thread(self._encode_and_rank, ws, text, vector, language)
 
     async def search(
         self,
@@ -188,13 +192,14 @@ class MatchingEngine:
         vector: np.ndarray | None = None,
         space: str | None = None,
         allow: Callable[[Item], bool] | None = None,
+        language: str | None = None,
     ) -> list[Scored]:
         """What the bot would suggest to `viewer` for `text`: filtered for visibility,
         consent (`allow`), fatigue and the viewer themself, then thresholded
         (see ranking.select)."""
         # The database filters and the encoding + ranking (a worker thread) overlap.
         ranked, (fatigued, rejected) = await asyncio.gather(
-            self.rank(workspace_id, text, vector, space=space),
+            self.rank(workspace_id, text, vector, space=space, language=language),
             self.store.filters(
                 workspace_id,
                 viewer.person_id,
@@ -222,7 +227,7 @@ class MatchingEngine:
         )
 
     def _encode_and_rank(
-        self, ws: WorkspaceIndex, text: str, vector: np.ndarray | None
+        self, ws: WorkspaceIndex, text: str, vector: np.ndarray | None, language: str
     ) -> list[Scored]:
         if vector is None:
             space, vecs = encode_with_space(self.encoder, [text])
@@ -231,7 +236,7 @@ class MatchingEngine:
                 return []
             vector = vecs[0]
         with self._lock:
-            return ws.rank(vector, signal_tokens(text), self.current_policy)
+            return ws.rank(vector, signal_tokens(text), self.current_policy, language)
 
     def _locked(self, fn, *args):  # type: ignore[no-untyped-def]
         with self._lock:

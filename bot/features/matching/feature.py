@@ -103,6 +103,7 @@ class Suggestions:
                 vector=vecs[0],
                 space=space,
                 allow=allowed.may_suggest,
+                language=narration.language,
             )
             if found:
                 await self._answer(narration, ctx, found)

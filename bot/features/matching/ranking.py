@@ -73,8 +73,11 @@ class Scored:
 
 @dataclass(frozen=True, slots=True)
 class MatchPolicy:
-    """When the bot speaks. Defaults chosen on the tuning half of bench/data (see
-    docs/matching.md); `lexical_weight` scales the rare-name overlap added to the cosine."""
+    """When the bot speaks. Defaults (those of the USE space) chosen on the tuning half of
+    bench/data (see docs/matching.md); `lexical_weight` scales the rare-name overlap added
+    to the cosine; `cross_language_bonus` is added when the item is in the other language
+    (multilingual encoders score a Dutch/English pair lower than the same pair in one
+    language, so one threshold for both would favour same-language near-misses)."""
 
     threshold: float = 0.54
     margin: float = 0.10
@@ -83,6 +86,7 @@ class MatchPolicy:
     shortlist: int = 64  # semantic neighbours considered before filters
     rare_df: int = 50  # tokens in at most this many items also pull candidates in
     feedback_penalty: float = 0.15  # per earlier "Not relevant" on the same pairing
+    cross_language_bonus: float = 0.0
 
 
 class WorkspaceIndex:
@@ -132,9 +136,16 @@ class WorkspaceIndex:
                     del self.postings[token]
         return True
 
-    def rank(self, vec: np.ndarray, tokens: frozenset[str], policy: MatchPolicy) -> list[Scored]:
+    def rank(
+        self,
+        vec: np.ndarray,
+        tokens: frozenset[str],
+        policy: MatchPolicy,
+        language: str | None = None,
+    ) -> list[Scored]:
         """Candidates by combined score, best first: the semantic shortlist plus every item
-        sharing a rare name with the query (a project code can match across wording)."""
+        sharing a rare name with the query (a project code can match across wording); items
+        in another language than the query's get the policy's cross-language bonus."""
         semantic = dict(self.vectors.search(vec, policy.shortlist))
         weights = {t: self.stats.weight(t) for t in tokens}
         for token in tokens:
@@ -143,11 +154,15 @@ class WorkspaceIndex:
                 for key in keys:
                     if key not in semantic:
                         semantic[key] = float(self.vectors.vector(key) @ vec)
+        bonus = policy.cross_language_bonus if language else 0.0
         out = []
         for key, cos in semantic.items():
             item = self.items[key]
             lex = overlap(tokens, item.tokens, weights) if tokens else 0.0
-            out.append(Scored(item, cos + policy.lexical_weight * lex, cos, lex))
+            score = cos + policy.lexical_weight * lex
+            if bonus and item.language and item.language != language:
+                score += bonus
+            out.append(Scored(item, score, cos, lex))
         out.sort(key=lambda s: s.score, reverse=True)
         return out
 

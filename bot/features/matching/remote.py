@@ -158,7 +158,9 @@ class FallbackEncoder:
     @property
     def policy(self) -> MatchPolicy | None:
         """The endpoint model's threshold while it is used; else the engine's own."""
-        return self.primary.policy if self._active is self.primary else None
+        if self._active is self.primary:
+            return self.primary.policy
+        return getattr(self.fallback, "policy", None)
 
     def load(self) -> None:
         """Check the endpoint (start-up); the local model is loaded only when needed."""

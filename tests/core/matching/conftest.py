@@ -1,4 +1,5 @@
-"""Matching fixtures: the real encoder, loaded once per test session (about 0.3 s)."""
+"""Matching fixtures: the real encoders, loaded once per test session (e5, the default, about
+3 s; USE, the alternative, about 0.3 s)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,21 @@ import numpy as np
 import pytest
 
 from bot.clock import FakeClock
-from bot.features.matching.encoder import UseEncoder
+from bot.features.matching.e5 import E5Encoder
+from bot.features.matching.encoder import Encoder, UseEncoder
 from bot.features.matching.engine import MatchingEngine
+from bot.features.matching.ranking import MatchPolicy
 from bot.store.engine import Database
 
 
 class CountingEncoder:
     """The real encoder, counting the texts it encodes (to prove what is not re-encoded)."""
 
-    def __init__(self, inner: UseEncoder) -> None:
+    def __init__(self, inner: Encoder) -> None:
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
+        self.policy: MatchPolicy | None = getattr(inner, "policy", None)
         self.texts: list[str] = []
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -34,9 +38,17 @@ def use_encoder() -> UseEncoder:
     return encoder
 
 
+@pytest.fixture(scope="session")
+def e5_encoder() -> E5Encoder:
+    encoder = E5Encoder()
+    encoder.load()
+    return encoder
+
+
 @pytest.fixture
-def encoder(use_encoder: UseEncoder) -> CountingEncoder:
-    return CountingEncoder(use_encoder)
+def encoder(e5_encoder: E5Encoder) -> CountingEncoder:
+    """The default encoder (e5), counting."""
+    return CountingEncoder(e5_encoder)
 
 
 @pytest.fixture

