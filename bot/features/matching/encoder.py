@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from bot.features.matching.ranking import MatchPolicy
+
 LOCAL_ENCODERS = ("e5", "use")
 
 
@@ -61,10 +63,17 @@ def _use_model(threads: int) -> Any:
     return model
 
 
+# The policy of the USE space: MatchPolicy's defaults, chosen on the tuning half of the
+# evaluation set only. No cross-language bonus: USE does not score Dutch/English pairs lower
+# than same-language ones (docs/matching.md, "Scoring and when the bot speaks").
+USE_POLICY = MatchPolicy()
+
+
 class UseEncoder:
     """Multilingual USE v3 (512 dimensions, 16 languages incl. Dutch and English)."""
 
     dim = 512
+    policy = USE_POLICY
 
     def __init__(self, *, threads: int = 1) -> None:
         self._threads = threads
