@@ -139,6 +139,8 @@ class Core:
         self.expert_finders: list[ExpertFinder] = []
         # Async work each feature needs at start, after migrations (e.g. scheduling jobs).
         self.start_hooks: list[Callable[[], Awaitable[None]]] = []
+        # ... and at stop, before the database closes (e.g. ending background work).
+        self.stop_hooks: list[Callable[[], Awaitable[None]]] = []
         self._prompts: Any = None
         self._started = False
 
@@ -169,6 +171,8 @@ class Core:
     async def stop(self) -> None:
         self.scheduler.shutdown()
         await self.delivery.stop()
+        for hook in self.stop_hooks:
+            await hook()
         await self.db.dispose()
         self._started = False
 

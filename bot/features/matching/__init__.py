@@ -36,6 +36,7 @@ def register(core: Core) -> None:
         log.info("matching ready: %d items in %.1f s", count, time.perf_counter() - started)
 
     core.start_hooks.append(preload)
+    core.stop_hooks.append(engine.stop)
     suggestions = Suggestions(engine)
     core.narration_listeners.append(suggestions.on_narration)
     core.narration_updated_listeners.append(suggestions.on_updated)

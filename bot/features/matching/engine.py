@@ -13,6 +13,7 @@ import contextlib
 import ctypes
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +39,11 @@ from bot.store.engine import Database
 from bot.store.tables.matching import MatchVector
 
 log = logging.getLogger(__name__)
+
+# Texts stored by another encoder: up to this many are re-encoded before an index is ready;
+# more (an upgrade of a large workspace) in the background, this many per chunk.
+REENCODE_INLINE = 2000
+REENCODE_CHUNK = 200
 
 
 def release_freed_memory() -> None:
@@ -84,6 +90,8 @@ class MatchingEngine:
         self._lock = threading.Lock()  # guards every index across worker threads
         self._purged: datetime | None = None
         self._space = self.encoder.name  # the vector space of the indexes in `_indexes`
+        self._background: set[asyncio.Task[None]] = set()
+        self._mutation_locks: dict[str, asyncio.Lock] = {}
 
     # -- encoding -------------------------------------------------------------------------------
     async def encode(self, texts: list[str]) -> np.ndarray:
@@ -133,26 +141,28 @@ class MatchingEngine:
 
     async def remove(self, workspace_id: str, key: str) -> bool:
         kind, ref = key.split(":", 1)
-        removed = await self.store.tombstone(workspace_id, kind, ref, self.clock.now())
-        ws = self._indexes.get(workspace_id)
-        if ws is not None:
-            with self._lock:
-                removed = ws.remove(key) or removed
+        async with self._mutations(workspace_id):
+            removed = await self.store.tombstone(workspace_id, kind, ref, self.clock.now())
+            ws = self._indexes.get(workspace_id)
+            if ws is not None:
+                with self._lock:
+                    removed = ws.remove(key) or removed
         return removed
 
     async def forget_author(self, workspace_id: str, author_id: str) -> int:
         """Drop everything a person said from this replica's index and leave anonymous
         tombstones (kind and ref only) so other replicas drop it on their next refresh."""
-        ws = self._indexes.get(workspace_id)
-        keys = [k for k, i in ws.items.items() if i.author_id == author_id] if ws else []
-        now = self.clock.now()
-        for key in keys:
-            kind, ref = key.split(":", 1)
-            await self.store.tombstone(workspace_id, kind, ref, now)
-        if ws is not None:
-            with self._lock:
-                for key in keys:
-                    ws.remove(key)
+        async with self._mutations(workspace_id):
+            ws = self._indexes.get(workspace_id)
+            keys = [k for k, i in ws.items.items() if i.author_id == author_id] if ws else []
+            now = self.clock.now()
+            for key in keys:
+                kind, ref = key.split(":", 1)
+                await self.store.tombstone(workspace_id, kind, ref, now)
+            if ws is not None:
+                with self._lock:
+                    for key in keys:
+                        ws.remove(key)
         return len(keys)
 
     async def preload(self) -> int:
@@ -290,7 +300,10 @@ class MatchingEngine:
             items += fresh
             parts.append(vecs)
             stale += old
-        if stale:
+        later: list[Item] = []
+        if len(stale) > REENCODE_INLINE:
+            later = stale  # thousands of texts: minutes of CPU, so not before the index is up
+        elif stale:
             space, vecs = await self._reencode(workspace_id, stale)
             if space == name:  # else the encoder switched meanwhile: the next load has them
                 items += stale
@@ -301,6 +314,12 @@ class MatchingEngine:
         del raw, items
         release_freed_memory()  # a build's temporaries (k-means, copies) would stay mapped
         ws.space = name
+        if later:
+            task = asyncio.get_running_loop().create_task(
+                self._reencode_in_background(workspace_id, ws, later)
+            )
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         self._seen[workspace_id] = started
         log.info("matching index for %s: %d items", workspace_id, len(ws))
         return ws
@@ -320,6 +339,62 @@ class MatchingEngine:
         ]
         await self.store.save(rows, now)
         return space, raw
+
+    async def _reencode_in_background(
+        self, workspace_id: str, ws: WorkspaceIndex, items: list[Item]
+    ) -> None:
+        """Texts stored by another encoder (after an upgrade or a change of
+        `matching.encoder`), re-encoded a chunk at a time while the bot serves: each chunk
+        is saved (a restart goes on where this one stopped) and joins the index; until then
+        those narrations are not suggested. Rows erased, removed or edited meanwhile are
+        left alone (`MatchingStore.replace_vectors`)."""
+        log.warning(
+            "matching: %d stored texts of %s were encoded by another model; re-encoding them "
+            "in the background with %s (they are suggested again once done)",
+            len(items),
+            workspace_id,
+            ws.space,
+        )
+        started = time.perf_counter()
+        for start in range(0, len(items), REENCODE_CHUNK):
+            chunk = items[start : start + REENCODE_CHUNK]
+            space, vecs = await self.encode_with_space([i.text for i in chunk])
+            if space != ws.space or self._indexes.get(workspace_id) is not ws:
+                log.info("matching: re-encoding of %s stopped (index rebuilt)", workspace_id)
+                return
+            async with self._mutations(workspace_id):
+                done = await self.store.replace_vectors(
+                    workspace_id,
+                    [(i.key, v) for i, v in zip(chunk, vecs, strict=True)],
+                    space,
+                    self.clock.now(),
+                )
+                keep = [n for n, i in enumerate(chunk) if i.key in done]
+                if keep:
+                    with self._lock:
+                        ws.add([chunk[n] for n in keep], vecs[keep])
+        log.info(
+            "matching: re-encoded %d texts of %s in %.0f s",
+            len(items),
+            workspace_id,
+            time.perf_counter() - started,
+        )
+
+    def _mutations(self, workspace_id: str) -> asyncio.Lock:
+        """Serialises a background re-encoding chunk with removals from the same index, so
+        that a narration removed or a person forgotten meanwhile is never added back."""
+        return self._mutation_locks.setdefault(workspace_id, asyncio.Lock())
+
+    async def background_done(self) -> None:
+        """Wait for background re-encoding to finish."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def stop(self) -> None:
+        """End background re-encoding (what it saved stays; the next start goes on)."""
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*list(self._background), return_exceptions=True)
 
     async def _complete(self, workspace_id: str, stored: list[StoredVector]) -> list[StoredVector]:
         stale = [s.row for s in stored if s.vector is None]

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import or_
 from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -113,6 +114,40 @@ class MatchingStore:
                 existing.updated_at, existing.removed_at = now, None
                 s.add(existing)
             await s.commit()
+
+    async def replace_vectors(
+        self,
+        workspace_id: str,
+        vectors: list[tuple[str, np.ndarray]],
+        model: str,
+        now: datetime,
+    ) -> set[str]:
+        """Re-encoded vectors ("kind:ref" -> vector in `model`'s space) for rows that are
+        still live and still in another space. Never inserts: a row erased, removed or
+        re-written (edited) meanwhile stays as it is. Returns the keys it updated."""
+        updated: set[str] = set()
+        async with self.db.session() as s:
+            for key, vec in vectors:
+                kind, ref = key.split(":", 1)
+                result = await s.exec(
+                    sa_update(MatchVector)
+                    .where(
+                        col(MatchVector.workspace_id) == workspace_id,
+                        col(MatchVector.kind) == kind,
+                        col(MatchVector.ref) == ref,
+                        col(MatchVector.removed_at).is_(None),
+                        col(MatchVector.model) != model,
+                    )
+                    .values(
+                        model=model,
+                        vector=np.asarray(vec, dtype=np.float32).tobytes(),
+                        updated_at=now,
+                    )
+                )
+                if result.rowcount:
+                    updated.add(key)
+            await s.commit()
+        return updated
 
     async def tombstone(self, workspace_id: str, kind: str, ref: str, now: datetime) -> bool:
         """Mark a vector removed. When its row is already gone (erased with the person), an

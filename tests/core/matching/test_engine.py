@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.clock import FakeClock
 from bot.features.matching.engine import MatchingEngine
 from bot.features.matching.ranking import Item, Viewer
@@ -191,6 +193,78 @@ async def test_a_new_encoder_re_encodes_stored_texts_once(
     upgraded.texts.clear()
     assert await MatchingEngine(db, encoder=upgraded, clock=clock).size(WS) == len(NARRATIONS)
     assert upgraded.texts == []
+
+
+async def test_a_large_workspace_is_re_encoded_in_the_background(
+    db: Database,
+    engine: MatchingEngine,
+    encoder: CountingEncoder,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After an upgrade of the encoder the index is up at once with what needs no encoding;
+    the old texts join it a chunk at a time, saved as they go. What was erased, removed or
+    edited meanwhile is not brought back."""
+    from sqlmodel import delete, select
+
+    from bot.features.matching import engine as engine_module
+    from bot.store.tables.matching import MatchVector
+
+    monkeypatch.setattr(engine_module, "REENCODE_INLINE", 1)
+    monkeypatch.setattr(engine_module, "REENCODE_CHUNK", 1)
+    await seed(engine)
+    upgraded = CountingEncoder(encoder.inner)
+    upgraded.name = "e5/next"
+    fresh = MatchingEngine(db, encoder=upgraded, clock=clock)
+    assert await fresh.size(WS) == 0  # up at once; nothing encoded before it
+    # meanwhile: carol is forgotten (her rows erased), dave's narration deleted, erin's edited
+    async with db.session() as s:
+        await s.exec(delete(MatchVector).where(MatchVector.author_id == "carol"))  # type: ignore[call-overload]
+        await s.commit()
+    await fresh.forget_author(WS, "carol")
+    await fresh.remove(WS, "narration:3")
+    edited = narration("4", "erin", "forecasting youth care costs for the 2027 budget")
+    await fresh.index(WS, [edited])
+    await fresh.background_done()
+    ws = await fresh._workspace(WS, refresh=False)
+    assert sorted(ws.items) == ["narration:1", "narration:4"]
+    assert ws.items["narration:4"].text == edited.text
+    async with db.session() as s:
+        rows = (await s.exec(select(MatchVector.ref, MatchVector.model, MatchVector.text))).all()
+    assert sorted(rows) == [
+        ("1", "e5/next", NARRATIONS[0][2]),
+        ("3", encoder.name, NARRATIONS[2][2]),  # the tombstone, not re-encoded
+        ("4", "e5/next", edited.text),
+    ]
+    dutch = "het overzetten van onze Jenkins-jobs naar GitHub Actions"
+    assert [s.item.author_id for s in await fresh.search(WS, dutch, bob())] == ["alice"]
+    upgraded.texts.clear()
+    restarted = MatchingEngine(db, encoder=upgraded, clock=clock)
+    assert await restarted.size(WS) == 2 and upgraded.texts == []  # saved: nothing left
+
+
+async def test_a_stop_ends_background_re_encoding_and_a_restart_goes_on(
+    db: Database,
+    engine: MatchingEngine,
+    encoder: CountingEncoder,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.features.matching import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "REENCODE_INLINE", 1)
+    monkeypatch.setattr(engine_module, "REENCODE_CHUNK", 1)
+    await seed(engine)
+    upgraded = CountingEncoder(encoder.inner)
+    upgraded.name = "e5/next"
+    first = MatchingEngine(db, encoder=upgraded, clock=clock)
+    await first.size(WS)
+    await first.stop()
+    assert not first._background
+    again = MatchingEngine(db, encoder=upgraded, clock=clock)
+    await again.size(WS)
+    await again.background_done()
+    assert await again.size(WS) == len(NARRATIONS)
 
 
 async def test_forgetting_a_person_reaches_other_replicas(
