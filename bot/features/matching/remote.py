@@ -54,6 +54,13 @@ class CommonDirections:
         _, _, vt = np.linalg.svd(reference - self.mean, full_matrices=False)
         self.top = vt[:d]
 
+    @classmethod
+    def of(cls, mean: np.ndarray, top: np.ndarray) -> CommonDirections:
+        """The transform from its parts (as measured before and stored)."""
+        directions = cls.__new__(cls)
+        directions.mean, directions.top = mean, top
+        return directions
+
     def apply(self, vecs: np.ndarray) -> np.ndarray:
         x = vecs - self.mean
         x = x - (x @ self.top.T) @ self.top
