@@ -73,8 +73,9 @@ class Scored:
 
 @dataclass(frozen=True, slots=True)
 class MatchPolicy:
-    """When the bot speaks. Defaults (those of the USE space) chosen on the tuning half of
-    bench/data (see docs/matching.md); `lexical_weight` scales the rare-name overlap added
+    """When the bot speaks. Each local encoder carries its own (`E5_POLICY`, `USE_POLICY`,
+    chosen on the tuning half of bench/data: docs/matching.md); these defaults are what an
+    embeddings endpoint starts from. `lexical_weight` scales the rare-name overlap added
     to the cosine; `cross_language_bonus` is added when the item is in the other language
     (multilingual encoders score a Dutch/English pair lower than the same pair in one
     language, so one threshold for both would favour same-language near-misses)."""
