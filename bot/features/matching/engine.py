@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 # more (an upgrade of a large workspace) in the background, this many per chunk.
 REENCODE_INLINE = 2000
 REENCODE_CHUNK = 200
+TRIM_EVERY = 500  # items indexed between two hand-backs of freed heap (release_freed_memory)
 
 
 def release_freed_memory() -> None:
@@ -91,6 +92,7 @@ class MatchingEngine:
         self._purged: datetime | None = None
         self._space = self.encoder.name  # the vector space of the indexes in `_indexes`
         self._background: set[asyncio.Task[None]] = set()
+        self._added = 0  # items indexed since the freed heap was last handed back
         self._mutation_locks: dict[str, asyncio.Lock] = {}
 
     # -- encoding -------------------------------------------------------------------------------
@@ -138,6 +140,10 @@ class MatchingEngine:
         ws = await self._workspace(workspace_id, refresh=False)
         if ws.space == space:  # else stored only: the next load re-encodes it
             await asyncio.to_thread(self._locked, ws.add, items, vecs)
+            self._added += len(items)
+            if self._added >= TRIM_EVERY:  # a growing index cell leaves its old block behind
+                self._added = 0
+                await asyncio.to_thread(release_freed_memory)
 
     async def remove(self, workspace_id: str, key: str) -> bool:
         kind, ref = key.split(":", 1)
