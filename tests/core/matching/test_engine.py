@@ -195,26 +195,32 @@ async def test_a_new_encoder_re_encodes_stored_texts_once(
     assert upgraded.texts == []
 
 
+@pytest.fixture
+async def upgraded(
+    engine: MatchingEngine, encoder: CountingEncoder, monkeypatch: pytest.MonkeyPatch
+) -> CountingEncoder:
+    """Stored narrations, and an encoder of another space with re-encoding in the background
+    from the second stale text on, one text per chunk."""
+    from bot.features.matching import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "REENCODE_INLINE", 1)
+    monkeypatch.setattr(engine_module, "REENCODE_CHUNK", 1)
+    await seed(engine)
+    other = CountingEncoder(encoder.inner)
+    other.name = "e5/next"
+    return other
+
+
 async def test_a_large_workspace_is_re_encoded_in_the_background(
-    db: Database,
-    engine: MatchingEngine,
-    encoder: CountingEncoder,
-    clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
+    db: Database, encoder: CountingEncoder, upgraded: CountingEncoder, clock: FakeClock
 ) -> None:
     """After an upgrade of the encoder the index is up at once with what needs no encoding;
     the old texts join it a chunk at a time, saved as they go. What was erased, removed or
     edited meanwhile is not brought back."""
     from sqlmodel import delete, select
 
-    from bot.features.matching import engine as engine_module
     from bot.store.tables.matching import MatchVector
 
-    monkeypatch.setattr(engine_module, "REENCODE_INLINE", 1)
-    monkeypatch.setattr(engine_module, "REENCODE_CHUNK", 1)
-    await seed(engine)
-    upgraded = CountingEncoder(encoder.inner)
-    upgraded.name = "e5/next"
     fresh = MatchingEngine(db, encoder=upgraded, clock=clock)
     assert await fresh.size(WS) == 0  # up at once; nothing encoded before it
     # meanwhile: carol is forgotten (her rows erased), dave's narration deleted, erin's edited
@@ -244,19 +250,8 @@ async def test_a_large_workspace_is_re_encoded_in_the_background(
 
 
 async def test_a_stop_ends_background_re_encoding_and_a_restart_goes_on(
-    db: Database,
-    engine: MatchingEngine,
-    encoder: CountingEncoder,
-    clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
+    db: Database, upgraded: CountingEncoder, clock: FakeClock
 ) -> None:
-    from bot.features.matching import engine as engine_module
-
-    monkeypatch.setattr(engine_module, "REENCODE_INLINE", 1)
-    monkeypatch.setattr(engine_module, "REENCODE_CHUNK", 1)
-    await seed(engine)
-    upgraded = CountingEncoder(encoder.inner)
-    upgraded.name = "e5/next"
     first = MatchingEngine(db, encoder=upgraded, clock=clock)
     await first.size(WS)
     await first.stop()
