@@ -235,7 +235,8 @@ class E5Encoder:
         self._lock = threading.Lock()
 
     def load(self) -> None:
-        """Load the weights now (about 2-4 s: the graph, then 200 reference narrations)."""
+        """Load the model now: about 0.5 s with the disk cache (model_cache.py), about 3 s
+        without (the graph is built, then 200 reference narrations are encoded)."""
         with self._lock:
             if self._loaded is None:
                 self._loaded = _model()
