@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import ctypes
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -362,8 +363,14 @@ class MatchingEngine:
             ws.space,
         )
         started = time.perf_counter()
+        items = list(items)
+        random.shuffle(items)  # replicas doing the same then mostly meet work already done
         for start in range(0, len(items), REENCODE_CHUNK):
             chunk = items[start : start + REENCODE_CHUNK]
+            todo = await self.store.stale(workspace_id, [i.key for i in chunk], ws.space)
+            chunk = [i for i in chunk if i.key in todo]  # the rest: another replica's refresh
+            if not chunk:
+                continue
             space, vecs = await self.encode_with_space([i.text for i in chunk])
             if space != ws.space or self._indexes.get(workspace_id) is not ws:
                 log.info("matching: re-encoding of %s stopped (index rebuilt)", workspace_id)

@@ -149,6 +149,24 @@ class MatchingStore:
             await s.commit()
         return updated
 
+    async def stale(self, workspace_id: str, keys: list[str], model: str) -> set[str]:
+        """Which of these "kind:ref" keys are live rows still in another space than `model`
+        (not re-encoded by another replica meanwhile)."""
+        if not keys:
+            return set()
+        refs = {key.split(":", 1)[1] for key in keys}
+        async with self.db.session() as s:
+            rows = await s.exec(
+                sa_select(MatchVector.kind, MatchVector.ref).where(
+                    col(MatchVector.workspace_id) == workspace_id,
+                    col(MatchVector.ref).in_(refs),
+                    col(MatchVector.removed_at).is_(None),
+                    col(MatchVector.model) != model,
+                )
+            )
+            found = {f"{kind}:{ref}" for kind, ref in rows.all()}
+        return found & set(keys)
+
     async def tombstone(self, workspace_id: str, kind: str, ref: str, now: datetime) -> bool:
         """Mark a vector removed. When its row is already gone (erased with the person), an
         anonymous tombstone is written instead: other replicas still need to hear of it."""

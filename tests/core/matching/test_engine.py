@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 
 from bot.clock import FakeClock
@@ -260,6 +261,30 @@ async def test_a_stop_ends_background_re_encoding_and_a_restart_goes_on(
     await again.size(WS)
     await again.background_done()
     assert await again.size(WS) == len(NARRATIONS)
+
+
+async def test_what_another_replica_re_encoded_is_not_stale_any_more(
+    engine: MatchingEngine, encoder: CountingEncoder, clock: FakeClock
+) -> None:
+    """The background re-encoding asks before each chunk which rows still need it."""
+    await seed(engine)
+    keys = [f"narration:{ref}" for ref, _, _ in NARRATIONS]
+    store = engine.store
+    assert await store.stale(WS, keys, "e5/next") == set(keys)
+    done = await store.replace_vectors(
+        WS, [("narration:1", np.zeros(encoder.dim, np.float32))], "e5/next", clock.now()
+    )
+    assert done == {"narration:1"}
+    await engine.remove(WS, "narration:2")
+    assert await store.stale(WS, keys, "e5/next") == {"narration:3", "narration:4"}
+    assert await store.stale("slack:T-other", keys, "e5/next") == set()  # per workspace
+    again = await store.replace_vectors(  # never twice, never a removed row
+        WS,
+        [(k, np.zeros(encoder.dim, np.float32)) for k in ("narration:1", "narration:2")],
+        "e5/next",
+        clock.now(),
+    )
+    assert again == set()
 
 
 async def test_forgetting_a_person_reaches_other_replicas(
