@@ -33,17 +33,16 @@ def sends(records: list) -> list:  # type: ignore[no-untyped-def]
     return [r for r in records if r.op == "send"]
 
 
-async def test_dutch_narration_is_told_about_the_english_one(
-    mcore: Core, port: RecordingPort
-) -> None:
+async def jenkins_pair(core: Core, port: RecordingPort) -> tuple[list, list]:
+    """alice narrates in English, then bob the same work in Dutch (message m-bob): what the
+    bot did after each."""
     first = await say(
-        mcore,
+        core,
         port,
         ev.message("I'm working on moving our CI from Jenkins to GitHub Actions", user="alice"),
     )
-    assert sends(first) == []  # nothing similar yet: only the acknowledgement
     second = await say(
-        mcore,
+        core,
         port,
         ev.message(
             "Ik werk aan het overzetten van onze Jenkins-jobs naar GitHub Actions",
@@ -51,6 +50,14 @@ async def test_dutch_narration_is_told_about_the_english_one(
             message_id="m-bob",
         ),
     )
+    return first, second
+
+
+async def test_dutch_narration_is_told_about_the_english_one(
+    mcore: Core, port: RecordingPort
+) -> None:
+    first, second = await jenkins_pair(mcore, port)
+    assert sends(first) == []  # nothing similar yet: only the acknowledgement
     [reply] = sends(second)
     assert reply.dest is not None and reply.dest.thread_id == "m-bob"
     assert "alice" in reply.message.mentioned_user_ids()
@@ -371,17 +378,7 @@ async def test_the_lighter_encoder_can_be_chosen_in_app_yaml(
     if matching.register not in FEATURES:
         matching.register(core)
     await core.start(deliver=False)
-    work = "I'm working on moving our CI from Jenkins to GitHub Actions"
-    await say(core, port, ev.message(work, user="alice"))
-    second = await say(
-        core,
-        port,
-        ev.message(
-            "Ik werk aan het overzetten van onze Jenkins-jobs naar GitHub Actions",
-            user="bob",
-            message_id="m-bob",
-        ),
-    )
+    _, second = await jenkins_pair(core, port)
     [reply] = sends(second)
     assert "alice" in reply.message.mentioned_user_ids()
     async with core.db.session() as s:
