@@ -68,6 +68,9 @@ class DeliveryWorker:
         self.lease = timedelta(seconds=config.lease_seconds)
         self.batch, self.poll_seconds = batch, poll_seconds
         self.limiter = RateLimiter()
+        # when each workspace may really be written to next: booked slots say when a request
+        # may start, but tasks that wake late together (a stalled loop) would otherwise burst
+        self._spacing = RateLimiter()
         self.worker_id = uuid.uuid4().hex
         self.failure_hooks: list[FailureHook] = []
         self._slots = asyncio.Semaphore(concurrency)
@@ -179,7 +182,8 @@ class DeliveryWorker:
             if row.id not in won:
                 continue  # another worker claimed it first
             self._busy_keys.add(row.rate_key)
-            slot = self.limiter.reserve(ws_key, ws_interval) if ws_interval else None
+            slot = ((self.limiter.reserve(ws_key, ws_interval), ws_key, ws_interval)
+                    if ws_interval else None)
             task = asyncio.create_task(self._deliver(row, slot, row.id in unconfirmed))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
@@ -217,12 +221,16 @@ class DeliveryWorker:
         return (f"{row.platform}:{row.workspace_id}:*",
                 float(getattr(port, "workspace_interval", 0.0) or 0.0))
 
-    async def _deliver(self, row: OutboxItem, slot: float | None = None,
+    async def _deliver(self, row: OutboxItem, slot: tuple[float, str, float] | None = None,
                        unconfirmed: bool = False) -> None:
+        """`slot`: the booked workspace-wide start, its key and the workspace's interval."""
         port = self.ports[row.platform]
         try:
-            if slot is not None:  # the booked workspace-wide slot
-                await asyncio.sleep(max(0.0, slot - time.monotonic()))
+            if slot is not None:
+                booked, ws_key, ws_interval = slot
+                await asyncio.sleep(max(0.0, booked - time.monotonic()))
+                start = self._spacing.reserve(ws_key, ws_interval)
+                await asyncio.sleep(max(0.0, start - time.monotonic()))
             async with self._slots:
                 wait = self.limiter.wait_time(row.rate_key)
                 if wait > 0:

@@ -135,6 +135,8 @@ async def test_workspace_pacing_spreads_a_fan_out_over_many_channels(make_core) 
 
     async def timed_send(dest, message):
         sent_at.append(time.monotonic())
+        if len(sent_at) == 5:
+            time.sleep(0.3)  # noqa: ASYNC251 (a stalled event loop: the next booked slots pass)
         return await original(dest, message)
 
     paced.send = timed_send  # type: ignore[method-assign]
