@@ -77,6 +77,20 @@ class ConsentDefaults(_Strict):
     checkins: bool | None = None
 
 
+def _check_phrases(value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    from bot.features.narration_phrases import PhraseError, compile_phrase
+
+    for phrases in value.values():
+        for phrase in phrases:
+            if len(phrase) > 300:
+                raise ValueError(f"{phrase[:40]!r}…: a phrase has at most 300 characters")
+            try:
+                compile_phrase(phrase)
+            except PhraseError as exc:
+                raise ValueError(f"narration phrase {exc}") from None
+    return value
+
+
 class WorkspaceConfig(_Strict):
     language: Language | None = None
     timezone: str | None = None
@@ -90,8 +104,11 @@ class WorkspaceConfig(_Strict):
     ack_text: str | None = Field(default=None, max_length=300)
     retention_days: int | None = Field(default=None, ge=1, le=3650)
     audit_retention_days: int | None = Field(default=None, ge=1, le=3650)
+    # More "I'm working on" phrases per language (docs/narration-phrases.md has the notation)
+    narration_phrases: dict[Language, tuple[str, ...]] = Field(default_factory=dict)
 
     _zone = field_validator("timezone")(_check_zone)
+    _phrases = field_validator("narration_phrases")(_check_phrases)
 
 
 class NarrationConfig(_Strict):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.errors import UserError
 from bot.events import ConversationKind, EventKind, InboundEvent
 from bot.features.commands import Subcommand, command_text
-from bot.features.narration_phrases import match_phrase
+from bot.features.narration_phrases import Phrase, match_phrase
 from bot.i18n import N_
 from bot.langdetect import guess_language
 from bot.messages import OutboundMessage, Quote, Section, Strong, fill
@@ -61,7 +61,7 @@ def _channel_or_dm_message(event: InboundEvent) -> bool | None:
 
 async def on_message(event: InboundEvent, ctx: Context) -> None:
     text = clean(event.text)
-    phrase = match_phrase(text)
+    phrase = phrase_of(ctx, text)
     if event.is_dm:
         if phrase is None and len(text.split()) < ctx.core.settings.narrations.dm_min_words:
             ctx.use_language(guess_language(text, ctx.t.lang))
@@ -79,6 +79,12 @@ async def on_message(event: InboundEvent, ctx: Context) -> None:
     if phrase is None or not await _captures(ctx, event):
         return
     await record(event, ctx, text, phrase.topic, phrase.language, source="channel")
+
+
+def phrase_of(ctx: Context, text: str) -> Phrase | None:
+    """The narration phrase `text` starts with: built-in ones and the workspace's own."""
+    extra = ctx.core.settings.workspace(ctx.event.workspace_id).narration_phrases
+    return match_phrase(text, extra)
 
 
 async def on_command(event: InboundEvent, ctx: Context, args: str) -> None:
@@ -139,7 +145,7 @@ async def on_edited(event: InboundEvent, ctx: Context) -> None:
     repo = ctx.core.narrations
     existing = await repo.by_message(event.workspace_id, event.conversation.id, event.message_id)
     text = clean(event.text)
-    phrase = match_phrase(text)
+    phrase = phrase_of(ctx, text)
     if existing is None:
         return
     if existing.source == "channel" and (phrase is None or not phrase.topic):

@@ -1,0 +1,31 @@
+"""Issue 16 on the real console (`wolbot chat`): natural phrasing, answering the bot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.test_cli import narrations, wolbot
+
+NARRATIONS = [
+    "Vandaag werk ik aan de nieuwe intranet-zoekfunctie",
+    "Deze week werk ik aan de begroting",
+    "Momenteel ben ik bezig met de AVG-verzoeken",
+    "Ik ben momenteel bezig met de inwerkmap",
+    "This week I'm working on the budget",
+    "Currently working on the supplier contracts",
+    "Today I'm working on the onboarding checklist",
+]
+NOT_NARRATIONS = [
+    "Ik werk morgen thuis",
+    "Who is working on the intranet?",
+    "Is er iemand bezig met de intranet-zoekfunctie?",
+]
+
+
+def test_seven_phrasings_are_acknowledged_and_three_questions_are_not(tmp_path: Path) -> None:
+    lines = [f"@p{i}\n{text}" for i, text in enumerate(NARRATIONS + NOT_NARRATIONS)]
+    result = wolbot("chat", cwd=tmp_path, stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("reacted 📝") == 7
+    assert [author for author, _, _ in narrations(tmp_path / "wolbot.db")] == [
+        f"p{i}" for i in range(7)]
