@@ -44,6 +44,13 @@ class PersonInfo:
     is_bot: bool = False
     deleted: bool = False
     email: str | None = None
+    # Another stable id the organisation's directory knows the person by, accepted wherever
+    # people are listed in app.yaml (Teams: the Entra ID object id; None where there is none).
+    directory_id: str | None = None
+
+    def identities(self) -> frozenset[str]:
+        """Every name app.yaml may list this person under (id, directory id, display name)."""
+        return frozenset({self.user_id, self.directory_id, self.display_name} - {None, ""})
 
 
 @dataclass(frozen=True, slots=True)

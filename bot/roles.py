@@ -29,7 +29,7 @@ class Roles:
 
     def configured(self, workspace_id: str, person: PersonInfo) -> set[str]:
         ws = self.settings.workspace(workspace_id)
-        names = {person.user_id, person.display_name} - {None, ""}
+        names = person.identities()
         roles: set[str] = set()
         if person.is_admin or names & set(ws.admins):
             roles.add(ADMIN)

@@ -31,7 +31,6 @@ from adapters.teams.connector import delivery_error, no_sdk_retries
 from adapters.teams.members import Members
 from adapters.teams.mentions import mention_parts, rename_mentions
 from adapters.teams.render import REACTION_EMOJI, render_activity, render_form_activity
-from bot.config import Settings
 from bot.messages import Form, OutboundMessage
 from bot.ports import DeliveryError, Destination, PersonInfo, Sent
 
@@ -72,13 +71,11 @@ class TeamsPort:
         app_id: str,
         references: ReferenceStore,
         members: Members,
-        settings: Settings | None = None,
     ) -> None:
         self.adapter = adapter
         self.app_id = app_id
         self.references = references
         self.members = members
-        self.settings = settings
         self._clients: dict[str, ConnectorClient] = {}
         self._dm_locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._sent_times: dict[str, deque[float]] = {}
@@ -153,6 +150,10 @@ class TeamsPort:
 
     async def _open_personal_chat(self, workspace_id: str, user_id: str) -> str:
         member = await self.members.get(workspace_id, user_id)
+        if member is None:
+            # People listed in app.yaml (managers to remind) are named by Entra ID object id.
+            member = await self.members.by_aad_object_id(workspace_id, user_id)
+            user_id = member.user_id if member is not None else user_id
         known_dm = member.dm_conversation_id if member is not None else None
         if known_dm and await self.references.get(workspace_id, known_dm):
             return known_dm
@@ -238,8 +239,8 @@ class TeamsPort:
             display_name=name or user_id,
             timezone=member.timezone if member else None,
             locale=member.locale if member else None,
-            is_admin=self._is_configured_admin(workspace_id, aad),
             email=(account.email or account.user_principal_name) if account else None,
+            directory_id=aad,  # app.yaml lists people by it: bot.roles compares it
         )
 
     async def user_id_for_aad_object_id(
@@ -383,11 +384,6 @@ class TeamsPort:
                 f"the bot has no conversation in {workspace_id} yet", permanent=True
             )
         return ref
-
-    def _is_configured_admin(self, workspace_id: str, aad_object_id: str | None) -> bool:
-        if not aad_object_id or self.settings is None:
-            return False
-        return aad_object_id in self.settings.workspace(workspace_id).admins
 
     async def _client(self, service_url: str) -> ConnectorClient:
         client = self._clients.get(service_url)
