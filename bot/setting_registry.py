@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -109,12 +110,24 @@ class Option:
         if self.kind == "time":
             return parse_time(value)
         if self.kind == "country":
-            if not re.fullmatch(r"[A-Za-z]{2,3}", value):
-                raise UserError(BAD_COUNTRY, value=value)
-            return value.upper()
+            return parse_country(value)
         if not value or len(value) > 300:
             raise UserError(BAD_TEXT, key=self.key, limit=300)
         return value
+
+
+@cache
+def _holiday_countries() -> frozenset[str]:
+    import holidays
+
+    return frozenset(holidays.list_supported_countries())
+
+
+def parse_country(value: str) -> str:
+    """A country code whose public holidays are known (NL, BE, DE, …), upper case."""
+    if not re.fullmatch(r"[A-Za-z]{2,3}", value) or value.upper() not in _holiday_countries():
+        raise UserError(BAD_COUNTRY, value=value)
+    return value.upper()
 
 
 def parse_cron(value: str) -> str:

@@ -14,7 +14,7 @@ from bot.i18n import N_
 from bot.messages import Context as ContextBlock
 from bot.messages import Form, OutboundMessage, Section, Strong, TextInput, fill
 from bot.router import action
-from bot.setting_registry import OPTIONS, Resolved, option
+from bot.setting_registry import OPTIONS, SOURCE_YAML_CHANNEL, Resolved, option
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -54,6 +54,10 @@ HISTORY_TITLE = N_("Latest changes:")
 HISTORY_LINE = N_("{when} — {who}: {what} {old} → {new}")
 COMMUNITY_ADDED = N_("{channel} is now a {kind} community. Adjust it with {example}.")
 COMMUNITY_REMOVED = N_("{channel} is no longer a community.")
+NOT_A_COMMUNITY = N_("{channel} is not a community, so nothing changed. See them all with "
+                     "{example}.")
+COMMUNITY_IN_YAML = N_("{channel} is a community in app.yaml: remove it there "
+                       "({key}). Nothing changed.")
 COMMUNITY_NONE = N_("There are no communities yet. Add one with {example}.")
 COMMUNITY_LIST = N_("Communities:")
 NEED_CHANNEL = N_("Which channel? For example: {example}")
@@ -211,11 +215,26 @@ async def community(event: InboundEvent, ctx: Context, words: list[str]) -> None
             COMMUNITY_ADDED, channel=f"#{ref.name or ref.id}", kind=Strong(text=kind),
             example=Strong(text=f"/wol config community edit #{ref.name or ref.id}")))
     elif verb == "remove":
-        await config.reset(event.workspace_id, "community.kind", channel_id=ref.id,
-                           actor_id=event.user.user_id, now=ctx.now)
-        await ctx.respond(ctx.text(COMMUNITY_REMOVED, channel=f"#{ref.name or ref.id}"))
+        await _remove_community(event, ctx, ref)
     elif verb == "edit":
         await ctx.open_form(await community_form(ctx, event.workspace_id, ref))
+
+
+async def _remove_community(event: InboundEvent, ctx: Context, ref: ChannelRef) -> None:
+    """Only a community an admin made can be removed here; nothing else is changed or audited."""
+    channel = f"#{ref.name or ref.id}"
+    current = await ctx.core.config.get(event.workspace_id, "community.kind", ref.id, ref.name)
+    if current.value is None:
+        await ctx.respond(ctx.text(NOT_A_COMMUNITY, channel=channel,
+                                   example=Strong(text="/wol config community list")))
+        return
+    if current.source == SOURCE_YAML_CHANNEL:
+        key = f"workspaces.{event.workspace_id}.channels.{ref.name or ref.id}.kind"
+        await ctx.respond(ctx.text(COMMUNITY_IN_YAML, channel=channel, key=Strong(text=key)))
+        return
+    await ctx.core.config.reset(event.workspace_id, "community.kind", channel_id=ref.id,
+                                actor_id=event.user.user_id, now=ctx.now)
+    await ctx.respond(ctx.text(COMMUNITY_REMOVED, channel=channel))
 
 
 async def _list_communities(event: InboundEvent, ctx: Context) -> None:

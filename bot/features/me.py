@@ -47,13 +47,17 @@ PAUSE_DONE = N_("Paused until {date}: no check-ins, nudges or introductions unti
 RESUMED = N_("Welcome back: check-ins, nudges and introductions are on again.")
 BAD_PAUSE = N_("Pause for how many days? For example {example} (1 to 90).")
 USAGE = N_("I didn't understand that. {how}")
+COUNTRY_LABEL = N_("public holidays of")
+COUNTRY_NONE = N_("no country")
+BAD_COUNTRY = N_("{value} is not a country whose public holidays I know. Use its two-letter "
+                 "code, for example {example}, or {off} to use the workspace's.")
 
 
 def register(core: Core) -> None:
     core.commands.register(Subcommand(
         names={"en": ("me",), "nl": ("ik", "mij")}, handler=on_me,
         summary=N_("Your own settings: language, check-ins, pause, what others may see"),
-        usage=N_("[language|checkins|pause|matching|share|intros …]"), order=70))
+        usage=N_("[language|checkins|pause|resume|matching|share|intros|country …]"), order=70))
 
 
 async def on_me(event: InboundEvent, ctx: Context, args: str) -> None:
@@ -70,6 +74,9 @@ async def on_me(event: InboundEvent, ctx: Context, args: str) -> None:
         if lang is None and rest[0] not in ("auto", "standaard"):
             raise UserError(USAGE, how=_how(ctx))
         changes["language"] = lang
+    elif head in ("pause", "pauze") and rest and rest[0] in OFF | {"stop", "resume", "hervat"}:
+        await _resume(ctx, ws, uid)
+        return
     elif head in ("pause", "pauze"):
         days = (as_number(rest[0]) or 0) if rest else 0
         if not 1 <= days <= 90:
@@ -79,8 +86,7 @@ async def on_me(event: InboundEvent, ctx: Context, args: str) -> None:
         await ctx.respond(ctx.text(PAUSE_DONE, date=until.strftime("%Y-%m-%d")))
         return
     elif head in ("resume", "hervat", "unpause"):
-        await personal.update(ws, uid, ctx.now, paused_until=None)
-        await ctx.respond(ctx.text(RESUMED))
+        await _resume(ctx, ws, uid)
         return
     elif head in ("stats", "cijfers"):
         from bot.features.participation import my_stats
@@ -94,15 +100,34 @@ async def on_me(event: InboundEvent, ctx: Context, args: str) -> None:
     elif head in SWITCHES and SWITCHES[head] == "checkins" and rest:
         changes.update(checkins=True, **_checkin_when(rest))
     elif head in ("country", "land") and rest:
-        from bot.setting_registry import option
-
-        changes["country"] = option("country").parse(rest[0])
+        changes["country"] = _country(ctx, rest[0])
     else:
         raise UserError(USAGE, how=_how(ctx))
     await personal.update(ws, uid, ctx.now, **changes)
     if "language" in changes:
         ctx.use_language(changes["language"] or ctx.channel_t.lang, only_if_implicit=False)
     await ctx.respond(await summary(ctx, ws, uid, saved=True))
+
+
+async def _resume(ctx: Context, workspace_id: str, user_id: str) -> None:
+    await ctx.core.personal.update(workspace_id, user_id, ctx.now, paused_until=None)
+    await ctx.respond(ctx.text(RESUMED))
+
+
+def _country(ctx: Context, word: str) -> str | None:
+    """A known country code (upper case), or None for `off` (the workspace's country)."""
+    from bot.setting_registry import parse_country
+
+    if word in ("off", "uit", "none", "geen"):  # not OFF: "no" is Norway
+        return None
+    try:
+        return parse_country(word)
+    except UserError:
+        nl = ctx.t.lang == "nl"
+        raise UserError(BAD_COUNTRY, value=word[:20].upper(),
+                        example=Strong(text="/wol ik land NL" if nl else "/wol me country NL"),
+                        off=Strong(text="/wol ik land uit" if nl else "/wol me country off"),
+                        ) from None
 
 
 def _checkin_when(words: list[str]) -> dict[str, str]:
@@ -135,6 +160,10 @@ async def summary(ctx: Context, workspace_id: str, user_id: str, *,
         blocks.append(Section(parts=fill(t(LINE), label=t(label), value=value, source=source)))
     blocks.append(Section(parts=fill(t(CHECKIN_WHEN), days=me.checkin_days,
                                      time=me.checkin_time)))
+    country = me.country or t(COUNTRY_NONE)
+    source = "" if "country" in me.own or not me.country else t(DEFAULT_SOURCE)
+    blocks.append(Section(parts=fill(t(LINE), label=t(COUNTRY_LABEL), value=country,
+                                     source=source)))
     if me.paused(ctx.now) and me.paused_until is not None:
         blocks.append(Section(parts=fill(t(PAUSED), date=me.paused_until.strftime("%Y-%m-%d"))))
     blocks.append(ContextBlock(parts=(_how(ctx),)))

@@ -413,6 +413,7 @@ async def on_dashboard(event: InboundEvent, ctx: Context, args: str) -> None:
 MY_TITLE = N_("Your participation (only you see this):")
 MY_WEEK = N_("This week: {level}. Last week: {previous}.")
 MY_UP = N_("You moved up a level.")
+MY_FIRST = N_("Your first week with activity here: welcome!")
 MY_DOWN = N_("A quieter week than the one before, and that's fine.")
 MY_SAME = N_("The same level as last week.")
 MY_COUNTED = N_("What counted this week: {signals}.")
@@ -447,8 +448,9 @@ async def my_stats(event: InboundEvent, ctx: Context) -> None:
             else (MY_DOWN if this.level < before.level else MY_SAME)
         )
         blocks.append(Section(parts=(t(change),)))
-    elif this.level:
-        blocks.append(Section(parts=(t(MY_UP),)))
+    elif this.level:  # nothing last week: up from a quiet week, or someone new
+        new = not any(w.level for w in weeks[:-1])
+        blocks.append(Section(parts=(t(MY_FIRST if new else MY_UP),)))
     if this.signals:
         counted = ", ".join(
             f"{t(SIGNALS[s][1])} ({n}×)"

@@ -12,6 +12,7 @@ profile until the person confirms it with the "Add" button.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
@@ -19,6 +20,7 @@ from sqlmodel import col, select
 from bot.features.commands import Subcommand, command_text
 from bot.features.matching.engine import MatchingEngine
 from bot.features.matching.ranking import Item
+from bot.features.topic_suggestions import short_topic
 from bot.i18n import N_
 from bot.langdetect import guess_language
 from bot.messages import Actions, Button, Context, OutboundMessage, Section, Strong, fill
@@ -30,7 +32,8 @@ if TYPE_CHECKING:
     from bot.context import Context as Ctx
     from bot.events import InboundEvent
 
-MAX_TOPIC = 120
+log = logging.getLogger(__name__)
+MAX_TOPIC = 80  # a few words a colleague's question can match, not a paragraph
 MAX_TOPICS = 20
 
 YOUR_TOPICS = N_("Ask me about:")
@@ -47,6 +50,9 @@ PROFILE_HINT = N_(
 )
 SUMMARY = N_("Show or edit what colleagues may ask you about")
 USAGE = N_("[add|remove <topic>]")
+TOPIC_EXAMPLE = N_("privacy law")
+TOO_LONG = N_("A profile topic is a few words, at most {limit} characters (this one has "
+              "{count}). For example: {example}")
 
 _ADD = ("add", "toevoegen")
 _REMOVE = ("remove", "verwijderen", "verwijder")
@@ -80,7 +86,13 @@ class Profiles:
             return list(rows)
 
     async def add(self, ctx: Ctx, topic: str) -> None:
-        topic = " ".join(topic.split())[:MAX_TOPIC]
+        topic = " ".join(topic.split())
+        if len(topic) > MAX_TOPIC:
+            log.info("profile topic of %d characters refused", len(topic))
+            example = short_topic(topic) or ctx.t.gettext(TOPIC_EXAMPLE)
+            await ctx.respond(ctx.text(TOO_LONG, limit=MAX_TOPIC, count=len(topic),
+                                       example=Strong(text=f"{_command(ctx)} {example}")))
+            return
         ws, user = ctx.event.workspace_id, ctx.event.user.user_id
         existing = await self.topics(ws, user)
         if any(t.topic.lower() == topic.lower() for t in existing):
@@ -144,7 +156,7 @@ class Profiles:
         recent = await ctx.core.narrations.recent(ws, author_id=user, limit=10)
         offers: list[str] = []
         for n in recent:
-            candidate = " ".join((n.topic or n.text).split())[:MAX_TOPIC]
+            candidate = short_topic(n.topic or n.text)
             if candidate and candidate.lower() not in have and candidate not in offers:
                 offers.append(candidate)
         if offers[:3]:
@@ -180,6 +192,10 @@ class Profiles:
         value = event.action.value if event.action else None
         if value:
             await self.add(ctx, value)
+
+
+def _command(ctx: Ctx) -> str:
+    return "/wol " + _name(ctx, "add")
 
 
 def _name(ctx: Ctx, verb: str) -> str:
