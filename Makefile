@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: chat serve test lint install browser clean
+.PHONY: chat serve test lint install browser strace clean
 
 $(BIN)/wolbot: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ browser:
 		apt-get install -y -qq chromium; } || \
 		echo "chromium is not installed (needs root): the browser test is skipped locally"
 
+# Debian's strace for the test that watches `wolbot serve` connect to nothing unconfigured.
+strace:
+	@command -v strace >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		apt-get install -y -qq strace; } || \
+		echo "strace is not installed (needs root): the no-outbound test checks proxies only"
+
 chat: install
 	$(BIN)/wolbot chat
 
@@ -30,7 +36,7 @@ serve: install
 lint: install
 	$(BIN)/ruff check .
 
-test: install browser
+test: install browser strace
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -n 2
 

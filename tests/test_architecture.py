@@ -48,3 +48,18 @@ def test_sdk_imports_stay_in_their_own_adapter() -> None:
             if owner is not None and owner != folder:
                 offenders.append(f"{path.relative_to(ROOT)} imports {name}")
     assert offenders == []
+
+
+def test_onnxruntime_is_imported_only_with_its_telemetry_off() -> None:
+    """onnxruntime phones home unless ORT_DISABLE_TELEMETRY is set before it loads: only
+    bot/features/matching/onnx_runtime.py may import it (it sets the variable first)."""
+    allowed = ROOT / "bot" / "features" / "matching" / "onnx_runtime.py"
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for folder in ("bot", "adapters", "bench")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if path != allowed
+        for name in imports_of(path)
+        if name.split(".")[0] == "onnxruntime"
+    ]
+    assert offenders == []

@@ -12,6 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.insight.charts import load_matplotlib
+
 
 def enabled(settings: Any) -> bool:
     """Always on: without a sign-in link nobody gets past the sign-in page."""
@@ -21,18 +23,13 @@ def enabled(settings: Any) -> bool:
 WARM_UP = web.AppKey("dashboard_warm_up", asyncio.Task)
 
 
-def _import_charting() -> None:
-    import matplotlib.backends.backend_agg
-    import matplotlib.figure  # noqa: F401
-
-
 async def attach(core: Any, web_app: web.Application) -> None:
     from adapters.dashboard.routes import Dashboard
 
     Dashboard(core).mount(web_app)
     # matplotlib takes about a second to import: do it now, in the background, so the first
     # chart (dashboard or /wol stats) does not wait for it.
-    web_app[WARM_UP] = asyncio.create_task(asyncio.to_thread(_import_charting))
+    web_app[WARM_UP] = asyncio.create_task(asyncio.to_thread(load_matplotlib))
 
     async def cleanup(app: web.Application) -> None:
         await app[WARM_UP]

@@ -8,10 +8,13 @@ its number written beside it, and text stays text in the SVGs.
 from __future__ import annotations
 
 import io
+import os
+import sys
 from datetime import date
 
 from babel.dates import format_date
 
+from bot.features.matching.model_cache import cache_dir
 from bot.i18n import N_, Translator
 from bot.insight.levels import WEEK
 from bot.insight.outcomes import FIGURES, TREND
@@ -37,7 +40,20 @@ def period_label(key: str, period: str, lang: str) -> str:
     return format_date(date(year, month, 1), "MMM yyyy", locale=lang)
 
 
+def load_matplotlib() -> None:
+    """Import matplotlib (about a second) with its files in our cache directory: it writes
+    its font list under ~/.cache/matplotlib and ~/.config/matplotlib unless MPLCONFIGDIR
+    says where, and the bot writes nowhere but its database and its cache."""
+    if "matplotlib" not in sys.modules and not os.environ.get("MPLCONFIGDIR"):
+        base = cache_dir()
+        if base is not None:
+            os.environ["MPLCONFIGDIR"] = str(base / "matplotlib")
+    import matplotlib.backends.backend_agg
+    import matplotlib.figure  # noqa: F401
+
+
 def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
+    load_matplotlib()
     import matplotlib
 
     matplotlib.rcParams.update(

@@ -67,9 +67,11 @@ class Serve:
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def start(cls, env: dict[str, str], cwd: Path, *, timeout: float = 60) -> Serve:
+    async def start(cls, env: dict[str, str], cwd: Path, *, timeout: float = 60,
+                    prefix: tuple[str, ...] = ()) -> Serve:
+        """`prefix`: a command that runs the server (e.g. strace with its options)."""
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "--log-level", "INFO", "serve",
+            *prefix, sys.executable, "-m", "bot", "--log-level", "INFO", "serve",
             "--host", "127.0.0.1", "--port", "0",
             cwd=cwd, env=env, stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE)  # fmt: skip

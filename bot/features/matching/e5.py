@@ -29,6 +29,7 @@ import numpy as np
 
 from bot.features.matching.e5_file import E5Weights
 from bot.features.matching.model_cache import cached
+from bot.features.matching.onnx_runtime import onnxruntime
 from bot.features.matching.ranking import MatchPolicy
 
 
@@ -138,8 +139,7 @@ class E5Model:
 def _onnx_session(w: E5Weights) -> Any:
     """The session, its graph built in a child process: the `onnx` package (13 MB) and the
     de-quantised float32 temporaries (~85 MB) never enter the bot's process."""
-    import onnxruntime as ort
-
+    ort = onnxruntime()
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
