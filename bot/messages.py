@@ -102,6 +102,9 @@ Block = Annotated[Section | Context | Quote | Actions | Divider, Field(discrimin
 
 class OutboundMessage(_Part):
     blocks: tuple[Block, ...]
+    # A reply in a thread that the whole channel should see too (a round's summary): Slack
+    # posts it with reply_broadcast; platforms without that show it in the thread only.
+    broadcast: bool = False
 
     @classmethod
     def of(cls, *blocks: Section | Context | Quote | Actions | Divider) -> OutboundMessage:

@@ -54,6 +54,8 @@ class ConsolePort:
         note = ""
         if dest.ephemeral_user:
             note = f" (only to {dest.ephemeral_user})"
+        elif dest.thread_id and message.broadcast:
+            note = " (in thread, also sent to the channel)"
         elif dest.thread_id:
             note = " (in thread)"
         self._print(dest, body, note)

@@ -23,7 +23,7 @@ from bot.events import ConversationKind
 from bot.messages import Form, OutboundMessage
 from bot.ports import DeliveryError, Destination, PersonInfo, Sent
 
-from .render import emoji_name, render_form, render_home, render_message
+from .render import emoji_name, post_options, render_form, render_home, render_message
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +278,7 @@ class SlackPort:
             unfurl_media=False,
             metadata=metadata,
             **rendered,
+            **post_options(message, dest.thread_id),
         )
         return Sent(
             message_id=str(data.get("ts", "")),

@@ -77,6 +77,11 @@ def render_message(message: OutboundMessage) -> dict[str, Any]:
     }
 
 
+def post_options(message: OutboundMessage, thread_ts: str | None) -> dict[str, Any]:
+    """chat.postMessage arguments beyond the content: a thread reply the channel sees too."""
+    return {"reply_broadcast": True} if message.broadcast and thread_ts else {}
+
+
 def render_blocks(message: OutboundMessage, *, limit: int = MAX_MESSAGE_BLOCKS) -> list[dict]:
     ids = _ActionIds()
     blocks: list[dict[str, Any]] = []

@@ -47,8 +47,10 @@ HOW_TO_ANSWER_OPEN = N_("Answer in this thread; an admin closes the round with a
 SUMMARY_TITLE = N_("Round closed: {question}")
 PARTICIPANTS = N_("{count} colleague answered.")
 PARTICIPANTS_PLURAL = N_("{count} colleagues answered.")
-NO_ANSWERS = N_("Nobody answered this time. The thread stays open: an answer is still welcome.")
+NO_ANSWERS = N_("Round closed without answers; an answer here is still welcome.")
 MOST_REACTED = N_("The answers that resonated most:")
+FIRST_ANSWERS = N_("The first answers:")
+REACTION = N_("{count} reaction")
 REACTIONS = N_("{count} reactions")
 READERS = N_("Read along without answering? That counts too. React to the answer that helped "
              "you most, or add your view in the thread.")
@@ -427,36 +429,48 @@ async def close_round(core: Core, row: DialogueRound, now: datetime) -> int:
             Contribution.round_id == row.id).order_by(col(Contribution.reactions).desc(),
                                                       col(Contribution.created_at))))
     message_id = row.message_id or await core.outbox.result_message_id(row.posted_key)
-    summary = summary_message(core.translator(row.language), row, answers)
     platform = row.workspace_id.split(":", 1)[0]
-    base = f"summary:{row.workspace_id}:{row.id}"
-    if message_id:
+    key = f"summary:{row.workspace_id}:{row.id}"
+    t = core.translator(row.language)
+    if not answers:
+        # One short line under the question, not in the channel: an empty round should not
+        # fill the channel right before the next question.
+        if message_id:
+            await core.outbox.send(platform, Destination(row.workspace_id, row.channel_id,
+                                                         thread_id=message_id),
+                                   OutboundMessage.text(t.gettext(NO_ANSWERS)), key=key)
+    else:
+        # One summary: in the question's thread and, where the platform can (Slack's
+        # reply_broadcast), also shown in the channel; in the channel when the thread is unknown.
+        summary = summary_message(t, row, answers).model_copy(update={"broadcast": True})
         await core.outbox.send(platform, Destination(row.workspace_id, row.channel_id,
-                                                     thread_id=message_id), summary,
-                               key=f"{base}:thread")
-    await core.outbox.send(platform, Destination(row.workspace_id, row.channel_id), summary,
-                           key=f"{base}:channel")
+                                                     thread_id=message_id), summary, key=key)
     log.info("round %s closed with %d answers", row.id, len(answers))
     return 1
 
 
 def summary_message(t: Translator, row: DialogueRound,
                     answers: list[Contribution]) -> OutboundMessage:
+    """Who answered, the answers that got reactions (most first; else the first answers),
+    each quoted once, and an invitation for readers."""
     blocks: list[Section | Quote | ContextBlock] = [Section(parts=fill(
         t.gettext(SUMMARY_TITLE), question=Strong(text=shorten(row.text, 200))))]
     people = {a.author_id for a in answers}
-    if not answers:
-        blocks.append(Section(parts=(t.gettext(NO_ANSWERS),)))
-    else:
-        template = PARTICIPANTS if len(people) == 1 else PARTICIPANTS_PLURAL
-        blocks.append(Section(parts=fill(t.gettext(template), count=len(people))))
-        top = answers[:TOP_ANSWERS]
+    template = PARTICIPANTS if len(people) == 1 else PARTICIPANTS_PLURAL
+    blocks.append(Section(parts=fill(t.gettext(template), count=len(people))))
+    reacted = sorted((a for a in answers if a.reactions > 0),
+                     key=lambda a: (-a.reactions, a.created_at))
+    if reacted:
         blocks.append(Section(parts=(Strong(text=t.gettext(MOST_REACTED)),)))
-        for answer in top:
-            blocks.append(Quote(text=shorten(answer.text, 180),
-                                author=Mention(user_id=answer.author_id)))
-            if answer.reactions:
-                blocks.append(ContextBlock(parts=fill(t.gettext(REACTIONS),
-                                                      count=answer.reactions)))
+        top = reacted[:TOP_ANSWERS]
+    else:
+        blocks.append(Section(parts=(Strong(text=t.gettext(FIRST_ANSWERS)),)))
+        top = sorted(answers, key=lambda a: a.created_at)[:TOP_ANSWERS]
+    for answer in top:
+        blocks.append(Quote(text=shorten(answer.text, 180),
+                            author=Mention(user_id=answer.author_id)))
+        if answer.reactions:
+            one = REACTION if answer.reactions == 1 else REACTIONS
+            blocks.append(ContextBlock(parts=fill(t.gettext(one), count=answer.reactions)))
     blocks.append(ContextBlock(parts=(t.gettext(READERS),)))
     return OutboundMessage(blocks=tuple(blocks))
