@@ -15,12 +15,12 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from babel.dates import format_datetime
+from babel import Locale
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.communities import communities
 from bot.i18n import normalise_language
-from bot.insight import access
+from bot.insight import access, formats
 from bot.insight.charts import period_label, render_svg
 from bot.insight.levels import MONTH, PERIODS, WEEK
 from bot.insight.outcomes import FIGURES
@@ -30,6 +30,8 @@ from bot.insight.report import OTHER, Report, build_report, community_names
 
 HERE = Path(__file__).parent
 COOKIE = "wolbot_dashboard"
+LANGUAGE_COOKIE = "wolbot_dashboard_language"  # "en" or "nl": a preference, nothing personal
+LANGUAGE_MAX_AGE = 365 * 24 * 3600
 CACHE_SECONDS = 60.0
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -40,6 +42,27 @@ HEADERS = {
     "X-Frame-Options": "DENY",
 }
 CHARTS = ("funnel", "trend", "outcomes")
+
+
+def negotiate(header: str, available: tuple[str, ...], default: str = "en") -> str:
+    """The best of `available` for an Accept-Language header, honouring q-values:
+    "nl,en-US;q=0.7" -> "nl", "fr;q=0.9, en-GB;q=0.8" -> "en"."""
+    wanted: list[tuple[float, int, str]] = []
+    for i, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if tag.strip() and tag.strip() != "*" and q > 0:
+            wanted.append((-q, i, tag.strip()))
+    preferred = [tag for _, _, tag in sorted(wanted)]
+    found = Locale.negotiate(preferred, list(available), sep="-")
+    return found.language if found is not None and found.language in available else default
 
 
 def _see_other(location: str) -> web.Response:
@@ -67,10 +90,10 @@ class Dashboard:
         env.filters["period"] = lambda key, period: period_label(key, period, lang)
         env.filters["figure"] = lambda value, name: figure_text(t, name, value)
         env.filters["group"] = lambda name: group_name(t, name)
-        env.filters["pct"] = lambda part, total: f"{part / total:.0%}" if total else "0%"
-        env.filters["when"] = lambda dt, zone: format_datetime(
-            dt.astimezone(ZoneInfo(zone)), "d MMM yyyy HH:mm", locale=lang
-        )
+        env.filters["pct"] = lambda part, total: formats.share(part / total if total else 0, lang)
+        env.filters["num"] = lambda value: formats.number(value, lang)
+        env.filters["when"] = lambda dt, zone: formats.when(dt, ZoneInfo(zone), lang)
+        env.filters["setting"] = lambda value, kind: formats.setting_value(kind, value, t)
         env.globals["scope_name"] = lambda report: scope_name(t, report)
         return env
 
@@ -97,8 +120,24 @@ class Dashboard:
         )
 
     def _lang(self, request: web.Request) -> str:
-        wanted = normalise_language(request.headers.get("Accept-Language", "")[:5])
-        return wanted if wanted in self.envs else "en"
+        """The language of a page without a session: the one chosen before (a cookie that
+        outlives sign-out), else the browser's best match of Accept-Language."""
+        chosen = normalise_language(request.cookies.get(LANGUAGE_COOKIE))
+        if chosen in self.envs:
+            return chosen
+        return negotiate(request.headers.get("Accept-Language", ""), tuple(self.envs))
+
+    def _keep_language(self, request: web.Request, response: web.Response, lang: str) -> None:
+        """Remember the chosen language for pages without a session (sign-out, sign-in)."""
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            lang,
+            max_age=LANGUAGE_MAX_AGE,
+            path="/dashboard",
+            httponly=True,
+            samesite="Lax",
+            secure=request.secure or access.base_url(self.core).startswith("https://"),
+        )
 
     async def _viewer(self, request: web.Request) -> access.Viewer | None:
         return await access.viewer(self.core, request.cookies.get(COOKIE))
@@ -140,14 +179,20 @@ class Dashboard:
     # -- sign-in ------------------------------------------------------------------------------
     async def login_page(self, request: web.Request) -> web.Response:
         """Show a button rather than signing in on GET: link previews must not use the link."""
-        return self._page(self._lang(request), "login.html", token=request.match_info["token"])
+        token = request.match_info["token"]
+        lang = normalise_language(await access.link_language(self.core, token))
+        return self._page(
+            lang if lang in self.envs else self._lang(request), "login.html", token=token
+        )
 
     async def login(self, request: web.Request) -> web.Response:
         redeemed = await access.redeem(self.core, request.match_info["token"])
         if redeemed is None:
             return self._page(self._lang(request), "refused.html", status=403)
-        secret, _viewer = redeemed
+        secret, viewer = redeemed
         response = _see_other("/dashboard/")
+        if viewer.language in self.envs:
+            self._keep_language(request, response, viewer.language)
         secure = request.secure or access.base_url(self.core).startswith("https://")
         response.set_cookie(
             COOKIE,
@@ -161,8 +206,11 @@ class Dashboard:
         return response
 
     async def logout(self, request: web.Request) -> web.Response:
+        viewer = await self._viewer(request)
+        lang = viewer.language if viewer and viewer.language in self.envs else self._lang(request)
         await access.sign_out(self.core, request.cookies.get(COOKIE))
-        response = self._page(self._lang(request), "signed_out.html", signed_out=True)
+        response = self._page(lang, "signed_out.html", signed_out=True)
+        self._keep_language(request, response, lang)
         response.del_cookie(COOKIE, path="/dashboard")
         return response
 
@@ -172,10 +220,12 @@ class Dashboard:
             return self._refused(request)
         form = await request.post()
         lang = normalise_language(str(form.get("language", "")))
+        back = str(form.get("back", "/dashboard/"))
+        response = _see_other(back if back.startswith("/dashboard") else "/dashboard/")
         if lang in self.envs:
             await access.set_language(self.core, request.cookies[COOKIE], lang)
-        back = str(form.get("back", "/dashboard/"))
-        return _see_other(back if back.startswith("/dashboard") else "/dashboard/")
+            self._keep_language(request, response, lang)
+        return response
 
     # -- pages --------------------------------------------------------------------------------
     async def to_overview(self, request: web.Request) -> web.StreamResponse:
@@ -234,7 +284,7 @@ class Dashboard:
         ws = viewer.workspace_id
         t = self.core.i18n.get(viewer.language)
         workspace = [
-            (r.option.key, r.value, t.gettext(r.source), t.gettext(r.option.summary))
+            (r.option.key, r.option.kind, r.value, t.gettext(r.source), t.gettext(r.option.summary))
             for r in await self.core.config.all(ws)
         ]
         names = await community_names(self.core, ws)
@@ -243,7 +293,7 @@ class Dashboard:
             if item.workspace_id != ws:
                 continue
             rows = [
-                (r.option.key, r.value, t.gettext(r.source))
+                (r.option.key, r.option.kind, r.value, t.gettext(r.source))
                 for r in await self.core.config.all(ws, item.channel_id)
                 if r.option.key.startswith("community.") or "channel" in r.option.scopes
             ]

@@ -161,3 +161,11 @@ async def purge_expired(core: Core, now: datetime) -> int:
         )
         await s.commit()
         return int(a.rowcount or 0) + int(b.rowcount or 0)
+
+
+async def link_language(core: Core, token: str) -> str | None:
+    """The language a sign-in link was made in (its sign-in page is shown in it); None for
+    an unknown link. Reading it does not use the link."""
+    async with core.db.session() as s:
+        row = await s.get(DashboardToken, digest(token))
+    return row.language if row is not None else None

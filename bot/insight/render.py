@@ -7,6 +7,7 @@ import io
 import json
 
 from bot.i18n import N_, Translator
+from bot.insight import formats
 from bot.insight.charts import period_label
 from bot.insight.levels import LevelCounts
 from bot.insight.outcomes import FIGURES
@@ -33,32 +34,33 @@ NO_OUTCOMES = N_("No outcomes recorded in this period yet.")
 PRIVACY = N_(
     'Aggregates only, never a ranking of people. Groups smaller than {n} are merged into "other".'
 )
-HOURS = N_("{hours} h")
 
 
-def _share(part: int, total: int) -> str:
-    return f"{part / total:.0%}" if total else "0%"
+def _share(part: int, total: int, lang: str) -> str:
+    return formats.share(part / total if total else 0, lang)
 
 
 def levels_text(t: Translator, counts: LevelCounts) -> str:
-    total = counts.total
+    total, lang = counts.total, t.lang
     return t.gettext(ACTIVE).format(
-        total=total,
-        consume=f"{counts.consume} ({_share(counts.consume, total)})",
-        contribute=f"{counts.contribute} ({_share(counts.contribute, total)})",
-        create=f"{counts.create} ({_share(counts.create, total)})",
+        total=formats.number(total, lang),
+        consume=f"{formats.number(counts.consume, lang)} ({_share(counts.consume, total, lang)})",
+        contribute=f"{formats.number(counts.contribute, lang)} "
+        f"({_share(counts.contribute, total, lang)})",
+        create=f"{formats.number(counts.create, lang)} ({_share(counts.create, total, lang)})",
     )
 
 
 def figure_text(t: Translator, name: str, value: int | float | None) -> str:
+    """One outcome figure in the reader's language: "42", "75%", "0,5 u", "–" (none yet)."""
     kind = FIGURES[name][1]
     if value is None:
         return "–"
     if kind == "share":
-        return f"{value:.0%}"
+        return formats.share(value, t.lang)
     if kind == "hours":
-        return t.gettext(HOURS).format(hours=value)
-    return str(value)
+        return formats.hours(t, value)
+    return formats.number(value, t.lang)
 
 
 def scope_name(t: Translator, report: Report) -> str:

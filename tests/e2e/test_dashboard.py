@@ -208,8 +208,9 @@ async def test_sign_in_see_the_overview_and_follow_a_community(served: Bot, brow
     assert "insight.min_group" in await page.locator("main").inner_text()
 
     await page.get_by_role("button", name="Uitloggen").click()
+    await page.get_by_role("heading", name="Je bent uitgelogd").wait_for()  # still Dutch
     await page.goto(f"{served.base}/dashboard/")
-    await page.get_by_role("heading", name="Please sign in").wait_for()
+    await page.get_by_role("heading", name="Log eerst in").wait_for()
 
 
 async def test_a_reused_or_expired_link_is_refused(served: Bot, browser) -> None:

@@ -98,3 +98,37 @@ async def test_language_switch_stays_on_the_dashboard(client) -> None:
     )
     assert switched.status == 303 and switched.headers["Location"] == "/dashboard/"
     assert "Deelname in de hele werkruimte" in await (await http.get("/dashboard/")).text()
+
+
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [
+        ("nl,en-US;q=0.7", "nl"),
+        ("en-US,en;q=0.9,nl;q=0.8", "en"),
+        ("fr-FR;q=0.9, nl-BE;q=0.8, en;q=0.5", "nl"),
+        ("de, fr", "en"),
+        ("", "en"),
+    ],
+)
+def test_accept_language_is_negotiated(header: str, lang: str) -> None:
+    from adapters.dashboard.routes import negotiate
+
+    assert negotiate(header, ("en", "nl")) == lang
+
+
+async def test_the_chosen_language_holds_on_every_page_including_sign_out(client) -> None:
+    http, core = client
+    dutch = {"Accept-Language": "nl,en-US;q=0.7"}
+    refused = await http.get("/dashboard/", headers=dutch)
+    assert refused.status == 401 and "Log eerst in" in await refused.text()
+    link = await access.create_link(core, WS, "alice", "test", "nl")
+    path = link.split("127.0.0.1:8080", 1)[1]
+    assert "Inloggen" in await (await http.get(path)).text()  # the link's language
+    await http.post(path)
+    config = await (await http.get("/dashboard/config")).text()
+    assert "Instellingen" in config and ">ja<" in config and ">True<" not in config
+    assert "Nederlands" in config or "Engels" in config
+    out = await http.post("/dashboard/logout", headers={"Accept-Language": "en"})
+    assert "Je bent uitgelogd" in await out.text()
+    again = await http.get("/dashboard/", headers={"Accept-Language": "en"})
+    assert "Log eerst in" in await again.text()  # still the language chosen before
