@@ -44,6 +44,16 @@ class PersonRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Mentioned(PersonRef):
+    """A person the sender picked with the platform's own mention (Slack `<@U…>`, a Teams
+    mention entity, the console's `@name`), and `tag`: how that mention reads in the event's
+    text ("@anouk", "@Ben Okafor"). Text the sender typed never becomes one of these, so
+    the core takes people only from `InboundEvent.mentions`, never from words."""
+
+    tag: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Conversation:
     """Where an event happened. `thread_id` is set when it happened inside a thread."""
 
@@ -85,7 +95,9 @@ class InboundEvent:
     message_id: str | None = None  # the platform id of the message, when there is one
     command: str | None = None  # for COMMAND: the command word without slash, e.g. "wol"
     action: Action | None = None
-    mentions: tuple[PersonRef, ...] = ()  # people mentioned in the text (bot excluded)
+    # People the sender mentioned with the platform's picker (bot excluded), as `Mentioned`
+    # with the tag that stands for them in `text`; MEMBER_JOINED lists the people who joined.
+    mentions: tuple[PersonRef, ...] = ()
     mentions_bot: bool = False
     is_from_bot: bool = False  # sent by a bot (ours or another): ignored by default
     locale: str | None = None  # the person's locale as the platform reports it ("nl-NL")

@@ -10,7 +10,7 @@ store them as JSON and load them back unchanged.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -188,7 +188,7 @@ def plain(parts: Iterable[Inline]) -> str:
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
-def fill(template: str, **values: Inline | int) -> Parts:
+def fill(template: str, **values: Inline | int | Parts) -> Parts:
     """Split a translated template at `{name}` placeholders into inline parts.
 
     `fill(_("Similar work: {person}"), person=Mention(user_id="U1"))` keeps the
@@ -205,10 +205,23 @@ def fill(template: str, **values: Inline | int) -> Parts:
         if match.start() > pos:
             parts.append(template[pos : match.start()])
         value = values[name]
-        parts.append(str(value) if isinstance(value, int) else value)
+        if isinstance(value, tuple):
+            parts.extend(value)
+        else:
+            parts.append(str(value) if isinstance(value, int) else value)
         pos = match.end()
     if pos < len(template):
         parts.append(template[pos:])
+    return _merge_text(parts)
+
+
+def listed(items: Sequence[Inline], and_word: str) -> Parts:
+    """"a", "a and b", "a, b and c" (`and_word` translated, with its spaces: " and ")."""
+    parts: list[Inline] = []
+    for i, item in enumerate(items):
+        if i:
+            parts.append(and_word if i == len(items) - 1 else ", ")
+        parts.append(item)
     return _merge_text(parts)
 
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from bot.events import Action, InboundEvent, PersonRef
+from bot.events import Action, InboundEvent, Mentioned, PersonRef
 
 MAX_ID = 255  # platform ids, names, locales: Slack's and Teams' are far shorter
 MAX_TEXT = 1024 * 1024
@@ -81,6 +81,8 @@ def _person(field: str, person: Any) -> None:
         raise MalformedEvent(field)
     _id(f"{field}.user_id", person.user_id)
     _name(f"{field}.display_name", person.display_name)
+    if isinstance(person, Mentioned):
+        _name(f"{field}.tag", person.tag)
 
 
 def _action(action: Any) -> Action:

@@ -12,13 +12,34 @@ import re
 import uuid
 from dataclasses import dataclass, field, replace
 
-from bot.events import Action, Conversation, ConversationKind, EventKind, InboundEvent, PersonRef
+from bot.events import (
+    Action,
+    Conversation,
+    ConversationKind,
+    EventKind,
+    InboundEvent,
+    Mentioned,
+    PersonRef,
+)
+from bot.features.references import BROADCASTS
 from bot.validation import checked
 
 PLATFORM = "console"
 _PREFIX = re.compile(r"^\s*(?:(@[\w.\-]+)|(#[\w.\-]+))\s*")
 _SLASH = re.compile(r"^/([a-z][\w-]*)\s*(.*)$", re.DOTALL | re.IGNORECASE)
 _CLICK = re.compile(r"^!(\d{1,2})$")
+_AT = re.compile(r"(?<![\w@])@(\w(?:[\w.\-]*\w)?)")
+
+
+def mentions_in(text: str) -> tuple[PersonRef, ...]:
+    """The console's mentions: every `@name` in the line (the console has no picker, so
+    typing the name is picking the person). `@channel`, `@here` and `@everyone` address
+    everybody and name nobody."""
+    seen: dict[str, PersonRef] = {}
+    for name in _AT.findall(text):
+        if name.lower() not in BROADCASTS and name not in seen:
+            seen[name] = Mentioned(user_id=name, display_name=name, tag=f"@{name}")
+    return tuple(seen.values())
 
 
 @dataclass(frozen=True)
@@ -106,6 +127,7 @@ def _parse_line(line: str, state: ConsoleState) -> tuple[InboundEvent | None, Co
             conversation=conversation_for(state),
             command=slash.group(1).lower(),
             text=slash.group(2).strip(),
+            mentions=mentions_in(slash.group(2)),
             **common,
         )
         return event, state
@@ -124,6 +146,7 @@ def _parse_line(line: str, state: ConsoleState) -> tuple[InboundEvent | None, Co
         conversation=conversation_for(state, thread_id),
         text=text,
         message_id=message_id,
+        mentions=mentions_in(text),
         **common,
     )
     return event, state

@@ -29,6 +29,7 @@ from bot.events import (
     ConversationKind,
     EventKind,
     InboundEvent,
+    Mentioned,
     PersonRef,
 )
 from bot.validation import MalformedEvent, checked
@@ -401,13 +402,14 @@ def _strip_leading_mention(text: str, bot_user_id: str | None) -> str:
 
 
 def _mentions(text: str, bot_user_id: str | None) -> tuple[PersonRef, ...]:
-    """People mentioned, with the label Slack wrote (`<@U1|anouk>`) as their name, so the
-    "@anouk" that plain_text leaves in the text can be matched back to U1."""
+    """People mentioned, as Slack sends a real mention: `<@U1>` or `<@U1|anouk>`, unescaped.
+    Each carries the tag plain_text leaves for it ("@anouk", else "@U1"). What a person
+    typed arrives escaped (`&lt;@U1&gt;`) or without brackets (`@U1`) and is no mention."""
     seen: dict[str, str | None] = {}
     for user_id, label in _LABELLED_MENTION.findall(text or ""):
         if user_id != bot_user_id and user_id not in seen:
             seen[user_id] = label or None
-    return tuple(PersonRef(u, name) for u, name in seen.items())
+    return tuple(Mentioned(u, name, tag=f"@{name or u}") for u, name in seen.items())
 
 
 def _mentions_bot(text: str, bot_user_id: str | None) -> bool:

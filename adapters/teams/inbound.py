@@ -16,6 +16,7 @@ from bot.events import (
     ConversationKind,
     EventKind,
     InboundEvent,
+    Mentioned,
     PersonRef,
 )
 
@@ -122,8 +123,10 @@ def strip_mentions(
 ) -> tuple[str, tuple[PersonRef, ...], bool]:
     """Remove the bot's `<at>` mention, turn other people's into "@Name".
 
-    Returns the cleaned text, the people mentioned (bot excluded) and whether
-    the bot was mentioned.
+    Returns the cleaned text, the people mentioned (bot excluded; each a `Mentioned` whose
+    tag is the "@Name" it left in the text, multi-word names included) and whether the bot
+    was mentioned. Only mention entities name people: an `<at>` without an entity, or
+    "@someone" typed as text, stays text.
     """
     people: list[PersonRef] = []
     mentions_bot = False
@@ -132,30 +135,39 @@ def strip_mentions(
         if not isinstance(entity, dict) or entity.get("type") != "mention":
             continue
         mentioned = entity.get("mentioned") or {}
+        if not isinstance(mentioned, dict):
+            continue
         mentioned_id = mentioned.get("id")
-        if not mentioned_id:
+        if not mentioned_id or not isinstance(mentioned_id, str):
             continue
         tag = entity.get("text") or ""
+        if not isinstance(tag, str):
+            tag = ""
         if mentioned_id == bot_id:
             mentions_bot = True
             if tag:
                 text = text.replace(tag, " ")
             continue
-        name = mentioned.get("name")
+        name = mentioned.get("name") if isinstance(mentioned.get("name"), str) else None
         # A mentioned channel, team or tag ("19:…@thread…") is not a person: "#Name".
-        is_person = not str(mentioned_id).startswith("19:")
-        if tag:
+        is_person = not mentioned_id.startswith("19:")
+        shown = ""
+        if tag and tag in text:
             inner = _AT_TAG.sub(lambda m: m.group(1), tag)
-            text = text.replace(tag, f"{'@' if is_person else '#'}{html.unescape(inner)}")
+            text = text.replace(tag, f"{'@' if is_person else '#'}{inner}")
+            shown = "@" + _plain(inner).strip()
         if is_person and mentioned_id not in seen:
             seen.add(mentioned_id)
-            people.append(PersonRef(user_id=str(mentioned_id), display_name=name))
+            people.append(Mentioned(user_id=mentioned_id, display_name=name, tag=shown))
     # Tags without an entity carry no identity: keep only the name they show.
     text = _AT_TAG.sub(lambda m: m.group(1), text)
-    text = html.unescape(text).replace("\xa0", " ")
-    text = re.sub(r"[ \t]+", " ", text)
-    text = "\n".join(line.strip() for line in text.strip().splitlines())
+    text = "\n".join(line.strip() for line in _plain(text).strip().splitlines())
     return text, tuple(people), mentions_bot
+
+
+def _plain(text: str) -> str:
+    """Teams' HTML-escaped text as read: entities undone, no-break and repeated spaces one."""
+    return re.sub(r"[ \t]+", " ", html.unescape(text).replace("\xa0", " "))
 
 
 def parse_command(text: str) -> str | None:

@@ -5,18 +5,19 @@ narration and saying who suggested it, recorded as a connection. A few days late
 narrator is asked in DM whether it helped (after `matching.followup_days`, default 3, set
 with `/wol config`; delivered by the outbox at `deliver_after`),
 with an optional "How did it help you get to your result?" form. The same phrases typed as
-a reply in a narration's thread work too, in Dutch and English.
+a reply in a narration's thread work too, in Dutch and English (bot/features/reply_phrases.py).
 """
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.events import EventKind, InboundEvent
+from bot.events import InboundEvent
 from bot.features.matching import consent
+from bot.features.reply_phrases import typed_reply
 from bot.i18n import N_
+from bot.langdetect import guess_language
 from bot.messages import (
     Actions,
     Button,
@@ -56,33 +57,6 @@ HOW_LABEL = N_("How did it help you get to your result?")
 HOW_SUBMIT = N_("Send")
 THANKS = N_("Thanks for letting me know.")
 NO_INTROS = N_("{person} is not taking introductions at the moment, so I won't start one.")
-
-_DONE = re.compile(
-    r"\b(?:i(?:'|’)?ve\s+(?:already\s+)?done\s+(?:this|that|it)|i\s+have\s+(?:already\s+)?done\s+"
-    r"(?:this|that|it)|i\s+did\s+(?:this|that)\s+(?:before|already)|"
-    r"dat\s+heb\s+ik\s+(?:al\s+|ook\s+|eens\s+|ook\s+al\s+)?gedaan|"
-    r"heb\s+ik\s+(?:al\s+|ook\s+)?(?:eens\s+)?gedaan)\b",
-    re.IGNORECASE,
-)
-_SOMEONE = re.compile(
-    r"\b(?:i\s+know\s+(?:someone|somebody)\s+who\s+(?:can|could|might)\s+help|"
-    r"ik\s+ken\s+iemand\s+die\s+(?:je|jou|u)\s+(?:daar\s*bij\s+|hier\s*bij\s+|mee\s+)?"
-    r"(?:kan|kunt|zou\s+kunnen)\s+helpen)",
-    re.IGNORECASE,
-)
-_AT = re.compile(r"(?<![\w@])@([\w][\w.\-]*)")
-
-
-def typed_reply(event: InboundEvent) -> str | None:
-    """A thread reply saying "I've done this" / "I know someone who can help"."""
-    if event.kind is not EventKind.MESSAGE or not event.conversation.thread_id:
-        return None
-    if _SOMEONE.search(event.text):
-        return "someone"
-    if _DONE.search(event.text):
-        return "done"
-    return None
-
 
 def register(core: Core) -> None:
     router = core.router
@@ -178,15 +152,15 @@ async def _thread_narration(ctx: Context, event: InboundEvent) -> Narration | No
 
 
 def _mentioned(event: InboundEvent) -> list[str]:
-    if event.mentions:
-        return [p.user_id for p in event.mentions]
-    return _AT.findall(event.text)  # platforms without structured mentions (the console)
+    """The people the replier really mentioned (the platform's picker; never typed text)."""
+    return [p.user_id for p in event.mentions]
 
 
 async def on_typed_reply(event: InboundEvent, ctx: Context) -> None:
     story = await _thread_narration(ctx, event)
     if story is None:
         return
+    ctx.use_language(guess_language(event.text, ctx.t.lang))  # tell the replier in theirs
     if ctx.match == "done":
         await _done(ctx, story, event.user.user_id)
         return

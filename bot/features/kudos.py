@@ -1,6 +1,10 @@
 """`/wol thanks @person <what for>`: public appreciation where it was given, in the channel's
 language, linked to the narration or question of the thread it came from. A daily limit per
-person keeps it meaningful; there is no leaderboard."""
+person keeps it meaningful; there is no leaderboard.
+
+The people thanked are the ones really mentioned (the platform's picker) at the start; the
+reason is the rest, kept as written (a mention or `@word` in it stays text). Thanking two
+people is one post naming both."""
 
 from __future__ import annotations
 
@@ -12,9 +16,9 @@ from sqlmodel import col, func, select
 from bot.errors import UserError
 from bot.events import InboundEvent
 from bot.features.commands import Subcommand
-from bot.features.references import people_in
+from bot.features.references import leading_people
 from bot.i18n import N_
-from bot.messages import Mention, OutboundMessage, Quote, Section, Strong, fill
+from bot.messages import Mention, OutboundMessage, Quote, Section, Strong, fill, listed
 from bot.store.tables.asks import Question, Thanks
 from bot.text import check_length, clean
 
@@ -24,6 +28,7 @@ if TYPE_CHECKING:
 
 DAILY_LIMIT = 10
 THANKS = N_("🙌 {giver} thanks {receiver}:")
+AND = N_(" and ")
 USAGE = N_("Who and what for? For example: {example}")
 NOT_YOURSELF = N_("Thanking yourself is sweet, but let's keep thanks for others.")
 LIMIT = N_("You've given {limit} thanks today; that's the daily limit, so each one stays "
@@ -37,9 +42,8 @@ def register(core: Core) -> None:
 
 
 async def on_thanks(event: InboundEvent, ctx: Context, args: str) -> None:
-    words = args.split()
-    people, rest = people_in(words, event)
-    reason = check_length(clean(" ".join(rest)), 1000)
+    people, rest = leading_people(args, event)
+    reason = check_length(clean(rest), 1000)
     if not people or not reason:
         raise UserError(USAGE, example=Strong(text="/wol thanks @anouk for the onboarding tips"))
     if any(p.user_id == event.user.user_id for p in people):
@@ -58,16 +62,16 @@ async def on_thanks(event: InboundEvent, ctx: Context, args: str) -> None:
                          narration_id=narration_id, question_id=question_id, created_at=ctx.now))
         await s.commit()
     t = ctx.channel_t
-    for person in people:
-        message = OutboundMessage.of(
-            Section(parts=fill(t.gettext(THANKS), giver=Mention(user_id=event.user.user_id),
-                               receiver=Mention(user_id=person.user_id,
-                                                name=person.display_name))),
-            Quote(text=reason))
-        if event.conversation.thread_id:
-            await ctx.reply(message)
-        else:
-            await ctx.say(message)
+    receivers = listed([Mention(user_id=p.user_id, name=p.display_name) for p in people],
+                       t.gettext(AND))
+    message = OutboundMessage.of(
+        Section(parts=fill(t.gettext(THANKS), giver=Mention(user_id=event.user.user_id),
+                           receiver=receivers)),
+        Quote(text=reason))
+    if event.conversation.thread_id:
+        await ctx.reply(message)
+    else:
+        await ctx.say(message)
 
 
 async def _linked(ctx: Context, event: InboundEvent) -> tuple[int | None, int | None]:

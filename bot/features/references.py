@@ -1,7 +1,8 @@
-"""Channels and people named in command text, as each platform writes them.
+"""Channels and people named in command text.
 
-Slack sends `<#C123|general>` and `<@U123|anouk>`; Teams strips `<at>` tags and lists the
-mentioned people on the event; the console writes `#general` and `@anouk`.
+Channels as each platform writes them: Slack `<#C123|general>`, elsewhere `#general`.
+People only as the platform's own mentions (`InboundEvent.mentions`): whatever a person types
+that looks like a mention is text.
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.events import InboundEvent, PersonRef
+from bot.events import InboundEvent, Mentioned, PersonRef
 from bot.store.directory import Directory
 
 _SLACK_CHANNEL = re.compile(r"^<#([A-Z0-9]+)(?:\|([^>]*))?>$")
-_SLACK_USER = re.compile(r"^<@([A-Z0-9]+)(?:\|([^>]*))?>$")
 BROADCASTS = frozenset({"channel", "here", "everyone"})
 
 
@@ -44,37 +44,78 @@ async def resolve_channel(ref: ChannelRef, workspace_id: str, directory: Directo
     return ref
 
 
-def resolve_person(word: str, event: InboundEvent) -> PersonRef | None:
-    """A person named by `word`: a Slack mention, a Teams mention, or a console @name."""
-    m = _SLACK_USER.match(word)
-    if m:
-        return PersonRef(m.group(1), m.group(2) or None)
-    name = word.removeprefix("@").strip()
-    if not name or (word.startswith("@") and name.lower() in BROADCASTS):
-        return None  # "@channel" and friends address everyone, never a person
-    for person in event.mentions:
-        if name in (person.user_id, person.display_name) or (
-                person.display_name and person.display_name.lower() == name.lower()):
-            return person
-    if word.startswith("@"):
-        return PersonRef(name, name)
-    return None
+def mention_pieces(text: str, event: InboundEvent) -> list[str | PersonRef]:
+    """`text` cut into literal pieces and the people the sender really mentioned in it.
+
+    Only the platform's mentions count (`event.mentions`, each with the tag that stands for
+    it in the text): a typed `@U123`, an escaped `<@U123>` or a Teams `<at>` typed as text
+    stays text. Longer tags win ("@Ben Okafor" before "@Ben"); a tag counts only as a whole
+    word, never inside another one."""
+    tags = {m.tag: m for m in event.mentions if isinstance(m, Mentioned) and m.tag}
+    if not tags:
+        return [text] if text else []
+    alternatives = "|".join(re.escape(t) for t in sorted(tags, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w@])(?:{alternatives})(?!\w)")
+    pieces: list[str | PersonRef] = []
+    at = 0
+    for match in pattern.finditer(text):
+        if match.start() > at:
+            pieces.append(text[at:match.start()])
+        found = tags[match.group(0)]
+        pieces.append(PersonRef(found.user_id, found.display_name))
+        at = match.end()
+    if at < len(text):
+        pieces.append(text[at:])
+    return pieces
 
 
-def people_in(words: list[str], event: InboundEvent) -> tuple[list[PersonRef], list[str]]:
-    """People named in `words` (plus Teams mentions that left no token), and the other words."""
+def people_in(text: str, event: InboundEvent) -> tuple[list[PersonRef], list[str]]:
+    """The people really mentioned anywhere in `text` (each once), and its other words."""
     people: list[PersonRef] = []
-    rest: list[str] = []
-    for word in words:
-        person = resolve_person(word, event)
-        if person is not None and word.startswith(("<@", "@")):
-            people.append(person)
+    words: list[str] = []
+    for piece in mention_pieces(text, event):
+        if isinstance(piece, PersonRef):
+            if piece.user_id not in {p.user_id for p in people}:
+                people.append(piece)
         else:
-            rest.append(word)
-    for mention in event.mentions:
-        if mention.user_id not in {p.user_id for p in people}:
-            named = [w for w in rest if mention.display_name and w == mention.display_name]
-            if named:
-                rest.remove(named[0])
-            people.append(mention)
-    return people, rest
+            words.extend(piece.split())
+    return people, words
+
+
+# Words that join the people at the start of a command: "@anouk and @bram for …".
+_JOINERS = frozenset({"and", "en", "&", ",", "+"})
+
+
+def leading_people(text: str, event: InboundEvent) -> tuple[list[PersonRef], str]:
+    """The people really mentioned at the start of `text` (joined by spaces, commas, "and" or
+    "en"), and the rest of the text exactly as written. A mention further on is part of the
+    rest (a reason, a topic), never another person the command acts on."""
+    people: list[PersonRef] = []
+    pieces = mention_pieces(text, event)
+    rest_at = len(pieces)
+    for i, piece in enumerate(pieces):
+        if isinstance(piece, PersonRef):
+            if piece.user_id not in {p.user_id for p in people}:
+                people.append(piece)
+            continue
+        between = piece.replace(",", " , ").split()
+        if i + 1 < len(pieces) and all(w.lower() in _JOINERS for w in between):
+            continue  # a joiner between two mentions
+        rest_at = i
+        break
+    rest = pieces[rest_at:]
+    if rest and isinstance(rest[0], str):
+        rest[0] = _strip_joiner(rest[0]) if people else rest[0]
+    return people, "".join(p if isinstance(p, str) else _tag_of(p, event) for p in rest).strip()
+
+
+def _strip_joiner(text: str) -> str:
+    """", for the tips" after the people → "for the tips"."""
+    return text.lstrip().removeprefix(",").removeprefix(":").lstrip()
+
+
+def _tag_of(person: PersonRef, event: InboundEvent) -> str:
+    for m in event.mentions:
+        if isinstance(m, Mentioned) and m.user_id == person.user_id and m.tag:
+            return m.tag
+    return "@" + (person.display_name or person.user_id)

@@ -35,7 +35,7 @@ async def on_roles(event: InboundEvent, ctx: Context, words: list[str]) -> None:
     if verb in ("list", "lijst"):
         await _list(event, ctx)
         return
-    people, rest = people_in(words[1:], event)
+    people, rest = people_in(" ".join(words[1:]), event)
     role = next((ROLE_NAMES[w.lower()] for w in rest if w.lower() in ROLE_NAMES), None)
     if verb not in GRANT_VERBS + REVOKE_VERBS or len(people) != 1 or role not in GRANTABLE:
         raise UserError(USAGE, grant=Strong(text="/wol config roles grant @person manager"),

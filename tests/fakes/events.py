@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from adapters.console.inbound import mentions_in
 from bot.events import Action, Conversation, ConversationKind, EventKind, InboundEvent, PersonRef
 
 __all__ = ["Action", "ConversationKind", "EventKind", "click", "command", "dm", "message"]
@@ -26,6 +27,7 @@ def message(
     **extra: Any,
 ) -> InboundEvent:
     n = next(_ids)
+    extra.setdefault("mentions", mentions_in(text))  # "@name" is a mention, as on the console
     return InboundEvent(
         platform="test",
         workspace_id=workspace_id,
@@ -45,6 +47,7 @@ def dm(text: str, *, user: str = "alice", **extra: Any) -> InboundEvent:
 
 def command(text: str, *, user: str = "alice", channel: str = "C1", **extra: Any) -> InboundEvent:
     n = next(_ids)
+    extra.setdefault("mentions", mentions_in(text))
     return InboundEvent(
         platform="test",
         workspace_id=extra.pop("workspace_id", WORKSPACE),

@@ -6,7 +6,7 @@ import time
 from urllib.parse import parse_qsl
 
 from adapters.slack.inbound import plain_text, to_inbound
-from bot.events import ConversationKind, EventKind, PersonRef
+from bot.events import ConversationKind, EventKind, Mentioned, PersonRef
 
 
 def form(body: str) -> dict[str, str]:
@@ -99,7 +99,8 @@ def test_app_mention_strips_the_bot_and_lists_others(payload):
     assert event.kind is EventKind.MESSAGE
     assert event.mentions_bot
     assert event.text == "I'm working on @ann's report & slides"
-    assert event.mentions == (PersonRef("U42", "ann"),)  # the label is the name
+    # the label is the name; the tag is what stands for the person in the text
+    assert event.mentions == (Mentioned("U42", "ann", tag="@ann"),)
     assert event.workspace_id == "slack:T_INSTALLED"
 
 
@@ -261,7 +262,7 @@ def test_message_shortcut(payload):
     assert event.action.message_id == "1583636382.000300"
     assert event.action.value == "W111"  # the author of the message
     assert event.conversation.id == "C111"
-    assert event.mentions == (PersonRef("W222"),)
+    assert event.mentions == (Mentioned("W222", tag="@W222"),)
     assert event.reply_hints["response_url"] == "https://hooks.slack.com/app/T111/111/xxx"
 
 

@@ -15,7 +15,7 @@ from adapters.teams.inbound import (
     split_conversation_id,
     strip_mentions,
 )
-from bot.events import ConversationKind, EventKind, PersonRef
+from bot.events import ConversationKind, EventKind, Mentioned, PersonRef
 from tests.adapters.teams.teams_helpers import activity
 
 NAMES = frozenset({"help", "narrate", "working on", "ik", "me"})
@@ -122,7 +122,7 @@ def test_other_mentions_become_person_refs() -> None:
     event = parse_activity(data)
     assert event is not None
     assert event.text == "working on the budget with @Jan & co"
-    assert event.mentions == (PersonRef("29:jan", "Jan & co"),)
+    assert event.mentions == (Mentioned("29:jan", "Jan & co", tag="@Jan & co"),)
     assert event.mentions_bot
 
 
