@@ -27,6 +27,16 @@ class RateLimiter:
         self._set(key, start + interval)
         return start
 
+    def take(self, key: str, interval: float, now: float | None = None) -> float:
+        """Take `key` at this moment if its interval has passed (returns 0.0; the next request
+        may start `interval` later), else return how long to wait before asking again."""
+        now = time.monotonic() if now is None else now
+        wait = self._next_ok.get(key, 0.0) - now
+        if wait > 0:
+            return wait
+        self._set(key, now + interval)
+        return 0.0
+
     def pause(self, key: str, seconds: float, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
         self._set(key, max(self._next_ok.get(key, 0.0), now + seconds))

@@ -227,15 +227,15 @@ class DeliveryWorker:
         port = self.ports[row.platform]
         try:
             if slot is not None:
-                booked, ws_key, ws_interval = slot
-                await asyncio.sleep(max(0.0, booked - time.monotonic()))
-                start = self._spacing.reserve(ws_key, ws_interval)
-                await asyncio.sleep(max(0.0, start - time.monotonic()))
+                await asyncio.sleep(max(0.0, slot[0] - time.monotonic()))
             async with self._slots:
                 wait = self.limiter.wait_time(row.rate_key)
                 if wait > 0:
                     await asyncio.sleep(wait)
                 self.limiter.reserve(row.rate_key, float(getattr(port, "min_interval", 0.0)))
+                if slot is not None:  # spaced at the moment of sending, whatever woke late
+                    while (wait := self._spacing.take(slot[1], slot[2])) > 0:  # noqa: ASYNC110
+                        await asyncio.sleep(wait)
                 try:
                     found = await self._verify(port, row) if unconfirmed else None
                     message_id = (found.message_id if found is not None
