@@ -97,6 +97,7 @@ PersonHook = Callable[[str, str], Awaitable[dict[str, Any]]]
 ExpertFinder = Callable[[str, str, set[str]], Awaitable[list[str]]]
 
 EVENT_ID_RETENTION = timedelta(days=7)
+ANONYMOUS_EVENT = "anonymous-event-id"  # keyring purpose: the stored id of an anonymous event
 
 
 class Core:
@@ -137,6 +138,9 @@ class Core:
         self.privacy_erasers: list[PersonHook] = []
         # Who may know about a text: (workspace_id, text, people to leave out) -> user ids.
         self.expert_finders: list[ExpertFinder] = []
+        # Events that must leave no trace of who caused them (anonymous questions): asked
+        # before anything is written, so no person row, channel, claim or log names them.
+        self.anonymous_events: list[Callable[[InboundEvent], Awaitable[bool]]] = []
         # Async work each feature needs at start, after migrations (e.g. scheduling jobs).
         self.start_hooks: list[Callable[[], Awaitable[None]]] = []
         # ... and at stop, before the database closes (e.g. ending background work).
@@ -181,17 +185,26 @@ class Core:
         """Handle one inbound event: de-duplicate, remember, dispatch. Raises StoreUnavailable
         when the database is down, so the adapter can make the platform retry."""
         await self.directory.ensure_workspace(event.workspace_id, event.platform)
-        ctx = await self._context(event)
+        ctx = await self._context(event, anonymous=await self.is_anonymous(event))
         await self.router.dispatch(event, ctx)
         return ctx
 
-    async def _context(self, event: InboundEvent) -> Context:
+    async def is_anonymous(self, event: InboundEvent) -> bool:
+        if event.is_from_bot:
+            return False
+        for predicate in self.anonymous_events:
+            if await predicate(event):
+                return True
+        return False
+
+    async def _context(self, event: InboundEvent, *, anonymous: bool = False) -> Context:
         person = PersonInfo(user_id=event.user.user_id,
                             display_name=event.user.display_name or event.user.user_id,
                             timezone=event.timezone, locale=event.locale)
         if not event.is_from_bot:
             person = await self.people.get(event.workspace_id, event.user.user_id,
-                                           event.platform, event.user.display_name)
+                                           event.platform, event.user.display_name,
+                                           remember=not anonymous)
         explicit = normalise_language(
             await self.personal.language(event.workspace_id, event.user.user_id))
         channel_lang = await self.channel_language(event.workspace_id, event.conversation.id,
@@ -203,9 +216,12 @@ class Core:
             person_lang = (normalise_language(event.locale) or normalise_language(person.locale)
                            or channel_lang)
         roles = await self.roles.of(event.workspace_id, person)
+        event_ref = (self.keyring.mac(ANONYMOUS_EVENT, event.workspace_id, event.event_id)[:40]
+                     if anonymous else event.event_id)
         return Context(core=self, event=event, t=self.i18n.get(person_lang),
                        channel_t=self.i18n.get(channel_lang), person=person,
-                       roles=frozenset(roles), language_is_explicit=explicit is not None)
+                       roles=frozenset(roles), language_is_explicit=explicit is not None,
+                       anonymous=anonymous, event_ref=event_ref)
 
     async def channel_language(self, workspace_id: str, channel_id: str | None,
                                channel_name: str | None = None) -> str:

@@ -14,6 +14,7 @@ from bot import __version__
 from bot.app import ADAPTERS, build
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, StoreUnavailable
+from bot.logs import configure as configure_logging
 from bot.store.engine import Database, head_revisions, safe_url
 
 log = logging.getLogger("wolbot")
@@ -56,11 +57,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.log_level)
     if args.command is None:
         _parser().print_help()
         return 0

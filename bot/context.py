@@ -37,6 +37,9 @@ class Context:
     # Set by handlers whose event must leave no trace tied to the person (anonymous questions):
     # observers such as participation statistics skip it.
     anonymous: bool = False
+    # The event id as stored (claims, idempotency keys): a keyed hash for anonymous events,
+    # whose platform id could be matched with the platform's own logs.
+    event_ref: str = ""
     _seq: int = 0
 
     # -- language ------------------------------------------------------------------------------
@@ -66,7 +69,8 @@ class Context:
     def key(self, label: str) -> str:
         """An idempotency key unique to this event and call order."""
         self._seq += 1
-        return f"{self.event.workspace_id}:{self.event.event_id}:{label}:{self._seq}"
+        return f"{self.event.workspace_id}:{self.event_ref or self.event.event_id}:{label}:" \
+               f"{self._seq}"
 
     def destination(self, *, thread: bool = True, ephemeral: bool = False) -> Destination:
         conv = self.event.conversation
@@ -103,8 +107,10 @@ class Context:
     async def respond(self, message: OutboundMessage, *,
                       erase_after_delivery: bool = False) -> str:
         """Answer only the person who caused the event (ephemeral; a DM where impossible).
-        `erase_after_delivery` drops the outbox record once delivered (privacy answers)."""
+        `erase_after_delivery` drops the outbox record once delivered (privacy answers; every
+        answer to an anonymous event)."""
         key = self.key("respond")
+        erase_after_delivery = erase_after_delivery or self.anonymous
         dest = self.destination(thread=bool(self.event.conversation.thread_id), ephemeral=True)
         await self.core.outbox.send(self.event.platform, dest, message, key=key,
                                     erase_after_delivery=erase_after_delivery)

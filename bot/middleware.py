@@ -11,6 +11,7 @@ from bot.events import EventKind, InboundEvent
 from bot.i18n import N_
 from bot.messages import OutboundMessage, fill
 from bot.router import Next
+from bot.store.delivery_log import coarse_time
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,9 @@ async def deduplicate(event: InboundEvent, ctx: Context, next_: Next) -> None:
     platform's own retry gets a second chance instead of being silently dropped.
     """
     events = ctx.core.event_log
-    if not await events.claim(event.workspace_id, event.event_id, ctx.now):
-        log.info("duplicate event %s/%s ignored", event.workspace_id, event.event_id)
+    event_id = ctx.event_ref or event.event_id  # a keyed hash for an anonymous event
+    if not await events.claim(event.workspace_id, event_id, ctx.now):
+        log.info("duplicate event %s/%s ignored", event.workspace_id, event_id)
         ctx.handled_by.append("duplicate")
         return
     try:
@@ -44,9 +46,9 @@ async def deduplicate(event: InboundEvent, ctx: Context, next_: Next) -> None:
         await _release(ctx, event, retry=not isinstance(exc, asyncio.CancelledError))
         raise
     try:
-        await events.complete(event.workspace_id, event.event_id)
+        await events.complete(event.workspace_id, event_id, ctx.now)
     except StoreUnavailable:  # handled all the same; a late retry may repeat idempotent work
-        log.warning("could not mark event %s/%s as handled", event.workspace_id, event.event_id)
+        log.warning("could not mark event %s/%s as handled", event.workspace_id, event_id)
 
 
 # Seconds between attempts to release a claim while the database is unavailable (about 15 s
@@ -58,24 +60,31 @@ RELEASE_RETRY = (0.2, 0.5, 1.0, 2.0, 4.0, 7.0)
 async def _release(ctx: Context, event: InboundEvent, *, retry: bool) -> None:
     for delay in (*(RELEASE_RETRY if retry else ()), None):
         try:
-            await ctx.core.event_log.release(event.workspace_id, event.event_id)
+            await ctx.core.event_log.release(event.workspace_id, ctx.event_ref or event.event_id)
             return
         except StoreUnavailable:
             if delay is None:
                 log.error("could not release the claim on event %s/%s after a failure: a retry "
                           "of it will be ignored as a duplicate", event.workspace_id,
-                          event.event_id)
+                          ctx.event_ref or event.event_id)
                 return
             await asyncio.sleep(delay)
 
 
 async def remember(event: InboundEvent, ctx: Context, next_: Next) -> None:
-    """Keep what later, proactive work needs: the conversation reference and the channel."""
+    """Keep what later, proactive work needs: the conversation reference and the channel.
+
+    An anonymous event keeps only a reference the platform needs to answer at all (Teams),
+    dated to the day, and no channel row (a DM's row names its person)."""
     core = ctx.core
     if event.reference is not None:
         await core.references.save(
-            event.workspace_id, event.conversation.id, event.platform, event.reference, ctx.now
+            event.workspace_id, event.conversation.id, event.platform, event.reference,
+            coarse_time(ctx.now) if ctx.anonymous else ctx.now,
         )
+    if ctx.anonymous:
+        await next_()
+        return
     if event.kind in (EventKind.MESSAGE, EventKind.COMMAND, EventKind.BOT_ADDED):
         # a DM's "name" is its person, so erasure can find the conversation again
         name = event.user.user_id if event.is_dm else event.conversation.name
@@ -93,11 +102,13 @@ async def translate_errors(event: InboundEvent, ctx: Context, next_: Next) -> No
     except StoreUnavailable:
         raise
     except UserError as exc:
-        log.info("user error on %s/%s: %s", event.workspace_id, event.event_id, exc.msgid)
+        log.info("user error on %s/%s: %s", event.workspace_id, ctx.event_ref or event.event_id,
+                 exc.msgid)
         await ctx.respond(OutboundMessage.text(*fill(ctx.t.gettext(exc.msgid), **exc.values)))
     except Exception:
         log.exception(
-            "error handling %s event %s/%s", event.kind, event.workspace_id, event.event_id
+            "error handling %s event %s/%s", event.kind, event.workspace_id,
+            ctx.event_ref or event.event_id,
         )
         if event.kind in (
             EventKind.MESSAGE,

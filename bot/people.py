@@ -34,14 +34,19 @@ class PersonDirectory:
         self._cache: OrderedDict[tuple[str, str], tuple[float, PersonInfo]] = OrderedDict()
 
     async def get(
-        self, workspace_id: str, user_id: str, platform: str, fallback_name: str | None = None
+        self, workspace_id: str, user_id: str, platform: str, fallback_name: str | None = None,
+        *, remember: bool = True,
     ) -> PersonInfo:
+        """`remember=False` (an anonymous event): nothing is written or cached, so no row
+        or later write is timed by it."""
         key = (workspace_id, user_id)
         hit = self._cache.get(key)
         if hit is not None and time.monotonic() - hit[0] < self.ttl:
             self._cache.move_to_end(key)
             return hit[1]
-        info = await self._lookup(workspace_id, user_id, platform, fallback_name)
+        info = await self._lookup(workspace_id, user_id, platform, fallback_name, remember)
+        if not remember:
+            return info
         self._cache[key] = (time.monotonic(), info)
         self._cache.move_to_end(key)
         while len(self._cache) > self.max_entries:
@@ -52,7 +57,8 @@ class PersonDirectory:
         self._cache.pop((workspace_id, user_id), None)
 
     async def _lookup(
-        self, workspace_id: str, user_id: str, platform: str, fallback_name: str | None
+        self, workspace_id: str, user_id: str, platform: str, fallback_name: str | None,
+        remember: bool = True,
     ) -> PersonInfo:
         port = self.ports.get(platform)
         if port is not None:
@@ -61,7 +67,8 @@ class PersonDirectory:
             except Exception as exc:  # a failed lookup must not stop the event
                 log.warning("person lookup failed for %s/%s: %s", workspace_id, user_id, exc)
             else:
-                await self.directory.remember_person(workspace_id, info, self.clock.now())
+                if remember:
+                    await self.directory.remember_person(workspace_id, info, self.clock.now())
                 return info
         stored = await self.directory.person(workspace_id, user_id)
         if stored is not None:

@@ -75,8 +75,29 @@ def register(core: Core) -> None:
         names={"en": ("ask",), "nl": ("vraag",)}, handler=on_ask,
         summary=N_("Ask a question in the durf-te-vragen channel, with your name or anonymously"),
         usage=N_("[anon] <question>"), order=20))
+    core.anonymous_events.append(lambda event: is_anonymous_event(core, event))
     core.privacy_exporters.append(lambda ws, uid: export_anonymous(core, ws, uid))
     core.privacy_erasers.append(lambda ws, uid: erase_anonymous(core, ws, uid))
+
+
+ASK_WORDS = ("ask", "vraag")
+# `/wol ask <word> …` by an asker who may be anonymous: asking, replying, marking answered
+ANONYMOUS_WORDS = ("anon", "anoniem", "anonymous", "reply", "antwoord", "answered",
+                   "beantwoord")
+
+
+async def is_anonymous_event(core: Core, event: InboundEvent) -> bool:
+    """An event of a (possibly) anonymous asker, known before anything is stored: the
+    core then writes nothing that names or times them (Core.is_anonymous)."""
+    if event.kind is EventKind.COMMAND:
+        words = event.text.lower().split()
+        return len(words) > 1 and words[0] in ASK_WORDS and words[1] in ANONYMOUS_WORDS
+    if event.kind is EventKind.ACTION and event.action is not None \
+            and event.action.action_id == ANSWERED:
+        number = as_number((event.action.value or "").partition(":")[0])
+        question = await get_question(core, event.workspace_id, number or 0)
+        return question is not None and question.asker_id is None
+    return False
 
 
 def anon_ref(core: Core, workspace_id: str, user_id: str) -> str:

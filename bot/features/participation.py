@@ -240,6 +240,8 @@ async def _thread_reply(event: InboundEvent, ctx: Context) -> str:
 
 
 async def observe(event: InboundEvent, ctx: Context) -> None:
+    if ctx.anonymous:  # an anonymous asker's events are never counted for anyone
+        return
     try:
         signal = await classify(event, ctx)
         if signal is None:

@@ -20,6 +20,12 @@ log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(seconds=30)
 
 
+def coarse_time(now: datetime) -> datetime:
+    """The start of the UTC day: enough to purge by, too coarse to tell one event from
+    another (a finished claim's time is no record of when someone did something)."""
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 class EventLog:
     """De-duplication of platform deliveries, shared by every replica through the database."""
 
@@ -53,12 +59,14 @@ class EventLog:
             return True
         return False
 
-    async def complete(self, workspace_id: str, event_id: str) -> None:
-        """Handling finished: from now on every delivery of this event id is a duplicate."""
+    async def complete(self, workspace_id: str, event_id: str, claimed_at: datetime) -> None:
+        """Handling finished: from now on every delivery of this event id is a duplicate. Its
+        time is kept only to the day (purged after 7 days): no record of when who acted."""
         async with self.db.session() as s:
             await s.exec(update(ProcessedEvent).where(  # type: ignore[call-overload]
                 col(ProcessedEvent.workspace_id) == workspace_id,
-                col(ProcessedEvent.event_id) == event_id).values(completed=True))
+                col(ProcessedEvent.event_id) == event_id,
+            ).values(completed=True, received_at=coarse_time(claimed_at)))
             await s.commit()
 
     async def release(self, workspace_id: str, event_id: str) -> None:
