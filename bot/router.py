@@ -5,7 +5,8 @@ match object (anything truthy, kept as `ctx.match`) or None. Middleware is
 `async def mw(event, ctx, next_)` and decides whether to call `next_()`.
 Groups run in ascending order, and within a group only the first matching handler
 runs (python-telegram-bot's handler groups), so a feature can observe an event
-without stealing it from another.
+without stealing it from another. Interactions (clicks, submits, shortcuts) reach a
+handler only when its route's `who` permits the clicker (bot/authorisation.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.authorisation import INTERACTIONS, Who, permitted
 from bot.events import EventKind, InboundEvent
 
 if TYPE_CHECKING:
@@ -34,6 +36,7 @@ class Route:
     handler: Handler
     group: int
     name: str
+    who: Who | None = None  # who may use it, for interactions (bot/authorisation.py)
 
 
 class Router:
@@ -46,14 +49,25 @@ class Router:
         self._middleware.append(middleware)
 
     def add(
-        self, matcher: Matcher, handler: Handler, *, group: int = 0, name: str | None = None
+        self,
+        matcher: Matcher,
+        handler: Handler,
+        *,
+        group: int = 0,
+        name: str | None = None,
+        who: Who | None = None,
     ) -> None:
-        self._routes.append(Route(matcher, handler, group, name or handler.__qualname__))
+        """Route events `matcher` accepts to `handler`. A route that handles interactions
+        (clicks, form submits, shortcuts) says `who` may use them; without it they are
+        refused."""
+        self._routes.append(Route(matcher, handler, group, name or handler.__qualname__, who))
         self._routes.sort(key=lambda r: r.group)
 
-    def on(self, matcher: Matcher, *, group: int = 0) -> Callable[[Handler], Handler]:
+    def on(
+        self, matcher: Matcher, *, group: int = 0, who: Who | None = None
+    ) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
-            self.add(matcher, handler, group=group)
+            self.add(matcher, handler, group=group, who=who)
             return handler
 
         return decorate
@@ -77,6 +91,9 @@ class Router:
             match = route.matcher(event)
             if match is None or match is False:
                 continue
+            if event.kind in INTERACTIONS and not await permitted(event, ctx, route.who,
+                                                                   route.name):
+                return  # refused: nothing else handles a click that was not the clicker's
             done_groups.add(route.group)
             ctx.match = match
             ctx.handled_by.append(route.name)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import or_
 from sqlmodel import col, select
 
+from bot.authorisation import ANYONE
 from bot.clock import utc
 from bot.events import EventKind, InboundEvent
 from bot.features import help as help_feature
@@ -233,5 +234,7 @@ async def on_help(event: InboundEvent, ctx: HandlerContext) -> None:
 def register(core: Any) -> None:
     router = core.router
     router.add(is_home, on_home_opened, name="slack.home")
-    router.add(is_home_action(LANGUAGE_SELECT), on_language, name="slack.home_language")
-    router.add(is_home_action(HELP_BUTTON), on_help, name="slack.home_help")
+    # the clicker's own home tab: their language, the help for them
+    router.add(is_home_action(LANGUAGE_SELECT), on_language, name="slack.home_language",
+               who=ANYONE)
+    router.add(is_home_action(HELP_BUTTON), on_help, name="slack.home_help", who=ANYONE)

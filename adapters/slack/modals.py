@@ -16,6 +16,7 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from bot.authorisation import ANYONE
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
 from bot.features import narrations
@@ -142,6 +143,10 @@ def _share_origin(event: InboundEvent) -> dict[str, Any]:
 
 def register(core: Any) -> None:
     router = core.router
-    router.add(is_shortcut(NARRATE_SHORTCUT, NARRATE_BUTTON), open_narrate, name="slack.narrate")
-    router.add(is_shortcut(SHARE_SHORTCUT), open_share, name="slack.share_message")
-    router.add(is_form(NARRATE_FORM), submit_narration, name="slack.narrate_submit")
+    # A form for the clicker, and what they submit recorded as theirs (a shared message
+    # follows its edits only when the clicker wrote it: _share_origin's author).
+    router.add(is_shortcut(NARRATE_SHORTCUT, NARRATE_BUTTON), open_narrate, name="slack.narrate",
+               who=ANYONE)
+    router.add(is_shortcut(SHARE_SHORTCUT), open_share, name="slack.share_message", who=ANYONE)
+    router.add(is_form(NARRATE_FORM), submit_narration, name="slack.narrate_submit",
+               who=ANYONE)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from bot.authorisation import Verdict, owner
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
 from bot.features import role_admin
-from bot.features.commands import Subcommand
+from bot.features.commands import Subcommand, command_text
 from bot.features.references import ChannelRef, resolve_channel, split_channel
 from bot.i18n import N_
 from bot.messages import Context as ContextBlock
@@ -74,7 +75,8 @@ def register(core: Core) -> None:
         summary=N_("Configure wolbot: settings, communities, roles (admins)"),
         usage=N_("<show|set|reset|community|capture|roles|history>"), order=90,
         admin_only=True))
-    core.router.add(action(FORM_ID), on_form_submit, name="admin.form")
+    core.router.add(action(FORM_ID), on_form_submit, name="admin.form",
+                    who=owner("an admin", _admin))
 
 
 def _verb(word: str, table: dict[str, tuple[str, ...]]) -> str | None:
@@ -267,14 +269,16 @@ async def community_form(ctx: Context, workspace_id: str, ref: ChannelRef) -> Fo
                 private_metadata=ref.id)
 
 
+async def _admin(event: InboundEvent, ctx: Context) -> Verdict:
+    """Community forms are for admins (bot/authorisation.py asks before the handler)."""
+    from bot.features.roles import ADMIN_ONLY
+
+    return True if ctx.is_admin else ctx.text(ADMIN_ONLY, command=command_text("config"))
+
+
 async def on_form_submit(event: InboundEvent, ctx: Context) -> None:
     """The community form: every field validated; errors go back into the form, field by field."""
     if event.kind is not EventKind.FORM_SUBMIT or event.action is None:
-        return
-    if not ctx.is_admin:
-        from bot.features.roles import refuse_admin_only
-
-        await refuse_admin_only(ctx, "config")
         return
     channel_id = event.action.value or ""
     parsed: dict[str, Any] = {}

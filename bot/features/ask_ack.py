@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, select, update
 
+from bot.authorisation import Verdict, owner
 from bot.communities import platform_of
 from bot.events import EventKind, InboundEvent
 from bot.features.asks import ACK, ACK_NOTE, get_question
@@ -36,7 +37,15 @@ GONE = N_("I can't find that question any more.")
 
 
 def register(core: Core) -> None:
-    core.router.add(action("ask.ack"), on_ack, name="asks.ack")
+    core.router.add(action("ask.ack"), on_ack, name="asks.ack",
+                    who=owner("a manager", _manager))
+
+
+async def _manager(event: InboundEvent, ctx: Context) -> Verdict:
+    """Acknowledging (button, note form) is for managers (bot/authorisation.py asks)."""
+    if ctx.is_manager:
+        return True
+    return ctx.text(ONLY_MANAGERS, example="/wol config roles grant @person manager")
 
 
 async def on_ack(event: InboundEvent, ctx: Context) -> None:
@@ -46,10 +55,6 @@ async def on_ack(event: InboundEvent, ctx: Context) -> None:
     elif event.action.action_id in (ACK, ACK_NOTE):
         number, note = event.action.value or "", ""
     else:
-        return
-    if not ctx.is_manager:
-        await ctx.respond(ctx.text(ONLY_MANAGERS,
-                                   example="/wol config roles grant @person manager"))
         return
     question = await get_question(ctx.core, event.workspace_id,
                                   as_number(number) or 0)

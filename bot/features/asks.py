@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, func, select, update
 
+from bot.authorisation import Verdict, owner
 from bot.communities import Community, communities, community, platform_of
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
@@ -70,7 +71,8 @@ def register(core: Core) -> None:
     core.router.add(_top_level_in_channel, on_channel_question, group=6, name="asks.question")
     core.router.add(_thread_reply, on_thread_reply, group=6, name="asks.answer")
     core.router.add(kind(EventKind.REACTION_ADDED), on_reaction, group=6, name="asks.reaction")
-    core.router.add(action(ANSWERED), on_answered_click, name="asks.answered")
+    core.router.add(action(ANSWERED), on_answered_click, name="asks.answered",
+                    who=owner("the person who asked", _asker))
     core.commands.register(Subcommand(
         names={"en": ("ask",), "nl": ("vraag",)}, handler=on_ask,
         summary=N_("Ask a question in the durf-te-vragen channel, with your name or anonymously"),
@@ -324,6 +326,16 @@ async def on_anonymous_reply(event: InboundEvent, ctx: Context, words: list[str]
                            Quote(text=text)), key=ctx.key("asker-reply"))
     await ctx.respond(ctx.text(POSTED, channel=f"#{question.channel_id}",
                                number=question.id or 0), erase_after_delivery=True)
+
+
+async def _asker(event: InboundEvent, ctx: Context) -> Verdict:
+    """"This answered my question" is for the asker (bot/authorisation.py asks)."""
+    assert event.action is not None
+    number = as_number((event.action.value or "").partition(":")[0])
+    question = await get_question(ctx.core, event.workspace_id, number or 0)
+    if question is None:
+        return True  # the handler says the question is unknown
+    return True if is_asker(ctx.core, question, event.user.user_id) else ctx.text(NOT_ASKER)
 
 
 async def on_answered_click(event: InboundEvent, ctx: Context) -> None:

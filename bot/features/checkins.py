@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from sqlmodel import select
 
+from bot.authorisation import ADDRESSEE
 from bot.clock import utc
 from bot.communities import platform_of, workspace_ids
 from bot.delivery.scheduler import Job, cron
@@ -62,7 +63,7 @@ def register(core: Core) -> None:
                            lambda when: run_checkins(core, when), grace=timedelta(minutes=30),
                            latest_only=True))
     core.narration_listeners.append(on_narration)
-    core.router.add(action("checkin."), on_action, name="checkins.action")
+    core.router.add(action("checkin."), on_action, name="checkins.action", who=ADDRESSEE)
     core.commands.register(Subcommand(
         names={"en": ("pause",), "nl": ("pauze",)}, handler=on_pause,
         summary=N_("Pause check-ins, nudges and introductions for some days"),
@@ -248,8 +249,6 @@ async def on_narration(narration: Narration, ctx: Context) -> None:
 
 async def on_action(event: InboundEvent, ctx: Context) -> None:
     assert event.action is not None
-    if event.action.value != event.user.user_id:
-        return
     state = await _pending(ctx.core, event.workspace_id, event.user.user_id)
     if state is not None:
         state.pending_since, state.last_skipped = None, True

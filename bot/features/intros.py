@@ -13,6 +13,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from sqlmodel import select
+
+from bot.authorisation import Verdict, owner
 from bot.events import InboundEvent
 from bot.features.matching import consent
 from bot.features.reply_phrases import typed_reply
@@ -48,6 +51,7 @@ INTRODUCED = N_("I've started a conversation between {narrator} and {person}.")
 PICK_PERSON = N_("Who can help {narrator} with this?")
 PICK_PLACEHOLDER = N_("Choose a colleague")
 NOT_YOURSELF = N_("That's your own narration: I can't introduce you to yourself.")
+ALREADY_INTRODUCED = N_("{narrator} and {person} were already introduced about this.")
 FOLLOW_UP = N_("Did the introduction with {person} help?")
 HELPED_YES = N_("Yes")
 HELPED_SOMEWHAT = N_("A bit")
@@ -58,14 +62,37 @@ HOW_SUBMIT = N_("Send")
 THANKS = N_("Thanks for letting me know.")
 NO_INTROS = N_("{person} is not taking introductions at the moment, so I won't start one.")
 
+async def _sees_narration(event: InboundEvent, ctx: Context) -> Verdict:
+    """The buttons under a narration's suggestion (and the person picker they open) are for
+    whoever can read the narration: any colleague for a public one, else only someone in
+    the conversation it was told in."""
+    assert event.action is not None
+    action_id = event.action.action_id
+    raw = (action_id.removeprefix("matching.pick.") if action_id.startswith("matching.pick.")
+           else event.action.value)
+    number = as_number(raw)
+    story = await narration(ctx, number) if number is not None else None
+    if story is None:
+        return False
+    return story.visibility == "public" or story.channel_id == event.conversation.id
+
+
+async def _introduction_narrator(event: InboundEvent, ctx: Context) -> Verdict:
+    """The follow-up of an introduction ("Did it help?") is for its narrator only."""
+    row = await _connection(ctx, event.action.value if event.action else None)
+    return row is not None and row.narrator_id == event.user.user_id
+
+
 def register(core: Core) -> None:
     router = core.router
+    reader = owner("someone who can read the narration", _sees_narration)
+    narrator = owner("the narrator of the introduction", _introduction_narrator)
     router.add(typed_reply, on_typed_reply, group=10, name="intros.typed")
-    router.add(action("matching.done"), on_done_button, name="intros.done")
-    router.add(action("matching.someone"), on_someone_button, name="intros.someone")
-    router.add(action("matching.pick."), on_pick, name="intros.pick")
-    router.add(action("matching.followup"), on_follow_up, name="intros.followup")
-    router.add(action("matching.how"), on_how_it_helped, name="intros.how")
+    router.add(action("matching.done"), on_done_button, name="intros.done", who=reader)
+    router.add(action("matching.someone"), on_someone_button, name="intros.someone", who=reader)
+    router.add(action("matching.pick."), on_pick, name="intros.pick", who=reader)
+    router.add(action("matching.followup"), on_follow_up, name="intros.followup", who=narrator)
+    router.add(action("matching.how"), on_how_it_helped, name="intros.how", who=narrator)
 
 
 async def narration(ctx: Context, narration_id: int) -> Narration | None:
@@ -85,6 +112,13 @@ async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested
     allowed = await consent.load(ctx.core, story.workspace_id, ctx.now)
     if not (allowed.may_introduce(person_id) and allowed.may_introduce(story.author_id)):
         await ctx.respond(ctx.text(NO_INTROS, person=person))
+        return
+    async with ctx.core.db.session() as s:
+        earlier = (await s.exec(select(Connection.id).where(
+            Connection.workspace_id == story.workspace_id, Connection.narration_id == story.id,
+            Connection.person_id == person_id))).first()
+    if earlier is not None:  # a second click, a replayed one, or the same name typed again
+        await ctx.respond(ctx.text(ALREADY_INTRODUCED, narrator=narrator, person=person))
         return
     # The group DM and the follow-up speak the narration's language (the narrator's own
     # choice wins when they made one); the clicker's answer below uses theirs.
@@ -234,7 +268,7 @@ async def _connection(ctx: Context, value: str | None) -> Connection | None:
         row = await s.get(Connection, number)
     if row is None or row.workspace_id != ctx.event.workspace_id:
         return None
-    return row if row.narrator_id == ctx.event.user.user_id else None
+    return row
 
 
 async def on_follow_up(event: InboundEvent, ctx: Context) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
+from bot.authorisation import ANYONE
 from bot.delivery.scheduler import Job, cron
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
@@ -74,7 +75,8 @@ USAGE = N_("Use {example}: an optional community and week or month.")
 
 
 def register(core: Core) -> None:
-    core.router.add(_observed, observe, group=OBSERVER_GROUP, name="participation.observe")
+    core.router.add(_observed, observe, group=OBSERVER_GROUP, name="participation.observe",
+                    who=ANYONE)  # counts the clicker's own participation
     core.narration_listeners.append(on_narration)
     core.commands.register(
         Subcommand(

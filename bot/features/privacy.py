@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
+from bot.authorisation import ADDRESSEE, Verdict, owner
 from bot.delivery.scheduler import Job, cron
 from bot.events import InboundEvent
 from bot.features.commands import Subcommand
@@ -46,7 +47,8 @@ def register(core: Core) -> None:
         names={"en": ("privacy",), "nl": ("privacy", "privé")}, handler=on_privacy,
         summary=N_("What I keep about you; export or erase it"),
         usage=N_("[export|forget]"), order=75))
-    core.router.add(action("privacy.forget."), on_forget_choice, name="privacy.forget")
+    core.router.add(action("privacy.forget."), on_forget_choice, name="privacy.forget",
+                    who=owner("the person whose data it is", _data_subject))
     core.scheduler.add(Job(RETENTION_JOB, cron("15 3 * * *", "UTC"),
                            lambda when: purge_all(core, when),
                            grace=timedelta(hours=23)))
@@ -87,11 +89,13 @@ async def export(event: InboundEvent, ctx: Context) -> None:
         await ctx.respond(ctx.text(EXPORT_QUEUED))
 
 
+async def _data_subject(event: InboundEvent, ctx: Context) -> Verdict:
+    """The confirmation carries the id of the person it was sent to: only they may answer."""
+    return True if await ADDRESSEE.check(event, ctx) is True else ctx.text(NOT_YOURS)
+
+
 async def on_forget_choice(event: InboundEvent, ctx: Context) -> None:
     assert event.action is not None
-    if event.action.value != event.user.user_id:
-        await ctx.respond(ctx.text(NOT_YOURS))
-        return
     if event.action.action_id != CONFIRM:
         await ctx.respond(ctx.text(FORGET_CANCELLED))
         return

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
+from bot.authorisation import Verdict, owner
 from bot.features.commands import Subcommand, command_text
 from bot.features.matching.engine import MatchingEngine
 from bot.features.matching.ranking import Item
@@ -25,7 +26,9 @@ from bot.i18n import N_
 from bot.langdetect import guess_language
 from bot.messages import Actions, Button, Context, OutboundMessage, Section, Strong, fill
 from bot.router import action
+from bot.store.tables import Narration
 from bot.store.tables.matching import ProfileTopic
+from bot.validation import as_number
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -154,14 +157,14 @@ class Profiles:
             )
         have = {t.topic.lower() for t in topics}
         recent = await ctx.core.narrations.recent(ws, author_id=user, limit=10)
-        offers: list[str] = []
+        offers: dict[str, int] = {}  # the topic offered -> the narration it comes from
         for n in recent:
             candidate = short_topic(n.topic or n.text)
             if candidate and candidate.lower() not in have and candidate not in offers:
-                offers.append(candidate)
-        if offers[:3]:
+                offers[candidate] = n.id or 0
+        if offers:
             blocks.append(Section(parts=(ctx.t.gettext(SUGGESTED),)))
-            for offer in offers[:3]:
+            for offer, narration_id in list(offers.items())[:3]:
                 blocks.append(Section(parts=(f"“{offer}”",)))
                 blocks.append(
                     Actions(
@@ -169,7 +172,7 @@ class Profiles:
                             Button(
                                 label=ctx.t.gettext(ADD),
                                 action_id="matching.topic.add",
-                                value=offer,
+                                value=str(narration_id),
                             ),
                         )
                     )
@@ -189,9 +192,28 @@ class Profiles:
         return OutboundMessage(blocks=tuple(blocks))
 
     async def on_add_button(self, event: InboundEvent, ctx: Ctx) -> None:
-        value = event.action.value if event.action else None
-        if value:
-            await self.add(ctx, value)
+        """"Add" under a suggested topic: the button names the narration it came from (its
+        author is the clicker, bot/authorisation.py checked); the topic is taken from it."""
+        story = await _own_narration(event, ctx)
+        topic = short_topic(story.topic or story.text) if story is not None else ""
+        if topic:
+            await self.add(ctx, topic)
+
+
+async def _own_narration(event: InboundEvent, ctx: Ctx) -> Narration | None:
+    number = as_number(event.action.value if event.action else None)
+    if number is None:
+        return None
+    async with ctx.core.db.session() as s:
+        story = await s.get(Narration, number)
+    if story is None or story.workspace_id != event.workspace_id:
+        return None
+    return story
+
+
+async def _narrator(event: InboundEvent, ctx: Ctx) -> Verdict:
+    story = await _own_narration(event, ctx)
+    return story is not None and story.author_id == event.user.user_id
 
 
 def _command(ctx: Ctx) -> str:
@@ -219,4 +241,5 @@ def register(core: Core, engine: MatchingEngine) -> None:
             order=30,
         )
     )
-    core.router.add(action("matching.topic.add"), profiles.on_add_button, name="profiles.add")
+    core.router.add(action("matching.topic.add"), profiles.on_add_button, name="profiles.add",
+                    who=owner("the person the topic was suggested to", _narrator))

@@ -14,6 +14,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from bot.authorisation import owner
 from bot.router import action
 
 if TYPE_CHECKING:
@@ -44,8 +45,11 @@ def register(core: Core) -> None:
     core.narrations_deleted_listeners.append(suggestions.on_bulk_removed)
     core.privacy_erasers.append(suggestions.on_erase)
     core.expert_finders.append(functools.partial(suggestions.find_experts, core))
-    core.router.add(action("matching.connect"), suggestions.on_connect, name="matching.connect")
-    core.router.add(action("matching.dismiss"), suggestions.on_dismiss, name="matching.dismiss")
+    narrator = owner("the narrator of the suggestion", suggestions.narrator_only)
+    core.router.add(action("matching.connect"), suggestions.on_connect, name="matching.connect",
+                    who=narrator)
+    core.router.add(action("matching.dismiss"), suggestions.on_dismiss, name="matching.dismiss",
+                    who=narrator)
     intros.register(core)
     profiles.register(core, engine)
 

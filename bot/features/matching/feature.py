@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.authorisation import Verdict
 from bot.clock import utc
 from bot.features import intros
 from bot.features.matching import consent
@@ -39,6 +40,7 @@ DONE_THIS = N_("I've done this")
 KNOW_SOMEONE = N_("I know someone who can help")
 ONLY_NARRATOR = N_("Only {person} can answer this suggestion.")
 GONE = N_("That suggestion is no longer available.")
+ANSWERED = N_("You already answered the suggestion about {person}.")
 DISMISSED = N_("Thanks, I'll suggest {person} less often for work like this.")
 QUOTE_CHARS = 120
 
@@ -167,20 +169,37 @@ class Suggestions:
         return {"match_index": await self.engine.forget_author(workspace_id, user_id)}
 
     # -- buttons --------------------------------------------------------------------------------
-    async def _own_suggestion(self, event: InboundEvent, ctx: Context) -> MatchSuggestion | None:
+    async def _suggestion(self, event: InboundEvent, ctx: Context) -> MatchSuggestion | None:
         value = event.action.value if event.action else None
         number = as_number(value)
         row = await self.engine.store.suggestion(number) if number is not None else None
         if row is None or row.workspace_id != event.workspace_id:
+            return None
+        return row
+
+    async def narrator_only(self, event: InboundEvent, ctx: Context) -> Verdict:
+        """Who may answer a suggestion: its narrator (bot/authorisation.py asks)."""
+        row = await self._suggestion(event, ctx)
+        if row is None or row.narrator_id == event.user.user_id:
+            return True  # a gone suggestion is answered as gone, by the handler
+        return ctx.text(ONLY_NARRATOR, person=Mention(user_id=row.narrator_id))
+
+    async def _own_suggestion(
+        self, event: InboundEvent, ctx: Context, *, final: tuple[str, ...]
+    ) -> MatchSuggestion | None:
+        """The suggestion the button names, unless gone or already answered with one of
+        `final` (a replayed or second click changes nothing)."""
+        row = await self._suggestion(event, ctx)
+        if row is None:
             await ctx.respond(ctx.text(GONE))
             return None
-        if row.narrator_id != event.user.user_id:
-            await ctx.respond(ctx.text(ONLY_NARRATOR, person=Mention(user_id=row.narrator_id)))
+        if row.outcome in final:
+            await ctx.respond(ctx.text(ANSWERED, person=Mention(user_id=row.person_id)))
             return None
         return row
 
     async def on_connect(self, event: InboundEvent, ctx: Context) -> None:
-        row = await self._own_suggestion(event, ctx)
+        row = await self._own_suggestion(event, ctx, final=("connected",))
         if row is None:
             return
         narration = await intros.narration(ctx, row.narration_id)
@@ -191,7 +210,7 @@ class Suggestions:
         await intros.introduce(ctx, narration, row.person_id, suggested_by="bot")
 
     async def on_dismiss(self, event: InboundEvent, ctx: Context) -> None:
-        row = await self._own_suggestion(event, ctx)
+        row = await self._own_suggestion(event, ctx, final=("connected", "not_relevant"))
         if row is None:
             return
         await self.engine.store.set_outcome(row.id or 0, "not_relevant")

@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestServer
 from adapters.teams.render import render_card
 from adapters.web import build_web_app
 from bot.app import Core, build
+from bot.authorisation import ANYONE
 from bot.clock import FakeClock
 from bot.errors import StoreUnavailable
 from bot.events import EventKind, InboundEvent
@@ -80,7 +81,8 @@ def record_events(app: TeamsApp, event_kind: EventKind) -> None:
     async def handler(event: InboundEvent, ctx: Any) -> None:
         app.seen.append(event)
 
-    app.core.router.add(kind(event_kind), handler, name=f"test.{event_kind}")
+    # records only: any clicker may (bot/authorisation.py refuses routes without a rule)
+    app.core.router.add(kind(event_kind), handler, name=f"test.{event_kind}", who=ANYONE)
 
 
 async def test_personal_narration_is_answered(start_app: StartApp) -> None:

@@ -54,3 +54,31 @@ async def test_a_two_word_mention_is_one_thanks_and_typed_ids_are_text(
         rows = (await s.exec(select(Thanks))).all()
     assert [(r.receiver_id, r.reason) for r in rows] == [
         (BEN, "for helping @29:1fake-id and <at>Victim</at> @Ben")]
+
+
+async def test_a_forged_add_submitted_on_teams_changes_nothing(
+        start_app: StartApp) -> None:  # noqa: F811
+    """Issue 17 item 3 on Teams: an Action.Submit whose data names another person's narration
+    (Teams posts the card data the client sends) adds nothing to the clicker's profile."""
+    from adapters.teams.inbound import ACTION_KEY, VALUE_KEY
+    from bot.store.tables import Narration
+    from bot.store.tables.matching import ProfileTopic
+
+    app = await start_app()
+    narrate = app.connector.rewrite(activity(
+        "message_personal_2019", id="4001", text="I'm working on the onboarding checklist"))
+    narrate["from"] = {"id": "29:1anouk", "name": "Anouk"}
+    assert (await app.post(narrate)).status == 201
+    await app.deliver()
+    async with app.core.db.session() as s:
+        story = (await s.exec(select(Narration))).one()
+    forged = app.connector.rewrite(activity(
+        "message_card_submit_value_2019", id="4002",
+        value={ACTION_KEY: "matching.topic.add", VALUE_KEY: str(story.id)}))
+    assert (await app.post(forged)).status == 201
+    await app.deliver()
+    async with app.core.db.session() as s:
+        assert (await s.exec(select(ProfileTopic))).all() == []
+    answers = [c.card["fallbackText"] if c.card else c.body.get("text", "")
+               for c in app.connector.of("send", "reply")]
+    assert any("isn't meant for you" in a for a in answers), answers
