@@ -3,6 +3,7 @@
 wolbot slack manifest --url https://wolbot.example.org     # HTTP mode
 wolbot slack manifest --socket-mode                        # no public URL
 wolbot slack manifest --url https://… --oauth              # distribution (OAuth v2)
+wolbot slack scopes --markdown                             # the scope table of docs/slack.md
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import argparse
 import sys
 from urllib.parse import urlsplit
 
-from .manifest import manifest_yaml
+from .config import SCOPES
+from .manifest import EVENTS, manifest_yaml, scopes_markdown
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,12 +31,26 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--socket-mode", action="store_true", help="use Socket Mode (no public URL)")
     m.add_argument("--oauth", action="store_true", help="add the OAuth redirect URL (distribution)")
     m.add_argument("--name", default="wolbot", help="app and bot name (default: wolbot)")
+    s = sub.add_parser(
+        "scopes",
+        help="list the bot scopes and events the manifest asks for, and why",
+        description="The scopes and event subscriptions of the manifest, each with why wolbot "
+        "needs it (--markdown: the tables of docs/slack.md).",
+    )
+    s.add_argument("--markdown", action="store_true", help="print Markdown tables")
     return p
 
 
 def cli(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "scopes":
+        if args.markdown:
+            sys.stdout.write(scopes_markdown())
+        else:
+            for name, why in (*SCOPES.items(), *EVENTS.items()):
+                print(f"{name}\t{why}")
+        return 0
     if args.command != "manifest":
         parser.print_help()
         return 0 if args.command is None else 2

@@ -19,26 +19,40 @@ from bot.errors import ConfigError
 
 from .port import DEFAULT_API_URL
 
-# The bot scopes this adapter needs, and no more (the manifest and OAuth use this list).
-# users:read.email is deliberately absent: wolbot does not need e-mail addresses.
-BOT_SCOPES: tuple[str, ...] = (
-    "channels:history",
-    "channels:read",
-    "chat:write",
-    "commands",
-    "files:write",  # data exports and statistics charts, into the person's DM
-    "groups:history",
-    "groups:read",
-    "im:history",
-    "im:read",
-    "im:write",
-    "mpim:history",
-    "mpim:read",
-    "mpim:write",
-    "reactions:read",
-    "reactions:write",
-    "users:read",
-)
+# The bot scopes this adapter needs, and no more, each with why: the manifest, OAuth and
+# docs/slack.md (`wolbot slack scopes --markdown`) are all made from this one table.
+# Deliberately absent: users:read.email (wolbot needs no e-mail addresses), mpim:history and
+# mpim:read (wolbot never reads group DMs, not even the introductions it opens).
+SCOPES: dict[str, str] = {
+    "channels:history": "read messages in the public channels the bot was added to: "
+                        "narrations, dialogue-round answers, durf-te-vragen questions "
+                        "(event `message.channels`)",
+    "channels:read": "tell a public channel from a private one (`conversations.info`) and see "
+                     "the bot being added to a channel (`member_joined_channel`)",
+    "chat:write": "post answers, suggestions, round questions and summaries, introductions, "
+                  "check-ins and private (ephemeral) replies",
+    "commands": "the `/wol` command",
+    "files:write": "send a person's data export and statistics charts as a file, into their "
+                   "own DM only",
+    "groups:history": "read messages in the private channels the bot was invited to "
+                      "(event `message.groups`)",
+    "groups:read": "tell a private channel from a public one (`conversations.info`) and see "
+                   "the bot being added to a private channel",
+    "im:history": "read direct messages to the bot: narrations, check-in answers (event "
+                  "`message.im`); check after a crash whether a DM had arrived",
+    "im:read": "recognise a direct message with the bot when a click does not say where it "
+               "came from (`conversations.info`)",
+    "im:write": "open a DM with a person (`conversations.open`): check-ins, follow-ups, "
+                "relays to anonymous askers, exports",
+    "mpim:write": "open the group DM of an introduction (`conversations.open` with two "
+                  "people); the bot posts there but never reads it",
+    "reactions:read": "see reactions (`reaction_added`): the most-reacted round answers, ✅ "
+                      "marking a question answered",
+    "reactions:write": "add the 📝 acknowledgement to a narration and ✅ to an answer",
+    "users:read": "a person's name, time zone and locale (`users.info`), to write to them in "
+                  "their language at their local time",
+}
+BOT_SCOPES: tuple[str, ...] = tuple(SCOPES)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from .config import SlackConfig
+from .inbound import missing_identity
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # Slack payloads are far smaller; refuse anything bigger
@@ -34,7 +35,8 @@ class SlackHttp:
     """Checks a request before bolt sees it: size (413), then the signature over the raw
     bytes (401: nothing unauthenticated is even parsed), then that the body is a Slack
     payload at all (400: not JSON / form / `payload=` JSON of an object). bolt verifies the
-    signature again and does the rest."""
+    signature again and does the rest. A signed payload without its workspace or person
+    (`missing_identity`) is refused with 400 before anything is stored."""
 
     def __init__(self, app: AsyncApp, signing_secret: str = "") -> None:
         self.app = app
@@ -70,6 +72,15 @@ class SlackHttp:
             valid = False
         if not valid:
             return web.json_response({"error": "malformed Slack payload"}, status=400)
+        try:
+            missing = missing_identity(bolt_request.body)
+        except (AttributeError, TypeError, ValueError, LookupError) as exc:
+            missing = type(exc).__name__
+        if missing:
+            # a signed request without its workspace or person: refused before it is stored
+            log.warning("signed Slack request without its %s refused", missing)
+            return web.json_response({"error": f"malformed Slack payload: no {missing}"},
+                                     status=400)
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     def signed(self, raw: bytes, headers: Mapping[str, str]) -> bool:

@@ -65,10 +65,51 @@ def to_inbound(body: Mapping[str, Any], *, bot_user_id: str | None = None) -> In
     if not isinstance(body, Mapping):
         raise MalformedEvent("body")
     try:
+        missing = missing_identity(body)
+        if missing:
+            raise MalformedEvent(f"missing {missing}")
         event = _translate(body, bot_user_id)
     except (AttributeError, TypeError, ValueError, LookupError) as exc:
         raise MalformedEvent(f"{type(exc).__name__}: {exc}"[:200]) from exc
     return None if event is None else checked(event)
+
+
+# Events whose person wolbot acts for: they must say who (a user, or the bot that wrote it).
+_PERSONAL_EVENTS = {"app_mention", "reaction_added", "member_joined_channel", "app_home_opened"}
+_INTERACTIONS = {"block_actions", "view_submission", "shortcut", "message_action"}
+
+
+def missing_identity(body: Mapping[str, Any]) -> str | None:
+    """What a request lacks that every real Slack request of its kind has: its workspace
+    ("team") or the person it comes from ("user"); None when complete. Cheap enough for the
+    acknowledgement path, so `wolbot serve` answers 400 before anything is stored."""
+    kind = body.get("type")
+    if kind == "event_callback":
+        event = body.get("event")
+        if not isinstance(event, Mapping):
+            return "event"
+        if not _team_of_event(body):
+            return "team"
+        etype = event.get("type")
+        if etype == "message" and event.get("subtype") == "message_changed":
+            message = event.get("message")
+            who = message if isinstance(message, Mapping) else {}
+        elif (etype == "message" and event.get("subtype") in _MESSAGE_SUBTYPES) or (
+                etype in _PERSONAL_EVENTS):
+            who = event
+        else:
+            return None  # deletions, uninstalls, system notices: nobody acts
+        return None if who.get("user") or who.get("bot_id") else "user"
+    if "command" in body:
+        if not (body.get("team_id") or body.get("enterprise_id")):
+            return "team"
+        return None if body.get("user_id") else "user"
+    if kind in _INTERACTIONS:
+        user = body.get("user")
+        if not isinstance(user, Mapping) or not user.get("id"):
+            return "user"
+        return None if _team_of(body) else "team"
+    return None
 
 
 def _translate(body: Mapping[str, Any], bot_user_id: str | None) -> InboundEvent | None:
@@ -148,6 +189,8 @@ def _message_event(
     subtype = event.get("subtype")
     channel = event.get("channel", "")
     conv_kind = _CHANNEL_TYPES.get(event.get("channel_type", ""), _kind_from_id(channel))
+    if event.get("channel_type") == "mpim":
+        return None  # group DMs are never read (no message.mpim; an older install may send it)
     if subtype == "message_changed":
         message = event.get("message") or {}
         previous = event.get("previous_message") or {}

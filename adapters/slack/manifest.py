@@ -7,22 +7,32 @@ from typing import Any
 
 import yaml
 
-from .config import BOT_SCOPES
+from .config import BOT_SCOPES, SCOPES
 from .modals import NARRATE_SHORTCUT, SHARE_SHORTCUT
 
-# Events the adapter handles. `message.*` covers mentions in channels the bot is in, so
-# `app_mention` is not subscribed (it would deliver every mention twice).
-BOT_EVENTS: tuple[str, ...] = (
-    "app_home_opened",
-    "app_uninstalled",
-    "member_joined_channel",
-    "message.channels",
-    "message.groups",
-    "message.im",
-    "message.mpim",
-    "reaction_added",
-    "tokens_revoked",
-)
+# Events the adapter handles, each with why. `message.*` covers mentions in channels the
+# bot is in, so `app_mention` is not subscribed (it would deliver every mention twice);
+# `message.mpim` is not subscribed: wolbot never reads group DMs.
+EVENTS: dict[str, str] = {
+    "app_home_opened": "show the App Home tab (your narrations and connections)",
+    "app_uninstalled": "forget a workspace's installation when the app is removed",
+    "member_joined_channel": "introduce the bot once when it is added to a channel",
+    "message.channels": "narrations, round answers and questions in public channels",
+    "message.groups": "the same in private channels the bot was invited to",
+    "message.im": "direct messages to the bot",
+    "reaction_added": "reactions on round answers and ✅ on answers to questions",
+    "tokens_revoked": "forget a workspace's token when it is revoked",
+}
+BOT_EVENTS: tuple[str, ...] = tuple(EVENTS)
+
+
+def scopes_markdown() -> str:
+    """The scope and event tables of docs/slack.md, made from the manifest's own source."""
+    lines = ["| bot scope | why wolbot needs it |", "|---|---|"]
+    lines += [f"| `{scope}` | {why} |" for scope, why in SCOPES.items()]
+    lines += ["", "| event | why wolbot subscribes to it |", "|---|---|"]
+    lines += [f"| `{event}` | {why} |" for event, why in EVENTS.items()]
+    return "\n".join(lines) + "\n"
 
 
 def build_manifest(

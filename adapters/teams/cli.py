@@ -12,7 +12,12 @@ import os
 import sys
 from pathlib import Path
 
-from adapters.teams.package import PackageOptions, build_package, commands_of
+from adapters.teams.package import (
+    PackageOptions,
+    build_package,
+    commands_of,
+    permissions_markdown,
+)
 from bot.app import build
 from bot.config import load_settings
 from bot.errors import ConfigError
@@ -47,12 +52,20 @@ def _parser() -> argparse.ArgumentParser:
         help="do not ask to read channel/chat messages that do not @mention the bot",
     )
     pkg.add_argument("--config", help="path to app.yaml (default: $WOLBOT_CONFIG or ./app.yaml)")
+    perms = sub.add_parser(
+        "permissions",
+        help="what the app manifest asks Teams for (scopes, RSC, webApplicationInfo), and why",
+    )
+    perms.add_argument("--markdown", action="store_true", help="the table of docs/teams.md")
     return p
 
 
 def cli(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "permissions":
+        sys.stdout.write(permissions_markdown())  # Markdown is also the readable form
+        return 0
     if args.command != "package":
         parser.print_help()
         return 0 if args.command is None else 2

@@ -19,7 +19,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 from msrest.exceptions import DeserializationError
 
-from adapters.teams.inbound import PEOPLE_HINT, parse_activity
+from adapters.teams.inbound import PEOPLE_HINT, missing_field, parse_activity
 from adapters.teams.members import Members, Seen
 from adapters.teams.port import TeamsPort
 from bot.errors import StoreUnavailable
@@ -92,7 +92,11 @@ class TeamsEndpoint:
 
     def _translate(self, body: dict[str, Any]) -> tuple[Seen | None, InboundEvent | None]:
         """The person the activity shows and its event; MalformedEvent for an activity whose
-        fields have types or sizes Teams never sends."""
+        fields have types or sizes Teams never sends, or that lacks its conversation, sender
+        or service URL (`missing_field`)."""
+        missing = missing_field(body)
+        if missing:
+            raise MalformedEvent(f"missing {missing}")
         try:
             seen = Seen.from_activity(body)
             event = parse_activity(body, command_names=self.command_names)

@@ -170,6 +170,21 @@ def _plain(text: str) -> str:
     return re.sub(r"[ \t]+", " ", html.unescape(text).replace("\xa0", " "))
 
 
+def missing_field(activity: dict[str, Any]) -> str | None:
+    """The first of `conversation`, `from` and `serviceUrl` an activity lacks (or has in a
+    shape Teams never sends); None when all are there. Every activity the Bot Connector
+    sends carries them, and without them there is nobody to act for and nowhere to answer,
+    so the endpoint refuses the activity (400) before anything is stored or sent."""
+    for key in ("conversation", "from"):
+        value = activity.get(key)
+        if not isinstance(value, dict) or not isinstance(value.get("id"), str) or not value["id"]:
+            return key
+    service_url = activity.get("serviceUrl")
+    if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
+        return "serviceUrl"
+    return None
+
+
 def parse_command(text: str) -> str | None:
     """Arguments of a typed command: "/wol help" or "wol help" → "help"; else None."""
     match = _COMMAND_RE.match(text)

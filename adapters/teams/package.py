@@ -23,6 +23,18 @@ MANIFEST_VERSION = "1.29"
 MANIFEST_SCHEMA = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
 LOCALIZATION_SCHEMA = "https://developer.microsoft.com/json-schemas/teams/v1.29/MicrosoftTeams.Localization.schema.json"
 SCOPES = ["personal", "team", "groupChat"]
+# Resource-specific consent the app asks for (left out with --mention-only), each with why:
+# the manifest and docs/teams.md (`wolbot teams permissions --markdown`) come from this table.
+RSC_PERMISSIONS: dict[str, str] = {
+    "ChannelMessage.Read.Group": "read the messages of the team channels the app is installed "
+                                 "in without an @mention of the bot, so narrations, round "
+                                 "answers and durf-te-vragen questions are noticed; a team "
+                                 "owner consents when adding the app",
+    "ChatMessage.Read.Chat": "the same in the group chats people added the app to (their "
+                             "members consent); wolbot never starts a group chat itself: an "
+                             "introduction goes to each person's personal chat",
+}
+RSC_RESOURCE = "https://RscBasedStoreApp"
 MAX_COMMANDS = 10  # localisation files can name commands[0] … commands[9]
 COLOR_ICON = "color.png"
 OUTLINE_ICON = "outline.png"
@@ -178,18 +190,34 @@ def build_manifest(
     }
 
 
+def permissions_markdown() -> str:
+    """The table of docs/teams.md: what the manifest asks Teams for, and why."""
+    rows = [
+        ("bot scopes", ", ".join(f"`{s}`" for s in SCOPES),
+         "the personal chat with the bot (commands, check-ins, private answers), team "
+         "channels (communities) and group chats people add it to"),
+        *((f"RSC `{name}`", "Application", why) for name, why in RSC_PERMISSIONS.items()),
+        ("`webApplicationInfo`", f"`id`: the bot's Microsoft App ID, `resource`: "
+         f"`{RSC_RESOURCE}`", "Teams needs it to grant the resource-specific consent above; "
+         "it gives no Microsoft Graph or other API access and no single sign-on"),
+        ("`validDomains`", "the domain of `wolbot serve` only", "nothing else is trusted"),
+    ]
+    lines = ["| manifest entry | value | why wolbot needs it |", "|---|---|---|"]
+    lines += [f"| {entry} | {value} | {why} |" for entry, value, why in rows]
+    return "\n".join(lines) + "\n"
+
+
 def _all_messages(options: PackageOptions) -> dict[str, Any]:
     """Resource-specific consent to read channel and group chat messages without a mention.
 
     A team owner (or the chat's members) consents when installing the app.
     """
     return {
-        "webApplicationInfo": {"id": options.bot_id, "resource": "https://RscBasedStoreApp"},
+        "webApplicationInfo": {"id": options.bot_id, "resource": RSC_RESOURCE},
         "authorization": {
             "permissions": {
                 "resourceSpecific": [
-                    {"name": "ChannelMessage.Read.Group", "type": "Application"},
-                    {"name": "ChatMessage.Read.Chat", "type": "Application"},
+                    {"name": name, "type": "Application"} for name in RSC_PERMISSIONS
                 ]
             }
         },

@@ -48,11 +48,14 @@ def test_channel_types(payload):
     body = payload("events/event_callback_message.json")
     for channel_type, kind in [
         ("group", ConversationKind.PRIVATE),
-        ("mpim", ConversationKind.GROUP),
         ("channel", ConversationKind.PUBLIC),
     ]:
         body["event"]["channel_type"] = channel_type
         assert to_inbound(body).conversation.kind is kind
+    # group DMs are never read (issue 17 item 2): an older install that still sends
+    # message.mpim gets nothing captured from the introductions it opened
+    body["event"]["channel_type"] = "mpim"
+    assert to_inbound(body) is None
 
 
 def test_bot_messages_are_marked(payload):

@@ -6,7 +6,7 @@ import yaml
 
 from adapters.slack.cli import cli
 from adapters.slack.config import BOT_SCOPES
-from adapters.slack.manifest import BOT_EVENTS
+from adapters.slack.manifest import BOT_EVENTS, scopes_markdown
 from bot.cli import main
 
 
@@ -42,7 +42,6 @@ def test_every_subscribed_event_has_its_scope():
         "message.channels": "channels:history",
         "message.groups": "groups:history",
         "message.im": "im:history",
-        "message.mpim": "mpim:history",
         "reaction_added": "reactions:read",
         "member_joined_channel": "channels:read",
     }
@@ -76,3 +75,30 @@ def test_through_the_wolbot_cli(capsys):
     assert main(["slack", "manifest", "--url", "https://bot.example.org", "--name", "wol"]) == 0
     manifest = yaml.safe_load(capsys.readouterr().out)
     assert manifest["display_information"]["name"] == "wol"
+
+
+def test_group_dms_are_never_read(capsys):
+    """Issue 17 item 2: no mpim:history / mpim:read / message.mpim; the introduction group DM
+    is opened and posted to with mpim:write only."""
+    _, manifest, _ = run(capsys, "manifest", "--socket-mode")
+    scopes = manifest["oauth_config"]["scopes"]["bot"]
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert "mpim:history" not in scopes and "mpim:read" not in scopes
+    assert "mpim:write" in scopes and "files:write" in scopes
+    assert not [e for e in events if "mpim" in e]
+
+
+def test_docs_list_exactly_the_manifests_scopes_with_their_reasons(capsys):
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "slack.md").read_text()
+    start = docs.index("<!-- scopes:start")
+    start = docs.index("\n", start) + 1
+    section = docs[start:docs.index("<!-- scopes:end -->")]
+    assert section == scopes_markdown(), "regenerate with: wolbot slack scopes --markdown"
+    assert cli(["scopes", "--markdown"]) == 0
+    assert capsys.readouterr().out == scopes_markdown()
+    for scope in BOT_SCOPES:
+        assert f"| `{scope}` |" in section
+    for event in BOT_EVENTS:
+        assert f"| `{event}` |" in section

@@ -193,3 +193,23 @@ def test_cli(tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, c
     assert cli(["package", "--bot-id", BOT_ID, "--domain", "not a domain"]) == 2
     monkeypatch.delenv("MICROSOFT_APP_ID", raising=False)
     assert cli(["package", "--domain", "bot.example.org"]) == 2
+
+
+def test_docs_list_exactly_what_the_manifest_asks_for(core: Any, capsys) -> None:
+    """Issue 17 item 2: docs/teams.md's permission table is the package's own source."""
+    from adapters.teams.package import RSC_PERMISSIONS, SCOPES, permissions_markdown
+
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "teams.md").read_text()
+    start = docs.index("\n", docs.index("<!-- permissions:start")) + 1
+    section = docs[start:docs.index("<!-- permissions:end -->")]
+    assert section == permissions_markdown(), "regenerate: wolbot teams permissions --markdown"
+    assert cli(["permissions", "--markdown"]) == 0
+    assert capsys.readouterr().out == permissions_markdown()
+    manifest = build_manifest(PackageOptions(bot_id=BOT_ID, domain="bot.example.org"),
+                              commands_of(core), core.translator("en"))
+    asked = [p["name"] for p in manifest["authorization"]["permissions"]["resourceSpecific"]]
+    assert asked == list(RSC_PERMISSIONS)
+    for name in asked:
+        assert f"RSC `{name}`" in section
+    assert manifest["bots"][0]["scopes"] == SCOPES
+    assert set(manifest) & {"webApplicationInfo"} and "`webApplicationInfo`" in section
