@@ -28,7 +28,8 @@ PLATFORM = "console"
 _PREFIX = re.compile(r"^\s*(?:(@[\w.\-]+)|(#[\w.\-]+))\s*")
 _SLASH = re.compile(r"^/([a-z][\w-]*)\s*(.*)$", re.DOTALL | re.IGNORECASE)
 _CLICK = re.compile(r"^!(\d{1,2})$")
-_AT = re.compile(r"(?<![\w@])@(\w(?:[\w.\-]*\w)?)")
+# "@name" at the start or after a space or "(,;:" — not inside "<@x>", "a@b" or "@@x"
+_AT = re.compile(r"(?:^|(?<=[\s(,;:]))@(\w(?:[\w.\-]*\w)?)")
 
 
 def mentions_in(text: str) -> tuple[PersonRef, ...]:

@@ -26,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from adapters.console.inbound import ConsoleState, parse_line
+from adapters.console.inbound import ConsoleState, mentions_in, parse_line
 from adapters.slack.inbound import to_inbound
 from adapters.slack.render import render_message
 from adapters.teams.inbound import parse_activity
@@ -146,3 +146,81 @@ async def test_a_thanks_mentions_only_the_selected_person_whatever_the_reason(
     async with core.db.session() as s:
         receivers = set((await s.exec(select(Thanks.receiver_id))).all())
     assert receivers == {inbound(platform, "U0X", "x")[1]}
+
+
+NARRATION = "I'm working on the onboarding checklist for new nurses"
+
+
+def reply_events(platform: str, replier: str, reply: str) -> tuple[list[InboundEvent], str]:
+    """A narration, then `replier`'s typed reply in its thread, as `platform` delivers them;
+    and the narrator's id."""
+    if platform == "slack":
+        narrator = "U0NARR"
+        thread = f"1700000000.{abs(hash(replier)) % 10**6:06d}"
+
+        def message(user: str, text: str, ts: str, thread_ts: str | None) -> InboundEvent:
+            event = {"type": "message", "user": user, "text": text, "ts": ts,
+                     "channel": "C1", "channel_type": "channel"}
+            if thread_ts:
+                event["thread_ts"] = thread_ts
+            body = {"type": "event_callback", "team_id": "T1", "event_id": f"Ev{ts}",
+                    "event": event}
+            translated = to_inbound(body)
+            assert translated is not None
+            return translated
+
+        return [message(narrator, NARRATION, thread, None),
+                message(replier, slack_escape(reply), thread.replace("1700000000", "1700000001"),
+                        thread)], narrator
+    if platform == "teams":
+        narrator = "29:1narrator"
+        root = f"n-{replier}"
+        first = teams_message(narrator, NARRATION, [])
+        first.update(id=root)
+        second = teams_message(replier, html.escape(reply, quote=False), [])
+        second.update(id=f"r-{replier}")
+        second["conversation"] = {**second["conversation"],
+                                  "id": f"19:general@thread.tacv2;messageid={root}"}
+        events = [parse_activity(first), parse_activity(second)]
+        assert all(e is not None for e in events)
+        return events, narrator  # type: ignore[return-value]
+    state = ConsoleState(workspace="local", user="me", channel="general")
+    first, state = parse_line(f"@narrator {NARRATION}", state)
+    second, state = parse_line(f"@{replier} > " + " ".join(reply.splitlines()), state)
+    assert first is not None
+    return ([first, second] if second is not None else [first]), "narrator"
+
+
+@pytest.mark.parametrize("platform", ["slack", "teams", "console"])
+async def test_a_typed_reply_introduces_nobody_the_replier_did_not_select(
+        make_core, platform: str) -> None:
+    """"I know someone who can help: <hostile>" under a narration: whatever was typed, no
+    introduction is opened with, and no message mentions, anyone but the narrator and the
+    replier (the typed text names nobody; the bot offers the person picker instead)."""
+    port = RecordingPort(platform=platform)
+    core = make_core(port)
+    await core.start(deliver=False)
+    call = caller(asyncio.get_running_loop())
+
+    @settings(BOUNDED, max_examples=25)
+    @given(reason=hostile, phrase=st.sampled_from(
+        ["I know someone who can help: ", "ask ", "Ik weet wie je kan helpen: ",
+         "vraag het aan ", "I've done this, see "]))
+    def prop(reason: str, phrase: str) -> None:
+        n = next(_givers)
+        replier = {"slack": f"U0R{n}", "teams": f"29:1replier{n}"}.get(platform, f"r{n}")
+        events, narrator = reply_events(platform, replier, phrase + reason)
+        before = len(port.records)
+        for event in events:
+            call(core.handle(event))
+        call(core.delivery.drain())
+        allowed = {narrator, replier}
+        if platform == "console":  # typing @name is the console's way of picking a person
+            allowed |= {p.user_id for p in mentions_in(phrase + reason)}
+        for record in port.records[before:]:
+            assert set(record.user_ids) <= allowed, (reason, record.user_ids)
+            if record.message is not None:
+                people = rendered_mentions(platform, record)
+                assert people <= allowed, (reason, people, record.text)
+
+    await run_property(prop)
