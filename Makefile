@@ -27,6 +27,10 @@ strace:
 		apt-get install -y -qq strace; } || \
 		echo "strace is not installed (needs root): the no-outbound test checks proxies only"
 
+# The dashboard screenshots in docs/ (desktop and phone, English and Dutch).
+screenshots: install browser
+	$(BIN)/python scripts/dashboard_screenshots.py
+
 chat: install
 	$(BIN)/wolbot chat
 

@@ -8,6 +8,7 @@ another site cannot post them with it. Reports are cached for a minute per scope
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -18,15 +19,32 @@ from aiohttp import web
 from babel import Locale
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from adapters.dashboard.links import message_links
 from bot.communities import communities
 from bot.i18n import normalise_language
 from bot.insight import access, formats
-from bot.insight.charts import period_label, render_svg
-from bot.insight.levels import MONTH, PERIODS, WEEK
+from bot.insight.charts import SIZES, WIDE, period_label, render_svg, state
+from bot.insight.headline import LABELS as HEADLINE_LABELS
+from bot.insight.headline import headline
+from bot.insight.levels import MONTH, PERIODS, WEEK, period_end
 from bot.insight.outcomes import FIGURES
-from bot.insight.pages import question_queue, recent_rounds
-from bot.insight.render import figure_text, group_name, scope_name
-from bot.insight.report import OTHER, Report, build_report, community_names
+from bot.insight.pages import (
+    Queue,
+    RoundRow,
+    most_answered,
+    question_queue,
+    queue_csv,
+    recent_rounds,
+    rounds_csv,
+)
+from bot.insight.render import figure_text, group_name, scope_name, to_csv
+from bot.insight.report import (
+    DEFAULT_MIN_GROUP,
+    OTHER,
+    Report,
+    build_report,
+    community_names,
+)
 
 HERE = Path(__file__).parent
 COOKIE = "wolbot_dashboard"
@@ -86,7 +104,11 @@ class Dashboard:
         )
         t = self.core.i18n.get(lang)
         env.install_gettext_callables(t.gettext, t.ngettext, newstyle=True)  # type: ignore[attr-defined]
-        env.globals.update(lang=lang, figure_names={k: t.gettext(v[0]) for k, v in FIGURES.items()})
+        env.globals.update(
+            lang=lang,
+            figure_names={k: t.gettext(v[0]) for k, v in FIGURES.items()},
+            headline_names={k: t.gettext(v) for k, v in HEADLINE_LABELS.items()},
+        )
         env.filters["period"] = lambda key, period: period_label(key, period, lang)
         env.filters["figure"] = lambda value, name: figure_text(t, name, value)
         env.filters["group"] = lambda name: group_name(t, name)
@@ -94,6 +116,8 @@ class Dashboard:
         env.filters["num"] = lambda value: formats.number(value, lang)
         env.filters["when"] = lambda dt, zone: formats.when(dt, ZoneInfo(zone), lang)
         env.filters["setting"] = lambda value, kind: formats.setting_value(kind, value, t)
+        env.filters["age"] = lambda since, now: formats.age(since, now, t)
+        env.filters["change"] = lambda value: formats.change(value, lang)
         env.globals["scope_name"] = lambda report: scope_name(t, report)
         return env
 
@@ -110,6 +134,7 @@ class Dashboard:
         r.add_get("/dashboard/questions", self.questions)
         r.add_get("/dashboard/config", self.config)
         r.add_get("/dashboard/chart/{scope}/{period}/{which}.svg", self.chart)
+        r.add_get("/dashboard/export/{name}.csv", self.export)
         r.add_get("/dashboard/static/dashboard.css", self.css)
 
     # -- helpers -----------------------------------------------------------------------------
@@ -153,6 +178,16 @@ class Dashboard:
         report = await build_report(self.core, workspace_id, community=scope, period=period)
         self._reports[key] = (time.monotonic(), report)
         return report
+
+    def _story(self, report: Report) -> dict[str, Any]:
+        """What a report page shows: the report, its headline and each chart's state."""
+        return {
+            "report": report,
+            "headline": headline(report),
+            "states": {which: state(report, which) for which in CHARTS},
+            "running": report.latest is not None
+            and report.end.date() < period_end(report.latest.key, report.period),
+        }
 
     @staticmethod
     def _period(request: web.Request) -> str:
@@ -237,7 +272,9 @@ class Dashboard:
             return self._refused(request)
         common = await self._common(viewer, request, "overview")
         report = await self._report(viewer.workspace_id, None, common["period"])
-        return self._page(viewer.language, "overview.html", report=report, scope="all", **common)
+        return self._page(
+            viewer.language, "overview.html", scope="all", **self._story(report), **common
+        )
 
     async def community(self, request: web.Request) -> web.Response:
         viewer = await self._viewer(request)
@@ -249,18 +286,43 @@ class Dashboard:
             raise web.HTTPNotFound()
         common = await self._common(viewer, request, "community")
         report = await self._report(viewer.workspace_id, channel, common["period"])
-        return self._page(viewer.language, "community.html", report=report, scope=channel, **common)
+        return self._page(
+            viewer.language, "community.html", scope=channel, **self._story(report), **common
+        )
+
+    async def _min_group(self, workspace_id: str) -> int:
+        value = await self.core.config.value(workspace_id, "insight.min_group")
+        return int(value or DEFAULT_MIN_GROUP)
+
+    async def _rounds(self, viewer: access.Viewer) -> tuple[list[RoundRow], int]:
+        names = await community_names(self.core, viewer.workspace_id)
+        min_group = await self._min_group(viewer.workspace_id)
+        rows = await recent_rounds(self.core, viewer.workspace_id, names, min_group=min_group)
+        return rows, min_group
+
+    async def _queue(self, viewer: access.Viewer) -> Queue | None:
+        names = await community_names(self.core, viewer.workspace_id)
+        queue = await question_queue(self.core, viewer.workspace_id, names)
+        if queue is not None:
+            items = list({id(i): i for i in queue.unacknowledged + queue.unanswered}.values())
+            found = await message_links(
+                self.core, viewer.workspace_id, [(i.channel_id, i.message_id) for i in items]
+            )
+            for item, link in zip(items, found, strict=True):
+                item.link = link
+        return queue
 
     async def rounds(self, request: web.Request) -> web.Response:
         viewer = await self._viewer(request)
         if viewer is None:
             return self._refused(request)
-        names = await community_names(self.core, viewer.workspace_id)
-        rows = await recent_rounds(self.core, viewer.workspace_id, names)
+        rows, min_group = await self._rounds(viewer)
         return self._page(
             viewer.language,
             "rounds.html",
             rounds=rows,
+            most_answered=most_answered(rows),
+            min_group=min_group,
             **await self._common(viewer, request, "rounds"),
         )
 
@@ -268,14 +330,48 @@ class Dashboard:
         viewer = await self._viewer(request)
         if viewer is None:
             return self._refused(request)
-        names = await community_names(self.core, viewer.workspace_id)
-        queue = await question_queue(self.core, viewer.workspace_id, names)
         return self._page(
             viewer.language,
             "questions.html",
-            queue=queue,
+            queue=await self._queue(viewer),
+            now=self.core.clock.now(),
             **await self._common(viewer, request, "questions"),
         )
+
+    async def export(self, request: web.Request) -> web.Response:
+        """A table as CSV: a report's (as `wolbot report` writes it), the rounds, the queue."""
+        viewer = await self._viewer(request)
+        if viewer is None:
+            return web.Response(status=401, headers=HEADERS)
+        name = request.match_info["name"]
+        if name == "rounds":
+            rows, min_group = await self._rounds(viewer)
+            text = rounds_csv(rows, min_group)
+        elif name == "questions":
+            queue = await self._queue(viewer)
+            if queue is None:
+                raise web.HTTPNotFound()
+            text = queue_csv(queue, self.core.clock.now())
+        else:
+            scope, _, period = name.rpartition("-")
+            if period not in PERIODS or not await self._known_scope(viewer, scope):
+                raise web.HTTPNotFound()
+            report = await self._report(
+                viewer.workspace_id, None if scope == "all" else scope, period
+            )
+            text = to_csv(report)
+        filename = f"wolbot-{re.sub(r'[^A-Za-z0-9_-]', '_', name)}.csv"
+        return web.Response(
+            text=text,
+            content_type="text/csv",
+            charset="utf-8",
+            headers={**HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    async def _known_scope(self, viewer: access.Viewer, scope: str) -> bool:
+        if scope in ("all", OTHER):
+            return True
+        return scope in await community_names(self.core, viewer.workspace_id)
 
     async def config(self, request: web.Request) -> web.Response:
         viewer = await self._viewer(request)
@@ -314,13 +410,14 @@ class Dashboard:
         which = request.match_info["which"]
         if period not in PERIODS or which not in CHARTS:
             raise web.HTTPNotFound()
-        if scope != "all":
-            names = await community_names(self.core, viewer.workspace_id)
-            if scope not in names and scope != OTHER:
-                raise web.HTTPNotFound()
+        if not await self._known_scope(viewer, scope):
+            raise web.HTTPNotFound()
         report = await self._report(viewer.workspace_id, None if scope == "all" else scope, period)
+        size = request.query.get("size", WIDE)
+        if size not in SIZES:
+            raise web.HTTPNotFound()
         svg = await asyncio.to_thread(
-            render_svg, report, self.core.i18n.get(viewer.language), which
+            render_svg, report, self.core.i18n.get(viewer.language), which, size
         )
         return web.Response(body=svg, content_type="image/svg+xml", headers=HEADERS)
 

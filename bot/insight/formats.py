@@ -38,6 +38,15 @@ def number(value: float, lang: str) -> str:
     return format_decimal(int(value), locale=lang)
 
 
+def change(value: int, lang: str) -> str:
+    """A difference with its sign: "+3", "−2" (a real minus sign), "0"."""
+    if value > 0:
+        return "+" + number(value, lang)
+    if value < 0:
+        return "\u2212" + number(-value, lang)
+    return number(0, lang)
+
+
 def share(part: float, lang: str) -> str:
     """0.25 -> "25%" (or "25 %" where the language writes it so)."""
     return format_percent(part, locale=lang)

@@ -51,6 +51,14 @@ def first_week(keys: list[str], period: str) -> date:
     return monday if (monday + timedelta(days=3)).month == month else monday + timedelta(days=7)
 
 
+def period_end(key: str, period: str) -> date:
+    """The Monday after a period's last week (the period is complete from then on)."""
+    if period == WEEK:
+        return date.fromisoformat(key) + timedelta(days=7)
+    year, month = (int(x) for x in key.split("-"))
+    return first_week([f"{year + month // 12:04d}-{month % 12 + 1:02d}"], MONTH)
+
+
 def levels_by_period(rows: Iterable[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
     """(user, period key, level) rows -> period -> user -> highest level."""
     found: dict[str, dict[str, int]] = defaultdict(dict)

@@ -54,12 +54,14 @@ FIGURES: dict[str, tuple[str, str]] = {
     "questions": (N_("durf-te-vragen questions"), "count"),
     "questions_named": (N_("questions asked by name"), "count"),
     "questions_anonymous": (N_("questions asked anonymously"), "count"),
+    "acknowledged": (N_("questions acknowledged"), "count"),
     "questions_acknowledged": (N_("share of questions acknowledged"), "share"),
     "hours_to_acknowledgement": (N_("hours to first acknowledgement (median)"), "hours"),
     "questions_answered": (N_("share of questions answered"), "share"),
     "hours_to_answer": (N_("hours to first answer (median)"), "hours"),
     "thanks": (N_("thanks given"), "count"),
 }
+HELPED = ("yes", "somewhat")
 TREND = ("narrations", "introductions", "round_answers", "questions", "thanks")
 
 
@@ -114,14 +116,16 @@ async def matching(s: AsyncSession, scope: Scope) -> Found:
         )
     )
     rated = [h for _, h in intros if h]
+    helped = [utc(t) for t, h in intros if h in HELPED]
     return Found(
         {
             "suggestions": len(shown),
             "introductions": len(intros),
             "introductions_rated": len(rated),
-            "introductions_helpful": sum(1 for h in rated if h in ("yes", "somewhat")),
+            "introductions_helpful": len(helped),
         },
-        {"introductions": [utc(t) for t, _ in intros]},
+        # an introduction that helped counts in the period it was made
+        {"introductions": [utc(t) for t, _ in intros], "introductions_helpful": helped},
     )
 
 
@@ -196,13 +200,19 @@ async def asks(s: AsyncSession, scope: Scope) -> Found:
             "questions": len(rows),
             "questions_named": sum(1 for q in rows if q.asker_id is not None),
             "questions_anonymous": sum(1 for q in rows if q.asker_id is None),
+            "acknowledged": len(acked),
             "questions_acknowledged": round(len(acked) / len(rows), 3) if rows else None,
             "hours_to_acknowledgement": _hours(acked),  # type: ignore[arg-type]
             "questions_answered": round(len(answered) / len(rows), 3) if rows else None,
             "hours_to_answer": _hours(first_answers),  # type: ignore[arg-type]
             "thanks": len(thanks),
         },
-        {"questions": [utc(q.created_at) for q in rows], "thanks": [utc(t) for t in thanks]},
+        {
+            "questions": [utc(q.created_at) for q in rows],
+            # a question counts as acknowledged in the period it was asked in
+            "acknowledged": [utc(q.created_at) for q in rows if q.first_ack_at],
+            "thanks": [utc(t) for t in thanks],
+        },
     )
 
 

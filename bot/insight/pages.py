@@ -3,6 +3,8 @@ durf-te-vragen queue. No names of people: counts, questions and answers as poste
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,13 +29,15 @@ class RoundRow:
     posted_at: datetime
     closed_at: datetime | None
     answers: int
-    participants: int
+    participants: int | None  # None: fewer different people than the minimum group
     top_answers: list[str] = field(default_factory=list)  # most reacted first
 
 
 async def recent_rounds(
-    core: Core, workspace_id: str, names: dict[str, str], limit: int = 30
+    core: Core, workspace_id: str, names: dict[str, str], limit: int = 30, min_group: int = 1
 ) -> list[RoundRow]:
+    """The latest rounds, newest first; how many different people answered is shown only
+    from `min_group` people on (a count of answers is not a count of people)."""
     async with core.db.session() as s:
         rounds = list(
             await s.exec(
@@ -64,11 +68,21 @@ async def recent_rounds(
                 posted_at=utc(r.posted_at),
                 closed_at=utc(r.closed_at) if r.closed_at else None,
                 answers=len(mine),
-                participants=len({a.author_id for a in mine}),
+                participants=_at_least(len({a.author_id for a in mine}), min_group),
                 top_answers=[shorten(a.text, 200) for a in mine[:TOP_ANSWERS]],
             )
         )
     return found
+
+
+def _at_least(people: int, min_group: int) -> int | None:
+    return people if people >= min_group else None
+
+
+def most_answered(rounds: list[RoundRow], count: int = 5) -> list[RoundRow]:
+    """The rounds whose question drew the most answers (ties: the newest first)."""
+    ranked = sorted(rounds, key=lambda r: (r.answers, r.posted_at), reverse=True)
+    return [r for r in ranked if r.answers > 0][:count]
 
 
 @dataclass
@@ -79,6 +93,9 @@ class QueueItem:
     anonymous: bool
     acknowledged: bool
     answered: bool
+    channel_id: str = ""
+    message_id: str | None = None  # the question's message on the platform, when known
+    link: str | None = None  # to its thread on the platform (set by the dashboard)
 
 
 @dataclass
@@ -120,6 +137,8 @@ async def question_queue(
             anonymous=q.asker_id is None,
             acknowledged=q.first_ack_at is not None,
             answered=bool(q.first_answer_at or q.answered_at),
+            channel_id=q.channel_id,
+            message_id=q.message_id,
         )
         for q in rows
     ]
@@ -127,3 +146,50 @@ async def question_queue(
         unacknowledged=[i for i in items if not i.acknowledged],
         unanswered=[i for i in items if not i.answered],
     )
+
+
+def rounds_csv(rounds: list[RoundRow], min_group: int) -> str:
+    """The rounds table as CSV: counts only (no answers' texts, no names)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("community", "question", "posted_at", "closed_at", "answers", "participants"))
+    for r in rounds:
+        writer.writerow(
+            (
+                r.community,
+                r.question,
+                r.posted_at.isoformat(),
+                r.closed_at.isoformat() if r.closed_at else "",
+                r.answers,
+                f"<{min_group}" if r.participants is None else r.participants,
+            )
+        )
+    return out.getvalue()
+
+
+def queue_csv(queue: Queue, now: datetime) -> str:
+    """The open durf-te-vragen questions as CSV, oldest first, with how long they wait."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ("community", "question", "asked_at", "waiting_hours", "acknowledged", "answered",
+         "asked", "link")
+    )
+    seen: set[int] = set()
+    for item in sorted(queue.unacknowledged + queue.unanswered, key=lambda i: i.asked_at):
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        writer.writerow(
+            (
+                item.community,
+                item.question,
+                item.asked_at.isoformat(),
+                round((now - item.asked_at).total_seconds() / 3600, 1),
+                "yes" if item.acknowledged else "no",
+                "yes" if item.answered else "no",
+                "anonymous" if item.anonymous else "by name",
+                item.link or "",
+            )
+        )
+    return out.getvalue()

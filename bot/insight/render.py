@@ -23,6 +23,7 @@ MERGED = N_(
 ACTIVE = N_(
     "{total} active people: {consume} consumed, {contribute} contributed, {create} created."
 )
+NO_ACTIVITY = N_("No activity recorded yet: the figures start with the first week with activity.")
 NOT_SHOWN = N_("Fewer than {n} active people in this period: figures not shown.")
 MOVED = N_(
     "Since the period before: {up} moved up, {down} moved down, {same} stayed, {new} "
@@ -77,7 +78,7 @@ def summary(report: Report, t: Translator) -> OutboundMessage:
     g = t.gettext
     blocks: list[Section | Context] = []
     latest = report.latest
-    when = period_label(latest.key, report.period, t.lang) if latest else ""
+    when = period_label(report.current_key, report.period, t.lang)
     blocks.append(
         Section(parts=(Strong(text=g(TITLE).format(scope=scope_name(t, report), period=when)),))
     )
@@ -85,7 +86,9 @@ def summary(report: Report, t: Translator) -> OutboundMessage:
         blocks.append(
             Section(parts=fill(g(MERGED), community=report.asked_for, n=report.min_group))
         )
-    if latest is not None and latest.levels is not None:
+    if latest is None:
+        blocks.append(Section(parts=(g(NO_ACTIVITY),)))
+    elif latest.levels is not None:
         blocks.append(Section(parts=(levels_text(t, latest.levels),)))
     else:
         blocks.append(Section(parts=fill(g(NOT_SHOWN), n=report.min_group)))

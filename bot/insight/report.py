@@ -72,6 +72,20 @@ class Report:
     def latest(self) -> PeriodRow | None:
         return self.periods[-1] if self.periods else None
 
+    @property
+    def current_key(self) -> str:
+        """The latest period's key, or the running period's when there is no period yet."""
+        return self.latest.key if self.latest else period_key(week_of(self.end), self.period)
+
+    @property
+    def previous(self) -> PeriodRow | None:
+        return self.periods[-2] if len(self.periods) > 1 else None
+
+    @property
+    def suppressed_periods(self) -> int:
+        """Periods with some activity but fewer active people than the minimum group."""
+        return sum(1 for p in self.periods if p.levels is None)
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["start"], data["end"] = self.start.isoformat(), self.end.isoformat()
@@ -120,7 +134,10 @@ async def build_report(
     count = count or DEFAULT_PERIODS[period]
     min_group = int(await core.config.value(workspace_id, "insight.min_group") or DEFAULT_MIN_GROUP)
     keys = period_keys(week_of(now), period, count)
-    start_week = first_week(keys, period)
+    first = await first_activity(core, workspace_id)
+    # No periods before the workspace's first activity: they would only say "nothing".
+    keys = [k for k in keys if first is not None and k >= period_key(first, period)]
+    start_week = first_week(keys, period) if keys else week_of(now)
     start = datetime.combine(start_week, time(), tzinfo=UTC)
     names = await community_names(core, workspace_id)
     rows = await _activity(core, workspace_id, start_week)
@@ -144,6 +161,21 @@ async def build_report(
             _channels(rows, names, min_group, community),
         ),
     )
+
+
+async def first_activity(core: Core, workspace_id: str) -> date | None:
+    """The first week with any recorded signal in the workspace (None: none yet)."""
+    async with core.db.session() as s:
+        found = (
+            await s.exec(
+                select(func.min(ParticipationCount.week)).where(
+                    ParticipationCount.workspace_id == workspace_id
+                )
+            )
+        ).one()
+    if found is None:
+        return None
+    return found if isinstance(found, date) else date.fromisoformat(str(found))
 
 
 async def _activity(

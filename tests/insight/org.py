@@ -324,6 +324,7 @@ async def _asks(
     tally["questions"] = len(questions)
     tally["questions_anonymous"] = sum(1 for q in questions if q["asker_id"] is None)
     tally["questions_named"] = len(questions) - tally["questions_anonymous"]
+    tally["acknowledged"] = len(ack_hours)
     tally["questions_acknowledged"] = round(len(ack_hours) / len(questions), 3)
     tally["questions_answered"] = round(len(answer_hours) / len(questions), 3)
     tally["hours_to_acknowledgement"] = round(statistics.median(ack_hours), 1)

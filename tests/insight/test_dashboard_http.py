@@ -132,3 +132,44 @@ async def test_the_chosen_language_holds_on_every_page_including_sign_out(client
     assert "Je bent uitgelogd" in await out.text()
     again = await http.get("/dashboard/", headers={"Accept-Language": "en"})
     assert "Log eerst in" in await again.text()  # still the language chosen before
+
+
+async def test_every_table_exports_as_csv(client) -> None:
+    from bot.insight.render import to_csv
+    from bot.insight.report import build_report
+
+    http, core = client
+    assert (await http.get("/dashboard/export/all-week.csv")).status == 401
+    await sign_in(http, core)
+    overview = await (await http.get("/dashboard/")).text()
+    assert 'href="/dashboard/export/all-week.csv"' in overview
+    for name, scope, period in (("all-week", None, "week"), ("C-learn-month", "C-learn", "month")):
+        answer = await http.get(f"/dashboard/export/{name}.csv")
+        assert answer.status == 200 and answer.content_type == "text/csv"
+        assert f'filename="wolbot-{name}.csv"' in answer.headers["Content-Disposition"]
+        expected = to_csv(await build_report(core, WS, community=scope, period=period))
+        assert await answer.text() == expected  # what `wolbot report` writes
+    rounds = await (await http.get("/dashboard/export/rounds.csv")).text()
+    assert rounds.startswith("community,question,posted_at,closed_at,answers,participants\n")
+    assert rounds.count("\n") == 13 and "U0" not in rounds
+    questions = await (await http.get("/dashboard/export/questions.csv")).text()
+    assert questions.splitlines()[0].startswith("community,question,asked_at,waiting_hours")
+    assert "U0" not in questions
+    for bad in ("nope-week", "all-year", "C-nope-week"):
+        assert (await http.get(f"/dashboard/export/{bad}.csv")).status == 404
+
+
+async def test_rounds_questions_and_charts_for_a_phone(client) -> None:
+    http, core = client
+    await sign_in(http, core)
+    rounds = await (await http.get("/dashboard/rounds")).text()
+    assert "The questions that drew the most answers" in rounds
+    assert 'href="/dashboard/export/rounds.csv"' in rounds
+    questions = await (await http.get("/dashboard/questions")).text()
+    assert '<td data-label="Waiting">3 months</td>' in questions  # each question's age
+    narrow = await http.get("/dashboard/chart/all/week/trend.svg?size=narrow")
+    assert narrow.status == 200 and b'viewBox="0 0 302.4' in await narrow.read()
+    assert (await http.get("/dashboard/chart/all/week/trend.svg?size=huge")).status == 404
+    overview = await (await http.get("/dashboard/")).text()
+    assert 'srcset="/dashboard/chart/all/week/funnel.svg?size=narrow"' in overview
+    assert 'class="glance"' in overview and "people who shared" in overview
