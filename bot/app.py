@@ -54,7 +54,7 @@ from bot.personal import PersonalSettings
 from bot.ports import ChatPort, PersonInfo
 from bot.roles import ADMIN, Roles
 from bot.router import Router
-from bot.secrets import Keyring, keyring_for
+from bot.secrets import ANON_EVENT, Keyring, keyring_for
 from bot.setting_registry import SettingsService
 from bot.store.audit import AuditLog
 from bot.store.delivery_log import EventLog, References
@@ -97,7 +97,6 @@ PersonHook = Callable[[str, str], Awaitable[dict[str, Any]]]
 ExpertFinder = Callable[[str, str, set[str]], Awaitable[list[str]]]
 
 EVENT_ID_RETENTION = timedelta(days=7)
-ANONYMOUS_EVENT = "anonymous-event-id"  # keyring purpose: the stored id of an anonymous event
 
 
 class Core:
@@ -216,7 +215,7 @@ class Core:
             person_lang = (normalise_language(event.locale) or normalise_language(person.locale)
                            or channel_lang)
         roles = await self.roles.of(event.workspace_id, person)
-        event_ref = (self.keyring.mac(ANONYMOUS_EVENT, event.workspace_id, event.event_id)[:40]
+        event_ref = (self.keyring.mac(ANON_EVENT, event.workspace_id, event.event_id)[:40]
                      if anonymous else event.event_id)
         return Context(core=self, event=event, t=self.i18n.get(person_lang),
                        channel_t=self.i18n.get(channel_lang), person=person,

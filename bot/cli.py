@@ -41,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     due.add_argument("--at", help="pretend it is this time (ISO 8601, e.g. 2026-11-24T10:00+01:00)")
     config = sub.add_parser("config", help="configuration")
     config.add_argument("action", choices=["check"])
+    secrets = sub.add_parser("secrets", help="keys derived from WOLBOT_SECRET_KEY")
+    secrets.add_argument("action", choices=["rotate"],
+                         help="re-encrypt stored secrets with WOLBOT_SECRET_KEY (the old key in "
+                              "WOLBOT_SECRET_KEY_PREVIOUS); see docs/operations.md")
     prompts = sub.add_parser("prompts", help="question sets for dialogue rounds")
     prompts.add_argument("action", choices=["check"])
     prompts.add_argument("--dir", help="directory (default: $WOLBOT_PROMPTS_DIR or prompts/)")
@@ -91,6 +95,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "db":
         return await _db(args.action, settings)
+    if args.command == "secrets":
+        return await _rotate_secrets(settings)
     if args.command == "chat":
         runner = importlib.import_module("adapters.console.runner")
         return int(await runner.run_chat(build(settings)))
@@ -137,6 +143,34 @@ async def _db(action: str, settings: Settings) -> int:
         return 0 if current == heads or action == "status" else 1
     finally:
         await db.dispose()
+
+
+async def _rotate_secrets(settings: Settings) -> int:
+    from bot.secrets import PREVIOUS_ENV, keyring_for
+    from bot.store.secret_rotation import rotate
+
+    keyring = keyring_for(settings)
+    db = Database(settings.database_url)
+    try:
+        if not await db.ping():
+            raise StoreUnavailable("cannot connect")
+        if not keyring.rotating:
+            print(f"note: {PREVIOUS_ENV} is not set: only rows the current key (or a legacy "
+                  "Slack token key) can read are re-encrypted")
+        result = await rotate(db, keyring)
+    finally:
+        await db.dispose()
+    for kind, counts in sorted(result.counts.items()):
+        print(f"{kind}: {counts['rotated']} re-encrypted, {counts['current']} already current, "
+              f"{counts['unreadable']} unreadable")
+    if not result.counts:
+        print("nothing stored under a key")
+    if result.unreadable:
+        print(f"wolbot: {result.unreadable} rows open with no accepted key: keep "
+              f"{PREVIOUS_ENV} until they are dealt with", file=sys.stderr)
+        return 1
+    print(f"done: {PREVIOUS_ENV} can be removed once every replica runs with the new key")
+    return 0
 
 
 async def _run_due(settings: Settings, at: str | None) -> int:

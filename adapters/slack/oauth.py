@@ -3,24 +3,20 @@ install states in the project's database (bot/store/tables/slack.py).
 
 bolt runs the flow (GET /slack/install renders "Add to Slack" with a one-time `state`
 bound to a browser cookie; GET /slack/oauth_redirect exchanges the code with
-oauth.v2.access); these classes are its storage. Bot tokens are encrypted with a key
-derived from SLACK_TOKEN_ENCRYPTION_KEY (or, when unset, from SLACK_CLIENT_SECRET), so
-a database dump alone does not hand out tokens. `tokens_revoked` / `app_uninstalled`
-delete the installation (see `SlackRuntime.on_uninstall`).
+oauth.v2.access); these classes are its storage. Bot and refresh tokens are encrypted
+with the "slack-tokens" key of the one key hierarchy (bot/secrets.py, derived from
+WOLBOT_SECRET_KEY), so a database dump alone does not hand out tokens. `tokens_revoked` /
+`app_uninstalled` delete the installation (see `SlackRuntime.on_uninstall`).
 """
 
 from __future__ import annotations
 
-import base64
 import logging
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
@@ -30,6 +26,7 @@ from sqlmodel import col
 
 from bot.clock import utc
 from bot.ports import DeliveryError
+from bot.secrets import SLACK_TOKENS, Keyring
 from bot.store.engine import Database
 from bot.store.tables.slack import SlackInstallation, SlackOAuthState
 
@@ -40,27 +37,16 @@ STATE_TTL = timedelta(minutes=10)
 CACHE_SECONDS = 60.0
 
 
-class TokenCipher:
-    """Fernet (AES-128-CBC + HMAC) with a key derived by HKDF from a secret in the env."""
+def seal(keyring: Keyring, token: str) -> str:
+    return keyring.encrypt(SLACK_TOKENS, token)
 
-    def __init__(self, secret: str) -> None:
-        if not secret:
-            raise ValueError("a secret is needed to encrypt Slack tokens")
-        key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=b"wolbot-slack-tokens", info=b"bot-token"
-        ).derive(secret.encode())
-        self._fernet = Fernet(base64.urlsafe_b64encode(key))
 
-    def encrypt(self, token: str) -> str:
-        return self._fernet.encrypt(token.encode()).decode()
-
-    def decrypt(self, stored: str) -> str:
-        try:
-            return self._fernet.decrypt(stored.encode()).decode()
-        except InvalidToken:
-            raise DeliveryError(
-                "stored Slack token cannot be decrypted (encryption key changed?)", permanent=True
-            ) from None
+def unseal(keyring: Keyring, stored: str) -> str:
+    token = keyring.decrypt(SLACK_TOKENS, stored)
+    if token is None:
+        raise DeliveryError("stored Slack token cannot be decrypted (WOLBOT_SECRET_KEY changed "
+                            "without WOLBOT_SECRET_KEY_PREVIOUS?)", permanent=True)
+    return token
 
 
 def installation_key(enterprise_id: str | None, team_id: str | None, org_wide: bool) -> str:
@@ -70,9 +56,9 @@ def installation_key(enterprise_id: str | None, team_id: str | None, org_wide: b
 class DbInstallationStore(AsyncInstallationStore):
     """Bot installations, one row per workspace (or per org for org-wide installs)."""
 
-    def __init__(self, db: Database, cipher: TokenCipher) -> None:
+    def __init__(self, db: Database, keyring: Keyring) -> None:
         self.db = db
-        self.cipher = cipher
+        self.keyring = keyring
         self._cache: dict[str, tuple[float, SlackInstallation | None]] = {}
 
     @property
@@ -103,9 +89,9 @@ class DbInstallationStore(AsyncInstallationStore):
             row.app_id = bot.app_id
             row.bot_id = bot.bot_id
             row.bot_user_id = bot.bot_user_id
-            row.bot_token = self.cipher.encrypt(bot.bot_token)
+            row.bot_token = seal(self.keyring, bot.bot_token)
             row.bot_refresh_token = (
-                self.cipher.encrypt(bot.bot_refresh_token) if bot.bot_refresh_token else None
+                seal(self.keyring, bot.bot_refresh_token) if bot.bot_refresh_token else None
             )
             row.bot_token_expires_at = expires
             row.bot_scopes = ",".join(bot.bot_scopes or [])
@@ -147,11 +133,11 @@ class DbInstallationStore(AsyncInstallationStore):
             app_id=row.app_id,
             enterprise_id=row.enterprise_id,
             team_id=row.team_id,
-            bot_token=self.cipher.decrypt(row.bot_token),
+            bot_token=unseal(self.keyring, row.bot_token),
             bot_id=row.bot_id or "",
             bot_user_id=row.bot_user_id or "",
             bot_scopes=row.bot_scopes,
-            bot_refresh_token=self.cipher.decrypt(row.bot_refresh_token)
+            bot_refresh_token=unseal(self.keyring, row.bot_refresh_token)
             if row.bot_refresh_token
             else None,
             bot_token_expires_at=utc(row.bot_token_expires_at)
@@ -222,7 +208,7 @@ class InstallationTokens:
     async def bot_token(self, workspace: str) -> str:
         row = await self.store.row(workspace)
         if row is not None:
-            return self.store.cipher.decrypt(row.bot_token)
+            return unseal(self.store.keyring, row.bot_token)
         if self.fallback:
             return self.fallback
         raise DeliveryError(f"wolbot is not installed in {workspace}", permanent=True)

@@ -46,10 +46,9 @@ class SlackRuntime:
         config.validate()
         if not config.oauth:
             return cls(core, config, StaticToken(config.bot_token or ""))
-        from .oauth import DbInstallationStore, InstallationTokens, TokenCipher
+        from .oauth import DbInstallationStore, InstallationTokens
 
-        key = core.settings.env.get("SLACK_TOKEN_ENCRYPTION_KEY") or config.client_secret or ""
-        store = DbInstallationStore(core.db, TokenCipher(key))
+        store = DbInstallationStore(core.db, core.keyring)
         runtime = cls(core, config, InstallationTokens(store, fallback=config.bot_token))
         runtime.installations = store
         return runtime

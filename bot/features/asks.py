@@ -25,6 +25,7 @@ from bot.messages import Actions, Button, Mention, OutboundMessage, Quote, Secti
 from bot.messages import Context as ContextBlock
 from bot.ports import Destination
 from bot.router import action, kind
+from bot.secrets import ANON_ASKER, ANON_CONTACT
 from bot.store.tables.asks import Question, RelayedAnswer
 from bot.text import check_length, clean
 from bot.validation import as_number
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
     from bot.context import Context
 
 log = logging.getLogger(__name__)
-ANON_PURPOSE = "ask-anon-ref"
-CONTACT_PURPOSE = "ask-anon-contact"
 ANON_PER_DAY = 3
 MAX_QUESTION = 3000
 ACK, ACK_NOTE, ANSWERED = "ask.ack", "ask.ack_note", "ask.answered"
@@ -103,13 +102,18 @@ async def is_anonymous_event(core: Core, event: InboundEvent) -> bool:
 
 
 def anon_ref(core: Core, workspace_id: str, user_id: str) -> str:
-    return core.keyring.mac(ANON_PURPOSE, workspace_id, user_id)
+    return core.keyring.mac(ANON_ASKER, workspace_id, user_id)
+
+
+def anon_refs(core: Core, workspace_id: str, user_id: str) -> list[str]:
+    """The keyed hash under every accepted key (during a key rotation, old rows too)."""
+    return core.keyring.macs(ANON_ASKER, workspace_id, user_id)
 
 
 def is_asker(core: Core, question: Question, user_id: str) -> bool:
     if question.asker_id is not None:
         return question.asker_id == user_id
-    return question.anon_ref == anon_ref(core, question.workspace_id, user_id)
+    return question.anon_ref in anon_refs(core, question.workspace_id, user_id)
 
 
 async def durf_channel(core: Core, event: InboundEvent, words: list[str]
@@ -189,14 +193,15 @@ async def on_ask(event: InboundEvent, ctx: Context, args: str) -> None:
         if not item.anonymous:
             raise UserError(NO_ANON, channel=label)
         ref = anon_ref(ctx.core, event.workspace_id, event.user.user_id)
+        refs = anon_refs(ctx.core, event.workspace_id, event.user.user_id)
         async with ctx.core.db.session() as s:
             today = (await s.exec(select(func.count()).select_from(Question).where(
-                Question.anon_ref == ref,
+                col(Question.anon_ref).in_(refs),
                 col(Question.created_at) > ctx.now - timedelta(days=1)))).one()
         if today >= ANON_PER_DAY:
             raise UserError(TOO_MANY_ANON, limit=ANON_PER_DAY)
         question = await _store(ctx, item, text, anon=ref, contact=ctx.core.keyring.encrypt(
-            CONTACT_PURPOSE, event.user.user_id))
+            ANON_CONTACT, event.user.user_id))
     else:
         question = await _store(ctx, item, text, asker_id=event.user.user_id)
     t = ctx.core.translator(item.language)
@@ -293,7 +298,7 @@ async def on_thread_reply(event: InboundEvent, ctx: Context) -> None:
 
 
 async def _relay(ctx: Context, question: Question, event: InboundEvent) -> None:
-    asker = ctx.core.keyring.decrypt(CONTACT_PURPOSE, question.anon_contact or "")
+    asker = ctx.core.keyring.decrypt(ANON_CONTACT, question.anon_contact or "")
     if asker is None or event.message_id is None:
         log.warning("cannot relay to the asker of question %s (key changed?)", question.id)
         return
@@ -405,9 +410,9 @@ async def hide(event: InboundEvent, ctx: Context, words: list[str]) -> None:
 
 # -- privacy ------------------------------------------------------------------------------------
 async def export_anonymous(core: Core, workspace_id: str, user_id: str) -> dict[str, object]:
-    ref = anon_ref(core, workspace_id, user_id)
+    refs = anon_refs(core, workspace_id, user_id)
     async with core.db.session() as s:
-        rows = list(await s.exec(select(Question).where(Question.anon_ref == ref)))
+        rows = list(await s.exec(select(Question).where(col(Question.anon_ref).in_(refs))))
     if not rows:
         return {}
     return {"anonymous_questions": [{"number": q.id, "text": q.text, "channel": q.channel_id,
@@ -415,9 +420,9 @@ async def export_anonymous(core: Core, workspace_id: str, user_id: str) -> dict[
 
 
 async def erase_anonymous(core: Core, workspace_id: str, user_id: str) -> dict[str, int]:
-    ref = anon_ref(core, workspace_id, user_id)
+    refs = anon_refs(core, workspace_id, user_id)
     async with core.db.session() as s:
         result = await s.exec(update(Question).where(  # type: ignore[call-overload]
-            col(Question.anon_ref) == ref).values(anon_ref=None, anon_contact=None))
+            col(Question.anon_ref).in_(refs)).values(anon_ref=None, anon_contact=None))
         await s.commit()
     return {"ask_question (anonymous link)": int(result.rowcount or 0)}

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlmodel import select
 
-from adapters.slack.oauth import DbStateStore, TokenCipher
+from adapters.slack.oauth import DbStateStore, seal, unseal
+from bot.secrets import SLACK_TOKENS, Keyring
 from bot.store.tables import Narration
 from bot.store.tables.slack import SlackInstallation
 
@@ -69,7 +70,8 @@ async def test_install_then_events_use_the_installed_token(oauth_slack, slack_ap
     assert row.workspace_id == "slack:T9TK3CUKW"
     assert row.installer_user_id == "U1234"
     assert INSTALLED_TOKEN not in row.bot_token  # encrypted at rest
-    assert TokenCipher("client-secret").decrypt(row.bot_token) == INSTALLED_TOKEN
+    assert core.keyring.decrypt(SLACK_TOKENS, row.bot_token) == INSTALLED_TOKEN
+    assert core.keyring.is_current(SLACK_TOKENS, row.bot_token)  # the root's key, not legacy
 
     assert (await slack.event(event_for(payload, "T9TK3CUKW", "EvI1")))[0] == 200
     [reaction] = await slack_api.wait_for("reactions.add")
@@ -139,10 +141,13 @@ async def test_state_store_consumes_once(sqlite_url):
         await db.dispose()
 
 
-def test_cipher_round_trip_and_wrong_key():
+def test_tokens_sealed_with_the_root_key_and_refused_with_another():
     from bot.ports import DeliveryError
 
-    sealed = TokenCipher("k1").encrypt("xoxb-1")
-    assert TokenCipher("k1").decrypt(sealed) == "xoxb-1"
+    sealed = seal(Keyring("root-key-one-0123456789"), "xoxb-1")
+    assert unseal(Keyring("root-key-one-0123456789"), sealed) == "xoxb-1"
     with pytest.raises(DeliveryError):
-        TokenCipher("k2").decrypt(sealed)
+        unseal(Keyring("root-key-two-0123456789"), sealed)
+    # during a rotation the previous root still opens it
+    assert unseal(Keyring("root-key-two-0123456789", ("root-key-one-0123456789",)),
+                  sealed) == "xoxb-1"
