@@ -13,21 +13,18 @@ import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from babel import Locale
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from adapters.dashboard.language import keep_language, page_language
 from adapters.dashboard.links import message_links
+from adapters.dashboard.templates_env import environment
 from bot.communities import communities
 from bot.i18n import normalise_language
-from bot.insight import access, formats
-from bot.insight.charts import SIZES, WIDE, period_label, render_svg, state
-from bot.insight.headline import LABELS as HEADLINE_LABELS
+from bot.insight import access
+from bot.insight.charts import SIZES, WIDE, render_svg, state
 from bot.insight.headline import headline
 from bot.insight.levels import MONTH, PERIODS, WEEK, period_end
-from bot.insight.outcomes import FIGURES
 from bot.insight.pages import (
     Queue,
     RoundRow,
@@ -37,7 +34,7 @@ from bot.insight.pages import (
     recent_rounds,
     rounds_csv,
 )
-from bot.insight.render import figure_text, group_name, scope_name, to_csv
+from bot.insight.render import to_csv
 from bot.insight.report import (
     DEFAULT_MIN_GROUP,
     OTHER,
@@ -48,8 +45,6 @@ from bot.insight.report import (
 
 HERE = Path(__file__).parent
 COOKIE = "wolbot_dashboard"
-LANGUAGE_COOKIE = "wolbot_dashboard_language"  # "en" or "nl": a preference, nothing personal
-LANGUAGE_MAX_AGE = 365 * 24 * 3600
 CACHE_SECONDS = 60.0
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -62,27 +57,6 @@ HEADERS = {
 CHARTS = ("funnel", "trend", "outcomes")
 
 
-def negotiate(header: str, available: tuple[str, ...], default: str = "en") -> str:
-    """The best of `available` for an Accept-Language header, honouring q-values:
-    "nl,en-US;q=0.7" -> "nl", "fr;q=0.9, en-GB;q=0.8" -> "en"."""
-    wanted: list[tuple[float, int, str]] = []
-    for i, part in enumerate(header.split(",")):
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name.strip() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        if tag.strip() and tag.strip() != "*" and q > 0:
-            wanted.append((-q, i, tag.strip()))
-    preferred = [tag for _, _, tag in sorted(wanted)]
-    found = Locale.negotiate(preferred, list(available), sep="-")
-    return found.language if found is not None and found.language in available else default
-
-
 def _see_other(location: str) -> web.Response:
     return web.Response(status=303, headers={**HEADERS, "Location": location})
 
@@ -90,36 +64,9 @@ def _see_other(location: str) -> web.Response:
 class Dashboard:
     def __init__(self, core: Any) -> None:
         self.core = core
-        self.envs = {lang: self._environment(lang) for lang in core.i18n.languages}
+        self.envs = {lang: environment(core.i18n.get(lang)) for lang in core.i18n.languages}
         self._reports: dict[tuple[str, str | None, str], tuple[float, Report]] = {}
         self._css = (HERE / "static" / "dashboard.css").read_bytes()  # once, at start-up
-
-    def _environment(self, lang: str) -> Environment:
-        env = Environment(
-            loader=FileSystemLoader(HERE / "templates"),
-            autoescape=select_autoescape(("html",)),
-            extensions=["jinja2.ext.i18n"],
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        t = self.core.i18n.get(lang)
-        env.install_gettext_callables(t.gettext, t.ngettext, newstyle=True)  # type: ignore[attr-defined]
-        env.globals.update(
-            lang=lang,
-            figure_names={k: t.gettext(v[0]) for k, v in FIGURES.items()},
-            headline_names={k: t.gettext(v) for k, v in HEADLINE_LABELS.items()},
-        )
-        env.filters["period"] = lambda key, period: period_label(key, period, lang)
-        env.filters["figure"] = lambda value, name: figure_text(t, name, value)
-        env.filters["group"] = lambda name: group_name(t, name)
-        env.filters["pct"] = lambda part, total: formats.share(part / total if total else 0, lang)
-        env.filters["num"] = lambda value: formats.number(value, lang)
-        env.filters["when"] = lambda dt, zone: formats.when(dt, ZoneInfo(zone), lang)
-        env.filters["setting"] = lambda value, kind: formats.setting_value(kind, value, t)
-        env.filters["age"] = lambda since, now: formats.age(since, now, t)
-        env.filters["change"] = lambda value: formats.change(value, lang)
-        env.globals["scope_name"] = lambda report: scope_name(t, report)
-        return env
 
     def mount(self, app: web.Application) -> None:
         r = app.router
@@ -145,24 +92,11 @@ class Dashboard:
         )
 
     def _lang(self, request: web.Request) -> str:
-        """The language of a page without a session: the one chosen before (a cookie that
-        outlives sign-out), else the browser's best match of Accept-Language."""
-        chosen = normalise_language(request.cookies.get(LANGUAGE_COOKIE))
-        if chosen in self.envs:
-            return chosen
-        return negotiate(request.headers.get("Accept-Language", ""), tuple(self.envs))
+        return page_language(request, tuple(self.envs))
 
     def _keep_language(self, request: web.Request, response: web.Response, lang: str) -> None:
-        """Remember the chosen language for pages without a session (sign-out, sign-in)."""
-        response.set_cookie(
-            LANGUAGE_COOKIE,
-            lang,
-            max_age=LANGUAGE_MAX_AGE,
-            path="/dashboard",
-            httponly=True,
-            samesite="Lax",
-            secure=request.secure or access.base_url(self.core).startswith("https://"),
-        )
+        secure = request.secure or access.base_url(self.core).startswith("https://")
+        keep_language(response, lang, secure=secure)
 
     async def _viewer(self, request: web.Request) -> access.Viewer | None:
         return await access.viewer(self.core, request.cookies.get(COOKIE))

@@ -111,7 +111,7 @@ async def test_language_switch_stays_on_the_dashboard(client) -> None:
     ],
 )
 def test_accept_language_is_negotiated(header: str, lang: str) -> None:
-    from adapters.dashboard.routes import negotiate
+    from adapters.dashboard.language import negotiate
 
     assert negotiate(header, ("en", "nl")) == lang
 
