@@ -39,6 +39,8 @@ def _check_zone(value: str | None) -> str | None:
 
 
 CommunityKind = Literal["narration", "dialogue", "durf-te-vragen"]
+# How a narration in a channel or group is acknowledged (bot/features/narration_ack.py).
+NarrationAck = Literal["reply", "none", "dm"]
 
 
 class ChannelConfig(_Strict):
@@ -54,6 +56,7 @@ class ChannelConfig(_Strict):
     question_set: str | None = None
     round_hours: float | None = Field(default=None, gt=0, le=24 * 60)
     ack_text: str | None = Field(default=None, max_length=300)
+    narration_ack: NarrationAck | None = None
 
     _zone = field_validator("timezone")(_check_zone)
 
@@ -102,6 +105,7 @@ class WorkspaceConfig(_Strict):
     nudges: NudgeConfig = NudgeConfig()
     defaults: ConsentDefaults = ConsentDefaults()
     ack_text: str | None = Field(default=None, max_length=300)
+    narration_ack: NarrationAck | None = None
     retention_days: int | None = Field(default=None, ge=1, le=3650)
     audit_retention_days: int | None = Field(default=None, ge=1, le=3650)
     # More "I'm working on" phrases per language (docs/narration-phrases.md has the notation)

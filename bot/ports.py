@@ -117,7 +117,9 @@ class DeliveryVerifier(Protocol):
 class ChatPort(Protocol):
     """One chat platform. Optional attributes the delivery worker reads for pacing:
     `min_interval` (seconds between two requests to one conversation) and
-    `workspace_interval` (seconds between any two requests to one workspace)."""
+    `workspace_interval` (seconds between any two requests to one workspace).
+    `reactions_post_messages` (default false): `react` has to post a message to be seen, so
+    the core avoids it where a reaction would have been quiet (bot/features/narration_ack.py)."""
 
     platform: str
 

@@ -181,6 +181,11 @@ OPTIONS: tuple[Option, ...] = (
            N_("record \"I'm working on …\" messages"),
            yaml_channel=lambda c: c.capture_narrations,
            yaml_global=lambda s: s.narrations.capture_in_channels),
+    Option("narrations.ack", "choice", ("workspace", "channel"), None,
+           N_("how a narration in a channel is acknowledged: reply (a reaction where the chat "
+              "has them), none, or dm; empty: a reaction where it adds no message, else none"),
+           choices=("reply", "none", "dm"),
+           yaml_channel=lambda c: c.narration_ack, yaml_workspace=lambda w: w.narration_ack),
     Option("community.kind", "choice", ("channel",), None,
            N_("makes the channel a community: narration, dialogue or durf-te-vragen"),
            choices=("narration", "dialogue", "durf-te-vragen"), yaml_channel=lambda c: c.kind),

@@ -63,6 +63,8 @@ class TeamsPort:
     # ... and about 50 requests a second per app across one tenant (all conversations).
     workspace_interval = 1 / 50
     hourly_limit = 1800
+    # Bots cannot react in Teams: `react` posts a reply, so acknowledgements stay quiet.
+    reactions_post_messages = True
 
     def __init__(
         self,

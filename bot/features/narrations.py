@@ -1,6 +1,6 @@
 """Narrations: people saying what they are working on, in channels, DMs and `/wol working on`.
 
-The bot acknowledges quietly (a reaction, or a short ephemeral line for commands) and
+The bot acknowledges quietly (see narration_ack.py; a short ephemeral line for commands) and
 then calls the narration listeners (matching plugs in there), which answer in the
 thread only when they have something useful to say.
 """
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from bot.errors import UserError
 from bot.events import ConversationKind, EventKind, InboundEvent
 from bot.features.commands import Subcommand, command_text
+from bot.features.narration_ack import NOTED, acknowledge
 from bot.features.narration_phrases import Phrase, match_phrase
 from bot.i18n import N_
 from bot.langdetect import guess_language
@@ -28,11 +29,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 NarrationListener = Callable[[Narration, "Context"], Awaitable[None]]
-ACK_EMOJI = "memo"
 
 EMPTY = N_("Tell me what you are working on, for example: {example}")
 EXAMPLE = N_("I'm working on the onboarding checklist for new colleagues")
-NOTED = N_("Noted, thanks for working out loud:")
 DM_HINT = N_(
     "Tell me in a sentence or two what you are working on, and I'll keep it so "
     "colleagues can find you. Type {help} to see what else I can do."
@@ -124,7 +123,7 @@ async def record(
             # A retry of an event whose handling failed after the narration was stored (the
             # database went away): its acknowledgement may never have been queued. The outbox
             # key (event id) makes it a no-op when it was.
-            await ctx.react(ACK_EMOJI)
+            await acknowledge(ctx, narration)
         return narration
     log.info(
         "narration %s recorded (%s, %s, %s)", narration.id, event.workspace_id, source, language
@@ -134,7 +133,7 @@ async def record(
             OutboundMessage.of(Section(parts=fill(ctx.t.gettext(NOTED))), Quote(text=topic))
         )
     else:
-        await ctx.react(ACK_EMOJI)
+        await acknowledge(ctx, narration)
     for listener in ctx.core.narration_listeners:
         await listener(narration, ctx)
     return narration

@@ -105,24 +105,6 @@ async def test_personal_narration_is_answered(start_app: StartApp) -> None:
     assert stored is not None and stored.topic.startswith("the budget")
 
 
-async def test_channel_narration_is_answered_in_its_thread(start_app: StartApp) -> None:
-    app = await start_app()
-    body = app.connector.rewrite(
-        activity(
-            "message_channel_mention_2019",
-            text="<at>My Combined</at> Ik ben bezig met de nieuwe intranetpagina",
-        )
-    )
-    assert (await app.post(body)).status == 201
-    await app.deliver()
-    (reply,) = await app.connector.wait_for("reply")
-    # a reply in the post's own thread: "<channel>;messageid=<post>", replyToId the post
-    assert reply.conversation_id == (
-        "19:097e6717fd7245bdbeba6baa13840db8@thread.skype;messageid=1571537152320"
-    )
-    assert reply.activity_id == "1571537152320"
-
-
 async def test_a_similar_narration_in_the_channel_is_answered_in_its_thread(
     start_app: StartApp,
 ) -> None:
