@@ -337,7 +337,9 @@ def rankings(
         index = WorkspaceIndex.build(items, vecs[rows])  # each half is its own workspace
         for i, item in zip(rows, items, strict=True):
             language = guess_language(narrations[i].text)
-            ranked = index.rank(vecs[i], item.tokens, policy, language=language)
+            ranked = index.rank(
+                vecs[i], item.tokens, policy, language=language, text=narrations[i].text
+            )
             out[narrations[i].key] = [s for s in ranked if s.item.key != item.key]
     return out
 

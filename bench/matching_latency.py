@@ -171,7 +171,7 @@ def run_size(
     viewer = Viewer("U-new", "C-general", "public")
     for q in qtexts[:10]:  # warm caches
         vec = encoder.encode([q])[0]
-        select(ws.rank(vec, signal_tokens(q), policy, guess_language(q)), policy, viewer)
+        select(ws.rank(vec, signal_tokens(q), policy, guess_language(q), q), policy, viewer)
     total, search_only = [], []
     for i in range(queries):
         q = qtexts[i % len(qtexts)]
@@ -179,7 +179,7 @@ def run_size(
         language = guess_language(q)
         vec = encoder.encode([q])[0]
         t1 = time.perf_counter()
-        select(ws.rank(vec, signal_tokens(q), policy, language), policy, viewer)
+        select(ws.rank(vec, signal_tokens(q), policy, language, q), policy, viewer)
         t2 = time.perf_counter()
         total.append(t2 - t0)
         search_only.append(t2 - t1)

@@ -252,6 +252,16 @@ class MatchingEngine:
             ),
         )
 
+    async def is_vague(self, workspace_id: str, text: str) -> bool:
+        """Whether `text` says too little to match on (the specificity gate of the policy,
+        with the workspace's word frequencies): such a text gets no suggestions."""
+        bar = self.current_policy.min_specificity
+        if bar <= 0:
+            return False
+        ws = await self._workspace(workspace_id)
+        with self._lock:
+            return ws.specificity(text) < bar
+
     def _encode_and_rank(
         self, ws: WorkspaceIndex, text: str, vector: np.ndarray | None, language: str
     ) -> list[Scored]:
@@ -262,7 +272,7 @@ class MatchingEngine:
                 return []
             vector = vecs[0]
         with self._lock:
-            return ws.rank(vector, signal_tokens(text), self.current_policy, language)
+            return ws.rank(vector, signal_tokens(text), self.current_policy, language, text)
 
     def _locked(self, fn, *args):  # type: ignore[no-untyped-def]
         with self._lock:

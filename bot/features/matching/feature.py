@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.authorisation import Verdict
@@ -42,7 +42,12 @@ ONLY_NARRATOR = N_("Only {person} can answer this suggestion.")
 GONE = N_("That suggestion is no longer available.")
 ANSWERED = N_("You already answered the suggestion about {person}.")
 DISMISSED = N_("Thanks, I'll suggest {person} less often for work like this.")
+VAGUE_HINT = N_(
+    "Tell me a bit more — which system, customer or project? Then I can find colleagues "
+    "working on the same."
+)
 QUOTE_CHARS = 120
+HINT_EVERY = timedelta(days=7)  # at most one vague-narration hint a week per person
 
 
 def narration_key(narration_id: int | None) -> str:
@@ -92,6 +97,14 @@ class Suggestions:
         """Suggest first, then index: the reply is enqueued as early as possible, and the
         narration is indexed even when answering failed."""
         item = narration_item(narration)
+        if await self.engine.is_vague(narration.workspace_id, item.text):
+            # Nothing to match on: no suggestions (and it is never suggested to others: the
+            # gate in ranking), at most a gentle private hint.
+            try:
+                await self._hint(narration, ctx)
+            finally:
+                await self.engine.index(narration.workspace_id, [item])
+            return
         (space, vecs), allowed = await asyncio.gather(
             self.engine.encode_with_space([item.text]),
             consent.load(ctx.core, narration.workspace_id, ctx.now),
@@ -111,6 +124,18 @@ class Suggestions:
                 await self._answer(narration, ctx, found)
         finally:
             await self.engine.index(narration.workspace_id, [item], vecs, space=space)
+
+    async def _hint(self, narration: Narration, ctx: Context) -> None:
+        claimed = await self.engine.store.claim_hint(
+            narration.workspace_id, narration.author_id, ctx.now, HINT_EVERY
+        )
+        if not claimed:
+            return
+        log.info("narration %s: too vague to match on, hint sent", narration.id)
+        if narration.visibility == "dm" and narration.source != "command":
+            await ctx.say(ctx.text(VAGUE_HINT))
+        else:
+            await ctx.respond(ctx.text(VAGUE_HINT))
 
     async def _answer(self, narration: Narration, ctx: Context, found: list[Scored]) -> None:
         rows = await self.engine.store.record(

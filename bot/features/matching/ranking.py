@@ -17,6 +17,7 @@ import numpy as np
 
 from bot.features.matching.index import VectorIndex
 from bot.features.matching.lexical import TokenStats, overlap, signal_tokens
+from bot.features.matching.specificity import WordStats, specificity
 from bot.visibility import Place, may_show
 
 
@@ -88,6 +89,9 @@ class MatchPolicy:
     rare_df: int = 50  # tokens in at most this many items also pull candidates in
     feedback_penalty: float = 0.15  # per earlier "Not relevant" on the same pairing
     cross_language_bonus: float = 0.0
+    # The specificity gate (specificity.py): a text saying less than this gets no
+    # suggestions and is never suggested; 0 turns it off.
+    min_specificity: float = 1.0
 
 
 class WorkspaceIndex:
@@ -101,6 +105,7 @@ class WorkspaceIndex:
         self.vectors = VectorIndex(dim, **index_options)
         self.items: dict[str, Item] = {}
         self.stats = TokenStats()
+        self.words = WordStats()
         self.postings: dict[str, set[str]] = {}
 
     @classmethod
@@ -120,6 +125,7 @@ class WorkspaceIndex:
         for item in items:
             self.items[item.key] = item
             self.stats.add(item.tokens)
+            self.words.add(item.text)
             for token in item.tokens:
                 self.postings.setdefault(token, set()).add(item.key)
 
@@ -129,6 +135,7 @@ class WorkspaceIndex:
             return False
         self.vectors.remove(key)
         self.stats.remove(item.tokens)
+        self.words.remove(item.text)
         for token in item.tokens:
             keys = self.postings.get(token)
             if keys is not None:
@@ -143,10 +150,16 @@ class WorkspaceIndex:
         tokens: frozenset[str],
         policy: MatchPolicy,
         language: str | None = None,
+        text: str | None = None,
     ) -> list[Scored]:
         """Candidates by combined score, best first: the semantic shortlist plus every item
         sharing a rare name with the query (a project code can match across wording); items
-        in another language than the query's get the policy's cross-language bonus."""
+        in another language than the query's get the policy's cross-language bonus. With the
+        query's `text` and a specificity bar in the policy, a vague query gets no candidates
+        and vague items are left out (the gate of specificity.py)."""
+        bar = policy.min_specificity
+        if bar > 0 and text is not None and self.specificity(text) < bar:
+            return []
         semantic = dict(self.vectors.search(vec, policy.shortlist))
         weights = {t: self.stats.weight(t) for t in tokens}
         for token in tokens:
@@ -159,6 +172,8 @@ class WorkspaceIndex:
         out = []
         for key, cos in semantic.items():
             item = self.items[key]
+            if bar > 0 and text is not None and self.specificity(item.text) < bar:
+                continue
             lex = overlap(tokens, item.tokens, weights) if tokens else 0.0
             score = cos + policy.lexical_weight * lex
             if bonus and item.language and item.language != language:
@@ -166,6 +181,10 @@ class WorkspaceIndex:
             out.append(Scored(item, score, cos, lex))
         out.sort(key=lambda s: s.score, reverse=True)
         return out
+
+    def specificity(self, text: str) -> float:
+        """How much `text` says, with this workspace's word frequencies."""
+        return specificity(text, self.words)
 
 
 def select(

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from bot.clock import utc
 from bot.store.engine import Database
-from bot.store.tables.matching import MatchSuggestion, MatchVector
+from bot.store.tables.matching import MatchHint, MatchSuggestion, MatchVector
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,3 +276,30 @@ class MatchingStore:
             await s.commit()
             await s.refresh(row)
             return row
+
+    async def claim_hint(
+        self, workspace_id: str, user_id: str, now: datetime, every: timedelta
+    ) -> bool:
+        """Whether the person may get the vague-narration hint now (none within `every`),
+        recording it when so. One conditional UPDATE, or the first INSERT: two replicas
+        never both send it."""
+        async with self.db.session() as s:
+            result = await s.exec(
+                sa_update(MatchHint)
+                .where(
+                    col(MatchHint.workspace_id) == workspace_id,
+                    col(MatchHint.user_id) == user_id,
+                    col(MatchHint.sent_at) <= now - every,
+                )
+                .values(sent_at=now)
+            )
+            await s.commit()
+            if result.rowcount:
+                return True
+        try:
+            async with self.db.session() as s:
+                s.add(MatchHint(workspace_id=workspace_id, user_id=user_id, sent_at=now))
+                await s.commit()
+        except IntegrityError:
+            return False  # a recent hint exists
+        return True

@@ -100,3 +100,17 @@ class Connection(SQLModel, table=True):
     helped: str | None = Field(default=None, max_length=12)  # yes | somewhat | no
     how_it_helped: str | None = None
     answered_at: datetime | None = timestamp(nullable=True)
+
+
+class MatchHint(SQLModel, table=True):
+    """When a person last got the private "tell me a bit more" hint after a narration too
+    vague to match on: at most one a week (`feature.HINT_EVERY`)."""
+
+    __tablename__ = "match_hint"
+    __personal__ = {"user_id": "delete"}  # erasure policy
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id", name="uq_match_hint"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=200)
+    user_id: str = Field(max_length=200)
+    sent_at: datetime = timestamp()
