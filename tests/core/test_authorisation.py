@@ -83,25 +83,28 @@ async def _world(core: Any, on: On) -> dict[str, str]:
             "connection": str(connection.id)}
 
 
-def _buttons(ids: dict[str, str]) -> list[tuple[EventKind, str, str, dict[str, str]]]:
-    """Every button and form of the product: (kind, action id, value, form values)."""
+def _buttons(ids: dict[str, str], anouk: str = "anouk",
+             forger: str = "mallory") -> list[tuple[EventKind, str, str, dict[str, str]]]:
+    """Every button and form of the product: (kind, action id, value, form values), with the
+    values the real buttons carry for anouk's narration, suggestion and introduction, pia's
+    private narration and the asker's question."""
     click, submit = EventKind.ACTION, EventKind.FORM_SUBMIT
     return [
         (click, "matching.connect", ids["suggestion"], {}),
         (click, "matching.dismiss", ids["suggestion"], {}),
         (click, "matching.done", ids["pia_narration"], {}),
         (click, "matching.someone", ids["pia_narration"], {}),
-        (click, f"matching.pick.{ids['pia_narration']}", "mallory", {}),
+        (click, f"matching.pick.{ids['pia_narration']}", forger, {}),
         (click, f"matching.pick.{ids['pia_narration']}", "zed", {}),
         (click, "matching.followup.yes", ids["connection"], {}),
         (click, "matching.followup.somewhat", ids["connection"], {}),
         (click, "matching.followup.no", ids["connection"], {}),
         (submit, "matching.how", ids["connection"], {"how": "it did not"}),
         (click, "matching.topic.add", ids["anouk_narration"], {}),
-        (click, "checkin.off", "anouk", {}),
-        (click, "checkin.skip", "anouk", {}),
-        (click, "privacy.forget.confirm", "anouk", {}),
-        (click, "privacy.forget.cancel", "anouk", {}),
+        (click, "checkin.off", anouk, {}),
+        (click, "checkin.skip", anouk, {}),
+        (click, "privacy.forget.confirm", anouk, {}),
+        (click, "privacy.forget.cancel", anouk, {}),
         (click, "ask.ack", ids["question"], {}),
         (click, "ask.ack_note", ids["question"], {}),
         (submit, "ask.ack_form", ids["question"], {"note": "well done"}),
