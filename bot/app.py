@@ -60,6 +60,7 @@ from bot.store.audit import AuditLog
 from bot.store.delivery_log import EventLog, References
 from bot.store.directory import Directory
 from bot.store.engine import Database
+from bot.store.limits import Limits
 from bot.store.narrations import NarrationRepo
 from bot.store.personal_data import PersonalData
 
@@ -123,6 +124,7 @@ class Core:
         self.scheduler = Scheduler(self.db, self.clock)
         self._keyring: Keyring | None = None
         self.outbox = Outbox(self.db, self.clock)
+        self.limits = Limits(self.db, self.clock)
         self.delivery = DeliveryWorker(
             self.db, self.outbox, self.ports, self.clock, settings.delivery
         )

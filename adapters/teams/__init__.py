@@ -68,6 +68,7 @@ async def attach(core: Any, web_app: web.Application) -> None:
         app_id=config.APP_ID,
         references=core.references,
         members=members,
+        limits=core.limits,
     )
     core.register_port(port)
     endpoint = TeamsEndpoint(core, adapter, members, command_names=command_names(core), port=port)

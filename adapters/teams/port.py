@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -33,6 +31,7 @@ from adapters.teams.mentions import mention_parts, rename_mentions
 from adapters.teams.render import REACTION_EMOJI, render_activity, render_form_activity
 from bot.messages import Form, OutboundMessage
 from bot.ports import DeliveryError, Destination, PersonInfo, Sent
+from bot.store.limits import Limits
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -73,14 +72,15 @@ class TeamsPort:
         app_id: str,
         references: ReferenceStore,
         members: Members,
+        limits: Limits,
     ) -> None:
         self.adapter = adapter
+        self.limits = limits
         self.app_id = app_id
         self.references = references
         self.members = members
         self._clients: dict[str, ConnectorClient] = {}
         self._dm_locks: dict[tuple[str, str], asyncio.Lock] = {}
-        self._sent_times: dict[str, deque[float]] = {}
 
     # -- ChatPort ------------------------------------------------------------------------------
     async def send(self, dest: Destination, message: OutboundMessage) -> Sent:
@@ -301,27 +301,23 @@ class TeamsPort:
         return rename_mentions(message, names)
 
     # -- helpers -------------------------------------------------------------------------------
-    def _hourly_budget(self, conversation_id: str) -> None:
+    async def _hourly_budget(self, conversation_id: str) -> None:
         """Teams allows 1,800 messages an hour per conversation: wait instead of a 429 storm.
 
-        Counted in this process (each replica counts its own share); the 7-a-second
-        limit is the delivery worker's spacing (`min_interval`).
+        Counted in the database (bot/store/limits.py), so all replicas together stay under
+        it; the 7-a-second limit is the delivery worker's spacing (`min_interval`).
         """
-        now = time.monotonic()
-        window = self._sent_times.setdefault(conversation_id, deque())
-        while window and now - window[0] >= 3600:
-            window.popleft()
-        if len(window) >= self.hourly_limit:
-            wait = 3600 - (now - window[0])
+        wait = await self.limits.take(f"teams:{conversation_id}", self.hourly_limit,
+                                      timedelta(hours=1))
+        if wait is not None:
             raise DeliveryError(
                 f"hourly limit of {self.hourly_limit} messages reached in {conversation_id}",
-                retry_after=max(wait, 1.0),
+                retry_after=wait,
             )
-        window.append(now)
 
     async def _post(self, dest: Destination, payload: dict[str, Any]) -> Sent:
         ref = await self._reference(dest)
-        self._hourly_budget(dest.channel_id)
+        await self._hourly_budget(dest.channel_id)
         activity = self._activity(payload, ref, dest)
         conversation_id = activity.conversation.id
 

@@ -192,16 +192,7 @@ async def on_ask(event: InboundEvent, ctx: Context, args: str) -> None:
     if anonymous:
         if not item.anonymous:
             raise UserError(NO_ANON, channel=label)
-        ref = anon_ref(ctx.core, event.workspace_id, event.user.user_id)
-        refs = anon_refs(ctx.core, event.workspace_id, event.user.user_id)
-        async with ctx.core.db.session() as s:
-            today = (await s.exec(select(func.count()).select_from(Question).where(
-                col(Question.anon_ref).in_(refs),
-                col(Question.created_at) > ctx.now - timedelta(days=1)))).one()
-        if today >= ANON_PER_DAY:
-            raise UserError(TOO_MANY_ANON, limit=ANON_PER_DAY)
-        question = await _store(ctx, item, text, anon=ref, contact=ctx.core.keyring.encrypt(
-            ANON_CONTACT, event.user.user_id))
+        question = await _store_anonymous(ctx, item, text, event.user.user_id)
     else:
         question = await _store(ctx, item, text, asker_id=event.user.user_id)
     t = ctx.core.translator(item.language)
@@ -220,15 +211,35 @@ async def on_ask(event: InboundEvent, ctx: Context, args: str) -> None:
 
 
 async def _store(ctx: Context, item: Community, text: str, *, asker_id: str | None = None,
-                 message_id: str | None = None, anon: str | None = None,
-                 contact: str | None = None) -> Question:
+                 message_id: str | None = None) -> Question:
     question = Question(workspace_id=item.workspace_id, channel_id=item.channel_id,
-                        message_id=message_id, asker_id=asker_id, anon_ref=anon,
-                        anon_contact=contact, text=text, language=item.language,
-                        created_at=ctx.now)
+                        message_id=message_id, asker_id=asker_id, text=text,
+                        language=item.language, created_at=ctx.now)
     question = await _save(ctx.core, question)
-    log.info("question %s in %s/%s (%s)", question.id, item.workspace_id, item.channel_id,
-             "anonymous" if anon else "named")
+    log.info("question %s in %s/%s (named)", question.id, item.workspace_id, item.channel_id)
+    return question
+
+
+async def _store_anonymous(ctx: Context, item: Community, text: str, user_id: str) -> Question:
+    """Counted and stored under one lock (bot/store/limits.py), so replicas together never
+    let anyone past the daily limit; the question's own rows are the count."""
+    ref = anon_ref(ctx.core, item.workspace_id, user_id)
+    refs = anon_refs(ctx.core, item.workspace_id, user_id)
+    async with ctx.core.db.session() as s, ctx.core.limits.exclusive(s, f"ask-anon:{ref}"):
+        today = (await s.exec(select(func.count()).select_from(Question).where(
+            col(Question.anon_ref).in_(refs),
+            col(Question.created_at) > ctx.now - timedelta(days=1)))).one()
+        if today >= ANON_PER_DAY:
+            raise UserError(TOO_MANY_ANON, limit=ANON_PER_DAY)
+        question = Question(workspace_id=item.workspace_id, channel_id=item.channel_id,
+                            anon_ref=ref, anon_contact=ctx.core.keyring.encrypt(ANON_CONTACT,
+                                                                                user_id),
+                            text=text, language=item.language, created_at=ctx.now)
+        s.add(question)
+        await s.commit()
+        await s.refresh(question)
+    log.info("question %s in %s/%s (anonymous)", question.id, item.workspace_id,
+             item.channel_id)
     return question
 
 

@@ -48,14 +48,15 @@ async def on_thanks(event: InboundEvent, ctx: Context, args: str) -> None:
         raise UserError(USAGE, example=Strong(text="/wol thanks @anouk for the onboarding tips"))
     if any(p.user_id == event.user.user_id for p in people):
         raise UserError(NOT_YOURSELF)
-    async with ctx.core.db.session() as s:
+    narration_id, question_id = await _linked(ctx, event)
+    # counted and written under one lock, so replicas together keep to the limit
+    key = f"thanks:{event.workspace_id}:{event.user.user_id}"
+    async with ctx.core.db.session() as s, ctx.core.limits.exclusive(s, key):
         today = (await s.exec(select(func.count()).select_from(Thanks).where(
             Thanks.workspace_id == event.workspace_id, Thanks.giver_id == event.user.user_id,
             col(Thanks.created_at) > ctx.now - timedelta(days=1)))).one()
-    if today + len(people) > DAILY_LIMIT:
-        raise UserError(LIMIT, limit=DAILY_LIMIT)
-    narration_id, question_id = await _linked(ctx, event)
-    async with ctx.core.db.session() as s:
+        if today + len(people) > DAILY_LIMIT:
+            raise UserError(LIMIT, limit=DAILY_LIMIT)
         for person in people:
             s.add(Thanks(workspace_id=event.workspace_id, channel_id=event.conversation.id,
                          giver_id=event.user.user_id, receiver_id=person.user_id, reason=reason,

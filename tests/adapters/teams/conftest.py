@@ -10,8 +10,10 @@ import pytest
 from adapters.teams.members import Members
 from adapters.teams.port import TeamsPort
 from adapters.teams.sdk import TeamsAuthConfig, make_adapter
+from bot.clock import SystemClock
 from bot.store.delivery_log import References
 from bot.store.engine import Database
+from bot.store.limits import Limits
 from tests.fakes.bot_connector import FakeBotConnector
 
 
@@ -31,4 +33,5 @@ async def connector() -> AsyncIterator[FakeBotConnector]:
 @pytest.fixture
 def teams_port(teams_db: Database) -> TeamsPort:
     adapter = make_adapter(TeamsAuthConfig())
-    return TeamsPort(adapter, app_id="", references=References(teams_db), members=Members(teams_db))
+    return TeamsPort(adapter, app_id="", references=References(teams_db), members=Members(teams_db),
+                     limits=Limits(teams_db, SystemClock()))
