@@ -21,7 +21,7 @@ from bot.context import Context
 from bot.delivery.outbox import Outbox
 from bot.delivery.scheduler import Scheduler
 from bot.delivery.worker import DeliveryWorker
-from bot.events import ConversationKind, InboundEvent
+from bot.events import ConversationKind, EventKind, InboundEvent
 from bot.features import (
     admin,
     ask_ack,
@@ -48,6 +48,8 @@ from bot.features.commands import (
     is_wol_command,
 )
 from bot.i18n import Catalogues, Translator, normalise_language
+from bot.langdetect import detect_language
+from bot.languages import Languages, choose, own_language
 from bot.middleware import deduplicate, ignore_bots, remember, translate_errors
 from bot.people import PersonDirectory
 from bot.personal import PersonalSettings
@@ -98,6 +100,8 @@ PersonHook = Callable[[str, str], Awaitable[dict[str, Any]]]
 ExpertFinder = Callable[[str, str, set[str]], Awaitable[list[str]]]
 
 EVENT_ID_RETENTION = timedelta(days=7)
+# Events whose text tells the language a person writes in (bot.languages).
+_WRITTEN = frozenset({EventKind.MESSAGE, EventKind.COMMAND})
 
 
 class Core:
@@ -118,6 +122,7 @@ class Core:
         self.narrations = NarrationRepo(self.db)
         self.config = SettingsService(self.db, settings)
         self.personal = PersonalSettings(self.db, self.config)
+        self.languages = Languages(self.personal, self.config)
         self.roles = Roles(self.db, settings)
         self.audit = AuditLog(self.db)
         self.personal_data = PersonalData(self.db)
@@ -188,6 +193,9 @@ class Core:
         await self.directory.ensure_workspace(event.workspace_id, event.platform)
         ctx = await self._context(event, anonymous=await self.is_anonymous(event))
         await self.router.dispatch(event, ctx)
+        if ctx.written is not None and not ctx.anonymous:
+            await self.languages.remember(event.workspace_id, event.user.user_id, ctx.written,
+                                          self.clock.now())
         return ctx
 
     async def is_anonymous(self, event: InboundEvent) -> bool:
@@ -206,28 +214,32 @@ class Core:
             person = await self.people.get(event.workspace_id, event.user.user_id,
                                            event.platform, event.user.display_name,
                                            remember=not anonymous)
-        explicit = normalise_language(
-            await self.personal.language(event.workspace_id, event.user.user_id))
+        written = None
+        if not event.is_from_bot and event.text and event.kind in _WRITTEN:
+            written = detect_language(event.text)
+        row = await self.personal.row(event.workspace_id, event.user.user_id)
+        explicit = normalise_language(row.language) if row is not None else None
         channel_lang = await self.channel_language(event.workspace_id, event.conversation.id,
                                                    event.conversation.name)
-        # The person's own choice wins; in a DM their platform locale comes next; otherwise
-        # the channel's language (itself falling back to the workspace's and the default).
-        person_lang = explicit or channel_lang
-        if explicit is None and event.conversation.kind is ConversationKind.DM:
-            person_lang = (normalise_language(event.locale) or normalise_language(person.locale)
-                           or channel_lang)
+        # bot.languages: their choice, else what they last wrote in, else (in a DM) their
+        # platform locale, else the channel's language.
+        locale = None
+        if event.conversation.kind is ConversationKind.DM:
+            locale = event.locale or person.locale
+        person_lang = choose(row, channel_lang, locale=locale, written=written)
         roles = await self.roles.of(event.workspace_id, person)
         event_ref = (self.keyring.mac(ANON_EVENT, event.workspace_id, event.event_id)[:40]
                      if anonymous else event.event_id)
         return Context(core=self, event=event, t=self.i18n.get(person_lang),
                        channel_t=self.i18n.get(channel_lang), person=person,
                        roles=frozenset(roles), language_is_explicit=explicit is not None,
-                       anonymous=anonymous, event_ref=event_ref)
+                       anonymous=anonymous, event_ref=event_ref, written=written,
+                       language_is_known=own_language(row, written) is not None)
 
     async def channel_language(self, workspace_id: str, channel_id: str | None,
                                channel_name: str | None = None) -> str:
         """The language of a channel: see bot.setting_registry for the precedence."""
-        return str(await self.config.value(workspace_id, "language", channel_id, channel_name))
+        return await self.languages.channel(workspace_id, channel_id, channel_name)
 
     @property
     def keyring(self) -> Keyring:

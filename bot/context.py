@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.events import InboundEvent
 from bot.i18n import Translator
+from bot.languages import choose, own_language
 from bot.messages import Form, Inline, OutboundMessage, fill
 from bot.ports import Destination, PersonInfo
 
@@ -29,6 +30,8 @@ class Context:
     person: PersonInfo
     roles: frozenset[str] = frozenset()
     language_is_explicit: bool = False  # the person chose their language themselves
+    written: str | None = None  # the language the event's text is in, when its words tell
+    language_is_known: bool = False  # chosen, or known from what they write (bot.languages)
     match: Any = None
     handled_by: list[str] = field(default_factory=list)
     # Field-level errors for a submitted form (field id -> message in the person's language);
@@ -48,6 +51,20 @@ class Context:
         if only_if_implicit and self.language_is_explicit:
             return
         self.t = self.core.i18n.get(lang)
+
+    async def choose_language_again(self) -> None:
+        """After the person changed or reset their choice: speak as `bot.languages` says."""
+        row = await self.core.personal.row(self.event.workspace_id, self.event.user.user_id)
+        self.language_is_explicit = bool(row is not None and row.language)
+        self.language_is_known = own_language(row, self.written) is not None
+        locale = self.event.locale or self.person.locale if self.event.is_dm else None
+        self.t = self.core.i18n.get(choose(row, self.channel_t.lang, locale=locale))
+
+    def hint_language(self, lang: str | None) -> None:
+        """A weaker sign of the person's language (the words of a command): followed only
+        when neither their choice nor their writing tells."""
+        if lang and not self.language_is_known:
+            self.t = self.core.i18n.get(lang)
 
     def text(self, msgid: str, **values: Inline | int) -> OutboundMessage:
         """A one-paragraph message from a translated template in the person's language."""

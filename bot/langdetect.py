@@ -31,3 +31,14 @@ def guess_language(text: str, default: str = "en") -> str:
     if nl == en:
         return default
     return "nl" if nl > en else "en"
+
+
+def detect_language(text: str, *, min_words: int = 2) -> str | None:
+    """The language `text` is written in, or None when its words don't tell ("ok", "👍",
+    a name, or as many Dutch as English function words)."""
+    words = _WORDS.findall(text.lower())
+    nl = sum(1 for w in words if w in _NL)
+    en = sum(1 for w in words if w in _EN)
+    if max(nl, en) < min_words or nl == en:
+        return None
+    return "nl" if nl > en else "en"

@@ -222,7 +222,7 @@ async def on_language(event: InboundEvent, ctx: HandlerContext) -> None:
         return
     lang = None if choice == "auto" else choice
     await ctx.core.personal.update(event.workspace_id, event.user.user_id, ctx.now, language=lang)
-    ctx.use_language(lang or ctx.channel_t.lang, only_if_implicit=False)
+    await ctx.choose_language_again()
     if event.reply_hints.get("surface") == "home":
         await ctx.reply(await home_view(event, ctx))
 

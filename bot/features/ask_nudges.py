@@ -94,7 +94,7 @@ async def _digest(core: Core, workspace_id: str, questions: list[Question],
         me = await core.personal.get(workspace_id, manager)
         if me.paused(now):
             continue
-        t = core.translator(me.language or await core.channel_language(workspace_id, None))
+        t = core.translator(await core.languages.person(workspace_id, manager))
         blocks: list[Section | Quote | ContextBlock] = [
             Section(parts=(Strong(text=t.gettext(DIGEST_TITLE)),))]
         for question, hours in waiting:

@@ -316,7 +316,8 @@ async def _relay(ctx: Context, question: Question, event: InboundEvent) -> None:
     async with ctx.core.db.session() as s:
         s.add(RelayedAnswer(question_id=question.id or 0, message_id=event.message_id))
         await s.commit()
-    t = ctx.core.translator(question.language)
+    t = ctx.core.translator(await ctx.core.languages.person(
+        question.workspace_id, asker, channel_id=question.channel_id))
     message = OutboundMessage.of(
         Section(parts=fill(t.gettext(RELAY), number=question.id or 0)),
         Quote(text=clean(event.text), author=Mention(user_id=event.user.user_id)),

@@ -26,6 +26,7 @@ from bot.delivery.scheduler import Job, cron
 from bot.events import InboundEvent
 from bot.features.commands import Subcommand
 from bot.i18n import N_
+from bot.languages import choose
 from bot.messages import Actions, Button, OutboundMessage, Section
 from bot.messages import Context as ContextBlock
 from bot.personal import Personal, resolve
@@ -33,6 +34,7 @@ from bot.router import action
 from bot.setting_registry import DAYS
 from bot.store.engine import upsert
 from bot.store.tables import Narration
+from bot.store.tables.admin import PersonSettings
 from bot.store.tables.rhythms import CheckinState
 
 if TYPE_CHECKING:
@@ -137,7 +139,7 @@ async def run_checkins(core: Core, now: datetime) -> dict[str, int]:
                     counts["reminded"] += 1
         for start in range(0, len(due), CHUNK):
             sent, skipped = await _ask_chunk(core, workspace_id, due[start:start + CHUNK],
-                                             states, now)
+                                             states, rows, now)
             counts["sent"] += sent
             counts["skipped"] += skipped
     if counts["sent"] or counts["reminded"]:
@@ -146,13 +148,15 @@ async def run_checkins(core: Core, now: datetime) -> dict[str, int]:
 
 
 async def _ask_chunk(core: Core, workspace_id: str, chunk: list[tuple[Personal, str, datetime]],
-                     states: dict[str, CheckinState], now: datetime) -> tuple[int, int]:
+                     states: dict[str, CheckinState], rows: dict[str, PersonSettings],
+                     now: datetime) -> tuple[int, int]:
     """Claim, queue and record a chunk of check-ins in one transaction: a crash or an outage
     leaves either all three or none (then the next run asks again)."""
     default_lang = await core.channel_language(workspace_id, None)
     job_ids = [f"checkin:{workspace_id}:{me.user_id}" for me, _, _ in chunk]
     messages = {job_id: (workspace_id, me.user_id,
-                         ask_message(core, me.language or default_lang, me.user_id, name),
+                         ask_message(core, choose(rows.get(me.user_id), default_lang),
+                                     me.user_id, name),
                          f"{job_id}:{slot.isoformat()}")
                 for job_id, (me, name, slot) in zip(job_ids, chunk, strict=True)}
     async with core.db.session() as s:
@@ -201,10 +205,6 @@ async def _save(core: Core, state: CheckinState) -> CheckinState:
         return merged
 
 
-async def _language(core: Core, me: Personal) -> str:
-    return me.language or await core.channel_language(me.workspace_id, None)
-
-
 def ask_message(core: Core, language: str, user_id: str, name: str) -> OutboundMessage:
     t = core.translator(language)
     return OutboundMessage.of(
@@ -216,7 +216,7 @@ def ask_message(core: Core, language: str, user_id: str, name: str) -> OutboundM
 
 
 async def _remind(core: Core, me: Personal) -> None:
-    t = core.translator(await _language(core, me))
+    t = core.translator(await core.languages.person(me.workspace_id, me.user_id))
     state_key = f"checkin-reminder:{me.workspace_id}:{me.user_id}:{core.clock.now().date()}"
     await core.outbox.send_dm(platform_of(me.workspace_id), me.workspace_id, (me.user_id,),
                               OutboundMessage.text(t.gettext(REMIND)), key=state_key)

@@ -120,8 +120,7 @@ def command_text(name: str) -> Strong:
 async def handle_command(event: InboundEvent, ctx: Context) -> None:
     commands: Commands = ctx.core.commands
     invocation = commands.parse(event.text)
-    if invocation.language:
-        ctx.use_language(invocation.language)
+    ctx.hint_language(invocation.language)
     if invocation.sub is None:
         await ctx.respond(unknown_message(ctx, commands, invocation.name))
         return

@@ -19,11 +19,11 @@ from bot.authorisation import Verdict, owner
 from bot.events import InboundEvent
 from bot.features.matching import consent
 from bot.features.reply_phrases import typed_reply
-from bot.i18n import N_
-from bot.langdetect import guess_language
+from bot.i18n import N_, Translator
 from bot.messages import (
     Actions,
     Button,
+    Divider,
     Form,
     Mention,
     OutboundMessage,
@@ -103,10 +103,12 @@ async def narration(ctx: Context, narration_id: int) -> Narration | None:
     return row
 
 
-async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested_by: str) -> None:
+async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested_by: str,
+                    other: Narration | None = None) -> None:
     """Open a group DM between the narrator and `person_id`, record the connection, and
     schedule the follow-up question to the narrator; unless either of them turned
-    introductions off or paused (`/wol me`)."""
+    introductions off or paused (`/wol me`). `other` is the person's own similar narration
+    (a "Similar work" suggestion), quoted beside the narrator's."""
     narrator = Mention(user_id=story.author_id)
     person = Mention(user_id=person_id)
     allowed = await consent.load(ctx.core, story.workspace_id, ctx.now)
@@ -120,26 +122,21 @@ async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested
     if earlier is not None:  # a second click, a replayed one, or the same name typed again
         await ctx.respond(ctx.text(ALREADY_INTRODUCED, narrator=narrator, person=person))
         return
-    # The group DM and the follow-up speak the narration's language (the narrator's own
-    # choice wins when they made one); the clicker's answer below uses theirs.
-    narrator_lang = await ctx.core.personal.language(story.workspace_id, story.author_id)
-    t = ctx.core.i18n.get(narrator_lang or story.language)
-    if suggested_by == "bot":
-        intro = fill(t.gettext(INTRO_BY_BOT), narrator=narrator, person=person)
-    elif suggested_by == person_id:
-        intro = fill(t.gettext(INTRO_DONE), narrator=narrator, person=person)
-    else:
-        intro = fill(
-            t.gettext(INTRO_BY_PERSON),
-            narrator=narrator,
-            person=person,
-            suggester=Mention(user_id=suggested_by),
-        )
-    message = OutboundMessage.of(
-        Section(parts=intro),
-        Quote(text=story.text, author=narrator),
-        Section(parts=fill(t.gettext(INTRO_NEXT))),
-    )
+    if other is not None and other.author_id != person_id:
+        other = None
+    # bot.languages: the group DM speaks each of the two people's languages (once each when
+    # they differ), the follow-up the narrator's; the clicker's answer below uses theirs.
+    languages = ctx.core.languages
+    langs = await languages.for_people(story.workspace_id, (story.author_id, person_id),
+                                       channel_id=story.channel_id)
+    blocks: list[Section | Quote | Divider] = []
+    for lang in langs:
+        if blocks:
+            blocks.append(Divider())
+        blocks += introduction(ctx.core.i18n.get(lang), story, person_id, suggested_by, other)
+    message = OutboundMessage(blocks=tuple(blocks))
+    t = ctx.core.i18n.get(await languages.person(story.workspace_id, story.author_id,
+                                                 channel_id=story.channel_id))
     days = float(await ctx.core.config.value(story.workspace_id, "matching.followup_days"))
     due = ctx.now + timedelta(days=days)
     async with ctx.core.db.session() as s:
@@ -180,6 +177,26 @@ async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested
     await ctx.respond(ctx.text(INTRODUCED, narrator=narrator, person=person))
 
 
+def introduction(t: Translator, story: Narration, person_id: str, suggested_by: str,
+                 other: Narration | None) -> list[Section | Quote | Divider]:
+    """The introduction in one language, quoting the narration (and the person's own)."""
+    narrator = Mention(user_id=story.author_id)
+    person = Mention(user_id=person_id)
+    if suggested_by == "bot":
+        intro = fill(t.gettext(INTRO_BY_BOT), narrator=narrator, person=person)
+    elif suggested_by == person_id:
+        intro = fill(t.gettext(INTRO_DONE), narrator=narrator, person=person)
+    else:
+        intro = fill(t.gettext(INTRO_BY_PERSON), narrator=narrator, person=person,
+                     suggester=Mention(user_id=suggested_by))
+    blocks: list[Section | Quote | Divider] = [Section(parts=intro),
+                                               Quote(text=story.text, author=narrator)]
+    if other is not None:
+        blocks.append(Quote(text=other.text, author=person))
+    blocks.append(Section(parts=fill(t.gettext(INTRO_NEXT))))
+    return blocks
+
+
 async def _thread_narration(ctx: Context, event: InboundEvent) -> Narration | None:
     conv = event.conversation
     return await ctx.core.narrations.by_message(event.workspace_id, conv.id, conv.thread_id)
@@ -194,7 +211,6 @@ async def on_typed_reply(event: InboundEvent, ctx: Context) -> None:
     story = await _thread_narration(ctx, event)
     if story is None:
         return
-    ctx.use_language(guess_language(event.text, ctx.t.lang))  # tell the replier in theirs
     if ctx.match == "done":
         await _done(ctx, story, event.user.user_id)
         return

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from bot.context import Context
 
 CHANGED = N_("From now on I'll talk to you in English.")
-RESET = N_("I'll use the language of your workspace and channels again.")
+RESET = N_("I'll use the language you write in again (else your channel's or workspace's).")
 CURRENT = N_("I talk to you in English. Choose with {example}.")
 UNKNOWN = N_("I speak {languages}. Choose one of those, for example {example}.")
 _NAMES = {"english": "en", "engels": "en", "dutch": "nl", "nederlands": "nl"}
@@ -42,7 +42,7 @@ async def on_language(event: InboundEvent, ctx: Context, args: str) -> None:
     if choice in ("auto", "reset", "default", "standaard"):
         await ctx.core.personal.update(event.workspace_id, event.user.user_id, ctx.now,
                                        language=None)
-        ctx.use_language(ctx.channel_t.lang, only_if_implicit=False)
+        await ctx.choose_language_again()
         await ctx.respond(ctx.text(RESET))
         return
     lang = _NAMES.get(choice) or normalise_language(choice)

@@ -105,7 +105,7 @@ async def on_me(event: InboundEvent, ctx: Context, args: str) -> None:
         raise UserError(USAGE, how=_how(ctx))
     await personal.update(ws, uid, ctx.now, **changes)
     if "language" in changes:
-        ctx.use_language(changes["language"] or ctx.channel_t.lang, only_if_implicit=False)
+        await ctx.choose_language_again()
     await ctx.respond(await summary(ctx, ws, uid, saved=True))
 
 

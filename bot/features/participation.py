@@ -19,7 +19,7 @@ from bot.delivery.scheduler import Job, cron
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
 from bot.features.commands import Subcommand
-from bot.i18n import N_, Translator, normalise_language
+from bot.i18n import N_, Translator
 from bot.insight import access, record
 from bot.insight.charts import render_png
 from bot.insight.levels import MONTH, WEEK
@@ -377,8 +377,7 @@ async def weekly_reports(core: Core, when: datetime) -> None:
 
 
 async def _language_of(core: Core, workspace_id: str, user_id: str) -> Translator:
-    own = normalise_language(await core.personal.language(workspace_id, user_id))
-    return core.i18n.get(own or await core.channel_language(workspace_id, None))
+    return core.i18n.get(await core.languages.person(workspace_id, user_id))
 
 
 # -- /wol dashboard ------------------------------------------------------------------------------

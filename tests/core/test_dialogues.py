@@ -35,7 +35,7 @@ HELP_EN = [
     ("alice", "/wol hepl", "Did you mean /wol help?"),
     ("alice", "/wol language nl", "Vanaf nu praat ik Nederlands met je."),
     ("alice", "/wol help", "Commando's:"),
-    ("alice", "/wol language auto", "I'll use the language of your workspace and channels again."),
+    ("alice", "/wol language auto", "I'll use the language you write in again"),
 ]
 HELP_NL = [
     ("bob", "/wol hulp", "/wol bezig met <waar je mee bezig bent>"),

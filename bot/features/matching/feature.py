@@ -232,7 +232,11 @@ class Suggestions:
             await ctx.respond(ctx.text(GONE))
             return
         await self.engine.store.set_outcome(row.id or 0, "connected")
-        await intros.introduce(ctx, narration, row.person_id, suggested_by="bot")
+        other = None
+        if row.reason == "similar" and row.item_ref.startswith("narration:"):
+            other_id = as_number(row.item_ref.removeprefix("narration:"))
+            other = await intros.narration(ctx, other_id) if other_id is not None else None
+        await intros.introduce(ctx, narration, row.person_id, suggested_by="bot", other=other)
 
     async def on_dismiss(self, event: InboundEvent, ctx: Context) -> None:
         row = await self._own_suggestion(event, ctx, final=("connected", "not_relevant"))

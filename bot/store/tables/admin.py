@@ -61,7 +61,10 @@ class PersonSettings(SQLModel, table=True):
 
     workspace_id: str = Field(primary_key=True, max_length=200)
     user_id: str = Field(primary_key=True, max_length=200)
-    language: str | None = Field(default=None, max_length=8)
+    language: str | None = Field(default=None, max_length=8)  # their own choice
+    # The language they last wrote in (a guess from their words; bot.languages), the next
+    # best thing when they made no choice.
+    written_language: str | None = Field(default=None, max_length=8)
     suggest_me: bool | None = None  # may be suggested as "may know about this"
     share_narrations: bool | None = None  # narrations may be shown to others in suggestions
     introductions: bool | None = None  # may receive introductions
