@@ -189,8 +189,10 @@ async def _run_due(settings: Settings, at: str | None) -> int:
             return 2
         clock = FakeClock(when if when.tzinfo else when.replace(tzinfo=UTC))
     core = build(settings, clock=clock)
+    from bot.store.console import ConsoleStore
+
     port = importlib.import_module("adapters.console.port").ConsolePort(
-        timezone=settings.timezone)
+        timezone=settings.timezone, store=ConsoleStore(core.db))
     core.register_port(port)
     await core.start(deliver=False, schedule=False)
     try:

@@ -2,14 +2,16 @@
 
 A line may start with `@name` (who speaks) and/or `#channel` (where; `#dm` is a direct
 message with the bot, `#private-…` a private channel); both persist for later lines.
-`/wol …` is a slash command, `> text` replies in the thread of the channel's last message,
-and `!N` clicks button N of the bot's last message.
+`/wol …` is a slash command, `> text` replies in the thread of the conversation's last
+message (a person's or the bot's), `!N` clicks button N, `!N @name` picks a person in
+choice N and `!N option` picks an option.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from bot.events import (
@@ -27,7 +29,7 @@ from bot.validation import checked
 PLATFORM = "console"
 _PREFIX = re.compile(r"^\s*(?:(@[\w.\-]+)|(#[\w.\-]+))\s*")
 _SLASH = re.compile(r"^/([a-z][\w-]*)\s*(.*)$", re.DOTALL | re.IGNORECASE)
-_CLICK = re.compile(r"^!(\d{1,2})$")
+_CLICK = re.compile(r"^!(\d{1,7})(?:\s+(.*))?$", re.DOTALL)
 # "@name" at the start or after a space or "(,;:" — not inside "<@x>", "a@b" or "@@x"
 _AT = re.compile(r"(?:^|(?<=[\s(,;:]))@(\w(?:[\w.\-]*\w)?)")
 
@@ -45,11 +47,15 @@ def mentions_in(text: str) -> tuple[PersonRef, ...]:
 
 @dataclass(frozen=True)
 class ButtonRef:
+    """A numbered button or choice the console showed."""
+
     action_id: str
     value: str
     message_id: str
     channel: str
     thread_id: str | None
+    kind: str = "button"  # button | people | options
+    options: tuple[tuple[str, str], ...] = ()  # (label, value) of an options choice
 
 
 @dataclass(frozen=True)
@@ -57,8 +63,47 @@ class ConsoleState:
     workspace: str
     user: str
     channel: str
-    last_message: dict[str, str] = field(default_factory=dict)  # channel -> last top-level id
-    buttons: tuple[ButtonRef, ...] = ()
+    # conversation id -> id of its last top-level message (typed, or posted by the bot)
+    last_message: dict[str, str] = field(default_factory=dict)
+    buttons: Mapping[int, ButtonRef] = field(default_factory=dict)  # number -> button
+
+
+def click_number(line: str) -> int | None:
+    """The button number of a `!N …` line (after any @name / #channel prefixes)."""
+    m = _CLICK.match(split_prefixes(line)[1])
+    return int(m.group(1)) if m else None
+
+
+def split_prefixes(line: str, state: ConsoleState | None = None) -> tuple[ConsoleState | None,
+                                                                          str]:
+    """The state after the line's `@name` / `#channel` prefixes, and the rest of the line."""
+    rest = line.rstrip("\n")
+    while True:
+        m = _PREFIX.match(rest)
+        if not m:
+            break
+        if state is not None:
+            if m.group(1):
+                state = replace(state, user=m.group(1)[1:])
+            else:
+                state = replace(state, channel=m.group(2)[1:].lower())
+        rest = rest[m.end() :]
+    return state, rest.strip()
+
+
+def _chosen(button: ButtonRef, argument: str) -> str | None:
+    """The value a click sends: a button's own, the person of `!N @name`, an option's value."""
+    if button.kind == "button":
+        return button.value
+    argument = argument.strip()
+    if button.kind == "people":
+        name = argument.removeprefix("@").strip()
+        return name if re.fullmatch(r"[\w.\-]+", name) else None
+    wanted = argument.lower()
+    for label, value in button.options:
+        if wanted in (label.lower(), value.lower()):
+            return value
+    return None
 
 
 def conversation_for(state: ConsoleState, thread_id: str | None = None) -> Conversation:
@@ -82,17 +127,9 @@ def parse_line(line: str, state: ConsoleState) -> tuple[InboundEvent | None, Con
 
 
 def _parse_line(line: str, state: ConsoleState) -> tuple[InboundEvent | None, ConsoleState]:
-    rest = line.rstrip("\n")
-    while True:
-        m = _PREFIX.match(rest)
-        if not m:
-            break
-        if m.group(1):
-            state = replace(state, user=m.group(1)[1:])
-        else:
-            state = replace(state, channel=m.group(2)[1:].lower())
-        rest = rest[m.end() :]
-    text = rest.strip()
+    after, text = split_prefixes(line, state)
+    assert after is not None
+    state = after
     if not text:
         return None, state
     workspace_id = f"{PLATFORM}:{state.workspace}"
@@ -107,16 +144,14 @@ def _parse_line(line: str, state: ConsoleState) -> tuple[InboundEvent | None, Co
 
     click = _CLICK.match(text)
     if click:
-        index = int(click.group(1)) - 1
-        if not 0 <= index < len(state.buttons):
+        button = state.buttons.get(int(click.group(1)))
+        value = _chosen(button, click.group(2) or "") if button is not None else None
+        if button is None or value is None:
             return None, state
-        button = state.buttons[index]
         conv = replace(
             conversation_for(replace(state, channel=button.channel)), thread_id=button.thread_id
         )
-        action = Action(
-            action_id=button.action_id, value=button.value, message_id=button.message_id
-        )
+        action = Action(action_id=button.action_id, value=value, message_id=button.message_id)
         return InboundEvent(
             kind=EventKind.ACTION, conversation=conv, action=action, **common
         ), state
@@ -135,13 +170,14 @@ def _parse_line(line: str, state: ConsoleState) -> tuple[InboundEvent | None, Co
 
     message_id = f"m{uuid.uuid4().hex[:12]}"
     thread_id = None
+    where = conversation_for(state).id
     if text.startswith(">"):
-        thread_id = state.last_message.get(state.channel)
+        thread_id = state.last_message.get(where)
         text = text[1:].strip()
         if not text:
             return None, state
     else:
-        state = replace(state, last_message={**state.last_message, state.channel: message_id})
+        state = replace(state, last_message={**state.last_message, where: message_id})
     event = InboundEvent(
         kind=EventKind.MESSAGE,
         conversation=conversation_for(state, thread_id),

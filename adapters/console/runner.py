@@ -8,17 +8,27 @@ import sys
 from dataclasses import replace
 from typing import TextIO
 
-from adapters.console.inbound import ConsoleState, parse_line
+from adapters.console.inbound import (
+    PLATFORM,
+    ConsoleState,
+    click_number,
+    conversation_for,
+    parse_line,
+    split_prefixes,
+)
 from adapters.console.port import ConsolePort
 from bot.app import Core
 from bot.errors import StoreUnavailable
+from bot.events import EventKind
+from bot.store.console import ConsoleStore
 
 log = logging.getLogger(__name__)
 
 
 async def run_chat(core: Core, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
     stdin = stdin or sys.stdin
-    port = ConsolePort(out or sys.stdout, timezone=core.settings.timezone)
+    store = ConsoleStore(core.db)
+    port = ConsolePort(out or sys.stdout, timezone=core.settings.timezone, store=store)
     core.register_port(port)
     await core.start()
     settings = core.settings.console
@@ -30,15 +40,19 @@ async def run_chat(core: Core, stdin: TextIO | None = None, out: TextIO | None =
             "Type /wol help, @name to switch person, #channel to switch channel, "
             "Ctrl-D to leave.\n"
         )
+    workspace_id = f"{PLATFORM}:{state.workspace}"
+    horizon: dict[str, int] = {}  # conversation -> newest outbox row when this session last spoke
     try:
         while True:
             line = await asyncio.to_thread(stdin.readline)
             if not line:
                 break
-            state = replace(state, buttons=tuple(port.buttons))
+            state = await _before(line, state, port, store, workspace_id, horizon)
             event, state = parse_line(line, state)
             if event is None:
                 continue
+            if event.kind is EventKind.MESSAGE and not event.conversation.thread_id:
+                horizon[event.conversation.id] = await store.horizon(workspace_id)
             try:
                 await core.handle(event)
             except StoreUnavailable as exc:
@@ -51,3 +65,29 @@ async def run_chat(core: Core, stdin: TextIO | None = None, out: TextIO | None =
         await core.delivery.drain()
         await core.stop()
     return 0
+
+
+async def _before(line: str, state: ConsoleState, port: ConsolePort, store: ConsoleStore,
+                  workspace_id: str, horizon: dict[str, int]) -> ConsoleState:
+    """What the line may refer to: the bot's posts since the last line (they are the newest
+    messages of their conversations), a post made meanwhile by another process (`wolbot
+    run-due`), and a button shown earlier (in this session or another)."""
+    posts = port.take_posts()
+    if posts:
+        newest = await store.horizon(workspace_id)
+        horizon.update(dict.fromkeys(posts, newest))
+    state = replace(state, last_message={**state.last_message, **posts})
+    after, text = split_prefixes(line, state)
+    assert after is not None
+    if text.startswith(">"):
+        where = conversation_for(after).id
+        found = await store.last_post(workspace_id, where)
+        if found is not None and found[1] > horizon.get(where, 0):
+            horizon[where] = found[1]
+            state = replace(state, last_message={**state.last_message, where: found[0]})
+    number = click_number(line)
+    if number is not None:
+        button = await port.button(workspace_id, number)
+        if button is not None:
+            state = replace(state, buttons={number: button})
+    return state

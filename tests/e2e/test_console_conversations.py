@@ -29,3 +29,29 @@ def test_seven_phrasings_are_acknowledged_and_three_questions_are_not(tmp_path: 
     assert result.stdout.count("reacted 📝") == 7
     assert [author for author, _, _ in narrations(tmp_path / "wolbot.db")] == [
         f"p{i}" for i in range(7)]
+
+
+ROUND_YAML = """
+workspaces:
+  "console:local":
+    admins: [me]
+    channels:
+      general:
+        kind: dialogue
+        rhythm: "0 10 * * tue"
+        timezone: Europe/Amsterdam
+        language: nl
+"""
+
+
+def test_answers_to_a_question_posted_by_run_due_close_with_one_summary(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(ROUND_YAML)
+    wolbot("chat", cwd=tmp_path, stdin="hallo\n")
+    posted = wolbot("run-due", "--at", "2026-11-24T10:02:00+01:00", cwd=tmp_path)
+    assert "Vraag voor deze ronde" in posted.stdout, posted.stderr
+    answers = "".join(f"@{who}\n> Mijn antwoord, van {who}.\n" for who in ("ann", "bob", "cem"))
+    result = wolbot("chat", cwd=tmp_path, stdin=answers + "@me\n/wol ronde sluit\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Ronde afgesloten") == 1
+    assert "3 collega's antwoordden." in result.stdout
+    assert "(in thread, also sent to the channel)" in result.stdout

@@ -66,7 +66,7 @@ async def test_the_console_answers_any_line_without_an_internal_error(
         nonlocal state
         start = out.tell()
         for part in line.split("\n") or [""]:
-            state = replace(state, buttons=tuple(port.buttons))
+            state = replace(state, buttons=dict(port.buttons))
             event, state = parse_line(part + "\n", state)
             if event is not None:
                 await core.handle(event)

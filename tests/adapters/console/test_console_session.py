@@ -1,0 +1,120 @@
+"""The console can answer the bot (issue 16, item 8): `> text` replies under the last message
+of the conversation, the bot's posts included; button numbers stay valid for the session and
+the next one (they are kept in the database); `!N @name` picks a person, `!N option` an option.
+Whole sessions through `run_chat` on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from adapters.console.inbound import ButtonRef, ConsoleState, parse_line
+from adapters.console.runner import run_chat
+
+WS = "console:local"
+YAML = {"workspaces": {WS: {"admins": ["me"], "channels": {
+    "rondetafel": {"kind": "dialogue", "language": "nl"},
+    "roundtable": {"kind": "dialogue", "language": "en"}}}}}
+
+
+async def chat(make_core, script: str) -> str:
+    core = make_core(**YAML)
+    out = io.StringIO()
+    await run_chat(core, io.StringIO(script), out)
+    return out.getvalue()
+
+
+ROUND_NL = """#rondetafel
+/wol ronde nu
+@ann
+> We hebben de stand-up naar de middag verplaatst.
+@bob
+> Samenwerken met het datateam leerde me SQL.
+@cem
+> Een patiënt liet zien hoe onduidelijk onze brief was.
+@me
+/wol ronde sluit
+"""
+ROUND_EN = """#roundtable
+/wol round now
+@ann
+> We moved the stand-up to the afternoon.
+@bob
+> Pairing with the data team taught me SQL.
+@cem
+> A patient showed me how confusing our letter was.
+@me
+/wol round close
+"""
+
+
+async def test_three_console_answers_to_a_round_question_close_with_one_summary_nl(
+        make_core) -> None:
+    printed = await chat(make_core, ROUND_NL)
+    assert printed.count("Ronde afgesloten") == 1
+    assert "3 collega's antwoordden." in printed
+    assert "[#rondetafel] wolbot (in thread, also sent to the channel):" in printed
+
+
+async def test_three_console_answers_to_a_round_question_close_with_one_summary_en(
+        make_core) -> None:
+    printed = await chat(make_core, ROUND_EN)
+    assert printed.count("Round closed") == 1
+    assert "3 colleagues answered." in printed
+
+
+async def test_a_reply_to_an_anonymous_question_lands_under_it(make_core) -> None:
+    yaml = {"workspaces": {WS: {"channels": {
+        "durf": {"kind": "durf-te-vragen", "anonymous": True, "language": "en"}}}}}
+    core = make_core(**yaml)
+    out = io.StringIO()
+    await run_chat(core, io.StringIO(
+        "@asker #dm\n/wol ask anon #durf How do I request care leave?\n"
+        "@helper #durf\n> Ask HR for form 12, it takes a day.\n"), out)
+    printed = out.getvalue()
+    assert "How do I request care leave?" in printed
+    # the answer was taken as a reply in the question's thread: relayed to the asker
+    assert "[dm asker] wolbot" in printed and "Ask HR for form 12" in printed.split(
+        "[dm asker] wolbot", 1)[1]
+
+
+def _narrations(n: int) -> str:
+    return "".join(f"I'm working on topic number {i} of the migration\n" for i in range(n))
+
+
+async def test_button_numbers_stay_valid_past_twenty_and_in_the_next_session(make_core) -> None:
+    script = "@vera\n" + _narrations(3) + "/wol profile\n" * 8
+    printed = await chat(make_core, script)
+    numbers = [int(n) for n in re.findall(r"\[(\d+): Add\]", printed)]
+    assert numbers == list(range(1, 25))  # 8 × 3 buttons, numbered once, never reused
+    later = await chat(make_core, "@vera\n!23\n")
+    assert "Added to your profile:" in later
+    assert "[25:" not in later  # nothing new was numbered twice
+    again = await chat(make_core, "@vera\n/wol profile\n")
+    assert "[25: Add]" in again  # the next session goes on where the last stopped
+
+
+def test_person_picker_and_options_are_usable() -> None:
+    state = ConsoleState(workspace="local", user="carol", channel="general", buttons={
+        7: ButtonRef("matching.pick.3", "", "b1", "general", "b0", "people"),
+        8: ButtonRef("lang", "", "b2", "general", "b2", "options", (("English", "en"),
+                                                                    ("Nederlands", "nl")))})
+    event, _ = parse_line("!7 @dirk\n", state)
+    assert event.action.action_id == "matching.pick.3" and event.action.value == "dirk"
+    event, _ = parse_line("!8 nederlands\n", state)
+    assert event.action.value == "nl"
+    assert parse_line("!7\n", state)[0] is None  # a person is needed
+    assert parse_line("!8 klingon\n", state)[0] is None
+    assert parse_line("!9\n", state)[0] is None
+
+
+def test_a_reply_follows_the_last_message_of_that_conversation() -> None:
+    state = ConsoleState(workspace="local", user="ann", channel="general",
+                         last_message={"general": "b-question", "dm:ann": "b-checkin"})
+    event, state = parse_line("> my answer\n", state)
+    assert event.conversation.thread_id == "b-question"
+    event, state = parse_line("#dm > my week\n", state)
+    assert event.conversation.thread_id == "b-checkin"
+    own, state = parse_line("#general A message of my own\n", state)
+    event, _ = parse_line("> to my own message\n", state)
+    assert event.conversation.thread_id == own.message_id
