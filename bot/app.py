@@ -98,6 +98,8 @@ FEATURES: tuple[Callable[[Core], None], ...] = (
 NarrationsDeleted = Callable[[str, list[int]], Awaitable[None]]
 PersonHook = Callable[[str, str], Awaitable[dict[str, Any]]]
 ExpertFinder = Callable[[str, str, set[str]], Awaitable[list[str]]]
+# (workspace_id, asker_id, topic, channel_id, visibility, limit) -> colleagues, best first
+ColleagueFinder = Callable[[str, str, str, str | None, str, int], Awaitable[list[Any]]]
 
 EVENT_ID_RETENTION = timedelta(days=7)
 # Events whose text tells the language a person writes in (bot.languages).
@@ -144,6 +146,8 @@ class Core:
         self.privacy_erasers: list[PersonHook] = []
         # Who may know about a text: (workspace_id, text, people to leave out) -> user ids.
         self.expert_finders: list[ExpertFinder] = []
+        # "Who knows about …?" (bot/features/who.py): the matching engine's search for it.
+        self.colleague_finders: list[ColleagueFinder] = []
         # Events that must leave no trace of who caused them (anonymous questions): asked
         # before anything is written, so no person row, channel, claim or log names them.
         self.anonymous_events: list[Callable[[InboundEvent], Awaitable[bool]]] = []

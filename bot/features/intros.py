@@ -118,6 +118,7 @@ async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested
     async with ctx.core.db.session() as s:
         earlier = (await s.exec(select(Connection.id).where(
             Connection.workspace_id == story.workspace_id, Connection.narration_id == story.id,
+            Connection.narrator_id == story.author_id,
             Connection.person_id == person_id))).first()
     if earlier is not None:  # a second click, a replayed one, or the same name typed again
         await ctx.respond(ctx.text(ALREADY_INTRODUCED, narrator=narrator, person=person))

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 def register(core: Core) -> None:
-    from bot.features import intros, profiles
+    from bot.features import intros, profiles, who
     from bot.features.matching.engine import MatchingEngine
     from bot.features.matching.feature import Suggestions
 
@@ -52,6 +52,7 @@ def register(core: Core) -> None:
                     who=narrator)
     intros.register(core)
     profiles.register(core, engine)
+    who.register(core, engine)
 
 
 def encoder_for(core: Core) -> Encoder:

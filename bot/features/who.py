@@ -1,0 +1,287 @@
+""""Who knows about …?": `/wol who <topic>` (`/wol wie <onderwerp>`), a private answer naming
+up to five colleagues, each with why (their narration, shortened, and how long ago, or their
+"ask me about" topic), best first, each with "Connect me" (the same introduction as a
+suggestion). Nobody fits: the bot says so and offers to ask in the durf-te-vragen channel.
+
+The rules are those of suggestions: consent (`/wol me matching off`: never named), what the
+asker may see (nothing from a private channel elsewhere, nothing from anybody's DM), one
+workspace only, never the asker; the specificity gate and a threshold keep unrelated people
+out (an empty answer rather than a wrong one).
+
+Other features answer such questions too (a question typed in a DM): they call
+`find_colleagues` for the list, or `answer_who` for the whole private answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.authorisation import Verdict, owner
+from bot.errors import UserError
+from bot.features import intros
+from bot.features.commands import Subcommand
+from bot.features.matching import consent
+from bot.features.matching.feature import ago, snippet
+from bot.features.matching.ranking import MatchPolicy, Viewer, select
+from bot.i18n import N_
+from bot.langdetect import guess_language
+from bot.messages import Actions, Button, Mention, OutboundMessage, Section, Strong, fill
+from bot.router import action
+from bot.store.tables import Narration
+from bot.text import clean
+
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.context import Context
+    from bot.events import InboundEvent
+    from bot.features.matching.engine import MatchingEngine
+
+log = logging.getLogger(__name__)
+
+MAX_COLLEAGUES = 5
+MAX_TOPIC = 200
+# The bar of an answer, on the scale of the encoder's own policy: `threshold` is the
+# suggestion threshold plus WHO_THRESHOLD_SHIFT (a question is a few words, a narration a
+# sentence: they score differently), and only people within WHO_MARGIN of the best one.
+# Chosen on the tuning questions only (bench/matching_eval.py --who, docs/matching.md).
+WHO_THRESHOLD_SHIFT = 0.0
+WHO_MARGIN = 0.25
+
+HEADER = N_("Colleagues who may know about {topic}:")
+LINE_NARRATION = N_("{person} ({when}): {quote}")
+LINE_TOPIC = N_("{person}, ask me about: {topic}")
+NOBODY = N_(
+    "I don't know anyone yet who works on {topic}. Shall I ask it in the durf-te-vragen "
+    "channel?"
+)
+ASK_BUTTON = N_("Ask in durf-te-vragen")
+ASKED_QUESTION = N_("Who knows about {topic}?")
+EMPTY = N_("Who are you looking for? For example: {example}")
+EXAMPLE = N_("/wol who kubernetes upgrades")
+CONNECT = N_("Connect me")
+SUMMARY = N_("Find colleagues who know about something")
+USAGE = N_("<topic>")
+
+
+@dataclass(frozen=True, slots=True)
+class Colleague:
+    """One person who may know, and why: their narration (`kind` "narration", with when it
+    was said) or their profile topic (`kind` "topic")."""
+
+    person_id: str
+    kind: str
+    text: str
+    said_at: datetime | None
+    score: float
+
+
+async def find_colleagues(
+    core: Core,
+    workspace_id: str,
+    asker_id: str,
+    topic: str,
+    *,
+    channel_id: str | None = None,
+    visibility: str = "dm",
+    limit: int = MAX_COLLEAGUES,
+) -> list[Colleague]:
+    """Who may know about `topic`, best first, as the asker may be told where they asked
+    (`channel_id` / `visibility` of that conversation; a DM by default: then only public
+    narrations and profile topics). Empty when the topic says too little or nobody fits."""
+    if not core.colleague_finders:
+        return []  # matching is not registered
+    finder = core.colleague_finders[0]
+    return await finder(workspace_id, asker_id, topic, channel_id, visibility, limit)
+
+
+async def _search(
+    engine: MatchingEngine,
+    core: Core,
+    workspace_id: str,
+    asker_id: str,
+    topic: str,
+    channel_id: str | None,
+    visibility: str,
+    limit: int,
+) -> list[Colleague]:
+    topic = clean(topic)[:MAX_TOPIC]
+    if not topic or await engine.is_vague(workspace_id, topic):
+        return []
+    allowed = await consent.load(core, workspace_id, core.clock.now())
+    ranked = await engine.rank(workspace_id, topic, language=guess_language(topic))
+    found = select(
+        ranked,
+        who_policy(engine.current_policy, limit),
+        Viewer(asker_id, channel_id, visibility),
+        # `/wol me matching off` ("suggest me") keeps a person out of every answer, also
+        # with their narrations shared.
+        allow=lambda item: (
+            allowed.may_suggest(item) and allowed.allows(item.author_id, "suggest_me")
+        ),
+    )
+    return [
+        Colleague(s.item.author_id, s.item.kind, s.item.text, s.item.created_at, s.score)
+        for s in found
+    ]
+
+
+def who_policy(policy: MatchPolicy, limit: int = MAX_COLLEAGUES) -> MatchPolicy:
+    return replace(
+        policy,
+        threshold=policy.threshold + WHO_THRESHOLD_SHIFT,
+        margin=WHO_MARGIN,
+        max_suggestions=limit,
+    )
+
+
+async def answer_who(ctx: Context, topic: str) -> list[Colleague]:
+    """Answer the person of this turn privately: who may know about `topic`, or nobody
+    and the offer to ask in the durf-te-vragen channel. Returns the colleagues named."""
+    event = ctx.event
+    topic = clean(topic)[:MAX_TOPIC]
+    visibility = "dm" if event.is_dm else _visibility(event)
+    found = await find_colleagues(
+        ctx.core,
+        event.workspace_id,
+        event.user.user_id,
+        topic,
+        channel_id=event.conversation.id,
+        visibility=visibility,
+    )
+    log.info("who: %d colleague(s) for a question in %s", len(found), event.workspace_id)
+    await ctx.respond(who_message(ctx, topic, found))
+    return found
+
+
+def who_message(ctx: Context, topic: str, found: list[Colleague]) -> OutboundMessage:
+    t = ctx.t.gettext
+    asker = ctx.event.user.user_id
+    shown = Strong(text=topic)
+    if not found:
+        value = json.dumps({"a": asker, "t": topic, "l": ctx.t.lang}, ensure_ascii=False)
+        return OutboundMessage.of(
+            Section(parts=fill(t(NOBODY), topic=shown)),
+            Actions(elements=(Button(label=t(ASK_BUTTON), action_id="who.ask", value=value),)),
+        )
+    blocks: list[Section | Actions] = [Section(parts=fill(t(HEADER), topic=shown))]
+    for colleague in found:
+        person = Mention(user_id=colleague.person_id)
+        if colleague.kind == "narration":
+            line = fill(
+                t(LINE_NARRATION),
+                person=person,
+                when=ago(ctx.t, colleague.said_at, ctx.now),
+                quote=snippet(colleague.text),
+            )
+        else:
+            line = fill(t(LINE_TOPIC), person=person, topic=colleague.text)
+        value = json.dumps(
+            {"a": asker, "p": colleague.person_id, "t": topic, "l": ctx.t.lang},
+            ensure_ascii=False,
+        )
+        blocks += [
+            Section(parts=line),
+            Actions(
+                elements=(
+                    Button(label=t(CONNECT), action_id="who.connect", value=value, style="primary"),
+                )
+            ),
+        ]
+    return OutboundMessage(blocks=tuple(blocks))
+
+
+def _visibility(event: InboundEvent) -> str:
+    from bot.events import ConversationKind
+
+    kind = event.conversation.kind
+    if kind is ConversationKind.PUBLIC:
+        return "public"
+    return "dm" if kind is ConversationKind.DM else "private"
+
+
+# -- the command and its buttons -------------------------------------------------------------
+def register(core: Core, engine: MatchingEngine) -> None:
+    core.colleague_finders.append(functools.partial(_search, engine, core))
+    core.commands.register(
+        Subcommand(
+            names={"en": ("who", "who knows"), "nl": ("wie", "wie weet")},
+            handler=on_command,
+            summary=SUMMARY,
+            usage=USAGE,
+            order=15,
+        )
+    )
+    asker = owner("the person who asked", _asker_only)
+    core.router.add(action("who.connect"), on_connect, name="who.connect", who=asker)
+    core.router.add(action("who.ask"), on_ask, name="who.ask", who=asker)
+
+
+async def on_command(event: InboundEvent, ctx: Context, args: str) -> None:
+    topic = clean(args)
+    if topic.lower().startswith(("about ", "over ")):
+        topic = topic.split(" ", 1)[1].strip()
+    topic = topic.rstrip("?").strip()
+    if not topic:
+        raise UserError(EMPTY, example=Strong(text=ctx.t.gettext(EXAMPLE)))
+    await answer_who(ctx, topic)
+
+
+def _value(event: InboundEvent) -> dict[str, str]:
+    try:
+        value = json.loads(event.action.value if event.action else "")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+async def _asker_only(event: InboundEvent, ctx: Context) -> Verdict:
+    """The answer is private: only the person who asked may use its buttons."""
+    return _value(event).get("a") == event.user.user_id
+
+
+def _speak(ctx: Context, value: dict[str, str]) -> None:
+    """Answer a click in the language the question was answered in."""
+    if value.get("l") in ("en", "nl"):
+        ctx.use_language(str(value["l"]))
+
+
+async def on_connect(event: InboundEvent, ctx: Context) -> None:
+    """The same warm introduction as a suggestion, quoting what the asker asked about."""
+    value = _value(event)
+    _speak(ctx, value)
+    person, topic = str(value.get("p", "")), str(value.get("t", ""))[:MAX_TOPIC]
+    if not person or not topic or person == event.user.user_id:
+        return
+    allowed = await consent.load(ctx.core, event.workspace_id, ctx.now)
+    if not allowed.allows(person, "suggest_me"):
+        return
+    story = Narration(
+        workspace_id=event.workspace_id,
+        author_id=event.user.user_id,
+        text=topic,
+        topic=topic,
+        channel_id=event.conversation.id,
+        visibility="dm",
+        language=ctx.t.lang,
+        source="who",
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    await intros.introduce(ctx, story, person, suggested_by="bot")
+
+
+async def on_ask(event: InboundEvent, ctx: Context) -> None:
+    """Post the question in the durf-te-vragen channel, with the asker's name."""
+    from bot.features import asks
+
+    value = _value(event)
+    _speak(ctx, value)
+    topic = str(value.get("t", ""))[:MAX_TOPIC]
+    if not topic:
+        return
+    await asks.on_ask(event, ctx, ctx.t.gettext(ASKED_QUESTION).format(topic=topic))

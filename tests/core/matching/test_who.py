@@ -1,0 +1,128 @@
+"""`/wol who <topic>` / `/wol wie <onderwerp>`: who may know, privately, best first, with
+Connect me; consent, visibility and the asker respected; nobody rather than somebody
+unrelated, with the offer to ask in the durf-te-vragen channel — English and Dutch."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.app import Core
+from bot.events import ConversationKind
+from bot.features.who import find_colleagues
+from tests.fakes import events as ev
+from tests.fakes.chat import RecordingPort
+
+WS = ev.WORKSPACE
+SETTINGS = {"workspaces": {WS: {"channels": {"DURF": {"kind": "durf-te-vragen",
+                                                       "language": "nl"}}}}}
+
+NARRATIONS = [
+    ("alice", "I'm working on upgrading our Kubernetes clusters to 1.29 on AKS", "C1"),
+    ("bob", "Ik ben bezig met een vast proces voor AVG-inzageverzoeken", "C1"),
+    ("carol", "I'm working on the summer barbecue for the whole department", "C1"),
+    ("dirk", "Ik werk aan de nieuwe huisstijl voor de website", "C1"),
+    ("frank", "I'm working on handling GDPR subject access requests faster", "C1"),
+]
+
+
+@pytest.fixture
+async def wcore(make_core, port: RecordingPort) -> Core:  # type: ignore[no-untyped-def]
+    core = make_core(port, **SETTINGS)
+    await core.start(deliver=False, schedule=False)
+    for user, text, channel in NARRATIONS:
+        await core.handle(ev.message(text, user=user, channel=channel))
+    await core.delivery.drain()
+    return core
+
+
+async def ask(core: Core, port: RecordingPort, said: str, user: str = "erin", **kw) -> list:  # type: ignore[no-untyped-def]
+    before = len(port.records)
+    if said.startswith("/wol"):
+        await core.handle(ev.command(said[4:].strip(), user=user, **kw))
+    else:
+        await core.handle(ev.click(*said.split(" ", 1), user=user, **kw))
+    await core.delivery.drain()
+    return [r for r in port.records[before:] if r.op == "send"]
+
+
+def named(record) -> list[str]:  # type: ignore[no-untyped-def]
+    return list(dict.fromkeys(record.message.mentioned_user_ids()))
+
+
+WHO_EN = [
+    ("/wol who kubernetes upgrades", "Colleagues who may know about kubernetes upgrades:",
+     ["alice"]),
+    ("/wol who about subject access requests?", "Colleagues who may know about", ["frank"]),
+    ("/wol who quantum chemistry of catalysts",
+     "I don't know anyone yet who works on quantum chemistry of catalysts.", []),
+    ("/wol who", "Who are you looking for? For example: /wol who kubernetes upgrades", []),
+]
+WHO_NL = [
+    ("/wol wie AVG-inzageverzoeken", "Collega's die misschien iets weten over AVG-inzageverzoeken:",
+     ["bob"]),
+    ("/wol wie kwantumchemie van katalysatoren",
+     "Ik ken nog niemand die met kwantumchemie van katalysatoren bezig is.", []),
+    ("/wol wie", "Wie zoek je? Bijvoorbeeld: /wol wie AVG-inzageverzoeken", []),
+]
+
+
+@pytest.mark.parametrize("table", [WHO_EN, WHO_NL], ids=["who-en", "who-nl"])
+async def test_who_table(wcore: Core, port: RecordingPort, table) -> None:  # type: ignore[no-untyped-def]
+    for said, expected, first in table:
+        [answer] = await ask(wcore, port, said)
+        assert answer.dest.ephemeral_user == "erin"  # private
+        assert expected in answer.text, (said, answer.text)
+        if first:
+            assert named(answer)[: len(first)] == first, (said, answer.text)
+        assert "erin" not in named(answer)
+
+
+async def test_the_answer_says_why_and_never_names_the_asker(wcore: Core, port) -> None:  # type: ignore[no-untyped-def]
+    [answer] = await ask(wcore, port, "/wol who kubernetes upgrades", user="alice")
+    assert "alice" not in named(answer)
+    [answer] = await ask(wcore, port, "/wol who kubernetes upgrades")
+    assert "(today): “upgrading our Kubernetes clusters to 1.29 on AKS”" in answer.text
+    assert "[Connect me]" in answer.text
+    assert "carol" not in named(answer) and "dirk" not in named(answer)
+
+
+async def test_opted_out_and_private_narrations_never_appear(wcore: Core, port) -> None:  # type: ignore[no-untyped-def]
+    await wcore.handle(ev.message("I'm working on Kubernetes upgrades for the AKS clusters",
+                                  user="gina", channel="G-secret",
+                                  kind=ConversationKind.PRIVATE))
+    await wcore.handle(ev.command("me matching off", user="alice"))
+    await wcore.delivery.drain()
+    [answer] = await ask(wcore, port, "/wol who kubernetes upgrades")
+    assert "alice" not in named(answer) and "gina" not in named(answer)
+    # in the private channel itself its narrations may be named
+    found = await find_colleagues(wcore, WS, "erin", "kubernetes upgrades",
+                                  channel_id="G-secret", visibility="private")
+    assert [c.person_id for c in found] == ["gina"]
+    # another workspace sees nothing of this one
+    assert await find_colleagues(wcore, "other-ws", "erin", "kubernetes upgrades") == []
+
+
+async def test_profile_topics_count_and_connect_me_introduces(wcore: Core, port) -> None:  # type: ignore[no-untyped-def]
+    await wcore.handle(ev.command("profile add Kubernetes", user="hank"))
+    await wcore.delivery.drain()
+    [answer] = await ask(wcore, port, "/wol who kubernetes upgrades")
+    assert set(named(answer)[:2]) == {"alice", "hank"}
+    assert "@hank, ask me about: Kubernetes" in answer.text
+    value = json.dumps({"a": "erin", "p": "alice", "t": "kubernetes upgrades"})
+    refused = await ask(wcore, port, f"who.connect {value}", user="mallory")
+    assert all(r.dest.channel_id != "D-erin-alice" for r in refused)
+    done = await ask(wcore, port, f"who.connect {value}")
+    intro = [r for r in done if r.dest.channel_id == "D-erin-alice"]
+    assert intro and "@erin, meet @alice" in intro[0].text
+    assert "kubernetes upgrades" in intro[0].text
+
+
+async def test_nobody_fits_offers_the_durf_te_vragen_channel(wcore: Core, port) -> None:  # type: ignore[no-untyped-def]
+    [answer] = await ask(wcore, port, "/wol wie kwantumchemie van katalysatoren")
+    assert "[Vraag het in durf-te-vragen]" in answer.text
+    value = json.dumps({"a": "erin", "t": "kwantumchemie van katalysatoren", "l": "nl"})
+    posted = await ask(wcore, port, f"who.ask {value}")
+    card = [r for r in posted if r.dest.channel_id == "DURF"]
+    assert card and "Wie weet er iets over kwantumchemie van katalysatoren?" in card[0].text
