@@ -16,7 +16,8 @@ from bot.cache import TTLCache
 from bot.clock import utc
 from bot.setting_registry import SettingsService
 from bot.store.engine import Database
-from bot.store.tables.admin import PersonSettings
+from bot.store.personal_export import CONSENT_ACTION
+from bot.store.tables.admin import AuditEntry, PersonSettings
 
 CONSENT_FIELDS = ("suggest_me", "share_narrations", "introductions", "checkins")
 
@@ -75,13 +76,22 @@ class PersonalSettings:
 
     async def update(self, workspace_id: str, user_id: str, now: datetime,
                      **fields: Any) -> None:
+        """Change a person's own settings; a change of consent is kept in the audit log (the
+        export's consent history, kept `audit.retention_days`)."""
         async with self.db.session() as s:
-            row = await s.get(PersonSettings, (workspace_id, user_id)) or PersonSettings(
-                workspace_id=workspace_id, user_id=user_id)
+            row = await s.get(PersonSettings, (workspace_id, user_id))
+            before = {name: getattr(row, name, None) if row else None for name in CONSENT_FIELDS}
+            row = row or PersonSettings(workspace_id=workspace_id, user_id=user_id)
             for name, value in fields.items():
                 setattr(row, name, value)
             row.updated_at = now
             s.add(row)
+            changed = {name: fields[name] for name in CONSENT_FIELDS
+                       if name in fields and fields[name] != before[name]}
+            if changed:
+                s.add(AuditEntry(workspace_id=workspace_id, actor_id=user_id, action=CONSENT_ACTION,
+                                 target=user_id, old={k: before[k] for k in changed},
+                                 new=changed, at=now))
             await s.commit()
         self._rows.pop((workspace_id, user_id))
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import col, func, select, update
 
 from bot.authorisation import Verdict, owner
+from bot.clock import utc
 from bot.communities import Community, communities, community, platform_of
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
@@ -427,8 +428,18 @@ async def export_anonymous(core: Core, workspace_id: str, user_id: str) -> dict[
         rows = list(await s.exec(select(Question).where(col(Question.anon_ref).in_(refs))))
     if not rows:
         return {}
-    return {"anonymous_questions": [{"number": q.id, "text": q.text, "channel": q.channel_id,
-                                     "asked_at": q.created_at.isoformat()} for q in rows]}
+    days = int(await core.config.value(workspace_id, "retention.days"))
+    found = []
+    for q in rows:
+        channel = await core.directory.channel(workspace_id, q.channel_id)
+        asked = utc(q.created_at)
+        found.append({
+            "number": q.id, "text": q.text, "asked_at": asked.isoformat(),
+            "where": {"kind": channel.kind if channel else "unknown",
+                      "conversation": f"#{channel.name}" if channel and channel.name else None},
+            "answered_at": utc(q.answered_at).isoformat() if q.answered_at else None,
+            "kept_until": (asked + timedelta(days=days)).isoformat()})
+    return {"anonymous_questions": found}
 
 
 async def erase_anonymous(core: Core, workspace_id: str, user_id: str) -> dict[str, int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import select
 
@@ -14,9 +14,10 @@ from bot.authorisation import ADDRESSEE, Verdict, owner
 from bot.delivery.scheduler import Job, cron
 from bot.events import InboundEvent
 from bot.features.commands import Subcommand
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from bot.messages import Actions, Button, OutboundMessage, Section, Strong, fill
 from bot.router import action
+from bot.store.personal_export import SCHEMA, PersonalExport
 from bot.store.tables import Workspace
 
 if TYPE_CHECKING:
@@ -40,6 +41,22 @@ FORGET_NO = N_("Cancel")
 FORGET_DONE = N_("Done: I erased {count} records about you. You can start afresh any time.")
 FORGET_CANCELLED = N_("Nothing was erased.")
 NOT_YOURS = N_("Only the person whose data it is can confirm this.")
+SUMMARY_LINE = N_("{label}: {count}")
+SUMMARY_GROUPS = (
+    ("narrations", N_("Narrations")),
+    ("questions_asked_by_name", N_("Questions asked by name")),
+    ("anonymous_questions", N_("Anonymous questions")),
+    ("thanks_given", N_("Thanks given")),
+    ("thanks_received", N_("Thanks received")),
+    ("dialogue_answers", N_("Answers in dialogue rounds")),
+    ("connections", N_("Introductions and suggestions")),
+    ("profile_topics", N_("Profile topics")),
+    ("consent_history", N_("Consent changes")),
+)
+SUMMARY_RETENTION = N_("Narrations, questions, thanks and answers are kept for {days} days; "
+                       "settings, topics and connections until you change or erase them.")
+SUMMARY_SCHEMA = N_("Each item in the file has its time, its place and until when it is kept; "
+                    "the format ({schema}) is described in wolbot's privacy documentation.")
 
 
 def register(core: Core) -> None:
@@ -75,16 +92,38 @@ async def on_privacy(event: InboundEvent, ctx: Context, args: str) -> None:
                                forget=Strong(text="/wol privacy forget")))))
 
 
+def fill_text(template: str, **values: str | int) -> str:
+    """A translated template with plain values, as one string (for the file)."""
+    return "".join(str(part) for part in fill(template, **values))
+
+
+async def export_document(core: Core, workspace_id: str, user_id: str, now: datetime,
+                          t: Translator) -> dict[str, Any]:
+    """The export (schema in docs/privacy.md), with its summary in the person's language."""
+    days = int(await core.config.value(workspace_id, "retention.days"))
+    audit_days = int(await core.config.value(workspace_id, "audit.retention_days"))
+    doc = await PersonalExport(core.db).build(workspace_id, user_id, now,
+                                              retention_days=days, audit_days=audit_days)
+    for exporter in core.privacy_exporters:
+        doc.update(await exporter(workspace_id, user_id))
+    doc.setdefault("anonymous_questions", [])
+    counts = [(label, len(doc[group])) for group, label in SUMMARY_GROUPS]
+    doc["summary"] = [fill_text(t.gettext(SUMMARY_LINE), label=t.gettext(label), count=n)
+                      for label, n in counts] + [
+        fill_text(t.gettext(SUMMARY_RETENTION), days=days),
+        fill_text(t.gettext(SUMMARY_SCHEMA), schema=SCHEMA)]
+    return {"summary": doc.pop("summary"), **doc}
+
+
 async def export(event: InboundEvent, ctx: Context) -> None:
-    data = await ctx.core.personal_data.export(event.workspace_id, event.user.user_id)
-    for exporter in ctx.core.privacy_exporters:
-        data.update(await exporter(event.workspace_id, event.user.user_id))
-    data["exported_at"] = ctx.now.isoformat()
-    content = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
+    doc = await export_document(ctx.core, event.workspace_id, event.user.user_id, ctx.now, ctx.t)
+    content = json.dumps(doc, ensure_ascii=False, indent=2)
     stamp = ctx.now.strftime("%Y%m%d-%H%M%S")
+    message = OutboundMessage.of(Section(parts=(ctx.t.gettext(EXPORT_READY),)),
+                                 *[Section(parts=(line,)) for line in doc["summary"]])
     await ctx.core.outbox.send_file_dm(
         event.platform, event.workspace_id, event.user.user_id,
-        f"wolbot-export-{stamp}.json", content, ctx.text(EXPORT_READY), key=ctx.key("export"))
+        f"wolbot-export-{stamp}.json", content, message, key=ctx.key("export"))
     if not event.is_dm:
         await ctx.respond(ctx.text(EXPORT_QUEUED))
 

@@ -52,11 +52,14 @@ async def test_export_holds_the_persons_data_and_nobody_elses(pcore, port) -> No
     parts = [r for r in port.sent() if r.message and r.message.blocks[-1].type == "quote"
              and "wolbot-export-" in r.text]
     data = json.loads("".join(r.message.blocks[0].text for r in parts))
-    assert {n["topic"] for n in data["narration"]} == {
-        "the Zuidema tender", "the private roadmap for the board, quietly"}
-    assert data["person_settings"][0]["checkin_days"] == "mon,thu"
-    assert data["role_grant"][0]["role"] == "manager"
-    assert data["person"][0]["display_name"] == "Mallory Zuidema"
+    assert {n["text"] for n in data["narrations"]} == {
+        "I'm working on the Zuidema tender", "the private roadmap for the board, quietly"}
+    assert {n["where"]["kind"] for n in data["narrations"]} == {"public", "dm"}
+    assert all(n["kept_until"] and n["said_at"] for n in data["narrations"])
+    assert data["settings"]["your_choices"]["checkin_days"] == "mon,thu"
+    assert data["settings"]["roles"][0]["role"] == "manager"
+    assert data["you"]["name"] == "Mallory Zuidema"
+    assert "Narrations: 2" in data["summary"] and "Narrations: 2" in files[0].text
     assert "canteen" not in json.dumps(data)
     async with pcore.db.session() as s:  # the copy in the outbox was cleared once sent
         row = (await s.exec(select(OutboxItem).where(OutboxItem.op == "file"))).one()
