@@ -43,6 +43,10 @@ class Context:
     # The event id as stored (claims, idempotency keys): a keyed hash for anonymous events,
     # whose platform id could be matched with the platform's own logs.
     event_ref: str = ""
+    # The clicked message as it now looks (`show`), and what the person was told
+    # (`respond`): adapters that answer a click at once (Teams' Universal Actions) use them.
+    shown: OutboundMessage | None = None
+    told: list[OutboundMessage] = field(default_factory=list)
     _seq: int = 0
 
     # -- language ------------------------------------------------------------------------------
@@ -127,11 +131,25 @@ class Context:
         `erase_after_delivery` drops the outbox record once delivered (privacy answers; every
         answer to an anonymous event)."""
         key = self.key("respond")
+        self.told.append(message)
         erase_after_delivery = erase_after_delivery or self.anonymous
         dest = self.destination(thread=bool(self.event.conversation.thread_id), ephemeral=True)
         await self.core.outbox.send(self.event.platform, dest, message, key=key,
                                     erase_after_delivery=erase_after_delivery)
         return key
+
+    async def show(self, message: OutboundMessage, *, shared_at: Destination | None = None,
+                   message_id: str | None = None) -> None:
+        """The clicked message re-rendered with its new state.
+
+        Adapters that answer a click synchronously show `message` to the clicker at once.
+        With `shared_at` and `message_id` the message itself is updated for everyone, through
+        the outbox (Slack `chat.update`, Teams `update_activity`).
+        """
+        self.shown = message
+        if shared_at is not None and message_id:
+            await self.core.outbox.update(self.event.platform, shared_at, message_id, message,
+                                          key=self.key("show"))
 
     async def react(self, emoji: str) -> None:
         if self.event.message_id is None:

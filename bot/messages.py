@@ -91,6 +91,9 @@ class Select(_Part):
 class Actions(_Part):
     type: Literal["actions"] = "actions"
     elements: tuple[Annotated[Button | Select, Field(discriminator="type")], ...]
+    # Buttons meant for the message's `refresh.viewers` only: platforms that render a message
+    # per viewer leave them out of the version everyone else sees; others show them to all.
+    viewers_only: bool = False
 
 
 class Divider(_Part):
@@ -100,11 +103,26 @@ class Divider(_Part):
 Block = Annotated[Section | Context | Quote | Actions | Divider, Field(discriminator="type")]
 
 
+class Refresh(_Part):
+    """The message shows state and can be rendered again, for each viewer.
+
+    A platform that renders a message per viewer asks the bot again with `action_id` and
+    `value` when one of `viewers` (at most 60 are used) looks at it, and shows that person
+    the answer (`Context.show`); everyone else, and every other platform, sees the message
+    as sent, which the bot keeps current by updating it in place after a change.
+    """
+
+    action_id: str
+    value: str = ""
+    viewers: tuple[str, ...] = ()
+
+
 class OutboundMessage(_Part):
     blocks: tuple[Block, ...]
     # A reply in a thread that the whole channel should see too (a round's summary): Slack
     # posts it with reply_broadcast; platforms without that show it in the thread only.
     broadcast: bool = False
+    refresh: Refresh | None = None
 
     @classmethod
     def of(cls, *blocks: Section | Context | Quote | Actions | Divider) -> OutboundMessage:

@@ -22,6 +22,8 @@ from msrest.exceptions import DeserializationError
 from adapters.teams.inbound import PEOPLE_HINT, missing_field, parse_activity
 from adapters.teams.members import Members, Seen
 from adapters.teams.port import TeamsPort
+from adapters.teams.render import CARD_CONTENT_TYPE, render_card
+from bot.context import Context
 from bot.errors import StoreUnavailable
 from bot.events import InboundEvent
 from bot.i18n import N_, normalise_language
@@ -119,13 +121,14 @@ class TeamsEndpoint:
     ) -> None:
         if seen is not None:
             await self.members.seen(seen)
+        ctx: Context | None = None
         if event is not None:
-            await self.core.handle(await self._resolve_people_picker(event))
+            ctx = await self.core.handle(await self._resolve_people_picker(event))
         if body.get("type") == ActivityTypes.invoke:
             await context.send_activity(
                 Activity(
                     type=ActivityTypes.invoke_response,
-                    value=self._invoke_response(body),
+                    value=await self._invoke_response(body, ctx),
                 )
             )
 
@@ -140,15 +143,24 @@ class TeamsEndpoint:
             return event  # leave the AAD object id: the feature can tell it is unknown
         return replace(event, action=replace(event.action, value=user_id))
 
-    def _invoke_response(self, body: dict[str, Any]) -> InvokeResponse:
+    async def _invoke_response(self, body: dict[str, Any], ctx: Context | None) -> InvokeResponse:
         name = body.get("name")
         ack = self.core.translator(normalise_language(body.get("locale"))).gettext(ACK)
         if name == CARD_ACTION:
-            # An Adaptive Card Universal Action response: Teams shows the text to the
-            # person; the bot's real answer follows through the outbox.
+            if ctx is not None and ctx.shown is not None and self.port is not None:
+                # Universal Actions: the clicked card as it now is, for the clicker (the
+                # card in the conversation is updated for everyone through the outbox).
+                shown = await self.port.prepare(ctx.event.workspace_id, ctx.shown)
+                return InvokeResponse(
+                    status=HTTPStatus.OK,
+                    body={"statusCode": 200, "type": CARD_CONTENT_TYPE,
+                          "value": render_card(shown)},
+                )
+            # Otherwise Teams leaves the card as it was and shows this text to the person.
+            text = ctx.told[-1].plain_text() if ctx is not None and ctx.told else ack
             return InvokeResponse(
                 status=HTTPStatus.OK,
-                body={"statusCode": 200, "type": MESSAGE_RESPONSE, "value": ack},
+                body={"statusCode": 200, "type": MESSAGE_RESPONSE, "value": text},
             )
         if name == "task/fetch":
             return InvokeResponse(

@@ -33,4 +33,4 @@ def rename_mentions(message: OutboundMessage, names: Mapping[str, str]) -> Outbo
         elif isinstance(block, Quote) and block.author is not None:
             block = block.model_copy(update={"author": rename(block.author)})
         blocks.append(block)
-    return OutboundMessage(blocks=tuple(blocks))
+    return message.model_copy(update={"blocks": tuple(blocks)})

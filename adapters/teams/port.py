@@ -28,8 +28,13 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 from adapters.teams.connector import delivery_error, no_sdk_retries
 from adapters.teams.members import Members
 from adapters.teams.mentions import mention_parts, rename_mentions
-from adapters.teams.render import REACTION_EMOJI, render_activity, render_form_activity
-from bot.messages import Form, OutboundMessage
+from adapters.teams.render import (
+    REACTION_EMOJI,
+    REFRESH_USER_LIMIT,
+    render_activity,
+    render_form_activity,
+)
+from bot.messages import Actions, Form, OutboundMessage
 from bot.ports import DeliveryError, Destination, PersonInfo, Sent
 from bot.store.limits import Limits
 
@@ -84,7 +89,7 @@ class TeamsPort:
 
     # -- ChatPort ------------------------------------------------------------------------------
     async def send(self, dest: Destination, message: OutboundMessage) -> Sent:
-        message = await self._with_names(dest.workspace_id, message)
+        message = await self.prepare(dest.workspace_id, message)
         if dest.channel_id.startswith(GROUP_PREFIX):
             return await self._send_to_group(dest, message)
         if dest.ephemeral_user:
@@ -94,7 +99,7 @@ class TeamsPort:
         return await self._post(dest, render_activity(message))
 
     async def update(self, dest: Destination, message_id: str, message: OutboundMessage) -> None:
-        message = await self._with_names(dest.workspace_id, message)
+        message = await self.prepare(dest.workspace_id, message)
         if dest.channel_id.startswith(GROUP_PREFIX):
             members = group_members(dest.channel_id)
             for user_id, part_id in zip(members, message_id.split(GROUP_SEPARATOR), strict=False):
@@ -281,6 +286,34 @@ class TeamsPort:
             )
             ids.append(sent.message_id)
         return Sent(message_id=GROUP_SEPARATOR.join(ids), channel_id=dest.channel_id)
+
+    async def prepare(self, workspace_id: str, message: OutboundMessage) -> OutboundMessage:
+        """Names for mentions, and Bot Framework ids for a card's refresh viewers (app.yaml
+        lists people by Entra ID object id; Teams' `refresh.userIds` wants `29:` ids)."""
+        message = await self._with_names(workspace_id, message)
+        refresh = message.refresh
+        if refresh is None or not refresh.viewers:
+            return message
+        ids: list[str] = []
+        unknown = False
+        for viewer in refresh.viewers:
+            if not viewer.startswith("29:"):
+                member = await self.members.by_aad_object_id(workspace_id, viewer)
+                if member is None:
+                    unknown = True  # never wrote to the bot: Teams cannot match the id
+                    continue
+                viewer = member.user_id
+            ids.append(viewer)
+        ids = list(dict.fromkeys(ids))
+        update: dict[str, Any] = {"refresh": refresh.model_copy(update={"viewers": tuple(ids)})}
+        if unknown or len(ids) > REFRESH_USER_LIMIT:
+            # Someone would not get their own version: the buttons stay on the shared card
+            # (who may click is checked when they do).
+            update["blocks"] = tuple(
+                b.model_copy(update={"viewers_only": False}) if isinstance(b, Actions) else b
+                for b in message.blocks
+            )
+        return message.model_copy(update=update)
 
     async def _with_names(self, workspace_id: str, message: OutboundMessage) -> OutboundMessage:
         """Fill in names of mentioned people: Teams shows the text inside the mention tag."""

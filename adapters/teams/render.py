@@ -40,6 +40,7 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 SUMMARY_LIMIT = 200
+REFRESH_USER_LIMIT = 60  # Teams refreshes a card automatically for at most 60 users
 # Neutral reaction names (as Slack spells them) and the emoji a Teams reply uses instead.
 REACTION_EMOJI = {
     "memo": "📝",
@@ -130,6 +131,8 @@ def render_card(message: OutboundMessage) -> dict[str, Any]:
     mentions = _Mentions()
     body: list[dict[str, Any]] = []
     separator = False
+    refresh = message.refresh
+    per_viewer = refresh is not None and bool(refresh.viewers)
     for block in message.blocks:
         element: dict[str, Any] | None = None
         elements: list[dict[str, Any]] = []
@@ -146,6 +149,8 @@ def render_card(message: OutboundMessage) -> dict[str, Any]:
                 items.append(author)
             element = {"type": "Container", "style": "emphasis", "items": items}
         elif isinstance(block, Actions):
+            if block.viewers_only and per_viewer:
+                continue  # only in each viewer's own version (see `refresh`)
             elements = _action_elements(block)
         elif isinstance(block, Divider):
             separator = True
@@ -168,6 +173,16 @@ def render_card(message: OutboundMessage) -> dict[str, Any]:
     }
     if mentions.entities:
         card["msteams"]["entities"] = mentions.entities
+    if refresh is not None and refresh.viewers:
+        # Universal Actions: Teams asks the bot for the card of each listed viewer.
+        card["refresh"] = {
+            "action": {
+                "type": "Action.Execute",
+                "verb": refresh.action_id,
+                "data": {ACTION_KEY: refresh.action_id, VALUE_KEY: refresh.value},
+            },
+            "userIds": list(refresh.viewers[:REFRESH_USER_LIMIT]),
+        }
     return card
 
 

@@ -9,7 +9,8 @@ from sqlmodel import col, select, update
 from bot.authorisation import Verdict, owner
 from bot.communities import platform_of
 from bot.events import EventKind, InboundEvent
-from bot.features.asks import ACK, ACK_NOTE, get_question
+from bot.features.ask_card import ACK, ACK_NOTE, card_location, current_card
+from bot.features.asks import get_question, is_asker
 from bot.i18n import N_
 from bot.messages import Context as ContextBlock
 from bot.messages import Form, Mention, OutboundMessage, Quote, Section, TextInput, fill
@@ -45,7 +46,16 @@ async def _manager(event: InboundEvent, ctx: Context) -> Verdict:
     """Acknowledging (button, note form) is for managers (bot/authorisation.py asks)."""
     if ctx.is_manager:
         return True
-    return ctx.text(ONLY_MANAGERS, example="/wol config roles grant @person manager")
+    refusal = ctx.text(ONLY_MANAGERS, example="/wol config roles grant @person manager")
+    question = await get_question(ctx.core, event.workspace_id,
+                                  as_number(event.action.value if event.action else "") or 0)
+    if question is not None and not question.hidden:
+        # The card comes back as it was, with the reason under it, for the clicker only.
+        card = await current_card(ctx.core, question, t=ctx.channel_t, for_viewer=(
+            False, is_asker(ctx.core, question, event.user.user_id)))
+        await ctx.show(card.model_copy(update={"blocks": (
+            *card.blocks, ContextBlock(parts=refusal.blocks[0].parts))}))  # type: ignore[union-attr]
+    return refusal
 
 
 async def on_ack(event: InboundEvent, ctx: Context) -> None:
@@ -65,7 +75,8 @@ async def on_ack(event: InboundEvent, ctx: Context) -> None:
         done = (await s.exec(select(Acknowledgement).where(
             Acknowledgement.question_id == question.id,
             Acknowledgement.manager_id == event.user.user_id))).first()
-    if done is not None:
+    if done is not None:  # a second click changes nothing
+        await ctx.show(await current_card(ctx.core, question, t=ctx.channel_t))
         await ctx.respond(ctx.text(ALREADY))
         return
     if event.action.action_id == ACK_NOTE and event.kind is not EventKind.FORM_SUBMIT:
@@ -100,3 +111,6 @@ async def acknowledge(core: Core, ctx: Context, question: Question, manager_id: 
                            Destination(question.workspace_id, question.channel_id,
                                        thread_id=thread),
                            OutboundMessage(blocks=tuple(blocks)), key=ctx.key("ack"))
+    # The card shows who acknowledged, for everyone, where it was posted.
+    dest, card_id = await card_location(core, question)
+    await ctx.show(await current_card(core, question), shared_at=dest, message_id=card_id)

@@ -14,16 +14,24 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, func, select, update
 
-from bot.authorisation import Verdict, owner
+from bot.authorisation import ANYONE, Verdict, owner
 from bot.clock import utc
 from bot.communities import Community, communities, community, platform_of
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
+from bot.features.ask_card import (
+    ANSWERED,
+    VIEW,
+    acknowledged_by,
+    card_location,
+    current_card,
+    question_card,
+    viewers,
+)
 from bot.features.commands import Subcommand
 from bot.features.references import resolve_channel, split_channel
-from bot.i18n import N_, Translator
+from bot.i18n import N_
 from bot.messages import Actions, Button, Mention, OutboundMessage, Quote, Section, Strong, fill
-from bot.messages import Context as ContextBlock
 from bot.ports import Destination
 from bot.router import action, kind
 from bot.secrets import ANON_ASKER, ANON_CONTACT
@@ -38,15 +46,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 ANON_PER_DAY = 3
 MAX_QUESTION = 3000
-ACK, ACK_NOTE, ANSWERED = "ask.ack", "ask.ack_note", "ask.answered"
 CHECK = "white_check_mark"
 
-TITLE_NAMED = N_("Question from {asker} (#{number})")
-TITLE_ANON = N_("Anonymous question (#{number})")
-CARD_HINT = N_("Managers: acknowledge it. Know the answer, or who does? Reply in the thread.")
-BTN_ACK = N_("Acknowledge")
-BTN_ACK_NOTE = N_("Acknowledge with a note…")
-BTN_ANSWERED = N_("Mark answered")
 NO_CHANNEL = N_("There is no durf-te-vragen channel yet. An admin can make one with {example}.")
 NO_ANON = N_("Anonymous questions are not allowed in {channel}. You can ask with your name, or "
              "ask an admin to allow them.")
@@ -73,6 +74,7 @@ def register(core: Core) -> None:
     core.router.add(kind(EventKind.REACTION_ADDED), on_reaction, group=6, name="asks.reaction")
     core.router.add(action(ANSWERED), on_answered_click, name="asks.answered",
                     who=owner("the person who asked", _asker))
+    core.router.add(action(VIEW), on_view, name="asks.view", who=ANYONE)
     core.commands.register(Subcommand(
         names={"en": ("ask",), "nl": ("vraag",)}, handler=on_ask,
         summary=N_("Ask a question in the durf-te-vragen channel, with your name or anonymously"),
@@ -134,22 +136,6 @@ async def durf_channel(core: Core, event: InboundEvent, words: list[str]
     return chosen, words
 
 
-def question_card(t: Translator, question: Question, *, with_text: bool) -> OutboundMessage:
-    blocks: list[Section | Quote | ContextBlock | Actions] = []
-    if with_text:
-        title = (fill(t.gettext(TITLE_ANON), number=question.id or 0) if question.asker_id is None
-                 else fill(t.gettext(TITLE_NAMED), number=question.id or 0,
-                           asker=Mention(user_id=question.asker_id)))
-        blocks += [Section(parts=title), Quote(text=question.text)]
-    value = str(question.id)
-    blocks += [ContextBlock(parts=(t.gettext(CARD_HINT),)),
-               Actions(elements=(
-                   Button(label=t.gettext(BTN_ACK), action_id=ACK, value=value, style="primary"),
-                   Button(label=t.gettext(BTN_ACK_NOTE), action_id=ACK_NOTE, value=value),
-                   Button(label=t.gettext(BTN_ANSWERED), action_id=ANSWERED, value=value)))]
-    return OutboundMessage(blocks=tuple(blocks))
-
-
 # -- asking -------------------------------------------------------------------------------------
 def _top_level_in_channel(event: InboundEvent) -> bool | None:
     ok = (event.kind is EventKind.MESSAGE and not event.conversation.thread_id
@@ -166,7 +152,8 @@ async def on_channel_question(event: InboundEvent, ctx: Context) -> None:
         return
     question = await _store(ctx, item, text, asker_id=event.user.user_id,
                             message_id=event.message_id)
-    question.card_key = await ctx.reply(question_card(ctx.channel_t, question, with_text=False))
+    question.card_key = await ctx.reply(question_card(
+        ctx.channel_t, question, with_text=False, viewers=await viewers(ctx.core, question)))
     await _save(ctx.core, question)
 
 
@@ -200,7 +187,8 @@ async def on_ask(event: InboundEvent, ctx: Context, args: str) -> None:
     question.posted_key = f"ask:{item.workspace_id}:{question.id}"
     await _save(ctx.core, question)
     await ctx.core.outbox.send(item.platform, Destination(item.workspace_id, item.channel_id),
-                               question_card(t, question, with_text=True),
+                               question_card(t, question, with_text=True,
+                                             viewers=await viewers(ctx.core, question)),
                                key=question.posted_key)
     if anonymous:  # the confirmation links the asker to the question: never keep it
         await ctx.respond(ctx.text(
@@ -366,6 +354,20 @@ async def on_answered_click(event: InboundEvent, ctx: Context) -> None:
     await mark_answered(ctx, question, message_id or None)
 
 
+async def on_view(event: InboundEvent, ctx: Context) -> None:
+    """One viewer's version of a question card (platforms that render per viewer ask)."""
+    assert event.action is not None
+    question = await get_question(ctx.core, event.workspace_id,
+                                  as_number(event.action.value or "") or 0)
+    if question is None or question.hidden:
+        return
+    acks = await acknowledged_by(ctx.core, question)
+    may_ack = ctx.is_manager and event.user.user_id not in acks
+    await ctx.show(await current_card(
+        ctx.core, question, t=ctx.channel_t,
+        for_viewer=(may_ack, is_asker(ctx.core, question, event.user.user_id))))
+
+
 async def on_reaction(event: InboundEvent, ctx: Context) -> None:
     """The (named) asker reacting ✅ on an answer in the thread marks it answered."""
     if event.action is None or event.action.value not in (CHECK, "heavy_check_mark"):
@@ -391,6 +393,8 @@ async def mark_answered(ctx: Context, question: Question, message_id: str | None
     question.answered_at = question.answered_at or ctx.now
     question.answer_message_id = message_id or question.answer_message_id
     await _save(ctx.core, question)
+    dest, card_id = await card_location(ctx.core, question)
+    await ctx.show(await current_card(ctx.core, question), shared_at=dest, message_id=card_id)
     target = message_id or question.message_id or await ctx.core.outbox.result_message_id(
         question.posted_key or "")
     if target:

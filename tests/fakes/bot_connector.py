@@ -57,6 +57,7 @@ class Call:
     body: Any
     headers: dict[str, str]
     status: int = 0
+    answer_id: str | None = None  # the id the fake gave a posted activity
 
     @property
     def card(self) -> dict[str, Any] | None:
@@ -184,6 +185,8 @@ class FakeBotConnector:
         )
         response = self._failure(op) or self._answer(call)
         call.status = response.status
+        if op in ("send", "reply") and 200 <= response.status < 300 and response.body:
+            call.answer_id = json.loads(response.body).get("id")  # type: ignore[arg-type]
         async with self._changed:
             self.calls.append(call)
             self._changed.notify_all()

@@ -68,6 +68,18 @@ async def test_anonymous_question_and_a_managers_acknowledgement(serve_slack, pa
     posts = await slack_api.wait_for("chat.postMessage", count=2)
     ack = next(p for p in posts if p.args.get("thread_ts") == ts)
     assert "Great that you ask this!" in json.dumps(ack.args) and "<@W333>" in json.dumps(ack.args)
+    # the question card itself now says who acknowledged it (chat.update), for everyone
+    (update,) = await slack_api.wait_for("chat.update", count=1)
+    assert update.args["ts"] == ts and update.args["channel"] == "CDURF"
+    assert "Acknowledged by <@W333>" in json.dumps(update.args)
+    # a second click changes nothing
+    click["response_url"] = slack_api.response_url("again")
+    click["trigger_id"] = "trigger-again"
+    click["actions"][0]["action_ts"] = "1700000999.000001"
+    assert (await slack.interaction(click))[0] == 200
+    await core.delivery.drain()
+    assert "You already acknowledged this question." in await answer(slack_api, "again")
+    assert len([c for c in slack_api.calls if c.method == "chat.update"]) == 1
 
 
 async def test_privacy_export_arrives_as_a_file(serve_slack, payload, slack_api):
