@@ -134,7 +134,7 @@ async def test_a_members_click_gets_the_card_back_with_the_reason(
     assert app.connector.of("update") == []
 
 
-async def test_a_manager_teams_cannot_match_keeps_the_buttons_on_the_shared_card(  # noqa: F811
+async def test_a_manager_teams_cannot_match_keeps_the_buttons_on_the_shared_card(
         start_app: StartApp) -> None:  # noqa: F811
     """A manager listed by object id who never wrote to the bot has no Teams id yet: the
     shared card keeps its buttons rather than hiding them from that manager."""
