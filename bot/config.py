@@ -7,15 +7,22 @@ the database (the last one is applied by the features that own each setting).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
-from bot.errors import ConfigError
+from bot.config_env import env_problems, normalise_database_url
+from bot.errors import ConfigError, UserError
 
 Language = Literal["en", "nl"]
 LANGUAGES: tuple[str, ...] = ("en", "nl")
@@ -26,15 +33,33 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _check_zone(value: str | None) -> str | None:
-    if value is None:
-        return value
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"unknown time zone {value!r} (expected an IANA name such as 'Europe/Amsterdam')"
-        ) from exc
+def _checked(kind: str) -> Callable[[str | None], str | None]:
+    """A pydantic check that applies the same parser as `/wol config set`
+    (bot/setting_values.py `parse_<kind>`, normalising the value), with an operator's
+    message: `what is wrong (what is expected)`."""
+
+    def check(value: str | None) -> str | None:
+        from bot import setting_values  # imported late: it needs bot.i18n, which needs us
+
+        if value is None:
+            return value
+        try:
+            return str(getattr(setting_values, f"parse_{kind}")(value))
+        except UserError:
+            raise ValueError(setting_values.operator_problem(kind, value)) from None
+
+    return check
+
+
+_check_zone = _checked("zone")
+
+
+def _check_question_set(value: str | None, info: ValidationInfo) -> str | None:
+    """Against the prompts directory when `load_settings` passes its sets as context."""
+    known = (info.context or {}).get("question_sets")
+    if value is not None and known and value not in known:
+        raise ValueError(f"unknown question set {value!r} "
+                         f"(expected one of the sets in the prompts directory: {', '.join(known)})")
     return value
 
 
@@ -54,21 +79,26 @@ class ChannelConfig(_Strict):
     timezone: str | None = None
     anonymous: bool | None = None
     question_set: str | None = None
-    round_hours: float | None = Field(default=None, gt=0, le=24 * 60)
+    round_hours: float | None = Field(default=None, ge=1, le=24 * 60)  # as /wol config set
     ack_text: str | None = Field(default=None, max_length=300)
     narration_ack: NarrationAck | None = None
 
     _zone = field_validator("timezone")(_check_zone)
+    _rhythm = field_validator("rhythm")(_checked("cron"))
+    _set = field_validator("question_set")(_check_question_set)
 
 
 class CheckinConfig(_Strict):
     days: str | None = None  # "mon" or "mon,thu"
     time: str | None = None  # "10:00", each person's local time
 
+    _days = field_validator("days")(_checked("days"))
+    _time = field_validator("time")(_checked("time"))
+
 
 class NudgeConfig(_Strict):
-    ack_hours: float | None = Field(default=None, gt=0, le=240)
-    answer_hours: float | None = Field(default=None, gt=0, le=720)
+    ack_hours: float | None = Field(default=None, ge=0.5, le=240)
+    answer_hours: float | None = Field(default=None, ge=0.5, le=720)
 
 
 class ConsentDefaults(_Strict):
@@ -97,7 +127,7 @@ def _check_phrases(value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ..
 class WorkspaceConfig(_Strict):
     language: Language | None = None
     timezone: str | None = None
-    country: str | None = Field(default=None, min_length=2, max_length=3)  # public holidays
+    country: str | None = None  # public holidays (a code the holidays package knows)
     admins: tuple[str, ...] = ()
     managers: tuple[str, ...] = ()
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
@@ -113,6 +143,7 @@ class WorkspaceConfig(_Strict):
 
     _zone = field_validator("timezone")(_check_zone)
     _phrases = field_validator("narration_phrases")(_check_phrases)
+    _country = field_validator("country")(_checked("country"))
 
 
 class NarrationConfig(_Strict):
@@ -188,24 +219,42 @@ def load_settings(
 ) -> Settings:
     """Read app.yaml (WOLBOT_CONFIG, else ./app.yaml when present) and the environment.
 
-    Raises ConfigError with a message that names the offending key.
+    Every value gets the checks `/wol config set` applies, and the core's environment
+    variables theirs (bot/config_env.py). Raises ConfigError listing every problem at once,
+    each as `key: what is wrong (what is expected)`.
     """
     env = dict(os.environ if env is None else env)
     if path is None:
         path = env.get("WOLBOT_CONFIG") or ("app.yaml" if Path("app.yaml").is_file() else None)
+    problems = env_problems(env)
     data: dict[str, object] = {}
     if path is not None:
-        data = _read_yaml(Path(path))
+        try:
+            data = _read_yaml(Path(path))
+        except ConfigError as exc:
+            raise ConfigError(str(exc), problems=[str(exc), *problems]) from None
     extra: dict[str, object] = {
         "env": env,
         "config_path": str(path) if path is not None else None,
-        "database_url": env.get("WOLBOT_DATABASE_URL") or DEFAULT_DATABASE_URL,
-        "auto_migrate": env.get("WOLBOT_AUTO_MIGRATE", "1").lower() not in ("0", "false", "no"),
+        "database_url": normalise_database_url(
+            env.get("WOLBOT_DATABASE_URL") or DEFAULT_DATABASE_URL),
+        "auto_migrate": env.get("WOLBOT_AUTO_MIGRATE", "1").lower() not in ("0", "false", "no",
+                                                                            "off"),
     }
+    from bot.setting_values import question_set_ids
+
+    context = {"question_sets": question_set_ids(env.get("WOLBOT_PROMPTS_DIR"))}
+    settings = None
     try:
-        return Settings.model_validate({**data, **extra})
+        settings = Settings.model_validate({**data, **extra}, context=context)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, path)) from None
+        problems = [*_describe(exc), *problems]
+    if problems:
+        where = path or "configuration"
+        raise ConfigError(f"{where}: {len(problems)} problem(s)\n"
+                          + "\n".join(f"  {p}" for p in problems), problems=problems)
+    assert settings is not None
+    return settings
 
 
 def _read_yaml(path: Path) -> dict[str, object]:
@@ -231,14 +280,16 @@ def _read_yaml(path: Path) -> dict[str, object]:
     return data
 
 
-def _describe(exc: ValidationError, path: object) -> str:
-    lines = [f"{path or 'configuration'}: {exc.error_count()} invalid setting(s)"]
+def _describe(exc: ValidationError) -> list[str]:
+    lines = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see README's configuration reference)"
+        elif err["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
         elif "input" in err and err["type"] not in ("missing",):
             msg = f"{msg} (got {err['input']!r})"
-        lines.append(f"  {key}: {msg}")
-    return "\n".join(lines)
+        lines.append(f"{key}: {msg}")
+    return lines

@@ -23,4 +23,9 @@ class StoreUnavailable(Exception):
 
 
 class ConfigError(Exception):
-    """app.yaml (or the environment) is invalid; the message names the key."""
+    """app.yaml (or the environment) is invalid; the message names the key. `problems` holds
+    each problem as one line, `key: what is wrong (what is expected)`."""
+
+    def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems if problems is not None else [message]

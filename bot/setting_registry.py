@@ -7,14 +7,11 @@ the workspace's (override, then app.yaml). `SettingsService.get` says which sour
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete
 from sqlmodel import select
@@ -22,29 +19,25 @@ from sqlmodel import select
 from bot.config import ChannelConfig, Settings, WorkspaceConfig
 from bot.errors import UserError
 from bot.i18n import N_
+from bot.setting_values import (
+    parse_country,
+    parse_cron,
+    parse_days,
+    parse_question_set,
+    parse_time,
+    parse_zone,
+)
 from bot.store.engine import Database
 from bot.store.tables.admin import AuditEntry, SettingOverride
 
 WORKSPACE_SCOPE = "*"
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DAY_ALIASES = {"ma": "mon", "di": "tue", "wo": "wed", "do": "thu", "vr": "fri", "za": "sat",
-                "zo": "sun", "maandag": "mon", "dinsdag": "tue", "woensdag": "wed",
-                "donderdag": "thu", "vrijdag": "fri", "zaterdag": "sat", "zondag": "sun",
-                "monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu",
-                "friday": "fri", "saturday": "sat", "sunday": "sun"}
 _TRUE = {"on", "yes", "true", "1", "aan", "ja", "y", "j"}
 _FALSE = {"off", "no", "false", "0", "uit", "nee", "n"}
 
 BAD_BOOL = N_("{key} is on or off (aan of uit); I can't read {value}.")
 BAD_NUMBER = N_("{key} needs a number between {low} and {high}; I can't use {value}.")
 BAD_CHOICE = N_("{key} is one of: {choices}. I can't use {value}.")
-BAD_ZONE = N_("{value} is not a time zone I know. Use a name like Europe/Amsterdam.")
-BAD_CRON = N_("{value} is not a schedule I can read. Use cron: minute hour day month weekday, "
-              "for example \"0 10 * * tue\" for Tuesdays at 10:00.")
-BAD_DAYS = N_("{value} is not a list of weekdays. Use for example mon,thu (or ma,do).")
-BAD_TIME = N_("{value} is not a time. Use HH:MM, for example 09:30.")
 BAD_TEXT = N_("{key} takes a text of at most {limit} characters.")
-BAD_COUNTRY = N_("{value} is not a country code. Use two letters, for example NL or BE.")
 UNKNOWN_KEY = N_("There is no setting called {key}. {show} lists them all.")
 WRONG_SCOPE_CHANNEL = N_("{key} is set for a channel: add the channel, e.g. {example}.")
 WRONG_SCOPE_WORKSPACE = N_("{key} applies to the whole workspace, not to one channel.")
@@ -53,7 +46,7 @@ WRONG_SCOPE_WORKSPACE = N_("{key} applies to the whole workspace, not to one cha
 @dataclass(frozen=True)
 class Option:
     key: str
-    kind: str  # bool int float language timezone cron days time choice text country
+    kind: str  # bool int float language timezone cron days time choice text country question_set
     scopes: tuple[str, ...]  # "workspace", "channel"
     default: Any
     summary: str  # msgid
@@ -98,11 +91,7 @@ class Option:
                                 value=value)
             return low
         if self.kind == "timezone":
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise UserError(BAD_ZONE, value=value) from None
-            return value
+            return parse_zone(value)
         if self.kind == "cron":
             return parse_cron(value)
         if self.kind == "days":
@@ -111,58 +100,11 @@ class Option:
             return parse_time(value)
         if self.kind == "country":
             return parse_country(value)
+        if self.kind == "question_set":
+            return parse_question_set(value)
         if not value or len(value) > 300:
             raise UserError(BAD_TEXT, key=self.key, limit=300)
         return value
-
-
-@cache
-def _holiday_countries() -> frozenset[str]:
-    import holidays
-
-    return frozenset(holidays.list_supported_countries())
-
-
-def parse_country(value: str) -> str:
-    """A country code whose public holidays are known (NL, BE, DE, …), upper case."""
-    if not re.fullmatch(r"[A-Za-z]{2,3}", value) or value.upper() not in _holiday_countries():
-        raise UserError(BAD_COUNTRY, value=value)
-    return value.upper()
-
-
-def parse_cron(value: str) -> str:
-    from apscheduler.triggers.cron import CronTrigger
-
-    fields = value.split()
-    try:
-        if len(fields) != 5:
-            raise ValueError(value)
-        CronTrigger.from_crontab(value, timezone="UTC")
-    except ValueError:
-        raise UserError(BAD_CRON, value=value) from None
-    return " ".join(fields).lower()
-
-
-def parse_days(value: str) -> str:
-    days = []
-    for part in re.split(r"[\s,;/]+", value.lower()):
-        if not part:
-            continue
-        day = part[:3] if part[:3] in DAYS else _DAY_ALIASES.get(part)
-        if day is None:
-            raise UserError(BAD_DAYS, value=value)
-        if day not in days:
-            days.append(day)
-    if not days:
-        raise UserError(BAD_DAYS, value=value)
-    return ",".join(sorted(days, key=DAYS.index))
-
-
-def parse_time(value: str) -> str:
-    m = re.fullmatch(r"(\d{1,2})[:.h](\d{2})", value.strip())
-    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
-        raise UserError(BAD_TIME, value=value)
-    return f"{int(m.group(1)):02d}:{m.group(2)}"
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -196,7 +138,7 @@ OPTIONS: tuple[Option, ...] = (
            yaml_channel=lambda c: c.rhythm),
     Option("community.anonymous", "bool", ("channel",), False,
            N_("whether anonymous questions are allowed"), yaml_channel=lambda c: c.anonymous),
-    Option("community.question_set", "text", ("channel",), None,
+    Option("community.question_set", "question_set", ("channel",), None,
            N_("the question set of the community"), yaml_channel=lambda c: c.question_set),
     Option("community.round_hours", "float", ("channel",), None,
            N_("hours a dialogue round stays open (empty: until the next round)"), low=1,

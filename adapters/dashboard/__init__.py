@@ -20,6 +20,13 @@ def enabled(settings: Any) -> bool:
     return True
 
 
+def status(env: Any) -> Any:
+    from bot.preflight import AdapterStatus
+
+    url = (env.get("WOLBOT_PUBLIC_URL") or "").strip() or "http://127.0.0.1:8080"
+    return AdapterStatus("dashboard", True, f"/dashboard (sign-in links to {url})")
+
+
 WARM_UP = web.AppKey("dashboard_warm_up", asyncio.Task)
 
 

@@ -123,21 +123,49 @@ class SlackConfig:
             or (self.oauth and bool(self.signing_secret))
         )
 
-    def validate(self) -> None:
-        """Raise ConfigError naming the missing secret, before anything starts."""
+    @property
+    def mode(self) -> str:
+        if self.socket_mode:
+            return "Socket Mode"
+        if self.oauth:
+            return f"HTTP with OAuth installs ({self.events_path}, {self.install_path})"
+        return f"HTTP ({self.events_path})"
+
+    def problems(self) -> list[str]:
+        """Every variable that is wrong or missing, as `NAME: what is wrong (what is
+        expected)`; none when Slack is off or fully configured."""
+        found = []
         if self.app_token and not self.app_token.startswith("xapp-"):
-            raise ConfigError("SLACK_APP_TOKEN: expected an app-level token starting with xapp-")
+            found.append("SLACK_APP_TOKEN: not an app-level token "
+                         "(expected a token starting with xapp-)")
         if self.bot_token and not self.bot_token.startswith("xox"):
-            raise ConfigError("SLACK_BOT_TOKEN: expected a bot token starting with xoxb-")
+            found.append("SLACK_BOT_TOKEN: not a bot token (expected a token starting with xoxb-)")
         if self.socket_mode and not (self.bot_token or self.oauth):
-            raise ConfigError(
-                "SLACK_APP_TOKEN is set (Socket Mode) but SLACK_BOT_TOKEN is missing: the bot "
-                "needs its bot token to answer"
-            )
+            found.append("SLACK_BOT_TOKEN: missing while SLACK_APP_TOKEN is set (expected the "
+                         "bot token xoxb-… too: Socket Mode receives with the app token and "
+                         "answers with the bot token)")
+        if self.bot_token and not self.signing_secret and not self.socket_mode:
+            found.append("SLACK_SIGNING_SECRET: missing while SLACK_BOT_TOKEN is set (expected "
+                         "the app's signing secret for HTTP mode, or SLACK_APP_TOKEN for "
+                         "Socket Mode)")
+        if self.signing_secret and not (self.bot_token or self.oauth or self.socket_mode):
+            found.append("SLACK_BOT_TOKEN: missing while SLACK_SIGNING_SECRET is set (expected "
+                         "the bot token xoxb-…, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for "
+                         "OAuth installs)")
         if self.oauth and not self.signing_secret and not self.socket_mode:
-            raise ConfigError("SLACK_CLIENT_ID is set but SLACK_SIGNING_SECRET is missing")
+            found.append("SLACK_SIGNING_SECRET: missing while SLACK_CLIENT_ID is set (expected "
+                         "the app's signing secret: OAuth installs need HTTP mode)")
         if bool(self.client_id) != bool(self.client_secret):
-            raise ConfigError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET must be set together")
+            missing = "SLACK_CLIENT_SECRET" if self.client_id else "SLACK_CLIENT_ID"
+            other = "SLACK_CLIENT_ID" if self.client_id else "SLACK_CLIENT_SECRET"
+            found.append(f"{missing}: missing while {other} is set (expected both, or neither)")
+        return found
+
+    def validate(self) -> None:
+        """Raise ConfigError naming every missing or wrong secret, before anything starts."""
+        problems = self.problems()
+        if problems:
+            raise ConfigError("\n".join(problems), problems=problems)
 
 
 def _positive(value: str | None, name: str = "SLACK_MAX_MESSAGES_PER_SECOND") -> float | None:

@@ -27,6 +27,42 @@ def enabled(settings: Any) -> bool:
     return bool(env.get("MICROSOFT_APP_ID")) or dev_mode(env)
 
 
+APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+
+
+def status(env: Mapping[str, str]) -> Any:
+    """What `wolbot config check` shows, and the problems that stop a start."""
+    from adapters.teams.sdk import dev_mode
+    from bot.preflight import AdapterStatus
+
+    def get(name: str) -> str:
+        return (env.get(name) or "").strip()
+
+    app_id, password, app_type = (get("MICROSOFT_APP_ID"), get("MICROSOFT_APP_PASSWORD"),
+                                  get("MICROSOFT_APP_TYPE") or "MultiTenant")
+    problems = []
+    if app_type not in APP_TYPES:
+        problems.append(f"MICROSOFT_APP_TYPE: unknown type {app_type!r} "
+                        f"(expected one of {', '.join(APP_TYPES)})")
+    if app_id and not password and app_type != "UserAssignedMSI":
+        problems.append("MICROSOFT_APP_PASSWORD: missing while MICROSOFT_APP_ID is set "
+                        "(expected the Azure Bot's client secret)")
+    if password and not app_id:
+        problems.append("MICROSOFT_APP_ID: missing while MICROSOFT_APP_PASSWORD is set "
+                        "(expected the Azure Bot's Microsoft App ID)")
+    if app_id and app_type == "SingleTenant" and not get("MICROSOFT_APP_TENANT_ID"):
+        problems.append("MICROSOFT_APP_TENANT_ID: missing while MICROSOFT_APP_TYPE is "
+                        "SingleTenant (expected the Microsoft Entra tenant id)")
+    if app_id or problems:
+        return AdapterStatus("teams", True, f"Bot Framework ({ROUTE}, {app_type})",
+                             tuple(problems))
+    if dev_mode(env):
+        return AdapterStatus("teams", True, f"development mode ({ROUTE}, NOT authenticated, "
+                             "loopback only)")
+    return AdapterStatus("teams", False, "off (set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD: "
+                         "docs/teams.md)")
+
+
 def assert_dev_mode_safe(host: str, env: Mapping[str, str] | None = None) -> None:
     """Refuse to serve unauthenticated Bot Framework traffic beyond this machine.
 

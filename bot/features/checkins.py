@@ -31,7 +31,7 @@ from bot.messages import Actions, Button, OutboundMessage, Section
 from bot.messages import Context as ContextBlock
 from bot.personal import Personal, resolve
 from bot.router import action
-from bot.setting_registry import DAYS
+from bot.setting_values import DAYS
 from bot.store.engine import upsert
 from bot.store.tables import Narration
 from bot.store.tables.admin import PersonSettings

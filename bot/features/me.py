@@ -11,7 +11,7 @@ from bot.features.commands import Subcommand
 from bot.i18n import N_, normalise_language
 from bot.messages import Context as ContextBlock
 from bot.messages import OutboundMessage, Section, Strong, fill
-from bot.setting_registry import parse_days, parse_time
+from bot.setting_values import parse_days, parse_time
 from bot.validation import as_number
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ async def _resume(ctx: Context, workspace_id: str, user_id: str) -> None:
 
 def _country(ctx: Context, word: str) -> str | None:
     """A known country code (upper case), or None for `off` (the workspace's country)."""
-    from bot.setting_registry import parse_country
+    from bot.setting_values import parse_country
 
     if word in ("off", "uit", "none", "geen"):  # not OFF: "no" is Norway
         return None

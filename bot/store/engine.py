@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,11 +17,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.config_env import normalise_database_url
 from bot.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,7 @@ _MIGRATION_LOCK = 74_211_903  # PostgreSQL advisory lock id: one replica migrate
 
 def async_url(url: str) -> str:
     """Map a user-facing database URL to its async driver."""
-    parsed = make_url(url)
+    parsed = make_url(normalise_database_url(url))
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
@@ -41,7 +43,10 @@ def async_url(url: str) -> str:
 
 def safe_url(url: str) -> str:
     """The URL with its password hidden, for logs and /healthz."""
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_url(normalise_database_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
 
 
 class Database:
@@ -99,6 +104,24 @@ class Database:
         except Exception as exc:  # any failure means "not healthy"; logged, never raised
             log.warning("database ping failed: %s", str(exc).splitlines()[0] if str(exc) else exc)
             return False
+
+    async def wait_until_reachable(self, seconds: float = 0.0, every: float = 2.0) -> None:
+        """Return once `SELECT 1` answers; raise StoreUnavailable with the last reason when
+        it has not within `seconds` (a start waiting for its database, e.g. in compose)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while True:
+            try:
+                async with self.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+                return
+            except Exception as exc:  # any failure means "not reachable yet"
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                if loop.time() + every > deadline:
+                    raise StoreUnavailable(reason) from None
+                log.warning("database not reachable yet (%s); retrying in %.0f s", reason,
+                            every)
+                await asyncio.sleep(every)
 
     async def upgrade(self, revision: str = "heads") -> None:
         async with self.engine.begin() as conn:

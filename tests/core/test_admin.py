@@ -79,7 +79,20 @@ async def test_bad_values_get_a_clear_answer(admin_core, port) -> None:
     assert "applies to the whole workspace" in await say(
         admin_core, port, "config set retention.days 30 #C1")
     assert "is set for a channel" in await say(admin_core, port, "config set community.theme x")
+    assert "nope is not a question set I know. Choose one of: collaboration, customer," in (
+        await say(admin_core, port, "config set community.question_set nope #C2"))
+    assert "XX is not a country code" in await say(admin_core, port, "config set country XX")
     assert await count(admin_core, SettingOverride) == 0
+
+
+async def test_the_checks_app_yaml_shares_answer_in_dutch(admin_core, port) -> None:
+    await say(admin_core, port, "taal nl")
+    assert "nope is geen vragenset die ik ken. Kies uit: collaboration, customer," in (
+        await say(admin_core, port, "instellingen zet community.question_set nope #C2"))
+    assert "XX is geen landcode" in await say(admin_core, port, "instellingen zet country XX")
+    assert "learning" in await say(
+        admin_core, port, "instellingen zet community.question_set learning #C2")
+    assert await count(admin_core, SettingOverride) == 1
 
 
 async def test_precedence_and_reset(admin_core, port) -> None:

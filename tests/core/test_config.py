@@ -32,7 +32,7 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 @pytest.mark.parametrize(("text", "expected"), [
     ("language: fr\n", "language: Input should be 'en' or 'nl' (got 'fr')"),
     ("workspaces:\n  'slack:T1':\n    timezone: Mars/Olympus\n",
-     "workspaces.slack:T1.timezone: Value error, unknown time zone 'Mars/Olympus'"),
+     "workspaces.slack:T1.timezone: unknown time zone 'Mars/Olympus' (expected an IANA"),
     ("narrations:\n  max_lenght: 10\n", "narrations.max_lenght: unknown key"),
     ("narrations:\n  max_length: 5\n", "narrations.max_length: Input should be greater than"),
     ("language: [en\n", "not valid YAML at line 2"),

@@ -47,10 +47,10 @@ def test_modes_and_defaults():
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN is missing"),
+        ({"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN: missing while SLACK_APP_TOKEN"),
         ({"SLACK_APP_TOKEN": "xoxb-wrong", "SLACK_BOT_TOKEN": "xoxb-1"}, "xapp-"),
         ({"SLACK_BOT_TOKEN": "secret", "SLACK_SIGNING_SECRET": "s"}, "xoxb-"),
-        ({"SLACK_CLIENT_ID": "1", "SLACK_SIGNING_SECRET": "s"}, "set together"),
+        ({"SLACK_CLIENT_ID": "1", "SLACK_SIGNING_SECRET": "s"}, "expected both, or neither"),
     ],
 )
 def test_validation_names_the_secret(env, message):
