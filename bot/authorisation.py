@@ -15,6 +15,7 @@ or anyone acting only for themselves. Features that own the data build their own
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,8 +24,10 @@ from typing import TYPE_CHECKING
 from bot.events import EventKind, InboundEvent
 from bot.i18n import N_
 from bot.messages import OutboundMessage
+from bot.secrets import INTERACTION_ADDRESSEE
 
 if TYPE_CHECKING:
+    from bot.app import Core
     from bot.context import Context
 
 log = logging.getLogger(__name__)
@@ -68,6 +71,36 @@ ADMIN = Who("an admin", _admin)
 MANAGER = Who("a manager", _manager)
 # A DM or ephemeral message whose buttons carry the id of the person it was sent to.
 ADDRESSEE = Who("the person the message was sent to", _addressee)
+
+
+# A button shown to one person only (an ephemeral picker, which Teams delivers to the
+# personal chat) can carry a keyed tag of that person: `bind` adds it to the action id,
+# `bound_to_clicker` checks it. Nobody else can make a tag that passes for them.
+BOUND = INTERACTION_ADDRESSEE
+_TAG = 32
+
+
+def bind(core: Core, workspace_id: str, user_id: str, action_id: str) -> str:
+    """`action_id` bound to `user_id`: "<action id>~<keyed tag>"."""
+    return f"{action_id}~{core.keyring.mac(BOUND, workspace_id, user_id, action_id)[:_TAG]}"
+
+
+def unbound(action_id: str) -> str:
+    """The action id without its tag."""
+    base, sep, _ = action_id.rpartition("~")
+    return base if sep else action_id
+
+
+def bound_to_clicker(event: InboundEvent, core: Core) -> bool | None:
+    """True when the action id carries the clicker's tag, False when it carries another
+    one, None when it carries none."""
+    if event.action is None:
+        return None
+    base, sep, tag = event.action.action_id.rpartition("~")
+    if not sep:
+        return None
+    return any(hmac.compare_digest(tag, mac[:_TAG]) for mac in
+               core.keyring.macs(BOUND, event.workspace_id, event.user.user_id, base))
 
 
 def owner(name: str, check: Check) -> Who:

@@ -43,6 +43,7 @@ ANON_ASKER = "ask-anon-ref"
 ANON_CONTACT = "ask-anon-contact"
 ANON_EVENT = "anonymous-event-id"
 SLACK_TOKENS = "slack-tokens"
+INTERACTION_ADDRESSEE = "interaction-addressee"
 PURPOSES: Mapping[str, str] = {
     ANON_ASKER: "keyed hash of an anonymous asker (workspace + user id) on their questions: "
                 "the daily limit and 'only the asker may reply or mark answered'",
@@ -51,6 +52,8 @@ PURPOSES: Mapping[str, str] = {
     ANON_EVENT: "keyed hash of an anonymous asker's platform event id (de-duplication and "
                 "idempotency keys)",
     SLACK_TOKENS: "encryption of Slack bot and refresh tokens of OAuth installations",
+    INTERACTION_ADDRESSEE: "keyed tag in the id of a button shown to one person (the person "
+                           "picker), so only they can use it (bot/authorisation.py)",
 }
 
 # Before one hierarchy, Slack tokens had a key of their own (SLACK_TOKEN_ENCRYPTION_KEY, else

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
-from bot.authorisation import Verdict, owner
+from bot.authorisation import Verdict, bind, bound_to_clicker, owner, unbound
 from bot.events import InboundEvent
 from bot.features.matching import consent
 from bot.features.reply_phrases import typed_reply
@@ -67,13 +67,16 @@ async def _sees_narration(event: InboundEvent, ctx: Context) -> Verdict:
     whoever can read the narration: any colleague for a public one, else only someone in
     the conversation it was told in."""
     assert event.action is not None
-    action_id = event.action.action_id
+    action_id = unbound(event.action.action_id)
     raw = (action_id.removeprefix("matching.pick.") if action_id.startswith("matching.pick.")
            else event.action.value)
     number = as_number(raw)
     story = await narration(ctx, number) if number is not None else None
     if story is None:
         return False
+    bound = bound_to_clicker(event, ctx.core)
+    if bound is not None:  # a picker shown to one person (Teams: in their personal chat)
+        return bound
     return story.visibility == "public" or story.channel_id == event.conversation.id
 
 
@@ -254,7 +257,9 @@ def _picker(ctx: Context, story: Narration) -> OutboundMessage:
         Actions(
             elements=(
                 Select(
-                    action_id=f"matching.pick.{story.id}",
+                    # bound to the person it is shown to, wherever the platform shows it
+                    action_id=bind(ctx.core, story.workspace_id, ctx.event.user.user_id,
+                                   f"matching.pick.{story.id}"),
                     placeholder=ctx.t.gettext(PICK_PLACEHOLDER),
                     people=True,
                 ),
@@ -265,7 +270,7 @@ def _picker(ctx: Context, story: Narration) -> OutboundMessage:
 
 async def on_pick(event: InboundEvent, ctx: Context) -> None:
     assert event.action is not None
-    narration_id = event.action.action_id.removeprefix("matching.pick.")
+    narration_id = unbound(event.action.action_id).removeprefix("matching.pick.")
     person = event.action.value
     number = as_number(narration_id)
     story = await narration(ctx, number) if number is not None else None

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlmodel import SQLModel, select
+from sqlmodel import select as select_
 
 from bot.authorisation import NOT_FOR_YOU, Who
 from bot.events import Action, EventKind, InboundEvent
@@ -258,3 +259,30 @@ async def test_a_forged_console_click_is_refused(make_core, port: RecordingPort)
     async with core.db.session() as s:
         assert (await s.exec(select(ProfileTopic))).all() == []
     assert [r.text for r in port.records[before:]] == [NOT_FOR_YOU, NOT_FOR_YOU]
+
+
+async def test_a_picker_is_bound_to_the_person_it_was_shown_to(world,
+                                                               port: RecordingPort) -> None:
+    """The person picker of "I know someone" carries a keyed tag of the person it was shown
+    to: they may pick from wherever the platform showed it (Teams: their personal chat, also
+    for a private channel's narration); the same id replayed by someone else is refused."""
+    core, ids, on = world
+    await core.handle(on(ev.click("matching.someone", ids["pia_narration"], user="bram",
+                                  channel="CPRIV")))
+    await core.delivery.drain()
+    picker = port.records[-1].message
+    assert picker is not None
+    [select] = [e for b in picker.blocks if getattr(b, "elements", None) for e in b.elements]
+    assert select.action_id.startswith(f"matching.pick.{ids['pia_narration']}~")
+    before = await snapshot(core)
+    await core.handle(on(ev.click(select.action_id, "carla", user="mallory",
+                                  channel="D-mallory")))
+    await core.delivery.drain()
+    assert await snapshot(core) == before  # replayed by another person: refused
+    await core.handle(on(ev.click(select.action_id, "carla", user="bram", channel="D-bram")))
+    await core.delivery.drain()
+    async with core.db.session() as s:
+        made = (await s.exec(select_(Connection.narrator_id, Connection.person_id,
+                                     Connection.suggested_by)
+                             .where(Connection.person_id == "carla"))).all()
+    assert made == [("pia", "carla", "bram")]
