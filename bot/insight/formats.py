@@ -22,10 +22,14 @@ EVERY_DAY = N_("every day at {time}")
 EVERY_WEEKDAYS = N_("every {days} at {time}")
 EVERY_HOUR = N_("every hour at {minute} minutes past")
 DAY_RANGE = N_("{first} to {last}")
-KINDS = {
+# the values of "choice" settings, in words; the value to type is shown beside them
+CHOICES = {
     "narration": N_("working out loud (narrations)"),
     "dialogue": N_("dialogue questions"),
     "durf-te-vragen": N_("durf te vragen"),
+    "reply": N_("a reply"),
+    "none": N_("nothing"),
+    "dm": N_("a direct message"),
 }
 # A fixed Monday to expand schedules from (any Monday works: a weekly pattern repeats).
 _MONDAY = datetime(2024, 1, 1, tzinfo=UTC)
@@ -142,6 +146,7 @@ def setting_value(kind: str, value: Any, t: Translator) -> str:
             return str(value)
     if kind == "cron":
         return cron_text(str(value), t) or str(value)
-    if kind == "choice" and str(value) in KINDS:
-        return t.gettext(KINDS[str(value)])
+    if kind == "choice" and str(value) in CHOICES:
+        words = t.gettext(CHOICES[str(value)])
+        return words if words.replace(" ", "-") == value else f"{words} ({value})"
     return str(value)

@@ -30,7 +30,9 @@ T = Catalogues()
         ("time", "09:30", "09:30", "09:30"),
         ("language", "nl", "Dutch", "Nederlands"),
         ("country", "BE", "Belgium", "België"),
-        ("choice", "dialogue", "dialogue questions", "dialoogvragen"),
+        ("choice", "dialogue", "dialogue questions (dialogue)", "dialoogvragen (dialogue)"),
+        ("choice", "dm", "a direct message (dm)", "een privébericht (dm)"),
+        ("choice", "durf-te-vragen", "durf te vragen", "durf te vragen"),
         ("text", None, "–", "–"),
     ],
 )
