@@ -110,8 +110,8 @@ async def _search(
     limit: int,
 ) -> list[Colleague]:
     topic = clean(topic)[:MAX_TOPIC]
-    if not topic or await engine.is_vague(workspace_id, topic):
-        return []
+    if not topic:
+        return []  # a vague topic: the gate in ranking leaves nobody
     allowed = await consent.load(core, workspace_id, core.clock.now())
     ranked = await engine.rank(workspace_id, topic, language=guess_language(topic))
     found = select(

@@ -31,6 +31,7 @@ from bot.features.matching.e5_file import E5Weights
 from bot.features.matching.model_cache import cached
 from bot.features.matching.onnx_runtime import onnxruntime
 from bot.features.matching.ranking import MatchPolicy
+from bot.features.matching.specificity import E5_VAGUE_MODEL
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -188,7 +189,13 @@ def _weights_key(w: E5Weights) -> str:
 
 # The policy of this space, chosen on the tuning half of the evaluation set only by
 # bench/matching_eval.py's rule (docs/matching.md, "Scoring and when the bot speaks").
-E5_POLICY = MatchPolicy(threshold=0.39, margin=0.2, lexical_weight=0.0, cross_language_bonus=0.08)
+E5_POLICY = MatchPolicy(
+    threshold=0.39,
+    margin=0.2,
+    lexical_weight=0.0,
+    cross_language_bonus=0.08,
+    vague_model=E5_VAGUE_MODEL,  # trained on this space's vectors (bench/vague_train.py)
+)
 COMMON_DIRECTIONS = 3
 MAX_TOKENS = 128  # about 500 characters: a narration's topic is in its first sentences
 

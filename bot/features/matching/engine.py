@@ -252,15 +252,17 @@ class MatchingEngine:
             ),
         )
 
-    async def is_vague(self, workspace_id: str, text: str) -> bool:
-        """Whether `text` says too little to match on (the specificity gate of the policy,
-        with the workspace's word frequencies): such a text gets no suggestions."""
-        bar = self.current_policy.min_specificity
-        if bar <= 0:
+    async def is_vague(
+        self, workspace_id: str, text: str, vector: np.ndarray | None = None
+    ) -> bool:
+        """Whether `text` (whose vector in the current space is `vector`, when known) says
+        too little to match on (the policy's specificity gate): it gets no suggestions."""
+        policy = self.current_policy
+        if policy.min_specificity <= 0:
             return False
         ws = await self._workspace(workspace_id)
         with self._lock:
-            return ws.specificity(text) < bar
+            return ws.is_vague(text, vector, policy)
 
     def _encode_and_rank(
         self, ws: WorkspaceIndex, text: str, vector: np.ndarray | None, language: str

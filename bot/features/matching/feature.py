@@ -97,19 +97,17 @@ class Suggestions:
         """Suggest first, then index: the reply is enqueued as early as possible, and the
         narration is indexed even when answering failed."""
         item = narration_item(narration)
-        if await self.engine.is_vague(narration.workspace_id, item.text):
-            # Nothing to match on: no suggestions (and it is never suggested to others: the
-            # gate in ranking), at most a gentle private hint.
-            try:
-                await self._hint(narration, ctx)
-            finally:
-                await self.engine.index(narration.workspace_id, [item])
-            return
         (space, vecs), allowed = await asyncio.gather(
             self.engine.encode_with_space([item.text]),
             consent.load(ctx.core, narration.workspace_id, ctx.now),
         )
+        vector = vecs[0] if space == self.engine.encoder.name else None
         try:
+            if await self.engine.is_vague(narration.workspace_id, item.text, vector):
+                # Nothing to match on: no suggestions (and never suggested to others: the
+                # gate in ranking), at most a gentle private hint.
+                await self._hint(narration, ctx)
+                return
             found = await self.engine.search(
                 narration.workspace_id,
                 item.text,

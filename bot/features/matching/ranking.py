@@ -17,7 +17,7 @@ import numpy as np
 
 from bot.features.matching.index import VectorIndex
 from bot.features.matching.lexical import TokenStats, overlap, signal_tokens
-from bot.features.matching.specificity import WordStats, specificity
+from bot.features.matching.specificity import VagueModel, WordStats, specificity
 from bot.visibility import Place, may_show
 
 
@@ -92,6 +92,8 @@ class MatchPolicy:
     # The specificity gate (specificity.py): a text saying less than this gets no
     # suggestions and is never suggested; 0 turns it off.
     min_specificity: float = 1.0
+    # ... and, for the encoder it was trained for, a classifier on its vectors.
+    vague_model: VagueModel | None = None
 
 
 class WorkspaceIndex:
@@ -157,8 +159,8 @@ class WorkspaceIndex:
         in another language than the query's get the policy's cross-language bonus. With the
         query's `text` and a specificity bar in the policy, a vague query gets no candidates
         and vague items are left out (the gate of specificity.py)."""
-        bar = policy.min_specificity
-        if bar > 0 and text is not None and self.specificity(text) < bar:
+        gate = policy.min_specificity > 0 and text is not None
+        if gate and self.is_vague(str(text), vec, policy):
             return []
         semantic = dict(self.vectors.search(vec, policy.shortlist))
         weights = {t: self.stats.weight(t) for t in tokens}
@@ -170,10 +172,12 @@ class WorkspaceIndex:
                         semantic[key] = float(self.vectors.vector(key) @ vec)
         bonus = policy.cross_language_bonus if language else 0.0
         out = []
+        if gate:  # vague items are never suggested
+            keys = list(semantic)
+            vague = self._vague_items(keys, policy)
+            semantic = {k: semantic[k] for k, v in zip(keys, vague, strict=True) if not v}
         for key, cos in semantic.items():
             item = self.items[key]
-            if bar > 0 and text is not None and self.specificity(item.text) < bar:
-                continue
             lex = overlap(tokens, item.tokens, weights) if tokens else 0.0
             score = cos + policy.lexical_weight * lex
             if bonus and item.language and item.language != language:
@@ -181,6 +185,24 @@ class WorkspaceIndex:
             out.append(Scored(item, score, cos, lex))
         out.sort(key=lambda s: s.score, reverse=True)
         return out
+
+    def is_vague(self, text: str, vec: np.ndarray | None, policy: MatchPolicy) -> bool:
+        """Too little to match on: below the policy's specificity bar with this workspace's
+        word frequencies, or content-free by the policy's classifier on the vector."""
+        if policy.min_specificity <= 0:
+            return False
+        if self.specificity(text) < policy.min_specificity:
+            return True
+        model = policy.vague_model
+        return bool(model is not None and vec is not None and model.vague(vec))
+
+    def _vague_items(self, keys: list[str], policy: MatchPolicy) -> list[bool]:
+        vague = [self.specificity(self.items[k].text) < policy.min_specificity for k in keys]
+        model = policy.vague_model
+        if model is not None and keys:
+            by_vector = model.vague(np.stack([self.vectors.vector(k) for k in keys]))
+            vague = [a or bool(b) for a, b in zip(vague, by_vector, strict=True)]
+        return vague
 
     def specificity(self, text: str) -> float:
         """How much `text` says, with this workspace's word frequencies."""

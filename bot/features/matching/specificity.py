@@ -17,10 +17,14 @@ and common Dutch/English function words; docs/matching.md says how the bar was c
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
 
 from bot.features.matching.lexical import signal_tokens
 
@@ -186,11 +190,28 @@ def specificity(text: str, stats: WordStats | None = None) -> float:
     return total
 
 
-def vague(text: str, bar: float, stats: WordStats | None = None) -> bool:
-    return specificity(text, stats) < bar
+@dataclass(frozen=True, slots=True)
+class VagueModel:
+    """The second half of the gate, for one vector space: a logistic regression on the
+    encoder's vectors that says "content-free" for wordings no word list foresees ("bits and
+    pieces", "keeping the lights on"). Trained on the training texts only
+    (bench/vague_train.py writes the file and chooses its bar); loaded on first use."""
+
+    path: str
+
+    def probabilities(self, vecs: np.ndarray) -> np.ndarray:
+        w, b, _ = _load_model(self.path)
+        return 1.0 / (1.0 + np.exp(-(np.asarray(vecs, np.float32) @ w + b)))
+
+    def vague(self, vecs: np.ndarray) -> np.ndarray:
+        """One boolean per row of `vecs` (or a 0-d array for one vector)."""
+        return self.probabilities(vecs) >= _load_model(self.path)[2]
 
 
-def summarise(texts: Iterable[str], bar: float) -> float:
-    """The share of `texts` below the bar (for benchmarks and reports)."""
-    items = list(texts)
-    return sum(vague(t, bar) for t in items) / len(items) if items else 0.0
+@functools.cache
+def _load_model(path: str) -> tuple[np.ndarray, float, float]:
+    data = np.load(path)
+    return data["w"].astype(np.float32), float(data["b"]), float(data["bar"])
+
+
+E5_VAGUE_MODEL = VagueModel(str(Path(__file__).with_name("vague_e5.npz")))
