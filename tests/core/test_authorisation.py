@@ -10,6 +10,7 @@ suggestion) naming another person's narration no longer copies it into one's pro
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -39,7 +40,8 @@ SETTINGS = {"workspaces": {WS: {"admins": ["adam"], "managers": ["mara"], "chann
 # else is what a click could change on somebody's behalf.
 BOOKKEEPING = {"outboxitem", "processedevent", "participation_count", "contribution",
                "conversationreference", "person", "channel", "workspace", "slack_inbox",
-               "match_vector", "scheduled_occurrence", "teams_member"}
+               "match_vector", "scheduled_occurrence", "teams_member",
+               "limit_use"}  # platform rate caps counted per conversation (outgoing refusals)
 
 
 class On:
@@ -112,6 +114,8 @@ def _buttons(ids: dict[str, str], anouk: str = "anouk",
         (click, "ask.answered", ids["question"], {}),
         (click, "ask.answered", f"{ids['question']}:m-x", {}),
         (submit, "config.community", "C1", {"kind": "dialogue", "theme": "forged"}),
+        (click, "who.connect", json.dumps({"a": anouk, "p": "bram", "t": "rota", "l": "en"}), {}),
+        (click, "who.ask", json.dumps({"a": anouk, "t": "rota", "l": "en"}), {}),
         (click, "no.such.button", "1", {}),
     ]
 
@@ -248,8 +252,8 @@ async def test_a_forged_console_click_is_refused(make_core, port: RecordingPort)
     await core.delivery.drain()
     async with core.db.session() as s:
         story = (await s.exec(select(Narration))).one()
-    forged = replace(state, buttons=(ButtonRef("matching.topic.add", str(story.id), "m1",
-                                               "general", None),))
+    forged = replace(state, buttons={1: ButtonRef("matching.topic.add", str(story.id), "m1",
+                                                  "general", None)})
     before = len(port.records)
     for line in ("@mallory !1", "@mallory !1"):  # forged, then replayed
         event, forged = parse_line(line, forged)

@@ -79,7 +79,8 @@ async def test_every_button_forged_on_teams_changes_nothing(
         response = await app.post(person(submit, MALLORY, f"f:{6000 + n}"))
         assert response.status == 201, action_id
     await app.deliver()
-    assert await snapshot(app.core) == before
+    after_rows = await snapshot(app.core)
+    assert {k: v for k, v in after_rows.items() if v != before[k]} == {}
     # what went out is a refusal in the forger's own chat, nothing for anybody else
     after = [c for c in app.connector.calls[calls_before:] if c.op in ("send", "reply", "update")]
     assert len(after) == len(buttons) - 1  # every button but the unknown one is answered
