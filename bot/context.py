@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from bot.app import Core
 
 
+# Set in `InboundEvent.reply_hints` by adapters whose platform takes a form as the direct
+# answer to this event (a Teams dialog opened or re-shown by a click): `open_form` then leaves
+# the form in `Context.opened_form` for the adapter instead of sending it later.
+FORM_INLINE_HINT = "form_answers_event"
+
+
 @dataclass
 class Context:
     core: Core
@@ -46,6 +52,7 @@ class Context:
     # The clicked message as it now looks (`show`), and what the person was told
     # (`respond`): adapters that answer a click at once (Teams' Universal Actions) use them.
     shown: OutboundMessage | None = None
+    opened_form: Form | None = None
     told: list[OutboundMessage] = field(default_factory=list)
     _seq: int = 0
 
@@ -177,6 +184,9 @@ class Context:
         return key
 
     async def open_form(self, form: Form) -> None:
+        if self.event.reply_hints.get(FORM_INLINE_HINT):
+            self.opened_form = form
+            return
         await self.core.outbox.form(
             self.event.platform, self.destination(thread=False), form, key=self.key("form")
         )

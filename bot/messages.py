@@ -71,6 +71,9 @@ class Button(_Part):
     action_id: str
     value: str = ""
     style: Literal["primary", "danger"] | None = None
+    # The click opens a form: platforms that open a dialog only as the click's own answer
+    # (Teams) have to render such a button differently.
+    opens_form: bool = False
 
 
 class Option(_Part):

@@ -18,15 +18,17 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 from msrest.exceptions import DeserializationError
+from pydantic import ValidationError
 
-from adapters.teams.inbound import PEOPLE_HINT, missing_field, parse_activity
+from adapters.teams.inbound import DIALOG_KEY, PEOPLE_HINT, missing_field, parse_activity
 from adapters.teams.members import Members, Seen
 from adapters.teams.port import TeamsPort
-from adapters.teams.render import CARD_CONTENT_TYPE, render_card
+from adapters.teams.render import CARD_CONTENT_TYPE, render_card, render_dialog
 from bot.context import Context
 from bot.errors import StoreUnavailable
 from bot.events import InboundEvent
 from bot.i18n import N_, normalise_language
+from bot.messages import Form
 from bot.validation import MalformedEvent, checked
 
 log = logging.getLogger(__name__)
@@ -132,6 +134,22 @@ class TeamsEndpoint:
                 )
             )
 
+    def _dialog_answer(self, body: dict[str, Any], ctx: Context | None, ack: str) -> Any:
+        """A dialog to open or show again (with the fields' errors), else a closing text."""
+        data = (body.get("value") or {}).get("data") or {}
+        posted = _dialog_form(data)
+        if ctx is not None and ctx.form_errors and posted is not None:
+            values = {k: str(v) for k, v in data.items() if isinstance(v, str)}
+            return render_dialog(posted, values=values, errors=ctx.form_errors)
+        if ctx is not None and ctx.opened_form is not None:
+            return render_dialog(ctx.opened_form)
+        if body.get("name") == "task/fetch" and posted is not None and ctx is None:
+            return render_dialog(posted)  # the button of a form the bot posted
+        if body.get("name") == "task/submit" and not (ctx and ctx.told):
+            return None  # closes the dialog
+        text = ctx.told[-1].plain_text() if ctx is not None and ctx.told else ack
+        return {"task": {"type": "message", "value": text}}
+
     async def _resolve_people_picker(self, event: InboundEvent) -> InboundEvent:
         aad_object_id = event.reply_hints.get(PEOPLE_HINT)
         if not aad_object_id or event.action is None or self.port is None:
@@ -162,10 +180,20 @@ class TeamsEndpoint:
                 status=HTTPStatus.OK,
                 body={"statusCode": 200, "type": MESSAGE_RESPONSE, "value": text},
             )
-        if name == "task/fetch":
-            return InvokeResponse(
-                status=HTTPStatus.OK, body={"task": {"type": "message", "value": ack}}
-            )
-        # task/submit closes with an empty answer; card buttons with an msteams invoke,
-        # and invokes wolbot does not use, are acknowledged the same way.
+        if name in ("task/fetch", "task/submit"):
+            return InvokeResponse(status=HTTPStatus.OK, body=self._dialog_answer(body, ctx, ack))
+        # Card buttons with an msteams invoke, and invokes wolbot does not use, are
+        # acknowledged with an empty answer.
         return InvokeResponse(status=HTTPStatus.OK, body=None)
+
+
+def _dialog_form(data: Any) -> Form | None:
+    """The form a dialog's card carried (only shown again, never trusted for anything else)."""
+    raw = data.get(DIALOG_KEY) if isinstance(data, dict) else None
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return Form.model_validate(raw)
+    except ValidationError:
+        log.info("a dialog carried an unreadable form")
+        return None

@@ -10,6 +10,7 @@ import html
 import re
 from typing import Any
 
+from bot.context import FORM_INLINE_HINT
 from bot.events import (
     Action,
     Conversation,
@@ -30,7 +31,9 @@ SELECT_KEY = "wolbot_select"
 PEOPLE_KEY = "wolbot_people"  # the select is Teams' people picker: its value is an AAD object id
 FORM_KEY = "wolbot_form"
 META_KEY = "wolbot_meta"
-_OWN_KEYS = {ACTION_KEY, VALUE_KEY, SELECT_KEY, PEOPLE_KEY, FORM_KEY, META_KEY, "msteams"}
+DIALOG_KEY = "wolbot_dialog"  # the form a Teams dialog shows, to show it again with errors
+_OWN_KEYS = {ACTION_KEY, VALUE_KEY, SELECT_KEY, PEOPLE_KEY, FORM_KEY, META_KEY, DIALOG_KEY,
+             "msteams"}
 # Where the endpoint finds a people-picker choice that still names an AAD object id.
 PEOPLE_HINT = "people_picker_aad_object_id"
 
@@ -341,8 +344,13 @@ def _invoke(activity: dict[str, Any], common: dict[str, Any]) -> InboundEvent | 
         if action.get("verb") and ACTION_KEY not in data and FORM_KEY not in data:
             data[ACTION_KEY] = action["verb"]
         return _card_data_event(data, reply_to, common)
-    if name == "task/submit":
-        return _card_data_event(dict(value.get("data") or {}), reply_to, common)
+    if name in ("task/fetch", "task/submit"):
+        data = dict(value.get("data") or {})
+        if name == "task/fetch" and not data.get(ACTION_KEY):
+            return None  # a dialog of a posted form: the endpoint opens it on its own
+        # Teams takes a form (its dialog) as the direct answer to these (Context.open_form).
+        common["reply_hints"] = {**common["reply_hints"], FORM_INLINE_HINT: True}
+        return _card_data_event(data, reply_to, common)
     if name is None:  # a card button with an msteams "invoke" action
         return _card_data_event(value, reply_to, common)
     return None

@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 
 from adapters.teams.inbound import (
     ACTION_KEY,
+    DIALOG_KEY,
     FORM_KEY,
     META_KEY,
     PEOPLE_KEY,
@@ -195,9 +196,13 @@ def render_activity(message: OutboundMessage) -> dict[str, Any]:
     }
 
 
-def render_form_card(form: Form) -> dict[str, Any]:
-    """A form as a card with inputs; Teams cannot open a task module without a click."""
+def render_form_card(
+    form: Form, *, values: dict[str, str] | None = None, errors: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The card of a Teams dialog: the form's inputs, `values` as entered, `errors` under
+    their fields. Its submit carries the form itself, so the dialog can be shown again."""
     mentions = _Mentions()
+    values, errors = values or {}, errors or {}
     body: list[dict[str, Any]] = [
         {**_text_block(escape_text(form.title)), "weight": "Bolder", "size": "Medium"}
     ]
@@ -211,19 +216,23 @@ def render_form_card(form: Form) -> dict[str, Any]:
             "isMultiline": field.multiline,
             "isRequired": not field.optional,
         }
-        if field.initial:
-            element["value"] = field.initial
+        value = values.get(field.field_id, field.initial)
+        if value:
+            element["value"] = value
         if field.placeholder:
             element["placeholder"] = field.placeholder
         if field.max_length:
             element["maxLength"] = field.max_length
         body.append(element)
+        if field.field_id in errors:
+            body.append({**_text_block(escape_text(errors[field.field_id])),
+                         "color": "Attention", "size": "Small", "spacing": "None"})
     submit = {
-        "type": "Action.Execute",
+        "type": "Action.Submit",
         "title": form.submit_label,
-        "verb": form.form_id,
         "style": "positive",
-        "data": {FORM_KEY: form.form_id, META_KEY: form.private_metadata},
+        "data": {FORM_KEY: form.form_id, META_KEY: form.private_metadata,
+                 DIALOG_KEY: form.model_dump(mode="json")},
     }
     fallback = "\n".join([form.title, plain(form.intro), *(f.label for f in form.fields)])
     card: dict[str, Any] = {
@@ -240,11 +249,43 @@ def render_form_card(form: Form) -> dict[str, Any]:
     return card
 
 
+def render_dialog(form: Form, *, values: dict[str, str] | None = None,
+                  errors: dict[str, str] | None = None) -> dict[str, Any]:
+    """A task module response opening (or showing again) the form as a Teams dialog."""
+    return {"task": {"type": "continue", "value": {
+        "title": form.title,
+        "card": {"contentType": CARD_CONTENT_TYPE,
+                 "content": render_form_card(form, values=values, errors=errors)},
+    }}}
+
+
 def render_form_activity(form: Form) -> dict[str, Any]:
+    """A form the bot opens on its own (not as a click's answer): Teams opens dialogs only
+    from a click, so the chat gets a card whose button opens the form as a dialog."""
+    mentions = _Mentions()
+    body = [{**_text_block(escape_text(form.title)), "weight": "Bolder", "size": "Medium"}]
+    if form.intro:
+        body.append(_text_block(inline_markdown(form.intro, mentions)))
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": CARD_SCHEMA,
+        "version": CARD_VERSION,
+        "body": body,
+        "actions": [{
+            "type": "Action.Submit",
+            "title": form.title,
+            "style": "positive",
+            "data": {"msteams": {"type": "task/fetch"}, DIALOG_KEY: form.model_dump(mode="json")},
+        }],
+        "fallbackText": "\n".join([form.title, plain(form.intro)]).strip(),
+        "msteams": {"width": "Full"},
+    }
+    if mentions.entities:
+        card["msteams"]["entities"] = mentions.entities
     return {
         "type": "message",
         "summary": _summary(form.title),
-        "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": render_form_card(form)}],
+        "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card}],
     }
 
 
@@ -253,8 +294,18 @@ def _action_elements(block: Actions) -> list[dict[str, Any]]:
     body: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
     for element in block.elements:
-        if isinstance(element, Button):
+        if isinstance(element, Button) and element.opens_form:
+            # Only a task/fetch click can open a dialog (Action.Execute cannot).
             action: dict[str, Any] = {
+                "type": "Action.Submit",
+                "title": element.label,
+                "associatedInputs": "none",
+                "data": {"msteams": {"type": "task/fetch"}, ACTION_KEY: element.action_id,
+                         VALUE_KEY: element.value},
+            }
+            actions.append(action)
+        elif isinstance(element, Button):
+            action = {
                 "type": "Action.Execute",
                 "title": element.label,
                 "verb": element.action_id,

@@ -85,7 +85,8 @@ def question_card(t: Translator, question: Question, *, with_text: bool,
     buttons: list[Button] = []
     if may_ack:
         buttons += [Button(label=t.gettext(BTN_ACK), action_id=ACK, value=value, style="primary"),
-                    Button(label=t.gettext(BTN_ACK_NOTE), action_id=ACK_NOTE, value=value)]
+                    Button(label=t.gettext(BTN_ACK_NOTE), action_id=ACK_NOTE, value=value,
+                           opens_form=True)]
     if is_asker:
         buttons.append(Button(label=t.gettext(BTN_ANSWERED), action_id=ANSWERED, value=value))
     blocks.append(ContextBlock(parts=(t.gettext(CARD_HINT),)))

@@ -221,7 +221,7 @@ async def test_ephemeral_goes_to_the_personal_chat(
     assert send.conversation_id == connector.created[0] == sent.channel_id
 
 
-async def test_open_form_sends_a_card_with_inputs_to_the_person(
+async def test_open_form_sends_a_card_opening_a_dialog_to_the_person(
     teams_port: TeamsPort, connector: FakeBotConnector
 ) -> None:
     data = await remember(teams_port, connector, "message_personal_2019")
@@ -237,7 +237,8 @@ async def test_open_form_sends_a_card_with_inputs_to_the_person(
     )
     (call,) = connector.of("send")
     assert call.conversation_id == data["conversation"]["id"]
-    assert call.card is not None and call.card["body"][1]["type"] == "Input.Text"
+    assert call.card is not None  # a button that opens the form as a dialog
+    assert call.card["actions"][0]["data"]["msteams"] == {"type": "task/fetch"}
 
 
 async def test_lookup_person(teams_port: TeamsPort, connector: FakeBotConnector) -> None:

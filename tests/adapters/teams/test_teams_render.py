@@ -10,7 +10,9 @@ from adapters.teams.render import (
     escape_text,
     render_activity,
     render_card,
+    render_dialog,
     render_form_activity,
+    render_form_card,
     safe_url,
 )
 from bot.messages import (
@@ -216,9 +218,17 @@ def test_form_card() -> None:
         ),
         private_metadata="c1",
     )
+    # posted in a chat: a card whose button opens the form as a dialog (task/fetch)
     activity = render_form_activity(form)
-    card = activity["attachments"][0]["content"]
+    launcher = activity["attachments"][0]["content"]
     assert activity["summary"] == "Durf te vragen"
+    (launch,) = launcher["actions"]
+    assert launch["type"] == "Action.Submit" and launch["data"]["msteams"] == {"type": "task/fetch"}
+    assert Form.model_validate(launch["data"]["wolbot_dialog"]) == form
+    # the dialog itself
+    dialog = render_dialog(form)
+    assert dialog["task"]["type"] == "continue" and dialog["task"]["value"]["title"] == form.title
+    card = dialog["task"]["value"]["card"]["content"]
     inputs = [b for b in card["body"] if b["type"] == "Input.Text"]
     assert inputs[0] == {
         "type": "Input.Text",
@@ -231,7 +241,16 @@ def test_form_card() -> None:
     assert inputs[1]["value"] == "HR" and inputs[1]["isRequired"] is False
     (submit,) = card["actions"]
     assert submit["title"] == "Versturen"
-    assert submit["data"] == {"wolbot_form": "ask", "wolbot_meta": "c1"}
+    assert submit["type"] == "Action.Submit"  # in a dialog: task/submit
+    assert {k: submit["data"][k] for k in ("wolbot_form", "wolbot_meta")} == {
+        "wolbot_form": "ask", "wolbot_meta": "c1"}
+    # shown again with what was typed and the error under its field
+    again = render_form_card(form, values={"question": "<b>x</b>"},
+                             errors={"question": "Te kort"})
+    (typed,) = [b for b in again["body"] if b.get("id") == "question"]
+    assert typed["value"] == "<b>x</b>"
+    after = again["body"][again["body"].index(typed) + 1]
+    assert after["text"] == "Te kort" and after["color"] == "Attention"
 
 
 def test_long_summary_is_cut() -> None:

@@ -46,7 +46,8 @@ def invoke(app, verb: str, value: str, *, user: str, name: str, aad: str | None 
 
 
 def buttons(card: dict[str, Any]) -> list[str]:
-    return [a["verb"] for b in card["body"] if b["type"] == "ActionSet" for a in b["actions"]]
+    return [a["data"][ACTION_KEY] for b in card["body"] if b["type"] == "ActionSet"
+            for a in b["actions"]]
 
 
 def texts(card: dict[str, Any]) -> str:
