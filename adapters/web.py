@@ -1,4 +1,16 @@
-"""The aiohttp application of `wolbot serve`: health, then every enabled adapter's routes."""
+"""The aiohttp application of `wolbot serve`: probes, metrics, then every enabled adapter's
+routes.
+
+- `GET /livez`: 200 while the process serves requests (no I/O: restart only a stuck process).
+- `GET /readyz`: 200 when the migrations are at this version's heads, the database answers
+  and every adapter the environment enables is attached; 503 with the reason otherwise.
+- `GET /healthz`: the detailed state (version, database, adapters), 200 or 503.
+- `GET /metrics`: Prometheus text format (bot/metrics.py); the backlogs are read from the
+  database at each scrape.
+Every request is logged at INFO (method, route pattern, status, duration; never a body, a
+query string or a path's values, which may hold a sign-in token); the probes and /metrics
+at DEBUG.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +18,58 @@ import asyncio
 import gc
 import logging
 import signal
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from bot.app import ADAPTERS, Core, load_adapter
+from bot.metrics import CONTENT_TYPE, METRICS, refresh_backlog
 from bot.store.engine import head_revisions
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("wolbot.http")
 CORE_KEY = web.AppKey("core", Core)
+# Adapters the environment enables, and those attached so far (for /readyz).
+EXPECTED_KEY = web.AppKey("adapters_expected", list)
+ATTACHED_KEY = web.AppKey("adapters_attached", list)
+PROBES = frozenset({"/livez", "/readyz", "/healthz", "/metrics"})
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def request_log(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """One line per request, without bodies; and the request counter of /metrics."""
+    start = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        info = request.match_info.route.resource
+        route = info.canonical if info is not None else "(unmatched)"
+        ms = round((time.perf_counter() - start) * 1000, 1)
+        METRICS.http_requests.labels(route, f"{status // 100}xx").inc()
+        access_log.log(logging.DEBUG if route in PROBES else logging.INFO,
+                       "%s %s %d %.1f ms", request.method, route, status, ms,
+                       extra={"method": request.method, "path": route, "status": status,
+                              "duration_ms": ms})
 
 
 def build_web_app(core: Core, *, adapters: list[str] | None = None) -> web.Application:
-    """The web app with `/healthz`. Adapters are attached on start-up (they may need I/O)."""
-    app = web.Application(client_max_size=2 * 1024 * 1024)
+    """The web app with its probes and /metrics. Adapters are attached on start-up (they
+    may need I/O)."""
+    app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[request_log])
     app[CORE_KEY] = core
+    app[EXPECTED_KEY], app[ATTACHED_KEY] = [], []
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/livez", livez)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     names = list(ADAPTERS) if adapters is None else adapters
 
     async def attach_adapters(app: web.Application) -> None:
@@ -36,15 +84,17 @@ def build_web_app(core: Core, *, adapters: list[str] | None = None) -> web.Appli
                 log.warning("adapter %s has no enabled()/attach(); skipped", name)
                 continue
             if enabled(core.settings):
+                app[EXPECTED_KEY].append(name)
                 await attach(core, app)
+                app[ATTACHED_KEY].append(name)
                 log.info("adapter %s enabled", name)
 
     app.on_startup.append(attach_adapters)
     return app
 
 
-async def healthz(request: web.Request) -> web.Response:
-    core = request.app[CORE_KEY]
+async def _database_state(core: Core) -> tuple[bool, bool | None]:
+    """(reachable, migrated to this version's heads; None when unknown)."""
     db_ok = await core.db.ping()
     migrated = None
     if db_ok:
@@ -52,6 +102,36 @@ async def healthz(request: web.Request) -> web.Response:
             migrated = await core.db.current_revisions() == head_revisions()
         except Exception:
             migrated = False
+    return db_ok, migrated
+
+
+async def livez(request: web.Request) -> web.Response:
+    return web.json_response({"status": "alive", "version": request.app[CORE_KEY].version})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    core = request.app[CORE_KEY]
+    db_ok, migrated = await _database_state(core)
+    missing = [n for n in request.app[EXPECTED_KEY] if n not in request.app[ATTACHED_KEY]]
+    reasons = ([] if db_ok else ["database unreachable"]) + (
+        ["database schema is not at this version's migrations"] if migrated is False else []
+    ) + [f"adapter {name} not attached" for name in missing]
+    body = {"status": "not ready" if reasons else "ready", "reasons": reasons,
+            "adapters": sorted(request.app[ATTACHED_KEY])}
+    return web.json_response(body, status=503 if reasons else 200)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    try:
+        await refresh_backlog(request.app[CORE_KEY].db)
+    except Exception as exc:  # the database is down: the other metrics still count
+        log.debug("backlog not refreshed: %s", exc)
+    return web.Response(body=METRICS.render(), headers={"Content-Type": CONTENT_TYPE})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    core = request.app[CORE_KEY]
+    db_ok, migrated = await _database_state(core)
     healthy = db_ok and migrated is not False
     body = {
         "status": "ok" if healthy else "degraded",

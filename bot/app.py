@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from types import ModuleType
@@ -50,6 +51,8 @@ from bot.features.commands import (
 from bot.i18n import Catalogues, Translator, normalise_language
 from bot.langdetect import detect_language
 from bot.languages import Languages, choose, own_language
+from bot.logs import log_ids
+from bot.metrics import METRICS
 from bot.middleware import deduplicate, ignore_bots, remember, translate_errors
 from bot.people import PersonDirectory
 from bot.personal import PersonalSettings
@@ -194,9 +197,22 @@ class Core:
     async def handle(self, event: InboundEvent) -> Context:
         """Handle one inbound event: de-duplicate, remember, dispatch. Raises StoreUnavailable
         when the database is down, so the adapter can make the platform retry."""
+        METRICS.events_received.labels(event.platform, event.kind).inc()
+        start, outcome = time.perf_counter(), "error"
+        try:
+            with log_ids(workspace_id=event.workspace_id):
+                ctx = await self._handle(event)
+            outcome = "ok"
+            return ctx
+        finally:
+            METRICS.handled(event.platform, event.kind, outcome, time.perf_counter() - start)
+
+    async def _handle(self, event: InboundEvent) -> Context:
         await self.directory.ensure_workspace(event.workspace_id, event.platform)
-        ctx = await self._context(event, anonymous=await self.is_anonymous(event))
-        await self.router.dispatch(event, ctx)
+        anonymous = await self.is_anonymous(event)
+        with log_ids(event_id=None if anonymous else event.event_id):
+            ctx = await self._context(event, anonymous=anonymous)
+            await self.router.dispatch(event, ctx)
         if ctx.written is not None and not ctx.anonymous:
             await self.languages.remember(event.workspace_id, event.user.user_id, ctx.written,
                                           self.clock.now())

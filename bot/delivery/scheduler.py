@@ -27,6 +27,7 @@ from sqlmodel import col, func, select
 
 from bot.clock import Clock, utc
 from bot.errors import StoreUnavailable
+from bot.metrics import METRICS
 from bot.store.engine import Database, insert_ignoring_duplicates
 from bot.store.tables.admin import ScheduledOccurrence
 
@@ -147,12 +148,14 @@ class Scheduler:
             for when in due:
                 if job.claimed and not await self.claim(job.job_id, when):
                     continue
+                METRICS.jobs.labels("claimed" if job.claimed else "run").inc()
                 try:
                     await job.handler(when)
                 except StoreUnavailable:
                     await self._unclaim(job.job_id, when)
                     raise
                 except Exception:
+                    METRICS.jobs.labels("failed").inc()
                     log.exception("scheduled job %s (%s) failed", job.job_id, when.isoformat())
                 ran.append((job.job_id, when))
         for name, wanted in batched.items():
@@ -165,6 +168,7 @@ class Scheduler:
         mine = [(job_id, when) for job_id, when in wanted if (job_id, when.isoformat()) in won]
         if not mine:
             return []
+        METRICS.jobs.labels("claimed").inc(len(mine))
         try:
             jobs = [(self.jobs[job_id], when) for job_id, when in mine if job_id in self.jobs]
             await self.batches[name](jobs)
@@ -193,6 +197,7 @@ class Scheduler:
                 log.warning("scheduled job %s missed its %s run (beyond the grace period of %s); "
                             "dropped", job.job_id, when.isoformat(), job.grace)
             dropped += len(missed)
+            METRICS.jobs.labels("dropped").inc(len(missed))
         return dropped
 
     async def _unclaim(self, job_id: str, occurrence: datetime) -> None:

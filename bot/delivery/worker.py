@@ -36,6 +36,7 @@ from bot.delivery.outbox import Outbox, load_destination, load_message
 from bot.delivery.ratelimit import RateLimiter
 from bot.errors import StoreUnavailable
 from bot.messages import Form, OutboundMessage, Quote
+from bot.metrics import METRICS
 from bot.ports import ChatPort, DeliveryError, DeliveryVerifier, Destination, FileSender, Sent
 from bot.store.engine import Database
 from bot.store.tables import OutboxItem
@@ -322,6 +323,7 @@ class DeliveryWorker:
             # claimable again when this back-off "lease" runs out.
             attempts = row.attempts + 1
             delay = exc.retry_after if exc.retry_after is not None else self._backoff(attempts)
+            METRICS.delivery(row.platform, "uncertain")
             log.warning("delivery %s: outcome unknown (%s); checking and retrying in %.1fs",
                         row.id, exc.reason, delay)
             await self._finish(row, "sending", attempts=attempts, last_error=exc.reason[:500],
@@ -329,6 +331,7 @@ class DeliveryWorker:
             return
         if exc.retry_after is not None:
             self.limiter.pause(row.rate_key, exc.retry_after)
+            METRICS.delivery(row.platform, "rate_limited")
             log.info("rate limited on %s; retrying in %.1fs", row.rate_key, exc.retry_after)
             await self._finish(
                 row,
@@ -339,6 +342,7 @@ class DeliveryWorker:
             return
         attempts = row.attempts + 1
         if exc.permanent or attempts >= self.config.max_attempts:
+            METRICS.delivery(row.platform, "failed")
             log.error(
                 "delivery %s (%s to %s) failed for good after %d attempt(s): %s",
                 row.id,
@@ -355,6 +359,7 @@ class DeliveryWorker:
                     log.exception("delivery failure hook raised")
             return
         delay = self._backoff(attempts)
+        METRICS.delivery(row.platform, "retried")
         log.warning(
             "delivery %s failed (%s); attempt %d, retrying in %.1fs",
             row.id,
@@ -380,6 +385,7 @@ class DeliveryWorker:
         while a write is under way are recorded together in the next one: one transaction
         for many rows instead of one each, which is what keeps a fan-out at the platform's
         rate when the database is busy."""
+        METRICS.delivery(row.platform, "sent")
         if row.op == "file":  # the file's content is personal data: cleared once delivered
             await self._finish(row, "sent", result_message_id=message_id,
                                sent_at=self.clock.now(), payload={})

@@ -36,6 +36,7 @@ from bot.features.matching.ranking import (
 from bot.features.matching.remote import encode_with_space
 from bot.features.matching.store import MatchingStore, StoredVector
 from bot.langdetect import guess_language
+from bot.metrics import METRICS, timed
 from bot.store.engine import Database
 from bot.store.tables.matching import MatchVector
 
@@ -207,6 +208,7 @@ class MatchingEngine:
         language = language or guess_language(text)
         return await asyncio.to_thread(self._encode_and_rank, ws, text, vector, language)
 
+    @timed(METRICS.matching_seconds)
     async def search(
         self,
         workspace_id: str,
