@@ -262,6 +262,10 @@ VARIANTS: dict[str, tuple[tuple[str, ...], str]] = {
     "use+e5x-abtt3@0.3:i8": (("use", "e5x"), "the same, vectors stored as int8 (scale 1/127)"),
     "use+e5x-abtt3@0.3:pca256": (("use", "e5x"), "the same, PCA to 256 dims (reference)"),
     "use+e5x-abtt3@0.3:pca256:i8": (("use", "e5x"), "PCA to 256 dims, stored as int8"),
+    "e5x-abtt3+glossary": (
+        ("e5x",),
+        "e5x-abtt3 on texts expanded with the built-in Dutch/English glossary (issue 15)",
+    ),
     "tfidf": ((), "character-trigram TF-IDF"),
 }
 ALIASES = {"e5-abtt": "e5-abtt3", "use+e5-abtt": "use+e5-abtt3@0.3"}
@@ -291,6 +295,11 @@ def pca_reduce(name: str, vecs: np.ndarray, encoders: Encoders, dims: int) -> np
 
 
 def variant_vectors(name: str, texts: list[str], encoders: Encoders) -> np.ndarray:
+    if name.endswith("+glossary"):  # texts expanded with the built-in glossary first
+        from glossary_expand import built_in
+
+        expanded = [built_in().expand(t) for t in texts]
+        return variant_vectors(name.removesuffix("+glossary"), expanded, encoders)
     if ":" in name:
         base, _, how = name.rpartition(":")
         if how.startswith("pca"):
