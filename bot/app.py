@@ -38,6 +38,7 @@ from bot.features import (
     privacy,
     round_admin,
     rounds,
+    share_work,
     welcome,
 )
 from bot.features import help as help_feature
@@ -97,6 +98,7 @@ FEATURES: tuple[Callable[[Core], None], ...] = (
     round_admin.register,
     participation.register,
     help_feature.register,
+    share_work.register,
 )
 NarrationsDeleted = Callable[[str, list[int]], Awaitable[None]]
 PersonHook = Callable[[str, str], Awaitable[dict[str, Any]]]

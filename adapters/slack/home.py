@@ -17,6 +17,7 @@ from bot.authorisation import ANYONE
 from bot.clock import utc
 from bot.events import EventKind, InboundEvent
 from bot.features import help as help_feature
+from bot.features.share_work import NARRATE_BUTTON
 from bot.i18n import N_
 from bot.messages import (
     Actions,
@@ -35,7 +36,6 @@ from bot.store.tables.matching import Connection
 from bot.text import shorten
 
 from .inbound import PLATFORM
-from .modals import NARRATE_BUTTON
 
 if TYPE_CHECKING:
     from bot.context import Context as HandlerContext

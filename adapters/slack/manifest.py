@@ -7,8 +7,9 @@ from typing import Any
 
 import yaml
 
+from bot.features.share_work import NARRATE_SHORTCUT, SHARE_SHORTCUT
+
 from .config import BOT_SCOPES, SCOPES
-from .modals import NARRATE_SHORTCUT, SHARE_SHORTCUT
 
 # Events the adapter handles, each with why. `message.*` covers mentions in channels the
 # bot is in, so `app_mention` is not subscribed (it would deliver every mention twice);

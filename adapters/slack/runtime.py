@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.events import InboundEvent
 
-from . import home, modals
+from . import home
 from .auth import CoreAuthorize
 from .bridge import CoreMiddleware, build_bolt_app
 from .config import SlackConfig
@@ -107,7 +107,6 @@ class SlackRuntime:
 
     async def start(self, web_app: web.Application, *, routes: bool = True) -> None:
         self.core.register_port(self.port)
-        modals.register(self.core)
         home.register(self.core)
         self.app = build_bolt_app(
             self.config,

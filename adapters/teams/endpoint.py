@@ -20,7 +20,14 @@ from botbuilder.schema import Activity, ActivityTypes
 from msrest.exceptions import DeserializationError
 from pydantic import ValidationError
 
-from adapters.teams.inbound import DIALOG_KEY, PEOPLE_HINT, missing_field, parse_activity
+from adapters.teams.inbound import (
+    DIALOG_KEY,
+    FETCH_MESSAGE_ACTION,
+    PEOPLE_HINT,
+    SUBMIT_MESSAGE_ACTION,
+    missing_field,
+    parse_activity,
+)
 from adapters.teams.members import Members, Seen
 from adapters.teams.port import TeamsPort
 from adapters.teams.render import CARD_CONTENT_TYPE, render_card, render_dialog
@@ -145,7 +152,7 @@ class TeamsEndpoint:
             return render_dialog(ctx.opened_form)
         if body.get("name") == "task/fetch" and posted is not None and ctx is None:
             return render_dialog(posted)  # the button of a form the bot posted
-        if body.get("name") == "task/submit" and not (ctx and ctx.told):
+        if body.get("name") in ("task/submit", SUBMIT_MESSAGE_ACTION) and not (ctx and ctx.told):
             return None  # closes the dialog
         text = ctx.told[-1].plain_text() if ctx is not None and ctx.told else ack
         return {"task": {"type": "message", "value": text}}
@@ -180,7 +187,7 @@ class TeamsEndpoint:
                 status=HTTPStatus.OK,
                 body={"statusCode": 200, "type": MESSAGE_RESPONSE, "value": text},
             )
-        if name in ("task/fetch", "task/submit"):
+        if name in ("task/fetch", "task/submit", FETCH_MESSAGE_ACTION, SUBMIT_MESSAGE_ACTION):
             return InvokeResponse(status=HTTPStatus.OK, body=self._dialog_answer(body, ctx, ack))
         # Card buttons with an msteams invoke, and invokes wolbot does not use, are
         # acknowledged with an empty answer.

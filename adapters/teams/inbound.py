@@ -34,6 +34,9 @@ META_KEY = "wolbot_meta"
 DIALOG_KEY = "wolbot_dialog"  # the form a Teams dialog shows, to show it again with errors
 _OWN_KEYS = {ACTION_KEY, VALUE_KEY, SELECT_KEY, PEOPLE_KEY, FORM_KEY, META_KEY, DIALOG_KEY,
              "msteams"}
+# Invokes of the message action "Share as working out loud" (manifest composeExtensions).
+FETCH_MESSAGE_ACTION = "composeExtension/fetchTask"
+SUBMIT_MESSAGE_ACTION = "composeExtension/submitAction"
 # Where the endpoint finds a people-picker choice that still names an AAD object id.
 PEOPLE_HINT = "people_picker_aad_object_id"
 
@@ -353,7 +356,42 @@ def _invoke(activity: dict[str, Any], common: dict[str, Any]) -> InboundEvent | 
         return _card_data_event(data, reply_to, common)
     if name is None:  # a card button with an msteams "invoke" action
         return _card_data_event(value, reply_to, common)
+    if name in (FETCH_MESSAGE_ACTION, SUBMIT_MESSAGE_ACTION):
+        return _message_action(activity, name, value, common)
     return None
+
+
+def _message_action(
+    activity: dict[str, Any], name: str, value: dict[str, Any], common: dict[str, Any]
+) -> InboundEvent | None:
+    """A message extension action on a message ("Share as working out loud"): its dialog is
+    the answer (fetchTask), and its submission a form submit (submitAction)."""
+    common["reply_hints"] = {**common["reply_hints"], FORM_INLINE_HINT: True}
+    if name == SUBMIT_MESSAGE_ACTION:
+        return _card_data_event(dict(value.get("data") or {}), None, common)
+    command = value.get("commandId")
+    payload = value.get("messagePayload") or {}
+    if not command or not isinstance(payload, dict):
+        return None
+    body = payload.get("body") or {}
+    text = str(body.get("content") or "")
+    if str(body.get("contentType") or "").lower() == "html":
+        text = _html_text(text)
+    author = str(_get(payload, "from", "user", "id") or "") or None
+    if author and author == (activity.get("from") or {}).get("aadObjectId"):
+        author = common["user"].user_id  # the sharer's own message
+    message_id = str(payload.get("id") or "") or None
+    action = Action(action_id=str(command), value=author, message_id=message_id)
+    return InboundEvent(kind=EventKind.SHORTCUT, action=action, text=text.strip(),
+                        message_id=message_id, **common)
+
+
+def _html_text(content: str) -> str:
+    """A Teams message's HTML body as the plain text its reader saw."""
+    text = re.sub(r"<\s*(br|/p|/div|/li)\s*/?>", "\n", content, flags=re.IGNORECASE)
+    text = re.sub(r"<[^>]+>", "", text)
+    text = html.unescape(text).replace("\xa0", " ")
+    return "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
 
 
 def _card_data_event(

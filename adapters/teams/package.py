@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from adapters.teams.icons import color_icon, outline_icon
+from bot.features.share_work import SHARE_SHORTCUT
 from bot.i18n import N_
 
 MANIFEST_VERSION = "1.29"
@@ -49,6 +50,10 @@ FULL_DESCRIPTION = N_(
     "communities and helps people dare to ask."
 )
 WORKING_OUT_LOUD = N_("working out loud")
+SHARE_TITLE = N_("Share as working out loud")
+SHARE_DESCRIPTION = N_("Turn this message into what you are working on")
+# Where the app goes when someone adds it: a team, where people narrate in channels.
+DEFAULT_INSTALL_SCOPE = "team"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 _DOMAIN = re.compile(r"^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -185,6 +190,19 @@ def build_manifest(
         "icons": {"outline": OUTLINE_ICON, "color": COLOR_ICON},
         "accentColor": options.accent,
         "bots": [bot],
+        "defaultInstallScope": DEFAULT_INSTALL_SCOPE,
+        # The message action "Share as working out loud" (Slack's message shortcut).
+        "composeExtensions": [{
+            "botId": options.bot_id,
+            "commands": [{
+                "id": SHARE_SHORTCUT,
+                "type": "action",
+                "context": ["message"],
+                "fetchTask": True,
+                "title": english.gettext(SHARE_TITLE)[:32],
+                "description": english.gettext(SHARE_DESCRIPTION)[:128],
+            }],
+        }],
         "validDomains": [options.domain],
         **(_all_messages(options) if options.all_messages else {}),
     }
@@ -238,6 +256,8 @@ def build_localization(
     for i, entry in enumerate(_command_entries(commands, lang, t)):
         strings[f"bots[0].commandLists[0].commands[{i}].title"] = entry["title"]
         strings[f"bots[0].commandLists[0].commands[{i}].description"] = entry["description"]
+    strings["composeExtensions[0].commands[0].title"] = t.gettext(SHARE_TITLE)[:32]
+    strings["composeExtensions[0].commands[0].description"] = t.gettext(SHARE_DESCRIPTION)[:128]
     return strings
 
 

@@ -84,6 +84,14 @@ def test_manifest_matches_the_schema(core: Any) -> None:
     permissions = manifest["authorization"]["permissions"]["resourceSpecific"]
     assert {"name": "ChannelMessage.Read.Group", "type": "Application"} in permissions
     assert manifest["webApplicationInfo"]["id"] == BOT_ID
+    # added to a team by default; the message action "Share as working out loud"
+    assert manifest["defaultInstallScope"] == "team"
+    (extension,) = manifest["composeExtensions"]
+    (share,) = extension["commands"]
+    assert extension["botId"] == BOT_ID
+    assert share == {"id": "wol_share_message", "type": "action", "context": ["message"],
+                     "fetchTask": True, "title": "Share as working out loud",
+                     "description": "Turn this message into what you are working on"}
 
 
 def test_mention_only_manifest(core: Any) -> None:
@@ -139,6 +147,7 @@ def test_dutch_localisation_matches_its_schema(core: Any) -> None:
     validate(dutch, "MicrosoftTeams.Localization.schema.json")
     titles = [v for k, v in dutch.items() if k.endswith(".title")]
     assert "hulp" in titles and "bezig met" in titles
+    assert dutch["composeExtensions[0].commands[0].title"] == "Delen als hardop werken"
     assert (
         dutch["description.short"]
         != build_localization(options, commands_of(core), "en", core.translator("en"))[

@@ -1,13 +1,14 @@
-"""Narrating from Slack's shortcuts and modals.
+"""Narrating from a form: "Narrate my work" and "Share as working out loud" on a message.
 
-- Global shortcut "Narrate my work" (callback `wol_narrate`) and the App Home button
-  open a modal; its submission becomes a narration (kept private: there is no channel).
-- Message shortcut "Share as working out loud" (callback `wol_share_message`) opens the
-  same modal filled with the message, so any message can become a narration in its
-  channel; when the sharer wrote the message, the narration follows its edits.
-Field problems (empty, too long) are shown inside the modal (`response_action: errors`):
-the handler leaves them in `ctx.form_errors`, which the bridge answers in the ack.
-Recording itself is the core's `bot.features.narrations.record`.
+- "Narrate my work" (Slack's global shortcut `wol_narrate` and its App Home button) opens
+  a form; its submission becomes a narration (kept private: there is no channel).
+- "Share as working out loud" on any message (Slack's message shortcut, Teams' message
+  action, both `wol_share_message`) opens the same form filled with the message, so any
+  message can become a narration in its conversation; when the sharer wrote the message,
+  the narration follows its edits.
+Field problems (empty, too long) are shown inside the form (Slack `response_action: errors`,
+a Teams dialog shown again): the handler leaves them in `ctx.form_errors`.
+Recording itself is `bot.features.narrations.record`.
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ from bot.i18n import N_
 from bot.messages import Form, OutboundMessage, Quote, Section, TextInput, fill, plain
 from bot.text import clean
 
-from .inbound import PLATFORM
-
 if TYPE_CHECKING:
+    from bot.app import Core
     from bot.context import Context
 
 NARRATE_SHORTCUT = "wol_narrate"
@@ -48,7 +48,7 @@ TOO_SHORT = N_("Tell me in a few words what you are working on.")
 
 def is_shortcut(*ids: str) -> Any:
     def match(event: InboundEvent) -> bool | None:
-        ok = event.platform == PLATFORM and event.action is not None
+        ok = event.action is not None
         ok = ok and event.kind in (EventKind.SHORTCUT, EventKind.ACTION)
         return True if ok and event.action.action_id in ids else None  # type: ignore[union-attr]
 
@@ -57,7 +57,7 @@ def is_shortcut(*ids: str) -> Any:
 
 def is_form(form_id: str) -> Any:
     def match(event: InboundEvent) -> bool | None:
-        ok = event.platform == PLATFORM and event.action is not None
+        ok = event.action is not None
         ok = ok and event.kind is EventKind.FORM_SUBMIT
         return True if ok and event.action.form_id == form_id else None  # type: ignore[union-attr]
 
@@ -141,12 +141,12 @@ def _share_origin(event: InboundEvent) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def register(core: Any) -> None:
+def register(core: Core) -> None:
     router = core.router
     # A form for the clicker, and what they submit recorded as theirs (a shared message
     # follows its edits only when the clicker wrote it: _share_origin's author).
-    router.add(is_shortcut(NARRATE_SHORTCUT, NARRATE_BUTTON), open_narrate, name="slack.narrate",
+    router.add(is_shortcut(NARRATE_SHORTCUT, NARRATE_BUTTON), open_narrate, name="share.narrate",
                who=ANYONE)
-    router.add(is_shortcut(SHARE_SHORTCUT), open_share, name="slack.share_message", who=ANYONE)
-    router.add(is_form(NARRATE_FORM), submit_narration, name="slack.narrate_submit",
+    router.add(is_shortcut(SHARE_SHORTCUT), open_share, name="share.message", who=ANYONE)
+    router.add(is_form(NARRATE_FORM), submit_narration, name="share.narrate_submit",
                who=ANYONE)
