@@ -44,6 +44,8 @@ class Found:
 FIGURES: dict[str, tuple[str, str]] = {
     "narrations": (N_("narrations shared"), "count"),
     "suggestions": (N_("matches shown"), "count"),
+    "suggestions_acted_on": (N_("matches acted on (Connect me)"), "count"),
+    "suggestions_dismissed": (N_("matches answered Not relevant"), "count"),
     "introductions": (N_("introductions made"), "count"),
     "introductions_rated": (N_("introductions rated"), "count"),
     "introductions_helpful": (N_("introductions rated helpful"), "count"),
@@ -94,7 +96,7 @@ async def matching(s: AsyncSession, scope: Scope) -> Found:
     shown = list(
         await s.exec(
             scoped(
-                select(MatchSuggestion.created_at).where(
+                select(MatchSuggestion.created_at, MatchSuggestion.outcome).where(
                     MatchSuggestion.workspace_id == scope.workspace_id,
                     col(MatchSuggestion.created_at) >= scope.start,
                     col(MatchSuggestion.created_at) < scope.end,
@@ -120,6 +122,8 @@ async def matching(s: AsyncSession, scope: Scope) -> Found:
     return Found(
         {
             "suggestions": len(shown),
+            "suggestions_acted_on": sum(1 for _, outcome in shown if outcome == "connected"),
+            "suggestions_dismissed": sum(1 for _, outcome in shown if outcome == "not_relevant"),
             "introductions": len(intros),
             "introductions_rated": len(rated),
             "introductions_helpful": len(helped),

@@ -226,7 +226,7 @@ class MatchingEngine:
         consent (`allow`), fatigue and the viewer themself, then thresholded
         (see ranking.select)."""
         # The database filters and the encoding + ranking (a worker thread) overlap.
-        ranked, (fatigued, rejected) = await asyncio.gather(
+        ranked, (fatigued, rejected, liked) = await asyncio.gather(
             self.rank(workspace_id, text, vector, space=space, language=language),
             self.store.filters(
                 workspace_id,
@@ -238,7 +238,7 @@ class MatchingEngine:
             ),
         )
         policy = self.current_policy
-        penalties = {p: policy.feedback_penalty * n for p, n in rejected.items()}
+        penalties = {p: policy.feedback(rejected[p], liked[p]) for p in set(rejected) | set(liked)}
         excluded = set(exclude)
         wanted = set(kinds) if kinds is not None else None
         return select(

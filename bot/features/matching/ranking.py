@@ -88,7 +88,18 @@ class MatchPolicy:
     shortlist: int = 64  # semantic neighbours considered before filters
     rare_df: int = 50  # tokens in at most this many items also pull candidates in
     feedback_penalty: float = 0.15  # per earlier "Not relevant" on the same pairing
+    feedback_penalty_max: float = 0.45  # at most this much lower, whatever the count
+    feedback_bonus: float = 0.05  # per earlier "Connect me" / helpful introduction
+    feedback_bonus_max: float = 0.1  # at most this much higher
     cross_language_bonus: float = 0.0
+
+    def feedback(self, rejected: int, liked: int) -> float:
+        """What the narrator's own answers about a person subtract from that person's
+        score for their narrations (negative: a bonus), bounded both ways."""
+        down = min(self.feedback_penalty_max, self.feedback_penalty * rejected)
+        up = min(self.feedback_bonus_max, self.feedback_bonus * liked)
+        return down - up
+
     # The specificity gate (specificity.py): a text saying less than this gets no
     # suggestions and is never suggested; 0 turns it off.
     min_specificity: float = 1.0

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from bot.clock import utc
 from bot.store.engine import Database
-from bot.store.tables.matching import MatchHint, MatchSuggestion, MatchVector
+from bot.store.tables.matching import Connection, MatchHint, MatchSuggestion, MatchVector
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,10 +219,12 @@ class MatchingStore:
         window: timedelta,
         per_person: int,
         pair_window: timedelta,
-    ) -> tuple[set[str], Counter[str]]:
+    ) -> tuple[set[str], Counter[str], Counter[str]]:
         """Who is fatigued (suggested `per_person` times within
-        `window` to anyone, or to this narrator within `pair_window`); and how often this
-        narrator answered "Not relevant" to each person."""
+        `window` to anyone, or to this narrator within `pair_window`); how often this
+        narrator answered "Not relevant" to each person (or "it did not help" after an
+        introduction); and how often this narrator acted on them ("Connect me", an
+        introduction that helped, the person's own "I've done this")."""
         async with self.db.session() as s:
             rows = await s.exec(
                 select(
@@ -241,6 +243,7 @@ class MatchingStore:
             counts: Counter[str] = Counter()
             fatigued: set[str] = set()
             rejected: Counter[str] = Counter()
+            liked: Counter[str] = Counter()
             for person, narrator, created, outcome in rows:
                 when = utc(created)
                 if when >= now - window:
@@ -250,8 +253,23 @@ class MatchingStore:
                         fatigued.add(person)
                     if outcome == "not_relevant":
                         rejected[person] += 1
+                    elif outcome == "connected":
+                        liked[person] += 1
             fatigued.update(p for p, n in counts.items() if n >= per_person)
-        return fatigued, rejected
+            # Introductions with this narrator: "No, it did not help" counts as a "Not
+            # relevant"; "Yes"/"A bit", or the person saying "I've done this" (an
+            # introduction they asked for themselves), count for the pairing.
+            for person, suggested_by, helped in await s.exec(
+                select(Connection.person_id, Connection.suggested_by, Connection.helped).where(
+                    Connection.workspace_id == workspace_id,
+                    Connection.narrator_id == narrator_id,
+                )
+            ):
+                if helped == "no":
+                    rejected[person] += 1
+                elif helped in ("yes", "somewhat") or suggested_by == person:
+                    liked[person] += 1
+        return fatigued, rejected, liked
 
     async def record(self, rows: list[MatchSuggestion]) -> list[MatchSuggestion]:
         async with self.db.session() as s:
