@@ -16,9 +16,10 @@ from sqlmodel import col, func, select, update
 
 from bot.authorisation import ANYONE, Verdict, owner
 from bot.clock import utc
-from bot.communities import Community, communities, community, platform_of
+from bot.communities import Community, community, platform_of
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
+from bot.features import ask_channels
 from bot.features.ask_card import (
     ANSWERED,
     VIEW,
@@ -29,8 +30,8 @@ from bot.features.ask_card import (
     viewers,
 )
 from bot.features.commands import Subcommand
-from bot.features.references import resolve_channel, split_channel
 from bot.i18n import N_
+from bot.langdetect import guess_language
 from bot.messages import Actions, Button, Mention, OutboundMessage, Quote, Section, Strong, fill
 from bot.ports import Destination
 from bot.router import action, kind
@@ -48,7 +49,6 @@ ANON_PER_DAY = 3
 MAX_QUESTION = 3000
 CHECK = "white_check_mark"
 
-NO_CHANNEL = N_("There is no durf-te-vragen channel yet. An admin can make one with {example}.")
 NO_ANON = N_("Anonymous questions are not allowed in {channel}. You can ask with your name, or "
              "ask an admin to allow them.")
 TOO_MANY_ANON = N_("You've asked {limit} anonymous questions today; that's the limit. Try "
@@ -78,7 +78,7 @@ def register(core: Core) -> None:
     core.commands.register(Subcommand(
         names={"en": ("ask",), "nl": ("vraag",)}, handler=on_ask,
         summary=N_("Ask a question in the durf-te-vragen channel, with your name or anonymously"),
-        usage=N_("[anon] <question>"), order=20))
+        usage=N_("[anon] [#channel] <question>"), order=20))
     core.anonymous_events.append(lambda event: is_anonymous_event(core, event))
     core.privacy_exporters.append(lambda ws, uid: export_anonymous(core, ws, uid))
     core.privacy_erasers.append(lambda ws, uid: erase_anonymous(core, ws, uid))
@@ -119,21 +119,6 @@ def is_asker(core: Core, question: Question, user_id: str) -> bool:
     return question.anon_ref in anon_refs(core, question.workspace_id, user_id)
 
 
-async def durf_channel(core: Core, event: InboundEvent, words: list[str]
-                       ) -> tuple[Community, list[str]]:
-    ref, words = split_channel(words)
-    if ref is not None:
-        ref = await resolve_channel(ref, event.workspace_id, core.directory)
-    candidates = [c for c in await communities(core, kind="durf-te-vragen")
-                  if c.workspace_id == event.workspace_id]
-    wanted = ref.id if ref else event.conversation.id
-    chosen = next((c for c in candidates if c.channel_id == wanted), None)
-    if chosen is None and ref is None and candidates:
-        chosen = candidates[0]
-    if chosen is None:
-        raise UserError(NO_CHANNEL, example=Strong(
-            text="/wol config community add #durf-te-vragen durf-te-vragen"))
-    return chosen, words
 
 
 # -- asking -------------------------------------------------------------------------------------
@@ -172,7 +157,10 @@ async def on_ask(event: InboundEvent, ctx: Context, args: str) -> None:
         return
     anonymous = head in ("anon", "anoniem", "anonymous")
     ctx.anonymous = anonymous
-    item, words = await durf_channel(ctx.core, event, words[1:] if anonymous else words)
+    words = words[1:] if anonymous else words
+    text_language = guess_language(" ".join(words), ctx.t.lang)
+    item, words, _ = await ask_channels.choose(ctx.core, event, words, anonymous=anonymous,
+                                               language=text_language)
     text = check_length(clean(" ".join(words)), MAX_QUESTION)
     if not text:
         raise UserError(EMPTY, example=Strong(text="/wol ask anon How do I request leave?"))

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 from bot.errors import UserError
 from bot.events import ConversationKind, EventKind, InboundEvent
+from bot.features import dm_replies
 from bot.features.commands import Subcommand, command_text
+from bot.features.dm_kinds import DmKind, classify
 from bot.features.narration_ack import NOTED, acknowledge
 from bot.features.narration_phrases import Phrase, match_phrase
 from bot.i18n import N_
@@ -62,9 +64,12 @@ async def on_message(event: InboundEvent, ctx: Context) -> None:
     text = clean(event.text)
     phrase = phrase_of(ctx, text)
     if event.is_dm:
-        if phrase is None and len(text.split()) < ctx.core.settings.narrations.dm_min_words:
+        kind = classify(text, min_words=ctx.core.settings.narrations.dm_min_words,
+                        narration_phrase=phrase is not None)
+        if kind.kind is not DmKind.NARRATION:
             ctx.use_language(guess_language(text, ctx.t.lang))
-            await ctx.respond(ctx.text(DM_HINT, help=_help_word(ctx)))
+            await dm_replies.answer(event, ctx, text, kind,
+                                    ctx.text(DM_HINT, help=_help_word(ctx)))
             return
         await record(
             event,

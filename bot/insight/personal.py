@@ -47,3 +47,12 @@ async def my_weeks(
     for week_start, signals in totals.items():
         found[week_start].signals = dict(signals)
     return [found[k] for k in sorted(found)]
+
+
+async def communities_of(db: Database, workspace_id: str, user_id: str) -> set[str]:
+    """The communities (channel ids) where a person has taken part at all."""
+    async with db.session() as s:
+        rows = await s.exec(select(ParticipationCount.community).where(
+            ParticipationCount.workspace_id == workspace_id,
+            ParticipationCount.user_id == user_id).distinct())
+        return {c for c in rows if c}
