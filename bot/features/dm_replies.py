@@ -1,5 +1,6 @@
-"""Direct messages that are not narrations: a question gets a helpful answer, thanks a short
-one, small talk none (bot/features/dm_kinds.py tells them apart)."""
+"""Direct messages that are not narrations: a question gets a helpful answer ("who works on
+X?" the answer of `/wol who X`, bot/features/who.py; others how to ask colleagues), thanks a
+short one, small talk none (bot/features/dm_kinds.py tells them apart)."""
 
 from __future__ import annotations
 
@@ -46,9 +47,10 @@ async def answer(event: InboundEvent, ctx: Context, text: str, kind: DmMessage,
 
 async def _question(event: InboundEvent, ctx: Context, text: str, topic: str | None) -> None:
     nl = ctx.t.lang == "nl"
-    who = ctx.core.commands.parse("wie" if nl else "who")
-    if topic and who.sub is not None and who.name in ("who", "wie"):
-        await who.sub.handler(event, ctx, topic)  # "who knows about …?" answers it directly
+    if topic and ctx.core.commands.parse("who").name == "who":
+        from bot.features.who import answer_who  # the same answer as /wol who <topic>
+
+        await answer_who(ctx, topic)
         return
     question = " ".join(text.split())
     if len(question) > 80:
