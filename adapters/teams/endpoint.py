@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 ACK = N_("Thanks, got it.")
 CARD_ACTION = "adaptiveCard/action"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+FILE_CONSENT = "fileConsent/invoke"
 
 
 class TeamsEndpoint:
@@ -130,6 +131,9 @@ class TeamsEndpoint:
     ) -> None:
         if seen is not None:
             await self.members.seen(seen)
+        if body.get("name") == FILE_CONSENT and seen is not None and self.port is not None:
+            await self.port.file_consent(seen.workspace_id, seen.user_id,
+                                         body.get("value") or {})
         ctx: Context | None = None
         if event is not None:
             ctx = await self.core.handle(await self._resolve_people_picker(event))

@@ -158,7 +158,7 @@ def build_manifest(
         "botId": options.bot_id,
         "scopes": SCOPES,
         "isNotificationOnly": False,
-        "supportsFiles": False,
+        "supportsFiles": True,  # file consent: privacy export, statistics chart
         "supportsCalling": False,
         "supportsVideo": False,
     }

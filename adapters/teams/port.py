@@ -26,6 +26,14 @@ from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from adapters.teams.connector import delivery_error, no_sdk_retries
+from adapters.teams.files import (
+    CONTEXT_KEY,
+    PendingFiles,
+    consent_attachment,
+    fallback_messages,
+    file_info_attachment,
+    upload,
+)
 from adapters.teams.members import Members
 from adapters.teams.mentions import mention_parts, rename_mentions
 from adapters.teams.render import (
@@ -84,6 +92,7 @@ class TeamsPort:
         self.app_id = app_id
         self.references = references
         self.members = members
+        self.files = PendingFiles(members.db)
         self._clients: dict[str, ConnectorClient] = {}
         self._dm_locks: dict[tuple[str, str], asyncio.Lock] = {}
 
@@ -135,6 +144,43 @@ class TeamsPort:
             hints=dest.hints,
         )
         await self._post(target, {"type": "message", "text": symbol, "textFormat": "plain"})
+
+    async def send_file(self, dest: Destination, filename: str, content: bytes,
+                        message: OutboundMessage) -> Sent:
+        """The message, and a file consent card for the file (see files.py): the file is
+        uploaded when the person accepts it. Only in a personal chat, as Teams requires."""
+        ref = await self._reference(dest)
+        user = (ref.get("user") or {}).get("id") or dest.hints.get("user_id")
+        if not user or (ref.get("conversation") or {}).get("conversationType") != "personal":
+            raise DeliveryError("files go to a person's personal chat", permanent=True)
+        message = await self.prepare(dest.workspace_id, message)
+        file_id = await self.files.add(dest.workspace_id, str(user), dest.channel_id, filename,
+                                       content, message)
+        payload = render_activity(message)
+        payload["attachments"].append(
+            consent_attachment(file_id, filename, len(content), message.plain_text()))
+        return await self._post(dest, payload)
+
+    async def file_consent(self, workspace_id: str, user_id: str, value: dict[str, Any]) -> None:
+        """The person accepted (upload, then show the file) or declined (the text instead)."""
+        context = value.get("context") or {}
+        row = await self.files.take(workspace_id, user_id, str(context.get(CONTEXT_KEY) or ""))
+        if row is None:
+            log.info("file consent for an unknown or already handled file")
+            return
+        dest = Destination(workspace_id, row.conversation_id)
+        info = value.get("uploadInfo") or {}
+        if value.get("action") == "accept" and info.get("uploadUrl"):
+            try:
+                await upload(str(info["uploadUrl"]), row.content)
+            except Exception as exc:  # the person gets the text instead of nothing
+                log.warning("file upload failed, sending the text instead: %s", exc)
+            else:
+                await self._post(dest, {"type": "message",
+                                        "attachments": [file_info_attachment(info)]})
+                return
+        for message in fallback_messages(row):
+            await self._post(dest, render_activity(await self.prepare(workspace_id, message)))
 
     async def open_dm(self, workspace_id: str, user_ids: tuple[str, ...]) -> str:
         """A person's 1:1 chat with the bot (created when needed).

@@ -52,6 +52,8 @@ NOT_EXPORTED = {
     "setting_override": "workspace configuration an admin changed: replaced on erasure",
     "custom_question": "a dialogue question an admin added: replaced on erasure",
     "ask_acknowledgement": "a manager's acknowledgement of someone's question",
+    "teams_pending_file": "a file offered to you in Teams (your export, a chart) until you "
+                          "accept or decline it",
 }
 
 

@@ -15,7 +15,8 @@ bodies shaped like the recorded Teams traffic, and can be told to fail:
 Operations: "send" (POST v3/conversations/{id}/activities), "reply"
 (POST …/activities/{replyToId}), "update" (PUT …/activities/{id}), "delete",
 "create_conversation" (POST v3/conversations), "get_member" (GET …/members/{id}),
-"get_members" (GET …/members).
+"get_members" (GET …/members), "upload" (PUT {service_url}upload/{id}: stands in for the
+OneDrive upload URL of Teams' file consent flow; the body is the bytes).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
         re.compile(r"v3/conversations/(?P<conv>[^/]+)/activities/(?P<act>[^/]+)$"),
         "delete",
     ),
+    ("PUT", re.compile(r"upload/(?P<act>[^/]+)$"), "upload"),  # a OneDrive upload session
     ("GET", re.compile(r"v3/conversations/(?P<conv>[^/]+)/members$"), "get_members"),
     ("GET", re.compile(r"v3/conversations/(?P<conv>[^/]+)/members/(?P<user>[^/]+)$"), "get_member"),
 )
@@ -62,7 +64,9 @@ class Call:
     @property
     def card(self) -> dict[str, Any] | None:
         """The Adaptive Card of a posted activity, if it has one."""
-        for attachment in (self.body or {}).get("attachments") or ():
+        if not isinstance(self.body, dict):
+            return None
+        for attachment in self.body.get("attachments") or ():
             if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
                 return attachment["content"]
         return None
@@ -170,7 +174,9 @@ class FakeBotConnector:
     ) -> web.StreamResponse:
         groups = {k: unquote(v) for k, v in match.groupdict().items() if v is not None}
         body: Any = None
-        if request.can_read_body:
+        if request.can_read_body and op == "upload":
+            body = await request.read()
+        elif request.can_read_body:
             text = await request.text()
             body = json.loads(text) if text else None
         call = Call(
@@ -210,6 +216,9 @@ class FakeBotConnector:
         if call.op in ("send", "reply"):
             activity_id = f"1:fake-activity-{next(self._ids)}"
             return web.json_response({"id": activity_id}, status=201)
+        if call.op == "upload":
+            return web.json_response({"id": call.activity_id, "size": len(call.body or b"")},
+                                     status=201)
         if call.op == "update":
             return web.json_response({"id": call.activity_id}, status=200)
         if call.op == "delete":

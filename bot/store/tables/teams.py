@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Column, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from bot.store.tables.columns import timestamp
@@ -31,3 +32,20 @@ class TeamsMember(SQLModel, table=True):
     bot_id: str = Field(max_length=200)
     dm_conversation_id: str | None = Field(default=None, max_length=400)
     updated_at: datetime = timestamp()
+
+
+class TeamsPendingFile(SQLModel, table=True):
+    """A file waiting for its person to accept Teams' file consent card (privacy export,
+    statistics chart): deleted once uploaded or declined, and with the person's data."""
+
+    __tablename__ = "teams_pending_file"
+    __personal__ = {"user_id": "delete"}
+
+    id: str = Field(primary_key=True, max_length=64)
+    workspace_id: str = Field(max_length=200, index=True)
+    user_id: str = Field(max_length=200, index=True)
+    conversation_id: str = Field(max_length=400)  # the personal chat the card went to
+    filename: str = Field(max_length=200)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    message: str = Field(sa_column=Column(Text, nullable=False))  # the OutboundMessage as JSON
+    created_at: datetime = timestamp()

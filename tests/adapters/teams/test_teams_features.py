@@ -56,11 +56,45 @@ async def test_anonymous_question_is_posted_without_the_asker(start_app: StartAp
     assert MEMBER not in json.dumps(question.model_dump(mode="json"))
 
 
-async def test_privacy_export_reaches_the_person(start_app: StartApp) -> None:  # noqa: F811
+async def test_privacy_export_is_offered_as_a_file(start_app: StartApp) -> None:  # noqa: F811
+    """File consent (issue 20): a FileConsentCard in the personal chat; accepted, the JSON is
+    uploaded to the URL Teams gives and the file is shown; declined, the text comes instead."""
     app = await start_app(**SETTINGS)
     await app.post(said(app, "wol working on the archive migration", id_="n1"))
-    await app.post(said(app, "wol privacy export", id_="x1"))
-    await app.deliver()
-    sent = "\n".join(texts(app.connector.of("send", "reply")))
-    assert "Here is everything I keep about you" in sent
-    assert "the archive migration" in sent  # Teams has no file upload: the JSON in parts
+    for n, answer in enumerate(("accept", "decline")):
+        await app.post(said(app, "wol privacy export", id_=f"x{n}"))
+        await app.deliver()
+        offers = [c for c in app.connector.of("send") if any(
+            a["contentType"] == "application/vnd.microsoft.teams.card.file.consent"
+            for a in c.body.get("attachments") or ())]
+        assert len(offers) == n + 1
+        offer = offers[-1]
+        (consent,) = [a for a in offer.body["attachments"] if a["contentType"].endswith("consent")]
+        assert consent["name"].endswith(".json") and consent["content"]["sizeInBytes"] > 0
+        assert "the archive migration" not in json.dumps(offer.body)  # not in the chat itself
+        upload_url = f"{app.connector.service_url}upload/file-{n}"
+        invoke = activity("invoke_task_fetch_2019", id=f"fc{n}")
+        invoke.update(conversation=said(app, "x", id_="-")["conversation"],
+                      value={"type": "fileUpload", "action": answer,
+                             "context": consent["content"]["acceptContext"],
+                             "uploadInfo": {"name": consent["name"], "uploadUrl": upload_url,
+                                            "contentUrl": "https://contoso.sharepoint.com/x.json",
+                                            "uniqueId": f"u{n}", "fileType": "json"}})
+        invoke["from"] = said(app, "x", id_="-")["from"]
+        invoke["name"] = "fileConsent/invoke"
+        assert (await app.post(app.connector.rewrite(invoke))).status == 200
+    (uploaded,) = app.connector.of("upload")
+    assert uploaded.activity_id == "file-0"
+    data = json.loads(uploaded.body)
+    assert "the archive migration" in json.dumps(data)
+    shown = [c for c in app.connector.of("send") if any(
+        a["contentType"] == "application/vnd.microsoft.teams.card.file.info"
+        for a in c.body.get("attachments") or ())]
+    assert len(shown) == 1
+    # declined: the same export as text, in quoted parts labelled with the file's name
+    parts = [t for t in texts(app.connector.of("send")) if f"{consent['name']} (1/" in t]
+    assert parts and "the archive migration" in "\n".join(parts)
+    async with app.core.db.session() as s:
+        from bot.store.tables.teams import TeamsPendingFile
+
+        assert (await s.exec(select(TeamsPendingFile))).all() == []
