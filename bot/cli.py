@@ -95,6 +95,13 @@ def _parser() -> argparse.ArgumentParser:
     secrets.add_argument("action", choices=["rotate"],
                          help="re-encrypt stored secrets with WOLBOT_SECRET_KEY (the old key in "
                               "WOLBOT_SECRET_KEY_PREVIOUS); see docs/operations.md")
+    models = sub.add_parser(
+        "models", help="prepare the matching model's cache",
+        description="prepare: load the configured matching encoder (app.yaml matching.encoder) "
+        "once, so the files derived from it (the e5 ONNX graph, its reference statistics) are "
+        "built into $WOLBOT_CACHE_DIR (default ~/.cache/wolbot) now instead of at the first "
+        "start; the Dockerfile runs it at image build time.")
+    models.add_argument("action", choices=["prepare"], help="prepare")
     prompts = sub.add_parser("prompts", help="check the question sets for dialogue rounds",
                              description="check: validate every question set file "
                              "(`file:line: problem`); exit 1 on problems.")
@@ -188,6 +195,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         await wait_for_database(settings)
     if args.command == "db":
         return await _db(args.action, settings)
+    if args.command == "models":
+        return await asyncio.to_thread(_models_prepare, settings)
     if args.command == "secrets":
         return await _rotate_secrets(settings)
     if args.command == "chat":
@@ -207,6 +216,17 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         await web.serve(build(settings), host, port)
         return 0
     raise AssertionError(args.command)
+
+
+def _models_prepare(settings: Settings) -> int:
+    from bot.features.matching.encoder import local_encoder
+    from bot.features.matching.model_cache import cache_dir
+
+    encoder = local_encoder(settings.matching.encoder)
+    encoder.load()
+    where = cache_dir()
+    print(f"{encoder.name}: loaded; cache: {where or 'none (no writable cache directory)'}")
+    return 0 if where is not None or settings.matching.encoder != "e5" else 1
 
 
 def _prompts_check(directory: str | None) -> int:

