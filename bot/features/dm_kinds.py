@@ -5,8 +5,8 @@ Checked in this order: a narration phrase ("I'm working on …") makes it a narr
 thanks ("thanks!", "dank je wel"), acknowledgements and emoji ("ok", "👍", "top"),
 greetings ("hoi", "good morning"), questions (a question mark, or a question word first:
 "Can you tell me who works on the intranet", "Weet iemand hoe …"). What is left is a
-narration when it has at least `narrations.dm_min_words` words, else a short note that
-gets the how-to hint.
+narration when it has at least `narrations.dm_min_words` words and says more than where or
+when someone works ("Ik werk morgen thuis"), else a short note that gets the how-to hint.
 """
 
 from __future__ import annotations
@@ -52,6 +52,12 @@ _QUESTION_START = re.compile(
     r"are|am|should|may|anyone|anybody|wie|wat|waar|wanneer|waarom|hoe|welke|welk|kun|kunt|"
     r"kan|kunnen|zou|zouden|weet|weten|heb|hebben|heeft|is|zijn|ben|mag|moet|iemand|ken|kent"
     r")\b", re.IGNORECASE)
+# Where or when someone works, not what on: "Ik werk morgen thuis", "I work from home today".
+_WHERE_WHEN = re.compile(
+    r"^(?:ik|i|we|wij)\s+(?:werk|werken|work|am working|'m working|’m working|ben|am)\s+"
+    r"(?:\w+\s+){0,2}?(?:thuis|vanuit huis|op kantoor|remote|from home|at home|"
+    r"in the office|at the office|vrij|off|parttime|part-time)\b(?:\s+\w+){0,3}[\s.!]*$",
+    re.IGNORECASE)
 _EMOJI_ONLY = re.compile(r"^[\W_]*$")  # emoji, punctuation, nothing to read
 _WHO = [re.compile(p, re.IGNORECASE) for p in (
     r"\bwho(?:'s|’s| is| are| else)?\s+(?:\w+\s+)?(?:works?|working|worked)\s+(?:on|with)\s+(.+)",
@@ -79,7 +85,7 @@ def classify(text: str, *, min_words: int, narration_phrase: bool) -> DmMessage:
         return DmMessage(DmKind.GREETING)
     if stripped.rstrip("*_ ").endswith("?") or _QUESTION_START.match(stripped):
         return DmMessage(DmKind.QUESTION, who_topic(stripped))
-    if len(stripped.split()) < min_words:
+    if len(stripped.split()) < min_words or _WHERE_WHEN.match(stripped):
         return DmMessage(DmKind.SHORT)
     return DmMessage(DmKind.NARRATION)
 

@@ -19,6 +19,8 @@ DM_EN = [
     ("sanne", "👍", ""),
     ("sanne", "ok 👍", ""),
     ("sanne", "hello", "Tell me in a sentence or two what you are working on"),
+    ("sanne", "I work from home tomorrow", "Tell me in a sentence or two"),
+    ("sanne", "Who is working on the intranet?", "who works on the intranet"),
     ("sanne", "This week I'm working on the supplier contracts", "📝"),
     ("sanne", "the Q3 forecast model for the finance team", "📝"),
 ]
@@ -29,6 +31,8 @@ DM_NL = [
     ("joost", "oké", ""),
     ("joost", "top 👍", ""),
     ("joost", "hoi", "Vertel me in een zin of twee"),
+    ("joost", "Ik werk morgen thuis", "Vertel me in een zin of twee"),
+    ("joost", "Is er iemand bezig met de intranet-zoekfunctie?", "de intranet-zoekfunctie"),
     ("joost", "Vandaag werk ik aan de nieuwe intranet-zoekfunctie", "📝"),
     ("joost", "de begroting voor 2027 en de jaarplanning", "📝"),
 ]
