@@ -1,8 +1,10 @@
 """Limits that are correctness hold across replicas (issue 17, item 9), on PostgreSQL.
 
-- Two processes, each with the Teams port's own hourly budget and a clock running 120 times
-  faster than real time, send to one conversation as fast as they can for an hour and a half
-  of that clock: no sliding hour ever holds more than 1,800 sends, and both processes sent.
+- Two processes, each with the Teams port's own hourly budget and a clock running 30 times
+  faster than real time, send to one conversation as fast as they can. The hour before they
+  start already holds 1,790 sends, spread over it, so both work at the cap throughout, taking
+  slots as old sends leave the window: no sliding hour ever holds more than 1,800 sends, and
+  both processes sent and were refused.
 - Two cores (separate connection pools, as two replicas) take thanks and anonymous
   questions from one person at the same moment: the daily limits hold for both together.
 """
@@ -20,14 +22,18 @@ import pytest
 from sqlmodel import func, select
 
 from bot.ports import PersonInfo
+from bot.store.engine import Database
 from bot.store.tables.asks import Question, Thanks
+from bot.store.tables.limits import LimitUse
 from tests.conftest import _truncate_and_dispose
 from tests.fakes import events as ev
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEED = 120  # one hour of the compressed clock in 30 real seconds
-REAL_SECONDS = 45
+SPEED = 30  # one hour of the compressed clock in two real minutes
+REAL_SECONDS = 20
+READY_SECONDS = 12  # for both processes to import and connect before the clock starts
 HOURLY = 1800
+EARLIER = 1790  # sends in the hour before the replicas start
 
 SENDER = r"""
 import asyncio, sys, time
@@ -52,10 +58,13 @@ async def main(url: str, start: float, wall: float, speed: float, until: float) 
     db = Database(url)
     port = TeamsPort(make_adapter(TeamsAuthConfig()), app_id="", references=None,
                      members=None, limits=Limits(db, Compressed(start, wall, speed)))
+    await db.ping()
+    await asyncio.sleep(max(wall - time.time(), 0))  # both start at the same moment
     while time.time() < until:
         try:
             await port._hourly_budget("19:one-conversation@thread.v2")
         except DeliveryError as exc:
+            print("refused", flush=True)
             await asyncio.sleep(min((exc.retry_after or 1) / speed, 0.2))
             continue
         print(port.limits.clock.now().timestamp(), flush=True)
@@ -74,8 +83,17 @@ def pg_url(postgres_schema_url: str) -> str:
 
 @pytest.mark.postgres
 async def test_two_replicas_never_exceed_the_teams_hourly_cap(pg_url: str) -> None:
-    wall = time.time() + 2  # both start counting at the same moment
+    wall = time.time() + READY_SECONDS  # both start counting at the same moment
     start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC).timestamp()
+    earlier = [start - 3600 + (i + 1) * 3600 / (EARLIER + 1) for i in range(EARLIER)]
+    db = Database(pg_url)
+    try:
+        async with db.session() as s:
+            s.add_all(LimitUse(key="teams:19:one-conversation@thread.v2",
+                               at=datetime.fromtimestamp(t, UTC)) for t in earlier)
+            await s.commit()
+    finally:
+        await db.dispose()
     args = [pg_url, str(start), str(wall), str(SPEED), str(wall + REAL_SECONDS)]
     procs = [await asyncio.create_subprocess_exec(
         sys.executable, "-c", SENDER, *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
@@ -84,13 +102,16 @@ async def test_two_replicas_never_exceed_the_teams_hourly_cap(pg_url: str) -> No
     outputs = await asyncio.wait_for(asyncio.gather(*[p.communicate() for p in procs]), 120)
     for proc, (_, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err.decode()
-    per_process = [[float(x) for x in out.split()] for out, _ in outputs]
-    sent = sorted(t for times in per_process for t in times)
+    lines = [out.decode().split() for out, _ in outputs]
+    per_process = [[float(x) for x in words if x != "refused"] for words in lines]
+    sent = sorted([*earlier, *(t for times in per_process for t in times)])
     hour = timedelta(hours=1).total_seconds()
     busiest = max(bisect.bisect_left(sent, t + hour) - i for i, t in enumerate(sent))
-    assert busiest <= HOURLY
-    assert len(sent) > HOURLY + 100  # the cap was reached and the window moved on
-    assert all(len(times) > 100 for times in per_process)  # both replicas sent
+    seen = (busiest, [len(t) for t in per_process], [w.count("refused") for w in lines])
+    assert busiest <= HOURLY, seen
+    assert all(len(times) > 50 for times in per_process), seen  # both replicas sent ...
+    assert all(words.count("refused") > 0 for words in lines), seen  # ... and met the cap
+    assert len(sent) - EARLIER > 100, seen  # slots freed by the moving window were taken
 
 
 DURF = {"workspaces": {ev.WORKSPACE: {"timezone": "UTC", "channels": {

@@ -89,8 +89,9 @@ async def test_privacy_export_arrives_as_a_file(serve_slack, payload, slack_api)
     await slack_api.wait_for("files.completeUploadExternal")
     [upload] = slack_api.files.values()
     data = json.loads(upload["content"])
-    assert data["user"] == "W111"
-    assert data["narration"][0]["topic"] == "the archive migration"
+    assert data["platform"] == "slack" and data["schema"] == "wolbot-export/1"
+    assert "archive migration" in data["narrations"][0]["text"]
+    assert b"W111" not in upload["content"]  # no platform ids in the readable export
 
 
 async def test_every_config_subcommand_for_admins_and_members(serve_slack, payload, slack_api):
