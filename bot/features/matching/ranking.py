@@ -183,10 +183,6 @@ class WorkspaceIndex:
                         semantic[key] = float(self.vectors.vector(key) @ vec)
         bonus = policy.cross_language_bonus if language else 0.0
         out = []
-        if gate:  # vague items are never suggested
-            keys = list(semantic)
-            vague = self._vague_items(keys, policy)
-            semantic = {k: semantic[k] for k, v in zip(keys, vague, strict=True) if not v}
         for key, cos in semantic.items():
             item = self.items[key]
             lex = overlap(tokens, item.tokens, weights) if tokens else 0.0
@@ -194,6 +190,14 @@ class WorkspaceIndex:
             if bonus and item.language and item.language != language:
                 score += bonus
             out.append(Scored(item, score, cos, lex))
+        if gate:
+            # Vague items are never suggested. Checked only where it can matter: items that
+            # could still reach the threshold (with the largest feedback bonus); the rest
+            # are never posted anyway, and checking all 64 cost ~10 ms a search at 100k.
+            floor = policy.threshold - policy.feedback_bonus_max
+            near = [s.item.key for s in out if s.score >= floor]
+            dropped = {k for k, v in zip(near, self._vague_items(near, policy), strict=True) if v}
+            out = [s for s in out if s.item.key not in dropped]
         out.sort(key=lambda s: s.score, reverse=True)
         return out
 
