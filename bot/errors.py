@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
-from bot.messages import Inline
+from typing import TYPE_CHECKING
+
+from bot.messages import Inline, Parts, Strong, fill
+
+if TYPE_CHECKING:
+    from bot.i18n import CommandExample, Translator
 
 
 class UserError(Exception):
     """Bad input from a person: answered with a friendly, translated message.
 
     `msgid` is an English gettext msgid (marked with `N_` where it is defined);
-    `values` fill its `{placeholders}` after translation.
+    `values` fill its `{placeholders}` after translation (a `CommandExample` in the
+    reader's language).
     """
 
-    def __init__(self, msgid: str, **values: Inline | int) -> None:
+    def __init__(self, msgid: str, **values: Inline | int | CommandExample) -> None:
         super().__init__(msgid)
         self.msgid = msgid
         self.values = values
+
+    def parts(self, t: Translator) -> Parts:
+        """The message in the reader's language."""
+        from bot.i18n import CommandExample
+
+        values = {name: Strong(text=value.render(t)) if isinstance(value, CommandExample)
+                  else value for name, value in self.values.items()}
+        return fill(t.gettext(self.msgid), **values)
 
 
 class StoreUnavailable(Exception):

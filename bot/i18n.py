@@ -11,6 +11,7 @@ import gettext
 import io
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -26,6 +27,27 @@ LOCALES_DIR = Path(__file__).parent / "locales"
 def N_(msgid: str) -> str:
     """Mark a string for extraction without translating it yet (translated where it is shown)."""
     return msgid
+
+
+@dataclass(frozen=True)
+class CommandExample:
+    """A `/wol` command shown to a person, in their language's words: the msgid is the English
+    command ("/wol me pause 14"), its translation the Dutch one ("/wol ik pauze 14"); `values`
+    fill `{name}` placeholders. For errors raised before the reader's language is at hand
+    (`UserError` values); `bot.features.commands.example` renders one at once."""
+
+    msgid: str
+    values: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, msgid: str, **values: str | int) -> CommandExample:
+        return cls(msgid, tuple((k, str(v)) for k, v in values.items()))
+
+    def render(self, t: Translator) -> str:
+        text = t.gettext(self.msgid)
+        for name, value in self.values:
+            text = text.replace("{" + name + "}", value)
+        return text
 
 
 class Translator:

@@ -9,7 +9,7 @@ from bot.context import Context
 from bot.errors import StoreUnavailable, UserError
 from bot.events import EventKind, InboundEvent
 from bot.i18n import N_
-from bot.messages import OutboundMessage, fill
+from bot.messages import OutboundMessage
 from bot.router import Next
 from bot.store.delivery_log import coarse_time
 
@@ -104,7 +104,7 @@ async def translate_errors(event: InboundEvent, ctx: Context, next_: Next) -> No
     except UserError as exc:
         log.info("user error on %s/%s: %s", event.workspace_id, ctx.event_ref or event.event_id,
                  exc.msgid)
-        await ctx.respond(OutboundMessage.text(*fill(ctx.t.gettext(exc.msgid), **exc.values)))
+        await ctx.respond(OutboundMessage.text(*exc.parts(ctx.t)))
     except Exception:
         log.exception(
             "error handling %s event %s/%s", event.kind, event.workspace_id,

@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from bot.config import ChannelConfig, Settings, WorkspaceConfig
 from bot.errors import UserError
-from bot.i18n import N_
+from bot.i18n import N_, CommandExample
 from bot.setting_values import (
     parse_country,
     parse_cron,
@@ -29,6 +29,12 @@ from bot.setting_values import (
 )
 from bot.store.engine import Database
 from bot.store.tables.admin import AuditEntry, SettingOverride
+
+EX_SHOW = N_("/wol config show")
+EX_SET_CHANNEL = N_("/wol config set {key} … #channel")
+# Dutch words for choice values ("/wol instellingen community toevoegen #team dialoog").
+CHOICE_WORDS = {"dialoog": "dialogue", "hardop-werken": "narration", "bezig-met": "narration",
+                "antwoord": "reply", "geen": "none"}
 
 WORKSPACE_SCOPE = "*"
 _TRUE = {"on", "yes", "true", "1", "aan", "ja", "y", "j"}
@@ -86,6 +92,7 @@ class Option:
                 raise UserError(BAD_CHOICE, key=self.key, choices="en, nl", value=value)
             return lang
         if self.kind == "choice":
+            low = CHOICE_WORDS.get(low, low)
             if low not in self.choices:
                 raise UserError(BAD_CHOICE, key=self.key, choices=", ".join(self.choices),
                                 value=value)
@@ -201,7 +208,7 @@ class Resolved:
 def option(key: str) -> Option:
     found = OPTIONS_BY_KEY.get(key.lower())
     if found is None:
-        raise UserError(UNKNOWN_KEY, key=key, show="/wol config show")
+        raise UserError(UNKNOWN_KEY, key=key, show=CommandExample.of(EX_SHOW))
     return found
 
 
@@ -334,7 +341,7 @@ class SettingsService:
             raise UserError(WRONG_SCOPE_WORKSPACE, key=opt.key)
         if not channel_id and "workspace" not in opt.scopes:
             raise UserError(WRONG_SCOPE_CHANNEL, key=opt.key,
-                            example=f"/wol config set {opt.key} … #channel")
+                            example=CommandExample.of(EX_SET_CHANNEL, key=opt.key))
         return opt
 
     def forget_cache(self) -> None:

@@ -9,9 +9,9 @@ from bot.authorisation import Verdict, owner
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
 from bot.features import role_admin
-from bot.features.commands import Subcommand, command_text
+from bot.features.commands import Subcommand, command_text, example
 from bot.features.references import ChannelRef, resolve_channel, split_channel
-from bot.i18n import N_
+from bot.i18n import N_, CommandExample
 from bot.messages import Context as ContextBlock
 from bot.messages import Form, OutboundMessage, Section, Strong, TextInput, fill
 from bot.router import action
@@ -71,7 +71,7 @@ EMPTY = N_("(none)")
 
 def register(core: Core) -> None:
     core.commands.register(Subcommand(
-        names={"en": ("config",), "nl": ("config", "instellingen")}, handler=on_config,
+        names={"en": ("config",), "nl": ("instellingen", "config")}, handler=on_config,
         summary=N_("Configure wolbot: settings, communities, roles (admins)"),
         usage=N_("<show|set|reset|community|capture|roles|history>"), order=90,
         admin_only=True))
@@ -106,13 +106,24 @@ async def on_config(event: InboundEvent, ctx: Context, args: str) -> None:
         await role_admin.on_roles(event, ctx, rest)
 
 
+# Command examples in each language's words (bot.features.commands.example).
+EX_CONFIG = N_("/wol config")
+EX_SET_LANGUAGE = N_("/wol config set language nl #team")
+EX_SET = N_("/wol config set nudges.ack_hours 6")
+EX_RESET = N_("/wol config reset language")
+EX_COMMUNITY_ADD = N_("/wol config community add #team")
+EX_COMMUNITY_ADD_KIND = N_("/wol config community add #team narration")
+EX_COMMUNITY_EDIT = N_("/wol config community edit {channel}")
+EX_COMMUNITY_LIST = N_("/wol config community list")
+
+
 def help_message(ctx: Context) -> OutboundMessage:
     t = ctx.t.gettext
     blocks: list[Section | ContextBlock] = [Section(parts=(t(HELP_TITLE),))]
     for usage, summary in HELP_LINES:
-        blocks.append(Section(parts=(Strong(text=f"/wol config {t(usage)}"), " — ",
-                                     *fill(t(summary), example=Strong(
-                                         text="/wol config set language nl #team")))))
+        name = example(ctx.t, EX_CONFIG).text
+        blocks.append(Section(parts=(Strong(text=f"{name} {t(usage)}"), " — ",
+                                     *fill(t(summary), example=example(ctx.t, EX_SET_LANGUAGE)))))
     keys = ", ".join(o.key for o in OPTIONS)
     blocks.append(ContextBlock(parts=(keys,)))
     return OutboundMessage(blocks=tuple(blocks))
@@ -161,7 +172,7 @@ def _setting_line(ctx: Context, r: Resolved) -> Section:
 async def set_setting(event: InboundEvent, ctx: Context, words: list[str]) -> None:
     ref, rest = await _channel(event, ctx, words)
     if len(rest) < 2:
-        raise UserError(NEED_KEY_VALUE, example="/wol config set nudges.ack_hours 6")
+        raise UserError(NEED_KEY_VALUE, example=CommandExample.of(EX_SET))
     opt = option(rest[0])
     value = opt.parse(" ".join(rest[1:]))
     old, new = await ctx.core.config.set(event.workspace_id, opt.key, value,
@@ -174,7 +185,7 @@ async def set_setting(event: InboundEvent, ctx: Context, words: list[str]) -> No
 async def reset_setting(event: InboundEvent, ctx: Context, words: list[str]) -> None:
     ref, rest = await _channel(event, ctx, words)
     if not rest:
-        raise UserError(NEED_KEY_VALUE, example="/wol config reset language")
+        raise UserError(NEED_KEY_VALUE, example=CommandExample.of(EX_RESET))
     opt = option(rest[0])
     old, new = await ctx.core.config.reset(event.workspace_id, opt.key,
                                            channel_id=ref.id if ref else None,
@@ -207,7 +218,7 @@ async def community(event: InboundEvent, ctx: Context, words: list[str]) -> None
         await _list_communities(event, ctx)
         return
     if ref is None:
-        raise UserError(NEED_CHANNEL, example="/wol config community add #team narration")
+        raise UserError(NEED_CHANNEL, example=CommandExample.of(EX_COMMUNITY_ADD_KIND))
     config = ctx.core.config
     if verb == "add":
         kind = option("community.kind").parse(rest[0]) if rest else "narration"
@@ -215,7 +226,7 @@ async def community(event: InboundEvent, ctx: Context, words: list[str]) -> None
                          actor_id=event.user.user_id, now=ctx.now)
         await ctx.respond(ctx.text(
             COMMUNITY_ADDED, channel=f"#{ref.name or ref.id}", kind=Strong(text=kind),
-            example=Strong(text=f"/wol config community edit #{ref.name or ref.id}")))
+            example=example(ctx.t, EX_COMMUNITY_EDIT, channel=f"#{ref.name or ref.id}")))
     elif verb == "remove":
         await _remove_community(event, ctx, ref)
     elif verb == "edit":
@@ -228,7 +239,7 @@ async def _remove_community(event: InboundEvent, ctx: Context, ref: ChannelRef) 
     current = await ctx.core.config.get(event.workspace_id, "community.kind", ref.id, ref.name)
     if current.value is None:
         await ctx.respond(ctx.text(NOT_A_COMMUNITY, channel=channel,
-                                   example=Strong(text="/wol config community list")))
+                                   example=example(ctx.t, EX_COMMUNITY_LIST)))
         return
     if current.source == SOURCE_YAML_CHANNEL:
         key = f"workspaces.{event.workspace_id}.channels.{ref.name or ref.id}.kind"
@@ -243,7 +254,7 @@ async def _list_communities(event: InboundEvent, ctx: Context) -> None:
     kinds = await ctx.core.config.channels_with(event.workspace_id, "community.kind")
     if not kinds:
         await ctx.respond(ctx.text(COMMUNITY_NONE,
-                                   example=Strong(text="/wol config community add #team")))
+                                   example=example(ctx.t, EX_COMMUNITY_ADD)))
         return
     blocks: list[Section] = [Section(parts=(Strong(text=ctx.t.gettext(COMMUNITY_LIST)),))]
     for channel_id, kind in sorted(kinds.items()):
@@ -290,7 +301,7 @@ async def on_form_submit(event: InboundEvent, ctx: Context) -> None:
         except UserError as err:
             ctx.form_errors[key] = "".join(
                 p if isinstance(p, str) else getattr(p, "text", "")
-                for p in fill(ctx.t.gettext(err.msgid), **err.values))
+                for p in err.parts(ctx.t))
     if ctx.form_errors or not channel_id:
         return
     for key, value in parsed.items():

@@ -9,8 +9,10 @@ from sqlmodel import col, select, update
 from bot.authorisation import Verdict, owner
 from bot.communities import platform_of
 from bot.events import EventKind, InboundEvent
+from bot.features import role_admin
 from bot.features.ask_card import ACK, ACK_NOTE, card_location, current_card
 from bot.features.asks import get_question, is_asker
+from bot.features.commands import example
 from bot.i18n import N_
 from bot.messages import Context as ContextBlock
 from bot.messages import Form, Mention, OutboundMessage, Quote, Section, TextInput, fill
@@ -46,7 +48,7 @@ async def _manager(event: InboundEvent, ctx: Context) -> Verdict:
     """Acknowledging (button, note form) is for managers (bot/authorisation.py asks)."""
     if ctx.is_manager:
         return True
-    refusal = ctx.text(ONLY_MANAGERS, example="/wol config roles grant @person manager")
+    refusal = ctx.text(ONLY_MANAGERS, example=example(ctx.t, role_admin.EX_GRANT))
     question = await get_question(ctx.core, event.workspace_id,
                                   as_number(event.action.value if event.action else "") or 0)
     if question is not None and not question.hidden:

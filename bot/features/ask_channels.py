@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING
 from bot.communities import Community, communities
 from bot.errors import UserError
 from bot.features.references import resolve_channel, split_channel
-from bot.i18n import N_
+from bot.i18n import N_, CommandExample
 from bot.insight.personal import communities_of
-from bot.messages import Strong
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+EX_ADD_DURF = N_("/wol config community add #durf-te-vragen durf-te-vragen")
 NO_CHANNEL = N_("There is no durf-te-vragen channel yet. An admin can make one with {example}.")
 NOT_DURF = N_("{channel} is not a channel for questions. Ask in one of these: {channels}.")
 NO_ANON_ANYWHERE = N_("No channel for questions allows anonymous questions. You can ask with "
@@ -38,8 +38,7 @@ async def choose(core: Core, event: InboundEvent, words: list[str], *, anonymous
     candidates = sorted((c for c in await communities(core, kind="durf-te-vragen")
                          if c.workspace_id == event.workspace_id), key=lambda c: c.channel_id)
     if not candidates:
-        raise UserError(NO_CHANNEL, example=Strong(
-            text="/wol config community add #durf-te-vragen durf-te-vragen"))
+        raise UserError(NO_CHANNEL, example=CommandExample.of(EX_ADD_DURF))
     ref, first = split_channel(words[:1])
     if ref is not None:
         ref = await resolve_channel(ref, event.workspace_id, core.directory)

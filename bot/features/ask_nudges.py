@@ -15,7 +15,8 @@ from sqlmodel import col, select
 from bot.clock import utc
 from bot.communities import communities, platform_of
 from bot.delivery.scheduler import Job, cron
-from bot.i18n import N_
+from bot.i18n import N_, Translator
+from bot.insight import formats
 from bot.messages import Context as ContextBlock
 from bot.messages import Inline, Mention, OutboundMessage, Quote, Section, Strong, fill
 from bot.ports import Destination
@@ -34,10 +35,9 @@ MAX_SUGGESTED = 3
 ExpertFinder = Callable[[str, str, set[str]], Awaitable[list[str]]]
 
 DIGEST_TITLE = N_("Questions waiting for a manager's acknowledgement:")
-DIGEST_ITEM = N_("#{number} in {channel}, asked {hours} working hours ago")
+
 DIGEST_HINT = N_("A short acknowledgement makes it safe to ask. Open the question and press "
                  "Acknowledge.")
-SUGGEST = N_("Maybe {people} know more about this? No pressure: a pointer to someone helps too.")
 AND = N_(" and ")
 
 
@@ -100,8 +100,10 @@ async def _digest(core: Core, workspace_id: str, questions: list[Question],
         for question, hours in waiting:
             blocks.append(Quote(text=shorten(question.text, 160)))
             blocks.append(ContextBlock(parts=fill(
-                t.gettext(DIGEST_ITEM), number=question.id or 0,
-                channel=f"#{question.channel_id}", hours=int(hours))))
+                t.ngettext("#{number} in {channel}, asked {hours} working hour ago",
+                           "#{number} in {channel}, asked {hours} working hours ago", int(hours)),
+                number=question.id or 0, channel=f"#{question.channel_id}",
+                hours=formats.number(int(hours), t.lang))))
         blocks.append(ContextBlock(parts=(t.gettext(DIGEST_HINT),)))
         ids = ",".join(str(q.id) for q, _ in waiting)
         await core.outbox.send_dm(platform_of(workspace_id), workspace_id, (manager,),
@@ -150,10 +152,18 @@ async def _suggest(core: Core, workspace_id: str, questions: list[Question],
         await core.outbox.send(platform_of(workspace_id),
                                Destination(workspace_id, question.channel_id, thread_id=thread),
                                OutboundMessage.text(*people_parts(
-                                   t.gettext(SUGGEST), people, t.gettext(AND))),
+                                   suggest_text(t, len(people)), people, t.gettext(AND))),
                                key=f"ask-suggest:{workspace_id}:{question.id}")
         posted += 1
     return posted
+
+
+def suggest_text(t: Translator, count: int) -> str:
+    """ "Maybe @a knows …" / "Maybe @a and @b know …": the verb agrees with the people."""
+    return t.ngettext(
+        "Maybe {people} knows more about this? No pressure: a pointer to someone helps too.",
+        "Maybe {people} know more about this? No pressure: a pointer to someone helps too.",
+        count)
 
 
 def people_parts(template: str, user_ids: list[str], and_word: str) -> tuple[Inline, ...]:

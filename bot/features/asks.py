@@ -29,8 +29,8 @@ from bot.features.ask_card import (
     question_card,
     viewers,
 )
-from bot.features.commands import Subcommand
-from bot.i18n import N_
+from bot.features.commands import Subcommand, example
+from bot.i18n import N_, CommandExample
 from bot.langdetect import guess_language
 from bot.messages import Actions, Button, Mention, OutboundMessage, Quote, Section, Strong, fill
 from bot.ports import Destination
@@ -58,6 +58,10 @@ POSTED = N_("Your question is in {channel} (#{number}).")
 POSTED_ANON = N_("Your question is in {channel} as #{number}, without your name. I'll send "
                  "you the answers here. Reply anonymously with {reply}; mark it answered with "
                  "{answered}.")
+# Command examples in each language's words (bot.features.commands.example).
+EX_ASK_ANON = N_("/wol ask anon How do I request leave?")
+EX_REPLY = N_("/wol ask reply {number} …")
+EX_ANSWERED = N_("/wol ask answered {number}")
 RELAY = N_("An answer to your anonymous question #{number}:")
 BTN_THIS_ANSWERED = N_("This answered my question")
 ASKER_REPLY = N_("The asker replies:")
@@ -163,7 +167,7 @@ async def on_ask(event: InboundEvent, ctx: Context, args: str) -> None:
                                                language=text_language)
     text = check_length(clean(" ".join(words)), MAX_QUESTION)
     if not text:
-        raise UserError(EMPTY, example=Strong(text="/wol ask anon How do I request leave?"))
+        raise UserError(EMPTY, example=CommandExample.of(EX_ASK_ANON))
     label = f"#{item.channel_id}"
     if anonymous:
         if not item.anonymous:
@@ -181,8 +185,9 @@ async def on_ask(event: InboundEvent, ctx: Context, args: str) -> None:
     if anonymous:  # the confirmation links the asker to the question: never keep it
         await ctx.respond(ctx.text(
             POSTED_ANON, channel=label, number=question.id or 0,
-            reply=Strong(text=f"/wol ask reply {question.id} …"),
-            answered=Strong(text=f"/wol ask answered {question.id}")), erase_after_delivery=True)
+            reply=example(ctx.t, EX_REPLY, number=question.id or 0),
+            answered=example(ctx.t, EX_ANSWERED, number=question.id or 0)),
+            erase_after_delivery=True)
     else:
         await ctx.respond(ctx.text(POSTED, channel=label, number=question.id or 0))
 

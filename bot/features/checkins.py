@@ -24,7 +24,7 @@ from bot.clock import utc
 from bot.communities import platform_of, workspace_ids
 from bot.delivery.scheduler import Job, cron
 from bot.events import InboundEvent
-from bot.features.commands import Subcommand
+from bot.features.commands import Subcommand, example
 from bot.i18n import N_
 from bot.languages import choose
 from bot.messages import Actions, Button, OutboundMessage, Section
@@ -57,6 +57,7 @@ REMIND = N_("A gentle reminder: what are you working on this week? One sentence 
             "I won't ask again.")
 SKIPPED = N_("No problem, until next time.")
 TURNED_OFF = N_("Check-ins are off. Turn them on again with {example}.")
+EX_ON = N_("/wol me checkins on")
 THANKS = N_("Thanks! Colleagues working on something similar can find you now.")
 
 
@@ -256,7 +257,7 @@ async def on_action(event: InboundEvent, ctx: Context) -> None:
     if event.action.action_id == "checkin.off":
         await ctx.core.personal.update(event.workspace_id, event.user.user_id, ctx.now,
                                        checkins=False)
-        await ctx.respond(ctx.text(TURNED_OFF, example="/wol me checkins on"))
+        await ctx.respond(ctx.text(TURNED_OFF, example=example(ctx.t, EX_ON)))
     else:
         await ctx.respond(ctx.text(SKIPPED))
 

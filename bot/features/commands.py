@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.events import EventKind, InboundEvent
-from bot.i18n import N_
+from bot.i18n import N_, CommandExample, Translator
 from bot.messages import Context as ContextBlock
 from bot.messages import OutboundMessage, Section, Strong, fill
 
@@ -22,6 +22,16 @@ if TYPE_CHECKING:
     from bot.context import Context
 
 COMMAND = "wol"
+# Words after a subcommand whose name both languages share, that tell which language the
+# person uses (every handler accepts both: see privacy.py, admin.py).
+KEYWORD_LANGUAGE = {
+    **dict.fromkeys(("vergeet", "verwijder", "exporteer", "toon", "zet", "herstel",
+                     "geschiedenis", "gemeenschap", "vastleggen", "rollen", "rol", "hulp",
+                     "toevoegen", "lijst", "bewerk"), "nl"),
+    **dict.fromkeys(("forget", "delete", "erase", "download", "show", "set",
+                     "reset", "history", "capture", "roles", "role", "help", "add", "list",
+                     "edit"), "en"),
+}
 SubHandler = Callable[[InboundEvent, "Context", str], Awaitable[None]]
 
 UNKNOWN = N_("I don't know the command {command}.")
@@ -80,7 +90,10 @@ class Commands:
         size, sub, name, lang = best
         rest = _after_words(text, size)
         shared = all(name in names for names in sub.names.values())
-        return Invocation(sub, name, rest.strip(), None if shared else lang)
+        if shared:  # "privacy", "config", "dashboard": the next word may tell ("vergeet")
+            following = rest.split()[:1]
+            lang = KEYWORD_LANGUAGE.get(following[0].lower()) if following else None
+        return Invocation(sub, name, rest.strip(), lang)
 
     def suggest(self, word: str) -> str | None:
         names = [
@@ -115,6 +128,13 @@ async def handle_other_command(event: InboundEvent, ctx: Context) -> None:
 
 def command_text(name: str) -> Strong:
     return Strong(text=f"/{COMMAND} {name}".strip())
+
+
+def example(t: Translator, msgid: str, **values: str | int) -> Strong:
+    """A command as the reader types it: the msgid is the English command ("/wol me pause
+    14"), its translation uses that language's words ("/wol ik pauze 14"). Values fill
+    `{name}` placeholders (a question number, a #channel, a setting key)."""
+    return Strong(text=CommandExample.of(msgid, **values).render(t))
 
 
 async def handle_command(event: InboundEvent, ctx: Context) -> None:

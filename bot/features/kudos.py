@@ -17,10 +17,12 @@ from bot.errors import UserError
 from bot.events import InboundEvent
 from bot.features.commands import Subcommand
 from bot.features.references import leading_people
-from bot.i18n import N_
-from bot.messages import Mention, OutboundMessage, Quote, Section, Strong, fill, listed
+from bot.i18n import N_, CommandExample
+from bot.messages import Mention, OutboundMessage, Quote, Section, fill, listed
 from bot.store.tables.asks import Question, Thanks
 from bot.text import check_length, clean
+
+EX_THANKS = N_("/wol thanks @anouk for the onboarding tips")
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -45,7 +47,7 @@ async def on_thanks(event: InboundEvent, ctx: Context, args: str) -> None:
     people, rest = leading_people(args, event)
     reason = check_length(clean(rest), 1000)
     if not people or not reason:
-        raise UserError(USAGE, example=Strong(text="/wol thanks @anouk for the onboarding tips"))
+        raise UserError(USAGE, example=CommandExample.of(EX_THANKS))
     if any(p.user_id == event.user.user_id for p in people):
         raise UserError(NOT_YOURSELF)
     narration_id, question_id = await _linked(ctx, event)

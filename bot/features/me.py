@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import UserError
 from bot.events import InboundEvent
-from bot.features.commands import Subcommand
+from bot.features.commands import Subcommand, example
 from bot.i18n import N_, normalise_language
+from bot.insight import formats
 from bot.messages import Context as ContextBlock
 from bot.messages import OutboundMessage, Section, Strong, fill
 from bot.setting_values import parse_days, parse_time
@@ -49,6 +50,12 @@ BAD_PAUSE = N_("Pause for how many days? For example {example} (1 to 90).")
 USAGE = N_("I didn't understand that. {how}")
 COUNTRY_LABEL = N_("public holidays of")
 COUNTRY_NONE = N_("no country")
+# Command examples: each language's words (bot.features.commands.example).
+EX_PAUSE_14 = N_("/wol me pause 14")
+EX_COUNTRY = N_("/wol me country NL")
+EX_COUNTRY_OFF = N_("/wol me country off")
+EX_HOW = (N_("/wol me checkins off"), N_("/wol me checkins mon,thu 09:30"), N_("/wol me pause 7"),
+          N_("/wol me matching off"))
 BAD_COUNTRY = N_("{value} is not a country whose public holidays I know. Use its two-letter "
                  "code, for example {example}, or {off} to use the workspace's.")
 
@@ -80,10 +87,10 @@ async def on_me(event: InboundEvent, ctx: Context, args: str) -> None:
     elif head in ("pause", "pauze"):
         days = (as_number(rest[0]) or 0) if rest else 0
         if not 1 <= days <= 90:
-            raise UserError(BAD_PAUSE, example=Strong(text="/wol me pause 14"))
+            raise UserError(BAD_PAUSE, example=example(ctx.t, EX_PAUSE_14))
         until = ctx.now + timedelta(days=days)
         await personal.update(ws, uid, ctx.now, paused_until=until)
-        await ctx.respond(ctx.text(PAUSE_DONE, date=until.strftime("%Y-%m-%d")))
+        await ctx.respond(ctx.text(PAUSE_DONE, date=_date(ctx, until)))
         return
     elif head in ("resume", "hervat", "unpause"):
         await _resume(ctx, ws, uid)
@@ -123,10 +130,8 @@ def _country(ctx: Context, word: str) -> str | None:
     try:
         return parse_country(word)
     except UserError:
-        nl = ctx.t.lang == "nl"
         raise UserError(BAD_COUNTRY, value=word[:20].upper(),
-                        example=Strong(text="/wol ik land NL" if nl else "/wol me country NL"),
-                        off=Strong(text="/wol ik land uit" if nl else "/wol me country off"),
+                        example=example(ctx.t, EX_COUNTRY), off=example(ctx.t, EX_COUNTRY_OFF),
                         ) from None
 
 
@@ -141,8 +146,12 @@ def _checkin_when(words: list[str]) -> dict[str, str]:
 
 
 def _how(ctx: Context) -> str:
-    return ctx.t.gettext(HOW).format(a="/wol me checkins off", b="/wol me checkins mon,thu 09:30",
-                                     c="/wol me pause 7", d="/wol me matching off")
+    a, b, c, d = (example(ctx.t, msgid).text for msgid in EX_HOW)
+    return ctx.t.gettext(HOW).format(a=a, b=b, c=c, d=d)
+
+
+def _date(ctx: Context, moment: datetime) -> str:
+    return formats.day(moment, ctx.t.lang, ctx.person.timezone or ctx.core.settings.timezone)
 
 
 async def summary(ctx: Context, workspace_id: str, user_id: str, *,
@@ -152,19 +161,22 @@ async def summary(ctx: Context, workspace_id: str, user_id: str, *,
     blocks: list[Section | ContextBlock] = []
     title = t(SAVED).format(summary=t(TITLE)) if saved else t(TITLE)
     blocks.append(Section(parts=(Strong(text=title),)))
-    lang = me.language or t(LANGUAGE_AUTO)
+    lang = formats.setting_value("language", me.language, ctx.t) if me.language else t(
+        LANGUAGE_AUTO)
     blocks.append(Section(parts=fill(t(LINE), label=t(LANGUAGE_LABEL), value=lang, source="")))
     for name, label in LABELS.items():
         value = t(ON_TEXT) if getattr(me, name) else t(OFF_TEXT)
         source = "" if name in me.own else t(DEFAULT_SOURCE)
         blocks.append(Section(parts=fill(t(LINE), label=t(label), value=value, source=source)))
-    blocks.append(Section(parts=fill(t(CHECKIN_WHEN), days=me.checkin_days,
-                                     time=me.checkin_time)))
-    country = me.country or t(COUNTRY_NONE)
+    blocks.append(Section(parts=fill(
+        t(CHECKIN_WHEN), days=formats.setting_value("days", me.checkin_days, ctx.t),
+        time=formats.setting_value("time", me.checkin_time, ctx.t))))
+    country = formats.setting_value("country", me.country, ctx.t) if me.country else t(
+        COUNTRY_NONE)
     source = "" if "country" in me.own or not me.country else t(DEFAULT_SOURCE)
     blocks.append(Section(parts=fill(t(LINE), label=t(COUNTRY_LABEL), value=country,
                                      source=source)))
     if me.paused(ctx.now) and me.paused_until is not None:
-        blocks.append(Section(parts=fill(t(PAUSED), date=me.paused_until.strftime("%Y-%m-%d"))))
+        blocks.append(Section(parts=fill(t(PAUSED), date=_date(ctx, me.paused_until))))
     blocks.append(ContextBlock(parts=(_how(ctx),)))
     return OutboundMessage(blocks=tuple(blocks))

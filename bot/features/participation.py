@@ -18,8 +18,8 @@ from bot.authorisation import ANYONE
 from bot.delivery.scheduler import Job, cron
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
-from bot.features.commands import Subcommand
-from bot.i18n import N_, Translator
+from bot.features.commands import Subcommand, example
+from bot.i18n import N_, CommandExample, Translator
 from bot.insight import access, record
 from bot.insight.charts import render_png
 from bot.insight.levels import MONTH, WEEK
@@ -29,6 +29,8 @@ from bot.messages import Context as ContextBlock
 from bot.messages import Link, OutboundMessage, Section, Strong, fill
 from bot.store.tables.insight import ReportSubscription
 from bot.store.tables.rhythms import Contribution
+
+EX_WEEKLY_ON, EX_WEEKLY_OFF = N_("/wol stats weekly on"), N_("/wol stats weekly off")
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -319,7 +321,7 @@ async def _subscription(event: InboundEvent, ctx: Context, words: list[str]) -> 
     on = not words or words[0].lower() in ("on", "aan", "yes", "ja")
     off = bool(words) and words[0].lower() in ("off", "uit", "no", "nee")
     if not (on or off):
-        raise UserError(USAGE, example=Strong(text="/wol stats weekly on"))
+        raise UserError(USAGE, example=CommandExample.of(EX_WEEKLY_ON))
     community = None
     if on and len(words) > 1:  # the figures of one community instead of the workspace
         names = await community_names(ctx.core, event.workspace_id)
@@ -345,9 +347,9 @@ async def _subscription(event: InboundEvent, ctx: Context, words: list[str]) -> 
             await s.delete(row)
         await s.commit()
     if on:
-        await ctx.respond(ctx.text(WEEKLY_ON, off=Strong(text="/wol stats weekly off")))
+        await ctx.respond(ctx.text(WEEKLY_ON, off=example(ctx.t, EX_WEEKLY_OFF)))
     else:
-        await ctx.respond(ctx.text(WEEKLY_OFF, on=Strong(text="/wol stats weekly on")))
+        await ctx.respond(ctx.text(WEEKLY_OFF, on=example(ctx.t, EX_WEEKLY_ON)))
 
 
 async def weekly_reports(core: Core, when: datetime) -> None:

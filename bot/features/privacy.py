@@ -13,12 +13,15 @@ from sqlmodel import select
 from bot.authorisation import ADDRESSEE, Verdict, owner
 from bot.delivery.scheduler import Job, cron
 from bot.events import InboundEvent
-from bot.features.commands import Subcommand
+from bot.features.commands import Subcommand, example
 from bot.i18n import N_, Translator
-from bot.messages import Actions, Button, OutboundMessage, Section, Strong, fill
+from bot.insight import formats
+from bot.messages import Actions, Button, OutboundMessage, Section, fill
 from bot.router import action
 from bot.store.personal_export import SCHEMA, PersonalExport
 from bot.store.tables import Workspace
+
+EX_EXPORT, EX_FORGET = N_("/wol privacy export"), N_("/wol privacy forget")
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -38,7 +41,6 @@ FORGET_ASK = N_("This erases your narrations, settings and everything else I kee
                 "for good. Your messages in the chat itself stay where they are. Continue?")
 FORGET_YES = N_("Yes, erase my data")
 FORGET_NO = N_("Cancel")
-FORGET_DONE = N_("Done: I erased {count} records about you. You can start afresh any time.")
 FORGET_CANCELLED = N_("Nothing was erased.")
 NOT_YOURS = N_("Only the person whose data it is can confirm this.")
 SUMMARY_LINE = N_("{label}: {count}")
@@ -88,8 +90,8 @@ async def on_privacy(event: InboundEvent, ctx: Context, args: str) -> None:
         await ctx.respond(OutboundMessage.of(
             Section(parts=fill(ctx.t.gettext(ABOUT), days=int(days))),
             Section(parts=fill(ctx.t.gettext(ABOUT_ACTIONS),
-                               export=Strong(text="/wol privacy export"),
-                               forget=Strong(text="/wol privacy forget")))))
+                               export=example(ctx.t, EX_EXPORT),
+                               forget=example(ctx.t, EX_FORGET)))))
 
 
 def fill_text(template: str, **values: str | int) -> str:
@@ -139,7 +141,11 @@ async def on_forget_choice(event: InboundEvent, ctx: Context) -> None:
         await ctx.respond(ctx.text(FORGET_CANCELLED))
         return
     total = await forget(ctx.core, event.workspace_id, event.user.user_id)
-    await ctx.respond(ctx.text(FORGET_DONE, count=total), erase_after_delivery=True)
+    done = ctx.t.ngettext(
+        "Done: I erased {count} record about you. You can start afresh any time.",
+        "Done: I erased {count} records about you. You can start afresh any time.", total)
+    await ctx.respond(OutboundMessage.text(*fill(done, count=formats.number(total, ctx.t.lang))),
+                      erase_after_delivery=True)
 
 
 async def forget(core: Core, workspace_id: str, user_id: str) -> int:

@@ -7,9 +7,13 @@ from typing import TYPE_CHECKING
 from bot.errors import UserError
 from bot.events import InboundEvent
 from bot.features.references import people_in
-from bot.i18n import N_
+from bot.i18n import N_, CommandExample
 from bot.messages import Inline, Mention, OutboundMessage, Section, Strong
 from bot.roles import ADMIN, GRANTABLE, MANAGER
+
+EX_GRANT = N_("/wol config roles grant @person manager")
+EX_REVOKE = N_("/wol config roles revoke @person manager")
+EX_LIST = N_("/wol config roles list")
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -38,9 +42,8 @@ async def on_roles(event: InboundEvent, ctx: Context, words: list[str]) -> None:
     people, rest = people_in(" ".join(words[1:]), event)
     role = next((ROLE_NAMES[w.lower()] for w in rest if w.lower() in ROLE_NAMES), None)
     if verb not in GRANT_VERBS + REVOKE_VERBS or len(people) != 1 or role not in GRANTABLE:
-        raise UserError(USAGE, grant=Strong(text="/wol config roles grant @person manager"),
-                        revoke=Strong(text="/wol config roles revoke @person manager"),
-                        list=Strong(text="/wol config roles list"))
+        raise UserError(USAGE, grant=CommandExample.of(EX_GRANT),
+                        revoke=CommandExample.of(EX_REVOKE), list=CommandExample.of(EX_LIST))
     person = people[0]
     mention = Mention(user_id=person.user_id, name=person.display_name)
     roles = ctx.core.roles

@@ -12,10 +12,16 @@ from bot.events import InboundEvent
 from bot.features import rounds
 from bot.features.commands import Subcommand
 from bot.features.references import resolve_channel, split_channel
-from bot.i18n import N_
+from bot.i18n import N_, CommandExample
+from bot.insight import formats
 from bot.messages import OutboundMessage, Section, Strong, fill
 from bot.store.tables.rhythms import Contribution, CustomQuestion, DialogueRound
 from bot.text import clean
+
+EX_NOW = N_("/wol round now #team")
+EX_ADD_DIALOGUE = N_("/wol config community add {channel} dialogue")
+EX_LIST = N_("/wol round list {channel}")
+EX_ADD = N_("/wol round add What surprised you this week?")
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -28,7 +34,6 @@ VERBS = {
 }
 NOT_DIALOGUE = N_("{channel} is not a dialogue community. Make it one with {example}.")
 STATUS = N_("{channel}: question set {set}, rhythm {rhythm}, next question {next}.")
-OPEN_ROUND = N_("Open round: {question} — {count} answers so far.")
 NO_RHYTHM = N_("none (post with /wol round now)")
 POSTED = N_("Posted the next question in {channel}.")
 CLOSED = N_("Closed the open round in {channel}; the summary is on its way.")
@@ -61,10 +66,10 @@ async def on_round(event: InboundEvent, ctx: Context, args: str) -> None:
     label = f"#{ref.name or ref.id}" if ref else f"#{event.conversation.name or channel_id}"
     item = await community(ctx.core, event.workspace_id, channel_id)
     if verb is None:
-        raise UserError(USAGE, example=Strong(text="/wol round now #team"))
+        raise UserError(USAGE, example=CommandExample.of(EX_NOW))
     if item is None or item.kind != "dialogue":
-        raise UserError(NOT_DIALOGUE, channel=label, example=Strong(
-            text=f"/wol config community add {label} dialogue"))
+        raise UserError(NOT_DIALOGUE, channel=label,
+                        example=CommandExample.of(EX_ADD_DIALOGUE, channel=label))
     core = ctx.core
     if verb == "now":
         posted = await rounds.post_round(core, item, f"manual:{event.event_id}", ctx.now,
@@ -83,7 +88,7 @@ async def on_round(event: InboundEvent, ctx: Context, args: str) -> None:
         wanted = rest[0] if rest else ""
         if wanted not in {c[0] for c in candidates}:
             raise UserError(UNKNOWN_PROMPT, prompt=wanted or "?",
-                            list=Strong(text=f"/wol round list {label}"))
+                            list=CommandExample.of(EX_LIST, channel=label))
         state = await rounds.community_state(core, item)
         state.pinned_prompt_id = wanted
         await rounds.save_state(core, state)
@@ -91,8 +96,7 @@ async def on_round(event: InboundEvent, ctx: Context, args: str) -> None:
     elif verb == "add":
         text = clean(" ".join(rest))
         if not text or len(text) > 500:
-            raise UserError(NEED_TEXT, example=Strong(
-                text="/wol round add What surprised you this week?"))
+            raise UserError(NEED_TEXT, example=CommandExample.of(EX_ADD))
         async with core.db.session() as s:
             s.add(CustomQuestion(workspace_id=item.workspace_id, channel_id=channel_id,
                                  language=item.language, text=text,
@@ -126,6 +130,8 @@ async def _status(ctx: Context, item: Community, label: str) -> None:
         if open_round is not None:
             answers = (await s.exec(select(func.count()).select_from(Contribution).where(
                 Contribution.round_id == open_round.id))).one()
-            blocks.append(Section(parts=fill(ctx.t.gettext(OPEN_ROUND),
-                                             question=open_round.text, count=int(answers))))
+            blocks.append(Section(parts=fill(ctx.t.ngettext(
+                "Open round: {question} — {count} answer so far.",
+                "Open round: {question} — {count} answers so far.", int(answers)),
+                question=open_round.text, count=formats.number(int(answers), ctx.t.lang))))
     await ctx.respond(OutboundMessage(blocks=tuple(blocks)))

@@ -120,7 +120,7 @@ async def submit_narration(event: InboundEvent, ctx: Context) -> None:
             source="shortcut",
         )
     except UserError as exc:
-        ctx.form_errors[TEXT_FIELD] = plain(fill(ctx.t.gettext(exc.msgid), **exc.values))
+        ctx.form_errors[TEXT_FIELD] = plain(exc.parts(ctx.t))
         return
     if narration is not None:
         await ctx.respond(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_datetime, format_time, get_day_names
+from babel.dates import format_date, format_datetime, format_time, get_day_names
 from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 
@@ -63,6 +63,22 @@ def hours(t: Translator, value: float) -> str:
 def when(moment: datetime, zone: Any, lang: str) -> str:
     """A moment in the reader's time zone: "19 nov 2026 10:00"."""
     return format_datetime(moment, "d MMM yyyy HH:mm", tzinfo=zone, locale=lang)
+
+
+def day(moment: datetime, lang: str, zone: Any = None) -> str:
+    """A date in the reader's language and time zone: "12 January 2026", "12 januari 2026"."""
+    return format_date(moment.astimezone(_zone(zone)), "d MMMM yyyy", locale=lang)
+
+
+def _zone(zone: Any) -> Any:
+    if zone is None or not isinstance(zone, str):
+        return zone or UTC
+    from zoneinfo import ZoneInfo
+
+    try:
+        return ZoneInfo(zone)
+    except (KeyError, ValueError):
+        return UTC
 
 
 def age(since: datetime, now: datetime, t: Translator) -> str:

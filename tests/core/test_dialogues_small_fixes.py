@@ -32,7 +32,7 @@ ME_EN = [
     ("carol", "/wol me country XX", "XX is not a country whose public holidays I know."),
     ("carol", "/wol me country XX", "/wol me country NL"),
     ("carol", "/wol me", "public holidays of: no country"),
-    ("carol", "/wol me country be", "public holidays of: BE"),
+    ("carol", "/wol me country be", "public holidays of: Belgium"),
     ("carol", "/wol me country off", "public holidays of: no country"),
     ("carol", "/wol me pause 14", "Paused until"),
     ("carol", "/wol me pause off", "Welcome back"),
@@ -42,7 +42,7 @@ ME_EN = [
 ME_NL = [
     ("dirk", "/wol ik land XX", "XX is geen land waarvan ik de feestdagen ken."),
     ("dirk", "/wol ik land XX", "/wol ik land NL"),
-    ("dirk", "/wol ik land nl", "feestdagen van: NL"),
+    ("dirk", "/wol ik land nl", "feestdagen van: Nederland"),
     ("dirk", "/wol ik pauze 7", "Gepauzeerd tot"),
     ("dirk", "/wol ik pauze uit", "Welkom terug"),
     ("dirk", "/wol ik hervat", "Welkom terug"),
