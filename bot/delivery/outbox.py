@@ -207,6 +207,29 @@ class Outbox:
             )
             return rows.first()
 
+    async def sent_message(self, workspace_id: str, message_id: str
+                           ) -> tuple[Destination, OutboundMessage] | None:
+        """A message the bot sent, as it now looks (its latest update), to render it again
+        after a click. None when unknown (or erased after delivery)."""
+        async with self.db.session() as s:
+            sent = (await s.exec(select(OutboxItem).where(
+                OutboxItem.workspace_id == workspace_id,
+                OutboxItem.result_message_id == message_id[:200],
+                col(OutboxItem.op).in_(("send", "dm"))).order_by(
+                    col(OutboxItem.id).desc()))).first()
+            if sent is None:
+                return None
+            updates = await s.exec(select(OutboxItem).where(
+                OutboxItem.workspace_id == workspace_id, OutboxItem.op == "update",
+                OutboxItem.rate_key == sent.rate_key, col(OutboxItem.id) > sent.id
+            ).order_by(col(OutboxItem.id).desc()))
+            latest = next((u for u in updates if u.payload.get("message_id") == message_id),
+                          None)
+        payload = (latest or sent).payload
+        if "message" not in payload:
+            return None
+        return load_destination(sent.destination), load_message(payload)
+
     async def cancel_for_recipient(self, workspace_id: str, recipient_id: str) -> int:
         """Cancel pending messages to a person (used when they opt out or are forgotten)."""
         async with self.db.session() as s:

@@ -20,6 +20,8 @@ from bot.features.matching.engine import MatchingEngine
 from bot.features.matching.ranking import Item, Scored, Viewer
 from bot.i18n import N_, Translator
 from bot.messages import Actions, Button, Mention, OutboundMessage, Section, Strong, fill
+from bot.messages import Context as ContextBlock
+from bot.ports import Destination
 from bot.store.tables import Narration
 from bot.store.tables.matching import MatchSuggestion
 from bot.validation import as_number
@@ -42,6 +44,8 @@ ONLY_NARRATOR = N_("Only {person} can answer this suggestion.")
 GONE = N_("That suggestion is no longer available.")
 ANSWERED = N_("You already answered the suggestion about {person}.")
 DISMISSED = N_("Thanks, I'll suggest {person} less often for work like this.")
+CONNECTED_STATE = N_("🤝 Connected with {person}: introductions are on their way.")
+DISMISSED_STATE = N_("Noted as not relevant: {person}.")
 VAGUE_HINT = N_(
     "Tell me a bit more — which system, customer or project? Then I can find colleagues "
     "working on the same."
@@ -235,6 +239,7 @@ class Suggestions:
             other_id = as_number(row.item_ref.removeprefix("narration:"))
             other = await intros.narration(ctx, other_id) if other_id is not None else None
         await intros.introduce(ctx, narration, row.person_id, suggested_by="bot", other=other)
+        await self._mark_card(ctx, row, CONNECTED_STATE)
 
     async def on_dismiss(self, event: InboundEvent, ctx: Context) -> None:
         row = await self._own_suggestion(event, ctx, final=("connected", "not_relevant"))
@@ -242,6 +247,30 @@ class Suggestions:
             return
         await self.engine.store.set_outcome(row.id or 0, "not_relevant")
         await ctx.respond(ctx.text(DISMISSED, person=Mention(user_id=row.person_id)))
+        await self._mark_card(ctx, row, DISMISSED_STATE)
+
+    async def _mark_card(self, ctx: Context, row: MatchSuggestion, state: str) -> None:
+        """The suggestion's buttons give way to its new state, on the clicked message: for
+        the clicker at once, and in place for everyone who sees the message."""
+        message_id = ctx.event.action.message_id if ctx.event.action else None
+        found = await ctx.core.outbox.sent_message(ctx.event.workspace_id, message_id or "")
+        if found is None or not message_id:
+            return
+        dest, message = found
+        # the card speaks to its narrator, who is the one clicking
+        line = ContextBlock(parts=fill(ctx.t.gettext(state), person=Mention(user_id=row.person_id)))
+        blocks = tuple(
+            line if isinstance(b, Actions) and any(
+                isinstance(e, Button) and e.value == str(row.id)
+                and e.action_id in ("matching.connect", "matching.dismiss") for e in b.elements)
+            else b for b in message.blocks)
+        if blocks == message.blocks:
+            return
+        shown = message.model_copy(update={"blocks": blocks})
+        # An only-you message cannot be changed for others (the platform shows it to one).
+        shared = None if dest.ephemeral_user else Destination(
+            dest.workspace_id, dest.channel_id, thread_id=dest.thread_id)
+        await ctx.show(shown, shared_at=shared, message_id=message_id)
 
 
 def suggestion_message(

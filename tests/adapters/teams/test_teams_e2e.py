@@ -8,6 +8,7 @@ them: at the Bot Connector.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,7 +158,7 @@ async def test_a_similar_narration_in_the_channel_is_answered_in_its_thread(
             "from": bob["from"],
             "conversation": bob["conversation"],
             "channelData": bob["channelData"],
-            "replyToId": suggestion.body.get("id") or "1:suggestion",
+            "replyToId": suggestion.answer_id,
             "locale": "nl-NL",
         }
     )
@@ -166,8 +167,16 @@ async def test_a_similar_narration_in_the_channel_is_answered_in_its_thread(
         "verb": connect["verb"],
         "data": connect["data"],
     }
-    assert (await app.post(click)).status == 200
+    answer = await app.post(click)
+    assert answer.status == 200
+    # the card comes back with "connected" where the buttons were, and is updated in place
+    card = (await answer.json())["value"]
+    assert "In contact gebracht met" in json.dumps(card, ensure_ascii=False)
+    assert connect["data"] not in [a["data"] for b in card["body"] if b["type"] == "ActionSet"
+                                   for a in b["actions"]]
     await app.deliver()
+    (update,) = app.connector.of("update")
+    assert update.activity_id == click["replyToId"] and update.card["body"] == card["body"]
     created = app.connector.of("create_conversation")
     assert sorted(c.body["members"][0]["id"] for c in created) == sorted(
         [alice["from"]["id"], "29:bob"]
