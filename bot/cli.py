@@ -308,7 +308,7 @@ async def _run_due(settings: Settings, at: str | None) -> int:
     from bot.store.console import ConsoleStore
 
     port = importlib.import_module("adapters.console.port").ConsolePort(
-        timezone=settings.timezone, store=ConsoleStore(core.db))
+        timezone=settings.timezone, store=ConsoleStore(core.db, core.clock))
     core.register_port(port)
     await core.start(deliver=False, schedule=False)
     try:

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 async def run_chat(core: Core, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
     stdin = stdin or sys.stdin
-    store = ConsoleStore(core.db)
+    store = ConsoleStore(core.db, core.clock)
     port = ConsolePort(out or sys.stdout, timezone=core.settings.timezone, store=store)
     core.register_port(port)
     await core.start()

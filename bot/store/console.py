@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
+from bot.clock import Clock
 from bot.store.engine import Database
 from bot.store.tables import OutboxItem
 from bot.store.tables.console import ConsoleButton
@@ -18,8 +19,8 @@ RECENT_POSTS = 200  # how far back the last top-level post of a conversation is 
 
 
 class ConsoleStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db, self.clock = db, clock
 
     async def number(self, workspace_id: str, buttons: Sequence[dict[str, Any]]) -> int:
         """Store `buttons` (ConsoleButton fields) under the next free numbers; returns the
@@ -31,7 +32,7 @@ class ConsoleStore:
                 first = int(highest or 0) + 1
                 for offset, button in enumerate(buttons):
                     s.add(ConsoleButton(**button, workspace_id=workspace_id,
-                                        number=first + offset))
+                                        number=first + offset, created_at=self.clock.now()))
                 try:
                     await s.commit()
                 except IntegrityError:

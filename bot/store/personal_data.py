@@ -28,13 +28,14 @@ from bot.store.tables import (
 )
 from bot.store.tables.admin import AuditEntry, ScheduledOccurrence
 from bot.store.tables.asks import Acknowledgement, Question, RelayedAnswer, Thanks
+from bot.store.tables.console import ConsoleButton
 from bot.store.tables.rhythms import Contribution
 
 log = logging.getLogger(__name__)
 ERASED = "(erased)"
 # Scheduled occurrences claimed per person, as "<job>:<workspace id>:<user id>" (check-ins).
 PERSONAL_JOBS = ("checkin", "checkin-reminder")
-OUTBOX_KEEP = timedelta(days=30)
+OUTBOX_KEEP = timedelta(days=30)  # also the console's numbered buttons
 EVENT_IDS_KEEP = timedelta(days=7)
 CLAIMS_KEEP = timedelta(days=90)
 
@@ -171,6 +172,9 @@ class PersonalData:
                     col(OutboxItem.status).in_(["sent", "failed", "cancelled"]),
                     or_(col(OutboxItem.created_at) < now - OUTBOX_KEEP,
                         col(OutboxItem.created_at) < cutoff))),
+                ("console_button", delete(ConsoleButton).where(  # same life as the outbox
+                    col(ConsoleButton.workspace_id) == workspace_id,
+                    col(ConsoleButton.created_at) < now - OUTBOX_KEEP)),
                 ("processedevent", delete(ProcessedEvent).where(
                     col(ProcessedEvent.workspace_id) == workspace_id,
                     col(ProcessedEvent.received_at) < now - EVENT_IDS_KEEP)),

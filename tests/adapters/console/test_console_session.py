@@ -118,3 +118,27 @@ def test_a_reply_follows_the_last_message_of_that_conversation() -> None:
     own, state = parse_line("#general A message of my own\n", state)
     event, _ = parse_line("> to my own message\n", state)
     assert event.conversation.thread_id == own.message_id
+
+
+async def test_numbered_buttons_are_purged_with_the_outbox(make_core, clock) -> None:
+    from datetime import timedelta
+
+    from sqlmodel import func, select
+
+    from bot.features.privacy import purge_all
+    from bot.store.tables.console import ConsoleButton
+
+    await chat(make_core, "@vera\n" + _narrations(1) + "/wol profile\n")
+    core = make_core(**YAML)
+    await core.start(deliver=False, schedule=False)
+
+    async def count() -> int:
+        async with core.db.session() as s:
+            return int((await s.exec(select(func.count()).select_from(ConsoleButton))).one())
+
+    assert await count() == 1
+    await purge_all(core, clock.now() + timedelta(days=29))
+    assert await count() == 1
+    await purge_all(core, clock.now() + timedelta(days=31))
+    assert await count() == 0
+    await core.stop()
