@@ -5,13 +5,24 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: chat serve test lint install browser strace clean
+.PHONY: chat serve test lint install browser strace clean lock
 
-$(BIN)/wolbot: pyproject.toml
+# Installs exactly the versions (and files: --require-hashes) of requirements.lock, which
+# holds the runtime, both extras (postgres, use) and the test tools; then wolbot itself.
+$(BIN)/wolbot: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@$(BIN)/python -m pip check || { echo "requirements.lock lacks what pyproject.toml asks for: run make lock"; exit 1; }
 	touch $(BIN)/wolbot
+
+# Re-resolve the lock files after a change of pyproject.toml's dependencies (needs pip-tools).
+lock:
+	pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links --extra dev \
+		-o requirements.lock pyproject.toml
+	pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links --extra postgres \
+		-o requirements-runtime.lock pyproject.toml
 
 install: $(BIN)/wolbot
 

@@ -128,3 +128,35 @@ def test_every_environment_variable_is_read_by_the_code() -> None:
     assert "WOLBOT_DATABASE_URL" in names
     missing = sorted(n for n in names - FOREIGN_ENV if f'"{n}"' not in code)
     assert not missing, missing
+
+
+def test_the_image_installs_as_ci_does() -> None:
+    """Every pip command of the Dockerfile installs from a hashed lock file, as the Makefile's
+    install does; the lock files pin every package with a hash."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    installs = re.findall(r"pip install (.+)$", dockerfile, re.M)
+    assert installs and all("--require-hashes -r" in i or "--no-deps ." in i for i in installs)
+    assert "--require-hashes -r requirements.lock" in makefile
+    for lock in ("requirements.lock", "requirements-runtime.lock"):
+        pins = [line for line in (ROOT / lock).read_text().splitlines()
+                if re.match(r"^[A-Za-z0-9_.-]+==", line)]
+        text = (ROOT / lock).read_text()
+        assert pins and text.count("--hash=sha256:") >= len(pins), lock
+    runtime = (ROOT / "requirements-runtime.lock").read_text()
+    assert "\npsycopg==" in runtime and "\npytest==" not in runtime
+
+
+def test_the_lock_holds_every_dependency() -> None:
+    """A dependency added to pyproject.toml without `make lock` would be missing from
+    `make install` (which also runs `pip check` for that)."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    locked = {re.match(r"^([A-Za-z0-9_.-]+)==", line).group(1).lower().replace("_", "-")
+              for line in (ROOT / "requirements.lock").read_text().splitlines()
+              if re.match(r"^[A-Za-z0-9_.-]+==", line)}
+    names = {re.match(r"^[A-Za-z0-9_.-]+", d).group(0).lower().replace("_", "-")
+             for d in wanted}
+    assert not names - locked, sorted(names - locked)
