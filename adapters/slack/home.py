@@ -18,6 +18,8 @@ from bot.clock import utc
 from bot.events import EventKind, InboundEvent
 from bot.features import help as help_feature
 from bot.features.share_work import NARRATE_BUTTON
+from bot.features.who import FORM_TITLE as WHO_KNOWS
+from bot.features.who import WHO_BUTTON
 from bot.i18n import N_
 from bot.messages import (
     Actions,
@@ -108,6 +110,7 @@ async def home_view(event: InboundEvent, ctx: HandlerContext) -> OutboundMessage
         Actions(
             elements=(
                 Button(label=t(NARRATE), action_id=NARRATE_BUTTON, style="primary"),
+                Button(label=t(WHO_KNOWS), action_id=WHO_BUTTON),
                 Button(label=t(ALL_COMMANDS), action_id=HELP_BUTTON),
             )
         ),

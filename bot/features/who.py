@@ -21,16 +21,27 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.authorisation import Verdict, owner
+from bot.authorisation import ANYONE, Verdict, owner
 from bot.errors import UserError
 from bot.features import intros
 from bot.features.commands import Subcommand
 from bot.features.matching import consent
 from bot.features.matching.feature import ago, snippet
 from bot.features.matching.ranking import MatchPolicy, Viewer, select
+from bot.features.share_work import is_form, is_shortcut
 from bot.i18n import N_
 from bot.langdetect import guess_language
-from bot.messages import Actions, Button, Mention, OutboundMessage, Section, Strong, fill
+from bot.messages import (
+    Actions,
+    Button,
+    Form,
+    Mention,
+    OutboundMessage,
+    Section,
+    Strong,
+    TextInput,
+    fill,
+)
 from bot.router import action
 from bot.store.tables import Narration
 from bot.text import clean
@@ -66,6 +77,14 @@ EMPTY = N_("Who are you looking for? For example: {example}")
 EXAMPLE = N_("/wol who kubernetes upgrades")
 CONNECT = N_("Connect me")
 SUMMARY = N_("Find colleagues who know about something")
+FORM_TITLE = N_("Who knows about…?")
+FORM_LABEL = N_("Topic")
+FORM_SUBMIT = N_("Search")
+FORM_INTRO = N_("A system, customer, project or subject: I'll name colleagues who work on it.")
+TOO_SHORT = N_("Tell me in a few words what you are looking for.")
+WHO_BUTTON = "wol_open_who"  # a button (Slack App Home) that opens the form
+WHO_FORM = "wol_who"
+TOPIC_FIELD = "topic"
 USAGE = N_("<topic>")
 
 
@@ -220,6 +239,38 @@ def register(core: Core, engine: MatchingEngine) -> None:
     asker = owner("the person who asked", _asker_only)
     core.router.add(action("who.connect"), on_connect, name="who.connect", who=asker)
     core.router.add(action("who.ask"), on_ask, name="who.ask", who=asker)
+    core.router.add(is_shortcut(WHO_BUTTON), open_form, name="who.form", who=ANYONE)
+    core.router.add(is_form(WHO_FORM), submit_form, name="who.form_submit", who=ANYONE)
+
+
+async def open_form(event: InboundEvent, ctx: Context) -> None:
+    """The form behind "Who knows about…?" (Slack's App Home): one topic field."""
+    t = ctx.t.gettext
+    await ctx.open_form(
+        Form(
+            form_id=WHO_FORM,
+            title=t(FORM_TITLE),
+            submit_label=t(FORM_SUBMIT),
+            intro=(t(FORM_INTRO),),
+            fields=(
+                TextInput(
+                    field_id=TOPIC_FIELD,
+                    label=t(FORM_LABEL),
+                    placeholder=t(EXAMPLE).removeprefix("/wol who ").removeprefix("/wol wie "),
+                    max_length=MAX_TOPIC,
+                ),
+            ),
+        )
+    )
+
+
+async def submit_form(event: InboundEvent, ctx: Context) -> None:
+    values = event.action.values if event.action else {}
+    topic = clean(values.get(TOPIC_FIELD, "")).rstrip("?").strip()
+    if not topic:
+        ctx.form_errors[TOPIC_FIELD] = ctx.t.gettext(TOO_SHORT)
+        return
+    await answer_who(ctx, topic)
 
 
 async def on_command(event: InboundEvent, ctx: Context, args: str) -> None:

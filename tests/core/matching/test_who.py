@@ -126,3 +126,20 @@ async def test_nobody_fits_offers_the_durf_te_vragen_channel(wcore: Core, port) 
     posted = await ask(wcore, port, f"who.ask {value}")
     card = [r for r in posted if r.dest.channel_id == "DURF"]
     assert card and "Wie weet er iets over kwantumchemie van katalysatoren?" in card[0].text
+
+
+async def test_the_form_of_the_app_home_button_answers_privately(wcore: Core, port) -> None:  # type: ignore[no-untyped-def]
+    from bot.features.who import TOPIC_FIELD, WHO_BUTTON, WHO_FORM
+
+    opened = await ask(wcore, port, f"{WHO_BUTTON} x", user="erin")
+    forms = [r for r in port.records if r.op == "form"]
+    assert opened == [] and forms and forms[-1].form.form_id == WHO_FORM
+    before = len(port.records)
+    await wcore.handle(ev.message(
+        "", user="erin", event_kind=ev.EventKind.FORM_SUBMIT,
+        action=ev.Action(action_id=WHO_FORM, form_id=WHO_FORM,
+                         values={TOPIC_FIELD: "kubernetes upgrades?"})))
+    await wcore.delivery.drain()
+    [answer] = [r for r in port.records[before:] if r.op == "send"]
+    assert "Colleagues who may know about kubernetes upgrades:" in answer.text
+    assert named(answer)[0] == "alice"
