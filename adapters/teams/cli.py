@@ -26,7 +26,10 @@ from bot.errors import ConfigError
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wolbot teams", description="Microsoft Teams tools.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    pkg = sub.add_parser("package", help="build the Teams app package (a zip to upload)")
+    pkg = sub.add_parser("package", help="build the Teams app package (a zip to upload)",
+                         description="Build the Teams app package (manifest and icons in a "
+                         "zip) to upload in the Teams admin centre or as a custom app. See "
+                         "docs/teams.md.")
     pkg.add_argument(
         "--bot-id",
         default=os.environ.get("MICROSOFT_APP_ID", ""),
@@ -55,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     perms = sub.add_parser(
         "permissions",
         help="what the app manifest asks Teams for (scopes, RSC, webApplicationInfo), and why",
+        description="What the app manifest asks Teams for (scopes, resource-specific consent, "
+        "webApplicationInfo), each with why wolbot needs it (--markdown: the table of "
+        "docs/teams.md).",
     )
     perms.add_argument("--markdown", action="store_true", help="the table of docs/teams.md")
     return p

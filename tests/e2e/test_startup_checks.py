@@ -172,3 +172,31 @@ def test_load_settings_collects_yaml_and_environment() -> None:
         load_settings(env={"WOLBOT_CONFIG": "/nonexistent/app.yaml", "WOLBOT_PORT": "x"})
     assert err.value.problems[0].endswith("file not found")
     assert err.value.problems[1].startswith("WOLBOT_PORT:")
+
+
+def test_every_option_of_every_command_is_explained() -> None:
+    """`--help` of each (sub)command describes every option: help text for each argument,
+    a description for each subcommand."""
+    import argparse
+    import importlib
+
+    from bot.app import ADAPTERS
+    from bot.cli import _parser
+
+    parsers = [("wolbot", _parser())]
+    parsers += [(f"wolbot {name}", importlib.import_module(f"{module}.cli")._parser())
+                for name, module in ADAPTERS.items()]
+    seen = 0
+    while parsers:
+        name, parser = parsers.pop()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub, subparser in action.choices.items():
+                    if f"{name} {sub}" in {f"wolbot {a}" for a in ADAPTERS}:
+                        continue  # the adapter's own parser, checked above
+                    assert subparser.description, f"{name} {sub}: no description"
+                    parsers.append((f"{name} {sub}", subparser))
+            elif not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+                seen += 1
+                assert action.help, f"{name} {action.option_strings or action.dest}: no help"
+    assert seen > 30
