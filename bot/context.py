@@ -146,14 +146,16 @@ class Context:
         return key
 
     async def show(self, message: OutboundMessage, *, shared_at: Destination | None = None,
-                   message_id: str | None = None) -> None:
+                   message_id: str | None = None,
+                   personal: OutboundMessage | None = None) -> None:
         """The clicked message re-rendered with its new state.
 
-        Adapters that answer a click synchronously show `message` to the clicker at once.
-        With `shared_at` and `message_id` the message itself is updated for everyone, through
-        the outbox (Slack `chat.update`, Teams `update_activity`).
+        Adapters that answer a click synchronously show `message` (or `personal`, the
+        clicker's own version where it differs) to the clicker at once. With `shared_at` and
+        `message_id` the message itself is updated for everyone, through the outbox (Slack
+        `chat.update`, Teams `update_activity`).
         """
-        self.shown = message
+        self.shown = personal or message
         if shared_at is not None and message_id:
             await self.core.outbox.update(self.event.platform, shared_at, message_id, message,
                                           key=self.key("show"))

@@ -14,7 +14,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from bot.authorisation import owner
+from bot.authorisation import ANYONE, owner
 from bot.router import action
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 def register(core: Core) -> None:
     from bot.features import intros, profiles, who
     from bot.features.matching.engine import MatchingEngine
-    from bot.features.matching.feature import Suggestions
+    from bot.features.matching.feature import VIEW, Suggestions
 
     engine = MatchingEngine(core.db, encoder=encoder_for(core), clock=core.clock)
 
@@ -50,6 +50,8 @@ def register(core: Core) -> None:
                     who=narrator)
     core.router.add(action("matching.dismiss"), suggestions.on_dismiss, name="matching.dismiss",
                     who=narrator)
+    # Only shows the card to whoever looks (platforms that render per viewer ask).
+    core.router.add(action(VIEW), suggestions.on_view, name="matching.view", who=ANYONE)
     intros.register(core)
     profiles.register(core, engine)
     who.register(core, engine)

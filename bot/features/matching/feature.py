@@ -19,7 +19,16 @@ from bot.features.matching import consent
 from bot.features.matching.engine import MatchingEngine
 from bot.features.matching.ranking import Item, Scored, Viewer
 from bot.i18n import N_, Translator
-from bot.messages import Actions, Button, Mention, OutboundMessage, Section, Strong, fill
+from bot.messages import (
+    Actions,
+    Button,
+    Mention,
+    OutboundMessage,
+    Refresh,
+    Section,
+    Strong,
+    fill,
+)
 from bot.messages import Context as ContextBlock
 from bot.ports import Destination
 from bot.store.tables import Narration
@@ -37,6 +46,7 @@ SIMILAR = N_("Similar work:")
 SIMILAR_LINE = N_("{person} ({when}): {quote}")
 KNOWS = N_("May know about this: {person} ({topic})")
 CONNECT = N_("Connect me")
+VIEW = "matching.view"
 NOT_RELEVANT = N_("Not relevant")
 DONE_THIS = N_("I've done this")
 KNOW_SOMEONE = N_("I know someone who can help")
@@ -270,7 +280,20 @@ class Suggestions:
         # An only-you message cannot be changed for others (the platform shows it to one).
         shared = None if dest.ephemeral_user else Destination(
             dest.workspace_id, dest.channel_id, thread_id=dest.thread_id)
-        await ctx.show(shown, shared_at=shared, message_id=message_id)
+        await ctx.show(shown, shared_at=shared, message_id=message_id,
+                       personal=for_everyone(shown))
+
+    async def on_view(self, event: InboundEvent, ctx: Context) -> None:
+        """One viewer's version of a suggestion card: its narrator gets the buttons."""
+        message_id = event.action.message_id if event.action else None
+        found = await ctx.core.outbox.sent_message(event.workspace_id, message_id or "")
+        narration = await intros.narration(ctx, as_number(event.action.value if event.action
+                                                          else None) or 0)
+        if found is None or narration is None:
+            return
+        message = found[1]
+        await ctx.show(for_everyone(message) if narration.author_id == event.user.user_id
+                       else message)
 
 
 def suggestion_message(
@@ -297,6 +320,8 @@ def suggestion_message(
         line = fill(t.gettext(KNOWS), person=person, topic=scored.item.text)
         blocks += [Section(parts=line), _buttons(t, row)]
     value = str(narration.id)
+    # "Connect me" / "Not relevant" are the narrator's: others see the suggestion only.
+    refresh = Refresh(action_id=VIEW, value=value, viewers=(narration.author_id,))
     blocks.append(
         Actions(
             elements=(
@@ -305,7 +330,14 @@ def suggestion_message(
             )
         )
     )
-    return OutboundMessage(blocks=tuple(blocks))
+    return OutboundMessage(blocks=tuple(blocks), refresh=refresh)
+
+
+def for_everyone(message: OutboundMessage) -> OutboundMessage:
+    """The message with every button shown, whoever they are meant for."""
+    return message.model_copy(update={"blocks": tuple(
+        b.model_copy(update={"viewers_only": False}) if isinstance(b, Actions) else b
+        for b in message.blocks)})
 
 
 def _buttons(t: Translator, row: MatchSuggestion) -> Actions:
@@ -316,5 +348,6 @@ def _buttons(t: Translator, row: MatchSuggestion) -> Actions:
                 label=t.gettext(CONNECT), action_id="matching.connect", value=value, style="primary"
             ),
             Button(label=t.gettext(NOT_RELEVANT), action_id="matching.dismiss", value=value),
-        )
+        ),
+        viewers_only=True,
     )

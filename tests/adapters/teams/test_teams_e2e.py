@@ -148,9 +148,30 @@ async def test_a_similar_narration_in_the_channel_is_answered_in_its_thread(
     assert [e["mentioned"]["id"] for e in entities] == [alice["from"]["id"]]
     assert "Vergelijkbaar werk" in suggestion.card["fallbackText"]
 
+    # "Breng ons in contact" is Bob's: the card refreshes per viewer, so only he sees it
+    assert suggestion.card["refresh"]["userIds"] == ["29:bob"]
+    shared = [a["title"] for b in suggestion.card["body"] if b["type"] == "ActionSet"
+              for a in b["actions"]]
+    assert "Breng ons in contact" not in shared
+
+    async def view(who: dict[str, Any], id_: str) -> dict[str, Any]:
+        body = app.connector.rewrite(activity("invoke_adaptiveCard_action_execute_2026"))
+        body.update({"id": id_, "from": who, "conversation": bob["conversation"],
+                     "channelData": bob["channelData"], "replyToId": suggestion.answer_id,
+                     "locale": "nl-NL"})
+        body["value"] = {"action": {"type": "Action.Execute", "verb": refresh["verb"],
+                                    "data": refresh["data"]}, "trigger": "automatic"}
+        return (await (await app.post(body)).json())["value"]
+
+    refresh = suggestion.card["refresh"]["action"]
+    others = await view(alice["from"], "view-alice")
+    assert [a["title"] for b in others["body"] if b["type"] == "ActionSet"
+            for a in b["actions"]] == shared
+    bobs = await view(bob["from"], "view-bob")
+    buttons = [a for b in bobs["body"] if b["type"] == "ActionSet" for a in b["actions"]]
+
     # Bob clicks "Breng ons in contact" (Action.Execute) on that card: both get an
     # introduction in their own 1:1 chat, as Teams bots cannot start group chats.
-    buttons = [a for b in suggestion.card["body"] if b["type"] == "ActionSet" for a in b["actions"]]
     connect = next(a for a in buttons if a["title"] == "Breng ons in contact")
     click = app.connector.rewrite(activity("invoke_adaptiveCard_action_execute_2026"))
     click.update(

@@ -92,11 +92,13 @@ async def test_an_admin_changes_it_and_bad_values_are_refused(start_app: StartAp
         return app.connector.rewrite(activity("message_personal_2019", text=text, id=id_,
                                               locale=locale))
 
-    for text, id_, locale in (("wol config set narrations.ack hard", "c1", "nl-NL"),
+    for text, id_, locale in (("wol taal nl", "c0", "nl-NL"),
+                              ("wol config set narrations.ack hard", "c1", "nl-NL"),
+                              ("wol language en", "c1b", "en-US"),
                               ("wol config set narrations.ack reply", "c2", "en-US")):
         assert (await app.post(said(text, id_, locale))).status == 201
     await app.deliver()
-    calls = await app.connector.wait_for("send", "reply", count=2)
+    calls = await app.connector.wait_for("send", "reply", count=4)
     answers = [c.card["fallbackText"] for c in calls if c.card]
     assert any("narrations.ack is een van: reply, none, dm. hard kan ik niet gebruiken." in a
                for a in answers), answers

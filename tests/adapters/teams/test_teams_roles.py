@@ -89,7 +89,9 @@ async def test_an_admin_listed_by_object_id_configures(start_app: StartApp) -> N
     app = await start_app(**SETTINGS)
     assert (await app.post(personal(app, "wol config set nudges.ack_hours 6", user=ADMIN,
                                     aad=ADMIN_AAD, id_="c1"))).status == 201
-    # the manager (by object id) is not an admin: roles stay apart
+    # the manager (by object id) is not an admin: roles stay apart (asked in Dutch)
+    assert (await app.post(personal(app, "wol taal nl", user=MANAGER, aad=MANAGER_AAD,
+                                    id_="c1b"))).status == 201
     assert (await app.post(personal(app, "wol config set nudges.ack_hours 9", user=MANAGER,
                                     aad=MANAGER_AAD, id_="c2", locale="nl-NL"))).status == 201
     await app.deliver()
