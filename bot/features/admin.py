@@ -9,7 +9,7 @@ from bot.authorisation import Verdict, owner
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
 from bot.features import role_admin
-from bot.features.commands import Subcommand, command_text, example
+from bot.features.commands import Subcommand, example
 from bot.features.references import ChannelRef, resolve_channel, split_channel
 from bot.i18n import N_, CommandExample
 from bot.messages import Context as ContextBlock
@@ -284,7 +284,7 @@ async def _admin(event: InboundEvent, ctx: Context) -> Verdict:
     """Community forms are for admins (bot/authorisation.py asks before the handler)."""
     from bot.features.roles import ADMIN_ONLY
 
-    return True if ctx.is_admin else ctx.text(ADMIN_ONLY, command=command_text("config"))
+    return True if ctx.is_admin else ctx.text(ADMIN_ONLY, command=example(ctx.t, EX_CONFIG))
 
 
 async def on_form_submit(event: InboundEvent, ctx: Context) -> None:

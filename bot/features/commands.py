@@ -37,6 +37,7 @@ SubHandler = Callable[[InboundEvent, "Context", str], Awaitable[None]]
 UNKNOWN = N_("I don't know the command {command}.")
 DID_YOU_MEAN = N_("Did you mean {suggestion}?")
 SEE_HELP = N_("Type {help} to see everything I can do.")
+EX_HELP = N_("/wol help")
 
 
 @dataclass(frozen=True)
@@ -120,10 +121,9 @@ def is_other_command(event: InboundEvent) -> bool | None:
 async def handle_other_command(event: InboundEvent, ctx: Context) -> None:
     """Only the console can deliver commands that are not ours; answer rather than stay mute."""
     word = Strong(text=f"/{event.command}")
-    help_name = "hulp" if ctx.t.lang == "nl" else "help"
     await ctx.respond(OutboundMessage.of(
         Section(parts=fill(ctx.t.gettext(UNKNOWN), command=word)),
-        ContextBlock(parts=fill(ctx.t.gettext(SEE_HELP), help=command_text(help_name)))))
+        ContextBlock(parts=fill(ctx.t.gettext(SEE_HELP), help=example(ctx.t, EX_HELP)))))
 
 
 def command_text(name: str) -> Strong:
@@ -160,6 +160,5 @@ def unknown_message(ctx: Context, commands: Commands, word: str) -> OutboundMess
     suggestion = commands.suggest(word)
     if suggestion:
         blocks.append(Section(parts=fill(t(DID_YOU_MEAN), suggestion=command_text(suggestion))))
-    help_name = "hulp" if ctx.t.lang == "nl" else "help"
-    blocks.append(ContextBlock(parts=fill(t(SEE_HELP), help=command_text(help_name))))
+    blocks.append(ContextBlock(parts=fill(t(SEE_HELP), help=example(ctx.t, EX_HELP))))
     return OutboundMessage(blocks=tuple(blocks))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.errors import UserError
 from bot.events import ConversationKind, EventKind, InboundEvent
 from bot.features import dm_replies
-from bot.features.commands import Subcommand, command_text
+from bot.features.commands import EX_HELP, Subcommand, example
 from bot.features.dm_kinds import DmKind, classify
 from bot.features.narration_ack import NOTED, acknowledge
 from bot.features.narration_phrases import Phrase, match_phrase
@@ -194,4 +194,4 @@ def _visibility(kind_: ConversationKind) -> str:
 
 
 def _help_word(ctx: Context) -> Strong:
-    return command_text("hulp" if ctx.t.lang == "nl" else "help")
+    return example(ctx.t, EX_HELP)

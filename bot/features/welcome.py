@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.events import EventKind, InboundEvent
 from bot.features import help as help_feature
-from bot.features.commands import command_text
+from bot.features.commands import EX_HELP, example
 from bot.i18n import N_
 from bot.messages import OutboundMessage, Strong, fill
 from bot.router import kind
@@ -40,6 +40,6 @@ async def introduce(event: InboundEvent, ctx: Context) -> None:
     template = PERSONAL_INTRO if event.is_dm else CHANNEL_INTRO
     message = OutboundMessage.text(*fill(
         t(template), phrase=Strong(text=t(help_feature.NARRATE_PHRASE)),
-        help=command_text("hulp" if translator.lang == "nl" else "help")))
+        help=example(translator, EX_HELP)))
     await ctx.core.outbox.send(event.platform, ctx.destination(thread=False), message,
                                key=intro_key(event))
