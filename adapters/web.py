@@ -15,15 +15,18 @@ at DEBUG.
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import signal
+import socket
 import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from bot.app import ADAPTERS, Core, load_adapter
+from bot.errors import ListenError
 from bot.metrics import CONTENT_TYPE, METRICS, refresh_backlog
 from bot.store.engine import head_revisions
 
@@ -151,6 +154,20 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
+def listen_failure(exc: OSError, host: str, port: int) -> tuple[str, str]:
+    """What went wrong binding `host:port`, in a few words for the operator, and which
+    setting to change ("host" or "port")."""
+    if isinstance(exc, socket.gaierror):
+        return f"host {host!r} cannot be resolved to an address", "host"
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} is already in use", "port"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"address {host!r} does not belong to this machine", "host"
+    if exc.errno == errno.EACCES:
+        return f"no permission to listen on port {port}", "port"
+    return (exc.strerror or str(exc)).lower(), "host"
+
+
 async def serve(
     core: Core, host: str, port: int, *, ready: Callable[[int], None] | None = None
 ) -> None:
@@ -169,7 +186,13 @@ async def serve(
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port, shutdown_timeout=10.0)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        await core.stop()
+        reason, setting = listen_failure(exc, host, port)
+        raise ListenError(host, port, reason, setting) from exc
     bound = port
     server = getattr(site, "_server", None)
     if server is not None and server.sockets:

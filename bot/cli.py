@@ -15,8 +15,8 @@ from sqlalchemy.exc import OperationalError
 from bot import __version__
 from bot.app import ADAPTERS, build
 from bot.config import Settings, load_settings
-from bot.config_env import LOG_LEVELS, db_wait_seconds, log_level
-from bot.errors import ConfigError, StoreUnavailable
+from bot.config_env import LOG_LEVELS, db_wait_seconds, log_level, port_problem
+from bot.errors import ConfigError, ListenError, StoreUnavailable
 from bot.logs import configure_logging
 from bot.preflight import AdapterStatus, adapter_statuses, describe
 from bot.store.engine import Database, head_revisions, safe_url
@@ -70,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         "/metrics. Stops gracefully on SIGTERM/SIGINT.")
     serve.add_argument("--host", help="address to listen on (default: $WOLBOT_HOST, else "
                        "127.0.0.1; 0.0.0.0 in a container)")
-    serve.add_argument("--port", type=int, help="port (default: $WOLBOT_PORT, else 8080)")
+    serve.add_argument("--port", help="port (default: $WOLBOT_PORT, else 8080)")
     db = sub.add_parser("db", help="database maintenance (migrations)",
                         description="upgrade: apply the migrations (what serve does on start "
                         "unless WOLBOT_AUTO_MIGRATE=0); status: show where the database "
@@ -153,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         problems.extend(exc.problems)
     statuses = adapter_statuses(env) if args.command in STARTS else []
     problems.extend(p for s in statuses for p in s.problems)
+    if args.command == "serve" and args.port is not None:
+        problems.extend(filter(None, [port_problem("--port", args.port)]))
     if args.command == "config":
         return _config_check(settings, statuses, problems)
     if problems or settings is None:
@@ -168,8 +170,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wolbot: database unavailable ({safe_url(settings.database_url)}): {reason}",
               file=sys.stderr)
         return 3
+    except ListenError as exc:
+        print(f"wolbot: {exc} ({_listen_hint(exc.setting)})", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _listen_hint(setting: str) -> str:
+    """Which option or variable to change when `serve` cannot listen."""
+    if setting == "port":
+        return "choose another port with --port or WOLBOT_PORT"
+    return "check --host or WOLBOT_HOST"
 
 
 def _print_problems(problems: list[str]) -> None:
@@ -211,8 +223,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         web = importlib.import_module("adapters.web")
         host = args.host or settings.env.get("WOLBOT_HOST") or "127.0.0.1"
-        port = args.port if args.port is not None else int(settings.env.get("WOLBOT_PORT")
-                                                           or 8080)
+        port = int(args.port if args.port is not None
+                   else settings.env.get("WOLBOT_PORT") or 8080)
         await web.serve(build(settings), host, port)
         return 0
     raise AssertionError(args.command)

@@ -25,6 +25,16 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def port_problem(name: str, value: str) -> str | None:
+    """`NAME: what is wrong` when `value` is no port number (0 asks the system for a free one),
+    the same rule for $WOLBOT_PORT and `serve --port`."""
+    value = value.strip()
+    if value.isascii() and value.isdigit() and int(value) <= 65535:
+        return None
+    return (f"{name}: not a port number {value!r} "
+            "(expected an integer from 1 to 65535, e.g. 8080)")
+
+
 def env_problems(env: Mapping[str, str]) -> list[str]:
     """`VARIABLE: what is wrong (what is expected)` for each core variable that is wrong."""
     problems: list[str] = []
@@ -34,9 +44,8 @@ def env_problems(env: Mapping[str, str]) -> list[str]:
         return value or None
 
     port = get("WOLBOT_PORT")
-    if port is not None and not (port.isascii() and port.isdigit() and int(port) <= 65535):
-        problems.append(f"WOLBOT_PORT: not a port number {port!r} "
-                        "(expected an integer from 1 to 65535, e.g. 8080)")
+    if port is not None and (problem := port_problem("WOLBOT_PORT", port)):
+        problems.append(problem)
     level = get("WOLBOT_LOG_LEVEL")
     if level is not None and level.upper() not in LOG_LEVELS:
         problems.append(f"WOLBOT_LOG_LEVEL: unknown log level {level!r} "

@@ -43,3 +43,15 @@ class ConfigError(Exception):
     def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
         super().__init__(message)
         self.problems = problems if problems is not None else [message]
+
+
+class ListenError(Exception):
+    """`wolbot serve` cannot listen on its address: `reason` says why in a few words,
+    `setting` which part to change ("host" or "port")."""
+
+    def __init__(self, host: str, port: int, reason: str, setting: str) -> None:
+        super().__init__(f"cannot listen on {host}:{port}: {reason}")
+        self.host = host
+        self.port = port
+        self.reason = reason
+        self.setting = setting
