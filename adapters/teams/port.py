@@ -92,7 +92,6 @@ class TeamsPort:
         self.app_id = app_id
         self.references = references
         self.members = members
-        self.files = PendingFiles(members.db)
         self._clients: dict[str, ConnectorClient] = {}
         self._dm_locks: dict[tuple[str, str], asyncio.Lock] = {}
 
@@ -144,6 +143,10 @@ class TeamsPort:
             hints=dest.hints,
         )
         await self._post(target, {"type": "message", "text": symbol, "textFormat": "plain"})
+
+    @property
+    def files(self) -> PendingFiles:
+        return PendingFiles(self.members.db)
 
     async def send_file(self, dest: Destination, filename: str, content: bytes,
                         message: OutboundMessage) -> Sent:

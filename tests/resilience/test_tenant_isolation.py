@@ -292,8 +292,19 @@ async def test_a_teams_tenant_never_sees_or_changes_another_tenants_data(
         assert await post(_teams_message(connector, A_WORK, "1000", "alice")) == 201
         assert await post(_teams_message(connector, SIMILAR, "2000", "bob")) == 201
         [suggestion] = [c for c in connector.of("reply") if c.card is not None]  # control
-        buttons = [a for b in suggestion.card["body"] if b["type"] == "ActionSet"
-                   for a in b["actions"]]
+        # "Connect me" is the narrator's own (a per-viewer card): bob's version of the card
+        view = connector.rewrite(activity("invoke_adaptiveCard_action_execute_2026"))
+        bob_a = _teams_message(connector, SIMILAR, "2000", "bob")
+        view.update({"id": "view-bob", "from": bob_a["from"],
+                     "conversation": bob_a["conversation"], "channelData": bob_a["channelData"],
+                     "replyToId": suggestion.answer_id})
+        refresh = suggestion.card["refresh"]["action"]
+        view["value"] = {"action": {"type": "Action.Execute", "verb": refresh["verb"],
+                                    "data": refresh["data"]}, "trigger": "automatic"}
+        status, answer = await app.post(json.dumps(view).encode(), "application/json")
+        assert status == 200
+        bobs = json.loads(answer)["value"]
+        buttons = [a for b in bobs["body"] if b["type"] == "ActionSet" for a in b["actions"]]
         connect = next(a for a in buttons if "matching.connect" in json.dumps(a["data"]))
         before = len(connector.calls)
         # tenant B: the same people and channel ids, the same work, A's button
