@@ -63,6 +63,11 @@ MAX_TOPIC = 200
 # shift 0 and margin 0.1 gave precision@3 0.60, margin 0.25 0.50; docs/matching.md).
 WHO_THRESHOLD_SHIFT = 0.0
 WHO_MARGIN = 0.1
+# A topic of at most this many content words also finds the people whose narration or
+# profile topic contains all of them, when each is rare in the workspace (a product name,
+# "SharePoint", "SMS"): the lexical signal of ranking.WorkspaceIndex.mentions. Not tuned
+# on any bench set.
+WHO_MENTION_WORDS = 3
 
 HEADER = N_("Colleagues who may know about {topic}:")
 LINE_NARRATION = N_("{person} ({when}): {quote}")
@@ -133,10 +138,11 @@ async def _search(
     if not topic:
         return []  # a vague topic: the gate in ranking leaves nobody
     allowed = await consent.load(core, workspace_id, core.clock.now())
-    ranked = await engine.rank(workspace_id, topic, language=guess_language(topic))
+    policy = who_policy(engine.current_policy, limit)
+    ranked = await engine.rank(workspace_id, topic, language=guess_language(topic), policy=policy)
     found = select(
         ranked,
-        who_policy(engine.current_policy, limit),
+        policy,
         Viewer(asker_id, channel_id, visibility),
         # `/wol me matching off` ("suggest me") keeps a person out of every answer, also
         # with their narrations shared.
@@ -156,6 +162,7 @@ def who_policy(policy: MatchPolicy, limit: int = MAX_COLLEAGUES) -> MatchPolicy:
         threshold=policy.threshold + WHO_THRESHOLD_SHIFT,
         margin=WHO_MARGIN,
         max_suggestions=limit,
+        mention_words=WHO_MENTION_WORDS,
     )
 
 

@@ -199,14 +199,18 @@ class MatchingEngine:
         *,
         space: str | None = None,
         language: str | None = None,
+        policy: MatchPolicy | None = None,
     ) -> list[Scored]:
         """All candidates for `text`, best first, before any filter or threshold.
-        `language` is the text's ("en" / "nl"; guessed from the text when not given)."""
+        `language` is the text's ("en" / "nl"; guessed from the text when not given);
+        `policy` replaces the current one for this ranking (e.g. `/wol who`'s)."""
         ws = await self._workspace(workspace_id)
         if vector is not None and (space or self.encoder.name) != ws.space:
             vector = None  # made in another space (the encoder switched): encode again
         language = language or guess_language(text)
-        return await asyncio.to_thread(self._encode_and_rank, ws, text, vector, language)
+        return await asyncio.to_thread(
+            self._encode_and_rank, ws, text, vector, language, policy
+        )
 
     @timed(METRICS.matching_seconds)
     async def search(
@@ -267,7 +271,12 @@ class MatchingEngine:
             return ws.is_vague(text, vector, policy)
 
     def _encode_and_rank(
-        self, ws: WorkspaceIndex, text: str, vector: np.ndarray | None, language: str
+        self,
+        ws: WorkspaceIndex,
+        text: str,
+        vector: np.ndarray | None,
+        language: str,
+        policy: MatchPolicy | None = None,
     ) -> list[Scored]:
         if vector is None:
             space, vecs = encode_with_space(self.encoder, [text])
@@ -276,7 +285,9 @@ class MatchingEngine:
                 return []
             vector = vecs[0]
         with self._lock:
-            return ws.rank(vector, signal_tokens(text), self.current_policy, language, text)
+            return ws.rank(
+                vector, signal_tokens(text), policy or self.current_policy, language, text
+            )
 
     def _locked(self, fn, *args):  # type: ignore[no-untyped-def]
         with self._lock:

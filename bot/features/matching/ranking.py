@@ -7,6 +7,7 @@ database and the event loop around it.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -17,7 +18,12 @@ import numpy as np
 
 from bot.features.matching.index import VectorIndex
 from bot.features.matching.lexical import TokenStats, overlap, signal_tokens
-from bot.features.matching.specificity import VagueModel, WordStats, specificity
+from bot.features.matching.specificity import (
+    VagueModel,
+    WordStats,
+    content_words,
+    specificity,
+)
 from bot.visibility import Place, may_show
 
 
@@ -92,6 +98,12 @@ class MatchPolicy:
     feedback_bonus: float = 0.05  # per earlier "Connect me" / helpful introduction
     feedback_bonus_max: float = 0.1  # at most this much higher
     cross_language_bonus: float = 0.0
+    # A short question ("who knows about SharePoint?") names its subject in a word or
+    # three: items that contain every one of those words, each used by at most
+    # `mention_df` items, are candidates however their sentence embeds (see
+    # WorkspaceIndex.mentions); 0 words (the default) turns this off.
+    mention_words: int = 0
+    mention_df: int = 50
 
     def feedback(self, rejected: int, liked: int) -> float:
         """What the narrator's own answers about a person subtract from that person's
@@ -171,9 +183,15 @@ class WorkspaceIndex:
         query's `text` and a specificity bar in the policy, a vague query gets no candidates
         and vague items are left out (the gate of specificity.py)."""
         gate = policy.min_specificity > 0 and text is not None
-        if gate and self.is_vague(str(text), vec, policy):
+        mentioned = self.mentions(text, policy) if text is not None else {}
+        # A short query naming words the workspace's items contain is not content-free,
+        # whatever the vector classifier makes of one word: only the word-level bar applies.
+        if gate and self.is_vague(str(text), None if mentioned else vec, policy):
             return []
         semantic = dict(self.vectors.search(vec, policy.shortlist))
+        for key in mentioned:
+            if key not in semantic:
+                semantic[key] = float(self.vectors.vector(key) @ vec)
         weights = {t: self.stats.weight(t) for t in tokens}
         for token in tokens:
             keys = self.postings.get(token, ())
@@ -195,11 +213,42 @@ class WorkspaceIndex:
             # could still reach the threshold (with the largest feedback bonus); the rest
             # are never posted anyway, and checking all 64 cost ~10 ms a search at 100k.
             floor = policy.threshold - policy.feedback_bonus_max
-            near = [s.item.key for s in out if s.score >= floor]
+            near = [s.item.key for s in out if s.score >= floor or s.item.key in mentioned]
             dropped = {k for k, v in zip(near, self._vague_items(near, policy), strict=True) if v}
             out = [s for s in out if s.item.key not in dropped]
+        if mentioned:
+            # An item naming the question's rare words is as good an answer as the best
+            # semantic one: raised to that score (at least the threshold), rarer words first.
+            top = max([policy.threshold] + [s.score for s in out])
+            out = [
+                Scored(s.item, max(s.score, top), s.semantic, mentioned[s.item.key])
+                if s.item.key in mentioned else s
+                for s in out
+            ]
+            out.sort(key=lambda s: (s.score, s.lexical), reverse=True)
+            return out
         out.sort(key=lambda s: s.score, reverse=True)
         return out
+
+    def mentions(self, text: str, policy: MatchPolicy) -> dict[str, float]:
+        """For a short query (at most `policy.mention_words` content words), the items whose
+        own words (case-insensitive, compounds split at hyphens) include every one of them,
+        with the words' summed inverse document frequency; only when each word is rare in
+        the workspace (in at most `policy.mention_df` items). Empty otherwise."""
+        query = content_words(text)
+        if not query or len(query) > policy.mention_words:
+            return {}
+        if any(not 0 < self.words.df.get(w, 0) <= policy.mention_df for w in query):
+            return {}
+        docs = self.words.docs
+        weight = sum(math.log((docs + 1) / (self.words.df[w] + 1)) + 1.0 for w in query)
+        wanted = set(query)
+        found: dict[str, float] = {}
+        for key, item in self.items.items():
+            lower = item.text.lower()
+            if all(w in lower for w in wanted) and wanted <= set(content_words(item.text)):
+                found[key] = weight
+        return found
 
     def is_vague(self, text: str, vec: np.ndarray | None, policy: MatchPolicy) -> bool:
         """Too little to match on: below the policy's specificity bar with this workspace's

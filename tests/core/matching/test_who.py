@@ -143,3 +143,46 @@ async def test_the_form_of_the_app_home_button_answers_privately(wcore: Core, po
     [answer] = [r for r in port.records[before:] if r.op == "send"]
     assert "Colleagues who may know about kubernetes upgrades:" in answer.text
     assert named(answer)[0] == "alice"
+
+
+# -- a short topic naming a product or rare word finds who mentions it (QA, issue 15) ---------
+MENTIONS = [
+    ("wes", "I'm working on the SharePoint intranet migration to the new tenant", "C1"),
+    ("xan", "Ik ben bezig met de migratie van het SharePoint-intranet naar de nieuwe tenant",
+     "C1"),
+    ("anouk", "I'm working on migrating the patient appointment reminders from SMS to the "
+     "MyChart app", "C1"),
+    ("bram", "Ik ben bezig met het overzetten van de herinneringen voor patiëntafspraken van "
+     "sms naar de MyChart-app", "C1"),
+]
+MENTION_EN = [
+    ("/wol who SharePoint", "Colleagues who may know about SharePoint:", {"wes", "xan"}),
+    ("/wol who intranet", "Colleagues who may know about intranet:", {"wes", "xan"}),
+    ("/wol who SMS", "Colleagues who may know about SMS:", {"anouk", "bram"}),
+    ("/wol who MyChart", "Colleagues who may know about MyChart:", {"anouk", "bram"}),
+    ("/wol who Kubernetes", "I don't know anyone yet who works on Kubernetes.", set()),
+]
+MENTION_NL = [
+    ("/wol wie sharepoint", "Collega's die misschien iets weten over sharepoint:", {"wes", "xan"}),
+    ("/wol wie SMS", "Collega's die misschien iets weten over SMS:", {"anouk", "bram"}),
+    ("/wol wie mychart", "Collega's die misschien iets weten over mychart:", {"anouk", "bram"}),
+    ("/wol wie Kubernetes", "Ik ken nog niemand die met Kubernetes bezig is.", set()),
+]
+
+
+@pytest.mark.parametrize("table", [MENTION_EN, MENTION_NL], ids=["mention-en", "mention-nl"])
+async def test_a_short_topic_finds_who_names_it(make_core, port: RecordingPort, table) -> None:  # type: ignore[no-untyped-def]
+    core = make_core(port, **SETTINGS)
+    await core.start(deliver=False, schedule=False)
+    for user, text, channel in MENTIONS:
+        await core.handle(ev.message(text, user=user, channel=channel))
+    await core.delivery.drain()
+    for said, expected, people in table:
+        [answer] = await ask(core, port, said, user="yas")
+        assert expected in answer.text, (said, answer.text)
+        assert set(named(answer)) == people, (said, answer.text)
+    # consent and visibility still rule: an opted-out person is never named
+    await core.handle(ev.command("me matching off", user="xan"))
+    await core.delivery.drain()
+    [answer] = await ask(core, port, table[0][0], user="yas")
+    assert set(named(answer)) == table[0][2] - {"xan"}
