@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING
 from bot.authorisation import ANYONE, Verdict, owner
 from bot.errors import UserError
 from bot.features import intros
+from bot.features.ask_channels import EX_ADD_DURF
 from bot.features.commands import Subcommand
 from bot.features.matching import consent
 from bot.features.matching.feature import ago, snippet
 from bot.features.matching.ranking import MatchPolicy, Viewer, select
 from bot.features.share_work import is_form, is_shortcut
-from bot.i18n import N_
+from bot.i18n import N_, CommandExample
 from bot.langdetect import guess_language
 from bot.messages import (
     Actions,
@@ -76,6 +77,14 @@ NOBODY = N_(
     "I don't know anyone yet who works on {topic}. Shall I ask it in the durf-te-vragen "
     "channel?"
 )
+NOBODY_NO_CHANNEL = N_(
+    "I don't know anyone yet who works on {topic}. There is no durf-te-vragen channel to ask "
+    "it in yet: an admin can make one with {example}."
+)
+TOO_VAGUE = N_(
+    "{topic} says too little for me to find someone. Could you be more specific? For "
+    "example: {example}"
+)
 ASK_BUTTON = N_("Ask in durf-te-vragen")
 ASKED_QUESTION = N_("Who knows about {topic}?")
 EMPTY = N_("Who are you looking for? For example: {example}")
@@ -91,6 +100,10 @@ WHO_BUTTON = "wol_open_who"  # a button (Slack App Home) that opens the form
 WHO_FORM = "wol_who"
 TOPIC_FIELD = "topic"
 USAGE = N_("<topic>")
+
+
+class VagueTopic(Exception):
+    """The topic says too little to search on (the specificity gate of the matching code)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,14 +127,21 @@ async def find_colleagues(
     channel_id: str | None = None,
     visibility: str = "dm",
     limit: int = MAX_COLLEAGUES,
+    strict: bool = False,
 ) -> list[Colleague]:
     """Who may know about `topic`, best first, as the asker may be told where they asked
     (`channel_id` / `visibility` of that conversation; a DM by default: then only public
-    narrations and profile topics). Empty when the topic says too little or nobody fits."""
+    narrations and profile topics). Empty when nobody fits, and when the topic says too
+    little ("the project") unless `strict`: then that raises VagueTopic."""
     if not core.colleague_finders:
         return []  # matching is not registered
     finder = core.colleague_finders[0]
-    return await finder(workspace_id, asker_id, topic, channel_id, visibility, limit)
+    try:
+        return await finder(workspace_id, asker_id, topic, channel_id, visibility, limit)
+    except VagueTopic:
+        if strict:
+            raise
+        return []
 
 
 async def _search(
@@ -135,8 +155,10 @@ async def _search(
     limit: int,
 ) -> list[Colleague]:
     topic = clean(topic)[:MAX_TOPIC]
-    if not topic:
-        return []  # a vague topic: the gate in ranking leaves nobody
+    if not topic or await engine.is_vague(workspace_id, topic):
+        # the specificity gate, on the words (the vector classifier would also stop a lone
+        # product name, which the ranking's word mentions can still answer)
+        raise VagueTopic(topic)
     allowed = await consent.load(core, workspace_id, core.clock.now())
     policy = who_policy(engine.current_policy, limit)
     ranked = await engine.rank(workspace_id, topic, language=guess_language(topic), policy=policy)
@@ -172,23 +194,47 @@ async def answer_who(ctx: Context, topic: str) -> list[Colleague]:
     event = ctx.event
     topic = clean(topic)[:MAX_TOPIC]
     visibility = "dm" if event.is_dm else _visibility(event)
-    found = await find_colleagues(
-        ctx.core,
-        event.workspace_id,
-        event.user.user_id,
-        topic,
-        channel_id=event.conversation.id,
-        visibility=visibility,
-    )
+    try:
+        found = await find_colleagues(
+            ctx.core,
+            event.workspace_id,
+            event.user.user_id,
+            topic,
+            channel_id=event.conversation.id,
+            visibility=visibility,
+            strict=True,
+        )
+    except VagueTopic:
+        log.info("who: a topic too vague to search on in %s", event.workspace_id)
+        example = Strong(text=ctx.t.gettext(EXAMPLE))
+        await ctx.respond(ctx.text(TOO_VAGUE, topic=Strong(text=topic), example=example))
+        return []
     log.info("who: %d colleague(s) for a question in %s", len(found), event.workspace_id)
-    await ctx.respond(who_message(ctx, topic, found))
+    durf = await _has_durf_channel(ctx.core, event.workspace_id)
+    await ctx.respond(who_message(ctx, topic, found, durf=durf))
     return found
 
 
-def who_message(ctx: Context, topic: str, found: list[Colleague]) -> OutboundMessage:
+async def _has_durf_channel(core: Core, workspace_id: str) -> bool:
+    from bot.communities import communities
+
+    return any(c.workspace_id == workspace_id
+               for c in await communities(core, kind="durf-te-vragen"))
+
+
+def who_message(
+    ctx: Context, topic: str, found: list[Colleague], *, durf: bool = True
+) -> OutboundMessage:
+    """The private answer; with nobody found, the offer to ask in the durf-te-vragen
+    channel when the workspace has one (`durf`), else how an admin makes one."""
     t = ctx.t.gettext
     asker = ctx.event.user.user_id
     shown = Strong(text=topic)
+    if not found and not durf:
+        example = Strong(text=CommandExample.of(EX_ADD_DURF).render(ctx.t))
+        return OutboundMessage.of(
+            Section(parts=fill(t(NOBODY_NO_CHANNEL), topic=shown, example=example))
+        )
     if not found:
         value = json.dumps({"a": asker, "t": topic, "l": ctx.t.lang}, ensure_ascii=False)
         return OutboundMessage.of(

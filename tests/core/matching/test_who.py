@@ -186,3 +186,42 @@ async def test_a_short_topic_finds_who_names_it(make_core, port: RecordingPort, 
     await core.delivery.drain()
     [answer] = await ask(core, port, table[0][0], user="yas")
     assert set(named(answer)) == table[0][2] - {"xan"}
+
+
+# -- no durf-te-vragen channel; a content-free topic (QA, issue 15) ---------------------------
+NO_DURF = [
+    ("/wol who quantum chemistry of catalysts",
+     "I don't know anyone yet who works on quantum chemistry of catalysts. There is no "
+     "durf-te-vragen channel to ask it in yet: an admin can make one with /wol config "
+     "community add #durf-te-vragen durf-te-vragen."),
+    ("/wol wie kwantumchemie van katalysatoren",
+     "Ik ken nog niemand die met kwantumchemie van katalysatoren bezig is. Er is nog geen "
+     "durf-te-vragen-kanaal om het in te vragen: een beheerder kan er een maken met /wol "
+     "instellingen community toevoegen #durf-te-vragen durf-te-vragen."),
+]
+VAGUE = [
+    ("/wol who the project", "the project says too little for me to find someone. Could you "
+     "be more specific? For example: /wol who kubernetes upgrades"),
+    ("/wol wie het project", "Met het project kan ik nog niemand vinden: dat zegt te weinig. "
+     "Kun je het specifieker maken? Bijvoorbeeld: /wol wie AVG-inzageverzoeken"),
+]
+
+
+async def test_without_a_durf_te_vragen_channel_no_offer(make_core, port: RecordingPort) -> None:  # type: ignore[no-untyped-def]
+    core = make_core(port)
+    await core.start(deliver=False, schedule=False)
+    for user, text, channel in NARRATIONS:
+        await core.handle(ev.message(text, user=user, channel=channel))
+    await core.delivery.drain()
+    for said, expected in NO_DURF:
+        [answer] = await ask(core, port, said)
+        assert expected in answer.text, (said, answer.text)
+        assert "[" not in answer.text  # no button
+    assert "#durf-te-vragen" in answer.text
+
+
+async def test_a_content_free_topic_asks_for_more(wcore: Core, port: RecordingPort) -> None:
+    for said, expected in VAGUE:
+        [answer] = await ask(wcore, port, said)
+        assert expected in answer.text, (said, answer.text)
+        assert "durf-te-vragen" not in answer.text and not named(answer)
