@@ -130,7 +130,8 @@ class TeamsEndpoint:
         event: InboundEvent | None,
     ) -> None:
         if seen is not None:
-            await self.members.seen(seen)
+            anonymous = event is not None and await self.core.is_anonymous(event)
+            await self.members.seen(seen, anonymous=anonymous)
         if body.get("name") == FILE_CONSENT and seen is not None and self.port is not None:
             await self.port.file_consent(seen.workspace_id, seen.user_id,
                                          body.get("value") or {})

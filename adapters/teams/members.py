@@ -15,6 +15,7 @@ from adapters.teams.inbound import (
     tenant_id,
     workspace_id_for,
 )
+from bot.store.delivery_log import coarse_time
 from bot.store.engine import Database
 from bot.store.tables.core import ConversationReference
 from bot.store.tables.teams import TeamsMember
@@ -65,11 +66,17 @@ class Members:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def seen(self, seen: Seen) -> None:
-        """Upsert what an activity showed; an unchanged person costs one read, no write."""
+    async def seen(self, seen: Seen, *, anonymous: bool = False) -> None:
+        """Upsert what an activity showed; an unchanged person costs one read, no write.
+
+        An anonymous question's activity changes nothing about a person already known (a
+        write then would date their question), and a new person's row, which the bot needs
+        to relay answers to their personal chat, is dated to the day."""
         async with self.db.session() as s:
             row = await s.get(TeamsMember, (seen.workspace_id, seen.user_id))
             existing = row is not None
+            if existing and anonymous:
+                return
             if row is None:
                 row = TeamsMember(
                     workspace_id=seen.workspace_id,
@@ -94,7 +101,8 @@ class Members:
                 return
             for key, value in values.items():
                 setattr(row, key, value)
-            row.updated_at = datetime.now(UTC)
+            now = datetime.now(UTC)
+            row.updated_at = coarse_time(now) if anonymous else now
             s.add(row)
             try:
                 await s.commit()

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from bot.store.tables.admin import AuditEntry
 from bot.store.tables.asks import Question
+from bot.store.tables.teams import TeamsMember
 from tests.adapters.teams.teams_helpers import activity
 from tests.adapters.teams.test_teams_e2e import StartApp, start_app  # noqa: F401 (fixture)
 
@@ -54,6 +55,27 @@ async def test_anonymous_question_is_posted_without_the_asker(start_app: StartAp
         question = (await s.exec(select(Question))).one()
     assert question.asker_id is None and question.anon_ref and question.channel_id == DURF
     assert MEMBER not in json.dumps(question.model_dump(mode="json"))
+
+
+async def test_an_anonymous_question_leaves_no_dated_trace_in_the_member_list(
+        start_app: StartApp) -> None:  # noqa: F811
+    """Issue 17: a known person's row is not touched by their anonymous question; a new
+    person's row (needed to relay answers to their personal chat) is dated to the day."""
+    app = await start_app(**SETTINGS)
+    await app.post(said(app, "wol working on the archive migration", user=MEMBER, id_="n1"))
+    async with app.core.db.session() as s:
+        before = (await s.get(TeamsMember, (WS, MEMBER))).updated_at
+    newcomer = "29:never-wrote-before"
+    await app.post(said(app, "wol ask anon Mag ik dit vragen?", user=MEMBER, id_="q1"))
+    await app.post(said(app, "wol ask anon Wie beslist hierover?", user=newcomer, id_="q2"))
+    await app.deliver()
+    async with app.core.db.session() as s:
+        assert (await s.get(TeamsMember, (WS, MEMBER))).updated_at == before
+        new_row = await s.get(TeamsMember, (WS, newcomer))
+        assert len((await s.exec(select(Question))).all()) == 2
+    assert new_row is not None
+    assert (new_row.updated_at.hour, new_row.updated_at.minute, new_row.updated_at.second,
+            new_row.updated_at.microsecond) == (0, 0, 0, 0)
 
 
 async def test_privacy_export_is_offered_as_a_file(start_app: StartApp) -> None:  # noqa: F811
