@@ -12,13 +12,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.events import InboundEvent
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.languages import choose, own_language
 from bot.messages import Form, Inline, OutboundMessage, fill
 from bot.ports import Destination, PersonInfo
 
 if TYPE_CHECKING:
     from bot.app import Core
+
+FORMS_ELSEWHERE = N_("forms need Slack or Teams")
 
 
 # Set in `InboundEvent.reply_hints` by adapters whose platform takes a form as the direct
@@ -186,6 +188,8 @@ class Context:
         return key
 
     async def open_form(self, form: Form) -> None:
+        if not form.elsewhere:
+            form = form.model_copy(update={"elsewhere": self.t.gettext(FORMS_ELSEWHERE)})
         if self.event.reply_hints.get(FORM_INLINE_HINT):
             self.opened_form = form
             return

@@ -190,6 +190,8 @@ class Form(_Part):
     fields: tuple[TextInput, ...]
     intro: Parts = ()
     private_metadata: str = ""
+    # What an adapter without forms (the console) says instead, in the reader's language.
+    elsewhere: str = ""
 
 
 def plain(parts: Iterable[Inline]) -> str:

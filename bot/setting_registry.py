@@ -36,6 +36,14 @@ EX_SET_CHANNEL = N_("/wol config set {key} … #channel")
 CHOICE_WORDS = {"dialoog": "dialogue", "hardop-werken": "narration", "bezig-met": "narration",
                 "antwoord": "reply", "geen": "none"}
 
+
+def choice_word(value: str, lang: str) -> str:
+    """A choice value as a reader of `lang` types it: "dialoog" for "dialogue" in Dutch."""
+    if lang == "nl":
+        return next((word for word, v in CHOICE_WORDS.items() if v == value), value)
+    return value
+
+
 WORKSPACE_SCOPE = "*"
 _TRUE = {"on", "yes", "true", "1", "aan", "ja", "y", "j"}
 _FALSE = {"off", "no", "false", "0", "uit", "nee", "n"}

@@ -125,7 +125,8 @@ class ConsolePort:
 
     async def open_form(self, dest: Destination, form: Form) -> None:
         fields = ", ".join(f.label for f in form.fields)
-        self._print(dest, f"{form.title} — {fields} (forms need Slack or Teams)", "")
+        note = f" ({form.elsewhere})" if form.elsewhere else ""
+        self._print(dest, f"{form.title} — {fields}{note}", "")
 
     async def lookup_person(self, workspace_id: str, user_id: str) -> PersonInfo:
         return PersonInfo(user_id=user_id, display_name=user_id, timezone=self.timezone)

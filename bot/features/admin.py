@@ -15,7 +15,7 @@ from bot.i18n import N_, CommandExample
 from bot.messages import Context as ContextBlock
 from bot.messages import Form, OutboundMessage, Section, Strong, TextInput, fill
 from bot.router import action
-from bot.setting_registry import OPTIONS, SOURCE_YAML_CHANNEL, Resolved, option
+from bot.setting_registry import OPTIONS, SOURCE_YAML_CHANNEL, Resolved, choice_word, option
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -225,7 +225,8 @@ async def community(event: InboundEvent, ctx: Context, words: list[str]) -> None
         await config.set(event.workspace_id, "community.kind", kind, channel_id=ref.id,
                          actor_id=event.user.user_id, now=ctx.now)
         await ctx.respond(ctx.text(
-            COMMUNITY_ADDED, channel=f"#{ref.name or ref.id}", kind=Strong(text=kind),
+            COMMUNITY_ADDED, channel=f"#{ref.name or ref.id}",
+            kind=Strong(text=choice_word(kind, ctx.t.lang)),
             example=example(ctx.t, EX_COMMUNITY_EDIT, channel=f"#{ref.name or ref.id}")))
     elif verb == "remove":
         await _remove_community(event, ctx, ref)
@@ -263,7 +264,8 @@ async def _list_communities(event: InboundEvent, ctx: Context) -> None:
         rhythm = await settings.value(event.workspace_id, "community.rhythm", channel_id)
         lang = await settings.value(event.workspace_id, "language", channel_id)
         extra = " · ".join(str(x) for x in (theme, rhythm, lang) if x)
-        blocks.append(Section(parts=(Strong(text=f"#{channel_id}"), f" — {kind}  {extra}")))
+        kind_word = choice_word(str(kind), ctx.t.lang)
+        blocks.append(Section(parts=(Strong(text=f"#{channel_id}"), f" — {kind_word}  {extra}")))
     await ctx.respond(OutboundMessage(blocks=tuple(blocks)))
 
 

@@ -96,12 +96,15 @@ class Commands:
             lang = KEYWORD_LANGUAGE.get(following[0].lower()) if following else None
         return Invocation(sub, name, rest.strip(), lang)
 
-    def suggest(self, word: str) -> str | None:
-        names = [
-            n for s in self.subcommands if not s.hidden for names in s.names.values() for n in names
-        ]
-        close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.6)
-        return close[0] if close else None
+    def suggest(self, word: str, lang: str) -> str | None:
+        """The subcommand closest to `word` (in either language), named in `lang`."""
+        owner = {n: s for s in self.subcommands if not s.hidden
+                 for names in s.names.values() for n in names}
+        close = difflib.get_close_matches(word.lower(), list(owner), n=1, cutoff=0.6)
+        if not close:
+            return None
+        own = owner[close[0]].names.get(lang)
+        return own[0] if own else close[0]
 
 
 def _after_words(text: str, count: int) -> str:
@@ -157,7 +160,7 @@ def unknown_message(ctx: Context, commands: Commands, word: str) -> OutboundMess
     blocks: list[Section | ContextBlock] = [
         Section(parts=fill(t(UNKNOWN), command=command_text(word)))
     ]
-    suggestion = commands.suggest(word)
+    suggestion = commands.suggest(word, ctx.t.lang)
     if suggestion:
         blocks.append(Section(parts=fill(t(DID_YOU_MEAN), suggestion=command_text(suggestion))))
     blocks.append(ContextBlock(parts=fill(t(SEE_HELP), help=example(ctx.t, EX_HELP))))

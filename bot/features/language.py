@@ -9,6 +9,7 @@ from bot.errors import UserError
 from bot.events import InboundEvent
 from bot.features.commands import Subcommand
 from bot.i18n import N_, normalise_language
+from bot.insight.formats import setting_value
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -47,7 +48,8 @@ async def on_language(event: InboundEvent, ctx: Context, args: str) -> None:
         return
     lang = _NAMES.get(choice) or normalise_language(choice)
     if lang is None:
-        raise UserError(UNKNOWN, languages=", ".join(LANGUAGES), example=example)
+        names = [setting_value("language", code, ctx.t) for code in LANGUAGES]
+        raise UserError(UNKNOWN, languages=", ".join(sorted(names)), example=example)
     await ctx.core.personal.update(event.workspace_id, event.user.user_id, ctx.now, language=lang)
     ctx.use_language(lang, only_if_implicit=False)
     await ctx.respond(ctx.text(CHANGED))

@@ -22,6 +22,8 @@ GRANT_VERBS = ("grant", "give", "add", "geef", "toekennen")
 REVOKE_VERBS = ("revoke", "remove", "take", "intrekken", "ontneem", "verwijder")
 ROLE_NAMES = {"admin": ADMIN, "beheerder": ADMIN, "manager": MANAGER, "leidinggevende": MANAGER}
 
+# A role's name in a sentence ("@kees is now admin"), in the reader's language.
+ROLE_LABELS = {ADMIN: N_("admin"), MANAGER: N_("manager")}
 USAGE = N_("Use {grant} or {revoke}, or {list}.")
 GRANTED = N_("{person} is now {role}.")
 ALREADY = N_("{person} already has the role {role}.")
@@ -50,20 +52,22 @@ async def on_roles(event: InboundEvent, ctx: Context, words: list[str]) -> None:
     if verb in GRANT_VERBS:
         done = await roles.grant(event.workspace_id, person.user_id, role,
                                  actor_id=event.user.user_id, now=ctx.now)
-        await ctx.respond(ctx.text(GRANTED if done else ALREADY, person=mention, role=role))
+        await ctx.respond(ctx.text(GRANTED if done else ALREADY, person=mention,
+                                   role=ctx.t.gettext(ROLE_LABELS[role])))
         return
     if role == ADMIN and person.user_id == event.user.user_id:
         raise UserError(NO_SELF_REVOKE)
     done = await roles.revoke(event.workspace_id, person.user_id, role,
                               actor_id=event.user.user_id, now=ctx.now)
-    await ctx.respond(ctx.text(REVOKED if done else NOT_GRANTED, person=mention, role=role))
+    await ctx.respond(ctx.text(REVOKED if done else NOT_GRANTED, person=mention,
+                               role=ctx.t.gettext(ROLE_LABELS[role])))
 
 
 async def _list(event: InboundEvent, ctx: Context) -> None:
     blocks = [Section(parts=(Strong(text=ctx.t.gettext(LIST_TITLE)),))]
     for role in GRANTABLE:
         holders = await ctx.core.roles.holders(event.workspace_id, role)
-        parts: list[Inline] = [Strong(text=role), ": "]
+        parts: list[Inline] = [Strong(text=ctx.t.gettext(ROLE_LABELS[role])), ": "]
         if not holders:
             parts.append(ctx.t.gettext(LIST_EMPTY))
         for i, (user_id, source) in enumerate(sorted(holders.items())):

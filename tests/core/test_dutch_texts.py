@@ -24,7 +24,8 @@ ENGLISH_COMMAND_WORDS = {
     "forget", "export", "weekly", "stats", "grant", "revoke", "show", "set", "reset", "add",
     "remove", "list", "edit", "now", "close", "skip", "round", "roles", "language", "help",
     "matching", "share", "intros", "country", "on", "off", "working", "profile", "history",
-    "capture", "config", "person", "channel", "narration", "dialogue", "manager",
+    "capture", "config", "person", "channel", "narration", "dialogue", "manager", "community",
+    "admin",
 }
 DAY_NAMES = re.compile(r"\b(mon|tue|wed|thu|fri|sat|sun)\b", re.IGNORECASE)
 COMMAND = re.compile(r"/wol((?: [^\s.,;:!?)\"“”]+)*)")
@@ -111,9 +112,21 @@ TABLE_NL = [
      "/wol instellingen rollen geef @persoon leidinggevende"),
     ("anouk", "/wol instellingen zet", "/wol instellingen zet nudges.ack_hours 6"),
     ("anouk", "/wol instellingen zet bestaatniet 3", "/wol instellingen toon"),
-    ("anouk", "/wol instellingen community toevoegen #team dialoog", "dialogue"),
-    ("anouk", "/wol ronde", "/wol instellingen community toevoegen #C1 dialoog"),
-    ("anouk", "/wol vraag", "/wol instellingen community toevoegen #durf-te-vragen"),
+    ("anouk", "/wol instellingen gemeenschap toevoegen #team dialoog",
+     "#team is nu een dialoog-gemeenschap. Pas het aan met /wol instellingen gemeenschap bewerk "
+     "#team."),
+    ("anouk", "/wol instellingen gemeenschap lijst", "#team — dialoog"),
+    ("anouk", "/wol instellingen gemeenschap verwijder #nope",
+     "#nope is geen gemeenschap, dus er is niets veranderd. Bekijk ze allemaal met "
+     "/wol instellingen gemeenschap lijst."),
+    ("anouk", "/wol ronde", "/wol instellingen gemeenschap toevoegen #C1 dialoog"),
+    ("anouk", "/wol vraag", "/wol instellingen gemeenschap toevoegen #durf-te-vragen"),
+    ("anouk", "/wol instellingen rollen geef @bram beheerder", "@bram is nu beheerder."),
+    ("anouk", "/wol instellingen rollen lijst", "leidinggevende: nog niemand"),
+    ("bram", "/wol taal fr", "Ik spreek Engels, Nederlands."),
+    ("bram", "/wol hepl", "Bedoelde je /wol hulp?"),
+    ("anouk", "/wol instellingen gemeenschap toevoegen #ask durf-te-vragen",
+     "#ask is nu een durf-te-vragen-gemeenschap"),
 ]
 TABLE_EN = [
     ("bram", "/wol me checkins mon,thu,fri 09:30", "Mon, Thu, and Fri at 09:30"),
@@ -129,9 +142,20 @@ TABLE_EN = [
     ("anouk", "/wol config roles grant", "/wol config roles grant @person manager"),
     ("anouk", "/wol config set", "/wol config set nudges.ack_hours 6"),
     ("anouk", "/wol config set doesnotexist 3", "/wol config show"),
-    ("anouk", "/wol config community add #team dialogue", "dialogue"),
+    ("anouk", "/wol config community add #team dialogue",
+     "#team is now a dialogue community. Adjust it with /wol config community edit #team."),
+    ("anouk", "/wol config community list", "#team — dialogue"),
+    ("anouk", "/wol config community remove #nope",
+     "#nope is not a community, so nothing changed. See them all with "
+     "/wol config community list."),
     ("anouk", "/wol round", "/wol config community add #C1 dialogue"),
     ("anouk", "/wol ask", "/wol config community add #durf-te-vragen"),
+    ("anouk", "/wol config roles grant @bram admin", "@bram is now admin."),
+    ("anouk", "/wol config roles list", "manager: nobody yet"),
+    ("bram", "/wol language fr", "I speak Dutch, English."),
+    ("bram", "/wol hepl", "Did you mean /wol help?"),
+    ("anouk", "/wol config community add #ask durf-te-vragen",
+     "#ask is now a durf-te-vragen community"),
 ]
 
 
