@@ -46,6 +46,10 @@ if TYPE_CHECKING:
 INTRO_BY_BOT = N_("{narrator}, meet {person}: you seem to be working on similar things.")
 INTRO_BY_PERSON = N_("{narrator}, meet {person}. {suggester} thought you two should talk about:")
 INTRO_DONE = N_("{narrator}, meet {person}, who has done this before:")
+INTRO_WHO = N_("{narrator} is looking for someone who knows about “{topic}”; {person} is "
+               "working on this:")
+INTRO_WHO_TOPIC = N_("{narrator} is looking for someone who knows about “{topic}”; {person} "
+                     "can be asked about:")
 INTRO_NEXT = N_("Say hello and compare notes; I'll check in in a few days.")
 INTRODUCED = N_("I've started a conversation between {narrator} and {person}.")
 PICK_PERSON = N_("Who can help {narrator} with this?")
@@ -107,11 +111,14 @@ async def narration(ctx: Context, narration_id: int) -> Narration | None:
 
 
 async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested_by: str,
-                    other: Narration | None = None) -> None:
+                    other: Narration | None = None, question: bool = False) -> None:
     """Open a group DM between the narrator and `person_id`, record the connection, and
     schedule the follow-up question to the narrator; unless either of them turned
     introductions off or paused (`/wol me`). `other` is the person's own similar narration
-    (a "Similar work" suggestion), quoted beside the narrator's."""
+    (a "Similar work" suggestion), quoted beside the narrator's. With `question` the story
+    is what the narrator searched for (`/wol who`): named as a search, not quoted as their
+    work, and `other` (the person's narration, or their profile topic with source
+    "profile") is quoted."""
     narrator = Mention(user_id=story.author_id)
     person = Mention(user_id=person_id)
     allowed = await consent.load(ctx.core, story.workspace_id, ctx.now)
@@ -137,7 +144,8 @@ async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested
     for lang in langs:
         if blocks:
             blocks.append(Divider())
-        blocks += introduction(ctx.core.i18n.get(lang), story, person_id, suggested_by, other)
+        blocks += introduction(ctx.core.i18n.get(lang), story, person_id, suggested_by, other,
+                               question=question)
     message = OutboundMessage(blocks=tuple(blocks))
     t = ctx.core.i18n.get(await languages.person(story.workspace_id, story.author_id,
                                                  channel_id=story.channel_id))
@@ -182,10 +190,18 @@ async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested
 
 
 def introduction(t: Translator, story: Narration, person_id: str, suggested_by: str,
-                 other: Narration | None) -> list[Section | Quote | Divider]:
-    """The introduction in one language, quoting the narration (and the person's own)."""
+                 other: Narration | None, *, question: bool = False
+                 ) -> list[Section | Quote | Divider]:
+    """The introduction in one language, quoting the narration (and the person's own); for
+    a `question` the search words are named and only the person's own text is quoted."""
     narrator = Mention(user_id=story.author_id)
     person = Mention(user_id=person_id)
+    if question and other is not None:
+        msgid = INTRO_WHO_TOPIC if other.source == "profile" else INTRO_WHO
+        intro = fill(t.gettext(msgid), narrator=narrator, person=person,
+                     topic=story.text)
+        return [Section(parts=intro), Quote(text=other.text, author=person),
+                Section(parts=fill(t.gettext(INTRO_NEXT)))]
     if suggested_by == "bot":
         intro = fill(t.gettext(INTRO_BY_BOT), narrator=narrator, person=person)
     elif suggested_by == person_id:

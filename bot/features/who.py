@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.authorisation import ANYONE, Verdict, owner
+from bot.authorisation import ANYONE, Verdict, bind, bound_to_clicker, owner, unbound
 from bot.errors import UserError
 from bot.features import intros
 from bot.features.ask_channels import EX_ADD_DURF
@@ -45,6 +45,7 @@ from bot.messages import (
 )
 from bot.router import action
 from bot.store.tables import Narration
+from bot.store.tables.matching import ProfileTopic
 from bot.text import clean
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ FORM_LABEL = N_("Topic")
 FORM_SUBMIT = N_("Search")
 FORM_INTRO = N_("A system, customer, project or subject: I'll name colleagues who work on it.")
 TOO_SHORT = N_("Tell me in a few words what you are looking for.")
+CONNECT_ACTION = "who.connect."  # + the item key, bound to the asker
 WHO_BUTTON = "wol_open_who"  # a button (Slack App Home) that opens the form
 WHO_FORM = "wol_who"
 TOPIC_FIELD = "topic"
@@ -116,6 +118,7 @@ class Colleague:
     text: str
     said_at: datetime | None
     score: float
+    key: str = ""  # the matching item: "narration:<id>" or "topic:<user id>:<topic id>"
 
 
 async def find_colleagues(
@@ -173,7 +176,8 @@ async def _search(
         ),
     )
     return [
-        Colleague(s.item.author_id, s.item.kind, s.item.text, s.item.created_at, s.score)
+        Colleague(s.item.author_id, s.item.kind, s.item.text, s.item.created_at, s.score,
+                  s.item.key)
         for s in found
     ]
 
@@ -253,15 +257,15 @@ def who_message(
             )
         else:
             line = fill(t(LINE_TOPIC), person=person, topic=colleague.text)
-        value = json.dumps(
-            {"a": asker, "p": colleague.person_id, "t": topic, "l": ctx.t.lang},
-            ensure_ascii=False,
-        )
+        value = json.dumps({"a": asker, "t": topic, "l": ctx.t.lang}, ensure_ascii=False)
+        # whom to connect with is in the action id, bound to the asker: a forged click can
+        # name nobody else (authorisation.bind)
+        connect = bind(ctx.core, ctx.event.workspace_id, asker, f"{CONNECT_ACTION}{colleague.key}")
         blocks += [
             Section(parts=line),
             Actions(
                 elements=(
-                    Button(label=t(CONNECT), action_id="who.connect", value=value, style="primary"),
+                    Button(label=t(CONNECT), action_id=connect, value=value, style="primary"),
                 )
             ),
         ]
@@ -290,7 +294,8 @@ def register(core: Core, engine: MatchingEngine) -> None:
         )
     )
     asker = owner("the person who asked", _asker_only)
-    core.router.add(action("who.connect"), on_connect, name="who.connect", who=asker)
+    bound = owner("the person who asked", _bound_asker)
+    core.router.add(action(CONNECT_ACTION), on_connect, name="who.connect", who=bound)
     core.router.add(action("who.ask"), on_ask, name="who.ask", who=asker)
     core.router.add(is_shortcut(WHO_BUTTON), open_form, name="who.form", who=ANYONE)
     core.router.add(is_form(WHO_FORM), submit_form, name="who.form_submit", who=ANYONE)
@@ -349,6 +354,11 @@ async def _asker_only(event: InboundEvent, ctx: Context) -> Verdict:
     return _value(event).get("a") == event.user.user_id
 
 
+async def _bound_asker(event: InboundEvent, ctx: Context) -> Verdict:
+    """Connect me carries whom to connect with in its action id, bound to the asker."""
+    return bool(bound_to_clicker(event, ctx.core))
+
+
 def _speak(ctx: Context, value: dict[str, str]) -> None:
     """Answer a click in the language the question was answered in."""
     if value.get("l") in ("en", "nl"):
@@ -356,12 +366,18 @@ def _speak(ctx: Context, value: dict[str, str]) -> None:
 
 
 async def on_connect(event: InboundEvent, ctx: Context) -> None:
-    """The same warm introduction as a suggestion, quoting what the asker asked about."""
+    """The same warm introduction as a suggestion: the asker is looking for someone who
+    knows about the topic; the person's narration (or profile topic) is quoted."""
+    assert event.action is not None
     value = _value(event)
     _speak(ctx, value)
-    person, topic = str(value.get("p", "")), str(value.get("t", ""))[:MAX_TOPIC]
-    if not person or not topic or person == event.user.user_id:
+    topic = str(value.get("t", ""))[:MAX_TOPIC]
+    key = unbound(event.action.action_id).removeprefix(CONNECT_ACTION)
+    theirs = await _their_text(ctx, event.workspace_id, key)
+    if theirs is None or not topic or theirs.author_id == event.user.user_id:
+        log.info("who: a Connect me for an item that is gone in %s", event.workspace_id)
         return
+    person = theirs.author_id
     allowed = await consent.load(ctx.core, event.workspace_id, ctx.now)
     if not allowed.allows(person, "suggest_me"):
         return
@@ -377,7 +393,26 @@ async def on_connect(event: InboundEvent, ctx: Context) -> None:
         created_at=ctx.now,
         updated_at=ctx.now,
     )
-    await intros.introduce(ctx, story, person, suggested_by="bot")
+    await intros.introduce(ctx, story, person, suggested_by="bot", other=theirs, question=True)
+
+
+async def _their_text(ctx: Context, workspace_id: str, key: str) -> Narration | None:
+    """The narration, or the profile topic (as a narration with source "profile"), that the
+    answer named: from its item key, in this workspace only."""
+    kind, _, rest = key.partition(":")
+    async with ctx.core.db.session() as s:
+        if kind == "narration" and rest.isdigit():
+            row = await s.get(Narration, int(rest))
+            return row if row is not None and row.workspace_id == workspace_id else None
+        user, _, topic_id = rest.rpartition(":")
+        if kind != "topic" or not topic_id.isdigit():
+            return None
+        topic = await s.get(ProfileTopic, int(topic_id))
+    if topic is None or topic.workspace_id != workspace_id or topic.user_id != user:
+        return None
+    return Narration(workspace_id=workspace_id, author_id=user, text=topic.topic,
+                     topic=topic.topic, visibility="public", source="profile",
+                     created_at=ctx.now, updated_at=ctx.now)
 
 
 async def on_ask(event: InboundEvent, ctx: Context) -> None:

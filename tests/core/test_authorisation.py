@@ -114,7 +114,7 @@ def _buttons(ids: dict[str, str], anouk: str = "anouk",
         (click, "ask.answered", ids["question"], {}),
         (click, "ask.answered", f"{ids['question']}:m-x", {}),
         (submit, "config.community", "C1", {"kind": "dialogue", "theme": "forged"}),
-        (click, "who.connect", json.dumps({"a": anouk, "p": "bram", "t": "rota", "l": "en"}), {}),
+        (click, "who.connect.topic:bram:1", json.dumps({"a": anouk, "t": "rota", "l": "en"}), {}),
         (click, "who.ask", json.dumps({"a": anouk, "t": "rota", "l": "en"}), {}),
         (click, "no.such.button", "1", {}),
     ]

@@ -104,19 +104,27 @@ async def test_opted_out_and_private_narrations_never_appear(wcore: Core, port) 
     assert await find_colleagues(wcore, "other-ws", "erin", "kubernetes upgrades") == []
 
 
+def connect_ids(record) -> list[str]:  # type: ignore[no-untyped-def]
+    """The action ids of the Connect me buttons of an answer, in order."""
+    return [el.action_id for block in record.message.blocks
+            for el in getattr(block, "elements", ()) if el.action_id.startswith("who.connect")]
+
+
 async def test_profile_topics_count_and_connect_me_introduces(wcore: Core, port) -> None:  # type: ignore[no-untyped-def]
     await wcore.handle(ev.command("profile add Kubernetes upgrades", user="hank"))
     await wcore.delivery.drain()
     [answer] = await ask(wcore, port, "/wol who kubernetes upgrades")
     assert named(answer)[0] == "hank"
     assert "@hank, ask me about: Kubernetes upgrades" in answer.text
-    value = json.dumps({"a": "erin", "p": "hank", "t": "kubernetes upgrades"})
-    refused = await ask(wcore, port, f"who.connect {value}", user="mallory")
+    connect = connect_ids(answer)[0]
+    value = json.dumps({"a": "erin", "t": "kubernetes upgrades", "l": "en"})
+    refused = await ask(wcore, port, f"{connect} {value}", user="mallory")
     assert all(r.dest.channel_id != "D-erin-hank" for r in refused)
-    done = await ask(wcore, port, f"who.connect {value}")
+    done = await ask(wcore, port, f"{connect} {value}")
     intro = [r for r in done if r.dest.channel_id == "D-erin-hank"]
-    assert intro and "@erin, meet @hank" in intro[0].text
-    assert "kubernetes upgrades" in intro[0].text
+    assert intro and ("@erin is looking for someone who knows about “kubernetes upgrades”; "
+                      "@hank can be asked about:") in intro[0].text
+    assert "> Kubernetes upgrades\n— @hank" in intro[0].text
 
 
 async def test_nobody_fits_offers_the_durf_te_vragen_channel(wcore: Core, port) -> None:  # type: ignore[no-untyped-def]
@@ -225,3 +233,47 @@ async def test_a_content_free_topic_asks_for_more(wcore: Core, port: RecordingPo
         [answer] = await ask(wcore, port, said)
         assert expected in answer.text, (said, answer.text)
         assert "durf-te-vragen" not in answer.text and not named(answer)
+
+
+# -- Connect me: the search named as a search, their work quoted; bound to the asker -----------
+async def test_connect_me_quotes_their_narration_in_both_languages(make_core, port) -> None:  # type: ignore[no-untyped-def]
+    core = make_core(port, **SETTINGS)
+    await core.start(deliver=False, schedule=False)
+    for user, text, channel in MENTIONS:
+        await core.handle(ev.message(text, user=user, channel=channel))
+    await core.delivery.drain()
+    [answer] = await ask(core, port, "/wol who SharePoint-intranet", user="yas")
+    by_person = dict(zip(named(answer), connect_ids(answer), strict=True))
+    value = json.dumps({"a": "yas", "t": "SharePoint-intranet", "l": "en"})
+    done = await ask(core, port, f"{by_person['xan']} {value}", user="yas")
+    [intro] = [r for r in done if r.dest.channel_id == "D-yas-xan"]
+    text = intro.text
+    assert ("@yas is looking for someone who knows about “SharePoint-intranet”; @xan is "
+            "working on this:") in text
+    assert ("@yas zoekt iemand die iets weet over “SharePoint-intranet”; @xan is hiermee "
+            "bezig:") in text
+    assert "— @yas" not in text  # the search is no quote of her work
+    assert "SharePoint-intranet naar de nieuwe tenant" in text and "— @xan" in text
+
+
+async def test_a_forged_connect_me_introduces_nobody(make_core, port) -> None:  # type: ignore[no-untyped-def]
+    core = make_core(port, **SETTINGS)
+    await core.start(deliver=False, schedule=False)
+    for user, text, channel in MENTIONS:
+        await core.handle(ev.message(text, user=user, channel=channel))
+    await core.delivery.drain()
+    [answer] = await ask(core, port, "/wol who SMS", user="yas")
+    genuine = connect_ids(answer)[0]
+    base, _, tag = genuine.rpartition("~")
+    value = json.dumps({"a": "mallory", "t": "SMS", "l": "nl"})
+    forged = [
+        base,  # no tag
+        base.rsplit(":", 1)[0] + ":1~" + tag,  # another item under the asker's tag
+        genuine,  # the asker's own button, clicked by somebody else
+    ]
+    for action_id in forged:
+        sent = await ask(core, port, f"{action_id} {value}", user="mallory")
+        assert not [r for r in sent if r.dest.channel_id and r.dest.channel_id.startswith("D-")
+                    and "mallory" in r.dest.channel_id], action_id
+    assert not [r for r in port.records if r.op == "send" and "meet" in (r.text or "")
+                or "zoekt iemand" in (r.text or "")]
