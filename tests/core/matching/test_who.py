@@ -275,5 +275,5 @@ async def test_a_forged_connect_me_introduces_nobody(make_core, port) -> None:  
         sent = await ask(core, port, f"{action_id} {value}", user="mallory")
         assert not [r for r in sent if r.dest.channel_id and r.dest.channel_id.startswith("D-")
                     and "mallory" in r.dest.channel_id], action_id
-    assert not [r for r in port.records if r.op == "send" and "meet" in (r.text or "")
+    assert not [r for r in port.records if (r.op == "send" and "meet" in (r.text or ""))
                 or "zoekt iemand" in (r.text or "")]
