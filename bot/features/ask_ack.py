@@ -11,7 +11,7 @@ from bot.communities import platform_of
 from bot.events import EventKind, InboundEvent
 from bot.features import role_admin
 from bot.features.ask_card import ACK, ACK_NOTE, card_location, current_card
-from bot.features.asks import get_question, is_asker
+from bot.features.asks import ensure_open, get_question, is_asker
 from bot.features.commands import example
 from bot.i18n import N_
 from bot.messages import Context as ContextBlock
@@ -73,6 +73,7 @@ async def on_ack(event: InboundEvent, ctx: Context) -> None:
     if question is None:
         await ctx.respond(ctx.text(GONE))
         return
+    ensure_open(question)  # a hidden question's card stays as it is
     async with ctx.core.db.session() as s:
         done = (await s.exec(select(Acknowledgement).where(
             Acknowledgement.question_id == question.id,

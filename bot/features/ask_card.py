@@ -4,7 +4,8 @@ One card per question: who acknowledged it, whether the asker marked it answered
 buttons that still make sense. After a change the card is rendered again and updated where
 it was posted (`Context.show`). Platforms that render a card per viewer ask again
 (`VIEW`) for the people in `refresh.viewers`: managers see "Acknowledge" until they did,
-the asker sees "Mark answered", everyone else sees the state only.
+the asker sees "Mark answered", everyone else sees the state only. A question an admin hid
+stays hidden: its card says so and nothing else, at every later rendering.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ BTN_ACK_NOTE = N_("Acknowledge with a note…")
 BTN_ANSWERED = N_("Mark answered")
 ACKED_BY = N_("Acknowledged by")
 IS_ANSWERED = N_("✅ The asker marked this question answered.")
+HIDDEN = N_("This question was hidden by an admin.")
 
 
 async def acknowledged_by(core: Core, question: Question) -> tuple[str, ...]:
@@ -65,7 +67,10 @@ def question_card(t: Translator, question: Question, *, with_text: bool,
                   acks: tuple[str, ...] = (), viewers: tuple[str, ...] = (),
                   for_viewer: tuple[bool, bool] | None = None) -> OutboundMessage:
     """The card everyone sees; with `for_viewer` = (may acknowledge, is the asker) the
-    version of one viewer, holding only the buttons that are theirs."""
+    version of one viewer, holding only the buttons that are theirs. A hidden question's
+    card is only that notice, whatever happens to the question later."""
+    if question.hidden:
+        return OutboundMessage.text(t.gettext(HIDDEN))
     blocks: list[Section | Quote | ContextBlock | Actions] = []
     if with_text:
         title = (fill(t.gettext(TITLE_ANON), number=question.id or 0) if question.asker_id is None

@@ -68,7 +68,8 @@ ASKER_REPLY = N_("The asker replies:")
 MARKED = N_("Marked as answered. Thanks for asking!")
 NOT_ASKER = N_("Only the person who asked can mark it answered.")
 UNKNOWN_QUESTION = N_("I can't find question #{number}.")
-HIDDEN = N_("This question was hidden by an admin.")
+IS_HIDDEN = N_("Question #{number} was hidden by an admin, so it's closed: it can't be "
+               "replied to, acknowledged or marked answered any more.")
 HIDE_DONE = N_("Question #{number} is hidden.")
 
 
@@ -123,6 +124,11 @@ def is_asker(core: Core, question: Question, user_id: str) -> bool:
     return question.anon_ref in anon_refs(core, question.workspace_id, user_id)
 
 
+
+def ensure_open(question: Question) -> None:
+    """A question an admin hid is closed: no replies, acknowledgements or "answered"."""
+    if question.hidden:
+        raise UserError(IS_HIDDEN, number=question.id or 0)
 
 
 # -- asking -------------------------------------------------------------------------------------
@@ -312,6 +318,7 @@ async def _relay(ctx: Context, question: Question, event: InboundEvent) -> None:
 async def on_anonymous_reply(event: InboundEvent, ctx: Context, words: list[str]) -> None:
     ctx.anonymous = True
     question = await _question_from(ctx, words)
+    ensure_open(question)
     text = check_length(clean(" ".join(words[1:])), MAX_QUESTION)
     if not is_asker(ctx.core, question, event.user.user_id) or not text:
         raise UserError(NOT_ASKER)
@@ -371,7 +378,8 @@ async def on_reaction(event: InboundEvent, ctx: Context) -> None:
         candidates = list(await s.exec(select(Question).where(
             Question.workspace_id == event.workspace_id,
             Question.channel_id == event.conversation.id,
-            Question.asker_id == event.user.user_id, col(Question.answered_at).is_(None))))
+            Question.asker_id == event.user.user_id, col(Question.answered_at).is_(None),
+            col(Question.hidden).is_(False))))
     for question in candidates:
         if event.conversation.thread_id in (question.message_id, None):
             await mark_answered(ctx, question, event.action.message_id, quiet=True)
@@ -380,6 +388,7 @@ async def on_reaction(event: InboundEvent, ctx: Context) -> None:
 
 async def mark_answered(ctx: Context, question: Question, message_id: str | None, *,
                         quiet: bool = False) -> None:
+    ensure_open(question)
     if not is_asker(ctx.core, question, ctx.event.user.user_id):
         raise UserError(NOT_ASKER)
     ctx.anonymous = question.asker_id is None
@@ -413,7 +422,7 @@ async def hide(event: InboundEvent, ctx: Context, words: list[str]) -> None:
         t = ctx.core.translator(question.language)
         await ctx.core.outbox.update(platform_of(question.workspace_id),
                                      Destination(question.workspace_id, question.channel_id),
-                                     message_id, OutboundMessage.text(t.gettext(HIDDEN)),
+                                     message_id, question_card(t, question, with_text=True),
                                      key=ctx.key("hide"))
     await ctx.respond(ctx.text(HIDE_DONE, number=question.id or 0))
 

@@ -12,10 +12,13 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from bot.events import Action, EventKind
+from bot.features.ask_card import current_card
 from bot.features.ask_nudges import run_nudges, working_hours
+from bot.messages import OutboundMessage
 from bot.ports import PersonInfo
 from bot.store.tables import metadata
 from bot.store.tables.asks import Acknowledgement, Question, Thanks
+from tests.core.test_dialogues import run_table
 from tests.fakes import events as ev
 
 WS = ev.WORKSPACE
@@ -277,3 +280,60 @@ async def test_manager_ack_is_recorded_for_metrics(dcore, port):
     async with dcore.db.session() as s:
         ack = (await s.exec(select(Acknowledgement))).one()
     assert ack.manager_id == "mona"
+
+
+# QA defects (issue 16/17): a hidden question stays hidden and closed.
+HIDDEN_EN = [
+    ("zoe", "/wol ask anon Why is my manager always late?", "as #1, without your name"),
+    ("alice", "/wol ask hide 1", "Question #1 is hidden."),
+    ("zoe", "/wol ask answered 1", "Question #1 was hidden by an admin, so it's closed"),
+    ("zoe", "/wol ask reply 1 adding more detail",
+     "Question #1 was hidden by an admin, so it's closed"),
+    ("bert", "/wol ask How do I book a meeting room for the team?",
+     "Your question is in #DURF (#2)."),
+]
+HIDDEN_NL = [
+    ("sanne", "/wol vraag anoniem Waarom is mijn leidinggevende altijd te laat?",
+     "als #1, zonder je naam"),
+    ("alice", "/wol vraag verberg 1", "Vraag #1 is verborgen."),
+    ("sanne", "/wol vraag beantwoord 1", "Vraag #1 is verborgen door een beheerder"),
+    ("sanne", "/wol vraag antwoord 1 nog wat meer uitleg",
+     "Vraag #1 is verborgen door een beheerder"),
+    ("bram", "/wol vraag Hoe boek ik een vergaderruimte voor het team?",
+     "Je vraag staat in #DURF (#2)."),
+]
+
+
+@pytest.mark.parametrize(("language", "table", "hidden", "closed"), [
+    ("en", HIDDEN_EN, "This question was hidden by an admin.", "was hidden by an admin"),
+    ("nl", HIDDEN_NL, "Deze vraag is verborgen door een beheerder.", "is verborgen door een"),
+], ids=["en", "nl"])
+async def test_a_hidden_question_stays_hidden_and_closed(make_core, port, clock, language,
+                                                          table, hidden, closed):
+
+    clock.set(FRIDAY_16)
+    channels = {"DURF": {"kind": "durf-te-vragen", "anonymous": True, "language": language}}
+    core = make_core(port, **{**DURF, "workspaces": {WS: {**DURF["workspaces"][WS],
+                                                            "channels": channels}}})
+    await core.start(deliver=False, schedule=False)
+    await run_table(core, port, table)
+    card = next(r for r in port.sent() if r.dest.channel_id == "DURF")
+    asker = table[0][0]
+    # the card's buttons, clicked after hiding, are refused and change nothing
+    for user, action_id in ((asker, "ask.answered"), ("mona", "ask.ack"),
+                            ("mona", "ask.ack_note")):
+        before = len(port.records)
+        await run(core, ev.click(action_id, "1", user=user, channel="DURF"))
+        did = port.records[before:]
+        assert [(r.op, r.dest.ephemeral_user) for r in did] == [("send", user)], did
+        assert closed in did[0].text
+    updates = [r for r in port.sent("update") if r.message_id == card.message_id]
+    assert [u.text for u in updates] == [hidden]
+    in_thread = [r for r in port.sent() if r.dest.thread_id == card.message_id]
+    assert in_thread == []  # no asker's reply, no acknowledgement
+    [first, _] = await questions(core)
+    assert first.hidden and first.answered_at is None and first.first_ack_at is None
+    # every later rendering of the card keeps it hidden, for everyone
+    for viewer in (None, (True, True), (False, False)):
+        again = await current_card(core, first, for_viewer=viewer)
+        assert again == OutboundMessage.text(hidden)
