@@ -70,6 +70,10 @@ NOT_ASKER = N_("Only the person who asked can mark it answered.")
 UNKNOWN_QUESTION = N_("I can't find question #{number}.")
 IS_HIDDEN = N_("Question #{number} was hidden by an admin, so it's closed: it can't be "
                "replied to, acknowledged or marked answered any more.")
+NOT_ASKER_REPLY = N_("Only the person who asked question #{number} can reply to it as the "
+                     "asker. Know the answer? Reply in its thread in {channel}.")
+EMPTY_REPLY = N_("What would you like to add? For example: {example}")
+REPLY_POSTED = N_("Your reply is in the thread of question #{number} in {channel}.")
 HIDE_DONE = N_("Question #{number} is hidden.")
 
 
@@ -319,9 +323,13 @@ async def on_anonymous_reply(event: InboundEvent, ctx: Context, words: list[str]
     ctx.anonymous = True
     question = await _question_from(ctx, words)
     ensure_open(question)
+    channel = f"#{question.channel_id}"
+    if not is_asker(ctx.core, question, event.user.user_id):
+        raise UserError(NOT_ASKER_REPLY, number=question.id or 0, channel=channel)
     text = check_length(clean(" ".join(words[1:])), MAX_QUESTION)
-    if not is_asker(ctx.core, question, event.user.user_id) or not text:
-        raise UserError(NOT_ASKER)
+    if not text:
+        raise UserError(EMPTY_REPLY,
+                        example=CommandExample.of(EX_REPLY, number=question.id or 0))
     thread = question.message_id or await ctx.core.outbox.result_message_id(
         question.posted_key or "")
     t = ctx.core.translator(question.language)
@@ -330,8 +338,8 @@ async def on_anonymous_reply(event: InboundEvent, ctx: Context, words: list[str]
         Destination(question.workspace_id, question.channel_id, thread_id=thread),
         OutboundMessage.of(Section(parts=(Strong(text=t.gettext(ASKER_REPLY)),)),
                            Quote(text=text)), key=ctx.key("asker-reply"))
-    await ctx.respond(ctx.text(POSTED, channel=f"#{question.channel_id}",
-                               number=question.id or 0), erase_after_delivery=True)
+    await ctx.respond(ctx.text(REPLY_POSTED, channel=channel, number=question.id or 0),
+                      erase_after_delivery=True)
 
 
 async def _asker(event: InboundEvent, ctx: Context) -> Verdict:

@@ -125,7 +125,7 @@ async def test_anonymous_question_relay_follow_up_and_answered(dcore, port):
     follow_up = [r for r in port.sent() if r.dest.thread_id == posted.message_id][-1]
     assert "Dank je, dat helpt!" in follow_up.text and "anna" not in follow_up.text.lower()
     await run(dcore, ev.command("ask reply 1 Ik ben het niet", user="bert"))
-    assert "Alleen degene die de vraag stelde" in port.sent()[-1].text  # bert writes Dutch
+    assert "Alleen degene die vraag #1 stelde" in port.sent()[-1].text  # bert writes Dutch
     button = relay.message.blocks[-1].elements[0]
     await run(dcore, ev.click(button.action_id, button.value, user="anna", channel="D-anna"))
     react = port.sent("react")[-1]
@@ -282,7 +282,8 @@ async def test_manager_ack_is_recorded_for_metrics(dcore, port):
     assert ack.manager_id == "mona"
 
 
-# QA defects (issue 16/17): a hidden question stays hidden and closed.
+# QA defects (issue 16/17): a hidden question stays hidden and closed; replying as the asker
+# says so, and only the asker may.
 HIDDEN_EN = [
     ("zoe", "/wol ask anon Why is my manager always late?", "as #1, without your name"),
     ("alice", "/wol ask hide 1", "Question #1 is hidden."),
@@ -291,6 +292,11 @@ HIDDEN_EN = [
      "Question #1 was hidden by an admin, so it's closed"),
     ("bert", "/wol ask How do I book a meeting room for the team?",
      "Your question is in #DURF (#2)."),
+    ("bert", "/wol ask reply 2 more detail about the room",
+     "Your reply is in the thread of question #2 in #DURF."),
+    ("bert", "/wol ask reply 2", "What would you like to add? For example: /wol ask reply 2 …"),
+    ("carl", "/wol ask reply 2 hello there, I know this one",
+     "Only the person who asked question #2 can reply to it as the asker."),
 ]
 HIDDEN_NL = [
     ("sanne", "/wol vraag anoniem Waarom is mijn leidinggevende altijd te laat?",
@@ -301,6 +307,11 @@ HIDDEN_NL = [
      "Vraag #1 is verborgen door een beheerder"),
     ("bram", "/wol vraag Hoe boek ik een vergaderruimte voor het team?",
      "Je vraag staat in #DURF (#2)."),
+    ("bram", "/wol vraag antwoord 2 nog wat meer uitleg over de ruimte",
+     "Je reactie staat in de draad van vraag #2 in #DURF."),
+    ("bram", "/wol vraag antwoord 2",
+     "Wat wil je toevoegen? Bijvoorbeeld: /wol vraag antwoord 2 …"),
+    ("kees", "/wol vraag antwoord 2 hallo", "Alleen degene die vraag #2 stelde kan er"),
 ]
 
 
