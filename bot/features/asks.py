@@ -56,8 +56,8 @@ TOO_MANY_ANON = N_("You've asked {limit} anonymous questions today; that's the l
 EMPTY = N_("What would you like to ask? For example: {example}")
 POSTED = N_("Your question is in {channel} (#{number}).")
 POSTED_ANON = N_("Your question is in {channel} as #{number}, without your name. I'll send "
-                 "you the answers here. Reply anonymously with {reply}; mark it answered with "
-                 "{answered}.")
+                 "you the answers in a direct message. Reply anonymously with {reply}; mark it "
+                 "answered with {answered}.")
 # Command examples in each language's words (bot.features.commands.example).
 EX_ASK_ANON = N_("/wol ask anon How do I request leave?")
 EX_REPLY = N_("/wol ask reply {number} …")

@@ -283,9 +283,10 @@ async def test_manager_ack_is_recorded_for_metrics(dcore, port):
 
 
 # QA defects (issue 16/17): a hidden question stays hidden and closed; replying as the asker
-# says so, and only the asker may.
+# says so, and only the asker may; the anonymous confirmation says answers come by DM.
 HIDDEN_EN = [
-    ("zoe", "/wol ask anon Why is my manager always late?", "as #1, without your name"),
+    ("zoe", "/wol ask anon Why is my manager always late?",
+     "I'll send you the answers in a direct message."),
     ("alice", "/wol ask hide 1", "Question #1 is hidden."),
     ("zoe", "/wol ask answered 1", "Question #1 was hidden by an admin, so it's closed"),
     ("zoe", "/wol ask reply 1 adding more detail",
@@ -300,7 +301,7 @@ HIDDEN_EN = [
 ]
 HIDDEN_NL = [
     ("sanne", "/wol vraag anoniem Waarom is mijn leidinggevende altijd te laat?",
-     "als #1, zonder je naam"),
+     "De antwoorden stuur ik je in een privébericht."),
     ("alice", "/wol vraag verberg 1", "Vraag #1 is verborgen."),
     ("sanne", "/wol vraag beantwoord 1", "Vraag #1 is verborgen door een beheerder"),
     ("sanne", "/wol vraag antwoord 1 nog wat meer uitleg",
