@@ -165,14 +165,14 @@ class Suggestions:
                 for s in found
             ]
         )
-        message = suggestion_message(ctx.t, narration, found, rows, ctx.now)
         log.info("narration %s: %d suggestion(s)", narration.id, len(rows))
         if narration.source == "command":
-            await ctx.respond(message)
+            await ctx.respond(suggestion_message(ctx.t, narration, found, rows, ctx.now))
         elif narration.visibility == "dm":
-            await ctx.say(message)
-        else:
-            await ctx.reply(message)
+            await ctx.say(suggestion_message(ctx.t, narration, found, rows, ctx.now))
+        else:  # a thread everyone in the channel reads: their part in the channel's language
+            await ctx.reply(suggestion_message(ctx.t, narration, found, rows, ctx.now,
+                                               readers=ctx.channel_t))
 
     async def find_experts(
         self, core: Core, workspace_id: str, text: str, leave_out: set[str]
@@ -302,12 +302,20 @@ def suggestion_message(
     found: list[Scored],
     rows: list[MatchSuggestion],
     now: datetime,
+    readers: Translator | None = None,
 ) -> OutboundMessage:
+    """The narrator's suggestions (in `t`, the narrator's language). In a public thread the
+    heading and the buttons for other readers ("I've done this", "I know someone") are in
+    `readers`, the channel's language; the heading in both when they differ."""
+    readers = readers or t
     blocks: list[Section | Actions] = []
     similar = [(s, r) for s, r in zip(found, rows, strict=True) if s.item.kind == "narration"]
     knows = [(s, r) for s, r in zip(found, rows, strict=True) if s.item.kind != "narration"]
     if similar:
-        blocks.append(Section(parts=(Strong(text=t.gettext(SIMILAR)),)))
+        heading = t.gettext(SIMILAR)
+        if readers.lang != t.lang:
+            heading = f"{readers.gettext(SIMILAR)} / {heading}"
+        blocks.append(Section(parts=(Strong(text=heading),)))
     for scored, row in similar:
         person = Mention(user_id=scored.item.author_id)
         when = ago(t, scored.item.created_at, now)
@@ -325,8 +333,10 @@ def suggestion_message(
     blocks.append(
         Actions(
             elements=(
-                Button(label=t.gettext(DONE_THIS), action_id="matching.done", value=value),
-                Button(label=t.gettext(KNOW_SOMEONE), action_id="matching.someone", value=value),
+                Button(label=readers.gettext(DONE_THIS), action_id="matching.done",
+                       value=value),
+                Button(label=readers.gettext(KNOW_SOMEONE), action_id="matching.someone",
+                       value=value),
             )
         )
     )

@@ -121,3 +121,25 @@ async def test_people_who_share_a_language_get_it_once(
     [intro] = [r for r in did if r.op == "send" and r.dest.channel_id == "D-joost-sanne"]
     assert "---" not in intro.text and intro.text.startswith(INTRO["nl"])
     assert SANNE_NL in intro.text and JOOST_NL in intro.text
+
+
+@pytest.mark.parametrize(("workspace", "sanne", "joost", "joost_lang"), [
+    ("en", SANNE_EN, JOOST_NL, "nl"),
+    ("nl", SANNE_NL, JOOST_EN, "en"),
+])
+async def test_a_public_suggestion_speaks_to_readers_in_the_channels_language(
+        make_core: CoreFactory, port: RecordingPort, clock: FakeClock, e5_encoder: object,
+        workspace: str, sanne: str, joost: str, joost_lang: str) -> None:
+    """The thread under joost's narration is read by the whole channel: the buttons for other
+    readers are in the channel's language, the heading in both, joost's own in his."""
+    labels = {"en": ("Similar work:", "I've done this", "Connect me"),
+              "nl": ("Vergelijkbaar werk:", "Dit heb ik al gedaan", "Breng ons in contact")}
+    core = _core(make_core, port, workspace)
+    await core.start(deliver=False)
+    await _suggested(core, port, sanne, joost)
+    [post] = [r for r in port.records if r.op == "send" and r.dest.thread_id
+              and "Elasticsearch" in r.text]
+    buttons = {e.label for b in post.message.blocks for e in getattr(b, "elements", ())}
+    assert labels[workspace][1] in buttons and labels[joost_lang][1] not in buttons
+    assert labels[joost_lang][2] in buttons and labels[workspace][2] not in buttons
+    assert labels[workspace][0] in post.text and labels[joost_lang][0] in post.text
