@@ -3,8 +3,10 @@ greeting. Only narrations are kept; the rest gets a short, fitting answer or non
 
 Checked in this order: a narration phrase ("I'm working on …") makes it a narration; then
 thanks ("thanks!", "dank je wel"), acknowledgements and emoji ("ok", "👍", "top"),
-greetings ("hoi", "good morning"), questions (a question mark, or a question word first:
-"Can you tell me who works on the intranet", "Weet iemand hoe …"). What is left is a
+greetings ("hoi", "good morning"), replies that name nothing ("Working on it!", "ik ben
+ermee bezig": no answer) and a bare "Ik ben bezig" (the hint: no topic, never stored),
+questions (a question mark, or a question word first: "Can you tell me who works on the
+intranet", "Weet iemand hoe …"). What is left is a
 narration when it has at least `narrations.dm_min_words` words and says more than where or
 when someone works ("Ik werk morgen thuis"), else a short note that gets the how-to hint.
 """
@@ -14,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+
+from bot.features.narration_phrases import GREETING_TO, GREETING_WORDS, Topicless, topicless
 
 
 class DmKind(Enum):
@@ -44,9 +48,7 @@ _ACK = re.compile(
     r"sure|zeker|klopt|alright|all right|np|no problem|geen probleem|is goed|oké dan|ok then)"
     + r"[\W_]*$", re.IGNORECASE)
 _GREETING = re.compile(
-    r"^(?:hi|hey|hello|hallo|hoi|hai|heey|yo|goedemorgen|goedemiddag|goedenavond|"
-    r"good (?:morning|afternoon|evening)|morning|morgen|dag|hi there|hoi daar)"
-    r"(?:\s+(?:wolbot|bot|there|allemaal|all))?" + _WORDS + r"$", re.IGNORECASE)
+    rf"^(?:{GREETING_WORDS})(?:\s+(?:{GREETING_TO}))?" + _WORDS + r"$", re.IGNORECASE)
 _QUESTION_START = re.compile(
     r"^(?:who|whom|whose|what|where|when|why|how|which|can|could|would|will|do|does|did|is|"
     r"are|am|should|may|anyone|anybody|wie|wat|waar|wanneer|waarom|hoe|welke|welk|kun|kunt|"
@@ -83,6 +85,9 @@ def classify(text: str, *, min_words: int, narration_phrase: bool) -> DmMessage:
         return DmMessage(DmKind.THANKS)
     if _GREETING.match(stripped):
         return DmMessage(DmKind.GREETING)
+    empty = topicless(stripped)  # "Working on it!" is a reply; "Ik ben bezig" says too little
+    if empty is not None:
+        return DmMessage(DmKind.SMALL_TALK if empty is Topicless.REPLY else DmKind.SHORT)
     if stripped.rstrip("*_ ").endswith("?") or _QUESTION_START.match(stripped):
         return DmMessage(DmKind.QUESTION, who_topic(stripped))
     if len(stripped.split()) < min_words or _WHERE_WHEN.match(stripped):

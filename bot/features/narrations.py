@@ -65,7 +65,7 @@ async def on_message(event: InboundEvent, ctx: Context) -> None:
     phrase = phrase_of(ctx, text)
     if event.is_dm:
         kind = classify(text, min_words=ctx.core.settings.narrations.dm_min_words,
-                        narration_phrase=phrase is not None)
+                        narration_phrase=phrase is not None and bool(phrase.topic))
         if kind.kind is not DmKind.NARRATION:
             ctx.use_language(guess_language(text, ctx.t.lang))
             await dm_replies.answer(event, ctx, text, kind,

@@ -21,7 +21,7 @@ from bot.authorisation import ANYONE
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
 from bot.features import narrations
-from bot.features.narration_phrases import match_phrase
+from bot.features.narration_phrases import match_phrase, topicless
 from bot.i18n import N_
 from bot.messages import Form, OutboundMessage, Quote, Section, TextInput, fill, plain
 from bot.text import clean
@@ -102,7 +102,7 @@ async def submit_narration(event: InboundEvent, ctx: Context) -> None:
     text = clean(values.get(TEXT_FIELD, ""))
     phrase = match_phrase(text)
     topic = phrase.topic if phrase else text
-    if len(topic.split()) < MIN_WORDS:
+    if len(topic.split()) < MIN_WORDS or topicless(text):
         ctx.form_errors[TEXT_FIELD] = ctx.t.gettext(TOO_SHORT)
         return
     shared = _share_origin(event)

@@ -23,6 +23,13 @@ DM_EN = [
     ("sanne", "Who is working on the intranet?", "who works on the intranet"),
     ("sanne", "This week I'm working on the supplier contracts", "📝"),
     ("sanne", "the Q3 forecast model for the finance team", "📝"),
+    ("sanne", "Working on it!", ""),
+    ("sanne", "I am working on it, will let you know", ""),
+    ("sanne", "we're on it", ""),
+    ("sanne", "I am working", "Tell me in a sentence or two"),
+    ("sanne", "I'm working on", "Tell me in a sentence or two"),
+    ("sanne", "Good morning! Today I'm working on the Kubernetes migration of billing", "📝"),
+    ("sanne", "I'm working on the intranet redesign, who else is?", "📝"),
 ]
 DM_NL = [
     ("joost", "Wie werkt er aan de intranet-zoekfunctie?", "de intranet-zoekfunctie"),
@@ -35,6 +42,12 @@ DM_NL = [
     ("joost", "Is er iemand bezig met de intranet-zoekfunctie?", "de intranet-zoekfunctie"),
     ("joost", "Vandaag werk ik aan de nieuwe intranet-zoekfunctie", "📝"),
     ("joost", "de begroting voor 2027 en de jaarplanning", "📝"),
+    ("joost", "Ik ben bezig met je vraag, komt goed", ""),
+    ("joost", "ik ben ermee bezig", ""),
+    ("joost", "Ik ben bezig", "Vertel me in een zin of twee"),
+    ("joost", "Ik ben bezig met", "Vertel me in een zin of twee"),
+    ("joost", "Hoi allemaal! Ik ben bezig met de roosterplanning voor de IC", "📝"),
+    ("joost", "Ik werk aan de nieuwe website, wie doet er mee?", "📝"),
 ]
 
 
@@ -74,6 +87,9 @@ async def test_a_who_question_names_the_colleague(core, port) -> None:
     ("Is er iemand bezig met het rooster?", DmKind.QUESTION, "het rooster"),
     ("lunch?", DmKind.QUESTION, None),
     ("budget", DmKind.SHORT, None),
+    ("Working on it!", DmKind.SMALL_TALK, None),
+    ("Ik ben bezig", DmKind.SHORT, None),
+    ("Hoi allemaal", DmKind.GREETING, None),
 ])
 def test_classify(text, kind, topic) -> None:
     found = classify(text, min_words=3, narration_phrase=False)

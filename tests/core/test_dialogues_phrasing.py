@@ -7,7 +7,14 @@ import pytest
 from sqlmodel import select
 
 from bot.config import Settings
-from bot.features.narration_phrases import BUILT_IN, PhraseError, compile_phrase, match_phrase
+from bot.features.narration_phrases import (
+    BUILT_IN,
+    PhraseError,
+    Topicless,
+    compile_phrase,
+    match_phrase,
+    topicless,
+)
 from bot.store.tables import Narration
 from tests.core.test_dialogues import run_table
 
@@ -80,3 +87,64 @@ def test_every_built_in_phrase_compiles_and_errors_name_the_problem() -> None:
             compile_phrase(phrase)
     with pytest.raises(PhraseError, match="only words"):
         compile_phrase("working on.*")
+
+
+# QA findings (issue 16, items 3 and 4): replies that name nothing are chat, a greeting may
+# come first, a question after the topic does not undo the narration.
+QA_EN = [
+    ("bram", "Working on it!", ""),
+    ("bram", "I am working on it, will let you know", ""),
+    ("bram", "We're on it", ""),
+    ("bram", "Working on that now", ""),
+    ("bram", "Good morning! Today I'm working on the Kubernetes migration of billing", "📝"),
+    ("bram", "Hi all, I'm working on the supplier contracts for the new warehouse", "📝"),
+    ("bram", "This week I'm focusing on the accessibility audit of the intranet", "📝"),
+    ("bram", "I'm working on the intranet redesign, who else is?", "📝"),
+    ("bram", "Good morning! Working on anything fun?", ""),
+]
+QA_NL = [
+    ("femke", "Ik ben bezig met je vraag, komt goed", ""),
+    ("femke", "Ik ben ermee bezig", ""),
+    ("femke", "We werken eraan!", ""),
+    ("femke", "Ik ben bezig met het, laat het je weten", ""),
+    ("femke", "Hoi allemaal! Ik ben bezig met de roosterplanning voor de IC", "📝"),
+    ("femke", "Goedemorgen, we zijn bezig met de verhuizing van het archief", "📝"),
+    ("femke", "Vandaag ga ik aan de slag met de jaarplanning voor het sociaal domein", "📝"),
+    ("femke", "Ik werk aan de nieuwe website, wie doet er mee?", "📝"),
+    ("femke", "Hoi! Is er iemand bezig met de intranet-zoekfunctie?", ""),
+]
+
+
+@pytest.mark.parametrize("table", [QA_EN, QA_NL], ids=["en", "nl"])
+async def test_replies_greetings_and_trailing_questions(core, port, table) -> None:
+    await run_table(core, port, table)
+    async with core.db.session() as s:
+        stored = [r.text for r in await s.exec(select(Narration).order_by(Narration.id))]
+    assert stored == [said for _, said, expected in table if expected == "📝"]
+
+
+async def test_the_topic_starts_after_the_phrase_not_the_greeting(core, port) -> None:
+    await run_table(core, port, [QA_NL[4], QA_EN[4], QA_EN[7], QA_NL[6]])
+    async with core.db.session() as s:
+        rows = list(await s.exec(select(Narration).order_by(Narration.id)))
+    assert [(r.language, r.topic) for r in rows] == [
+        ("nl", "de roosterplanning voor de IC"),
+        ("en", "the Kubernetes migration of billing"),
+        ("en", "the intranet redesign, who else is?"),
+        ("nl", "de jaarplanning voor het sociaal domein")]
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("Working on it!", Topicless.REPLY),
+    ("working on that now", Topicless.REPLY),
+    ("Ik ben bezig met je vraag, komt goed", Topicless.REPLY),
+    ("ok, ik ben ermee bezig", Topicless.REPLY),
+    ("Ik ben bezig", Topicless.BARE),
+    ("I'm working on", Topicless.BARE),
+    ("Working on this: the SEO audit of the website", None),
+    ("Working on it?", None),
+    ("I'm working on the question of pricing", None),
+    ("Ik ben bezig met de begroting", None),
+])
+def test_topicless(text, kind) -> None:
+    assert topicless(text) is kind
