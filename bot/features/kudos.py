@@ -33,6 +33,8 @@ THANKS = N_("🙌 {giver} thanks {receiver}:")
 AND = N_(" and ")
 USAGE = N_("Who and what for? For example: {example}")
 NOT_YOURSELF = N_("Thanking yourself is sweet, but let's keep thanks for others.")
+IN_PRIVATE = N_("Thanks are for everyone to see, and only you read this conversation: say it "
+                "in a channel you share, for example: {example}")
 LIMIT = N_("You've given {limit} thanks today; that's the daily limit, so each one stays "
            "special. More tomorrow!")
 
@@ -50,6 +52,8 @@ async def on_thanks(event: InboundEvent, ctx: Context, args: str) -> None:
         raise UserError(USAGE, example=CommandExample.of(EX_THANKS))
     if any(p.user_id == event.user.user_id for p in people):
         raise UserError(NOT_YOURSELF)
+    if event.is_dm:  # a post here would reach nobody but the giver
+        raise UserError(IN_PRIVATE, example=CommandExample.of(EX_THANKS))
     narration_id, question_id = await _linked(ctx, event)
     # counted and written under one lock, so replicas together keep to the limit
     key = f"thanks:{event.workspace_id}:{event.user.user_id}"

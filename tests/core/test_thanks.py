@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from bot.events import ConversationKind
 from bot.store.tables.asks import Thanks
 from tests.core.test_dialogues import run_table
 from tests.fakes.chat import RecordingPort
@@ -40,3 +41,23 @@ async def test_thanking_several_people_is_one_post(make_core, port: RecordingPor
     async with core.db.session() as s:
         receivers = sorted((await s.exec(select(Thanks.receiver_id))).all())
     assert receivers == ["bob", "carol", "dave", "erin", "frank"]  # never @gina
+
+
+@pytest.mark.parametrize(("language", "said", "expected"), [
+    ("en", "/wol thanks @henk for the help with the tender",
+     "Thanks are for everyone to see, and only you read this conversation"),
+    ("nl", "/wol bedankt @henk voor de hulp bij de aanbesteding",
+     "Een bedankje is voor iedereen zichtbaar, en dit gesprek lees alleen jij"),
+], ids=["en", "nl"])
+async def test_thanks_in_a_private_chat_with_the_bot_is_refused_with_the_way_to_do_it(
+        make_core, port: RecordingPort, language: str, said: str, expected: str) -> None:
+    """A post in the giver's own chat with the bot would reach nobody else."""
+    core = make_core(port, language=language)
+    await core.start(deliver=False)
+    await run_table(core, port, [("jane", said, expected)], channel="D-jane",
+                    kind=ConversationKind.DM)
+    assert not [r for r in port.records if "🙌" in r.text]
+    assert (["/wol thanks @anouk"] if language == "en" else ["/wol bedankt @anouk"])[0] in \
+        port.records[-1].text
+    async with core.db.session() as s:
+        assert (await s.exec(select(Thanks))).all() == []
