@@ -120,7 +120,8 @@ async def _status(ctx: Context, item: Community, label: str) -> None:
     chosen, _ = await rounds.next_prompt(ctx.core, item, state)
     blocks = [Section(parts=fill(
         ctx.t.gettext(STATUS), channel=label, set=item.question_set,
-        rhythm=item.rhythm or ctx.t.gettext(NO_RHYTHM),
+        rhythm=(formats.cron_text(item.rhythm, ctx.t) or item.rhythm) if item.rhythm
+        else ctx.t.gettext(NO_RHYTHM),
         next=Strong(text=chosen[0] if chosen else "-")))]
     async with ctx.core.db.session() as s:
         open_round = (await s.exec(select(DialogueRound).where(

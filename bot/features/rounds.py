@@ -48,7 +48,9 @@ SUMMARY_TITLE = N_("Round closed: {question}")
 PARTICIPANTS = N_("{count} colleague answered.")
 PARTICIPANTS_PLURAL = N_("{count} colleagues answered.")
 NO_ANSWERS = N_("Round closed without answers; an answer here is still welcome.")
-MOST_REACTED = N_("The answers that resonated most:")
+MOST_REACTED = N_("The answer that resonated most:")
+MOST_REACTED_PLURAL = N_("The answers that resonated most:")
+FIRST_ANSWER = N_("The first answer:")
 FIRST_ANSWERS = N_("The first answers:")
 REACTION = N_("{count} reaction")
 REACTIONS = N_("{count} reactions")
@@ -327,10 +329,9 @@ def question_message(t: Translator, prompt_kind: str, text: str, closes_at: date
                      item: Community) -> OutboundMessage:
     title = STATEMENT_TITLE if prompt_kind == "statement" else QUESTION_TITLE
     if closes_at is not None:
-        from zoneinfo import ZoneInfo
+        from bot.insight.formats import day_time
 
-        local = closes_at.astimezone(ZoneInfo(item.timezone))
-        how = fill(t.gettext(HOW_TO_ANSWER), date=local.strftime("%Y-%m-%d %H:%M"))
+        how = fill(t.gettext(HOW_TO_ANSWER), date=day_time(closes_at, t.lang, item.timezone))
     else:
         how = (t.gettext(HOW_TO_ANSWER_OPEN),)
     return OutboundMessage.of(Section(parts=(Strong(text=t.gettext(title)),)),
@@ -456,21 +457,22 @@ def summary_message(t: Translator, row: DialogueRound,
     blocks: list[Section | Quote | ContextBlock] = [Section(parts=fill(
         t.gettext(SUMMARY_TITLE), question=Strong(text=shorten(row.text, 200))))]
     people = {a.author_id for a in answers}
-    template = PARTICIPANTS if len(people) == 1 else PARTICIPANTS_PLURAL
-    blocks.append(Section(parts=fill(t.gettext(template), count=len(people))))
+    blocks.append(Section(parts=fill(t.ngettext(PARTICIPANTS, PARTICIPANTS_PLURAL, len(people)),
+                                     count=len(people))))
     reacted = sorted((a for a in answers if a.reactions > 0),
                      key=lambda a: (-a.reactions, a.created_at))
     if reacted:
-        blocks.append(Section(parts=(Strong(text=t.gettext(MOST_REACTED)),)))
         top = reacted[:TOP_ANSWERS]
+        title = t.ngettext(MOST_REACTED, MOST_REACTED_PLURAL, len(top))
     else:
-        blocks.append(Section(parts=(Strong(text=t.gettext(FIRST_ANSWERS)),)))
         top = sorted(answers, key=lambda a: a.created_at)[:TOP_ANSWERS]
+        title = t.ngettext(FIRST_ANSWER, FIRST_ANSWERS, len(top))
+    blocks.append(Section(parts=(Strong(text=title),)))
     for answer in top:
         blocks.append(Quote(text=shorten(answer.text, 180),
                             author=Mention(user_id=answer.author_id)))
         if answer.reactions:
-            one = REACTION if answer.reactions == 1 else REACTIONS
-            blocks.append(ContextBlock(parts=fill(t.gettext(one), count=answer.reactions)))
+            blocks.append(ContextBlock(parts=fill(
+                t.ngettext(REACTION, REACTIONS, answer.reactions), count=answer.reactions)))
     blocks.append(ContextBlock(parts=(t.gettext(READERS),)))
     return OutboundMessage(blocks=tuple(blocks))

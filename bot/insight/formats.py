@@ -70,6 +70,12 @@ def day(moment: datetime, lang: str, zone: Any = None) -> str:
     return format_date(moment.astimezone(_zone(zone)), "d MMMM yyyy", locale=lang)
 
 
+def day_time(moment: datetime, lang: str, zone: Any = None) -> str:
+    """A date and time of day in the reader's language and time zone: "15 December 2026 09:59",
+    "15 december 2026 09:59"."""
+    return format_datetime(moment.astimezone(_zone(zone)), "d MMMM yyyy HH:mm", locale=lang)
+
+
 def _zone(zone: Any) -> Any:
     if zone is None or not isinstance(zone, str):
         return zone or UTC

@@ -12,22 +12,27 @@ from tests.fakes import events as ev
 
 WS = ev.WORKSPACE
 YAML = {"workspaces": {WS: {"admins": ["alice", "bob"], "channels": {
-    "CEN": {"kind": "dialogue", "language": "en"},
-    "CNL": {"kind": "dialogue", "language": "nl"}}}}}
+    "CEN": {"kind": "dialogue", "language": "en", "rhythm": "0 10 * * tue"},
+    "CNL": {"kind": "dialogue", "language": "nl", "rhythm": "0 10 * * tue"}}}}}
 
 ROUND_EN = [
+    ("alice", "/wol round status", "rhythm every Tuesday at 10:00,"),
     ("alice", "/wol round now", "Posted the next question"),
     ("ann", "> We moved the stand-up to the afternoon.", ""),
     ("bob", "> Pairing with the data team taught me SQL.", ""),
     ("cem", "> A patient showed me how confusing our letter was.", ""),
     ("dan", "+1 bob", ""),
     ("alice", "/wol round close",
-     "Round closed: |3 colleagues answered.|The answers that resonated most:|"
+     "Round closed: |3 colleagues answered.|The answer that resonated most:|"
      "> Pairing with the data team taught me SQL.|1 reaction|in thread+channel"),
     ("alice", "/wol round now", "Posted the next question"),
     ("alice", "/wol round close", "Round closed without answers|in thread only"),
+    ("alice", "/wol round now", "I'll close the round on 6 January 2026 09:59 with"),
+    ("ann", "> Only me.", ""),
+    ("alice", "/wol round close", "1 colleague answered.|The first answer:|> Only me."),
 ]
 ROUND_NL = [
+    ("bob", "/wol ronde status", "ritme elke dinsdag om 10:00,"),
     ("bob", "/wol ronde nu", "De volgende vraag staat in"),
     ("ann", "> We hebben de stand-up naar de middag verplaatst.", ""),
     ("bob", "> Samenwerken met het datateam leerde me SQL.", ""),
@@ -37,6 +42,9 @@ ROUND_NL = [
      "> We hebben de stand-up naar de middag verplaatst.|in thread+channel"),
     ("bob", "/wol ronde nu", "De volgende vraag staat in"),
     ("bob", "/wol ronde sluit", "Ronde gesloten zonder antwoorden|in thread only"),
+    ("bob", "/wol ronde nu", "Op 6 januari 2026 09:59 sluit ik de ronde af"),
+    ("ann", "> Alleen ik.", ""),
+    ("bob", "/wol ronde sluit", "1 collega antwoordde.|Het eerste antwoord:|> Alleen ik."),
 ]
 
 

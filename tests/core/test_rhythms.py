@@ -120,7 +120,7 @@ async def test_admin_round_commands(make_core, port, clock) -> None:
         await core.handle(ev.command(text, user=user, channel="C1"))
         await core.delivery.drain()
         return port.sent()[-1].text
-    assert "rhythm 0 10 * * tue" in await say("round status")
+    assert "rhythm every Tuesday at 10:00," in await say("round status")
     assert "will be the next question" in await say("round pin gen-003")
     assert "Posted the next question" in await say("round now")
     async with core.db.session() as s:
