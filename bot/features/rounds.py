@@ -45,15 +45,7 @@ STATEMENT_TITLE = N_("Statement for this round: agree or not, and why?")
 HOW_TO_ANSWER = N_("Answer in this thread. I'll close the round on {date} with a short summary.")
 HOW_TO_ANSWER_OPEN = N_("Answer in this thread; an admin closes the round with a summary.")
 SUMMARY_TITLE = N_("Round closed: {question}")
-PARTICIPANTS = N_("{count} colleague answered.")
-PARTICIPANTS_PLURAL = N_("{count} colleagues answered.")
 NO_ANSWERS = N_("Round closed without answers; an answer here is still welcome.")
-MOST_REACTED = N_("The answer that resonated most:")
-MOST_REACTED_PLURAL = N_("The answers that resonated most:")
-FIRST_ANSWER = N_("The first answer:")
-FIRST_ANSWERS = N_("The first answers:")
-REACTION = N_("{count} reaction")
-REACTIONS = N_("{count} reactions")
 READERS = N_("Read along without answering? That counts too. React to the answer that helped "
              "you most, or add your view in the thread.")
 
@@ -457,22 +449,24 @@ def summary_message(t: Translator, row: DialogueRound,
     blocks: list[Section | Quote | ContextBlock] = [Section(parts=fill(
         t.gettext(SUMMARY_TITLE), question=Strong(text=shorten(row.text, 200))))]
     people = {a.author_id for a in answers}
-    blocks.append(Section(parts=fill(t.ngettext(PARTICIPANTS, PARTICIPANTS_PLURAL, len(people)),
-                                     count=len(people))))
+    answered = t.ngettext("{count} colleague answered.", "{count} colleagues answered.",
+                          len(people))
+    blocks.append(Section(parts=fill(answered, count=len(people))))
     reacted = sorted((a for a in answers if a.reactions > 0),
                      key=lambda a: (-a.reactions, a.created_at))
     if reacted:
         top = reacted[:TOP_ANSWERS]
-        title = t.ngettext(MOST_REACTED, MOST_REACTED_PLURAL, len(top))
+        title = t.ngettext("The answer that resonated most:",
+                           "The answers that resonated most:", len(top))
     else:
         top = sorted(answers, key=lambda a: a.created_at)[:TOP_ANSWERS]
-        title = t.ngettext(FIRST_ANSWER, FIRST_ANSWERS, len(top))
+        title = t.ngettext("The first answer:", "The first answers:", len(top))
     blocks.append(Section(parts=(Strong(text=title),)))
     for answer in top:
         blocks.append(Quote(text=shorten(answer.text, 180),
                             author=Mention(user_id=answer.author_id)))
         if answer.reactions:
-            blocks.append(ContextBlock(parts=fill(
-                t.ngettext(REACTION, REACTIONS, answer.reactions), count=answer.reactions)))
+            reactions = t.ngettext("{count} reaction", "{count} reactions", answer.reactions)
+            blocks.append(ContextBlock(parts=fill(reactions, count=answer.reactions)))
     blocks.append(ContextBlock(parts=(t.gettext(READERS),)))
     return OutboundMessage(blocks=tuple(blocks))
