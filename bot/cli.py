@@ -74,7 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance (migrations)",
                         description="upgrade: apply the migrations (what serve does on start "
                         "unless WOLBOT_AUTO_MIGRATE=0); status: show where the database "
-                        "stands. Exit 1 when status finds it behind after upgrade.")
+                        "stands. upgrade exits 1 when the database is still behind "
+                        "afterwards; status exits 0 (3 for both when the database cannot be "
+                        "reached).")
     db.add_argument("action", choices=["upgrade", "status"], help="upgrade or status")
     due = sub.add_parser("run-due", help="run the scheduled jobs that are due once",
                          description="Run the scheduled jobs that are due (dialogue rounds, "
@@ -92,9 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         "secrets", help="keys derived from WOLBOT_SECRET_KEY",
         description="rotate: re-encrypt stored secrets with WOLBOT_SECRET_KEY (the old key in "
         "WOLBOT_SECRET_KEY_PREVIOUS); see docs/operations.md")
-    secrets.add_argument("action", choices=["rotate"],
-                         help="re-encrypt stored secrets with WOLBOT_SECRET_KEY (the old key in "
-                              "WOLBOT_SECRET_KEY_PREVIOUS); see docs/operations.md")
+    secrets.add_argument("action", choices=["rotate"], help="rotate")
     models = sub.add_parser(
         "models", help="prepare the matching model's cache",
         description="prepare: load the configured matching encoder (app.yaml matching.encoder) "
