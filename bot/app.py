@@ -62,13 +62,18 @@ from bot.roles import ADMIN, Roles
 from bot.router import Router
 from bot.secrets import ANON_EVENT, Keyring, keyring_for
 from bot.setting_registry import SettingsService
+from bot.store.asks import AskRepo
 from bot.store.audit import AuditLog
+from bot.store.dashboard_access import DashboardAccessRepo
 from bot.store.delivery_log import EventLog, References
 from bot.store.directory import Directory
 from bot.store.engine import Database
 from bot.store.limits import Limits
 from bot.store.narrations import NarrationRepo
+from bot.store.outcomes import OutcomeQueries
+from bot.store.participation_counts import ParticipationCountRepo
 from bot.store.personal_data import PersonalData
+from bot.store.rounds import RoundRepo
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +132,12 @@ class Core:
         self.event_log = EventLog(self.db)
         self.references = References(self.db)
         self.narrations = NarrationRepo(self.db)
+        # Repositories of the features' aggregates (bot/store/): features hold no SQL.
+        self.rounds = RoundRepo(self.db)
+        self.asks = AskRepo(self.db)
+        self.participation_counts = ParticipationCountRepo(self.db)
+        self.outcome_queries = OutcomeQueries(self.db)
+        self.dashboard_access = DashboardAccessRepo(self.db)
         self.config = SettingsService(self.db, settings)
         self.personal = PersonalSettings(self.db, self.config)
         self.languages = Languages(self.personal, self.config)

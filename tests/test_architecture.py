@@ -63,3 +63,54 @@ def test_onnxruntime_is_imported_only_with_its_telemetry_off() -> None:
         if name.split(".")[0] == "onnxruntime"
     ]
     assert offenders == []
+
+
+ORM = ("sqlmodel", "sqlalchemy")
+# Modules whose storage has not moved behind a repository in bot/store/ yet (issue 19 item 2);
+# the list only shrinks.
+ORM_PENDING = {
+    "bot/features/ask_ack.py", "bot/features/ask_card.py", "bot/features/ask_nudges.py",
+    "bot/features/asks.py", "bot/features/checkins.py", "bot/features/intros.py",
+    "bot/features/kudos.py", "bot/features/matching/consent.py",
+    "bot/features/matching/store.py", "bot/features/participation.py",
+    "bot/features/privacy.py", "bot/features/profiles.py", "bot/features/round_admin.py",
+    "bot/features/rounds.py",
+}
+
+
+def orm_imports(folders: list[Path], root: Path = ROOT) -> list[str]:
+    """`module imports name` for every sqlmodel/sqlalchemy import (at any depth, also inside
+    functions) of the modules under `folders`."""
+    return [
+        f"{path.relative_to(root).as_posix()} imports {name}"
+        for folder in folders
+        for path in sorted(folder.rglob("*.py"))
+        for name in imports_of(path)
+        if name.split(".")[0] in ORM
+    ]
+
+
+def test_features_and_insight_leave_storage_to_repositories() -> None:
+    """Features and insight hold decisions and messages; queries live in bot/store/."""
+    offenders = [
+        line for line in orm_imports([ROOT / "bot" / "features", ROOT / "bot" / "insight"])
+        if line.split(" imports ")[0] not in ORM_PENDING
+    ]
+    assert offenders == []
+
+
+def test_the_orm_check_itself_catches_every_form_of_import(tmp_path: Path) -> None:
+    feature = tmp_path / "features" / "sample.py"
+    feature.parent.mkdir()
+    feature.write_text(
+        "from sqlmodel import select\n"
+        "import sqlalchemy.exc\n"
+        "async def later():\n"
+        "    from sqlalchemy import delete\n"
+        "from bot.store.rounds import RoundRepo\n"
+    )
+    assert orm_imports([tmp_path], root=tmp_path) == [
+        "features/sample.py imports sqlmodel",
+        "features/sample.py imports sqlalchemy.exc",
+        "features/sample.py imports sqlalchemy",
+    ]

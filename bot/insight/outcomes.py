@@ -1,36 +1,22 @@
 """Outcomes: what came of the participation, counted from each feature's own tables.
 
-Each source is one async function over a `Scope` returning figures and the times of its
-events (for the trend). Adding a feature's figures is one function in `SOURCES`. The
-durf-te-vragen source reads the asks tables when that feature is installed.
+Each source is one function over the rows read for a `Scope` (bot/store/outcomes.py, one
+session) returning figures and the times of its events (for the trend). Adding a feature's
+figures is a query there and one function in `SOURCES` here.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import utc
 from bot.i18n import N_
-from bot.store.tables import Narration
-from bot.store.tables.matching import Connection, MatchSuggestion
-from bot.store.tables.rhythms import Contribution, DialogueRound
+from bot.store.outcomes import OutcomeRows
 
 Number = int | float | None
-
-
-@dataclass(frozen=True)
-class Scope:
-    workspace_id: str
-    start: datetime
-    end: datetime
-    channels: frozenset[str] | None = None  # None: the whole workspace
 
 
 @dataclass
@@ -67,56 +53,13 @@ HELPED = ("yes", "somewhat")
 TREND = ("narrations", "introductions", "round_answers", "questions", "thanks")
 
 
-def _in(column: Any, scope: Scope) -> list[Any]:
-    return [col(column).in_(sorted(scope.channels))] if scope.channels is not None else []
+def narrations(rows: OutcomeRows) -> Found:
+    return Found({"narrations": len(rows.narrations)},
+                 {"narrations": [utc(t) for t in rows.narrations]})
 
 
-async def narrations(s: AsyncSession, scope: Scope) -> Found:
-    rows = list(
-        await s.exec(
-            select(Narration.created_at).where(
-                Narration.workspace_id == scope.workspace_id,
-                col(Narration.created_at) >= scope.start,
-                col(Narration.created_at) < scope.end,
-                *_in(Narration.channel_id, scope),
-            )
-        )
-    )
-    return Found({"narrations": len(rows)}, {"narrations": [utc(t) for t in rows]})
-
-
-async def matching(s: AsyncSession, scope: Scope) -> Found:
-    def scoped(query: Any, narration_id: Any) -> Any:
-        if scope.channels is None:
-            return query
-        return query.join(Narration, col(Narration.id) == narration_id).where(
-            *_in(Narration.channel_id, scope)
-        )
-
-    shown = list(
-        await s.exec(
-            scoped(
-                select(MatchSuggestion.created_at, MatchSuggestion.outcome).where(
-                    MatchSuggestion.workspace_id == scope.workspace_id,
-                    col(MatchSuggestion.created_at) >= scope.start,
-                    col(MatchSuggestion.created_at) < scope.end,
-                ),
-                MatchSuggestion.narration_id,
-            )
-        )
-    )
-    intros = list(
-        await s.exec(
-            scoped(
-                select(Connection.created_at, Connection.helped).where(
-                    Connection.workspace_id == scope.workspace_id,
-                    col(Connection.created_at) >= scope.start,
-                    col(Connection.created_at) < scope.end,
-                ),
-                Connection.narration_id,
-            )
-        )
-    )
+def matching(rows: OutcomeRows) -> Found:
+    shown, intros = rows.suggestions, rows.introductions
     rated = [h for _, h in intros if h]
     helped = [utc(t) for t, h in intros if h in HELPED]
     return Found(
@@ -133,25 +76,8 @@ async def matching(s: AsyncSession, scope: Scope) -> Found:
     )
 
 
-async def rounds(s: AsyncSession, scope: Scope) -> Found:
-    posted = list(
-        await s.exec(
-            select(DialogueRound.id).where(
-                DialogueRound.workspace_id == scope.workspace_id,
-                col(DialogueRound.posted_at) >= scope.start,
-                col(DialogueRound.posted_at) < scope.end,
-                *_in(DialogueRound.channel_id, scope),
-            )
-        )
-    )
-    answers = list(
-        await s.exec(
-            select(Contribution.round_id, Contribution.author_id, Contribution.created_at).where(
-                Contribution.workspace_id == scope.workspace_id,
-                col(Contribution.round_id).in_(posted),
-            )
-        )
-    )
+def rounds(rows: OutcomeRows) -> Found:
+    posted, answers = rows.rounds, rows.answers
     per_round = {(r, a) for r, a, _ in answers}
     return Found(
         {
@@ -170,32 +96,8 @@ def _hours(pairs: list[tuple[datetime, datetime]]) -> float | None:
     return round(statistics.median((utc(b) - utc(a)).total_seconds() / 3600 for a, b in pairs), 1)
 
 
-async def asks(s: AsyncSession, scope: Scope) -> Found:
-    try:
-        from bot.store.tables.asks import Question, Thanks
-    except ImportError:  # the durf-te-vragen feature is not installed
-        return Found()
-    rows = list(
-        await s.exec(
-            select(Question).where(
-                Question.workspace_id == scope.workspace_id,
-                col(Question.hidden).is_(False),
-                col(Question.created_at) >= scope.start,
-                col(Question.created_at) < scope.end,
-                *_in(Question.channel_id, scope),
-            )
-        )
-    )
-    thanks = list(
-        await s.exec(
-            select(Thanks.created_at).where(
-                Thanks.workspace_id == scope.workspace_id,
-                col(Thanks.created_at) >= scope.start,
-                col(Thanks.created_at) < scope.end,
-                *_in(Thanks.channel_id, scope),
-            )
-        )
-    )
+def asks(found: OutcomeRows) -> Found:
+    rows, thanks = found.questions, found.thanks
     acked = [(q.created_at, q.first_ack_at) for q in rows if q.first_ack_at]
     answered = [q for q in rows if q.first_answer_at or q.answered_at]
     first_answers = [(q.created_at, q.first_answer_at or q.answered_at) for q in answered]
@@ -220,14 +122,14 @@ async def asks(s: AsyncSession, scope: Scope) -> Found:
     )
 
 
-Source = Callable[[AsyncSession, Scope], Awaitable[Found]]
+Source = Callable[[OutcomeRows], Found]
 SOURCES: tuple[Source, ...] = (narrations, matching, rounds, asks)
 
 
-async def collect(s: AsyncSession, scope: Scope) -> Found:
+def collect(rows: OutcomeRows) -> Found:
     total = Found()
     for source in SOURCES:
-        found = await source(s, scope)
+        found = source(rows)
         total.figures.update(found.figures)
         total.times.update(found.times)
     return total

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlmodel import col, select
-
 from bot.clock import utc
-from bot.store.tables.rhythms import Contribution, DialogueRound
 from bot.text import shorten
 
 if TYPE_CHECKING:
@@ -38,29 +34,8 @@ async def recent_rounds(
 ) -> list[RoundRow]:
     """The latest rounds, newest first; how many different people answered is shown only
     from `min_group` people on (a count of answers is not a count of people)."""
-    async with core.db.session() as s:
-        rounds = list(
-            await s.exec(
-                select(DialogueRound)
-                .where(DialogueRound.workspace_id == workspace_id)
-                .order_by(col(DialogueRound.posted_at).desc())
-                .limit(limit)
-            )
-        )
-        ids = [r.id for r in rounds]
-        answers = list(
-            await s.exec(
-                select(Contribution)
-                .where(col(Contribution.round_id).in_(ids))
-                .order_by(col(Contribution.reactions).desc(), col(Contribution.created_at))
-            )
-        )
-    by_round: dict[int, list[Contribution]] = defaultdict(list)
-    for answer in answers:
-        by_round[answer.round_id].append(answer)
     found = []
-    for r in rounds:
-        mine = by_round.get(r.id or 0, [])
+    for r, mine in await core.rounds.recent_with_answers(workspace_id, limit):
         found.append(
             RoundRow(
                 community=names.get(r.channel_id, r.channel_id),
@@ -107,28 +82,8 @@ class Queue:
 async def question_queue(
     core: Core, workspace_id: str, names: dict[str, str], limit: int = 50
 ) -> Queue | None:
-    """Open durf-te-vragen questions, oldest first; None when that feature is not installed."""
-    try:
-        from bot.store.tables.asks import Question
-    except ImportError:
-        return None
-    async with core.db.session() as s:
-        rows = list(
-            await s.exec(
-                select(Question)
-                .where(
-                    Question.workspace_id == workspace_id,
-                    col(Question.hidden).is_(False),
-                    (col(Question.first_ack_at).is_(None))
-                    | (
-                        col(Question.first_answer_at).is_(None)
-                        & col(Question.answered_at).is_(None)
-                    ),
-                )
-                .order_by(col(Question.created_at))
-                .limit(limit)
-            )
-        )
+    """Open durf-te-vragen questions, oldest first."""
+    rows = await core.asks.waiting(workspace_id, limit)
     items = [
         QueueItem(
             community=names.get(q.channel_id, q.channel_id),

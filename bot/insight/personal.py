@@ -6,11 +6,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlmodel import col, select
-
 from bot.insight.recording import week_of
 from bot.store.engine import Database
-from bot.store.tables.insight import ParticipationCount
+from bot.store.participation_counts import ParticipationCountRepo
 
 
 @dataclass
@@ -29,21 +27,13 @@ async def my_weeks(
     found: dict[date, MyWeek] = {
         first + timedelta(weeks=i): MyWeek(first + timedelta(weeks=i)) for i in range(weeks)
     }
-    async with db.session() as s:
-        rows = await s.exec(
-            select(ParticipationCount).where(
-                ParticipationCount.workspace_id == workspace_id,
-                ParticipationCount.user_id == user_id,
-                col(ParticipationCount.week) >= first,
-            )
-        )
-        totals: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for row in rows:
-            week = found.get(row.week)
-            if week is None:
-                continue
-            week.level = max(week.level, row.level)
-            totals[row.week][row.signal] += row.count
+    totals: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in await ParticipationCountRepo(db).of_person(workspace_id, user_id, first):
+        week = found.get(row.week)
+        if week is None:
+            continue
+        week.level = max(week.level, row.level)
+        totals[row.week][row.signal] += row.count
     for week_start, signals in totals.items():
         found[week_start].signals = dict(signals)
     return [found[k] for k in sorted(found)]
@@ -51,8 +41,4 @@ async def my_weeks(
 
 async def communities_of(db: Database, workspace_id: str, user_id: str) -> set[str]:
     """The communities (channel ids) where a person has taken part at all."""
-    async with db.session() as s:
-        rows = await s.exec(select(ParticipationCount.community).where(
-            ParticipationCount.workspace_id == workspace_id,
-            ParticipationCount.user_id == user_id).distinct())
-        return {c for c in rows if c}
+    return await ParticipationCountRepo(db).communities_of(workspace_id, user_id)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
 from bot.clock import utc
 from bot.insight.signals import level_of
 from bot.store.engine import Database
-from bot.store.tables.insight import ParticipationCount
+from bot.store.participation_counts import ParticipationCountRepo
 
 
 def week_of(when: datetime | date) -> date:
@@ -34,23 +31,6 @@ async def record(
     `community` is the community's channel id, or None for signals outside communities.
     Concurrent calls add up: the count is incremented in the database, not read and written.
     """
-    level = level_of(signal)
-    values = {
-        "workspace_id": workspace_id,
-        "user_id": user_id,
-        "week": week_of(when),
-        "community": community or "",
-        "signal": signal,
-        "level": level,
-        "count": count,
-    }
-    insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
-    table = ParticipationCount.__table__  # type: ignore[attr-defined]
-    statement = insert(table).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["workspace_id", "user_id", "week", "community", "signal"],
-        set_={"count": table.c.count + count},
-    )
-    async with db.session() as s:
-        await s.exec(statement)  # type: ignore[call-overload]
-        await s.commit()
+    await ParticipationCountRepo(db).add(
+        workspace_id, user_id, week=week_of(when), community=community or "", signal=signal,
+        level=level_of(signal), count=count)

@@ -11,8 +11,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import col, func, select
-
 from bot.insight.levels import (
     MONTH,
     WEEK,
@@ -25,9 +23,9 @@ from bot.insight.levels import (
     period_key,
     period_keys,
 )
-from bot.insight.outcomes import Scope, collect
+from bot.insight.outcomes import collect
 from bot.insight.recording import week_of
-from bot.store.tables.insight import ParticipationCount
+from bot.store.outcomes import Scope
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -140,7 +138,7 @@ async def build_report(
     start_week = first_week(keys, period) if keys else week_of(now)
     start = datetime.combine(start_week, time(), tzinfo=UTC)
     names = await community_names(core, workspace_id)
-    rows = await _activity(core, workspace_id, start_week)
+    rows = await core.participation_counts.activity(workspace_id, start_week)
     return assemble(
         workspace_id,
         rows,
@@ -165,43 +163,7 @@ async def build_report(
 
 async def first_activity(core: Core, workspace_id: str) -> date | None:
     """The first week with any recorded signal in the workspace (None: none yet)."""
-    async with core.db.session() as s:
-        found = (
-            await s.exec(
-                select(func.min(ParticipationCount.week)).where(
-                    ParticipationCount.workspace_id == workspace_id
-                )
-            )
-        ).one()
-    if found is None:
-        return None
-    return found if isinstance(found, date) else date.fromisoformat(str(found))
-
-
-async def _activity(
-    core: Core, workspace_id: str, start_week: date
-) -> list[tuple[str, date, str, int]]:
-    """(user, week, community, highest level) since `start_week`."""
-    async with core.db.session() as s:
-        found = await s.exec(
-            select(
-                ParticipationCount.user_id,
-                ParticipationCount.week,
-                ParticipationCount.community,
-                func.max(ParticipationCount.level),
-            )
-            .where(
-                ParticipationCount.workspace_id == workspace_id,
-                col(ParticipationCount.week) >= start_week,
-            )
-            .group_by(
-                ParticipationCount.user_id, ParticipationCount.week, ParticipationCount.community
-            )
-        )
-        return [
-            (u, w if isinstance(w, date) else date.fromisoformat(str(w)), c, int(lv))
-            for u, w, c, lv in found
-        ]
+    return await core.participation_counts.first_week(workspace_id)
 
 
 def groups_of(
@@ -242,8 +204,8 @@ async def _outcomes(
     period: str,
     channels: frozenset[str] | None,
 ) -> tuple[dict[str, int | float | None], dict[str, list[int]]]:
-    async with core.db.session() as s:
-        found = await collect(s, Scope(workspace_id, start, end + timedelta(seconds=1), channels))
+    found = collect(await core.outcome_queries.rows(
+        Scope(workspace_id, start, end + timedelta(seconds=1), channels)))
     index = {k: i for i, k in enumerate(keys)}
     trend: dict[str, list[int]] = {}
     for name, times in found.times.items():

@@ -173,7 +173,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _insert(dialect: str, table: Any) -> Any:
+def dialect_insert(dialect: str, table: Any) -> Any:
+    """The INSERT of SQLite or PostgreSQL, whose ON CONFLICT clauses both dialects share."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -186,11 +187,11 @@ def _insert(dialect: str, table: Any) -> Any:
 def upsert(dialect: str, table: Any, keys: list[str], columns: list[str]) -> Any:
     """Bulk INSERT … ON CONFLICT (keys) DO UPDATE SET columns = the new values, for SQLite and
     PostgreSQL: one statement for many rows, instead of a SELECT and a write per row."""
-    statement = _insert(dialect, table)
+    statement = dialect_insert(dialect, table)
     return statement.on_conflict_do_update(
         index_elements=keys, set_={c: getattr(statement.excluded, c) for c in columns})
 
 
 def insert_ignoring_duplicates(dialect: str, table: Any) -> Any:
     """INSERT … ON CONFLICT DO NOTHING for SQLite and PostgreSQL (bulk, idempotent)."""
-    return _insert(dialect, table).on_conflict_do_nothing()
+    return dialect_insert(dialect, table).on_conflict_do_nothing()

@@ -12,7 +12,8 @@ from sqlmodel import select
 from bot.app import Core
 from bot.clock import FakeClock
 from bot.features.matching.ranking import MatchPolicy
-from bot.insight.outcomes import Scope, matching
+from bot.insight.outcomes import matching
+from bot.store.outcomes import OutcomeQueries, Scope
 from bot.store.tables.matching import Connection, MatchSuggestion
 from tests.fakes import events as ev
 from tests.fakes.chat import RecordingPort
@@ -54,9 +55,8 @@ async def test_signals_reach_the_engine_and_the_figures(
         ev.WORKSPACE, "bob", clock.now(), window=timedelta(days=7), per_person=3,
         pair_window=timedelta(days=30))
     assert rejected["alice"] == 1 and liked["alice"] == 1
-    async with core.db.session() as s:
-        found = await matching(s, Scope(ev.WORKSPACE, clock.now() - timedelta(days=1),
-                                        clock.now() + timedelta(days=1)))
+    found = matching(await OutcomeQueries(core.db).rows(Scope(
+        ev.WORKSPACE, clock.now() - timedelta(days=1), clock.now() + timedelta(days=1))))
     assert found.figures["suggestions"] == 1
     assert found.figures["suggestions_acted_on"] == 1
     assert found.figures["suggestions_dismissed"] == 0
