@@ -73,6 +73,7 @@ from bot.store.narrations import NarrationRepo
 from bot.store.outcomes import OutcomeQueries
 from bot.store.participation_counts import ParticipationCountRepo
 from bot.store.personal_data import PersonalData
+from bot.store.profiles import ProfileRepo
 from bot.store.rounds import RoundRepo
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ class Core:
         self.narrations = NarrationRepo(self.db)
         # Repositories of the features' aggregates (bot/store/): features hold no SQL.
         self.rounds = RoundRepo(self.db)
+        self.profiles = ProfileRepo(self.db)
         self.asks = AskRepo(self.db)
         self.participation_counts = ParticipationCountRepo(self.db)
         self.outcome_queries = OutcomeQueries(self.db)

@@ -73,8 +73,8 @@ ORM_PENDING = {
     "bot/features/asks.py", "bot/features/checkins.py", "bot/features/intros.py",
     "bot/features/kudos.py", "bot/features/matching/consent.py",
     "bot/features/matching/store.py", "bot/features/participation.py",
-    "bot/features/privacy.py", "bot/features/profiles.py", "bot/features/round_admin.py",
-    "bot/features/rounds.py",
+    "bot/features/privacy.py",
+
 }
 
 

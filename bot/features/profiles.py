@@ -15,8 +15,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sqlmodel import col, select
-
 from bot.authorisation import Verdict, owner
 from bot.features.commands import Subcommand, command_text
 from bot.features.matching.engine import MatchingEngine
@@ -26,6 +24,7 @@ from bot.i18n import N_
 from bot.langdetect import guess_language
 from bot.messages import Actions, Button, Context, OutboundMessage, Section, Strong, fill
 from bot.router import action
+from bot.store.profiles import ProfileRepo
 from bot.store.tables import Narration
 from bot.store.tables.matching import ProfileTopic
 from bot.validation import as_number
@@ -66,8 +65,9 @@ def topic_key(user_id: str, topic_id: int | None) -> str:
 
 
 class Profiles:
-    def __init__(self, engine: MatchingEngine) -> None:
+    def __init__(self, engine: MatchingEngine, repo: ProfileRepo) -> None:
         self.engine = engine
+        self.repo = repo
 
     async def command(self, event: InboundEvent, ctx: Ctx, args: str) -> None:
         word, _, rest = args.strip().partition(" ")
@@ -80,13 +80,7 @@ class Profiles:
             await ctx.respond(await self.show(ctx))
 
     async def topics(self, workspace_id: str, user_id: str) -> list[ProfileTopic]:
-        async with self.engine.store.db.session() as s:
-            rows = await s.exec(
-                select(ProfileTopic)
-                .where(ProfileTopic.workspace_id == workspace_id, ProfileTopic.user_id == user_id)
-                .order_by(col(ProfileTopic.id))
-            )
-            return list(rows)
+        return await self.repo.topics(workspace_id, user_id)
 
     async def add(self, ctx: Ctx, topic: str) -> None:
         topic = " ".join(topic.split())
@@ -104,11 +98,8 @@ class Profiles:
         if len(existing) >= MAX_TOPICS:
             await ctx.respond(ctx.text(TOO_MANY, count=MAX_TOPICS))
             return
-        async with self.engine.store.db.session() as s:
-            row = ProfileTopic(workspace_id=ws, user_id=user, topic=topic, created_at=ctx.now)
-            s.add(row)
-            await s.commit()
-            await s.refresh(row)
+        row = await self.repo.add(
+            ProfileTopic(workspace_id=ws, user_id=user, topic=topic, created_at=ctx.now))
         item = Item.of(
             topic_key(user, row.id),
             "topic",
@@ -125,11 +116,7 @@ class Profiles:
         wanted = " ".join(topic.split()).lower()
         for row in await self.topics(ws, user):
             if row.topic.lower() == wanted:
-                async with self.engine.store.db.session() as s:
-                    stored = await s.get(ProfileTopic, row.id)
-                    if stored is not None:
-                        await s.delete(stored)
-                        await s.commit()
+                await self.repo.remove(row.id or 0)
                 await self.engine.remove(ws, topic_key(user, row.id))
                 await ctx.respond(ctx.text(REMOVED, topic=Strong(text=row.topic)))
                 return
@@ -204,8 +191,7 @@ async def _own_narration(event: InboundEvent, ctx: Ctx) -> Narration | None:
     number = as_number(event.action.value if event.action else None)
     if number is None:
         return None
-    async with ctx.core.db.session() as s:
-        story = await s.get(Narration, number)
+    story = await ctx.core.narrations.get(number)
     if story is None or story.workspace_id != event.workspace_id:
         return None
     return story
@@ -231,7 +217,7 @@ def _name(ctx: Ctx, verb: str) -> str:
 
 
 def register(core: Core, engine: MatchingEngine) -> None:
-    profiles = Profiles(engine)
+    profiles = Profiles(engine, core.profiles)
     core.commands.register(
         Subcommand(
             names={"en": ("profile",), "nl": ("profiel",)},

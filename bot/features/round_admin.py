@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlmodel import col, func, select
-
 from bot.communities import Community, community
 from bot.errors import UserError
 from bot.events import InboundEvent
@@ -15,7 +13,7 @@ from bot.features.references import resolve_channel, split_channel
 from bot.i18n import N_, CommandExample
 from bot.insight import formats
 from bot.messages import OutboundMessage, Section, Strong, fill
-from bot.store.tables.rhythms import Contribution, CustomQuestion, DialogueRound
+from bot.store.tables.rhythms import CustomQuestion
 from bot.text import clean
 
 EX_NOW = N_("/wol round now #team")
@@ -97,11 +95,9 @@ async def on_round(event: InboundEvent, ctx: Context, args: str) -> None:
         text = clean(" ".join(rest))
         if not text or len(text) > 500:
             raise UserError(NEED_TEXT, example=CommandExample.of(EX_ADD))
-        async with core.db.session() as s:
-            s.add(CustomQuestion(workspace_id=item.workspace_id, channel_id=channel_id,
-                                 language=item.language, text=text,
-                                 added_by=event.user.user_id, created_at=ctx.now))
-            await s.commit()
+        await core.rounds.add_question(CustomQuestion(
+            workspace_id=item.workspace_id, channel_id=channel_id, language=item.language,
+            text=text, added_by=event.user.user_id, created_at=ctx.now))
         await ctx.respond(OutboundMessage.of(Section(parts=fill(
             ctx.t.gettext(ADDED), channel=label, text=text))))
     elif verb == "list":
@@ -123,16 +119,11 @@ async def _status(ctx: Context, item: Community, label: str) -> None:
         rhythm=(formats.cron_text(item.rhythm, ctx.t) or item.rhythm) if item.rhythm
         else ctx.t.gettext(NO_RHYTHM),
         next=Strong(text=chosen[0] if chosen else "-")))]
-    async with ctx.core.db.session() as s:
-        open_round = (await s.exec(select(DialogueRound).where(
-            DialogueRound.workspace_id == item.workspace_id,
-            DialogueRound.channel_id == item.channel_id,
-            col(DialogueRound.closed_at).is_(None)))).first()
-        if open_round is not None:
-            answers = (await s.exec(select(func.count()).select_from(Contribution).where(
-                Contribution.round_id == open_round.id))).one()
-            blocks.append(Section(parts=fill(ctx.t.ngettext(
-                "Open round: {question} — {count} answer so far.",
-                "Open round: {question} — {count} answers so far.", int(answers)),
-                question=open_round.text, count=formats.number(int(answers), ctx.t.lang))))
+    current = await ctx.core.rounds.current(item.workspace_id, item.channel_id)
+    if current is not None:
+        open_round, answers = current
+        blocks.append(Section(parts=fill(ctx.t.ngettext(
+            "Open round: {question} — {count} answer so far.",
+            "Open round: {question} — {count} answers so far.", answers),
+            question=open_round.text, count=formats.number(answers, ctx.t.lang))))
     await ctx.respond(OutboundMessage(blocks=tuple(blocks)))

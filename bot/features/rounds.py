@@ -7,14 +7,9 @@ claimed in the database before it is posted, so restarts and replicas never post
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select, update
+from typing import TYPE_CHECKING
 
 from bot.clock import utc
 from bot.communities import Community, communities, community
@@ -25,8 +20,8 @@ from bot.messages import Context as ContextBlock
 from bot.messages import Mention, OutboundMessage, Quote, Section, Strong, fill
 from bot.ports import Destination
 from bot.router import kind
-from bot.store.engine import upsert
-from bot.store.tables.rhythms import CommunityState, Contribution, CustomQuestion, DialogueRound
+from bot.store.rounds import History, Opening, state_values
+from bot.store.tables.rhythms import CommunityState, Contribution, DialogueRound
 from bot.text import clean, shorten
 
 if TYPE_CHECKING:
@@ -108,49 +103,18 @@ async def post_due_rounds(core: Core, due: list[tuple[Job, datetime]]) -> list[D
     return await post_rounds(core, found)
 
 
-@dataclass
-class History:
-    """What choosing a community's next question needs, loaded for many communities at once."""
-
-    state: CommunityState
-    custom: list[tuple[str, str, str]] = field(default_factory=list)  # admins' own questions
-    asked: dict[int, set[str]] = field(default_factory=dict)  # cycle -> prompt ids asked
-
-
 async def histories(core: Core, workspace_id: str,
                     channel_ids: list[str]) -> dict[str, History]:
-    """State, custom questions and asked prompts (per cycle) of many channels: three queries."""
-    found = {c: History(CommunityState(workspace_id=workspace_id, channel_id=c))
-             for c in channel_ids}
-    async with core.db.session() as s:
-        for state in await s.exec(select(CommunityState).where(
-                CommunityState.workspace_id == workspace_id,
-                col(CommunityState.channel_id).in_(channel_ids))):
-            found[state.channel_id].state = state
-        for q in await s.exec(select(CustomQuestion).where(
-                CustomQuestion.workspace_id == workspace_id,
-                col(CustomQuestion.channel_id).in_(channel_ids)).order_by(
-                col(CustomQuestion.id))):
-            found[q.channel_id].custom.append((f"custom-{q.id}", "question", q.text))
-        rounds = await s.exec(select(DialogueRound.channel_id, DialogueRound.cycle,
-                                     DialogueRound.prompt_id).where(
-            DialogueRound.workspace_id == workspace_id,
-            col(DialogueRound.channel_id).in_(channel_ids)))
-        for channel_id, cycle, prompt_id in rounds:
-            found[channel_id].asked.setdefault(cycle, set()).add(prompt_id)
-    return found
+    """State, custom questions and asked prompts (per cycle) of many channels."""
+    return await core.rounds.histories(workspace_id, channel_ids)
 
 
 async def community_state(core: Core, item: Community) -> CommunityState:
-    async with core.db.session() as s:
-        state = await s.get(CommunityState, (item.workspace_id, item.channel_id))
-    return state or CommunityState(workspace_id=item.workspace_id, channel_id=item.channel_id)
+    return await core.rounds.state(item.workspace_id, item.channel_id)
 
 
 async def save_state(core: Core, state: CommunityState) -> None:
-    async with core.db.session() as s:
-        s.add(await s.merge(state))
-        await s.commit()
+    await core.rounds.save_state(state)
 
 
 def _set_prompts(core: Core, item: Community) -> list[tuple[str, str, str]]:
@@ -209,14 +173,6 @@ async def post_round(core: Core, item: Community, occurrence: str, when: datetim
     return posted[0] if posted else None
 
 
-@dataclass
-class _Planned:
-    item: Community
-    row: DialogueRound
-    state: dict[str, object]
-    message: OutboundMessage
-
-
 async def post_rounds(core: Core, due: list[tuple[Community, str, datetime]], *,
                       manual: bool = False) -> list[DialogueRound]:
     """Post the next question of each community (community, occurrence, scheduled time).
@@ -231,49 +187,29 @@ async def post_rounds(core: Core, due: list[tuple[Community, str, datetime]], *,
         found = await histories(core, workspace_id, [item.channel_id for item, _, _ in entries])
         await close_open_rounds(core, workspace_id,
                                 {item.channel_id: when for item, _, when in entries})
-        planned: list[_Planned] = []
+        planned: list[Opening] = []
         skipped: list[dict[str, object]] = []
         for item, occurrence, when in entries:
             state = found[item.channel_id].state
             if state.skip_next and not manual:
-                skipped.append(_state_values(state, skip_next=False))
+                skipped.append(state_values(state, skip_next=False))
                 log.info("round in %s/%s skipped by an admin", workspace_id, item.channel_id)
                 continue
             plan = _plan(core, item, found[item.channel_id], occurrence, when, manual)
             if plan is not None:
                 planned.append(plan)
         if skipped:
-            await _save_states(core, skipped)
-        try:
-            posted += await _commit(core, planned)
-        except IntegrityError:  # some occurrence was posted already: one at a time, then
-            for plan in planned:
-                with contextlib.suppress(IntegrityError):
-                    posted += await _commit(core, [plan])
+            await core.rounds.save_states(skipped)
+        opened = await core.rounds.open(planned, core.outbox)
+        for row in opened:
+            log.info("round %s posted in %s/%s (%s)", row.id, row.workspace_id, row.channel_id,
+                     row.prompt_id)
+        posted += opened
     return posted
 
 
-def _state_values(state: CommunityState, **changes: object) -> dict[str, object]:
-    values: dict[str, object] = {"workspace_id": state.workspace_id,
-                                 "channel_id": state.channel_id, "cycle": state.cycle,
-                                 "pinned_prompt_id": state.pinned_prompt_id,
-                                 "skip_next": state.skip_next}
-    return {**values, **changes}
-
-
-async def _save_states(core: Core, values: list[dict[str, object]], session: Any = None) -> None:
-    statement = upsert(core.db.dialect, CommunityState, ["workspace_id", "channel_id"],
-                       ["cycle", "pinned_prompt_id", "skip_next"])
-    if session is not None:
-        await session.exec(statement, params=values)
-        return
-    async with core.db.session() as s:
-        await s.exec(statement, params=values)  # type: ignore[call-overload]
-        await s.commit()
-
-
 def _plan(core: Core, item: Community, history: History, occurrence: str, when: datetime,
-          manual: bool) -> _Planned | None:
+          manual: bool) -> Opening | None:
     chosen, cycle = choose_prompt(core, item, history)
     if chosen is None:
         log.warning("community %s/%s has no questions in set %r", item.workspace_id,
@@ -288,33 +224,8 @@ def _plan(core: Core, item: Community, history: History, occurrence: str, when: 
                         posted_at=when, closes_at=closes_at)
     message = question_message(core.translator(item.language), prompt_kind, text, closes_at,
                                item)
-    return _Planned(item, row, _state_values(history.state, cycle=cycle, pinned_prompt_id=None),
-                    message)
-
-
-async def _commit(core: Core, planned: list[_Planned]) -> list[DialogueRound]:
-    """Rounds, community states and question messages in one transaction: a crash leaves all
-    or none, and a second process's insert of the same occurrence fails as a whole."""
-    if not planned:
-        return []
-    async with core.db.session() as s:
-        s.add_all([plan.row for plan in planned])
-        await _save_states(core, [plan.state for plan in planned], session=s)
-        for plan in planned:
-            item = plan.item
-            core.outbox.stage_send(s, item.platform,
-                                   Destination(item.workspace_id, item.channel_id),
-                                   plan.message, key=plan.row.posted_key)
-        try:
-            await s.commit()
-        except IntegrityError:
-            await s.rollback()
-            raise
-    core.outbox.wake()
-    for plan in planned:
-        log.info("round %s posted in %s/%s (%s)", plan.row.id, plan.item.workspace_id,
-                 plan.item.channel_id, plan.row.prompt_id)
-    return [plan.row for plan in planned]
+    return Opening(row, state_values(history.state, cycle=cycle, pinned_prompt_id=None),
+                   item.platform, Destination(item.workspace_id, item.channel_id), message)
 
 
 def question_message(t: Translator, prompt_kind: str, text: str, closes_at: datetime | None,
@@ -338,18 +249,11 @@ def _round_reply(event: InboundEvent) -> bool | None:
 
 async def open_round_for_thread(core: Core, workspace_id: str, channel_id: str,
                                 thread_id: str) -> DialogueRound | None:
-    async with core.db.session() as s:
-        rounds = list(await s.exec(select(DialogueRound).where(
-            DialogueRound.workspace_id == workspace_id, DialogueRound.channel_id == channel_id,
-            col(DialogueRound.closed_at).is_(None))))
-    for row in rounds:
+    for row in await core.rounds.open_in(workspace_id, [channel_id]):
         if row.message_id is None:  # learn the question's message id once it was delivered
             row.message_id = await core.outbox.result_message_id(row.posted_key)
             if row.message_id:
-                async with core.db.session() as s:
-                    await s.exec(update(DialogueRound).where(  # type: ignore[call-overload]
-                        col(DialogueRound.id) == row.id).values(message_id=row.message_id))
-                    await s.commit()
+                await core.rounds.set_message_id(row.id, row.message_id)
         if row.message_id == thread_id:
             return row
     return None
@@ -362,65 +266,39 @@ async def on_reply(event: InboundEvent, ctx: Context) -> None:
     text = clean(event.text)
     if row is None or row.id is None or not text or event.message_id is None:
         return
-    async with ctx.core.db.session() as s:
-        s.add(Contribution(workspace_id=event.workspace_id, round_id=row.id,
-                           author_id=event.user.user_id, text=text[:4000],
-                           message_id=event.message_id, created_at=ctx.now))
-        try:
-            await s.commit()
-        except IntegrityError:
-            await s.rollback()
+    await ctx.core.rounds.add_answer(Contribution(
+        workspace_id=event.workspace_id, round_id=row.id, author_id=event.user.user_id,
+        text=text[:4000], message_id=event.message_id, created_at=ctx.now))
 
 
 async def on_reaction(event: InboundEvent, ctx: Context) -> None:
     if event.action is None or not event.action.message_id:
         return
-    async with ctx.core.db.session() as s:
-        await s.exec(update(Contribution).where(  # type: ignore[call-overload]
-            col(Contribution.workspace_id) == event.workspace_id,
-            col(Contribution.message_id) == event.action.message_id,
-            col(Contribution.author_id) != event.user.user_id,
-        ).values(reactions=Contribution.reactions + 1))
-        await s.commit()
+    await ctx.core.rounds.count_reaction(event.workspace_id, event.action.message_id,
+                                         event.user.user_id)
 
 
 # -- closing ------------------------------------------------------------------------------------
 async def close_due(core: Core, now: datetime) -> int:
-    async with core.db.session() as s:
-        due = list(await s.exec(select(DialogueRound).where(
-            col(DialogueRound.closed_at).is_(None), col(DialogueRound.closes_at) <= now)))
     closed = 0
-    for row in due:
+    for row in await core.rounds.closing_due(now):
         closed += await close_round(core, row, now)
     return closed
 
 
 async def close_open_rounds(core: Core, workspace_id: str, closing: dict[str, datetime]) -> int:
     """Close the open rounds of these channels (channel id -> closing time): one query."""
-    async with core.db.session() as s:
-        rows = list(await s.exec(select(DialogueRound).where(
-            DialogueRound.workspace_id == workspace_id,
-            col(DialogueRound.channel_id).in_(list(closing)),
-            col(DialogueRound.closed_at).is_(None))))
     closed = 0
-    for row in rows:
+    for row in await core.rounds.open_in(workspace_id, list(closing)):
         closed += await close_round(core, row, closing[row.channel_id])
     return closed
 
 
 async def close_round(core: Core, row: DialogueRound, now: datetime) -> int:
     """Claim the closing (only one process wins), then post the summary."""
-    async with core.db.session() as s:
-        result = await s.exec(update(DialogueRound).where(  # type: ignore[call-overload]
-            col(DialogueRound.id) == row.id, col(DialogueRound.closed_at).is_(None),
-        ).values(closed_at=now))
-        await s.commit()
-    if result.rowcount != 1:
+    answers = await core.rounds.close(row.id, now)
+    if answers is None:
         return 0
-    async with core.db.session() as s:
-        answers = list(await s.exec(select(Contribution).where(
-            Contribution.round_id == row.id).order_by(col(Contribution.reactions).desc(),
-                                                      col(Contribution.created_at))))
     message_id = row.message_id or await core.outbox.result_message_id(row.posted_key)
     platform = row.workspace_id.split(":", 1)[0]
     key = f"summary:{row.workspace_id}:{row.id}"

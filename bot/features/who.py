@@ -45,7 +45,6 @@ from bot.messages import (
 )
 from bot.router import action
 from bot.store.tables import Narration
-from bot.store.tables.matching import ProfileTopic
 from bot.text import clean
 
 if TYPE_CHECKING:
@@ -400,14 +399,13 @@ async def _their_text(ctx: Context, workspace_id: str, key: str) -> Narration | 
     """The narration, or the profile topic (as a narration with source "profile"), that the
     answer named: from its item key, in this workspace only."""
     kind, _, rest = key.partition(":")
-    async with ctx.core.db.session() as s:
-        if kind == "narration" and rest.isdigit():
-            row = await s.get(Narration, int(rest))
-            return row if row is not None and row.workspace_id == workspace_id else None
-        user, _, topic_id = rest.rpartition(":")
-        if kind != "topic" or not topic_id.isdigit():
-            return None
-        topic = await s.get(ProfileTopic, int(topic_id))
+    if kind == "narration" and rest.isdigit():
+        row = await ctx.core.narrations.get(int(rest))
+        return row if row is not None and row.workspace_id == workspace_id else None
+    user, _, topic_id = rest.rpartition(":")
+    if kind != "topic" or not topic_id.isdigit():
+        return None
+    topic = await ctx.core.profiles.topic(int(topic_id))
     if topic is None or topic.workspace_id != workspace_id or topic.user_id != user:
         return None
     return Narration(workspace_id=workspace_id, author_id=user, text=topic.topic,

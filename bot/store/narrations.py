@@ -32,6 +32,10 @@ class NarrationRepo:
             await s.refresh(narration)
             return narration, True
 
+    async def get(self, narration_id: int) -> Narration | None:
+        async with self.db.session() as s:
+            return await s.get(Narration, narration_id)
+
     async def by_message(
         self, workspace_id: str, channel_id: str, message_id: str | None
     ) -> Narration | None:
