@@ -34,8 +34,8 @@ log = logging.getLogger(__name__)
 access_log = logging.getLogger("wolbot.http")
 CORE_KEY = web.AppKey("core", Core)
 # Adapters the environment enables, and those attached so far (for /readyz).
-EXPECTED_KEY = web.AppKey("adapters_expected", list)
-ATTACHED_KEY = web.AppKey("adapters_attached", list)
+EXPECTED_KEY = web.AppKey("adapters_expected", list[str])
+ATTACHED_KEY = web.AppKey("adapters_attached", list[str])
 PROBES = frozenset({"/livez", "/readyz", "/healthz", "/metrics"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -115,12 +115,13 @@ async def livez(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     core = request.app[CORE_KEY]
     db_ok, migrated = await _database_state(core)
-    missing = [n for n in request.app[EXPECTED_KEY] if n not in request.app[ATTACHED_KEY]]
+    attached = request.app[ATTACHED_KEY]
+    missing = [n for n in request.app[EXPECTED_KEY] if n not in attached]
     reasons = ([] if db_ok else ["database unreachable"]) + (
         ["database schema is not at this version's migrations"] if migrated is False else []
     ) + [f"adapter {name} not attached" for name in missing]
     body = {"status": "not ready" if reasons else "ready", "reasons": reasons,
-            "adapters": sorted(request.app[ATTACHED_KEY])}
+            "adapters": sorted(attached)}
     return web.json_response(body, status=503 if reasons else 200)
 
 

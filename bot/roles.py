@@ -73,7 +73,7 @@ class Roles:
         if role not in await self.granted(workspace_id, user_id):
             return False
         async with self.db.session() as s:
-            await s.exec(delete(RoleGrant).where(  # type: ignore[call-overload]
+            await s.exec(delete(RoleGrant).where(
                 RoleGrant.workspace_id == workspace_id, RoleGrant.user_id == user_id,
                 RoleGrant.role == role))
             s.add(AuditEntry(workspace_id=workspace_id, actor_id=actor_id, action="role.revoke",

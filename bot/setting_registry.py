@@ -329,7 +329,7 @@ class SettingsService:
         scope = channel_id or WORKSPACE_SCOPE
         old = (await self.get(workspace_id, opt.key, channel_id)).value
         async with self.db.session() as s:
-            await s.exec(delete(SettingOverride).where(  # type: ignore[call-overload]
+            await s.exec(delete(SettingOverride).where(
                 SettingOverride.workspace_id == workspace_id, SettingOverride.scope == scope,
                 SettingOverride.key == opt.key))
             await s.commit()

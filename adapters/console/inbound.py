@@ -13,6 +13,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from bot.events import (
     Action,
@@ -135,12 +136,9 @@ def _parse_line(line: str, state: ConsoleState) -> tuple[InboundEvent | None, Co
     workspace_id = f"{PLATFORM}:{state.workspace}"
     user = PersonRef(user_id=state.user, display_name=state.user)
     event_id = uuid.uuid4().hex
-    common = {
-        "platform": PLATFORM,
-        "workspace_id": workspace_id,
-        "event_id": event_id,
-        "user": user,
-    }
+    new_event = partial(
+        InboundEvent, platform=PLATFORM, workspace_id=workspace_id, event_id=event_id, user=user
+    )
 
     click = _CLICK.match(text)
     if click:
@@ -152,19 +150,16 @@ def _parse_line(line: str, state: ConsoleState) -> tuple[InboundEvent | None, Co
             conversation_for(replace(state, channel=button.channel)), thread_id=button.thread_id
         )
         action = Action(action_id=button.action_id, value=value, message_id=button.message_id)
-        return InboundEvent(
-            kind=EventKind.ACTION, conversation=conv, action=action, **common
-        ), state
+        return new_event(kind=EventKind.ACTION, conversation=conv, action=action), state
 
     slash = _SLASH.match(text)
     if slash:
-        event = InboundEvent(
+        event = new_event(
             kind=EventKind.COMMAND,
             conversation=conversation_for(state),
             command=slash.group(1).lower(),
             text=slash.group(2).strip(),
             mentions=mentions_in(slash.group(2)),
-            **common,
         )
         return event, state
 
@@ -178,12 +173,11 @@ def _parse_line(line: str, state: ConsoleState) -> tuple[InboundEvent | None, Co
             return None, state
     else:
         state = replace(state, last_message={**state.last_message, where: message_id})
-    event = InboundEvent(
+    event = new_event(
         kind=EventKind.MESSAGE,
         conversation=conversation_for(state, thread_id),
         text=text,
         message_id=message_id,
         mentions=mentions_in(text),
-        **common,
     )
     return event, state

@@ -44,7 +44,7 @@ class ConsolePort:
                     if row.kind == "options" else ()
                 self.buttons[number] = ButtonRef(
                     row.action_id, "" if options else row.value, row.message_id, row.channel,
-                    row.thread_id, row.kind, options)  # type: ignore[arg-type]
+                    row.thread_id, row.kind, options)
         return self.buttons.get(number)
 
     def take_posts(self) -> dict[str, str]:

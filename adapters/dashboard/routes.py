@@ -151,7 +151,9 @@ class Dashboard:
         token = request.match_info["token"]
         lang = normalise_language(await access.link_language(self.core, token))
         return self._page(
-            lang if lang in self.envs else self._lang(request), "login.html", token=token
+            lang if lang is not None and lang in self.envs else self._lang(request),
+            "login.html",
+            token=token,
         )
 
     async def login(self, request: web.Request) -> web.Response:
@@ -191,7 +193,7 @@ class Dashboard:
         lang = normalise_language(str(form.get("language", "")))
         back = str(form.get("back", "/dashboard/"))
         response = _see_other(back if back.startswith("/dashboard") else "/dashboard/")
-        if lang in self.envs:
+        if lang is not None and lang in self.envs:
             await access.set_language(self.core, request.cookies[COOKIE], lang)
             self._keep_language(request, response, lang)
         return response

@@ -93,7 +93,8 @@ class CoreMiddleware(AsyncMiddleware):
                 # Slack drops this workspace's events for the rest of the minute (>30,000/hour)
                 log.warning("Slack rate-limited events for team %s", body.get("team_id"))
             return BoltResponse(status=200, body="")
-        retry = (req.headers.get("x-slack-retry-num") or [None])[0]
+        retries = req.headers.get("x-slack-retry-num")
+        retry = retries[0] if retries else None
         if retry:
             log.info("Slack retry %s of event %s", retry, event.event_id)
         if event.kind is EventKind.UNINSTALLED and self.on_uninstall is not None:

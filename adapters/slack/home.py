@@ -178,7 +178,7 @@ async def _connections(workspace_id: str, user_id: str, ctx: HandlerContext) -> 
         select(Connection)
         .where(
             Connection.workspace_id == workspace_id,
-            or_(Connection.narrator_id == user_id, Connection.person_id == user_id),
+            or_(col(Connection.narrator_id) == user_id, col(Connection.person_id) == user_id),
         )
         .order_by(col(Connection.created_at).desc())
         .limit(RECENT)

@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import or_, text
 from sqlmodel import col, delete, select, update
+from sqlmodel.sql.expression import Select
 
 from bot.clock import Clock, SystemClock, utc
 from bot.errors import StoreUnavailable
@@ -227,7 +228,7 @@ class SlackInbox:
         cutoff = self.clock.now() - keep
         async with self.db.session() as s:
             result = await s.exec(
-                delete(SlackInboxItem).where(  # type: ignore[call-overload]
+                delete(SlackInboxItem).where(
                     col(SlackInboxItem.status) == "failed",
                     col(SlackInboxItem.received_at) < cutoff,
                 )
@@ -269,10 +270,13 @@ class SlackInbox:
         now = self.clock.now()
         t = SlackInboxItem
         async with self.db.session() as s:
+            # sqlmodel's select() is typed for up to four columns; its Select takes any number
+            query: Select[int, str, str, datetime | None, datetime] = Select(
+                col(t.id), col(t.lane), col(t.status), col(t.claimed_until), col(t.not_before)
+            )
             rows = (
                 await s.exec(
-                    select(t.id, t.lane, t.status, t.claimed_until, t.not_before)
-                    .where(col(t.status).in_(("pending", "sending")))
+                    query.where(col(t.status).in_(("pending", "sending")))
                     .order_by(col(t.id))
                     .limit(SCAN)
                 )
@@ -317,7 +321,10 @@ class SlackInbox:
         )
         async with self.db.session() as s:
             result = await s.exec(statement)
-            claimed = [Claimed(*row, claim_token=token) for row in result.all()]
+            claimed = [
+                Claimed(row_id, lane, event_id, body, bot_user_id, attempts, claim_token=token)
+                for row_id, lane, event_id, body, bot_user_id, attempts in result.all()
+            ]
             await s.commit()
         return claimed
 
@@ -360,7 +367,7 @@ class SlackInbox:
     async def _done(self, row: Claimed) -> None:
         async with self.db.session() as s:
             await s.exec(
-                delete(SlackInboxItem).where(  # type: ignore[call-overload]
+                delete(SlackInboxItem).where(
                     col(SlackInboxItem.id) == row.id,
                     col(SlackInboxItem.claim_token) == row.claim_token,
                 )
@@ -390,7 +397,7 @@ class SlackInbox:
         async with self.db.session() as s:
             await s.exec(
                 update(SlackInboxItem)
-                .where(  # type: ignore[call-overload]
+                .where(
                     col(SlackInboxItem.id) == row.id,
                     col(SlackInboxItem.claim_token) == row.claim_token,
                 )

@@ -182,7 +182,7 @@ class DbInstallationStore(AsyncInstallationStore):
             keys.add(installation_key(enterprise_id, None, True))
         async with self.db.session() as s:
             await s.exec(
-                delete(SlackInstallation).where(  # type: ignore[call-overload]
+                delete(SlackInstallation).where(
                     col(SlackInstallation.workspace_id).in_(keys)
                 )
             )
@@ -230,7 +230,7 @@ class DbStateStore(AsyncOAuthStateStore):
         now = datetime.now(UTC)
         async with self.db.session() as s:
             await s.exec(
-                delete(SlackOAuthState).where(  # type: ignore[call-overload]
+                delete(SlackOAuthState).where(
                     col(SlackOAuthState.expires_at) < now
                 )
             )
@@ -241,7 +241,7 @@ class DbStateStore(AsyncOAuthStateStore):
     async def async_consume(self, state: str) -> bool:
         async with self.db.session() as s:
             result = await s.exec(
-                delete(SlackOAuthState).where(  # type: ignore[call-overload]
+                delete(SlackOAuthState).where(
                     col(SlackOAuthState.state) == state,
                     col(SlackOAuthState.expires_at) > datetime.now(UTC),
                 )

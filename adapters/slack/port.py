@@ -131,7 +131,8 @@ class SlackPort:
                 token=token,
                 base_url=self.base_url,
                 session=self._http(),
-                timeout=self._timeout,
+                # slack_sdk annotates int, but hands it to aiohttp.ClientTimeout (a float)
+                timeout=self._timeout,  # type: ignore[arg-type]
                 retry_handlers=[],
             )
             # slack_sdk applies HTTPS_PROXY but ignores NO_PROXY; leave proxy choice to the

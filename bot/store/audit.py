@@ -24,7 +24,7 @@ class AuditLog:
 
     async def purge_before(self, workspace_id: str, cutoff: datetime) -> int:
         async with self.db.session() as s:
-            result = await s.exec(delete(AuditEntry).where(  # type: ignore[call-overload]
+            result = await s.exec(delete(AuditEntry).where(
                 AuditEntry.workspace_id == workspace_id, AuditEntry.at < cutoff))
             await s.commit()
             return int(result.rowcount or 0)

@@ -46,7 +46,7 @@ class EventLog:
                 return True
             except IntegrityError:
                 await s.rollback()
-            result = await s.exec(update(ProcessedEvent).where(  # type: ignore[call-overload]
+            result = await s.exec(update(ProcessedEvent).where(
                 col(ProcessedEvent.workspace_id) == workspace_id,
                 col(ProcessedEvent.event_id) == event_id,
                 col(ProcessedEvent.completed).is_(False),
@@ -63,7 +63,7 @@ class EventLog:
         """Handling finished: from now on every delivery of this event id is a duplicate. Its
         time is kept only to the day (purged after 7 days): no record of when who acted."""
         async with self.db.session() as s:
-            await s.exec(update(ProcessedEvent).where(  # type: ignore[call-overload]
+            await s.exec(update(ProcessedEvent).where(
                 col(ProcessedEvent.workspace_id) == workspace_id,
                 col(ProcessedEvent.event_id) == event_id,
             ).values(completed=True, received_at=coarse_time(claimed_at)))
@@ -73,7 +73,7 @@ class EventLog:
         """Forget a claim whose handling failed, so the platform's retry is processed."""
         async with self.db.session() as s:
             await s.exec(
-                delete(ProcessedEvent).where(  # type: ignore[call-overload]
+                delete(ProcessedEvent).where(
                     ProcessedEvent.workspace_id == workspace_id, ProcessedEvent.event_id == event_id
                 )
             )
@@ -82,7 +82,7 @@ class EventLog:
     async def purge_before(self, cutoff: datetime) -> int:
         async with self.db.session() as s:
             result = await s.exec(
-                delete(ProcessedEvent).where(  # type: ignore[call-overload]
+                delete(ProcessedEvent).where(
                     ProcessedEvent.received_at < cutoff
                 )
             )

@@ -59,7 +59,7 @@ class Limits:
                 func.min(case((inside, LimitUse.at), else_=None)),
                 func.min(LimitUse.at)).where(LimitUse.key == key))).one()
             if stale is not None and utc(stale) <= cutoff:  # uses that left the window
-                await s.exec(delete(LimitUse).where(  # type: ignore[call-overload]
+                await s.exec(delete(LimitUse).where(
                     col(LimitUse.key) == key, col(LimitUse.at) <= cutoff))
             if count + n > limit:
                 await s.commit()

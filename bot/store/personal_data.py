@@ -45,7 +45,7 @@ def personal_tables() -> list[tuple[type[SQLModel], dict[str, str]]]:
     import bot.store.tables  # noqa: F401  (registers every table module)
 
     found = []
-    for mapper in SQLModel._sa_registry.mappers:  # type: ignore[attr-defined]
+    for mapper in SQLModel._sa_registry.mappers:
         model = mapper.class_
         personal = getattr(model, "__personal__", None)
         if personal:
@@ -85,7 +85,7 @@ class PersonalData:
                     for row in await s.exec(query):
                         rows.append({k: _plain(v) for k, v in row.model_dump().items()})
                 if rows:
-                    data[model.__tablename__] = rows  # type: ignore[attr-defined]
+                    data[model.__tablename__] = rows
         return data
 
     async def forget(self, workspace_id: str, user_id: str) -> tuple[dict[str, int], list[int]]:
@@ -97,16 +97,16 @@ class PersonalData:
                 Narration.workspace_id == workspace_id, Narration.author_id == user_id))
                 if i is not None]
             for model, columns in personal_tables():
-                name = model.__tablename__  # type: ignore[attr-defined]
+                name = model.__tablename__
                 for column_name, policy in columns.items():
                     column = getattr(model, column_name)
                     where = [column == user_id]
                     if hasattr(model, "workspace_id"):
                         where.append(model.workspace_id == workspace_id)
                     if policy == "delete":
-                        result = await s.exec(delete(model).where(*where))  # type: ignore[call-overload]
+                        result = await s.exec(delete(model).where(*where))
                     else:
-                        result = await s.exec(update(model).where(*where).values(  # type: ignore[call-overload]
+                        result = await s.exec(update(model).where(*where).values(
                             {column_name: ERASED}))
                     counts[name] = counts.get(name, 0) + int(result.rowcount or 0)
             dm_channels = list(await s.exec(select(Channel.channel_id).where(
@@ -115,29 +115,29 @@ class PersonalData:
             for channel_id in dm_channels:
                 for model, column in ((OutboxItem, OutboxItem.destination),
                                       (ConversationReference, ConversationReference.reference)):
-                    result = await s.exec(delete(model).where(  # type: ignore[call-overload]
+                    result = await s.exec(delete(model).where(
                         model.workspace_id == workspace_id, _json_mentions(column, channel_id)))
-                    counts[model.__tablename__] = (  # type: ignore[attr-defined]
-                        counts.get(model.__tablename__, 0) + int(result.rowcount or 0))  # type: ignore[attr-defined]
-            result = await s.exec(delete(Channel).where(  # type: ignore[call-overload]
+                    counts[model.__tablename__] = (
+                        counts.get(model.__tablename__, 0) + int(result.rowcount or 0))
+            result = await s.exec(delete(Channel).where(
                 Channel.workspace_id == workspace_id, Channel.kind == "dm",
                 Channel.name == user_id))
             counts["channel"] = int(result.rowcount or 0)
             for model, column in ((OutboxItem, OutboxItem.payload),
                                   (OutboxItem, OutboxItem.destination),
                                   (ConversationReference, ConversationReference.reference)):
-                result = await s.exec(delete(model).where(  # type: ignore[call-overload]
+                result = await s.exec(delete(model).where(
                     model.workspace_id == workspace_id, _json_mentions(column, user_id)))
-                counts[model.__tablename__] = (counts.get(model.__tablename__, 0)  # type: ignore[attr-defined]
+                counts[model.__tablename__] = (counts.get(model.__tablename__, 0)
                                                + int(result.rowcount or 0))
             # exact ids, never a pattern: forgetting U1 must not touch U12's rows
-            result = await s.exec(delete(ScheduledOccurrence).where(  # type: ignore[call-overload]
+            result = await s.exec(delete(ScheduledOccurrence).where(
                 col(ScheduledOccurrence.job_id).in_(
                     [f"{job}:{workspace_id}:{user_id}" for job in PERSONAL_JOBS])))
             counts["scheduled_occurrence"] = int(result.rowcount or 0)
             # a role change's target is "<user id> <role>"
             prefix = f"{user_id} "
-            result = await s.exec(update(AuditEntry).where(  # type: ignore[call-overload]
+            result = await s.exec(update(AuditEntry).where(
                 col(AuditEntry.workspace_id) == workspace_id,
                 or_(col(AuditEntry.target) == user_id,
                     func.substr(AuditEntry.target, 1, len(prefix)) == prefix),
@@ -189,7 +189,7 @@ class PersonalData:
                     col(RelayedAnswer.question_id).in_(old_questions))),
                 ("ask_question", delete(Question).where(col(Question.id).in_(old_questions))),
             ):
-                result = await s.exec(statement)  # type: ignore[call-overload]
+                result = await s.exec(statement)
                 counts[name] = int(result.rowcount or 0)
             await s.commit()
         return {k: v for k, v in counts.items() if v}, narration_ids
