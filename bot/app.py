@@ -49,6 +49,7 @@ from bot.features.commands import (
     is_other_command,
     is_wol_command,
 )
+from bot.glossary import GlossaryService
 from bot.i18n import Catalogues, Translator, normalise_language
 from bot.langdetect import detect_language
 from bot.languages import Languages, choose, own_language
@@ -145,6 +146,7 @@ class Core:
         self.languages = Languages(self.personal, self.config)
         self.roles = Roles(self.db, settings)
         self.audit = AuditLog(self.db)
+        self.glossary = GlossaryService(self.db, settings)  # the organisation's jargon
         self.personal_data = PersonalData(self.db)
         self.scheduler = Scheduler(self.db, self.clock)
         self._keyring: Keyring | None = None

@@ -124,6 +124,12 @@ def _check_phrases(value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ..
     return value
 
 
+def _check_glossary(value: dict[str, str]) -> dict[str, str]:
+    from bot.glossary import check_yaml
+
+    return check_yaml(value)
+
+
 class WorkspaceConfig(_Strict):
     language: Language | None = None
     timezone: str | None = None
@@ -140,9 +146,13 @@ class WorkspaceConfig(_Strict):
     audit_retention_days: int | None = Field(default=None, ge=1, le=3650)
     # More "I'm working on" phrases per language (docs/narration-phrases.md has the notation)
     narration_phrases: dict[Language, tuple[str, ...]] = Field(default_factory=dict)
+    # The organisation's jargon and what it means, for matching (docs/matching.md):
+    # term: meaning, as `/wol config glossary add <term> = <meaning>` takes them
+    glossary: dict[str, str] = Field(default_factory=dict)
 
     _zone = field_validator("timezone")(_check_zone)
     _phrases = field_validator("narration_phrases")(_check_phrases)
+    _glossary = field_validator("glossary")(_check_glossary)
     _country = field_validator("country")(_checked("country"))
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from bot.authorisation import Verdict, owner
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
-from bot.features import role_admin
+from bot.features import glossary_admin, role_admin
 from bot.features.commands import Subcommand, example
 from bot.features.references import ChannelRef, resolve_channel, split_channel
 from bot.i18n import N_, CommandExample
@@ -25,7 +25,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "show": ("show", "toon"), "set": ("set", "zet"), "reset": ("reset", "herstel"),
     "history": ("history", "geschiedenis"), "community": ("community", "gemeenschap"),
     "capture": ("capture", "vastleggen"), "roles": ("roles", "role", "rollen", "rol"),
-    "help": ("help", "hulp"),
+    "glossary": ("glossary", "woordenlijst"), "help": ("help", "hulp"),
 }
 COMMUNITY_VERBS = {"add": ("add", "toevoegen"), "remove": ("remove", "verwijder", "verwijderen"),
                    "list": ("list", "lijst"), "edit": ("edit", "bewerk", "bewerken")}
@@ -43,6 +43,9 @@ HELP_LINES = (
         "community edit #channel")),
     (N_("capture on|off [#channel]"), N_("record narrations in a channel, or not")),
     (N_("roles grant|revoke @person admin|manager"), N_("give or take a role; roles list")),
+    (N_("glossary add <term> = <meaning>"),
+     N_("teach matching a word of your own (jargon, a project name); also: glossary, "
+        "glossary remove <term>")),
     (N_("history"), N_("who changed what, and when")),
 )
 SHOW_TITLE = N_("Settings for {where}:")
@@ -73,7 +76,7 @@ def register(core: Core) -> None:
     core.commands.register(Subcommand(
         names={"en": ("config",), "nl": ("instellingen", "config")}, handler=on_config,
         summary=N_("Configure wolbot: settings, communities, roles (admins)"),
-        usage=N_("<show|set|reset|community|capture|roles|history>"), order=90,
+        usage=N_("<show|set|reset|community|capture|roles|glossary|history>"), order=90,
         admin_only=True))
     core.router.add(action(FORM_ID), on_form_submit, name="admin.form",
                     who=owner("an admin", _admin))
@@ -104,6 +107,9 @@ async def on_config(event: InboundEvent, ctx: Context, args: str) -> None:
         await set_setting(event, ctx, ["narrations.capture", value, *rest[1:]])
     elif verb == "roles":
         await role_admin.on_roles(event, ctx, rest)
+    elif verb == "glossary":
+        await glossary_admin.on_glossary(event, ctx, args.split(maxsplit=1)[1]
+                                         if len(words) > 1 else "")
 
 
 # Command examples in each language's words (bot.features.commands.example).

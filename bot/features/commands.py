@@ -27,10 +27,10 @@ COMMAND = "wol"
 KEYWORD_LANGUAGE = {
     **dict.fromkeys(("vergeet", "verwijder", "exporteer", "toon", "zet", "herstel",
                      "geschiedenis", "gemeenschap", "vastleggen", "rollen", "rol", "hulp",
-                     "toevoegen", "lijst", "bewerk"), "nl"),
+                     "toevoegen", "lijst", "bewerk", "woordenlijst"), "nl"),
     **dict.fromkeys(("forget", "delete", "erase", "download", "show", "set",
                      "reset", "history", "capture", "roles", "role", "help", "add", "list",
-                     "edit"), "en"),
+                     "edit", "glossary"), "en"),
 }
 SubHandler = Callable[[InboundEvent, "Context", str], Awaitable[None]]
 

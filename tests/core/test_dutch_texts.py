@@ -25,7 +25,7 @@ ENGLISH_COMMAND_WORDS = {
     "remove", "list", "edit", "now", "close", "skip", "round", "roles", "language", "help",
     "matching", "share", "intros", "country", "on", "off", "working", "profile", "history",
     "capture", "config", "person", "channel", "narration", "dialogue", "manager", "community",
-    "admin",
+    "admin", "glossary",
 }
 DAY_NAMES = re.compile(r"\b(mon|tue|wed|thu|fri|sat|sun)\b", re.IGNORECASE)
 COMMAND = re.compile(r"/wol((?: [^\s.,;:!?)\"“”]+)*)")

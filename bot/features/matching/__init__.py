@@ -29,7 +29,9 @@ def register(core: Core) -> None:
     from bot.features.matching.engine import MatchingEngine
     from bot.features.matching.feature import VIEW, Suggestions
 
-    engine = MatchingEngine(core.db, encoder=encoder_for(core), clock=core.clock)
+    engine = MatchingEngine(core.db, encoder=encoder_for(core), clock=core.clock,
+                            glossary=core.glossary.pairs)
+    core.glossary.listeners.append(engine.glossary_changed)
 
     async def preload() -> None:
         started = time.perf_counter()

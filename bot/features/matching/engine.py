@@ -15,7 +15,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +24,7 @@ import numpy as np
 
 from bot.clock import Clock, SystemClock, utc
 from bot.features.matching.encoder import Encoder, local_encoder
+from bot.features.matching.glossary import EMPTY, Glossary
 from bot.features.matching.lexical import signal_tokens
 from bot.features.matching.ranking import (
     Item,
@@ -57,6 +58,10 @@ def release_freed_memory() -> None:
 
 
 TOMBSTONE_KEEP = timedelta(days=2)
+# The `model` of a stored vector whose text must be encoded again because the workspace's
+# glossary changed: any value other than the encoder's name makes the row stale everywhere.
+GLOSSARY_STALE = "glossary-changed"
+GlossaryLoader = Callable[[str], Awaitable[Iterable[tuple[str, str]]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,7 @@ class MatchingEngine:
         clock: Clock | None = None,
         refresh_every: timedelta = timedelta(seconds=30),
         index_options: dict[str, int] | None = None,
+        glossary: GlossaryLoader | None = None,
     ) -> None:
         self.store = MatchingStore(db)
         self.encoder: Encoder = encoder or local_encoder()
@@ -96,14 +102,63 @@ class MatchingEngine:
         self._background: set[asyncio.Task[None]] = set()
         self._added = 0  # items indexed since the freed heap was last handed back
         self._mutation_locks: dict[str, asyncio.Lock] = {}
+        self._glossary_loader = glossary
+        self._glossaries: dict[str, Glossary] = {}  # workspace -> its glossary, as last read
+
+    # -- the organisation's glossary ---------------------------------------------------------------
+    async def glossary(self, workspace_id: str, *, reload: bool = False) -> Glossary:
+        """The workspace's glossary (glossary.py), read once and again on every refresh."""
+        found = self._glossaries.get(workspace_id)
+        if found is None or reload:
+            entries = await self._glossary_loader(workspace_id) if self._glossary_loader else ()
+            found = Glossary(entries)
+            self._glossaries[workspace_id] = found
+        return found
+
+    def _expanded(self, workspace_id: str, texts: list[str]) -> list[str]:
+        """The texts as the encoder gets them: with the meanings of glossary terms."""
+        glossary = self._glossaries.get(workspace_id, EMPTY)
+        return [glossary.expand(t) for t in texts] if glossary else texts
+
+    async def glossary_changed(self, workspace_id: str, changed: list[tuple[str, str]]) -> int:
+        """After an admin added or removed `changed` entries: the new glossary applies at
+        once, and the stored vectors of the texts it touches are marked stale and encoded
+        again in the background (the mechanism of an encoder upgrade: a restart or another
+        replica finishes or repeats the work). Returns how many texts are re-encoded."""
+        ws = await self._workspace(workspace_id, refresh=False)
+        glossary = await self.glossary(workspace_id, reload=True)
+        touching = Glossary(changed)
+        async with self._mutations(workspace_id):
+            with self._lock:
+                ws.glossary = glossary
+                items = [i for i in ws.items.values() if touching.touches(i.text)]
+            await self.store.mark_stale(
+                workspace_id, [i.key for i in items], GLOSSARY_STALE, self.clock.now()
+            )
+        fresh = [Item.of(i.key, i.kind, i.author_id, i.text, visibility=i.visibility,
+                         channel_id=i.channel_id, created_at=i.created_at, language=i.language)
+                 for i in items]  # tokens again, with the new glossary
+        if fresh:
+            task = asyncio.get_running_loop().create_task(
+                self._reencode_in_background(workspace_id, ws, fresh)
+            )
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        return len(fresh)
 
     # -- encoding -------------------------------------------------------------------------------
     async def encode(self, texts: list[str]) -> np.ndarray:
         return (await self.encode_with_space(texts))[1]
 
-    async def encode_with_space(self, texts: list[str]) -> tuple[str, np.ndarray]:
+    async def encode_with_space(
+        self, texts: list[str], *, workspace_id: str | None = None
+    ) -> tuple[str, np.ndarray]:
         """Vectors and the name of the space they are in: an encoder with a fallback
-        (remote.FallbackEncoder) may switch spaces between two calls."""
+        (remote.FallbackEncoder) may switch spaces between two calls. Texts of a workspace
+        are expanded with its glossary first."""
+        if workspace_id is not None:
+            await self.glossary(workspace_id)
+            texts = self._expanded(workspace_id, texts)
         return await asyncio.to_thread(encode_with_space, self.encoder, texts)
 
     async def warm_up(self) -> None:
@@ -132,7 +187,9 @@ class MatchingEngine:
         if not items:
             return
         if vecs is None or (space is not None and space != self.encoder.name):
-            space, vecs = await self.encode_with_space([i.text for i in items])
+            space, vecs = await self.encode_with_space(
+                [i.text for i in items], workspace_id=workspace_id
+            )
         space = space or self.encoder.name
         now = self.clock.now()
         rows = [
@@ -279,15 +336,14 @@ class MatchingEngine:
         policy: MatchPolicy | None = None,
     ) -> list[Scored]:
         if vector is None:
-            space, vecs = encode_with_space(self.encoder, [text])
+            space, vecs = encode_with_space(self.encoder, [ws.glossary.expand(text)])
             if space != ws.space:
                 log.info("encoder switched to %s during a search: no suggestions this time", space)
                 return []
             vector = vecs[0]
         with self._lock:
-            return ws.rank(
-                vector, signal_tokens(text), policy or self.current_policy, language, text
-            )
+            tokens = signal_tokens(text) | ws.glossary.tokens(text)
+            return ws.rank(vector, tokens, policy or self.current_policy, language, text)
 
     def _locked(self, fn, *args):  # type: ignore[no-untyped-def]
         with self._lock:
@@ -323,6 +379,7 @@ class MatchingEngine:
             await self.warm_up()
             self._check_space()
         started = self.clock.now()
+        glossary = await self.glossary(workspace_id, reload=True)
         name, dim = self.encoder.name, self.encoder.dim
         items: list[Item] = []
         parts: list[np.ndarray] = []
@@ -342,7 +399,9 @@ class MatchingEngine:
                 parts.append(vecs)
         raw = np.concatenate(parts) if parts else np.empty((0, dim), np.float32)
         del parts
-        ws = await asyncio.to_thread(WorkspaceIndex.build, items, raw, **self._index_options)
+        ws = await asyncio.to_thread(
+            WorkspaceIndex.build, items, raw, glossary, **self._index_options
+        )
         del raw, items
         release_freed_memory()  # a build's temporaries (k-means, copies) would stay mapped
         ws.space = name
@@ -362,7 +421,9 @@ class MatchingEngine:
         """Vectors made by another encoder (a model upgrade, an endpoint's fallback) are
         re-encoded once, and stored when `save`."""
         log.info("re-encoding %d stored texts for %s", len(items), workspace_id)
-        space, raw = await self.encode_with_space([i.text for i in items])
+        space, raw = await self.encode_with_space(
+            [i.text for i in items], workspace_id=workspace_id
+        )
         if not save:
             return space, raw
         now = self.clock.now()
@@ -376,13 +437,14 @@ class MatchingEngine:
         self, workspace_id: str, ws: WorkspaceIndex, items: list[Item]
     ) -> None:
         """Texts stored by another encoder (after an upgrade or a change of
-        `matching.encoder`), re-encoded a chunk at a time while the bot serves: each chunk
-        is saved (a restart goes on where this one stopped) and joins the index; until then
-        those narrations are not suggested. Rows erased, removed or edited meanwhile are
-        left alone (`MatchingStore.replace_vectors`)."""
+        `matching.encoder`) or before a glossary change, re-encoded a chunk at a time while
+        the bot serves: each chunk is saved (a restart goes on where this one stopped) and
+        joins the index; until then those narrations are not suggested (after a glossary
+        change: suggested with their earlier vector). Rows erased, removed or edited
+        meanwhile are left alone (`MatchingStore.replace_vectors`)."""
         log.warning(
-            "matching: %d stored texts of %s were encoded by another model; re-encoding them "
-            "in the background with %s (they are suggested again once done)",
+            "matching: %d stored texts of %s were encoded by another model or glossary; "
+            "re-encoding them in the background with %s",
             len(items),
             workspace_id,
             ws.space,
@@ -396,7 +458,9 @@ class MatchingEngine:
             chunk = [i for i in chunk if i.key in todo]  # the rest: another replica's refresh
             if not chunk:
                 continue
-            space, vecs = await self.encode_with_space([i.text for i in chunk])
+            space, vecs = await self.encode_with_space(
+                [i.text for i in chunk], workspace_id=workspace_id
+            )
             if space != ws.space or self._indexes.get(workspace_id) is not ws:
                 log.info("matching: re-encoding of %s stopped (index rebuilt)", workspace_id)
                 return
@@ -458,10 +522,18 @@ class MatchingEngine:
             # clear old ones (deleting twice is harmless).
             self._purged = started
             await self.store.purge_tombstones(started - TOMBSTONE_KEEP)
+        glossary = await self.glossary(workspace_id, reload=True)
+        if glossary != ws.glossary:  # changed on another replica: its rows follow, stale
+            with self._lock:
+                ws.glossary = glossary
         since = self._seen[workspace_id] - timedelta(minutes=1)
         changed = await self.store.changed_since(
             workspace_id, since, self.encoder.name, self.encoder.dim
         )
+        # A row marked stale by a glossary change keeps its vector here until the replica
+        # that marked it saves the new one (re-encoding thousands inline would hold up this
+        # search); a restart re-encodes whatever is still marked.
+        changed = [c for c in changed if c.row.model != GLOSSARY_STALE]
         changed = await self._complete(
             workspace_id, [c for c in changed if c.row.removed_at is None]
         ) + [c for c in changed if c.row.removed_at is not None]

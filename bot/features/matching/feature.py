@@ -112,7 +112,7 @@ class Suggestions:
         narration is indexed even when answering failed."""
         item = narration_item(narration)
         (space, vecs), allowed = await asyncio.gather(
-            self.engine.encode_with_space([item.text]),
+            self.engine.encode_with_space([item.text], workspace_id=narration.workspace_id),
             consent.load(ctx.core, narration.workspace_id, ctx.now),
         )
         vector = vecs[0] if space == self.engine.encoder.name else None

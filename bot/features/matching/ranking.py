@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.features.matching.glossary import EMPTY, Glossary
 from bot.features.matching.index import VectorIndex
 from bot.features.matching.lexical import TokenStats, overlap, signal_tokens
 from bot.features.matching.specificity import (
@@ -132,10 +133,16 @@ class WorkspaceIndex:
         self.stats = TokenStats()
         self.words = WordStats()
         self.postings: dict[str, set[str]] = {}
+        # The organisation's glossary (glossary.py): its terms are signal tokens of the
+        # items naming them and count as content for the specificity gate. Set by the engine.
+        self.glossary: Glossary = EMPTY
 
     @classmethod
-    def build(cls, items: list[Item], vecs: np.ndarray, **index_options: int) -> WorkspaceIndex:
+    def build(
+        cls, items: list[Item], vecs: np.ndarray, glossary: Glossary = EMPTY, **index_options: int
+    ) -> WorkspaceIndex:
         index = cls(vecs.shape[1], **index_options)
+        index.glossary = glossary
         if items:
             index.add(items, vecs)
         return index
@@ -148,6 +155,8 @@ class WorkspaceIndex:
             self.remove(item.key)
         self.vectors.add([i.key for i in items], vecs)
         for item in items:
+            if self.glossary:
+                item.tokens = item.tokens | self.glossary.tokens(item.text)
             self.items[item.key] = item
             self.stats.add(item.tokens)
             self.words.add(item.text)
@@ -258,19 +267,23 @@ class WorkspaceIndex:
         if self.specificity(text) < policy.min_specificity:
             return True
         model = policy.vague_model
-        return bool(model is not None and vec is not None and model.vague(vec))
+        return bool(model is not None and vec is not None and not self.glossary.found(text)
+                    and model.vague(vec))
 
     def _vague_items(self, keys: list[str], policy: MatchPolicy) -> list[bool]:
         vague = [self.specificity(self.items[k].text) < policy.min_specificity for k in keys]
         model = policy.vague_model
         if model is not None and keys:
             by_vector = model.vague(np.stack([self.vectors.vector(k) for k in keys]))
-            vague = [a or bool(b) for a, b in zip(vague, by_vector, strict=True)]
+            # An item naming a glossary term is about something the organisation named.
+            vague = [a or (bool(b) and not self.glossary.found(self.items[k].text))
+                     for k, a, b in zip(keys, vague, by_vector, strict=True)]
         return vague
 
     def specificity(self, text: str) -> float:
-        """How much `text` says, with this workspace's word frequencies."""
-        return specificity(text, self.words)
+        """How much `text` says, with this workspace's word frequencies; each glossary
+        term it names counts 1 more (the organisation's own word for something)."""
+        return specificity(text, self.words) + len(self.glossary.found(text))
 
 
 def select(

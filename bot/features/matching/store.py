@@ -149,6 +149,31 @@ class MatchingStore:
             await s.commit()
         return updated
 
+    async def mark_stale(
+        self, workspace_id: str, keys: list[str], model: str, now: datetime
+    ) -> None:
+        """Mark live rows as made by `model` (not the encoder's name: stale everywhere),
+        so their texts are encoded again (after a glossary change); the vector stays until
+        then."""
+        async with self.db.session() as s:
+            for start in range(0, len(keys), 500):
+                by_kind: dict[str, list[str]] = {}
+                for key in keys[start : start + 500]:
+                    kind, ref = key.split(":", 1)
+                    by_kind.setdefault(kind, []).append(ref)
+                for kind, refs in by_kind.items():
+                    await s.exec(
+                        sa_update(MatchVector)
+                        .where(
+                            col(MatchVector.workspace_id) == workspace_id,
+                            col(MatchVector.kind) == kind,
+                            col(MatchVector.ref).in_(refs),
+                            col(MatchVector.removed_at).is_(None),
+                        )
+                        .values(model=model, updated_at=now)
+                    )
+            await s.commit()
+
     async def stale(self, workspace_id: str, keys: list[str], model: str) -> set[str]:
         """Which of these "kind:ref" keys are live rows still in another space than `model`
         (not re-encoded by another replica meanwhile)."""
