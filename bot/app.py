@@ -75,6 +75,7 @@ from bot.store.outcomes import OutcomeQueries
 from bot.store.participation_counts import ParticipationCountRepo
 from bot.store.personal_data import PersonalData
 from bot.store.profiles import ProfileRepo
+from bot.store.report_subscriptions import ReportSubscriptionRepo
 from bot.store.rounds import RoundRepo
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,7 @@ class Core:
         self.profiles = ProfileRepo(self.db)
         self.asks = AskRepo(self.db)
         self.participation_counts = ParticipationCountRepo(self.db)
+        self.report_subscriptions = ReportSubscriptionRepo(self.db)
         self.outcome_queries = OutcomeQueries(self.db)
         self.dashboard_access = DashboardAccessRepo(self.db)
         self.config = SettingsService(self.db, settings)

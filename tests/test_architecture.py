@@ -72,9 +72,7 @@ ORM_PENDING = {
     "bot/features/ask_ack.py", "bot/features/ask_card.py", "bot/features/ask_nudges.py",
     "bot/features/asks.py", "bot/features/checkins.py", "bot/features/intros.py",
     "bot/features/kudos.py", "bot/features/matching/consent.py",
-    "bot/features/matching/store.py", "bot/features/participation.py",
-    "bot/features/privacy.py",
-
+    "bot/features/matching/store.py",
 }
 
 

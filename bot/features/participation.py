@@ -12,8 +12,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlmodel import col, select
-
 from bot.authorisation import ANYONE
 from bot.delivery.scheduler import Job, cron
 from bot.errors import UserError
@@ -27,8 +25,6 @@ from bot.insight.render import summary
 from bot.insight.report import build_report, community_names, resolve_community
 from bot.messages import Context as ContextBlock
 from bot.messages import Link, OutboundMessage, Section, Strong, fill
-from bot.store.tables.insight import ReportSubscription
-from bot.store.tables.rhythms import Contribution
 
 EX_WEEKLY_ON, EX_WEEKLY_OFF = N_("/wol stats weekly on"), N_("/wol stats weekly off")
 
@@ -112,23 +108,14 @@ def register(core: Core) -> None:
 
 async def purge(core: Core, now: datetime) -> None:
     """Expired sign-in links and sessions; weekly counts older than the retention period."""
-    from sqlalchemy import delete
-
     from bot.communities import workspace_ids
     from bot.insight import week_of
-    from bot.store.tables.insight import ParticipationCount
 
     await access.purge_expired(core, now)
     for workspace_id in await workspace_ids(core):
         days = int(await core.config.value(workspace_id, "retention.days"))
-        async with core.db.session() as s:
-            await s.exec(
-                delete(ParticipationCount).where(  # type: ignore[call-overload]
-                    col(ParticipationCount.workspace_id) == workspace_id,
-                    col(ParticipationCount.week) < week_of(now - timedelta(days=days)),
-                )
-            )
-            await s.commit()
+        await core.participation_counts.purge_before(
+            workspace_id, week_of(now - timedelta(days=days)))
 
 
 # -- observing -----------------------------------------------------------------------------------
@@ -195,52 +182,22 @@ async def classify(event: InboundEvent, ctx: Context) -> str | None:
 async def _named_question(event: InboundEvent, ctx: Context, *, by_message: bool) -> str | None:
     """A durf-te-vragen question the asks feature (an earlier router group) just stored under
     the person's name. Anonymous questions are never counted for anyone."""
-    try:
-        from bot.store.tables.asks import Question
-    except ImportError:
-        return None
-    query = select(Question.id).where(
-        Question.workspace_id == event.workspace_id, Question.asker_id == event.user.user_id
-    )
+    counts = ctx.core.participation_counts
     if by_message:
-        query = query.where(
-            Question.channel_id == event.conversation.id, Question.message_id == event.message_id
-        )
+        found = await counts.asked_by(event.workspace_id, event.user.user_id,
+                                      in_message=(event.conversation.id, event.message_id))
     else:
-        query = query.where(col(Question.created_at) >= ctx.now - timedelta(minutes=1))
-    async with ctx.core.db.session() as s:
-        found = (await s.exec(query)).first()
-    return "question" if found is not None else None
+        found = await counts.asked_by(event.workspace_id, event.user.user_id,
+                                      since=ctx.now - timedelta(minutes=1))
+    return "question" if found else None
 
 
 async def _thread_reply(event: InboundEvent, ctx: Context) -> str:
     """A reply in a thread: an answer to a dialogue round is the person's own view (create),
     an answer under a durf-te-vragen question is an answer, anything else a reply."""
-    async with ctx.core.db.session() as s:
-        answer = (
-            await s.exec(
-                select(Contribution.id).where(
-                    Contribution.workspace_id == event.workspace_id,
-                    Contribution.message_id == event.message_id,
-                )
-            )
-        ).first()
-        if answer is not None:
-            return "dialogue_answer"
-        try:
-            from bot.store.tables.asks import Question
-        except ImportError:
-            return "reply"
-        question = (
-            await s.exec(
-                select(Question.id).where(
-                    Question.workspace_id == event.workspace_id,
-                    Question.channel_id == event.conversation.id,
-                    Question.message_id == event.conversation.thread_id,
-                )
-            )
-        ).first()
-    return "answer" if question is not None else "reply"
+    replied_to = await ctx.core.participation_counts.replied_to(
+        event.workspace_id, event.message_id, event.conversation.id, event.conversation.thread_id)
+    return {"round": "dialogue_answer", "question": "answer"}.get(replied_to or "", "reply")
 
 
 async def observe(event: InboundEvent, ctx: Context) -> None:
@@ -332,31 +289,19 @@ async def _subscription(event: InboundEvent, ctx: Context, words: list[str]) -> 
                 name=words[1],
                 names=", ".join(sorted(names.values())) or ctx.t.gettext(NO_COMMUNITIES),
             )
-    async with ctx.core.db.session() as s:
-        row = await s.get(ReportSubscription, (event.workspace_id, event.user.user_id))
-        if on:
-            row = row or ReportSubscription(
-                workspace_id=event.workspace_id,
-                user_id=event.user.user_id,
-                platform=event.platform,
-                created_at=ctx.now,
-            )
-            row.community = community
-            s.add(row)
-        elif row is not None:
-            await s.delete(row)
-        await s.commit()
+    subscriptions = ctx.core.report_subscriptions
     if on:
+        await subscriptions.subscribe(event.workspace_id, event.user.user_id, event.platform,
+                                      community, ctx.now)
         await ctx.respond(ctx.text(WEEKLY_ON, off=example(ctx.t, EX_WEEKLY_OFF)))
     else:
+        await subscriptions.unsubscribe(event.workspace_id, event.user.user_id)
         await ctx.respond(ctx.text(WEEKLY_OFF, on=example(ctx.t, EX_WEEKLY_ON)))
 
 
 async def weekly_reports(core: Core, when: datetime) -> None:
     """Monday's report to every manager who opted in and still holds the role."""
-    async with core.db.session() as s:
-        subscribers = list(await s.exec(select(ReportSubscription)))
-    for sub in subscribers:
+    for sub in await core.report_subscriptions.all():
         try:
             if not await access.may_view(core, sub.workspace_id, sub.user_id, sub.platform):
                 continue

@@ -8,8 +8,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import select
-
 from bot.authorisation import ADDRESSEE, Verdict, owner
 from bot.delivery.scheduler import Job, cron
 from bot.events import InboundEvent
@@ -19,7 +17,6 @@ from bot.insight import formats
 from bot.messages import Actions, Button, OutboundMessage, Section, fill
 from bot.router import action
 from bot.store.personal_export import SCHEMA, PersonalExport
-from bot.store.tables import Workspace
 
 EX_EXPORT, EX_FORGET = N_("/wol privacy export"), N_("/wol privacy forget")
 
@@ -163,9 +160,7 @@ async def forget(core: Core, workspace_id: str, user_id: str) -> int:
 async def purge_all(core: Core, now: datetime) -> dict[str, dict[str, int]]:
     """The daily retention purge, per workspace, with each workspace's own periods."""
     report: dict[str, dict[str, int]] = {}
-    async with core.db.session() as s:
-        workspace_ids = list(await s.exec(select(Workspace.id)))
-    for workspace_id in workspace_ids:
+    for workspace_id in await core.directory.workspace_ids():
         days = int(await core.config.value(workspace_id, "retention.days"))
         audit_days = int(await core.config.value(workspace_id, "audit.retention_days"))
         counts, narration_ids = await core.personal_data.purge(

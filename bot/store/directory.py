@@ -32,6 +32,11 @@ class Directory:
                     await s.rollback()  # another replica created it first
         self._known_workspaces.add(workspace_id)
 
+    async def workspace_ids(self) -> list[str]:
+        """Every workspace the bot knows."""
+        async with self.db.session() as s:
+            return list(await s.exec(select(Workspace.id)))
+
     async def workspace(self, workspace_id: str) -> Workspace | None:
         async with self.db.session() as s:
             return await s.get(Workspace, workspace_id)
