@@ -100,7 +100,7 @@ def asks(found: OutcomeRows) -> Found:
     rows, thanks = found.questions, found.thanks
     acked = [(q.created_at, q.first_ack_at) for q in rows if q.first_ack_at]
     answered = [q for q in rows if q.first_answer_at or q.answered_at]
-    first_answers = [(q.created_at, q.first_answer_at or q.answered_at) for q in answered]
+    first_answers = [(q.created_at, at) for q in rows if (at := q.first_answer_at or q.answered_at)]
     return Found(
         {
             "questions": len(rows),
@@ -108,9 +108,9 @@ def asks(found: OutcomeRows) -> Found:
             "questions_anonymous": sum(1 for q in rows if q.asker_id is None),
             "acknowledged": len(acked),
             "questions_acknowledged": round(len(acked) / len(rows), 3) if rows else None,
-            "hours_to_acknowledgement": _hours(acked),  # type: ignore[arg-type]
+            "hours_to_acknowledgement": _hours(acked),
             "questions_answered": round(len(answered) / len(rows), 3) if rows else None,
-            "hours_to_answer": _hours(first_answers),  # type: ignore[arg-type]
+            "hours_to_answer": _hours(first_answers),
             "thanks": len(thanks),
         },
         {

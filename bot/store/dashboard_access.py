@@ -27,7 +27,7 @@ class DashboardAccessRepo:
         async with self.db.session() as s:
             result = await s.exec(
                 update(DashboardToken)
-                .where(  # type: ignore[call-overload]
+                .where(
                     col(DashboardToken.token_hash) == token_hash,
                     col(DashboardToken.used_at).is_(None),
                     col(DashboardToken.expires_at) > now,
@@ -63,7 +63,7 @@ class DashboardAccessRepo:
     async def end_session(self, session_hash: str) -> None:
         async with self.db.session() as s:
             await s.exec(
-                delete(DashboardSession).where(  # type: ignore[call-overload]
+                delete(DashboardSession).where(
                     col(DashboardSession.session_hash) == session_hash
                 )
             )
@@ -73,12 +73,12 @@ class DashboardAccessRepo:
         """Links expired for a day and sessions expired: how many were removed."""
         async with self.db.session() as s:
             a = await s.exec(
-                delete(DashboardToken).where(  # type: ignore[call-overload]
+                delete(DashboardToken).where(
                     col(DashboardToken.expires_at) < now - timedelta(days=1)
                 )
             )
             b = await s.exec(
-                delete(DashboardSession).where(  # type: ignore[call-overload]
+                delete(DashboardSession).where(
                     col(DashboardSession.expires_at) < now
                 )
             )

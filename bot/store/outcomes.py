@@ -76,12 +76,12 @@ async def matching(s: AsyncSession, scope: Scope, found: OutcomeRows) -> None:
         return query.join(Narration, col(Narration.id) == narration_id).where(
             *_in(Narration.channel_id, scope))
 
-    found.suggestions = [tuple(r) for r in await s.exec(scoped(
+    found.suggestions = [(t, o) for t, o in await s.exec(scoped(
         select(MatchSuggestion.created_at, MatchSuggestion.outcome).where(
             MatchSuggestion.workspace_id == scope.workspace_id,
             *_within(MatchSuggestion.created_at, scope)),
         MatchSuggestion.narration_id))]
-    found.introductions = [tuple(r) for r in await s.exec(scoped(
+    found.introductions = [(t, h) for t, h in await s.exec(scoped(
         select(Connection.created_at, Connection.helped).where(
             Connection.workspace_id == scope.workspace_id,
             *_within(Connection.created_at, scope)),
@@ -93,7 +93,7 @@ async def rounds(s: AsyncSession, scope: Scope, found: OutcomeRows) -> None:
         DialogueRound.workspace_id == scope.workspace_id,
         *_within(DialogueRound.posted_at, scope),
         *_in(DialogueRound.channel_id, scope))) if r is not None]
-    found.answers = [tuple(r) for r in await s.exec(
+    found.answers = [(r, a, t) for r, a, t in await s.exec(
         select(Contribution.round_id, Contribution.author_id, Contribution.created_at).where(
             Contribution.workspace_id == scope.workspace_id,
             col(Contribution.round_id).in_(found.rounds)))]

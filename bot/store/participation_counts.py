@@ -42,7 +42,7 @@ class ParticipationCountRepo:
         """Forget a workspace's counts of the weeks before `week` (retention)."""
         async with self.db.session() as s:
             await s.exec(
-                delete(ParticipationCount).where(  # type: ignore[call-overload]
+                delete(ParticipationCount).where(
                     col(ParticipationCount.workspace_id) == workspace_id,
                     col(ParticipationCount.week) < week,
                 )
@@ -107,8 +107,9 @@ class ParticipationCountRepo:
         """(user, week, community, highest level) from the week `since` on."""
         async with self.db.session() as s:
             found = await s.exec(
-                select(ParticipationCount.user_id, ParticipationCount.week,
-                       ParticipationCount.community, func.max(ParticipationCount.level))
+                select(  # type: ignore[call-overload]  # no overload mixes columns and func.max
+                    ParticipationCount.user_id, ParticipationCount.week,
+                    ParticipationCount.community, func.max(ParticipationCount.level))
                 .where(ParticipationCount.workspace_id == workspace_id,
                        col(ParticipationCount.week) >= since)
                 .group_by(ParticipationCount.user_id, ParticipationCount.week,

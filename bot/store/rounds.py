@@ -99,7 +99,7 @@ class RoundRepo:
     async def _save_states(self, s: AsyncSession, values: list[dict[str, object]]) -> None:
         statement = upsert(self.db.dialect, CommunityState, ["workspace_id", "channel_id"],
                            ["cycle", "pinned_prompt_id", "skip_next"])
-        await s.exec(statement, params=values)  # type: ignore[call-overload]
+        await s.exec(statement, params=values)
 
     async def add_question(self, question: CustomQuestion) -> None:
         """An admin's own question for a community."""
@@ -149,7 +149,7 @@ class RoundRepo:
     async def set_message_id(self, round_id: int | None, message_id: str) -> None:
         """Remember the platform id of a round's question once it was delivered."""
         async with self.db.session() as s:
-            await s.exec(update(DialogueRound).where(  # type: ignore[call-overload]
+            await s.exec(update(DialogueRound).where(
                 col(DialogueRound.id) == round_id).values(message_id=message_id))
             await s.commit()
 
@@ -167,7 +167,7 @@ class RoundRepo:
     async def count_reaction(self, workspace_id: str, message_id: str, reactor_id: str) -> None:
         """One more reaction on an answer, unless its author reacted to their own answer."""
         async with self.db.session() as s:
-            await s.exec(update(Contribution).where(  # type: ignore[call-overload]
+            await s.exec(update(Contribution).where(
                 col(Contribution.workspace_id) == workspace_id,
                 col(Contribution.message_id) == message_id,
                 col(Contribution.author_id) != reactor_id,
@@ -199,7 +199,7 @@ class RoundRepo:
         """Claim a round's closing (only one process wins) and read its answers, most
         reacted first; None when it was closed already."""
         async with self.db.session() as s:
-            result: Any = await s.exec(update(DialogueRound).where(  # type: ignore[call-overload]
+            result: Any = await s.exec(update(DialogueRound).where(
                 col(DialogueRound.id) == round_id, col(DialogueRound.closed_at).is_(None),
             ).values(closed_at=now))
             await s.commit()
