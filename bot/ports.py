@@ -50,7 +50,7 @@ class PersonInfo:
 
     def identities(self) -> frozenset[str]:
         """Every name app.yaml may list this person under (id, directory id, display name)."""
-        return frozenset({self.user_id, self.directory_id, self.display_name} - {None, ""})
+        return frozenset(n for n in (self.user_id, self.directory_id, self.display_name) if n)
 
 
 @dataclass(frozen=True, slots=True)

@@ -343,7 +343,7 @@ def _string(file: _File, node: yaml.Node, key: str, problems: _Problems) -> str 
     if not isinstance(node, yaml.ScalarNode) or node.tag != _STR_TAG:
         problems.add(file, _line(node), f"{key} must be text (put it in quotes)")
         return None
-    return node.value
+    return str(node.value)
 
 
 def _text(file: _File, node: yaml.Node, key: str, limit: int, problems: _Problems) -> str | None:

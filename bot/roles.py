@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.cache import TTLCache
 from bot.config import Settings
@@ -74,8 +74,8 @@ class Roles:
             return False
         async with self.db.session() as s:
             await s.exec(delete(RoleGrant).where(
-                RoleGrant.workspace_id == workspace_id, RoleGrant.user_id == user_id,
-                RoleGrant.role == role))
+                col(RoleGrant.workspace_id) == workspace_id, col(RoleGrant.user_id) == user_id,
+                col(RoleGrant.role) == role))
             s.add(AuditEntry(workspace_id=workspace_id, actor_id=actor_id, action="role.revoke",
                              target=f"{user_id} {role}", old=role, new=None, at=now))
             await s.commit()

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.config import ChannelConfig, Settings, WorkspaceConfig
 from bot.errors import UserError
@@ -312,7 +312,7 @@ class SettingsService:
         async with self.db.session() as s:
             row = await s.get(SettingOverride, (workspace_id, scope, opt.key))
             row = row or SettingOverride(workspace_id=workspace_id, scope=scope, key=opt.key,
-                                         updated_by=actor_id)
+                                         value=value, updated_by=actor_id)
             row.value, row.updated_by, row.updated_at = value, actor_id, now
             s.add(row)
             s.add(AuditEntry(workspace_id=workspace_id, actor_id=actor_id, action="config.set",
@@ -330,8 +330,8 @@ class SettingsService:
         old = (await self.get(workspace_id, opt.key, channel_id)).value
         async with self.db.session() as s:
             await s.exec(delete(SettingOverride).where(
-                SettingOverride.workspace_id == workspace_id, SettingOverride.scope == scope,
-                SettingOverride.key == opt.key))
+                col(SettingOverride.workspace_id) == workspace_id,
+                col(SettingOverride.scope) == scope, col(SettingOverride.key) == opt.key))
             await s.commit()
         self._cache.pop(workspace_id, None)
         new = (await self.get(workspace_id, opt.key, channel_id)).value

@@ -11,6 +11,7 @@ import io
 import os
 import sys
 from datetime import date
+from typing import TYPE_CHECKING, Literal
 
 from babel.dates import format_date
 
@@ -21,6 +22,10 @@ from bot.insight.levels import WEEK
 from bot.insight.outcomes import FIGURES, TREND
 from bot.insight.report import Report
 from bot.insight.signals import CONSUME, CONTRIBUTE, CREATE, LEVEL_LABELS
+
+if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not at start
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 COLOURS = {CONSUME: "#56B4E9", CONTRIBUTE: "#E69F00", CREATE: "#009E73"}
 LINE_COLOURS = ("#0072B2", "#D55E00", "#CC79A7", "#009E73", "#000000")
@@ -55,7 +60,7 @@ def load_matplotlib() -> None:
     import matplotlib.figure  # noqa: F401
 
 
-def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
+def _figure(width: float, height: float) -> Figure:
     load_matplotlib()
     import matplotlib
 
@@ -93,7 +98,7 @@ def state(report: Report, which: str) -> str | None:
     return None if any(any(report.trend.get(name, ())) for name in TREND) else EMPTY
 
 
-def _nothing(ax, text: str) -> None:  # type: ignore[no-untyped-def]
+def _nothing(ax: Axes, text: str) -> None:
     ax.set_axis_off()
     ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, transform=ax.transAxes)
 
@@ -104,7 +109,7 @@ def _empty_text(report: Report, t: Translator, which: str) -> str:
     return t(NO_DATA)
 
 
-def _funnel(ax, report: Report, t: Translator, size: str = WIDE) -> None:  # type: ignore[no-untyped-def]
+def _funnel(ax: Axes, report: Report, t: Translator, size: str = WIDE) -> None:
     latest = report.latest
     counts = latest.levels if latest else None
     when = period_label(latest.key, report.period, t.lang) if latest else t(FUNNEL_WINDOW)
@@ -134,7 +139,7 @@ def _funnel(ax, report: Report, t: Translator, size: str = WIDE) -> None:  # typ
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def _periods_axis(ax, report: Report, t: Translator, size: str) -> list[int]:  # type: ignore[no-untyped-def]
+def _periods_axis(ax: Axes, report: Report, t: Translator, size: str) -> list[int]:
     """Positions 0..n-1 with the periods' names as labels (no categorical units: they log
     a warning for labels that look like dates); on a phone every other label is left out."""
     labels = [period_label(p.key, report.period, t.lang) for p in report.periods]
@@ -150,7 +155,7 @@ def _periods_axis(ax, report: Report, t: Translator, size: str) -> list[int]:  #
     return xs
 
 
-def _legend(ax, size: str, columns: int) -> None:  # type: ignore[no-untyped-def]
+def _legend(ax: Axes, size: str, columns: int) -> None:
     if not ax.get_legend_handles_labels()[0]:
         return
     if size == NARROW:
@@ -162,7 +167,7 @@ def _legend(ax, size: str, columns: int) -> None:  # type: ignore[no-untyped-def
         ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
-def _trend(ax, report: Report, t: Translator, size: str = WIDE) -> None:  # type: ignore[no-untyped-def]
+def _trend(ax: Axes, report: Report, t: Translator, size: str = WIDE) -> None:
     ax.set_title(t(TREND_TITLE if size == WIDE else TREND_TITLE_SHORT), loc="left", fontsize=11)
     if state(report, "trend") is not None:
         _nothing(ax, _empty_text(report, t, "trend"))
@@ -180,7 +185,7 @@ def _trend(ax, report: Report, t: Translator, size: str = WIDE) -> None:  # type
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def _outcomes(ax, report: Report, t: Translator, size: str = WIDE) -> None:  # type: ignore[no-untyped-def]
+def _outcomes(ax: Axes, report: Report, t: Translator, size: str = WIDE) -> None:
     ax.set_title(t(OUTCOMES_TITLE), loc="left", fontsize=11)
     if state(report, "outcomes") is not None:
         _nothing(ax, _empty_text(report, t, "outcomes"))
@@ -204,14 +209,14 @@ def _outcomes(ax, report: Report, t: Translator, size: str = WIDE) -> None:  # t
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def _whole_numbers(ax, axis: str = "y", bins: int | str = "auto") -> None:  # type: ignore[no-untyped-def]
+def _whole_numbers(ax: Axes, axis: str = "y", bins: int | Literal["auto"] = "auto") -> None:
     from matplotlib.ticker import MaxNLocator
 
     locator = MaxNLocator(nbins=bins, integer=True)
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(locator)
 
 
-def _save(fig, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
+def _save(fig: Figure, fmt: str) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(
         buffer, format=fmt, facecolor="white", metadata={"Date": None} if fmt == "svg" else None

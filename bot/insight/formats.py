@@ -7,7 +7,7 @@ Dutch readers see "0,5 u", "ja", "elke dinsdag om 10:00"; English readers "0.5 h
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, get_day_names
@@ -22,6 +22,8 @@ EVERY_DAY = N_("every day at {time}")
 EVERY_WEEKDAYS = N_("every {days} at {time}")
 EVERY_HOUR = N_("every hour at {minute} minutes past")
 DAY_RANGE = N_("{first} to {last}")
+
+DayWidth = Literal["abbreviated", "narrow", "short", "wide"]  # Babel's names of day-name widths
 # the values of "choice" settings, in words; the value to type is shown beside them
 CHOICES = {
     "narration": N_("working out loud (narrations)"),
@@ -96,7 +98,9 @@ def age(since: datetime, now: datetime, t: Translator) -> str:
     )
 
 
-def weekdays(days: list[int], lang: str, width: str = "wide", t: Translator | None = None) -> str:
+def weekdays(
+    days: list[int], lang: str, width: DayWidth = "wide", t: Translator | None = None
+) -> str:
     """Weekday numbers (0 = Monday) as a list in the language: "dinsdag en donderdag"; three
     or more days in a row as a range when `t` is given: "maandag t/m vrijdag"."""
     names = get_day_names(width, locale=lang)

@@ -25,6 +25,6 @@ class AuditLog:
     async def purge_before(self, workspace_id: str, cutoff: datetime) -> int:
         async with self.db.session() as s:
             result = await s.exec(delete(AuditEntry).where(
-                AuditEntry.workspace_id == workspace_id, AuditEntry.at < cutoff))
+                col(AuditEntry.workspace_id) == workspace_id, col(AuditEntry.at) < cutoff))
             await s.commit()
             return int(result.rowcount or 0)

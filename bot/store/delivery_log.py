@@ -74,7 +74,8 @@ class EventLog:
         async with self.db.session() as s:
             await s.exec(
                 delete(ProcessedEvent).where(
-                    ProcessedEvent.workspace_id == workspace_id, ProcessedEvent.event_id == event_id
+                    col(ProcessedEvent.workspace_id) == workspace_id,
+                    col(ProcessedEvent.event_id) == event_id,
                 )
             )
             await s.commit()
@@ -82,9 +83,7 @@ class EventLog:
     async def purge_before(self, cutoff: datetime) -> int:
         async with self.db.session() as s:
             result = await s.exec(
-                delete(ProcessedEvent).where(
-                    ProcessedEvent.received_at < cutoff
-                )
+                delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < cutoff)
             )
             await s.commit()
             return int(result.rowcount or 0)

@@ -53,6 +53,12 @@ def personal_tables() -> list[tuple[type[SQLModel], dict[str, str]]]:
     return sorted(found, key=lambda item: item[0].__name__)
 
 
+def _table_name(model: type[SQLModel]) -> str:
+    name = model.__tablename__  # declared str | Callable (a declared_attr); ours are names
+    assert isinstance(name, str), model
+    return name
+
+
 def _json_mentions(column: Any, user_id: str) -> Any:
     return cast(column, String).like(f'%{json.dumps(user_id)}%')
 
@@ -85,7 +91,7 @@ class PersonalData:
                     for row in await s.exec(query):
                         rows.append({k: _plain(v) for k, v in row.model_dump().items()})
                 if rows:
-                    data[model.__tablename__] = rows
+                    data[_table_name(model)] = rows
         return data
 
     async def forget(self, workspace_id: str, user_id: str) -> tuple[dict[str, int], list[int]]:
@@ -97,7 +103,7 @@ class PersonalData:
                 Narration.workspace_id == workspace_id, Narration.author_id == user_id))
                 if i is not None]
             for model, columns in personal_tables():
-                name = model.__tablename__
+                name = _table_name(model)
                 for column_name, policy in columns.items():
                     column = getattr(model, column_name)
                     where = [column == user_id]
@@ -116,20 +122,21 @@ class PersonalData:
                 for model, column in ((OutboxItem, OutboxItem.destination),
                                       (ConversationReference, ConversationReference.reference)):
                     result = await s.exec(delete(model).where(
-                        model.workspace_id == workspace_id, _json_mentions(column, channel_id)))
-                    counts[model.__tablename__] = (
-                        counts.get(model.__tablename__, 0) + int(result.rowcount or 0))
+                        col(model.workspace_id) == workspace_id,
+                        _json_mentions(column, channel_id)))
+                    name = _table_name(model)
+                    counts[name] = counts.get(name, 0) + int(result.rowcount or 0)
             result = await s.exec(delete(Channel).where(
-                Channel.workspace_id == workspace_id, Channel.kind == "dm",
-                Channel.name == user_id))
+                col(Channel.workspace_id) == workspace_id, col(Channel.kind) == "dm",
+                col(Channel.name) == user_id))
             counts["channel"] = int(result.rowcount or 0)
             for model, column in ((OutboxItem, OutboxItem.payload),
                                   (OutboxItem, OutboxItem.destination),
                                   (ConversationReference, ConversationReference.reference)):
                 result = await s.exec(delete(model).where(
-                    model.workspace_id == workspace_id, _json_mentions(column, user_id)))
-                counts[model.__tablename__] = (counts.get(model.__tablename__, 0)
-                                               + int(result.rowcount or 0))
+                    col(model.workspace_id) == workspace_id, _json_mentions(column, user_id)))
+                name = _table_name(model)
+                counts[name] = counts.get(name, 0) + int(result.rowcount or 0)
             # exact ids, never a pattern: forgetting U1 must not touch U12's rows
             result = await s.exec(delete(ScheduledOccurrence).where(
                 col(ScheduledOccurrence.job_id).in_(

@@ -168,11 +168,12 @@ class PersonalExport:
                 "last_sent_at": _time(c.last_sent_at), "answered_at": _time(c.answered_at),
                 "waiting_since": _time(c.pending_since), "kept_until": None}
                 for c in await rows(CheckinState, col(CheckinState.user_id) == user_id)]
-        return _plain(doc)
+        plain: dict[str, Any] = _plain(doc)
+        return plain
 
     async def _connections(self, s: Any, workspace_id: str, user_id: str,
                            rows: Any) -> list[dict[str, Any]]:
-        narrations: dict[int, str] = {}
+        narrations: dict[int, str | None] = {}
         found: list[dict[str, Any]] = []
         for c in await rows(Connection, or_(col(Connection.narrator_id) == user_id,
                                             col(Connection.person_id) == user_id)):

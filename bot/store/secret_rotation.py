@@ -66,7 +66,7 @@ async def _slack_tokens(db: Database, keyring: Keyring, result: Rotated) -> None
             result.add("slack_installation", outcome)
             continue
         async with db.session() as s:
-            done = await s.exec(update(SlackInstallation).where(  # type: ignore[call-overload]
+            done = await s.exec(update(SlackInstallation).where(
                 col(SlackInstallation.workspace_id) == row.workspace_id,
                 col(SlackInstallation.bot_token) == row.bot_token,
             ).values(**values))
@@ -101,7 +101,7 @@ async def _one_question(db: Database, keyring: Keyring, question: Question,
         log.warning("question %s: its anonymous contact opens with no accepted key", question.id)
         return
     async with db.session() as s:
-        done = await s.exec(update(Question).where(  # type: ignore[call-overload]
+        done = await s.exec(update(Question).where(
             col(Question.id) == question.id, col(Question.anon_contact) == contact,
         ).values(anon_contact=keyring.encrypt(ANON_CONTACT, user_id),
                  anon_ref=keyring.mac(ANON_ASKER, question.workspace_id, user_id)))
