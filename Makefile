@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: chat serve test lint install browser strace clean lock
+.PHONY: chat serve test lint typecheck format install browser strace clean lock
 
 # Installs exactly the versions (and files: --require-hashes) of requirements.lock, which
 # holds the runtime, both extras (postgres, use) and the test tools; then wolbot itself.
@@ -50,6 +50,13 @@ serve: install
 
 lint: install
 	$(BIN)/ruff check .
+
+# mypy: strict on bot/, mypy's defaults on adapters/ ([tool.mypy] in pyproject.toml).
+typecheck: install
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
 
 test: install browser strace
 	$(BIN)/ruff check .
