@@ -88,10 +88,12 @@ class Glossary:
 
     def found(self, text: str) -> list[str]:
         """The terms (their keys) `text` names, in order of appearance, each once."""
-        if self._terms is None:
-            return []
+        return self._found(fold(text)) if self._terms is not None else []
+
+    def _found(self, folded: str) -> list[str]:
+        assert self._terms is not None
         seen: dict[str, None] = {}
-        for match in self._terms.finditer(fold(text)):
+        for match in self._terms.finditer(folded):
             seen[" ".join(match.group(0).split())] = None
         return list(seen)
 
@@ -108,9 +110,10 @@ class Glossary:
         """The terms `text` names or describes (a phrase of their meaning), as signal tokens."""
         if self._terms is None:
             return frozenset()
-        keys = set(self.found(text))
+        folded = fold(text)
+        keys = set(self._found(folded))
         if self._phrases is not None:
-            for match in self._phrases.finditer(fold(text)):
+            for match in self._phrases.finditer(folded):
                 keys.add(self._phrase_term[" ".join(match.group(0).split())])
         return frozenset(keys)
 
