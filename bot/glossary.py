@@ -151,7 +151,7 @@ class GlossaryService:
             key = f"workspaces.{workspace_id}.glossary.{existing.term}"
             raise UserError(IN_YAML, term=Strong(text=existing.term), key=Strong(text=key))
         async with self.db.session() as s:
-            await s.exec(delete(GlossaryTerm).where(  # type: ignore[call-overload]
+            await s.exec(delete(GlossaryTerm).where(
                 col(GlossaryTerm.workspace_id) == workspace_id,
                 col(GlossaryTerm.term_key) == term_key(existing.term)))
             s.add(AuditEntry(workspace_id=workspace_id, actor_id=actor_id,
