@@ -155,8 +155,9 @@ class WorkspaceIndex:
             self.remove(item.key)
         self.vectors.add([i.key for i in items], vecs)
         for item in items:
-            if self.glossary:
-                item.tokens = item.tokens | self.glossary.tokens(item.text)
+            named = self.glossary.tokens(item.text) if self.glossary else None
+            if named:  # else the shared empty set stays (memory at 100k items)
+                item.tokens = item.tokens | named
             self.items[item.key] = item
             self.stats.add(item.tokens)
             self.words.add(item.text)
