@@ -113,6 +113,36 @@ class DeliveryVerifier(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class GroupConversations:
+    """How a message to several people together (an introduction) reaches them, for admins.
+
+    `shared`: in one conversation with all of them (Slack's group DM, a Teams group chat);
+    otherwise each gets it in their own DM with the bot. `cause` says why not: "permission"
+    (the platform refused; `permission` names exactly what an admin can grant), "failure"
+    (the platform's service failed; `status` is its HTTP status when there was one),
+    "not_configured" (the deployment lacks what it needs) or "off" (switched off).
+    `detail` is the platform's own words, for logs and operators; `retry_at` is when the
+    shared conversation is tried again.
+    """
+
+    shared: bool
+    cause: str | None = None
+    permission: str | None = None
+    status: int | None = None
+    detail: str | None = None
+    since: datetime | None = None
+    retry_at: datetime | None = None
+
+
+@runtime_checkable
+class GroupConversationReporter(Protocol):
+    """Optional: ports whose `open_dm` for several people may fall back to separate DMs
+    say whether it does in a workspace, and why (shown in `/wol config show`)."""
+
+    async def group_conversations(self, workspace_id: str) -> GroupConversations: ...
+
+
 @runtime_checkable
 class ChatPort(Protocol):
     """One chat platform. Optional attributes the delivery worker reads for pacing:
@@ -136,7 +166,11 @@ class ChatPort(Protocol):
         ...
 
     async def open_dm(self, workspace_id: str, user_ids: tuple[str, ...]) -> str:
-        """Open (or find) a DM with one person or a group DM with several; returns its id."""
+        """Open (or find) a DM with one person or a group DM with several; returns its id.
+
+        For several people a port opens one conversation with all of them where the
+        platform lets it, else an address that reaches each in their own DM (see
+        `GroupConversationReporter`); the same people get the same conversation again."""
         ...
 
     async def open_form(self, dest: Destination, form: Form) -> None:

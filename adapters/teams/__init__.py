@@ -53,14 +53,37 @@ def status(env: Mapping[str, str]) -> Any:
     if app_id and app_type == "SingleTenant" and not get("MICROSOFT_APP_TENANT_ID"):
         problems.append("MICROSOFT_APP_TENANT_ID: missing while MICROSOFT_APP_TYPE is "
                         "SingleTenant (expected the Microsoft Entra tenant id)")
+    problems += graph_problems(env)
     if app_id or problems:
-        return AdapterStatus("teams", True, f"Bot Framework ({ROUTE}, {app_type})",
-                             tuple(problems))
+        return AdapterStatus("teams", True, f"Bot Framework ({ROUTE}, {app_type}); "
+                             f"{introductions(env)}", tuple(problems))
     if dev_mode(env):
         return AdapterStatus("teams", True, f"development mode ({ROUTE}, NOT authenticated, "
                              "loopback only)")
     return AdapterStatus("teams", False, "off (set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD: "
                          "docs/teams.md)")
+
+
+def introductions(env: Mapping[str, str]) -> str:
+    """How introductions will reach people, as far as the configuration tells (whether the
+    tenant granted the Graph permissions shows at run time: `/wol config show`)."""
+    from adapters.teams.graph import CATALOG_READ, CHAT_CREATE, INSTALL_AND_CONSENT, GraphSettings
+
+    settings = GraphSettings.from_env(env)
+    if settings.off == "off":
+        return "introductions in personal chats (WOLBOT_TEAMS_GROUP_CHATS is off)"
+    if settings.off == "not_configured":
+        return ("introductions in personal chats (a group chat needs MICROSOFT_APP_PASSWORD "
+                "for Microsoft Graph)")
+    return (f"introductions in one group chat through Microsoft Graph where the tenant granted "
+            f"{CHAT_CREATE}, {CATALOG_READ} and {INSTALL_AND_CONSENT} (docs/teams.md), "
+            "else in personal chats")
+
+
+def graph_problems(env: Mapping[str, str]) -> list[str]:
+    from adapters.teams.graph import problems
+
+    return problems(env)
 
 
 def assert_dev_mode_safe(host: str, env: Mapping[str, str] | None = None) -> None:
@@ -85,6 +108,8 @@ def assert_dev_mode_safe(host: str, env: Mapping[str, str] | None = None) -> Non
 
 async def attach(core: Any, web_app: web.Application) -> None:
     from adapters.teams.endpoint import TeamsEndpoint
+    from adapters.teams.graph import GraphSettings
+    from adapters.teams.group_chats import GroupChats
     from adapters.teams.members import Members
     from adapters.teams.port import TeamsPort
     from adapters.teams.sdk import TeamsAuthConfig, keep_signing_keys_fresh, make_adapter
@@ -105,6 +130,7 @@ async def attach(core: Any, web_app: web.Application) -> None:
         references=core.references,
         members=members,
         limits=core.limits,
+        group_chats=GroupChats(core.db, GraphSettings.from_env(env), now=core.clock.now),
     )
     core.register_port(port)
     endpoint = TeamsEndpoint(core, adapter, members, command_names=command_names(core), port=port)
@@ -119,7 +145,7 @@ async def attach(core: Any, web_app: web.Application) -> None:
             refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await refresher
-        port.close()
+        await port.aclose()
 
     web_app.on_cleanup.append(cleanup)
 

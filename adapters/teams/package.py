@@ -32,8 +32,8 @@ RSC_PERMISSIONS: dict[str, str] = {
                                  "answers and durf-te-vragen questions are noticed; a team "
                                  "owner consents when adding the app",
     "ChatMessage.Read.Chat": "the same in the group chats people added the app to (their "
-                             "members consent); wolbot never starts a group chat itself: an "
-                             "introduction goes to each person's personal chat",
+                             "members consent), and in an introduction's group chat, where "
+                             "wolbot consents when it adds itself (docs/teams.md section 3a)",
 }
 RSC_RESOURCE = "https://RscBasedStoreApp"
 MAX_COMMANDS = 10  # localisation files can name commands[0] … commands[9]
@@ -110,10 +110,16 @@ class PackageOptions:
 
     @property
     def teams_app_id(self) -> str:
-        return self.app_id or str(uuid.uuid5(APP_ID_NAMESPACE, self.bot_id.lower()))
+        return teams_app_id(self.app_id, self.bot_id)
 
     def url(self, given: str | None, path: str) -> str:
         return given or f"https://{self.domain.removeprefix('*.')}/{path}"
+
+
+def teams_app_id(given: str | None, bot_id: str) -> str:
+    """The app's id in its manifest: `--app-id`, else derived from the bot id (stable across
+    builds); the tenant's app catalog knows the app by it (its `externalId`)."""
+    return given or str(uuid.uuid5(APP_ID_NAMESPACE, bot_id.lower()))
 
 
 def commands_of(core: Any) -> list[Command]:
@@ -204,7 +210,9 @@ def build_manifest(
             }],
         }],
         "validDomains": [options.domain],
-        **(_all_messages(options) if options.all_messages else {}),
+        # the app registration Graph's "…Self…" installation permissions refer to (3a)
+        "webApplicationInfo": {"id": options.bot_id, "resource": RSC_RESOURCE},
+        **(_all_messages() if options.all_messages else {}),
     }
 
 
@@ -216,8 +224,10 @@ def permissions_markdown() -> str:
          "channels (communities) and group chats people add it to"),
         *((f"RSC `{name}`", "Application", why) for name, why in RSC_PERMISSIONS.items()),
         ("`webApplicationInfo`", f"`id`: the bot's Microsoft App ID, `resource`: "
-         f"`{RSC_RESOURCE}`", "Teams needs it to grant the resource-specific consent above; "
-         "it gives no Microsoft Graph or other API access and no single sign-on"),
+         f"`{RSC_RESOURCE}`", "Teams needs it to grant the resource-specific consent above, "
+         "and Microsoft Graph to recognise the app that adds itself to an introduction's "
+         "group chat (section 3a); by itself it gives no Graph or other API access and no "
+         "single sign-on (also in a `--mention-only` package)"),
         ("`validDomains`", "the domain of `wolbot serve` only", "nothing else is trusted"),
     ]
     lines = ["| manifest entry | value | why wolbot needs it |", "|---|---|---|"]
@@ -225,13 +235,12 @@ def permissions_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _all_messages(options: PackageOptions) -> dict[str, Any]:
+def _all_messages() -> dict[str, Any]:
     """Resource-specific consent to read channel and group chat messages without a mention.
 
     A team owner (or the chat's members) consents when installing the app.
     """
     return {
-        "webApplicationInfo": {"id": options.bot_id, "resource": RSC_RESOURCE},
         "authorization": {
             "permissions": {
                 "resourceSpecific": [

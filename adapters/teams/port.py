@@ -34,8 +34,10 @@ from adapters.teams.files import (
     file_info_attachment,
     upload,
 )
+from adapters.teams.group_chats import GroupChats, members_key
 from adapters.teams.members import Members
 from adapters.teams.mentions import mention_parts, rename_mentions
+from adapters.teams.package import teams_app_id
 from adapters.teams.render import (
     REACTION_EMOJI,
     REFRESH_USER_LIMIT,
@@ -43,13 +45,14 @@ from adapters.teams.render import (
     render_form_activity,
 )
 from bot.messages import Actions, Form, OutboundMessage
-from bot.ports import DeliveryError, Destination, PersonInfo, Sent
+from bot.ports import DeliveryError, Destination, GroupConversations, PersonInfo, Sent
 from bot.store.limits import Limits
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Several people's 1:1 chats addressed as one ("group DM"): Teams bots cannot create chats.
+# Several people's 1:1 chats addressed as one ("group DM"): the fallback where wolbot may not
+# create a group chat through Microsoft Graph (adapters/teams/group_chats.py).
 GROUP_PREFIX = "wolbot-group:"
 GROUP_SEPARATOR = "|"
 LOOKUP_TIMEOUT = 5.0
@@ -86,8 +89,10 @@ class TeamsPort:
         references: ReferenceStore,
         members: Members,
         limits: Limits,
+        group_chats: GroupChats | None = None,
     ) -> None:
         self.adapter = adapter
+        self.group_chats = group_chats
         self.limits = limits
         self.app_id = app_id
         self.references = references
@@ -186,15 +191,19 @@ class TeamsPort:
             await self._post(dest, render_activity(await self.prepare(workspace_id, message)))
 
     async def open_dm(self, workspace_id: str, user_ids: tuple[str, ...]) -> str:
-        """A person's 1:1 chat with the bot (created when needed).
-
-        Teams bots cannot start group chats: for several people this returns a group
-        address, and messages to it go to each person's 1:1 chat (see `send`).
-        """
+        """A person's 1:1 chat with the bot (created when needed); for several people one
+        group chat with them and the bot where the tenant lets wolbot create it through
+        Microsoft Graph, else a group address whose messages go to each person's 1:1 chat
+        (see `send`, and `group_conversations` for which it is and why)."""
         people = tuple(dict.fromkeys(user_ids))
         if not people:
             raise DeliveryError("no one to write to", permanent=True)
         if len(people) > 1:
+            lock = self._dm_locks.setdefault((workspace_id, members_key(people)), asyncio.Lock())
+            async with lock:
+                chat = await self._group_chat(workspace_id, people)
+            if chat is not None:
+                return chat
             for user_id in people:  # fail now, not halfway through a later send
                 await self.open_dm(workspace_id, (user_id,))
             return GROUP_PREFIX + GROUP_SEPARATOR.join(people)
@@ -203,6 +212,47 @@ class TeamsPort:
         lock = self._dm_locks.setdefault((workspace_id, user_id), asyncio.Lock())
         async with lock:
             return await self._open_personal_chat(workspace_id, user_id)
+
+    async def group_conversations(self, workspace_id: str) -> GroupConversations:
+        """Whether introductions get one group chat in this tenant, or the 1:1 fallback."""
+        if self.group_chats is None:
+            return GroupConversations(shared=False, cause="not_configured")
+        return await self.group_chats.state(workspace_id)
+
+    async def _group_chat(self, workspace_id: str, people: tuple[str, ...]) -> str | None:
+        """The people's group chat (created through Graph the first time), or None."""
+        if self.group_chats is None:
+            return None
+        members = []
+        for user_id in people:
+            member = await self.members.get(workspace_id, user_id) or \
+                await self.members.by_aad_object_id(workspace_id, user_id)
+            if member is None or not member.aad_object_id:
+                log.info("no Entra ID object id known for a member of a group: using "
+                         "personal chats")
+                return None
+            members.append(member)
+        base = await self._tenant_reference(workspace_id, members[0])
+        bot = base.get("bot") or {}
+        manifest_id = teams_app_id(self.group_chats.settings.teams_app_id,
+                                   self.app_id or str(bot.get("id", "")).removeprefix("28:"))
+        chat_id = await self.group_chats.open(workspace_id, [m.user_id for m in members],
+                                              [str(m.aad_object_id) for m in members],
+                                              manifest_id)
+        if chat_id is None:
+            return None
+        if not await self.references.get(workspace_id, chat_id):
+            tenant = workspace_id.removeprefix("teams:")
+            reference = {
+                "serviceUrl": base["serviceUrl"],
+                "channelId": base.get("channelId", "msteams"),
+                "conversation": {"id": chat_id, "conversationType": "groupChat",
+                                 "tenantId": tenant, "isGroup": True},
+                "bot": bot,
+            }
+            await self.references.save(workspace_id, chat_id, self.platform, reference,
+                                       datetime.now(UTC))
+        return chat_id
 
     async def _open_personal_chat(self, workspace_id: str, user_id: str) -> str:
         member = await self.members.get(workspace_id, user_id)
@@ -493,6 +543,11 @@ class TeamsPort:
     def close(self) -> None:
         """Forget the connector clients (each holds a requests session)."""
         self._clients.clear()
+
+    async def aclose(self) -> None:
+        self.close()
+        if self.group_chats is not None:
+            await self.group_chats.close()
 
 
 def group_members(channel_id: str) -> list[str]:

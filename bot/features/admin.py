@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from bot.authorisation import Verdict, owner
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
-from bot.features import glossary_admin, role_admin
+from bot.features import glossary_admin, group_conversations, role_admin
 from bot.features.commands import Subcommand, example
 from bot.features.references import ChannelRef, resolve_channel, split_channel
 from bot.i18n import N_, CommandExample
@@ -167,6 +167,10 @@ async def show(event: InboundEvent, ctx: Context, words: list[str]) -> None:
     blocks: list[Section | ContextBlock] = [
         Section(parts=fill(ctx.t.gettext(SHOW_TITLE), where=Strong(text=where)))]
     blocks.extend(_setting_line(ctx, r) for r in resolved)
+    if ref is None:  # how introductions reach people here (a platform may fall back)
+        intro = await group_conversations.line(ctx, event.platform, event.workspace_id)
+        if intro is not None:
+            blocks.append(intro)
     await ctx.respond(OutboundMessage(blocks=tuple(blocks)))
 
 

@@ -49,3 +49,36 @@ class TeamsPendingFile(SQLModel, table=True):
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     message: str = Field(sa_column=Column(Text, nullable=False))  # the OutboundMessage as JSON
     created_at: datetime = timestamp()
+
+
+class TeamsGroupChat(SQLModel, table=True):
+    """The group chat wolbot created through Microsoft Graph for a set of people (an
+    introduction), so a retry or a crash after creating it never creates a second one.
+
+    `members_key` is a one-way hash of the sorted Bot Framework ids: no id is stored in
+    the clear. `chat_id` is empty while a creation is claimed (until `claimed_until`);
+    `installed` says the app was added to the chat, so the bot may post there."""
+
+    __tablename__ = "teams_group_chat"
+
+    workspace_id: str = Field(primary_key=True, max_length=200)
+    members_key: str = Field(primary_key=True, max_length=64)
+    chat_id: str | None = Field(default=None, max_length=400)
+    installed: bool = False
+    claimed_until: datetime | None = timestamp(nullable=True)
+    created_at: datetime = timestamp()
+
+
+class TeamsGraphState(SQLModel, table=True):
+    """Per tenant: may wolbot create group chats (Microsoft Graph), or does it fall back to
+    each person's personal chat, since when, why, and when it tries Graph again."""
+
+    __tablename__ = "teams_graph_state"
+
+    workspace_id: str = Field(primary_key=True, max_length=200)
+    shared: bool = True  # False: the 1:1 fallback is in force
+    cause: str | None = Field(default=None, max_length=40)  # "permission" | "failure"
+    permission: str | None = Field(default=None, max_length=100)
+    detail: str | None = Field(default=None, max_length=500)
+    since: datetime = timestamp()
+    retry_at: datetime | None = timestamp(nullable=True)

@@ -1,0 +1,269 @@
+"""Introductions in one Teams group chat (issue 20 item 6): the real app and botbuilder
+against the fake Bot Connector and a fake Microsoft Graph, both on 127.0.0.1.
+
+Where the tenant granted the Graph permissions, "Connect me" creates one group chat with both
+people (`POST /chats`), adds the app to it (`POST /chats/{id}/installedApps`) and posts the
+bilingual introduction there once. Where Graph refuses or its token endpoint fails, the two
+personal chats get it, as before, and `/wol config show` tells admins why, in their language.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from adapters.teams.group_chats import GroupChats
+from adapters.teams.members import Members
+from adapters.teams.package import teams_app_id
+from adapters.teams.port import TeamsPort
+from adapters.teams.sdk import TeamsAuthConfig, make_adapter
+from bot.clock import SystemClock
+from bot.ports import Destination
+from bot.store.delivery_log import References
+from bot.store.limits import Limits
+from bot.store.tables import OutboxItem
+from bot.store.tables.teams import TeamsGroupChat
+from tests.adapters.teams.teams_helpers import activity
+from tests.adapters.teams.test_teams_e2e import StartApp, TeamsApp, start_app  # noqa: F401
+from tests.fakes.graph import FakeGraph
+
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+WS = f"teams:{TENANT}"
+CHANNEL_BOT = "eac5e5c6-ab14-4f50-80cb-49213fe51b1a"  # the recorded channel activity's bot
+ALICE_AAD = "6b703ce3-6d14-4fe6-b90c-dc5f03657ae4"
+BOB = {"id": "29:bob", "name": "Bob", "aadObjectId": "b0b00000-0000-4000-8000-0000000000b0"}
+CAROL = {"id": "29:carol", "name": "Carol", "aadObjectId": "c0c00000-0000-4000-8000-0000000000c0"}
+DAAN = {"id": "29:daan", "name": "Daan", "aadObjectId": "d0d00000-0000-4000-8000-0000000000d0"}
+ADMIN = "29:1kbOecyrymSn1FtrbJlQNF_BvhIpb7CLGbmjaTldT8A8tXXphjq4BcA2KfWGwoI-ahbEJ_Og1syGOt68MsLId1Q"
+SETTINGS = {"workspaces": {WS: {"admins": [ADMIN]}}}
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[FakeGraph]:
+    async with FakeGraph() as fake:
+        fake.publish(teams_app_id(None, CHANNEL_BOT))
+        yield fake
+
+
+def graph_env(graph: FakeGraph) -> dict[str, str]:
+    return {"WOLBOT_TEAMS_DEV": "1", "WOLBOT_TEAMS_GRAPH_URL": graph.graph_url,
+            "WOLBOT_TEAMS_GRAPH_TOKEN_URL": graph.token_url}
+
+
+async def connect(app: TeamsApp, *, thread: str = "1571537160000",
+                  bob: dict[str, str] = BOB) -> dict[str, Any]:
+    """Alice narrates in English, Bob (Dutch) likewise in the channel, and Bob clicks
+    "Breng ons in contact" on the suggestion wolbot posts under his narration."""
+    root = str(int(thread) - 1000)
+    alice = app.connector.rewrite(activity(
+        "message_channel_mention_2019", id=root,
+        text="I'm working on moving our CI from Jenkins to GitHub Actions", entities=[]))
+    alice["conversation"] = {**alice["conversation"], "id":
+                             f"19:097e6717fd7245bdbeba6baa13840db8@thread.skype;messageid={root}"}
+    person = bob
+    bob = app.connector.rewrite(activity(
+        "message_channel_mention_2019", id=thread, locale="nl-NL",
+        text="Ik werk aan het overzetten van onze Jenkins-jobs naar GitHub Actions",
+        entities=[]))
+    bob["from"] = person
+    bob["conversation"] = {**bob["conversation"], "id":
+                           f"19:097e6717fd7245bdbeba6baa13840db8@thread.skype;messageid={thread}"}
+    assert (await app.post(alice)).status == 201
+    await app.deliver()
+    assert (await app.post(bob)).status == 201
+    await app.deliver()
+    (suggestion,) = [c for c in app.connector.of("reply")
+                     if c.card is not None and c.activity_id == thread]
+    view = app.connector.rewrite(activity("invoke_adaptiveCard_action_execute_2026"))
+    view.update({"id": f"view-{thread}", "from": person, "conversation": bob["conversation"],
+                 "channelData": bob["channelData"], "replyToId": suggestion.answer_id,
+                 "locale": "nl-NL", "recipient": alice["recipient"]})
+    refresh = suggestion.card["refresh"]["action"]
+    view["value"] = {"action": {"type": "Action.Execute", "verb": refresh["verb"],
+                                "data": refresh["data"]}, "trigger": "automatic"}
+    card = (await (await app.post(view)).json())["value"]
+    connect = next(a for b in card["body"] if b["type"] == "ActionSet" for a in b["actions"]
+                   if a["title"] == "Breng ons in contact")
+    click = app.connector.rewrite(activity("invoke_adaptiveCard_action_execute_2026"))
+    click.update({"id": f"click-{thread}", "from": person, "conversation": bob["conversation"],
+                  "channelData": bob["channelData"], "replyToId": suggestion.answer_id,
+                  "locale": "nl-NL", "recipient": alice["recipient"]})
+    click["value"]["action"] = {"type": "Action.Execute", "verb": connect["verb"],
+                                "data": connect["data"]}
+    assert (await app.post(click)).status == 200
+    await app.deliver()
+    return alice["from"]
+
+
+def introductions(app: TeamsApp) -> list[Any]:
+    return [c for c in app.connector.of("send") if c.card and (
+        "meet" in c.card["fallbackText"] or "maak kennis met" in c.card["fallbackText"])]
+
+
+async def config_show(app: TeamsApp, lang: str, id_: str) -> str:
+    body = activity("message_personal_2019", id=id_, locale="nl-NL" if lang == "nl" else "en-US",
+                    text="wol instellingen toon" if lang == "nl" else "wol config show")
+    before = len(app.connector.of("send", "reply"))
+    assert (await app.post(app.connector.rewrite(body))).status == 201
+    await app.deliver()
+    calls = await app.connector.wait_for("send", "reply", count=before + 1)
+    return json.dumps(calls[-1].body, ensure_ascii=False)
+
+
+async def test_one_group_chat_with_both_and_the_bot_bilingual_once(
+    start_app: StartApp, graph: FakeGraph,  # noqa: F811
+) -> None:
+    app = await start_app(graph_env(graph), **SETTINGS)
+    alice = await connect(app)
+
+    (token,) = graph.of("token")
+    assert token.tenant == TENANT
+    assert token.body["grant_type"] == "client_credentials"
+    assert token.body["scope"] == "https://graph.microsoft.com/.default"
+    (created,) = graph.of("create_chat")
+    assert created.body["chatType"] == "group"
+    binds = sorted(m["user@odata.bind"] for m in created.body["members"])
+    assert binds == sorted(f"{graph.graph_url}/users('{aad}')"
+                           for aad in (ALICE_AAD, BOB["aadObjectId"]))
+    chat_id = next(iter(graph.chats))
+    (install,) = graph.of("install")
+    assert install.chat_id == chat_id
+    catalog_id = graph.catalog[teams_app_id(None, CHANNEL_BOT)]["id"]
+    assert install.body["teamsApp@odata.bind"].endswith(f"/appCatalogs/teamsApps/{catalog_id}")
+    consented = install.body["consentedPermissionSet"]["resourceSpecificPermissions"]
+    assert {p["permissionValue"] for p in consented} == {"ChatMessage.Read.Chat",
+                                                        "ChannelMessage.Read.Group"}
+
+    # the introduction: once, in the group chat, in both people's languages
+    (intro,) = introductions(app)
+    assert intro.conversation_id == chat_id
+    # no personal chat for Alice; Bob's holds only wolbot's private "I've started a conversation"
+    assert [c for c in app.connector.created if alice["id"] in c] == []
+    text = intro.card["fallbackText"]
+    assert "meet" in text and "maak kennis met" in text
+    assert "Say hello and compare notes" in text and "Zeg even hallo" in text
+    assert intro.body["conversation"]["conversationType"] == "groupChat"
+    mentioned = {e["mentioned"]["id"] for e in intro.card["msteams"]["entities"]}
+    assert mentioned == {alice["id"], BOB["id"]}
+
+    # the admin sees that introductions get one conversation, in English and in Dutch
+    assert "Introductions:" in await config_show(app, "en", "show-en")
+    shown = await config_show(app, "nl", "show-nl")
+    assert "Kennismakingen:" in shown and "één gesprek met allebei" in shown
+
+
+async def test_the_same_people_get_the_same_chat_after_a_restart(
+    teams_db: Any, connector: Any, graph: FakeGraph,
+) -> None:
+    """A crash between creating the chat and posting in it: the next attempt (another
+    process, fresh memory) finds the stored chat instead of creating a second one."""
+    from adapters.teams.graph import GraphSettings
+
+    await teams_db.upgrade()
+    references = References(teams_db)
+    members = Members(teams_db)
+    for user, aad in (("29:anna", "aaaa0000-0000-4000-8000-00000000000a"),
+                      ("29:bob", BOB["aadObjectId"])):
+        seen = activity("message_channel_mention_2019", text="hi")
+        seen["from"] = {"id": user, "name": user[3:], "aadObjectId": aad}
+        from adapters.teams.members import Seen
+
+        await members.seen(Seen.from_activity(connector.rewrite(seen)))
+        ref = {"serviceUrl": connector.service_url, "channelId": "msteams",
+               "conversation": {"id": "19:097e6717fd7245bdbeba6baa13840db8@thread.skype",
+                                "conversationType": "channel", "tenantId": TENANT},
+               "bot": {"id": f"28:{CHANNEL_BOT}"}}
+        await references.save(WS, ref["conversation"]["id"], "teams", ref,
+                              SystemClock().now())
+
+    def port() -> TeamsPort:
+        settings = GraphSettings.from_env(graph_env(graph))
+        return TeamsPort(make_adapter(TeamsAuthConfig()), app_id="", references=references,
+                         members=members, limits=Limits(teams_db, SystemClock()),
+                         group_chats=GroupChats(teams_db, settings))
+
+    first = port()
+    chat = await first.open_dm(WS, ("29:anna", "29:bob"))
+    assert chat.startswith("19:fake-group-")
+    await first.aclose()
+    again = port()  # the restart: nothing posted yet
+    assert await again.open_dm(WS, ("29:bob", "29:anna")) == chat
+    assert len(graph.of("create_chat")) == 1 and len(graph.of("install")) == 1
+    connector.fail("send", status=502)  # the first post fails: the outbox tries again
+    from bot.messages import OutboundMessage
+    from bot.ports import DeliveryError
+
+    with pytest.raises(DeliveryError):
+        await again.send(Destination(WS, chat), OutboundMessage.text("hello both"))
+    await again.send(Destination(WS, await again.open_dm(WS, ("29:anna", "29:bob"))),
+                     OutboundMessage.text("hello both"))
+    assert [c.conversation_id for c in connector.of("send")] == [chat]
+    assert len(graph.of("create_chat")) == 1
+    async with teams_db.session() as s:
+        (row,) = (await s.exec(select(TeamsGroupChat))).all()
+    assert row.chat_id == chat and row.installed and "29:anna" not in row.members_key
+    await again.aclose()
+
+
+async def test_graph_refuses_then_each_gets_it_and_admins_see_why(
+    start_app: StartApp, graph: FakeGraph,  # noqa: F811
+) -> None:
+    graph.fail("create_chat", status=403, times=None)
+    app = await start_app(graph_env(graph), **SETTINGS)
+    alice = await connect(app)
+
+    # the fallback: each person's personal chat, both languages in each
+    intros = introductions(app)
+    assert sorted(c.conversation_id for c in intros) == sorted(app.connector.created)
+    assert len(intros) == 2
+    assert {c.body["members"][0]["id"] for c in app.connector.of("create_conversation")} == {
+        alice["id"], BOB["id"]}
+    assert all("meet" in c.card["fallbackText"] and "maak kennis met" in c.card["fallbackText"]
+               for c in intros)
+
+    english = await config_show(app, "en", "show-en")
+    assert "Introductions:" in english and "Chat.Create" in english
+    assert "lacks the permission" in english and "Tried again after" in english
+    dutch = await config_show(app, "nl", "show-nl")
+    assert "Kennismakingen:" in dutch and "Chat.Create" in dutch
+    assert "mist" in dutch and "Opnieuw geprobeerd na" in dutch
+    assert "lacks" not in dutch
+
+    # while the fallback holds, Graph is not asked again for the next introduction ...
+    await connect(app, thread="1571537170000", bob=CAROL)
+    assert len([c for c in graph.calls if c.op == "create_chat"]) == 1
+    # ... and after a day it is: now granted, the next introduction gets its group chat
+    graph._failures.clear()
+    app.core.clock.advance(hours=25)  # type: ignore[attr-defined]
+    await connect(app, thread="1571537180000", bob=DAAN)
+    assert len(graph.of("create_chat")) == 1
+    assert introductions(app)[-1].conversation_id == next(iter(graph.chats))
+    assert "één gesprek met allebei" in await config_show(app, "nl", "show-nl-2")
+
+
+async def test_token_endpoint_failure_falls_back_logged_and_nothing_lost(
+    start_app: StartApp, graph: FakeGraph, caplog: pytest.LogCaptureFixture,  # noqa: F811
+) -> None:
+    graph.fail("token", status=401, times=None)
+    app = await start_app(graph_env(graph), **SETTINGS)
+    with caplog.at_level(logging.WARNING, logger="adapters.teams.group_chats"):
+        await connect(app)
+    assert any("token endpoint answered 401" in r.getMessage() for r in caplog.records)
+    assert "Invalid client secret" not in json.dumps(
+        [c.body for c in app.connector.calls], ensure_ascii=False)
+    assert graph.of("create_chat") == []
+    intros = introductions(app)
+    assert sorted(c.conversation_id for c in intros) == sorted(app.connector.created)
+    assert len(intros) == 2
+    async with app.core.db.session() as s:
+        rows = (await s.exec(select(OutboxItem))).all()
+    assert [r.status for r in rows if r.status == "failed"] == []  # nothing lost
+    english = await config_show(app, "en", "show-en")
+    assert "creating a group chat failed (HTTP 401)" in english
+    dutch = await config_show(app, "nl", "show-nl")
+    assert "het aanmaken van een groepschat mislukte (HTTP 401)" in dutch
