@@ -33,7 +33,7 @@ from adapters.teams.port import TeamsPort
 from adapters.teams.render import CARD_CONTENT_TYPE, render_card, render_dialog
 from bot.context import Context
 from bot.errors import StoreUnavailable
-from bot.events import InboundEvent
+from bot.events import EventKind, InboundEvent
 from bot.i18n import N_, normalise_language
 from bot.messages import Form
 from bot.validation import MalformedEvent, checked
@@ -136,6 +136,11 @@ class TeamsEndpoint:
             await self.port.file_consent(seen.workspace_id, seen.user_id,
                                          body.get("value") or {})
         ctx: Context | None = None
+        if event is not None and event.kind == EventKind.BOT_ADDED and self.port is not None \
+                and await self.port.created_chat(event.workspace_id, event.conversation.id):
+            # wolbot added itself to an introduction's group chat: the introduction is the
+            # first message there, not the welcome a team or a chat people added it to gets
+            event = None
         if event is not None:
             ctx = await self.core.handle(await self._resolve_people_picker(event))
         if body.get("type") == ActivityTypes.invoke:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, update
+from sqlmodel import col, select, update
 
 from adapters.teams.graph import (
     RECHECK_AFTER_FAILURE,
@@ -70,6 +70,13 @@ class GroupChats:
             shared=False, cause=row.cause, permission=row.permission, detail=row.detail,
             status=_status_of(row.detail), since=utc(row.since),
             retry_at=utc(row.retry_at) if row.retry_at else None)
+
+    async def created(self, workspace_id: str, chat_id: str) -> bool:
+        async with self.db.session() as s:
+            found = (await s.exec(select(TeamsGroupChat.members_key).where(
+                TeamsGroupChat.workspace_id == workspace_id,
+                TeamsGroupChat.chat_id == chat_id).limit(1))).first()
+        return found is not None
 
     async def open(self, workspace_id: str, user_ids: Sequence[str], aad_object_ids: list[str],
                    manifest_id: str) -> str | None:

@@ -55,6 +55,7 @@ T = TypeVar("T")
 # create a group chat through Microsoft Graph (adapters/teams/group_chats.py).
 GROUP_PREFIX = "wolbot-group:"
 GROUP_SEPARATOR = "|"
+CREATED_FOR = "wolbotCreatedFor"  # in the reference of a group chat wolbot created
 LOOKUP_TIMEOUT = 5.0
 
 
@@ -109,7 +110,18 @@ class TeamsPort:
             # Teams has no "only you can see this" messages: the person's 1:1 chat instead.
             dm = await self.open_dm(dest.workspace_id, (dest.ephemeral_user,))
             dest = Destination(workspace_id=dest.workspace_id, channel_id=dm, hints=dest.hints)
-        return await self._post(dest, render_activity(message))
+        try:
+            return await self._post(dest, render_activity(message))
+        except DeliveryError as exc:
+            members = await self._created_chat_members(dest) if exc.permanent else None
+            if not members:
+                raise
+            # A group chat wolbot created refuses the bot (removed, or not yet on its
+            # roster): the members' personal chats instead, so the message is not lost.
+            log.warning("posting to an introduction's group chat failed (%s): sending to "
+                        "each member's personal chat", exc.reason)
+            group = GROUP_PREFIX + GROUP_SEPARATOR.join(members)
+            return await self._send_to_group(Destination(dest.workspace_id, group), message)
 
     async def update(self, dest: Destination, message_id: str, message: OutboundMessage) -> None:
         message = await self.prepare(dest.workspace_id, message)
@@ -219,6 +231,18 @@ class TeamsPort:
             return GroupConversations(shared=False, cause="not_configured")
         return await self.group_chats.state(workspace_id)
 
+    async def created_chat(self, workspace_id: str, conversation_id: str) -> bool:
+        """Whether wolbot created this group chat itself (for an introduction)."""
+        return self.group_chats is not None and \
+            await self.group_chats.created(workspace_id, conversation_id)
+
+    async def _created_chat_members(self, dest: Destination) -> list[str] | None:
+        if dest.thread_id:
+            return None
+        ref = await self.references.get(dest.workspace_id, dest.channel_id)
+        members = (ref or {}).get(CREATED_FOR)
+        return [str(m) for m in members] if members else None
+
     async def _group_chat(self, workspace_id: str, people: tuple[str, ...]) -> str | None:
         """The people's group chat (created through Graph the first time), or None."""
         if self.group_chats is None:
@@ -249,6 +273,8 @@ class TeamsPort:
                 "conversation": {"id": chat_id, "conversationType": "groupChat",
                                  "tenantId": tenant, "isGroup": True},
                 "bot": bot,
+                # created by wolbot for these people: their personal chats if it fails
+                CREATED_FOR: [m.user_id for m in members],
             }
             await self.references.save(workspace_id, chat_id, self.platform, reference,
                                        datetime.now(UTC))

@@ -12,18 +12,21 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
+from adapters.teams.graph import INSTALL_AND_CONSENT, GraphSettings
 from adapters.teams.group_chats import GroupChats
-from adapters.teams.members import Members
+from adapters.teams.members import Members, Seen
 from adapters.teams.package import teams_app_id
-from adapters.teams.port import TeamsPort
+from adapters.teams.port import GROUP_PREFIX, TeamsPort
 from adapters.teams.sdk import TeamsAuthConfig, make_adapter
 from bot.clock import SystemClock
-from bot.ports import Destination
+from bot.messages import OutboundMessage
+from bot.ports import DeliveryError, Destination
 from bot.store.delivery_log import References
 from bot.store.limits import Limits
 from bot.store.tables import OutboxItem
@@ -157,57 +160,123 @@ async def test_one_group_chat_with_both_and_the_bot_bilingual_once(
     assert "Kennismakingen:" in shown and "één gesprek met allebei" in shown
 
 
-async def test_the_same_people_get_the_same_chat_after_a_restart(
-    teams_db: Any, connector: Any, graph: FakeGraph,
-) -> None:
-    """A crash between creating the chat and posting in it: the next attempt (another
-    process, fresh memory) finds the stored chat instead of creating a second one."""
-    from adapters.teams.graph import GraphSettings
+class PortWorld:
+    """Two people the adapter knows (Entra ID object ids) and ports over one database, as
+    processes would be: each `port()` is a fresh process with no memory but the database."""
 
-    await teams_db.upgrade()
-    references = References(teams_db)
-    members = Members(teams_db)
-    for user, aad in (("29:anna", "aaaa0000-0000-4000-8000-00000000000a"),
-                      ("29:bob", BOB["aadObjectId"])):
-        seen = activity("message_channel_mention_2019", text="hi")
-        seen["from"] = {"id": user, "name": user[3:], "aadObjectId": aad}
-        from adapters.teams.members import Seen
+    def __init__(self, db: Any, connector: Any, graph: FakeGraph) -> None:
+        self.db, self.connector, self.graph = db, connector, graph
+        self.references, self.members = References(db), Members(db)
+        self.now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+        self.ports: list[TeamsPort] = []
 
-        await members.seen(Seen.from_activity(connector.rewrite(seen)))
-        ref = {"serviceUrl": connector.service_url, "channelId": "msteams",
+    async def setup(self) -> None:
+        await self.db.upgrade()
+        for user, aad in (("29:anna", "aaaa0000-0000-4000-8000-00000000000a"),
+                          ("29:bob", BOB["aadObjectId"])):
+            seen = activity("message_channel_mention_2019", text="hi")
+            seen["from"] = {"id": user, "name": user[3:], "aadObjectId": aad}
+            found = Seen.from_activity(self.connector.rewrite(seen))
+            assert found is not None
+            await self.members.seen(found)
+        ref = {"serviceUrl": self.connector.service_url, "channelId": "msteams",
                "conversation": {"id": "19:097e6717fd7245bdbeba6baa13840db8@thread.skype",
                                 "conversationType": "channel", "tenantId": TENANT},
                "bot": {"id": f"28:{CHANNEL_BOT}"}}
-        await references.save(WS, ref["conversation"]["id"], "teams", ref,
-                              SystemClock().now())
+        await self.references.save(WS, ref["conversation"]["id"], "teams", ref, self.now)
 
-    def port() -> TeamsPort:
-        settings = GraphSettings.from_env(graph_env(graph))
-        return TeamsPort(make_adapter(TeamsAuthConfig()), app_id="", references=references,
-                         members=members, limits=Limits(teams_db, SystemClock()),
-                         group_chats=GroupChats(teams_db, settings))
+    def port(self) -> TeamsPort:
+        chats = GroupChats(self.db, GraphSettings.from_env(graph_env(self.graph)),
+                           now=lambda: self.now)
+        port = TeamsPort(make_adapter(TeamsAuthConfig()), app_id="",
+                         references=References(self.db), members=Members(self.db),
+                         limits=Limits(self.db, SystemClock()), group_chats=chats)
+        self.ports.append(port)
+        return port
 
-    first = port()
-    chat = await first.open_dm(WS, ("29:anna", "29:bob"))
+    async def close(self) -> None:
+        for port in self.ports:
+            await port.aclose()
+
+
+@pytest.fixture
+async def world(teams_db: Any, connector: Any, graph: FakeGraph) -> AsyncIterator[PortWorld]:
+    found = PortWorld(teams_db, connector, graph)
+    await found.setup()
+    yield found
+    await found.close()
+
+
+async def test_the_same_people_get_the_same_chat_after_a_restart(world: PortWorld) -> None:
+    """A crash between creating the chat and posting in it: the next attempt (another
+    process, fresh memory) finds the stored chat instead of creating a second one."""
+    chat = await world.port().open_dm(WS, ("29:anna", "29:bob"))
     assert chat.startswith("19:fake-group-")
-    await first.aclose()
-    again = port()  # the restart: nothing posted yet
+    again = world.port()  # the restart: nothing posted yet
     assert await again.open_dm(WS, ("29:bob", "29:anna")) == chat
-    assert len(graph.of("create_chat")) == 1 and len(graph.of("install")) == 1
-    connector.fail("send", status=502)  # the first post fails: the outbox tries again
-    from bot.messages import OutboundMessage
-    from bot.ports import DeliveryError
-
+    assert len(world.graph.of("create_chat")) == 1 and len(world.graph.of("install")) == 1
+    world.connector.fail("send", status=502)  # the first post fails: the outbox tries again
     with pytest.raises(DeliveryError):
         await again.send(Destination(WS, chat), OutboundMessage.text("hello both"))
     await again.send(Destination(WS, await again.open_dm(WS, ("29:anna", "29:bob"))),
                      OutboundMessage.text("hello both"))
-    assert [c.conversation_id for c in connector.of("send")] == [chat]
-    assert len(graph.of("create_chat")) == 1
-    async with teams_db.session() as s:
+    assert [c.conversation_id for c in world.connector.of("send")] == [chat]
+    assert len(world.graph.of("create_chat")) == 1
+    async with world.db.session() as s:
         (row,) = (await s.exec(select(TeamsGroupChat))).all()
     assert row.chat_id == chat and row.installed and "29:anna" not in row.members_key
-    await again.aclose()
+
+
+async def test_a_chat_that_refuses_the_bot_falls_back_to_personal_chats(
+    world: PortWorld,
+) -> None:
+    port = world.port()
+    chat = await port.open_dm(WS, ("29:anna", "29:bob"))
+    world.connector.fail("send", status=403)  # e.g. the bot not yet on the chat's roster
+    sent = await port.send(Destination(WS, chat), OutboundMessage.text("hello both"))
+    assert sent.channel_id.startswith(GROUP_PREFIX)
+    delivered = world.connector.of("send")
+    assert sorted(c.conversation_id for c in delivered) == sorted(world.connector.created)
+    assert len(delivered) == 2
+
+
+async def test_refused_installation_names_its_permission_and_reuses_the_chat(
+    world: PortWorld,
+) -> None:
+    world.graph.fail("install", status=403)
+    port = world.port()
+    address = await port.open_dm(WS, ("29:anna", "29:bob"))
+    assert address.startswith(GROUP_PREFIX)  # the 1:1 fallback for this introduction
+    state = await port.group_conversations(WS)
+    assert not state.shared and state.cause == "permission"
+    assert state.permission == INSTALL_AND_CONSENT and state.status == 403
+    assert state.retry_at == world.now + timedelta(hours=24)
+    world.now += timedelta(hours=1)  # within the day: Graph is not asked
+    assert (await world.port().open_dm(WS, ("29:anna", "29:bob"))).startswith(GROUP_PREFIX)
+    assert len([c for c in world.graph.calls if c.op == "install"]) == 1
+    world.now += timedelta(hours=24)  # consented meanwhile: the stored chat gets the app
+    chat = await world.port().open_dm(WS, ("29:anna", "29:bob"))
+    assert chat.startswith("19:fake-group-")
+    assert len(world.graph.of("create_chat")) == 1 and len(world.graph.of("install")) == 1
+    assert (await port.group_conversations(WS)).shared
+
+
+async def test_the_bot_added_to_its_own_chat_posts_no_welcome(
+    start_app: StartApp, graph: FakeGraph,  # noqa: F811
+) -> None:
+    app = await start_app(graph_env(graph), **SETTINGS)
+    await connect(app)
+    chat_id = next(iter(graph.chats))
+    before = len(app.connector.of("send"))
+    added = app.connector.rewrite(activity("conversationUpdate_bot_added_to_team_docs_2021"))
+    added["conversation"] = {"conversationType": "groupChat", "tenantId": TENANT, "id": chat_id,
+                             "isGroup": True}
+    added["recipient"] = {"id": f"28:{CHANNEL_BOT}", "name": "wolbot"}
+    added["membersAdded"] = [{"id": f"28:{CHANNEL_BOT}"}]
+    added["channelData"] = {"tenant": {"id": TENANT}}
+    assert (await app.post(added)).status == 201
+    await app.deliver()
+    assert len(app.connector.of("send")) == before
 
 
 async def test_graph_refuses_then_each_gets_it_and_admins_see_why(
