@@ -138,7 +138,8 @@ async def run(args: argparse.Namespace) -> list[Target]:
 
                     def sqlite_backlog(db_file: Path = db_file) -> int:
                         with sqlite3.connect(db_file, timeout=30) as conn:
-                            row = conn.execute("SELECT count(*) FROM slack_inbox").fetchone()
+                            row = conn.execute("SELECT count(*) FROM inbox"
+                                               " WHERE status IN ('pending', 'sending')").fetchone()
                             return int(row[0])
 
                     backlog = None if mode == "web" else sqlite_backlog
@@ -157,7 +158,8 @@ async def run(args: argparse.Namespace) -> list[Target]:
 
                         def pg_backlog(schema: str = schema) -> int:
                             with psycopg.connect(pg, autocommit=True) as conn:
-                                row = conn.execute(f'SELECT count(*) FROM "{schema}".slack_inbox')
+                                row = conn.execute(f'SELECT count(*) FROM "{schema}".inbox'
+                                                   " WHERE status IN ('pending', 'sending')")
                                 return int(row.fetchone()[0])
 
                         backlog = None if mode == "web" else pg_backlog

@@ -213,24 +213,26 @@ class Core:
         self._started = False
 
     # -- handling ------------------------------------------------------------------------------
-    async def handle(self, event: InboundEvent) -> Context:
+    async def handle(self, event: InboundEvent, *, claimed: bool = False) -> Context:
         """Handle one inbound event: de-duplicate, remember, dispatch. Raises StoreUnavailable
-        when the database is down, so the adapter can make the platform retry."""
+        when the database is down, so the adapter can make the platform retry. `claimed`: the
+        event comes from the inbox (bot.delivery.inbox), whose row was its duplicate check."""
         METRICS.events_received.labels(event.platform, event.kind).inc()
         start, outcome = time.perf_counter(), "error"
         try:
             with log_ids(workspace_id=event.workspace_id):
-                ctx = await self._handle(event)
+                ctx = await self._handle(event, claimed)
             outcome = "ok"
             return ctx
         finally:
             METRICS.handled(event.platform, event.kind, outcome, time.perf_counter() - start)
 
-    async def _handle(self, event: InboundEvent) -> Context:
+    async def _handle(self, event: InboundEvent, claimed: bool = False) -> Context:
         await self.directory.ensure_workspace(event.workspace_id, event.platform)
         anonymous = await self.is_anonymous(event)
         with log_ids(event_id=None if anonymous else event.event_id):
             ctx = await self._context(event, anonymous=anonymous)
+            ctx.claimed = claimed
             await self.router.dispatch(event, ctx)
         if ctx.written is not None and not ctx.anonymous:
             await self.languages.remember(event.workspace_id, event.user.user_id, ctx.written,

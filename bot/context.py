@@ -51,6 +51,9 @@ class Context:
     # The event id as stored (claims, idempotency keys): a keyed hash for anonymous events,
     # whose platform id could be matched with the platform's own logs.
     event_ref: str = ""
+    # The event's id was claimed before handling (the inbox's row, bot.delivery.inbox): the
+    # de-duplication middleware does not check it again.
+    claimed: bool = False
     # The clicked message as it now looks (`show`), and what the person was told
     # (`respond`): adapters that answer a click at once (Teams' Universal Actions) use them.
     shown: OutboundMessage | None = None

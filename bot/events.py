@@ -111,3 +111,77 @@ class InboundEvent:
     @property
     def is_dm(self) -> bool:
         return self.conversation.kind is ConversationKind.DM
+
+
+# -- storing an event (the inbox keeps the neutral event between acknowledging and handling) --
+def event_to_json(event: InboundEvent) -> dict[str, Any]:
+    """The event as JSON-serialisable data; `event_from_json` gives it back unchanged."""
+    return {
+        "platform": event.platform,
+        "workspace_id": event.workspace_id,
+        "event_id": event.event_id,
+        "kind": event.kind.value,
+        "user": _person_to_json(event.user),
+        "conversation": {"id": event.conversation.id, "kind": event.conversation.kind.value,
+                         "name": event.conversation.name,
+                         "thread_id": event.conversation.thread_id},
+        "text": event.text,
+        "message_id": event.message_id,
+        "command": event.command,
+        "action": None if event.action is None else {
+            "action_id": event.action.action_id, "value": event.action.value,
+            "values": dict(event.action.values), "message_id": event.action.message_id,
+            "form_id": event.action.form_id},
+        "mentions": [_person_to_json(p) for p in event.mentions],
+        "mentions_bot": event.mentions_bot,
+        "is_from_bot": event.is_from_bot,
+        "locale": event.locale,
+        "timezone": event.timezone,
+        "reply_hints": dict(event.reply_hints),
+        "reference": event.reference,
+        "received_at": event.received_at.isoformat(),
+    }
+
+
+def event_from_json(data: dict[str, Any]) -> InboundEvent:
+    """The event `event_to_json` stored. Raises KeyError, TypeError or ValueError on data of
+    another shape."""
+    conv = data["conversation"]
+    action = data.get("action")
+    return InboundEvent(
+        platform=str(data["platform"]),
+        workspace_id=str(data["workspace_id"]),
+        event_id=str(data["event_id"]),
+        kind=EventKind(data["kind"]),
+        user=_person_from_json(data["user"]),
+        conversation=Conversation(id=str(conv["id"]), kind=ConversationKind(conv["kind"]),
+                                  name=conv.get("name"), thread_id=conv.get("thread_id")),
+        text=str(data.get("text") or ""),
+        message_id=data.get("message_id"),
+        command=data.get("command"),
+        action=None if action is None else Action(
+            action_id=str(action["action_id"]), value=action.get("value"),
+            values=dict(action.get("values") or {}), message_id=action.get("message_id"),
+            form_id=action.get("form_id")),
+        mentions=tuple(_person_from_json(p) for p in data.get("mentions") or ()),
+        mentions_bot=bool(data.get("mentions_bot")),
+        is_from_bot=bool(data.get("is_from_bot")),
+        locale=data.get("locale"),
+        timezone=data.get("timezone"),
+        reply_hints=dict(data.get("reply_hints") or {}),
+        reference=data.get("reference"),
+        received_at=datetime.fromisoformat(data["received_at"]),
+    )
+
+
+def _person_to_json(person: PersonRef) -> dict[str, Any]:
+    found: dict[str, Any] = {"user_id": person.user_id, "display_name": person.display_name}
+    if isinstance(person, Mentioned):
+        found["tag"] = person.tag
+    return found
+
+
+def _person_from_json(data: dict[str, Any]) -> PersonRef:
+    if "tag" in data:
+        return Mentioned(str(data["user_id"]), data.get("display_name"), str(data["tag"]))
+    return PersonRef(str(data["user_id"]), data.get("display_name"))

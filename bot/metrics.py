@@ -120,7 +120,7 @@ async def refresh_backlog(db: Any) -> None:
     start = time.perf_counter()
     async with db.engine.connect() as conn:
         for gauge, table in ((METRICS.outbox_backlog, "outboxitem"),
-                             (METRICS.inbox_backlog, "slack_inbox")):
+                             (METRICS.inbox_backlog, "inbox")):
             rows = (await conn.execute(text(
                 f"SELECT status, count(*) FROM {table} "
                 "WHERE status IN ('pending', 'sending') GROUP BY status"))).all()

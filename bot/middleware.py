@@ -34,6 +34,9 @@ async def deduplicate(event: InboundEvent, ctx: Context, next_: Next) -> None:
     The claim is released when handling fails for an unexpected reason, so the
     platform's own retry gets a second chance instead of being silently dropped.
     """
+    if ctx.claimed:  # the inbox's row was this event's one duplicate check
+        await next_()
+        return
     events = ctx.core.event_log
     event_id = ctx.event_ref or event.event_id  # a keyed hash for an anonymous event
     if not await events.claim(event.workspace_id, event_id, ctx.now):

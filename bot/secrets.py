@@ -42,6 +42,7 @@ PREVIOUS_ENV = "WOLBOT_SECRET_KEY_PREVIOUS"
 ANON_ASKER = "ask-anon-ref"
 ANON_CONTACT = "ask-anon-contact"
 ANON_EVENT = "anonymous-event-id"
+INBOX_EVENT = "inbox-event-id"
 SLACK_TOKENS = "slack-tokens"
 INTERACTION_ADDRESSEE = "interaction-addressee"
 PURPOSES: Mapping[str, str] = {
@@ -51,6 +52,8 @@ PURPOSES: Mapping[str, str] = {
                   "answers to them",
     ANON_EVENT: "keyed hash of an anonymous asker's platform event id (de-duplication and "
                 "idempotency keys)",
+    INBOX_EVENT: "keyed hash of a platform event id in the inbox (its one duplicate check, "
+                 "kept for 7 days after handling)",
     SLACK_TOKENS: "encryption of Slack bot and refresh tokens of OAuth installations",
     INTERACTION_ADDRESSEE: "keyed tag in the id of a button shown to one person (the person "
                            "picker), so only they can use it (bot/authorisation.py)",

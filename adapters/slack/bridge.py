@@ -8,9 +8,10 @@ bolt listeners, `CoreMiddleware` translates the request into one
 event id in the database, so Slack's retries (`X-Slack-Retry-Num`) and
 duplicate deliveries have no second effect, across restarts and replicas.
 
-Acknowledgement: Events API callbacks are stored in the inbox (one INSERT,
-see inbox.py) and acknowledged at once; the inbox worker hands them to the
-core. Commands and interactivity are handled before the answer, because the
+Acknowledgement: Events API callbacks are translated once and the neutral event
+is stored in the inbox (one INSERT, bot/delivery/inbox.py) and acknowledged at
+once; the inbox worker hands them to the core, whose duplicate check is the
+inbox's own row. Commands and interactivity are handled before the answer, because the
 answer can carry their result (field errors in a modal) and they are rare;
 should that take longer than `ack_budget`, the request is acknowledged anyway
 (Slack gives up after 3 seconds) and the work continues in the background. A
@@ -24,6 +25,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -40,14 +42,17 @@ from bot.events import EventKind, InboundEvent
 from bot.validation import MalformedEvent
 
 from .config import SlackConfig
-from .inbound import to_inbound
+from .inbound import kind_is_known, to_inbound
 from .render import render_errors
 
 log = logging.getLogger(__name__)
 ACK_BUDGET = 2.5  # seconds; Slack waits 3 s for an acknowledgement
 
 UninstallHook = Callable[[InboundEvent, dict[str, Any]], Awaitable[None]]
-Resolver = Callable[[InboundEvent, dict[str, Any]], Awaitable[InboundEvent]]
+Resolver = Callable[[InboundEvent], Awaitable[InboundEvent]]
+# Set in reply_hints when the payload does not say whether its C… conversation is public or
+# private (slash commands, interactivity, app mentions): `resolve` asks Slack before handling.
+KIND_UNKNOWN = "conversation_kind_unknown"
 
 
 class CoreMiddleware(AsyncMiddleware):
@@ -65,7 +70,7 @@ class CoreMiddleware(AsyncMiddleware):
         self.ack_budget = ack_budget
         self.on_uninstall = on_uninstall
         self.resolve = resolve
-        self.inbox: Any = None  # SlackInbox: Events API deliveries are stored, then handled
+        self.inbox: Any = None  # bot.delivery.inbox.Inbox: Events API events, stored first
         self._background: set[asyncio.Task[Any]] = set()
 
     async def async_process(
@@ -88,6 +93,8 @@ class CoreMiddleware(AsyncMiddleware):
         except MalformedEvent as exc:
             log.warning("malformed Slack payload refused: %s", exc)
             return malformed()
+        if event is not None and not kind_is_known(body):
+            event = replace(event, reply_hints={**event.reply_hints, KIND_UNKNOWN: True})
         if event is None:
             if body.get("type") == "app_rate_limited":
                 # Slack drops this workspace's events for the rest of the minute (>30,000/hour)
@@ -100,8 +107,9 @@ class CoreMiddleware(AsyncMiddleware):
         if event.kind is EventKind.UNINSTALLED and self.on_uninstall is not None:
             await self.on_uninstall(event, body)
         if self.inbox is not None and body.get("type") == "event_callback":
-            return await self._store(event, body, req.context.bot_user_id)
-        task = asyncio.create_task(self.handle(event, body), name=f"slack:{event.event_id}")
+            return await self._store(event)
+        task = asyncio.create_task(self.handle(event, claimed=False),
+                                   name=f"slack:{event.event_id}")
         try:
             await asyncio.wait_for(asyncio.shield(task), self.ack_budget)
         except TimeoutError:
@@ -118,21 +126,21 @@ class CoreMiddleware(AsyncMiddleware):
         ctx = task.result()  # field errors of a submitted form go back in the ack
         return self._ack(event, getattr(ctx, "form_errors", None))
 
-    async def _store(
-        self, event: InboundEvent, body: dict[str, Any], bot_user_id: str | None
-    ) -> BoltResponse:
+    async def _store(self, event: InboundEvent) -> BoltResponse:
         try:
-            if not await self.inbox.put(event, body, bot_user_id):
+            if not await self.inbox.put(event):
                 log.info("duplicate Slack event %s acknowledged", event.event_id)
         except StoreUnavailable as exc:
             log.warning("database unavailable, asking Slack to retry %s: %s", event.event_id, exc)
             return BoltResponse(status=503, body="")
         return BoltResponse(status=200, body="")
 
-    async def handle(self, event: InboundEvent, body: dict[str, Any]) -> Any:
+    async def handle(self, event: InboundEvent, *, claimed: bool = True) -> Any:
+        """Hand an event to the core: `claimed` (from the inbox) when its one duplicate
+        check was the inbox's row."""
         if self.resolve is not None:
-            event = await self.resolve(event, body)
-        return await self.core.handle(event)
+            event = await self.resolve(event)
+        return await self.core.handle(event, claimed=claimed)
 
     def _ack(self, event: InboundEvent, errors: dict[str, str] | None) -> BoltResponse:
         if event.kind is EventKind.FORM_SUBMIT and errors:
@@ -194,7 +202,12 @@ def build_bolt_app(
     authorize: AsyncAuthorize,
     oauth_flow: AsyncOAuthFlow | None = None,
 ) -> AsyncApp:
-    """One AsyncApp for HTTP and Socket Mode (bolt skips signature checks on the socket)."""
+    """One AsyncApp for HTTP and Socket Mode.
+
+    The signature is checked once per request, by `SlackHttp.events` (adapters/slack/http.py)
+    over the raw bytes before anything is parsed: it is the only way an HTTP request reaches
+    this app (`async_dispatch`), and Socket Mode needs no signature (bolt skips it there), so
+    bolt's own verification, a second HMAC over the same bytes, is off."""
     kwargs: dict[str, Any] = {"authorize": authorize}
     if oauth_flow is not None:
         kwargs["oauth_flow"] = oauth_flow
@@ -203,7 +216,7 @@ def build_bolt_app(
         signing_secret=config.signing_secret or "",
         client=client,
         process_before_response=True,
-        request_verification_enabled=True,
+        request_verification_enabled=False,  # SlackHttp verified it (see above)
         ignoring_self_events_enabled=True,
         url_verification_enabled=True,
         ssl_check_enabled=True,

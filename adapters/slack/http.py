@@ -34,9 +34,10 @@ class _TooLarge(Exception):
 class SlackHttp:
     """Checks a request before bolt sees it: size (413), then the signature over the raw
     bytes (401: nothing unauthenticated is even parsed), then that the body is a Slack
-    payload at all (400: not JSON / form / `payload=` JSON of an object). bolt verifies the
-    signature again and does the rest. A signed payload without its workspace or person
-    (`missing_identity`) is refused with 400 before anything is stored."""
+    payload at all (400: not JSON / form / `payload=` JSON of an object). This is the one
+    signature check (bolt's own is off, see `build_bolt_app`); bolt does the rest. A signed
+    payload without its workspace or person (`missing_identity`) is refused with 400 before
+    anything is stored."""
 
     def __init__(self, app: AsyncApp, signing_secret: str = "") -> None:
         self.app = app

@@ -10,15 +10,15 @@ from typing import Any
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.delivery.inbox import Inbox, event_key
 from bot.events import InboundEvent
 
 from . import home
 from .auth import CoreAuthorize
-from .bridge import CoreMiddleware, build_bolt_app
+from .bridge import KIND_UNKNOWN, CoreMiddleware, build_bolt_app
 from .config import SlackConfig
 from .http import SlackHttp
-from .inbound import kind_is_known
-from .inbox import SlackInbox
+from .inbox import adopt_legacy
 from .port import SlackPort, StaticToken, TokenSource
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class SlackRuntime:
             core, resolve=self.resolve_conversation, on_uninstall=self.on_uninstall
         )
         self.installations: Any = None
-        self.inbox: SlackInbox | None = None
+        self.inbox: Inbox | None = None
         self.app: Any = None
         self.socket: Any = None
         self.worker: Any = None  # WorkerProcess with SLACK_INBOX_WORKER=process
@@ -88,14 +88,17 @@ class SlackRuntime:
         self.port.forget(event.workspace_id)
         log.info("Slack app uninstalled from %s", event.workspace_id)
 
-    async def resolve_conversation(self, event: InboundEvent, body: dict[str, Any]) -> InboundEvent:
-        """Give commands and interactivity in C… channels their real privacy (see
+    async def resolve_conversation(self, event: InboundEvent) -> InboundEvent:
+        """Give commands, interactivity and mentions in C… channels their real privacy (see
         `SlackPort.conversation_kind`), so nothing said in a private channel counts as public."""
         conv = event.conversation
-        if kind_is_known(body) or not conv.id.startswith("C"):
+        if not event.reply_hints.get(KIND_UNKNOWN):
             return event
+        hints = {k: v for k, v in event.reply_hints.items() if k != KIND_UNKNOWN}
+        if not conv.id.startswith("C"):
+            return replace(event, reply_hints=hints)
         kind = await self.port.conversation_kind(event.workspace_id, conv.id)
-        hints = {**event.reply_hints, "conversation_kind": kind.value}
+        hints["conversation_kind"] = kind.value
         return replace(event, conversation=replace(conv, kind=kind), reply_hints=hints)
 
     def web_client(self) -> AsyncWebClient:
@@ -118,11 +121,14 @@ class SlackRuntime:
         # SQLite has one writer: handling one event at a time leaves the write lock free for
         # the acknowledgements (measured with bench/slack_ack.py); PostgreSQL takes more.
         concurrency = 4 if self.core.db.dialect == "postgresql" else 1
-        self.inbox = SlackInbox(
-            self.core.db, self.middleware.handle, clock=self.core.clock, concurrency=concurrency,
+        self.inbox = Inbox(
+            self.core.db, self.middleware.handle, platform="slack",
+            key=event_key(self.core.keyring), clock=self.core.clock, concurrency=concurrency,
             lease=timedelta(seconds=self.core.settings.delivery.lease_seconds),
         )
         self.middleware.inbox = self.inbox
+        if self.config.inbox_worker or self.config.inbox_process:
+            await adopt_legacy(self.core.db, self.inbox)
         if self.config.inbox_worker:
             self.inbox.start()
         elif self.config.inbox_process:

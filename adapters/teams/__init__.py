@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +19,8 @@ from aiohttp import web
 log = logging.getLogger(__name__)
 
 ROUTE = "/api/messages"
+# The inbox of message activities, for operations and tests: `web_app[TEAMS_INBOX]`.
+TEAMS_INBOX: web.AppKey[Any] = web.AppKey("teams_inbox", object)
 
 
 def enabled(settings: Any) -> bool:
@@ -113,6 +116,7 @@ async def attach(core: Any, web_app: web.Application) -> None:
     from adapters.teams.members import Members
     from adapters.teams.port import TeamsPort
     from adapters.teams.sdk import TeamsAuthConfig, keep_signing_keys_fresh, make_adapter
+    from bot.delivery.inbox import Inbox, event_key
 
     env = core.settings.env
     config = TeamsAuthConfig.from_env(env)
@@ -134,6 +138,15 @@ async def attach(core: Any, web_app: web.Application) -> None:
     )
     core.register_port(port)
     endpoint = TeamsEndpoint(core, adapter, members, command_names=command_names(core), port=port)
+    # Message activities are stored, answered, then handled (bot/delivery/inbox.py); SQLite
+    # has one writer, so one at a time leaves its lock free for the acknowledgements.
+    inbox = endpoint.inbox = Inbox(
+        core.db, endpoint.handle_stored, platform="teams", key=event_key(core.keyring),
+        clock=core.clock, concurrency=4 if core.db.dialect == "postgresql" else 1,
+        lease=timedelta(seconds=core.settings.delivery.lease_seconds),
+    )
+    inbox.start()
+    web_app[TEAMS_INBOX] = inbox
     web_app.router.add_post(ROUTE, endpoint.handle)
 
     refresher: asyncio.Task[None] | None = None
@@ -141,6 +154,7 @@ async def attach(core: Any, web_app: web.Application) -> None:
         refresher = asyncio.create_task(keep_signing_keys_fresh(config))
 
     async def cleanup(_app: web.Application) -> None:
+        await inbox.stop()
         if refresher is not None:
             refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

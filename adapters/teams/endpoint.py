@@ -1,15 +1,22 @@
-"""`POST /api/messages`: authenticate, translate, hand to the core, answer at once.
+"""`POST /api/messages`: authenticate, translate once, then store or handle, and answer.
 
-The core only records and enqueues (replies leave later through the outbox), so the
-Bot Connector gets its answer well within Teams' 15-second window. Invoke activities
-get a real invoke response, never the SDK's default 501. When the database is down
-the answer is 503, so the Bot Connector retries the activity later.
+Message activities (messages, edits, deletions, reactions, conversation updates, card
+submits) are stored in the inbox (bot/delivery/inbox.py: one INSERT) and answered at
+once; the inbox worker hands them to the core afterwards, so the Bot Connector's answer
+never waits for handling. Invoke activities (Universal Actions `adaptiveCard/action`,
+dialogs `task/fetch` and `task/submit`, message actions `composeExtension/*`,
+`fileConsent/invoke`) are handled before the answer, because the answer carries their
+result (the card as it now is, the dialog to show, its field errors); the core only
+records and enqueues (replies leave later through the outbox), so that answer comes well
+within Teams' 15-second window. Invoke activities get a real invoke response, never the
+SDK's default 501. When the database is down the answer is 503, so the Bot Connector
+retries the activity later.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import asdict, replace
 from http import HTTPStatus
 from typing import Any
 
@@ -32,6 +39,7 @@ from adapters.teams.members import Members, Seen
 from adapters.teams.port import TeamsPort
 from adapters.teams.render import CARD_CONTENT_TYPE, render_card, render_dialog
 from bot.context import Context
+from bot.delivery.inbox import Inbox
 from bot.errors import StoreUnavailable
 from bot.events import EventKind, InboundEvent
 from bot.i18n import N_, normalise_language
@@ -44,6 +52,9 @@ ACK = N_("Thanks, got it.")
 CARD_ACTION = "adaptiveCard/action"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 FILE_CONSENT = "fileConsent/invoke"
+# reply_hints key of a stored event: the person the activity showed (`Seen`), recorded when
+# the event is handled (bot/delivery/inbox.py), and removed before the core sees the event.
+SEEN_HINT = "teams_seen"
 
 
 class TeamsEndpoint:
@@ -61,6 +72,7 @@ class TeamsEndpoint:
         self.members = members
         self.command_names = command_names
         self.port = port
+        self.inbox: Inbox | None = None  # message activities: stored, answered, then handled
 
     async def handle(self, request: web.Request) -> web.Response:
         if "application/json" not in request.headers.get("Content-Type", ""):
@@ -85,6 +97,9 @@ class TeamsEndpoint:
         except Exception as exc:  # PermissionError, bad signature, unknown key, expired…
             log.info("rejected /api/messages request: %s", type(exc).__name__)
             return web.json_response({"error": "unauthorized"}, status=401)
+        if self.inbox is not None and event is not None and \
+                body.get("type") != ActivityTypes.invoke:
+            return await self._store(event, seen)
 
         async def turn(context: TurnContext) -> None:
             await self._turn(context, body, seen, event)
@@ -101,6 +116,33 @@ class TeamsEndpoint:
         if response.body is None:
             return web.Response(status=int(response.status))
         return web.json_response(response.body, status=int(response.status))
+
+    async def _store(self, event: InboundEvent, seen: Seen | None) -> web.Response:
+        """Store a message activity's event (the Bot Connector's answer waits only for this
+        INSERT); a copy stored before is answered the same way and not handled again."""
+        if seen is not None:
+            event = replace(event, reply_hints={**event.reply_hints, SEEN_HINT: asdict(seen)})
+        assert self.inbox is not None
+        try:
+            if not await self.inbox.put(event):
+                log.info("duplicate Teams activity %s acknowledged", event.event_id)
+        except StoreUnavailable as exc:
+            log.warning("database unavailable, asking the Bot Connector to retry: %s", exc)
+            return web.json_response(
+                {"error": "temporarily unavailable"}, status=503, headers={"Retry-After": "5"}
+            )
+        return web.Response(status=201)
+
+    async def handle_stored(self, event: InboundEvent) -> Context:
+        """The inbox worker's turn for a stored message activity: record the person it
+        showed, then hand the event to the core (the inbox row was its duplicate check)."""
+        hints = dict(event.reply_hints)
+        shown = hints.pop(SEEN_HINT, None)
+        event = replace(event, reply_hints=hints)
+        if isinstance(shown, dict):
+            anonymous = await self.core.is_anonymous(event)
+            await self.members.seen(Seen(**shown), anonymous=anonymous)
+        return await self.core.handle(await self._resolve_people_picker(event), claimed=True)
 
     def _translate(self, body: dict[str, Any]) -> tuple[Seen | None, InboundEvent | None]:
         """The person the activity shows and its event; MalformedEvent for an activity whose

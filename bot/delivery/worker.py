@@ -20,19 +20,18 @@ import base64
 import contextlib
 import hashlib
 import logging
-import random
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, or_
+from sqlalchemy import bindparam, case
 from sqlmodel import col, func, select, update
 
 from bot.clock import Clock, utc
 from bot.config import DeliveryConfig
 from bot.delivery.outbox import Outbox, load_destination, load_message
+from bot.delivery.queue import LeasedQueue, backoff
 from bot.delivery.ratelimit import RateLimiter
 from bot.errors import StoreUnavailable
 from bot.messages import Form, OutboundMessage, Quote
@@ -67,12 +66,13 @@ class DeliveryWorker:
         self.db, self.outbox, self.ports, self.clock = db, outbox, ports, clock
         self.config = config
         self.lease = timedelta(seconds=config.lease_seconds)
+        self.queue = LeasedQueue(db, OutboxItem, lease=self.lease)
         self.batch, self.poll_seconds = batch, poll_seconds
         self.limiter = RateLimiter()
         # when each workspace may really be written to next: booked slots say when a request
         # may start, but tasks that wake late together (a stalled loop) would otherwise burst
         self._spacing = RateLimiter()
-        self.worker_id = uuid.uuid4().hex
+        self.worker_id = self.queue.worker_id
         self.failure_hooks: list[FailureHook] = []
         self._slots = asyncio.Semaphore(concurrency)
         self._busy_keys: set[str] = set()
@@ -144,11 +144,7 @@ class DeliveryWorker:
                 await s.exec(
                     select(OutboxItem)
                     .where(
-                        or_(
-                            col(OutboxItem.status) == "pending",
-                            (col(OutboxItem.status) == "sending")
-                            & (col(OutboxItem.claimed_until) < now),
-                        ),
+                        self.queue.claimable(now),
                         col(OutboxItem.not_before) <= now,
                     )
                     .order_by(col(OutboxItem.not_before), col(OutboxItem.id))
@@ -194,26 +190,10 @@ class DeliveryWorker:
         """Claim rows in one statement; returns the ids this worker won."""
         if not rows:
             return set()
-        token = f"{self.worker_id}:{uuid.uuid4().hex[:8]}"
-        async with self.db.session() as s:
-            result = await s.exec(
-                update(OutboxItem)
-                .where(  # type: ignore[call-overload]
-                    col(OutboxItem.id).in_([row.id for row in rows]),
-                    or_(
-                        col(OutboxItem.status) == "pending",
-                        (col(OutboxItem.status) == "sending")
-                        & (col(OutboxItem.claimed_until) < now),
-                    ),
-                )
-                .values(status="sending", claim_token=token, claimed_until=now + self.lease)
-                .returning(OutboxItem.id)
-            )
-            won = {row_id for (row_id,) in result.all()}
-            await s.commit()
+        token, won = await self.queue.claim([row.id for row in rows if row.id is not None], now)
         for row in rows:
             row.claim_token = token
-        return won
+        return {row_id for (row_id,) in won}
 
     @staticmethod
     def _workspace_limit(row: OutboxItem, port: ChatPort) -> tuple[str, float]:
@@ -376,9 +356,8 @@ class DeliveryWorker:
         )
 
     def _backoff(self, attempts: int) -> float:
-        delay = min(self.config.max_backoff_seconds,
-                    self.config.base_backoff_seconds * 2 ** (attempts - 1))
-        return delay * random.uniform(0.8, 1.2)
+        return backoff(attempts, self.config.base_backoff_seconds,
+                       self.config.max_backoff_seconds)
 
     async def _record_sent(self, row: OutboxItem, message_id: str | None) -> None:
         """Record a delivery as sent; returns once it is committed. Deliveries that finish
@@ -426,35 +405,17 @@ class DeliveryWorker:
                     done.set_result(None)
 
     async def _erase(self, row: OutboxItem) -> None:
-        async with self.db.session() as s:
-            await s.exec(delete(OutboxItem).where(  # type: ignore[call-overload]
-                col(OutboxItem.id) == row.id, col(OutboxItem.claim_token) == row.claim_token))
-            await s.commit()
+        if row.id is not None:
+            await self.queue.remove(row.id, row.claim_token)
 
     async def _finish(self, row: OutboxItem, status: str, **values: Any) -> None:
         """Record the outcome, but only while this worker still holds the claim."""
-        values.setdefault("claimed_until", None)
-        async with self.db.session() as s:
-            await s.exec(
-                update(OutboxItem)
-                .where(  # type: ignore[call-overload]
-                    col(OutboxItem.id) == row.id,
-                    col(OutboxItem.claim_token) == row.claim_token,
-                )
-                .values(status=status, **values)
-            )
-            await s.commit()
+        if row.id is not None:
+            await self.queue.finish(row.id, row.claim_token, status, **values)
 
     async def _due_now(self) -> int:
-        now = self.clock.now()
-        async with self.db.session() as s:
-            result = await s.exec(select(func.count()).select_from(OutboxItem).where(
-                or_(col(OutboxItem.status) == "pending",
-                    (col(OutboxItem.status) == "sending")
-                    & (col(OutboxItem.claimed_until) < now)),
-                col(OutboxItem.not_before) <= now,
-                col(OutboxItem.platform).in_(list(self.ports))))
-            return int(result.one())
+        return await self.queue.due_count(self.clock.now(),
+                                          col(OutboxItem.platform).in_(list(self.ports)))
 
     async def _seconds_until_next_due(self) -> float | None:
         status = col(OutboxItem.status)

@@ -47,7 +47,9 @@ NOT_EXPORTED = {
     "match_hint": "when a matching tip was last sent to you (so it is not repeated)",
     "dashboard_token": "a single-use sign-in link's hash (security)",
     "dashboard_session": "a dashboard session's hash (security)",
-    "slack_inbox": "an incoming Slack event until it is handled (minutes)",
+    "inbox": "an incoming event until it is handled (minutes); afterwards only a keyed "
+             "hash of its id stays, 7 days, with nothing that names you",
+    "slack_inbox": "an incoming Slack event stored by an earlier version until it is handled",
     "slack_installation": "who installed the app: only the installer's id, replaced on erasure",
     "setting_override": "workspace configuration an admin changed: replaced on erasure",
     "custom_question": "a dialogue question an admin added: replaced on erasure",

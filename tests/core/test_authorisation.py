@@ -39,7 +39,7 @@ SETTINGS = {"workspaces": {WS: {"admins": ["adam"], "managers": ["mara"], "chann
 # Written by deliveries and bookkeeping around any event, whoever sends it; everything
 # else is what a click could change on somebody's behalf.
 BOOKKEEPING = {"outboxitem", "processedevent", "participation_count", "contribution",
-               "conversationreference", "person", "channel", "workspace", "slack_inbox",
+               "conversationreference", "person", "channel", "workspace", "inbox",
                "match_vector", "scheduled_occurrence", "teams_member",
                "limit_use"}  # platform rate caps counted per conversation (outgoing refusals)
 

@@ -8,7 +8,7 @@ import time
 from sqlmodel import select
 
 from bot.store.tables import Narration
-from bot.store.tables.slack import SlackInboxItem
+from bot.store.tables.inbox import InboxItem
 
 
 def narration(payload, *, event_id: str, ts: str, text: str = "I'm working on the inbox"):
@@ -25,7 +25,17 @@ async def rows(core, model):
 
 async def inbox_rows(db):
     async with db.session() as s:
-        return list((await s.exec(select(SlackInboxItem).order_by(SlackInboxItem.id))).all())
+        return list((await s.exec(select(InboxItem).order_by(InboxItem.id))).all())
+
+
+def plain_key(workspace_id: str, event_id: str) -> str:
+    return f"{workspace_id}:{event_id}"
+
+
+def inbox_for(db, handle, **kwargs):
+    from bot.delivery.inbox import Inbox
+
+    return Inbox(db, handle, platform="slack", key=plain_key, **kwargs)
 
 
 async def test_slow_handling_does_not_delay_the_ack(serve_slack, payload, slack_api):
@@ -33,9 +43,9 @@ async def test_slow_handling_does_not_delay_the_ack(serve_slack, payload, slack_
     real_handle = core.handle
     release = asyncio.Event()
 
-    async def slow_handle(event):
+    async def slow_handle(event, **kwargs):
         await release.wait()
-        return await real_handle(event)
+        return await real_handle(event, **kwargs)
 
     core.handle = slow_handle
     started = time.perf_counter()
@@ -50,15 +60,22 @@ async def test_acknowledged_event_survives_a_restart(serve_slack, payload, slack
     core, slack = await serve_slack()
     await slack.runtime.inbox.stop()  # the process "dies" right after acknowledging
     assert (await slack.event(narration(payload, event_id="EvCrash", ts="2.000001")))[0] == 200
-    [stored] = await rows(core, SlackInboxItem)
-    assert stored.event_id == "EvCrash" and stored.status == "pending"
+    [stored] = await rows(core, InboxItem)
+    assert stored.event["event_id"] == "EvCrash" and stored.status == "pending"
+    assert stored.event["kind"] == "message"  # the neutral event, translated once
     assert slack_api.calls_to("reactions.add") == []
     # the next process on the same database handles it
     _core2, slack2 = await serve_slack(sqlite_url)
     await slack_api.wait_for("reactions.add")
     await slack2.processed()
-    assert await rows(core, SlackInboxItem) == []
+    [done] = await rows(core, InboxItem)  # kept as the duplicate check, emptied
+    assert (done.status, done.event, done.user_id, done.lane) == ("done", None, None, "")
+    assert "EvCrash" not in done.event_key  # a keyed hash of the event id
     assert len(await rows(core, Narration)) == 1
+    # Slack's late retry of the same event is acknowledged and stops at the inbox's row
+    assert (await slack2.event(narration(payload, event_id="EvCrash", ts="2.000001")))[0] == 200
+    await slack2.processed()
+    assert len(await rows(core, Narration)) == 1 and len(await rows(core, InboxItem)) == 1
 
 
 async def test_events_of_one_conversation_are_handled_in_order(serve_slack, payload, slack_api):
@@ -85,12 +102,12 @@ async def test_a_failure_is_retried_later(serve_slack, payload, slack_api):
     real_handle = core.handle
     calls = 0
 
-    async def flaky(event):
+    async def flaky(event, **kwargs):
         nonlocal calls
         calls += 1
         if calls == 1:
             raise RuntimeError("transient trouble")
-        return await real_handle(event)
+        return await real_handle(event, **kwargs)
 
     core.handle = flaky
     assert (await slack.event(narration(payload, event_id="EvFlaky", ts="4.000001")))[0] == 200
@@ -101,29 +118,28 @@ async def test_a_failure_is_retried_later(serve_slack, payload, slack_api):
 async def test_put_is_idempotent_on_both_databases(database_url, payload):
     """Group commit: concurrent copies of one event are stored once (SQLite and PostgreSQL)."""
     from adapters.slack.inbound import to_inbound
-    from adapters.slack.inbox import SlackInbox
     from bot.store.engine import Database
 
     db = Database(database_url)
-    handled: list[str] = []
+    handled: list = []
 
-    async def handle(event, body):
-        handled.append(event.event_id)
+    async def handle(event):
+        handled.append(event)
 
-    inbox = SlackInbox(db, handle)
+    inbox = inbox_for(db, handle)
     try:
         bodies = [narration(payload, event_id=f"EvP{n}", ts=f"5.{n:06d}") for n in range(3)]
         events = [to_inbound(b) for b in bodies]
         results = await asyncio.gather(
-            *(inbox.put(e, b, "UBOT") for e, b in zip(events, bodies, strict=True)),
-            inbox.put(events[0], bodies[0], "UBOT"),
-            inbox.put(events[1], bodies[1], "UBOT"),
+            *(inbox.put(e) for e in events), inbox.put(events[0]), inbox.put(events[1]),
         )
         assert sorted(results) == [False, False, True, True, True]
-        assert await inbox.put(events[2], bodies[2], "UBOT") is False
+        assert await inbox.put(events[2]) is False
         inbox.start()
         await inbox.wait_idle()
-        assert sorted(handled) == ["EvP0", "EvP1", "EvP2"]
+        assert sorted(e.event_id for e in handled) == ["EvP0", "EvP1", "EvP2"]
+        assert sorted(handled, key=lambda e: e.event_id) == events  # the same neutral events
+        assert await inbox.put(events[0]) is False  # handled: a late copy is still a duplicate
     finally:
         await inbox.stop()
         await db.dispose()
@@ -146,7 +162,6 @@ async def test_a_web_replica_without_worker_leaves_handling_to_another(
 
 async def test_failed_rows_are_purged_and_erased_with_the_person(sqlite_url, payload):
     from adapters.slack.inbound import to_inbound
-    from adapters.slack.inbox import SlackInbox
     from bot.clock import FakeClock
     from bot.store.engine import Database
     from bot.store.personal_data import PersonalData
@@ -154,15 +169,15 @@ async def test_failed_rows_are_purged_and_erased_with_the_person(sqlite_url, pay
     db = Database(sqlite_url)
     clock = FakeClock()
 
-    async def always_fails(event, body):
+    async def always_fails(event):
         raise RuntimeError("broken handler")
 
-    inbox = SlackInbox(db, always_fails, clock=clock, max_attempts=1)
+    inbox = inbox_for(db, always_fails, clock=clock, max_attempts=1)
     try:
         for n, user in enumerate(("W111", "W222")):
             body = narration(payload, event_id=f"EvF{n}", ts=f"7.{n:06d}")
             body["event"]["user"] = user
-            await inbox.put(to_inbound(body), body, "UBOT")
+            await inbox.put(to_inbound(body))
             await inbox.run_once()
             await asyncio.gather(*inbox._inflight)
         failed = await inbox_rows(db)
@@ -181,23 +196,23 @@ async def test_a_pass_claims_only_what_the_free_slots_can_take(sqlite_url, paylo
     """A long backlog across many conversations: a pass leases as many rows as there are free
     slots (plus a small prefetch), not one per conversation, and the rest stay pending."""
     from adapters.slack.inbound import to_inbound
-    from adapters.slack.inbox import PREFETCH, SlackInbox
+    from bot.delivery.inbox import PREFETCH
     from bot.store.engine import Database
 
     db = Database(sqlite_url)
     release = asyncio.Event()
     handled: list[str] = []
 
-    async def handle(event, body):
+    async def handle(event):
         await release.wait()
         handled.append(event.event_id)
 
-    inbox = SlackInbox(db, handle, concurrency=2)
+    inbox = inbox_for(db, handle, concurrency=2)
     try:
         for n in range(20):
             body = narration(payload, event_id=f"EvB{n}", ts=f"8.{n:06d}")
             body["event"]["channel"] = f"C{n:03d}"  # 20 conversations
-            assert await inbox.put(to_inbound(body), body, "UBOT")
+            assert await inbox.put(to_inbound(body))
         assert await inbox.run_once() == 2 + PREFETCH
         assert await inbox.run_once() == 0  # no free slot: nothing more is leased
         statuses = [r.status for r in await inbox_rows(db)]
@@ -206,7 +221,7 @@ async def test_a_pass_claims_only_what_the_free_slots_can_take(sqlite_url, paylo
         inbox.start()
         await inbox.wait_idle()
         assert sorted(handled) == sorted(f"EvB{n}" for n in range(20))
-        assert await inbox_rows(db) == []
+        assert {r.status for r in await inbox_rows(db)} == {"done"}
     finally:
         await inbox.stop()
         await db.dispose()

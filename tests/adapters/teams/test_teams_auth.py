@@ -125,7 +125,9 @@ async def _post(
     server, session = app
     headers = {"Authorization": auth} if auth is not None else {}
     async with session.post(server.make_url("/api/messages"), json=body, headers=headers) as r:
-        return r.status
+        status = r.status
+    await server.app[teams.TEAMS_INBOX].wait_idle()  # message activities are handled after
+    return status
 
 
 async def test_no_token_is_rejected(authed_app: Any, connector: FakeBotConnector) -> None:

@@ -17,12 +17,12 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from adapters.teams import TEAMS_INBOX
 from adapters.teams.render import render_card
 from adapters.web import build_web_app
 from bot.app import Core, build
 from bot.authorisation import ANYONE
 from bot.clock import FakeClock
-from bot.errors import StoreUnavailable
 from bot.events import EventKind, InboundEvent
 from bot.messages import Actions, Button, OutboundMessage, Select
 from bot.ports import Destination
@@ -47,7 +47,12 @@ class TeamsApp:
             self.server.make_url("/api/messages"), json=body, headers=headers
         )
         await response.read()
+        await self.processed()
         return response
+
+    async def processed(self) -> None:
+        """Wait until the inbox has handed every stored message activity to the core."""
+        await self.server.app[TEAMS_INBOX].wait_idle()
 
     async def deliver(self) -> None:
         await self.core.delivery.drain(timeout=20)
@@ -104,6 +109,29 @@ async def test_personal_narration_is_answered(start_app: StartApp) -> None:
         "teams:" + body["conversation"]["tenantId"], body["conversation"]["id"], body["id"]
     )
     assert stored is not None and stored.topic.startswith("the budget")
+
+
+async def test_a_message_is_answered_before_it_is_handled(start_app: StartApp) -> None:
+    """Store, then acknowledge: the Bot Connector's answer does not wait for handling, and
+    the stored activity is handled afterwards (also by the next process, after a crash)."""
+    app = await start_app()
+    inbox = app.server.app[TEAMS_INBOX]
+    await inbox.stop()  # nothing handles: the answer can only come from storing
+    body = app.connector.rewrite(
+        activity("message_personal_2019", text="I'm working on the store-first drill")
+    )
+    async with app.session.post(app.server.make_url("/api/messages"), json=body) as response:
+        assert response.status == 201
+    workspace = "teams:" + body["conversation"]["tenantId"]
+    assert await app.core.narrations.by_message(
+        workspace, body["conversation"]["id"], body["id"]) is None
+    inbox.start()
+    await app.processed()
+    await app.deliver()
+    (reply,) = await app.connector.wait_for("reply")
+    assert reply.body["text"] == "📝"
+    assert await app.core.narrations.by_message(
+        workspace, body["conversation"]["id"], body["id"]) is not None
 
 
 async def test_a_similar_narration_in_the_channel_is_answered_in_its_thread(
@@ -431,18 +459,33 @@ async def test_a_429_from_the_connector_is_retried(start_app: StartApp) -> None:
     assert replies() == [429, 201]
 
 
-async def test_database_down_asks_for_a_retry(
-    start_app: StartApp, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_database_down_asks_for_a_retry(start_app: StartApp) -> None:
     app = await start_app()
+    warm = app.connector.rewrite(activity("message_personal_2019", text="I'm working on Y"))
+    assert (await app.post(warm)).status == 201  # the database is warm, the inbox idle
+    await app.core.db.engine.dispose()
+    real_session = app.core.db._sessions
 
-    async def down(event: InboundEvent) -> None:
-        raise StoreUnavailable("connection refused")
+    def broken(*_args: Any) -> Any:
+        raise OSError("database is down")
 
-    monkeypatch.setattr(app.core, "handle", down)
     body = app.connector.rewrite(activity("message_personal_2019", text="I'm working on X"))
-    response = await app.post(body)
-    assert response.status == 503
+    body["id"] = "1:down-then-up"
+    app.core.db._sessions = broken  # type: ignore[method-assign, assignment]
+    app.core.db.autocommit_engine = broken  # type: ignore[method-assign]  # the inbox's INSERT
+    try:
+        response = await app.session.post(app.server.make_url("/api/messages"), json=body)
+        assert response.status == 503  # not stored: the Bot Connector retries
+        # an invoke, handled before its answer, is refused the same way
+        invoke = app.connector.rewrite(activity("invoke_adaptiveCard_action_execute_2026"))
+        response = await app.session.post(app.server.make_url("/api/messages"), json=invoke)
+        assert response.status == 503
+    finally:
+        app.core.db._sessions = real_session  # type: ignore[method-assign]
+        del app.core.db.autocommit_engine
+    assert (await app.post(body)).status == 201  # the retry, once the database is back
+    await app.deliver()
+    assert len([r for r in app.connector.of("reply") if r.activity_id == body["id"]]) == 1
 
 
 async def test_duplicate_delivery_is_handled_once(start_app: StartApp) -> None:

@@ -1,0 +1,130 @@
+"""The one durable queue: rows claimed with a lease, finished, retried later, purged.
+
+Both directions use it: the outbox (`bot.delivery.worker`, outbound messages) and the inbox
+(`bot.delivery.inbox`, inbound events of every platform). A table that is a queue has the
+columns `id`, `status` (pending → sending → a final status), `attempts`, `not_before`,
+`claimed_until`, `claim_token` and `last_error`.
+
+- **claim**: one conditional UPDATE … RETURNING takes the rows still free (pending, or
+  `sending` whose lease ran out) and writes a claim token and a lease, so two replicas never
+  work on the same row, and a row whose worker died is claimed again when its lease expires.
+- **finish / remove / retry_later**: the outcome is written only while this worker still
+  holds the claim (its token), so a worker whose lease expired cannot overwrite the newer
+  claim's outcome.
+- **purge**: rows in a final status older than a cut-off are deleted.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+
+from bot.store.engine import Database
+
+PENDING, SENDING = "pending", "sending"
+
+
+def backoff(attempts: int, base: float, cap: float) -> float:
+    """Seconds before attempt `attempts + 1`: exponential, capped, with ±20% jitter so that
+    rows which failed together do not come back together."""
+    return min(cap, base * 2 ** (max(attempts, 1) - 1)) * random.uniform(0.8, 1.2)
+
+
+class LeasedQueue:
+    """Claim, lease, finish, retry later and purge over one table (see the module doc)."""
+
+    def __init__(self, db: Database, model: Any, *, lease: timedelta,
+                 worker_id: str | None = None) -> None:
+        self.db = db
+        self.table = model.__table__
+        self.lease = lease
+        self.worker_id = worker_id or uuid.uuid4().hex[:12]
+
+    def claimable(self, now: datetime) -> ColumnElement[bool]:
+        """Rows free to claim: pending, or leased by a worker whose lease ran out."""
+        c = self.table.c
+        return or_(c.status == PENDING, and_(c.status == SENDING, c.claimed_until < now))
+
+    def new_token(self) -> str:
+        return f"{self.worker_id}:{uuid.uuid4().hex[:8]}"
+
+    async def claim(self, ids: Sequence[int], now: datetime, *,
+                    returning: Sequence[str] = ("id",)) -> tuple[str, list[Any]]:
+        """Lease the rows of `ids` still free (another replica may have taken some) in one
+        UPDATE; returns the claim token and the claimed rows' `returning` columns."""
+        token = self.new_token()
+        if not ids:
+            return token, []
+        c = self.table.c
+        statement = (
+            update(self.table)
+            .where(c.id.in_(list(ids)), self.claimable(now))
+            .values(status=SENDING, claim_token=token, claimed_until=now + self.lease)
+            .returning(*(c[name] for name in returning))
+        )
+        _, rows = await self._write(statement, rows=True)
+        return token, rows
+
+    async def finish(self, row_id: int, token: str | None, status: str, **values: Any) -> bool:
+        """Record a row's outcome (`status` and other columns) while the claim is ours; the
+        lease ends unless `claimed_until` is given. False when the claim was lost."""
+        values.setdefault("claimed_until", None)
+        c = self.table.c
+        count, _ = await self._write(
+            update(self.table).where(c.id == row_id, c.claim_token == token)
+            .values(status=status, **values))
+        return bool(count)
+
+    async def retry_later(self, row_id: int, token: str | None, *, attempts: int,
+                          error: str, at: datetime, **values: Any) -> bool:
+        """Give the row back (pending) to be claimed again from `at`."""
+        return await self.finish(row_id, token, PENDING, attempts=attempts,
+                                 last_error=error[:500], not_before=at, **values)
+
+    async def remove(self, row_id: int, token: str | None) -> None:
+        """Delete a finished row while the claim is ours."""
+        c = self.table.c
+        await self._write(delete(self.table).where(c.id == row_id, c.claim_token == token))
+
+    async def purge(self, statuses: Sequence[str], before: datetime,
+                    column: str = "not_before") -> int:
+        """Delete rows in one of `statuses` whose `column` is older than `before`."""
+        c = self.table.c
+        count, _ = await self._write(delete(self.table).where(
+            c.status.in_(list(statuses)), c[column] < before))
+        return count
+
+    async def due_count(self, now: datetime, *where: ColumnElement[bool]) -> int:
+        """Rows due now (claimable, `not_before` passed), optionally narrowed by `where`."""
+        c = self.table.c
+        async with self.db.session() as s:
+            conn = await s.connection()
+            result = await conn.execute(select(func.count()).select_from(self.table).where(
+                self.claimable(now), c.not_before <= now, *where))
+            return int(result.scalar_one())
+
+    async def _write(self, statement: Executable, *, rows: bool = False
+                     ) -> tuple[int, list[Any]]:
+        """One statement in a transaction of its own (StoreUnavailable on an outage): the
+        rows it affected, and its RETURNING rows with `rows`."""
+        async with self.db.session() as s:
+            conn = await s.connection()
+            result = await conn.execute(statement)
+            returned = list(result.all()) if rows else []
+            count = int(result.rowcount or 0)
+            await s.commit()
+        return count, returned
