@@ -3,7 +3,11 @@ acknowledged) and plain channel messages (de-duplicated, remembered, ignored), a
 database statements (and of them writes) each costs, counted with SQLAlchemy's
 `before_cursor_execute` event on every engine.
 
-    python bench/core_handle.py [--postgres] [--events 200] [--root CHECKOUT]
+    python bench/core_handle.py [--postgres] [--events 200] [--root CHECKOUT] [--inbox]
+
+`--inbox` measures the path a Slack event takes: the events are stored in the inbox first
+(as the acknowledgement does), then the inbox worker hands them to the core; handled/s is
+the worker's rate and the statements are those of handling (the store's are given apart).
 
 `--root` measures another checkout (e.g. a worktree of an older commit) with the same
 bench code, so before and after can be compared in one run.
@@ -50,7 +54,77 @@ class Statements:
             self.log.append(" ".join(statement.split())[:110])
 
 
-async def measure(url: str, events: int, show: bool) -> dict[str, float]:
+SLACK_BODY = "tests/adapters/slack/data/events/event_callback_message.json"
+
+
+def slack_body(root: Path, n: int, text: str, user: str, channel: str) -> dict[str, Any]:
+    import json
+
+    body: dict[str, Any] = json.loads((root / SLACK_BODY).read_text())
+    body["event_id"] = f"EvBench{n}-{uuid.uuid4().hex[:6]}"
+    ts = f"{1700000000 + n}.{n:06d}"
+    body["event"].update(text=text, ts=ts, event_ts=ts, user=user, channel=channel)
+    body["event"].pop("blocks", None)
+    return body
+
+
+async def through_inbox(core: Any, root: Path, label: str, text: str, events: int,
+                        counter: Statements, show: bool) -> dict[str, float]:
+    """Store `events` Slack events in the inbox, then let its worker handle them all."""
+    from adapters.slack.inbound import to_inbound
+
+    concurrency = 4 if core.db.dialect == "postgresql" else 1
+    bodies = [slack_body(root, i, text.format(topic=TOPICS[i % 5], i=i), f"W{i % 7}",
+                         f"C{i % 4}") for i in range(events)]
+    try:  # one inbox for every platform (after issue 19)
+        from bot.delivery.inbox import Inbox, event_key
+
+        async def handle(event: Any) -> Any:
+            return await core.handle(event, claimed=True)
+
+        inbox = Inbox(core.db, handle, platform="slack", key=event_key(core.keyring),
+                      clock=core.clock, concurrency=concurrency)
+
+        async def put(body: dict[str, Any]) -> Any:
+            return await inbox.put(to_inbound(body, bot_user_id="UBOT"))
+    except ImportError:  # before: the Slack adapter's own inbox of request bodies
+        from adapters.slack.inbox import SlackInbox
+
+        async def handle_body(event: Any, body: Any) -> Any:
+            return await core.handle(event)
+
+        inbox = SlackInbox(core.db, handle_body, clock=core.clock, concurrency=concurrency)
+
+        async def put(body: dict[str, Any]) -> Any:
+            return await inbox.put(to_inbound(body, bot_user_id="UBOT"), body, "UBOT")
+    before = (counter.total, counter.writes)
+    started = time.perf_counter()
+    await asyncio.gather(*(put(body) for body in bodies))
+    stored_s = time.perf_counter() - started
+    stored = (counter.total - before[0], counter.writes - before[1])
+    before = (counter.total, counter.writes)
+    if show:
+        counter.log = []
+    started = time.perf_counter()
+    inbox.start()
+    await inbox.wait_idle(timeout=600)
+    handled_s = time.perf_counter() - started
+    await inbox.stop()
+    if counter.log is not None:
+        print(f"statements of handling {events} {label}s from the inbox (first 40):")
+        for line in counter.log[:40]:
+            print("   ", line)
+        counter.log = None
+    return {f"{label} stored per s": events / stored_s,
+            f"{label} statements to store": stored[0] / events,
+            f"{label} writes to store": stored[1] / events,
+            f"{label} handled per s": events / handled_s,
+            f"{label} statements": (counter.total - before[0]) / events,
+            f"{label} writes": (counter.writes - before[1]) / events}
+
+
+async def measure(url: str, events: int, show: bool, inbox: bool = False,
+                  root: Path | None = None) -> dict[str, float]:
     from bot.app import build
     from bot.config import Settings
     from tests.fakes import events as ev
@@ -68,6 +142,9 @@ async def measure(url: str, events: int, show: bool) -> dict[str, float]:
     figures: dict[str, float] = {}
     for label, text in (("narration", "I'm working on {topic} part {i}"),
                         ("plain message", "Lunch at twelve today? ({i})")):
+        if inbox and root is not None:
+            figures |= await through_inbox(core, root, label, text, events, counter, show)
+            continue
         timings = []
         total = writes = 0
         for i in range(events):
@@ -102,6 +179,8 @@ def main() -> int:
     ap.add_argument("--root", default=str(Path(__file__).resolve().parent.parent),
                     help="the checkout whose bot/ is measured (default: this one)")
     ap.add_argument("--show", action="store_true", help="print the statements of one event")
+    ap.add_argument("--inbox", action="store_true",
+                    help="store the events in the inbox first, then let its worker handle them")
     args = ap.parse_args()
     sys.path.insert(0, str(Path(args.root).resolve()))
     schema = None
@@ -116,7 +195,8 @@ def main() -> int:
     else:
         url = f"sqlite:///{tempfile.mkdtemp()}/core.db"
     try:
-        figures = asyncio.run(measure(url, args.events, args.show))
+        figures = asyncio.run(measure(url, args.events, args.show, args.inbox,
+                                      Path(args.root).resolve()))
     finally:
         if schema:
             import psycopg
@@ -126,10 +206,11 @@ def main() -> int:
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     import bot
 
-    print(f"core.handle on {'PostgreSQL' if args.postgres else 'SQLite'}, {args.events} events,"
+    path = "inbox → core.handle" if args.inbox else "core.handle"
+    print(f"{path} on {'PostgreSQL' if args.postgres else 'SQLite'}, {args.events} events,"
           f" bot from {Path(bot.__file__).parent.parent}:")
     for key, value in figures.items():
-        print(f"  {key:>24}: {value:8.1f}")
+        print(f"  {key:>34}: {value:9.2f}")
     return 0
 
 

@@ -369,8 +369,16 @@ class Inbox:
         return self.clock.now() + timedelta(seconds=seconds)
 
     async def _due_count(self) -> int:
-        return await self.queue.due_count(self.clock.now(),
-                                          col(InboxItem.platform) == self.platform)
+        """Rows due now that are not finished: pending, or being handled (here or by
+        another replica)."""
+        from sqlalchemy import func
+
+        now, t = self.clock.now(), InboxItem
+        async with self.db.session() as s:
+            result = await s.exec(select(func.count()).select_from(t).where(
+                col(t.status).in_(("pending", "sending")), col(t.platform) == self.platform,
+                col(t.not_before) <= now))
+            return int(result.one())
 
 
 def event_key(keyring: Keyring) -> EventKey:

@@ -278,6 +278,7 @@ def _teams_message(connector: Any, text: str, msg_id: str, user: str,
 async def test_a_teams_tenant_never_sees_or_changes_another_tenants_data(
     tmp_path, connector
 ) -> None:
+    from adapters.teams import TEAMS_INBOX
     from tests.adapters.teams.teams_helpers import activity
     from tests.resilience.test_hostile_teams import serve, stop
 
@@ -285,6 +286,7 @@ async def test_a_teams_tenant_never_sees_or_changes_another_tenants_data(
 
     async def post(body: dict) -> int:
         status, _ = await app.post(json.dumps(body).encode(), "application/json")
+        await app.server.app[TEAMS_INBOX].wait_idle()  # stored, answered, then handled
         await app.core.delivery.drain()
         return status
 
