@@ -54,11 +54,11 @@ async def adopt_legacy(db: Database, inbox: Inbox) -> int:
                 log.error("Slack event %s from before the upgrade dropped, malformed: %s",
                           row.event_id, type(exc).__name__)
         async with db.session() as s:
-            await s.exec(delete(t).where(  # type: ignore[call-overload]
+            await s.exec(delete(t).where(
                 col(t.id).in_([row.id for row in rows])))
             await s.commit()
     async with db.session() as s:  # failed ones were kept 7 days for inspection
-        await s.exec(delete(t).where(  # type: ignore[call-overload]
+        await s.exec(delete(t).where(
             col(t.status) == "failed", col(t.received_at) < now - FAILED_KEEP))
         await s.commit()
     if moved:

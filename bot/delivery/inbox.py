@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import col, select
+from sqlmodel.sql.expression import Select
 
 from bot.clock import Clock, SystemClock, utc
 from bot.delivery.queue import LeasedQueue, backoff
@@ -272,10 +273,14 @@ class Inbox:
             return 0
         now = self.clock.now()
         t = InboxItem
+        # sqlmodel's select() is typed for up to four columns; its Select takes any number
+        query: Select[int, str, str, datetime | None, datetime] = Select(
+            col(t.id), col(t.lane), col(t.status), col(t.claimed_until), col(t.not_before)
+        )
         async with self.db.session() as s:
             rows = (
                 await s.exec(
-                    select(t.id, t.lane, t.status, t.claimed_until, t.not_before)
+                    query
                     .where(col(t.status).in_(("pending", "sending")),
                            col(t.platform) == self.platform)
                     .order_by(col(t.id))
@@ -298,7 +303,8 @@ class Inbox:
             return 0
         token, rows_claimed = await self.queue.claim(
             chosen, now, returning=("id", "lane", "event_key", "event", "attempts"))
-        claimed = [Claimed(*row, claim_token=token) for row in rows_claimed]
+        claimed = [Claimed(id=row[0], lane=row[1], event_key=row[2], event=row[3],
+                           attempts=row[4], claim_token=token) for row in rows_claimed]
         for item in sorted(claimed, key=lambda item: item.id):
             self._busy.add(item.lane)
             task = asyncio.create_task(self._process(item))

@@ -41,7 +41,8 @@ PENDING, SENDING = "pending", "sending"
 def backoff(attempts: int, base: float, cap: float) -> float:
     """Seconds before attempt `attempts + 1`: exponential, capped, with ±20% jitter so that
     rows which failed together do not come back together."""
-    return min(cap, base * 2 ** (max(attempts, 1) - 1)) * random.uniform(0.8, 1.2)
+    delay: float = min(cap, base * 2.0 ** (max(attempts, 1) - 1))
+    return delay * random.uniform(0.8, 1.2)
 
 
 class LeasedQueue:

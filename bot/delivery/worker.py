@@ -285,7 +285,7 @@ class DeliveryWorker:
                                    load_message(payload))
         if row.op == "update":
             await port.update(dest, payload["message_id"], load_message(payload))
-            return payload["message_id"]
+            return str(payload["message_id"])
         if row.op == "react":
             await port.react(dest, payload["message_id"], payload["emoji"])
             return None
@@ -390,7 +390,7 @@ class DeliveryWorker:
                        "at": now} for row, message_id, _ in batch]
             try:
                 async with self.db.session() as s:
-                    await s.exec(statement, params=params)  # type: ignore[call-overload]
+                    await s.exec(statement, params=params)
                     await s.commit()
             except BaseException as exc:
                 for _, _, done in batch:
@@ -420,7 +420,7 @@ class DeliveryWorker:
     async def _seconds_until_next_due(self) -> float | None:
         status = col(OutboxItem.status)
         async with self.db.session() as s:
-            result = await s.exec(select(  # type: ignore[call-overload]
+            result = await s.exec(select(
                 func.min(case((status == "pending", col(OutboxItem.not_before)))),
                 func.min(case((status == "sending", col(OutboxItem.claimed_until)))))
                 .where(status.in_(("pending", "sending"))))
