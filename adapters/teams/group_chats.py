@@ -150,7 +150,9 @@ class GroupChats:
                        col(TeamsGroupChat.chat_id).is_(None),
                        (col(TeamsGroupChat.claimed_until).is_(None))
                        | (col(TeamsGroupChat.claimed_until) < now))
-                .values(claimed_until=now + CLAIM))).rowcount  # type: ignore[attr-defined]
+                .values(claimed_until=now + CLAIM)
+                # no evaluation against the loaded row (SQLite gives naive datetimes back)
+                .execution_options(synchronize_session=False))).rowcount  # type: ignore[attr-defined]
             await s.commit()
         if not claimed:
             raise DeliveryError("another process is creating this group chat", retry_after=5.0)

@@ -336,3 +336,42 @@ async def test_token_endpoint_failure_falls_back_logged_and_nothing_lost(
     assert "creating a group chat failed (HTTP 401)" in english
     dutch = await config_show(app, "nl", "show-nl")
     assert "het aanmaken van een groepschat mislukte (HTTP 401)" in dutch
+
+
+async def test_a_refused_creation_is_claimed_again_after_the_recheck(world: PortWorld) -> None:
+    world.graph.fail("create_chat", status=403)
+    assert (await world.port().open_dm(WS, ("29:anna", "29:bob"))).startswith(GROUP_PREFIX)
+    state = await world.port().group_conversations(WS)
+    assert state.permission == "Chat.Create" and state.since == world.now
+    world.now += timedelta(hours=25)
+    chat = await world.port().open_dm(WS, ("29:anna", "29:bob"))
+    assert chat.startswith("19:fake-group-") and len(world.graph.of("create_chat")) == 1
+
+
+async def test_two_processes_never_create_two_chats(world: PortWorld) -> None:
+    import asyncio
+
+    results = await asyncio.gather(
+        world.port().open_dm(WS, ("29:anna", "29:bob")),
+        world.port().open_dm(WS, ("29:bob", "29:anna")), return_exceptions=True)
+    assert len(world.graph.of("create_chat")) == 1
+    chats = [r for r in results if isinstance(r, str)]
+    waits = [r for r in results if isinstance(r, DeliveryError)]
+    assert chats and all(c == chats[0] for c in chats)
+    assert all(w.retry_after and not w.permanent for w in waits)
+    assert len(chats) + len(waits) == 2
+
+
+def test_config_check_names_the_graph_permissions() -> None:
+    from adapters import teams
+
+    env = {"MICROSOFT_APP_ID": "11111111-2222-3333-4444-555555555555",
+           "MICROSOFT_APP_PASSWORD": "secret"}
+    shown = teams.status(env)
+    assert shown.problems == ()
+    for permission in ("Chat.Create", "AppCatalog.Read.All", INSTALL_AND_CONSENT):
+        assert permission in shown.summary
+    off = teams.status({**env, "WOLBOT_TEAMS_GROUP_CHATS": "0"})
+    assert "personal chats" in off.summary
+    wrong = teams.status({**env, "WOLBOT_TEAMS_GRAPH_RECHECK_HOURS": "soon"})
+    assert any(p.startswith("WOLBOT_TEAMS_GRAPH_RECHECK_HOURS") for p in wrong.problems)
