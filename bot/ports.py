@@ -119,8 +119,10 @@ class GroupConversations:
 
     `shared`: in one conversation with all of them (Slack's group DM, a Teams group chat);
     otherwise each gets it in their own DM with the bot. `cause` says why not: "permission"
-    (the platform refused; `permission` names exactly what an admin can grant), "failure"
-    (the platform's service failed; `status` is its HTTP status when there was one),
+    (the platform refused; `permission` names exactly what an admin can grant), "signin"
+    (the platform's sign-in service refused the app's credentials in this workspace: a wrong
+    secret, or no admin consent there yet), "failure" (the platform's service failed;
+    `status` is its HTTP status when there was one),
     "not_configured" (the deployment lacks what it needs) or "off" (switched off).
     `detail` is the platform's own words, for logs and operators; `retry_at` is when the
     shared conversation is tried again.

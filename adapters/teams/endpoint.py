@@ -97,6 +97,17 @@ class TeamsEndpoint:
         except Exception as exc:  # PermissionError, bad signature, unknown key, expired…
             log.info("rejected /api/messages request: %s", type(exc).__name__)
             return web.json_response({"error": "unauthorized"}, status=401)
+        if event is not None and event.kind == EventKind.BOT_ADDED and self.port is not None:
+            try:
+                own = await self.port.created_chat(event.workspace_id, event.conversation.id)
+            except StoreUnavailable as exc:
+                log.warning("database unavailable, asking the Bot Connector to retry: %s", exc)
+                return web.json_response({"error": "temporarily unavailable"}, status=503,
+                                         headers={"Retry-After": "5"})
+            if own:
+                # wolbot added itself to an introduction's group chat: the introduction is
+                # the first message there, not the welcome a team or chat people added it to
+                event = None
         if self.inbox is not None and event is not None and \
                 body.get("type") != ActivityTypes.invoke:
             return await self._store(event, seen)
@@ -178,11 +189,6 @@ class TeamsEndpoint:
             await self.port.file_consent(seen.workspace_id, seen.user_id,
                                          body.get("value") or {})
         ctx: Context | None = None
-        if event is not None and event.kind == EventKind.BOT_ADDED and self.port is not None \
-                and await self.port.created_chat(event.workspace_id, event.conversation.id):
-            # wolbot added itself to an introduction's group chat: the introduction is the
-            # first message there, not the welcome a team or a chat people added it to gets
-            event = None
         if event is not None:
             ctx = await self.core.handle(await self._resolve_people_picker(event))
         if body.get("type") == ActivityTypes.invoke:

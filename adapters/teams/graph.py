@@ -57,11 +57,13 @@ class GraphRefused(Exception):
 
 
 class GraphFailed(Exception):
-    """The token endpoint or Graph failed otherwise (status None: no HTTP answer)."""
+    """The token endpoint or Graph failed otherwise (status None: no HTTP answer).
+    `signin`: the token endpoint refused the app's credentials in this tenant (a wrong
+    secret, or a multi-tenant app no admin of this tenant consented to yet)."""
 
-    def __init__(self, detail: str, status: int | None = None) -> None:
+    def __init__(self, detail: str, status: int | None = None, *, signin: bool = False) -> None:
         super().__init__(detail)
-        self.detail, self.status = detail, status
+        self.detail, self.status, self.signin = detail, status, signin
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +178,8 @@ class Graph:
                     if response.status != 200 or not body.get("access_token"):
                         error = body.get("error_description") or body.get("error") or ""
                         raise GraphFailed(f"token endpoint answered {response.status}: "
-                                          f"{str(error)[:200]}", response.status)
+                                          f"{str(error)[:200]}", response.status,
+                                          signin=response.status in (400, 401))
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise GraphFailed(f"token endpoint unreachable: {type(exc).__name__}") from exc
             lifetime = float(body.get("expires_in") or 3600)

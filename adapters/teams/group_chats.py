@@ -3,8 +3,8 @@
 The choice is made at run time: the first refusal by Graph (401/403, a missing permission
 or admin consent) or failure (the token endpoint, a timeout, a 5xx) puts the tenant on the
 1:1 fallback with its reason (`teams_graph_state`), which `/wol config show` shows admins.
-Graph is tried again after `recheck` (24 hours; 15 minutes after a failure that was not a
-refusal); the first success ends the fallback.
+Graph is tried again after `recheck` (24 hours, also when the token endpoint refused the
+app's credentials; 15 minutes after any other failure); the first success ends it.
 
 Idempotent: the chat is stored under a hash of its members (`teams_group_chat`) as soon as
 Graph created it, before the app is added and before anything is posted, so a retry, a
@@ -115,8 +115,11 @@ class GroupChats:
             log.warning("Teams introductions fall back to personal chats in %s for now: %s",
                         workspace_id, exc.detail)
             status = f"HTTP {exc.status}: " if exc.status else ""
-            await self._fallback(workspace_id, now, "failure", None, f"{status}{exc.detail}",
-                                 now + min(RECHECK_AFTER_FAILURE, self.settings.recheck))
+            # refused credentials wait for an admin like a refused permission; the rest passes
+            later = self.settings.recheck if exc.signin else min(RECHECK_AFTER_FAILURE,
+                                                                  self.settings.recheck)
+            await self._fallback(workspace_id, now, "signin" if exc.signin else "failure", None,
+                                 f"{status}{exc.detail}", now + later)
             return None
         if state is not None and not state.shared:
             log.info("Teams group chats work again in %s", workspace_id)

@@ -247,22 +247,29 @@ class TeamsPort:
         """The people's group chat (created through Graph the first time), or None."""
         if self.group_chats is None:
             return None
-        members = []
+        members: list[tuple[str, str]] = []  # (Bot Framework id, Entra ID object id)
+        first = None
         for user_id in people:
             member = await self.members.get(workspace_id, user_id) or \
                 await self.members.by_aad_object_id(workspace_id, user_id)
-            if member is None or not member.aad_object_id:
+            first = first or member
+            aad = member.aad_object_id if member is not None else None
+            if member is not None and not aad:  # Graph names people by their object id
+                try:
+                    aad = (await self.lookup_person(workspace_id, member.user_id)).directory_id
+                except DeliveryError as exc:
+                    log.info("could not look up a group member's object id: %s", exc.reason)
+            if member is None or not aad:
                 log.info("no Entra ID object id known for a member of a group: using "
                          "personal chats")
                 return None
-            members.append(member)
-        base = await self._tenant_reference(workspace_id, members[0])
+            members.append((member.user_id, aad))
+        base = await self._tenant_reference(workspace_id, first)
         bot = base.get("bot") or {}
         manifest_id = teams_app_id(self.group_chats.settings.teams_app_id,
                                    self.app_id or str(bot.get("id", "")).removeprefix("28:"))
-        chat_id = await self.group_chats.open(workspace_id, [m.user_id for m in members],
-                                              [str(m.aad_object_id) for m in members],
-                                              manifest_id)
+        chat_id = await self.group_chats.open(workspace_id, [m for m, _ in members],
+                                              [aad for _, aad in members], manifest_id)
         if chat_id is None:
             return None
         if not await self.references.get(workspace_id, chat_id):
@@ -274,7 +281,7 @@ class TeamsPort:
                                  "tenantId": tenant, "isGroup": True},
                 "bot": bot,
                 # created by wolbot for these people: their personal chats if it fails
-                CREATED_FOR: [m.user_id for m in members],
+                CREATED_FOR: [m for m, _ in members],
             }
             await self.references.save(workspace_id, chat_id, self.platform, reference,
                                        datetime.now(UTC))

@@ -24,6 +24,10 @@ FALLBACK_PERMISSION = N_("{title} each person gets them in their own chat with t
 FALLBACK_FAILURE = N_("{title} each person gets them in their own chat with the bot, because "
                       "creating a group chat failed ({detail}), since {since}. Tried again "
                       "after {retry}.")
+FALLBACK_SIGNIN = N_("{title} each person gets them in their own chat with the bot, because the "
+                     "sign-in service refused the app's credentials here ({detail}: a wrong "
+                     "client secret, or no administrator has consented to the app in this "
+                     "organisation yet), since {since}. Tried again after {retry}.")
 FALLBACK_NOT_CONFIGURED = N_("{title} each person gets them in their own chat with the bot: "
                              "one shared conversation needs the app's client secret, which this "
                              "installation lacks.")
@@ -57,5 +61,6 @@ def render(ctx: Context, state: GroupConversations) -> Section:
     if state.cause == "not_configured":
         return Section(parts=fill(t(FALLBACK_NOT_CONFIGURED), title=title))
     detail = f"HTTP {state.status}" if state.status else "—"
-    return Section(parts=fill(t(FALLBACK_FAILURE), title=title, detail=detail, since=since,
+    template = FALLBACK_SIGNIN if state.cause == "signin" else FALLBACK_FAILURE
+    return Section(parts=fill(t(template), title=title, detail=detail, since=since,
                               retry=retry))

@@ -333,9 +333,9 @@ async def test_token_endpoint_failure_falls_back_logged_and_nothing_lost(
         rows = (await s.exec(select(OutboxItem))).all()
     assert [r.status for r in rows if r.status == "failed"] == []  # nothing lost
     english = await config_show(app, "en", "show-en")
-    assert "creating a group chat failed (HTTP 401)" in english
+    assert "the sign-in service refused the app's credentials here (HTTP 401" in english
     dutch = await config_show(app, "nl", "show-nl")
-    assert "het aanmaken van een groepschat mislukte (HTTP 401)" in dutch
+    assert "de aanmelddienst de inloggegevens van de app hier weigerde (HTTP 401" in dutch
 
 
 async def test_a_refused_creation_is_claimed_again_after_the_recheck(world: PortWorld) -> None:
@@ -375,3 +375,28 @@ def test_config_check_names_the_graph_permissions() -> None:
     assert "personal chats" in off.summary
     wrong = teams.status({**env, "WOLBOT_TEAMS_GRAPH_RECHECK_HOURS": "soon"})
     assert any(p.startswith("WOLBOT_TEAMS_GRAPH_RECHECK_HOURS") for p in wrong.problems)
+
+
+async def test_a_failing_graph_is_tried_again_soon(world: PortWorld) -> None:
+    world.graph.fail("create_chat", status=503)
+    assert (await world.port().open_dm(WS, ("29:anna", "29:bob"))).startswith(GROUP_PREFIX)
+    state = await world.port().group_conversations(WS)
+    assert (state.cause, state.status, state.permission) == ("failure", 503, None)
+    assert state.retry_at == world.now + timedelta(minutes=15)
+
+
+async def test_an_object_id_unknown_to_the_adapter_is_asked_of_the_connector(
+    world: PortWorld,
+) -> None:
+    seen = activity("message_channel_mention_2019", text="hi")
+    seen["from"] = {"id": "29:cara", "name": "Cara"}  # her activity carried no object id
+    found = Seen.from_activity(world.connector.rewrite(seen))
+    assert found is not None
+    await world.members.seen(found)
+    world.connector.add_member(found.conversation_id, {
+        "id": "29:cara", "name": "Cara", "aadObjectId": "cccc0000-0000-4000-8000-00000000000c"})
+    chat = await world.port().open_dm(WS, ("29:anna", "29:cara"))
+    assert chat.startswith("19:fake-group-")
+    (created,) = world.graph.of("create_chat")
+    assert any("cccc0000-0000-4000-8000-00000000000c" in m["user@odata.bind"]
+               for m in created.body["members"])
