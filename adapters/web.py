@@ -25,14 +25,15 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.app import ADAPTERS, Core, load_adapter
+from bot.app import ADAPTERS, load_adapter
 from bot.errors import ListenError
 from bot.metrics import CONTENT_TYPE, METRICS, refresh_backlog
+from bot.runtime import Wolbot
 from bot.store.engine import head_revisions
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("wolbot.http")
-CORE_KEY = web.AppKey("core", Core)
+CORE_KEY = web.AppKey("core", Wolbot)
 # Adapters the environment enables, and those attached so far (for /readyz).
 EXPECTED_KEY = web.AppKey("adapters_expected", list[str])
 ATTACHED_KEY = web.AppKey("adapters_attached", list[str])
@@ -63,7 +64,7 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
                               "duration_ms": ms})
 
 
-def build_web_app(core: Core, *, adapters: list[str] | None = None) -> web.Application:
+def build_web_app(core: Wolbot, *, adapters: list[str] | None = None) -> web.Application:
     """The web app with its probes and /metrics. Adapters are attached on start-up (they
     may need I/O)."""
     app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[request_log])
@@ -96,7 +97,7 @@ def build_web_app(core: Core, *, adapters: list[str] | None = None) -> web.Appli
     return app
 
 
-async def _database_state(core: Core) -> tuple[bool, bool | None]:
+async def _database_state(core: Wolbot) -> tuple[bool, bool | None]:
     """(reachable, migrated to this version's heads; None when unknown)."""
     db_ok = await core.db.ping()
     migrated = None
@@ -170,7 +171,7 @@ def listen_failure(exc: OSError, host: str, port: int) -> tuple[str, str]:
 
 
 async def serve(
-    core: Core, host: str, port: int, *, ready: Callable[[int], None] | None = None
+    core: Wolbot, host: str, port: int, *, ready: Callable[[int], None] | None = None
 ) -> None:
     """Run until SIGTERM/SIGINT, then stop taking requests, finish delivery and close."""
     for name in ADAPTERS:

@@ -5,7 +5,7 @@
 
 Part 1 times the pure translation (recorded activity → InboundEvent; message → Adaptive
 Card activity). Part 2 runs the real thing in one process: the `wolbot serve` aiohttp app
-with the Teams adapter (development mode), a real Core on a temporary SQLite database,
+with the Teams adapter (development mode), a real Wolbot on a temporary SQLite database,
 botbuilder's CloudAdapter and connector client, and the local fake Bot Connector. It
 posts recorded personal-chat activities from distinct people and reports the HTTP answer
 time (Teams allows 15 s) and the time until every reply has reached the connector.

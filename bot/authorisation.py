@@ -24,10 +24,9 @@ from typing import TYPE_CHECKING
 from bot.events import EventKind, InboundEvent
 from bot.i18n import N_
 from bot.messages import OutboundMessage
-from bot.secrets import INTERACTION_ADDRESSEE
+from bot.secrets import INTERACTION_ADDRESSEE, Keyring
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
 
 log = logging.getLogger(__name__)
@@ -80,9 +79,9 @@ BOUND = INTERACTION_ADDRESSEE
 _TAG = 32
 
 
-def bind(core: Core, workspace_id: str, user_id: str, action_id: str) -> str:
+def bind(keyring: Keyring, workspace_id: str, user_id: str, action_id: str) -> str:
     """`action_id` bound to `user_id`: "<action id>~<keyed tag>"."""
-    return f"{action_id}~{core.keyring.mac(BOUND, workspace_id, user_id, action_id)[:_TAG]}"
+    return f"{action_id}~{keyring.mac(BOUND, workspace_id, user_id, action_id)[:_TAG]}"
 
 
 def unbound(action_id: str) -> str:
@@ -91,7 +90,7 @@ def unbound(action_id: str) -> str:
     return base if sep else action_id
 
 
-def bound_to_clicker(event: InboundEvent, core: Core) -> bool | None:
+def bound_to_clicker(event: InboundEvent, keyring: Keyring) -> bool | None:
     """True when the action id carries the clicker's tag, False when it carries another
     one, None when it carries none."""
     if event.action is None:
@@ -100,7 +99,7 @@ def bound_to_clicker(event: InboundEvent, core: Core) -> bool | None:
     if not sep:
         return None
     return any(hmac.compare_digest(tag, mac[:_TAG]) for mac in
-               core.keyring.macs(BOUND, event.workspace_id, event.user.user_id, base))
+               keyring.macs(BOUND, event.workspace_id, event.user.user_id, base))
 
 
 def owner(name: str, check: Check) -> Who:

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.events import InboundEvent
 from bot.i18n import N_, Translator
 from bot.languages import choose, own_language
 from bot.messages import Form, Inline, OutboundMessage, fill
 from bot.ports import Destination, PersonInfo
-
-if TYPE_CHECKING:
-    from bot.app import Core
+from bot.roles import ADMIN, MANAGER
+from bot.services import ServiceAccess, Services
 
 FORMS_ELSEWHERE = N_("forms need Slack or Teams")
 
@@ -30,13 +29,16 @@ FORM_INLINE_HINT = "form_answers_event"
 
 
 @dataclass
-class Context:
-    core: Core
+class Context(ServiceAccess):
+    """One event's turn: the services by name (`ctx.outbox`, `ctx.narrations`, …, see
+    `bot.services.ServiceAccess`), who caused the event, their language, and the answers."""
+
+    services: Services
     event: InboundEvent
     t: Translator  # the language for the person who caused the event
     channel_t: Translator  # the language of the conversation (for what everyone there sees)
     person: PersonInfo
-    roles: frozenset[str] = frozenset()
+    person_roles: frozenset[str] = frozenset()  # ADMIN, MANAGER (bot/roles.py)
     language_is_explicit: bool = False  # the person chose their language themselves
     written: str | None = None  # the language the event's text is in, when its words tell
     language_is_known: bool = False  # chosen, or known from what they write (bot.languages)
@@ -60,27 +62,30 @@ class Context:
     opened_form: Form | None = None
     told: list[OutboundMessage] = field(default_factory=list)
     _seq: int = 0
+    # The services as the one object features used to reach through (`ctx.core.db`), until
+    # every feature uses them by name. Temporary: goes with `bot.app.Core`.
+    core: Any = None
 
     # -- language ------------------------------------------------------------------------------
     def use_language(self, lang: str, *, only_if_implicit: bool = True) -> None:
         """Answer in `lang` (e.g. the language the person just wrote in)."""
         if only_if_implicit and self.language_is_explicit:
             return
-        self.t = self.core.i18n.get(lang)
+        self.t = self.i18n.get(lang)
 
     async def choose_language_again(self) -> None:
         """After the person changed or reset their choice: speak as `bot.languages` says."""
-        row = await self.core.personal.row(self.event.workspace_id, self.event.user.user_id)
+        row = await self.personal.row(self.event.workspace_id, self.event.user.user_id)
         self.language_is_explicit = bool(row is not None and row.language)
         self.language_is_known = own_language(row, self.written) is not None
         locale = self.event.locale or self.person.locale if self.event.is_dm else None
-        self.t = self.core.i18n.get(choose(row, self.channel_t.lang, locale=locale))
+        self.t = self.i18n.get(choose(row, self.channel_t.lang, locale=locale))
 
     def hint_language(self, lang: str | None) -> None:
         """A weaker sign of the person's language (the words of a command): followed only
         when neither their choice nor their writing tells."""
         if lang and not self.language_is_known:
-            self.t = self.core.i18n.get(lang)
+            self.t = self.i18n.get(lang)
 
     def text(self, msgid: str, **values: Inline | int) -> OutboundMessage:
         """A one-paragraph message from a translated template in the person's language."""
@@ -88,15 +93,15 @@ class Context:
 
     @property
     def now(self) -> datetime:
-        return self.core.clock.now()
+        return self.clock.now()
 
     @property
     def is_admin(self) -> bool:
-        return "admin" in self.roles
+        return ADMIN in self.person_roles
 
     @property
     def is_manager(self) -> bool:
-        return "manager" in self.roles or self.is_admin
+        return MANAGER in self.person_roles or self.is_admin
 
     # -- answering -----------------------------------------------------------------------------
     def key(self, label: str) -> str:
@@ -126,14 +131,14 @@ class Context:
     async def reply(self, message: OutboundMessage) -> str:
         """Answer in the event's thread (or start one under the message). Returns the key."""
         key = self.key("reply")
-        await self.core.outbox.send(self.event.platform, self.destination(), message, key=key,
+        await self.outbox.send(self.event.platform, self.destination(), message, key=key,
                                     recipient_id=self._dm_recipient)
         return key
 
     async def say(self, message: OutboundMessage) -> str:
         """Post in the conversation itself, not in a thread."""
         key = self.key("say")
-        await self.core.outbox.send(self.event.platform, self.destination(thread=False), message,
+        await self.outbox.send(self.event.platform, self.destination(thread=False), message,
                                     key=key, recipient_id=self._dm_recipient)
         return key
 
@@ -146,7 +151,7 @@ class Context:
         self.told.append(message)
         erase_after_delivery = erase_after_delivery or self.anonymous
         dest = self.destination(thread=bool(self.event.conversation.thread_id), ephemeral=True)
-        await self.core.outbox.send(self.event.platform, dest, message, key=key,
+        await self.outbox.send(self.event.platform, dest, message, key=key,
                                     erase_after_delivery=erase_after_delivery)
         return key
 
@@ -162,13 +167,13 @@ class Context:
         """
         self.shown = personal or message
         if shared_at is not None and message_id:
-            await self.core.outbox.update(self.event.platform, shared_at, message_id, message,
+            await self.outbox.update(self.event.platform, shared_at, message_id, message,
                                           key=self.key("show"))
 
     async def react(self, emoji: str) -> None:
         if self.event.message_id is None:
             return
-        await self.core.outbox.react(self.event.platform, self.destination(thread=False),
+        await self.outbox.react(self.event.platform, self.destination(thread=False),
                                      self.event.message_id, emoji, key=self.key("react"),
                                      recipient_id=self._dm_recipient)
 
@@ -180,7 +185,7 @@ class Context:
         deliver_after: datetime | None = None,
     ) -> str:
         key = self.key("dm")
-        await self.core.outbox.send_dm(
+        await self.outbox.send_dm(
             self.event.platform,
             self.event.workspace_id,
             user_ids,
@@ -196,6 +201,6 @@ class Context:
         if self.event.reply_hints.get(FORM_INLINE_HINT):
             self.opened_form = form
             return
-        await self.core.outbox.form(
+        await self.outbox.form(
             self.event.platform, self.destination(thread=False), form, key=self.key("form")
         )

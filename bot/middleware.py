@@ -37,7 +37,7 @@ async def deduplicate(event: InboundEvent, ctx: Context, next_: Next) -> None:
     if ctx.claimed:  # the inbox's row was this event's one duplicate check
         await next_()
         return
-    events = ctx.core.event_log
+    events = ctx.event_log
     event_id = ctx.event_ref or event.event_id  # a keyed hash for an anonymous event
     if not await events.claim(event.workspace_id, event_id, ctx.now):
         log.info("duplicate event %s/%s ignored", event.workspace_id, event_id)
@@ -63,7 +63,7 @@ RELEASE_RETRY = (0.2, 0.5, 1.0, 2.0, 4.0, 7.0)
 async def _release(ctx: Context, event: InboundEvent, *, retry: bool) -> None:
     for delay in (*(RELEASE_RETRY if retry else ()), None):
         try:
-            await ctx.core.event_log.release(event.workspace_id, ctx.event_ref or event.event_id)
+            await ctx.event_log.release(event.workspace_id, ctx.event_ref or event.event_id)
             return
         except StoreUnavailable:
             if delay is None:
@@ -79,9 +79,8 @@ async def remember(event: InboundEvent, ctx: Context, next_: Next) -> None:
 
     An anonymous event keeps only a reference the platform needs to answer at all (Teams),
     dated to the day, and no channel row (a DM's row names its person)."""
-    core = ctx.core
     if event.reference is not None:
-        await core.references.save(
+        await ctx.references.save(
             event.workspace_id, event.conversation.id, event.platform, event.reference,
             coarse_time(ctx.now) if ctx.anonymous else ctx.now,
         )
@@ -91,7 +90,7 @@ async def remember(event: InboundEvent, ctx: Context, next_: Next) -> None:
     if event.kind in (EventKind.MESSAGE, EventKind.COMMAND, EventKind.BOT_ADDED):
         # a DM's "name" is its person, so erasure can find the conversation again
         name = event.user.user_id if event.is_dm else event.conversation.name
-        await core.directory.remember_channel(
+        await ctx.directory.remember_channel(
             event.workspace_id, event.conversation.id, event.conversation.kind.value, name, ctx.now
         )
     await next_()

@@ -3,9 +3,9 @@
 Handlers are `async def handler(event, ctx)`; matchers are predicates that return a
 match object (anything truthy, kept as `ctx.match`) or None. Middleware is
 `async def mw(event, ctx, next_)` and decides whether to call `next_()`.
-Groups run in ascending order, and within a group only the first matching handler
-runs (python-telegram-bot's handler groups), so a feature can observe an event
-without stealing it from another. Interactions (clicks, submits, shortcuts) reach a
+Routes belong to a named `Group`; groups run in their listed order, and within a group only
+the first matching handler runs (python-telegram-bot's handler groups), so a feature can
+observe an event without stealing it from another. Interactions (clicks, submits, shortcuts) reach a
 handler only when its route's `who` permits the clicker (bot/authorisation.py).
 """
 
@@ -14,9 +14,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from bot.authorisation import INTERACTIONS, Who, permitted
+from bot.commands import Commands
 from bot.events import EventKind, InboundEvent
 
 if TYPE_CHECKING:
@@ -30,11 +32,22 @@ Next = Callable[[], Awaitable[None]]
 Middleware = Callable[[InboundEvent, "Context", Next], Awaitable[None]]
 
 
+class Group(IntEnum):
+    """Handler groups, in the order they run. Each event reaches the first matching route of
+    every group, so a later group sees what an earlier one handled too."""
+
+    MAIN = 0  # commands, narrations, clicks, forms: most routes
+    ROUND_REPLIES = 1  # answers and reactions in a round's thread (bot/features/rounds.py)
+    QUESTIONS = 2  # durf-te-vragen questions, answers and reactions (bot/features/asks.py)
+    TYPED_REPLIES = 3  # typed answers under a suggestion (bot/features/intros.py)
+    OBSERVERS = 4  # sees every event after the others (bot/features/participation.py)
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     matcher: Matcher
     handler: Handler
-    group: int
+    group: Group
     name: str
     who: Who | None = None  # who may use it, for interactions (bot/authorisation.py)
 
@@ -43,6 +56,7 @@ class Router:
     def __init__(self) -> None:
         self._routes: list[Route] = []
         self._middleware: list[Middleware] = []
+        self.commands = Commands()  # `/wol` subcommands, routed by bot/features/commands.py
 
     def use(self, middleware: Middleware) -> None:
         """Add middleware; the first added is the outermost."""
@@ -53,7 +67,7 @@ class Router:
         matcher: Matcher,
         handler: Handler,
         *,
-        group: int = 0,
+        group: Group = Group.MAIN,
         name: str | None = None,
         who: Who | None = None,
     ) -> None:
@@ -64,7 +78,7 @@ class Router:
         self._routes.sort(key=lambda r: r.group)
 
     def on(
-        self, matcher: Matcher, *, group: int = 0, who: Who | None = None
+        self, matcher: Matcher, *, group: Group = Group.MAIN, who: Who | None = None
     ) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
             self.add(matcher, handler, group=group, who=who)
@@ -84,7 +98,7 @@ class Router:
         await call(0)
 
     async def _handle(self, event: InboundEvent, ctx: Context) -> None:
-        done_groups: set[int] = set()
+        done_groups: set[Group] = set()
         for route in self._routes:
             if route.group in done_groups:
                 continue

@@ -21,9 +21,10 @@ from typing import Any
 
 import pytest
 
-from bot.app import Core, build
+from bot.app import build
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.runtime import Wolbot
 from bot.store.engine import Database
 from tests.fakes.chat import RecordingPort
 
@@ -198,15 +199,15 @@ def port() -> RecordingPort:
     return RecordingPort()
 
 
-CoreFactory = Callable[..., Core]
+CoreFactory = Callable[..., Wolbot]
 
 
 @pytest.fixture
 async def make_core(database_url: str, clock: FakeClock) -> AsyncIterator[CoreFactory]:
     """Build cores on the test database: `core = make_core(port, **settings_overrides)`."""
-    cores: list[Core] = []
+    cores: list[Wolbot] = []
 
-    def factory(*ports: Any, **overrides: Any) -> Core:
+    def factory(*ports: Any, **overrides: Any) -> Wolbot:
         core = build(make_settings(database_url, **overrides), clock=clock)
         for p in ports:
             core.register_port(p)
@@ -219,7 +220,7 @@ async def make_core(database_url: str, clock: FakeClock) -> AsyncIterator[CoreFa
 
 
 @pytest.fixture
-async def core(make_core: CoreFactory, port: RecordingPort) -> AsyncIterator[Core]:
+async def core(make_core: CoreFactory, port: RecordingPort) -> AsyncIterator[Wolbot]:
     c = make_core(port)
     await c.start(deliver=False)
     yield c

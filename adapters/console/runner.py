@@ -17,15 +17,15 @@ from adapters.console.inbound import (
     split_prefixes,
 )
 from adapters.console.port import ConsolePort
-from bot.app import Core
 from bot.errors import StoreUnavailable
 from bot.events import EventKind
+from bot.runtime import Wolbot
 from bot.store.console import ConsoleStore
 
 log = logging.getLogger(__name__)
 
 
-async def run_chat(core: Core, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
+async def run_chat(core: Wolbot, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
     stdin = stdin or sys.stdin
     store = ConsoleStore(core.db, core.clock)
     port = ConsolePort(out or sys.stdout, timezone=core.settings.timezone, store=store)

@@ -34,6 +34,7 @@ from bot.messages import (
     Strong,
     fill,
 )
+from bot.router import Router
 from bot.store.tables.matching import Connection
 from bot.text import shorten
 
@@ -103,7 +104,6 @@ def is_home_action(action_id: str) -> Any:
 
 async def home_view(event: InboundEvent, ctx: HandlerContext) -> OutboundMessage:
     t = ctx.t.gettext
-    core = ctx.core
     blocks: list[Any] = [
         Section(parts=(Strong(text=t(HEADER)),)),
         Section(parts=(t(WELCOME),)),
@@ -117,7 +117,7 @@ async def home_view(event: InboundEvent, ctx: HandlerContext) -> OutboundMessage
         Divider(),
         Section(parts=(Strong(text=t(RECENT_TITLE)),)),
     ]
-    mine = await core.narrations.recent(
+    mine = await ctx.narrations.recent(
         event.workspace_id, author_id=event.user.user_id, limit=RECENT
     )
     if mine:
@@ -183,16 +183,15 @@ async def _connections(workspace_id: str, user_id: str, ctx: HandlerContext) -> 
         .order_by(col(Connection.created_at).desc())
         .limit(RECENT)
     )
-    async with ctx.core.db.session() as s:
+    async with ctx.db.session() as s:
         return list(await s.exec(query))
 
 
 async def _admin_summary(event: InboundEvent, ctx: HandlerContext) -> list[Any]:
     """The workspace's effective settings, each with where its value comes from."""
     t = ctx.t.gettext
-    core = ctx.core
     blocks: list[Any] = [Section(parts=(Strong(text=t(ADMIN_TITLE)),))]
-    for resolved in await core.config.all(event.workspace_id):
+    for resolved in await ctx.config.all(event.workspace_id):
         value = resolved.value
         if isinstance(value, bool):
             shown = t(ON) if value else t(OFF)
@@ -208,9 +207,9 @@ async def _admin_summary(event: InboundEvent, ctx: HandlerContext) -> list[Any]:
                 )
             )
         )
-    count = await core.narrations.count(event.workspace_id)
+    count = await ctx.narrations.count(event.workspace_id)
     blocks.append(Context(parts=fill(t(ADMIN_COUNT), count=count)))
-    source = core.settings.config_path or t(DEFAULTS)
+    source = ctx.settings.config_path or t(DEFAULTS)
     blocks.append(Context(parts=fill(t(ADMIN_SOURCE), source=source)))
     return blocks
 
@@ -224,18 +223,16 @@ async def on_language(event: InboundEvent, ctx: HandlerContext) -> None:
     if choice not in ("en", "nl", "auto"):
         return
     lang = None if choice == "auto" else choice
-    await ctx.core.personal.update(event.workspace_id, event.user.user_id, ctx.now, language=lang)
+    await ctx.personal.update(event.workspace_id, event.user.user_id, ctx.now, language=lang)
     await ctx.choose_language_again()
     if event.reply_hints.get("surface") == "home":
         await ctx.reply(await home_view(event, ctx))
 
 
-async def on_help(event: InboundEvent, ctx: HandlerContext) -> None:
-    await ctx.respond(help_feature.help_message(ctx, ctx.core.commands))
+def register(router: Router) -> None:
+    async def on_help(event: InboundEvent, ctx: HandlerContext) -> None:
+        await ctx.respond(help_feature.help_message(ctx, router.commands))
 
-
-def register(core: Any) -> None:
-    router = core.router
     router.add(is_home, on_home_opened, name="slack.home")
     # the clicker's own home tab: their language, the help for them
     router.add(is_home_action(LANGUAGE_SELECT), on_language, name="slack.home_language",

@@ -110,7 +110,7 @@ class SlackRuntime:
 
     async def start(self, web_app: web.Application, *, routes: bool = True) -> None:
         self.core.register_port(self.port)
-        home.register(self.core)
+        home.register(self.core.router)
         self.app = build_bolt_app(
             self.config,
             self.middleware,

@@ -14,13 +14,13 @@ from sqlmodel import col, select
 
 from bot.clock import utc
 from bot.communities import communities, platform_of
-from bot.delivery.scheduler import Job, cron
 from bot.i18n import N_, Translator
 from bot.insight import formats
 from bot.messages import Context as ContextBlock
 from bot.messages import Inline, Mention, OutboundMessage, Quote, Section, Strong, fill
 from bot.ports import Destination
 from bot.roles import ADMIN, MANAGER
+from bot.scheduler import Job, cron
 from bot.store.tables.asks import Question
 from bot.text import shorten
 

@@ -34,7 +34,7 @@ from bot.i18n import N_, CommandExample
 from bot.langdetect import guess_language
 from bot.messages import Actions, Button, Mention, OutboundMessage, Quote, Section, Strong, fill
 from bot.ports import Destination
-from bot.router import action, kind
+from bot.router import Group, action, kind
 from bot.secrets import ANON_ASKER, ANON_CONTACT
 from bot.store.tables.asks import Question, RelayedAnswer
 from bot.text import check_length, clean
@@ -78,9 +78,11 @@ HIDE_DONE = N_("Question #{number} is hidden.")
 
 
 def register(core: Core) -> None:
-    core.router.add(_top_level_in_channel, on_channel_question, group=6, name="asks.question")
-    core.router.add(_thread_reply, on_thread_reply, group=6, name="asks.answer")
-    core.router.add(kind(EventKind.REACTION_ADDED), on_reaction, group=6, name="asks.reaction")
+    core.router.add(_top_level_in_channel, on_channel_question, group=Group.QUESTIONS,
+                    name="asks.question")
+    core.router.add(_thread_reply, on_thread_reply, group=Group.QUESTIONS, name="asks.answer")
+    core.router.add(kind(EventKind.REACTION_ADDED), on_reaction, group=Group.QUESTIONS,
+                    name="asks.reaction")
     core.router.add(action(ANSWERED), on_answered_click, name="asks.answered",
                     who=owner("the person who asked", _asker))
     core.router.add(action(VIEW), on_view, name="asks.view", who=ANYONE)

@@ -22,7 +22,6 @@ from sqlmodel import select
 from bot.authorisation import ADDRESSEE
 from bot.clock import utc
 from bot.communities import platform_of, workspace_ids
-from bot.delivery.scheduler import Job, cron
 from bot.events import InboundEvent
 from bot.features.commands import Subcommand, example
 from bot.i18n import N_
@@ -31,6 +30,7 @@ from bot.messages import Actions, Button, OutboundMessage, Section
 from bot.messages import Context as ContextBlock
 from bot.personal import Personal, resolve
 from bot.router import action
+from bot.scheduler import Job, cron
 from bot.setting_values import DAYS
 from bot.store.engine import upsert
 from bot.store.tables import Narration

@@ -33,7 +33,7 @@ from bot.messages import (
     TextInput,
     fill,
 )
-from bot.router import action
+from bot.router import Group, action
 from bot.store.tables import Narration
 from bot.store.tables.matching import Connection
 from bot.validation import as_number
@@ -78,7 +78,7 @@ async def _sees_narration(event: InboundEvent, ctx: Context) -> Verdict:
     story = await narration(ctx, number) if number is not None else None
     if story is None:
         return False
-    bound = bound_to_clicker(event, ctx.core)
+    bound = bound_to_clicker(event, ctx.keyring)
     if bound is not None:  # a picker shown to one person (Teams: in their personal chat)
         return bound
     return story.visibility == "public" or story.channel_id == event.conversation.id
@@ -94,7 +94,7 @@ def register(core: Core) -> None:
     router = core.router
     reader = owner("someone who can read the narration", _sees_narration)
     narrator = owner("the narrator of the introduction", _introduction_narrator)
-    router.add(typed_reply, on_typed_reply, group=10, name="intros.typed")
+    router.add(typed_reply, on_typed_reply, group=Group.TYPED_REPLIES, name="intros.typed")
     router.add(action("matching.done"), on_done_button, name="intros.done", who=reader)
     router.add(action("matching.someone"), on_someone_button, name="intros.someone", who=reader)
     router.add(action("matching.pick."), on_pick, name="intros.pick", who=reader)
@@ -274,7 +274,7 @@ def _picker(ctx: Context, story: Narration) -> OutboundMessage:
             elements=(
                 Select(
                     # bound to the person it is shown to, wherever the platform shows it
-                    action_id=bind(ctx.core, story.workspace_id, ctx.event.user.user_id,
+                    action_id=bind(ctx.keyring, story.workspace_id, ctx.event.user.user_id,
                                    f"matching.pick.{story.id}"),
                     placeholder=ctx.t.gettext(PICK_PLACEHOLDER),
                     people=True,

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.authorisation import ANYONE
-from bot.delivery.scheduler import Job, cron
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
 from bot.features.commands import Subcommand, example
@@ -25,6 +24,8 @@ from bot.insight.render import summary
 from bot.insight.report import build_report, community_names, resolve_community
 from bot.messages import Context as ContextBlock
 from bot.messages import Link, OutboundMessage, Section, Strong, fill
+from bot.router import Group
+from bot.scheduler import Job, cron
 
 EX_WEEKLY_ON, EX_WEEKLY_OFF = N_("/wol stats weekly on"), N_("/wol stats weekly off")
 
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from bot.store.tables import Narration
 
 log = logging.getLogger(__name__)
-OBSERVER_GROUP = 100
 WEEKLY_JOB = "insight.weekly"
 PURGE_JOB = "insight.purge"
 
@@ -73,7 +73,7 @@ USAGE = N_("Use {example}: an optional community and week or month.")
 
 
 def register(core: Core) -> None:
-    core.router.add(_observed, observe, group=OBSERVER_GROUP, name="participation.observe",
+    core.router.add(_observed, observe, group=Group.OBSERVERS, name="participation.observe",
                     who=ANYONE)  # counts the clicker's own participation
     core.narration_listeners.append(on_narration)
     core.commands.register(

@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.authorisation import ADDRESSEE, Verdict, owner
-from bot.delivery.scheduler import Job, cron
 from bot.events import InboundEvent
 from bot.features.commands import Subcommand, example
 from bot.i18n import N_, Translator
 from bot.insight import formats
 from bot.messages import Actions, Button, OutboundMessage, Section, fill
 from bot.router import action
+from bot.scheduler import Job, cron
 from bot.store.personal_export import SCHEMA, PersonalExport
 
 EX_EXPORT, EX_FORGET = N_("/wol privacy export"), N_("/wol privacy forget")

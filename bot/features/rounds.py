@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 from bot.clock import utc
 from bot.communities import Community, communities, community
-from bot.delivery.scheduler import Job, cron
 from bot.events import EventKind, InboundEvent
 from bot.i18n import N_, Translator
 from bot.messages import Context as ContextBlock
 from bot.messages import Mention, OutboundMessage, Quote, Section, Strong, fill
 from bot.ports import Destination
-from bot.router import kind
+from bot.router import Group, kind
+from bot.scheduler import Job, cron
 from bot.store.rounds import History, Opening, state_values
 from bot.store.tables.rhythms import CommunityState, Contribution, DialogueRound
 from bot.text import clean, shorten
@@ -46,8 +46,9 @@ READERS = N_("Read along without answering? That counts too. React to the answer
 
 
 def register(core: Core) -> None:
-    core.router.add(_round_reply, on_reply, group=5, name="rounds.reply")
-    core.router.add(kind(EventKind.REACTION_ADDED), on_reaction, group=5, name="rounds.reaction")
+    core.router.add(_round_reply, on_reply, group=Group.ROUND_REPLIES, name="rounds.reply")
+    core.router.add(kind(EventKind.REACTION_ADDED), on_reaction, group=Group.ROUND_REPLIES,
+                    name="rounds.reaction")
     core.scheduler.add(Job(CLOSE_JOB, cron("*/5 * * * *", "UTC"),
                            lambda when: close_due(core, when), grace=timedelta(hours=2),
                            latest_only=True))

@@ -259,7 +259,8 @@ def who_message(
         value = json.dumps({"a": asker, "t": topic, "l": ctx.t.lang}, ensure_ascii=False)
         # whom to connect with is in the action id, bound to the asker: a forged click can
         # name nobody else (authorisation.bind)
-        connect = bind(ctx.core, ctx.event.workspace_id, asker, f"{CONNECT_ACTION}{colleague.key}")
+        connect = bind(ctx.keyring, ctx.event.workspace_id, asker,
+                       f"{CONNECT_ACTION}{colleague.key}")
         blocks += [
             Section(parts=line),
             Actions(
@@ -355,7 +356,7 @@ async def _asker_only(event: InboundEvent, ctx: Context) -> Verdict:
 
 async def _bound_asker(event: InboundEvent, ctx: Context) -> Verdict:
     """Connect me carries whom to connect with in its action id, bound to the asker."""
-    return bool(bound_to_clicker(event, ctx.core))
+    return bool(bound_to_clicker(event, ctx.keyring))
 
 
 def _speak(ctx: Context, value: dict[str, str]) -> None:

@@ -206,7 +206,7 @@ async def test_unanswered_questions_get_up_to_three_people_who_may_know(dcore, p
     async def finder(workspace_id, question_text, leave_out):
         return [p for p in ["bert", "erin", "fred", "gus", "hank"] if p not in leave_out]
 
-    dcore.expert_finders.append(finder)
+    dcore.hooks.expert_finders.append(finder)
     await run(dcore, ev.command("me matching off", user="fred"))
     await run(dcore, ev.message("Wie kent Power BI?", user="bert", channel="DURF",
                                 message_id="q1"))

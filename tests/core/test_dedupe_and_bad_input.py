@@ -64,7 +64,7 @@ async def test_a_failed_handling_releases_the_event_for_the_platform_retry(core,
         if len(calls) == 1:
             raise RuntimeError("matching crashed")
 
-    core.narration_listeners.append(broken_listener)
+    core.hooks.narration_listeners.append(broken_listener)
     event = ev.message("Working on the tender for cleaning services", event_id="Ev-fail")
     await core.handle(event)  # the bug is logged and apologised for, not raised
     await core.delivery.drain()

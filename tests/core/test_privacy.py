@@ -161,7 +161,7 @@ async def test_missed_runs_beyond_the_grace_period_are_dropped(make_core, clock)
     core = make_core(RecordingPort())
     clock.set(clock.now().replace(hour=3, minute=20))
     await core.scheduler.run_due(clock.now())
-    clock.advance(days=3)  # the bot was down for three days; on start (as Core.start does):
+    clock.advance(days=3)  # the bot was down for three days; on start (as Wolbot.start does):
     assert await core.scheduler.log_dropped(clock.now()) == 2
     ran = await core.scheduler.run_due(clock.now())
     assert [j for j, _ in ran].count(RETENTION_JOB) == 1  # only the latest, within its grace

@@ -30,9 +30,10 @@ from aiohttp import web
 from adapters.console.inbound import ConsoleState, parse_line
 from adapters.console.port import ConsolePort
 from adapters.web import build_web_app
-from bot.app import Core, build
+from bot.app import build
 from bot.clock import FakeClock
 from bot.insight import record
+from bot.runtime import Wolbot
 from tests.conftest import make_settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -66,7 +67,7 @@ def _free_port() -> int:
 
 
 class Bot:
-    def __init__(self, core: Core, out: io.StringIO, base: str) -> None:
+    def __init__(self, core: Wolbot, out: io.StringIO, base: str) -> None:
         self.core, self.out, self.base = core, out, base
         self.state = ConsoleState(workspace="local", user="ada", channel="general")
 
@@ -113,7 +114,7 @@ async def _seed(bot: Bot, now: datetime) -> None:
     await _story_rows(bot.core, now, rng)
 
 
-async def _story_rows(core: Core, now: datetime, rng: random.Random) -> None:
+async def _story_rows(core: Wolbot, now: datetime, rng: random.Random) -> None:
     from bot.store.tables.asks import Question
     from bot.store.tables.matching import Connection
     from bot.store.tables.rhythms import Contribution, DialogueRound

@@ -8,11 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from bot.app import Core, build
+from bot.app import build
 from bot.clock import FakeClock
 from bot.insight.levels import MONTH, distribution, movement
 from bot.insight.render import summary, to_csv, to_json
 from bot.insight.report import OTHER, build_report
+from bot.runtime import Wolbot
 from tests.conftest import make_settings
 from tests.insight.org import SETTINGS, WS, Org, generate
 
@@ -31,7 +32,7 @@ def org_db(tmp_path_factory, sqlite_template) -> str:  # type: ignore[no-untyped
     return url
 
 
-async def _generate(core: Core) -> Org:
+async def _generate(core: Wolbot) -> Org:
     try:
         return await generate(core.db)
     finally:
@@ -39,7 +40,7 @@ async def _generate(core: Core) -> Org:
 
 
 @pytest.fixture
-async def org_core(org_db: str) -> AsyncIterator[tuple[Core, Org]]:
+async def org_core(org_db: str) -> AsyncIterator[tuple[Wolbot, Org]]:
     org: Org = pytest.org  # type: ignore[attr-defined]
     core = build(make_settings(org_db, **SETTINGS), clock=FakeClock(org.now))
     yield core, org

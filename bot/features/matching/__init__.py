@@ -1,6 +1,6 @@
 """Matching: connect narrations to colleagues who did similar work or know about it.
 
-`register(core)` wires one `MatchingEngine` (see engine.py) into the core: the narration
+`register(services, router)` wires one `MatchingEngine` (see engine.py) in: the narration
 listeners (index every narration and answer with suggestions), bulk removals and erasure,
 the suggestion buttons, introductions (bot/features/intros.py) and profile topics
 (bot/features/profiles.py). The engine lives in the closures registered here; nothing is
@@ -15,51 +15,56 @@ import time
 from typing import TYPE_CHECKING
 
 from bot.authorisation import ANYONE, owner
-from bot.router import action
+from bot.config import Settings
+from bot.router import Router, action
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.features.matching.encoder import Encoder
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
 
-def register(core: Core) -> None:
+def register(services: Services, router: Router) -> None:
     from bot.features import intros, profiles, who
     from bot.features.matching.engine import MatchingEngine
     from bot.features.matching.feature import VIEW, Suggestions
 
-    engine = MatchingEngine(core.db, encoder=encoder_for(core), clock=core.clock,
-                            glossary=core.glossary.pairs)
-    core.glossary.listeners.append(engine.glossary_changed)
+    engine = MatchingEngine(services.db, encoder=encoder_for(services.settings),
+                            clock=services.clock, glossary=services.glossary.pairs)
+    services.glossary.listeners.append(engine.glossary_changed)
+    hooks = services.hooks
 
     async def preload() -> None:
         started = time.perf_counter()
         count = await engine.preload()
         log.info("matching ready: %d items in %.1f s", count, time.perf_counter() - started)
 
-    core.start_hooks.append(preload)
-    core.stop_hooks.append(engine.stop)
+    hooks.start_hooks.append(preload)
+    hooks.stop_hooks.append(engine.stop)
     suggestions = Suggestions(engine)
-    core.narration_listeners.append(suggestions.on_narration)
-    core.narration_updated_listeners.append(suggestions.on_updated)
-    core.narration_removed_listeners.append(suggestions.on_removed)
-    core.narrations_deleted_listeners.append(suggestions.on_bulk_removed)
-    core.privacy_erasers.append(suggestions.on_erase)
-    core.expert_finders.append(functools.partial(suggestions.find_experts, core))
+    hooks.narration_listeners.append(suggestions.on_narration)
+    hooks.narration_updated_listeners.append(suggestions.on_updated)
+    hooks.narration_removed_listeners.append(suggestions.on_removed)
+    hooks.narrations_deleted_listeners.append(suggestions.on_bulk_removed)
+    hooks.privacy_erasers.append(suggestions.on_erase)
+    hooks.expert_finders.append(functools.partial(suggestions.find_experts, services))
     narrator = owner("the narrator of the suggestion", suggestions.narrator_only)
-    core.router.add(action("matching.connect"), suggestions.on_connect, name="matching.connect",
-                    who=narrator)
-    core.router.add(action("matching.dismiss"), suggestions.on_dismiss, name="matching.dismiss",
-                    who=narrator)
+    router.add(action("matching.connect"), suggestions.on_connect, name="matching.connect",
+               who=narrator)
+    router.add(action("matching.dismiss"), suggestions.on_dismiss, name="matching.dismiss",
+               who=narrator)
     # Only shows the card to whoever looks (platforms that render per viewer ask).
-    core.router.add(action(VIEW), suggestions.on_view, name="matching.view", who=ANYONE)
+    router.add(action(VIEW), suggestions.on_view, name="matching.view", who=ANYONE)
+    from bot.services import LegacyCore
+
+    core = LegacyCore(services, router)  # temporary, until these take (services, router)
     intros.register(core)
     profiles.register(core, engine)
     who.register(core, engine)
 
 
-def encoder_for(core: Core) -> Encoder:
+def encoder_for(settings: Settings) -> Encoder:
     """The configured local model (app.yaml `matching.encoder`), or the configured
     embeddings endpoint with that local model as its fallback."""
     from dataclasses import replace
@@ -68,7 +73,7 @@ def encoder_for(core: Core) -> Encoder:
     from bot.features.matching.ranking import MatchPolicy
     from bot.features.matching.remote import EndpointEncoder, FallbackEncoder
 
-    conf = core.settings.matching
+    conf = settings.matching
     local = local_encoder(conf.encoder)
     if not conf.embeddings_url:
         return local
@@ -80,7 +85,7 @@ def encoder_for(core: Core) -> Encoder:
     endpoint = EndpointEncoder(
         conf.embeddings_url,
         conf.embeddings_model,
-        api_key=core.settings.secret(conf.embeddings_api_key_env),
+        api_key=settings.secret(conf.embeddings_api_key_env),
         timeout=conf.embeddings_timeout_seconds,
         batch=conf.embeddings_batch,
         policy=policy,

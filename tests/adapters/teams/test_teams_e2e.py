@@ -1,5 +1,5 @@
 """End to end: the real aiohttp app of `wolbot serve` with the Teams adapter attached, a real
-Core on SQLite, botbuilder's CloudAdapter and connector client, and the fake Bot Connector.
+Wolbot on SQLite, botbuilder's CloudAdapter and connector client, and the fake Bot Connector.
 
 Inbound activities are the recorded Teams payloads with their serviceUrl rewritten to the
 fake; the bot's answers leave through the outbox and are asserted where Teams would get
@@ -20,13 +20,14 @@ from aiohttp.test_utils import TestServer
 from adapters.teams import TEAMS_INBOX
 from adapters.teams.render import render_card
 from adapters.web import build_web_app
-from bot.app import Core, build
+from bot.app import build
 from bot.authorisation import ANYONE
 from bot.clock import FakeClock
 from bot.events import EventKind, InboundEvent
 from bot.messages import Actions, Button, OutboundMessage, Select
 from bot.ports import Destination
 from bot.router import kind
+from bot.runtime import Wolbot
 from tests.adapters.teams.teams_helpers import activity
 from tests.conftest import make_settings
 from tests.fakes.bot_connector import FakeBotConnector
@@ -36,7 +37,7 @@ DEV_ENV = {"WOLBOT_TEAMS_DEV": "1"}
 
 @dataclass
 class TeamsApp:
-    core: Core
+    core: Wolbot
     server: TestServer
     connector: FakeBotConnector
     session: aiohttp.ClientSession

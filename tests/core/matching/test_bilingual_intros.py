@@ -11,8 +11,8 @@ from sqlmodel import select
 
 from adapters.slack.render import render_message
 from adapters.teams.render import render_card
-from bot.app import Core
 from bot.clock import FakeClock
+from bot.runtime import Wolbot
 from bot.store.tables.matching import MatchSuggestion
 from tests.conftest import CoreFactory
 from tests.fakes import events as ev
@@ -35,11 +35,11 @@ FOLLOW_UP = {"en": "Did the introduction with @sanne help?",
              "nl": "Heb je iets gehad aan de kennismaking met @sanne?"}
 
 
-def _core(make_core: CoreFactory, port: RecordingPort, workspace_language: str) -> Core:
+def _core(make_core: CoreFactory, port: RecordingPort, workspace_language: str) -> Wolbot:
     return make_core(port, workspaces={ev.WORKSPACE: {"language": workspace_language}})
 
 
-async def _suggested(core: Core, port: RecordingPort, sanne: str, joost: str) -> MatchSuggestion:
+async def _suggested(core: Wolbot, port: RecordingPort, sanne: str, joost: str) -> MatchSuggestion:
     for user, text in (("sanne", sanne), ("joost", joost)):
         await core.handle(ev.message(text, user=user))
         await core.delivery.drain()
@@ -49,7 +49,7 @@ async def _suggested(core: Core, port: RecordingPort, sanne: str, joost: str) ->
     return row
 
 
-async def _click(core: Core, port: RecordingPort, action: str, row: MatchSuggestion) -> list:
+async def _click(core: Wolbot, port: RecordingPort, action: str, row: MatchSuggestion) -> list:
     before = len(port.records)
     await core.handle(ev.click(action, str(row.id), user="joost"))
     await core.delivery.drain()

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from sqlmodel import select
 
-from bot.app import FEATURES, Core
+from bot.app import FEATURES
 from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.features import matching
@@ -20,6 +20,7 @@ from bot.features.matching.encoder import UseEncoder
 from bot.features.matching.engine import MatchingEngine
 from bot.features.matching.ranking import MatchPolicy
 from bot.features.matching.remote import EndpointEncoder, EndpointError, FallbackEncoder
+from bot.runtime import Wolbot
 from bot.store.engine import Database
 from bot.store.tables.matching import MatchVector
 from tests.fakes import events as ev
@@ -151,11 +152,11 @@ def test_settings_from_app_yaml(tmp_path) -> None:  # type: ignore[no-untyped-de
 async def test_console_conversation_through_the_endpoint(
     make_core, port: RecordingPort, server: FakeEmbeddings, use_encoder: UseEncoder, db: Database
 ) -> None:  # type: ignore[no-untyped-def]
-    core: Core = make_core(
+    core: Wolbot = make_core(
         port, matching={"embeddings_url": server.url, "embeddings_model": "fake-e5"}
     )
     if matching.register not in FEATURES:
-        matching.register(core)
+        matching.register(core.services, core.router)
     await core.start(deliver=False)
     try:
         await core.handle(

@@ -6,23 +6,24 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from bot.app import FEATURES, Core
+from bot.app import FEATURES
 from bot.clock import FakeClock
 from bot.events import ConversationKind
 from bot.features import matching
+from bot.runtime import Wolbot
 from bot.store.tables.matching import Connection, MatchSuggestion
 from tests.fakes import events as ev
 from tests.fakes.chat import RecordingPort
 
 
 @pytest.fixture
-async def mcore(core: Core, e5_encoder) -> Core:  # type: ignore[no-untyped-def]
+async def mcore(core: Wolbot, e5_encoder) -> Wolbot:  # type: ignore[no-untyped-def]
     if matching.register not in FEATURES:  # until bot/app.py lists the feature
-        matching.register(core)
+        matching.register(core.services, core.router)
     return core
 
 
-async def say(core: Core, port: RecordingPort, event) -> list:  # type: ignore[no-untyped-def]
+async def say(core: Wolbot, port: RecordingPort, event) -> list:  # type: ignore[no-untyped-def]
     before = len(port.records)
     await core.handle(event)
     await core.delivery.drain()
@@ -33,7 +34,7 @@ def sends(records: list) -> list:  # type: ignore[no-untyped-def]
     return [r for r in records if r.op == "send"]
 
 
-async def jenkins_pair(core: Core, port: RecordingPort) -> tuple[list, list]:
+async def jenkins_pair(core: Wolbot, port: RecordingPort) -> tuple[list, list]:
     """alice narrates in English, then bob the same work in Dutch (message m-bob): what the
     bot did after each."""
     first = await say(
@@ -54,7 +55,7 @@ async def jenkins_pair(core: Core, port: RecordingPort) -> tuple[list, list]:
 
 
 async def test_dutch_narration_is_told_about_the_english_one(
-    mcore: Core, port: RecordingPort
+    mcore: Wolbot, port: RecordingPort
 ) -> None:
     first, second = await jenkins_pair(mcore, port)
     assert sends(first) == []  # nothing similar yet: only the acknowledgement
@@ -73,7 +74,7 @@ async def test_dutch_narration_is_told_about_the_english_one(
 
 
 async def test_private_narrations_are_not_suggested_in_public(
-    mcore: Core, port: RecordingPort
+    mcore: Wolbot, port: RecordingPort
 ) -> None:
     await say(
         mcore,
@@ -94,7 +95,7 @@ async def test_private_narrations_are_not_suggested_in_public(
 
 
 async def test_connect_me_opens_a_group_dm_and_follows_up(
-    mcore: Core, port: RecordingPort, clock: FakeClock
+    mcore: Wolbot, port: RecordingPort, clock: FakeClock
 ) -> None:
     await say(
         mcore,
@@ -151,7 +152,7 @@ async def test_connect_me_opens_a_group_dm_and_follows_up(
     assert stored.how_it_helped == "Alice shared her workflow templates"
 
 
-async def test_not_relevant_is_recorded(mcore: Core, port: RecordingPort) -> None:
+async def test_not_relevant_is_recorded(mcore: Wolbot, port: RecordingPort) -> None:
     await say(
         mcore,
         port,
@@ -172,7 +173,7 @@ async def test_not_relevant_is_recorded(mcore: Core, port: RecordingPort) -> Non
         assert (await s.get(MatchSuggestion, row.id)).outcome == "not_relevant"  # type: ignore[union-attr]
 
 
-async def test_typed_thread_replies_make_introductions(mcore: Core, port: RecordingPort) -> None:
+async def test_typed_thread_replies_make_introductions(mcore: Wolbot, port: RecordingPort) -> None:
     await say(
         mcore,
         port,
@@ -211,7 +212,7 @@ async def test_typed_thread_replies_make_introductions(mcore: Core, port: Record
     )
 
 
-async def test_profile_topics_take_part_in_matching(mcore: Core, port: RecordingPort) -> None:
+async def test_profile_topics_take_part_in_matching(mcore: Wolbot, port: RecordingPort) -> None:
     out = await say(
         mcore, port, ev.command("profile add GitHub Actions and CI pipelines", user="bram")
     )
@@ -237,7 +238,7 @@ async def test_profile_topics_take_part_in_matching(mcore: Core, port: Recording
     assert all("bram" not in r.message.mentioned_user_ids() for r in again)  # opted out
 
 
-async def test_no_introductions_without_consent(mcore: Core, port: RecordingPort) -> None:
+async def test_no_introductions_without_consent(mcore: Wolbot, port: RecordingPort) -> None:
     await say(
         mcore,
         port,
@@ -263,7 +264,7 @@ async def test_no_introductions_without_consent(mcore: Core, port: RecordingPort
     assert not [r for r in out if r.op == "open_dm"]
 
 
-async def test_erasure_removes_vectors_from_the_index(mcore: Core, port: RecordingPort) -> None:
+async def test_erasure_removes_vectors_from_the_index(mcore: Wolbot, port: RecordingPort) -> None:
     from bot.features.privacy import forget
 
     await say(
@@ -284,7 +285,7 @@ async def test_erasure_removes_vectors_from_the_index(mcore: Core, port: Recordi
     assert out == []
 
 
-async def test_expert_finder_for_questions(mcore: Core, port: RecordingPort) -> None:
+async def test_expert_finder_for_questions(mcore: Wolbot, port: RecordingPort) -> None:
     await say(
         mcore,
         port,
@@ -300,7 +301,7 @@ async def test_expert_finder_for_questions(mcore: Core, port: RecordingPort) -> 
             kind=ConversationKind.PRIVATE,
         ),
     )
-    [finder] = mcore.expert_finders
+    [finder] = mcore.hooks.expert_finders
     question = "Hoe zetten we onze Jenkins-jobs om naar GitHub Actions?"
     assert await finder(ev.WORKSPACE, question, set()) == ["alice"]  # not erin: private
     assert await finder(ev.WORKSPACE, question, {"alice"}) == []
@@ -308,7 +309,7 @@ async def test_expert_finder_for_questions(mcore: Core, port: RecordingPort) -> 
 
 
 async def test_follow_up_delay_is_a_workspace_setting(
-    mcore: Core, port: RecordingPort, clock: FakeClock
+    mcore: Wolbot, port: RecordingPort, clock: FakeClock
 ) -> None:
     await mcore.config.set(  # what `/wol config set matching.followup_days 1` stores
         ev.WORKSPACE,
@@ -337,7 +338,7 @@ async def test_follow_up_delay_is_a_workspace_setting(
 
 
 async def test_dm_narrations_are_answered_in_the_dm_and_stay_private(
-    mcore: Core, port: RecordingPort
+    mcore: Wolbot, port: RecordingPort
 ) -> None:
     await say(
         mcore,
@@ -374,9 +375,9 @@ async def test_the_lighter_encoder_can_be_chosen_in_app_yaml(
     from bot.features.matching.encoder import UseEncoder
     from bot.store.tables.matching import MatchVector
 
-    core: Core = make_core(port, matching={"encoder": "use"})
+    core: Wolbot = make_core(port, matching={"encoder": "use"})
     if matching.register not in FEATURES:
-        matching.register(core)
+        matching.register(core.services, core.router)
     await core.start(deliver=False)
     _, second = await jenkins_pair(core, port)
     [reply] = sends(second)

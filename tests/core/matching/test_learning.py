@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.app import Core
 from bot.clock import FakeClock
 from bot.features.matching.ranking import MatchPolicy
 from bot.insight.outcomes import matching
+from bot.runtime import Wolbot
 from bot.store.outcomes import OutcomeQueries, Scope
 from bot.store.tables.matching import Connection, MatchSuggestion
 from tests.fakes import events as ev
@@ -29,7 +29,7 @@ def test_feedback_is_bounded_both_ways() -> None:
 
 
 async def test_signals_reach_the_engine_and_the_figures(
-    core: Core, port: RecordingPort, clock: FakeClock
+    core: Wolbot, port: RecordingPort, clock: FakeClock
 ) -> None:
     for user, text in [
         ("alice", "I'm working on moving our CI from Jenkins to GitHub Actions"),
@@ -62,7 +62,7 @@ async def test_signals_reach_the_engine_and_the_figures(
     assert found.figures["suggestions_dismissed"] == 0
 
 
-def core_engine_store(core: Core):  # type: ignore[no-untyped-def]
+def core_engine_store(core: Wolbot):  # type: ignore[no-untyped-def]
     from bot.features.matching.store import MatchingStore
 
     return MatchingStore(core.db)

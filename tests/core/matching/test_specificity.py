@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.app import Core
 from bot.clock import FakeClock
 from bot.features.matching.ranking import Item, MatchPolicy, WorkspaceIndex
 from bot.features.matching.specificity import WordStats, content_words, specificity
+from bot.runtime import Wolbot
 from tests.fakes import events as ev
 from tests.fakes.chat import RecordingPort
 
@@ -63,7 +63,7 @@ def test_the_gate_works_both_ways_in_the_index() -> None:
     assert len(index.rank(vec, frozenset(), off, text="emails and meetings")) == 2
 
 
-async def say(core: Core, port: RecordingPort, user: str, text: str) -> str:
+async def say(core: Wolbot, port: RecordingPort, user: str, text: str) -> str:
     before = len(port.records)
     await core.handle(ev.message(text, user=user))
     await core.delivery.drain()
@@ -71,7 +71,7 @@ async def say(core: Core, port: RecordingPort, user: str, text: str) -> str:
 
 
 async def test_ten_vague_narrations_get_no_suggestion_then_a_real_pair_does(
-    core: Core, port: RecordingPort, clock: FakeClock
+    core: Wolbot, port: RecordingPort, clock: FakeClock
 ) -> None:
     for user, text in VAGUE:
         answer = await say(core, port, user, text)
@@ -90,7 +90,7 @@ async def test_ten_vague_narrations_get_no_suggestion_then_a_real_pair_does(
 
 
 async def test_the_hint_comes_at_most_once_a_week(
-    core: Core, port: RecordingPort, clock: FakeClock
+    core: Wolbot, port: RecordingPort, clock: FakeClock
 ) -> None:
     table = [
         ("I'm working on emails", HINT_EN),

@@ -8,9 +8,10 @@ import itertools
 
 import pytest
 
-from bot.app import FEATURES, Core
+from bot.app import FEATURES
 from bot.events import ConversationKind
 from bot.features import matching
+from bot.runtime import Wolbot
 from tests.fakes import events as ev
 from tests.fakes.chat import RecordingPort
 
@@ -55,13 +56,13 @@ SILENT = [
 
 
 @pytest.fixture
-async def mcore(core: Core, e5_encoder) -> Core:  # type: ignore[no-untyped-def]
+async def mcore(core: Wolbot, e5_encoder) -> Wolbot:  # type: ignore[no-untyped-def]
     if matching.register not in FEATURES:
-        matching.register(core)
+        matching.register(core.services, core.router)
     return core
 
 
-async def _reply(core: Core, port: RecordingPort, said: str, **extra):  # type: ignore[no-untyped-def]
+async def _reply(core: Wolbot, port: RecordingPort, said: str, **extra):  # type: ignore[no-untyped-def]
     thread = f"m-anouk-{next(_threads)}"
     await core.handle(ev.message("I'm working on a DPIA for the cameras in the city centre",
                                  user="anouk", message_id=thread))
@@ -74,7 +75,7 @@ async def _reply(core: Core, port: RecordingPort, said: str, **extra):  # type: 
 
 @pytest.mark.parametrize("said,introduced,told", TABLE_EN + TABLE_NL,
                          ids=[row[0] for row in TABLE_EN + TABLE_NL])
-async def test_typed_replies_in_both_languages(mcore: Core, port: RecordingPort, said: str,
+async def test_typed_replies_in_both_languages(mcore: Wolbot, port: RecordingPort, said: str,
                                                introduced: tuple[str, str] | None,
                                                told: str) -> None:
     did = await _reply(mcore, port, said)
@@ -85,12 +86,12 @@ async def test_typed_replies_in_both_languages(mcore: Core, port: RecordingPort,
 
 
 @pytest.mark.parametrize("said", SILENT)
-async def test_other_replies_do_nothing(mcore: Core, port: RecordingPort, said: str) -> None:
+async def test_other_replies_do_nothing(mcore: Wolbot, port: RecordingPort, said: str) -> None:
     did = await _reply(mcore, port, said)
     assert [r for r in did if r.op in ("send", "open_dm")] == [], [r.text for r in did]
 
 
-async def test_typed_mentions_are_not_people(mcore: Core, port: RecordingPort) -> None:
+async def test_typed_mentions_are_not_people(mcore: Wolbot, port: RecordingPort) -> None:
     """A platform that says nobody was mentioned: "ask @carla" typed as text is no pointer,
     and "I know someone who can help: @carla" asks bram to pick the person instead."""
     assert [r for r in await _reply(mcore, port, "ask @carla", mentions=())

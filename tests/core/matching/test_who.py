@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from bot.app import Core
 from bot.events import ConversationKind
 from bot.features.who import find_colleagues
+from bot.runtime import Wolbot
 from tests.fakes import events as ev
 from tests.fakes.chat import RecordingPort
 
@@ -28,7 +28,7 @@ NARRATIONS = [
 
 
 @pytest.fixture
-async def wcore(make_core, port: RecordingPort) -> Core:  # type: ignore[no-untyped-def]
+async def wcore(make_core, port: RecordingPort) -> Wolbot:  # type: ignore[no-untyped-def]
     core = make_core(port, **SETTINGS)
     await core.start(deliver=False, schedule=False)
     for user, text, channel in NARRATIONS:
@@ -37,7 +37,7 @@ async def wcore(make_core, port: RecordingPort) -> Core:  # type: ignore[no-unty
     return core
 
 
-async def ask(core: Core, port: RecordingPort, said: str, user: str = "erin", **kw) -> list:  # type: ignore[no-untyped-def]
+async def ask(core: Wolbot, port: RecordingPort, said: str, user: str = "erin", **kw) -> list:  # type: ignore[no-untyped-def]
     before = len(port.records)
     if said.startswith("/wol"):
         await core.handle(ev.command(said[4:].strip(), user=user, **kw))
@@ -69,7 +69,7 @@ WHO_NL = [
 
 
 @pytest.mark.parametrize("table", [WHO_EN, WHO_NL], ids=["who-en", "who-nl"])
-async def test_who_table(wcore: Core, port: RecordingPort, table) -> None:  # type: ignore[no-untyped-def]
+async def test_who_table(wcore: Wolbot, port: RecordingPort, table) -> None:  # type: ignore[no-untyped-def]
     for said, expected, first in table:
         [answer] = await ask(wcore, port, said)
         assert answer.dest.ephemeral_user == "erin"  # private
@@ -79,7 +79,7 @@ async def test_who_table(wcore: Core, port: RecordingPort, table) -> None:  # ty
         assert "erin" not in named(answer)
 
 
-async def test_the_answer_says_why_and_never_names_the_asker(wcore: Core, port) -> None:  # type: ignore[no-untyped-def]
+async def test_the_answer_says_why_and_never_names_the_asker(wcore: Wolbot, port) -> None:  # type: ignore[no-untyped-def]
     [answer] = await ask(wcore, port, "/wol who kubernetes upgrades", user="alice")
     assert "alice" not in named(answer)
     [answer] = await ask(wcore, port, "/wol who kubernetes upgrades")
@@ -88,7 +88,7 @@ async def test_the_answer_says_why_and_never_names_the_asker(wcore: Core, port) 
     assert "carol" not in named(answer) and "dirk" not in named(answer)
 
 
-async def test_opted_out_and_private_narrations_never_appear(wcore: Core, port) -> None:  # type: ignore[no-untyped-def]
+async def test_opted_out_and_private_narrations_never_appear(wcore: Wolbot, port) -> None:  # type: ignore[no-untyped-def]
     await wcore.handle(ev.message("I'm working on Kubernetes upgrades for the AKS clusters",
                                   user="gina", channel="G-secret",
                                   kind=ConversationKind.PRIVATE))
@@ -110,7 +110,7 @@ def connect_ids(record) -> list[str]:  # type: ignore[no-untyped-def]
             for el in getattr(block, "elements", ()) if el.action_id.startswith("who.connect")]
 
 
-async def test_profile_topics_count_and_connect_me_introduces(wcore: Core, port) -> None:  # type: ignore[no-untyped-def]
+async def test_profile_topics_count_and_connect_me_introduces(wcore: Wolbot, port) -> None:  # type: ignore[no-untyped-def]
     await wcore.handle(ev.command("profile add Kubernetes upgrades", user="hank"))
     await wcore.delivery.drain()
     [answer] = await ask(wcore, port, "/wol who kubernetes upgrades")
@@ -127,7 +127,7 @@ async def test_profile_topics_count_and_connect_me_introduces(wcore: Core, port)
     assert "> Kubernetes upgrades\n— @hank" in intro[0].text
 
 
-async def test_nobody_fits_offers_the_durf_te_vragen_channel(wcore: Core, port) -> None:  # type: ignore[no-untyped-def]
+async def test_nobody_fits_offers_the_durf_te_vragen_channel(wcore: Wolbot, port) -> None:  # type: ignore[no-untyped-def]
     [answer] = await ask(wcore, port, "/wol wie kwantumchemie van katalysatoren")
     assert "[Vraag het in durf-te-vragen]" in answer.text
     value = json.dumps({"a": "erin", "t": "kwantumchemie van katalysatoren", "l": "nl"})
@@ -136,7 +136,7 @@ async def test_nobody_fits_offers_the_durf_te_vragen_channel(wcore: Core, port) 
     assert card and "Wie weet er iets over kwantumchemie van katalysatoren?" in card[0].text
 
 
-async def test_the_form_of_the_app_home_button_answers_privately(wcore: Core, port) -> None:  # type: ignore[no-untyped-def]
+async def test_the_form_of_the_app_home_button_answers_privately(wcore: Wolbot, port) -> None:  # type: ignore[no-untyped-def]
     from bot.features.who import TOPIC_FIELD, WHO_BUTTON, WHO_FORM
 
     opened = await ask(wcore, port, f"{WHO_BUTTON} x", user="erin")
@@ -233,7 +233,7 @@ async def test_without_a_durf_te_vragen_channel_no_offer(make_core, port: Record
     assert "#durf-te-vragen" in answer.text
 
 
-async def test_a_content_free_topic_asks_for_more(wcore: Core, port: RecordingPort) -> None:
+async def test_a_content_free_topic_asks_for_more(wcore: Wolbot, port: RecordingPort) -> None:
     for said, expected in VAGUE:
         [answer] = await ask(wcore, port, said)
         assert expected in answer.text, (said, answer.text)

@@ -1,0 +1,98 @@
+"""One inbound event, one turn: the context it is handled in, then the router.
+
+The context says who caused the event (as the platform describes them), which language to
+answer in and which roles they have; the router's middleware and handlers do the rest.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bot.context import Context
+from bot.events import ConversationKind, EventKind, InboundEvent
+from bot.i18n import normalise_language
+from bot.langdetect import detect_language
+from bot.languages import choose, own_language
+from bot.logs import log_ids
+from bot.metrics import METRICS
+from bot.ports import PersonInfo
+from bot.router import Router
+from bot.secrets import ANON_EVENT
+from bot.services import Services
+
+# Events whose text tells the language a person writes in (bot.languages).
+_WRITTEN = frozenset({EventKind.MESSAGE, EventKind.COMMAND})
+
+
+class Turns:
+    def __init__(self, services: Services, router: Router) -> None:
+        self.services, self.router = services, router
+        self.legacy_core: Any = None  # temporary: `ctx.core` (see bot.app.Core)
+
+    async def handle(self, event: InboundEvent, *, claimed: bool = False) -> Context:
+        """Handle one inbound event: de-duplicate, remember, dispatch. Raises StoreUnavailable
+        when the database is down, so the adapter can make the platform retry. `claimed`: the
+        event comes from the inbox (bot.delivery.inbox), whose row was its duplicate check."""
+        METRICS.events_received.labels(event.platform, event.kind).inc()
+        start, outcome = time.perf_counter(), "error"
+        try:
+            with log_ids(workspace_id=event.workspace_id):
+                ctx = await self._handle(event, claimed)
+            outcome = "ok"
+            return ctx
+        finally:
+            METRICS.handled(event.platform, event.kind, outcome, time.perf_counter() - start)
+
+    async def _handle(self, event: InboundEvent, claimed: bool = False) -> Context:
+        s = self.services
+        await s.directory.ensure_workspace(event.workspace_id, event.platform)
+        anonymous = await self.is_anonymous(event)
+        with log_ids(event_id=None if anonymous else event.event_id):
+            ctx = await self.context(event, anonymous=anonymous)
+            ctx.claimed = claimed
+            await self.router.dispatch(event, ctx)
+        if ctx.written is not None and not ctx.anonymous:
+            await s.languages.remember(event.workspace_id, event.user.user_id, ctx.written,
+                                       s.clock.now())
+        return ctx
+
+    async def is_anonymous(self, event: InboundEvent) -> bool:
+        if event.is_from_bot:
+            return False
+        for predicate in self.services.hooks.anonymous_events:
+            if await predicate(event):
+                return True
+        return False
+
+    async def context(self, event: InboundEvent, *, anonymous: bool = False) -> Context:
+        s = self.services
+        person = PersonInfo(user_id=event.user.user_id,
+                            display_name=event.user.display_name or event.user.user_id,
+                            timezone=event.timezone, locale=event.locale)
+        if not event.is_from_bot:
+            person = await s.people.get(event.workspace_id, event.user.user_id,
+                                        event.platform, event.user.display_name,
+                                        remember=not anonymous)
+        written = None
+        if not event.is_from_bot and event.text and event.kind in _WRITTEN:
+            written = detect_language(event.text)
+        row = await s.personal.row(event.workspace_id, event.user.user_id)
+        explicit = normalise_language(row.language) if row is not None else None
+        channel_lang = await s.channel_language(event.workspace_id, event.conversation.id,
+                                                event.conversation.name)
+        # bot.languages: their choice, else what they last wrote in, else (in a DM) their
+        # platform locale, else the channel's language.
+        locale = None
+        if event.conversation.kind is ConversationKind.DM:
+            locale = event.locale or person.locale
+        person_lang = choose(row, channel_lang, locale=locale, written=written)
+        roles = await s.roles.of(event.workspace_id, person)
+        event_ref = (s.keyring.mac(ANON_EVENT, event.workspace_id, event.event_id)[:40]
+                     if anonymous else event.event_id)
+        return Context(services=s, event=event, t=s.i18n.get(person_lang),
+                       channel_t=s.i18n.get(channel_lang), person=person,
+                       person_roles=frozenset(roles), language_is_explicit=explicit is not None,
+                       anonymous=anonymous, event_ref=event_ref, written=written,
+                       language_is_known=own_language(row, written) is not None,
+                       core=self.legacy_core)
