@@ -81,8 +81,9 @@ class Commands:
                         best = (size, sub, name, lang)
         if best is None:
             return Invocation(None, words[0], " ".join(words[1:]), None)
-        size, sub, name, lang = best
+        size, sub, name, used = best
         rest = _after_words(text, size)
+        lang: str | None = used
         shared = all(name in names for names in sub.names.values())
         if shared:  # "privacy", "config", "dashboard": the next word may tell ("vergeet")
             following = rest.split()[:1]
