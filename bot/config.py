@@ -25,7 +25,6 @@ from bot.config_env import env_problems, normalise_database_url
 from bot.errors import ConfigError, UserError
 
 Language = Literal["en", "nl"]
-LANGUAGES: tuple[str, ...] = ("en", "nl")
 DEFAULT_DATABASE_URL = "sqlite:///wolbot.db"
 
 
@@ -39,7 +38,7 @@ def _checked(kind: str) -> Callable[[str | None], str | None]:
     message: `what is wrong (what is expected)`."""
 
     def check(value: str | None) -> str | None:
-        from bot import setting_values  # imported late: it needs bot.i18n, which needs us
+        from bot import setting_values  # imported late: it validates with bot.prompts
 
         if value is None:
             return value

@@ -18,9 +18,9 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.config import LANGUAGES
-
 log = logging.getLogger(__name__)
+# The languages the bot speaks: a catalogue each (bot/locales/<lang>/).
+LANGUAGES: tuple[str, ...] = ("en", "nl")
 LOCALES_DIR = Path(__file__).parent / "locales"
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.config import LANGUAGES
+from bot.i18n import LANGUAGES
 
 __all__ = [
     "ITEM_KEYS",

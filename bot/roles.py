@@ -3,6 +3,10 @@
 Admins are the platform's workspace admins/owners, the people listed under
 `workspaces.<id>.admins` in app.yaml, and people granted the role by an admin.
 Managers are listed under `managers` or granted; admins can do what managers can.
+Everything about roles is here: their names, who has them (`Roles`, a service), granting and
+revoking, and the answer to someone trying an admin's command. The turn's roles are in
+`Context.person_roles` (`ctx.is_admin`, `ctx.is_manager`); who may press which button is
+bot/authorisation.py; the `/wol config roles` command is bot/features/role_admin.py.
 """
 
 from __future__ import annotations
@@ -14,12 +18,24 @@ from sqlmodel import col, select
 
 from bot.cache import TTLCache
 from bot.config import Settings
+from bot.i18n import N_, Translator
+from bot.messages import Inline, OutboundMessage, fill
 from bot.ports import PersonInfo
 from bot.store.engine import Database
 from bot.store.tables.admin import AuditEntry, RoleGrant
 
 ADMIN, MANAGER = "admin", "manager"
 GRANTABLE = (ADMIN, MANAGER)
+
+ADMIN_ONLY = N_(
+    "Only wolbot admins can use {command}. Admins are the workspace's admins and "
+    "owners and the people listed in the bot's configuration; ask one of them."
+)
+
+
+def admin_only(t: Translator, command: Inline) -> OutboundMessage:
+    """The answer to someone who is no admin trying an admin's `command`."""
+    return OutboundMessage.text(*fill(t.gettext(ADMIN_ONLY), command=command))
 
 
 class Roles:

@@ -139,6 +139,29 @@ def action(prefix: str) -> Matcher:
     return match
 
 
+def shortcut(*ids: str) -> Matcher:
+    """A shortcut, or a button that does the same, with one of these ids."""
+    wanted = frozenset(ids)
+
+    def match(event: InboundEvent) -> bool | None:
+        ok = event.kind in (EventKind.SHORTCUT, EventKind.ACTION)
+        return True if ok and event.action is not None and event.action.action_id in wanted \
+            else None
+
+    return match
+
+
+def form(form_id: str) -> Matcher:
+    """The submission of the form `form_id`."""
+
+    def match(event: InboundEvent) -> bool | None:
+        ok = event.kind is EventKind.FORM_SUBMIT and event.action is not None
+        return True if ok and event.action is not None and event.action.form_id == form_id \
+            else None
+
+    return match
+
+
 def all_of(*matchers: Matcher) -> Matcher:
     def match(event: InboundEvent) -> Any:
         result: Any = None

@@ -278,14 +278,11 @@ class ServiceAccess:
 
 class LegacyCore:
     """Temporary: the old service locator, as features not yet converted still reach it
-    (`register(core)`, `ctx.core.db`). It only forwards to `Services`, `Hooks` and the router;
-    it goes once every feature takes `(services, router)`."""
+    (`register(core)`, `ctx.core.db`). It only forwards to `Services` and the router; it goes
+    once every feature takes `(services, router)`."""
 
     def __init__(self, services: Services, router: Any) -> None:
         self._services, self.router, self.commands = services, router, router.commands
 
     def __getattr__(self, name: str) -> Any:
-        hooks = self._services.hooks
-        if name in hooks.__dataclass_fields__:
-            return getattr(hooks, name)
         return getattr(self._services, name)

@@ -14,6 +14,7 @@ from bot.features.references import ChannelRef, resolve_channel, split_channel
 from bot.i18n import N_, CommandExample
 from bot.messages import Context as ContextBlock
 from bot.messages import Form, OutboundMessage, Section, Strong, TextInput, fill
+from bot.roles import ADMIN_ONLY
 from bot.router import action
 from bot.setting_registry import OPTIONS, SOURCE_YAML_CHANNEL, Resolved, choice_word, option
 
@@ -294,8 +295,6 @@ async def community_form(ctx: Context, workspace_id: str, ref: ChannelRef) -> Fo
 
 async def _admin(event: InboundEvent, ctx: Context) -> Verdict:
     """Community forms are for admins (bot/authorisation.py asks before the handler)."""
-    from bot.features.roles import ADMIN_ONLY
-
     return True if ctx.is_admin else ctx.text(ADMIN_ONLY, command=example(ctx.t, EX_CONFIG))
 
 

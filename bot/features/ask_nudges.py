@@ -122,7 +122,7 @@ async def _digest(core: Core, workspace_id: str, questions: list[Question],
 
 async def _suggest(core: Core, workspace_id: str, questions: list[Question],
                    now: datetime) -> int:
-    if not core.expert_finders:
+    if not core.hooks.expert_finders:
         return 0  # no matching available: stay quiet rather than guess
     answer_hours = float(await core.config.value(workspace_id, "nudges.answer_hours"))
     due = [q for q in questions if q.first_answer_at is None and q.answered_at is None
@@ -132,7 +132,7 @@ async def _suggest(core: Core, workspace_id: str, questions: list[Question],
     for question in due:
         leave_out = {question.asker_id} if question.asker_id else set()
         people: list[str] = []
-        for finder in core.expert_finders:
+        for finder in core.hooks.expert_finders:
             for user_id in await finder(workspace_id, question.text, leave_out):
                 me = await core.personal.get(workspace_id, user_id)
                 if user_id not in people and me.suggest_me and not me.paused(now):

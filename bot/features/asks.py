@@ -29,11 +29,12 @@ from bot.features.ask_card import (
     question_card,
     viewers,
 )
-from bot.features.commands import Subcommand, example
+from bot.features.commands import Subcommand, command_text, example
 from bot.i18n import N_, CommandExample
 from bot.langdetect import guess_language
 from bot.messages import Actions, Button, Mention, OutboundMessage, Quote, Section, Strong, fill
 from bot.ports import Destination
+from bot.roles import admin_only
 from bot.router import Group, action, kind
 from bot.secrets import ANON_ASKER, ANON_CONTACT
 from bot.store.tables.asks import Question, RelayedAnswer
@@ -90,9 +91,9 @@ def register(core: Core) -> None:
         names={"en": ("ask",), "nl": ("vraag",)}, handler=on_ask,
         summary=N_("Ask a question in the durf-te-vragen channel, with your name or anonymously"),
         usage=N_("[anon] [#channel] <question>"), order=20))
-    core.anonymous_events.append(lambda event: is_anonymous_event(core, event))
-    core.privacy_exporters.append(lambda ws, uid: export_anonymous(core, ws, uid))
-    core.privacy_erasers.append(lambda ws, uid: erase_anonymous(core, ws, uid))
+    core.hooks.anonymous_events.append(lambda event: is_anonymous_event(core, event))
+    core.hooks.privacy_exporters.append(lambda ws, uid: export_anonymous(core, ws, uid))
+    core.hooks.privacy_erasers.append(lambda ws, uid: erase_anonymous(core, ws, uid))
 
 
 ASK_WORDS = ("ask", "vraag")
@@ -419,9 +420,7 @@ async def mark_answered(ctx: Context, question: Question, message_id: str | None
 
 async def hide(event: InboundEvent, ctx: Context, words: list[str]) -> None:
     if not ctx.is_admin:
-        from bot.features.roles import refuse_admin_only
-
-        await refuse_admin_only(ctx, "ask hide")
+        await ctx.respond(admin_only(ctx.t, command_text("ask hide")))
         return
     question = await _question_from(ctx, words)
     question.hidden = True

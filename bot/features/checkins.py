@@ -65,7 +65,7 @@ def register(core: Core) -> None:
     core.scheduler.add(Job(CHECKIN_JOB, cron("*/5 * * * *", "UTC"),
                            lambda when: run_checkins(core, when), grace=timedelta(minutes=30),
                            latest_only=True))
-    core.narration_listeners.append(on_narration)
+    core.hooks.narration_listeners.append(on_narration)
     core.router.add(action("checkin."), on_action, name="checkins.action", who=ADDRESSEE)
     core.commands.register(Subcommand(
         names={"en": ("pause",), "nl": ("pauze",)}, handler=on_pause,

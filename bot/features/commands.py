@@ -11,6 +11,7 @@ from bot.events import EventKind, InboundEvent
 from bot.i18n import N_, CommandExample, Translator
 from bot.messages import Context as ContextBlock
 from bot.messages import OutboundMessage, Section, Strong, fill
+from bot.roles import admin_only
 from bot.router import Router
 
 if TYPE_CHECKING:
@@ -68,9 +69,7 @@ async def handle_command(event: InboundEvent, ctx: Context, commands: Commands) 
         await ctx.respond(unknown_message(ctx, commands, invocation.name))
         return
     if invocation.sub.admin_only and not ctx.is_admin:
-        from bot.features.roles import refuse_admin_only
-
-        await refuse_admin_only(ctx, invocation.name)
+        await ctx.respond(admin_only(ctx.t, command_text(invocation.name)))
         return
     await invocation.sub.handler(event, ctx, invocation.args)
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.config import LANGUAGES
 from bot.errors import UserError
 from bot.events import InboundEvent
 from bot.features.commands import Subcommand
-from bot.i18n import N_, normalise_language
+from bot.i18n import LANGUAGES, N_, normalise_language
 from bot.insight.formats import setting_value
 
 if TYPE_CHECKING:

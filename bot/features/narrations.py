@@ -139,7 +139,7 @@ async def record(
         )
     else:
         await acknowledge(ctx, narration)
-    for listener in ctx.core.narration_listeners:
+    for listener in ctx.hooks.narration_listeners:
         await listener(narration, ctx)
     return narration
 
@@ -161,7 +161,7 @@ async def on_edited(event: InboundEvent, ctx: Context) -> None:
         return  # keep the last good version rather than store an invalid one
     updated = await repo.update_text(existing.id or 0, text, topic, ctx.now)
     if updated is not None:
-        for listener in ctx.core.narration_updated_listeners:
+        for listener in ctx.hooks.narration_updated_listeners:
             await listener(updated, ctx)
 
 
@@ -175,7 +175,7 @@ async def on_deleted(event: InboundEvent, ctx: Context) -> None:
 
 async def _notify_removed(ctx: Context, narration: Narration) -> None:
     log.info("narration %s removed with its message", narration.id)
-    for listener in ctx.core.narration_removed_listeners:
+    for listener in ctx.hooks.narration_removed_listeners:
         await listener(narration, ctx)
 
 

@@ -75,7 +75,7 @@ USAGE = N_("Use {example}: an optional community and week or month.")
 def register(core: Core) -> None:
     core.router.add(_observed, observe, group=Group.OBSERVERS, name="participation.observe",
                     who=ANYONE)  # counts the clicker's own participation
-    core.narration_listeners.append(on_narration)
+    core.hooks.narration_listeners.append(on_narration)
     core.commands.register(
         Subcommand(
             names={"en": ("stats", "statistics"), "nl": ("cijfers", "statistieken")},

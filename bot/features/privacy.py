@@ -103,7 +103,7 @@ async def export_document(core: Core, workspace_id: str, user_id: str, now: date
     audit_days = int(await core.config.value(workspace_id, "audit.retention_days"))
     doc = await PersonalExport(core.db).build(workspace_id, user_id, now,
                                               retention_days=days, audit_days=audit_days)
-    for exporter in core.privacy_exporters:
+    for exporter in core.hooks.privacy_exporters:
         doc.update(await exporter(workspace_id, user_id))
     doc.setdefault("anonymous_questions", [])
     counts = [(label, len(doc[group])) for group, label in SUMMARY_GROUPS]
@@ -149,9 +149,9 @@ async def forget(core: Core, workspace_id: str, user_id: str) -> int:
     """Erase a person everywhere: tables, feature hooks, caches. Returns the records removed."""
     await core.outbox.cancel_for_recipient(workspace_id, user_id)
     counts, narration_ids = await core.personal_data.forget(workspace_id, user_id)
-    for listener in core.narrations_deleted_listeners:
+    for listener in core.hooks.narrations_deleted_listeners:
         await listener(workspace_id, narration_ids)
-    for eraser in core.privacy_erasers:
+    for eraser in core.hooks.privacy_erasers:
         counts.update(await eraser(workspace_id, user_id))
     core.people.forget(workspace_id, user_id)
     return sum(counts.values())
@@ -165,7 +165,7 @@ async def purge_all(core: Core, now: datetime) -> dict[str, dict[str, int]]:
         audit_days = int(await core.config.value(workspace_id, "audit.retention_days"))
         counts, narration_ids = await core.personal_data.purge(
             workspace_id, now, retention_days=days, audit_retention_days=audit_days)
-        for listener in core.narrations_deleted_listeners:
+        for listener in core.hooks.narrations_deleted_listeners:
             await listener(workspace_id, narration_ids)
         if counts:
             report[workspace_id] = counts

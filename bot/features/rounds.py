@@ -54,7 +54,7 @@ def register(core: Core) -> None:
                            latest_only=True))
     core.scheduler.add(Job(SYNC_JOB, cron("*/5 * * * *", "UTC"),
                            lambda when: sync_jobs(core), claimed=False))
-    core.start_hooks.append(lambda: sync_jobs(core))
+    core.hooks.start_hooks.append(lambda: sync_jobs(core))
     core.scheduler.add_batch(ROUND_BATCH, lambda due: post_due_rounds(core, due))
 
     async def on_config_change(workspace_id: str, key: str, channel_id: str | None) -> None:

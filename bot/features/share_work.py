@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from bot.authorisation import ANYONE
 from bot.errors import UserError
-from bot.events import EventKind, InboundEvent
+from bot.events import InboundEvent
 from bot.features import narrations
 from bot.features.narration_phrases import match_phrase, topicless
 from bot.i18n import N_
 from bot.messages import Form, OutboundMessage, Quote, Section, TextInput, fill, plain
+from bot.router import form, shortcut
 from bot.text import clean
 
 if TYPE_CHECKING:
@@ -44,24 +45,6 @@ INTRO = N_("What are you working on? Colleagues who work on something similar ca
 SHARE_INTRO = N_("Share this message as what you are working on. You can edit the text first.")
 LABEL = N_("I'm working on…")
 TOO_SHORT = N_("Tell me in a few words what you are working on.")
-
-
-def is_shortcut(*ids: str) -> Any:
-    def match(event: InboundEvent) -> bool | None:
-        ok = event.action is not None
-        ok = ok and event.kind in (EventKind.SHORTCUT, EventKind.ACTION)
-        return True if ok and event.action.action_id in ids else None  # type: ignore[union-attr]
-
-    return match
-
-
-def is_form(form_id: str) -> Any:
-    def match(event: InboundEvent) -> bool | None:
-        ok = event.action is not None
-        ok = ok and event.kind is EventKind.FORM_SUBMIT
-        return True if ok and event.action.form_id == form_id else None  # type: ignore[union-attr]
-
-    return match
 
 
 def narrate_form(ctx: Context, *, initial: str = "", share: str | None = None) -> Form:
@@ -145,8 +128,8 @@ def register(core: Core) -> None:
     router = core.router
     # A form for the clicker, and what they submit recorded as theirs (a shared message
     # follows its edits only when the clicker wrote it: _share_origin's author).
-    router.add(is_shortcut(NARRATE_SHORTCUT, NARRATE_BUTTON), open_narrate, name="share.narrate",
+    router.add(shortcut(NARRATE_SHORTCUT, NARRATE_BUTTON), open_narrate, name="share.narrate",
                who=ANYONE)
-    router.add(is_shortcut(SHARE_SHORTCUT), open_share, name="share.message", who=ANYONE)
-    router.add(is_form(NARRATE_FORM), submit_narration, name="share.narrate_submit",
+    router.add(shortcut(SHARE_SHORTCUT), open_share, name="share.message", who=ANYONE)
+    router.add(form(NARRATE_FORM), submit_narration, name="share.narrate_submit",
                who=ANYONE)

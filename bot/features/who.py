@@ -29,7 +29,6 @@ from bot.features.commands import Subcommand
 from bot.features.matching import consent
 from bot.features.matching.feature import ago, snippet
 from bot.features.matching.ranking import MatchPolicy, Viewer, select
-from bot.features.share_work import is_form, is_shortcut
 from bot.i18n import N_, CommandExample
 from bot.langdetect import guess_language
 from bot.messages import (
@@ -43,7 +42,7 @@ from bot.messages import (
     TextInput,
     fill,
 )
-from bot.router import action
+from bot.router import action, form, shortcut
 from bot.store.tables import Narration
 from bot.text import clean
 
@@ -135,9 +134,9 @@ async def find_colleagues(
     (`channel_id` / `visibility` of that conversation; a DM by default: then only public
     narrations and profile topics). Empty when nobody fits, and when the topic says too
     little ("the project") unless `strict`: then that raises VagueTopic."""
-    if not core.colleague_finders:
+    if not core.hooks.colleague_finders:
         return []  # matching is not registered
-    finder = core.colleague_finders[0]
+    finder = core.hooks.colleague_finders[0]
     try:
         return await finder(workspace_id, asker_id, topic, channel_id, visibility, limit)
     except VagueTopic:
@@ -283,7 +282,7 @@ def _visibility(event: InboundEvent) -> str:
 
 # -- the command and its buttons -------------------------------------------------------------
 def register(core: Core, engine: MatchingEngine) -> None:
-    core.colleague_finders.append(functools.partial(_search, engine, core))
+    core.hooks.colleague_finders.append(functools.partial(_search, engine, core))
     core.commands.register(
         Subcommand(
             names={"en": ("who", "who knows"), "nl": ("wie", "wie weet")},
@@ -297,8 +296,8 @@ def register(core: Core, engine: MatchingEngine) -> None:
     bound = owner("the person who asked", _bound_asker)
     core.router.add(action(CONNECT_ACTION), on_connect, name="who.connect", who=bound)
     core.router.add(action("who.ask"), on_ask, name="who.ask", who=asker)
-    core.router.add(is_shortcut(WHO_BUTTON), open_form, name="who.form", who=ANYONE)
-    core.router.add(is_form(WHO_FORM), submit_form, name="who.form_submit", who=ANYONE)
+    core.router.add(shortcut(WHO_BUTTON), open_form, name="who.form", who=ANYONE)
+    core.router.add(form(WHO_FORM), submit_form, name="who.form_submit", who=ANYONE)
 
 
 async def open_form(event: InboundEvent, ctx: Context) -> None:
