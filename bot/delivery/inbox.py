@@ -10,7 +10,7 @@ retries.
 
 The unique (workspace_id, event_key) row is the event's one duplicate check: a platform's
 retry or a second replica's copy finds it and stops, and the core does not check again
-(`Core.handle(..., claimed=True)`). A handled row is kept as `done`, emptied of the event,
+(`Wolbot.handle(..., claimed=True)`). A handled row is kept as `done`, emptied of the event,
 the person and the conversation, for `EVENT_ID_RETENTION`, so late retries stay no-ops.
 
 Events of one conversation ("lane") are handled one at a time, in arrival order (a message

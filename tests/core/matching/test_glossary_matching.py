@@ -10,11 +10,11 @@ import asyncio
 import numpy as np
 from sqlmodel import select
 
-from bot.app import Core
 from bot.features.matching.e5 import E5_POLICY, E5Encoder
 from bot.features.matching.engine import GLOSSARY_STALE, MatchingEngine
 from bot.features.matching.glossary import Glossary
 from bot.features.matching.ranking import Item, WorkspaceIndex
+from bot.runtime import Wolbot
 from bot.store.tables.matching import MatchVector
 from tests.fakes import events as ev
 from tests.fakes.chat import RecordingPort
@@ -27,7 +27,7 @@ HIX = "/wol config glossary add HiX = elektronisch patiëntendossier (EPD), elec
       "record"
 
 
-async def say(core: Core, port: RecordingPort, user: str, text: str) -> str:
+async def say(core: Wolbot, port: RecordingPort, user: str, text: str) -> str:
     before = len(port.records)
     if text.startswith("/wol"):
         await core.handle(ev.command(text[4:].strip(), user=user))
@@ -37,14 +37,14 @@ async def say(core: Core, port: RecordingPort, user: str, text: str) -> str:
     return "\n".join(r.text for r in port.records[before:] if r.op == "send")
 
 
-async def stored(core: Core) -> dict[str, str]:
+async def stored(core: Wolbot) -> dict[str, str]:
     """Each stored narration's text -> the model its vector is marked with."""
     async with core.db.session() as s:
         rows = await s.exec(select(MatchVector).where(MatchVector.kind == "narration"))
         return {r.text: r.model for r in rows}
 
 
-async def settled(core: Core) -> dict[str, str]:
+async def settled(core: Wolbot) -> dict[str, str]:
     """Wait for the background re-encoding after a glossary change (bounded)."""
     for _ in range(600):
         models = await stored(core)
@@ -57,7 +57,7 @@ async def settled(core: Core) -> dict[str, str]:
 async def test_jargon_pair_matches_once_the_organisation_defines_the_term(
     make_core, port: RecordingPort
 ) -> None:
-    core: Core = make_core(port, **SETTINGS)
+    core: Wolbot = make_core(port, **SETTINGS)
     await core.start(deliver=False)
     assert "Similar work" not in await say(core, port, "fenna", FENNA)
     # Without the glossary the shipped encoder does not connect them.
@@ -75,7 +75,7 @@ async def test_jargon_pair_matches_once_the_organisation_defines_the_term(
 async def test_the_vague_gate_counts_glossary_terms_as_content(
     make_core, port: RecordingPort
 ) -> None:
-    core: Core = make_core(port, **SETTINGS)
+    core: Wolbot = make_core(port, **SETTINGS)
     await core.start(deliver=False)
     hint = "Vertel me iets meer"
     assert hint in await say(core, port, "vera", "Ik ben bezig met het MT")
