@@ -416,10 +416,11 @@ def _items(file: _File, node: yaml.Node, problems: _Problems) -> list[_Item] | N
                 _line(fields["theme"]),
                 f"theme {theme!r} is not one of: {', '.join(THEMES)}",
             )
-        if None in values.values():
+        text = values["text"]
+        if item_id is None or kind is None or theme is None or text is None:
             ok = False
             continue
-        items.append(_Item(item_id, kind, theme, values["text"], _line(entry)))  # type: ignore[arg-type]
+        items.append(_Item(item_id, kind, theme, text, _line(entry)))
     return items if ok else None
 
 

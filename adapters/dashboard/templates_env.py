@@ -26,7 +26,7 @@ def environment(t: Translator) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(t.gettext, t.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(t.gettext, t.ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by jinja2.ext.i18n at runtime
     env.globals.update(
         lang=lang,
         figure_names={k: t.gettext(v[0]) for k, v in FIGURES.items()},

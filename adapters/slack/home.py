@@ -95,9 +95,9 @@ def is_home(event: InboundEvent) -> bool | None:
 
 def is_home_action(action_id: str) -> Any:
     def match(event: InboundEvent) -> bool | None:
-        ok = event.platform == PLATFORM and event.action is not None
-        ok = ok and event.kind is EventKind.ACTION
-        return True if ok and event.action.action_id == action_id else None  # type: ignore[union-attr]
+        if event.platform != PLATFORM or event.kind is not EventKind.ACTION:
+            return None
+        return True if event.action is not None and event.action.action_id == action_id else None
 
     return match
 

@@ -63,7 +63,7 @@ class SlackHttp:
             bolt_request = AsyncBoltRequest(
                 body=raw.decode("utf-8"),
                 query=request.query_string,
-                headers=request.headers,  # type: ignore[arg-type]
+                headers=dict(request.headers.items()),  # a repeated header: the last, as before
             )
             valid = isinstance(bolt_request.body, dict)
         except (ValueError, TypeError, AttributeError, LookupError, RecursionError) as exc:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from adapters.teams.inbound import (
     locale_and_timezone,
@@ -157,7 +157,7 @@ class Members:
                     ConversationReference.workspace_id == workspace_id,
                     ConversationReference.platform == "teams",
                 )
-                .order_by(ConversationReference.updated_at.desc())  # type: ignore[attr-defined]
+                .order_by(col(ConversationReference.updated_at).desc())
                 .limit(1)
             )
             row = result.first()

@@ -17,6 +17,7 @@ import ipaddress
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import requests
 from botbuilder.integration.aiohttp import (
@@ -123,16 +124,16 @@ async def refresh_signing_keys(config: TeamsAuthConfig) -> None:
     await asyncio.to_thread(_refresh_sync, metadata)
 
 
-def _refresh_sync(metadata: object) -> None:
+def _refresh_sync(metadata: Any) -> None:  # botbuilder's _OpenIdMetadata (no types)
     from datetime import datetime
 
-    url = metadata.url  # type: ignore[attr-defined]
+    url = metadata.url
     response = requests.get(url, timeout=15)
     response.raise_for_status()
     keys = requests.get(response.json()["jwks_uri"], timeout=15)
     keys.raise_for_status()
-    metadata.keys = keys.json()["keys"]  # type: ignore[attr-defined]
-    metadata.last_updated = datetime.now()  # type: ignore[attr-defined]  # the SDK's naive clock
+    metadata.keys = keys.json()["keys"]
+    metadata.last_updated = datetime.now()  # the SDK's naive clock
 
 
 async def keep_signing_keys_fresh(config: TeamsAuthConfig) -> None:

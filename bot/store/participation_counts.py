@@ -8,7 +8,7 @@ from typing import Any, Literal
 from sqlalchemy import delete
 from sqlmodel import col, func, select
 
-from bot.store.engine import Database, dialect_insert
+from bot.store.engine import Database, dialect_insert, table_of
 from bot.store.tables.asks import Question
 from bot.store.tables.insight import ParticipationCount
 from bot.store.tables.rhythms import Contribution
@@ -28,7 +28,7 @@ class ParticipationCountRepo:
     async def add(self, workspace_id: str, user_id: str, *, week: date, community: str,
                   signal: str, level: int, count: int = 1) -> None:
         """Add `count` to a week's signal in one upsert: concurrent calls add up."""
-        table: Any = ParticipationCount.__table__  # type: ignore[attr-defined]
+        table = table_of(ParticipationCount)
         statement = dialect_insert(self.db.dialect, table).values(
             workspace_id=workspace_id, user_id=user_id, week=week, community=community,
             signal=signal, level=level, count=count)

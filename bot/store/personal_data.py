@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import String, cast, delete, func, literal, or_, update
 from sqlmodel import SQLModel, col, select
 
-from bot.store.engine import Database
+from bot.store.engine import Database, table_of
 from bot.store.tables import (
     Channel,
     ConversationReference,
@@ -53,12 +53,6 @@ def personal_tables() -> list[tuple[type[SQLModel], dict[str, str]]]:
     return sorted(found, key=lambda item: item[0].__name__)
 
 
-def _table_name(model: type[SQLModel]) -> str:
-    name = model.__tablename__  # declared str | Callable (a declared_attr); ours are names
-    assert isinstance(name, str), model
-    return name
-
-
 def _json_mentions(column: Any, user_id: str) -> Any:
     return cast(column, String).like(f'%{json.dumps(user_id)}%')
 
@@ -91,7 +85,7 @@ class PersonalData:
                     for row in await s.exec(query):
                         rows.append({k: _plain(v) for k, v in row.model_dump().items()})
                 if rows:
-                    data[_table_name(model)] = rows
+                    data[table_of(model).name] = rows
         return data
 
     async def forget(self, workspace_id: str, user_id: str) -> tuple[dict[str, int], list[int]]:
@@ -103,7 +97,7 @@ class PersonalData:
                 Narration.workspace_id == workspace_id, Narration.author_id == user_id))
                 if i is not None]
             for model, columns in personal_tables():
-                name = _table_name(model)
+                name = table_of(model).name
                 for column_name, policy in columns.items():
                     column = getattr(model, column_name)
                     where = [column == user_id]
@@ -124,7 +118,7 @@ class PersonalData:
                     result = await s.exec(delete(model).where(
                         col(model.workspace_id) == workspace_id,
                         _json_mentions(column, channel_id)))
-                    name = _table_name(model)
+                    name = table_of(model).name
                     counts[name] = counts.get(name, 0) + int(result.rowcount or 0)
             result = await s.exec(delete(Channel).where(
                 col(Channel.workspace_id) == workspace_id, col(Channel.kind) == "dm",
@@ -135,7 +129,7 @@ class PersonalData:
                                   (ConversationReference, ConversationReference.reference)):
                 result = await s.exec(delete(model).where(
                     col(model.workspace_id) == workspace_id, _json_mentions(column, user_id)))
-                name = _table_name(model)
+                name = table_of(model).name
                 counts[name] = counts.get(name, 0) + int(result.rowcount or 0)
             # exact ids, never a pattern: forgetting U1 must not touch U12's rows
             result = await s.exec(delete(ScheduledOccurrence).where(

@@ -39,8 +39,17 @@ def local_encoder(kind: str = "e5") -> Encoder:
 
 
 class Encoder(Protocol):
-    name: str  # identifies the vector space: vectors of different names never mix
-    dim: int
+    @property
+    def name(self) -> str:
+        """Identifies the vector space: vectors of different names never mix."""
+        ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def load(self) -> None:
+        """Load the model now (start-up, `wolbot models prepare`) rather than at first use."""
+        ...
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """(len(texts), dim) float32, rows L2-normalised."""
