@@ -131,8 +131,7 @@ class SlackPort:
                 token=token,
                 base_url=self.base_url,
                 session=self._http(),
-                # slack_sdk annotates int, but hands it to aiohttp.ClientTimeout (a float)
-                timeout=self._timeout,  # type: ignore[arg-type]
+                timeout=self._timeout,  # type: ignore[arg-type]  # slack_sdk says int; aiohttp takes float
                 retry_handlers=[],
             )
             # slack_sdk applies HTTPS_PROXY but ignores NO_PROXY; leave proxy choice to the

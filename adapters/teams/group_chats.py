@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from adapters.teams.graph import (
     RECHECK_AFTER_FAILURE,
@@ -148,14 +149,14 @@ class GroupChats:
                                       chat_id=row.chat_id, installed=row.installed)
             claimed = (await s.exec(
                 update(TeamsGroupChat)
-                .where(col(TeamsGroupChat.workspace_id) == workspace_id,  # type: ignore[arg-type]
+                .where(col(TeamsGroupChat.workspace_id) == workspace_id,
                        col(TeamsGroupChat.members_key) == key,
                        col(TeamsGroupChat.chat_id).is_(None),
                        (col(TeamsGroupChat.claimed_until).is_(None))
                        | (col(TeamsGroupChat.claimed_until) < now))
                 .values(claimed_until=now + CLAIM)
                 # no evaluation against the loaded row (SQLite gives naive datetimes back)
-                .execution_options(synchronize_session=False))).rowcount  # type: ignore[attr-defined]
+                .execution_options(synchronize_session=False))).rowcount
             await s.commit()
         if not claimed:
             raise DeliveryError("another process is creating this group chat", retry_after=5.0)
@@ -163,7 +164,7 @@ class GroupChats:
 
     async def _store(self, workspace_id: str, key: str, **values: object) -> None:
         async with self.db.session() as s:
-            await s.exec(update(TeamsGroupChat)  # type: ignore[call-overload]
+            await s.exec(update(TeamsGroupChat)
                          .where(col(TeamsGroupChat.workspace_id) == workspace_id,
                                 col(TeamsGroupChat.members_key) == key)
                          .values(claimed_until=None, **values))
@@ -196,11 +197,11 @@ class GroupChats:
             await _commit(s)
 
 
-async def _commit(s: object) -> None:
+async def _commit(s: AsyncSession) -> None:
     try:
-        await s.commit()  # type: ignore[attr-defined]
+        await s.commit()
     except IntegrityError:  # another replica recorded the state at the same moment
-        await s.rollback()  # type: ignore[attr-defined]
+        await s.rollback()
 
 
 def _status_of(detail: str | None) -> int | None:
