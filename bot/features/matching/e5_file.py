@@ -130,11 +130,19 @@ def _f16(raw: np.ndarray) -> np.ndarray:
 
 
 class E5Weights:
-    """The parsed model file: tokenizer, float32 small tensors, Q4_0 matrices."""
+    """The parsed model file: tokenizer, float32 small tensors, Q4_0 matrices; with `delta`
+    (an .npz of low-rank factors `<matrix>.u` [out, r] and `<matrix>.v` [r, in], written by
+    bench/e5_adapt_train.py), every matrix that has factors is de-quantised as W + u @ v:
+    the domain adaptation of issue 15, merged before the bot re-quantises to int8."""
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, path: str | None = None, delta: str | None = None) -> None:
         path = path or model_path()
         self.path = path
+        self.delta_path = delta
+        self._delta: dict[str, np.ndarray] = {}
+        if delta is not None:
+            with np.load(delta) as parts:
+                self._delta = {k: parts[k].astype(np.float32) for k in parts.files}
         with open(path, "rb") as f:
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         b = self._map
@@ -203,7 +211,10 @@ class E5Weights:
         lo = (qs & 0x0F).astype(np.int8) - 8
         hi = (qs >> 4).astype(np.int8) - 8
         w = np.concatenate([lo, hi], axis=2).astype(np.float32) * scales[:, :, None]
-        return w.reshape(nout, -1)
+        w = w.reshape(nout, -1)
+        if name + ".u" in self._delta:
+            w += self._delta[name + ".u"] @ self._delta[name + ".v"]
+        return w
 
     def word_rows(self, ids: list[int]) -> np.ndarray:
         """Rows of the 4-bit word-embedding table, de-quantised on demand (the table stays

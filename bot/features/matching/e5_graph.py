@@ -1,8 +1,9 @@
 """The e5 encoder as an ONNX graph, built from the package's 4-bit weights.
 
-Run as a child process by `e5.py` (`python -m bot.features.matching.e5_graph MODEL_FILE`
-writes the serialised graph to stdout), so that the `onnx` package and the de-quantised
-float32 temporaries (~85 MB) never enter the bot's process.
+Run as a child process by `e5.py` (`python -m bot.features.matching.e5_graph MODEL_FILE
+[DELTA_FILE]` writes the serialised graph to stdout; the delta: `E5Weights`), so that the
+`onnx` package and the de-quantised float32 temporaries (~85 MB) never enter the bot's
+process.
 """
 
 from __future__ import annotations
@@ -112,4 +113,5 @@ def onnx_graph(w: E5Weights) -> bytes:
 
 
 if __name__ == "__main__":
-    sys.stdout.buffer.write(onnx_graph(E5Weights(sys.argv[1])))
+    delta = sys.argv[2] if len(sys.argv) > 2 else None
+    sys.stdout.buffer.write(onnx_graph(E5Weights(sys.argv[1], delta)))
