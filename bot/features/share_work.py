@@ -21,6 +21,7 @@ from bot.authorisation import ANYONE
 from bot.errors import UserError
 from bot.events import InboundEvent
 from bot.features import narrations
+from bot.features.narration_ack import NOTED
 from bot.features.narration_phrases import match_phrase, topicless
 from bot.i18n import N_
 from bot.messages import Form, OutboundMessage, Quote, Section, TextInput, fill, plain
@@ -108,7 +109,7 @@ async def submit_narration(event: InboundEvent, ctx: Context) -> None:
     if narration is not None:
         await ctx.respond(
             OutboundMessage.of(
-                Section(parts=fill(ctx.t.gettext(narrations.NOTED))), Quote(text=topic)
+                Section(parts=fill(ctx.t.gettext(NOTED))), Quote(text=topic)
             )
         )
 

@@ -112,4 +112,5 @@ _ENCODE_LOCK = threading.Lock()  # the shared model is used by one thread at a t
 def normalise(vecs: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vecs, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (vecs / norms).astype(np.float32, copy=False)
+    unit: np.ndarray = (vecs / norms).astype(np.float32, copy=False)
+    return unit

@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -42,6 +42,7 @@ from bot.store.engine import Database
 from bot.store.tables.matching import MatchVector
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Texts stored by another encoder: up to this many are re-encoded before an index is ready;
 # more (an upgrade of a large workspace) in the background, this many per chunk.
@@ -345,7 +346,7 @@ class MatchingEngine:
             tokens = signal_tokens(text) | ws.glossary.tokens(text)
             return ws.rank(vector, tokens, policy or self.current_policy, language, text)
 
-    def _locked(self, fn, *args):  # type: ignore[no-untyped-def]
+    def _locked(self, fn: Callable[..., T], *args: Any) -> T:
         with self._lock:
             return fn(*args)
 

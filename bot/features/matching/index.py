@@ -23,7 +23,7 @@ class _Cell:
     """One contiguous block of rows; removal swaps the last row into the hole."""
 
     def __init__(self, dim: int, capacity: int = 16, dtype: type = np.float32) -> None:
-        self.vecs = np.empty((capacity, dim), dtype=dtype)
+        self.vecs: np.ndarray = np.empty((capacity, dim), dtype=dtype)
         self.keys: list[Hashable] = []
 
     def __len__(self) -> int:
@@ -116,7 +116,8 @@ class VectorIndex:
 
     def vector(self, key: Hashable) -> np.ndarray:
         place = self._where[key]
-        return self._cells[place >> _SHIFT].vecs[place & _ROW]
+        row: np.ndarray = self._cells[place >> _SHIFT].vecs[place & _ROW]
+        return row
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[Hashable, float]]:
         """The `k` rows with the highest cosine similarity to `query`, best first."""

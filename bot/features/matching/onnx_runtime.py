@@ -13,6 +13,7 @@ does, and why nothing else in the bot may `import onnxruntime`
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -32,8 +33,7 @@ def onnxruntime() -> ModuleType:
     """The onnxruntime module, its telemetry off for good."""
     already = "onnxruntime" in sys.modules
     switch_off_telemetry()
-    import onnxruntime as ort
-
+    ort = importlib.import_module("onnxruntime")  # typed as a module (it ships no types)
     if already:  # imported elsewhere first: the variable may have come too late
         log.warning("onnxruntime was imported before its telemetry was switched off")
     return ort

@@ -151,7 +151,7 @@ class FallbackEncoder:
     def __init__(self, primary: EndpointEncoder, fallback: Encoder) -> None:
         self.primary = primary
         self.fallback = fallback
-        self._active: Any = primary
+        self._active: Encoder = primary
         self._lock = threading.Lock()
 
     @property
@@ -167,7 +167,8 @@ class FallbackEncoder:
         """The endpoint model's threshold while it is used; else the engine's own."""
         if self._active is self.primary:
             return self.primary.policy
-        return getattr(self.fallback, "policy", None)
+        policy: MatchPolicy | None = getattr(self.fallback, "policy", None)
+        return policy
 
     def load(self) -> None:
         """Check the endpoint (start-up); the local model is loaded only when needed."""

@@ -201,7 +201,8 @@ class VagueModel:
 
     def probabilities(self, vecs: np.ndarray) -> np.ndarray:
         w, b, _ = _load_model(self.path)
-        return 1.0 / (1.0 + np.exp(-(np.asarray(vecs, np.float32) @ w + b)))
+        found: np.ndarray = 1.0 / (1.0 + np.exp(-(np.asarray(vecs, np.float32) @ w + b)))
+        return found
 
     def vague(self, vecs: np.ndarray) -> np.ndarray:
         """One boolean per row of `vecs` (or a 0-d array for one vector)."""
