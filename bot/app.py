@@ -53,10 +53,12 @@ from bot.services import LegacyCore, Services
 from bot.setting_registry import SettingsService
 from bot.store.asks import AskRepo
 from bot.store.audit import AuditLog
+from bot.store.checkins import CheckinRepo
 from bot.store.dashboard_access import DashboardAccessRepo
 from bot.store.delivery_log import EventLog, References
 from bot.store.directory import Directory
 from bot.store.engine import Database
+from bot.store.introductions import IntroductionRepo
 from bot.store.limits import Limits
 from bot.store.narrations import NarrationRepo
 from bot.store.outcomes import OutcomeQueries
@@ -65,6 +67,7 @@ from bot.store.personal_data import PersonalData
 from bot.store.profiles import ProfileRepo
 from bot.store.report_subscriptions import ReportSubscriptionRepo
 from bot.store.rounds import RoundRepo
+from bot.store.thanks import ThanksRepo
 
 # Adapter packages by name. Each exposes `enabled(settings) -> bool` and
 # `async attach(core, web_app)` (core: the running `Wolbot`); the console adapter is run by
@@ -109,14 +112,17 @@ def services_for(settings: Settings, *, clock: Clock | None = None,
     personal = PersonalSettings(db, config)
     directory = Directory(db)
     ports: dict[str, ChatPort] = {}
+    limits = Limits(db, clock)
     return Services(
         settings=settings, clock=clock, db=db, i18n=Catalogues(), config=config,
         personal=personal, languages=Languages(personal, config), roles=Roles(db, settings),
         directory=directory, people=PersonDirectory(ports, directory, clock),
         narrations=NarrationRepo(db), outbox=Outbox(db, clock), scheduler=Scheduler(db, clock),
-        limits=Limits(db, clock), audit=AuditLog(db), personal_data=PersonalData(db),
+        limits=limits, audit=AuditLog(db), personal_data=PersonalData(db),
         event_log=EventLog(db), references=References(db), ports=ports,
-        rounds=RoundRepo(db), profiles=ProfileRepo(db), asks=AskRepo(db),
+        rounds=RoundRepo(db), profiles=ProfileRepo(db), asks=AskRepo(db, limits),
+        thanks=ThanksRepo(db, limits), checkins=CheckinRepo(db),
+        introductions=IntroductionRepo(db),
         participation_counts=ParticipationCountRepo(db),
         report_subscriptions=ReportSubscriptionRepo(db), outcome_queries=OutcomeQueries(db),
         dashboard_access=DashboardAccessRepo(db), glossary=GlossaryService(db, settings),

@@ -32,10 +32,12 @@ from bot.secrets import Keyring, keyring_for
 from bot.setting_registry import SettingsService
 from bot.store.asks import AskRepo
 from bot.store.audit import AuditLog
+from bot.store.checkins import CheckinRepo
 from bot.store.dashboard_access import DashboardAccessRepo
 from bot.store.delivery_log import EventLog, References
 from bot.store.directory import Directory
 from bot.store.engine import Database
+from bot.store.introductions import IntroductionRepo
 from bot.store.limits import Limits
 from bot.store.narrations import NarrationRepo
 from bot.store.outcomes import OutcomeQueries
@@ -45,6 +47,7 @@ from bot.store.profiles import ProfileRepo
 from bot.store.report_subscriptions import ReportSubscriptionRepo
 from bot.store.rounds import RoundRepo
 from bot.store.tables import Narration
+from bot.store.thanks import ThanksRepo
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -117,6 +120,9 @@ class Services:
     report_subscriptions: ReportSubscriptionRepo
     outcome_queries: OutcomeQueries
     dashboard_access: DashboardAccessRepo
+    thanks: ThanksRepo
+    checkins: CheckinRepo
+    introductions: IntroductionRepo
     glossary: GlossaryService  # the organisation's jargon (bot/glossary.py)
     hooks: Hooks = field(default_factory=Hooks)
     _keyring: Keyring | None = field(default=None, init=False, repr=False)
@@ -259,6 +265,18 @@ class ServiceAccess:
     @property
     def dashboard_access(self) -> DashboardAccessRepo:
         return self.services.dashboard_access
+
+    @property
+    def thanks(self) -> ThanksRepo:
+        return self.services.thanks
+
+    @property
+    def checkins(self) -> CheckinRepo:
+        return self.services.checkins
+
+    @property
+    def introductions(self) -> IntroductionRepo:
+        return self.services.introductions
 
     @property
     def hooks(self) -> Hooks:

@@ -69,9 +69,6 @@ ORM = ("sqlmodel", "sqlalchemy")
 # Modules whose storage has not moved behind a repository in bot/store/ yet (issue 19 item 2);
 # the list only shrinks.
 ORM_PENDING = {
-    "bot/features/ask_ack.py", "bot/features/ask_card.py", "bot/features/ask_nudges.py",
-    "bot/features/asks.py", "bot/features/checkins.py", "bot/features/intros.py",
-    "bot/features/kudos.py", "bot/features/matching/consent.py",
     "bot/features/matching/store.py",
 }
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlmodel import col, select, update
-
 from bot.authorisation import Verdict, owner
 from bot.communities import platform_of
 from bot.events import EventKind, InboundEvent
@@ -18,7 +16,7 @@ from bot.messages import Context as ContextBlock
 from bot.messages import Form, Mention, OutboundMessage, Quote, Section, TextInput, fill
 from bot.ports import Destination
 from bot.router import action
-from bot.store.tables.asks import Acknowledgement, Question
+from bot.store.tables.asks import Question
 from bot.text import clean
 from bot.validation import as_number
 
@@ -74,11 +72,8 @@ async def on_ack(event: InboundEvent, ctx: Context) -> None:
         await ctx.respond(ctx.text(GONE))
         return
     ensure_open(question)  # a hidden question's card stays as it is
-    async with ctx.core.db.session() as s:
-        done = (await s.exec(select(Acknowledgement).where(
-            Acknowledgement.question_id == question.id,
-            Acknowledgement.manager_id == event.user.user_id))).first()
-    if done is not None:  # a second click changes nothing
+    if await ctx.core.asks.acknowledged(question.id, event.user.user_id):
+        # a second click changes nothing
         await ctx.show(await current_card(ctx.core, question, t=ctx.channel_t))
         await ctx.respond(ctx.text(ALREADY))
         return
@@ -95,13 +90,7 @@ async def on_ack(event: InboundEvent, ctx: Context) -> None:
 
 async def acknowledge(core: Core, ctx: Context, question: Question, manager_id: str,
                       note: str | None) -> None:
-    async with core.db.session() as s:
-        s.add(Acknowledgement(workspace_id=question.workspace_id, question_id=question.id or 0,
-                              manager_id=manager_id, note=note, created_at=ctx.now))
-        await s.exec(update(Question).where(  # type: ignore[call-overload]
-            col(Question.id) == question.id, col(Question.first_ack_at).is_(None),
-        ).values(first_ack_at=ctx.now))
-        await s.commit()
+    await core.asks.acknowledge(question, manager_id, note, ctx.now)
     text = await core.config.value(question.workspace_id, "ack_text", question.channel_id)
     t = core.translator(question.language)
     blocks: list[Section | Quote | ContextBlock] = [

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlmodel import select
-
 from bot.i18n import N_, Translator
 from bot.messages import (
     Actions,
@@ -29,7 +27,7 @@ from bot.messages import (
 from bot.messages import Context as ContextBlock
 from bot.ports import Destination
 from bot.roles import ADMIN, MANAGER
-from bot.store.tables.asks import Acknowledgement, Question
+from bot.store.tables.asks import Question
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -48,10 +46,7 @@ HIDDEN = N_("This question was hidden by an admin.")
 
 
 async def acknowledged_by(core: Core, question: Question) -> tuple[str, ...]:
-    async with core.db.session() as s:
-        rows = await s.exec(select(Acknowledgement.manager_id).where(
-            Acknowledgement.question_id == question.id).order_by(Acknowledgement.id))
-        return tuple(dict.fromkeys(rows))
+    return await core.asks.acknowledgers(question.id)
 
 
 async def viewers(core: Core, question: Question) -> tuple[str, ...]:

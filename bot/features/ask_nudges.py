@@ -10,8 +10,6 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
-
 from bot.clock import utc
 from bot.communities import communities, platform_of
 from bot.i18n import N_, Translator
@@ -69,10 +67,7 @@ async def run_nudges(core: Core, now: datetime) -> dict[str, int]:
     for item in await communities(core, kind="durf-te-vragen"):
         by_workspace.setdefault(item.workspace_id, []).append(item.channel_id)
     for workspace_id, channels in by_workspace.items():
-        async with core.db.session() as s:
-            open_questions = list(await s.exec(select(Question).where(
-                Question.workspace_id == workspace_id, col(Question.channel_id).in_(channels),
-                col(Question.hidden).is_(False))))
+        open_questions = await core.asks.visible_in(workspace_id, channels)
         counts["digests"] += await _digest(core, workspace_id, open_questions, now)
         counts["suggestions"] += await _suggest(core, workspace_id, open_questions, now)
     return counts
@@ -110,13 +105,7 @@ async def _digest(core: Core, workspace_id: str, questions: list[Question],
                                   OutboundMessage(blocks=tuple(blocks)),
                                   key=f"ask-digest:{workspace_id}:{manager}:{ids}")
         sent += 1
-    async with core.db.session() as s:
-        for question, _ in waiting:
-            row = await s.get(Question, question.id)
-            if row is not None:
-                row.ack_nudged_at = now
-                s.add(row)
-        await s.commit()
+    await core.asks.ack_nudged([question.id for question, _ in waiting], now)
     return sent
 
 
@@ -137,12 +126,7 @@ async def _suggest(core: Core, workspace_id: str, questions: list[Question],
                 me = await core.personal.get(workspace_id, user_id)
                 if user_id not in people and me.suggest_me and not me.paused(now):
                     people.append(user_id)
-        async with core.db.session() as s:
-            row = await s.get(Question, question.id)
-            if row is not None:
-                row.suggested_at = now
-                s.add(row)
-                await s.commit()
+        await core.asks.suggested(question.id, now)
         people = people[:MAX_SUGGESTED]
         if not people:
             continue

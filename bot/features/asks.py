@@ -12,8 +12,6 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlmodel import col, func, select, update
-
 from bot.authorisation import ANYONE, Verdict, owner
 from bot.clock import utc
 from bot.communities import Community, community, platform_of
@@ -37,7 +35,7 @@ from bot.ports import Destination
 from bot.roles import admin_only
 from bot.router import Group, action, kind
 from bot.secrets import ANON_ASKER, ANON_CONTACT
-from bot.store.tables.asks import Question, RelayedAnswer
+from bot.store.tables.asks import Question
 from bot.text import check_length, clean
 from bot.validation import as_number
 
@@ -220,36 +218,25 @@ async def _store_anonymous(ctx: Context, item: Community, text: str, user_id: st
     let anyone past the daily limit; the question's own rows are the count."""
     ref = anon_ref(ctx.core, item.workspace_id, user_id)
     refs = anon_refs(ctx.core, item.workspace_id, user_id)
-    async with ctx.core.db.session() as s, ctx.core.limits.exclusive(s, f"ask-anon:{ref}"):
-        today = (await s.exec(select(func.count()).select_from(Question).where(
-            col(Question.anon_ref).in_(refs),
-            col(Question.created_at) > ctx.now - timedelta(days=1)))).one()
-        if today >= ANON_PER_DAY:
-            raise UserError(TOO_MANY_ANON, limit=ANON_PER_DAY)
-        question = Question(workspace_id=item.workspace_id, channel_id=item.channel_id,
-                            anon_ref=ref, anon_contact=ctx.core.keyring.encrypt(ANON_CONTACT,
-                                                                                user_id),
-                            text=text, language=item.language, created_at=ctx.now)
-        s.add(question)
-        await s.commit()
-        await s.refresh(question)
+    stored = await ctx.core.asks.add_anonymous(
+        Question(workspace_id=item.workspace_id, channel_id=item.channel_id, anon_ref=ref,
+                 anon_contact=ctx.core.keyring.encrypt(ANON_CONTACT, user_id), text=text,
+                 language=item.language, created_at=ctx.now),
+        refs, since=ctx.now - timedelta(days=1), limit=ANON_PER_DAY)
+    if stored is None:
+        raise UserError(TOO_MANY_ANON, limit=ANON_PER_DAY)
+    question = stored
     log.info("question %s in %s/%s (anonymous)", question.id, item.workspace_id,
              item.channel_id)
     return question
 
 
 async def _save(core: Core, question: Question) -> Question:
-    async with core.db.session() as s:
-        merged = await s.merge(question)
-        await s.commit()
-        await s.refresh(merged)
-        return merged
+    return await core.asks.save(question)
 
 
 async def get_question(core: Core, workspace_id: str, number: int) -> Question | None:
-    async with core.db.session() as s:
-        question = await s.get(Question, number)
-    return question if question is not None and question.workspace_id == workspace_id else None
+    return await core.asks.get(workspace_id, number)
 
 
 async def _question_from(ctx: Context, words: list[str]) -> Question:
@@ -262,19 +249,13 @@ async def _question_from(ctx: Context, words: list[str]) -> Question:
 
 async def question_for_thread(core: Core, workspace_id: str, channel_id: str,
                               thread_id: str) -> Question | None:
-    async with core.db.session() as s:
-        found = (await s.exec(select(Question).where(
-            Question.workspace_id == workspace_id, Question.channel_id == channel_id,
-            Question.message_id == thread_id))).first()
-        if found is not None:
-            return found
-        unresolved = list(await s.exec(select(Question).where(
-            Question.workspace_id == workspace_id, Question.channel_id == channel_id,
-            col(Question.message_id).is_(None), col(Question.posted_key).is_not(None))))
+    found, unresolved = await core.asks.in_thread(workspace_id, channel_id, thread_id)
+    if found is not None:
+        return found
     for question in unresolved:  # learn the bot's message id once it was delivered
         question.message_id = await core.outbox.result_message_id(question.posted_key or "")
         if question.message_id:
-            await _save(core, question)
+            await core.asks.set_message_id(question.id, question.message_id)
             if question.message_id == thread_id:
                 return question
     return None
@@ -294,11 +275,7 @@ async def on_thread_reply(event: InboundEvent, ctx: Context) -> None:
     if question.asker_id == event.user.user_id:
         return  # the asker's own follow-up is not an answer
     if question.first_answer_at is None:
-        async with ctx.core.db.session() as s:
-            await s.exec(update(Question).where(  # type: ignore[call-overload]
-                col(Question.id) == question.id, col(Question.first_answer_at).is_(None),
-            ).values(first_answer_at=ctx.now))
-            await s.commit()
+        await ctx.core.asks.first_answered(question.id, ctx.now)
     if question.anon_contact and event.message_id:
         await _relay(ctx, question, event)
 
@@ -308,9 +285,7 @@ async def _relay(ctx: Context, question: Question, event: InboundEvent) -> None:
     if asker is None or event.message_id is None:
         log.warning("cannot relay to the asker of question %s (key changed?)", question.id)
         return
-    async with ctx.core.db.session() as s:
-        s.add(RelayedAnswer(question_id=question.id or 0, message_id=event.message_id))
-        await s.commit()
+    await ctx.core.asks.add_relayed(question.id or 0, event.message_id)
     t = ctx.core.translator(await ctx.core.languages.person(
         question.workspace_id, asker, channel_id=question.channel_id))
     message = OutboundMessage.of(
@@ -385,13 +360,8 @@ async def on_reaction(event: InboundEvent, ctx: Context) -> None:
         return
     if not event.action.message_id:
         return
-    async with ctx.core.db.session() as s:
-        candidates = list(await s.exec(select(Question).where(
-            Question.workspace_id == event.workspace_id,
-            Question.channel_id == event.conversation.id,
-            Question.asker_id == event.user.user_id, col(Question.answered_at).is_(None),
-            col(Question.hidden).is_(False))))
-    for question in candidates:
+    for question in await ctx.core.asks.unanswered_of(
+            event.workspace_id, event.conversation.id, event.user.user_id):
         if event.conversation.thread_id in (question.message_id, None):
             await mark_answered(ctx, question, event.action.message_id, quiet=True)
             return
@@ -439,8 +409,7 @@ async def hide(event: InboundEvent, ctx: Context, words: list[str]) -> None:
 # -- privacy ------------------------------------------------------------------------------------
 async def export_anonymous(core: Core, workspace_id: str, user_id: str) -> dict[str, object]:
     refs = anon_refs(core, workspace_id, user_id)
-    async with core.db.session() as s:
-        rows = list(await s.exec(select(Question).where(col(Question.anon_ref).in_(refs))))
+    rows = await core.asks.anonymous_of(refs)
     if not rows:
         return {}
     days = int(await core.config.value(workspace_id, "retention.days"))
@@ -459,8 +428,4 @@ async def export_anonymous(core: Core, workspace_id: str, user_id: str) -> dict[
 
 async def erase_anonymous(core: Core, workspace_id: str, user_id: str) -> dict[str, int]:
     refs = anon_refs(core, workspace_id, user_id)
-    async with core.db.session() as s:
-        result = await s.exec(update(Question).where(  # type: ignore[call-overload]
-            col(Question.anon_ref).in_(refs)).values(anon_ref=None, anon_contact=None))
-        await s.commit()
-    return {"ask_question (anonymous link)": int(result.rowcount or 0)}
+    return {"ask_question (anonymous link)": await core.asks.forget_asker(refs)}

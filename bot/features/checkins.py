@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlmodel import select
 
 from bot.authorisation import ADDRESSEE
 from bot.clock import utc
@@ -32,7 +31,7 @@ from bot.personal import Personal, resolve
 from bot.router import action
 from bot.scheduler import Job, cron
 from bot.setting_values import DAYS
-from bot.store.engine import upsert
+from bot.store.checkins import CheckinAsk
 from bot.store.tables import Narration
 from bot.store.tables.admin import PersonSettings
 from bot.store.tables.rhythms import CheckinState
@@ -119,9 +118,7 @@ async def run_checkins(core: Core, now: datetime) -> dict[str, int]:
         defaults = await core.personal.defaults(workspace_id)
         rows = await core.personal.rows(workspace_id)
         zone = str(await core.config.value(workspace_id, "timezone"))
-        async with core.db.session() as s:
-            states = {st.user_id: st for st in await s.exec(select(CheckinState).where(
-                CheckinState.workspace_id == workspace_id))}
+        states = await core.checkins.states(workspace_id)
         due: list[tuple[Personal, str, datetime]] = []
         for person in people:
             me = resolve(workspace_id, person.user_id, rows.get(person.user_id), defaults)
@@ -155,37 +152,21 @@ async def _ask_chunk(core: Core, workspace_id: str, chunk: list[tuple[Personal, 
     leaves either all three or none (then the next run asks again)."""
     default_lang = await core.channel_language(workspace_id, None)
     job_ids = [f"checkin:{workspace_id}:{me.user_id}" for me, _, _ in chunk]
-    messages = {job_id: (workspace_id, me.user_id,
-                         ask_message(core, choose(rows.get(me.user_id), default_lang),
-                                     me.user_id, name),
-                         f"{job_id}:{slot.isoformat()}")
-                for job_id, (me, name, slot) in zip(job_ids, chunk, strict=True)}
-    async with core.db.session() as s:
-        won = await core.scheduler.claim_many(
-            [(job_id, slot) for job_id, (_, _, slot) in zip(job_ids, chunk, strict=True)],
-            session=s)
-        mine = [(job_id, item) for job_id, item in zip(job_ids, chunk, strict=True)
-                if (job_id, item[2].isoformat()) in won]
-        if not mine:
-            return 0, 0
-        await core.outbox.send_dms(platform_of(workspace_id),
-                                   [messages[job_id] for job_id, _ in mine], session=s)
-        skipped = 0
-        values: list[dict[str, object]] = []
-        for _, (me, _, _) in mine:
-            previous = states.get(me.user_id)
-            unanswered = previous is not None and previous.pending_since is not None
-            skipped += unanswered  # the last one went unanswered: it counts as skipped
-            values.append({"workspace_id": workspace_id, "user_id": me.user_id,
-                           "pending_since": now, "reminded": False, "last_sent_at": now,
-                           "last_skipped": unanswered, "answered_at": None})
-        # one bulk upsert for the chunk: a per-person merge would read each row again
-        await s.exec(upsert(core.db.dialect, CheckinState, ["workspace_id", "user_id"],  # type: ignore[call-overload]
-                            ["pending_since", "reminded", "last_sent_at", "last_skipped"]),
-                     params=values)
-        await s.commit()
+    asks = []
+    for job_id, (me, name, slot) in zip(job_ids, chunk, strict=True):
+        previous = states.get(me.user_id)
+        asks.append(CheckinAsk(
+            job_id, slot, me.user_id,
+            ask_message(core, choose(rows.get(me.user_id), default_lang), me.user_id, name),
+            key=f"{job_id}:{slot.isoformat()}",
+            # the last one went unanswered: it counts as skipped
+            skipped=previous is not None and previous.pending_since is not None))
+    mine = await core.checkins.ask(workspace_id, platform_of(workspace_id), asks, now,
+                                   scheduler=core.scheduler, outbox=core.outbox)
+    if not mine:
+        return 0, 0
     core.outbox.wake()
-    return len(mine), skipped
+    return len(mine), sum(a.skipped for a in mine)
 
 
 def _reminder_due(state: CheckinState, now: datetime, zone: str) -> bool:
@@ -199,11 +180,7 @@ def _reminder_due(state: CheckinState, now: datetime, zone: str) -> bool:
 
 
 async def _save(core: Core, state: CheckinState) -> CheckinState:
-    async with core.db.session() as s:
-        merged = await s.merge(state)
-        await s.commit()
-        await s.refresh(merged)
-        return merged
+    return await core.checkins.save(state)
 
 
 def ask_message(core: Core, language: str, user_id: str, name: str) -> OutboundMessage:
@@ -224,9 +201,7 @@ async def _remind(core: Core, me: Personal) -> None:
 
 
 async def _pending(core: Core, workspace_id: str, user_id: str) -> CheckinState | None:
-    async with core.db.session() as s:
-        state = await s.get(CheckinState, (workspace_id, user_id))
-    return state if state is not None and state.pending_since is not None else None
+    return await core.checkins.pending(workspace_id, user_id)
 
 
 async def on_narration(narration: Narration, ctx: Context) -> None:
@@ -237,13 +212,7 @@ async def on_narration(narration: Narration, ctx: Context) -> None:
     if state is None:
         return
     state.pending_since, state.answered_at, state.last_skipped = None, ctx.now, False
-    await _save(ctx.core, state)
-    async with ctx.core.db.session() as s:
-        row = await s.get(Narration, narration.id)
-        if row is not None:
-            row.source = "checkin"
-            s.add(row)
-            await s.commit()
+    await ctx.core.checkins.answered(state, narration.id)
     narration.source = "checkin"
     await ctx.reply(ctx.text(THANKS))
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlmodel import select
-
 from bot.authorisation import Verdict, bind, bound_to_clicker, owner, unbound
 from bot.events import InboundEvent
 from bot.features.matching import consent
@@ -103,8 +101,7 @@ def register(core: Core) -> None:
 
 
 async def narration(ctx: Context, narration_id: int) -> Narration | None:
-    async with ctx.core.db.session() as s:
-        row = await s.get(Narration, narration_id)
+    row = await ctx.core.narrations.get(narration_id)
     if row is None or row.workspace_id != ctx.event.workspace_id:
         return None
     return row
@@ -125,12 +122,9 @@ async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested
     if not (allowed.may_introduce(person_id) and allowed.may_introduce(story.author_id)):
         await ctx.respond(ctx.text(NO_INTROS, person=person))
         return
-    async with ctx.core.db.session() as s:
-        earlier = (await s.exec(select(Connection.id).where(
-            Connection.workspace_id == story.workspace_id, Connection.narration_id == story.id,
-            Connection.narrator_id == story.author_id,
-            Connection.person_id == person_id))).first()
-    if earlier is not None:  # a second click, a replayed one, or the same name typed again
+    # a second click, a replayed one, or the same name typed again
+    if await ctx.core.introductions.made_before(story.workspace_id, story.id, story.author_id,
+                                                person_id):
         await ctx.respond(ctx.text(ALREADY_INTRODUCED, narrator=narrator, person=person))
         return
     if other is not None and other.author_id != person_id:
@@ -151,19 +145,15 @@ async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested
                                                  channel_id=story.channel_id))
     days = float(await ctx.core.config.value(story.workspace_id, "matching.followup_days"))
     due = ctx.now + timedelta(days=days)
-    async with ctx.core.db.session() as s:
-        connection = Connection(
-            workspace_id=story.workspace_id,
-            narration_id=story.id,
-            narrator_id=story.author_id,
-            person_id=person_id,
-            suggested_by=suggested_by,
-            created_at=ctx.now,
-            followup_due_at=due,
-        )
-        s.add(connection)
-        await s.commit()
-        await s.refresh(connection)
+    connection = await ctx.core.introductions.add(Connection(
+        workspace_id=story.workspace_id,
+        narration_id=story.id,
+        narrator_id=story.author_id,
+        person_id=person_id,
+        suggested_by=suggested_by,
+        created_at=ctx.now,
+        followup_due_at=due,
+    ))
     await ctx.dm((story.author_id, person_id), message)
     value = str(connection.id)
     follow_up = OutboundMessage.of(
@@ -302,11 +292,7 @@ async def _connection(ctx: Context, value: str | None) -> Connection | None:
     number = as_number(value)
     if number is None:
         return None
-    async with ctx.core.db.session() as s:
-        row = await s.get(Connection, number)
-    if row is None or row.workspace_id != ctx.event.workspace_id:
-        return None
-    return row
+    return await ctx.core.introductions.get(ctx.event.workspace_id, number)
 
 
 async def on_follow_up(event: InboundEvent, ctx: Context) -> None:
@@ -317,13 +303,8 @@ async def on_follow_up(event: InboundEvent, ctx: Context) -> None:
     row = await _connection(ctx, event.action.value)
     if row is None:
         return
-    async with ctx.core.db.session() as s:
-        stored = await s.get(Connection, row.id)
-        if stored is None:
-            return
-        stored.helped, stored.answered_at = answer, ctx.now
-        s.add(stored)
-        await s.commit()
+    if not await ctx.core.introductions.rate(row.id, answer, ctx.now):
+        return
     if answer == "no":
         await ctx.respond(ctx.text(THANKS))
         return
@@ -353,10 +334,5 @@ async def on_how_it_helped(event: InboundEvent, ctx: Context) -> None:
     if row is None:
         return
     if text:
-        async with ctx.core.db.session() as s:
-            stored = await s.get(Connection, row.id)
-            if stored is not None:
-                stored.how_it_helped = text[:1000]
-                s.add(stored)
-                await s.commit()
+        await ctx.core.introductions.how_it_helped(row.id, text[:1000])
     await ctx.respond(ctx.text(THANKS))

@@ -11,15 +11,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlmodel import col, func, select
-
 from bot.errors import UserError
 from bot.events import InboundEvent
 from bot.features.commands import Subcommand
 from bot.features.references import leading_people
 from bot.i18n import N_, CommandExample
 from bot.messages import Mention, OutboundMessage, Quote, Section, fill, listed
-from bot.store.tables.asks import Question, Thanks
+from bot.store.tables.asks import Thanks
 from bot.text import check_length, clean
 
 EX_THANKS = N_("/wol thanks @anouk for the onboarding tips")
@@ -56,18 +54,13 @@ async def on_thanks(event: InboundEvent, ctx: Context, args: str) -> None:
         raise UserError(IN_PRIVATE, example=CommandExample.of(EX_THANKS))
     narration_id, question_id = await _linked(ctx, event)
     # counted and written under one lock, so replicas together keep to the limit
-    key = f"thanks:{event.workspace_id}:{event.user.user_id}"
-    async with ctx.core.db.session() as s, ctx.core.limits.exclusive(s, key):
-        today = (await s.exec(select(func.count()).select_from(Thanks).where(
-            Thanks.workspace_id == event.workspace_id, Thanks.giver_id == event.user.user_id,
-            col(Thanks.created_at) > ctx.now - timedelta(days=1)))).one()
-        if today + len(people) > DAILY_LIMIT:
-            raise UserError(LIMIT, limit=DAILY_LIMIT)
-        for person in people:
-            s.add(Thanks(workspace_id=event.workspace_id, channel_id=event.conversation.id,
-                         giver_id=event.user.user_id, receiver_id=person.user_id, reason=reason,
-                         narration_id=narration_id, question_id=question_id, created_at=ctx.now))
-        await s.commit()
+    given = await ctx.core.thanks.give(event.workspace_id, event.user.user_id, [
+        Thanks(workspace_id=event.workspace_id, channel_id=event.conversation.id,
+               giver_id=event.user.user_id, receiver_id=person.user_id, reason=reason,
+               narration_id=narration_id, question_id=question_id, created_at=ctx.now)
+        for person in people], since=ctx.now - timedelta(days=1), limit=DAILY_LIMIT)
+    if not given:
+        raise UserError(LIMIT, limit=DAILY_LIMIT)
     t = ctx.channel_t
     receivers = listed([Mention(user_id=p.user_id, name=p.display_name) for p in people],
                        t.gettext(AND))
@@ -87,9 +80,6 @@ async def _linked(ctx: Context, event: InboundEvent) -> tuple[int | None, int | 
         return None, None
     narration = await ctx.core.narrations.by_message(event.workspace_id, event.conversation.id,
                                                      thread)
-    async with ctx.core.db.session() as s:
-        question = (await s.exec(select(Question.id).where(
-            Question.workspace_id == event.workspace_id,
-            Question.channel_id == event.conversation.id,
-            Question.message_id == thread))).first()
+    question = await ctx.core.asks.question_id_in(event.workspace_id, event.conversation.id,
+                                                  thread)
     return (narration.id if narration else None), question

@@ -10,11 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import select
-
 from bot.clock import utc
 from bot.features.matching.ranking import Item
-from bot.store.tables.admin import PersonSettings
 
 if TYPE_CHECKING:
     from bot.app import Core
@@ -48,14 +45,13 @@ class Consent:
 
 async def load(core: Core, workspace_id: str, now: datetime) -> Consent:
     defaults = {f: bool(await core.config.value(workspace_id, f"defaults.{f}")) for f in FIELDS}
-    query = select(PersonSettings).where(PersonSettings.workspace_id == workspace_id)
-    own: dict[str, dict[str, Any]] = {}
-    async with core.db.session() as s:
-        for row in await s.exec(query):
-            own[row.user_id] = {
-                "suggest_me": row.suggest_me,
-                "share_narrations": row.share_narrations,
-                "introductions": row.introductions,
-                "paused_until": row.paused_until,
-            }
+    own: dict[str, dict[str, Any]] = {
+        user_id: {
+            "suggest_me": row.suggest_me,
+            "share_narrations": row.share_narrations,
+            "introductions": row.introductions,
+            "paused_until": row.paused_until,
+        }
+        for user_id, row in (await core.personal.rows(workspace_id)).items()
+    }
     return Consent(defaults, own, now)
