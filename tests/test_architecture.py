@@ -66,11 +66,6 @@ def test_onnxruntime_is_imported_only_with_its_telemetry_off() -> None:
 
 
 ORM = ("sqlmodel", "sqlalchemy")
-# Modules whose storage has not moved behind a repository in bot/store/ yet (issue 19 item 2);
-# the list only shrinks.
-ORM_PENDING = {
-    "bot/features/matching/store.py",
-}
 
 
 def orm_imports(folders: list[Path], root: Path = ROOT) -> list[str]:
@@ -87,11 +82,7 @@ def orm_imports(folders: list[Path], root: Path = ROOT) -> list[str]:
 
 def test_features_and_insight_leave_storage_to_repositories() -> None:
     """Features and insight hold decisions and messages; queries live in bot/store/."""
-    offenders = [
-        line for line in orm_imports([ROOT / "bot" / "features", ROOT / "bot" / "insight"])
-        if line.split(" imports ")[0] not in ORM_PENDING
-    ]
-    assert offenders == []
+    assert orm_imports([ROOT / "bot" / "features", ROOT / "bot" / "insight"]) == []
 
 
 def test_the_orm_check_itself_catches_every_form_of_import(tmp_path: Path) -> None:

@@ -35,10 +35,10 @@ from bot.features.matching.ranking import (
     select,
 )
 from bot.features.matching.remote import encode_with_space
-from bot.features.matching.store import MatchingStore, StoredVector
 from bot.langdetect import guess_language
 from bot.metrics import METRICS, timed
 from bot.store.engine import Database
+from bot.store.matching import MatchingStore, StoredVector
 from bot.store.tables.matching import MatchVector
 
 log = logging.getLogger(__name__)

@@ -63,6 +63,6 @@ async def test_signals_reach_the_engine_and_the_figures(
 
 
 def core_engine_store(core: Wolbot):  # type: ignore[no-untyped-def]
-    from bot.features.matching.store import MatchingStore
+    from bot.store.matching import MatchingStore
 
     return MatchingStore(core.db)

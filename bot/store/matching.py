@@ -1,5 +1,6 @@
-"""Database access of the matching feature: stored vectors (so restarts and other replicas
-rebuild without re-encoding) and the suggestions made (fatigue, feedback)."""
+"""Database access of the matching engine (bot/features/matching/): stored vectors (so
+restarts and other replicas rebuild without re-encoding) and the suggestions made (fatigue,
+feedback)."""
 
 from __future__ import annotations
 
