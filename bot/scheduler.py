@@ -32,7 +32,8 @@ from bot.store.engine import Database, insert_ignoring_duplicates
 from bot.store.tables.admin import ScheduledOccurrence
 
 log = logging.getLogger(__name__)
-JobHandler = Callable[[datetime], Awaitable[None]]
+# What a handler returns (a count, for `wolbot run-due`'s log) is not the scheduler's concern.
+JobHandler = Callable[[datetime], Awaitable[object]]
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Job:
 
 
 # A batch handler gets every claimed (job, occurrence) of its batch that fell due together.
-BatchHandler = Callable[[list[tuple[Job, datetime]]], Awaitable[None]]
+BatchHandler = Callable[[list[tuple[Job, datetime]]], Awaitable[object]]
 
 
 @lru_cache(maxsize=1024)
@@ -124,7 +125,7 @@ class Scheduler:
             result = await session.exec(statement, params=rows)
             return {(job, occurrence) for job, occurrence in result.all()}
         async with self.db.session() as s:
-            result = await s.exec(statement, params=rows)  # type: ignore[call-overload]
+            result = await s.exec(statement, params=rows)
             won = {(job, occurrence) for job, occurrence in result.all()}
             await s.commit()
         return won
@@ -203,16 +204,16 @@ class Scheduler:
     async def _unclaim(self, job_id: str, occurrence: datetime) -> None:
         try:
             async with self.db.session() as s:
-                await s.exec(delete(ScheduledOccurrence).where(  # type: ignore[call-overload]
-                    ScheduledOccurrence.job_id == job_id,
-                    ScheduledOccurrence.occurrence == occurrence.isoformat()))
+                await s.exec(delete(ScheduledOccurrence).where(
+                    col(ScheduledOccurrence.job_id) == job_id,
+                    col(ScheduledOccurrence.occurrence) == occurrence.isoformat()))
                 await s.commit()
         except StoreUnavailable:
             log.warning("could not release the claim on %s %s", job_id, occurrence)
 
     async def purge_claims(self, before: datetime) -> int:
         async with self.db.session() as s:
-            result = await s.exec(delete(ScheduledOccurrence).where(  # type: ignore[call-overload]
+            result = await s.exec(delete(ScheduledOccurrence).where(
                 col(ScheduledOccurrence.claimed_at) < before))
             await s.commit()
             return int(result.rowcount or 0)

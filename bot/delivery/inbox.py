@@ -40,7 +40,7 @@ from bot.errors import StoreUnavailable
 from bot.events import InboundEvent, event_from_json, event_to_json
 from bot.secrets import INBOX_EVENT, Keyring
 from bot.store.delivery_log import coarse_time
-from bot.store.engine import Database
+from bot.store.engine import Database, table_of
 from bot.store.tables.inbox import InboxItem
 from bot.validation import MalformedEvent
 
@@ -192,7 +192,7 @@ class Inbox:
                 return {(row[0], row[1]) for row in result}
         from sqlalchemy.dialects.sqlite import insert
 
-        table = InboxItem.__table__  # type: ignore[attr-defined]  # SQLModel sets it
+        table = table_of(InboxItem)
         # one cached statement, executed for many rows ("insertmanyvalues" batches them)
         statement = (
             insert(table)

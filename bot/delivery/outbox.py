@@ -115,7 +115,7 @@ class Outbox:
         if session is not None:
             return len((await session.exec(statement, params=rows)).all())
         async with self.db.session() as s:
-            result = await s.exec(statement, params=rows)  # type: ignore[call-overload]
+            result = await s.exec(statement, params=rows)
             added = len(result.all())
             await s.commit()
         self.wakeup.set()
@@ -235,7 +235,7 @@ class Outbox:
         async with self.db.session() as s:
             result = await s.exec(
                 update(OutboxItem)
-                .where(  # type: ignore[call-overload]
+                .where(
                     col(OutboxItem.workspace_id) == workspace_id,
                     col(OutboxItem.recipient_id) == recipient_id,
                     col(OutboxItem.status) == "pending",

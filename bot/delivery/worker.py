@@ -37,7 +37,7 @@ from bot.errors import StoreUnavailable
 from bot.messages import Form, OutboundMessage, Quote
 from bot.metrics import METRICS
 from bot.ports import ChatPort, DeliveryError, DeliveryVerifier, Destination, FileSender, Sent
-from bot.store.engine import Database
+from bot.store.engine import Database, table_of
 from bot.store.tables import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -376,7 +376,7 @@ class DeliveryWorker:
         await done
 
     async def _write_sent(self) -> None:
-        table = OutboxItem.__table__  # type: ignore[attr-defined]
+        table = table_of(OutboxItem)
         statement = (
             update(table)
             .where(table.c.id == bindparam("row_id"), table.c.claim_token == bindparam("token"))
