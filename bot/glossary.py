@@ -78,8 +78,10 @@ def check_yaml(glossary: dict[str, str]) -> dict[str, str]:
         found = problem(term, meaning)
         if found is not None:
             msgid, values = found
-            values = {**values, "example": "HiX: electronic patient record"}
-            raise ValueError(f"{raw_term!r}: " + msgid.format(**values))
+            said = {NO_TERM: "a term needs at least one letter or digit",
+                    EMPTY_MEANING: "the meaning is empty (expected term: what it means, e.g. "
+                                   "HiX: electronic patient record)"}.get(msgid)
+            raise ValueError(f"{raw_term!r}: " + (said or msgid.format(**values)))
         key = term_key(term)
         if key in seen:
             raise ValueError(f"{raw_term!r}: the same term as {seen[key]!r} (case and accents "

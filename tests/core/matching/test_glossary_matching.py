@@ -134,3 +134,20 @@ def test_expansion_keeps_vectors_of_untouched_texts(e5_encoder: E5Encoder) -> No
     assert [g.expand(t) for t in texts] == texts
     a, b = e5_encoder.encode(texts), e5_encoder.encode([g.expand(t) for t in texts])
     assert np.allclose(a, b)
+
+
+async def test_who_questions_are_read_with_the_glossary(make_core, port: RecordingPort) -> None:
+    core: Core = make_core(port, **SETTINGS)
+    await core.start(deliver=False)
+    await say(core, port, "fenna", FENNA)
+    await say(core, port, "carol", "I'm working on the summer barbecue for the department")
+    question = "/wol who reports from the electronic patient record"
+    assert "@fenna" not in await say(core, port, "erin", question)
+    await say(core, port, "anouk", HIX)
+    await settled(core)
+    answer = await say(core, port, "erin", question)
+    assert "Colleagues who may know about" in answer and "@fenna" in answer
+    assert "@carol" not in answer
+    # the question naming the term itself is expanded too
+    answer = await say(core, port, "erin", "/wol wie weet van HiX-koppelingen met het lab")
+    assert "@fenna" in answer
