@@ -52,6 +52,7 @@ NOT_EXPORTED = {
     "slack_inbox": "an incoming Slack event stored by an earlier version until it is handled",
     "slack_installation": "who installed the app: only the installer's id, replaced on erasure",
     "setting_override": "workspace configuration an admin changed: replaced on erasure",
+    "glossary_term": "a term an admin added to the organisation's glossary: replaced on erasure",
     "custom_question": "a dialogue question an admin added: replaced on erasure",
     "ask_acknowledgement": "a manager's acknowledgement of someone's question",
     "teams_pending_file": "a file offered to you in Teams (your export, a chart) until you "
