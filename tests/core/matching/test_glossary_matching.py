@@ -137,7 +137,7 @@ def test_expansion_keeps_vectors_of_untouched_texts(e5_encoder: E5Encoder) -> No
 
 
 async def test_who_questions_are_read_with_the_glossary(make_core, port: RecordingPort) -> None:
-    core: Core = make_core(port, **SETTINGS)
+    core: Wolbot = make_core(port, **SETTINGS)
     await core.start(deliver=False)
     await say(core, port, "fenna", FENNA)
     await say(core, port, "carol", "I'm working on the summer barbecue for the department")
