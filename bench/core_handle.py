@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections import Counter
 import statistics
 import sys
 import tempfile
@@ -150,17 +151,18 @@ async def measure(url: str, events: int, show: bool, inbox: bool = False,
         for i in range(events):
             message = ev.message(text.format(topic=TOPICS[i % 5], i=i), user=f"u{i % 7}")
             before = (counter.total, counter.writes)
-            if show and i == events - 1:
+            if show and i == 0:
                 counter.log = []
             started = time.perf_counter()
             await core.handle(message)
             timings.append(time.perf_counter() - started)
             total += counter.total - before[0]
             writes += counter.writes - before[1]
-            if counter.log is not None:
-                print(f"statements of the last {label}:")
-                for line in counter.log:
-                    print("   ", line)
+            if counter.log is not None and i == events - 1:
+                print(f"statements of {events} {label}s, by kind:")
+                for line, n in Counter(" ".join(x.split()[:3]) for x in counter.log
+                                       ).most_common():
+                    print(f"    {n / events:6.2f} per event  {line}")
                 counter.log = None
         timings.sort()
         figures[f"{label} p50 ms"] = statistics.median(timings) * 1000

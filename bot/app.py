@@ -41,7 +41,7 @@ from bot.features import help as help_feature
 from bot.glossary import GlossaryService
 from bot.i18n import Catalogues
 from bot.languages import Languages
-from bot.middleware import deduplicate, ignore_bots, remember, translate_errors
+from bot.middleware import deduplicate, ignore_bots, load_context, remember, translate_errors
 from bot.people import PersonDirectory
 from bot.personal import PersonalSettings
 from bot.ports import ChatPort
@@ -135,6 +135,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
     router = Router()
     router.use(ignore_bots)
     router.use(deduplicate)
+    router.use(load_context)
     router.use(remember)
     router.use(translate_errors)
     commands.register(services, router)

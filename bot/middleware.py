@@ -1,4 +1,5 @@
-"""The middleware every event passes through, outermost first."""
+"""The middleware every event passes through, outermost first: `ignore_bots`, `deduplicate`,
+`load_context` (the cheap checks before any lookup), `remember`, `translate_errors`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.i18n import N_
 from bot.messages import OutboundMessage
 from bot.router import Next
 from bot.store.delivery_log import coarse_time
+from bot.turns import load
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,13 @@ async def _release(ctx: Context, event: InboundEvent, *, retry: bool) -> None:
                           ctx.event_ref or event.event_id)
                 return
             await asyncio.sleep(delay)
+
+
+async def load_context(event: InboundEvent, ctx: Context, next_: Next) -> None:
+    """The turn's person, languages and roles, looked up once, after the cheap checks above
+    (bot messages and duplicates never cost a lookup)."""
+    await load(ctx)
+    await next_()
 
 
 async def remember(event: InboundEvent, ctx: Context, next_: Next) -> None:

@@ -49,8 +49,10 @@ class Turns:
         await s.directory.ensure_workspace(event.workspace_id, event.platform)
         anonymous = await self.is_anonymous(event)
         with log_ids(event_id=None if anonymous else event.event_id):
-            ctx = await self.context(event, anonymous=anonymous)
-            ctx.claimed = claimed
+            # Cheap things first: the turn starts with what the event itself says; the bot
+            # filter and the duplicate check run on that, and only then the `load_context`
+            # middleware looks up the person, their language, the channel's and their roles.
+            ctx = self.context(event, anonymous=anonymous, claimed=claimed)
             await self.router.dispatch(event, ctx)
         if ctx.written is not None and not ctx.anonymous:
             await s.languages.remember(event.workspace_id, event.user.user_id, ctx.written,
@@ -65,34 +67,42 @@ class Turns:
                 return True
         return False
 
-    async def context(self, event: InboundEvent, *, anonymous: bool = False) -> Context:
+    def context(self, event: InboundEvent, *, anonymous: bool = False,
+                claimed: bool = False) -> Context:
+        """The turn as the event alone tells it, without any lookup (see `load_context`)."""
         s = self.services
         person = PersonInfo(user_id=event.user.user_id,
                             display_name=event.user.display_name or event.user.user_id,
                             timezone=event.timezone, locale=event.locale)
-        if not event.is_from_bot:
-            person = await s.people.get(event.workspace_id, event.user.user_id,
-                                        event.platform, event.user.display_name,
-                                        remember=not anonymous)
-        written = None
-        if not event.is_from_bot and event.text and event.kind in _WRITTEN:
-            written = detect_language(event.text)
-        row = await s.personal.row(event.workspace_id, event.user.user_id)
-        explicit = normalise_language(row.language) if row is not None else None
-        channel_lang = await s.channel_language(event.workspace_id, event.conversation.id,
-                                                event.conversation.name)
-        # bot.languages: their choice, else what they last wrote in, else (in a DM) their
-        # platform locale, else the channel's language.
-        locale = None
-        if event.conversation.kind is ConversationKind.DM:
-            locale = event.locale or person.locale
-        person_lang = choose(row, channel_lang, locale=locale, written=written)
-        roles = await s.roles.of(event.workspace_id, person)
         event_ref = (s.keyring.mac(ANON_EVENT, event.workspace_id, event.event_id)[:40]
                      if anonymous else event.event_id)
-        return Context(services=s, event=event, t=s.i18n.get(person_lang),
-                       channel_t=s.i18n.get(channel_lang), person=person,
-                       person_roles=frozenset(roles), language_is_explicit=explicit is not None,
-                       anonymous=anonymous, event_ref=event_ref, written=written,
-                       language_is_known=own_language(row, written) is not None,
+        t = s.i18n.get(event.locale)
+        return Context(services=s, event=event, t=t, channel_t=t, person=person,
+                       anonymous=anonymous, event_ref=event_ref, claimed=claimed,
                        core=self.legacy_core)
+
+
+async def load(ctx: Context) -> None:
+    """Load the turn's person, languages and roles, once, after the bot filter and the
+    duplicate check (the `load_context` middleware, bot/middleware.py)."""
+    s, event = ctx.services, ctx.event
+    person = await s.people.get(event.workspace_id, event.user.user_id, event.platform,
+                                event.user.display_name, remember=not ctx.anonymous)
+    written = None
+    if event.text and event.kind in _WRITTEN:
+        written = detect_language(event.text)
+    row = await s.personal.row(event.workspace_id, event.user.user_id)
+    explicit = normalise_language(row.language) if row is not None else None
+    channel_lang = await s.channel_language(event.workspace_id, event.conversation.id,
+                                            event.conversation.name)
+    # bot.languages: their choice, else what they last wrote in, else (in a DM) their
+    # platform locale, else the channel's language.
+    locale = None
+    if event.conversation.kind is ConversationKind.DM:
+        locale = event.locale or person.locale
+    person_lang = choose(row, channel_lang, locale=locale, written=written)
+    roles = await s.roles.of(event.workspace_id, person)
+    ctx.person, ctx.person_roles, ctx.written = person, frozenset(roles), written
+    ctx.t, ctx.channel_t = s.i18n.get(person_lang), s.i18n.get(channel_lang)
+    ctx.language_is_explicit = explicit is not None
+    ctx.language_is_known = own_language(row, written) is not None

@@ -35,9 +35,13 @@ def _decode(row: MatchVector, model: str, dim: int) -> StoredVector:
     return StoredVector(row, vec if vec.shape == (dim,) else None)
 
 
+HINTS_KEPT = 10_000  # people whose last vague-narration hint time this process keeps
+
+
 class MatchingStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._hints: dict[tuple[str, str], datetime] = {}  # the last hint's time, per person
 
     # -- vectors --------------------------------------------------------------------------------
     async def load(
@@ -301,9 +305,7 @@ class MatchingStore:
         async with self.db.session() as s:
             for row in rows:
                 s.add(row)
-            await s.commit()
-            for row in rows:
-                await s.refresh(row)
+            await s.commit()  # ids come back with the INSERT; no column has a server default
             return rows
 
     async def suggestion(self, suggestion_id: int) -> MatchSuggestion | None:
@@ -326,7 +328,23 @@ class MatchingStore:
     ) -> bool:
         """Whether the person may get the vague-narration hint now (none within `every`),
         recording it when so. One conditional UPDATE, or the first INSERT: two replicas
-        never both send it."""
+        never both send it. The time of the last hint is kept in the process, so a person's
+        next vague narrations within `every` cost no statement (a hint's time only moves
+        forward: what the process knows is never later than the truth)."""
+        key = (workspace_id, user_id)
+        known = self._hints.get(key)
+        if known is not None and utc(known) > now - every:
+            return False
+        claimed, sent_at = await self._claim_hint(workspace_id, user_id, now, every)
+        if sent_at is not None:
+            self._hints[key] = sent_at
+            while len(self._hints) > HINTS_KEPT:
+                self._hints.pop(next(iter(self._hints)))
+        return claimed
+
+    async def _claim_hint(self, workspace_id: str, user_id: str, now: datetime,
+                          every: timedelta) -> tuple[bool, datetime | None]:
+        """(claimed, the time of the person's last hint when known)."""
         async with self.db.session() as s:
             result = await s.exec(
                 sa_update(MatchHint)
@@ -339,11 +357,15 @@ class MatchingStore:
             )
             await s.commit()
             if result.rowcount:
-                return True
+                return True, now
+            sent_at = (await s.exec(select(MatchHint.sent_at).where(
+                MatchHint.workspace_id == workspace_id, MatchHint.user_id == user_id))).first()
+        if sent_at is not None:
+            return False, sent_at  # a recent hint exists
         try:
             async with self.db.session() as s:
                 s.add(MatchHint(workspace_id=workspace_id, user_id=user_id, sent_at=now))
                 await s.commit()
         except IntegrityError:
-            return False  # a recent hint exists
-        return True
+            return False, None  # another replica sent one just now
+        return True, now

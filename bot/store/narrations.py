@@ -29,7 +29,7 @@ class NarrationRepo:
                 if existing is None:
                     raise
                 return existing, False
-            await s.refresh(narration)
+            # no refresh: every column is set here, and the id comes back with the INSERT
             return narration, True
 
     async def get(self, narration_id: int) -> Narration | None:

@@ -6,7 +6,6 @@ profile says they know about it ("May know about this: @bram"), with "Connect me
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -111,17 +110,16 @@ class Suggestions:
         """Suggest first, then index: the reply is enqueued as early as possible, and the
         narration is indexed even when answering failed."""
         item = narration_item(narration)
-        (space, vecs), allowed = await asyncio.gather(
-            self.engine.encode_with_space([item.text], workspace_id=narration.workspace_id),
-            consent.load(ctx.core, narration.workspace_id, ctx.now),
-        )
+        space, vecs = await self.engine.encode_with_space(
+            [item.text], workspace_id=narration.workspace_id)
         vector = vecs[0] if space == self.engine.encoder.name else None
         try:
             if await self.engine.is_vague(narration.workspace_id, item.text, vector):
                 # Nothing to match on: no suggestions (and never suggested to others: the
-                # gate in ranking), at most a gentle private hint.
+                # gate in ranking), at most a gentle private hint; no consent to look up.
                 await self._hint(narration, ctx)
                 return
+            allowed = await consent.load(ctx.core, narration.workspace_id, ctx.now)
             found = await self.engine.search(
                 narration.workspace_id,
                 item.text,
