@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections import Counter
 import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
