@@ -112,9 +112,9 @@ async def through_inbox(core: Any, root: Path, label: str, text: str, events: in
     handled_s = time.perf_counter() - started
     await inbox.stop()
     if counter.log is not None:
-        print(f"statements of handling {events} {label}s from the inbox (first 40):")
-        for line in counter.log[:40]:
-            print("   ", line)
+        print(f"statements of handling {events} {label}s from the inbox, by kind:")
+        for line, n in Counter(" ".join(x.split()[:3]) for x in counter.log).most_common():
+            print(f"    {n / events:6.2f} per event  {line}")
         counter.log = None
     return {f"{label} stored per s": events / stored_s,
             f"{label} statements to store": stored[0] / events,

@@ -57,6 +57,7 @@ READING = (
     'ge 3–6, before the changes above, had p99 of 105–737 ms on PostgreSQL. Compare rows '
     'of the same run.'
 )
+BACKLOG = "SELECT count(*) FROM {table} WHERE status IN ('pending', 'sending')"
 MODES = {
     "web": ("web replica", {"SLACK_INBOX_WORKER": "0"}),
     "one": ("one process", {}),
@@ -138,8 +139,11 @@ async def run(args: argparse.Namespace) -> list[Target]:
 
                     def sqlite_backlog(db_file: Path = db_file) -> int:
                         with sqlite3.connect(db_file, timeout=30) as conn:
-                            row = conn.execute("SELECT count(*) FROM inbox"
-                                               " WHERE status IN ('pending', 'sending')").fetchone()
+                            try:
+                                row = conn.execute(BACKLOG.format(table="inbox")).fetchone()
+                            except sqlite3.OperationalError:  # a checkout before issue 19
+                                row = conn.execute(BACKLOG.format(table="slack_inbox")
+                                                   ).fetchone()
                             return int(row[0])
 
                     backlog = None if mode == "web" else sqlite_backlog
@@ -158,8 +162,12 @@ async def run(args: argparse.Namespace) -> list[Target]:
 
                         def pg_backlog(schema: str = schema) -> int:
                             with psycopg.connect(pg, autocommit=True) as conn:
-                                row = conn.execute(f'SELECT count(*) FROM "{schema}".inbox'
-                                                   " WHERE status IN ('pending', 'sending')")
+                                table = "inbox"
+                                if conn.execute("SELECT to_regclass(%s)",
+                                                (f'"{schema}".inbox',)).fetchone()[0] is None:
+                                    table = "slack_inbox"  # a checkout before issue 19
+                                row = conn.execute(
+                                    BACKLOG.format(table=f'"{schema}".{table}'))
                                 return int(row.fetchone()[0])
 
                         backlog = None if mode == "web" else pg_backlog

@@ -2,6 +2,8 @@
 
     python bench/teams_roundtrip.py                        # 200 activities, 20 at a time
     python bench/teams_roundtrip.py --activities 1000 --concurrency 50 --text "wol help"
+    python bench/teams_roundtrip.py --rate 100 --seconds 5  # open loop: 100 activities/s
+    python bench/teams_roundtrip.py --root ../other-checkout  # measure another checkout
 
 Part 1 times the pure translation (recorded activity → InboundEvent; message → Adaptive
 Card activity). Part 2 runs the real thing in one process: the `wolbot serve` aiohttp app
@@ -24,7 +26,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# `--root CHECKOUT`: the wolbot code measured (default: this checkout), so that before and
+# after can be measured with the same bench in one run.
+sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--root") + 1] if "--root" in sys.argv
+                            else Path(__file__).resolve().parents[1]).resolve()))
 
 import aiohttp
 from aiohttp.test_utils import TestServer
@@ -93,7 +98,8 @@ def activity_for(i: int, service_url: str, text: str | None) -> dict[str, Any]:
     return body
 
 
-async def bench_roundtrip(activities: int, concurrency: int, text: str | None) -> None:
+async def bench_roundtrip(activities: int, concurrency: int, text: str | None,
+                          rate: float = 0.0) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.model_validate(
             {
@@ -131,16 +137,24 @@ async def bench_roundtrip(activities: int, concurrency: int, text: str | None) -
                         await post(i)
 
                 started = time.perf_counter()
-                await asyncio.gather(*(limited(i) for i in range(activities)))
+                if rate:  # open loop: requests leave on schedule, answered or not
+                    async def at(i: int) -> None:
+                        await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
+                        await post(i)
+
+                    await asyncio.gather(*(at(i) for i in range(activities)))
+                else:
+                    await asyncio.gather(*(limited(i) for i in range(activities)))
                 answered = time.perf_counter() - started
                 await connector.wait_for("send", "reply", count=activities + 1, timeout=600)
                 delivered = time.perf_counter() - started
             await server.close()
         await core.stop()
     ms = [v * 1000 for v in latencies]
+    load = f"open loop at {rate:.0f}/s" if rate else f"concurrency {concurrency}"
     print(
-        f"e2e    {activities} activities, concurrency {concurrency}, statuses {statuses}; "
-        f"first request {warm_s * 1000:.0f} ms"
+        f"e2e    {activities} activities, {load}, statuses {statuses}; "
+        f"first request {warm_s * 1000:.0f} ms; wolbot from {sys.path[0]}"
     )
     print(
         f"       HTTP answer ms: p50 {percentile(ms, 50):.1f}  p95 {percentile(ms, 95):.1f}  "
@@ -158,9 +172,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--pure", type=int, default=5000, help="iterations of part 1")
     parser.add_argument("--text", help="message text to send instead of narrations")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="open loop: activities per second (with --seconds)")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--root", help="the checkout measured (default: this one)")
     args = parser.parse_args()
     bench_pure(args.pure)
-    asyncio.run(bench_roundtrip(args.activities, args.concurrency, args.text))
+    activities = int(args.rate * args.seconds) if args.rate else args.activities
+    asyncio.run(bench_roundtrip(activities, args.concurrency, args.text, args.rate))
 
 
 if __name__ == "__main__":

@@ -121,6 +121,8 @@ class Inbox:
         self.writers = 3 if db.dialect == "postgresql" else 1
         self._writing: set[asyncio.Task[None]] = set()
         self._give_way = asyncio.Lock()
+        # handled rows whose `done` is not written yet: written together by the next pass
+        self._finished: list[Claimed] = []
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -221,13 +223,15 @@ class Inbox:
             self._task = None
         if self._inflight:
             await asyncio.wait(self._inflight, timeout=timeout)
+        with contextlib.suppress(StoreUnavailable):
+            await self._record_done()
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
         """Until nothing due is pending or being handled (for tests and shutdown)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
-            if not self._inflight and not await self._due_count():
+            if not self._inflight and not self._finished and not await self._due_count():
                 return
             self._wake.set()
             await asyncio.sleep(0.01)
@@ -267,10 +271,13 @@ class Inbox:
         The scan reads only the small columns (no events), and the claim is one UPDATE …
         RETURNING that brings back the claimed rows' events: a pass costs two statements
         whatever the backlog, so a long backlog does not slow the process (and its
-        acknowledgements) down."""
+        acknowledgements) down. A pass runs once the rows claimed ahead have started (at
+        least PREFETCH free), and first writes `done` for the rows handled since the last,
+        so one pass (three statements) serves several events."""
         room = self.concurrency + PREFETCH - len(self._inflight)
-        if room <= 0:
-            return 0
+        if room < PREFETCH and self._inflight:
+            return 0  # rows claimed before are still waiting for a slot: no statement yet
+        await self._record_done()
         now = self.clock.now()
         t = InboxItem
         # sqlmodel's select() is typed for up to four columns; its Select takes any number
@@ -313,6 +320,7 @@ class Inbox:
         return len(claimed)
 
     async def _process(self, row: Claimed) -> None:
+        handled = False
         try:
             async with self._slots:
                 await self._after_waiting_acks()
@@ -323,12 +331,14 @@ class Inbox:
                 except Exception as exc:
                     await self._failed(row, exc)
                 else:
-                    await self._done(row)
+                    self._finished.append(row)  # `done` is written by the next pass
+                    handled = True
         except StoreUnavailable as exc:
             log.warning("could not record the outcome of %s event %s: %s", self.platform,
                         row.id, exc)
         finally:
-            self._busy.discard(row.lane)
+            if not handled:  # a handled row's lane waits until its `done` is written
+                self._busy.discard(row.lane)
             self._wake.set()
 
     def _acks_waiting(self) -> bool:
@@ -347,11 +357,24 @@ class Inbox:
                     continue
                 await asyncio.wait(writers, timeout=left)
 
-    async def _done(self, row: Claimed) -> None:
-        """Handled: the row stays as the event's duplicate check, with nothing in it that
-        tells who did what (the day is enough to purge it by)."""
-        await self.queue.finish(row.id, row.claim_token, "done", event=None, user_id=None,
-                                lane="", received_at=coarse_time(self.clock.now()))
+    async def _record_done(self) -> None:
+        """Write `done` for the rows handled since the last pass, in one statement (group
+        commit: a write per pass, not per event). The row stays as the event's duplicate
+        check, with nothing in it that tells who did what (the day is enough to purge it
+        by). A crash before this write hands the events out again when their lease runs
+        out; handling is idempotent (stored by message id, replies keyed by event id)."""
+        if not self._finished:
+            return
+        rows, self._finished = self._finished, []
+        try:
+            await self.queue.finish_many([(row.id, row.claim_token) for row in rows], "done",
+                                         event=None, user_id=None, lane="",
+                                         received_at=coarse_time(self.clock.now()))
+        except BaseException:
+            self._finished = rows + self._finished  # tried again by the next pass
+            raise
+        for row in rows:
+            self._busy.discard(row.lane)
 
     async def _failed(self, row: Claimed, exc: Exception) -> None:
         attempts = row.attempts + 1

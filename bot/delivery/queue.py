@@ -26,6 +26,7 @@ from sqlalchemy import (
     ColumnElement,
     Executable,
     and_,
+    bindparam,
     delete,
     func,
     or_,
@@ -89,6 +90,23 @@ class LeasedQueue:
             update(self.table).where(c.id == row_id, c.claim_token == token)
             .values(status=status, **values))
         return bool(count)
+
+    async def finish_many(self, claims: Sequence[tuple[int, str]], status: str,
+                          **values: Any) -> None:
+        """Record the same outcome for many rows (`(id, claim token)` each) in one statement
+        (group commit), each only while its claim is ours."""
+        if not claims:
+            return
+        c = self.table.c
+        values.setdefault("claimed_until", None)
+        statement = (update(self.table)
+                     .where(c.id == bindparam("row_id"), c.claim_token == bindparam("token"))
+                     .values(status=status, **values))
+        async with self.db.session() as s:
+            conn = await s.connection()
+            await conn.execute(statement, [{"row_id": row_id, "token": token}
+                                           for row_id, token in claims])
+            await s.commit()
 
     async def retry_later(self, row_id: int, token: str | None, *, attempts: int,
                           error: str, at: datetime, **values: Any) -> bool:
