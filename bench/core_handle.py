@@ -5,6 +5,9 @@ database statements (and of them writes) each costs, counted with SQLAlchemy's
 
     python bench/core_handle.py [--postgres] [--events 200] [--root CHECKOUT] [--inbox]
 
+"CPU ms" is the process's CPU time per event (all threads, the encoder's included): on a
+shared, loaded machine it varies far less than the rates, which follow the load.
+
 `--inbox` measures the path a Slack event takes: the events are stored in the inbox first
 (as the acknowledgement does), then the inbox worker hands them to the core; handled/s is
 the worker's rate and the statements are those of handling (the store's are given apart).
@@ -106,10 +109,10 @@ async def through_inbox(core: Any, root: Path, label: str, text: str, events: in
     before = (counter.total, counter.writes)
     if show:
         counter.log = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     inbox.start()
     await inbox.wait_idle(timeout=600)
-    handled_s = time.perf_counter() - started
+    handled_s, cpu = time.perf_counter() - started, time.process_time() - cpu
     await inbox.stop()
     if counter.log is not None:
         print(f"statements of handling {events} {label}s from the inbox, by kind:")
@@ -120,6 +123,7 @@ async def through_inbox(core: Any, root: Path, label: str, text: str, events: in
             f"{label} statements to store": stored[0] / events,
             f"{label} writes to store": stored[1] / events,
             f"{label} handled per s": events / handled_s,
+            f"{label} CPU ms": cpu / events * 1000,
             f"{label} statements": (counter.total - before[0]) / events,
             f"{label} writes": (counter.writes - before[1]) / events}
 
@@ -148,6 +152,7 @@ async def measure(url: str, events: int, show: bool, inbox: bool = False,
             continue
         timings = []
         total = writes = 0
+        cpu = time.process_time()
         for i in range(events):
             message = ev.message(text.format(topic=TOPICS[i % 5], i=i), user=f"u{i % 7}")
             before = (counter.total, counter.writes)
@@ -164,6 +169,7 @@ async def measure(url: str, events: int, show: bool, inbox: bool = False,
                                        ).most_common():
                     print(f"    {n / events:6.2f} per event  {line}")
                 counter.log = None
+        figures[f"{label} CPU ms"] = (time.process_time() - cpu) / events * 1000
         timings.sort()
         figures[f"{label} p50 ms"] = statistics.median(timings) * 1000
         figures[f"{label} p95 ms"] = timings[int(len(timings) * 0.95)] * 1000
