@@ -235,6 +235,11 @@ class Graph:
         self._apps[(tenant, manifest_id)] = found
         return found
 
+    def forget(self, tenant: str) -> None:
+        """Look the app up again next time (a new package version may ask for other
+        resource-specific permissions); called after a failed attempt."""
+        self._apps = {key: app for key, app in self._apps.items() if key[0] != tenant}
+
     async def create_group_chat(self, tenant: str, aad_object_ids: list[str]) -> str:
         users = f"{self.settings.graph_url}/users"
         members = [{"@odata.type": "#microsoft.graph.aadUserConversationMember",

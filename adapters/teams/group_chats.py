@@ -104,6 +104,7 @@ class GroupChats:
                 await self.graph.install(tenant, chat_id, app)
                 await self._store(workspace_id, key, installed=True)
         except GraphRefused as exc:
+            self.graph.forget(tenant)
             await self._release(workspace_id, key)
             log.warning("Teams introductions fall back to personal chats in %s: Graph refused "
                         "(%s missing or not consented): %s", workspace_id, exc.permission,
@@ -112,6 +113,7 @@ class GroupChats:
                                  f"HTTP {exc.status}: {exc.detail}", now + self.settings.recheck)
             return None
         except GraphFailed as exc:
+            self.graph.forget(tenant)
             await self._release(workspace_id, key)
             log.warning("Teams introductions fall back to personal chats in %s for now: %s",
                         workspace_id, exc.detail)

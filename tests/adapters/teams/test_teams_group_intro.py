@@ -255,10 +255,12 @@ async def test_refused_installation_names_its_permission_and_reuses_the_chat(
     assert (await world.port().open_dm(WS, ("29:anna", "29:bob"))).startswith(GROUP_PREFIX)
     assert len([c for c in world.graph.calls if c.op == "install"]) == 1
     world.now += timedelta(hours=24)  # consented meanwhile: the stored chat gets the app
-    chat = await world.port().open_dm(WS, ("29:anna", "29:bob"))
+    chat = await port.open_dm(WS, ("29:anna", "29:bob"))  # the same process as the first
     assert chat.startswith("19:fake-group-")
     assert len(world.graph.of("create_chat")) == 1 and len(world.graph.of("install")) == 1
     assert (await port.group_conversations(WS)).shared
+    # after a failed attempt the app is looked up again (a new package may ask for more)
+    assert len(world.graph.of("catalog")) == 2
 
 
 async def test_the_bot_added_to_its_own_chat_posts_no_welcome(
