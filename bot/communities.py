@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot.store.tables import Workspace
 
 if TYPE_CHECKING:
-    from bot.app import Core
+    from bot.services import Services
 
 DEFAULT_SET = "general"
 
@@ -39,14 +39,14 @@ def platform_of(workspace_id: str) -> str:
     return workspace_id.split(":", 1)[0]
 
 
-async def workspace_ids(core: Core) -> list[str]:
-    async with core.db.session() as s:
+async def workspace_ids(services: Services) -> list[str]:
+    async with services.db.session() as s:
         known = set(await s.exec(select(Workspace.id)))
-    return sorted(known | set(core.settings.workspaces))
+    return sorted(known | set(services.settings.workspaces))
 
 
-async def community(core: Core, workspace_id: str, channel_id: str) -> Community | None:
-    config = core.config
+async def community(services: Services, workspace_id: str, channel_id: str) -> Community | None:
+    config = services.config
     kind = await config.value(workspace_id, "community.kind", channel_id)
     if kind is None:
         return None
@@ -62,17 +62,17 @@ async def community(core: Core, workspace_id: str, channel_id: str) -> Community
         anonymous=bool(values["community.anonymous"]), theme=values["community.theme"])
 
 
-async def communities(core: Core, kind: str | None = None) -> list[Community]:
+async def communities(services: Services, kind: str | None = None) -> list[Community]:
     found: list[Community] = []
-    for workspace_id in await workspace_ids(core):
-        channels = await core.config.channels_with(workspace_id, "community.kind")
-        known = await core.directory.channels(workspace_id)
+    for workspace_id in await workspace_ids(services):
+        channels = await services.config.channels_with(workspace_id, "community.kind")
+        known = await services.directory.channels(workspace_id)
         by_name = {c.name.lower(): c.channel_id for c in known if c.name}
         ids = {c.channel_id for c in known}
         for key in sorted(channels):
             # app.yaml may name a channel ("general") where the platform needs its id ("C0123")
             channel_id = key if key in ids else by_name.get(key.lower(), key)
-            item = await community(core, workspace_id, channel_id)
+            item = await community(services, workspace_id, channel_id)
             if item is not None and (kind is None or item.kind == kind):
                 found.append(item)
     return found

@@ -6,21 +6,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.authorisation import Verdict, owner
+from bot.commands import Subcommand
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
 from bot.features import glossary_admin, group_conversations, role_admin
-from bot.features.commands import Subcommand, example
+from bot.features.commands import example
 from bot.features.references import ChannelRef, resolve_channel, split_channel
 from bot.i18n import N_, CommandExample
 from bot.messages import Context as ContextBlock
 from bot.messages import Form, OutboundMessage, Section, Strong, TextInput, fill
 from bot.roles import ADMIN_ONLY
-from bot.router import action
+from bot.router import Router, action
 from bot.setting_registry import OPTIONS, SOURCE_YAML_CHANNEL, Resolved, choice_word, option
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
+    from bot.services import Services
 
 VERBS: dict[str, tuple[str, ...]] = {
     "show": ("show", "toon"), "set": ("set", "zet"), "reset": ("reset", "herstel"),
@@ -73,14 +74,14 @@ FORM_SAVED = N_("Saved the settings of {channel}.")
 EMPTY = N_("(none)")
 
 
-def register(core: Core) -> None:
-    core.commands.register(Subcommand(
+def register(services: Services, router: Router) -> None:
+    router.commands.register(Subcommand(
         names={"en": ("config",), "nl": ("instellingen", "config")}, handler=on_config,
         summary=N_("Configure wolbot: settings, communities, roles (admins)"),
         usage=N_("<show|set|reset|community|capture|roles|glossary|history>"), order=90,
         admin_only=True))
-    core.router.add(action(FORM_ID), on_form_submit, name="admin.form",
-                    who=owner("an admin", _admin))
+    router.add(action(FORM_ID), on_form_submit, name="admin.form",
+               who=owner("an admin", _admin))
 
 
 def _verb(word: str, table: dict[str, tuple[str, ...]]) -> str | None:
@@ -140,7 +141,7 @@ async def _channel(event: InboundEvent, ctx: Context,
                    words: list[str]) -> tuple[ChannelRef | None, list[str]]:
     ref, rest = split_channel(words)
     if ref is not None:
-        ref = await resolve_channel(ref, event.workspace_id, ctx.core.directory)
+        ref = await resolve_channel(ref, event.workspace_id, ctx.directory)
     return ref, rest
 
 
@@ -162,8 +163,8 @@ def _where(ctx: Context, ref: ChannelRef | None) -> str:
 
 async def show(event: InboundEvent, ctx: Context, words: list[str]) -> None:
     ref, _ = await _channel(event, ctx, words)
-    resolved = await ctx.core.config.all(event.workspace_id, ref.id if ref else None,
-                                         ref.name if ref else None)
+    resolved = await ctx.config.all(event.workspace_id, ref.id if ref else None,
+                                    ref.name if ref else None)
     where = f"#{ref.name or ref.id}" if ref else ctx.t.gettext(WHOLE_WORKSPACE)
     blocks: list[Section | ContextBlock] = [
         Section(parts=fill(ctx.t.gettext(SHOW_TITLE), where=Strong(text=where)))]
@@ -186,9 +187,9 @@ async def set_setting(event: InboundEvent, ctx: Context, words: list[str]) -> No
         raise UserError(NEED_KEY_VALUE, example=CommandExample.of(EX_SET))
     opt = option(rest[0])
     value = opt.parse(" ".join(rest[1:]))
-    old, new = await ctx.core.config.set(event.workspace_id, opt.key, value,
-                                         channel_id=ref.id if ref else None,
-                                         actor_id=event.user.user_id, now=ctx.now)
+    old, new = await ctx.config.set(event.workspace_id, opt.key, value,
+                                    channel_id=ref.id if ref else None,
+                                    actor_id=event.user.user_id, now=ctx.now)
     await ctx.respond(ctx.text(CHANGED, key=Strong(text=opt.key), new=format_value(ctx, new),
                                old=format_value(ctx, old), where=_where(ctx, ref)))
 
@@ -198,15 +199,15 @@ async def reset_setting(event: InboundEvent, ctx: Context, words: list[str]) -> 
     if not rest:
         raise UserError(NEED_KEY_VALUE, example=CommandExample.of(EX_RESET))
     opt = option(rest[0])
-    old, new = await ctx.core.config.reset(event.workspace_id, opt.key,
-                                           channel_id=ref.id if ref else None,
-                                           actor_id=event.user.user_id, now=ctx.now)
+    old, new = await ctx.config.reset(event.workspace_id, opt.key,
+                                      channel_id=ref.id if ref else None,
+                                      actor_id=event.user.user_id, now=ctx.now)
     await ctx.respond(ctx.text(RESET_DONE, key=Strong(text=opt.key), new=format_value(ctx, new),
                                old=format_value(ctx, old), where=_where(ctx, ref)))
 
 
 async def history(event: InboundEvent, ctx: Context) -> None:
-    entries = await ctx.core.audit.latest(event.workspace_id, limit=20)
+    entries = await ctx.audit.latest(event.workspace_id, limit=20)
     if not entries:
         await ctx.respond(ctx.text(NO_HISTORY))
         return
@@ -230,7 +231,7 @@ async def community(event: InboundEvent, ctx: Context, words: list[str]) -> None
         return
     if ref is None:
         raise UserError(NEED_CHANNEL, example=CommandExample.of(EX_COMMUNITY_ADD_KIND))
-    config = ctx.core.config
+    config = ctx.config
     if verb == "add":
         kind = option("community.kind").parse(rest[0]) if rest else "narration"
         await config.set(event.workspace_id, "community.kind", kind, channel_id=ref.id,
@@ -248,7 +249,7 @@ async def community(event: InboundEvent, ctx: Context, words: list[str]) -> None
 async def _remove_community(event: InboundEvent, ctx: Context, ref: ChannelRef) -> None:
     """Only a community an admin made can be removed here; nothing else is changed or audited."""
     channel = f"#{ref.name or ref.id}"
-    current = await ctx.core.config.get(event.workspace_id, "community.kind", ref.id, ref.name)
+    current = await ctx.config.get(event.workspace_id, "community.kind", ref.id, ref.name)
     if current.value is None:
         await ctx.respond(ctx.text(NOT_A_COMMUNITY, channel=channel,
                                    example=example(ctx.t, EX_COMMUNITY_LIST)))
@@ -257,20 +258,20 @@ async def _remove_community(event: InboundEvent, ctx: Context, ref: ChannelRef) 
         key = f"workspaces.{event.workspace_id}.channels.{ref.name or ref.id}.kind"
         await ctx.respond(ctx.text(COMMUNITY_IN_YAML, channel=channel, key=Strong(text=key)))
         return
-    await ctx.core.config.reset(event.workspace_id, "community.kind", channel_id=ref.id,
-                                actor_id=event.user.user_id, now=ctx.now)
+    await ctx.config.reset(event.workspace_id, "community.kind", channel_id=ref.id,
+                           actor_id=event.user.user_id, now=ctx.now)
     await ctx.respond(ctx.text(COMMUNITY_REMOVED, channel=channel))
 
 
 async def _list_communities(event: InboundEvent, ctx: Context) -> None:
-    kinds = await ctx.core.config.channels_with(event.workspace_id, "community.kind")
+    kinds = await ctx.config.channels_with(event.workspace_id, "community.kind")
     if not kinds:
         await ctx.respond(ctx.text(COMMUNITY_NONE,
                                    example=example(ctx.t, EX_COMMUNITY_ADD)))
         return
     blocks: list[Section] = [Section(parts=(Strong(text=ctx.t.gettext(COMMUNITY_LIST)),))]
     for channel_id, kind in sorted(kinds.items()):
-        settings = ctx.core.config
+        settings = ctx.config
         theme = await settings.value(event.workspace_id, "community.theme", channel_id)
         rhythm = await settings.value(event.workspace_id, "community.rhythm", channel_id)
         lang = await settings.value(event.workspace_id, "language", channel_id)
@@ -283,7 +284,7 @@ async def _list_communities(event: InboundEvent, ctx: Context) -> None:
 async def community_form(ctx: Context, workspace_id: str, ref: ChannelRef) -> Form:
     fields = []
     for key in COMMUNITY_KEYS:
-        current = await ctx.core.config.value(workspace_id, key, ref.id, ref.name)
+        current = await ctx.config.value(workspace_id, key, ref.id, ref.name)
         opt = option(key)
         fields.append(TextInput(field_id=key, label=f"{key} — {ctx.t.gettext(opt.summary)}",
                                 initial=format_value(ctx, current) if current is not None else "",
@@ -316,8 +317,8 @@ async def on_form_submit(event: InboundEvent, ctx: Context) -> None:
     if ctx.form_errors or not channel_id:
         return
     for key, value in parsed.items():
-        current = await ctx.core.config.value(event.workspace_id, key, channel_id)
+        current = await ctx.config.value(event.workspace_id, key, channel_id)
         if current != value:
-            await ctx.core.config.set(event.workspace_id, key, value, channel_id=channel_id,
-                                      actor_id=event.user.user_id, now=ctx.now)
+            await ctx.config.set(event.workspace_id, key, value, channel_id=channel_id,
+                                 actor_id=event.user.user_id, now=ctx.now)
     await ctx.respond(ctx.text(FORM_SAVED, channel=f"#{channel_id}"))

@@ -15,14 +15,14 @@ from bot.i18n import N_
 from bot.messages import Context as ContextBlock
 from bot.messages import Form, Mention, OutboundMessage, Quote, Section, TextInput, fill
 from bot.ports import Destination
-from bot.router import action
+from bot.router import Router, action
 from bot.store.tables.asks import Question
 from bot.text import clean
 from bot.validation import as_number
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
+    from bot.services import Services
 
 FORM_ID = "ask.ack_form"
 DEFAULT_ACK = N_("Great that you ask this!")
@@ -37,9 +37,9 @@ FORM_SEND = N_("Post")
 GONE = N_("I can't find that question any more.")
 
 
-def register(core: Core) -> None:
-    core.router.add(action("ask.ack"), on_ack, name="asks.ack",
-                    who=owner("a manager", _manager))
+def register(services: Services, router: Router) -> None:
+    router.add(action("ask.ack"), on_ack, name="asks.ack",
+               who=owner("a manager", _manager))
 
 
 async def _manager(event: InboundEvent, ctx: Context) -> Verdict:
@@ -47,12 +47,12 @@ async def _manager(event: InboundEvent, ctx: Context) -> Verdict:
     if ctx.is_manager:
         return True
     refusal = ctx.text(ONLY_MANAGERS, example=example(ctx.t, role_admin.EX_GRANT))
-    question = await get_question(ctx.core, event.workspace_id,
+    question = await get_question(ctx.services, event.workspace_id,
                                   as_number(event.action.value if event.action else "") or 0)
     if question is not None and not question.hidden:
         # The card comes back as it was, with the reason under it, for the clicker only.
-        card = await current_card(ctx.core, question, t=ctx.channel_t, for_viewer=(
-            False, is_asker(ctx.core, question, event.user.user_id)))
+        card = await current_card(ctx.services, question, t=ctx.channel_t, for_viewer=(
+            False, is_asker(ctx.services, question, event.user.user_id)))
         await ctx.show(card.model_copy(update={"blocks": (
             *card.blocks, ContextBlock(parts=refusal.blocks[0].parts))}))  # type: ignore[union-attr]
     return refusal
@@ -66,15 +66,15 @@ async def on_ack(event: InboundEvent, ctx: Context) -> None:
         number, note = event.action.value or "", ""
     else:
         return
-    question = await get_question(ctx.core, event.workspace_id,
+    question = await get_question(ctx.services, event.workspace_id,
                                   as_number(number) or 0)
     if question is None:
         await ctx.respond(ctx.text(GONE))
         return
     ensure_open(question)  # a hidden question's card stays as it is
-    if await ctx.core.asks.acknowledged(question.id, event.user.user_id):
+    if await ctx.asks.acknowledged(question.id, event.user.user_id):
         # a second click changes nothing
-        await ctx.show(await current_card(ctx.core, question, t=ctx.channel_t))
+        await ctx.show(await current_card(ctx.services, question, t=ctx.channel_t))
         await ctx.respond(ctx.text(ALREADY))
         return
     if event.action.action_id == ACK_NOTE and event.kind is not EventKind.FORM_SUBMIT:
@@ -85,24 +85,25 @@ async def on_ack(event: InboundEvent, ctx: Context) -> None:
                                                    max_length=500),),
                                  private_metadata=str(question.id)))
         return
-    await acknowledge(ctx.core, ctx, question, event.user.user_id, note or None)
+    await acknowledge(ctx.services, ctx, question, event.user.user_id, note or None)
 
 
-async def acknowledge(core: Core, ctx: Context, question: Question, manager_id: str,
+async def acknowledge(services: Services, ctx: Context, question: Question, manager_id: str,
                       note: str | None) -> None:
-    await core.asks.acknowledge(question, manager_id, note, ctx.now)
-    text = await core.config.value(question.workspace_id, "ack_text", question.channel_id)
-    t = core.translator(question.language)
+    await services.asks.acknowledge(question, manager_id, note, ctx.now)
+    text = await services.config.value(question.workspace_id, "ack_text", question.channel_id)
+    t = services.translator(question.language)
     blocks: list[Section | Quote | ContextBlock] = [
         Section(parts=(text or t.gettext(DEFAULT_ACK),)),
         ContextBlock(parts=fill(t.gettext(BY), manager=Mention(user_id=manager_id)))]
     if note:
         blocks.insert(1, Quote(text=note))
-    thread = question.message_id or await core.outbox.result_message_id(question.posted_key or "")
-    await core.outbox.send(platform_of(question.workspace_id),
-                           Destination(question.workspace_id, question.channel_id,
-                                       thread_id=thread),
-                           OutboundMessage(blocks=tuple(blocks)), key=ctx.key("ack"))
+    thread = question.message_id or await services.outbox.result_message_id(
+        question.posted_key or "")
+    await services.outbox.send(platform_of(question.workspace_id),
+                               Destination(question.workspace_id, question.channel_id,
+                                           thread_id=thread),
+                               OutboundMessage(blocks=tuple(blocks)), key=ctx.key("ack"))
     # The card shows who acknowledged, for everyone, where it was posted.
-    dest, card_id = await card_location(core, question)
-    await ctx.show(await current_card(core, question), shared_at=dest, message_id=card_id)
+    dest, card_id = await card_location(services, question)
+    await ctx.show(await current_card(services, question), shared_at=dest, message_id=card_id)

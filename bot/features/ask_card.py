@@ -30,7 +30,7 @@ from bot.roles import ADMIN, MANAGER
 from bot.store.tables.asks import Question
 
 if TYPE_CHECKING:
-    from bot.app import Core
+    from bot.services import Services
 
 ACK, ACK_NOTE, ANSWERED, VIEW = "ask.ack", "ask.ack_note", "ask.answered", "ask.view"
 
@@ -45,14 +45,14 @@ IS_ANSWERED = N_("✅ The asker marked this question answered.")
 HIDDEN = N_("This question was hidden by an admin.")
 
 
-async def acknowledged_by(core: Core, question: Question) -> tuple[str, ...]:
-    return await core.asks.acknowledgers(question.id)
+async def acknowledged_by(services: Services, question: Question) -> tuple[str, ...]:
+    return await services.asks.acknowledgers(question.id)
 
 
-async def viewers(core: Core, question: Question) -> tuple[str, ...]:
+async def viewers(services: Services, question: Question) -> tuple[str, ...]:
     """Who gets a version of their own: managers and admins, and a named asker."""
-    people = [*await core.roles.holders(question.workspace_id, MANAGER),
-              *await core.roles.holders(question.workspace_id, ADMIN)]
+    people = [*await services.roles.holders(question.workspace_id, MANAGER),
+              *await services.roles.holders(question.workspace_id, ADMIN)]
     if question.asker_id:
         people.append(question.asker_id)
     return tuple(dict.fromkeys(people))
@@ -96,20 +96,20 @@ def question_card(t: Translator, question: Question, *, with_text: bool,
     return OutboundMessage(blocks=tuple(blocks), refresh=refresh)
 
 
-async def current_card(core: Core, question: Question, *,
+async def current_card(services: Services, question: Question, *,
                        for_viewer: tuple[bool, bool] | None = None,
                        t: Translator | None = None) -> OutboundMessage:
-    return question_card(t or core.translator(question.language), question,
+    return question_card(t or services.translator(question.language), question,
                          with_text=question.card_key is None,
-                         acks=await acknowledged_by(core, question),
-                         viewers=await viewers(core, question), for_viewer=for_viewer)
+                         acks=await acknowledged_by(services, question),
+                         viewers=await viewers(services, question), for_viewer=for_viewer)
 
 
-async def card_location(core: Core, question: Question) -> tuple[Destination, str | None]:
+async def card_location(services: Services, question: Question) -> tuple[Destination, str | None]:
     """Where the card was posted: in the question's thread, or as the question itself."""
     if question.card_key:
         return (Destination(question.workspace_id, question.channel_id,
                             thread_id=question.message_id),
-                await core.outbox.result_message_id(question.card_key))
+                await services.outbox.result_message_id(question.card_key))
     return (Destination(question.workspace_id, question.channel_id),
-            await core.outbox.result_message_id(question.posted_key or ""))
+            await services.outbox.result_message_id(question.posted_key or ""))

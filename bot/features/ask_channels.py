@@ -20,8 +20,8 @@ from bot.i18n import N_, CommandExample
 from bot.insight.personal import communities_of
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.events import InboundEvent
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +32,16 @@ NO_ANON_ANYWHERE = N_("No channel for questions allows anonymous questions. You 
                       "your name, or ask an admin to allow them.")
 
 
-async def choose(core: Core, event: InboundEvent, words: list[str], *, anonymous: bool,
+async def choose(services: Services, event: InboundEvent, words: list[str], *, anonymous: bool,
                  language: str) -> tuple[Community, list[str], bool]:
     """(channel, the question's words, whether the asker named the channel)."""
-    candidates = sorted((c for c in await communities(core, kind="durf-te-vragen")
+    candidates = sorted((c for c in await communities(services, kind="durf-te-vragen")
                          if c.workspace_id == event.workspace_id), key=lambda c: c.channel_id)
     if not candidates:
         raise UserError(NO_CHANNEL, example=CommandExample.of(EX_ADD_DURF))
     ref, first = split_channel(words[:1])
     if ref is not None:
-        ref = await resolve_channel(ref, event.workspace_id, core.directory)
+        ref = await resolve_channel(ref, event.workspace_id, services.directory)
         named = next((c for c in candidates if c.channel_id in (ref.id, ref.name)), None)
         if named is None:
             raise UserError(NOT_DURF, channel=f"#{ref.name or ref.id}",
@@ -58,7 +58,7 @@ async def choose(core: Core, event: InboundEvent, words: list[str], *, anonymous
             raise UserError(NO_ANON_ANYWHERE)
         mine: set[str] = set()
     else:
-        mine = await communities_of(core.db, event.workspace_id, event.user.user_id)
+        mine = await communities_of(services.db, event.workspace_id, event.user.user_id)
     best = min(candidates, key=lambda c: (c.language != language, c.channel_id not in mine,
                                           c.channel_id))
     log.info("question for %s: %d channels, chose %s", event.workspace_id, len(candidates),

@@ -18,12 +18,13 @@ from bot.messages import Context as ContextBlock
 from bot.messages import Inline, Mention, OutboundMessage, Quote, Section, Strong, fill
 from bot.ports import Destination
 from bot.roles import ADMIN, MANAGER
+from bot.router import Router
 from bot.scheduler import Job, cron
 from bot.store.tables.asks import Question
 from bot.text import shorten
 
 if TYPE_CHECKING:
-    from bot.app import Core
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 NUDGE_JOB = "asks.nudges"
@@ -39,10 +40,10 @@ DIGEST_HINT = N_("A short acknowledgement makes it safe to ask. Open the questio
 AND = N_(" and ")
 
 
-def register(core: Core) -> None:
-    core.scheduler.add(Job(NUDGE_JOB, cron("*/15 * * * *", "UTC"),
-                           lambda when: run_nudges(core, when), grace=timedelta(hours=1),
-                           latest_only=True))
+def register(services: Services, router: Router) -> None:
+    services.scheduler.add(Job(NUDGE_JOB, cron("*/15 * * * *", "UTC"),
+                               lambda when: run_nudges(services, when), grace=timedelta(hours=1),
+                               latest_only=True))
 
 
 def working_hours(start: datetime, end: datetime, zone: str) -> float:
@@ -61,35 +62,35 @@ def working_hours(start: datetime, end: datetime, zone: str) -> float:
     return total
 
 
-async def run_nudges(core: Core, now: datetime) -> dict[str, int]:
+async def run_nudges(services: Services, now: datetime) -> dict[str, int]:
     counts = {"digests": 0, "suggestions": 0}
     by_workspace: dict[str, list[str]] = {}
-    for item in await communities(core, kind="durf-te-vragen"):
+    for item in await communities(services, kind="durf-te-vragen"):
         by_workspace.setdefault(item.workspace_id, []).append(item.channel_id)
     for workspace_id, channels in by_workspace.items():
-        open_questions = await core.asks.visible_in(workspace_id, channels)
-        counts["digests"] += await _digest(core, workspace_id, open_questions, now)
-        counts["suggestions"] += await _suggest(core, workspace_id, open_questions, now)
+        open_questions = await services.asks.visible_in(workspace_id, channels)
+        counts["digests"] += await _digest(services, workspace_id, open_questions, now)
+        counts["suggestions"] += await _suggest(services, workspace_id, open_questions, now)
     return counts
 
 
-async def _digest(core: Core, workspace_id: str, questions: list[Question],
+async def _digest(services: Services, workspace_id: str, questions: list[Question],
                   now: datetime) -> int:
-    ack_hours = float(await core.config.value(workspace_id, "nudges.ack_hours"))
-    zone = str(await core.config.value(workspace_id, "timezone"))
+    ack_hours = float(await services.config.value(workspace_id, "nudges.ack_hours"))
+    zone = str(await services.config.value(workspace_id, "timezone"))
     waiting = [(q, working_hours(utc(q.created_at), now, zone)) for q in questions
                if q.first_ack_at is None and q.ack_nudged_at is None]
     waiting = [(q, h) for q, h in waiting if h >= ack_hours]
     if not waiting:
         return 0
-    managers = list(await core.roles.holders(workspace_id, MANAGER)) or list(
-        await core.roles.holders(workspace_id, ADMIN))
+    managers = list(await services.roles.holders(workspace_id, MANAGER)) or list(
+        await services.roles.holders(workspace_id, ADMIN))
     sent = 0
     for manager in managers:
-        me = await core.personal.get(workspace_id, manager)
+        me = await services.personal.get(workspace_id, manager)
         if me.paused(now):
             continue
-        t = core.translator(await core.languages.person(workspace_id, manager))
+        t = services.translator(await services.languages.person(workspace_id, manager))
         blocks: list[Section | Quote | ContextBlock] = [
             Section(parts=(Strong(text=t.gettext(DIGEST_TITLE)),))]
         for question, hours in waiting:
@@ -101,19 +102,19 @@ async def _digest(core: Core, workspace_id: str, questions: list[Question],
                 hours=formats.number(int(hours), t.lang))))
         blocks.append(ContextBlock(parts=(t.gettext(DIGEST_HINT),)))
         ids = ",".join(str(q.id) for q, _ in waiting)
-        await core.outbox.send_dm(platform_of(workspace_id), workspace_id, (manager,),
-                                  OutboundMessage(blocks=tuple(blocks)),
-                                  key=f"ask-digest:{workspace_id}:{manager}:{ids}")
+        await services.outbox.send_dm(platform_of(workspace_id), workspace_id, (manager,),
+                                      OutboundMessage(blocks=tuple(blocks)),
+                                      key=f"ask-digest:{workspace_id}:{manager}:{ids}")
         sent += 1
-    await core.asks.ack_nudged([question.id for question, _ in waiting], now)
+    await services.asks.ack_nudged([question.id for question, _ in waiting], now)
     return sent
 
 
-async def _suggest(core: Core, workspace_id: str, questions: list[Question],
+async def _suggest(services: Services, workspace_id: str, questions: list[Question],
                    now: datetime) -> int:
-    if not core.hooks.expert_finders:
+    if not services.hooks.expert_finders:
         return 0  # no matching available: stay quiet rather than guess
-    answer_hours = float(await core.config.value(workspace_id, "nudges.answer_hours"))
+    answer_hours = float(await services.config.value(workspace_id, "nudges.answer_hours"))
     due = [q for q in questions if q.first_answer_at is None and q.answered_at is None
            and q.suggested_at is None
            and utc(q.created_at) + timedelta(hours=answer_hours) <= now]
@@ -121,23 +122,23 @@ async def _suggest(core: Core, workspace_id: str, questions: list[Question],
     for question in due:
         leave_out = {question.asker_id} if question.asker_id else set()
         people: list[str] = []
-        for finder in core.hooks.expert_finders:
+        for finder in services.hooks.expert_finders:
             for user_id in await finder(workspace_id, question.text, leave_out):
-                me = await core.personal.get(workspace_id, user_id)
+                me = await services.personal.get(workspace_id, user_id)
                 if user_id not in people and me.suggest_me and not me.paused(now):
                     people.append(user_id)
-        await core.asks.suggested(question.id, now)
+        await services.asks.suggested(question.id, now)
         people = people[:MAX_SUGGESTED]
         if not people:
             continue
-        t = core.translator(question.language)
-        thread = question.message_id or await core.outbox.result_message_id(
+        t = services.translator(question.language)
+        thread = question.message_id or await services.outbox.result_message_id(
             question.posted_key or "")
-        await core.outbox.send(platform_of(workspace_id),
-                               Destination(workspace_id, question.channel_id, thread_id=thread),
-                               OutboundMessage.text(*people_parts(
+        await services.outbox.send(platform_of(workspace_id),
+                                   Destination(workspace_id, question.channel_id, thread_id=thread),
+                                   OutboundMessage.text(*people_parts(
                                    suggest_text(t, len(people)), people, t.gettext(AND))),
-                               key=f"ask-suggest:{workspace_id}:{question.id}")
+                                   key=f"ask-suggest:{workspace_id}:{question.id}")
         posted += 1
     return posted
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.authorisation import ANYONE, Verdict, owner
 from bot.clock import utc
+from bot.commands import Subcommand
 from bot.communities import Community, community, platform_of
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
@@ -27,21 +28,21 @@ from bot.features.ask_card import (
     question_card,
     viewers,
 )
-from bot.features.commands import Subcommand, command_text, example
+from bot.features.commands import command_text, example
 from bot.i18n import N_, CommandExample
 from bot.langdetect import guess_language
 from bot.messages import Actions, Button, Mention, OutboundMessage, Quote, Section, Strong, fill
 from bot.ports import Destination
 from bot.roles import admin_only
-from bot.router import Group, action, kind
+from bot.router import Group, Router, action, kind
 from bot.secrets import ANON_ASKER, ANON_CONTACT
 from bot.store.tables.asks import Question
 from bot.text import check_length, clean
 from bot.validation import as_number
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 ANON_PER_DAY = 3
@@ -76,22 +77,22 @@ REPLY_POSTED = N_("Your reply is in the thread of question #{number} in {channel
 HIDE_DONE = N_("Question #{number} is hidden.")
 
 
-def register(core: Core) -> None:
-    core.router.add(_top_level_in_channel, on_channel_question, group=Group.QUESTIONS,
-                    name="asks.question")
-    core.router.add(_thread_reply, on_thread_reply, group=Group.QUESTIONS, name="asks.answer")
-    core.router.add(kind(EventKind.REACTION_ADDED), on_reaction, group=Group.QUESTIONS,
-                    name="asks.reaction")
-    core.router.add(action(ANSWERED), on_answered_click, name="asks.answered",
-                    who=owner("the person who asked", _asker))
-    core.router.add(action(VIEW), on_view, name="asks.view", who=ANYONE)
-    core.commands.register(Subcommand(
+def register(services: Services, router: Router) -> None:
+    router.add(_top_level_in_channel, on_channel_question, group=Group.QUESTIONS,
+               name="asks.question")
+    router.add(_thread_reply, on_thread_reply, group=Group.QUESTIONS, name="asks.answer")
+    router.add(kind(EventKind.REACTION_ADDED), on_reaction, group=Group.QUESTIONS,
+               name="asks.reaction")
+    router.add(action(ANSWERED), on_answered_click, name="asks.answered",
+               who=owner("the person who asked", _asker))
+    router.add(action(VIEW), on_view, name="asks.view", who=ANYONE)
+    router.commands.register(Subcommand(
         names={"en": ("ask",), "nl": ("vraag",)}, handler=on_ask,
         summary=N_("Ask a question in the durf-te-vragen channel, with your name or anonymously"),
         usage=N_("[anon] [#channel] <question>"), order=20))
-    core.hooks.anonymous_events.append(lambda event: is_anonymous_event(core, event))
-    core.hooks.privacy_exporters.append(lambda ws, uid: export_anonymous(core, ws, uid))
-    core.hooks.privacy_erasers.append(lambda ws, uid: erase_anonymous(core, ws, uid))
+    services.hooks.anonymous_events.append(lambda event: is_anonymous_event(services, event))
+    services.hooks.privacy_exporters.append(lambda ws, uid: export_anonymous(services, ws, uid))
+    services.hooks.privacy_erasers.append(lambda ws, uid: erase_anonymous(services, ws, uid))
 
 
 ASK_WORDS = ("ask", "vraag")
@@ -100,33 +101,33 @@ ANONYMOUS_WORDS = ("anon", "anoniem", "anonymous", "reply", "antwoord", "answere
                    "beantwoord")
 
 
-async def is_anonymous_event(core: Core, event: InboundEvent) -> bool:
+async def is_anonymous_event(services: Services, event: InboundEvent) -> bool:
     """An event of a (possibly) anonymous asker, known before anything is stored: the
-    core then writes nothing that names or times them (Core.is_anonymous)."""
+    core then writes nothing that names or times them (bot/turns.py `Turns.is_anonymous`)."""
     if event.kind is EventKind.COMMAND:
         words = event.text.lower().split()
         return len(words) > 1 and words[0] in ASK_WORDS and words[1] in ANONYMOUS_WORDS
     if event.kind is EventKind.ACTION and event.action is not None \
             and event.action.action_id == ANSWERED:
         number = as_number((event.action.value or "").partition(":")[0])
-        question = await get_question(core, event.workspace_id, number or 0)
+        question = await get_question(services, event.workspace_id, number or 0)
         return question is not None and question.asker_id is None
     return False
 
 
-def anon_ref(core: Core, workspace_id: str, user_id: str) -> str:
-    return core.keyring.mac(ANON_ASKER, workspace_id, user_id)
+def anon_ref(services: Services, workspace_id: str, user_id: str) -> str:
+    return services.keyring.mac(ANON_ASKER, workspace_id, user_id)
 
 
-def anon_refs(core: Core, workspace_id: str, user_id: str) -> list[str]:
+def anon_refs(services: Services, workspace_id: str, user_id: str) -> list[str]:
     """The keyed hash under every accepted key (during a key rotation, old rows too)."""
-    return core.keyring.macs(ANON_ASKER, workspace_id, user_id)
+    return services.keyring.macs(ANON_ASKER, workspace_id, user_id)
 
 
-def is_asker(core: Core, question: Question, user_id: str) -> bool:
+def is_asker(services: Services, question: Question, user_id: str) -> bool:
     if question.asker_id is not None:
         return question.asker_id == user_id
-    return question.anon_ref in anon_refs(core, question.workspace_id, user_id)
+    return question.anon_ref in anon_refs(services, question.workspace_id, user_id)
 
 
 
@@ -144,7 +145,7 @@ def _top_level_in_channel(event: InboundEvent) -> bool | None:
 
 
 async def on_channel_question(event: InboundEvent, ctx: Context) -> None:
-    item = await community(ctx.core, event.workspace_id, event.conversation.id)
+    item = await community(ctx.services, event.workspace_id, event.conversation.id)
     if item is None or item.kind != "durf-te-vragen":
         return
     text = check_length(clean(event.text), MAX_QUESTION)
@@ -153,8 +154,8 @@ async def on_channel_question(event: InboundEvent, ctx: Context) -> None:
     question = await _store(ctx, item, text, asker_id=event.user.user_id,
                             message_id=event.message_id)
     question.card_key = await ctx.reply(question_card(
-        ctx.channel_t, question, with_text=False, viewers=await viewers(ctx.core, question)))
-    await _save(ctx.core, question)
+        ctx.channel_t, question, with_text=False, viewers=await viewers(ctx.services, question)))
+    await _save(ctx.services, question)
 
 
 async def on_ask(event: InboundEvent, ctx: Context, args: str) -> None:
@@ -174,7 +175,7 @@ async def on_ask(event: InboundEvent, ctx: Context, args: str) -> None:
     ctx.anonymous = anonymous
     words = words[1:] if anonymous else words
     text_language = guess_language(" ".join(words), ctx.t.lang)
-    item, words, _ = await ask_channels.choose(ctx.core, event, words, anonymous=anonymous,
+    item, words, _ = await ask_channels.choose(ctx.services, event, words, anonymous=anonymous,
                                                language=text_language)
     text = check_length(clean(" ".join(words)), MAX_QUESTION)
     if not text:
@@ -186,13 +187,13 @@ async def on_ask(event: InboundEvent, ctx: Context, args: str) -> None:
         question = await _store_anonymous(ctx, item, text, event.user.user_id)
     else:
         question = await _store(ctx, item, text, asker_id=event.user.user_id)
-    t = ctx.core.translator(item.language)
+    t = ctx.translator(item.language)
     question.posted_key = f"ask:{item.workspace_id}:{question.id}"
-    await _save(ctx.core, question)
-    await ctx.core.outbox.send(item.platform, Destination(item.workspace_id, item.channel_id),
-                               question_card(t, question, with_text=True,
-                                             viewers=await viewers(ctx.core, question)),
-                               key=question.posted_key)
+    await _save(ctx.services, question)
+    await ctx.outbox.send(item.platform, Destination(item.workspace_id, item.channel_id),
+                          question_card(t, question, with_text=True,
+                                        viewers=await viewers(ctx.services, question)),
+                          key=question.posted_key)
     if anonymous:  # the confirmation links the asker to the question: never keep it
         await ctx.respond(ctx.text(
             POSTED_ANON, channel=label, number=question.id or 0,
@@ -208,7 +209,7 @@ async def _store(ctx: Context, item: Community, text: str, *, asker_id: str | No
     question = Question(workspace_id=item.workspace_id, channel_id=item.channel_id,
                         message_id=message_id, asker_id=asker_id, text=text,
                         language=item.language, created_at=ctx.now)
-    question = await _save(ctx.core, question)
+    question = await _save(ctx.services, question)
     log.info("question %s in %s/%s (named)", question.id, item.workspace_id, item.channel_id)
     return question
 
@@ -216,11 +217,11 @@ async def _store(ctx: Context, item: Community, text: str, *, asker_id: str | No
 async def _store_anonymous(ctx: Context, item: Community, text: str, user_id: str) -> Question:
     """Counted and stored under one lock (bot/store/limits.py), so replicas together never
     let anyone past the daily limit; the question's own rows are the count."""
-    ref = anon_ref(ctx.core, item.workspace_id, user_id)
-    refs = anon_refs(ctx.core, item.workspace_id, user_id)
-    stored = await ctx.core.asks.add_anonymous(
+    ref = anon_ref(ctx.services, item.workspace_id, user_id)
+    refs = anon_refs(ctx.services, item.workspace_id, user_id)
+    stored = await ctx.asks.add_anonymous(
         Question(workspace_id=item.workspace_id, channel_id=item.channel_id, anon_ref=ref,
-                 anon_contact=ctx.core.keyring.encrypt(ANON_CONTACT, user_id), text=text,
+                 anon_contact=ctx.keyring.encrypt(ANON_CONTACT, user_id), text=text,
                  language=item.language, created_at=ctx.now),
         refs, since=ctx.now - timedelta(days=1), limit=ANON_PER_DAY)
     if stored is None:
@@ -231,31 +232,31 @@ async def _store_anonymous(ctx: Context, item: Community, text: str, user_id: st
     return question
 
 
-async def _save(core: Core, question: Question) -> Question:
-    return await core.asks.save(question)
+async def _save(services: Services, question: Question) -> Question:
+    return await services.asks.save(question)
 
 
-async def get_question(core: Core, workspace_id: str, number: int) -> Question | None:
-    return await core.asks.get(workspace_id, number)
+async def get_question(services: Services, workspace_id: str, number: int) -> Question | None:
+    return await services.asks.get(workspace_id, number)
 
 
 async def _question_from(ctx: Context, words: list[str]) -> Question:
     number = (as_number(words[0]) or 0) if words else 0
-    question = await get_question(ctx.core, ctx.event.workspace_id, number)
+    question = await get_question(ctx.services, ctx.event.workspace_id, number)
     if question is None:
         raise UserError(UNKNOWN_QUESTION, number=words[0] if words else "?")
     return question
 
 
-async def question_for_thread(core: Core, workspace_id: str, channel_id: str,
+async def question_for_thread(services: Services, workspace_id: str, channel_id: str,
                               thread_id: str) -> Question | None:
-    found, unresolved = await core.asks.in_thread(workspace_id, channel_id, thread_id)
+    found, unresolved = await services.asks.in_thread(workspace_id, channel_id, thread_id)
     if found is not None:
         return found
     for question in unresolved:  # learn the bot's message id once it was delivered
-        question.message_id = await core.outbox.result_message_id(question.posted_key or "")
+        question.message_id = await services.outbox.result_message_id(question.posted_key or "")
         if question.message_id:
-            await core.asks.set_message_id(question.id, question.message_id)
+            await services.asks.set_message_id(question.id, question.message_id)
             if question.message_id == thread_id:
                 return question
     return None
@@ -268,33 +269,33 @@ def _thread_reply(event: InboundEvent) -> bool | None:
 
 
 async def on_thread_reply(event: InboundEvent, ctx: Context) -> None:
-    question = await question_for_thread(ctx.core, event.workspace_id, event.conversation.id,
+    question = await question_for_thread(ctx.services, event.workspace_id, event.conversation.id,
                                          event.conversation.thread_id or "")
     if question is None or question.id is None or question.hidden:
         return
     if question.asker_id == event.user.user_id:
         return  # the asker's own follow-up is not an answer
     if question.first_answer_at is None:
-        await ctx.core.asks.first_answered(question.id, ctx.now)
+        await ctx.asks.first_answered(question.id, ctx.now)
     if question.anon_contact and event.message_id:
         await _relay(ctx, question, event)
 
 
 async def _relay(ctx: Context, question: Question, event: InboundEvent) -> None:
-    asker = ctx.core.keyring.decrypt(ANON_CONTACT, question.anon_contact or "")
+    asker = ctx.keyring.decrypt(ANON_CONTACT, question.anon_contact or "")
     if asker is None or event.message_id is None:
         log.warning("cannot relay to the asker of question %s (key changed?)", question.id)
         return
-    await ctx.core.asks.add_relayed(question.id or 0, event.message_id)
-    t = ctx.core.translator(await ctx.core.languages.person(
+    await ctx.asks.add_relayed(question.id or 0, event.message_id)
+    t = ctx.translator(await ctx.languages.person(
         question.workspace_id, asker, channel_id=question.channel_id))
     message = OutboundMessage.of(
         Section(parts=fill(t.gettext(RELAY), number=question.id or 0)),
         Quote(text=clean(event.text), author=Mention(user_id=event.user.user_id)),
         Actions(elements=(Button(label=t.gettext(BTN_THIS_ANSWERED), action_id=ANSWERED,
                                  value=f"{question.id}:{event.message_id}"),)))
-    await ctx.core.outbox.send_dm(event.platform, event.workspace_id, (asker,), message,
-                                  key=ctx.key("relay"), erase_after_delivery=True)
+    await ctx.outbox.send_dm(event.platform, event.workspace_id, (asker,), message,
+                             key=ctx.key("relay"), erase_after_delivery=True)
 
 
 async def on_anonymous_reply(event: InboundEvent, ctx: Context, words: list[str]) -> None:
@@ -302,16 +303,16 @@ async def on_anonymous_reply(event: InboundEvent, ctx: Context, words: list[str]
     question = await _question_from(ctx, words)
     ensure_open(question)
     channel = f"#{question.channel_id}"
-    if not is_asker(ctx.core, question, event.user.user_id):
+    if not is_asker(ctx.services, question, event.user.user_id):
         raise UserError(NOT_ASKER_REPLY, number=question.id or 0, channel=channel)
     text = check_length(clean(" ".join(words[1:])), MAX_QUESTION)
     if not text:
         raise UserError(EMPTY_REPLY,
                         example=CommandExample.of(EX_REPLY, number=question.id or 0))
-    thread = question.message_id or await ctx.core.outbox.result_message_id(
+    thread = question.message_id or await ctx.outbox.result_message_id(
         question.posted_key or "")
-    t = ctx.core.translator(question.language)
-    await ctx.core.outbox.send(
+    t = ctx.translator(question.language)
+    await ctx.outbox.send(
         platform_of(question.workspace_id),
         Destination(question.workspace_id, question.channel_id, thread_id=thread),
         OutboundMessage.of(Section(parts=(Strong(text=t.gettext(ASKER_REPLY)),)),
@@ -324,16 +325,16 @@ async def _asker(event: InboundEvent, ctx: Context) -> Verdict:
     """"This answered my question" is for the asker (bot/authorisation.py asks)."""
     assert event.action is not None
     number = as_number((event.action.value or "").partition(":")[0])
-    question = await get_question(ctx.core, event.workspace_id, number or 0)
+    question = await get_question(ctx.services, event.workspace_id, number or 0)
     if question is None:
         return True  # the handler says the question is unknown
-    return True if is_asker(ctx.core, question, event.user.user_id) else ctx.text(NOT_ASKER)
+    return True if is_asker(ctx.services, question, event.user.user_id) else ctx.text(NOT_ASKER)
 
 
 async def on_answered_click(event: InboundEvent, ctx: Context) -> None:
     assert event.action is not None
     number, _, message_id = (event.action.value or "").partition(":")
-    question = await get_question(ctx.core, event.workspace_id,
+    question = await get_question(ctx.services, event.workspace_id,
                                   as_number(number) or 0)
     if question is None:
         raise UserError(UNKNOWN_QUESTION, number=number or "?")
@@ -343,15 +344,15 @@ async def on_answered_click(event: InboundEvent, ctx: Context) -> None:
 async def on_view(event: InboundEvent, ctx: Context) -> None:
     """One viewer's version of a question card (platforms that render per viewer ask)."""
     assert event.action is not None
-    question = await get_question(ctx.core, event.workspace_id,
+    question = await get_question(ctx.services, event.workspace_id,
                                   as_number(event.action.value or "") or 0)
     if question is None or question.hidden:
         return
-    acks = await acknowledged_by(ctx.core, question)
+    acks = await acknowledged_by(ctx.services, question)
     may_ack = ctx.is_manager and event.user.user_id not in acks
     await ctx.show(await current_card(
-        ctx.core, question, t=ctx.channel_t,
-        for_viewer=(may_ack, is_asker(ctx.core, question, event.user.user_id))))
+        ctx.services, question, t=ctx.channel_t,
+        for_viewer=(may_ack, is_asker(ctx.services, question, event.user.user_id))))
 
 
 async def on_reaction(event: InboundEvent, ctx: Context) -> None:
@@ -360,7 +361,7 @@ async def on_reaction(event: InboundEvent, ctx: Context) -> None:
         return
     if not event.action.message_id:
         return
-    for question in await ctx.core.asks.unanswered_of(
+    for question in await ctx.asks.unanswered_of(
             event.workspace_id, event.conversation.id, event.user.user_id):
         if event.conversation.thread_id in (question.message_id, None):
             await mark_answered(ctx, question, event.action.message_id, quiet=True)
@@ -370,20 +371,20 @@ async def on_reaction(event: InboundEvent, ctx: Context) -> None:
 async def mark_answered(ctx: Context, question: Question, message_id: str | None, *,
                         quiet: bool = False) -> None:
     ensure_open(question)
-    if not is_asker(ctx.core, question, ctx.event.user.user_id):
+    if not is_asker(ctx.services, question, ctx.event.user.user_id):
         raise UserError(NOT_ASKER)
     ctx.anonymous = question.asker_id is None
     question.answered_at = question.answered_at or ctx.now
     question.answer_message_id = message_id or question.answer_message_id
-    await _save(ctx.core, question)
-    dest, card_id = await card_location(ctx.core, question)
-    await ctx.show(await current_card(ctx.core, question), shared_at=dest, message_id=card_id)
-    target = message_id or question.message_id or await ctx.core.outbox.result_message_id(
+    await _save(ctx.services, question)
+    dest, card_id = await card_location(ctx.services, question)
+    await ctx.show(await current_card(ctx.services, question), shared_at=dest, message_id=card_id)
+    target = message_id or question.message_id or await ctx.outbox.result_message_id(
         question.posted_key or "")
     if target:
-        await ctx.core.outbox.react(platform_of(question.workspace_id),
-                                    Destination(question.workspace_id, question.channel_id),
-                                    target, CHECK, key=ctx.key("answered"))
+        await ctx.outbox.react(platform_of(question.workspace_id),
+                               Destination(question.workspace_id, question.channel_id),
+                               target, CHECK, key=ctx.key("answered"))
     if not quiet:
         await ctx.respond(ctx.text(MARKED), erase_after_delivery=question.asker_id is None)
 
@@ -394,28 +395,29 @@ async def hide(event: InboundEvent, ctx: Context, words: list[str]) -> None:
         return
     question = await _question_from(ctx, words)
     question.hidden = True
-    await _save(ctx.core, question)
-    message_id = question.message_id or await ctx.core.outbox.result_message_id(
+    await _save(ctx.services, question)
+    message_id = question.message_id or await ctx.outbox.result_message_id(
         question.posted_key or "")
     if question.posted_key and message_id:
-        t = ctx.core.translator(question.language)
-        await ctx.core.outbox.update(platform_of(question.workspace_id),
-                                     Destination(question.workspace_id, question.channel_id),
-                                     message_id, question_card(t, question, with_text=True),
-                                     key=ctx.key("hide"))
+        t = ctx.translator(question.language)
+        await ctx.outbox.update(platform_of(question.workspace_id),
+                                Destination(question.workspace_id, question.channel_id),
+                                message_id, question_card(t, question, with_text=True),
+                                key=ctx.key("hide"))
     await ctx.respond(ctx.text(HIDE_DONE, number=question.id or 0))
 
 
 # -- privacy ------------------------------------------------------------------------------------
-async def export_anonymous(core: Core, workspace_id: str, user_id: str) -> dict[str, object]:
-    refs = anon_refs(core, workspace_id, user_id)
-    rows = await core.asks.anonymous_of(refs)
+async def export_anonymous(services: Services, workspace_id: str,
+                           user_id: str) -> dict[str, object]:
+    refs = anon_refs(services, workspace_id, user_id)
+    rows = await services.asks.anonymous_of(refs)
     if not rows:
         return {}
-    days = int(await core.config.value(workspace_id, "retention.days"))
+    days = int(await services.config.value(workspace_id, "retention.days"))
     found = []
     for q in rows:
-        channel = await core.directory.channel(workspace_id, q.channel_id)
+        channel = await services.directory.channel(workspace_id, q.channel_id)
         asked = utc(q.created_at)
         found.append({
             "number": q.id, "text": q.text, "asked_at": asked.isoformat(),
@@ -426,6 +428,6 @@ async def export_anonymous(core: Core, workspace_id: str, user_id: str) -> dict[
     return {"anonymous_questions": found}
 
 
-async def erase_anonymous(core: Core, workspace_id: str, user_id: str) -> dict[str, int]:
-    refs = anon_refs(core, workspace_id, user_id)
-    return {"ask_question (anonymous link)": await core.asks.forget_asker(refs)}
+async def erase_anonymous(services: Services, workspace_id: str, user_id: str) -> dict[str, int]:
+    refs = anon_refs(services, workspace_id, user_id)
+    return {"ask_question (anonymous link)": await services.asks.forget_asker(refs)}

@@ -20,15 +20,16 @@ import holidays
 
 from bot.authorisation import ADDRESSEE
 from bot.clock import utc
+from bot.commands import Subcommand
 from bot.communities import platform_of, workspace_ids
 from bot.events import InboundEvent
-from bot.features.commands import Subcommand, example
+from bot.features.commands import example
 from bot.i18n import N_
 from bot.languages import choose
 from bot.messages import Actions, Button, OutboundMessage, Section
 from bot.messages import Context as ContextBlock
 from bot.personal import Personal, resolve
-from bot.router import action
+from bot.router import Router, action
 from bot.scheduler import Job, cron
 from bot.setting_values import DAYS
 from bot.store.checkins import CheckinAsk
@@ -37,8 +38,8 @@ from bot.store.tables.admin import PersonSettings
 from bot.store.tables.rhythms import CheckinState
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 CHECKIN_JOB = "checkins"
@@ -60,13 +61,13 @@ EX_ON = N_("/wol me checkins on")
 THANKS = N_("Thanks! Colleagues working on something similar can find you now.")
 
 
-def register(core: Core) -> None:
-    core.scheduler.add(Job(CHECKIN_JOB, cron("*/5 * * * *", "UTC"),
-                           lambda when: run_checkins(core, when), grace=timedelta(minutes=30),
-                           latest_only=True))
-    core.hooks.narration_listeners.append(on_narration)
-    core.router.add(action("checkin."), on_action, name="checkins.action", who=ADDRESSEE)
-    core.commands.register(Subcommand(
+def register(services: Services, router: Router) -> None:
+    services.scheduler.add(Job(CHECKIN_JOB, cron("*/5 * * * *", "UTC"),
+                               lambda when: run_checkins(services, when),
+                               grace=timedelta(minutes=30), latest_only=True))
+    services.hooks.narration_listeners.append(on_narration)
+    router.add(action("checkin."), on_action, name="checkins.action", who=ADDRESSEE)
+    router.commands.register(Subcommand(
         names={"en": ("pause",), "nl": ("pauze",)}, handler=on_pause,
         summary=N_("Pause check-ins, nudges and introductions for some days"),
         usage=N_("<days>"), order=72))
@@ -105,20 +106,20 @@ def due_slots(person: Personal, zone: str, start: datetime, end: datetime) -> li
     return found
 
 
-async def run_checkins(core: Core, now: datetime) -> dict[str, int]:
+async def run_checkins(services: Services, now: datetime) -> dict[str, int]:
     """Send what is due and the one reminder; returns counts (for logs and tests).
 
     Due slots are worked out in memory, then claimed, queued and recorded in bulk, a chunk of
     people at a time, so a fan-out to thousands stays a handful of statements per chunk."""
     counts = {"sent": 0, "skipped": 0, "reminded": 0}
-    for workspace_id in await workspace_ids(core):
-        people = await core.directory.people(workspace_id)
+    for workspace_id in await workspace_ids(services):
+        people = await services.directory.people(workspace_id)
         if not people:
             continue
-        defaults = await core.personal.defaults(workspace_id)
-        rows = await core.personal.rows(workspace_id)
-        zone = str(await core.config.value(workspace_id, "timezone"))
-        states = await core.checkins.states(workspace_id)
+        defaults = await services.personal.defaults(workspace_id)
+        rows = await services.personal.rows(workspace_id)
+        zone = str(await services.config.value(workspace_id, "timezone"))
+        states = await services.checkins.states(workspace_id)
         due: list[tuple[Personal, str, datetime]] = []
         for person in people:
             me = resolve(workspace_id, person.user_id, rows.get(person.user_id), defaults)
@@ -130,13 +131,13 @@ async def run_checkins(core: Core, now: datetime) -> dict[str, int]:
             state = states.get(person.user_id)
             if state is not None and _reminder_due(state, now, their_zone):
                 reminder_id = f"checkin-reminder:{workspace_id}:{person.user_id}"
-                if await core.scheduler.claim(reminder_id, utc(state.pending_since)):
-                    await _remind(core, me)
+                if await services.scheduler.claim(reminder_id, utc(state.pending_since)):
+                    await _remind(services, me)
                     state.reminded = True
-                    states[person.user_id] = await _save(core, state)
+                    states[person.user_id] = await _save(services, state)
                     counts["reminded"] += 1
         for start in range(0, len(due), CHUNK):
-            sent, skipped = await _ask_chunk(core, workspace_id, due[start:start + CHUNK],
+            sent, skipped = await _ask_chunk(services, workspace_id, due[start:start + CHUNK],
                                              states, rows, now)
             counts["sent"] += sent
             counts["skipped"] += skipped
@@ -145,27 +146,28 @@ async def run_checkins(core: Core, now: datetime) -> dict[str, int]:
     return counts
 
 
-async def _ask_chunk(core: Core, workspace_id: str, chunk: list[tuple[Personal, str, datetime]],
+async def _ask_chunk(services: Services, workspace_id: str,
+                     chunk: list[tuple[Personal, str, datetime]],
                      states: dict[str, CheckinState], rows: dict[str, PersonSettings],
                      now: datetime) -> tuple[int, int]:
     """Claim, queue and record a chunk of check-ins in one transaction: a crash or an outage
     leaves either all three or none (then the next run asks again)."""
-    default_lang = await core.channel_language(workspace_id, None)
+    default_lang = await services.channel_language(workspace_id, None)
     job_ids = [f"checkin:{workspace_id}:{me.user_id}" for me, _, _ in chunk]
     asks = []
     for job_id, (me, name, slot) in zip(job_ids, chunk, strict=True):
         previous = states.get(me.user_id)
         asks.append(CheckinAsk(
             job_id, slot, me.user_id,
-            ask_message(core, choose(rows.get(me.user_id), default_lang), me.user_id, name),
+            ask_message(services, choose(rows.get(me.user_id), default_lang), me.user_id, name),
             key=f"{job_id}:{slot.isoformat()}",
             # the last one went unanswered: it counts as skipped
             skipped=previous is not None and previous.pending_since is not None))
-    mine = await core.checkins.ask(workspace_id, platform_of(workspace_id), asks, now,
-                                   scheduler=core.scheduler, outbox=core.outbox)
+    mine = await services.checkins.ask(workspace_id, platform_of(workspace_id), asks, now,
+                                       scheduler=services.scheduler, outbox=services.outbox)
     if not mine:
         return 0, 0
-    core.outbox.wake()
+    services.outbox.wake()
     return len(mine), sum(a.skipped for a in mine)
 
 
@@ -179,12 +181,12 @@ def _reminder_due(state: CheckinState, now: datetime, zone: str) -> bool:
         ZoneInfo(zone)).date()
 
 
-async def _save(core: Core, state: CheckinState) -> CheckinState:
-    return await core.checkins.save(state)
+async def _save(services: Services, state: CheckinState) -> CheckinState:
+    return await services.checkins.save(state)
 
 
-def ask_message(core: Core, language: str, user_id: str, name: str) -> OutboundMessage:
-    t = core.translator(language)
+def ask_message(services: Services, language: str, user_id: str, name: str) -> OutboundMessage:
+    t = services.translator(language)
     return OutboundMessage.of(
         Section(parts=(t.gettext(ASK).replace("{name}", name),)),
         ContextBlock(parts=(t.gettext(ASK_HOW),)),
@@ -193,39 +195,39 @@ def ask_message(core: Core, language: str, user_id: str, name: str) -> OutboundM
                                  value=user_id))))
 
 
-async def _remind(core: Core, me: Personal) -> None:
-    t = core.translator(await core.languages.person(me.workspace_id, me.user_id))
-    state_key = f"checkin-reminder:{me.workspace_id}:{me.user_id}:{core.clock.now().date()}"
-    await core.outbox.send_dm(platform_of(me.workspace_id), me.workspace_id, (me.user_id,),
-                              OutboundMessage.text(t.gettext(REMIND)), key=state_key)
+async def _remind(services: Services, me: Personal) -> None:
+    t = services.translator(await services.languages.person(me.workspace_id, me.user_id))
+    state_key = f"checkin-reminder:{me.workspace_id}:{me.user_id}:{services.clock.now().date()}"
+    await services.outbox.send_dm(platform_of(me.workspace_id), me.workspace_id, (me.user_id,),
+                                  OutboundMessage.text(t.gettext(REMIND)), key=state_key)
 
 
-async def _pending(core: Core, workspace_id: str, user_id: str) -> CheckinState | None:
-    return await core.checkins.pending(workspace_id, user_id)
+async def _pending(services: Services, workspace_id: str, user_id: str) -> CheckinState | None:
+    return await services.checkins.pending(workspace_id, user_id)
 
 
 async def on_narration(narration: Narration, ctx: Context) -> None:
     """A DM narration while a check-in waits is its answer."""
     if narration.visibility != "dm" or narration.source != "dm":
         return
-    state = await _pending(ctx.core, narration.workspace_id, narration.author_id)
+    state = await _pending(ctx.services, narration.workspace_id, narration.author_id)
     if state is None:
         return
     state.pending_since, state.answered_at, state.last_skipped = None, ctx.now, False
-    await ctx.core.checkins.answered(state, narration.id)
+    await ctx.checkins.answered(state, narration.id)
     narration.source = "checkin"
     await ctx.reply(ctx.text(THANKS))
 
 
 async def on_action(event: InboundEvent, ctx: Context) -> None:
     assert event.action is not None
-    state = await _pending(ctx.core, event.workspace_id, event.user.user_id)
+    state = await _pending(ctx.services, event.workspace_id, event.user.user_id)
     if state is not None:
         state.pending_since, state.last_skipped = None, True
-        await _save(ctx.core, state)
+        await _save(ctx.services, state)
     if event.action.action_id == "checkin.off":
-        await ctx.core.personal.update(event.workspace_id, event.user.user_id, ctx.now,
-                                       checkins=False)
+        await ctx.personal.update(event.workspace_id, event.user.user_id, ctx.now,
+                                  checkins=False)
         await ctx.respond(ctx.text(TURNED_OFF, example=example(ctx.t, EX_ON)))
     else:
         await ctx.respond(ctx.text(SKIPPED))

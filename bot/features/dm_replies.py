@@ -47,7 +47,7 @@ async def answer(event: InboundEvent, ctx: Context, text: str, kind: DmMessage,
 
 async def _question(event: InboundEvent, ctx: Context, text: str, topic: str | None) -> None:
     nl = ctx.t.lang == "nl"
-    if topic and ctx.core.commands.parse("who").name == "who":
+    if topic and ctx.hooks.colleague_finders:  # /wol who is there (bot/features/who.py)
         from bot.features.who import answer_who  # the same answer as /wol who <topic>
 
         await answer_who(ctx, topic)

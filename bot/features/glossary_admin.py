@@ -39,7 +39,7 @@ async def on_glossary(event: InboundEvent, ctx: Context, args: str) -> None:
     if verb is None:
         raise UserError(SYNTAX, example=CommandExample.of(EX_ADD))
     rest = words[1] if len(words) > 1 else ""
-    glossary = ctx.core.glossary
+    glossary = ctx.glossary
     if verb == "add":
         term, equals, meaning = rest.partition("=")
         if not equals:
@@ -56,7 +56,7 @@ async def on_glossary(event: InboundEvent, ctx: Context, args: str) -> None:
 
 
 async def _list(event: InboundEvent, ctx: Context) -> None:
-    entries = await ctx.core.glossary.entries(event.workspace_id)
+    entries = await ctx.glossary.entries(event.workspace_id)
     if not entries:
         await ctx.respond(ctx.text(NONE, example=example(ctx.t, EX_ADD)))
         return

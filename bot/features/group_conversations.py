@@ -39,7 +39,7 @@ TIME = "%Y-%m-%d %H:%M UTC"  # as the change history shows times
 
 async def line(ctx: Context, platform: str, workspace_id: str) -> Section | None:
     """The admin's line about introductions, where the platform's port reports it."""
-    port = ctx.core.ports.get(platform)
+    port = ctx.ports.get(platform)
     if not isinstance(port, GroupConversationReporter):
         return None
     return render(ctx, await port.group_conversations(workspace_id))

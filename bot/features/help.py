@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.commands import COMMAND, Commands, Subcommand
 from bot.events import InboundEvent
-from bot.features.commands import COMMAND, Commands, Subcommand
 from bot.i18n import N_
 from bot.messages import Context as ContextBlock
 from bot.messages import Divider, OutboundMessage, Section, Strong, fill
+from bot.router import Router
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
+    from bot.services import Services
 
 TITLE = N_(
     "Hi, I'm wolbot. I help colleagues work out loud: share what you are working on, "
@@ -27,8 +28,13 @@ COMMANDS = N_("Commands:")
 FOOTER = N_("Everything also works in Dutch: {example}.")
 
 
-def register(core: Core) -> None:
-    core.commands.register(
+def register(services: Services, router: Router) -> None:
+    commands = router.commands
+
+    async def on_help(event: InboundEvent, ctx: Context, args: str) -> None:
+        await ctx.respond(help_message(ctx, commands))
+
+    commands.register(
         Subcommand(
             names={"en": ("help", "?"), "nl": ("hulp",)},
             handler=on_help,
@@ -37,10 +43,6 @@ def register(core: Core) -> None:
         ),
         default=True,
     )
-
-
-async def on_help(event: InboundEvent, ctx: Context, args: str) -> None:
-    await ctx.respond(help_message(ctx, ctx.core.commands))
 
 
 def help_message(ctx: Context, commands: Commands) -> OutboundMessage:

@@ -31,14 +31,14 @@ from bot.messages import (
     TextInput,
     fill,
 )
-from bot.router import Group, action
+from bot.router import Group, Router, action
 from bot.store.tables import Narration
 from bot.store.tables.matching import Connection
 from bot.validation import as_number
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
+    from bot.services import Services
 
 
 INTRO_BY_BOT = N_("{narrator}, meet {person}: you seem to be working on similar things.")
@@ -88,8 +88,7 @@ async def _introduction_narrator(event: InboundEvent, ctx: Context) -> Verdict:
     return row is not None and row.narrator_id == event.user.user_id
 
 
-def register(core: Core) -> None:
-    router = core.router
+def register(services: Services, router: Router) -> None:
     reader = owner("someone who can read the narration", _sees_narration)
     narrator = owner("the narrator of the introduction", _introduction_narrator)
     router.add(typed_reply, on_typed_reply, group=Group.TYPED_REPLIES, name="intros.typed")
@@ -101,7 +100,7 @@ def register(core: Core) -> None:
 
 
 async def narration(ctx: Context, narration_id: int) -> Narration | None:
-    row = await ctx.core.narrations.get(narration_id)
+    row = await ctx.narrations.get(narration_id)
     if row is None or row.workspace_id != ctx.event.workspace_id:
         return None
     return row
@@ -118,34 +117,34 @@ async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested
     "profile") is quoted."""
     narrator = Mention(user_id=story.author_id)
     person = Mention(user_id=person_id)
-    allowed = await consent.load(ctx.core, story.workspace_id, ctx.now)
+    allowed = await consent.load(ctx.services, story.workspace_id, ctx.now)
     if not (allowed.may_introduce(person_id) and allowed.may_introduce(story.author_id)):
         await ctx.respond(ctx.text(NO_INTROS, person=person))
         return
     # a second click, a replayed one, or the same name typed again
-    if await ctx.core.introductions.made_before(story.workspace_id, story.id, story.author_id,
-                                                person_id):
+    if await ctx.introductions.made_before(story.workspace_id, story.id, story.author_id,
+                                           person_id):
         await ctx.respond(ctx.text(ALREADY_INTRODUCED, narrator=narrator, person=person))
         return
     if other is not None and other.author_id != person_id:
         other = None
     # bot.languages: the group DM speaks each of the two people's languages (once each when
     # they differ), the follow-up the narrator's; the clicker's answer below uses theirs.
-    languages = ctx.core.languages
+    languages = ctx.languages
     langs = await languages.for_people(story.workspace_id, (story.author_id, person_id),
                                        channel_id=story.channel_id)
     blocks: list[Section | Quote | Divider] = []
     for lang in langs:
         if blocks:
             blocks.append(Divider())
-        blocks += introduction(ctx.core.i18n.get(lang), story, person_id, suggested_by, other,
+        blocks += introduction(ctx.i18n.get(lang), story, person_id, suggested_by, other,
                                question=question)
     message = OutboundMessage(blocks=tuple(blocks))
-    t = ctx.core.i18n.get(await languages.person(story.workspace_id, story.author_id,
-                                                 channel_id=story.channel_id))
-    days = float(await ctx.core.config.value(story.workspace_id, "matching.followup_days"))
+    t = ctx.i18n.get(await languages.person(story.workspace_id, story.author_id,
+                                            channel_id=story.channel_id))
+    days = float(await ctx.config.value(story.workspace_id, "matching.followup_days"))
     due = ctx.now + timedelta(days=days)
-    connection = await ctx.core.introductions.add(Connection(
+    connection = await ctx.introductions.add(Connection(
         workspace_id=story.workspace_id,
         narration_id=story.id,
         narrator_id=story.author_id,
@@ -209,7 +208,7 @@ def introduction(t: Translator, story: Narration, person_id: str, suggested_by: 
 
 async def _thread_narration(ctx: Context, event: InboundEvent) -> Narration | None:
     conv = event.conversation
-    return await ctx.core.narrations.by_message(event.workspace_id, conv.id, conv.thread_id)
+    return await ctx.narrations.by_message(event.workspace_id, conv.id, conv.thread_id)
 
 
 def _mentioned(event: InboundEvent) -> list[str]:
@@ -292,7 +291,7 @@ async def _connection(ctx: Context, value: str | None) -> Connection | None:
     number = as_number(value)
     if number is None:
         return None
-    return await ctx.core.introductions.get(ctx.event.workspace_id, number)
+    return await ctx.introductions.get(ctx.event.workspace_id, number)
 
 
 async def on_follow_up(event: InboundEvent, ctx: Context) -> None:
@@ -303,7 +302,7 @@ async def on_follow_up(event: InboundEvent, ctx: Context) -> None:
     row = await _connection(ctx, event.action.value)
     if row is None:
         return
-    if not await ctx.core.introductions.rate(row.id, answer, ctx.now):
+    if not await ctx.introductions.rate(row.id, answer, ctx.now):
         return
     if answer == "no":
         await ctx.respond(ctx.text(THANKS))
@@ -334,5 +333,5 @@ async def on_how_it_helped(event: InboundEvent, ctx: Context) -> None:
     if row is None:
         return
     if text:
-        await ctx.core.introductions.how_it_helped(row.id, text[:1000])
+        await ctx.introductions.how_it_helped(row.id, text[:1000])
     await ctx.respond(ctx.text(THANKS))

@@ -11,20 +11,21 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.commands import Subcommand
 from bot.errors import UserError
 from bot.events import InboundEvent
-from bot.features.commands import Subcommand
 from bot.features.references import leading_people
 from bot.i18n import N_, CommandExample
 from bot.messages import Mention, OutboundMessage, Quote, Section, fill, listed
+from bot.router import Router
 from bot.store.tables.asks import Thanks
 from bot.text import check_length, clean
 
 EX_THANKS = N_("/wol thanks @anouk for the onboarding tips")
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
+    from bot.services import Services
 
 DAILY_LIMIT = 10
 THANKS = N_("🙌 {giver} thanks {receiver}:")
@@ -37,8 +38,8 @@ LIMIT = N_("You've given {limit} thanks today; that's the daily limit, so each o
            "special. More tomorrow!")
 
 
-def register(core: Core) -> None:
-    core.commands.register(Subcommand(
+def register(services: Services, router: Router) -> None:
+    router.commands.register(Subcommand(
         names={"en": ("thanks", "thank"), "nl": ("bedankt", "dank")}, handler=on_thanks,
         summary=N_("Thank a colleague in public"), usage=N_("@person <what for>"), order=30))
 
@@ -54,7 +55,7 @@ async def on_thanks(event: InboundEvent, ctx: Context, args: str) -> None:
         raise UserError(IN_PRIVATE, example=CommandExample.of(EX_THANKS))
     narration_id, question_id = await _linked(ctx, event)
     # counted and written under one lock, so replicas together keep to the limit
-    given = await ctx.core.thanks.give(event.workspace_id, event.user.user_id, [
+    given = await ctx.thanks.give(event.workspace_id, event.user.user_id, [
         Thanks(workspace_id=event.workspace_id, channel_id=event.conversation.id,
                giver_id=event.user.user_id, receiver_id=person.user_id, reason=reason,
                narration_id=narration_id, question_id=question_id, created_at=ctx.now)
@@ -78,8 +79,8 @@ async def _linked(ctx: Context, event: InboundEvent) -> tuple[int | None, int | 
     thread = event.conversation.thread_id
     if not thread:
         return None, None
-    narration = await ctx.core.narrations.by_message(event.workspace_id, event.conversation.id,
-                                                     thread)
-    question = await ctx.core.asks.question_id_in(event.workspace_id, event.conversation.id,
-                                                  thread)
+    narration = await ctx.narrations.by_message(event.workspace_id, event.conversation.id,
+                                                thread)
+    question = await ctx.asks.question_id_in(event.workspace_id, event.conversation.id,
+                                             thread)
     return (narration.id if narration else None), question

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.commands import Subcommand
 from bot.errors import UserError
 from bot.events import InboundEvent
-from bot.features.commands import Subcommand
 from bot.i18n import LANGUAGES, N_, normalise_language
 from bot.insight.formats import setting_value
+from bot.router import Router
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
+    from bot.services import Services
 
 CHANGED = N_("From now on I'll talk to you in English.")
 RESET = N_("I'll use the language you write in again (else your channel's or workspace's).")
@@ -21,8 +22,8 @@ UNKNOWN = N_("I speak {languages}. Choose one of those, for example {example}.")
 _NAMES = {"english": "en", "engels": "en", "dutch": "nl", "nederlands": "nl"}
 
 
-def register(core: Core) -> None:
-    core.commands.register(
+def register(services: Services, router: Router) -> None:
+    router.commands.register(
         Subcommand(
             names={"en": ("language",), "nl": ("taal",)},
             handler=on_language,
@@ -40,8 +41,8 @@ async def on_language(event: InboundEvent, ctx: Context, args: str) -> None:
         await ctx.respond(ctx.text(CURRENT, example=example))
         return
     if choice in ("auto", "reset", "default", "standaard"):
-        await ctx.core.personal.update(event.workspace_id, event.user.user_id, ctx.now,
-                                       language=None)
+        await ctx.personal.update(event.workspace_id, event.user.user_id, ctx.now,
+                                  language=None)
         await ctx.choose_language_again()
         await ctx.respond(ctx.text(RESET))
         return
@@ -49,6 +50,6 @@ async def on_language(event: InboundEvent, ctx: Context, args: str) -> None:
     if lang is None:
         names = [setting_value("language", code, ctx.t) for code in LANGUAGES]
         raise UserError(UNKNOWN, languages=", ".join(sorted(names)), example=example)
-    await ctx.core.personal.update(event.workspace_id, event.user.user_id, ctx.now, language=lang)
+    await ctx.personal.update(event.workspace_id, event.user.user_id, ctx.now, language=lang)
     ctx.use_language(lang, only_if_implicit=False)
     await ctx.respond(ctx.text(CHANGED))

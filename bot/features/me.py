@@ -5,19 +5,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.commands import Subcommand
 from bot.errors import UserError
 from bot.events import InboundEvent
-from bot.features.commands import Subcommand, example
+from bot.features.commands import example
 from bot.i18n import N_, normalise_language
 from bot.insight import formats
 from bot.messages import Context as ContextBlock
 from bot.messages import OutboundMessage, Section, Strong, fill
+from bot.router import Router
 from bot.setting_values import parse_days, parse_time
 from bot.validation import as_number
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
+    from bot.services import Services
 
 ON = {"on", "aan", "yes", "ja", "true", "1"}
 OFF = {"off", "uit", "no", "nee", "false", "0"}
@@ -60,8 +62,8 @@ BAD_COUNTRY = N_("{value} is not a country whose public holidays I know. Use its
                  "code, for example {example}, or {off} to use the workspace's.")
 
 
-def register(core: Core) -> None:
-    core.commands.register(Subcommand(
+def register(services: Services, router: Router) -> None:
+    router.commands.register(Subcommand(
         names={"en": ("me",), "nl": ("ik", "mij")}, handler=on_me,
         summary=N_("Your own settings: language, check-ins, pause, what others may see"),
         usage=N_("[language|checkins|pause|resume|matching|share|intros|country …]"), order=70))
@@ -69,7 +71,7 @@ def register(core: Core) -> None:
 
 async def on_me(event: InboundEvent, ctx: Context, args: str) -> None:
     words = [w.lower() for w in args.split()]
-    personal = ctx.core.personal
+    personal = ctx.personal
     ws, uid = event.workspace_id, event.user.user_id
     if not words:
         await ctx.respond(await summary(ctx, ws, uid))
@@ -117,7 +119,7 @@ async def on_me(event: InboundEvent, ctx: Context, args: str) -> None:
 
 
 async def _resume(ctx: Context, workspace_id: str, user_id: str) -> None:
-    await ctx.core.personal.update(workspace_id, user_id, ctx.now, paused_until=None)
+    await ctx.personal.update(workspace_id, user_id, ctx.now, paused_until=None)
     await ctx.respond(ctx.text(RESUMED))
 
 
@@ -151,13 +153,13 @@ def _how(ctx: Context) -> str:
 
 
 def _date(ctx: Context, moment: datetime) -> str:
-    return formats.day(moment, ctx.t.lang, ctx.person.timezone or ctx.core.settings.timezone)
+    return formats.day(moment, ctx.t.lang, ctx.person.timezone or ctx.settings.timezone)
 
 
 async def summary(ctx: Context, workspace_id: str, user_id: str, *,
                   saved: bool = False) -> OutboundMessage:
     t = ctx.t.gettext
-    me = await ctx.core.personal.get(workspace_id, user_id)
+    me = await ctx.personal.get(workspace_id, user_id)
     blocks: list[Section | ContextBlock] = []
     title = t(SAVED).format(summary=t(TITLE)) if saved else t(TITLE)
     blocks.append(Section(parts=(Strong(text=title),)))

@@ -16,23 +16,24 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.authorisation import Verdict, owner
-from bot.features.commands import Subcommand, command_text
+from bot.commands import Subcommand
+from bot.features.commands import command_text
 from bot.features.matching.engine import MatchingEngine
 from bot.features.matching.ranking import Item
 from bot.features.topic_suggestions import short_topic
 from bot.i18n import N_
 from bot.langdetect import guess_language
 from bot.messages import Actions, Button, Context, OutboundMessage, Section, Strong, fill
-from bot.router import action
+from bot.router import Router, action
 from bot.store.profiles import ProfileRepo
 from bot.store.tables import Narration
 from bot.store.tables.matching import ProfileTopic
 from bot.validation import as_number
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context as Ctx
     from bot.events import InboundEvent
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 MAX_TOPIC = 80  # a few words a colleague's question can match, not a paragraph
@@ -143,7 +144,7 @@ class Profiles:
                 )
             )
         have = {t.topic.lower() for t in topics}
-        recent = await ctx.core.narrations.recent(ws, author_id=user, limit=10)
+        recent = await ctx.narrations.recent(ws, author_id=user, limit=10)
         offers: dict[str, int] = {}  # the topic offered -> the narration it comes from
         for n in recent:
             candidate = short_topic(n.topic or n.text)
@@ -191,7 +192,7 @@ async def _own_narration(event: InboundEvent, ctx: Ctx) -> Narration | None:
     number = as_number(event.action.value if event.action else None)
     if number is None:
         return None
-    story = await ctx.core.narrations.get(number)
+    story = await ctx.narrations.get(number)
     if story is None or story.workspace_id != event.workspace_id:
         return None
     return story
@@ -216,9 +217,9 @@ def _name(ctx: Ctx, verb: str) -> str:
     return f"{'profiel' if nl else 'profile'} {words[0] if nl else words[1]}"
 
 
-def register(core: Core, engine: MatchingEngine) -> None:
-    profiles = Profiles(engine, core.profiles)
-    core.commands.register(
+def register(services: Services, router: Router, engine: MatchingEngine) -> None:
+    profiles = Profiles(engine, services.profiles)
+    router.commands.register(
         Subcommand(
             names={"en": ("profile",), "nl": ("profiel",)},
             handler=profiles.command,
@@ -227,5 +228,5 @@ def register(core: Core, engine: MatchingEngine) -> None:
             order=30,
         )
     )
-    core.router.add(action("matching.topic.add"), profiles.on_add_button, name="profiles.add",
-                    who=owner("the person the topic was suggested to", _narrator))
+    router.add(action("matching.topic.add"), profiles.on_add_button, name="profiles.add",
+               who=owner("the person the topic was suggested to", _narrator))

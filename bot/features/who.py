@@ -22,10 +22,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.authorisation import ANYONE, Verdict, bind, bound_to_clicker, owner, unbound
+from bot.commands import Subcommand
 from bot.errors import UserError
 from bot.features import intros
 from bot.features.ask_channels import EX_ADD_DURF
-from bot.features.commands import Subcommand
 from bot.features.matching import consent
 from bot.features.matching.feature import ago, snippet
 from bot.features.matching.ranking import MatchPolicy, Viewer, select
@@ -42,15 +42,15 @@ from bot.messages import (
     TextInput,
     fill,
 )
-from bot.router import action, form, shortcut
+from bot.router import Router, action, form, shortcut
 from bot.store.tables import Narration
 from bot.text import clean
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
     from bot.events import InboundEvent
     from bot.features.matching.engine import MatchingEngine
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class Colleague:
 
 
 async def find_colleagues(
-    core: Core,
+    services: Services,
     workspace_id: str,
     asker_id: str,
     topic: str,
@@ -134,9 +134,9 @@ async def find_colleagues(
     (`channel_id` / `visibility` of that conversation; a DM by default: then only public
     narrations and profile topics). Empty when nobody fits, and when the topic says too
     little ("the project") unless `strict`: then that raises VagueTopic."""
-    if not core.hooks.colleague_finders:
+    if not services.hooks.colleague_finders:
         return []  # matching is not registered
-    finder = core.hooks.colleague_finders[0]
+    finder = services.hooks.colleague_finders[0]
     try:
         return await finder(workspace_id, asker_id, topic, channel_id, visibility, limit)
     except VagueTopic:
@@ -147,7 +147,7 @@ async def find_colleagues(
 
 async def _search(
     engine: MatchingEngine,
-    core: Core,
+    services: Services,
     workspace_id: str,
     asker_id: str,
     topic: str,
@@ -160,7 +160,7 @@ async def _search(
         # the specificity gate, on the words (the vector classifier would also stop a lone
         # product name, which the ranking's word mentions can still answer)
         raise VagueTopic(topic)
-    allowed = await consent.load(core, workspace_id, core.clock.now())
+    allowed = await consent.load(services, workspace_id, services.clock.now())
     policy = who_policy(engine.current_policy, limit)
     ranked = await engine.rank(workspace_id, topic, language=guess_language(topic), policy=policy)
     found = select(
@@ -198,7 +198,7 @@ async def answer_who(ctx: Context, topic: str) -> list[Colleague]:
     visibility = "dm" if event.is_dm else _visibility(event)
     try:
         found = await find_colleagues(
-            ctx.core,
+            ctx.services,
             event.workspace_id,
             event.user.user_id,
             topic,
@@ -212,16 +212,16 @@ async def answer_who(ctx: Context, topic: str) -> list[Colleague]:
         await ctx.respond(ctx.text(TOO_VAGUE, topic=Strong(text=topic), example=example))
         return []
     log.info("who: %d colleague(s) for a question in %s", len(found), event.workspace_id)
-    durf = await _has_durf_channel(ctx.core, event.workspace_id)
+    durf = await _has_durf_channel(ctx.services, event.workspace_id)
     await ctx.respond(who_message(ctx, topic, found, durf=durf))
     return found
 
 
-async def _has_durf_channel(core: Core, workspace_id: str) -> bool:
+async def _has_durf_channel(services: Services, workspace_id: str) -> bool:
     from bot.communities import communities
 
     return any(c.workspace_id == workspace_id
-               for c in await communities(core, kind="durf-te-vragen"))
+               for c in await communities(services, kind="durf-te-vragen"))
 
 
 def who_message(
@@ -281,9 +281,9 @@ def _visibility(event: InboundEvent) -> str:
 
 
 # -- the command and its buttons -------------------------------------------------------------
-def register(core: Core, engine: MatchingEngine) -> None:
-    core.hooks.colleague_finders.append(functools.partial(_search, engine, core))
-    core.commands.register(
+def register(services: Services, router: Router, engine: MatchingEngine) -> None:
+    services.hooks.colleague_finders.append(functools.partial(_search, engine, services))
+    router.commands.register(
         Subcommand(
             names={"en": ("who", "who knows"), "nl": ("wie", "wie weet")},
             handler=on_command,
@@ -294,10 +294,10 @@ def register(core: Core, engine: MatchingEngine) -> None:
     )
     asker = owner("the person who asked", _asker_only)
     bound = owner("the person who asked", _bound_asker)
-    core.router.add(action(CONNECT_ACTION), on_connect, name="who.connect", who=bound)
-    core.router.add(action("who.ask"), on_ask, name="who.ask", who=asker)
-    core.router.add(shortcut(WHO_BUTTON), open_form, name="who.form", who=ANYONE)
-    core.router.add(form(WHO_FORM), submit_form, name="who.form_submit", who=ANYONE)
+    router.add(action(CONNECT_ACTION), on_connect, name="who.connect", who=bound)
+    router.add(action("who.ask"), on_ask, name="who.ask", who=asker)
+    router.add(shortcut(WHO_BUTTON), open_form, name="who.form", who=ANYONE)
+    router.add(form(WHO_FORM), submit_form, name="who.form_submit", who=ANYONE)
 
 
 async def open_form(event: InboundEvent, ctx: Context) -> None:
@@ -377,7 +377,7 @@ async def on_connect(event: InboundEvent, ctx: Context) -> None:
         log.info("who: a Connect me for an item that is gone in %s", event.workspace_id)
         return
     person = theirs.author_id
-    allowed = await consent.load(ctx.core, event.workspace_id, ctx.now)
+    allowed = await consent.load(ctx.services, event.workspace_id, ctx.now)
     if not allowed.allows(person, "suggest_me"):
         return
     story = Narration(
@@ -400,12 +400,12 @@ async def _their_text(ctx: Context, workspace_id: str, key: str) -> Narration | 
     answer named: from its item key, in this workspace only."""
     kind, _, rest = key.partition(":")
     if kind == "narration" and rest.isdigit():
-        row = await ctx.core.narrations.get(int(rest))
+        row = await ctx.narrations.get(int(rest))
         return row if row is not None and row.workspace_id == workspace_id else None
     user, _, topic_id = rest.rpartition(":")
     if kind != "topic" or not topic_id.isdigit():
         return None
-    topic = await ctx.core.profiles.topic(int(topic_id))
+    topic = await ctx.profiles.topic(int(topic_id))
     if topic is None or topic.workspace_id != workspace_id or topic.user_id != user:
         return None
     return Narration(workspace_id=workspace_id, author_id=user, text=topic.topic,

@@ -56,12 +56,9 @@ def register(services: Services, router: Router) -> None:
                who=narrator)
     # Only shows the card to whoever looks (platforms that render per viewer ask).
     router.add(action(VIEW), suggestions.on_view, name="matching.view", who=ANYONE)
-    from bot.services import LegacyCore
-
-    core = LegacyCore(services, router)  # temporary, until these take (services, router)
-    intros.register(core)
-    profiles.register(core, engine)
-    who.register(core, engine)
+    intros.register(services, router)
+    profiles.register(services, router, engine)
+    who.register(services, router, engine)
 
 
 def encoder_for(settings: Settings) -> Encoder:

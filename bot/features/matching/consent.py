@@ -14,7 +14,7 @@ from bot.clock import utc
 from bot.features.matching.ranking import Item
 
 if TYPE_CHECKING:
-    from bot.app import Core
+    from bot.services import Services
 
 FIELDS = ("suggest_me", "share_narrations", "introductions")
 
@@ -43,8 +43,8 @@ class Consent:
         return self.allows(item.author_id, field) and self.may_introduce(item.author_id)
 
 
-async def load(core: Core, workspace_id: str, now: datetime) -> Consent:
-    defaults = {f: bool(await core.config.value(workspace_id, f"defaults.{f}")) for f in FIELDS}
+async def load(services: Services, workspace_id: str, now: datetime) -> Consent:
+    defaults = {f: bool(await services.config.value(workspace_id, f"defaults.{f}")) for f in FIELDS}
     own: dict[str, dict[str, Any]] = {
         user_id: {
             "suggest_me": row.suggest_me,
@@ -52,6 +52,6 @@ async def load(core: Core, workspace_id: str, now: datetime) -> Consent:
             "introductions": row.introductions,
             "paused_until": row.paused_until,
         }
-        for user_id, row in (await core.personal.rows(workspace_id)).items()
+        for user_id, row in (await services.personal.rows(workspace_id)).items()
     }
     return Consent(defaults, own, now)

@@ -35,9 +35,9 @@ from bot.store.tables.matching import MatchSuggestion
 from bot.validation import as_number
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
     from bot.events import InboundEvent
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class Suggestions:
                 # gate in ranking), at most a gentle private hint; no consent to look up.
                 await self._hint(narration, ctx)
                 return
-            allowed = await consent.load(ctx.core, narration.workspace_id, ctx.now)
+            allowed = await consent.load(ctx.services, narration.workspace_id, ctx.now)
             found = await self.engine.search(
                 narration.workspace_id,
                 item.text,
@@ -173,12 +173,12 @@ class Suggestions:
                                                readers=ctx.channel_t))
 
     async def find_experts(
-        self, core: Core, workspace_id: str, text: str, leave_out: set[str]
+        self, services: Services, workspace_id: str, text: str, leave_out: set[str]
     ) -> list[str]:
         """Who may know about `text` (a durf-te-vragen question): authors of similar public
         narrations and profile topics, with the same threshold, consent and fatigue rules.
         Only public items: the caller does not say where the answer will be shown."""
-        allowed = await consent.load(core, workspace_id, core.clock.now())
+        allowed = await consent.load(services, workspace_id, services.clock.now())
         found = await self.engine.search(
             workspace_id,
             text,
@@ -261,7 +261,7 @@ class Suggestions:
         """The suggestion's buttons give way to its new state, on the clicked message: for
         the clicker at once, and in place for everyone who sees the message."""
         message_id = ctx.event.action.message_id if ctx.event.action else None
-        found = await ctx.core.outbox.sent_message(ctx.event.workspace_id, message_id or "")
+        found = await ctx.outbox.sent_message(ctx.event.workspace_id, message_id or "")
         if found is None or not message_id:
             return
         dest, message = found
@@ -284,7 +284,7 @@ class Suggestions:
     async def on_view(self, event: InboundEvent, ctx: Context) -> None:
         """One viewer's version of a suggestion card: its narrator gets the buttons."""
         message_id = event.action.message_id if event.action else None
-        found = await ctx.core.outbox.sent_message(event.workspace_id, message_id or "")
+        found = await ctx.outbox.sent_message(event.workspace_id, message_id or "")
         narration = await intros.narration(ctx, as_number(event.action.value if event.action
                                                           else None) or 0)
         if found is None or narration is None:
