@@ -45,14 +45,16 @@ def _erf(x: np.ndarray) -> np.ndarray:
     t = 1.0 / (1.0 + 0.3275911 * a)
     poly = (((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t
     y = 1.0 - (poly + 0.254829592) * t * np.exp(-a * a)
-    return np.sign(x) * y
+    out: np.ndarray = np.sign(x) * y
+    return out
 
 
 def _layernorm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
     mu = x.mean(axis=-1, keepdims=True)
     d = x - mu
     var = (d * d).mean(axis=-1, keepdims=True)
-    return d / np.sqrt(var + eps) * w + b
+    out: np.ndarray = d / np.sqrt(var + eps) * w + b
+    return out
 
 
 DELTA = Path(__file__).with_name("e5_delta.npz")
@@ -131,7 +133,8 @@ class E5Model:
         else:
             h = self._forward_numpy(x)
         v = h.mean(axis=0)
-        return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
+        unit: np.ndarray = (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
+        return unit
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -153,10 +156,12 @@ class E5Model:
             s = np.exp(s - s.max(axis=-1, keepdims=True))
             s /= s.sum(axis=-1, keepdims=True)
             ctx = (s @ v).transpose(1, 0, 2).reshape(L, H)
-            x = _layernorm(x + ctx @ ly["ao"] + ly["ao_b"], *ly["aln"], self.w.eps)
+            norm_w, norm_b = ly["aln"]
+            x = _layernorm(x + ctx @ ly["ao"] + ly["ao_b"], norm_w, norm_b, self.w.eps)
             m = x @ ly["fi"] + ly["fi_b"]
             m = 0.5 * m * (1.0 + _erf(m * 0.7071067811865476))
-            x = _layernorm(x + m @ ly["fo"] + ly["fo_b"], *ly["oln"], self.w.eps)
+            norm_w, norm_b = ly["oln"]
+            x = _layernorm(x + m @ ly["fo"] + ly["fo_b"], norm_w, norm_b, self.w.eps)
         return x
 
 
@@ -282,4 +287,5 @@ class E5Encoder:
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
         model, transform = self._loaded
-        return transform.apply(model.encode(list(texts)))
+        vecs: np.ndarray = transform.apply(model.encode(list(texts)))
+        return vecs

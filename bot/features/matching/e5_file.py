@@ -214,7 +214,8 @@ class E5Weights:
         w = w.reshape(nout, -1)
         if name + ".u" in self._delta:
             w += self._delta[name + ".u"] @ self._delta[name + ".v"]
-        return w
+        rows: np.ndarray = w
+        return rows
 
     def word_rows(self, ids: list[int]) -> np.ndarray:
         """Rows of the 4-bit word-embedding table, de-quantised on demand (the table stays
@@ -228,5 +229,6 @@ class E5Weights:
         lo = (qs & 0x0F).astype(np.int8) - 8
         hi = (qs >> 4).astype(np.int8) - 8
         w = np.concatenate([lo, hi], axis=2).astype(np.float32) * scales[:, :, None]
-        return w.reshape(len(ids), self.H)
+        rows: np.ndarray = w.reshape(len(ids), self.H)
+        return rows
 

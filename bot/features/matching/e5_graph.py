@@ -109,7 +109,8 @@ def onnx_graph(w: E5Weights) -> bytes:
         graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
     )
     model.ir_version = 9
-    return model.SerializeToString()
+    serialized: bytes = model.SerializeToString()
+    return serialized
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -19,17 +20,20 @@ _SHIFT = 32
 _ROW = (1 << _SHIFT) - 1
 
 
-class _Cell:
+K = TypeVar("K", bound=Hashable)  # what a row is known by (matching: an item's key)
+
+
+class _Cell(Generic[K]):
     """One contiguous block of rows; removal swaps the last row into the hole."""
 
     def __init__(self, dim: int, capacity: int = 16, dtype: type = np.float32) -> None:
         self.vecs: np.ndarray = np.empty((capacity, dim), dtype=dtype)
-        self.keys: list[Hashable] = []
+        self.keys: list[K] = []
 
     def __len__(self) -> int:
         return len(self.keys)
 
-    def append(self, key: Hashable, vec: np.ndarray) -> int:
+    def append(self, key: K, vec: np.ndarray) -> int:
         n = len(self.keys)
         if n == self.vecs.shape[0]:
             grown = np.empty((max(16, int(n * _GROW)), self.vecs.shape[1]), self.vecs.dtype)
@@ -39,7 +43,7 @@ class _Cell:
         self.keys.append(key)
         return n
 
-    def extend(self, keys: Sequence[Hashable], vecs: np.ndarray) -> None:
+    def extend(self, keys: Sequence[K], vecs: np.ndarray) -> None:
         n, m = len(self.keys), len(keys)
         if n + m > self.vecs.shape[0]:
             size = n + m if n == 0 else int((n + m) * _GROW)  # bulk loads fit exactly
@@ -49,7 +53,7 @@ class _Cell:
         self.vecs[n : n + m] = vecs
         self.keys.extend(keys)
 
-    def pop(self, pos: int) -> Hashable | None:
+    def pop(self, pos: int) -> K | None:
         """Remove row `pos`; returns the key that moved into `pos`, if any."""
         last = len(self.keys) - 1
         moved = None
@@ -61,29 +65,29 @@ class _Cell:
         return moved
 
 
-class VectorIndex:
+class VectorIndex(Generic[K]):
     def __init__(self, dim: int, *, ivf_min: int = 20_000, nprobe: int = 16, seed: int = 0):
         self.dim = dim
         self.ivf_min = ivf_min
         self.nprobe = nprobe
         self._rng = np.random.default_rng(seed)
-        self._cells: list[_Cell] = [_Cell(dim, 1024)]
+        self._cells: list[_Cell[K]] = [_Cell(dim, 1024)]
         self._centroids: np.ndarray | None = None
         # key -> cell << 32 | row: one int per key instead of a tuple of two (5 MB at 100k)
-        self._where: dict[Hashable, int] = {}
+        self._where: dict[K, int] = {}
         self._trained_at = 0
 
     def __len__(self) -> int:
         return len(self._where)
 
-    def __contains__(self, key: Hashable) -> bool:
+    def __contains__(self, key: K) -> bool:
         return key in self._where
 
     @property
     def partitioned(self) -> bool:
         return self._centroids is not None
 
-    def add(self, keys: Sequence[Hashable], vecs: np.ndarray) -> None:
+    def add(self, keys: Sequence[K], vecs: np.ndarray) -> None:
         """Add (or replace) rows. `vecs` must be L2-normalised, shape (len(keys), dim)."""
         vecs = np.asarray(vecs, dtype=np.float32).reshape(len(keys), self.dim)
         for key in keys:
@@ -105,7 +109,7 @@ class VectorIndex:
         if len(self) >= self.ivf_min and len(self) >= 2 * self._trained_at:
             self.rebuild()
 
-    def remove(self, key: Hashable) -> bool:
+    def remove(self, key: K) -> bool:
         place = self._where.pop(key, None)
         if place is None:
             return False
@@ -114,12 +118,12 @@ class VectorIndex:
             self._where[moved] = place
         return True
 
-    def vector(self, key: Hashable) -> np.ndarray:
+    def vector(self, key: K) -> np.ndarray:
         place = self._where[key]
         row: np.ndarray = self._cells[place >> _SHIFT].vecs[place & _ROW]
         return row
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[Hashable, float]]:
+    def search(self, query: np.ndarray, k: int) -> list[tuple[K, float]]:
         """The `k` rows with the highest cosine similarity to `query`, best first."""
         if not self._where or k <= 0:
             return []
@@ -131,7 +135,7 @@ class VectorIndex:
             probe = min(self.nprobe, len(near))
             cells = np.argpartition(-near, probe - 1)[:probe].tolist()
         scores: list[np.ndarray] = []
-        keys: list[Hashable] = []
+        keys: list[K] = []
         for c in cells:
             cell = self._cells[c]
             if len(cell):
@@ -157,7 +161,7 @@ class VectorIndex:
         )
         self._partition(keys, vecs)
 
-    def _partition(self, keys: list[Hashable], vecs: np.ndarray) -> None:
+    def _partition(self, keys: list[K], vecs: np.ndarray) -> None:
         self._trained_at = len(keys)
         if len(keys) < self.ivf_min:
             self._centroids = None

@@ -128,7 +128,7 @@ class WorkspaceIndex:
 
     def __init__(self, dim: int, **index_options: int) -> None:
         self.space = ""  # the encoder (vector space) its vectors come from; set by the engine
-        self.vectors = VectorIndex(dim, **index_options)
+        self.vectors: VectorIndex[str] = VectorIndex(dim, **index_options)
         self.items: dict[str, Item] = {}
         self.stats = TokenStats()
         self.words = WordStats()
