@@ -6,10 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlmodel import select
-
-from bot.store.tables import Workspace
-
 if TYPE_CHECKING:
     from bot.services import Services
 
@@ -40,8 +36,7 @@ def platform_of(workspace_id: str) -> str:
 
 
 async def workspace_ids(services: Services) -> list[str]:
-    async with services.db.session() as s:
-        known = set(await s.exec(select(Workspace.id)))
+    known = set(await services.directory.workspace_ids())
     return sorted(known | set(services.settings.workspaces))
 
 

@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import select
-
 from bot.cache import TTLCache
 from bot.clock import utc
 from bot.setting_registry import SettingsService
 from bot.store.engine import Database
+from bot.store.person_settings import PersonSettingsRepo
 from bot.store.personal_export import CONSENT_ACTION
 from bot.store.tables.admin import AuditEntry, PersonSettings
 
@@ -44,14 +43,14 @@ class Personal:
 class PersonalSettings:
     def __init__(self, db: Database, settings: SettingsService) -> None:
         self.db, self.settings = db, settings
+        self.repo = PersonSettingsRepo(db)
         self._rows: TTLCache[tuple[str, str], PersonSettings | None] = TTLCache(ttl=10.0)
 
     async def row(self, workspace_id: str, user_id: str) -> PersonSettings | None:
         key = (workspace_id, user_id)
         if key in self._rows:
             return self._rows.get(key)
-        async with self.db.session() as s:
-            row = await s.get(PersonSettings, key)
+        row = await self.repo.get(workspace_id, user_id)
         self._rows.set(key, row)
         return row
 
@@ -65,10 +64,7 @@ class PersonalSettings:
         return values
 
     async def rows(self, workspace_id: str) -> dict[str, PersonSettings]:
-        async with self.db.session() as s:
-            found = await s.exec(select(PersonSettings).where(
-                PersonSettings.workspace_id == workspace_id))
-            return {row.user_id: row for row in found}
+        return await self.repo.of_workspace(workspace_id)
 
     async def get(self, workspace_id: str, user_id: str) -> Personal:
         return resolve(workspace_id, user_id, await self.row(workspace_id, user_id),
@@ -78,21 +74,17 @@ class PersonalSettings:
                      **fields: Any) -> None:
         """Change a person's own settings; a change of consent is kept in the audit log (the
         export's consent history, kept `audit.retention_days`)."""
-        async with self.db.session() as s:
-            row = await s.get(PersonSettings, (workspace_id, user_id))
+        def consent_change(row: PersonSettings | None) -> AuditEntry | None:
             before = {name: getattr(row, name, None) if row else None for name in CONSENT_FIELDS}
-            row = row or PersonSettings(workspace_id=workspace_id, user_id=user_id)
-            for name, value in fields.items():
-                setattr(row, name, value)
-            row.updated_at = now
-            s.add(row)
             changed = {name: fields[name] for name in CONSENT_FIELDS
                        if name in fields and fields[name] != before[name]}
-            if changed:
-                s.add(AuditEntry(workspace_id=workspace_id, actor_id=user_id, action=CONSENT_ACTION,
-                                 target=user_id, old={k: before[k] for k in changed},
-                                 new=changed, at=now))
-            await s.commit()
+            if not changed:
+                return None
+            return AuditEntry(workspace_id=workspace_id, actor_id=user_id, action=CONSENT_ACTION,
+                              target=user_id, old={k: before[k] for k in changed}, new=changed,
+                              at=now)
+
+        await self.repo.update(workspace_id, user_id, now, fields, consent_change)
         self._rows.pop((workspace_id, user_id))
 
     async def language(self, workspace_id: str, user_id: str) -> str | None:

@@ -13,16 +13,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
-from sqlmodel import col, select
-
 from bot.cache import TTLCache
 from bot.config import Settings
 from bot.i18n import N_, Translator
 from bot.messages import Inline, OutboundMessage, fill
 from bot.ports import PersonInfo
 from bot.store.engine import Database
-from bot.store.tables.admin import AuditEntry, RoleGrant
+from bot.store.role_grants import RoleGrantRepo
 
 ADMIN, MANAGER = "admin", "manager"
 GRANTABLE = (ADMIN, MANAGER)
@@ -41,6 +38,7 @@ def admin_only(t: Translator, command: Inline) -> OutboundMessage:
 class Roles:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db, self.settings = db, settings
+        self.grants = RoleGrantRepo(db)
         self._granted: TTLCache[tuple[str, str], frozenset[str]] = TTLCache(ttl=10.0)
 
     def configured(self, workspace_id: str, person: PersonInfo) -> set[str]:
@@ -57,10 +55,7 @@ class Roles:
         cached = self._granted.get((workspace_id, user_id))
         if cached is not None:
             return set(cached)
-        async with self.db.session() as s:
-            rows = await s.exec(select(RoleGrant.role).where(
-                RoleGrant.workspace_id == workspace_id, RoleGrant.user_id == user_id))
-            found = frozenset(rows)
+        found = await self.grants.of(workspace_id, user_id)
         self._granted.set((workspace_id, user_id), found)
         return set(found)
 
@@ -75,12 +70,7 @@ class Roles:
                     now: datetime) -> bool:
         if role in await self.granted(workspace_id, user_id):
             return False
-        async with self.db.session() as s:
-            s.add(RoleGrant(workspace_id=workspace_id, user_id=user_id, role=role,
-                            granted_by=actor_id, granted_at=now))
-            s.add(AuditEntry(workspace_id=workspace_id, actor_id=actor_id, action="role.grant",
-                             target=f"{user_id} {role}", old=None, new=role, at=now))
-            await s.commit()
+        await self.grants.grant(workspace_id, user_id, role, actor_id=actor_id, now=now)
         self._granted.pop((workspace_id, user_id))
         return True
 
@@ -88,13 +78,7 @@ class Roles:
                      now: datetime) -> bool:
         if role not in await self.granted(workspace_id, user_id):
             return False
-        async with self.db.session() as s:
-            await s.exec(delete(RoleGrant).where(
-                col(RoleGrant.workspace_id) == workspace_id, col(RoleGrant.user_id) == user_id,
-                col(RoleGrant.role) == role))
-            s.add(AuditEntry(workspace_id=workspace_id, actor_id=actor_id, action="role.revoke",
-                             target=f"{user_id} {role}", old=role, new=None, at=now))
-            await s.commit()
+        await self.grants.revoke(workspace_id, user_id, role, actor_id=actor_id, now=now)
         self._granted.pop((workspace_id, user_id))
         return True
 
@@ -102,9 +86,6 @@ class Roles:
         """user id -> where the role comes from ("app.yaml" or "granted"), for listings."""
         ws = self.settings.workspace(workspace_id)
         found = {name: "app.yaml" for name in (ws.admins if role == ADMIN else ws.managers)}
-        async with self.db.session() as s:
-            rows = await s.exec(select(RoleGrant.user_id).where(
-                RoleGrant.workspace_id == workspace_id, RoleGrant.role == role))
-            for user_id in rows:
-                found.setdefault(user_id, "granted")
+        for user_id in await self.grants.holders(workspace_id, role):
+            found.setdefault(user_id, "granted")
         return found

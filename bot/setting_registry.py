@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
-from sqlmodel import col, select
-
 from bot.config import ChannelConfig, Settings, WorkspaceConfig
 from bot.errors import UserError
 from bot.i18n import N_, CommandExample
@@ -28,7 +25,8 @@ from bot.setting_values import (
     parse_zone,
 )
 from bot.store.engine import Database
-from bot.store.tables.admin import AuditEntry, SettingOverride
+from bot.store.settings import SettingOverrideRepo
+from bot.store.tables.admin import AuditEntry
 
 EX_SHOW = N_("/wol config show")
 EX_SET_CHANNEL = N_("/wol config set {key} … #channel")
@@ -225,6 +223,7 @@ class SettingsService:
 
     def __init__(self, db: Database, settings: Settings, *, cache_seconds: float = 5.0) -> None:
         self.db, self.settings = db, settings
+        self.overrides = SettingOverrideRepo(db)
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, dict[tuple[str, str], Any]]] = {}
         # Called after an admin change: (workspace_id, key, channel_id or None).
@@ -235,10 +234,7 @@ class SettingsService:
         hit = self._cache.get(workspace_id)
         if hit is not None and time.monotonic() - hit[0] < self.cache_seconds:
             return hit[1]
-        async with self.db.session() as s:
-            rows = await s.exec(select(SettingOverride).where(
-                SettingOverride.workspace_id == workspace_id))
-            found = {(r.scope, r.key): r.value for r in rows}
+        found = await self.overrides.of_workspace(workspace_id)
         self._cache[workspace_id] = (time.monotonic(), found)
         return found
 
@@ -309,15 +305,9 @@ class SettingsService:
         opt = self._check_scope(key, channel_id)
         scope = channel_id or WORKSPACE_SCOPE
         old = (await self.get(workspace_id, opt.key, channel_id)).value
-        async with self.db.session() as s:
-            row = await s.get(SettingOverride, (workspace_id, scope, opt.key))
-            row = row or SettingOverride(workspace_id=workspace_id, scope=scope, key=opt.key,
-                                         value=value, updated_by=actor_id)
-            row.value, row.updated_by, row.updated_at = value, actor_id, now
-            s.add(row)
-            s.add(AuditEntry(workspace_id=workspace_id, actor_id=actor_id, action="config.set",
-                             target=_target(opt.key, channel_id), old=old, new=value, at=now))
-            await s.commit()
+        await self.overrides.set(workspace_id, scope, opt.key, value, audit=AuditEntry(
+            workspace_id=workspace_id, actor_id=actor_id, action="config.set",
+            target=_target(opt.key, channel_id), old=old, new=value, at=now))
         self._cache.pop(workspace_id, None)
         for listener in self.listeners:
             await listener(workspace_id, opt.key, channel_id)
@@ -328,17 +318,12 @@ class SettingsService:
         opt = self._check_scope(key, channel_id)
         scope = channel_id or WORKSPACE_SCOPE
         old = (await self.get(workspace_id, opt.key, channel_id)).value
-        async with self.db.session() as s:
-            await s.exec(delete(SettingOverride).where(
-                col(SettingOverride.workspace_id) == workspace_id,
-                col(SettingOverride.scope) == scope, col(SettingOverride.key) == opt.key))
-            await s.commit()
+        await self.overrides.remove(workspace_id, scope, opt.key)
         self._cache.pop(workspace_id, None)
         new = (await self.get(workspace_id, opt.key, channel_id)).value
-        async with self.db.session() as s:
-            s.add(AuditEntry(workspace_id=workspace_id, actor_id=actor_id, action="config.reset",
-                             target=_target(opt.key, channel_id), old=old, new=new, at=now))
-            await s.commit()
+        await self.overrides.audit(AuditEntry(
+            workspace_id=workspace_id, actor_id=actor_id, action="config.reset",
+            target=_target(opt.key, channel_id), old=old, new=new, at=now))
         for listener in self.listeners:
             await listener(workspace_id, opt.key, channel_id)
         return old, new
