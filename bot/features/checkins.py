@@ -129,9 +129,10 @@ async def run_checkins(services: Services, now: datetime) -> dict[str, int]:
             due += [(me, person.display_name or person.user_id, slot)
                     for slot in due_slots(me, their_zone, now - CATCH_UP, now)]
             state = states.get(person.user_id)
-            if state is not None and _reminder_due(state, now, their_zone):
+            pending = state.pending_since if state is not None else None
+            if state is not None and pending is not None and _reminder_due(state, now, their_zone):
                 reminder_id = f"checkin-reminder:{workspace_id}:{person.user_id}"
-                if await services.scheduler.claim(reminder_id, utc(state.pending_since)):
+                if await services.scheduler.claim(reminder_id, utc(pending)):
                     await _remind(services, me)
                     state.reminded = True
                     states[person.user_id] = await _save(services, state)

@@ -341,8 +341,9 @@ async def on_command(event: InboundEvent, ctx: Context, args: str) -> None:
 
 
 def _value(event: InboundEvent) -> dict[str, str]:
+    raw = event.action.value if event.action else None
     try:
-        value = json.loads(event.action.value if event.action else "")
+        value = json.loads(raw or "")
     except (TypeError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}
@@ -408,9 +409,10 @@ async def _their_text(ctx: Context, workspace_id: str, key: str) -> Narration | 
     topic = await ctx.profiles.topic(int(topic_id))
     if topic is None or topic.workspace_id != workspace_id or topic.user_id != user:
         return None
+    # A profile topic has no channel or language of its own (the introduction uses neither).
     return Narration(workspace_id=workspace_id, author_id=user, text=topic.topic,
-                     topic=topic.topic, visibility="public", source="profile",
-                     created_at=ctx.now, updated_at=ctx.now)
+                     topic=topic.topic, channel_id="", language="", visibility="public",
+                     source="profile", created_at=ctx.now, updated_at=ctx.now)
 
 
 async def on_ask(event: InboundEvent, ctx: Context) -> None:
