@@ -35,8 +35,8 @@ _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.
 
 class Metrics:
     def __init__(self) -> None:
-        # prometheus_client leaves disable_created_metrics unannotated
-        disable_created_metrics()  # type: ignore[no-untyped-call]  # no `_created` series beside every counter and histogram
+        # no `_created` series beside every counter and histogram
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client: unannotated
         r = self.registry = CollectorRegistry(auto_describe=True)
         process_collector.ProcessCollector(registry=r)  # process_cpu_seconds_total, RSS, fds
         platform_collector.PlatformCollector(registry=r)

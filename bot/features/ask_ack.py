@@ -53,8 +53,10 @@ async def _manager(event: InboundEvent, ctx: Context) -> Verdict:
         # The card comes back as it was, with the reason under it, for the clicker only.
         card = await current_card(ctx.services, question, t=ctx.channel_t, for_viewer=(
             False, is_asker(ctx.services, question, event.user.user_id)))
+        paragraph = refusal.blocks[0]
+        assert isinstance(paragraph, Section)  # ctx.text makes one
         await ctx.show(card.model_copy(update={"blocks": (
-            *card.blocks, ContextBlock(parts=refusal.blocks[0].parts))}))  # type: ignore[union-attr]
+            *card.blocks, ContextBlock(parts=paragraph.parts))}))
     return refusal
 
 

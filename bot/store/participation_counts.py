@@ -107,11 +107,11 @@ class ParticipationCountRepo:
         """(user, week, community, highest level) from the week `since` on."""
         async with self.db.session() as s:
             found = await s.exec(
-                select(  # type: ignore[call-overload]  # no overload mixes columns and func.max
-                    ParticipationCount.user_id, ParticipationCount.week,
-                    ParticipationCount.community, func.max(ParticipationCount.level))
-                .where(ParticipationCount.workspace_id == workspace_id,
+                select(
+                    col(ParticipationCount.user_id), col(ParticipationCount.week),
+                    col(ParticipationCount.community), func.max(ParticipationCount.level))
+                .where(col(ParticipationCount.workspace_id) == workspace_id,
                        col(ParticipationCount.week) >= since)
-                .group_by(ParticipationCount.user_id, ParticipationCount.week,
-                          ParticipationCount.community))
+                .group_by(col(ParticipationCount.user_id), col(ParticipationCount.week),
+                          col(ParticipationCount.community)))
             return [(u, _date(w), c, int(lv)) for u, w, c, lv in found]
