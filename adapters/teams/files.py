@@ -90,12 +90,14 @@ async def upload(url: str, content: bytes) -> None:
 
 
 def fallback_messages(row: TeamsPendingFile) -> list[OutboundMessage]:
-    """Declined: the message, and a text file's content in quoted parts (a chart is left out)."""
-    message = OutboundMessage.model_validate(json.loads(row.message))
+    """Declined: a text file's content in quoted parts under its message again. A chart
+    (binary) has no text to give: its message was shown with the consent card already, and
+    repeating it alone would announce a chart that is not there, so nothing more is sent."""
     try:
         text = row.content.decode("utf-8")
     except UnicodeDecodeError:
-        return [message]
+        return []
+    message = OutboundMessage.model_validate(json.loads(row.message))
     chunks = [text[i:i + FILE_CHUNK] for i in range(0, len(text), FILE_CHUNK)] or [""]
     return [message, *(OutboundMessage.of(Quote(text=chunk),
                                           Quote(text=f"{row.filename} ({n}/{len(chunks)})"))
