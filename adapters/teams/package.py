@@ -37,6 +37,7 @@ RSC_PERMISSIONS: dict[str, str] = {
 }
 RSC_RESOURCE = "https://RscBasedStoreApp"
 MAX_COMMANDS = 10  # localisation files can name commands[0] … commands[9]
+MAX_DESCRIPTION = 128  # the manifest schema's maxLength of a command's description
 COLOR_ICON = "color.png"
 OUTLINE_ICON = "outline.png"
 # A fixed namespace: the same bot id always gets the same Teams app id.
@@ -149,9 +150,10 @@ def _command_entries(commands: Iterable[Command], lang: str, t: Translate) -> li
             continue
         title = names[0][:32]
         description = t.gettext(command.summary)
-        if command.usage:
-            description = f"{description} ({title} {t.gettext(command.usage)})"
-        entries.append({"title": title, "description": description[:128]})
+        with_usage = f"{description} ({title} {t.gettext(command.usage)})"
+        if command.usage and len(with_usage) <= MAX_DESCRIPTION:
+            description = with_usage  # else the summary alone, never cut mid-word
+        entries.append({"title": title, "description": description[:MAX_DESCRIPTION]})
     return entries
 
 

@@ -224,3 +224,21 @@ def test_docs_list_exactly_what_the_manifest_asks_for(core: Any, capsys) -> None
         assert f"RSC `{name}`" in section
     assert manifest["bots"][0]["scopes"] == SCOPES
     assert set(manifest) & {"webApplicationInfo"} and "`webApplicationInfo`" in section
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_command_descriptions_are_never_cut_mid_word(core: Any, lang: str) -> None:
+    """The menu under the compose box shows each description whole: one whose usage would
+    pass Teams' 128 characters keeps its summary alone rather than end in "…|intros|cou"."""
+    options = PackageOptions(bot_id=BOT_ID, domain="bot.example.org")
+    t = core.translator(lang)
+    strings = build_localization(options, commands_of(core), lang, t)
+    for command in commands_of(core):
+        title = (command.names.get(lang) or command.names["en"])[0]
+        (key,) = [k for k, v in strings.items() if k.endswith(".title") and v == title
+                  and k.startswith("bots[0]")]
+        description = strings[key.replace(".title", ".description")]
+        assert len(description) <= 128
+        summary = t.gettext(command.summary)
+        assert description == summary or description == (
+            f"{summary} ({title} {t.gettext(command.usage)})"), description
