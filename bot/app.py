@@ -10,7 +10,6 @@ its `ChatPort` with `Wolbot.register_port`.
 from __future__ import annotations
 
 import importlib
-import inspect
 from collections.abc import Callable
 from types import ModuleType
 
@@ -49,7 +48,7 @@ from bot.roles import Roles
 from bot.router import Router
 from bot.runtime import Wolbot
 from bot.scheduler import Scheduler
-from bot.services import LegacyCore, Services
+from bot.services import Services
 from bot.setting_registry import SettingsService
 from bot.store.asks import AskRepo
 from bot.store.audit import AuditLog
@@ -79,7 +78,7 @@ ADAPTERS: dict[str, str] = {
 }
 
 # Feature modules, each with `register(services, router)`. Order matters only for the help list.
-FEATURES: tuple[Callable[..., None], ...] = (
+FEATURES: tuple[Callable[[Services, Router], None], ...] = (
     narrations.register,
     matching.register,
     checkins.register,
@@ -98,9 +97,6 @@ FEATURES: tuple[Callable[..., None], ...] = (
     help_feature.register,
     share_work.register,
 )
-
-
-Core = LegacyCore  # temporary: the name features not yet converted type-import
 
 
 def services_for(settings: Settings, *, clock: Clock | None = None,
@@ -142,13 +138,8 @@ def build(settings: Settings, *, clock: Clock | None = None,
     delivery = DeliveryWorker(services.db, services.outbox, services.ports, services.clock,
                               settings.delivery)
     bot = Wolbot(services, router, delivery)
-    core = LegacyCore(services, router)
-    bot.turns.legacy_core = core
-    for register in FEATURES:  # temporary: some still take `core` (LegacyCore)
-        if len(inspect.signature(register).parameters) == 2:
-            register(services, router)
-        else:
-            register(core)
+    for register in FEATURES:
+        register(services, router)
     return bot
 
 

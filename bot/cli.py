@@ -219,7 +219,12 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "report":
         from bot.insight.export import report
 
-        return await report(args, settings)
+        wolbot = build(settings)
+        await wolbot.start(deliver=False, schedule=False)
+        try:
+            return await report(args, wolbot.services)
+        finally:
+            await wolbot.stop()
     if args.command == "serve":
         web = importlib.import_module("adapters.web")
         host = args.host or settings.env.get("WOLBOT_HOST") or "127.0.0.1"

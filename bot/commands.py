@@ -83,12 +83,12 @@ class Commands:
             return Invocation(None, words[0], " ".join(words[1:]), None)
         size, sub, name, used = best
         rest = _after_words(text, size)
-        lang: str | None = used
+        told: str | None = used
         shared = all(name in names for names in sub.names.values())
         if shared:  # "privacy", "config", "dashboard": the next word may tell ("vergeet")
             following = rest.split()[:1]
-            lang = KEYWORD_LANGUAGE.get(following[0].lower()) if following else None
-        return Invocation(sub, name, rest.strip(), lang)
+            told = KEYWORD_LANGUAGE.get(following[0].lower()) if following else None
+        return Invocation(sub, name, rest.strip(), told)
 
     def suggest(self, word: str, lang: str) -> str | None:
         """The subcommand closest to `word` (in either language), named in `lang`."""

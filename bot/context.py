@@ -62,9 +62,6 @@ class Context(ServiceAccess):
     opened_form: Form | None = None
     told: list[OutboundMessage] = field(default_factory=list)
     _seq: int = 0
-    # The services as the one object features used to reach through (`ctx.core.db`), until
-    # every feature uses them by name. Temporary: goes with `bot.app.Core`.
-    core: Any = None
 
     # -- language ------------------------------------------------------------------------------
     def use_language(self, lang: str, *, only_if_implicit: bool = True) -> None:

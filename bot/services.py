@@ -293,14 +293,3 @@ class ServiceAccess:
     def translator(self, lang: str | None) -> Translator:
         return self.services.i18n.get(lang)
 
-
-class LegacyCore:
-    """Temporary: the old service locator, as features not yet converted still reach it
-    (`register(core)`, `ctx.core.db`). It only forwards to `Services` and the router; it goes
-    once every feature takes `(services, router)`."""
-
-    def __init__(self, services: Services, router: Any) -> None:
-        self._services, self.router, self.commands = services, router, router.commands
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._services, name)

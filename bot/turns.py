@@ -7,7 +7,6 @@ answer in and which roles they have; the router's middleware and handlers do the
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from bot.context import Context
 from bot.events import ConversationKind, EventKind, InboundEvent
@@ -28,7 +27,6 @@ _WRITTEN = frozenset({EventKind.MESSAGE, EventKind.COMMAND})
 class Turns:
     def __init__(self, services: Services, router: Router) -> None:
         self.services, self.router = services, router
-        self.legacy_core: Any = None  # temporary: `ctx.core` (see bot.app.Core)
 
     async def handle(self, event: InboundEvent, *, claimed: bool = False) -> Context:
         """Handle one inbound event: de-duplicate, remember, dispatch. Raises StoreUnavailable
@@ -78,8 +76,7 @@ class Turns:
                      if anonymous else event.event_id)
         t = s.i18n.get(event.locale)
         return Context(services=s, event=event, t=t, channel_t=t, person=person,
-                       anonymous=anonymous, event_ref=event_ref, claimed=claimed,
-                       core=self.legacy_core)
+                       anonymous=anonymous, event_ref=event_ref, claimed=claimed)
 
 
 async def load(ctx: Context) -> None:

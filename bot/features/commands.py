@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.commands import COMMAND, Commands
-from bot.commands import Subcommand as Subcommand  # re-exported until features import bot.commands
 from bot.events import EventKind, InboundEvent
 from bot.i18n import N_, CommandExample, Translator
 from bot.messages import Context as ContextBlock

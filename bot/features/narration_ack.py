@@ -29,11 +29,11 @@ async def ack_mode(ctx: Context) -> str:
     event = ctx.event
     if event.is_dm:
         return REPLY
-    mode = await ctx.core.config.value(event.workspace_id, "narrations.ack",
-                                       event.conversation.id, event.conversation.name)
+    mode = await ctx.config.value(event.workspace_id, "narrations.ack",
+                                  event.conversation.id, event.conversation.name)
     if mode:
         return str(mode)
-    port = ctx.core.ports.get(event.platform)
+    port = ctx.ports.get(event.platform)
     # A port whose `react` has to post a message says so; a real reaction stays quiet.
     return NONE if getattr(port, "reactions_post_messages", False) else REPLY
 

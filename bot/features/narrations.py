@@ -8,13 +8,13 @@ thread only when they have something useful to say.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from bot.commands import Subcommand
 from bot.errors import UserError
 from bot.events import ConversationKind, EventKind, InboundEvent
 from bot.features import dm_replies
-from bot.features.commands import EX_HELP, Subcommand, example
+from bot.features.commands import EX_HELP, example
 from bot.features.dm_kinds import DmKind, classify
 from bot.features.narration_ack import NOTED, acknowledge
 from bot.features.narration_phrases import Phrase, match_phrase
@@ -26,11 +26,10 @@ from bot.store.tables import Narration
 from bot.text import check_length, clean
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
-NarrationListener = Callable[[Narration, "Context"], Awaitable[None]]
 
 EMPTY = N_("Tell me what you are working on, for example: {example}")
 EXAMPLE = N_("I'm working on the onboarding checklist for new colleagues")
@@ -40,12 +39,11 @@ DM_HINT = N_(
 )
 
 
-def register(core: Core) -> None:
-    router: Router = core.router
+def register(services: Services, router: Router) -> None:
     router.add(_channel_or_dm_message, on_message, name="narrations.message")
     router.add(kind(EventKind.MESSAGE_EDITED), on_edited, name="narrations.edited")
     router.add(kind(EventKind.MESSAGE_DELETED), on_deleted, name="narrations.deleted")
-    core.commands.register(
+    router.commands.register(
         Subcommand(
             names={"en": ("working on", "narrate"), "nl": ("bezig met", "werk aan")},
             handler=on_command,
@@ -64,7 +62,7 @@ async def on_message(event: InboundEvent, ctx: Context) -> None:
     text = clean(event.text)
     phrase = phrase_of(ctx, text)
     if event.is_dm:
-        kind = classify(text, min_words=ctx.core.settings.narrations.dm_min_words,
+        kind = classify(text, min_words=ctx.settings.narrations.dm_min_words,
                         narration_phrase=phrase is not None and bool(phrase.topic))
         if kind.kind is not DmKind.NARRATION:
             ctx.use_language(guess_language(text, ctx.t.lang))
@@ -87,7 +85,7 @@ async def on_message(event: InboundEvent, ctx: Context) -> None:
 
 def phrase_of(ctx: Context, text: str) -> Phrase | None:
     """The narration phrase `text` starts with: built-in ones and the workspace's own."""
-    extra = ctx.core.settings.workspace(ctx.event.workspace_id).narration_phrases
+    extra = ctx.settings.workspace(ctx.event.workspace_id).narration_phrases
     return match_phrase(text, extra)
 
 
@@ -104,7 +102,7 @@ async def record(
         ctx.use_language(language)
     if not topic.strip():
         raise UserError(EMPTY, example=ctx.t.gettext(EXAMPLE))
-    check_length(text, ctx.core.settings.narrations.max_length)
+    check_length(text, ctx.settings.narrations.max_length)
     language = language or guess_language(topic, ctx.t.lang)
     ctx.use_language(language)
     conv = event.conversation
@@ -122,7 +120,7 @@ async def record(
         created_at=ctx.now,
         updated_at=ctx.now,
     )
-    narration, created = await ctx.core.narrations.add(narration)
+    narration, created = await ctx.narrations.add(narration)
     if not created:
         if source != "command":
             # A retry of an event whose handling failed after the narration was stored (the
@@ -146,7 +144,7 @@ async def record(
 
 async def on_edited(event: InboundEvent, ctx: Context) -> None:
     """An edited narration follows its message; editing the phrase away removes it."""
-    repo = ctx.core.narrations
+    repo = ctx.narrations
     existing = await repo.by_message(event.workspace_id, event.conversation.id, event.message_id)
     text = clean(event.text)
     phrase = phrase_of(ctx, text)
@@ -157,7 +155,7 @@ async def on_edited(event: InboundEvent, ctx: Context) -> None:
         await _notify_removed(ctx, existing)
         return
     topic = phrase.topic if phrase else text
-    if not topic or len(text) > ctx.core.settings.narrations.max_length:
+    if not topic or len(text) > ctx.settings.narrations.max_length:
         return  # keep the last good version rather than store an invalid one
     updated = await repo.update_text(existing.id or 0, text, topic, ctx.now)
     if updated is not None:
@@ -166,7 +164,7 @@ async def on_edited(event: InboundEvent, ctx: Context) -> None:
 
 
 async def on_deleted(event: InboundEvent, ctx: Context) -> None:
-    repo = ctx.core.narrations
+    repo = ctx.narrations
     existing = await repo.by_message(event.workspace_id, event.conversation.id, event.message_id)
     if existing is not None:
         await repo.delete(existing.id or 0)
@@ -181,8 +179,8 @@ async def _notify_removed(ctx: Context, narration: Narration) -> None:
 
 async def _captures(ctx: Context, event: InboundEvent) -> bool:
     """Narration capture in this channel (admin override > app.yaml > default: on)."""
-    return bool(await ctx.core.config.value(event.workspace_id, "narrations.capture",
-                                            event.conversation.id, event.conversation.name))
+    return bool(await ctx.config.value(event.workspace_id, "narrations.capture",
+                                       event.conversation.id, event.conversation.name))
 
 
 def _visibility(kind_: ConversationKind) -> str:

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.authorisation import ANYONE
+from bot.commands import Subcommand
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
-from bot.features.commands import Subcommand, example
+from bot.features.commands import example
 from bot.i18n import N_, CommandExample, Translator
 from bot.insight import access, record
 from bot.insight.charts import render_png
@@ -24,14 +25,14 @@ from bot.insight.render import summary
 from bot.insight.report import build_report, community_names, resolve_community
 from bot.messages import Context as ContextBlock
 from bot.messages import Link, OutboundMessage, Section, Strong, fill
-from bot.router import Group
+from bot.router import Group, Router
 from bot.scheduler import Job, cron
 
 EX_WEEKLY_ON, EX_WEEKLY_OFF = N_("/wol stats weekly on"), N_("/wol stats weekly off")
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
+    from bot.services import Services
     from bot.store.tables import Narration
 
 log = logging.getLogger(__name__)
@@ -72,11 +73,11 @@ LINK_NOTE = N_("Don't forward it: whoever opens it first is signed in as you.")
 USAGE = N_("Use {example}: an optional community and week or month.")
 
 
-def register(core: Core) -> None:
-    core.router.add(_observed, observe, group=Group.OBSERVERS, name="participation.observe",
-                    who=ANYONE)  # counts the clicker's own participation
-    core.hooks.narration_listeners.append(on_narration)
-    core.commands.register(
+def register(services: Services, router: Router) -> None:
+    router.add(_observed, observe, group=Group.OBSERVERS, name="participation.observe",
+               who=ANYONE)  # counts the clicker's own participation
+    services.hooks.narration_listeners.append(on_narration)
+    router.commands.register(
         Subcommand(
             names={"en": ("stats", "statistics"), "nl": ("cijfers", "statistieken")},
             handler=on_stats,
@@ -85,7 +86,7 @@ def register(core: Core) -> None:
             usage=N_("[community] [week|month] · weekly on|off [community]"),
         )
     )
-    core.commands.register(
+    router.commands.register(
         Subcommand(
             names={"en": ("dashboard",), "nl": ("dashboard",)},
             handler=on_dashboard,
@@ -93,28 +94,29 @@ def register(core: Core) -> None:
             summary=N_("A sign-in link for the web dashboard (admins and managers)"),
         )
     )
-    core.scheduler.add(
+    services.scheduler.add(
         Job(
             WEEKLY_JOB,
             cron("0 7 * * mon", "UTC"),
-            lambda when: weekly_reports(core, when),
+            lambda when: weekly_reports(services, when),
             grace=timedelta(hours=12),
         )
     )
-    core.scheduler.add(
-        Job(PURGE_JOB, cron("17 3 * * *", "UTC"), lambda when: purge(core, when), latest_only=True)
+    services.scheduler.add(
+        Job(PURGE_JOB, cron("17 3 * * *", "UTC"), lambda when: purge(services, when),
+            latest_only=True)
     )
 
 
-async def purge(core: Core, now: datetime) -> None:
+async def purge(services: Services, now: datetime) -> None:
     """Expired sign-in links and sessions; weekly counts older than the retention period."""
     from bot.communities import workspace_ids
     from bot.insight import week_of
 
-    await access.purge_expired(core, now)
-    for workspace_id in await workspace_ids(core):
-        days = int(await core.config.value(workspace_id, "retention.days"))
-        await core.participation_counts.purge_before(
+    await access.purge_expired(services, now)
+    for workspace_id in await workspace_ids(services):
+        days = int(await services.config.value(workspace_id, "retention.days"))
+        await services.participation_counts.purge_before(
             workspace_id, week_of(now - timedelta(days=days)))
 
 
@@ -139,7 +141,7 @@ def _observed(event: InboundEvent) -> bool | None:
 async def community_of(ctx: Context, channel_id: str | None) -> str | None:
     if not channel_id:
         return None
-    kind = await ctx.core.config.value(ctx.event.workspace_id, "community.kind", channel_id)
+    kind = await ctx.config.value(ctx.event.workspace_id, "community.kind", channel_id)
     return channel_id if kind else None
 
 
@@ -171,7 +173,7 @@ async def classify(event: InboundEvent, ctx: Context) -> str | None:
     if event.kind is EventKind.MESSAGE and not event.is_dm:
         if thread and thread != event.message_id:
             return await _thread_reply(event, ctx)
-        kind = await ctx.core.config.value(
+        kind = await ctx.config.value(
             event.workspace_id, "community.kind", event.conversation.id
         )
         if kind == "durf-te-vragen":  # every top-level message there is a question
@@ -182,7 +184,7 @@ async def classify(event: InboundEvent, ctx: Context) -> str | None:
 async def _named_question(event: InboundEvent, ctx: Context, *, by_message: bool) -> str | None:
     """A durf-te-vragen question the asks feature (an earlier router group) just stored under
     the person's name. Anonymous questions are never counted for anyone."""
-    counts = ctx.core.participation_counts
+    counts = ctx.participation_counts
     if by_message:
         found = await counts.asked_by(event.workspace_id, event.user.user_id,
                                       in_message=(event.conversation.id, event.message_id))
@@ -195,7 +197,7 @@ async def _named_question(event: InboundEvent, ctx: Context, *, by_message: bool
 async def _thread_reply(event: InboundEvent, ctx: Context) -> str:
     """A reply in a thread: an answer to a dialogue round is the person's own view (create),
     an answer under a durf-te-vragen question is an answer, anything else a reply."""
-    replied_to = await ctx.core.participation_counts.replied_to(
+    replied_to = await ctx.participation_counts.replied_to(
         event.workspace_id, event.message_id, event.conversation.id, event.conversation.thread_id)
     return {"round": "dialogue_answer", "question": "answer"}.get(replied_to or "", "reply")
 
@@ -208,7 +210,7 @@ async def observe(event: InboundEvent, ctx: Context) -> None:
         if signal is None:
             return
         await record(
-            ctx.core.db,
+            ctx.db,
             event.workspace_id,
             event.user.user_id,
             signal,
@@ -222,7 +224,7 @@ async def observe(event: InboundEvent, ctx: Context) -> None:
 async def on_narration(narration: Narration, ctx: Context) -> None:
     try:
         await record(
-            ctx.core.db,
+            ctx.db,
             narration.workspace_id,
             narration.author_id,
             "narration",
@@ -243,7 +245,7 @@ async def on_stats(event: InboundEvent, ctx: Context, args: str) -> None:
         await _subscription(event, ctx, words[1:])
         return
     period, community = WEEK, None
-    names = await community_names(ctx.core, event.workspace_id)
+    names = await community_names(ctx.services, event.workspace_id)
     for word in words:
         low = word.lower()
         if low in ("week", "weeks", "weken", "weekly"):
@@ -258,10 +260,11 @@ async def on_stats(event: InboundEvent, ctx: Context, args: str) -> None:
                     name=word,
                     names=", ".join(sorted(names.values())) or ctx.t.gettext(NO_COMMUNITIES),
                 )
-    report = await build_report(ctx.core, event.workspace_id, community=community, period=period)
+    report = await build_report(ctx.services, event.workspace_id, community=community,
+                                period=period)
     await ctx.respond(summary(report, ctx.t))
     chart = await asyncio.to_thread(render_png, report, ctx.t)
-    await ctx.core.outbox.send_file_dm(
+    await ctx.outbox.send_file_dm(
         event.platform,
         event.workspace_id,
         event.user.user_id,
@@ -281,7 +284,7 @@ async def _subscription(event: InboundEvent, ctx: Context, words: list[str]) -> 
         raise UserError(USAGE, example=CommandExample.of(EX_WEEKLY_ON))
     community = None
     if on and len(words) > 1:  # the figures of one community instead of the workspace
-        names = await community_names(ctx.core, event.workspace_id)
+        names = await community_names(ctx.services, event.workspace_id)
         community = resolve_community(names, words[1])
         if community is None:
             raise UserError(
@@ -289,7 +292,7 @@ async def _subscription(event: InboundEvent, ctx: Context, words: list[str]) -> 
                 name=words[1],
                 names=", ".join(sorted(names.values())) or ctx.t.gettext(NO_COMMUNITIES),
             )
-    subscriptions = ctx.core.report_subscriptions
+    subscriptions = ctx.report_subscriptions
     if on:
         await subscriptions.subscribe(event.workspace_id, event.user.user_id, event.platform,
                                       community, ctx.now)
@@ -299,18 +302,19 @@ async def _subscription(event: InboundEvent, ctx: Context, words: list[str]) -> 
         await ctx.respond(ctx.text(WEEKLY_OFF, on=example(ctx.t, EX_WEEKLY_ON)))
 
 
-async def weekly_reports(core: Core, when: datetime) -> None:
+async def weekly_reports(services: Services, when: datetime) -> None:
     """Monday's report to every manager who opted in and still holds the role."""
-    for sub in await core.report_subscriptions.all():
+    for sub in await services.report_subscriptions.all():
         try:
-            if not await access.may_view(core, sub.workspace_id, sub.user_id, sub.platform):
+            if not await access.may_view(services, sub.workspace_id, sub.user_id, sub.platform):
                 continue
-            t = await _language_of(core, sub.workspace_id, sub.user_id)
-            report = await build_report(core, sub.workspace_id, community=sub.community, now=when)
+            t = await _language_of(services, sub.workspace_id, sub.user_id)
+            report = await build_report(services, sub.workspace_id, community=sub.community,
+                                        now=when)
             chart = await asyncio.to_thread(render_png, report, t)
             message = summary(report, t)
             title = Section(parts=(Strong(text=t.gettext(WEEKLY_TITLE)),))
-            await core.outbox.send_file_dm(
+            await services.outbox.send_file_dm(
                 sub.platform,
                 sub.workspace_id,
                 sub.user_id,
@@ -323,8 +327,8 @@ async def weekly_reports(core: Core, when: datetime) -> None:
             log.exception("weekly report for %s in %s failed", sub.user_id, sub.workspace_id)
 
 
-async def _language_of(core: Core, workspace_id: str, user_id: str) -> Translator:
-    return core.i18n.get(await core.languages.person(workspace_id, user_id))
+async def _language_of(services: Services, workspace_id: str, user_id: str) -> Translator:
+    return services.i18n.get(await services.languages.person(workspace_id, user_id))
 
 
 # -- /wol dashboard ------------------------------------------------------------------------------
@@ -333,7 +337,7 @@ async def on_dashboard(event: InboundEvent, ctx: Context, args: str) -> None:
         await ctx.respond(ctx.text(MANAGERS_ONLY))
         return
     link = await access.create_link(
-        ctx.core, event.workspace_id, event.user.user_id, event.platform, ctx.t.lang
+        ctx.services, event.workspace_id, event.user.user_id, event.platform, ctx.t.lang
     )
     minutes = int(access.LINK_TTL.total_seconds() // 60)
     message = OutboundMessage.of(
@@ -347,7 +351,7 @@ async def on_dashboard(event: InboundEvent, ctx: Context, args: str) -> None:
         Section(parts=(ctx.t.gettext(LINK_NOTE),)),
     )
     # By DM, and gone from the outbox once delivered: the link is a key.
-    await ctx.core.outbox.send_dm(
+    await ctx.outbox.send_dm(
         event.platform,
         event.workspace_id,
         (event.user.user_id,),
@@ -381,7 +385,7 @@ async def my_stats(event: InboundEvent, ctx: Context) -> None:
     from bot.insight.signals import LEVEL_LABELS, SIGNALS
 
     t = ctx.t.gettext
-    weeks = await my_weeks(ctx.core.db, event.workspace_id, event.user.user_id, ctx.now)
+    weeks = await my_weeks(ctx.db, event.workspace_id, event.user.user_id, ctx.now)
     this, before = weeks[-1], weeks[-2]
 
     def name(level: int) -> str:
@@ -417,7 +421,7 @@ async def my_stats(event: InboundEvent, ctx: Context) -> None:
             parts=fill(t(MY_WEEKS), n=len(weeks), levels=" · ".join(name(w.level) for w in weeks))
         )
     )
-    min_group = await ctx.core.config.value(event.workspace_id, "insight.min_group")
+    min_group = await ctx.config.value(event.workspace_id, "insight.min_group")
     message = OutboundMessage(
         blocks=(*blocks, ContextBlock(parts=fill(t(MY_PRIVACY), n=int(min_group))))
     )

@@ -9,20 +9,21 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.authorisation import ADDRESSEE, Verdict, owner
+from bot.commands import Subcommand
 from bot.events import InboundEvent
-from bot.features.commands import Subcommand, example
+from bot.features.commands import example
 from bot.i18n import N_, Translator
 from bot.insight import formats
 from bot.messages import Actions, Button, OutboundMessage, Section, fill
-from bot.router import action
+from bot.router import Router, action
 from bot.scheduler import Job, cron
 from bot.store.personal_export import SCHEMA, PersonalExport
 
 EX_EXPORT, EX_FORGET = N_("/wol privacy export"), N_("/wol privacy forget")
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 CONFIRM, CANCEL = "privacy.forget.confirm", "privacy.forget.cancel"
@@ -58,16 +59,16 @@ SUMMARY_SCHEMA = N_("Each item in the file has its time, its place and until whe
                     "the format ({schema}) is described in wolbot's privacy documentation.")
 
 
-def register(core: Core) -> None:
-    core.commands.register(Subcommand(
+def register(services: Services, router: Router) -> None:
+    router.commands.register(Subcommand(
         names={"en": ("privacy",), "nl": ("privacy", "privé")}, handler=on_privacy,
         summary=N_("What I keep about you; export or erase it"),
         usage=N_("[export|forget]"), order=75))
-    core.router.add(action("privacy.forget."), on_forget_choice, name="privacy.forget",
-                    who=owner("the person whose data it is", _data_subject))
-    core.scheduler.add(Job(RETENTION_JOB, cron("15 3 * * *", "UTC"),
-                           lambda when: purge_all(core, when),
-                           grace=timedelta(hours=23)))
+    router.add(action("privacy.forget."), on_forget_choice, name="privacy.forget",
+               who=owner("the person whose data it is", _data_subject))
+    services.scheduler.add(Job(RETENTION_JOB, cron("15 3 * * *", "UTC"),
+                               lambda when: purge_all(services, when),
+                               grace=timedelta(hours=23)))
 
 
 async def on_privacy(event: InboundEvent, ctx: Context, args: str) -> None:
@@ -83,7 +84,7 @@ async def on_privacy(event: InboundEvent, ctx: Context, args: str) -> None:
                 Button(label=ctx.t.gettext(FORGET_NO), action_id=CANCEL,
                        value=event.user.user_id)))))
     else:
-        days = await ctx.core.config.value(event.workspace_id, "retention.days")
+        days = await ctx.config.value(event.workspace_id, "retention.days")
         await ctx.respond(OutboundMessage.of(
             Section(parts=fill(ctx.t.gettext(ABOUT), days=int(days))),
             Section(parts=fill(ctx.t.gettext(ABOUT_ACTIONS),
@@ -96,14 +97,14 @@ def fill_text(template: str, **values: str | int) -> str:
     return "".join(str(part) for part in fill(template, **values))
 
 
-async def export_document(core: Core, workspace_id: str, user_id: str, now: datetime,
+async def export_document(services: Services, workspace_id: str, user_id: str, now: datetime,
                           t: Translator) -> dict[str, Any]:
     """The export (schema in docs/privacy.md), with its summary in the person's language."""
-    days = int(await core.config.value(workspace_id, "retention.days"))
-    audit_days = int(await core.config.value(workspace_id, "audit.retention_days"))
-    doc = await PersonalExport(core.db).build(workspace_id, user_id, now,
-                                              retention_days=days, audit_days=audit_days)
-    for exporter in core.hooks.privacy_exporters:
+    days = int(await services.config.value(workspace_id, "retention.days"))
+    audit_days = int(await services.config.value(workspace_id, "audit.retention_days"))
+    doc = await PersonalExport(services.db).build(workspace_id, user_id, now,
+                                                  retention_days=days, audit_days=audit_days)
+    for exporter in services.hooks.privacy_exporters:
         doc.update(await exporter(workspace_id, user_id))
     doc.setdefault("anonymous_questions", [])
     counts = [(label, len(doc[group])) for group, label in SUMMARY_GROUPS]
@@ -115,12 +116,13 @@ async def export_document(core: Core, workspace_id: str, user_id: str, now: date
 
 
 async def export(event: InboundEvent, ctx: Context) -> None:
-    doc = await export_document(ctx.core, event.workspace_id, event.user.user_id, ctx.now, ctx.t)
+    doc = await export_document(ctx.services, event.workspace_id, event.user.user_id, ctx.now,
+                                ctx.t)
     content = json.dumps(doc, ensure_ascii=False, indent=2)
     stamp = ctx.now.strftime("%Y%m%d-%H%M%S")
     message = OutboundMessage.of(Section(parts=(ctx.t.gettext(EXPORT_READY),)),
                                  *[Section(parts=(line,)) for line in doc["summary"]])
-    await ctx.core.outbox.send_file_dm(
+    await ctx.outbox.send_file_dm(
         event.platform, event.workspace_id, event.user.user_id,
         f"wolbot-export-{stamp}.json", content, message, key=ctx.key("export"))
     if not event.is_dm:
@@ -137,7 +139,7 @@ async def on_forget_choice(event: InboundEvent, ctx: Context) -> None:
     if event.action.action_id != CONFIRM:
         await ctx.respond(ctx.text(FORGET_CANCELLED))
         return
-    total = await forget(ctx.core, event.workspace_id, event.user.user_id)
+    total = await forget(ctx.services, event.workspace_id, event.user.user_id)
     done = ctx.t.ngettext(
         "Done: I erased {count} record about you. You can start afresh any time.",
         "Done: I erased {count} records about you. You can start afresh any time.", total)
@@ -145,30 +147,30 @@ async def on_forget_choice(event: InboundEvent, ctx: Context) -> None:
                       erase_after_delivery=True)
 
 
-async def forget(core: Core, workspace_id: str, user_id: str) -> int:
+async def forget(services: Services, workspace_id: str, user_id: str) -> int:
     """Erase a person everywhere: tables, feature hooks, caches. Returns the records removed."""
-    await core.outbox.cancel_for_recipient(workspace_id, user_id)
-    counts, narration_ids = await core.personal_data.forget(workspace_id, user_id)
-    for listener in core.hooks.narrations_deleted_listeners:
+    await services.outbox.cancel_for_recipient(workspace_id, user_id)
+    counts, narration_ids = await services.personal_data.forget(workspace_id, user_id)
+    for listener in services.hooks.narrations_deleted_listeners:
         await listener(workspace_id, narration_ids)
-    for eraser in core.hooks.privacy_erasers:
+    for eraser in services.hooks.privacy_erasers:
         counts.update(await eraser(workspace_id, user_id))
-    core.people.forget(workspace_id, user_id)
+    services.people.forget(workspace_id, user_id)
     return sum(counts.values())
 
 
-async def purge_all(core: Core, now: datetime) -> dict[str, dict[str, int]]:
+async def purge_all(services: Services, now: datetime) -> dict[str, dict[str, int]]:
     """The daily retention purge, per workspace, with each workspace's own periods."""
     report: dict[str, dict[str, int]] = {}
-    for workspace_id in await core.directory.workspace_ids():
-        days = int(await core.config.value(workspace_id, "retention.days"))
-        audit_days = int(await core.config.value(workspace_id, "audit.retention_days"))
-        counts, narration_ids = await core.personal_data.purge(
+    for workspace_id in await services.directory.workspace_ids():
+        days = int(await services.config.value(workspace_id, "retention.days"))
+        audit_days = int(await services.config.value(workspace_id, "audit.retention_days"))
+        counts, narration_ids = await services.personal_data.purge(
             workspace_id, now, retention_days=days, audit_retention_days=audit_days)
-        for listener in core.hooks.narrations_deleted_listeners:
+        for listener in services.hooks.narrations_deleted_listeners:
             await listener(workspace_id, narration_ids)
         if counts:
             report[workspace_id] = counts
             log.info("retention purge in %s: %s", workspace_id, counts)
-    await core.scheduler.purge_claims(now - timedelta(days=90))
+    await services.scheduler.purge_claims(now - timedelta(days=90))
     return report

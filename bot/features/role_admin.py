@@ -48,7 +48,7 @@ async def on_roles(event: InboundEvent, ctx: Context, words: list[str]) -> None:
                         revoke=CommandExample.of(EX_REVOKE), list=CommandExample.of(EX_LIST))
     person = people[0]
     mention = Mention(user_id=person.user_id, name=person.display_name)
-    roles = ctx.core.roles
+    roles = ctx.roles
     if verb in GRANT_VERBS:
         done = await roles.grant(event.workspace_id, person.user_id, role,
                                  actor_id=event.user.user_id, now=ctx.now)
@@ -66,7 +66,7 @@ async def on_roles(event: InboundEvent, ctx: Context, words: list[str]) -> None:
 async def _list(event: InboundEvent, ctx: Context) -> None:
     blocks = [Section(parts=(Strong(text=ctx.t.gettext(LIST_TITLE)),))]
     for role in GRANTABLE:
-        holders = await ctx.core.roles.holders(event.workspace_id, role)
+        holders = await ctx.roles.holders(event.workspace_id, role)
         parts: list[Inline] = [Strong(text=ctx.t.gettext(ROLE_LABELS[role])), ": "]
         if not holders:
             parts.append(ctx.t.gettext(LIST_EMPTY))

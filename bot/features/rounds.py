@@ -18,15 +18,15 @@ from bot.i18n import N_, Translator
 from bot.messages import Context as ContextBlock
 from bot.messages import Mention, OutboundMessage, Quote, Section, Strong, fill
 from bot.ports import Destination
-from bot.router import Group, kind
+from bot.router import Group, Router, kind
 from bot.scheduler import Job, cron
 from bot.store.rounds import History, Opening, state_values
 from bot.store.tables.rhythms import CommunityState, Contribution, DialogueRound
 from bot.text import clean, shorten
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 CLOSE_JOB = "rounds.close"
@@ -45,97 +45,98 @@ READERS = N_("Read along without answering? That counts too. React to the answer
              "you most, or add your view in the thread.")
 
 
-def register(core: Core) -> None:
-    core.router.add(_round_reply, on_reply, group=Group.ROUND_REPLIES, name="rounds.reply")
-    core.router.add(kind(EventKind.REACTION_ADDED), on_reaction, group=Group.ROUND_REPLIES,
-                    name="rounds.reaction")
-    core.scheduler.add(Job(CLOSE_JOB, cron("*/5 * * * *", "UTC"),
-                           lambda when: close_due(core, when), grace=timedelta(hours=2),
-                           latest_only=True))
-    core.scheduler.add(Job(SYNC_JOB, cron("*/5 * * * *", "UTC"),
-                           lambda when: sync_jobs(core), claimed=False))
-    core.hooks.start_hooks.append(lambda: sync_jobs(core))
-    core.scheduler.add_batch(ROUND_BATCH, lambda due: post_due_rounds(core, due))
+def register(services: Services, router: Router) -> None:
+    router.add(_round_reply, on_reply, group=Group.ROUND_REPLIES, name="rounds.reply")
+    router.add(kind(EventKind.REACTION_ADDED), on_reaction, group=Group.ROUND_REPLIES,
+               name="rounds.reaction")
+    services.scheduler.add(Job(CLOSE_JOB, cron("*/5 * * * *", "UTC"),
+                               lambda when: close_due(services, when), grace=timedelta(hours=2),
+                               latest_only=True))
+    services.scheduler.add(Job(SYNC_JOB, cron("*/5 * * * *", "UTC"),
+                               lambda when: sync_jobs(services), claimed=False))
+    services.hooks.start_hooks.append(lambda: sync_jobs(services))
+    services.scheduler.add_batch(ROUND_BATCH, lambda due: post_due_rounds(services, due))
 
     async def on_config_change(workspace_id: str, key: str, channel_id: str | None) -> None:
         if key.startswith("community.") or key == "timezone":
-            await sync_jobs(core)
+            await sync_jobs(services)
 
-    core.config.listeners.append(on_config_change)
+    services.config.listeners.append(on_config_change)
 
 
 def job_id(workspace_id: str, channel_id: str) -> str:
     return f"round:{workspace_id}:{channel_id}"
 
 
-async def sync_jobs(core: Core) -> None:
+async def sync_jobs(services: Services) -> None:
     """Give each dialogue community with a rhythm its job; drop jobs of communities gone."""
     wanted: dict[str, Community] = {}
-    for item in await communities(core, kind="dialogue"):
+    for item in await communities(services, kind="dialogue"):
         if item.rhythm:
             wanted[job_id(item.workspace_id, item.channel_id)] = item
-    for existing in [j for j in core.scheduler.jobs if j.startswith("round:")]:
+    for existing in [j for j in services.scheduler.jobs if j.startswith("round:")]:
         if existing not in wanted:
-            core.scheduler.remove(existing)
+            services.scheduler.remove(existing)
     for jid, item in wanted.items():
         trigger = cron(item.rhythm or "", item.timezone)
-        current = core.scheduler.jobs.get(jid)
+        current = services.scheduler.jobs.get(jid)
         if current is not None and str(current.trigger) == str(trigger):
             continue
 
         async def run(when: datetime, ws: str = item.workspace_id,
                       channel: str = item.channel_id) -> None:
-            fresh = await community(core, ws, channel)
+            fresh = await community(services, ws, channel)
             if fresh is not None and fresh.kind == "dialogue":
-                await post_round(core, fresh, when.isoformat(), when)
+                await post_round(services, fresh, when.isoformat(), when)
 
-        core.scheduler.add(Job(jid, trigger, run, grace=timedelta(hours=6), batch=ROUND_BATCH,
-                               target=(item.workspace_id, item.channel_id)))
+        services.scheduler.add(Job(jid, trigger, run, grace=timedelta(hours=6), batch=ROUND_BATCH,
+                                   target=(item.workspace_id, item.channel_id)))
 
 
-async def post_due_rounds(core: Core, due: list[tuple[Job, datetime]]) -> list[DialogueRound]:
+async def post_due_rounds(services: Services,
+                          due: list[tuple[Job, datetime]]) -> list[DialogueRound]:
     """The scheduler's batch: every community whose round fell due (and was claimed) now."""
     found: list[tuple[Community, str, datetime]] = []
     for job, when in due:
         workspace_id, channel_id = job.target
-        fresh = await community(core, workspace_id, channel_id)
+        fresh = await community(services, workspace_id, channel_id)
         if fresh is not None and fresh.kind == "dialogue":
             found.append((fresh, when.isoformat(), when))
-    return await post_rounds(core, found)
+    return await post_rounds(services, found)
 
 
-async def histories(core: Core, workspace_id: str,
+async def histories(services: Services, workspace_id: str,
                     channel_ids: list[str]) -> dict[str, History]:
     """State, custom questions and asked prompts (per cycle) of many channels."""
-    return await core.rounds.histories(workspace_id, channel_ids)
+    return await services.rounds.histories(workspace_id, channel_ids)
 
 
-async def community_state(core: Core, item: Community) -> CommunityState:
-    return await core.rounds.state(item.workspace_id, item.channel_id)
+async def community_state(services: Services, item: Community) -> CommunityState:
+    return await services.rounds.state(item.workspace_id, item.channel_id)
 
 
-async def save_state(core: Core, state: CommunityState) -> None:
-    await core.rounds.save_state(state)
+async def save_state(services: Services, state: CommunityState) -> None:
+    await services.rounds.save_state(state)
 
 
-def _set_prompts(core: Core, item: Community) -> list[tuple[str, str, str]]:
-    library = core.prompts
+def _set_prompts(services: Services, item: Community) -> list[tuple[str, str, str]]:
+    library = services.prompts
     prompt_set = library.get(item.question_set, item.language) or library.get(
         item.question_set, "en")
     return [(p.id, p.kind, p.text) for p in prompt_set.items] if prompt_set else []
 
 
-async def prompt_candidates(core: Core, item: Community) -> list[tuple[str, str, str]]:
+async def prompt_candidates(services: Services, item: Community) -> list[tuple[str, str, str]]:
     """(prompt id, kind, text) in asking order: the set's prompts, then admins' own."""
-    history = (await histories(core, item.workspace_id, [item.channel_id]))[item.channel_id]
-    return _set_prompts(core, item) + history.custom
+    history = (await histories(services, item.workspace_id, [item.channel_id]))[item.channel_id]
+    return _set_prompts(services, item) + history.custom
 
 
-def choose_prompt(core: Core, item: Community,
+def choose_prompt(services: Services, item: Community,
                   history: History) -> tuple[tuple[str, str, str] | None, int]:
     """The pinned prompt, else the first not asked in this cycle (a new cycle when all were)."""
     state = history.state
-    candidates = _set_prompts(core, item) + history.custom
+    candidates = _set_prompts(services, item) + history.custom
     if not candidates:
         return None, state.cycle
     if state.pinned_prompt_id:
@@ -149,12 +150,12 @@ def choose_prompt(core: Core, item: Community,
     return candidates[0], state.cycle + 1
 
 
-async def next_prompt(core: Core, item: Community,
+async def next_prompt(services: Services, item: Community,
                       state: CommunityState) -> tuple[tuple[str, str, str] | None, int]:
     """The prompt the next round of `item` would ask, given its `state`."""
-    history = (await histories(core, item.workspace_id, [item.channel_id]))[item.channel_id]
+    history = (await histories(services, item.workspace_id, [item.channel_id]))[item.channel_id]
     history.state = state
-    return choose_prompt(core, item, history)
+    return choose_prompt(services, item, history)
 
 
 def _closes_at(item: Community, when: datetime, manual: bool) -> datetime:
@@ -168,13 +169,13 @@ def _closes_at(item: Community, when: datetime, manual: bool) -> datetime:
     return when + MANUAL_ROUND if manual else when + timedelta(days=7)
 
 
-async def post_round(core: Core, item: Community, occurrence: str, when: datetime, *,
+async def post_round(services: Services, item: Community, occurrence: str, when: datetime, *,
                      manual: bool = False) -> DialogueRound | None:
-    posted = await post_rounds(core, [(item, occurrence, when)], manual=manual)
+    posted = await post_rounds(services, [(item, occurrence, when)], manual=manual)
     return posted[0] if posted else None
 
 
-async def post_rounds(core: Core, due: list[tuple[Community, str, datetime]], *,
+async def post_rounds(services: Services, due: list[tuple[Community, str, datetime]], *,
                       manual: bool = False) -> list[DialogueRound]:
     """Post the next question of each community (community, occurrence, scheduled time).
 
@@ -185,8 +186,8 @@ async def post_rounds(core: Core, due: list[tuple[Community, str, datetime]], *,
     for entry in due:
         by_workspace.setdefault(entry[0].workspace_id, []).append(entry)
     for workspace_id, entries in by_workspace.items():
-        found = await histories(core, workspace_id, [item.channel_id for item, _, _ in entries])
-        await close_open_rounds(core, workspace_id,
+        found = await histories(services, workspace_id, [item.channel_id for item, _, _ in entries])
+        await close_open_rounds(services, workspace_id,
                                 {item.channel_id: when for item, _, when in entries})
         planned: list[Opening] = []
         skipped: list[dict[str, object]] = []
@@ -196,12 +197,12 @@ async def post_rounds(core: Core, due: list[tuple[Community, str, datetime]], *,
                 skipped.append(state_values(state, skip_next=False))
                 log.info("round in %s/%s skipped by an admin", workspace_id, item.channel_id)
                 continue
-            plan = _plan(core, item, found[item.channel_id], occurrence, when, manual)
+            plan = _plan(services, item, found[item.channel_id], occurrence, when, manual)
             if plan is not None:
                 planned.append(plan)
         if skipped:
-            await core.rounds.save_states(skipped)
-        opened = await core.rounds.open(planned, core.outbox)
+            await services.rounds.save_states(skipped)
+        opened = await services.rounds.open(planned, services.outbox)
         for row in opened:
             log.info("round %s posted in %s/%s (%s)", row.id, row.workspace_id, row.channel_id,
                      row.prompt_id)
@@ -209,9 +210,9 @@ async def post_rounds(core: Core, due: list[tuple[Community, str, datetime]], *,
     return posted
 
 
-def _plan(core: Core, item: Community, history: History, occurrence: str, when: datetime,
+def _plan(services: Services, item: Community, history: History, occurrence: str, when: datetime,
           manual: bool) -> Opening | None:
-    chosen, cycle = choose_prompt(core, item, history)
+    chosen, cycle = choose_prompt(services, item, history)
     if chosen is None:
         log.warning("community %s/%s has no questions in set %r", item.workspace_id,
                     item.channel_id, item.question_set)
@@ -223,7 +224,7 @@ def _plan(core: Core, item: Community, history: History, occurrence: str, when: 
                         occurrence=occurrence, set_id=item.question_set, prompt_id=prompt_id,
                         language=item.language, text=text, cycle=cycle, posted_key=key,
                         posted_at=when, closes_at=closes_at)
-    message = question_message(core.translator(item.language), prompt_kind, text, closes_at,
+    message = question_message(services.translator(item.language), prompt_kind, text, closes_at,
                                item)
     return Opening(row, state_values(history.state, cycle=cycle, pinned_prompt_id=None),
                    item.platform, Destination(item.workspace_id, item.channel_id), message)
@@ -248,13 +249,13 @@ def _round_reply(event: InboundEvent) -> bool | None:
     return True if ok else None
 
 
-async def open_round_for_thread(core: Core, workspace_id: str, channel_id: str,
+async def open_round_for_thread(services: Services, workspace_id: str, channel_id: str,
                                 thread_id: str) -> DialogueRound | None:
-    for row in await core.rounds.open_in(workspace_id, [channel_id]):
+    for row in await services.rounds.open_in(workspace_id, [channel_id]):
         if row.message_id is None:  # learn the question's message id once it was delivered
-            row.message_id = await core.outbox.result_message_id(row.posted_key)
+            row.message_id = await services.outbox.result_message_id(row.posted_key)
             if row.message_id:
-                await core.rounds.set_message_id(row.id, row.message_id)
+                await services.rounds.set_message_id(row.id, row.message_id)
         if row.message_id == thread_id:
             return row
     return None
@@ -262,12 +263,12 @@ async def open_round_for_thread(core: Core, workspace_id: str, channel_id: str,
 
 async def on_reply(event: InboundEvent, ctx: Context) -> None:
     thread_id = event.conversation.thread_id or ""
-    row = await open_round_for_thread(ctx.core, event.workspace_id, event.conversation.id,
+    row = await open_round_for_thread(ctx.services, event.workspace_id, event.conversation.id,
                                       thread_id)
     text = clean(event.text)
     if row is None or row.id is None or not text or event.message_id is None:
         return
-    await ctx.core.rounds.add_answer(Contribution(
+    await ctx.rounds.add_answer(Contribution(
         workspace_id=event.workspace_id, round_id=row.id, author_id=event.user.user_id,
         text=text[:4000], message_id=event.message_id, created_at=ctx.now))
 
@@ -275,48 +276,49 @@ async def on_reply(event: InboundEvent, ctx: Context) -> None:
 async def on_reaction(event: InboundEvent, ctx: Context) -> None:
     if event.action is None or not event.action.message_id:
         return
-    await ctx.core.rounds.count_reaction(event.workspace_id, event.action.message_id,
-                                         event.user.user_id)
+    await ctx.rounds.count_reaction(event.workspace_id, event.action.message_id,
+                                    event.user.user_id)
 
 
 # -- closing ------------------------------------------------------------------------------------
-async def close_due(core: Core, now: datetime) -> int:
+async def close_due(services: Services, now: datetime) -> int:
     closed = 0
-    for row in await core.rounds.closing_due(now):
-        closed += await close_round(core, row, now)
+    for row in await services.rounds.closing_due(now):
+        closed += await close_round(services, row, now)
     return closed
 
 
-async def close_open_rounds(core: Core, workspace_id: str, closing: dict[str, datetime]) -> int:
+async def close_open_rounds(services: Services, workspace_id: str,
+                            closing: dict[str, datetime]) -> int:
     """Close the open rounds of these channels (channel id -> closing time): one query."""
     closed = 0
-    for row in await core.rounds.open_in(workspace_id, list(closing)):
-        closed += await close_round(core, row, closing[row.channel_id])
+    for row in await services.rounds.open_in(workspace_id, list(closing)):
+        closed += await close_round(services, row, closing[row.channel_id])
     return closed
 
 
-async def close_round(core: Core, row: DialogueRound, now: datetime) -> int:
+async def close_round(services: Services, row: DialogueRound, now: datetime) -> int:
     """Claim the closing (only one process wins), then post the summary."""
-    answers = await core.rounds.close(row.id, now)
+    answers = await services.rounds.close(row.id, now)
     if answers is None:
         return 0
-    message_id = row.message_id or await core.outbox.result_message_id(row.posted_key)
+    message_id = row.message_id or await services.outbox.result_message_id(row.posted_key)
     platform = row.workspace_id.split(":", 1)[0]
     key = f"summary:{row.workspace_id}:{row.id}"
-    t = core.translator(row.language)
+    t = services.translator(row.language)
     if not answers:
         # One short line under the question, not in the channel: an empty round should not
         # fill the channel right before the next question.
         if message_id:
-            await core.outbox.send(platform, Destination(row.workspace_id, row.channel_id,
-                                                         thread_id=message_id),
+            await services.outbox.send(platform, Destination(row.workspace_id, row.channel_id,
+                                                             thread_id=message_id),
                                    OutboundMessage.text(t.gettext(NO_ANSWERS)), key=key)
     else:
         # One summary: in the question's thread and, where the platform can (Slack's
         # reply_broadcast), also shown in the channel; in the channel when the thread is unknown.
         summary = summary_message(t, row, answers).model_copy(update={"broadcast": True})
-        await core.outbox.send(platform, Destination(row.workspace_id, row.channel_id,
-                                                     thread_id=message_id), summary, key=key)
+        await services.outbox.send(platform, Destination(row.workspace_id, row.channel_id,
+                                                         thread_id=message_id), summary, key=key)
     log.info("round %s closed with %d answers", row.id, len(answers))
     return 1
 

@@ -25,12 +25,12 @@ from bot.features.narration_ack import NOTED
 from bot.features.narration_phrases import match_phrase, topicless
 from bot.i18n import N_
 from bot.messages import Form, OutboundMessage, Quote, Section, TextInput, fill, plain
-from bot.router import form, shortcut
+from bot.router import Router, form, shortcut
 from bot.text import clean
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
+    from bot.services import Services
 
 NARRATE_SHORTCUT = "wol_narrate"
 SHARE_SHORTCUT = "wol_share_message"
@@ -60,9 +60,9 @@ def narrate_form(ctx: Context, *, initial: str = "", share: str | None = None) -
                 field_id=TEXT_FIELD,
                 label=t(LABEL),
                 multiline=True,
-                initial=initial[: ctx.core.settings.narrations.max_length],
+                initial=initial[: ctx.settings.narrations.max_length],
                 placeholder=t(narrations.EXAMPLE)[:150],
-                max_length=min(ctx.core.settings.narrations.max_length, 3000),
+                max_length=min(ctx.settings.narrations.max_length, 3000),
             ),
         ),
         private_metadata=share or "",
@@ -125,8 +125,7 @@ def _share_origin(event: InboundEvent) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def register(core: Core) -> None:
-    router = core.router
+def register(services: Services, router: Router) -> None:
     # A form for the clicker, and what they submit recorded as theirs (a shared message
     # follows its edits only when the clicker wrote it: _share_origin's author).
     router.add(shortcut(NARRATE_SHORTCUT, NARRATE_BUTTON), open_narrate, name="share.narrate",

@@ -11,11 +11,11 @@ from bot.features import help as help_feature
 from bot.features.commands import EX_HELP, example
 from bot.i18n import N_
 from bot.messages import OutboundMessage, Strong, fill
-from bot.router import kind
+from bot.router import Router, kind
 
 if TYPE_CHECKING:
-    from bot.app import Core
     from bot.context import Context
+    from bot.services import Services
 
 CHANNEL_INTRO = N_(
     "Hi, I'm wolbot. I help this channel work out loud: start a message with {phrase} and "
@@ -26,8 +26,8 @@ PERSONAL_INTRO = N_(
     "colleagues who work on the same thing find you. Type {help} to see what else I can do.")
 
 
-def register(core: Core) -> None:
-    core.router.add(kind(EventKind.BOT_ADDED), introduce, name="welcome")
+def register(services: Services, router: Router) -> None:
+    router.add(kind(EventKind.BOT_ADDED), introduce, name="welcome")
 
 
 def intro_key(event: InboundEvent) -> str:
@@ -41,5 +41,5 @@ async def introduce(event: InboundEvent, ctx: Context) -> None:
     message = OutboundMessage.text(*fill(
         t(template), phrase=Strong(text=t(help_feature.NARRATE_PHRASE)),
         help=example(translator, EX_HELP)))
-    await ctx.core.outbox.send(event.platform, ctx.destination(thread=False), message,
-                               key=intro_key(event))
+    await ctx.outbox.send(event.platform, ctx.destination(thread=False), message,
+                          key=intro_key(event))

@@ -19,7 +19,7 @@ from bot.roles import MANAGER
 from bot.store.tables.insight import DashboardSession, DashboardToken
 
 if TYPE_CHECKING:
-    from bot.app import Core
+    from bot.services import Services
 
 LINK_TTL = timedelta(minutes=10)
 SESSION_TTL = timedelta(hours=8)
@@ -30,9 +30,9 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def base_url(core: Core) -> str:
+def base_url(services: Services) -> str:
     """Where people reach `wolbot serve` (WOLBOT_PUBLIC_URL), without a trailing slash."""
-    return (core.settings.env.get("WOLBOT_PUBLIC_URL") or DEFAULT_BASE_URL).rstrip("/")
+    return (services.settings.env.get("WOLBOT_PUBLIC_URL") or DEFAULT_BASE_URL).rstrip("/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,18 +44,18 @@ class Viewer:
     expires_at: datetime
 
 
-async def may_view(core: Core, workspace_id: str, user_id: str, platform: str) -> bool:
+async def may_view(services: Services, workspace_id: str, user_id: str, platform: str) -> bool:
     """Admins and managers only (admins hold the manager role too)."""
-    person = await core.people.get(workspace_id, user_id, platform)
-    return MANAGER in await core.roles.of(workspace_id, person)
+    person = await services.people.get(workspace_id, user_id, platform)
+    return MANAGER in await services.roles.of(workspace_id, person)
 
 
 async def create_link(
-    core: Core, workspace_id: str, user_id: str, platform: str, language: str
+    services: Services, workspace_id: str, user_id: str, platform: str, language: str
 ) -> str:
     token = secrets.token_urlsafe(32)
-    now = core.clock.now()
-    await core.dashboard_access.add_link(
+    now = services.clock.now()
+    await services.dashboard_access.add_link(
         DashboardToken(
             token_hash=digest(token),
             workspace_id=workspace_id,
@@ -66,19 +66,19 @@ async def create_link(
             expires_at=now + LINK_TTL,
         )
     )
-    return f"{base_url(core)}/dashboard/login/{token}"
+    return f"{base_url(services)}/dashboard/login/{token}"
 
 
-async def redeem(core: Core, token: str) -> tuple[str, Viewer] | None:
+async def redeem(services: Services, token: str) -> tuple[str, Viewer] | None:
     """Use a sign-in link once: a new session secret and its viewer, or None when the link
     is unknown, used, expired, or its person is no longer an admin or manager."""
-    now = core.clock.now()
-    row = await core.dashboard_access.use_link(digest(token), now)
-    if row is None or not await may_view(core, row.workspace_id, row.user_id, row.platform):
+    now = services.clock.now()
+    row = await services.dashboard_access.use_link(digest(token), now)
+    if row is None or not await may_view(services, row.workspace_id, row.user_id, row.platform):
         return None
     secret = secrets.token_urlsafe(32)
     viewer = Viewer(row.workspace_id, row.user_id, row.platform, row.language, now + SESSION_TTL)
-    await core.dashboard_access.add_session(
+    await services.dashboard_access.add_session(
         DashboardSession(
             session_hash=digest(secret),
             workspace_id=row.workspace_id,
@@ -92,33 +92,33 @@ async def redeem(core: Core, token: str) -> tuple[str, Viewer] | None:
     return secret, viewer
 
 
-async def viewer(core: Core, secret: str | None) -> Viewer | None:
+async def viewer(services: Services, secret: str | None) -> Viewer | None:
     """The signed-in person of a session cookie, while it is valid and they may still view."""
     if not secret:
         return None
-    row = await core.dashboard_access.session(digest(secret))
-    if row is None or utc(row.expires_at) <= core.clock.now():
+    row = await services.dashboard_access.session(digest(secret))
+    if row is None or utc(row.expires_at) <= services.clock.now():
         return None
-    if not await may_view(core, row.workspace_id, row.user_id, row.platform):
+    if not await may_view(services, row.workspace_id, row.user_id, row.platform):
         return None
     return Viewer(row.workspace_id, row.user_id, row.platform, row.language, utc(row.expires_at))
 
 
-async def set_language(core: Core, secret: str, language: str) -> None:
-    await core.dashboard_access.set_language(digest(secret), language)
+async def set_language(services: Services, secret: str, language: str) -> None:
+    await services.dashboard_access.set_language(digest(secret), language)
 
 
-async def sign_out(core: Core, secret: str | None) -> None:
+async def sign_out(services: Services, secret: str | None) -> None:
     if secret:
-        await core.dashboard_access.end_session(digest(secret))
+        await services.dashboard_access.end_session(digest(secret))
 
 
-async def purge_expired(core: Core, now: datetime) -> int:
-    return await core.dashboard_access.purge_expired(now)
+async def purge_expired(services: Services, now: datetime) -> int:
+    return await services.dashboard_access.purge_expired(now)
 
 
-async def link_language(core: Core, token: str) -> str | None:
+async def link_language(services: Services, token: str) -> str | None:
     """The language a sign-in link was made in (its sign-in page is shown in it); None for
     an unknown link. Reading it does not use the link."""
-    row = await core.dashboard_access.link(digest(token))
+    row = await services.dashboard_access.link(digest(token))
     return row.language if row is not None else None

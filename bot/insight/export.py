@@ -7,9 +7,9 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.config import Settings
 from bot.insight.levels import PERIODS, WEEK
 from bot.insight.render import to_csv, to_json
+from bot.services import Services
 
 FORMATS = ("csv", "json")
 
@@ -27,32 +27,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", help="file to write (default: standard output)")
 
 
-async def report(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import build
+async def report(args: argparse.Namespace, services: Services) -> int:
+    """The report `args` ask for, of a started bot's data (bot/cli.py starts and stops it)."""
     from bot.communities import workspace_ids
     from bot.insight.report import build_report, community_names, resolve_community
 
-    core = build(settings)
-    await core.start(deliver=False, schedule=False)
-    try:
-        known = await workspace_ids(core)
-        workspace = args.workspace or (known[0] if len(known) == 1 else None)
-        if workspace is None:
-            print("wolbot: name a workspace with --workspace: " + ", ".join(known), file=sys.stderr)
+    known = await workspace_ids(services)
+    workspace = args.workspace or (known[0] if len(known) == 1 else None)
+    if workspace is None:
+        print("wolbot: name a workspace with --workspace: " + ", ".join(known), file=sys.stderr)
+        return 2
+    community = None
+    if args.community:
+        community = resolve_community(await community_names(services, workspace), args.community)
+        if community is None:
+            print(f"wolbot: {args.community!r} is not a community of {workspace}", file=sys.stderr)
             return 2
-        community = None
-        if args.community:
-            community = resolve_community(await community_names(core, workspace), args.community)
-            if community is None:
-                print(
-                    f"wolbot: {args.community!r} is not a community of {workspace}", file=sys.stderr
-                )
-                return 2
-        found = await build_report(
-            core, workspace, community=community, period=args.period, count=args.periods
-        )
-    finally:
-        await core.stop()
+    found = await build_report(
+        services, workspace, community=community, period=args.period, count=args.periods
+    )
     text = to_csv(found) if args.format == "csv" else to_json(found) + "\n"
     if args.output:
         await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")

@@ -13,7 +13,7 @@ from bot.clock import utc
 from bot.text import shorten
 
 if TYPE_CHECKING:
-    from bot.app import Core
+    from bot.services import Services
 
 TOP_ANSWERS = 3
 
@@ -30,12 +30,13 @@ class RoundRow:
 
 
 async def recent_rounds(
-    core: Core, workspace_id: str, names: dict[str, str], limit: int = 30, min_group: int = 1
+    services: Services, workspace_id: str, names: dict[str, str], limit: int = 30,
+    min_group: int = 1,
 ) -> list[RoundRow]:
     """The latest rounds, newest first; how many different people answered is shown only
     from `min_group` people on (a count of answers is not a count of people)."""
     found = []
-    for r, mine in await core.rounds.recent_with_answers(workspace_id, limit):
+    for r, mine in await services.rounds.recent_with_answers(workspace_id, limit):
         found.append(
             RoundRow(
                 community=names.get(r.channel_id, r.channel_id),
@@ -80,10 +81,10 @@ class Queue:
 
 
 async def question_queue(
-    core: Core, workspace_id: str, names: dict[str, str], limit: int = 50
+    services: Services, workspace_id: str, names: dict[str, str], limit: int = 50
 ) -> Queue | None:
     """Open durf-te-vragen questions, oldest first."""
-    rows = await core.asks.waiting(workspace_id, limit)
+    rows = await services.asks.waiting(workspace_id, limit)
     items = [
         QueueItem(
             community=names.get(q.channel_id, q.channel_id),

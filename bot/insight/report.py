@@ -28,7 +28,7 @@ from bot.insight.recording import week_of
 from bot.store.outcomes import Scope
 
 if TYPE_CHECKING:
-    from bot.app import Core
+    from bot.services import Services
 
 OTHER = "other"
 DEFAULT_PERIODS = {WEEK: 12, MONTH: 6}
@@ -98,14 +98,14 @@ def _moved(m: Movement, min_group: int) -> Movement | None:
     return m if m.total >= min_group else None
 
 
-async def community_names(core: Core, workspace_id: str) -> dict[str, str]:
+async def community_names(services: Services, workspace_id: str) -> dict[str, str]:
     """Channel id -> a readable name ("#name"), for every community of the workspace."""
     from bot.communities import communities
 
-    known = {c.channel_id: c.name for c in await core.directory.channels(workspace_id)}
+    known = {c.channel_id: c.name for c in await services.directory.channels(workspace_id)}
     return {
         c.channel_id: f"#{known.get(c.channel_id) or c.channel_id}"
-        for c in await communities(core)
+        for c in await communities(services)
         if c.workspace_id == workspace_id
     }
 
@@ -120,7 +120,7 @@ def resolve_community(names: dict[str, str], wanted: str) -> str | None:
 
 
 async def build_report(
-    core: Core,
+    services: Services,
     workspace_id: str,
     *,
     community: str | None = None,
@@ -128,17 +128,18 @@ async def build_report(
     count: int | None = None,
     now: datetime | None = None,
 ) -> Report:
-    now = now or core.clock.now()
+    now = now or services.clock.now()
     count = count or DEFAULT_PERIODS[period]
-    min_group = int(await core.config.value(workspace_id, "insight.min_group") or DEFAULT_MIN_GROUP)
+    min_group = int(await services.config.value(workspace_id, "insight.min_group")
+                    or DEFAULT_MIN_GROUP)
     keys = period_keys(week_of(now), period, count)
-    first = await first_activity(core, workspace_id)
+    first = await first_activity(services, workspace_id)
     # No periods before the workspace's first activity: they would only say "nothing".
     keys = [k for k in keys if first is not None and k >= period_key(first, period)]
     start_week = first_week(keys, period) if keys else week_of(now)
     start = datetime.combine(start_week, time(), tzinfo=UTC)
-    names = await community_names(core, workspace_id)
-    rows = await core.participation_counts.activity(workspace_id, start_week)
+    names = await community_names(services, workspace_id)
+    rows = await services.participation_counts.activity(workspace_id, start_week)
     return assemble(
         workspace_id,
         rows,
@@ -150,7 +151,7 @@ async def build_report(
         end=now,
         community=community,
         outcomes=await _outcomes(
-            core,
+            services,
             workspace_id,
             start,
             now,
@@ -161,9 +162,9 @@ async def build_report(
     )
 
 
-async def first_activity(core: Core, workspace_id: str) -> date | None:
+async def first_activity(services: Services, workspace_id: str) -> date | None:
     """The first week with any recorded signal in the workspace (None: none yet)."""
-    return await core.participation_counts.first_week(workspace_id)
+    return await services.participation_counts.first_week(workspace_id)
 
 
 def groups_of(
@@ -196,7 +197,7 @@ def _channels(
 
 
 async def _outcomes(
-    core: Core,
+    services: Services,
     workspace_id: str,
     start: datetime,
     end: datetime,
@@ -204,7 +205,7 @@ async def _outcomes(
     period: str,
     channels: frozenset[str] | None,
 ) -> tuple[dict[str, int | float | None], dict[str, list[int]]]:
-    found = collect(await core.outcome_queries.rows(
+    found = collect(await services.outcome_queries.rows(
         Scope(workspace_id, start, end + timedelta(seconds=1), channels)))
     index = {k: i for i, k in enumerate(keys)}
     trend: dict[str, list[int]] = {}
