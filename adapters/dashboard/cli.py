@@ -40,7 +40,10 @@ async def _link(args: argparse.Namespace) -> int:
     await core.start(deliver=False, schedule=False)
     try:
         platform = args.platform or args.workspace.split(":", 1)[0]
-        print(await access.create_link(core, args.workspace, args.user, platform, args.language))
+        link = await access.create_link(
+            core.services, args.workspace, args.user, platform, args.language
+        )
+        print(link)
     finally:
         await core.stop()
     return 0

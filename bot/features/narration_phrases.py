@@ -25,6 +25,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
+from typing import TypeVar
+
+Lang = TypeVar("Lang", bound=str)  # a language code: app.yaml's Literal or any str
 
 _WHEN_EN = "[today|this week|this month|currently|right now|at the moment|these days|for now|now]"
 _NOW_EN = "[currently|now|still|also|mostly|mainly|right now|today|this week]"
@@ -117,8 +120,8 @@ def _patterns(extra: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[
     return tuple(found)
 
 
-def extra_key(extra: Mapping[str, Iterable[str]] | None) -> tuple[tuple[str, tuple[str, ...]],
-                                                                   ...]:
+def extra_key(extra: Mapping[Lang, Iterable[str]] | None) -> tuple[tuple[str, tuple[str, ...]],
+                                                                    ...]:
     return tuple(sorted((lang, tuple(ps)) for lang, ps in (extra or {}).items()))
 
 
@@ -176,7 +179,7 @@ def topicless(text: str) -> Topicless | None:
     return None
 
 
-def match_phrase(text: str, extra: Mapping[str, Iterable[str]] | None = None) -> Phrase | None:
+def match_phrase(text: str, extra: Mapping[Lang, Iterable[str]] | None = None) -> Phrase | None:
     """The narration phrase at the start of `text`, after a short greeting (built-in, plus a
     workspace's `extra` phrases per language), or None when it does not start with one, its
     clause is a question or it is a reply that names nothing. A bare phrase ("I'm working
