@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine (Python 3.11+):
 #   make chat   install into .venv and talk to the bot in this terminal (SQLite, no chat tool)
-#   make test   install into .venv (with test tools) and run the linter and the whole test suite
+#   make test   install into .venv (with test tools), run the linter, the type checker and the tests
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -60,6 +60,7 @@ format: install
 
 test: install browser strace
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -n 2
 
 clean:
