@@ -14,7 +14,7 @@ from typing import Any
 from bot.events import InboundEvent
 from bot.i18n import N_, Translator
 from bot.languages import choose, own_language
-from bot.messages import Form, Inline, OutboundMessage, fill
+from bot.messages import Actions, Form, Inline, OutboundMessage, fill
 from bot.ports import Destination, PersonInfo
 from bot.roles import ADMIN, MANAGER
 from bot.services import ServiceAccess, Services
@@ -26,6 +26,11 @@ FORMS_ELSEWHERE = N_("forms need Slack or Teams")
 # answer to this event (a Teams dialog opened or re-shown by a click): `open_form` then leaves
 # the form in `Context.opened_form` for the adapter instead of sending it later.
 FORM_INLINE_HINT = "form_answers_event"
+# Set by adapters whose platform shows what the person is told in its direct answer to this
+# event, to them alone (Teams: the card or text answering a click, a dialog's closing
+# message): `respond` then leaves a message without buttons in `Context.told` only, instead
+# of sending it to the person's personal chat as well.
+RESPOND_INLINE_HINT = "respond_answers_event"
 
 
 @dataclass
@@ -146,6 +151,9 @@ class Context(ServiceAccess):
         answer to an anonymous event)."""
         key = self.key("respond")
         self.told.append(message)
+        if self.event.reply_hints.get(RESPOND_INLINE_HINT) and not any(
+                isinstance(b, Actions) for b in message.blocks):
+            return key
         erase_after_delivery = erase_after_delivery or self.anonymous
         dest = self.destination(thread=bool(self.event.conversation.thread_id), ephemeral=True)
         await self.outbox.send(self.event.platform, dest, message, key=key,

@@ -43,7 +43,7 @@ from bot.delivery.inbox import Inbox
 from bot.errors import StoreUnavailable
 from bot.events import EventKind, InboundEvent
 from bot.i18n import N_, normalise_language
-from bot.messages import Form
+from bot.messages import Form, OutboundMessage
 from bot.validation import MalformedEvent, checked
 
 log = logging.getLogger(__name__)
@@ -212,8 +212,7 @@ class TeamsEndpoint:
             return render_dialog(posted)  # the button of a form the bot posted
         if body.get("name") in ("task/submit", SUBMIT_MESSAGE_ACTION) and not (ctx and ctx.told):
             return None  # closes the dialog
-        text = ctx.told[-1].plain_text() if ctx is not None and ctx.told else ack
-        return {"task": {"type": "message", "value": text}}
+        return {"task": {"type": "message", "value": _told(ctx) or ack}}
 
     async def _resolve_people_picker(self, event: InboundEvent) -> InboundEvent:
         aad_object_id = event.reply_hints.get(PEOPLE_HINT)
@@ -233,23 +232,36 @@ class TeamsEndpoint:
             if ctx is not None and ctx.shown is not None and self.port is not None:
                 # Universal Actions: the clicked card as it now is, for the clicker (the
                 # card in the conversation is updated for everyone through the outbox).
-                shown = await self.port.prepare(ctx.event.workspace_id, ctx.shown)
+                shown = await self.port.prepare(ctx.event.workspace_id, _with_told(ctx.shown, ctx))
                 return InvokeResponse(
                     status=HTTPStatus.OK,
                     body={"statusCode": 200, "type": CARD_CONTENT_TYPE,
                           "value": render_card(shown)},
                 )
             # Otherwise Teams leaves the card as it was and shows this text to the person.
-            text = ctx.told[-1].plain_text() if ctx is not None and ctx.told else ack
             return InvokeResponse(
                 status=HTTPStatus.OK,
-                body={"statusCode": 200, "type": MESSAGE_RESPONSE, "value": text},
+                body={"statusCode": 200, "type": MESSAGE_RESPONSE, "value": _told(ctx) or ack},
             )
         if name in ("task/fetch", "task/submit", FETCH_MESSAGE_ACTION, SUBMIT_MESSAGE_ACTION):
             return InvokeResponse(status=HTTPStatus.OK, body=self._dialog_answer(body, ctx, ack))
         # Card buttons with an msteams invoke, and invokes wolbot does not use, are
         # acknowledged with an empty answer.
         return InvokeResponse(status=HTTPStatus.OK, body=None)
+
+
+def _told(ctx: Context | None) -> str:
+    """What the person was told in this turn, as the text of the click's answer."""
+    return "\n\n".join(m.plain_text() for m in ctx.told) if ctx is not None else ""
+
+
+def _with_told(shown: OutboundMessage, ctx: Context) -> OutboundMessage:
+    """The card answering a click, with what the clicker was told under it (once: a feature
+    may have put it there already), as Slack would tell them in an only-you message."""
+    have = shown.plain_text()
+    told = [block for message in ctx.told if message.plain_text() not in have
+            for block in message.blocks]
+    return shown.model_copy(update={"blocks": (*shown.blocks, *told)}) if told else shown
 
 
 def _dialog_form(data: Any) -> Form | None:

@@ -10,7 +10,7 @@ import html
 import re
 from typing import Any
 
-from bot.context import FORM_INLINE_HINT
+from bot.context import FORM_INLINE_HINT, RESPOND_INLINE_HINT
 from bot.events import (
     Action,
     Conversation,
@@ -341,6 +341,9 @@ def _invoke(activity: dict[str, Any], common: dict[str, Any]) -> InboundEvent | 
     if not isinstance(value, dict):
         return None
     reply_to = activity.get("replyToId")
+    # Every invoke wolbot answers shows the clicker what they are told, to them alone
+    # (endpoint.py): nothing more goes to their personal chat.
+    common["reply_hints"] = {**common["reply_hints"], RESPOND_INLINE_HINT: True}
     if name == "adaptiveCard/action":
         action = value.get("action") or {}
         data = dict(action.get("data") or {})

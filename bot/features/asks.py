@@ -381,7 +381,10 @@ async def mark_answered(ctx: Context, question: Question, message_id: str | None
     await ctx.show(await current_card(ctx.services, question), shared_at=dest, message_id=card_id)
     target = message_id or question.message_id or await ctx.outbox.result_message_id(
         question.posted_key or "")
-    if target:
+    # The mark on the answer; where a reaction would be one more message in the thread
+    # (Teams), the updated card already says it.
+    port = ctx.ports.get(platform_of(question.workspace_id))
+    if target and not getattr(port, "reactions_post_messages", False):
         await ctx.outbox.react(platform_of(question.workspace_id),
                                Destination(question.workspace_id, question.channel_id),
                                target, CHECK, key=ctx.key("answered"))

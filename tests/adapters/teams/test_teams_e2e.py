@@ -226,7 +226,10 @@ async def test_a_similar_narration_in_the_channel_is_answered_in_its_thread(
                                    for a in b["actions"]]
     await app.deliver()
     (update,) = app.connector.of("update")
-    assert update.activity_id == click["replyToId"] and update.card["body"] == card["body"]
+    # everyone's card shows the state; the clicker's also what they were told (only-you)
+    assert update.activity_id == click["replyToId"]
+    assert card["body"][:-1] == update.card["body"]
+    assert "Ik heb een gesprek gestart tussen" in card["body"][-1]["text"]
     created = app.connector.of("create_conversation")
     assert sorted(c.body["members"][0]["id"] for c in created) == sorted(
         [alice["from"]["id"], "29:bob"]

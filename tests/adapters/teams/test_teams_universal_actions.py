@@ -108,7 +108,8 @@ async def test_a_manager_acknowledges_and_the_card_changes_for_everyone(
     # a second click changes nothing: same card, no second acknowledgement, no new PUT
     again = await (await app.post(invoke(app, "ask.ack", "1", user=MANAGER, name="Mia Manager",
                                          aad=MANAGER_AAD, card_id=card_id, id_="c2"))).json()
-    assert again["value"]["body"] == update.card["body"]
+    assert again["value"]["body"][:-1] == update.card["body"]
+    assert again["value"]["body"][-1]["text"] == "You already acknowledged this question."
     await app.deliver()
     async with app.core.db.session() as s:
         assert len((await s.exec(select(Acknowledgement))).all()) == 1
