@@ -78,17 +78,19 @@ async def test_the_vague_gate_counts_glossary_terms_as_content(
     core: Wolbot = make_core(port, **SETTINGS)
     await core.start(deliver=False)
     hint = "Vertel me iets meer"
-    assert hint in await say(core, port, "vera", "Ik ben bezig met het MT")
-    assert "het MT is in the glossary now" in await say(
-        core, port, "anouk", "/wol config glossary add het MT = managementteam")
+    # "het DT": an abbreviation the vague classifier takes for content-free (since the
+    # domain-adapted encoder of issue 15 item 2 it no longer does so for "het MT").
+    assert hint in await say(core, port, "vera", "Ik ben bezig met het DT")
+    assert "het DT is in the glossary now" in await say(
+        core, port, "anouk", "/wol config glossary add het DT = directieteam")
     await settled(core)
-    answer = await say(core, port, "wim", "Ik ben bezig met het MT")
+    answer = await say(core, port, "wim", "Ik ben bezig met het DT")
     assert hint not in answer
     assert "@vera" in answer  # vera's narration is no longer vague either
 
 
 def test_is_vague_with_and_without_the_glossary(e5_encoder: E5Encoder) -> None:
-    text = "bezig met HiX"
+    text = "HiX"  # (the domain-adapted encoder of issue 15 no longer gates "bezig met HiX")
     vec = e5_encoder.encode([text])[0]
     index = WorkspaceIndex(e5_encoder.dim)
     assert index.is_vague(text, vec, E5_POLICY)  # the vector classifier: content-free
