@@ -46,17 +46,20 @@ class PendingFiles:
             await s.commit()
         return file_id
 
-    async def take(self, workspace_id: str, user_id: str, file_id: str) -> TeamsPendingFile | None:
-        """The file, removed; only for the person it was offered to."""
+    async def get(self, workspace_id: str, user_id: str, file_id: str) -> TeamsPendingFile | None:
+        """The file, only for the person it was offered to; it stays until `remove`, so a
+        click whose answer failed half-way can be made again."""
         async with self.db.session() as s:
-            row = (await s.exec(select(TeamsPendingFile).where(
+            return (await s.exec(select(TeamsPendingFile).where(
                 TeamsPendingFile.id == file_id, TeamsPendingFile.workspace_id == workspace_id,
                 TeamsPendingFile.user_id == user_id))).first()
-            if row is None:
-                return None
-            await s.delete(row)
-            await s.commit()
-            return row
+
+    async def remove(self, file_id: str) -> None:
+        async with self.db.session() as s:
+            row = await s.get(TeamsPendingFile, file_id)
+            if row is not None:
+                await s.delete(row)
+                await s.commit()
 
 
 def consent_attachment(file_id: str, filename: str, size: int, description: str) -> dict[str, Any]:

@@ -47,6 +47,7 @@ from adapters.teams.render import (
 from bot.messages import Actions, Form, OutboundMessage
 from bot.ports import DeliveryError, Destination, GroupConversations, PersonInfo, Sent
 from bot.store.limits import Limits
+from bot.store.tables.teams import TeamsPendingFile
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -182,12 +183,19 @@ class TeamsPort:
         return await self._post(dest, payload)
 
     async def file_consent(self, workspace_id: str, user_id: str, value: dict[str, Any]) -> None:
-        """The person accepted (upload, then show the file) or declined (the text instead)."""
+        """The person accepted (upload, then show the file) or declined (the text instead).
+        The file is forgotten once that is shown: should the Bot Connector fail before, the
+        click fails and the person can click again."""
         context = value.get("context") or {}
-        row = await self.files.take(workspace_id, user_id, str(context.get(CONTEXT_KEY) or ""))
+        row = await self.files.get(workspace_id, user_id, str(context.get(CONTEXT_KEY) or ""))
         if row is None:
             log.info("file consent for an unknown or already handled file")
             return
+        await self._file_answer(workspace_id, row, value)
+        await self.files.remove(row.id)
+
+    async def _file_answer(self, workspace_id: str, row: TeamsPendingFile,
+                           value: dict[str, Any]) -> None:
         dest = Destination(workspace_id, row.conversation_id)
         info = value.get("uploadInfo") or {}
         if value.get("action") == "accept" and info.get("uploadUrl"):

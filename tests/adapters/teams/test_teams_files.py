@@ -76,3 +76,38 @@ async def test_the_stats_chart_comes_through_file_consent(
         else:
             # nothing repeats the caption of a chart that is not there
             assert after == [], [c.body for c in after]
+
+
+@pytest.mark.parametrize("action", ["accept", "decline"])
+async def test_a_failed_answer_to_the_consent_can_be_clicked_again(
+        start_app: StartApp, action: str) -> None:  # noqa: F811
+    """The Bot Connector failing once while the file (or its text) is shown: the export is
+    not lost, the person's next click on the same card gives it."""
+    app = await start_app(workspaces={WS: {"admins": [ADMIN]}})
+    await app.post(said(app, "wol working on the archive migration", "n1", "en-US"))
+    assert (await app.post(said(app, "wol privacy export", "x1", "en-US"))).status == 201
+    await app.deliver()
+    (offer,) = [c for c in app.connector.of("send") if consent_of(c)]
+    consent = consent_of(offer)
+    assert consent is not None
+    app.connector.fail("send", status=503, times=1)
+    person = said(app, "-", "-", "en-US")
+    body = activity("invoke_task_fetch_2019", id="c1", locale="en-US")
+    body["name"] = "fileConsent/invoke"
+    body.update(conversation=person["conversation"], value={
+        "type": "fileUpload", "action": action, "context": consent["content"]["acceptContext"],
+        "uploadInfo": {"name": consent["name"], "fileType": "json", "uniqueId": "u1",
+                       "uploadUrl": f"{app.connector.service_url}upload/c1",
+                       "contentUrl": "https://contoso-my.sharepoint.com/x.json"}})
+    body["from"] = person["from"]
+    first = await app.post(app.connector.rewrite(body))
+    assert first.status >= 500  # Teams shows the click failed; the card stays clickable
+    shown_before = len(app.connector.of("send"))
+    await answer_consent(app, consent, action, id_="c2", locale="en-US")
+    shown = app.connector.of("send")[shown_before:]
+    assert shown
+    everything = "".join(str(c.body) for c in shown)
+    if action == "accept":
+        assert FILE_INFO_CARD in everything
+    else:
+        assert "the archive migration" in everything

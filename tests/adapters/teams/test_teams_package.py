@@ -104,7 +104,7 @@ def test_mention_only_manifest(core: Any) -> None:
 
 
 def test_command_menu_keeps_help_and_leaves_admin_commands_out(core: Any) -> None:
-    from bot.features.commands import Subcommand
+    from bot.commands import Subcommand
 
     async def nothing(*_args: Any) -> None:
         return None
