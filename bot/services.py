@@ -6,8 +6,9 @@ reach the same services through the per-turn `Context` (`ctx.narrations`, `ctx.o
 one feature plugs into another's work (narration listeners, privacy exporters, expert
 finders, …), so features never import each other to be called.
 
-This module imports no feature and not `bot.app`: that keeps the import graph a tree with
-the composition root on top (tests/test_architecture.py measures it).
+This module imports no feature and not `bot.app`, so the composition root stays on top of the
+import graph and no circle runs through the features (tests/test_architecture.py measures
+it); the only circle here is with bot/context.py, whose handlers' types the hooks name.
 """
 
 from __future__ import annotations
