@@ -159,16 +159,19 @@ async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested
         Section(parts=fill(t.gettext(FOLLOW_UP), person=person)),
         Actions(
             elements=(
+                # "yes" and "somewhat" ask how it helped, in a form (on_follow_up)
                 Button(
                     label=t.gettext(HELPED_YES),
                     action_id="matching.followup.yes",
                     value=value,
                     style="primary",
+                    opens_form=True,
                 ),
                 Button(
                     label=t.gettext(HELPED_SOMEWHAT),
                     action_id="matching.followup.somewhat",
                     value=value,
+                    opens_form=True,
                 ),
                 Button(label=t.gettext(HELPED_NO), action_id="matching.followup.no", value=value),
             )
