@@ -335,15 +335,22 @@ def _reaction(activity: dict[str, Any], common: dict[str, Any]) -> InboundEvent 
     )
 
 
+# Invokes whose answer carries a card, a dialog or a text for the clicker (an msteams
+# "invoke" button's answer carries nothing: what it tells goes to the personal chat).
+_ANSWERED_INVOKES = frozenset({"adaptiveCard/action", "task/fetch", "task/submit",
+                               FETCH_MESSAGE_ACTION, SUBMIT_MESSAGE_ACTION})
+
+
 def _invoke(activity: dict[str, Any], common: dict[str, Any]) -> InboundEvent | None:
     name = activity.get("name")
     value = activity.get("value")
     if not isinstance(value, dict):
         return None
     reply_to = activity.get("replyToId")
-    # Every invoke wolbot answers shows the clicker what they are told, to them alone
-    # (endpoint.py): nothing more goes to their personal chat.
-    common["reply_hints"] = {**common["reply_hints"], RESPOND_INLINE_HINT: True}
+    if name in _ANSWERED_INVOKES:
+        # The answer shows the clicker what they are told, to them alone (endpoint.py):
+        # nothing more goes to their personal chat.
+        common["reply_hints"] = {**common["reply_hints"], RESPOND_INLINE_HINT: True}
     if name == "adaptiveCard/action":
         action = value.get("action") or {}
         data = dict(action.get("data") or {})

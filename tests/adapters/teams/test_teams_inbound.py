@@ -15,6 +15,7 @@ from adapters.teams.inbound import (
     split_conversation_id,
     strip_mentions,
 )
+from bot.context import RESPOND_INLINE_HINT
 from bot.events import ConversationKind, EventKind, Mentioned, PersonRef
 from tests.adapters.teams.teams_helpers import activity
 
@@ -304,9 +305,12 @@ def test_card_invoke_without_name_and_task_submit() -> None:
     event = parse_activity(activity("invoke_card_action_no_name_2019"))
     assert event is not None and event.kind is EventKind.ACTION
     assert event.action is not None and event.action.values == {"key": "value"}
+    # its answer is empty: what the clicker is told goes to their personal chat
+    assert RESPOND_INLINE_HINT not in event.reply_hints
     event = parse_activity(activity("invoke_task_submit_2019"))
     assert event is not None and event.action is not None
     assert event.action.values == {"usertext": "some text"}
+    assert event.reply_hints[RESPOND_INLINE_HINT] is True  # told in the dialog's answer
     assert parse_activity(activity("invoke_task_fetch_2019")) is None
 
 
