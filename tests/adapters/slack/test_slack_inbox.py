@@ -225,3 +225,31 @@ async def test_a_pass_claims_only_what_the_free_slots_can_take(sqlite_url, paylo
     finally:
         await inbox.stop()
         await db.dispose()
+
+
+async def test_events_stored_by_the_version_before_are_moved_and_handled(
+    serve_slack, slack_api, payload, sqlite_url
+):
+    """A backlog left in `slack_inbox` (raw bodies) by the previous version: the next start
+    translates it into the inbox of every platform and handles it; nothing is left behind."""
+    from bot.store.tables.slack import SlackInboxItem
+
+    from .conftest import slack_env
+
+    web_core, _web = await serve_slack(env=slack_env(slack_api, SLACK_INBOX_WORKER="0"))
+    body = narration(payload, event_id="EvLegacy", ts="9.000001",
+                     text="I'm working on the upgrade drill")
+    now = web_core.clock.now()
+    async with web_core.db.session() as s:
+        s.add(SlackInboxItem(workspace_id="slack:T111", event_id="EvLegacy",
+                             lane="slack:T111:C111", user_id="W111", body=body,
+                             bot_user_id="UBOT", status="pending", attempts=0,
+                             not_before=now, received_at=now))
+        await s.commit()
+    worker_core, worker = await serve_slack(sqlite_url)  # the new version starts
+    await slack_api.wait_for("reactions.add")
+    await worker.processed()
+    assert [n.topic for n in await rows(worker_core, Narration)] == ["the upgrade drill"]
+    assert await rows(worker_core, SlackInboxItem) == []
+    [moved] = await rows(worker_core, InboxItem)
+    assert moved.status == "done" and moved.event is None
