@@ -52,9 +52,6 @@ class Turns:
             # middleware looks up the person, their language, the channel's and their roles.
             ctx = self.context(event, anonymous=anonymous, claimed=claimed)
             await self.router.dispatch(event, ctx)
-        if ctx.written is not None and not ctx.anonymous:
-            await s.languages.remember(event.workspace_id, event.user.user_id, ctx.written,
-                                       s.clock.now())
         return ctx
 
     async def is_anonymous(self, event: InboundEvent) -> bool:
@@ -103,3 +100,7 @@ async def load(ctx: Context) -> None:
     ctx.t, ctx.channel_t = s.i18n.get(person_lang), s.i18n.get(channel_lang)
     ctx.language_is_explicit = explicit is not None
     ctx.language_is_known = own_language(row, written) is not None
+    if written is not None and not ctx.anonymous:
+        # stored before the handlers run, so a message to several people made in this very
+        # turn (an introduction) already speaks the language this person just wrote in
+        await s.languages.remember(event.workspace_id, event.user.user_id, written, ctx.now)

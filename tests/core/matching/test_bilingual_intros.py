@@ -143,3 +143,36 @@ async def test_a_public_suggestion_speaks_to_readers_in_the_channels_language(
     assert labels[workspace][1] in buttons and labels[joost_lang][1] not in buttons
     assert labels[joost_lang][2] in buttons and labels[workspace][2] not in buttons
     assert labels[workspace][0] in post.text and labels[joost_lang][0] in post.text
+
+
+# QA: a colleague whose first message is their typed "I've done this" in the thread is
+# written to in the language of that very message: the introduction is bilingual at once,
+# not only from their next message on.
+DONE_BEFORE = {"en": "@sanne, meet @joost, who has done this before:",
+               "nl": "@sanne, maak kennis met @joost, die dit al eens heeft gedaan:"}
+TYPED_DONE = {"en": "I did this last year", "nl": "Dat heb ik ook al eens gedaan"}
+STARTED = {"en": "I've started a conversation between @sanne and @joost.",
+           "nl": "Ik heb een gesprek gestart tussen @sanne en @joost."}
+
+
+@pytest.mark.parametrize(("workspace", "sanne", "joost_lang"), [
+    ("en", SANNE_EN, "nl"), ("nl", SANNE_NL, "en")])
+async def test_a_typed_reply_in_another_language_gets_a_bilingual_intro_at_once(
+    make_core: CoreFactory, port: RecordingPort, workspace: str, sanne: str, joost_lang: str
+) -> None:
+    core = _core(make_core, port, workspace)
+    await core.start(deliver=False)
+    try:
+        await core.handle(ev.message(sanne, user="sanne", message_id="1700.1"))
+        await core.delivery.drain()
+        before = len(port.records)
+        await core.handle(ev.message(TYPED_DONE[joost_lang], user="joost", thread_id="1700.1",
+                                     message_id="1700.2"))
+        await core.delivery.drain()
+        did = port.records[before:]
+        [intro] = [r for r in did if r.op == "open_group_dm" or "meet" in r.text
+                   or "kennis" in r.text]
+        assert DONE_BEFORE[workspace] in intro.text and DONE_BEFORE[joost_lang] in intro.text
+        assert any(STARTED[joost_lang] in r.text for r in did)
+    finally:
+        await core.stop()
