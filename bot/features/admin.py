@@ -11,6 +11,7 @@ from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
 from bot.features import glossary_admin, group_conversations, role_admin
 from bot.features.commands import example
+from bot.features.me import OFF_TEXT, ON_TEXT
 from bot.features.references import ChannelRef, resolve_channel, split_channel
 from bot.i18n import N_, CommandExample
 from bot.messages import Context as ContextBlock
@@ -148,8 +149,8 @@ async def _channel(event: InboundEvent, ctx: Context,
 def format_value(ctx: Context, value: Any) -> str:
     if value is None:
         return ctx.t.gettext(EMPTY)
-    if isinstance(value, bool):
-        return "on" if value else "off"
+    if isinstance(value, bool):  # in the admin's words: "aan" / "uit" in Dutch, as typed
+        return ctx.t.gettext(ON_TEXT if value else OFF_TEXT)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

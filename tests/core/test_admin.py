@@ -156,6 +156,29 @@ async def test_dutch_verbs_and_answers(admin_core, port) -> None:
     assert "nudges.ack_hours is nu 2 (was 4)." in answer
 
 
+# QA: on/off settings are shown in the admin's language ("aan"/"uit" in Dutch, as typed)
+ON_OFF = {
+    "en": [("config set defaults.checkins on", "defaults.checkins is now on (was off)."),
+           ("config set narrations.capture off #C2",
+            "narrations.capture is now off (was on) in #C2."),
+           ("config show", "defaults.checkins = on  (admin override)")],
+    "nl": [("instellingen zet defaults.checkins aan", "defaults.checkins is nu aan (was uit)."),
+           ("instellingen zet narrations.capture uit #C2",
+            "narrations.capture is nu uit (was aan) in #C2."),
+           ("instellingen toon", "defaults.checkins = aan  (ingesteld door beheerder)")],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+async def test_on_off_values_are_in_the_admins_language(admin_core, port, lang) -> None:
+    await say(admin_core, port, f"language {lang}")
+    for said, expected in ON_OFF[lang]:
+        answer = await say(admin_core, port, said)
+        assert expected in answer, f"{said!r}: {answer!r}"
+        if lang == "nl":
+            assert " on " not in answer and " off " not in answer and "(was o" not in answer
+
+
 async def test_community_form_validates_field_by_field(admin_core, port) -> None:
     await say(admin_core, port, "config community edit #C2")
     form = port.sent("form")[-1].form
