@@ -139,10 +139,7 @@ class E5Weights:
         path = path or model_path()
         self.path = path
         self.delta_path = delta
-        self._delta: dict[str, np.ndarray] = {}
-        if delta is not None:
-            with np.load(delta) as parts:
-                self._delta = {k: parts[k].astype(np.float32) for k in parts.files}
+        self._delta: dict[str, np.ndarray] | None = None  # read at the first `dequant`
         with open(path, "rb") as f:
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         b = self._map
@@ -212,10 +209,21 @@ class E5Weights:
         hi = (qs >> 4).astype(np.int8) - 8
         w = np.concatenate([lo, hi], axis=2).astype(np.float32) * scales[:, :, None]
         w = w.reshape(nout, -1)
-        if name + ".u" in self._delta:
-            w += self._delta[name + ".u"] @ self._delta[name + ".v"]
+        delta = self._factors()
+        if name + ".u" in delta:
+            w += delta[name + ".u"] @ delta[name + ".v"]
         rows: np.ndarray = w
         return rows
+
+    def _factors(self) -> dict[str, np.ndarray]:
+        """The delta's factors, read when a matrix is first de-quantised (in the child
+        process that builds the graph, so the bot's own process never holds them)."""
+        if self._delta is None:
+            self._delta = {}
+            if self.delta_path is not None:
+                with np.load(self.delta_path) as parts:
+                    self._delta = {k: parts[k].astype(np.float32) for k in parts.files}
+        return self._delta
 
     def word_rows(self, ids: list[int]) -> np.ndarray:
         """Rows of the 4-bit word-embedding table, de-quantised on demand (the table stays
