@@ -111,7 +111,7 @@ def load_blind(path: Path) -> tuple[list[Entry], list[Question]]:
         Question(
             q["text"],
             tuple(q.get("expected") or ()),
-            family[q["expected"][0]] if q.get("expected") else _parity(str(i)),
+            family.get(q["expected"][0], "") if q.get("expected") else _parity(str(i)),
         )
         for i, q in enumerate(doc["questions"])
     ]
