@@ -38,9 +38,16 @@ MEANING_TOO_LONG = N_("The meaning of {term} has at most {limit} characters (now
 DUPLICATE = N_("{term} is already in the glossary: {meaning}. To change it, remove it first "
                "with {example}.")
 UNKNOWN = N_("{term} is not in the glossary, so nothing changed. See the list with {example}.")
+DUPLICATE_IN_YAML = N_("{term} is already in the glossary: {meaning}. It comes from app.yaml: "
+                       "change it there ({key}). Nothing changed.")
 IN_YAML = N_("{term} is in the glossary of app.yaml: remove it there ({key}). Nothing changed.")
 
 Listener = Callable[[str, list[tuple[str, str]]], Awaitable[object]]
+
+
+def yaml_key(workspace_id: str, term: str) -> str:
+    """Where an app.yaml glossary term is written, as `wolbot config check` names it."""
+    return f"workspaces.{workspace_id}.glossary.{term}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +133,10 @@ class GlossaryService:
                                       for k, v in values.items()},
                             example=CommandExample.of(EX_ADD))
         existing = await self._find(workspace_id, term)
+        if existing is not None and existing.from_yaml:  # not removable here: say where it is
+            raise UserError(DUPLICATE_IN_YAML, term=Strong(text=existing.term),
+                            meaning=existing.meaning, key=Strong(text=yaml_key(workspace_id,
+                                                                               existing.term)))
         if existing is not None:
             raise UserError(DUPLICATE, term=Strong(text=existing.term), meaning=existing.meaning,
                             example=CommandExample.of(EX_REMOVE, term=existing.term))
@@ -150,8 +161,8 @@ class GlossaryService:
         if existing is None:
             raise UserError(UNKNOWN, term=Strong(text=term), example=CommandExample.of(EX_LIST))
         if existing.from_yaml:
-            key = f"workspaces.{workspace_id}.glossary.{existing.term}"
-            raise UserError(IN_YAML, term=Strong(text=existing.term), key=Strong(text=key))
+            raise UserError(IN_YAML, term=Strong(text=existing.term),
+                            key=Strong(text=yaml_key(workspace_id, existing.term)))
         async with self.db.session() as s:
             await s.exec(delete(GlossaryTerm).where(
                 col(GlossaryTerm.workspace_id) == workspace_id,

@@ -124,7 +124,11 @@ async def test_app_yaml_glossary_is_listed_read_only_and_counts_as_a_duplicate(
     await run_table(core, port, [
         ("anouk", "/wol config glossary", "Zwaluw = the new HR system  (app.yaml)"),
         ("anouk", "/wol config glossary add zwaluw = a bird",
-         "Zwaluw is already in the glossary: the new HR system."),
+         "Zwaluw is already in the glossary: the new HR system. It comes from app.yaml: "
+         f"change it there (workspaces.{WS}.glossary.Zwaluw). Nothing changed."),
+        ("anouk", "/wol instellingen woordenlijst toevoegen HIX = iets anders",
+         "HiX staat al in de woordenlijst: elektronisch patiëntendossier. Het komt uit "
+         f"app.yaml: verander het daar (workspaces.{WS}.glossary.HiX). Er is niets veranderd."),
         ("anouk", "/wol config glossary remove Zwaluw",
          f"Zwaluw is in the glossary of app.yaml: remove it there "
          f"(workspaces.{WS}.glossary.Zwaluw). Nothing changed."),
