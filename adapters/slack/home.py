@@ -17,7 +17,7 @@ from bot.authorisation import ANYONE
 from bot.clock import utc
 from bot.events import EventKind, InboundEvent
 from bot.features import help as help_feature
-from bot.features.share_work import NARRATE_BUTTON
+from bot.features.share_work import narrate_button
 from bot.features.who import FORM_TITLE as WHO_KNOWS
 from bot.features.who import WHO_BUTTON
 from bot.i18n import N_
@@ -56,7 +56,6 @@ NOTHING_YET = N_(
     "You haven't shared what you are working on yet. Start a message with {phrase} in a "
     "channel I'm in, tell me in a direct message, or use the button below."
 )
-NARRATE = N_("Narrate my work")
 ALL_COMMANDS = N_("All commands")
 LANGUAGE_TITLE = N_("Language")
 LANGUAGE_NOW = N_("I talk to you in {language}.")
@@ -109,7 +108,7 @@ async def home_view(event: InboundEvent, ctx: HandlerContext) -> OutboundMessage
         Section(parts=(t(WELCOME),)),
         Actions(
             elements=(
-                Button(label=t(NARRATE), action_id=NARRATE_BUTTON, style="primary"),
+                narrate_button(ctx.t),
                 Button(label=t(WHO_KNOWS), action_id=WHO_BUTTON),
                 Button(label=t(ALL_COMMANDS), action_id=HELP_BUTTON),
             )

@@ -1,4 +1,5 @@
-"""`/wol help` (and `/wol` alone): what the bot can do, in the person's language."""
+"""`/wol help` (and `/wol` alone): what the bot can do, in the person's language. In the
+personal chat it carries the "Narrate my work" button (share_work.narrate_button)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from typing import TYPE_CHECKING
 
 from bot.commands import COMMAND, Commands, Subcommand
 from bot.events import InboundEvent
+from bot.features.share_work import narrate_button
 from bot.i18n import N_
+from bot.messages import Actions, Divider, OutboundMessage, Section, Strong, fill
 from bot.messages import Context as ContextBlock
-from bot.messages import Divider, OutboundMessage, Section, Strong, fill
 from bot.router import Router
 
 if TYPE_CHECKING:
@@ -48,12 +50,13 @@ def register(services: Services, router: Router) -> None:
 def help_message(ctx: Context, commands: Commands) -> OutboundMessage:
     t = ctx.t.gettext
     lang = ctx.t.lang
-    lines: list[Section | ContextBlock | Divider] = [
+    lines: list[Section | ContextBlock | Divider | Actions] = [
         Section(parts=(t(TITLE),)),
         Section(parts=fill(t(NARRATE), phrase=Strong(text=t(NARRATE_PHRASE)))),
-        Divider(),
-        Section(parts=(Strong(text=t(COMMANDS)),)),
     ]
+    if ctx.event.is_dm:
+        lines.append(Actions(elements=(narrate_button(ctx.t),)))
+    lines += [Divider(), Section(parts=(Strong(text=t(COMMANDS)),))]
     for sub in commands.subcommands:
         if sub.hidden or (sub.admin_only and not ctx.is_admin):
             continue

@@ -1,7 +1,9 @@
 """Narrating from a form: "Narrate my work" and "Share as working out loud" on a message.
 
-- "Narrate my work" (Slack's global shortcut `wol_narrate` and its App Home button) opens
-  a form; its submission becomes a narration (kept private: there is no channel).
+- "Narrate my work" (Slack's global shortcut `wol_narrate`, its App Home button, and the
+  `narrate_button` under the welcome and the help in the personal chat, which Teams opens
+  as a dialog) opens a form; its submission becomes a narration kept private (no channel:
+  on Slack there is none, on Teams it is the personal chat).
 - "Share as working out loud" on any message (Slack's message shortcut, Teams' message
   action, both `wol_share_message`) opens the same form filled with the message, so any
   message can become a narration in its conversation; when the sharer wrote the message,
@@ -23,8 +25,17 @@ from bot.events import InboundEvent
 from bot.features import narrations
 from bot.features.narration_ack import NOTED
 from bot.features.narration_phrases import match_phrase, topicless
-from bot.i18n import N_
-from bot.messages import Form, OutboundMessage, Quote, Section, TextInput, fill, plain
+from bot.i18n import N_, Translator
+from bot.messages import (
+    Button,
+    Form,
+    OutboundMessage,
+    Quote,
+    Section,
+    TextInput,
+    fill,
+    plain,
+)
 from bot.router import Router, form, shortcut
 from bot.text import clean
 
@@ -46,6 +57,14 @@ INTRO = N_("What are you working on? Colleagues who work on something similar ca
 SHARE_INTRO = N_("Share this message as what you are working on. You can edit the text first.")
 LABEL = N_("I'm working on…")
 TOO_SHORT = N_("Tell me in a few words what you are working on.")
+
+
+def narrate_button(t: Translator) -> Button:
+    """The "Narrate my work" button: its click opens `narrate_form` (a Slack modal, a
+    Teams dialog). Only in the personal chat and Slack's App Home, where the narration
+    stays private."""
+    return Button(label=t.gettext(TITLE), action_id=NARRATE_BUTTON, style="primary",
+                  opens_form=True)
 
 
 def narrate_form(ctx: Context, *, initial: str = "", share: str | None = None) -> Form:
