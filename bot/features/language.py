@@ -8,7 +8,7 @@ from bot.commands import Subcommand
 from bot.errors import UserError
 from bot.events import InboundEvent
 from bot.i18n import LANGUAGES, N_, normalise_language
-from bot.insight.formats import setting_value
+from bot.insight.formats import and_list, setting_value
 from bot.router import Router
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ async def on_language(event: InboundEvent, ctx: Context, args: str) -> None:
     lang = _NAMES.get(choice) or normalise_language(choice)
     if lang is None:
         names = [setting_value("language", code, ctx.t) for code in LANGUAGES]
-        raise UserError(UNKNOWN, languages=", ".join(sorted(names)), example=example)
+        raise UserError(UNKNOWN, languages=and_list(sorted(names), ctx.t.lang), example=example)
     await ctx.personal.update(event.workspace_id, event.user.user_id, ctx.now, language=lang)
     ctx.use_language(lang, only_if_implicit=False)
     await ctx.respond(ctx.text(CHANGED))

@@ -98,6 +98,11 @@ def age(since: datetime, now: datetime, t: Translator) -> str:
     )
 
 
+def and_list(items: list[str], lang: str) -> str:
+    """Items as a sentence says them: "Engels en Nederlands", "Dutch and English"."""
+    return format_list(items, locale=lang)
+
+
 def weekdays(
     days: list[int], lang: str, width: DayWidth = "wide", t: Translator | None = None
 ) -> str:

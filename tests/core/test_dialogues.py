@@ -40,7 +40,7 @@ HELP_EN = [
 HELP_NL = [
     ("bob", "/wol hulp", "/wol bezig met <waar je mee bezig bent>"),
     ("bob", "/wol taal", "Ik praat"),
-    ("bob", "/wol taal klingon", "Ik spreek Engels, Nederlands."),
+    ("bob", "/wol taal klingon", "Ik spreek Engels en Nederlands."),
     ("bob", "/wol taal engels", "From now on I'll talk to you in English."),
 ]
 
