@@ -304,7 +304,11 @@ class SettingsService:
                   actor_id: str, now: datetime) -> tuple[Any, Any]:
         opt = self._check_scope(key, channel_id)
         scope = channel_id or WORKSPACE_SCOPE
-        old = (await self.get(workspace_id, opt.key, channel_id)).value
+        current = await self.get(workspace_id, opt.key, channel_id)
+        old = current.value
+        own = SOURCE_OVERRIDE_CHANNEL if channel_id else SOURCE_OVERRIDE
+        if current.source == own and old == value:  # already so: nothing to store or audit
+            return old, value
         await self.overrides.set(workspace_id, scope, opt.key, value, audit=AuditEntry(
             workspace_id=workspace_id, actor_id=actor_id, action="config.set",
             target=_target(opt.key, channel_id), old=old, new=value, at=now))

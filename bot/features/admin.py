@@ -54,6 +54,7 @@ HELP_LINES = (
 SHOW_TITLE = N_("Settings for {where}:")
 WHOLE_WORKSPACE = N_("the whole workspace")
 CHANGED = N_("{key} is now {new} (was {old}){where}.")
+UNCHANGED = N_("{key} is already {new}{where}.")
 RESET_DONE = N_("{key} is back to {new} (was {old}){where}.")
 IN_CHANNEL = N_(" in {channel}")
 NO_HISTORY = N_("No configuration changes yet.")
@@ -191,6 +192,10 @@ async def set_setting(event: InboundEvent, ctx: Context, words: list[str]) -> No
     old, new = await ctx.config.set(event.workspace_id, opt.key, value,
                                     channel_id=ref.id if ref else None,
                                     actor_id=event.user.user_id, now=ctx.now)
+    if old == new:
+        await ctx.respond(ctx.text(UNCHANGED, key=Strong(text=opt.key),
+                                   new=format_value(ctx, new), where=_where(ctx, ref)))
+        return
     await ctx.respond(ctx.text(CHANGED, key=Strong(text=opt.key), new=format_value(ctx, new),
                                old=format_value(ctx, old), where=_where(ctx, ref)))
 

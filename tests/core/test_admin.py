@@ -179,6 +179,29 @@ async def test_on_off_values_are_in_the_admins_language(admin_core, port, lang) 
             assert " on " not in answer and " off " not in answer and "(was o" not in answer
 
 
+# QA: setting a value an admin override already holds changes nothing and is not audited
+SAME_AGAIN = {
+    "en": ("config set nudges.ack_hours 6", "config capture off #C2",
+           "nudges.ack_hours is already 6.", "narrations.capture is already off in #C2."),
+    "nl": ("instellingen zet nudges.ack_hours 6", "instellingen vastleggen uit #C2",
+           "nudges.ack_hours staat al op 6.", "narrations.capture staat al op uit in #C2."),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+async def test_setting_the_same_value_again_changes_nothing(admin_core, port, lang) -> None:
+    set_hours, capture_off, same_hours, same_capture = SAME_AGAIN[lang]
+    await say(admin_core, port, f"language {lang}")
+    assert "(was 4)" in await say(admin_core, port, set_hours)
+    assert "(was " in await say(admin_core, port, capture_off)
+    assert same_hours in await say(admin_core, port, set_hours)
+    assert same_capture in await say(admin_core, port, capture_off)
+    assert await count(admin_core, AuditEntry) == 2
+    await say(admin_core, port, "config community add #C3 dialogue")
+    await say(admin_core, port, "config community add #C3 dialogue")
+    assert await count(admin_core, AuditEntry) == 3
+
+
 async def test_community_form_validates_field_by_field(admin_core, port) -> None:
     await say(admin_core, port, "config community edit #C2")
     form = port.sent("form")[-1].form
