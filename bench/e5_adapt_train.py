@@ -1,7 +1,7 @@
 """Domain adaptation of multilingual-e5-small for Dutch/English workplace language (issue 15
 item 2): LoRA on every linear layer of the encoder, trained on the bilingual training pairs
 with their near misses as hard negatives; writes the small delta the bot merges into its
-ONNX graph (`bot/features/matching/e5_delta.npz`, read by `E5Weights`).
+ONNX graph (`bot/matching/e5_delta.npz`, read by `E5Weights`).
 
     pip install torch==2.13.0          # the CPU build (never a CUDA one); extra `train`
     python bench/e5_adapt_train.py     # ~10-20 min on one core; writes the delta
@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # the `train` extra
 
-from bot.features.matching.e5 import E5Model
+from bot.matching.e5 import E5Model
 
 PAIRS = Path(__file__).parent / "data" / "train" / "pairs.yaml"
 OUT = Path(__file__).resolve().parents[1] / "bot" / "features" / "matching" / "e5_delta.npz"

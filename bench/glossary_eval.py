@@ -8,7 +8,7 @@ data only — never on the blind set.
 The glossary is bench/data/train/org_glossary.yaml: the jargon of the training data, with
 meanings written as an admin would (`/wol config glossary add`). Each text is encoded as the
 bot encodes it — the shipped `E5Encoder`, the text expanded by
-`bot.features.matching.glossary.Glossary.expand` — and ranked as the engine ranks it (the
+`bot.matching.glossary.Glossary.expand` — and ranked as the engine ranks it (the
 index knows the glossary: signal tokens, the specificity gate). The policy is the shipped
 `E5_POLICY`, unchanged: the glossary changes what is encoded, not when the bot speaks.
 
@@ -37,17 +37,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from matching_eval import Narration, evaluate, load
 
-from bot.features.matching.e5 import E5_POLICY, E5Encoder
-from bot.features.matching.glossary import EMPTY, Glossary
-from bot.features.matching.lexical import signal_tokens
-from bot.features.matching.ranking import (
+from bot.langdetect import guess_language
+from bot.matching.e5 import E5_POLICY, E5Encoder
+from bot.matching.glossary import EMPTY, Glossary
+from bot.matching.lexical import signal_tokens
+from bot.matching.ranking import (
     Item,
     Scored,
     Viewer,
     WorkspaceIndex,
     select,
 )
-from bot.langdetect import guess_language
 
 DATA = Path(__file__).parent / "data"
 TRAIN = DATA / "train" / "pairs.yaml"

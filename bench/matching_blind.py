@@ -46,11 +46,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from matching_eval import Encoders, variant_vectors
 
-from bot.features.matching.e5 import E5_POLICY
-from bot.features.matching.ranking import Item, MatchPolicy, Viewer, WorkspaceIndex, select
 from bot.features.narration_phrases import match_phrase
 from bot.features.who import who_policy
 from bot.langdetect import guess_language
+from bot.matching.e5 import E5_POLICY
+from bot.matching.ranking import Item, MatchPolicy, Viewer, WorkspaceIndex, select
 
 BLIND = Path(__file__).parent / "data" / "matching_blind.yaml"
 

@@ -17,7 +17,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.features.matching.reference import texts
+from bot.matching.reference import texts
 
 __all__ = ["base_vectors", "corpus_vectors", "texts"]
 

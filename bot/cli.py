@@ -236,8 +236,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _models_prepare(settings: Settings) -> int:
-    from bot.features.matching.encoder import local_encoder
-    from bot.features.matching.model_cache import cache_dir
+    from bot.matching.encoder import local_encoder
+    from bot.matching.model_cache import cache_dir
 
     encoder = local_encoder(settings.matching.encoder)
     encoder.load()

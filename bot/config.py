@@ -181,7 +181,7 @@ class MatchingConfig(_Strict):
     """The process-wide matching model. By default the bundled local model (`encoder`: `e5`,
     multilingual-e5-small, or `use`, the lighter and weaker Universal Sentence Encoder); with
     `embeddings_url` an OpenAI-compatible embeddings endpoint (POST, `{"model", "input"}`),
-    falling back to the local model when it fails (bot/features/matching/remote.py). A
+    falling back to the local model when it fails (bot/matching/remote.py). A
     different model scores on a different scale: set `embeddings_threshold` (and
     `embeddings_margin`), chosen on your own evaluation set (bench/matching_eval.py)."""
 

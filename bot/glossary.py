@@ -1,5 +1,5 @@
 """The organisation's glossary: its own jargon ("HiX", "het MT", project code names) and
-what it means, so matching understands what no model knows (bot/features/matching/glossary.py
+what it means, so matching understands what no model knows (bot/matching/glossary.py
 uses it). Entries come from app.yaml (`workspaces.<id>.glossary`, read-only here) and from
 admins (`/wol config glossary add|remove`, stored per workspace, every change audited).
 After a change, `listeners` hear which entries changed (matching re-encodes what they touch).
@@ -17,8 +17,8 @@ from sqlmodel import col, select
 
 from bot.config import Settings
 from bot.errors import UserError
-from bot.features.matching.glossary import term_key
 from bot.i18n import N_, CommandExample
+from bot.matching.glossary import term_key
 from bot.messages import Strong
 from bot.store.engine import Database
 from bot.store.tables.admin import AuditEntry

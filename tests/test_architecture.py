@@ -52,7 +52,7 @@ def test_sdk_imports_stay_in_their_own_adapter() -> None:
 
 def test_onnxruntime_is_imported_only_with_its_telemetry_off() -> None:
     """onnxruntime phones home unless ORT_DISABLE_TELEMETRY is set before it loads: only
-    bot/features/matching/onnx_runtime.py may import it (it sets the variable first)."""
+    bot/matching/onnx_runtime.py may import it (it sets the variable first)."""
     allowed = ROOT / "bot" / "features" / "matching" / "onnx_runtime.py"
     offenders = [
         f"{path.relative_to(ROOT)} imports {name}"

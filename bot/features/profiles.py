@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 from bot.authorisation import Verdict, owner
 from bot.commands import Subcommand
 from bot.features.commands import command_text
-from bot.features.matching.engine import MatchingEngine
-from bot.features.matching.ranking import Item
 from bot.features.topic_suggestions import short_topic
 from bot.i18n import N_
 from bot.langdetect import guess_language
+from bot.matching.engine import MatchingEngine
+from bot.matching.ranking import Item
 from bot.messages import Actions, Button, Context, OutboundMessage, Section, Strong, fill
 from bot.router import Router, action
 from bot.store.profiles import ProfileRepo

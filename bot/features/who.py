@@ -28,9 +28,9 @@ from bot.features import intros
 from bot.features.ask_channels import EX_ADD_DURF
 from bot.features.matching import consent
 from bot.features.matching.feature import ago, snippet
-from bot.features.matching.ranking import MatchPolicy, Viewer, select
 from bot.i18n import N_, CommandExample
 from bot.langdetect import guess_language
+from bot.matching.ranking import MatchPolicy, Viewer, select
 from bot.messages import (
     Actions,
     Button,
@@ -49,7 +49,7 @@ from bot.text import clean
 if TYPE_CHECKING:
     from bot.context import Context
     from bot.events import InboundEvent
-    from bot.features.matching.engine import MatchingEngine
+    from bot.matching.engine import MatchingEngine
     from bot.services import Services
 
 log = logging.getLogger(__name__)

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Literal
 
 from babel.dates import format_date
 
-from bot.features.matching.model_cache import cache_dir
 from bot.i18n import N_, Translator
 from bot.insight.formats import number, share
 from bot.insight.levels import WEEK
 from bot.insight.outcomes import FIGURES, TREND
 from bot.insight.report import Report
 from bot.insight.signals import CONSUME, CONTRIBUTE, CREATE, LEVEL_LABELS
+from bot.matching.model_cache import cache_dir
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not at start
     from matplotlib.axes import Axes

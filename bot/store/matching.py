@@ -1,4 +1,4 @@
-"""Database access of the matching engine (bot/features/matching/): stored vectors (so
+"""Database access of the matching engine (bot/matching/): stored vectors (so
 restarts and other replicas rebuild without re-encoding) and the suggestions made (fatigue,
 feedback)."""
 

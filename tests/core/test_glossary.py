@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.config import load_settings
 from bot.errors import ConfigError
-from bot.features.matching.glossary import Glossary
+from bot.matching.glossary import Glossary
 from bot.store.tables.admin import AuditEntry
 from bot.store.tables.glossary import GlossaryTerm
 from tests.core.test_dialogues import run_table

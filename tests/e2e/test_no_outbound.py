@@ -28,7 +28,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.features.matching.model_cache import cache_dir
+from bot.matching.model_cache import cache_dir
 from tests.conftest import POSTGRES_URL, _truncate_and_dispose
 from tests.fakes.slack_api import FakeSlackApi
 from tests.resilience.processes import (

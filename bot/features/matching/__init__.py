@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.router import Router, action
 
 if TYPE_CHECKING:
-    from bot.features.matching.encoder import Encoder
+    from bot.matching.encoder import Encoder
     from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 
 def register(services: Services, router: Router) -> None:
     from bot.features import intros, profiles, who
-    from bot.features.matching.engine import MatchingEngine
     from bot.features.matching.feature import VIEW, Suggestions
+    from bot.matching.engine import MatchingEngine
 
     engine = MatchingEngine(services.db, encoder=encoder_for(services.settings),
                             clock=services.clock, glossary=services.glossary.pairs)
@@ -66,9 +66,9 @@ def encoder_for(settings: Settings) -> Encoder:
     embeddings endpoint with that local model as its fallback."""
     from dataclasses import replace
 
-    from bot.features.matching.encoder import local_encoder
-    from bot.features.matching.ranking import MatchPolicy
-    from bot.features.matching.remote import EndpointEncoder, FallbackEncoder
+    from bot.matching.encoder import local_encoder
+    from bot.matching.ranking import MatchPolicy
+    from bot.matching.remote import EndpointEncoder, FallbackEncoder
 
     conf = settings.matching
     local = local_encoder(conf.encoder)

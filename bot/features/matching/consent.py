@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import utc
-from bot.features.matching.ranking import Item
+from bot.matching.ranking import Item
 
 if TYPE_CHECKING:
     from bot.services import Services

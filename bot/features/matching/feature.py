@@ -15,9 +15,9 @@ from bot.authorisation import Verdict
 from bot.clock import utc
 from bot.features import intros
 from bot.features.matching import consent
-from bot.features.matching.engine import MatchingEngine
-from bot.features.matching.ranking import Item, Scored, Viewer
 from bot.i18n import N_, Translator
+from bot.matching.engine import MatchingEngine
+from bot.matching.ranking import Item, Scored, Viewer
 from bot.messages import (
     Actions,
     Button,

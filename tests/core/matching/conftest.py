@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from bot.clock import FakeClock
-from bot.features.matching.e5 import E5Encoder
-from bot.features.matching.encoder import Encoder, UseEncoder
-from bot.features.matching.engine import MatchingEngine
-from bot.features.matching.ranking import MatchPolicy
+from bot.matching.e5 import E5Encoder
+from bot.matching.encoder import Encoder, UseEncoder
+from bot.matching.engine import MatchingEngine
+from bot.matching.ranking import MatchPolicy
 from bot.store.engine import Database
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from aiohttp import web
 
-from bot.features.matching.encoder import UseEncoder
+from bot.matching.encoder import UseEncoder
 
 DIM = 640
 

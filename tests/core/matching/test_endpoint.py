@@ -16,10 +16,10 @@ from bot.app import FEATURES
 from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.features import matching
-from bot.features.matching.encoder import UseEncoder
-from bot.features.matching.engine import MatchingEngine
-from bot.features.matching.ranking import MatchPolicy
-from bot.features.matching.remote import EndpointEncoder, EndpointError, FallbackEncoder
+from bot.matching.encoder import UseEncoder
+from bot.matching.engine import MatchingEngine
+from bot.matching.ranking import MatchPolicy
+from bot.matching.remote import EndpointEncoder, EndpointError, FallbackEncoder
 from bot.runtime import Wolbot
 from bot.store.engine import Database
 from bot.store.tables.matching import MatchVector

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from bot.clock import FakeClock
-from bot.features.matching.engine import MatchingEngine
-from bot.features.matching.ranking import Item, Viewer
+from bot.matching.engine import MatchingEngine
+from bot.matching.ranking import Item, Viewer
 from bot.store.engine import Database
 from bot.store.tables.matching import MatchSuggestion
 
@@ -202,7 +202,7 @@ async def upgraded(
 ) -> CountingEncoder:
     """Stored narrations, and an encoder of another space with re-encoding in the background
     from the second stale text on, one text per chunk."""
-    from bot.features.matching import engine as engine_module
+    from bot.matching import engine as engine_module
 
     monkeypatch.setattr(engine_module, "REENCODE_INLINE", 1)
     monkeypatch.setattr(engine_module, "REENCODE_CHUNK", 1)

@@ -372,7 +372,7 @@ async def test_the_lighter_encoder_can_be_chosen_in_app_yaml(
 ) -> None:  # type: ignore[no-untyped-def]
     """`matching.encoder: use`: the Universal Sentence Encoder instead of e5, with its own
     space (stored with every vector) and policy; the Dutch/English pair still matches."""
-    from bot.features.matching.encoder import UseEncoder
+    from bot.matching.encoder import UseEncoder
     from bot.store.tables.matching import MatchVector
 
     core: Wolbot = make_core(port, matching={"encoder": "use"})

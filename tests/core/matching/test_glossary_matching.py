@@ -10,10 +10,10 @@ import asyncio
 import numpy as np
 from sqlmodel import select
 
-from bot.features.matching.e5 import E5_POLICY, E5Encoder
-from bot.features.matching.engine import GLOSSARY_STALE, MatchingEngine
-from bot.features.matching.glossary import Glossary
-from bot.features.matching.ranking import Item, WorkspaceIndex
+from bot.matching.e5 import E5_POLICY, E5Encoder
+from bot.matching.engine import GLOSSARY_STALE, MatchingEngine
+from bot.matching.glossary import Glossary
+from bot.matching.ranking import Item, WorkspaceIndex
 from bot.runtime import Wolbot
 from bot.store.tables.matching import MatchVector
 from tests.fakes import events as ev

@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import select
 
 from bot.clock import FakeClock
-from bot.features.matching.ranking import MatchPolicy
 from bot.insight.outcomes import matching
+from bot.matching.ranking import MatchPolicy
 from bot.runtime import Wolbot
 from bot.store.outcomes import OutcomeQueries, Scope
 from bot.store.tables.matching import Connection, MatchSuggestion

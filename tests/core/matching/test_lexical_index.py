@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.features.matching.index import VectorIndex
-from bot.features.matching.lexical import TokenStats, overlap, signal_tokens
-from bot.features.matching.ranking import Item, MatchPolicy, Scored, Viewer, select
+from bot.matching.index import VectorIndex
+from bot.matching.lexical import TokenStats, overlap, signal_tokens
+from bot.matching.ranking import Item, MatchPolicy, Scored, Viewer, select
 
 
 def test_signal_tokens_are_names_acronyms_and_codes() -> None:

@@ -1,4 +1,4 @@
-"""The disk cache of files derived from the model (bot/features/matching/model_cache.py)."""
+"""The disk cache of files derived from the model (bot/matching/model_cache.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.features.matching.model_cache import cached
+from bot.matching.model_cache import cached
 
 
 def test_a_file_is_built_once_and_then_read(
@@ -53,8 +53,8 @@ def test_without_a_writable_directory_nothing_is_cached(
 def test_the_e5_graph_comes_from_the_cache_the_second_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.features.matching.e5 import _onnx_session
-    from bot.features.matching.e5_file import E5Weights
+    from bot.matching.e5 import _onnx_session
+    from bot.matching.e5_file import E5Weights
 
     monkeypatch.setenv("WOLBOT_CACHE_DIR", str(tmp_path))
     weights = E5Weights()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from bot.clock import FakeClock
-from bot.features.matching.ranking import Item, MatchPolicy, WorkspaceIndex
-from bot.features.matching.specificity import WordStats, content_words, specificity
+from bot.matching.ranking import Item, MatchPolicy, WorkspaceIndex
+from bot.matching.specificity import WordStats, content_words, specificity
 from bot.runtime import Wolbot
 from tests.fakes import events as ev
 from tests.fakes.chat import RecordingPort

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from bot.features.matching.ranking import MatchPolicy
+from bot.matching.ranking import MatchPolicy
 
 LOCAL_ENCODERS = ("e5", "use")
 
@@ -30,7 +30,7 @@ LOCAL_ENCODERS = ("e5", "use")
 def local_encoder(kind: str = "e5") -> Encoder:
     """A new encoder of the named local model (loaded on first use, shared per process)."""
     if kind == "e5":
-        from bot.features.matching.e5 import E5Encoder
+        from bot.matching.e5 import E5Encoder
 
         return E5Encoder()
     if kind == "use":

@@ -32,11 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from bot.features.matching.e5_file import E5Weights
-from bot.features.matching.model_cache import cached
-from bot.features.matching.onnx_runtime import onnxruntime
-from bot.features.matching.ranking import MatchPolicy
-from bot.features.matching.specificity import E5_VAGUE_MODEL
+from bot.matching.e5_file import E5Weights
+from bot.matching.model_cache import cached
+from bot.matching.onnx_runtime import onnxruntime
+from bot.matching.ranking import MatchPolicy
+from bot.matching.specificity import E5_VAGUE_MODEL
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -190,12 +190,12 @@ def _onnx_session(w: E5Weights) -> Any:
 
 def _build_graph(w: E5Weights, path: Path) -> None:
     """Build the graph in a child process (e5_graph.py) into `path`."""
-    root = str(Path(__file__).resolve().parents[3])  # the directory holding `bot`
+    root = str(Path(__file__).resolve().parents[2])  # the directory holding `bot`
     pythonpath = os.environ.get("PYTHONPATH")
     env = {**os.environ, "PYTHONPATH": root + (os.pathsep + pythonpath if pythonpath else "")}
     with open(path, "wb") as out:
         subprocess.run(
-            [sys.executable, "-m", "bot.features.matching.e5_graph", w.path]
+            [sys.executable, "-m", "bot.matching.e5_graph", w.path]
             + ([w.delta_path] if w.delta_path else []),
             check=True,
             stdout=out,
@@ -239,8 +239,8 @@ def _model() -> tuple[E5Model, Any]:
     process (read-only; one inference at a time, see E5Model._lock)."""
     from threadpoolctl import threadpool_limits
 
-    from bot.features.matching.reference import texts
-    from bot.features.matching.remote import REFERENCE_SIZE, CommonDirections
+    from bot.matching.reference import texts
+    from bot.matching.remote import REFERENCE_SIZE, CommonDirections
 
     # One BLAS thread for the process (the index's matrix products): on a shared 2-core
     # machine two spinning OpenBLAS threads tripled the p95 of a search (docs/benchmarks.md).

@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from bot.features.matching.encoder import Encoder, normalise
-from bot.features.matching.ranking import MatchPolicy
-from bot.features.matching.reference import texts as reference_texts
+from bot.matching.encoder import Encoder, normalise
+from bot.matching.ranking import MatchPolicy
+from bot.matching.reference import texts as reference_texts
 
 log = logging.getLogger(__name__)
 

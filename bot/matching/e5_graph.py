@@ -1,6 +1,6 @@
 """The e5 encoder as an ONNX graph, built from the package's 4-bit weights.
 
-Run as a child process by `e5.py` (`python -m bot.features.matching.e5_graph MODEL_FILE
+Run as a child process by `e5.py` (`python -m bot.matching.e5_graph MODEL_FILE
 [DELTA_FILE]` writes the serialised graph to stdout; the delta: `E5Weights`), so that the
 `onnx` package and the de-quantised float32 temporaries (~85 MB) never enter the bot's
 process.
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.features.matching.e5_file import E5Weights
+from bot.matching.e5_file import E5Weights
 
 
 def onnx_graph(w: E5Weights) -> bytes:

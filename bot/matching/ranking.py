@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from bot.features.matching.glossary import EMPTY, Glossary
-from bot.features.matching.index import VectorIndex
-from bot.features.matching.lexical import TokenStats, overlap, signal_tokens
-from bot.features.matching.specificity import (
+from bot.matching.glossary import EMPTY, Glossary
+from bot.matching.index import VectorIndex
+from bot.matching.lexical import TokenStats, overlap, signal_tokens
+from bot.matching.specificity import (
     VagueModel,
     WordStats,
     content_words,

@@ -23,10 +23,11 @@ from typing import Any, TypeVar
 import numpy as np
 
 from bot.clock import Clock, SystemClock, utc
-from bot.features.matching.encoder import Encoder, local_encoder
-from bot.features.matching.glossary import EMPTY, Glossary
-from bot.features.matching.lexical import signal_tokens
-from bot.features.matching.ranking import (
+from bot.langdetect import guess_language
+from bot.matching.encoder import Encoder, local_encoder
+from bot.matching.glossary import EMPTY, Glossary
+from bot.matching.lexical import signal_tokens
+from bot.matching.ranking import (
     Item,
     MatchPolicy,
     Scored,
@@ -34,8 +35,7 @@ from bot.features.matching.ranking import (
     WorkspaceIndex,
     select,
 )
-from bot.features.matching.remote import encode_with_space
-from bot.langdetect import guess_language
+from bot.matching.remote import encode_with_space
 from bot.metrics import METRICS, timed
 from bot.store.engine import Database
 from bot.store.matching import MatchingStore, StoredVector

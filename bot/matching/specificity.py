@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.features.matching.lexical import signal_tokens
+from bot.matching.lexical import signal_tokens
 
 _WORD = re.compile(r"[^\W_](?:[\w'’.]*[^\W_])?", re.UNICODE)
 
