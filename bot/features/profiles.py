@@ -51,6 +51,8 @@ PROFILE_HINT = N_(
     "Add a topic with {add}, remove one with {remove}; "
     "{off} stops suggesting you as someone who may know."
 )
+UNKNOWN_VERB = N_("I didn't understand {word}. Add a topic with {add}, remove one with "
+                  "{remove}.")
 SUMMARY = N_("Show or edit what colleagues may ask you about")
 USAGE = N_("[add|remove <topic>]")
 TOPIC_EXAMPLE = N_("privacy law")
@@ -59,6 +61,7 @@ TOO_LONG = N_("A profile topic is a few words, at most {limit} characters (this 
 
 _ADD = ("add", "toevoegen")
 _REMOVE = ("remove", "verwijderen", "verwijder")
+_SHOW = ("", "show", "list", "toon", "lijst")
 
 
 def topic_key(user_id: str, topic_id: int | None) -> str:
@@ -77,8 +80,12 @@ class Profiles:
             await self.add(ctx, rest)
         elif word in _REMOVE and rest:
             await self.remove(ctx, rest)
-        else:
+        elif word in (*_SHOW, *_ADD, *_REMOVE):  # a verb without a topic: the profile tells how
             await ctx.respond(await self.show(ctx))
+        else:
+            await ctx.respond(ctx.text(UNKNOWN_VERB, word=Strong(text=word),
+                                       add=command_text(_name(ctx, "add") + " …"),
+                                       remove=command_text(_name(ctx, "remove") + " …")))
 
     async def topics(self, workspace_id: str, user_id: str) -> list[ProfileTopic]:
         return await self.repo.topics(workspace_id, user_id)

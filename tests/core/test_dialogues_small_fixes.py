@@ -52,10 +52,19 @@ LONG = "the " + "very " * 100 + "long topic"
 PROFILE_EN = [
     ("erin", "/wol profile add " + LONG, "A profile topic is a few words, at most 80 characters"),
     ("erin", "/wol profile add GitHub Actions", "Added to your profile: GitHub Actions"),
+    # QA: a mistyped verb is not silently taken for "show my profile"
+    ("erin", "/wol profile ad Kubernetes upgrades",
+     "I didn't understand ad. Add a topic with /wol profile add …, remove one with "
+     "/wol profile remove …"),
+    ("erin", "/wol profile show", "GitHub Actions"),
 ]
 PROFILE_NL = [
     ("frank", "/wol profiel toevoegen " + LONG, "Een profielonderwerp is een paar woorden"),
     ("frank", "/wol profiel toevoegen AVG-verzoeken", "AVG-verzoeken"),
+    ("frank", "/wol profiel toevoegn Kubernetes-upgrades",
+     "toevoegn begreep ik niet. Voeg een onderwerp toe met /wol profiel toevoegen …, haal er een "
+     "weg met /wol profiel verwijderen …"),
+    ("frank", "/wol profiel toon", "AVG-verzoeken"),
 ]
 STATS_EN = [("gert", "/wol me stats", "Your first week with activity here: welcome!")]
 STATS_NL = [("henk", "/wol ik cijfers", "Je eerste week met activiteit hier: welkom!")]
