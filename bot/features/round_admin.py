@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 VERBS = {
-    "status": ("status",), "now": ("now", "nu"), "close": ("close", "sluit"),
+    "status": ("status",), "now": ("now", "nu"), "close": ("close", "sluit", "sluiten"),
     "skip": ("skip", "sla-over", "overslaan"), "pin": ("pin", "vastzetten"),
     "add": ("add", "toevoegen"), "list": ("list", "lijst"),
 }

@@ -41,7 +41,7 @@ ROUND_NL = [
      "Ronde afgesloten: |3 collega's antwoordden.|De eerste antwoorden:|"
      "> We hebben de stand-up naar de middag verplaatst.|in thread+channel"),
     ("bob", "/wol ronde nu", "De volgende vraag staat in"),
-    ("bob", "/wol ronde sluit", "Ronde gesloten zonder antwoorden|in thread only"),
+    ("bob", "/wol ronde sluiten", "Ronde gesloten zonder antwoorden|in thread only"),  # QA
     ("bob", "/wol ronde nu", "Op 6 januari 2026 09:59 sluit ik de ronde af"),
     ("ann", "> Alleen ik.", ""),
     ("bob", "/wol ronde sluit", "1 collega antwoordde.|Het eerste antwoord:|> Alleen ik."),
