@@ -8,6 +8,9 @@ columns `id`, `status` (pending → sending → a final status), `attempts`, `no
 - **claim**: one conditional UPDATE … RETURNING takes the rows still free (pending, or
   `sending` whose lease ran out) and writes a claim token and a lease, so two replicas never
   work on the same row, and a row whose worker died is claimed again when its lease expires.
+- **renew**: a worker extends the lease of the rows it still holds (its token) while it works
+  on them, so a slow send under load is not claimed (and sent) a second time by a replica
+  that took the lease for expired; a row renewed by nobody (its worker died) expires.
 - **finish / remove / retry_later**: the outcome is written only while this worker still
   holds the claim (its token), so a worker whose lease expired cannot overwrite the newer
   claim's outcome.
@@ -80,6 +83,23 @@ class LeasedQueue:
         )
         _, rows = await self._write(statement, rows=True)
         return token, rows
+
+    async def renew(self, claims: Sequence[tuple[int, str]], now: datetime) -> set[int]:
+        """Extend to `now + lease` the leases of the rows (`(id, claim token)` each) still
+        claimed by us; returns the ids renewed (a missing id: the claim was lost or the row
+        finished)."""
+        if not claims:
+            return set()
+        c = self.table.c
+        statement = (
+            update(self.table)
+            .where(c.id.in_([row_id for row_id, _ in claims]),
+                   c.claim_token.in_({token for _, token in claims}), c.status == SENDING)
+            .values(claimed_until=now + self.lease)
+            .returning(c.id)
+        )
+        _, rows = await self._write(statement, rows=True)
+        return {row_id for (row_id,) in rows}
 
     async def finish(self, row_id: int, token: str | None, status: str, **values: Any) -> bool:
         """Record a row's outcome (`status` and other columns) while the claim is ours; the
