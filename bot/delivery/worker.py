@@ -234,8 +234,7 @@ class DeliveryWorker:
     async def _still_ours(self, row: OutboxItem) -> bool:
         """Whether this worker still holds `row`'s lease (checked right before its request):
         yes while its last renewal is under half a lease old, else renewed now if still ours."""
-        held = self._held.get(row.id) if row.id is not None else None
-        if held is None:
+        if row.id is None or (held := self._held.get(row.id)) is None:
             return False
         if held[1] - self.clock.now() > self.lease / 2:
             return True
