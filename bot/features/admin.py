@@ -107,8 +107,11 @@ async def on_config(event: InboundEvent, ctx: Context, args: str) -> None:
     elif verb == "community":
         await community(event, ctx, rest)
     elif verb == "capture":
-        value = rest[0] if rest and not rest[0].startswith(("#", "<#")) else "on"
-        await set_setting(event, ctx, ["narrations.capture", value, *rest[1:]])
+        if rest and not rest[0].startswith(("#", "<#")):
+            value, rest = rest[0], rest[1:]
+        else:  # "capture" or "capture #channel": on, in the channel named, if one is
+            value = "on"
+        await set_setting(event, ctx, ["narrations.capture", value, *rest])
     elif verb == "roles":
         await role_admin.on_roles(event, ctx, rest)
     elif verb == "glossary":

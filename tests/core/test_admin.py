@@ -202,6 +202,20 @@ async def test_setting_the_same_value_again_changes_nothing(admin_core, port, la
     assert await count(admin_core, AuditEntry) == 3
 
 
+@pytest.mark.parametrize(("lang", "off", "on", "expected"), [
+    ("en", "config capture off #C2", "config capture #C2",
+     "narrations.capture is now on (was off) in #C2."),
+    ("nl", "instellingen vastleggen uit #C2", "instellingen vastleggen #C2",
+     "narrations.capture is nu aan (was uit) in #C2."),
+])
+async def test_capture_with_only_a_channel_turns_that_channel_on(
+        admin_core, port, lang, off, on, expected) -> None:
+    await say(admin_core, port, f"language {lang}")
+    await say(admin_core, port, off)
+    assert expected in await say(admin_core, port, on)
+    assert await admin_core.config.value(WS, "narrations.capture", "C2") is True
+
+
 async def test_community_form_validates_field_by_field(admin_core, port) -> None:
     await say(admin_core, port, "config community edit #C2")
     form = port.sent("form")[-1].form
