@@ -96,6 +96,7 @@ def register(services: Services, router: Router) -> None:
 
 
 ASK_WORDS = ("ask", "vraag")
+HIDE_WORDS = ("hide", "verberg", "verbergen")  # an admin's `/wol ask hide <n>`
 # `/wol ask <word> …` by an asker who may be anonymous: asking, replying, marking answered
 ANONYMOUS_WORDS = ("anon", "anoniem", "anonymous", "reply", "antwoord", "answered",
                    "beantwoord")
@@ -168,7 +169,7 @@ async def on_ask(event: InboundEvent, ctx: Context, args: str) -> None:
         question = await _question_from(ctx, words[1:])
         await mark_answered(ctx, question, None)
         return
-    if head in ("hide", "verberg"):
+    if head in HIDE_WORDS:
         await hide(event, ctx, words[1:])
         return
     anonymous = head in ("anon", "anoniem", "anonymous")

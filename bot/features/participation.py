@@ -56,6 +56,7 @@ ANONYMOUS_WORDS = (
     "beantwoord",
     "hide",
     "verberg",
+    "verbergen",
 )
 
 MANAGERS_ONLY = N_("Participation figures are for admins and community managers.")

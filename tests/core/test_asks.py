@@ -298,6 +298,7 @@ HIDDEN_EN = [
     ("bert", "/wol ask reply 2", "What would you like to add? For example: /wol ask reply 2 …"),
     ("carl", "/wol ask reply 2 hello there, I know this one",
      "Only the person who asked question #2 can reply to it as the asker."),
+    ("alice", "/wol ask hide 2", "Question #2 is hidden."),
 ]
 HIDDEN_NL = [
     ("sanne", "/wol vraag anoniem Waarom is mijn leidinggevende altijd te laat?",
@@ -313,6 +314,8 @@ HIDDEN_NL = [
     ("bram", "/wol vraag antwoord 2",
      "Wat wil je toevoegen? Bijvoorbeeld: /wol vraag antwoord 2 …"),
     ("kees", "/wol vraag antwoord 2 hallo", "Alleen degene die vraag #2 stelde kan er"),
+    # QA: the Dutch infinitive hides too, instead of posting "verbergen 2" as a question
+    ("alice", "/wol vraag verbergen 2", "Vraag #2 is verborgen."),
 ]
 
 
