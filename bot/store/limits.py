@@ -49,11 +49,16 @@ class Limits:
 
     async def take(self, key: str, limit: int, window: timedelta, n: int = 1) -> float | None:
         """Use `n` of `limit` per sliding `window` under `key`: None when granted, else the
-        seconds until enough earlier uses have left the window."""
-        now = self.clock.now()
-        cutoff = now - window
-        inside = col(LimitUse.at) > cutoff
+        seconds until enough earlier uses have left the window.
+
+        The time is read once the key is ours: a use timed before a wait for the lock (a
+        loaded machine, another replica holding it) would be recorded behind uses granted
+        meanwhile, and counted against a window whose oldest uses the other replica had
+        already removed — one sliding hour could then hold more than `limit`."""
         async with self.db.session() as s, self.exclusive(s, key):
+            now = self.clock.now()
+            cutoff = now - window
+            inside = col(LimitUse.at) > cutoff
             count, oldest, stale = (await s.exec(select(
                 func.coalesce(func.sum(case((inside, 1), else_=0)), 0),
                 func.min(case((inside, LimitUse.at), else_=None)),

@@ -21,8 +21,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
+from bot.clock import FakeClock, utc
 from bot.ports import PersonInfo
 from bot.store.engine import Database
+from bot.store.limits import Limits
 from bot.store.tables.asks import Question, Thanks
 from bot.store.tables.limits import LimitUse
 from tests.conftest import _truncate_and_dispose
@@ -43,6 +45,7 @@ from adapters.teams.port import TeamsPort
 from adapters.teams.sdk import TeamsAuthConfig, make_adapter
 from bot.ports import DeliveryError
 from bot.store.engine import Database
+from bot.store.limits import Limits
 from bot.store.limits import Limits
 
 
@@ -136,3 +139,41 @@ async def test_daily_limits_hold_for_two_replicas_at_once(make_core, port, datab
         thanks = (await s.exec(select(func.count()).select_from(Thanks))).one()
         questions = (await s.exec(select(func.count()).select_from(Question))).one()
     assert (thanks, questions) == (10, 3)
+
+
+@pytest.mark.postgres
+async def test_a_use_is_timed_when_the_key_is_taken_not_when_it_was_asked_for(
+        pg_url: str) -> None:
+    """Replica A asks for the last slot, then waits for the key (held elsewhere) while time
+    passes and replica B, asking later, gets the key first and removes the uses that left
+    its window. A's use must then not be recorded at the moment A asked: the sliding hour
+    ending there would hold the uses B removed, A's and more than the limit."""
+    key, hour = "teams:19:one-conversation@thread.v2", timedelta(hours=1)
+    clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    asked = clock.now()
+    db_a, db_b = Database(pg_url), Database(pg_url)  # two replicas: two pools
+    a, b = Limits(db_a, clock), Limits(db_b, clock)
+    try:
+        earlier = [asked - hour + timedelta(seconds=5)] * 2  # two uses about to leave the window
+        async with db_a.session() as s:
+            s.add_all(LimitUse(key=key, at=at) for at in earlier)
+            await s.commit()
+        async with db_a.session() as s, a.exclusive(s, key):  # someone else holds the key
+            a_wants = asyncio.create_task(a.take(key, 2, hour))
+            await asyncio.sleep(0.2)  # A has asked and waits for the key
+            clock.advance(seconds=10)
+            b_wants = asyncio.create_task(b.take(key, 2, hour))
+            await asyncio.sleep(0.5)  # B waits for the key on the database, ahead of A
+            await s.commit()
+        assert await b_wants is None and await a_wants is None  # both had a slot ...
+        async with db_a.session() as s:  # B removed the earlier uses from the table
+            granted = [utc(t) for t in await s.exec(select(LimitUse.at).where(
+                LimitUse.key == key))]
+        assert len(granted) == 2
+        uses = sorted([*earlier, *granted])  # every use made, as the platform counts them
+        # ... and no sliding hour (up to and including its end) holds more than two uses
+        busiest = max(sum(1 for u in uses if end - hour < u <= end) for end in uses)
+        assert busiest <= 2, uses
+    finally:
+        await db_a.dispose()
+        await db_b.dispose()
