@@ -70,16 +70,38 @@ def parse_cron(value: str) -> str:
     return " ".join(fields).lower()
 
 
+_FULL_DAYS = dict(zip(DAYS, ("monday", "tuesday", "wednesday", "thursday", "friday",
+                              "saturday", "sunday"), strict=True))
+_DAY_FILLERS = frozenset({"en", "and", "&"})
+_RANGE_WORDS = re.compile(r"\s+(?:t/m|tot en met|tot|to|through|until|till)\s+")
+
+
+def _day(word: str) -> str | None:
+    """One weekday as people write it: mon, ma, maandag, monday, tues, thurs."""
+    if word in _DAY_ALIASES:
+        return _DAY_ALIASES[word]
+    short = word[:3]
+    if short in DAYS and _FULL_DAYS[short].startswith(word):
+        return short
+    return None
+
+
 def parse_days(value: str) -> str:
-    days = []
-    for part in re.split(r"[\s,;/]+", value.lower()):
-        if not part:
+    """Weekdays in English or Dutch: "mon,thu", "dinsdag en donderdag", a range "ma-vr",
+    "maandag t/m woensdag", "mon to wed" (every day in it)."""
+    days: list[str] = []
+    text = _RANGE_WORDS.sub("-", value.lower().strip())
+    for part in re.split(r"[\s,;/]+", text):
+        if not part or part in _DAY_FILLERS:
             continue
-        day = part[:3] if part[:3] in DAYS else _DAY_ALIASES.get(part)
-        if day is None:
+        first, dash, last = part.partition("-")
+        start = _day(first)
+        end = _day(last) if dash else start
+        if start is None or end is None or DAYS.index(end) < DAYS.index(start):
             raise UserError(BAD_DAYS, value=value)
-        if day not in days:
-            days.append(day)
+        for day in DAYS[DAYS.index(start):DAYS.index(end) + 1]:
+            if day not in days:
+                days.append(day)
     if not days:
         raise UserError(BAD_DAYS, value=value)
     return ",".join(sorted(days, key=DAYS.index))

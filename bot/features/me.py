@@ -139,11 +139,12 @@ def _country(ctx: Context, word: str) -> str | None:
 
 def _checkin_when(words: list[str]) -> dict[str, str]:
     found: dict[str, str] = {}
+    days = [word for word in words if not any(ch.isdigit() for ch in word)]
     for word in words:
         if any(ch.isdigit() for ch in word):
             found["checkin_time"] = parse_time(word)
-        else:
-            found["checkin_days"] = parse_days(word)
+    if days:  # all of them, one list: "di en do", "mon, thu", "maandag t/m woensdag"
+        found["checkin_days"] = parse_days(" ".join(days))
     return found
 
 

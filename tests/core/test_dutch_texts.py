@@ -99,6 +99,13 @@ EN = {"workspaces": {WS: {"language": "en", "timezone": "Europe/Amsterdam",
 
 TABLE_NL = [
     ("bram", "/wol ik checkins ma,do,vr 09:30", "ma, do en vr om 09:30"),
+    # QA: days as people write them; a range is every day in it, not only its first
+    ("bram", "/wol ik checkins dinsdag en donderdag 14:30", "di en do om 14:30"),
+    ("bram", "/wol ik checkins ma-vr 09:00", "ma, di, wo, do en vr om 09:00"),
+    ("bram", "/wol ik checkins maandag t/m woensdag 09:00", "ma, di en wo om 09:00"),
+    ("bram", "/wol ik checkins ma, do 09:30", "ma en do om 09:30"),
+    ("bram", "/wol ik checkins vr-ma 09:00", "vr-ma is geen lijst van weekdagen"),
+    ("bram", "/wol ik checkins ma,do,vr 09:30", "ma, do en vr om 09:30"),
     ("bram", "/wol ik", "Wijzig met bijvoorbeeld /wol ik checkins uit, /wol ik checkins ma,do "
                         "09:30, /wol ik pauze 7, /wol ik suggesties uit."),
     ("bram", "/wol ik pauze 400", "Bijvoorbeeld /wol ik pauze 14"),
@@ -130,6 +137,12 @@ TABLE_NL = [
      "#ask is nu een durf-te-vragen-gemeenschap"),
 ]
 TABLE_EN = [
+    ("bram", "/wol me checkins mon,thu,fri 09:30", "Mon, Thu, and Fri at 09:30"),
+    ("bram", "/wol me checkins tuesday and thursday 14:30", "Tue and Thu at 14:30"),
+    ("bram", "/wol me checkins mon-fri 09:00", "Mon, Tue, Wed, Thu, and Fri at 09:00"),
+    ("bram", "/wol me checkins monday to wednesday 09:00", "Mon, Tue, and Wed at 09:00"),
+    ("bram", "/wol me checkins mon, thu 09:30", "Mon and Thu at 09:30"),
+    ("bram", "/wol me checkins monkey 09:30", "monkey is not a list of weekdays"),
     ("bram", "/wol me checkins mon,thu,fri 09:30", "Mon, Thu, and Fri at 09:30"),
     ("bram", "/wol me", "Change with e.g. /wol me checkins off, /wol me checkins mon,thu 09:30, "
                         "/wol me pause 7, /wol me matching off."),
