@@ -209,3 +209,16 @@ def test_plurals_agree_with_the_number_of_people(lang: str, one: str, two: str) 
         text = OutboundMessage.text(*people_parts(suggest_text(t, len(people)), people,
                                                   t.gettext(" and "))).plain_text()
         assert text.startswith(expected), text
+
+
+# QA: the Dutch role word is "leidinggevende" and a manager's acknowledgement is "waarderen"
+# (the question card's button), in the figures and the dashboard too
+@pytest.mark.parametrize(("msgid", "expected"), [
+    ("share of questions acknowledged", "aandeel vragen gewaardeerd door een leidinggevende"),
+    ("Not yet acknowledged", "Nog niet gewaardeerd door een leidinggevende"),
+    ("Only you see this. Managers see totals of groups of at least {n} people, never a person. "
+     "Every level is valuable, reading too.", "Leidinggevenden zien alleen totalen"),
+])
+def test_acknowledgement_words_in_dutch(msgid: str, expected: str) -> None:
+    text = Catalogues().get("nl").gettext(msgid)
+    assert expected in text and "manager" not in text.lower(), text
