@@ -10,6 +10,7 @@ from bot.commands import Subcommand
 from bot.errors import UserError
 from bot.events import EventKind, InboundEvent
 from bot.features import glossary_admin, group_conversations, role_admin
+from bot.features.commands import UNKNOWN as UNKNOWN_COMMAND
 from bot.features.commands import example
 from bot.features.me import OFF_TEXT, ON_TEXT
 from bot.features.references import ChannelRef, resolve_channel, split_channel
@@ -95,7 +96,13 @@ async def on_config(event: InboundEvent, ctx: Context, args: str) -> None:
     verb = _verb(words[0], VERBS) if words else "help"
     rest = words[1:]
     if verb in (None, "help"):
-        await ctx.respond(help_message(ctx))
+        shown = help_message(ctx)
+        if verb is None:  # a mistyped verb is named, so the overview is not taken for an answer
+            typed = Strong(text=f"{example(ctx.t, EX_CONFIG).text} {words[0]}")
+            shown = OutboundMessage(blocks=(
+                Section(parts=fill(ctx.t.gettext(UNKNOWN_COMMAND), command=typed)),
+                *shown.blocks))
+        await ctx.respond(shown)
     elif verb == "show":
         await show(event, ctx, rest)
     elif verb == "set":

@@ -216,6 +216,18 @@ async def test_capture_with_only_a_channel_turns_that_channel_on(
     assert await admin_core.config.value(WS, "narrations.capture", "C2") is True
 
 
+@pytest.mark.parametrize(("lang", "said", "expected"), [
+    ("en", "config frobnicate", "I don't know the command /wol config frobnicate."),
+    ("nl", "instellingen onzin", "Het commando /wol instellingen onzin ken ik niet."),
+])
+async def test_an_unknown_config_verb_is_named_before_the_overview(
+        admin_core, port, lang, said, expected) -> None:
+    await say(admin_core, port, f"language {lang}")
+    answer = await say(admin_core, port, said)
+    assert answer.startswith(expected), answer
+    assert ("Configure wolbot" if lang == "en" else "wolbot instellen") in answer
+
+
 async def test_community_form_validates_field_by_field(admin_core, port) -> None:
     await say(admin_core, port, "config community edit #C2")
     form = port.sent("form")[-1].form
