@@ -32,6 +32,12 @@ NO_ANON_ANYWHERE = N_("No channel for questions allows anonymous questions. You 
                       "your name, or ask an admin to allow them.")
 
 
+async def exists(services: Services, workspace_id: str) -> bool:
+    """Whether the workspace has a durf-te-vragen channel to ask in."""
+    return any(c.workspace_id == workspace_id
+               for c in await communities(services, kind="durf-te-vragen"))
+
+
 async def choose(services: Services, event: InboundEvent, words: list[str], *, anonymous: bool,
                  language: str) -> tuple[Community, list[str], bool]:
     """(channel, the question's words, whether the asker named the channel)."""

@@ -7,9 +7,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from bot.features import ask_channels
 from bot.features.commands import command_text
 from bot.features.dm_kinds import DmKind, DmMessage
-from bot.i18n import N_
+from bot.i18n import N_, CommandExample
 from bot.langdetect import guess_language
 from bot.messages import Context as ContextBlock
 from bot.messages import OutboundMessage, Section, Strong, fill
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 WELCOME = N_("You're welcome!")
 QUESTION = N_("That sounds like a question for colleagues. Ask it with {ask} and I'll post it "
               "in the channel where anyone may ask anything ({anon} leaves your name out).")
+QUESTION_NO_CHANNEL = N_("That sounds like a question for colleagues, but there is no "
+                         "durf-te-vragen channel to ask it in yet: an admin can make one with "
+                         "{example}.")
 WHO_QUESTION = N_("Who works on {topic}? Ask colleagues with {ask}, or tell me what you are "
                   "working on yourself: when a colleague works on the same, I'll introduce "
                   "you.")
@@ -57,7 +61,10 @@ async def _question(event: InboundEvent, ctx: Context, text: str, topic: str | N
         question = question[:77].rstrip() + "…"
     ask = command_text(("vraag " if nl else "ask ") + question)
     anon = command_text("vraag anoniem …" if nl else "ask anon …")
-    if topic:
+    if not await ask_channels.exists(ctx.services, event.workspace_id):  # /wol ask would fail
+        how = Strong(text=CommandExample.of(ask_channels.EX_ADD_DURF).render(ctx.t))
+        first = Section(parts=fill(ctx.t.gettext(QUESTION_NO_CHANNEL), example=how))
+    elif topic:
         first = Section(parts=fill(ctx.t.gettext(WHO_QUESTION), topic=Strong(text=topic),
                                    ask=ask))
     else:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from bot.authorisation import ANYONE, Verdict, bind, bound_to_clicker, owner, unbound
 from bot.commands import Subcommand
 from bot.errors import UserError
-from bot.features import intros
+from bot.features import ask_channels, intros
 from bot.features.ask_channels import EX_ADD_DURF
 from bot.features.matching import consent
 from bot.features.matching.feature import ago, snippet
@@ -212,16 +212,9 @@ async def answer_who(ctx: Context, topic: str) -> list[Colleague]:
         await ctx.respond(ctx.text(TOO_VAGUE, topic=Strong(text=topic), example=example))
         return []
     log.info("who: %d colleague(s) for a question in %s", len(found), event.workspace_id)
-    durf = await _has_durf_channel(ctx.services, event.workspace_id)
+    durf = await ask_channels.exists(ctx.services, event.workspace_id)
     await ctx.respond(who_message(ctx, topic, found, durf=durf))
     return found
-
-
-async def _has_durf_channel(services: Services, workspace_id: str) -> bool:
-    from bot.communities import communities
-
-    return any(c.workspace_id == workspace_id
-               for c in await communities(services, kind="durf-te-vragen"))
 
 
 def who_message(

@@ -13,7 +13,10 @@ from tests.core.test_dialogues import run_table
 
 DM_EN = [
     ("sanne", "Can you tell me who works on the intranet?", "who works on the intranet"),
-    ("sanne", "How do I request care leave?", "/wol ask How do I request care leave?"),
+    ("sanne", "How do I request care leave?",  # QA: no channel to ask in, so no /wol ask
+     "That sounds like a question for colleagues, but there is no durf-te-vragen channel to "
+     "ask it in yet: an admin can make one with /wol config community add #durf-te-vragen "
+     "durf-te-vragen."),
     ("sanne", "thanks!", "You're welcome!"),
     ("sanne", "ok", ""),
     ("sanne", "👍", ""),
@@ -33,7 +36,10 @@ DM_EN = [
 ]
 DM_NL = [
     ("joost", "Wie werkt er aan de intranet-zoekfunctie?", "de intranet-zoekfunctie"),
-    ("joost", "Weet iemand hoe ik zorgverlof aanvraag?", "/wol vraag Weet iemand hoe"),
+    ("joost", "Weet iemand hoe ik zorgverlof aanvraag?",
+     "Dat klinkt als een vraag voor collega's, maar er is nog geen durf-te-vragen-kanaal om hem "
+     "in te stellen: een beheerder kan er een maken met /wol instellingen gemeenschap toevoegen "
+     "#durf-te-vragen durf-te-vragen."),
     ("joost", "Bedankt!", "Graag gedaan!"),
     ("joost", "oké", ""),
     ("joost", "top 👍", ""),
@@ -59,6 +65,21 @@ async def test_direct_messages(core, port, table) -> None:
     async with core.db.session() as s:
         stored = [r.text for r in await s.exec(select(Narration).order_by(Narration.id))]
     assert stored == [said for _, said, expected in table if expected == "📝"]
+
+
+@pytest.mark.parametrize(("user", "said", "expected"), [
+    ("sanne", "How do I request care leave?", "/wol ask How do I request care leave?"),
+    ("joost", "Weet iemand hoe ik zorgverlof aanvraag?", "/wol vraag Weet iemand hoe"),
+])
+async def test_a_question_is_pointed_to_the_durf_te_vragen_channel(
+        make_core, port, user, said, expected) -> None:
+    from tests.fakes import events as ev
+
+    core = make_core(port, workspaces={ev.WORKSPACE: {
+        "channels": {"DURF": {"kind": "durf-te-vragen"}}}})
+    await core.start(deliver=False)
+    await run_table(core, port, [(user, said, expected)], channel=f"D-{user}",
+                    kind=ConversationKind.DM)
 
 
 async def test_a_who_question_gets_the_who_answer_in_its_language(core, port) -> None:
