@@ -162,18 +162,27 @@ class Context(ServiceAccess):
 
     async def show(self, message: OutboundMessage, *, shared_at: Destination | None = None,
                    message_id: str | None = None,
-                   personal: OutboundMessage | None = None) -> None:
+                   personal: OutboundMessage | None = None, own: bool = False) -> None:
         """The clicked message re-rendered with its new state.
 
         Adapters that answer a click synchronously show `message` (or `personal`, the
         clicker's own version where it differs) to the clicker at once. With `shared_at` and
         `message_id` the message itself is updated for everyone, through the outbox (Slack
-        `chat.update`, Teams `update_activity`).
+        `chat.update`, Teams `update_activity`). `own`: the clicked message was the
+        clicker's alone (an only-you card, e.g. a confirmation): where the click is not
+        answered synchronously it is replaced through the outbox (Slack: the click's
+        `response_url`; console: printed again), and that record is dropped once delivered.
         """
         self.shown = personal or message
         if shared_at is not None and message_id:
             await self.outbox.update(self.event.platform, shared_at, message_id, message,
                                           key=self.key("show"))
+        elif own and not self.event.reply_hints.get(RESPOND_INLINE_HINT):
+            dest = self.destination(thread=bool(self.event.conversation.thread_id),
+                                    ephemeral=True)
+            await self.outbox.update(self.event.platform, dest, message_id or (
+                self.event.action.message_id if self.event.action else None) or "", message,
+                key=self.key("show"), erase_after_delivery=True)
 
     async def react(self, emoji: str) -> None:
         if self.event.message_id is None:

@@ -64,7 +64,8 @@ PersonHook = Callable[[str, str], Awaitable[dict[str, Any]]]
 ExpertFinder = Callable[[str, str, set[str]], Awaitable[list[str]]]
 # (workspace_id, asker_id, topic, channel_id, visibility, limit) -> colleagues, best first
 ColleagueFinder = Callable[[str, str, str, str | None, str, int], Awaitable[list[Any]]]
-# An event that must leave no trace of who caused it (an anonymous question).
+# An event that must leave no trace of who caused it (an anonymous question, a click on
+# the erasure confirmation).
 AnonymousEvent = Callable[[InboundEvent], Awaitable[bool]]
 Lifecycle = Callable[[], Awaitable[None]]
 

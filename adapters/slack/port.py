@@ -11,6 +11,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -307,6 +308,9 @@ class SlackPort:
         if hints.get("surface") == "home" and hints.get("user_id"):
             await self.publish_home(dest.workspace_id, hints["user_id"], message)
             return
+        if dest.ephemeral_user:
+            await self._replace_own(dest, message_id, render_message(message))
+            return
         await self.call(
             dest.workspace_id,
             "chat.update",
@@ -399,6 +403,24 @@ class SlackPort:
             return Sent(message_id=str(data.get("ts", "")), channel_id=str(data.get("channel", "")))
         return Sent(message_id=str(data.get("message_ts", "")), channel_id=dest.channel_id)
 
+    async def _replace_own(self, dest: Destination, message_id: str,
+                           rendered: dict[str, Any]) -> None:
+        """Replace the message a person clicked that was theirs alone: an ephemeral one can
+        only be replaced through the click's response_url; without it (expired, used up) a
+        message in their DM is updated, and an ephemeral one answered anew."""
+        hints = dest.hints or {}
+        url = hints.get("response_url")
+        if url and self._response_url_usable(url, hints) and await self._post_response_url(
+                url, rendered, replace_original=True):
+            return
+        if message_id and not hints.get("ephemeral"):
+            await self.call(dest.workspace_id, "chat.update", channel=dest.channel_id,
+                            ts=message_id, **rendered)
+            return
+        await self._send_ephemeral(
+            replace(dest, hints={k: v for k, v in hints.items() if k != "response_url"}),
+            rendered)
+
     def _response_url_usable(self, url: str, hints: Mapping[str, Any]) -> bool:
         parts = urlsplit(url)
         if parts.netloc not in self._response_url_hosts:
@@ -411,12 +433,14 @@ class SlackPort:
             return False
         return self._response_url_uses.get(url, 0) < RESPONSE_URL_USES
 
-    async def _post_response_url(self, url: str, rendered: dict[str, Any]) -> bool:
+    async def _post_response_url(self, url: str, rendered: dict[str, Any], *,
+                                 replace_original: bool = False) -> bool:
         self._response_url_uses[url] = self._response_url_uses.get(url, 0) + 1
         self._response_url_uses.move_to_end(url)
         while len(self._response_url_uses) > 10_000:
             self._response_url_uses.popitem(last=False)
-        body = {"response_type": "ephemeral", "replace_original": False, **rendered}
+        body = {"response_type": "ephemeral", "replace_original": replace_original,
+                **rendered}
         try:
             async with self._http().post(url, json=body) as resp:
                 if resp.status == 200:

@@ -129,9 +129,16 @@ class Outbox:
         message: OutboundMessage,
         *,
         key: str,
+        erase_after_delivery: bool = False,
     ) -> bool:
-        payload = {"message": message.model_dump(mode="json"), "message_id": message_id}
-        return await self._put(platform, "update", dest, payload, key, None, None)
+        """Replace a sent message (`erase_after_delivery`: an only-you answer to a click,
+        whose record is dropped once delivered, like `send`'s)."""
+        payload: dict[str, Any] = {"message": message.model_dump(mode="json"),
+                                   "message_id": message_id}
+        if erase_after_delivery:
+            payload["erase_after_delivery"] = True
+        return await self._put(platform, "update", dest, payload, key, None,
+                               dest.ephemeral_user)
 
     async def react(
         self,

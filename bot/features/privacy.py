@@ -8,11 +8,11 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.authorisation import ADDRESSEE, Verdict, owner
+from bot.authorisation import Verdict, owner
 from bot.commands import Subcommand
-from bot.events import InboundEvent
+from bot.events import EventKind, InboundEvent
 from bot.features.commands import example
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Translator, normalise_language
 from bot.insight import formats
 from bot.messages import Actions, Button, OutboundMessage, Section, fill
 from bot.router import Router, action
@@ -40,6 +40,9 @@ FORGET_ASK = N_("This erases your narrations, settings and everything else I kee
 FORGET_YES = N_("Yes, erase my data")
 FORGET_NO = N_("Cancel")
 FORGET_CANCELLED = N_("Nothing was erased.")
+# A second click on a confirmation whose person was erased meanwhile (a stale copy).
+FORGET_NOTHING_LEFT = N_("There was nothing left to erase: I keep nothing about you any more.")
+FORGET_NOTHING_TO_CANCEL = N_("Nothing to cancel: I keep nothing about you any more.")
 NOT_YOURS = N_("Only the person whose data it is can confirm this.")
 SUMMARY_LINE = N_("{label}: {count}")
 SUMMARY_GROUPS = (
@@ -66,6 +69,7 @@ def register(services: Services, router: Router) -> None:
         usage=N_("[export|forget]"), order=75))
     router.add(action("privacy.forget."), on_forget_choice, name="privacy.forget",
                who=owner("the person whose data it is", _data_subject))
+    services.hooks.anonymous_events.append(is_forget_choice)
     services.scheduler.add(Job(RETENTION_JOB, cron("15 3 * * *", "UTC"),
                                lambda when: purge_all(services, when),
                                grace=timedelta(hours=23)))
@@ -80,9 +84,9 @@ async def on_privacy(event: InboundEvent, ctx: Context, args: str) -> None:
             Section(parts=(ctx.t.gettext(FORGET_ASK),)),
             Actions(elements=(
                 Button(label=ctx.t.gettext(FORGET_YES), action_id=CONFIRM,
-                       value=event.user.user_id, style="danger"),
+                       value=card_value(ctx.t.lang, event.user.user_id), style="danger"),
                 Button(label=ctx.t.gettext(FORGET_NO), action_id=CANCEL,
-                       value=event.user.user_id)))))
+                       value=card_value(ctx.t.lang, event.user.user_id))))))
     else:
         days = await ctx.config.value(event.workspace_id, "retention.days")
         await ctx.respond(OutboundMessage.of(
@@ -129,22 +133,70 @@ async def export(event: InboundEvent, ctx: Context) -> None:
         await ctx.respond(ctx.text(EXPORT_QUEUED))
 
 
+def card_value(lang: str, user_id: str) -> str:
+    """The confirmation's buttons carry the language the card speaks and the id of the
+    person it was sent to: "<lang>:<user id>"."""
+    return f"{lang}:{user_id}"
+
+
+def read_card_value(value: str) -> tuple[str | None, str]:
+    """(language, user id) of a confirmation's button; older cards carry the id alone."""
+    lang, sep, user_id = value.partition(":")
+    if sep and normalise_language(lang) == lang:
+        return lang, user_id
+    return None, value
+
+
+async def is_forget_choice(event: InboundEvent) -> bool:
+    """A click on the erasure confirmation leaves no trace of its person (no person row,
+    no channel, no timed claim): after "Yes" nothing about them may be left behind, and a
+    stale copy clicked later must not bring a record back (bot/turns.py)."""
+    return event.kind is EventKind.ACTION and event.action is not None \
+        and event.action.action_id in (CONFIRM, CANCEL)
+
+
 async def _data_subject(event: InboundEvent, ctx: Context) -> Verdict:
     """The confirmation carries the id of the person it was sent to: only they may answer."""
-    return True if await ADDRESSEE.check(event, ctx) is True else ctx.text(NOT_YOURS)
+    if event.action is not None:
+        _, user_id = read_card_value(event.action.value or "")
+        if user_id == event.user.user_id:
+            return True
+    return ctx.text(NOT_YOURS)
 
 
 async def on_forget_choice(event: InboundEvent, ctx: Context) -> None:
+    """The confirmation is replaced in place by what happened, without buttons. A stale
+    copy clicked after the erasure says so (in the card's language: their choice of
+    language went with the rest)."""
     assert event.action is not None
+    lang, _ = read_card_value(event.action.value or "")
+    ctx.hint_language(lang)
+    user_id = event.user.user_id
+    held = await holds_data(ctx.services, event.workspace_id, user_id)
     if event.action.action_id != CONFIRM:
-        await ctx.respond(ctx.text(FORGET_CANCELLED))
-        return
-    total = await forget(ctx.services, event.workspace_id, event.user.user_id)
-    done = ctx.t.ngettext(
-        "Done: I erased {count} record about you. You can start afresh any time.",
-        "Done: I erased {count} records about you. You can start afresh any time.", total)
-    await ctx.respond(OutboundMessage.text(*fill(done, count=formats.number(total, ctx.t.lang))),
-                      erase_after_delivery=True)
+        answer = ctx.text(FORGET_CANCELLED if held else FORGET_NOTHING_TO_CANCEL)
+    else:
+        # also when nothing is held: it sweeps what this very click left (a reference)
+        total = await forget(ctx.services, event.workspace_id, user_id)
+        if held:
+            done = ctx.t.ngettext(
+                "Done: I erased {count} record about you. You can start afresh any time.",
+                "Done: I erased {count} records about you. You can start afresh any time.",
+                total)
+            answer = OutboundMessage.text(*fill(done, count=formats.number(total, ctx.t.lang)))
+        else:
+            answer = ctx.text(FORGET_NOTHING_LEFT)
+    await ctx.show(answer, own=True)
+
+
+async def holds_data(services: Services, workspace_id: str, user_id: str) -> bool:
+    """Whether anything is kept about the person (tables, and features' own data)."""
+    if await services.personal_data.holds(workspace_id, user_id):
+        return True
+    for exporter in services.hooks.privacy_exporters:
+        if any((await exporter(workspace_id, user_id)).values()):
+            return True
+    return False
 
 
 async def forget(services: Services, workspace_id: str, user_id: str) -> int:

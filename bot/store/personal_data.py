@@ -29,6 +29,7 @@ from bot.store.tables import (
 from bot.store.tables.admin import AuditEntry, ScheduledOccurrence
 from bot.store.tables.asks import Acknowledgement, Question, RelayedAnswer, Thanks
 from bot.store.tables.console import ConsoleButton
+from bot.store.tables.inbox import InboxItem
 from bot.store.tables.rhythms import Contribution
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,22 @@ class PersonalData:
                 if rows:
                     data[table_of(model).name] = rows
         return data
+
+    async def holds(self, workspace_id: str, user_id: str) -> bool:
+        """Whether anything is kept about the person, deliveries in flight (inbox, outbox)
+        aside: after an erasure, nothing until they use the bot again."""
+        async with self.db.session() as s:
+            for model, columns in personal_tables():
+                if model in (InboxItem, OutboxItem):
+                    continue
+                for column_name in columns:
+                    query = select(literal(1)).select_from(model).where(
+                        getattr(model, column_name) == user_id)
+                    if hasattr(model, "workspace_id"):
+                        query = query.where(model.workspace_id == workspace_id)
+                    if (await s.exec(query.limit(1))).first() is not None:
+                        return True
+        return False
 
     async def forget(self, workspace_id: str, user_id: str) -> tuple[dict[str, int], list[int]]:
         """Erase the person's personal data; returns counts per table and the ids of the
