@@ -85,6 +85,10 @@ class Hooks:
     colleague_finders: list[ColleagueFinder] = field(default_factory=list)
     # Asked before anything is written, so no person row, channel, claim or log names them.
     anonymous_events: list[AnonymousEvent] = field(default_factory=list)
+    # Anonymous events stricter still: not even a new person's platform record (which an
+    # anonymous asker needs for relayed answers) is written. The erasure confirmation: its
+    # click is answered at once, and nothing may outlive the erasure.
+    traceless_events: list[AnonymousEvent] = field(default_factory=list)
     # Async work at start, after migrations (e.g. scheduling jobs), and at stop, before the
     # database closes (e.g. ending background work).
     start_hooks: list[Lifecycle] = field(default_factory=list)

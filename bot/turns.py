@@ -60,6 +60,16 @@ class Turns:
         for predicate in self.services.hooks.anonymous_events:
             if await predicate(event):
                 return True
+        return await self.is_traceless(event)
+
+    async def is_traceless(self, event: InboundEvent) -> bool:
+        """An anonymous event after which no new record of its person may stay at all
+        (`Hooks.traceless_events`)."""
+        if event.is_from_bot:
+            return False
+        for predicate in self.services.hooks.traceless_events:
+            if await predicate(event):
+                return True
         return False
 
     def context(self, event: InboundEvent, *, anonymous: bool = False,

@@ -152,7 +152,8 @@ class TeamsEndpoint:
         event = replace(event, reply_hints=hints)
         if isinstance(shown, dict):
             anonymous = await self.core.is_anonymous(event)
-            await self.members.seen(Seen(**shown), anonymous=anonymous)
+            await self.members.seen(Seen(**shown), anonymous=anonymous,
+                                    traceless=await self.core.is_traceless(event))
         return await self.core.handle(await self._resolve_people_picker(event), claimed=True)
 
     def _translate(self, body: dict[str, Any]) -> tuple[Seen | None, InboundEvent | None]:
@@ -184,7 +185,8 @@ class TeamsEndpoint:
     ) -> None:
         if seen is not None:
             anonymous = event is not None and await self.core.is_anonymous(event)
-            await self.members.seen(seen, anonymous=anonymous)
+            traceless = event is not None and await self.core.is_traceless(event)
+            await self.members.seen(seen, anonymous=anonymous, traceless=traceless)
         if body.get("name") == FILE_CONSENT and seen is not None and self.port is not None:
             await self.port.file_consent(seen.workspace_id, seen.user_id,
                                          body.get("value") or {})

@@ -66,16 +66,18 @@ class Members:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def seen(self, seen: Seen, *, anonymous: bool = False) -> None:
+    async def seen(self, seen: Seen, *, anonymous: bool = False,
+                   traceless: bool = False) -> None:
         """Upsert what an activity showed; an unchanged person costs one read, no write.
 
         An anonymous question's activity changes nothing about a person already known (a
         write then would date their question), and a new person's row, which the bot needs
-        to relay answers to their personal chat, is dated to the day."""
+        to relay answers to their personal chat, is dated to the day. A traceless one
+        (`Hooks.traceless_events`: the erasure confirmation) writes no new row at all."""
         async with self.db.session() as s:
             row = await s.get(TeamsMember, (seen.workspace_id, seen.user_id))
             existing = row is not None
-            if existing and anonymous:
+            if traceless or (existing and anonymous):
                 return
             if row is None:
                 row = TeamsMember(

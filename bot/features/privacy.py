@@ -69,7 +69,7 @@ def register(services: Services, router: Router) -> None:
         usage=N_("[export|forget]"), order=75))
     router.add(action("privacy.forget."), on_forget_choice, name="privacy.forget",
                who=owner("the person whose data it is", _data_subject))
-    services.hooks.anonymous_events.append(is_forget_choice)
+    services.hooks.traceless_events.append(is_forget_choice)
     services.scheduler.add(Job(RETENTION_JOB, cron("15 3 * * *", "UTC"),
                                lambda when: purge_all(services, when),
                                grace=timedelta(hours=23)))
@@ -149,8 +149,9 @@ def read_card_value(value: str) -> tuple[str | None, str]:
 
 async def is_forget_choice(event: InboundEvent) -> bool:
     """A click on the erasure confirmation leaves no trace of its person (no person row,
-    no channel, no timed claim): after "Yes" nothing about them may be left behind, and a
-    stale copy clicked later must not bring a record back (bot/turns.py)."""
+    no channel, no timed claim, no platform member record): after "Yes" nothing about them
+    may be left behind, and a stale copy clicked later must not bring a record back
+    (bot/turns.py, `Hooks.traceless_events`)."""
     return event.kind is EventKind.ACTION and event.action is not None \
         and event.action.action_id in (CONFIRM, CANCEL)
 
