@@ -142,3 +142,20 @@ async def test_numbered_buttons_are_purged_with_the_outbox(make_core, clock) -> 
     await purge_all(core, clock.now() + timedelta(days=31))
     assert await count() == 0
     await core.stop()
+
+
+async def test_the_erasure_confirmation_is_replaced_in_place(make_core) -> None:
+    """`/wol privacy forget` then its buttons (QA): the confirmation is printed again as the
+    result, without buttons; the old card's buttons clicked again say nothing is kept (nl,
+    en); cancelling first erases nothing."""
+    printed = await chat(make_core, "I'm working on the archive\n/wol privacy forget\n!1\n!1\n"
+                                    "!2\n@nel\n/wol taal nl\n/wol privacy vergeet\n!4\n!3\n!3\n")
+    assert "Yes, erase my data" in printed and "Ja, wis mijn gegevens" in printed
+    updated = [line.split(" (updated): ")[1] for line in printed.splitlines()
+               if " (updated): " in line]
+    assert len(updated) == 6 and updated[0].startswith("Done: I erased")
+    assert updated[1:4] == ["There was nothing left to erase: I keep nothing about you any more.",
+                            "Nothing to cancel: I keep nothing about you any more.",
+                            "Er is niets gewist."]
+    assert updated[4].startswith("Klaar: ik heb")
+    assert updated[5] == "Er viel niets meer te wissen: ik bewaar niets meer over je."
