@@ -60,6 +60,7 @@ format: install
 
 test: install browser strace
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -n 2
 

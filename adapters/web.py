@@ -58,10 +58,15 @@ async def request_log(request: web.Request, handler: Handler) -> web.StreamRespo
         route = info.canonical if info is not None else "(unmatched)"
         ms = round((time.perf_counter() - start) * 1000, 1)
         METRICS.http_requests.labels(route, f"{status // 100}xx").inc()
-        access_log.log(logging.DEBUG if route in PROBES else logging.INFO,
-                       "%s %s %d %.1f ms", request.method, route, status, ms,
-                       extra={"method": request.method, "path": route, "status": status,
-                              "duration_ms": ms})
+        access_log.log(
+            logging.DEBUG if route in PROBES else logging.INFO,
+            "%s %s %d %.1f ms",
+            request.method,
+            route,
+            status,
+            ms,
+            extra={"method": request.method, "path": route, "status": status, "duration_ms": ms},
+        )
 
 
 def build_web_app(core: Wolbot, *, adapters: list[str] | None = None) -> web.Application:
@@ -118,11 +123,16 @@ async def readyz(request: web.Request) -> web.Response:
     db_ok, migrated = await _database_state(core)
     attached = request.app[ATTACHED_KEY]
     missing = [n for n in request.app[EXPECTED_KEY] if n not in attached]
-    reasons = ([] if db_ok else ["database unreachable"]) + (
-        ["database schema is not at this version's migrations"] if migrated is False else []
-    ) + [f"adapter {name} not attached" for name in missing]
-    body = {"status": "not ready" if reasons else "ready", "reasons": reasons,
-            "adapters": sorted(attached)}
+    reasons = (
+        ([] if db_ok else ["database unreachable"])
+        + (["database schema is not at this version's migrations"] if migrated is False else [])
+        + [f"adapter {name} not attached" for name in missing]
+    )
+    body = {
+        "status": "not ready" if reasons else "ready",
+        "reasons": reasons,
+        "adapters": sorted(attached),
+    }
     return web.json_response(body, status=503 if reasons else 200)
 
 

@@ -29,9 +29,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-TOPICS = ["the onboarding checklist for new nurses", "moving our CI to GitHub Actions",
-          "the GDPR register of the municipality", "a new intake form for the district teams",
-          "the 2027 budget of the finance team"]
+TOPICS = [
+    "the onboarding checklist for new nurses",
+    "moving our CI to GitHub Actions",
+    "the GDPR register of the municipality",
+    "a new intake form for the district teams",
+    "the 2027 budget of the finance team",
+]
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
@@ -72,22 +76,31 @@ def slack_body(root: Path, n: int, text: str, user: str, channel: str) -> dict[s
     return body
 
 
-async def through_inbox(core: Any, root: Path, label: str, text: str, events: int,
-                        counter: Statements, show: bool) -> dict[str, float]:
+async def through_inbox(
+    core: Any, root: Path, label: str, text: str, events: int, counter: Statements, show: bool
+) -> dict[str, float]:
     """Store `events` Slack events in the inbox, then let its worker handle them all."""
     from adapters.slack.inbound import to_inbound
 
     concurrency = 4 if core.db.dialect == "postgresql" else 1
-    bodies = [slack_body(root, i, text.format(topic=TOPICS[i % 5], i=i), f"W{i % 7}",
-                         f"C{i % 4}") for i in range(events)]
+    bodies = [
+        slack_body(root, i, text.format(topic=TOPICS[i % 5], i=i), f"W{i % 7}", f"C{i % 4}")
+        for i in range(events)
+    ]
     try:  # one inbox for every platform (after issue 19)
         from bot.delivery.inbox import Inbox, event_key
 
         async def handle(event: Any) -> Any:
             return await core.handle(event, claimed=True)
 
-        inbox = Inbox(core.db, handle, platform="slack", key=event_key(core.keyring),
-                      clock=core.clock, concurrency=concurrency)
+        inbox = Inbox(
+            core.db,
+            handle,
+            platform="slack",
+            key=event_key(core.keyring),
+            clock=core.clock,
+            concurrency=concurrency,
+        )
 
         async def put(body: dict[str, Any]) -> Any:
             return await inbox.put(to_inbound(body, bot_user_id="UBOT"))
@@ -101,6 +114,7 @@ async def through_inbox(core: Any, root: Path, label: str, text: str, events: in
 
         async def put(body: dict[str, Any]) -> Any:
             return await inbox.put(to_inbound(body, bot_user_id="UBOT"), body, "UBOT")
+
     before = (counter.total, counter.writes)
     started = time.perf_counter()
     await asyncio.gather(*(put(body) for body in bodies))
@@ -119,17 +133,20 @@ async def through_inbox(core: Any, root: Path, label: str, text: str, events: in
         for line, n in Counter(" ".join(x.split()[:3]) for x in counter.log).most_common():
             print(f"    {n / events:6.2f} per event  {line}")
         counter.log = None
-    return {f"{label} stored per s": events / stored_s,
-            f"{label} statements to store": stored[0] / events,
-            f"{label} writes to store": stored[1] / events,
-            f"{label} handled per s": events / handled_s,
-            f"{label} CPU ms": cpu / events * 1000,
-            f"{label} statements": (counter.total - before[0]) / events,
-            f"{label} writes": (counter.writes - before[1]) / events}
+    return {
+        f"{label} stored per s": events / stored_s,
+        f"{label} statements to store": stored[0] / events,
+        f"{label} writes to store": stored[1] / events,
+        f"{label} handled per s": events / handled_s,
+        f"{label} CPU ms": cpu / events * 1000,
+        f"{label} statements": (counter.total - before[0]) / events,
+        f"{label} writes": (counter.writes - before[1]) / events,
+    }
 
 
-async def measure(url: str, events: int, show: bool, inbox: bool = False,
-                  root: Path | None = None) -> dict[str, float]:
+async def measure(
+    url: str, events: int, show: bool, inbox: bool = False, root: Path | None = None
+) -> dict[str, float]:
     from bot.app import build
     from bot.config import Settings
     from tests.fakes import events as ev
@@ -137,16 +154,19 @@ async def measure(url: str, events: int, show: bool, inbox: bool = False,
 
     counter = Statements()
     counter.install()
-    settings = Settings.model_validate({"database_url": url,
-                                        "env": {"WOLBOT_SECRET_KEY": "bench-" + "x" * 20}})
+    settings = Settings.model_validate(
+        {"database_url": url, "env": {"WOLBOT_SECRET_KEY": "bench-" + "x" * 20}}
+    )
     core = build(settings)
     core.register_port(RecordingPort())
     await core.start(deliver=False, schedule=False)
     for i in range(10):  # warm up: model, caches, people
         await core.handle(ev.message(f"I'm working on {TOPICS[i % 5]} {i}", user=f"u{i % 7}"))
     figures: dict[str, float] = {}
-    for label, text in (("narration", "I'm working on {topic} part {i}"),
-                        ("plain message", "Lunch at twelve today? ({i})")):
+    for label, text in (
+        ("narration", "I'm working on {topic} part {i}"),
+        ("plain message", "Lunch at twelve today? ({i})"),
+    ):
         if inbox and root is not None:
             figures |= await through_inbox(core, root, label, text, events, counter, show)
             continue
@@ -165,8 +185,7 @@ async def measure(url: str, events: int, show: bool, inbox: bool = False,
             writes += counter.writes - before[1]
             if counter.log is not None and i == events - 1:
                 print(f"statements of {events} {label}s, by kind:")
-                for line, n in Counter(" ".join(x.split()[:3]) for x in counter.log
-                                       ).most_common():
+                for line, n in Counter(" ".join(x.split()[:3]) for x in counter.log).most_common():
                     print(f"    {n / events:6.2f} per event  {line}")
                 counter.log = None
         figures[f"{label} CPU ms"] = (time.process_time() - cpu) / events * 1000
@@ -184,11 +203,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--postgres", action="store_true")
     ap.add_argument("--events", type=int, default=200)
-    ap.add_argument("--root", default=str(Path(__file__).resolve().parent.parent),
-                    help="the checkout whose bot/ is measured (default: this one)")
+    ap.add_argument(
+        "--root",
+        default=str(Path(__file__).resolve().parent.parent),
+        help="the checkout whose bot/ is measured (default: this one)",
+    )
     ap.add_argument("--show", action="store_true", help="print the statements of one event")
-    ap.add_argument("--inbox", action="store_true",
-                    help="store the events in the inbox first, then let its worker handle them")
+    ap.add_argument(
+        "--inbox",
+        action="store_true",
+        help="store the events in the inbox first, then let its worker handle them",
+    )
     args = ap.parse_args()
     sys.path.insert(0, str(Path(args.root).resolve()))
     schema = None
@@ -196,27 +221,30 @@ def main() -> int:
         import psycopg
 
         schema = f"wolbot_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test",
-                             autocommit=True) as conn:
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
         url = f"postgresql://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
     else:
         url = f"sqlite:///{tempfile.mkdtemp()}/core.db"
     try:
-        figures = asyncio.run(measure(url, args.events, args.show, args.inbox,
-                                      Path(args.root).resolve()))
+        figures = asyncio.run(
+            measure(url, args.events, args.show, args.inbox, Path(args.root).resolve())
+        )
     finally:
         if schema:
             import psycopg
 
-            with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test",
-                                 autocommit=True) as conn:
+            with psycopg.connect(
+                "postgresql://postgres@127.0.0.1:5432/test", autocommit=True
+            ) as conn:
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     import bot
 
     path = "inbox → core.handle" if args.inbox else "core.handle"
-    print(f"{path} on {'PostgreSQL' if args.postgres else 'SQLite'}, {args.events} events,"
-          f" bot from {Path(bot.__file__).parent.parent}:")
+    print(
+        f"{path} on {'PostgreSQL' if args.postgres else 'SQLite'}, {args.events} events,"
+        f" bot from {Path(bot.__file__).parent.parent}:"
+    )
     for key, value in figures.items():
         print(f"  {key:>34}: {value:9.2f}")
     return 0

@@ -62,8 +62,11 @@ class Lora(torch.nn.Module):
         self.B = torch.nn.ParameterList()
         g = torch.Generator().manual_seed(0)
         for i, ly in enumerate(model._layers):
-            t = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in ly.items()
-                 if not isinstance(v, tuple)}
+            t = {
+                k: torch.from_numpy(np.ascontiguousarray(v))
+                for k, v in ly.items()
+                if not isinstance(v, tuple)
+            }
             for k in ("aln", "oln"):
                 t[k + "_w"] = torch.from_numpy(ly[k][0])
                 t[k + "_b"] = torch.from_numpy(ly[k][1])
@@ -124,8 +127,12 @@ class Lora(torch.nn.Module):
                 k = (i - self.first) * 4 + j
                 a = self.A[k].detach().numpy()  # (in, r)
                 b = self.B[k].detach().numpy() * self.scale  # (r, out)
-                parts = {"qkv": [("q", 0), ("k", H), ("v", 2 * H)], "ao": [("ao", 0)],
-                         "fi": [("fi", 0)], "fo": [("fo", 0)]}[key]
+                parts = {
+                    "qkv": [("q", 0), ("k", H), ("v", 2 * H)],
+                    "ao": [("ao", 0)],
+                    "fi": [("fi", 0)],
+                    "fo": [("fo", 0)],
+                }[key]
                 for name, start in parts:
                     width = H if key in ("qkv", "ao", "fo") else b.shape[1]
                     out[f"{p}{name}.w.u"] = np.ascontiguousarray(b[:, start : start + width].T)
@@ -160,9 +167,9 @@ class Texts:
 
 def encode(net: Lora, texts: Texts, items: list[str], size: int = 64) -> np.ndarray:
     with torch.no_grad():
-        return np.concatenate([
-            net(*texts.batch(items[i : i + size])).numpy() for i in range(0, len(items), size)
-        ])
+        return np.concatenate(
+            [net(*texts.batch(items[i : i + size])).numpy() for i in range(0, len(items), size)]
+        )
 
 
 def batches(topics: list[dict], size: int, rng: random.Random) -> list[list[tuple[str, str, str]]]:
@@ -191,8 +198,18 @@ def batches(topics: list[dict], size: int, rng: random.Random) -> list[list[tupl
     return out
 
 
-def train(topics: list[dict], epochs: int, rank: int, alpha: float, lr: float, tau: float,
-          size: int, seed: int, first: int, on_epoch=None) -> Lora:
+def train(
+    topics: list[dict],
+    epochs: int,
+    rank: int,
+    alpha: float,
+    lr: float,
+    tau: float,
+    size: int,
+    seed: int,
+    first: int,
+    on_epoch=None,
+) -> Lora:
     torch.manual_seed(seed)
     rng = random.Random(seed)
     model = E5Model("numpy", delta=None)
@@ -215,8 +232,9 @@ def train(topics: list[dict], epochs: int, rank: int, alpha: float, lr: float, t
             loss.backward()
             opt.step()
             losses.append(float(loss.detach()))
-        print(f"epoch {epoch}: loss {np.mean(losses):.3f} ({time.time() - started:.0f} s)",
-              flush=True)
+        print(
+            f"epoch {epoch}: loss {np.mean(losses):.3f} ({time.time() - started:.0f} s)", flush=True
+        )
         if on_epoch is not None:
             on_epoch(epoch, net, texts)
     return net
@@ -246,8 +264,18 @@ def main() -> None:
             path = args.out.with_name(f"{args.out.stem}-e{epoch}{args.out.suffix}")
             np.savez_compressed(path, **net.delta())
 
-    net = train(topics, args.epochs, args.rank, args.alpha, args.lr, args.tau, args.batch,
-                args.seed, args.first, on_epoch=save)
+    net = train(
+        topics,
+        args.epochs,
+        args.rank,
+        args.alpha,
+        args.lr,
+        args.tau,
+        args.batch,
+        args.seed,
+        args.first,
+        on_epoch=save,
+    )
     np.savez_compressed(args.out, **net.delta())
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} kB)")
 

@@ -48,25 +48,46 @@ async def postgres_url() -> tuple[str, str]:
     return f"postgresql://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}", schema
 
 
-async def run(people: int, channels: int, rate: float, random_429: float,
-              database_url: str) -> dict[str, float]:
+async def run(
+    people: int, channels: int, rate: float, random_429: float, database_url: str
+) -> dict[str, float]:
     # The fake Slack runs in its own process, as Slack would: its CPU is not ours.
     fake = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.fakes.slack_api", "--rate", str(rate),
-        "--random-429", str(random_429), stdout=asyncio.subprocess.PIPE,
-        cwd=str(ROOT))
+        sys.executable,
+        "-m",
+        "tests.fakes.slack_api",
+        "--rate",
+        str(rate),
+        "--random-429",
+        str(random_429),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=str(ROOT),
+    )
     assert fake.stdout is not None
     api_url = (await fake.stdout.readline()).decode().strip()
     channel_ids = [f"C{i:05d}" for i in range(channels)]
-    settings = Settings.model_validate({
-        "database_url": database_url,
-        "env": {"WOLBOT_SECRET_KEY": "bench-secret-key-0123456789"},
-        "workspaces": {WS: {
-            "timezone": "Europe/Amsterdam", "defaults": {"checkins": True},
-            "checkins": {"days": "mon", "time": "10:00"},
-            "channels": {c: {"kind": "dialogue", "rhythm": "0 10 * * mon",
-                             "timezone": "Europe/Amsterdam", "language": "en"}
-                         for c in channel_ids}}}})
+    settings = Settings.model_validate(
+        {
+            "database_url": database_url,
+            "env": {"WOLBOT_SECRET_KEY": "bench-secret-key-0123456789"},
+            "workspaces": {
+                WS: {
+                    "timezone": "Europe/Amsterdam",
+                    "defaults": {"checkins": True},
+                    "checkins": {"days": "mon", "time": "10:00"},
+                    "channels": {
+                        c: {
+                            "kind": "dialogue",
+                            "rhythm": "0 10 * * mon",
+                            "timezone": "Europe/Amsterdam",
+                            "language": "en",
+                        }
+                        for c in channel_ids
+                    },
+                }
+            },
+        }
+    )
     clock = ShiftedClock(MONDAY_10_AMS)
     core = build(settings, clock=clock)
     port = SlackPort(StaticToken("xoxb-bench"), base_url=api_url)
@@ -76,8 +97,8 @@ async def run(people: int, channels: int, rate: float, random_429: float,
     await core.directory.ensure_workspace(WS, "slack")
     for i in range(people):
         await core.directory.remember_person(
-            WS, PersonInfo(f"U{i:06d}", f"Person {i}", timezone="Europe/Amsterdam"),
-            clock.now())
+            WS, PersonInfo(f"U{i:06d}", f"Person {i}", timezone="Europe/Amsterdam"), clock.now()
+        )
     expected = people + channels
     started = time.monotonic()
     core.delivery.start()
@@ -104,10 +125,15 @@ async def run(people: int, channels: int, rate: float, random_429: float,
     await fake.wait()
     minimum = expected / rate
     return {
-        "jobs": len(ran), "expected": expected, "delivered": delivered,
+        "jobs": len(ran),
+        "expected": expected,
+        "delivered": delivered,
         "duplicates": sum(n - 1 for n in per_channel.values() if n > 1),
-        "missing": expected - len(per_channel), "429s": stats["ratelimited"],
-        "queued_s": queued_after, "total_s": total, "minimum_s": minimum,
+        "missing": expected - len(per_channel),
+        "429s": stats["ratelimited"],
+        "queued_s": queued_after,
+        "total_s": total,
+        "minimum_s": minimum,
         "over_minimum": total / minimum - 1,
     }
 
@@ -131,12 +157,15 @@ def main() -> int:
         if schema:
             import psycopg
 
-            with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test",
-                                 autocommit=True) as conn:
+            with psycopg.connect(
+                "postgresql://postgres@127.0.0.1:5432/test", autocommit=True
+            ) as conn:
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     backend = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"fan-out on {backend}: {args.people} check-ins + {args.channels} channel questions, "
-          f"workspace limit {args.rate:g}/s, 1/s per channel, {args.random_429:.0%} random 429s")
+    print(
+        f"fan-out on {backend}: {args.people} check-ins + {args.channels} channel questions, "
+        f"workspace limit {args.rate:g}/s, 1/s per channel, {args.random_429:.0%} random 429s"
+    )
     for key, value in figures.items():
         print(f"  {key:>14}: {value:.3f}" if isinstance(value, float) else f"  {key:>14}: {value}")
     ok = figures["duplicates"] == 0 and figures["missing"] == 0

@@ -80,16 +80,23 @@ def rankings(
     for split in sorted({n.split for n in narrations}):
         rows = [i for i, n in enumerate(narrations) if n.split == split]
         items = [
-            Item.of(narrations[i].key, "narration", f"U{i}", narrations[i].text,
-                    visibility="public", language=guess_language(narrations[i].text))
+            Item.of(
+                narrations[i].key,
+                "narration",
+                f"U{i}",
+                narrations[i].text,
+                visibility="public",
+                language=guess_language(narrations[i].text),
+            )
             for i in rows
         ]
         index = WorkspaceIndex.build(items, vecs[rows], glossary)
         for i, item in zip(rows, items, strict=True):
             text = narrations[i].text
             tokens = signal_tokens(text) | glossary.tokens(text)
-            ranked = index.rank(vecs[i], tokens, E5_POLICY, language=guess_language(text),
-                                text=text)
+            ranked = index.rank(
+                vecs[i], tokens, E5_POLICY, language=guess_language(text), text=text
+            )
             out[narrations[i].key] = [s for s in ranked if s.item.key != item.key]
     return out
 
@@ -100,17 +107,19 @@ def vague(narrations: list[Narration], vecs: np.ndarray, glossary: Glossary) -> 
     index.glossary = glossary
     for n in narrations:
         index.words.add(n.text)
-    return sum(index.is_vague(n.text, v, E5_POLICY) for n, v in zip(narrations, vecs,
-                                                                    strict=True))
+    return sum(index.is_vague(n.text, v, E5_POLICY) for n, v in zip(narrations, vecs, strict=True))
 
 
-def touched_figures(narrations: list[Narration], ranked: dict[str, list[Scored]],
-                    touched: set[str]) -> dict[str, float]:
+def touched_figures(
+    narrations: list[Narration], ranked: dict[str, list[Scored]], touched: set[str]
+) -> dict[str, float]:
     """Among the queries naming a glossary term: right and wrong suggestions, and the share
     of those with a partner that get at least one right suggestion."""
     group_of = {n.key: n.group for n in narrations}
-    size = {g: sum(1 for n in narrations if n.group == g and n.split == s)
-            for g, s in {(n.group, n.split) for n in narrations}}
+    size = {
+        g: sum(1 for n in narrations if n.group == g and n.split == s)
+        for g, s in {(n.group, n.split) for n in narrations}
+    }
     right = wrong = helped = with_partner = 0
     for i, n in enumerate(narrations):
         if n.key not in touched:
@@ -121,19 +130,23 @@ def touched_figures(narrations: list[Narration], ranked: dict[str, list[Scored]]
         if size[n.group] > 1:
             with_partner += 1
             helped += good > 0
-    return {"queries": len(touched), "right": right, "wrong": wrong,
-            "helped": helped / with_partner if with_partner else 0.0}
+    return {
+        "queries": len(touched),
+        "right": right,
+        "wrong": wrong,
+        "helped": helped / with_partner if with_partner else 0.0,
+    }
 
 
-def measure(name: str, narrations: list[Narration], encoder: E5Encoder,
-            glossary: Glossary) -> dict:
+def measure(name: str, narrations: list[Narration], encoder: E5Encoder, glossary: Glossary) -> dict:
     texts = [n.text for n in narrations]
     expanded = [glossary.expand(t) for t in texts]
     touched = {n.key for n, e in zip(narrations, expanded, strict=True) if e != n.text}
     rows = {}
     for label, g, encoded in (("without", EMPTY, texts), ("with", glossary, expanded)):
-        vecs = np.concatenate([encoder.encode(encoded[i : i + 64])
-                               for i in range(0, len(encoded), 64)])
+        vecs = np.concatenate(
+            [encoder.encode(encoded[i : i + 64]) for i in range(0, len(encoded), 64)]
+        )
         ranked = rankings(narrations, vecs, g)
         rows[label] = {
             split: evaluate(narrations, ranked, E5_POLICY, split)
@@ -145,21 +158,27 @@ def measure(name: str, narrations: list[Narration], encoder: E5Encoder,
 
 
 def show(res: dict) -> None:
-    print(f"{res['set']}: {res['narrations']} narrations, {res['touched']} expanded by the "
-          f"glossary; shipped E5_POLICY")
+    print(
+        f"{res['set']}: {res['narrations']} narrations, {res['touched']} expanded by the "
+        f"glossary; shipped E5_POLICY"
+    )
     for label in ("without", "with"):
         row = res[label]
         for split, r in row.items():
             if split in ("vague", "touched"):
                 continue
-            print(f"  {label:7s} {split:5s} precision {r['precision']:.3f}  recall "
-                  f"{r['recall']:.3f}  F1 {r['f1']:.3f}  MRR {r['mrr']:.3f}  helped "
-                  f"{r['queries_helped']:.2f}  suggestions {r['suggestions']} (near-miss "
-                  f"{r['near_miss_suggestions']})")
+            print(
+                f"  {label:7s} {split:5s} precision {r['precision']:.3f}  recall "
+                f"{r['recall']:.3f}  F1 {r['f1']:.3f}  MRR {r['mrr']:.3f}  helped "
+                f"{r['queries_helped']:.2f}  suggestions {r['suggestions']} (near-miss "
+                f"{r['near_miss_suggestions']})"
+            )
         t = row["touched"]
-        print(f"  {label:7s} the {t['queries']} expanded queries: {t['right']} right / "
-              f"{t['wrong']} wrong suggestions, helped {t['helped']:.2f}; vague (gated) "
-              f"narrations in the set: {row['vague']}")
+        print(
+            f"  {label:7s} the {t['queries']} expanded queries: {t['right']} right / "
+            f"{t['wrong']} wrong suggestions, helped {t['helped']:.2f}; vague (gated) "
+            f"narrations in the set: {row['vague']}"
+        )
 
 
 def main() -> None:

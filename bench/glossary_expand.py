@@ -53,8 +53,11 @@ class Glossary:
             if match is None:
                 continue
             found = match.group(0).lower()
-            side = entry.en if any(found == t.lower() or found.startswith(t.lower())
-                                   for t in entry.nl) else entry.nl
+            side = (
+                entry.en
+                if any(found == t.lower() or found.startswith(t.lower()) for t in entry.nl)
+                else entry.nl
+            )
             for term in side[:TERMS_PER_ENTRY]:
                 if term.lower() not in lower and term not in added:
                     added.append(term)

@@ -204,8 +204,9 @@ async def run(args: argparse.Namespace) -> list[Result]:
                         with sqlite3.connect(db_file, timeout=30) as conn:
                             narrations = conn.execute("SELECT count(*) FROM narration")
                             n = int(narrations.fetchone()[0])
-                            inbox = conn.execute("SELECT count(*) FROM inbox"
-                                                 " WHERE status IN ('pending', 'sending')")
+                            inbox = conn.execute(
+                                "SELECT count(*) FROM inbox WHERE status IN ('pending', 'sending')"
+                            )
                             return n, int(inbox.fetchone()[0])
 
                     results.append(await run_target(
@@ -225,8 +226,10 @@ async def run(args: argparse.Namespace) -> list[Result]:
                         def pg_counts(schema: str = schema, pg: str = pg) -> tuple[int, int]:
                             with psycopg.connect(pg, autocommit=True) as conn:
                                 n = conn.execute(f'SELECT count(*) FROM "{schema}".narration')
-                                i = conn.execute(f'SELECT count(*) FROM "{schema}".inbox'
-                                                 " WHERE status IN ('pending', 'sending')")
+                                i = conn.execute(
+                                    f'SELECT count(*) FROM "{schema}".inbox'
+                                    " WHERE status IN ('pending', 'sending')"
+                                )
                                 return int(n.fetchone()[0]), int(i.fetchone()[0])
 
                         def pg_size(schema: str = schema, pg: str = pg) -> int:

@@ -143,8 +143,13 @@ def load_train(pairs: Path) -> tuple[list[Entry], list[Question]]:
 class Workspace:
     """Every narration of a set in one workspace (the bot's index), with its vectors."""
 
-    def __init__(self, entries: list[Entry], questions: list[Question], encoders: Encoders,
-                 variant: str = "e5x-abtt3") -> None:
+    def __init__(
+        self,
+        entries: list[Entry],
+        questions: list[Question],
+        encoders: Encoders,
+        variant: str = "e5x-abtt3",
+    ) -> None:
         self.entries, self.questions = entries, questions
         stored = [topic(e.text) for e in entries]
         self.texts = [t for t, _ in stored]
@@ -153,8 +158,14 @@ class Workspace:
         self.vecs = vecs[: len(self.texts)]
         self.languages = [lang or guess_language(t) for t, lang in stored]
         self.items = [
-            Item.of(f"n:{i}", "narration", e.person, self.texts[i], visibility="public",
-                    language=self.languages[i])
+            Item.of(
+                f"n:{i}",
+                "narration",
+                e.person,
+                self.texts[i],
+                visibility="public",
+                language=self.languages[i],
+            )
             for i, e in enumerate(entries)
         ]
         self.index = WorkspaceIndex.build(self.items, self.vecs)
@@ -167,8 +178,13 @@ class Workspace:
         return [s for s in ranked if s.item.key != self.items[i].key]
 
 
-def evaluate(ws: Workspace, policy: MatchPolicy = E5_POLICY, part: str = "",
-             ranked: dict[int, list] | None = None, who: bool = True) -> dict:
+def evaluate(
+    ws: Workspace,
+    policy: MatchPolicy = E5_POLICY,
+    part: str = "",
+    ranked: dict[int, list] | None = None,
+    who: bool = True,
+) -> dict:
     """The figures of the queries of `part` ("" = all); every narration of the set stays
     in the workspace as a candidate, whatever its part."""
     entries, questions = ws.entries, ws.questions
@@ -203,8 +219,13 @@ def evaluate(ws: Workspace, policy: MatchPolicy = E5_POLICY, part: str = "",
     for q, qvec in zip(questions, ws.qvecs, strict=True):
         if not who or (part and q.part != part):
             continue
-        cands = ws.index.rank(qvec, Item.of("q", "narration", "Q", q.text, visibility="public")
-                              .tokens, wp, guess_language(q.text), q.text)
+        cands = ws.index.rank(
+            qvec,
+            Item.of("q", "narration", "Q", q.text, visibility="public").tokens,
+            wp,
+            guess_language(q.text),
+            q.text,
+        )
         found = select(cands, wp, Viewer("asker", None, "public"))[:3]
         answered += bool(found)
         if not q.expected:
@@ -240,8 +261,9 @@ BONUSES = (0.0, 0.04, 0.08, 0.12)
 MIN_PRECISION = 0.85
 
 
-def grid(sets: list[tuple[Workspace, str]], shipped: MatchPolicy = E5_POLICY
-         ) -> list[tuple[MatchPolicy, dict]]:
+def grid(
+    sets: list[tuple[Workspace, str]], shipped: MatchPolicy = E5_POLICY
+) -> list[tuple[MatchPolicy, dict]]:
     """Every threshold x margin x cross-language bonus of the grid, the suggestions of
     several workspaces (each with the queries of one part) counted together: the rankings
     made once per bonus (the gate checks every candidate: threshold -1), then each
@@ -254,17 +276,23 @@ def grid(sets: list[tuple[Workspace, str]], shipped: MatchPolicy = E5_POLICY
             for ws, part in sets
         ]
         for threshold, margin in itertools.product(THRESHOLDS, MARGINS):
-            policy = replace(shipped, cross_language_bonus=bonus, threshold=threshold,
-                             margin=margin)
+            policy = replace(
+                shipped, cross_language_bonus=bonus, threshold=threshold, margin=margin
+            )
             tp = fp = relevant = 0
             for (ws, part), ranked in zip(sets, rankings, strict=True):
                 r = evaluate(ws, policy, part, ranked, who=False)
                 tp, fp, relevant = tp + r["tp"], fp + r["fp"], relevant + r["relevant"]
-            out.append((policy, {
-                "precision": tp / (tp + fp) if tp + fp else 1.0,
-                "recall": tp / relevant if relevant else 0.0,
-                "suggestions": tp + fp,
-            }))
+            out.append(
+                (
+                    policy,
+                    {
+                        "precision": tp / (tp + fp) if tp + fp else 1.0,
+                        "recall": tp / relevant if relevant else 0.0,
+                        "suggestions": tp + fp,
+                    },
+                )
+            )
     return out
 
 
@@ -284,6 +312,7 @@ def eval_tuning_half(encoders: Encoders, variant: str) -> Workspace:
 def show_grid(results: list[tuple[MatchPolicy, dict]]) -> None:
     """The rule of docs/matching.md: the best F1 among the settings with precision >= 0.85
     (a tie goes to the later setting); and, for the record, the best F1 overall."""
+
     def f1(r: dict) -> float:
         p, q = r["precision"], r["recall"]
         return 2 * p * q / (p + q) if p + q else 0.0
@@ -305,16 +334,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=BLIND)
     parser.add_argument("--train", action="store_true", help="--data is training pairs.yaml")
-    parser.add_argument("--part", choices=("tune", "check"), default="",
-                        help="only the queries of this part of the tuning workspace")
-    parser.add_argument("--variant", default="e5x-abtt3",
-                        help="vectors (bench/matching_eval.py variants; e5x0-abtt3: no adaptation)")
+    parser.add_argument(
+        "--part",
+        choices=("tune", "check"),
+        default="",
+        help="only the queries of this part of the tuning workspace",
+    )
+    parser.add_argument(
+        "--variant",
+        default="e5x-abtt3",
+        help="vectors (bench/matching_eval.py variants; e5x0-abtt3: no adaptation)",
+    )
     parser.add_argument("--delta", default="shipped", help="e5x with this adaptation (.npz)")
     parser.add_argument("--grid", action="store_true", help="every threshold/margin/bonus")
-    parser.add_argument("--with-eval-tune", action="store_true",
-                        help="--grid: count the tuning half of matching_eval.yaml in too")
-    parser.add_argument("--no-vague-model", action="store_true",
-                        help="the gate's word lists only (for a space its classifier is not for)")
+    parser.add_argument(
+        "--with-eval-tune",
+        action="store_true",
+        help="--grid: count the tuning half of matching_eval.yaml in too",
+    )
+    parser.add_argument(
+        "--no-vague-model",
+        action="store_true",
+        help="the gate's word lists only (for a space its classifier is not for)",
+    )
     args = parser.parse_args()
     shipped = replace(E5_POLICY, vague_model=None) if args.no_vague_model else E5_POLICY
     entries, questions = (load_train if args.train else load_blind)(args.data)
@@ -330,8 +372,10 @@ def main() -> None:
         show_grid(grid(sets, shipped))
         return
     r = evaluate(ws, shipped, args.part)
-    print(f"{args.data}{part} (load average {os.getloadavg()[0]:.1f}); shipped configuration"
-          f" ({args.variant})")
+    print(
+        f"{args.data}{part} (load average {os.getloadavg()[0]:.1f}); shipped configuration"
+        f" ({args.variant})"
+    )
     print(
         f"  suggestions: precision {r['precision']:.3f}  recall {r['recall']:.3f}  "
         f"(narrations with a partner helped {r['helped']:.2f}; {r['suggestions']} suggestions "

@@ -37,21 +37,36 @@ PG = "postgresql://postgres@127.0.0.1:5432/test"
 async def fill(db: Database, narrations: int, backlog: int) -> None:
     now = "2026-12-01 10:00:00"
     async with db.engine.begin() as conn:
-        await conn.execute(text("INSERT INTO workspace (id, platform, created_at) "
-                                "VALUES ('slack:T1', 'slack', :now)"), {"now": now})
+        await conn.execute(
+            text(
+                "INSERT INTO workspace (id, platform, created_at) "
+                "VALUES ('slack:T1', 'slack', :now)"
+            ),
+            {"now": now},
+        )
         rows = [{"i": i, "now": now} for i in range(narrations)]
-        await conn.execute(text(
-            "INSERT INTO narration (workspace_id, author_id, text, topic, channel_id, "
-            "message_id, visibility, language, source, created_at, updated_at) VALUES "
-            "('slack:T1', 'U' || :i, 'I am working on item ' || :i, 'item ' || :i, 'C1', "
-            "'m' || :i, 'public', 'en', 'channel', :now, :now)"), rows)
-        out = [{"i": i, "now": now, "status": "pending" if i < backlog else "sent"}
-               for i in range(backlog + 1000)]
-        await conn.execute(text(
-            "INSERT INTO outboxitem (workspace_id, platform, idempotency_key, op, destination, "
-            "payload, rate_key, status, attempts, not_before, created_at) VALUES "
-            "('slack:T1', 'slack', 'k' || :i, 'send', '{}', '{}', 'slack:T1:C' || (:i % 50), "
-            ":status, 0, :now, :now)"), out)
+        await conn.execute(
+            text(
+                "INSERT INTO narration (workspace_id, author_id, text, topic, channel_id, "
+                "message_id, visibility, language, source, created_at, updated_at) VALUES "
+                "('slack:T1', 'U' || :i, 'I am working on item ' || :i, 'item ' || :i, 'C1', "
+                "'m' || :i, 'public', 'en', 'channel', :now, :now)"
+            ),
+            rows,
+        )
+        out = [
+            {"i": i, "now": now, "status": "pending" if i < backlog else "sent"}
+            for i in range(backlog + 1000)
+        ]
+        await conn.execute(
+            text(
+                "INSERT INTO outboxitem (workspace_id, platform, idempotency_key, op, destination, "
+                "payload, rate_key, status, attempts, not_before, created_at) VALUES "
+                "('slack:T1', 'slack', 'k' || :i, 'send', '{}', '{}', 'slack:T1:C' || (:i % 50), "
+                ":status, 0, :now, :now)"
+            ),
+            out,
+        )
 
 
 async def main() -> None:
@@ -76,10 +91,13 @@ async def main() -> None:
         await db.upgrade()
         started = time.perf_counter()
         await fill(db, args.narrations, args.backlog)
-        print(f"filled {args.narrations} narrations, {args.backlog} pending outbox rows "
-              f"in {time.perf_counter() - started:.1f} s")
-        settings = Settings.model_validate({"database_url": url, "auto_migrate": False,
-                                            "env": {"WOLBOT_SECRET_KEY": "x" * 32}})
+        print(
+            f"filled {args.narrations} narrations, {args.backlog} pending outbox rows "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+        settings = Settings.model_validate(
+            {"database_url": url, "auto_migrate": False, "env": {"WOLBOT_SECRET_KEY": "x" * 32}}
+        )
         core = build(settings, db=db)
         runner = web.AppRunner(build_web_app(core, adapters=[]), access_log=None)
         await runner.setup()
@@ -96,13 +114,20 @@ async def main() -> None:
         times = times[3:]  # warm-up
         assert f'wolbot_outbox_backlog{{status="pending"}} {float(args.backlog)}' in body
         p95 = statistics.quantiles(times, n=20)[18]
-        print(f"{'SQLite' if args.sqlite else 'PostgreSQL'}: GET /metrics over {args.scrapes} "
-              f"scrapes: median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, "
-              f"{len(body)} bytes")
-        query = next(line for line in body.splitlines()
-                 if line.startswith("wolbot_metrics_backlog_query_seconds "))
-        print(f"of which the backlog queries (last scrape): "
-              f"{float(query.split()[1]) * 1000:.1f} ms; load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"{'SQLite' if args.sqlite else 'PostgreSQL'}: GET /metrics over {args.scrapes} "
+            f"scrapes: median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms, "
+            f"{len(body)} bytes"
+        )
+        query = next(
+            line
+            for line in body.splitlines()
+            if line.startswith("wolbot_metrics_backlog_query_seconds ")
+        )
+        print(
+            f"of which the backlog queries (last scrape): "
+            f"{float(query.split()[1]) * 1000:.1f} ms; load average {os.getloadavg()[0]:.1f}"
+        )
         await runner.cleanup()
         await db.dispose()
     finally:

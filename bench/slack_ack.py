@@ -38,24 +38,24 @@ ROOT = sb.ROOT
 SECTION = "## Slack: acknowledgement latency and throughput (issue 3)"
 LOAD = os.getloadavg()
 READING = (
-    'How to read this: the acknowledgement is the time Slack waits. Before it, wolbot ver'
-    'ifies the signature, authorizes and stores the event in the inbox (one autocommit IN'
-    'SERT … ON CONFLICT DO NOTHING for all deliveries arriving together; on PostgreSQL th'
-    'e batch travels as one JSON document, so the statement is the same whatever the batc'
+    "How to read this: the acknowledgement is the time Slack waits. Before it, wolbot ver"
+    "ifies the signature, authorizes and stores the event in the inbox (one autocommit IN"
+    "SERT … ON CONFLICT DO NOTHING for all deliveries arriving together; on PostgreSQL th"
+    "e batch travels as one JSON document, so the statement is the same whatever the batc"
     "h size); an acknowledged event is durable and a retry or a second replica's copy is "
-    'a no-op; the bare app stores nothing, so an event it acknowledged can be lost. Handl'
-    'ing a narration afterwards costs the core tens of milliseconds of CPU (person, setti'
-    'ngs, narration, matching, queued reaction): no single process handles 200 narrations'
-    '/s on this machine (handled/s), the backlog is worked off after the burst, and what '
-    'matters for the latency target is that the handling does not delay the acknowledgeme'
-    'nts. In one process it gives way: while deliveries wait for their INSERT, handlers s'
-    'tart one at a time (at most 0.5 s each), and serve freezes its start-up heap (gc.fre'
-    'eze) so a full garbage collection no longer stops the event loop for ~75 ms. Through'
+    "a no-op; the bare app stores nothing, so an event it acknowledged can be lost. Handl"
+    "ing a narration afterwards costs the core tens of milliseconds of CPU (person, setti"
+    "ngs, narration, matching, queued reaction): no single process handles 200 narrations"
+    "/s on this machine (handled/s), the backlog is worked off after the burst, and what "
+    "matters for the latency target is that the handling does not delay the acknowledgeme"
+    "nts. In one process it gives way: while deliveries wait for their INSERT, handlers s"
+    "tart one at a time (at most 0.5 s each), and serve freezes its start-up heap (gc.fre"
+    "eze) so a full garbage collection no longer stops the event loop for ~75 ms. Through"
     "put at saturation (64 in flight) is CPU-bound (cpu/ack: the server's CPU per acknowl"
     "edgement, the handling done meanwhile included). Latencies depend on the machine's l"
-    'oad (given above; other sessions may share these 2 CPUs): earlier runs at load avera'
-    'ge 3–6, before the changes above, had p99 of 105–737 ms on PostgreSQL. Compare rows '
-    'of the same run.'
+    "oad (given above; other sessions may share these 2 CPUs): earlier runs at load avera"
+    "ge 3–6, before the changes above, had p99 of 105–737 ms on PostgreSQL. Compare rows "
+    "of the same run."
 )
 BACKLOG = "SELECT count(*) FROM {table} WHERE status IN ('pending', 'sending')"
 MODES = {
@@ -142,8 +142,7 @@ async def run(args: argparse.Namespace) -> list[Target]:
                             try:
                                 row = conn.execute(BACKLOG.format(table="inbox")).fetchone()
                             except sqlite3.OperationalError:  # a checkout before issue 19
-                                row = conn.execute(BACKLOG.format(table="slack_inbox")
-                                                   ).fetchone()
+                                row = conn.execute(BACKLOG.format(table="slack_inbox")).fetchone()
                             return int(row[0])
 
                     backlog = None if mode == "web" else sqlite_backlog
@@ -163,11 +162,14 @@ async def run(args: argparse.Namespace) -> list[Target]:
                         def pg_backlog(schema: str = schema) -> int:
                             with psycopg.connect(pg, autocommit=True) as conn:
                                 table = "inbox"
-                                if conn.execute("SELECT to_regclass(%s)",
-                                                (f'"{schema}".inbox',)).fetchone()[0] is None:
+                                if (
+                                    conn.execute(
+                                        "SELECT to_regclass(%s)", (f'"{schema}".inbox',)
+                                    ).fetchone()[0]
+                                    is None
+                                ):
                                     table = "slack_inbox"  # a checkout before issue 19
-                                row = conn.execute(
-                                    BACKLOG.format(table=f'"{schema}".{table}'))
+                                row = conn.execute(BACKLOG.format(table=f'"{schema}".{table}'))
                                 return int(row.fetchone()[0])
 
                         backlog = None if mode == "web" else pg_backlog

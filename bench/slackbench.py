@@ -233,6 +233,7 @@ def write_docs(heading: str, body: str) -> Path:
     path.write_text(text.rstrip("\n") + "\n")
     return path
 
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

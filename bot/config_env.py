@@ -21,7 +21,7 @@ def normalise_database_url(url: str) -> str:
     url = url.strip()
     for prefix in ("postgres://", "postgres+psycopg://"):
         if url.startswith(prefix):
-            return "postgresql" + url[len("postgres"):]
+            return "postgresql" + url[len("postgres") :]
     return url
 
 
@@ -31,8 +31,7 @@ def port_problem(name: str, value: str) -> str | None:
     value = value.strip()
     if value.isascii() and value.isdigit() and int(value) <= 65535:
         return None
-    return (f"{name}: not a port number {value!r} "
-            "(expected an integer from 1 to 65535, e.g. 8080)")
+    return f"{name}: not a port number {value!r} (expected an integer from 1 to 65535, e.g. 8080)"
 
 
 def env_problems(env: Mapping[str, str]) -> list[str]:
@@ -48,8 +47,10 @@ def env_problems(env: Mapping[str, str]) -> list[str]:
         problems.append(problem)
     level = get("WOLBOT_LOG_LEVEL")
     if level is not None and level.upper() not in LOG_LEVELS:
-        problems.append(f"WOLBOT_LOG_LEVEL: unknown log level {level!r} "
-                        f"(expected one of {', '.join(LOG_LEVELS)})")
+        problems.append(
+            f"WOLBOT_LOG_LEVEL: unknown log level {level!r} "
+            f"(expected one of {', '.join(LOG_LEVELS)})"
+        )
     fmt = get("WOLBOT_LOG_FORMAT")
     if fmt is not None and fmt.lower() not in LOG_FORMATS:
         problems.append(f"WOLBOT_LOG_FORMAT: unknown log format {fmt!r} (expected text or json)")
@@ -63,21 +64,28 @@ def env_problems(env: Mapping[str, str]) -> list[str]:
         except ValueError:
             ok = False
         if not ok:
-            problems.append(f"WOLBOT_DB_WAIT_SECONDS: not a number of seconds {wait!r} "
-                            "(expected 0 to 3600)")
+            problems.append(
+                f"WOLBOT_DB_WAIT_SECONDS: not a number of seconds {wait!r} (expected 0 to 3600)"
+            )
     public = get("WOLBOT_PUBLIC_URL")
     if public is not None and not public.startswith(("http://", "https://")):
-        problems.append(f"WOLBOT_PUBLIC_URL: not a web address {public!r} "
-                        "(expected http(s)://host[:port], where people reach wolbot serve)")
+        problems.append(
+            f"WOLBOT_PUBLIC_URL: not a web address {public!r} "
+            "(expected http(s)://host[:port], where people reach wolbot serve)"
+        )
     url = normalise_database_url(get("WOLBOT_DATABASE_URL") or "sqlite:///wolbot.db")
     problems.extend(_database_problems(url))
     key = get("WOLBOT_SECRET_KEY")
     if key is not None and len(key) < MIN_SECRET_KEY:
-        problems.append(f"WOLBOT_SECRET_KEY: too short ({len(key)} characters) "
-                        f"(expected at least {MIN_SECRET_KEY} random characters)")
+        problems.append(
+            f"WOLBOT_SECRET_KEY: too short ({len(key)} characters) "
+            f"(expected at least {MIN_SECRET_KEY} random characters)"
+        )
     if key is None and url.startswith("postgresql"):
-        problems.append("WOLBOT_SECRET_KEY: missing (expected at least 16 random characters, "
-                        "the same on every replica: required with PostgreSQL)")
+        problems.append(
+            "WOLBOT_SECRET_KEY: missing (expected at least 16 random characters, "
+            "the same on every replica: required with PostgreSQL)"
+        )
     return problems
 
 
@@ -94,8 +102,10 @@ def _database_problems(url: str) -> list[str]:
     if backend not in ("sqlite", "postgresql"):
         return [f"WOLBOT_DATABASE_URL: unsupported database {backend!r} {expected}"]
     if backend == "postgresql" and importlib.util.find_spec("psycopg") is None:
-        return ["WOLBOT_DATABASE_URL: PostgreSQL needs the psycopg driver, which is not "
-                "installed (expected: pip install 'wolbot[postgres]')"]
+        return [
+            "WOLBOT_DATABASE_URL: PostgreSQL needs the psycopg driver, which is not "
+            "installed (expected: pip install 'wolbot[postgres]')"
+        ]
     if backend == "postgresql" and not parsed.database:
         return [f"WOLBOT_DATABASE_URL: no database name {expected}"]
     return []

@@ -109,8 +109,9 @@ class Context(ServiceAccess):
     def key(self, label: str) -> str:
         """An idempotency key unique to this event and call order."""
         self._seq += 1
-        return f"{self.event.workspace_id}:{self.event_ref or self.event.event_id}:{label}:" \
-               f"{self._seq}"
+        return (
+            f"{self.event.workspace_id}:{self.event_ref or self.event.event_id}:{label}:{self._seq}"
+        )
 
     def destination(self, *, thread: bool = True, ephemeral: bool = False) -> Destination:
         conv = self.event.conversation
@@ -133,36 +134,53 @@ class Context(ServiceAccess):
     async def reply(self, message: OutboundMessage) -> str:
         """Answer in the event's thread (or start one under the message). Returns the key."""
         key = self.key("reply")
-        await self.outbox.send(self.event.platform, self.destination(), message, key=key,
-                                    recipient_id=self._dm_recipient)
+        await self.outbox.send(
+            self.event.platform,
+            self.destination(),
+            message,
+            key=key,
+            recipient_id=self._dm_recipient,
+        )
         return key
 
     async def say(self, message: OutboundMessage) -> str:
         """Post in the conversation itself, not in a thread."""
         key = self.key("say")
-        await self.outbox.send(self.event.platform, self.destination(thread=False), message,
-                                    key=key, recipient_id=self._dm_recipient)
+        await self.outbox.send(
+            self.event.platform,
+            self.destination(thread=False),
+            message,
+            key=key,
+            recipient_id=self._dm_recipient,
+        )
         return key
 
-    async def respond(self, message: OutboundMessage, *,
-                      erase_after_delivery: bool = False) -> str:
+    async def respond(self, message: OutboundMessage, *, erase_after_delivery: bool = False) -> str:
         """Answer only the person who caused the event (ephemeral; a DM where impossible).
         `erase_after_delivery` drops the outbox record once delivered (privacy answers; every
         answer to an anonymous event)."""
         key = self.key("respond")
         self.told.append(message)
         if self.event.reply_hints.get(RESPOND_INLINE_HINT) and not any(
-                isinstance(b, Actions) for b in message.blocks):
+            isinstance(b, Actions) for b in message.blocks
+        ):
             return key
         erase_after_delivery = erase_after_delivery or self.anonymous
         dest = self.destination(thread=bool(self.event.conversation.thread_id), ephemeral=True)
-        await self.outbox.send(self.event.platform, dest, message, key=key,
-                                    erase_after_delivery=erase_after_delivery)
+        await self.outbox.send(
+            self.event.platform, dest, message, key=key, erase_after_delivery=erase_after_delivery
+        )
         return key
 
-    async def show(self, message: OutboundMessage, *, shared_at: Destination | None = None,
-                   message_id: str | None = None,
-                   personal: OutboundMessage | None = None, own: bool = False) -> None:
+    async def show(
+        self,
+        message: OutboundMessage,
+        *,
+        shared_at: Destination | None = None,
+        message_id: str | None = None,
+        personal: OutboundMessage | None = None,
+        own: bool = False,
+    ) -> None:
         """The clicked message re-rendered with its new state.
 
         Adapters that answer a click synchronously show `message` (or `personal`, the
@@ -175,21 +193,31 @@ class Context(ServiceAccess):
         """
         self.shown = personal or message
         if shared_at is not None and message_id:
-            await self.outbox.update(self.event.platform, shared_at, message_id, message,
-                                          key=self.key("show"))
+            await self.outbox.update(
+                self.event.platform, shared_at, message_id, message, key=self.key("show")
+            )
         elif own and not self.event.reply_hints.get(RESPOND_INLINE_HINT):
-            dest = self.destination(thread=bool(self.event.conversation.thread_id),
-                                    ephemeral=True)
-            await self.outbox.update(self.event.platform, dest, message_id or (
-                self.event.action.message_id if self.event.action else None) or "", message,
-                key=self.key("show"), erase_after_delivery=True)
+            dest = self.destination(thread=bool(self.event.conversation.thread_id), ephemeral=True)
+            await self.outbox.update(
+                self.event.platform,
+                dest,
+                message_id or (self.event.action.message_id if self.event.action else None) or "",
+                message,
+                key=self.key("show"),
+                erase_after_delivery=True,
+            )
 
     async def react(self, emoji: str) -> None:
         if self.event.message_id is None:
             return
-        await self.outbox.react(self.event.platform, self.destination(thread=False),
-                                     self.event.message_id, emoji, key=self.key("react"),
-                                     recipient_id=self._dm_recipient)
+        await self.outbox.react(
+            self.event.platform,
+            self.destination(thread=False),
+            self.event.message_id,
+            emoji,
+            key=self.key("react"),
+            recipient_id=self._dm_recipient,
+        )
 
     async def dm(
         self,

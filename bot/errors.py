@@ -27,8 +27,10 @@ class UserError(Exception):
         """The message in the reader's language."""
         from bot.i18n import CommandExample
 
-        values = {name: Strong(text=value.render(t)) if isinstance(value, CommandExample)
-                  else value for name, value in self.values.items()}
+        values = {
+            name: Strong(text=value.render(t)) if isinstance(value, CommandExample) else value
+            for name, value in self.values.items()
+        }
         return fill(t.gettext(self.msgid), **values)
 
 

@@ -122,16 +122,24 @@ def event_to_json(event: InboundEvent) -> dict[str, Any]:
         "event_id": event.event_id,
         "kind": event.kind.value,
         "user": _person_to_json(event.user),
-        "conversation": {"id": event.conversation.id, "kind": event.conversation.kind.value,
-                         "name": event.conversation.name,
-                         "thread_id": event.conversation.thread_id},
+        "conversation": {
+            "id": event.conversation.id,
+            "kind": event.conversation.kind.value,
+            "name": event.conversation.name,
+            "thread_id": event.conversation.thread_id,
+        },
         "text": event.text,
         "message_id": event.message_id,
         "command": event.command,
-        "action": None if event.action is None else {
-            "action_id": event.action.action_id, "value": event.action.value,
-            "values": dict(event.action.values), "message_id": event.action.message_id,
-            "form_id": event.action.form_id},
+        "action": None
+        if event.action is None
+        else {
+            "action_id": event.action.action_id,
+            "value": event.action.value,
+            "values": dict(event.action.values),
+            "message_id": event.action.message_id,
+            "form_id": event.action.form_id,
+        },
         "mentions": [_person_to_json(p) for p in event.mentions],
         "mentions_bot": event.mentions_bot,
         "is_from_bot": event.is_from_bot,
@@ -154,15 +162,24 @@ def event_from_json(data: dict[str, Any]) -> InboundEvent:
         event_id=str(data["event_id"]),
         kind=EventKind(data["kind"]),
         user=_person_from_json(data["user"]),
-        conversation=Conversation(id=str(conv["id"]), kind=ConversationKind(conv["kind"]),
-                                  name=conv.get("name"), thread_id=conv.get("thread_id")),
+        conversation=Conversation(
+            id=str(conv["id"]),
+            kind=ConversationKind(conv["kind"]),
+            name=conv.get("name"),
+            thread_id=conv.get("thread_id"),
+        ),
         text=str(data.get("text") or ""),
         message_id=data.get("message_id"),
         command=data.get("command"),
-        action=None if action is None else Action(
-            action_id=str(action["action_id"]), value=action.get("value"),
-            values=dict(action.get("values") or {}), message_id=action.get("message_id"),
-            form_id=action.get("form_id")),
+        action=None
+        if action is None
+        else Action(
+            action_id=str(action["action_id"]),
+            value=action.get("value"),
+            values=dict(action.get("values") or {}),
+            message_id=action.get("message_id"),
+            form_id=action.get("form_id"),
+        ),
         mentions=tuple(_person_from_json(p) for p in data.get("mentions") or ()),
         mentions_bot=bool(data.get("mentions_bot")),
         is_from_bot=bool(data.get("is_from_bot")),

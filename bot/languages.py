@@ -35,8 +35,13 @@ def own_language(row: PersonSettings | None, written: str | None = None) -> str 
     return chosen or written or (normalise_language(row.written_language) if row else None)
 
 
-def choose(row: PersonSettings | None, fallback: str, *, locale: str | None = None,
-           written: str | None = None) -> str:
+def choose(
+    row: PersonSettings | None,
+    fallback: str,
+    *,
+    locale: str | None = None,
+    written: str | None = None,
+) -> str:
     """The rule, for callers that already hold the row (an event's context, check-ins)."""
     return own_language(row, written) or normalise_language(locale) or fallback
 
@@ -45,21 +50,29 @@ class Languages:
     def __init__(self, personal: PersonalSettings, settings: SettingsService) -> None:
         self.personal, self.settings = personal, settings
 
-    async def channel(self, workspace_id: str, channel_id: str | None = None,
-                      channel_name: str | None = None) -> str:
+    async def channel(
+        self, workspace_id: str, channel_id: str | None = None, channel_name: str | None = None
+    ) -> str:
         """The language of a channel (falling back to the workspace's; see the registry)."""
         return str(await self.settings.value(workspace_id, "language", channel_id, channel_name))
 
-    async def person(self, workspace_id: str, user_id: str, *, channel_id: str | None = None,
-                     locale: str | None = None) -> str:
+    async def person(
+        self,
+        workspace_id: str,
+        user_id: str,
+        *,
+        channel_id: str | None = None,
+        locale: str | None = None,
+    ) -> str:
         """The language of a message to `user_id` alone. `channel_id` is where the matter
         came from (its language is the fallback), `locale` the platform's, for DMs."""
         row = await self.personal.row(workspace_id, user_id)
         own = own_language(row) or normalise_language(locale)
         return own or await self.channel(workspace_id, channel_id)
 
-    async def for_people(self, workspace_id: str, user_ids: Iterable[str], *,
-                         channel_id: str | None = None) -> tuple[str, ...]:
+    async def for_people(
+        self, workspace_id: str, user_ids: Iterable[str], *, channel_id: str | None = None
+    ) -> tuple[str, ...]:
         """Every language a message to all of `user_ids` needs, in the order of the people:
         one language when they share it, else a bilingual message."""
         found: list[str] = []
@@ -78,5 +91,6 @@ class Languages:
         try:
             await self.personal.update(workspace_id, user_id, now, written_language=lang)
         except IntegrityError:  # another replica created the row at the same moment: it wins
-            log.debug("written language of %s/%s not stored (concurrent insert)",
-                      workspace_id, user_id)
+            log.debug(
+                "written language of %s/%s not stored (concurrent insert)", workspace_id, user_id
+            )

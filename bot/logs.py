@@ -25,13 +25,27 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 _IDS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
-    "wolbot_log_ids", default=None)
+    "wolbot_log_ids", default=None
+)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-PAYLOAD_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "psycopg",
-                   "slack_bolt", "slack_sdk", "botbuilder", "msrest")
+PAYLOAD_LOGGERS = (
+    "aiosqlite",
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "psycopg",
+    "slack_bolt",
+    "slack_sdk",
+    "botbuilder",
+    "msrest",
+)
 # Loggers whose INFO lines are noise for an operator (kept at WARNING unless DEBUG).
-QUIET = ("apscheduler", "matplotlib", "matplotlib.font_manager", "aiohttp.access",
-         "alembic.runtime.migration")
+QUIET = (
+    "apscheduler",
+    "matplotlib",
+    "matplotlib.font_manager",
+    "aiohttp.access",
+    "alembic.runtime.migration",
+)
 
 
 def quiet_payload_loggers() -> None:
@@ -67,8 +81,15 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update(_IDS.get() or {})
-        for key in ("event_id", "workspace_id", "outbox_id", "method", "path", "status",
-                    "duration_ms"):
+        for key in (
+            "event_id",
+            "workspace_id",
+            "outbox_id",
+            "method",
+            "path",
+            "status",
+            "duration_ms",
+        ):
             value = record.__dict__.get(key)
             if value is not None:
                 entry[key] = value
@@ -105,8 +126,7 @@ def configure_logging(level: str, fmt: str | None = None) -> None:
     logging.captureWarnings(True)  # warnings (e.g. matplotlib's) become log lines, not raw text
     for name in QUIET:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
-    logging.getLogger("py.warnings").setLevel(
-        logging.DEBUG if level == "DEBUG" else logging.ERROR)
+    logging.getLogger("py.warnings").setLevel(logging.DEBUG if level == "DEBUG" else logging.ERROR)
 
 
 def configure(level: str) -> None:

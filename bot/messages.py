@@ -239,7 +239,7 @@ def fill(template: str, **values: Inline | int | Parts) -> Parts:
 
 
 def listed(items: Sequence[Inline], and_word: str) -> Parts:
-    """"a", "a and b", "a, b and c" (`and_word` translated, with its spaces: " and ")."""
+    """ "a", "a and b", "a, b and c" (`and_word` translated, with its spaces: " and ")."""
     parts: list[Inline] = []
     for i, item in enumerate(items):
         if i:

@@ -42,40 +42,72 @@ class Metrics:
         platform_collector.PlatformCollector(registry=r)
         gc_collector.GCCollector(registry=r)
         self.events_received = Counter(
-            "wolbot_events_received", "Inbound events that reached the core",
-            ["platform", "kind"], registry=r)
+            "wolbot_events_received",
+            "Inbound events that reached the core",
+            ["platform", "kind"],
+            registry=r,
+        )
         self.events_handled = Counter(
-            "wolbot_events_handled", "Inbound events handled, by outcome (ok, error)",
-            ["platform", "kind", "outcome"], registry=r)
+            "wolbot_events_handled",
+            "Inbound events handled, by outcome (ok, error)",
+            ["platform", "kind", "outcome"],
+            registry=r,
+        )
         self.handling_seconds = Histogram(
-            "wolbot_event_handling_seconds", "Time to handle one inbound event",
-            ["platform"], buckets=_LATENCY_BUCKETS, registry=r)
+            "wolbot_event_handling_seconds",
+            "Time to handle one inbound event",
+            ["platform"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
         self.deliveries = Counter(
-            "wolbot_deliveries", "Outbound deliveries by outcome "
-            "(sent, retried, failed, rate_limited, uncertain)", ["platform", "outcome"],
-            registry=r)
+            "wolbot_deliveries",
+            "Outbound deliveries by outcome (sent, retried, failed, rate_limited, uncertain)",
+            ["platform", "outcome"],
+            registry=r,
+        )
         self.rate_limited = Counter(
-            "wolbot_platform_rate_limited", "429 (rate limited) answers from a platform",
-            ["platform"], registry=r)
+            "wolbot_platform_rate_limited",
+            "429 (rate limited) answers from a platform",
+            ["platform"],
+            registry=r,
+        )
         self.jobs = Counter(
-            "wolbot_scheduled_jobs", "Scheduled occurrences by what happened "
+            "wolbot_scheduled_jobs",
+            "Scheduled occurrences by what happened "
             "(claimed: this process won it; run; failed; dropped: missed beyond its grace)",
-            ["outcome"], registry=r)
+            ["outcome"],
+            registry=r,
+        )
         self.matching_seconds = Histogram(
-            "wolbot_matching_seconds", "Time to find suggestions for one text",
-            buckets=_LATENCY_BUCKETS, registry=r)
+            "wolbot_matching_seconds",
+            "Time to find suggestions for one text",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
         self.http_requests = Counter(
-            "wolbot_http_requests", "HTTP requests served, by route and status class",
-            ["route", "status"], registry=r)
+            "wolbot_http_requests",
+            "HTTP requests served, by route and status class",
+            ["route", "status"],
+            registry=r,
+        )
         self.outbox_backlog = Gauge(
-            "wolbot_outbox_backlog", "Outbound messages not yet delivered (whole database)",
-            ["status"], registry=r)
+            "wolbot_outbox_backlog",
+            "Outbound messages not yet delivered (whole database)",
+            ["status"],
+            registry=r,
+        )
         self.inbox_backlog = Gauge(
-            "wolbot_inbox_backlog", "Stored inbound events not yet handled (whole database)",
-            ["status"], registry=r)
+            "wolbot_inbox_backlog",
+            "Stored inbound events not yet handled (whole database)",
+            ["status"],
+            registry=r,
+        )
         self.scrape_seconds = Gauge(
-            "wolbot_metrics_backlog_query_seconds", "Time the backlog queries took at the "
-            "last scrape", registry=r)
+            "wolbot_metrics_backlog_query_seconds",
+            "Time the backlog queries took at the last scrape",
+            registry=r,
+        )
 
     def handled(self, platform: str, kind: str, outcome: str, seconds: float) -> None:
         self.events_handled.labels(platform, kind, outcome).inc()
@@ -93,8 +125,7 @@ class Metrics:
 METRICS = Metrics()
 
 
-def timed(histogram: Histogram) -> Callable[[Callable[P, Awaitable[T]]],
-                                            Callable[P, Awaitable[T]]]:
+def timed(histogram: Histogram) -> Callable[[Callable[P, Awaitable[T]]], Callable[P, Awaitable[T]]]:
     """Observe the duration of an async function in `histogram` (prometheus' own `.time()`
     would only time the creation of the coroutine)."""
 
@@ -119,11 +150,18 @@ async def refresh_backlog(db: Any) -> None:
 
     start = time.perf_counter()
     async with db.engine.connect() as conn:
-        for gauge, table in ((METRICS.outbox_backlog, "outboxitem"),
-                             (METRICS.inbox_backlog, "inbox")):
-            rows = (await conn.execute(text(
-                f"SELECT status, count(*) FROM {table} "
-                "WHERE status IN ('pending', 'sending') GROUP BY status"))).all()
+        for gauge, table in (
+            (METRICS.outbox_backlog, "outboxitem"),
+            (METRICS.inbox_backlog, "inbox"),
+        ):
+            rows = (
+                await conn.execute(
+                    text(
+                        f"SELECT status, count(*) FROM {table} "
+                        "WHERE status IN ('pending', 'sending') GROUP BY status"
+                    )
+                )
+            ).all()
             counts = {status: n for status, n in rows}
             for status in ("pending", "sending"):
                 gauge.labels(status=status).set(counts.get(status, 0))

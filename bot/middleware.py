@@ -69,9 +69,12 @@ async def _release(ctx: Context, event: InboundEvent, *, retry: bool) -> None:
             return
         except StoreUnavailable:
             if delay is None:
-                log.error("could not release the claim on event %s/%s after a failure: a retry "
-                          "of it will be ignored as a duplicate", event.workspace_id,
-                          ctx.event_ref or event.event_id)
+                log.error(
+                    "could not release the claim on event %s/%s after a failure: a retry "
+                    "of it will be ignored as a duplicate",
+                    event.workspace_id,
+                    ctx.event_ref or event.event_id,
+                )
                 return
             await asyncio.sleep(delay)
 
@@ -90,7 +93,10 @@ async def remember(event: InboundEvent, ctx: Context, next_: Next) -> None:
     dated to the day, and no channel row (a DM's row names its person)."""
     if event.reference is not None:
         await ctx.references.save(
-            event.workspace_id, event.conversation.id, event.platform, event.reference,
+            event.workspace_id,
+            event.conversation.id,
+            event.platform,
+            event.reference,
             coarse_time(ctx.now) if ctx.anonymous else ctx.now,
         )
     if ctx.anonymous:
@@ -113,12 +119,18 @@ async def translate_errors(event: InboundEvent, ctx: Context, next_: Next) -> No
     except StoreUnavailable:
         raise
     except UserError as exc:
-        log.info("user error on %s/%s: %s", event.workspace_id, ctx.event_ref or event.event_id,
-                 exc.msgid)
+        log.info(
+            "user error on %s/%s: %s",
+            event.workspace_id,
+            ctx.event_ref or event.event_id,
+            exc.msgid,
+        )
         await ctx.respond(OutboundMessage.text(*exc.parts(ctx.t)))
     except Exception:
         log.exception(
-            "error handling %s event %s/%s", event.kind, event.workspace_id,
+            "error handling %s event %s/%s",
+            event.kind,
+            event.workspace_id,
             ctx.event_ref or event.event_id,
         )
         if event.kind in (

@@ -34,8 +34,13 @@ class PersonDirectory:
         self._cache: OrderedDict[tuple[str, str], tuple[float, PersonInfo]] = OrderedDict()
 
     async def get(
-        self, workspace_id: str, user_id: str, platform: str, fallback_name: str | None = None,
-        *, remember: bool = True,
+        self,
+        workspace_id: str,
+        user_id: str,
+        platform: str,
+        fallback_name: str | None = None,
+        *,
+        remember: bool = True,
     ) -> PersonInfo:
         """`remember=False` (an anonymous event): nothing is written or cached, so no row
         or later write is timed by it."""
@@ -57,7 +62,11 @@ class PersonDirectory:
         self._cache.pop((workspace_id, user_id), None)
 
     async def _lookup(
-        self, workspace_id: str, user_id: str, platform: str, fallback_name: str | None,
+        self,
+        workspace_id: str,
+        user_id: str,
+        platform: str,
+        fallback_name: str | None,
         remember: bool = True,
     ) -> PersonInfo:
         port = self.ports.get(platform)

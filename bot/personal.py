@@ -56,8 +56,10 @@ class PersonalSettings:
 
     async def defaults(self, workspace_id: str) -> dict[str, Any]:
         """The workspace's values for everyone who has not chosen themselves."""
-        values: dict[str, Any] = {name: bool(await self.settings.value(
-            workspace_id, f"defaults.{name}")) for name in CONSENT_FIELDS}
+        values: dict[str, Any] = {
+            name: bool(await self.settings.value(workspace_id, f"defaults.{name}"))
+            for name in CONSENT_FIELDS
+        }
         values["checkin_days"] = await self.settings.value(workspace_id, "checkins.days")
         values["checkin_time"] = await self.settings.value(workspace_id, "checkins.time")
         values["country"] = await self.settings.value(workspace_id, "country")
@@ -67,22 +69,35 @@ class PersonalSettings:
         return await self.repo.of_workspace(workspace_id)
 
     async def get(self, workspace_id: str, user_id: str) -> Personal:
-        return resolve(workspace_id, user_id, await self.row(workspace_id, user_id),
-                       await self.defaults(workspace_id))
+        return resolve(
+            workspace_id,
+            user_id,
+            await self.row(workspace_id, user_id),
+            await self.defaults(workspace_id),
+        )
 
-    async def update(self, workspace_id: str, user_id: str, now: datetime,
-                     **fields: Any) -> None:
+    async def update(self, workspace_id: str, user_id: str, now: datetime, **fields: Any) -> None:
         """Change a person's own settings; a change of consent is kept in the audit log (the
         export's consent history, kept `audit.retention_days`)."""
+
         def consent_change(row: PersonSettings | None) -> AuditEntry | None:
             before = {name: getattr(row, name, None) if row else None for name in CONSENT_FIELDS}
-            changed = {name: fields[name] for name in CONSENT_FIELDS
-                       if name in fields and fields[name] != before[name]}
+            changed = {
+                name: fields[name]
+                for name in CONSENT_FIELDS
+                if name in fields and fields[name] != before[name]
+            }
             if not changed:
                 return None
-            return AuditEntry(workspace_id=workspace_id, actor_id=user_id, action=CONSENT_ACTION,
-                              target=user_id, old={k: before[k] for k in changed}, new=changed,
-                              at=now)
+            return AuditEntry(
+                workspace_id=workspace_id,
+                actor_id=user_id,
+                action=CONSENT_ACTION,
+                target=user_id,
+                old={k: before[k] for k in changed},
+                new=changed,
+                at=now,
+            )
 
         await self.repo.update(workspace_id, user_id, now, fields, consent_change)
         self._rows.pop((workspace_id, user_id))
@@ -92,8 +107,9 @@ class PersonalSettings:
         return row.language if row else None
 
 
-def resolve(workspace_id: str, user_id: str, row: PersonSettings | None,
-            defaults: dict[str, Any]) -> Personal:
+def resolve(
+    workspace_id: str, user_id: str, row: PersonSettings | None, defaults: dict[str, Any]
+) -> Personal:
     """A person's effective settings: their own choices over the workspace defaults."""
     own: set[str] = set()
     values: dict[str, Any] = {}
@@ -106,6 +122,11 @@ def resolve(workspace_id: str, user_id: str, row: PersonSettings | None,
             own.add(name)
     if row is not None and row.language:
         own.add("language")
-    return Personal(workspace_id=workspace_id, user_id=user_id,
-                    language=row.language if row else None,
-                    paused_until=row.paused_until if row else None, own=frozenset(own), **values)
+    return Personal(
+        workspace_id=workspace_id,
+        user_id=user_id,
+        language=row.language if row else None,
+        paused_until=row.paused_until if row else None,
+        own=frozenset(own),
+        **values,
+    )

@@ -91,8 +91,9 @@ class DeliveryError(Exception):
 class FileSender(Protocol):
     """Optional: ports that can deliver a file (a data export) into a conversation."""
 
-    async def send_file(self, dest: Destination, filename: str, content: bytes,
-                        message: OutboundMessage) -> Sent: ...
+    async def send_file(
+        self, dest: Destination, filename: str, content: bytes, message: OutboundMessage
+    ) -> Sent: ...
 
 
 @runtime_checkable
@@ -106,11 +107,9 @@ class DeliveryVerifier(Protocol):
     attempt can have happened. Ports without these methods are at-least-once in that case.
     """
 
-    async def send_tagged(self, dest: Destination, message: OutboundMessage, tag: str) -> Sent:
-        ...
+    async def send_tagged(self, dest: Destination, message: OutboundMessage, tag: str) -> Sent: ...
 
-    async def find_tagged(self, dest: Destination, tag: str, since: datetime) -> Sent | None:
-        ...
+    async def find_tagged(self, dest: Destination, tag: str, since: datetime) -> Sent | None: ...
 
 
 @dataclass(frozen=True, slots=True)

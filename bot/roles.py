@@ -60,22 +60,25 @@ class Roles:
         return set(found)
 
     async def of(self, workspace_id: str, person: PersonInfo) -> set[str]:
-        roles = self.configured(workspace_id, person) | await self.granted(workspace_id,
-                                                                           person.user_id)
+        roles = self.configured(workspace_id, person) | await self.granted(
+            workspace_id, person.user_id
+        )
         if ADMIN in roles:
             roles.add(MANAGER)
         return roles
 
-    async def grant(self, workspace_id: str, user_id: str, role: str, *, actor_id: str,
-                    now: datetime) -> bool:
+    async def grant(
+        self, workspace_id: str, user_id: str, role: str, *, actor_id: str, now: datetime
+    ) -> bool:
         if role in await self.granted(workspace_id, user_id):
             return False
         await self.grants.grant(workspace_id, user_id, role, actor_id=actor_id, now=now)
         self._granted.pop((workspace_id, user_id))
         return True
 
-    async def revoke(self, workspace_id: str, user_id: str, role: str, *, actor_id: str,
-                     now: datetime) -> bool:
+    async def revoke(
+        self, workspace_id: str, user_id: str, role: str, *, actor_id: str, now: datetime
+    ) -> bool:
         if role not in await self.granted(workspace_id, user_id):
             return False
         await self.grants.revoke(workspace_id, user_id, role, actor_id=actor_id, now=now)

@@ -105,8 +105,9 @@ class Router:
             match = route.matcher(event)
             if match is None or match is False:
                 continue
-            if event.kind in INTERACTIONS and not await permitted(event, ctx, route.who,
-                                                                   route.name):
+            if event.kind in INTERACTIONS and not await permitted(
+                event, ctx, route.who, route.name
+            ):
                 return  # refused: nothing else handles a click that was not the clicker's
             done_groups.add(route.group)
             ctx.match = match
@@ -145,8 +146,9 @@ def shortcut(*ids: str) -> Matcher:
 
     def match(event: InboundEvent) -> bool | None:
         ok = event.kind in (EventKind.SHORTCUT, EventKind.ACTION)
-        return True if ok and event.action is not None and event.action.action_id in wanted \
-            else None
+        return (
+            True if ok and event.action is not None and event.action.action_id in wanted else None
+        )
 
     return match
 
@@ -156,8 +158,7 @@ def form(form_id: str) -> Matcher:
 
     def match(event: InboundEvent) -> bool | None:
         ok = event.kind is EventKind.FORM_SUBMIT and event.action is not None
-        return True if ok and event.action is not None and event.action.form_id == form_id \
-            else None
+        return True if ok and event.action is not None and event.action.form_id == form_id else None
 
     return match
 

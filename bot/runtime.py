@@ -82,6 +82,7 @@ class Wolbot(ServiceAccess):
     async def is_traceless(self, event: InboundEvent) -> bool:
         return await self.turns.is_traceless(event)
 
-    async def channel_language(self, workspace_id: str, channel_id: str | None,
-                               channel_name: str | None = None) -> str:
+    async def channel_language(
+        self, workspace_id: str, channel_id: str | None, channel_name: str | None = None
+    ) -> str:
         return await self.services.channel_language(workspace_id, channel_id, channel_name)

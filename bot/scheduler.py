@@ -60,8 +60,9 @@ def cron(expression: str, timezone: str) -> CronTrigger:
     return CronTrigger.from_crontab(expression, timezone=timezone)
 
 
-def occurrences(trigger: BaseTrigger, start: datetime, end: datetime,
-                limit: int = 1000) -> list[datetime]:
+def occurrences(
+    trigger: BaseTrigger, start: datetime, end: datetime, limit: int = 1000
+) -> list[datetime]:
     """Scheduled times t with start < t <= end (UTC), at most `limit`."""
     found: list[datetime] = []
     cursor = start + timedelta(microseconds=1)
@@ -100,8 +101,14 @@ class Scheduler:
 
     async def claim(self, job_id: str, occurrence: datetime) -> bool:
         async with self.db.session() as s:
-            s.add(ScheduledOccurrence(job_id=job_id, occurrence=occurrence.isoformat(),
-                                      claimed_by=self.instance_id, claimed_at=self.clock.now()))
+            s.add(
+                ScheduledOccurrence(
+                    job_id=job_id,
+                    occurrence=occurrence.isoformat(),
+                    claimed_by=self.instance_id,
+                    claimed_at=self.clock.now(),
+                )
+            )
             try:
                 await s.commit()
             except IntegrityError:
@@ -109,18 +116,27 @@ class Scheduler:
                 return False
             return True
 
-    async def claim_many(self, wanted: list[tuple[str, datetime]], *,
-                         session: Any = None) -> set[tuple[str, str]]:
+    async def claim_many(
+        self, wanted: list[tuple[str, datetime]], *, session: Any = None
+    ) -> set[tuple[str, str]]:
         """Claim many occurrences in one statement; returns the (job id, ISO time) pairs this
         process won (the others were claimed before, by anyone). With `session` the claims
         join the caller's transaction, so they commit (or vanish) with what they protect."""
         if not wanted:
             return set()
         now = self.clock.now()
-        rows = [{"job_id": job, "occurrence": when.isoformat(), "claimed_by": self.instance_id,
-                 "claimed_at": now} for job, when in wanted]
+        rows = [
+            {
+                "job_id": job,
+                "occurrence": when.isoformat(),
+                "claimed_by": self.instance_id,
+                "claimed_at": now,
+            }
+            for job, when in wanted
+        ]
         statement = insert_ignoring_duplicates(self.db.dialect, ScheduledOccurrence).returning(
-            ScheduledOccurrence.job_id, ScheduledOccurrence.occurrence)
+            ScheduledOccurrence.job_id, ScheduledOccurrence.occurrence
+        )
         if session is not None:
             result = await session.exec(statement, params=rows)
             return {(job, occurrence) for job, occurrence in result.all()}
@@ -130,8 +146,9 @@ class Scheduler:
             await s.commit()
         return won
 
-    async def run_due(self, now: datetime | None = None,
-                      job_ids: list[str] | None = None) -> list[tuple[str, datetime]]:
+    async def run_due(
+        self, now: datetime | None = None, job_ids: list[str] | None = None
+    ) -> list[tuple[str, datetime]]:
         """Run every occurrence due by `now` that nobody has claimed yet."""
         now = now or self.clock.now()
         ran: list[tuple[str, datetime]] = []
@@ -163,8 +180,9 @@ class Scheduler:
             ran += await self._run_batch(name, wanted)
         return ran
 
-    async def _run_batch(self, name: str,
-                         wanted: list[tuple[str, datetime]]) -> list[tuple[str, datetime]]:
+    async def _run_batch(
+        self, name: str, wanted: list[tuple[str, datetime]]
+    ) -> list[tuple[str, datetime]]:
         won = await self.claim_many(wanted)
         mine = [(job_id, when) for job_id, when in wanted if (job_id, when.isoformat()) in won]
         if not mine:
@@ -188,15 +206,24 @@ class Scheduler:
             if job.latest_only or not job.claimed:
                 continue  # polling jobs skip ticks by design
             async with self.db.session() as s:
-                last = (await s.exec(select(func.max(ScheduledOccurrence.occurrence)).where(
-                    ScheduledOccurrence.job_id == job.job_id))).one()
+                last = (
+                    await s.exec(
+                        select(func.max(ScheduledOccurrence.occurrence)).where(
+                            ScheduledOccurrence.job_id == job.job_id
+                        )
+                    )
+                ).one()
             if last is None:
                 continue
             start = max(datetime.fromisoformat(last), now - lookback)
             missed = occurrences(job.trigger, start, now - job.grace)
             for when in missed:
-                log.warning("scheduled job %s missed its %s run (beyond the grace period of %s); "
-                            "dropped", job.job_id, when.isoformat(), job.grace)
+                log.warning(
+                    "scheduled job %s missed its %s run (beyond the grace period of %s); dropped",
+                    job.job_id,
+                    when.isoformat(),
+                    job.grace,
+                )
             dropped += len(missed)
             METRICS.jobs.labels("dropped").inc(len(missed))
         return dropped
@@ -204,17 +231,21 @@ class Scheduler:
     async def _unclaim(self, job_id: str, occurrence: datetime) -> None:
         try:
             async with self.db.session() as s:
-                await s.exec(delete(ScheduledOccurrence).where(
-                    col(ScheduledOccurrence.job_id) == job_id,
-                    col(ScheduledOccurrence.occurrence) == occurrence.isoformat()))
+                await s.exec(
+                    delete(ScheduledOccurrence).where(
+                        col(ScheduledOccurrence.job_id) == job_id,
+                        col(ScheduledOccurrence.occurrence) == occurrence.isoformat(),
+                    )
+                )
                 await s.commit()
         except StoreUnavailable:
             log.warning("could not release the claim on %s %s", job_id, occurrence)
 
     async def purge_claims(self, before: datetime) -> int:
         async with self.db.session() as s:
-            result = await s.exec(delete(ScheduledOccurrence).where(
-                col(ScheduledOccurrence.claimed_at) < before))
+            result = await s.exec(
+                delete(ScheduledOccurrence).where(col(ScheduledOccurrence.claimed_at) < before)
+            )
             await s.commit()
             return int(result.rowcount or 0)
 
@@ -229,9 +260,15 @@ class Scheduler:
 
     def _schedule(self, job: Job) -> None:
         assert self._aps is not None
-        self._aps.add_job(fire, trigger=job.trigger, id=job.job_id, args=[self, job.job_id],
-                          replace_existing=True, coalesce=True,
-                          misfire_grace_time=int(job.grace.total_seconds()) or None)
+        self._aps.add_job(
+            fire,
+            trigger=job.trigger,
+            id=job.job_id,
+            args=[self, job.job_id],
+            replace_existing=True,
+            coalesce=True,
+            misfire_grace_time=int(job.grace.total_seconds()) or None,
+        )
 
     def shutdown(self) -> None:
         if self._aps is not None:

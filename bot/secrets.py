@@ -47,16 +47,16 @@ SLACK_TOKENS = "slack-tokens"
 INTERACTION_ADDRESSEE = "interaction-addressee"
 PURPOSES: Mapping[str, str] = {
     ANON_ASKER: "keyed hash of an anonymous asker (workspace + user id) on their questions: "
-                "the daily limit and 'only the asker may reply or mark answered'",
+    "the daily limit and 'only the asker may reply or mark answered'",
     ANON_CONTACT: "encryption of an anonymous asker's user id on their questions, to relay "
-                  "answers to them",
+    "answers to them",
     ANON_EVENT: "keyed hash of an anonymous asker's platform event id (de-duplication and "
-                "idempotency keys)",
+    "idempotency keys)",
     INBOX_EVENT: "keyed hash of a platform event id in the inbox (its one duplicate check, "
-                 "kept for 7 days after handling)",
+    "kept for 7 days after handling)",
     SLACK_TOKENS: "encryption of Slack bot and refresh tokens of OAuth installations",
     INTERACTION_ADDRESSEE: "keyed tag in the id of a button shown to one person (the person "
-                           "picker), so only they can use it (bot/authorisation.py)",
+    "picker), so only they can use it (bot/authorisation.py)",
 }
 
 # Before one hierarchy, Slack tokens had a key of their own (SLACK_TOKEN_ENCRYPTION_KEY, else
@@ -66,15 +66,20 @@ LEGACY_SLACK_ENV = ("SLACK_TOKEN_ENCRYPTION_KEY", "SLACK_CLIENT_SECRET")
 
 
 def _legacy_slack_key(secret: str) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"wolbot-slack-tokens",
-                info=b"bot-token").derive(secret.encode())
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"wolbot-slack-tokens", info=b"bot-token"
+    ).derive(secret.encode())
 
 
 class Keyring:
     """Keys derived from the root (and, during a rotation, from the previous root)."""
 
-    def __init__(self, root: str, previous: tuple[str, ...] = (),
-                 legacy: Mapping[str, tuple[bytes, ...]] | None = None) -> None:
+    def __init__(
+        self,
+        root: str,
+        previous: tuple[str, ...] = (),
+        legacy: Mapping[str, tuple[bytes, ...]] | None = None,
+    ) -> None:
         for value in (root, *previous):
             if len(value) < 16:
                 raise ConfigError(f"{ROOT_ENV}: use at least 16 random characters")
@@ -90,8 +95,9 @@ class Keyring:
     def _key(self, purpose: str, generation: int = 0) -> bytes:
         if purpose not in PURPOSES:
             raise ValueError(f"unknown key purpose {purpose!r}: add it to bot.secrets.PURPOSES")
-        return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"wolbot",
-                    info=purpose.encode()).derive(self._roots[generation].encode())
+        return HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=b"wolbot", info=purpose.encode()
+        ).derive(self._roots[generation].encode())
 
     def _fernet(self, purpose: str, generation: int) -> Fernet:
         return Fernet(base64.urlsafe_b64encode(self._key(purpose, generation)))
@@ -136,19 +142,25 @@ class Keyring:
 
 def keyring_for(settings: Settings) -> Keyring:
     previous = tuple(v for v in (settings.secret(PREVIOUS_ENV),) if v)
-    legacy = {SLACK_TOKENS: tuple(_legacy_slack_key(v) for v in
-                                  (settings.secret(name) for name in LEGACY_SLACK_ENV) if v)}
+    legacy = {
+        SLACK_TOKENS: tuple(
+            _legacy_slack_key(v) for v in (settings.secret(name) for name in LEGACY_SLACK_ENV) if v
+        )
+    }
     root = settings.secret(ROOT_ENV)
     if root:
         return Keyring(root, previous, legacy)
     if not settings.database_url.startswith("sqlite"):
-        raise ConfigError(f"{ROOT_ENV} must be set when the database is shared "
-                          "(PostgreSQL): every replica needs the same key")
+        raise ConfigError(
+            f"{ROOT_ENV} must be set when the database is shared "
+            "(PostgreSQL): every replica needs the same key"
+        )
     path = Path(KEY_FILE)
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_urlsafe(48))
-        log.warning("no %s set: generated one in %s (keep it with the database)", ROOT_ENV,
-                    path.resolve())
+        log.warning(
+            "no %s set: generated one in %s (keep it with the database)", ROOT_ENV, path.resolve()
+        )
     return Keyring(path.read_text().strip(), previous, legacy)

@@ -153,8 +153,9 @@ class Services:
     def translator(self, lang: str | None) -> Translator:
         return self.i18n.get(lang)
 
-    async def channel_language(self, workspace_id: str, channel_id: str | None,
-                               channel_name: str | None = None) -> str:
+    async def channel_language(
+        self, workspace_id: str, channel_id: str | None, channel_name: str | None = None
+    ) -> str:
         """The language of a channel: see bot.setting_registry for the precedence."""
         return await self.languages.channel(workspace_id, channel_id, channel_name)
 
@@ -298,4 +299,3 @@ class ServiceAccess:
 
     def translator(self, lang: str | None) -> Translator:
         return self.services.i18n.get(lang)
-

@@ -31,8 +31,13 @@ from bot.store.tables.admin import AuditEntry
 EX_SHOW = N_("/wol config show")
 EX_SET_CHANNEL = N_("/wol config set {key} … #channel")
 # Dutch words for choice values ("/wol instellingen community toevoegen #team dialoog").
-CHOICE_WORDS = {"dialoog": "dialogue", "hardop-werken": "narration", "bezig-met": "narration",
-                "antwoord": "reply", "geen": "none"}
+CHOICE_WORDS = {
+    "dialoog": "dialogue",
+    "hardop-werken": "narration",
+    "bezig-met": "narration",
+    "antwoord": "reply",
+    "geen": "none",
+}
 
 
 def choice_word(value: str, lang: str) -> str:
@@ -88,20 +93,27 @@ class Option:
             except ValueError:
                 number = float("nan")
             if not self.low <= number <= self.high:
-                raise UserError(BAD_NUMBER, key=self.key, low=str(self.low).removesuffix(".0"),
-                                high=str(self.high).removesuffix(".0"), value=value)
+                raise UserError(
+                    BAD_NUMBER,
+                    key=self.key,
+                    low=str(self.low).removesuffix(".0"),
+                    high=str(self.high).removesuffix(".0"),
+                    value=value,
+                )
             return int(number) if self.kind == "int" else number
         if self.kind == "language":
             lang = {"english": "en", "engels": "en", "dutch": "nl", "nederlands": "nl"}.get(
-                low, low)
+                low, low
+            )
             if lang not in ("en", "nl"):
                 raise UserError(BAD_CHOICE, key=self.key, choices="en, nl", value=value)
             return lang
         if self.kind == "choice":
             low = CHOICE_WORDS.get(low, low)
             if low not in self.choices:
-                raise UserError(BAD_CHOICE, key=self.key, choices=", ".join(self.choices),
-                                value=value)
+                raise UserError(
+                    BAD_CHOICE, key=self.key, choices=", ".join(self.choices), value=value
+                )
             return low
         if self.kind == "timezone":
             return parse_zone(value)
@@ -121,79 +133,222 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("language", "language", ("workspace", "channel"), "en",
-           N_("language of the bot's messages"),
-           yaml_channel=lambda c: c.language, yaml_workspace=lambda w: w.language,
-           yaml_global=lambda s: s.language),
-    Option("timezone", "timezone", ("workspace", "channel"), "Europe/Amsterdam",
-           N_("time zone for schedules (people's check-ins use their own)"),
-           yaml_channel=lambda c: c.timezone, yaml_workspace=lambda w: w.timezone,
-           yaml_global=lambda s: s.timezone),
-    Option("country", "country", ("workspace",), None,
-           N_("country whose public holidays skip check-ins"),
-           yaml_workspace=lambda w: w.country),
-    Option("narrations.capture", "bool", ("workspace", "channel"), True,
-           N_("record \"I'm working on …\" messages"),
-           yaml_channel=lambda c: c.capture_narrations,
-           yaml_global=lambda s: s.narrations.capture_in_channels),
-    Option("narrations.ack", "choice", ("workspace", "channel"), None,
-           N_("how a narration in a channel is acknowledged: reply (a reaction where the chat "
-              "has them), none, or dm; empty: a reaction where it adds no message, else none"),
-           choices=("reply", "none", "dm"),
-           yaml_channel=lambda c: c.narration_ack, yaml_workspace=lambda w: w.narration_ack),
-    Option("community.kind", "choice", ("channel",), None,
-           N_("makes the channel a community: narration, dialogue or durf-te-vragen"),
-           choices=("narration", "dialogue", "durf-te-vragen"), yaml_channel=lambda c: c.kind),
-    Option("community.theme", "text", ("channel",), None, N_("the community's theme"),
-           yaml_channel=lambda c: c.theme),
-    Option("community.rhythm", "cron", ("channel",), None,
-           N_("when dialogue questions are posted (cron, in the channel's time zone)"),
-           yaml_channel=lambda c: c.rhythm),
-    Option("community.anonymous", "bool", ("channel",), False,
-           N_("whether anonymous questions are allowed"), yaml_channel=lambda c: c.anonymous),
-    Option("community.question_set", "question_set", ("channel",), None,
-           N_("the question set of the community"), yaml_channel=lambda c: c.question_set),
-    Option("community.round_hours", "float", ("channel",), None,
-           N_("hours a dialogue round stays open (empty: until the next round)"), low=1,
-           high=24 * 60, yaml_channel=lambda c: c.round_hours),
-    Option("ack_text", "text", ("workspace", "channel"), None,
-           N_("the text of a manager's acknowledgement (empty: the built-in one)"),
-           yaml_channel=lambda c: c.ack_text, yaml_workspace=lambda w: w.ack_text),
-    Option("checkins.days", "days", ("workspace",), "mon", N_("default check-in days"),
-           yaml_workspace=lambda w: w.checkins.days),
-    Option("checkins.time", "time", ("workspace",), "10:00",
-           N_("default check-in time, in each person's own time zone"),
-           yaml_workspace=lambda w: w.checkins.time),
-    Option("nudges.ack_hours", "float", ("workspace",), 4.0,
-           N_("working hours before managers are reminded of unacknowledged questions"),
-           low=0.5, high=240, yaml_workspace=lambda w: w.nudges.ack_hours),
-    Option("nudges.answer_hours", "float", ("workspace",), 24.0,
-           N_("hours before an unanswered question gets suggestions of who may know"),
-           low=0.5, high=720, yaml_workspace=lambda w: w.nudges.answer_hours),
-    Option("defaults.suggest_me", "bool", ("workspace",), True,
-           N_("people may be suggested as someone who may know, unless they opt out"),
-           yaml_workspace=lambda w: w.defaults.suggest_me),
-    Option("defaults.share_narrations", "bool", ("workspace",), True,
-           N_("narrations may be shown to others in suggestions, unless the author opts out"),
-           yaml_workspace=lambda w: w.defaults.share_narrations),
-    Option("defaults.introductions", "bool", ("workspace",), True,
-           N_("people receive introductions, unless they opt out"),
-           yaml_workspace=lambda w: w.defaults.introductions),
-    Option("defaults.checkins", "bool", ("workspace",), False,
-           N_("people get weekly check-ins unless they opt out (off: only those who opt in)"),
-           yaml_workspace=lambda w: w.defaults.checkins),
-    Option("matching.followup_days", "float", ("workspace",), 3.0,
-           N_("days after an introduction before the narrator is asked whether it helped"),
-           low=0.5, high=60),
-    Option("retention.days", "int", ("workspace",), 365,
-           N_("days narrations and contributions are kept"), low=1, high=3650,
-           yaml_workspace=lambda w: w.retention_days),
-    Option("audit.retention_days", "int", ("workspace",), 730,
-           N_("days the configuration history is kept"), low=1, high=3650,
-           yaml_workspace=lambda w: w.audit_retention_days),
-    Option("insight.min_group", "int", ("workspace",), 5,
-           N_("smallest group shown in participation figures (smaller ones merge into \"other\")"),
-           low=3, high=100),
+    Option(
+        "language",
+        "language",
+        ("workspace", "channel"),
+        "en",
+        N_("language of the bot's messages"),
+        yaml_channel=lambda c: c.language,
+        yaml_workspace=lambda w: w.language,
+        yaml_global=lambda s: s.language,
+    ),
+    Option(
+        "timezone",
+        "timezone",
+        ("workspace", "channel"),
+        "Europe/Amsterdam",
+        N_("time zone for schedules (people's check-ins use their own)"),
+        yaml_channel=lambda c: c.timezone,
+        yaml_workspace=lambda w: w.timezone,
+        yaml_global=lambda s: s.timezone,
+    ),
+    Option(
+        "country",
+        "country",
+        ("workspace",),
+        None,
+        N_("country whose public holidays skip check-ins"),
+        yaml_workspace=lambda w: w.country,
+    ),
+    Option(
+        "narrations.capture",
+        "bool",
+        ("workspace", "channel"),
+        True,
+        N_('record "I\'m working on …" messages'),
+        yaml_channel=lambda c: c.capture_narrations,
+        yaml_global=lambda s: s.narrations.capture_in_channels,
+    ),
+    Option(
+        "narrations.ack",
+        "choice",
+        ("workspace", "channel"),
+        None,
+        N_(
+            "how a narration in a channel is acknowledged: reply (a reaction where the chat "
+            "has them), none, or dm; empty: a reaction where it adds no message, else none"
+        ),
+        choices=("reply", "none", "dm"),
+        yaml_channel=lambda c: c.narration_ack,
+        yaml_workspace=lambda w: w.narration_ack,
+    ),
+    Option(
+        "community.kind",
+        "choice",
+        ("channel",),
+        None,
+        N_("makes the channel a community: narration, dialogue or durf-te-vragen"),
+        choices=("narration", "dialogue", "durf-te-vragen"),
+        yaml_channel=lambda c: c.kind,
+    ),
+    Option(
+        "community.theme",
+        "text",
+        ("channel",),
+        None,
+        N_("the community's theme"),
+        yaml_channel=lambda c: c.theme,
+    ),
+    Option(
+        "community.rhythm",
+        "cron",
+        ("channel",),
+        None,
+        N_("when dialogue questions are posted (cron, in the channel's time zone)"),
+        yaml_channel=lambda c: c.rhythm,
+    ),
+    Option(
+        "community.anonymous",
+        "bool",
+        ("channel",),
+        False,
+        N_("whether anonymous questions are allowed"),
+        yaml_channel=lambda c: c.anonymous,
+    ),
+    Option(
+        "community.question_set",
+        "question_set",
+        ("channel",),
+        None,
+        N_("the question set of the community"),
+        yaml_channel=lambda c: c.question_set,
+    ),
+    Option(
+        "community.round_hours",
+        "float",
+        ("channel",),
+        None,
+        N_("hours a dialogue round stays open (empty: until the next round)"),
+        low=1,
+        high=24 * 60,
+        yaml_channel=lambda c: c.round_hours,
+    ),
+    Option(
+        "ack_text",
+        "text",
+        ("workspace", "channel"),
+        None,
+        N_("the text of a manager's acknowledgement (empty: the built-in one)"),
+        yaml_channel=lambda c: c.ack_text,
+        yaml_workspace=lambda w: w.ack_text,
+    ),
+    Option(
+        "checkins.days",
+        "days",
+        ("workspace",),
+        "mon",
+        N_("default check-in days"),
+        yaml_workspace=lambda w: w.checkins.days,
+    ),
+    Option(
+        "checkins.time",
+        "time",
+        ("workspace",),
+        "10:00",
+        N_("default check-in time, in each person's own time zone"),
+        yaml_workspace=lambda w: w.checkins.time,
+    ),
+    Option(
+        "nudges.ack_hours",
+        "float",
+        ("workspace",),
+        4.0,
+        N_("working hours before managers are reminded of unacknowledged questions"),
+        low=0.5,
+        high=240,
+        yaml_workspace=lambda w: w.nudges.ack_hours,
+    ),
+    Option(
+        "nudges.answer_hours",
+        "float",
+        ("workspace",),
+        24.0,
+        N_("hours before an unanswered question gets suggestions of who may know"),
+        low=0.5,
+        high=720,
+        yaml_workspace=lambda w: w.nudges.answer_hours,
+    ),
+    Option(
+        "defaults.suggest_me",
+        "bool",
+        ("workspace",),
+        True,
+        N_("people may be suggested as someone who may know, unless they opt out"),
+        yaml_workspace=lambda w: w.defaults.suggest_me,
+    ),
+    Option(
+        "defaults.share_narrations",
+        "bool",
+        ("workspace",),
+        True,
+        N_("narrations may be shown to others in suggestions, unless the author opts out"),
+        yaml_workspace=lambda w: w.defaults.share_narrations,
+    ),
+    Option(
+        "defaults.introductions",
+        "bool",
+        ("workspace",),
+        True,
+        N_("people receive introductions, unless they opt out"),
+        yaml_workspace=lambda w: w.defaults.introductions,
+    ),
+    Option(
+        "defaults.checkins",
+        "bool",
+        ("workspace",),
+        False,
+        N_("people get weekly check-ins unless they opt out (off: only those who opt in)"),
+        yaml_workspace=lambda w: w.defaults.checkins,
+    ),
+    Option(
+        "matching.followup_days",
+        "float",
+        ("workspace",),
+        3.0,
+        N_("days after an introduction before the narrator is asked whether it helped"),
+        low=0.5,
+        high=60,
+    ),
+    Option(
+        "retention.days",
+        "int",
+        ("workspace",),
+        365,
+        N_("days narrations and contributions are kept"),
+        low=1,
+        high=3650,
+        yaml_workspace=lambda w: w.retention_days,
+    ),
+    Option(
+        "audit.retention_days",
+        "int",
+        ("workspace",),
+        730,
+        N_("days the configuration history is kept"),
+        low=1,
+        high=3650,
+        yaml_workspace=lambda w: w.audit_retention_days,
+    ),
+    Option(
+        "insight.min_group",
+        "int",
+        ("workspace",),
+        5,
+        N_('smallest group shown in participation figures (smaller ones merge into "other")'),
+        low=3,
+        high=100,
+    ),
 )
 OPTIONS_BY_KEY = {o.key: o for o in OPTIONS}
 
@@ -238,8 +393,9 @@ class SettingsService:
         self._cache[workspace_id] = (time.monotonic(), found)
         return found
 
-    def _yaml_channel(self, workspace_id: str, channel_id: str | None,
-                      channel_name: str | None) -> ChannelConfig | None:
+    def _yaml_channel(
+        self, workspace_id: str, channel_id: str | None, channel_name: str | None
+    ) -> ChannelConfig | None:
         configured = self.settings.workspace(workspace_id).channels
         hit = self._yaml_channels.get(workspace_id)
         if hit is None or hit[0] is not configured:  # normalised once per app.yaml mapping
@@ -251,8 +407,13 @@ class SettingsService:
                 return channels[key.lower().removeprefix("#")]
         return None
 
-    async def get(self, workspace_id: str, key: str, channel_id: str | None = None,
-                  channel_name: str | None = None) -> Resolved:
+    async def get(
+        self,
+        workspace_id: str,
+        key: str,
+        channel_id: str | None = None,
+        channel_name: str | None = None,
+    ) -> Resolved:
         opt = option(key)
         overrides = await self._overrides(workspace_id)
         if channel_id and "channel" in opt.scopes:
@@ -278,12 +439,18 @@ class SettingsService:
                 return Resolved(opt, value, SOURCE_YAML)
         return Resolved(opt, opt.default, SOURCE_DEFAULT)
 
-    async def value(self, workspace_id: str, key: str, channel_id: str | None = None,
-                    channel_name: str | None = None) -> Any:
+    async def value(
+        self,
+        workspace_id: str,
+        key: str,
+        channel_id: str | None = None,
+        channel_name: str | None = None,
+    ) -> Any:
         return (await self.get(workspace_id, key, channel_id, channel_name)).value
 
-    async def all(self, workspace_id: str, channel_id: str | None = None,
-                  channel_name: str | None = None) -> list[Resolved]:
+    async def all(
+        self, workspace_id: str, channel_id: str | None = None, channel_name: str | None = None
+    ) -> list[Resolved]:
         keys = [o.key for o in OPTIONS if channel_id or not o.channel_only]
         return [await self.get(workspace_id, k, channel_id, channel_name) for k in keys]
 
@@ -300,8 +467,16 @@ class SettingsService:
                 found[scope] = value
         return {c: v for c, v in found.items() if v is not None}
 
-    async def set(self, workspace_id: str, key: str, value: Any, *, channel_id: str | None,
-                  actor_id: str, now: datetime) -> tuple[Any, Any]:
+    async def set(
+        self,
+        workspace_id: str,
+        key: str,
+        value: Any,
+        *,
+        channel_id: str | None,
+        actor_id: str,
+        now: datetime,
+    ) -> tuple[Any, Any]:
         opt = self._check_scope(key, channel_id)
         scope = channel_id or WORKSPACE_SCOPE
         current = await self.get(workspace_id, opt.key, channel_id)
@@ -309,25 +484,46 @@ class SettingsService:
         own = SOURCE_OVERRIDE_CHANNEL if channel_id else SOURCE_OVERRIDE
         if current.source == own and old == value:  # already so: nothing to store or audit
             return old, value
-        await self.overrides.set(workspace_id, scope, opt.key, value, audit=AuditEntry(
-            workspace_id=workspace_id, actor_id=actor_id, action="config.set",
-            target=_target(opt.key, channel_id), old=old, new=value, at=now))
+        await self.overrides.set(
+            workspace_id,
+            scope,
+            opt.key,
+            value,
+            audit=AuditEntry(
+                workspace_id=workspace_id,
+                actor_id=actor_id,
+                action="config.set",
+                target=_target(opt.key, channel_id),
+                old=old,
+                new=value,
+                at=now,
+            ),
+        )
         self._cache.pop(workspace_id, None)
         for listener in self.listeners:
             await listener(workspace_id, opt.key, channel_id)
         return old, value
 
-    async def reset(self, workspace_id: str, key: str, *, channel_id: str | None,
-                    actor_id: str, now: datetime) -> tuple[Any, Any]:
+    async def reset(
+        self, workspace_id: str, key: str, *, channel_id: str | None, actor_id: str, now: datetime
+    ) -> tuple[Any, Any]:
         opt = self._check_scope(key, channel_id)
         scope = channel_id or WORKSPACE_SCOPE
         old = (await self.get(workspace_id, opt.key, channel_id)).value
         await self.overrides.remove(workspace_id, scope, opt.key)
         self._cache.pop(workspace_id, None)
         new = (await self.get(workspace_id, opt.key, channel_id)).value
-        await self.overrides.audit(AuditEntry(
-            workspace_id=workspace_id, actor_id=actor_id, action="config.reset",
-            target=_target(opt.key, channel_id), old=old, new=new, at=now))
+        await self.overrides.audit(
+            AuditEntry(
+                workspace_id=workspace_id,
+                actor_id=actor_id,
+                action="config.reset",
+                target=_target(opt.key, channel_id),
+                old=old,
+                new=new,
+                at=now,
+            )
+        )
         for listener in self.listeners:
             await listener(workspace_id, opt.key, channel_id)
         return old, new
@@ -337,8 +533,11 @@ class SettingsService:
         if channel_id and "channel" not in opt.scopes:
             raise UserError(WRONG_SCOPE_WORKSPACE, key=opt.key)
         if not channel_id and "workspace" not in opt.scopes:
-            raise UserError(WRONG_SCOPE_CHANNEL, key=opt.key,
-                            example=CommandExample.of(EX_SET_CHANNEL, key=opt.key))
+            raise UserError(
+                WRONG_SCOPE_CHANNEL,
+                key=opt.key,
+                example=CommandExample.of(EX_SET_CHANNEL, key=opt.key),
+            )
         return opt
 
     def forget_cache(self) -> None:

@@ -15,15 +15,35 @@ from bot.errors import UserError
 from bot.i18n import N_
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DAY_ALIASES = {"ma": "mon", "di": "tue", "wo": "wed", "do": "thu", "vr": "fri", "za": "sat",
-                "zo": "sun", "maandag": "mon", "dinsdag": "tue", "woensdag": "wed",
-                "donderdag": "thu", "vrijdag": "fri", "zaterdag": "sat", "zondag": "sun",
-                "monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu",
-                "friday": "fri", "saturday": "sat", "sunday": "sun"}
+_DAY_ALIASES = {
+    "ma": "mon",
+    "di": "tue",
+    "wo": "wed",
+    "do": "thu",
+    "vr": "fri",
+    "za": "sat",
+    "zo": "sun",
+    "maandag": "mon",
+    "dinsdag": "tue",
+    "woensdag": "wed",
+    "donderdag": "thu",
+    "vrijdag": "fri",
+    "zaterdag": "sat",
+    "zondag": "sun",
+    "monday": "mon",
+    "tuesday": "tue",
+    "wednesday": "wed",
+    "thursday": "thu",
+    "friday": "fri",
+    "saturday": "sat",
+    "sunday": "sun",
+}
 
 BAD_ZONE = N_("{value} is not a time zone I know. Use a name like Europe/Amsterdam.")
-BAD_CRON = N_("{value} is not a schedule I can read. Use cron: minute hour day month weekday, "
-              "for example \"0 10 * * tue\" for Tuesdays at 10:00.")
+BAD_CRON = N_(
+    "{value} is not a schedule I can read. Use cron: minute hour day month weekday, "
+    'for example "0 10 * * tue" for Tuesdays at 10:00.'
+)
 BAD_DAYS = N_("{value} is not a list of weekdays. Use for example mon,thu (or ma,do).")
 BAD_TIME = N_("{value} is not a time. Use HH:MM, for example 09:30.")
 BAD_COUNTRY = N_("{value} is not a country code. Use two letters, for example NL or BE.")
@@ -70,8 +90,13 @@ def parse_cron(value: str) -> str:
     return " ".join(fields).lower()
 
 
-_FULL_DAYS = dict(zip(DAYS, ("monday", "tuesday", "wednesday", "thursday", "friday",
-                              "saturday", "sunday"), strict=True))
+_FULL_DAYS = dict(
+    zip(
+        DAYS,
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        strict=True,
+    )
+)
 _DAY_FILLERS = frozenset({"en", "and", "&"})
 _RANGE_WORDS = re.compile(r"\s+(?:t/m|tot en met|tot|to|through|until|till)\s+")
 
@@ -99,7 +124,7 @@ def parse_days(value: str) -> str:
         end = _day(last) if dash else start
         if start is None or end is None or DAYS.index(end) < DAYS.index(start):
             raise UserError(BAD_DAYS, value=value)
-        for day in DAYS[DAYS.index(start):DAYS.index(end) + 1]:
+        for day in DAYS[DAYS.index(start) : DAYS.index(end) + 1]:
             if day not in days:
                 days.append(day)
     if not days:

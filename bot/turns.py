@@ -72,33 +72,54 @@ class Turns:
                 return True
         return False
 
-    def context(self, event: InboundEvent, *, anonymous: bool = False,
-                claimed: bool = False) -> Context:
+    def context(
+        self, event: InboundEvent, *, anonymous: bool = False, claimed: bool = False
+    ) -> Context:
         """The turn as the event alone tells it, without any lookup (see `load_context`)."""
         s = self.services
-        person = PersonInfo(user_id=event.user.user_id,
-                            display_name=event.user.display_name or event.user.user_id,
-                            timezone=event.timezone, locale=event.locale)
-        event_ref = (s.keyring.mac(ANON_EVENT, event.workspace_id, event.event_id)[:40]
-                     if anonymous else event.event_id)
+        person = PersonInfo(
+            user_id=event.user.user_id,
+            display_name=event.user.display_name or event.user.user_id,
+            timezone=event.timezone,
+            locale=event.locale,
+        )
+        event_ref = (
+            s.keyring.mac(ANON_EVENT, event.workspace_id, event.event_id)[:40]
+            if anonymous
+            else event.event_id
+        )
         t = s.i18n.get(event.locale)
-        return Context(services=s, event=event, t=t, channel_t=t, person=person,
-                       anonymous=anonymous, event_ref=event_ref, claimed=claimed)
+        return Context(
+            services=s,
+            event=event,
+            t=t,
+            channel_t=t,
+            person=person,
+            anonymous=anonymous,
+            event_ref=event_ref,
+            claimed=claimed,
+        )
 
 
 async def load(ctx: Context) -> None:
     """Load the turn's person, languages and roles, once, after the bot filter and the
     duplicate check (the `load_context` middleware, bot/middleware.py)."""
     s, event = ctx.services, ctx.event
-    person = await s.people.get(event.workspace_id, event.user.user_id, event.platform,
-                                event.user.display_name, remember=not ctx.anonymous)
+    person = await s.people.get(
+        event.workspace_id,
+        event.user.user_id,
+        event.platform,
+        event.user.display_name,
+        remember=not ctx.anonymous,
+    )
     written = None
     if event.text and event.kind in _WRITTEN:
         written = detect_language(event.text)
     row = await s.personal.row(event.workspace_id, event.user.user_id)
     explicit = normalise_language(row.language) if row is not None else None
-    channel_lang = await s.channel_language(event.workspace_id, event.conversation.id,
-                                            event.conversation.name)
+    channel_lang = await s.channel_language(
+        event.workspace_id, event.conversation.id, event.conversation.name
+    )
     # bot.languages: their choice, else what they last wrote in, else (in a DM) their
     # platform locale, else the channel's language.
     locale = None

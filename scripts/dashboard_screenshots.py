@@ -23,8 +23,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -40,9 +47,16 @@ async def _generate(url: str) -> object:
     from bot.config import Settings
     from tests.insight.org import SETTINGS, generate
 
-    core = build(Settings.model_validate({
-        "database_url": url, "auto_migrate": True, **SETTINGS,
-        "env": {"WOLBOT_SECRET_KEY": secrets.token_urlsafe(24)}}))
+    core = build(
+        Settings.model_validate(
+            {
+                "database_url": url,
+                "auto_migrate": True,
+                **SETTINGS,
+                "env": {"WOLBOT_SECRET_KEY": secrets.token_urlsafe(24)},
+            }
+        )
+    )
     await core.db.upgrade()
     try:
         return await generate(core.db)
@@ -67,9 +81,14 @@ async def shoot(out: Path, chromium: str, screens: int = 2, page_path: str = "")
         org = await _generate(url)
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        settings = Settings.model_validate({
-            "database_url": url, "auto_migrate": False, **SETTINGS,
-            "env": {"WOLBOT_SECRET_KEY": secrets.token_urlsafe(24), "WOLBOT_PUBLIC_URL": base}})
+        settings = Settings.model_validate(
+            {
+                "database_url": url,
+                "auto_migrate": False,
+                **SETTINGS,
+                "env": {"WOLBOT_SECRET_KEY": secrets.token_urlsafe(24), "WOLBOT_PUBLIC_URL": base},
+            }
+        )
         core = build(settings, clock=FakeClock(org.now))  # type: ignore[attr-defined]
         await core.start(deliver=False, schedule=False)
         runner = web.AppRunner(build_web_app(core, adapters=["dashboard"]), access_log=None)
@@ -92,8 +111,12 @@ async def shoot(out: Path, chromium: str, screens: int = 2, page_path: str = "")
                         await page.wait_for_load_state("load")
                         path = out / f"dashboard-{lang}{name}.png"
                         if name and screens:  # a phone: the first screens
-                            clip = {"x": 0, "y": 0, "width": PHONE["width"],
-                                    "height": PHONE["height"] * screens}
+                            clip = {
+                                "x": 0,
+                                "y": 0,
+                                "width": PHONE["width"],
+                                "height": PHONE["height"] * screens,
+                            }
                             await page.screenshot(path=str(path), clip=clip, full_page=True)
                         else:
                             await page.screenshot(path=str(path), full_page=True)
@@ -114,12 +137,11 @@ def main() -> int:
     ap.add_argument("--page", default="", help='another page, e.g. "questions"')
     args = ap.parse_args()
     if not Path(args.chromium).exists():
-        print(f"{args.chromium} not found: install Debian's chromium (make browser)",
-              file=sys.stderr)
+        print(
+            f"{args.chromium} not found: install Debian's chromium (make browser)", file=sys.stderr
+        )
         return 2
-    for path in asyncio.run(
-        shoot(Path(args.out), args.chromium, args.phone_screens, args.page)
-    ):
+    for path in asyncio.run(shoot(Path(args.out), args.chromium, args.phone_screens, args.page)):
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     return 0
 

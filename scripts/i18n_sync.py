@@ -58,8 +58,12 @@ def main() -> int:
                 with path.open("rb") as fh:
                     cat = read_po(fh, locale=lang)
             for m in ids:
-                cat.add(m, "", locations=[(used[m].split(":")[0], int(used[m].split(":")[1]))],
-                        flags=("fuzzy",) if lang == "nl" else ())
+                cat.add(
+                    m,
+                    "",
+                    locations=[(used[m].split(":")[0], int(used[m].split(":")[1]))],
+                    flags=("fuzzy",) if lang == "nl" else (),
+                )
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("wb") as fh:
                 write_po(fh, cat, width=100, omit_header=False, sort_output=False)

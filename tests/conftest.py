@@ -86,8 +86,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 # -- databases -----------------------------------------------------------------------------------
-POSTGRES_URL = os.environ.get("WOLBOT_TEST_POSTGRES_URL",
-                              "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "WOLBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 
 
 def _postgres_reachable() -> bool:
@@ -101,8 +102,12 @@ def _postgres_reachable() -> bool:
 def _start_postgres() -> None:
     versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
     if versions and shutil.which("pg_ctlcluster"):
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main",
-                        "start"], check=False, capture_output=True, timeout=60)
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"],
+            check=False,
+            capture_output=True,
+            timeout=60,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -183,9 +188,12 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 
 # -- a core --------------------------------------------------------------------------------------
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    data: dict[str, Any] = {"database_url": database_url, "auto_migrate": False,
-                            "env": {"WOLBOT_SECRET_KEY": "test-secret-key-0123456789"},
-                            **overrides}
+    data: dict[str, Any] = {
+        "database_url": database_url,
+        "auto_migrate": False,
+        "env": {"WOLBOT_SECRET_KEY": "test-secret-key-0123456789"},
+        **overrides,
+    }
     return Settings.model_validate(data)
 
 

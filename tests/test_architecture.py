@@ -6,8 +6,15 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FORBIDDEN = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "aiohttp", "adapters",
-             "microsoft_agents")
+FORBIDDEN = (
+    "slack_bolt",
+    "slack_sdk",
+    "botbuilder",
+    "botframework",
+    "aiohttp",
+    "adapters",
+    "microsoft_agents",
+)
 
 
 def imports_of(path: Path) -> list[str]:
@@ -38,8 +45,12 @@ def test_the_check_itself_catches_an_sdk_import(tmp_path: Path) -> None:
 
 
 def test_sdk_imports_stay_in_their_own_adapter() -> None:
-    owners = {"slack_bolt": "slack", "slack_sdk": "slack", "botbuilder": "teams",
-              "botframework": "teams"}
+    owners = {
+        "slack_bolt": "slack",
+        "slack_sdk": "slack",
+        "botbuilder": "teams",
+        "botframework": "teams",
+    }
     offenders = []
     for path in sorted((ROOT / "adapters").rglob("*.py")):
         folder = path.relative_to(ROOT / "adapters").parts[0]
@@ -180,9 +191,11 @@ def largest_circle(root: Path) -> set[str]:
 def test_features_and_insight_never_import_the_composition_root() -> None:
     """Features receive services (bot/services.py); bot/app.py only wires them."""
     graph = import_graph(ROOT)
-    offenders = sorted(f"{name} imports bot.app" for name, imported in graph.items()
-                       if name.startswith(("bot.features", "bot.insight"))
-                       and "bot.app" in imported)
+    offenders = sorted(
+        f"{name} imports bot.app"
+        for name, imported in graph.items()
+        if name.startswith(("bot.features", "bot.insight")) and "bot.app" in imported
+    )
     assert offenders == []
 
 
@@ -206,8 +219,12 @@ def test_the_circle_check_itself_finds_a_type_only_circle(tmp_path: Path) -> Non
         "if TYPE_CHECKING:\n"
         "    from bot.app import Core\n"
     )
-    assert largest_circle(tmp_path) == {"bot.app", "bot.features.news", "bot.context",
-                                        "bot.services"}
+    assert largest_circle(tmp_path) == {
+        "bot.app",
+        "bot.features.news",
+        "bot.context",
+        "bot.services",
+    }
     graph = import_graph(tmp_path)
     assert "bot.app" in graph["bot.features.news"]
     (package / "features" / "news.py").write_text("from bot import context\n")
@@ -222,6 +239,9 @@ def test_every_service_has_a_name_on_the_context() -> None:
 
     from bot.services import ServiceAccess, Services
 
-    missing = [f.name for f in fields(Services)
-               if not f.name.startswith("_") and not hasattr(ServiceAccess, f.name)]
+    missing = [
+        f.name
+        for f in fields(Services)
+        if not f.name.startswith("_") and not hasattr(ServiceAccess, f.name)
+    ]
     assert missing == []

@@ -20,20 +20,33 @@ from bot.cli import _parser
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "tests" / "data" / "schemas"
 K8S = ROOT / "deploy" / "kubernetes"
-K8S_SCHEMAS = {("apps/v1", "Deployment"): "kubernetes-1.33/deployment-apps-v1.json",
-               ("batch/v1", "Job"): "kubernetes-1.33/job-batch-v1.json",
-               ("v1", "Service"): "kubernetes-1.33/service-v1.json",
-               ("v1", "Secret"): "kubernetes-1.33/secret-v1.json",
-               ("v1", "ConfigMap"): "kubernetes-1.33/configmap-v1.json"}
+K8S_SCHEMAS = {
+    ("apps/v1", "Deployment"): "kubernetes-1.33/deployment-apps-v1.json",
+    ("batch/v1", "Job"): "kubernetes-1.33/job-batch-v1.json",
+    ("v1", "Service"): "kubernetes-1.33/service-v1.json",
+    ("v1", "Secret"): "kubernetes-1.33/secret-v1.json",
+    ("v1", "ConfigMap"): "kubernetes-1.33/configmap-v1.json",
+}
 ENV_NAME = re.compile(r"\b((?:WOLBOT|SLACK|MICROSOFT)_[A-Z_]+)\b")
 # Set for the platform's tools, not read by our code.
-FOREIGN_ENV = {"MPLCONFIGDIR", "PYTHONUNBUFFERED", "PIP_DISABLE_PIP_VERSION_CHECK",
-               "PIP_NO_CACHE_DIR", "PATH", "POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"}
+FOREIGN_ENV = {
+    "MPLCONFIGDIR",
+    "PYTHONUNBUFFERED",
+    "PIP_DISABLE_PIP_VERSION_CHECK",
+    "PIP_NO_CACHE_DIR",
+    "PATH",
+    "POSTGRES_DB",
+    "POSTGRES_USER",
+    "POSTGRES_PASSWORD",
+}
 
 
 def code_text() -> str:
-    return "\n".join(p.read_text(encoding="utf-8")
-                     for folder in ("bot", "adapters") for p in (ROOT / folder).rglob("*.py"))
+    return "\n".join(
+        p.read_text(encoding="utf-8")
+        for folder in ("bot", "adapters")
+        for p in (ROOT / folder).rglob("*.py")
+    )
 
 
 def manifests() -> list[tuple[Path, dict]]:
@@ -81,8 +94,11 @@ def test_kubernetes_manifests_validate() -> None:
     assert deployment["spec"]["replicas"] >= 2
     pod = deployment["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
-    secret_refs = {e["valueFrom"]["secretKeyRef"]["key"] for e in pod["containers"][0]["env"]
-                   if "valueFrom" in e}
+    secret_refs = {
+        e["valueFrom"]["secretKeyRef"]["key"]
+        for e in pod["containers"][0]["env"]
+        if "valueFrom" in e
+    }
     assert {"WOLBOT_DATABASE_URL", "WOLBOT_SECRET_KEY"} <= secret_refs
 
 
@@ -98,12 +114,16 @@ def test_probes_and_entry_points_exist_in_the_code() -> None:
         if doc["kind"] != "Deployment":
             continue
         container = doc["spec"]["template"]["spec"]["containers"][0]
-        paths += [container[p]["httpGet"]["path"]
-                  for p in ("startupProbe", "readinessProbe", "livenessProbe")]
+        paths += [
+            container[p]["httpGet"]["path"]
+            for p in ("startupProbe", "readinessProbe", "livenessProbe")
+        ]
         assert _parser().parse_args(container["args"]).command == "serve"
     job = next(d for _, d in manifests() if d["kind"] == "Job")
-    assert _parser().parse_args(job["spec"]["template"]["spec"]["containers"][0]["args"]) \
-        .action == "upgrade"
+    assert (
+        _parser().parse_args(job["spec"]["template"]["spec"]["containers"][0]["args"]).action
+        == "upgrade"
+    )
     dockerfile = (ROOT / "Dockerfile").read_text()
     paths += re.findall(r"127\.0\.0\.1:8080(/\w+)", dockerfile)
     assert paths and set(paths) <= routes, (paths, routes)
@@ -122,8 +142,12 @@ def test_probes_and_entry_points_exist_in_the_code() -> None:
 
 def test_every_environment_variable_is_read_by_the_code() -> None:
     code = code_text()
-    files = [ROOT / "Dockerfile", ROOT / "compose.yaml", ROOT / "deploy/systemd/wolbot.service",
-             *K8S.glob("*.yaml")]
+    files = [
+        ROOT / "Dockerfile",
+        ROOT / "compose.yaml",
+        ROOT / "deploy/systemd/wolbot.service",
+        *K8S.glob("*.yaml"),
+    ]
     names = {n for f in files for n in ENV_NAME.findall(f.read_text())}
     assert "WOLBOT_DATABASE_URL" in names
     missing = sorted(n for n in names - FOREIGN_ENV if f'"{n}"' not in code)
@@ -139,8 +163,11 @@ def test_the_image_installs_as_ci_does() -> None:
     assert installs and all("--require-hashes -r" in i or "--no-deps ." in i for i in installs)
     assert "--require-hashes -r requirements.lock" in makefile
     for lock in ("requirements.lock", "requirements-runtime.lock"):
-        pins = [line for line in (ROOT / lock).read_text().splitlines()
-                if re.match(r"^[A-Za-z0-9_.-]+==", line)]
+        pins = [
+            line
+            for line in (ROOT / lock).read_text().splitlines()
+            if re.match(r"^[A-Za-z0-9_.-]+==", line)
+        ]
         text = (ROOT / lock).read_text()
         assert pins and text.count("--hash=sha256:") >= len(pins), lock
     runtime = (ROOT / "requirements-runtime.lock").read_text()
@@ -154,9 +181,10 @@ def test_the_lock_holds_every_dependency() -> None:
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
-    locked = {re.match(r"^([A-Za-z0-9_.-]+)==", line).group(1).lower().replace("_", "-")
-              for line in (ROOT / "requirements.lock").read_text().splitlines()
-              if re.match(r"^[A-Za-z0-9_.-]+==", line)}
-    names = {re.match(r"^[A-Za-z0-9_.-]+", d).group(0).lower().replace("_", "-")
-             for d in wanted}
+    locked = {
+        re.match(r"^([A-Za-z0-9_.-]+)==", line).group(1).lower().replace("_", "-")
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if re.match(r"^[A-Za-z0-9_.-]+==", line)
+    }
+    names = {re.match(r"^[A-Za-z0-9_.-]+", d).group(0).lower().replace("_", "-") for d in wanted}
     assert not names - locked, sorted(names - locked)

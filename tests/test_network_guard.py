@@ -10,8 +10,7 @@ from tests.conftest import NetworkBlocked
 
 
 def test_connecting_outside_loopback_fails() -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock, \
-            pytest.raises(NetworkBlocked):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock, pytest.raises(NetworkBlocked):
         sock.connect(("93.184.216.34", 80))
 
 

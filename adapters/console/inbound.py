@@ -75,8 +75,7 @@ def click_number(line: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def split_prefixes(line: str, state: ConsoleState | None = None) -> tuple[ConsoleState | None,
-                                                                          str]:
+def split_prefixes(line: str, state: ConsoleState | None = None) -> tuple[ConsoleState | None, str]:
     """The state after the line's `@name` / `#channel` prefixes, and the rest of the line."""
     rest = line.rstrip("\n")
     while True:

@@ -22,9 +22,15 @@ class ConsolePort:
     platform = PLATFORM
     min_interval = 0.0
 
-    def __init__(self, out: TextIO | None = None, *, bot_name: str = "wolbot",
-                 timezone: str | None = None, files_dir: str = "exports",
-                 store: ConsoleStore | None = None) -> None:
+    def __init__(
+        self,
+        out: TextIO | None = None,
+        *,
+        bot_name: str = "wolbot",
+        timezone: str | None = None,
+        files_dir: str = "exports",
+        store: ConsoleStore | None = None,
+    ) -> None:
         self.files_dir = files_dir
         self.out = out or sys.stdout
         self.bot_name = bot_name
@@ -40,11 +46,18 @@ class ConsolePort:
         if number not in self.buttons and self.store is not None:
             row = await self.store.button(workspace_id, number)
             if row is not None:
-                options = tuple(tuple(o) for o in json.loads(row.value)) \
-                    if row.kind == "options" else ()
+                options = (
+                    tuple(tuple(o) for o in json.loads(row.value)) if row.kind == "options" else ()
+                )
                 self.buttons[number] = ButtonRef(
-                    row.action_id, "" if options else row.value, row.message_id, row.channel,
-                    row.thread_id, row.kind, options)
+                    row.action_id,
+                    "" if options else row.value,
+                    row.message_id,
+                    row.channel,
+                    row.thread_id,
+                    row.kind,
+                    options,
+                )
         return self.buttons.get(number)
 
     def take_posts(self) -> dict[str, str]:
@@ -52,8 +65,7 @@ class ConsolePort:
         posts, self.posts = self.posts, {}
         return posts
 
-    async def _number(self, dest: Destination, message: OutboundMessage, message_id: str
-                      ) -> str:
+    async def _number(self, dest: Destination, message: OutboundMessage, message_id: str) -> str:
         """The message's text with its buttons numbered (and remembered)."""
         _, elements = render(message)
         if not elements:
@@ -61,11 +73,20 @@ class ConsolePort:
         channel = "dm" if dest.channel_id.startswith("dm:") else dest.channel_id
         refs = [_ref(e, message_id, channel, dest.thread_id or message_id) for e in elements]
         if self.store is not None:
-            first = await self.store.number(dest.workspace_id, [dict(
-                kind=r.kind, action_id=r.action_id,
-                value=json.dumps(r.options) if r.kind == "options" else r.value,
-                message_id=r.message_id, channel=r.channel, thread_id=r.thread_id)
-                for r in refs])
+            first = await self.store.number(
+                dest.workspace_id,
+                [
+                    dict(
+                        kind=r.kind,
+                        action_id=r.action_id,
+                        value=json.dumps(r.options) if r.kind == "options" else r.value,
+                        message_id=r.message_id,
+                        channel=r.channel,
+                        thread_id=r.thread_id,
+                    )
+                    for r in refs
+                ],
+            )
         else:
             first = max(self.buttons, default=0) + 1
         for offset, ref in enumerate(refs):
@@ -101,8 +122,9 @@ class ConsolePort:
         self._print(dest, body, note)
         return Sent(message_id=message_id, channel_id=dest.channel_id)
 
-    async def send_file(self, dest: Destination, filename: str, content: bytes,
-                        message: OutboundMessage) -> Sent:
+    async def send_file(
+        self, dest: Destination, filename: str, content: bytes, message: OutboundMessage
+    ) -> Sent:
         path = Path(self.files_dir) / Path(filename).name
         await asyncio.to_thread(_write, path, content)
         sent = await self.send(dest, message)

@@ -29,4 +29,3 @@ def render(message: OutboundMessage, first_button: int = 1) -> tuple[str, list[B
         else:
             lines.append(OutboundMessage(blocks=(block,)).plain_text())
     return "\n".join(lines), elements
-

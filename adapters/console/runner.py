@@ -67,8 +67,14 @@ async def run_chat(core: Wolbot, stdin: TextIO | None = None, out: TextIO | None
     return 0
 
 
-async def _before(line: str, state: ConsoleState, port: ConsolePort, store: ConsoleStore,
-                  workspace_id: str, horizon: dict[str, int]) -> ConsoleState:
+async def _before(
+    line: str,
+    state: ConsoleState,
+    port: ConsolePort,
+    store: ConsoleStore,
+    workspace_id: str,
+    horizon: dict[str, int],
+) -> ConsoleState:
     """What the line may refer to: the bot's posts since the last line (they are the newest
     messages of their conversations), a post made meanwhile by another process (`wolbot
     run-due`), and a button shown earlier (in this session or another)."""

@@ -21,17 +21,25 @@ from bot.insight import access
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wolbot dashboard", description="Web dashboard tools.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    link = sub.add_parser("link", help="print a single-use sign-in link",
-                          description="Print a single-use sign-in link to the web dashboard "
-                          "(valid 10 minutes) for an admin or manager; the role is checked when "
-                          "the link is opened. The link starts with $WOLBOT_PUBLIC_URL.")
+    link = sub.add_parser(
+        "link",
+        help="print a single-use sign-in link",
+        description="Print a single-use sign-in link to the web dashboard "
+        "(valid 10 minutes) for an admin or manager; the role is checked when "
+        "the link is opened. The link starts with $WOLBOT_PUBLIC_URL.",
+    )
     link.add_argument("--workspace", required=True, help='e.g. "slack:T0123" or "console:local"')
     link.add_argument("--user", required=True, help="the person's user id on the platform")
     link.add_argument("--platform", help="default: the workspace id's prefix")
-    link.add_argument("--language", default="en", choices=["en", "nl"],
-                      help="language of the sign-in page (default: en)")
-    link.add_argument("--config", help="path to app.yaml (default: $WOLBOT_CONFIG, else "
-                      "./app.yaml)")
+    link.add_argument(
+        "--language",
+        default="en",
+        choices=["en", "nl"],
+        help="language of the sign-in page (default: en)",
+    )
+    link.add_argument(
+        "--config", help="path to app.yaml (default: $WOLBOT_CONFIG, else ./app.yaml)"
+    )
     return p
 
 

@@ -40,8 +40,12 @@ def status(env: Any) -> Any:
     problems = tuple(config.problems())
     if config.enabled or problems:
         return AdapterStatus("slack", True, config.mode, problems)
-    return AdapterStatus("slack", False, "off (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN, "
-                         "or SLACK_APP_TOKEN and SLACK_BOT_TOKEN: docs/slack.md)")
+    return AdapterStatus(
+        "slack",
+        False,
+        "off (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN, "
+        "or SLACK_APP_TOKEN and SLACK_BOT_TOKEN: docs/slack.md)",
+    )
 
 
 async def attach(core: Any, web_app: web.Application) -> None:

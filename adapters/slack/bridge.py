@@ -108,8 +108,9 @@ class CoreMiddleware(AsyncMiddleware):
             await self.on_uninstall(event, body)
         if self.inbox is not None and body.get("type") == "event_callback":
             return await self._store(event)
-        task = asyncio.create_task(self.handle(event, claimed=False),
-                                   name=f"slack:{event.event_id}")
+        task = asyncio.create_task(
+            self.handle(event, claimed=False), name=f"slack:{event.event_id}"
+        )
         try:
             await asyncio.wait_for(asyncio.shield(task), self.ack_budget)
         except TimeoutError:
@@ -190,7 +191,9 @@ class RefuseMalformed(AsyncMiddlewareErrorHandler):
         if response is not None:
             refused = malformed()
             response.status, response.body, response.headers = (
-                refused.status, refused.body, refused.headers
+                refused.status,
+                refused.body,
+                refused.headers,
             )
 
 

@@ -25,32 +25,32 @@ from .port import DEFAULT_API_URL
 # mpim:read (wolbot never reads group DMs, not even the introductions it opens).
 SCOPES: dict[str, str] = {
     "channels:history": "read messages in the public channels the bot was added to: "
-                        "narrations, dialogue-round answers, durf-te-vragen questions "
-                        "(event `message.channels`)",
+    "narrations, dialogue-round answers, durf-te-vragen questions "
+    "(event `message.channels`)",
     "channels:read": "tell a public channel from a private one (`conversations.info`) and see "
-                     "the bot being added to a channel (`member_joined_channel`)",
+    "the bot being added to a channel (`member_joined_channel`)",
     "chat:write": "post answers, suggestions, round questions and summaries, introductions, "
-                  "check-ins and private (ephemeral) replies",
+    "check-ins and private (ephemeral) replies",
     "commands": "the `/wol` command",
     "files:write": "send a person's data export and statistics charts as a file, into their "
-                   "own DM only",
+    "own DM only",
     "groups:history": "read messages in the private channels the bot was invited to "
-                      "(event `message.groups`)",
+    "(event `message.groups`)",
     "groups:read": "tell a private channel from a public one (`conversations.info`) and see "
-                   "the bot being added to a private channel",
+    "the bot being added to a private channel",
     "im:history": "read direct messages to the bot: narrations, check-in answers (event "
-                  "`message.im`); check after a crash whether a DM had arrived",
+    "`message.im`); check after a crash whether a DM had arrived",
     "im:read": "recognise a direct message with the bot when a click does not say where it "
-               "came from (`conversations.info`)",
+    "came from (`conversations.info`)",
     "im:write": "open a DM with a person (`conversations.open`): check-ins, follow-ups, "
-                "relays to anonymous askers, exports",
+    "relays to anonymous askers, exports",
     "mpim:write": "open the group DM of an introduction (`conversations.open` with two "
-                  "people); the bot posts there but never reads it",
+    "people); the bot posts there but never reads it",
     "reactions:read": "see reactions (`reaction_added`): the most-reacted round answers, ✅ "
-                      "marking a question answered",
+    "marking a question answered",
     "reactions:write": "add the 📝 acknowledgement to a narration and ✅ to an answer",
     "users:read": "a person's name, time zone and locale (`users.info`), to write to them in "
-                  "their language at their local time",
+    "their language at their local time",
 }
 BOT_SCOPES: tuple[str, ...] = tuple(SCOPES)
 
@@ -136,25 +136,34 @@ class SlackConfig:
         expected)`; none when Slack is off or fully configured."""
         found = []
         if self.app_token and not self.app_token.startswith("xapp-"):
-            found.append("SLACK_APP_TOKEN: not an app-level token "
-                         "(expected a token starting with xapp-)")
+            found.append(
+                "SLACK_APP_TOKEN: not an app-level token (expected a token starting with xapp-)"
+            )
         if self.bot_token and not self.bot_token.startswith("xox"):
             found.append("SLACK_BOT_TOKEN: not a bot token (expected a token starting with xoxb-)")
         if self.socket_mode and not (self.bot_token or self.oauth):
-            found.append("SLACK_BOT_TOKEN: missing while SLACK_APP_TOKEN is set (expected the "
-                         "bot token xoxb-… too: Socket Mode receives with the app token and "
-                         "answers with the bot token)")
+            found.append(
+                "SLACK_BOT_TOKEN: missing while SLACK_APP_TOKEN is set (expected the "
+                "bot token xoxb-… too: Socket Mode receives with the app token and "
+                "answers with the bot token)"
+            )
         if self.bot_token and not self.signing_secret and not self.socket_mode:
-            found.append("SLACK_SIGNING_SECRET: missing while SLACK_BOT_TOKEN is set (expected "
-                         "the app's signing secret for HTTP mode, or SLACK_APP_TOKEN for "
-                         "Socket Mode)")
+            found.append(
+                "SLACK_SIGNING_SECRET: missing while SLACK_BOT_TOKEN is set (expected "
+                "the app's signing secret for HTTP mode, or SLACK_APP_TOKEN for "
+                "Socket Mode)"
+            )
         if self.signing_secret and not (self.bot_token or self.oauth or self.socket_mode):
-            found.append("SLACK_BOT_TOKEN: missing while SLACK_SIGNING_SECRET is set (expected "
-                         "the bot token xoxb-…, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for "
-                         "OAuth installs)")
+            found.append(
+                "SLACK_BOT_TOKEN: missing while SLACK_SIGNING_SECRET is set (expected "
+                "the bot token xoxb-…, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for "
+                "OAuth installs)"
+            )
         if self.oauth and not self.signing_secret and not self.socket_mode:
-            found.append("SLACK_SIGNING_SECRET: missing while SLACK_CLIENT_ID is set (expected "
-                         "the app's signing secret: OAuth installs need HTTP mode)")
+            found.append(
+                "SLACK_SIGNING_SECRET: missing while SLACK_CLIENT_ID is set (expected "
+                "the app's signing secret: OAuth installs need HTTP mode)"
+            )
         if bool(self.client_id) != bool(self.client_secret):
             missing = "SLACK_CLIENT_SECRET" if self.client_id else "SLACK_CLIENT_ID"
             other = "SLACK_CLIENT_ID" if self.client_id else "SLACK_CLIENT_SECRET"

@@ -234,6 +234,5 @@ def register(router: Router) -> None:
 
     router.add(is_home, on_home_opened, name="slack.home")
     # the clicker's own home tab: their language, the help for them
-    router.add(is_home_action(LANGUAGE_SELECT), on_language, name="slack.home_language",
-               who=ANYONE)
+    router.add(is_home_action(LANGUAGE_SELECT), on_language, name="slack.home_language", who=ANYONE)
     router.add(is_home_action(HELP_BUTTON), on_help, name="slack.home_help", who=ANYONE)

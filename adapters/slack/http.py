@@ -80,8 +80,9 @@ class SlackHttp:
         if missing:
             # a signed request without its workspace or person: refused before it is stored
             log.warning("signed Slack request without its %s refused", missing)
-            return web.json_response({"error": f"malformed Slack payload: no {missing}"},
-                                     status=400)
+            return web.json_response(
+                {"error": f"malformed Slack payload: no {missing}"}, status=400
+            )
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     def signed(self, raw: bytes, headers: Mapping[str, str]) -> bool:

@@ -95,7 +95,8 @@ def missing_identity(body: Mapping[str, Any]) -> str | None:
             message = event.get("message")
             who = message if isinstance(message, Mapping) else {}
         elif (etype == "message" and event.get("subtype") in _MESSAGE_SUBTYPES) or (
-                etype in _PERSONAL_EVENTS):
+            etype in _PERSONAL_EVENTS
+        ):
             who = event
         else:
             return None  # deletions, uninstalls, system notices: nobody acts

@@ -34,10 +34,21 @@ async def adopt_legacy(db: Database, inbox: Inbox) -> int:
     t = SlackInboxItem
     while True:
         async with db.session() as s:
-            rows = list((await s.exec(
-                select(t).where(or_(col(t.status) == "pending",
-                                    (col(t.status) == "sending") & (col(t.claimed_until) < now)))
-                .order_by(col(t.id)).limit(BATCH))).all())
+            rows = list(
+                (
+                    await s.exec(
+                        select(t)
+                        .where(
+                            or_(
+                                col(t.status) == "pending",
+                                (col(t.status) == "sending") & (col(t.claimed_until) < now),
+                            )
+                        )
+                        .order_by(col(t.id))
+                        .limit(BATCH)
+                    )
+                ).all()
+            )
         if not rows:
             break
         for row in rows:
@@ -46,20 +57,24 @@ async def adopt_legacy(db: Database, inbox: Inbox) -> int:
                 if event is not None:
                     event = checked(event)
                     if not kind_is_known(row.body):
-                        event = replace(event, reply_hints={**event.reply_hints,
-                                                            KIND_UNKNOWN: True})
+                        event = replace(
+                            event, reply_hints={**event.reply_hints, KIND_UNKNOWN: True}
+                        )
                     await inbox.put(event)
                     moved += 1
             except (MalformedEvent, AttributeError, TypeError, ValueError, LookupError) as exc:
-                log.error("Slack event %s from before the upgrade dropped, malformed: %s",
-                          row.event_id, type(exc).__name__)
+                log.error(
+                    "Slack event %s from before the upgrade dropped, malformed: %s",
+                    row.event_id,
+                    type(exc).__name__,
+                )
         async with db.session() as s:
-            await s.exec(delete(t).where(
-                col(t.id).in_([row.id for row in rows])))
+            await s.exec(delete(t).where(col(t.id).in_([row.id for row in rows])))
             await s.commit()
     async with db.session() as s:  # failed ones were kept 7 days for inspection
-        await s.exec(delete(t).where(
-            col(t.status) == "failed", col(t.received_at) < now - FAILED_KEEP))
+        await s.exec(
+            delete(t).where(col(t.status) == "failed", col(t.received_at) < now - FAILED_KEEP)
+        )
         await s.commit()
     if moved:
         log.info("moved %d Slack events from before the upgrade into the inbox", moved)

@@ -44,8 +44,11 @@ def seal(keyring: Keyring, token: str) -> str:
 def unseal(keyring: Keyring, stored: str) -> str:
     token = keyring.decrypt(SLACK_TOKENS, stored)
     if token is None:
-        raise DeliveryError("stored Slack token cannot be decrypted (WOLBOT_SECRET_KEY changed "
-                            "without WOLBOT_SECRET_KEY_PREVIOUS?)", permanent=True)
+        raise DeliveryError(
+            "stored Slack token cannot be decrypted (WOLBOT_SECRET_KEY changed "
+            "without WOLBOT_SECRET_KEY_PREVIOUS?)",
+            permanent=True,
+        )
     return token
 
 
@@ -182,9 +185,7 @@ class DbInstallationStore(AsyncInstallationStore):
             keys.add(installation_key(enterprise_id, None, True))
         async with self.db.session() as s:
             await s.exec(
-                delete(SlackInstallation).where(
-                    col(SlackInstallation.workspace_id).in_(keys)
-                )
+                delete(SlackInstallation).where(col(SlackInstallation.workspace_id).in_(keys))
             )
             await s.commit()
         for key in keys:
@@ -229,11 +230,7 @@ class DbStateStore(AsyncOAuthStateStore):
         state = secrets.token_urlsafe(32)
         now = datetime.now(UTC)
         async with self.db.session() as s:
-            await s.exec(
-                delete(SlackOAuthState).where(
-                    col(SlackOAuthState.expires_at) < now
-                )
-            )
+            await s.exec(delete(SlackOAuthState).where(col(SlackOAuthState.expires_at) < now))
             s.add(SlackOAuthState(state=state, expires_at=now + self.ttl))
             await s.commit()
         return state

@@ -220,8 +220,7 @@ class SlackPort:
             raise DeliveryError(f"{method} failed: {type(exc).__name__}") from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             # a timeout or a dropped connection: the request may have reached Slack
-            raise DeliveryError(f"{method} failed: {type(exc).__name__}",
-                                uncertain=True) from None
+            raise DeliveryError(f"{method} failed: {type(exc).__name__}", uncertain=True) from None
         return response.data if isinstance(response.data, dict) else {}
 
     # --- ChatPort ------------------------------------------------------------------------
@@ -231,8 +230,9 @@ class SlackPort:
 
     async def send_tagged(self, dest: Destination, message: OutboundMessage, tag: str) -> Sent:
         """`send`, with the outbox tag in the message's metadata (DeliveryVerifier)."""
-        return await self._send(dest, message, {"event_type": OUTBOX_EVENT_TYPE,
-                                                "event_payload": {"key": tag}})
+        return await self._send(
+            dest, message, {"event_type": OUTBOX_EVENT_TYPE, "event_payload": {"key": tag}}
+        )
 
     async def find_tagged(self, dest: Destination, tag: str, since: datetime) -> Sent | None:
         """The bot's message carrying `tag` posted in `dest` since `since`, if any
@@ -248,21 +248,31 @@ class SlackPort:
         method = "conversations.replies" if dest.thread_id else "conversations.history"
         cursor: str | None = None
         for _ in range(HISTORY_PAGES):
-            data = await self.call(dest.workspace_id, method, channel=channel,
-                                   ts=dest.thread_id, oldest=f"{since.timestamp():.6f}",
-                                   include_all_metadata=True, limit=200, cursor=cursor)
+            data = await self.call(
+                dest.workspace_id,
+                method,
+                channel=channel,
+                ts=dest.thread_id,
+                oldest=f"{since.timestamp():.6f}",
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+            )
             for item in data.get("messages") or []:
                 meta = item.get("metadata") or {}
-                if meta.get("event_type") == OUTBOX_EVENT_TYPE and \
-                        (meta.get("event_payload") or {}).get("key") == tag:
+                if (
+                    meta.get("event_type") == OUTBOX_EVENT_TYPE
+                    and (meta.get("event_payload") or {}).get("key") == tag
+                ):
                     return Sent(message_id=str(item.get("ts", "")), channel_id=channel)
             cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 break
         return None
 
-    async def _send(self, dest: Destination, message: OutboundMessage,
-                    metadata: dict[str, Any] | None = None) -> Sent:
+    async def _send(
+        self, dest: Destination, message: OutboundMessage, metadata: dict[str, Any] | None = None
+    ) -> Sent:
         hints = dest.hints or {}
         if hints.get("surface") == "home" and hints.get("user_id"):
             view_id = await self.publish_home(dest.workspace_id, hints["user_id"], message)
@@ -403,23 +413,28 @@ class SlackPort:
             return Sent(message_id=str(data.get("ts", "")), channel_id=str(data.get("channel", "")))
         return Sent(message_id=str(data.get("message_ts", "")), channel_id=dest.channel_id)
 
-    async def _replace_own(self, dest: Destination, message_id: str,
-                           rendered: dict[str, Any]) -> None:
+    async def _replace_own(
+        self, dest: Destination, message_id: str, rendered: dict[str, Any]
+    ) -> None:
         """Replace the message a person clicked that was theirs alone: an ephemeral one can
         only be replaced through the click's response_url; without it (expired, used up) a
         message in their DM is updated, and an ephemeral one answered anew."""
         hints = dest.hints or {}
         url = hints.get("response_url")
-        if url and self._response_url_usable(url, hints) and await self._post_response_url(
-                url, rendered, replace_original=True):
+        if (
+            url
+            and self._response_url_usable(url, hints)
+            and await self._post_response_url(url, rendered, replace_original=True)
+        ):
             return
         if message_id and not hints.get("ephemeral"):
-            await self.call(dest.workspace_id, "chat.update", channel=dest.channel_id,
-                            ts=message_id, **rendered)
+            await self.call(
+                dest.workspace_id, "chat.update", channel=dest.channel_id, ts=message_id, **rendered
+            )
             return
         await self._send_ephemeral(
-            replace(dest, hints={k: v for k, v in hints.items() if k != "response_url"}),
-            rendered)
+            replace(dest, hints={k: v for k, v in hints.items() if k != "response_url"}), rendered
+        )
 
     def _response_url_usable(self, url: str, hints: Mapping[str, Any]) -> bool:
         parts = urlsplit(url)
@@ -433,14 +448,14 @@ class SlackPort:
             return False
         return self._response_url_uses.get(url, 0) < RESPONSE_URL_USES
 
-    async def _post_response_url(self, url: str, rendered: dict[str, Any], *,
-                                 replace_original: bool = False) -> bool:
+    async def _post_response_url(
+        self, url: str, rendered: dict[str, Any], *, replace_original: bool = False
+    ) -> bool:
         self._response_url_uses[url] = self._response_url_uses.get(url, 0) + 1
         self._response_url_uses.move_to_end(url)
         while len(self._response_url_uses) > 10_000:
             self._response_url_uses.popitem(last=False)
-        body = {"response_type": "ephemeral", "replace_original": replace_original,
-                **rendered}
+        body = {"response_type": "ephemeral", "replace_original": replace_original, **rendered}
         try:
             async with self._http().post(url, json=body) as resp:
                 if resp.status == 200:

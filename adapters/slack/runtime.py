@@ -122,8 +122,12 @@ class SlackRuntime:
         # the acknowledgements (measured with bench/slack_ack.py); PostgreSQL takes more.
         concurrency = 4 if self.core.db.dialect == "postgresql" else 1
         self.inbox = Inbox(
-            self.core.db, self.middleware.handle, platform="slack",
-            key=event_key(self.core.keyring), clock=self.core.clock, concurrency=concurrency,
+            self.core.db,
+            self.middleware.handle,
+            platform="slack",
+            key=event_key(self.core.keyring),
+            clock=self.core.clock,
+            concurrency=concurrency,
             lease=timedelta(seconds=self.core.settings.delivery.lease_seconds),
         )
         self.middleware.inbox = self.inbox

@@ -90,9 +90,7 @@ async def run(settings: Any) -> int:
     core = build(settings)
     await core.start(schedule=False)
     runtime = SlackRuntime.from_core(core)
-    runtime.config = replace(
-        runtime.config, inbox_worker=True, inbox_process=False, app_token=None
-    )
+    runtime.config = replace(runtime.config, inbox_worker=True, inbox_process=False, app_token=None)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -41,30 +41,47 @@ def status(env: Mapping[str, str]) -> Any:
     def get(name: str) -> str:
         return (env.get(name) or "").strip()
 
-    app_id, password, app_type = (get("MICROSOFT_APP_ID"), get("MICROSOFT_APP_PASSWORD"),
-                                  get("MICROSOFT_APP_TYPE") or "MultiTenant")
+    app_id, password, app_type = (
+        get("MICROSOFT_APP_ID"),
+        get("MICROSOFT_APP_PASSWORD"),
+        get("MICROSOFT_APP_TYPE") or "MultiTenant",
+    )
     problems = []
     if app_type not in APP_TYPES:
-        problems.append(f"MICROSOFT_APP_TYPE: unknown type {app_type!r} "
-                        f"(expected one of {', '.join(APP_TYPES)})")
+        problems.append(
+            f"MICROSOFT_APP_TYPE: unknown type {app_type!r} "
+            f"(expected one of {', '.join(APP_TYPES)})"
+        )
     if app_id and not password and app_type != "UserAssignedMSI":
-        problems.append("MICROSOFT_APP_PASSWORD: missing while MICROSOFT_APP_ID is set "
-                        "(expected the Azure Bot's client secret)")
+        problems.append(
+            "MICROSOFT_APP_PASSWORD: missing while MICROSOFT_APP_ID is set "
+            "(expected the Azure Bot's client secret)"
+        )
     if password and not app_id:
-        problems.append("MICROSOFT_APP_ID: missing while MICROSOFT_APP_PASSWORD is set "
-                        "(expected the Azure Bot's Microsoft App ID)")
+        problems.append(
+            "MICROSOFT_APP_ID: missing while MICROSOFT_APP_PASSWORD is set "
+            "(expected the Azure Bot's Microsoft App ID)"
+        )
     if app_id and app_type == "SingleTenant" and not get("MICROSOFT_APP_TENANT_ID"):
-        problems.append("MICROSOFT_APP_TENANT_ID: missing while MICROSOFT_APP_TYPE is "
-                        "SingleTenant (expected the Microsoft Entra tenant id)")
+        problems.append(
+            "MICROSOFT_APP_TENANT_ID: missing while MICROSOFT_APP_TYPE is "
+            "SingleTenant (expected the Microsoft Entra tenant id)"
+        )
     problems += graph_problems(env)
     if app_id or problems:
-        return AdapterStatus("teams", True, f"Bot Framework ({ROUTE}, {app_type}); "
-                             f"{introductions(env)}", tuple(problems))
+        return AdapterStatus(
+            "teams",
+            True,
+            f"Bot Framework ({ROUTE}, {app_type}); {introductions(env)}",
+            tuple(problems),
+        )
     if dev_mode(env):
-        return AdapterStatus("teams", True, f"development mode ({ROUTE}, NOT authenticated, "
-                             "loopback only)")
-    return AdapterStatus("teams", False, "off (set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD: "
-                         "docs/teams.md)")
+        return AdapterStatus(
+            "teams", True, f"development mode ({ROUTE}, NOT authenticated, loopback only)"
+        )
+    return AdapterStatus(
+        "teams", False, "off (set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD: docs/teams.md)"
+    )
 
 
 def introductions(env: Mapping[str, str]) -> str:
@@ -76,11 +93,15 @@ def introductions(env: Mapping[str, str]) -> str:
     if settings.off == "off":
         return "introductions in personal chats (WOLBOT_TEAMS_GROUP_CHATS is off)"
     if settings.off == "not_configured":
-        return ("introductions in personal chats (a group chat needs MICROSOFT_APP_PASSWORD "
-                "for Microsoft Graph)")
-    return (f"introductions in one group chat through Microsoft Graph where the tenant granted "
-            f"{CHAT_CREATE}, {CATALOG_READ} and {INSTALL_AND_CONSENT} (docs/teams.md), "
-            "else in personal chats")
+        return (
+            "introductions in personal chats (a group chat needs MICROSOFT_APP_PASSWORD "
+            "for Microsoft Graph)"
+        )
+    return (
+        f"introductions in one group chat through Microsoft Graph where the tenant granted "
+        f"{CHAT_CREATE}, {CATALOG_READ} and {INSTALL_AND_CONSENT} (docs/teams.md), "
+        "else in personal chats"
+    )
 
 
 def graph_problems(env: Mapping[str, str]) -> list[str]:
@@ -141,8 +162,12 @@ async def attach(core: Any, web_app: web.Application) -> None:
     # Message activities are stored, answered, then handled (bot/delivery/inbox.py); SQLite
     # has one writer, so one at a time leaves its lock free for the acknowledgements.
     inbox = endpoint.inbox = Inbox(
-        core.db, endpoint.handle_stored, platform="teams", key=event_key(core.keyring),
-        clock=core.clock, concurrency=4 if core.db.dialect == "postgresql" else 1,
+        core.db,
+        endpoint.handle_stored,
+        platform="teams",
+        key=event_key(core.keyring),
+        clock=core.clock,
+        concurrency=4 if core.db.dialect == "postgresql" else 1,
         lease=timedelta(seconds=core.settings.delivery.lease_seconds),
     )
     inbox.start()

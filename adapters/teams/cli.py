@@ -26,10 +26,13 @@ from bot.errors import ConfigError
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wolbot teams", description="Microsoft Teams tools.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    pkg = sub.add_parser("package", help="build the Teams app package (a zip to upload)",
-                         description="Build the Teams app package (manifest and icons in a "
-                         "zip) to upload in the Teams admin centre or as a custom app. See "
-                         "docs/teams.md.")
+    pkg = sub.add_parser(
+        "package",
+        help="build the Teams app package (a zip to upload)",
+        description="Build the Teams app package (manifest and icons in a "
+        "zip) to upload in the Teams admin centre or as a custom app. See "
+        "docs/teams.md.",
+    )
     pkg.add_argument(
         "--bot-id",
         default=os.environ.get("MICROSOFT_APP_ID", ""),
@@ -40,20 +43,27 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("WOLBOT_TEAMS_DOMAIN", ""),
         help="host name serving /api/messages, e.g. bot.example.org ($WOLBOT_TEAMS_DOMAIN)",
     )
-    pkg.add_argument("--output", default="wolbot-teams.zip",
-                     help="zip file to write (default: %(default)s)")
-    pkg.add_argument("--version", default="1.0.0",
-                     help="app version, MAJOR.MINOR.PATCH (default: %(default)s)")
+    pkg.add_argument(
+        "--output", default="wolbot-teams.zip", help="zip file to write (default: %(default)s)"
+    )
+    pkg.add_argument(
+        "--version", default="1.0.0", help="app version, MAJOR.MINOR.PATCH (default: %(default)s)"
+    )
     pkg.add_argument("--app-id", help="Teams app id (GUID); default: derived from the bot id")
-    pkg.add_argument("--name", default="wolbot",
-                     help="app name shown in Teams (default: %(default)s)")
-    pkg.add_argument("--developer", default="wolbot",
-                     help="developer or organisation name (default: %(default)s)")
+    pkg.add_argument(
+        "--name", default="wolbot", help="app name shown in Teams (default: %(default)s)"
+    )
+    pkg.add_argument(
+        "--developer",
+        default="wolbot",
+        help="developer or organisation name (default: %(default)s)",
+    )
     pkg.add_argument("--website-url", help="https URL (default: https://<domain>/)")
     pkg.add_argument("--privacy-url", help="https URL (default: https://<domain>/privacy)")
     pkg.add_argument("--terms-url", help="https URL (default: https://<domain>/terms)")
-    pkg.add_argument("--accent", default="#2E7D6B",
-                     help="accent colour, #RRGGBB (default: %(default)s)")
+    pkg.add_argument(
+        "--accent", default="#2E7D6B", help="accent colour, #RRGGBB (default: %(default)s)"
+    )
     pkg.add_argument(
         "--mention-only",
         action="store_true",

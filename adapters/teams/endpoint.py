@@ -102,14 +102,18 @@ class TeamsEndpoint:
                 own = await self.port.created_chat(event.workspace_id, event.conversation.id)
             except StoreUnavailable as exc:
                 log.warning("database unavailable, asking the Bot Connector to retry: %s", exc)
-                return web.json_response({"error": "temporarily unavailable"}, status=503,
-                                         headers={"Retry-After": "5"})
+                return web.json_response(
+                    {"error": "temporarily unavailable"}, status=503, headers={"Retry-After": "5"}
+                )
             if own:
                 # wolbot added itself to an introduction's group chat: the introduction is
                 # the first message there, not the welcome a team or chat people added it to
                 event = None
-        if self.inbox is not None and event is not None and \
-                body.get("type") != ActivityTypes.invoke:
+        if (
+            self.inbox is not None
+            and event is not None
+            and body.get("type") != ActivityTypes.invoke
+        ):
             return await self._store(event, seen)
 
         async def turn(context: TurnContext) -> None:
@@ -152,8 +156,9 @@ class TeamsEndpoint:
         event = replace(event, reply_hints=hints)
         if isinstance(shown, dict):
             anonymous = await self.core.is_anonymous(event)
-            await self.members.seen(Seen(**shown), anonymous=anonymous,
-                                    traceless=await self.core.is_traceless(event))
+            await self.members.seen(
+                Seen(**shown), anonymous=anonymous, traceless=await self.core.is_traceless(event)
+            )
         return await self.core.handle(await self._resolve_people_picker(event), claimed=True)
 
     def _translate(self, body: dict[str, Any]) -> tuple[Seen | None, InboundEvent | None]:
@@ -169,8 +174,17 @@ class TeamsEndpoint:
         except (AttributeError, TypeError, ValueError, LookupError) as exc:
             raise MalformedEvent(f"{type(exc).__name__}: {exc}") from exc
         if seen is not None:
-            for name in ("workspace_id", "user_id", "aad_object_id", "name", "locale",
-                         "timezone", "conversation_id", "service_url", "bot_id"):
+            for name in (
+                "workspace_id",
+                "user_id",
+                "aad_object_id",
+                "name",
+                "locale",
+                "timezone",
+                "conversation_id",
+                "service_url",
+                "bot_id",
+            ):
                 value = getattr(seen, name)
                 if value is not None and (not isinstance(value, str) or len(value) > 2048):
                     raise MalformedEvent(f"from.{name}")
@@ -188,8 +202,7 @@ class TeamsEndpoint:
             traceless = event is not None and await self.core.is_traceless(event)
             await self.members.seen(seen, anonymous=anonymous, traceless=traceless)
         if body.get("name") == FILE_CONSENT and seen is not None and self.port is not None:
-            await self.port.file_consent(seen.workspace_id, seen.user_id,
-                                         body.get("value") or {})
+            await self.port.file_consent(seen.workspace_id, seen.user_id, body.get("value") or {})
         ctx: Context | None = None
         if event is not None:
             ctx = await self.core.handle(await self._resolve_people_picker(event))
@@ -237,8 +250,11 @@ class TeamsEndpoint:
                 shown = await self.port.prepare(ctx.event.workspace_id, _with_told(ctx.shown, ctx))
                 return InvokeResponse(
                     status=HTTPStatus.OK,
-                    body={"statusCode": 200, "type": CARD_CONTENT_TYPE,
-                          "value": render_card(shown)},
+                    body={
+                        "statusCode": 200,
+                        "type": CARD_CONTENT_TYPE,
+                        "value": render_card(shown),
+                    },
                 )
             # Otherwise Teams leaves the card as it was and shows this text to the person.
             return InvokeResponse(
@@ -261,8 +277,12 @@ def _with_told(shown: OutboundMessage, ctx: Context) -> OutboundMessage:
     """The card answering a click, with what the clicker was told under it (once: a feature
     may have put it there already), as Slack would tell them in an only-you message."""
     have = shown.plain_text()
-    told = [block for message in ctx.told if message.plain_text() not in have
-            for block in message.blocks]
+    told = [
+        block
+        for message in ctx.told
+        if message.plain_text() not in have
+        for block in message.blocks
+    ]
     return shown.model_copy(update={"blocks": (*shown.blocks, *told)}) if told else shown
 
 

@@ -34,15 +34,29 @@ class PendingFiles:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def add(self, workspace_id: str, user_id: str, conversation_id: str, filename: str,
-                  content: bytes, message: OutboundMessage) -> str:
+    async def add(
+        self,
+        workspace_id: str,
+        user_id: str,
+        conversation_id: str,
+        filename: str,
+        content: bytes,
+        message: OutboundMessage,
+    ) -> str:
         file_id = uuid.uuid4().hex
         async with self.db.session() as s:
-            s.add(TeamsPendingFile(id=file_id, workspace_id=workspace_id, user_id=user_id,
-                                   conversation_id=conversation_id, filename=filename,
-                                   content=content,
-                                   message=message.model_dump_json(),
-                                   created_at=datetime.now(UTC)))
+            s.add(
+                TeamsPendingFile(
+                    id=file_id,
+                    workspace_id=workspace_id,
+                    user_id=user_id,
+                    conversation_id=conversation_id,
+                    filename=filename,
+                    content=content,
+                    message=message.model_dump_json(),
+                    created_at=datetime.now(UTC),
+                )
+            )
             await s.commit()
         return file_id
 
@@ -50,9 +64,15 @@ class PendingFiles:
         """The file, only for the person it was offered to; it stays until `remove`, so a
         click whose answer failed half-way can be made again."""
         async with self.db.session() as s:
-            return (await s.exec(select(TeamsPendingFile).where(
-                TeamsPendingFile.id == file_id, TeamsPendingFile.workspace_id == workspace_id,
-                TeamsPendingFile.user_id == user_id))).first()
+            return (
+                await s.exec(
+                    select(TeamsPendingFile).where(
+                        TeamsPendingFile.id == file_id,
+                        TeamsPendingFile.workspace_id == workspace_id,
+                        TeamsPendingFile.user_id == user_id,
+                    )
+                )
+            ).first()
 
     async def remove(self, file_id: str) -> None:
         async with self.db.session() as s:
@@ -67,8 +87,12 @@ def consent_attachment(file_id: str, filename: str, size: int, description: str)
     return {
         "contentType": CONSENT_CARD,
         "name": filename,
-        "content": {"description": description[:500], "sizeInBytes": size,
-                    "acceptContext": context, "declineContext": context},
+        "content": {
+            "description": description[:500],
+            "sizeInBytes": size,
+            "acceptContext": context,
+            "declineContext": context,
+        },
     }
 
 
@@ -86,8 +110,10 @@ async def upload(url: str, content: bytes) -> None:
     size = len(content)
     headers = {"Content-Length": str(size), "Content-Range": f"bytes 0-{size - 1}/{size}"}
     timeout = aiohttp.ClientTimeout(total=UPLOAD_TIMEOUT)
-    async with aiohttp.ClientSession(timeout=timeout) as session, \
-            session.put(url, data=content, headers=headers) as response:
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as session,
+        session.put(url, data=content, headers=headers) as response,
+    ):
         if response.status >= 300:
             raise RuntimeError(f"upload refused: HTTP {response.status}")
 
@@ -101,7 +127,11 @@ def fallback_messages(row: TeamsPendingFile) -> list[OutboundMessage]:
     except UnicodeDecodeError:
         return []
     message = OutboundMessage.model_validate(json.loads(row.message))
-    chunks = [text[i:i + FILE_CHUNK] for i in range(0, len(text), FILE_CHUNK)] or [""]
-    return [message, *(OutboundMessage.of(Quote(text=chunk),
-                                          Quote(text=f"{row.filename} ({n}/{len(chunks)})"))
-                       for n, chunk in enumerate(chunks, 1))]
+    chunks = [text[i : i + FILE_CHUNK] for i in range(0, len(text), FILE_CHUNK)] or [""]
+    return [
+        message,
+        *(
+            OutboundMessage.of(Quote(text=chunk), Quote(text=f"{row.filename} ({n}/{len(chunks)})"))
+            for n, chunk in enumerate(chunks, 1)
+        ),
+    ]

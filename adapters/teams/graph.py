@@ -99,9 +99,12 @@ class GraphSettings:
         graph_url = get("WOLBOT_TEAMS_GRAPH_URL") or GRAPH_URL
         token_url = get("WOLBOT_TEAMS_GRAPH_TOKEN_URL") or TOKEN_URL
         recheck = _hours(get("WOLBOT_TEAMS_GRAPH_RECHECK_HOURS")) or RECHECK_AFTER_REFUSAL
-        common: dict[str, Any] = {"graph_url": graph_url.rstrip("/"), "token_url": token_url,
-                                  "teams_app_id": get("WOLBOT_TEAMS_APP_ID") or None,
-                                  "recheck": recheck}
+        common: dict[str, Any] = {
+            "graph_url": graph_url.rstrip("/"),
+            "token_url": token_url,
+            "teams_app_id": get("WOLBOT_TEAMS_APP_ID") or None,
+            "recheck": recheck,
+        }
         if get("WOLBOT_TEAMS_GROUP_CHATS").lower() in OFF_VALUES:
             return cls(off="off", **common)
         app_id, secret = get("MICROSOFT_APP_ID"), get("MICROSOFT_APP_PASSWORD")
@@ -118,8 +121,10 @@ def problems(env: Mapping[str, str]) -> list[str]:
     found = []
     hours = (env.get("WOLBOT_TEAMS_GRAPH_RECHECK_HOURS") or "").strip()
     if hours and _hours(hours) is None:
-        found.append(f"WOLBOT_TEAMS_GRAPH_RECHECK_HOURS: not a positive number {hours!r} "
-                     "(expected hours, e.g. 24)")
+        found.append(
+            f"WOLBOT_TEAMS_GRAPH_RECHECK_HOURS: not a positive number {hours!r} "
+            "(expected hours, e.g. 24)"
+        )
     for name in ("WOLBOT_TEAMS_GRAPH_URL", "WOLBOT_TEAMS_GRAPH_TOKEN_URL"):
         value = (env.get(name) or "").strip()
         if value and not value.startswith(("https://", "http://127.", "http://localhost")):
@@ -152,7 +157,8 @@ class Graph:
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT))
+                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+            )
         return self._session
 
     async def close(self) -> None:
@@ -170,16 +176,22 @@ class Graph:
             if cached and cached[1] > time.monotonic():
                 return cached[0]
             url = self.settings.token_url.replace("{tenant}", quote(tenant, safe=""))
-            form = {"grant_type": "client_credentials", "client_id": self.settings.client_id,
-                    "client_secret": self.settings.client_secret, "scope": SCOPE}
+            form = {
+                "grant_type": "client_credentials",
+                "client_id": self.settings.client_id,
+                "client_secret": self.settings.client_secret,
+                "scope": SCOPE,
+            }
             try:
                 async with self._http().post(url, data=form) as response:
                     body = await _json(response)
                     if response.status != 200 or not body.get("access_token"):
                         error = body.get("error_description") or body.get("error") or ""
-                        raise GraphFailed(f"token endpoint answered {response.status}: "
-                                          f"{str(error)[:200]}", response.status,
-                                          signin=response.status in (400, 401))
+                        raise GraphFailed(
+                            f"token endpoint answered {response.status}: {str(error)[:200]}",
+                            response.status,
+                            signin=response.status in (400, 401),
+                        )
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise GraphFailed(f"token endpoint unreachable: {type(exc).__name__}") from exc
             lifetime = float(body.get("expires_in") or 3600)
@@ -187,17 +199,24 @@ class Graph:
             self._tokens[tenant] = (token, time.monotonic() + max(60.0, lifetime - TOKEN_MARGIN))
             return token
 
-    async def request(self, tenant: str, method: str, path: str, *, permission: str,
-                      body: dict[str, Any] | None = None,
-                      params: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    async def request(
+        self,
+        tenant: str,
+        method: str,
+        path: str,
+        *,
+        permission: str,
+        body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, Any]]:
         """One Graph request; 401/403 raise `GraphRefused(permission)`, other failures
         `GraphFailed`. Returns the status and the JSON body (empty when there is none)."""
         token = await self.token(tenant)
         url = f"{self.settings.graph_url}{path}"
         try:
-            async with self._http().request(method, url, json=body, params=params,
-                                            headers={"Authorization": f"Bearer {token}"}
-                                            ) as response:
+            async with self._http().request(
+                method, url, json=body, params=params, headers={"Authorization": f"Bearer {token}"}
+            ) as response:
                 data = await _json(response)
                 status = response.status
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -207,8 +226,10 @@ class Graph:
                 self._tokens.pop(tenant, None)
             raise GraphRefused(permission, status, _message(data))
         if status >= 400 and status != 409:
-            raise GraphFailed(f"Graph answered {status} to {method} {path.split('?')[0]}: "
-                              f"{_message(data)}", status)
+            raise GraphFailed(
+                f"Graph answered {status} to {method} {path.split('?')[0]}: {_message(data)}",
+                status,
+            )
         return status, data
 
     async def catalog_app(self, tenant: str, manifest_id: str) -> CatalogApp:
@@ -217,20 +238,33 @@ class Graph:
         if found is not None:
             return found
         _, data = await self.request(
-            tenant, "GET", "/appCatalogs/teamsApps", permission=CATALOG_READ,
-            params={"$filter": f"externalId eq '{manifest_id}'", "$expand": "appDefinitions"})
+            tenant,
+            "GET",
+            "/appCatalogs/teamsApps",
+            permission=CATALOG_READ,
+            params={"$filter": f"externalId eq '{manifest_id}'", "$expand": "appDefinitions"},
+        )
         apps = data.get("value") or []
         if not apps:
-            raise GraphFailed(f"the Teams app {manifest_id} is not in the tenant's app catalog "
-                              "(upload the package, or set WOLBOT_TEAMS_APP_ID)", 404)
+            raise GraphFailed(
+                f"the Teams app {manifest_id} is not in the tenant's app catalog "
+                "(upload the package, or set WOLBOT_TEAMS_APP_ID)",
+                404,
+            )
         app = apps[0]
         rsc: list[dict[str, str]] = []
         for definition in app.get("appDefinitions") or ():
-            required = ((definition.get("authorization") or {}).get("requiredPermissionSet")
-                        or {}).get("resourceSpecificPermissions") or ()
-            rsc = [{"permissionValue": str(p["permissionValue"]),
-                    "permissionType": str(p.get("permissionType") or "Application")}
-                   for p in required if p.get("permissionValue")]
+            required = (
+                (definition.get("authorization") or {}).get("requiredPermissionSet") or {}
+            ).get("resourceSpecificPermissions") or ()
+            rsc = [
+                {
+                    "permissionValue": str(p["permissionValue"]),
+                    "permissionType": str(p.get("permissionType") or "Application"),
+                }
+                for p in required
+                if p.get("permissionValue")
+            ]
         found = CatalogApp(id=str(app["id"]), rsc=tuple(rsc))
         self._apps[(tenant, manifest_id)] = found
         return found
@@ -242,11 +276,21 @@ class Graph:
 
     async def create_group_chat(self, tenant: str, aad_object_ids: list[str]) -> str:
         users = f"{self.settings.graph_url}/users"
-        members = [{"@odata.type": "#microsoft.graph.aadUserConversationMember",
-                    "roles": ["owner"], "user@odata.bind": f"{users}('{aad}')"}
-                   for aad in aad_object_ids]
-        _, data = await self.request(tenant, "POST", "/chats", permission=CHAT_CREATE,
-                                     body={"chatType": "group", "members": members})
+        members = [
+            {
+                "@odata.type": "#microsoft.graph.aadUserConversationMember",
+                "roles": ["owner"],
+                "user@odata.bind": f"{users}('{aad}')",
+            }
+            for aad in aad_object_ids
+        ]
+        _, data = await self.request(
+            tenant,
+            "POST",
+            "/chats",
+            permission=CHAT_CREATE,
+            body={"chatType": "group", "members": members},
+        )
         chat_id = data.get("id")
         if not chat_id:
             raise GraphFailed("Graph created a chat without an id")
@@ -255,11 +299,17 @@ class Graph:
     async def install(self, tenant: str, chat_id: str, app: CatalogApp) -> None:
         """Add the app (and so the bot) to the chat; already there (409) is fine."""
         body: dict[str, Any] = {
-            "teamsApp@odata.bind": f"{self.settings.graph_url}/appCatalogs/teamsApps/{app.id}"}
+            "teamsApp@odata.bind": f"{self.settings.graph_url}/appCatalogs/teamsApps/{app.id}"
+        }
         if app.rsc:
             body["consentedPermissionSet"] = {"resourceSpecificPermissions": list(app.rsc)}
-        await self.request(tenant, "POST", f"/chats/{quote(chat_id, safe='')}/installedApps",
-                           permission=app.install_permission, body=body)
+        await self.request(
+            tenant,
+            "POST",
+            f"/chats/{quote(chat_id, safe='')}/installedApps",
+            permission=app.install_permission,
+            body=body,
+        )
 
 
 async def _json(response: aiohttp.ClientResponse) -> dict[str, Any]:

@@ -48,8 +48,12 @@ def members_key(user_ids: Sequence[str]) -> str:
 
 
 class GroupChats:
-    def __init__(self, db: Database, settings: GraphSettings,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: GraphSettings,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.db = db
         self.settings = settings
         self.graph = Graph(settings) if settings.off is None else None
@@ -68,27 +72,48 @@ class GroupChats:
         if row is None or row.shared:
             return GroupConversations(shared=True, since=utc(row.since) if row else None)
         return GroupConversations(
-            shared=False, cause=row.cause, permission=row.permission, detail=row.detail,
-            status=_status_of(row.detail), since=utc(row.since),
-            retry_at=utc(row.retry_at) if row.retry_at else None)
+            shared=False,
+            cause=row.cause,
+            permission=row.permission,
+            detail=row.detail,
+            status=_status_of(row.detail),
+            since=utc(row.since),
+            retry_at=utc(row.retry_at) if row.retry_at else None,
+        )
 
     async def created(self, workspace_id: str, chat_id: str) -> bool:
         async with self.db.session() as s:
-            found = (await s.exec(select(TeamsGroupChat.members_key).where(
-                TeamsGroupChat.workspace_id == workspace_id,
-                TeamsGroupChat.chat_id == chat_id).limit(1))).first()
+            found = (
+                await s.exec(
+                    select(TeamsGroupChat.members_key)
+                    .where(
+                        TeamsGroupChat.workspace_id == workspace_id,
+                        TeamsGroupChat.chat_id == chat_id,
+                    )
+                    .limit(1)
+                )
+            ).first()
         return found is not None
 
-    async def open(self, workspace_id: str, user_ids: Sequence[str], aad_object_ids: list[str],
-                   manifest_id: str) -> str | None:
+    async def open(
+        self,
+        workspace_id: str,
+        user_ids: Sequence[str],
+        aad_object_ids: list[str],
+        manifest_id: str,
+    ) -> str | None:
         """The group chat of these people, with the bot in it; None: use the 1:1 fallback."""
         if self.graph is None:
             return None
         now = self.now()
         async with self.db.session() as s:
             state = await s.get(TeamsGraphState, workspace_id)
-        if state is not None and not state.shared and state.retry_at is not None \
-                and now < utc(state.retry_at):
+        if (
+            state is not None
+            and not state.shared
+            and state.retry_at is not None
+            and now < utc(state.retry_at)
+        ):
             return None
         tenant = workspace_id.removeprefix("teams:")
         key = members_key(user_ids)
@@ -106,23 +131,45 @@ class GroupChats:
         except GraphRefused as exc:
             self.graph.forget(tenant)
             await self._release(workspace_id, key)
-            log.warning("Teams introductions fall back to personal chats in %s: Graph refused "
-                        "(%s missing or not consented): %s", workspace_id, exc.permission,
-                        exc.detail)
-            await self._fallback(workspace_id, now, "permission", exc.permission,
-                                 f"HTTP {exc.status}: {exc.detail}", now + self.settings.recheck)
+            log.warning(
+                "Teams introductions fall back to personal chats in %s: Graph refused "
+                "(%s missing or not consented): %s",
+                workspace_id,
+                exc.permission,
+                exc.detail,
+            )
+            await self._fallback(
+                workspace_id,
+                now,
+                "permission",
+                exc.permission,
+                f"HTTP {exc.status}: {exc.detail}",
+                now + self.settings.recheck,
+            )
             return None
         except GraphFailed as exc:
             self.graph.forget(tenant)
             await self._release(workspace_id, key)
-            log.warning("Teams introductions fall back to personal chats in %s for now: %s",
-                        workspace_id, exc.detail)
+            log.warning(
+                "Teams introductions fall back to personal chats in %s for now: %s",
+                workspace_id,
+                exc.detail,
+            )
             status = f"HTTP {exc.status}: " if exc.status else ""
             # refused credentials wait for an admin like a refused permission; the rest passes
-            later = self.settings.recheck if exc.signin else min(RECHECK_AFTER_FAILURE,
-                                                                  self.settings.recheck)
-            await self._fallback(workspace_id, now, "signin" if exc.signin else "failure", None,
-                                 f"{status}{exc.detail}", now + later)
+            later = (
+                self.settings.recheck
+                if exc.signin
+                else min(RECHECK_AFTER_FAILURE, self.settings.recheck)
+            )
+            await self._fallback(
+                workspace_id,
+                now,
+                "signin" if exc.signin else "failure",
+                None,
+                f"{status}{exc.detail}",
+                now + later,
+            )
             return None
         if state is not None and not state.shared:
             log.info("Teams group chats work again in %s", workspace_id)
@@ -136,29 +183,43 @@ class GroupChats:
         async with self.db.session() as s:
             row = await s.get(TeamsGroupChat, (workspace_id, key))
             if row is None:
-                row = TeamsGroupChat(workspace_id=workspace_id, members_key=key,
-                                     claimed_until=now + CLAIM, created_at=now)
+                row = TeamsGroupChat(
+                    workspace_id=workspace_id,
+                    members_key=key,
+                    claimed_until=now + CLAIM,
+                    created_at=now,
+                )
                 s.add(row)
                 try:
                     await s.commit()
                 except IntegrityError:
                     await s.rollback()
-                    raise DeliveryError("another process is creating this group chat",
-                                        retry_after=5.0) from None
+                    raise DeliveryError(
+                        "another process is creating this group chat", retry_after=5.0
+                    ) from None
                 return TeamsGroupChat(workspace_id=workspace_id, members_key=key)
             if row.chat_id is not None:
-                return TeamsGroupChat(workspace_id=workspace_id, members_key=key,
-                                      chat_id=row.chat_id, installed=row.installed)
-            claimed = (await s.exec(
-                update(TeamsGroupChat)
-                .where(col(TeamsGroupChat.workspace_id) == workspace_id,
-                       col(TeamsGroupChat.members_key) == key,
-                       col(TeamsGroupChat.chat_id).is_(None),
-                       (col(TeamsGroupChat.claimed_until).is_(None))
-                       | (col(TeamsGroupChat.claimed_until) < now))
-                .values(claimed_until=now + CLAIM)
-                # no evaluation against the loaded row (SQLite gives naive datetimes back)
-                .execution_options(synchronize_session=False))).rowcount
+                return TeamsGroupChat(
+                    workspace_id=workspace_id,
+                    members_key=key,
+                    chat_id=row.chat_id,
+                    installed=row.installed,
+                )
+            claimed = (
+                await s.exec(
+                    update(TeamsGroupChat)
+                    .where(
+                        col(TeamsGroupChat.workspace_id) == workspace_id,
+                        col(TeamsGroupChat.members_key) == key,
+                        col(TeamsGroupChat.chat_id).is_(None),
+                        (col(TeamsGroupChat.claimed_until).is_(None))
+                        | (col(TeamsGroupChat.claimed_until) < now),
+                    )
+                    .values(claimed_until=now + CLAIM)
+                    # no evaluation against the loaded row (SQLite gives naive datetimes back)
+                    .execution_options(synchronize_session=False)
+                )
+            ).rowcount
             await s.commit()
         if not claimed:
             raise DeliveryError("another process is creating this group chat", retry_after=5.0)
@@ -166,17 +227,28 @@ class GroupChats:
 
     async def _store(self, workspace_id: str, key: str, **values: object) -> None:
         async with self.db.session() as s:
-            await s.exec(update(TeamsGroupChat)
-                         .where(col(TeamsGroupChat.workspace_id) == workspace_id,
-                                col(TeamsGroupChat.members_key) == key)
-                         .values(claimed_until=None, **values))
+            await s.exec(
+                update(TeamsGroupChat)
+                .where(
+                    col(TeamsGroupChat.workspace_id) == workspace_id,
+                    col(TeamsGroupChat.members_key) == key,
+                )
+                .values(claimed_until=None, **values)
+            )
             await s.commit()
 
     async def _release(self, workspace_id: str, key: str) -> None:
         await self._store(workspace_id, key)
 
-    async def _fallback(self, workspace_id: str, now: datetime, cause: str,
-                        permission: str | None, detail: str, retry_at: datetime) -> None:
+    async def _fallback(
+        self,
+        workspace_id: str,
+        now: datetime,
+        cause: str,
+        permission: str | None,
+        detail: str,
+        retry_at: datetime,
+    ) -> None:
         async with self.db.session() as s:
             row = await s.get(TeamsGraphState, workspace_id)
             if row is None:
@@ -191,9 +263,15 @@ class GroupChats:
     async def _shared(self, workspace_id: str, now: datetime) -> None:
         async with self.db.session() as s:
             row = await s.get(TeamsGraphState, workspace_id) or TeamsGraphState(
-                workspace_id=workspace_id)
+                workspace_id=workspace_id
+            )
             row.shared, row.cause, row.permission, row.detail, row.retry_at = (
-                True, None, None, None, None)
+                True,
+                None,
+                None,
+                None,
+                None,
+            )
             row.since = now
             s.add(row)
             await _commit(s)

@@ -32,8 +32,16 @@ PEOPLE_KEY = "wolbot_people"  # the select is Teams' people picker: its value is
 FORM_KEY = "wolbot_form"
 META_KEY = "wolbot_meta"
 DIALOG_KEY = "wolbot_dialog"  # the form a Teams dialog shows, to show it again with errors
-_OWN_KEYS = {ACTION_KEY, VALUE_KEY, SELECT_KEY, PEOPLE_KEY, FORM_KEY, META_KEY, DIALOG_KEY,
-             "msteams"}
+_OWN_KEYS = {
+    ACTION_KEY,
+    VALUE_KEY,
+    SELECT_KEY,
+    PEOPLE_KEY,
+    FORM_KEY,
+    META_KEY,
+    DIALOG_KEY,
+    "msteams",
+}
 # Invokes of the message action "Share as working out loud" (manifest composeExtensions).
 FETCH_MESSAGE_ACTION = "composeExtension/fetchTask"
 SUBMIT_MESSAGE_ACTION = "composeExtension/submitAction"
@@ -337,8 +345,15 @@ def _reaction(activity: dict[str, Any], common: dict[str, Any]) -> InboundEvent 
 
 # Invokes whose answer carries a card, a dialog or a text for the clicker (an msteams
 # "invoke" button's answer carries nothing: what it tells goes to the personal chat).
-_ANSWERED_INVOKES = frozenset({"adaptiveCard/action", "task/fetch", "task/submit",
-                               FETCH_MESSAGE_ACTION, SUBMIT_MESSAGE_ACTION})
+_ANSWERED_INVOKES = frozenset(
+    {
+        "adaptiveCard/action",
+        "task/fetch",
+        "task/submit",
+        FETCH_MESSAGE_ACTION,
+        SUBMIT_MESSAGE_ACTION,
+    }
+)
 
 
 def _invoke(activity: dict[str, Any], common: dict[str, Any]) -> InboundEvent | None:
@@ -392,8 +407,9 @@ def _message_action(
         author = common["user"].user_id  # the sharer's own message
     message_id = str(payload.get("id") or "") or None
     action = Action(action_id=str(command), value=author, message_id=message_id)
-    return InboundEvent(kind=EventKind.SHORTCUT, action=action, text=text.strip(),
-                        message_id=message_id, **common)
+    return InboundEvent(
+        kind=EventKind.SHORTCUT, action=action, text=text.strip(), message_id=message_id, **common
+    )
 
 
 def _html_text(content: str) -> str:

@@ -66,8 +66,7 @@ class Members:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def seen(self, seen: Seen, *, anonymous: bool = False,
-                   traceless: bool = False) -> None:
+    async def seen(self, seen: Seen, *, anonymous: bool = False, traceless: bool = False) -> None:
         """Upsert what an activity showed; an unchanged person costs one read, no write.
 
         An anonymous question's activity changes nothing about a person already known (a

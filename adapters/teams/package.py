@@ -28,12 +28,12 @@ SCOPES = ["personal", "team", "groupChat"]
 # the manifest and docs/teams.md (`wolbot teams permissions --markdown`) come from this table.
 RSC_PERMISSIONS: dict[str, str] = {
     "ChannelMessage.Read.Group": "read the messages of the team channels the app is installed "
-                                 "in without an @mention of the bot, so narrations, round "
-                                 "answers and durf-te-vragen questions are noticed; a team "
-                                 "owner consents when adding the app",
+    "in without an @mention of the bot, so narrations, round "
+    "answers and durf-te-vragen questions are noticed; a team "
+    "owner consents when adding the app",
     "ChatMessage.Read.Chat": "the same in the group chats people added the app to (their "
-                             "members consent), and in an introduction's group chat, where "
-                             "wolbot consents when it adds itself (docs/teams.md section 3a)",
+    "members consent), and in an introduction's group chat, where "
+    "wolbot consents when it adds itself (docs/teams.md section 3a)",
 }
 RSC_RESOURCE = "https://RscBasedStoreApp"
 MAX_COMMANDS = 10  # localisation files can name commands[0] … commands[9]
@@ -200,17 +200,21 @@ def build_manifest(
         "bots": [bot],
         "defaultInstallScope": DEFAULT_INSTALL_SCOPE,
         # The message action "Share as working out loud" (Slack's message shortcut).
-        "composeExtensions": [{
-            "botId": options.bot_id,
-            "commands": [{
-                "id": SHARE_SHORTCUT,
-                "type": "action",
-                "context": ["message"],
-                "fetchTask": True,
-                "title": english.gettext(SHARE_TITLE)[:32],
-                "description": english.gettext(SHARE_DESCRIPTION)[:128],
-            }],
-        }],
+        "composeExtensions": [
+            {
+                "botId": options.bot_id,
+                "commands": [
+                    {
+                        "id": SHARE_SHORTCUT,
+                        "type": "action",
+                        "context": ["message"],
+                        "fetchTask": True,
+                        "title": english.gettext(SHARE_TITLE)[:32],
+                        "description": english.gettext(SHARE_DESCRIPTION)[:128],
+                    }
+                ],
+            }
+        ],
         "validDomains": [options.domain],
         # the app registration Graph's "…Self…" installation permissions refer to (3a)
         "webApplicationInfo": {"id": options.bot_id, "resource": RSC_RESOURCE},
@@ -221,15 +225,21 @@ def build_manifest(
 def permissions_markdown() -> str:
     """The table of docs/teams.md: what the manifest asks Teams for, and why."""
     rows = [
-        ("bot scopes", ", ".join(f"`{s}`" for s in SCOPES),
-         "the personal chat with the bot (commands, check-ins, private answers), team "
-         "channels (communities) and group chats people add it to"),
+        (
+            "bot scopes",
+            ", ".join(f"`{s}`" for s in SCOPES),
+            "the personal chat with the bot (commands, check-ins, private answers), team "
+            "channels (communities) and group chats people add it to",
+        ),
         *((f"RSC `{name}`", "Application", why) for name, why in RSC_PERMISSIONS.items()),
-        ("`webApplicationInfo`", f"`id`: the bot's Microsoft App ID, `resource`: "
-         f"`{RSC_RESOURCE}`", "Teams needs it to grant the resource-specific consent above, "
-         "and Microsoft Graph to recognise the app that adds itself to an introduction's "
-         "group chat (section 3a); by itself it gives no Graph or other API access and no "
-         "single sign-on (also in a `--mention-only` package)"),
+        (
+            "`webApplicationInfo`",
+            f"`id`: the bot's Microsoft App ID, `resource`: `{RSC_RESOURCE}`",
+            "Teams needs it to grant the resource-specific consent above, "
+            "and Microsoft Graph to recognise the app that adds itself to an introduction's "
+            "group chat (section 3a); by itself it gives no Graph or other API access and no "
+            "single sign-on (also in a `--mention-only` package)",
+        ),
         ("`validDomains`", "the domain of `wolbot serve` only", "nothing else is trusted"),
     ]
     lines = ["| manifest entry | value | why wolbot needs it |", "|---|---|---|"]

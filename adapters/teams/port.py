@@ -119,8 +119,11 @@ class TeamsPort:
                 raise
             # A group chat wolbot created refuses the bot (removed, or not yet on its
             # roster): the members' personal chats instead, so the message is not lost.
-            log.warning("posting to an introduction's group chat failed (%s): sending to "
-                        "each member's personal chat", exc.reason)
+            log.warning(
+                "posting to an introduction's group chat failed (%s): sending to "
+                "each member's personal chat",
+                exc.reason,
+            )
             group = GROUP_PREFIX + GROUP_SEPARATOR.join(members)
             return await self._send_to_group(Destination(dest.workspace_id, group), message)
 
@@ -166,8 +169,9 @@ class TeamsPort:
     def files(self) -> PendingFiles:
         return PendingFiles(self.members.db)
 
-    async def send_file(self, dest: Destination, filename: str, content: bytes,
-                        message: OutboundMessage) -> Sent:
+    async def send_file(
+        self, dest: Destination, filename: str, content: bytes, message: OutboundMessage
+    ) -> Sent:
         """The message, and a file consent card for the file (see files.py): the file is
         uploaded when the person accepts it. Only in a personal chat, as Teams requires."""
         ref = await self._reference(dest)
@@ -175,11 +179,13 @@ class TeamsPort:
         if not user or (ref.get("conversation") or {}).get("conversationType") != "personal":
             raise DeliveryError("files go to a person's personal chat", permanent=True)
         message = await self.prepare(dest.workspace_id, message)
-        file_id = await self.files.add(dest.workspace_id, str(user), dest.channel_id, filename,
-                                       content, message)
+        file_id = await self.files.add(
+            dest.workspace_id, str(user), dest.channel_id, filename, content, message
+        )
         payload = render_activity(message)
         payload["attachments"].append(
-            consent_attachment(file_id, filename, len(content), message.plain_text()))
+            consent_attachment(file_id, filename, len(content), message.plain_text())
+        )
         return await self._post(dest, payload)
 
     async def file_consent(self, workspace_id: str, user_id: str, value: dict[str, Any]) -> None:
@@ -194,8 +200,9 @@ class TeamsPort:
         await self._file_answer(workspace_id, row, value)
         await self.files.remove(row.id)
 
-    async def _file_answer(self, workspace_id: str, row: TeamsPendingFile,
-                           value: dict[str, Any]) -> None:
+    async def _file_answer(
+        self, workspace_id: str, row: TeamsPendingFile, value: dict[str, Any]
+    ) -> None:
         dest = Destination(workspace_id, row.conversation_id)
         info = value.get("uploadInfo") or {}
         if value.get("action") == "accept" and info.get("uploadUrl"):
@@ -204,8 +211,9 @@ class TeamsPort:
             except Exception as exc:  # the person gets the text instead of nothing
                 log.warning("file upload failed, sending the text instead: %s", exc)
             else:
-                await self._post(dest, {"type": "message",
-                                        "attachments": [file_info_attachment(info)]})
+                await self._post(
+                    dest, {"type": "message", "attachments": [file_info_attachment(info)]}
+                )
                 return
         for message in fallback_messages(row):
             await self._post(dest, render_activity(await self.prepare(workspace_id, message)))
@@ -241,8 +249,9 @@ class TeamsPort:
 
     async def created_chat(self, workspace_id: str, conversation_id: str) -> bool:
         """Whether wolbot created this group chat itself (for an introduction)."""
-        return self.group_chats is not None and \
-            await self.group_chats.created(workspace_id, conversation_id)
+        return self.group_chats is not None and await self.group_chats.created(
+            workspace_id, conversation_id
+        )
 
     async def _created_chat_members(self, dest: Destination) -> list[str] | None:
         if dest.thread_id:
@@ -258,8 +267,9 @@ class TeamsPort:
         members: list[tuple[str, str]] = []  # (Bot Framework id, Entra ID object id)
         first = None
         for user_id in people:
-            member = await self.members.get(workspace_id, user_id) or \
-                await self.members.by_aad_object_id(workspace_id, user_id)
+            member = await self.members.get(
+                workspace_id, user_id
+            ) or await self.members.by_aad_object_id(workspace_id, user_id)
             first = first or member
             aad = member.aad_object_id if member is not None else None
             if member is not None and not aad:  # Graph names people by their object id
@@ -268,16 +278,20 @@ class TeamsPort:
                 except DeliveryError as exc:
                     log.info("could not look up a group member's object id: %s", exc.reason)
             if member is None or not aad:
-                log.info("no Entra ID object id known for a member of a group: using "
-                         "personal chats")
+                log.info(
+                    "no Entra ID object id known for a member of a group: using personal chats"
+                )
                 return None
             members.append((member.user_id, aad))
         base = await self._tenant_reference(workspace_id, first)
         bot = base.get("bot") or {}
-        manifest_id = teams_app_id(self.group_chats.settings.teams_app_id,
-                                   self.app_id or str(bot.get("id", "")).removeprefix("28:"))
-        chat_id = await self.group_chats.open(workspace_id, [m for m, _ in members],
-                                              [aad for _, aad in members], manifest_id)
+        manifest_id = teams_app_id(
+            self.group_chats.settings.teams_app_id,
+            self.app_id or str(bot.get("id", "")).removeprefix("28:"),
+        )
+        chat_id = await self.group_chats.open(
+            workspace_id, [m for m, _ in members], [aad for _, aad in members], manifest_id
+        )
         if chat_id is None:
             return None
         if not await self.references.get(workspace_id, chat_id):
@@ -285,14 +299,19 @@ class TeamsPort:
             reference = {
                 "serviceUrl": base["serviceUrl"],
                 "channelId": base.get("channelId", "msteams"),
-                "conversation": {"id": chat_id, "conversationType": "groupChat",
-                                 "tenantId": tenant, "isGroup": True},
+                "conversation": {
+                    "id": chat_id,
+                    "conversationType": "groupChat",
+                    "tenantId": tenant,
+                    "isGroup": True,
+                },
                 "bot": bot,
                 # created by wolbot for these people: their personal chats if it fails
                 CREATED_FOR: [m for m, _ in members],
             }
-            await self.references.save(workspace_id, chat_id, self.platform, reference,
-                                       datetime.now(UTC))
+            await self.references.save(
+                workspace_id, chat_id, self.platform, reference, datetime.now(UTC)
+            )
         return chat_id
 
     async def _open_personal_chat(self, workspace_id: str, user_id: str) -> str:
@@ -480,8 +499,9 @@ class TeamsPort:
         Counted in the database (bot/store/limits.py), so all replicas together stay under
         it; the 7-a-second limit is the delivery worker's spacing (`min_interval`).
         """
-        wait = await self.limits.take(f"teams:{conversation_id}", self.hourly_limit,
-                                      timedelta(hours=1))
+        wait = await self.limits.take(
+            f"teams:{conversation_id}", self.hourly_limit, timedelta(hours=1)
+        )
         if wait is not None:
             raise DeliveryError(
                 f"hourly limit of {self.hourly_limit} messages reached in {conversation_id}",

@@ -225,14 +225,23 @@ def render_form_card(
             element["maxLength"] = field.max_length
         body.append(element)
         if field.field_id in errors:
-            body.append({**_text_block(escape_text(errors[field.field_id])),
-                         "color": "Attention", "size": "Small", "spacing": "None"})
+            body.append(
+                {
+                    **_text_block(escape_text(errors[field.field_id])),
+                    "color": "Attention",
+                    "size": "Small",
+                    "spacing": "None",
+                }
+            )
     submit = {
         "type": "Action.Submit",
         "title": form.submit_label,
         "style": "positive",
-        "data": {FORM_KEY: form.form_id, META_KEY: form.private_metadata,
-                 DIALOG_KEY: form.model_dump(mode="json")},
+        "data": {
+            FORM_KEY: form.form_id,
+            META_KEY: form.private_metadata,
+            DIALOG_KEY: form.model_dump(mode="json"),
+        },
     }
     fallback = "\n".join([form.title, plain(form.intro), *(f.label for f in form.fields)])
     card: dict[str, Any] = {
@@ -249,14 +258,22 @@ def render_form_card(
     return card
 
 
-def render_dialog(form: Form, *, values: dict[str, str] | None = None,
-                  errors: dict[str, str] | None = None) -> dict[str, Any]:
+def render_dialog(
+    form: Form, *, values: dict[str, str] | None = None, errors: dict[str, str] | None = None
+) -> dict[str, Any]:
     """A task module response opening (or showing again) the form as a Teams dialog."""
-    return {"task": {"type": "continue", "value": {
-        "title": form.title,
-        "card": {"contentType": CARD_CONTENT_TYPE,
-                 "content": render_form_card(form, values=values, errors=errors)},
-    }}}
+    return {
+        "task": {
+            "type": "continue",
+            "value": {
+                "title": form.title,
+                "card": {
+                    "contentType": CARD_CONTENT_TYPE,
+                    "content": render_form_card(form, values=values, errors=errors),
+                },
+            },
+        }
+    }
 
 
 def render_form_activity(form: Form) -> dict[str, Any]:
@@ -271,12 +288,17 @@ def render_form_activity(form: Form) -> dict[str, Any]:
         "$schema": CARD_SCHEMA,
         "version": CARD_VERSION,
         "body": body,
-        "actions": [{
-            "type": "Action.Submit",
-            "title": form.title,
-            "style": "positive",
-            "data": {"msteams": {"type": "task/fetch"}, DIALOG_KEY: form.model_dump(mode="json")},
-        }],
+        "actions": [
+            {
+                "type": "Action.Submit",
+                "title": form.title,
+                "style": "positive",
+                "data": {
+                    "msteams": {"type": "task/fetch"},
+                    DIALOG_KEY: form.model_dump(mode="json"),
+                },
+            }
+        ],
         "fallbackText": "\n".join([form.title, plain(form.intro)]).strip(),
         "msteams": {"width": "Full"},
     }
@@ -300,8 +322,11 @@ def _action_elements(block: Actions) -> list[dict[str, Any]]:
                 "type": "Action.Submit",
                 "title": element.label,
                 "associatedInputs": "none",
-                "data": {"msteams": {"type": "task/fetch"}, ACTION_KEY: element.action_id,
-                         VALUE_KEY: element.value},
+                "data": {
+                    "msteams": {"type": "task/fetch"},
+                    ACTION_KEY: element.action_id,
+                    VALUE_KEY: element.value,
+                },
             }
             actions.append(action)
         elif isinstance(element, Button):

@@ -185,9 +185,20 @@ class Inbox:
             # apart by the server): compiled and converted once, and nothing to escape, where
             # a multi-row VALUES list is a new statement for every batch size.
             items = list(unique.values())
-            rows_json = json.dumps([{"w": v["workspace_id"], "k": v["event_key"],
-                                     "p": v["platform"], "l": v["lane"], "u": v["user_id"],
-                                     "e": v["event"]} for v in items], ensure_ascii=False)
+            rows_json = json.dumps(
+                [
+                    {
+                        "w": v["workspace_id"],
+                        "k": v["event_key"],
+                        "p": v["platform"],
+                        "l": v["lane"],
+                        "u": v["user_id"],
+                        "e": v["event"],
+                    }
+                    for v in items
+                ],
+                ensure_ascii=False,
+            )
             params = {"rows": rows_json, "now": items[0]["received_at"]}
             async with engine.connect() as conn:
                 result = await conn.execute(_PG_INSERT, params)
@@ -241,8 +252,9 @@ class Inbox:
         """Delete events that failed for good longer ago than `keep` (they hold message
         text), and the keys of handled events older than `done`."""
         now = self.clock.now()
-        return (await self.queue.purge(("failed",), now - keep, column="received_at")
-                + await self.queue.purge(("done",), now - done, column="received_at"))
+        return await self.queue.purge(
+            ("failed",), now - keep, column="received_at"
+        ) + await self.queue.purge(("done",), now - done, column="received_at")
 
     async def _run(self) -> None:
         last_purge = 0.0
@@ -287,9 +299,9 @@ class Inbox:
         async with self.db.session() as s:
             rows = (
                 await s.exec(
-                    query
-                    .where(col(t.status).in_(("pending", "sending")),
-                           col(t.platform) == self.platform)
+                    query.where(
+                        col(t.status).in_(("pending", "sending")), col(t.platform) == self.platform
+                    )
                     .order_by(col(t.id))
                     .limit(SCAN)
                 )
@@ -309,9 +321,19 @@ class Inbox:
         if not chosen:
             return 0
         token, rows_claimed = await self.queue.claim(
-            chosen, now, returning=("id", "lane", "event_key", "event", "attempts"))
-        claimed = [Claimed(id=row[0], lane=row[1], event_key=row[2], event=row[3],
-                           attempts=row[4], claim_token=token) for row in rows_claimed]
+            chosen, now, returning=("id", "lane", "event_key", "event", "attempts")
+        )
+        claimed = [
+            Claimed(
+                id=row[0],
+                lane=row[1],
+                event_key=row[2],
+                event=row[3],
+                attempts=row[4],
+                claim_token=token,
+            )
+            for row in rows_claimed
+        ]
         for item in sorted(claimed, key=lambda item: item.id):
             self._busy.add(item.lane)
             task = asyncio.create_task(self._process(item))
@@ -334,8 +356,9 @@ class Inbox:
                     self._finished.append(row)  # `done` is written by the next pass
                     handled = True
         except StoreUnavailable as exc:
-            log.warning("could not record the outcome of %s event %s: %s", self.platform,
-                        row.id, exc)
+            log.warning(
+                "could not record the outcome of %s event %s: %s", self.platform, row.id, exc
+            )
         finally:
             if not handled:  # a handled row's lane waits until its `done` is written
                 self._busy.discard(row.lane)
@@ -367,9 +390,14 @@ class Inbox:
             return
         rows, self._finished = self._finished, []
         try:
-            await self.queue.finish_many([(row.id, row.claim_token) for row in rows], "done",
-                                         event=None, user_id=None, lane="",
-                                         received_at=coarse_time(self.clock.now()))
+            await self.queue.finish_many(
+                [(row.id, row.claim_token) for row in rows],
+                "done",
+                event=None,
+                user_id=None,
+                lane="",
+                received_at=coarse_time(self.clock.now()),
+            )
         except BaseException:
             self._finished = rows + self._finished  # tried again by the next pass
             raise
@@ -386,13 +414,16 @@ class Inbox:
                       self.platform, row.id, attempts, reason)  # fmt: skip
         else:
             delay = backoff(attempts, self.base_backoff, 300.0)
-            log.warning("%s event %s failed (%s); retrying in %.1fs", self.platform, row.id,
-                        reason, delay)
-            await self.queue.retry_later(row.id, row.claim_token, attempts=attempts,
-                                         error=reason, at=self._later(delay))
+            log.warning(
+                "%s event %s failed (%s); retrying in %.1fs", self.platform, row.id, reason, delay
+            )
+            await self.queue.retry_later(
+                row.id, row.claim_token, attempts=attempts, error=reason, at=self._later(delay)
+            )
             return
-        await self.queue.finish(row.id, row.claim_token, "failed", attempts=attempts,
-                                last_error=reason)
+        await self.queue.finish(
+            row.id, row.claim_token, "failed", attempts=attempts, last_error=reason
+        )
 
     def _later(self, seconds: float) -> datetime:
         return self.clock.now() + timedelta(seconds=seconds)
@@ -404,9 +435,15 @@ class Inbox:
 
         now, t = self.clock.now(), InboxItem
         async with self.db.session() as s:
-            result = await s.exec(select(func.count()).select_from(t).where(
-                col(t.status).in_(("pending", "sending")), col(t.platform) == self.platform,
-                col(t.not_before) <= now))
+            result = await s.exec(
+                select(func.count())
+                .select_from(t)
+                .where(
+                    col(t.status).in_(("pending", "sending")),
+                    col(t.platform) == self.platform,
+                    col(t.not_before) <= now,
+                )
+            )
             return int(result.one())
 
 

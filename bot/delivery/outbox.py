@@ -66,8 +66,10 @@ class Outbox:
         """A DM (one person) or group DM (several); the worker opens the conversation.
         `erase_after_delivery` removes the row once sent (e.g. relays to anonymous askers)."""
         dest = Destination(workspace_id=workspace_id, channel_id="")
-        payload: dict[str, Any] = {"message": message.model_dump(mode="json"),
-                                   "user_ids": list(user_ids)}
+        payload: dict[str, Any] = {
+            "message": message.model_dump(mode="json"),
+            "user_ids": list(user_ids),
+        }
         if erase_after_delivery:
             payload["erase_after_delivery"] = True
         return await self._put(
@@ -81,37 +83,64 @@ class Outbox:
             rate_key=f"{platform}:dm:{','.join(sorted(user_ids))}",
         )
 
-    async def send_file_dm(self, platform: str, workspace_id: str, user_id: str, filename: str,
-                           content: str | bytes, message: OutboundMessage, *, key: str) -> bool:
+    async def send_file_dm(
+        self,
+        platform: str,
+        workspace_id: str,
+        user_id: str,
+        filename: str,
+        content: str | bytes,
+        message: OutboundMessage,
+        *,
+        key: str,
+    ) -> bool:
         """A file (e.g. a data export, or a chart as bytes) in the person's DM; the content
         is cleared once sent. Bytes travel base64-encoded in the payload."""
         dest = Destination(workspace_id=workspace_id, channel_id="")
-        payload: dict[str, Any] = {"message": message.model_dump(mode="json"),
-                                   "user_ids": [user_id], "filename": filename}
+        payload: dict[str, Any] = {
+            "message": message.model_dump(mode="json"),
+            "user_ids": [user_id],
+            "filename": filename,
+        }
         if isinstance(content, bytes):
             payload["content_b64"] = base64.b64encode(content).decode("ascii")
         else:
             payload["content"] = content
-        return await self._put(platform, "file", dest, payload, key, None, user_id,
-                               rate_key=f"{platform}:dm:{user_id}")
+        return await self._put(
+            platform, "file", dest, payload, key, None, user_id, rate_key=f"{platform}:dm:{user_id}"
+        )
 
-    async def send_dms(self, platform: str, items: list[tuple[str, str, OutboundMessage, str]],
-                       *, session: Any = None) -> int:
+    async def send_dms(
+        self,
+        platform: str,
+        items: list[tuple[str, str, OutboundMessage, str]],
+        *,
+        session: Any = None,
+    ) -> int:
         """Many one-person DMs in one statement: (workspace_id, user_id, message, key) each;
         keys queued before are skipped. Returns how many rows were added. With `session` the
         rows join the caller's transaction (commit it, then call `wake()`)."""
         if not items:
             return 0
         now = self.clock.now()
-        rows = [{
-            "workspace_id": ws, "platform": platform, "idempotency_key": key[:300], "op": "dm",
-            "destination": asdict(Destination(workspace_id=ws, channel_id="")),
-            "payload": {"message": message.model_dump(mode="json"), "user_ids": [user_id]},
-            "rate_key": f"{platform}:dm:{user_id}", "recipient_id": user_id,
-            "status": "pending", "attempts": 0, "not_before": now, "created_at": now,
-        } for ws, user_id, message, key in items]
-        statement = insert_ignoring_duplicates(self.db.dialect, OutboxItem).returning(
-            OutboxItem.id)
+        rows = [
+            {
+                "workspace_id": ws,
+                "platform": platform,
+                "idempotency_key": key[:300],
+                "op": "dm",
+                "destination": asdict(Destination(workspace_id=ws, channel_id="")),
+                "payload": {"message": message.model_dump(mode="json"), "user_ids": [user_id]},
+                "rate_key": f"{platform}:dm:{user_id}",
+                "recipient_id": user_id,
+                "status": "pending",
+                "attempts": 0,
+                "not_before": now,
+                "created_at": now,
+            }
+            for ws, user_id, message, key in items
+        ]
+        statement = insert_ignoring_duplicates(self.db.dialect, OutboxItem).returning(OutboxItem.id)
         if session is not None:
             return len((await session.exec(statement, params=rows)).all())
         async with self.db.session() as s:
@@ -133,12 +162,13 @@ class Outbox:
     ) -> bool:
         """Replace a sent message (`erase_after_delivery`: an only-you answer to a click,
         whose record is dropped once delivered, like `send`'s)."""
-        payload: dict[str, Any] = {"message": message.model_dump(mode="json"),
-                                   "message_id": message_id}
+        payload: dict[str, Any] = {
+            "message": message.model_dump(mode="json"),
+            "message_id": message_id,
+        }
         if erase_after_delivery:
             payload["erase_after_delivery"] = True
-        return await self._put(platform, "update", dest, payload, key, None,
-                               dest.ephemeral_user)
+        return await self._put(platform, "update", dest, payload, key, None, dest.ephemeral_user)
 
     async def react(
         self,
@@ -192,16 +222,25 @@ class Outbox:
         self.wakeup.set()
         return True
 
-    def stage_send(self, session: Any, platform: str, dest: Destination,
-                   message: OutboundMessage, *, key: str) -> None:
+    def stage_send(
+        self, session: Any, platform: str, dest: Destination, message: OutboundMessage, *, key: str
+    ) -> None:
         """Add a `send` to the caller's transaction: it is queued exactly when the caller's
         own change commits (e.g. a round and its question). Call `wake()` after the commit."""
         now = self.clock.now()
-        session.add(OutboxItem(
-            workspace_id=dest.workspace_id, platform=platform, idempotency_key=key[:300],
-            op="send", destination=asdict(dest), payload={"message": message.model_dump(
-                mode="json")}, rate_key=f"{platform}:{dest.workspace_id}:{dest.channel_id}",
-            not_before=now, created_at=now))
+        session.add(
+            OutboxItem(
+                workspace_id=dest.workspace_id,
+                platform=platform,
+                idempotency_key=key[:300],
+                op="send",
+                destination=asdict(dest),
+                payload={"message": message.model_dump(mode="json")},
+                rate_key=f"{platform}:{dest.workspace_id}:{dest.channel_id}",
+                not_before=now,
+                created_at=now,
+            )
+        )
 
     def wake(self) -> None:
         self.wakeup.set()
@@ -214,24 +253,36 @@ class Outbox:
             )
             return rows.first()
 
-    async def sent_message(self, workspace_id: str, message_id: str
-                           ) -> tuple[Destination, OutboundMessage] | None:
+    async def sent_message(
+        self, workspace_id: str, message_id: str
+    ) -> tuple[Destination, OutboundMessage] | None:
         """A message the bot sent, as it now looks (its latest update), to render it again
         after a click. None when unknown (or erased after delivery)."""
         async with self.db.session() as s:
-            sent = (await s.exec(select(OutboxItem).where(
-                OutboxItem.workspace_id == workspace_id,
-                OutboxItem.result_message_id == message_id[:200],
-                col(OutboxItem.op).in_(("send", "dm"))).order_by(
-                    col(OutboxItem.id).desc()))).first()
+            sent = (
+                await s.exec(
+                    select(OutboxItem)
+                    .where(
+                        OutboxItem.workspace_id == workspace_id,
+                        OutboxItem.result_message_id == message_id[:200],
+                        col(OutboxItem.op).in_(("send", "dm")),
+                    )
+                    .order_by(col(OutboxItem.id).desc())
+                )
+            ).first()
             if sent is None:
                 return None
-            updates = await s.exec(select(OutboxItem).where(
-                OutboxItem.workspace_id == workspace_id, OutboxItem.op == "update",
-                OutboxItem.rate_key == sent.rate_key, col(OutboxItem.id) > sent.id
-            ).order_by(col(OutboxItem.id).desc()))
-            latest = next((u for u in updates if u.payload.get("message_id") == message_id),
-                          None)
+            updates = await s.exec(
+                select(OutboxItem)
+                .where(
+                    OutboxItem.workspace_id == workspace_id,
+                    OutboxItem.op == "update",
+                    OutboxItem.rate_key == sent.rate_key,
+                    col(OutboxItem.id) > sent.id,
+                )
+                .order_by(col(OutboxItem.id).desc())
+            )
+            latest = next((u for u in updates if u.payload.get("message_id") == message_id), None)
         payload = (latest or sent).payload
         if "message" not in payload:
             return None

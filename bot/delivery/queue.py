@@ -52,8 +52,9 @@ def backoff(attempts: int, base: float, cap: float) -> float:
 class LeasedQueue:
     """Claim, lease, finish, retry later and purge over one table (see the module doc)."""
 
-    def __init__(self, db: Database, model: Any, *, lease: timedelta,
-                 worker_id: str | None = None) -> None:
+    def __init__(
+        self, db: Database, model: Any, *, lease: timedelta, worker_id: str | None = None
+    ) -> None:
         self.db = db
         self.table = model.__table__
         self.lease = lease
@@ -67,8 +68,9 @@ class LeasedQueue:
     def new_token(self) -> str:
         return f"{self.worker_id}:{uuid.uuid4().hex[:8]}"
 
-    async def claim(self, ids: Sequence[int], now: datetime, *,
-                    returning: Sequence[str] = ("id",)) -> tuple[str, list[Any]]:
+    async def claim(
+        self, ids: Sequence[int], now: datetime, *, returning: Sequence[str] = ("id",)
+    ) -> tuple[str, list[Any]]:
         """Lease the rows of `ids` still free (another replica may have taken some) in one
         UPDATE; returns the claim token and the claimed rows' `returning` columns."""
         token = self.new_token()
@@ -93,8 +95,11 @@ class LeasedQueue:
         c = self.table.c
         statement = (
             update(self.table)
-            .where(c.id.in_([row_id for row_id, _ in claims]),
-                   c.claim_token.in_({token for _, token in claims}), c.status == SENDING)
+            .where(
+                c.id.in_([row_id for row_id, _ in claims]),
+                c.claim_token.in_({token for _, token in claims}),
+                c.status == SENDING,
+            )
             .values(claimed_until=now + self.lease)
             .returning(c.id)
         )
@@ -107,44 +112,67 @@ class LeasedQueue:
         values.setdefault("claimed_until", None)
         c = self.table.c
         count, _ = await self._write(
-            update(self.table).where(c.id == row_id, c.claim_token == token)
-            .values(status=status, **values))
+            update(self.table)
+            .where(c.id == row_id, c.claim_token == token)
+            .values(status=status, **values)
+        )
         return bool(count)
 
-    async def finish_many(self, claims: Sequence[tuple[int, str]], status: str,
-                          **values: Any) -> None:
+    async def finish_many(
+        self, claims: Sequence[tuple[int, str]], status: str, **values: Any
+    ) -> None:
         """Record the same outcome for many rows (`(id, claim token)` each) in one statement
         (group commit), each only while its claim is ours."""
         if not claims:
             return
         c = self.table.c
         values.setdefault("claimed_until", None)
-        statement = (update(self.table)
-                     .where(c.id == bindparam("row_id"), c.claim_token == bindparam("token"))
-                     .values(status=status, **values))
+        statement = (
+            update(self.table)
+            .where(c.id == bindparam("row_id"), c.claim_token == bindparam("token"))
+            .values(status=status, **values)
+        )
         async with self.db.session() as s:
             conn = await s.connection()
-            await conn.execute(statement, [{"row_id": row_id, "token": token}
-                                           for row_id, token in claims])
+            await conn.execute(
+                statement, [{"row_id": row_id, "token": token} for row_id, token in claims]
+            )
             await s.commit()
 
-    async def retry_later(self, row_id: int, token: str | None, *, attempts: int,
-                          error: str, at: datetime, **values: Any) -> bool:
+    async def retry_later(
+        self,
+        row_id: int,
+        token: str | None,
+        *,
+        attempts: int,
+        error: str,
+        at: datetime,
+        **values: Any,
+    ) -> bool:
         """Give the row back (pending) to be claimed again from `at`."""
-        return await self.finish(row_id, token, PENDING, attempts=attempts,
-                                 last_error=error[:500], not_before=at, **values)
+        return await self.finish(
+            row_id,
+            token,
+            PENDING,
+            attempts=attempts,
+            last_error=error[:500],
+            not_before=at,
+            **values,
+        )
 
     async def remove(self, row_id: int, token: str | None) -> None:
         """Delete a finished row while the claim is ours."""
         c = self.table.c
         await self._write(delete(self.table).where(c.id == row_id, c.claim_token == token))
 
-    async def purge(self, statuses: Sequence[str], before: datetime,
-                    column: str = "not_before") -> int:
+    async def purge(
+        self, statuses: Sequence[str], before: datetime, column: str = "not_before"
+    ) -> int:
         """Delete rows in one of `statuses` whose `column` is older than `before`."""
         c = self.table.c
-        count, _ = await self._write(delete(self.table).where(
-            c.status.in_(list(statuses)), c[column] < before))
+        count, _ = await self._write(
+            delete(self.table).where(c.status.in_(list(statuses)), c[column] < before)
+        )
         return count
 
     async def due_count(self, now: datetime, *where: ColumnElement[bool]) -> int:
@@ -152,12 +180,14 @@ class LeasedQueue:
         c = self.table.c
         async with self.db.session() as s:
             conn = await s.connection()
-            result = await conn.execute(select(func.count()).select_from(self.table).where(
-                self.claimable(now), c.not_before <= now, *where))
+            result = await conn.execute(
+                select(func.count())
+                .select_from(self.table)
+                .where(self.claimable(now), c.not_before <= now, *where)
+            )
             return int(result.scalar_one())
 
-    async def _write(self, statement: Executable, *, rows: bool = False
-                     ) -> tuple[int, list[Any]]:
+    async def _write(self, statement: Executable, *, rows: bool = False) -> tuple[int, list[Any]]:
         """One statement in a transaction of its own (StoreUnavailable on an outage): the
         rows it affected, and its RETURNING rows with `rows`."""
         async with self.db.session() as s:

@@ -174,8 +174,11 @@ class DeliveryWorker:
         for row in rows:
             if len(picked) >= self.batch:
                 break
-            if row.rate_key in held or row.rate_key in self._busy_keys or \
-                    self.limiter.wait_time(row.rate_key) > 0:
+            if (
+                row.rate_key in held
+                or row.rate_key in self._busy_keys
+                or self.limiter.wait_time(row.rate_key) > 0
+            ):
                 held.add(row.rate_key)
                 continue
             port = self.ports.get(row.platform)
@@ -196,8 +199,11 @@ class DeliveryWorker:
                 continue  # another worker claimed it first
             self._held[row.id] = (row.claim_token or "", claimed_at + self.lease)
             self._busy_keys.add(row.rate_key)
-            slot = ((self.limiter.reserve(ws_key, ws_interval), ws_key, ws_interval)
-                    if ws_interval else None)
+            slot = (
+                (self.limiter.reserve(ws_key, ws_interval), ws_key, ws_interval)
+                if ws_interval
+                else None
+            )
             task = asyncio.create_task(self._deliver(row, slot, row.id in unconfirmed))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
@@ -253,11 +259,17 @@ class DeliveryWorker:
     def _workspace_limit(row: OutboxItem, port: ChatPort) -> tuple[str, float]:
         """A platform's limit on all requests to one workspace (`ChatPort.workspace_interval`,
         seconds between requests; 0 when the platform has none)."""
-        return (f"{row.platform}:{row.workspace_id}:*",
-                float(getattr(port, "workspace_interval", 0.0) or 0.0))
+        return (
+            f"{row.platform}:{row.workspace_id}:*",
+            float(getattr(port, "workspace_interval", 0.0) or 0.0),
+        )
 
-    async def _deliver(self, row: OutboxItem, slot: tuple[float, str, float] | None = None,
-                       unconfirmed: bool = False) -> None:
+    async def _deliver(
+        self,
+        row: OutboxItem,
+        slot: tuple[float, str, float] | None = None,
+        unconfirmed: bool = False,
+    ) -> None:
         """`slot`: the booked workspace-wide start, its key and the workspace's interval."""
         port = self.ports[row.platform]
         try:
@@ -273,13 +285,18 @@ class DeliveryWorker:
                         await asyncio.sleep(wait)
                 if not await self._still_ours(row):
                     METRICS.delivery(row.platform, "lease_lost")
-                    log.warning("delivery %s (%s): its lease ran out before it was sent and "
-                                "another worker has it; not sending it here", row.id, row.op)
+                    log.warning(
+                        "delivery %s (%s): its lease ran out before it was sent and "
+                        "another worker has it; not sending it here",
+                        row.id,
+                        row.op,
+                    )
                     return
                 try:
                     found = await self._verify(port, row) if unconfirmed else None
-                    message_id = (found.message_id if found is not None
-                                  else await self._perform(port, row))
+                    message_id = (
+                        found.message_id if found is not None else await self._perform(port, row)
+                    )
                 except DeliveryError as exc:
                     await self._failed(row, exc)
                 except asyncio.CancelledError:
@@ -303,8 +320,9 @@ class DeliveryWorker:
     async def _target(self, port: ChatPort, row: OutboxItem) -> Destination:
         """Where a `send` or `dm` row goes (a DM is opened first)."""
         if row.op == "dm":
-            channel = await port.open_dm(row.destination["workspace_id"],
-                                         tuple(row.payload["user_ids"]))
+            channel = await port.open_dm(
+                row.destination["workspace_id"], tuple(row.payload["user_ids"])
+            )
             return load_destination({**row.destination, "channel_id": channel})
         return load_destination(row.destination)
 
@@ -314,18 +332,22 @@ class DeliveryWorker:
             return None
         since = utc(row.not_before) - VERIFY_MARGIN
         try:
-            found = await port.find_tagged(await self._target(port, row), delivery_tag(row),
-                                           since)
+            found = await port.find_tagged(await self._target(port, row), delivery_tag(row), since)
         except DeliveryError as exc:
             if exc.permanent:  # e.g. no history scope: send again (at least once)
-                log.warning("cannot check whether %s arrived (%s); sending it again",
-                            row.id, exc.reason)
+                log.warning(
+                    "cannot check whether %s arrived (%s); sending it again", row.id, exc.reason
+                )
                 return None
-            raise DeliveryError(f"checking an earlier attempt: {exc.reason}", uncertain=True,
-                                retry_after=exc.retry_after) from None
+            raise DeliveryError(
+                f"checking an earlier attempt: {exc.reason}",
+                uncertain=True,
+                retry_after=exc.retry_after,
+            ) from None
         if found is not None:
-            log.info("delivery %s (%s) had arrived before its worker could record it",
-                     row.id, row.op)
+            log.info(
+                "delivery %s (%s) had arrived before its worker could record it", row.id, row.op
+            )
         return found
 
     async def _perform(self, port: ChatPort, row: OutboxItem) -> str | None:
@@ -340,10 +362,12 @@ class DeliveryWorker:
         if row.op == "file":
             channel = await port.open_dm(dest.workspace_id, tuple(payload["user_ids"]))
             dm = load_destination({**row.destination, "channel_id": channel})
-            content = (base64.b64decode(payload["content_b64"]) if "content_b64" in payload
-                       else payload["content"])
-            return await send_file(port, dm, payload["filename"], content,
-                                   load_message(payload))
+            content = (
+                base64.b64decode(payload["content_b64"])
+                if "content_b64" in payload
+                else payload["content"]
+            )
+            return await send_file(port, dm, payload["filename"], content, load_message(payload))
         if row.op == "update":
             await port.update(dest, payload["message_id"], load_message(payload))
             return str(payload["message_id"])
@@ -358,17 +382,30 @@ class DeliveryWorker:
     async def _failed(self, row: OutboxItem, exc: DeliveryError) -> None:
         now = self.clock.now()
         port = self.ports.get(row.platform)
-        if exc.uncertain and row.op in VERIFIABLE and isinstance(port, DeliveryVerifier) \
-                and row.attempts + 1 < self.config.max_attempts:
+        if (
+            exc.uncertain
+            and row.op in VERIFIABLE
+            and isinstance(port, DeliveryVerifier)
+            and row.attempts + 1 < self.config.max_attempts
+        ):
             # It may have arrived: the row stays `sending` (checked before the next attempt),
             # claimable again when this back-off "lease" runs out.
             attempts = row.attempts + 1
             delay = exc.retry_after if exc.retry_after is not None else self._backoff(attempts)
             METRICS.delivery(row.platform, "uncertain")
-            log.warning("delivery %s: outcome unknown (%s); checking and retrying in %.1fs",
-                        row.id, exc.reason, delay)
-            await self._finish(row, "sending", attempts=attempts, last_error=exc.reason[:500],
-                               claimed_until=now + timedelta(seconds=delay))
+            log.warning(
+                "delivery %s: outcome unknown (%s); checking and retrying in %.1fs",
+                row.id,
+                exc.reason,
+                delay,
+            )
+            await self._finish(
+                row,
+                "sending",
+                attempts=attempts,
+                last_error=exc.reason[:500],
+                claimed_until=now + timedelta(seconds=delay),
+            )
             return
         if exc.retry_after is not None:
             self.limiter.pause(row.rate_key, exc.retry_after)
@@ -417,8 +454,7 @@ class DeliveryWorker:
         )
 
     def _backoff(self, attempts: int) -> float:
-        return backoff(attempts, self.config.base_backoff_seconds,
-                       self.config.max_backoff_seconds)
+        return backoff(attempts, self.config.base_backoff_seconds, self.config.max_backoff_seconds)
 
     async def _record_sent(self, row: OutboxItem, message_id: str | None) -> None:
         """Record a delivery as sent; returns once it is committed. Deliveries that finish
@@ -427,8 +463,9 @@ class DeliveryWorker:
         rate when the database is busy."""
         METRICS.delivery(row.platform, "sent")
         if row.op == "file":  # the file's content is personal data: cleared once delivered
-            await self._finish(row, "sent", result_message_id=message_id,
-                               sent_at=self.clock.now(), payload={})
+            await self._finish(
+                row, "sent", result_message_id=message_id, sent_at=self.clock.now(), payload={}
+            )
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._sent.append((row, message_id, done))
@@ -441,14 +478,20 @@ class DeliveryWorker:
         statement = (
             update(table)
             .where(table.c.id == bindparam("row_id"), table.c.claim_token == bindparam("token"))
-            .values(status="sent", claimed_until=None, result_message_id=bindparam("message_id"),
-                    sent_at=bindparam("at"))
+            .values(
+                status="sent",
+                claimed_until=None,
+                result_message_id=bindparam("message_id"),
+                sent_at=bindparam("at"),
+            )
         )
         while self._sent:
             batch, self._sent = self._sent, []
             now = self.clock.now()
-            params = [{"row_id": row.id, "token": row.claim_token, "message_id": message_id,
-                       "at": now} for row, message_id, _ in batch]
+            params = [
+                {"row_id": row.id, "token": row.claim_token, "message_id": message_id, "at": now}
+                for row, message_id, _ in batch
+            ]
             try:
                 async with self.db.session() as s:
                     await s.exec(statement, params=params)
@@ -456,8 +499,11 @@ class DeliveryWorker:
             except BaseException as exc:
                 for _, _, done in batch:
                     if not done.done():
-                        done.set_exception(exc if isinstance(exc, Exception)
-                                           else StoreUnavailable("delivery stopped"))
+                        done.set_exception(
+                            exc
+                            if isinstance(exc, Exception)
+                            else StoreUnavailable("delivery stopped")
+                        )
                 if not isinstance(exc, Exception):
                     raise
                 continue
@@ -475,16 +521,19 @@ class DeliveryWorker:
             await self.queue.finish(row.id, row.claim_token, status, **values)
 
     async def _due_now(self) -> int:
-        return await self.queue.due_count(self.clock.now(),
-                                          col(OutboxItem.platform).in_(list(self.ports)))
+        return await self.queue.due_count(
+            self.clock.now(), col(OutboxItem.platform).in_(list(self.ports))
+        )
 
     async def _seconds_until_next_due(self) -> float | None:
         status = col(OutboxItem.status)
         async with self.db.session() as s:
-            result = await s.exec(select(
-                func.min(case((status == "pending", col(OutboxItem.not_before)))),
-                func.min(case((status == "sending", col(OutboxItem.claimed_until)))))
-                .where(status.in_(("pending", "sending"))))
+            result = await s.exec(
+                select(
+                    func.min(case((status == "pending", col(OutboxItem.not_before)))),
+                    func.min(case((status == "sending", col(OutboxItem.claimed_until)))),
+                ).where(status.in_(("pending", "sending")))
+            )
             pending, leased = result.one()
         times = [utc(t) for t in (pending, leased) if t is not None]
         earliest = min(times) if times else None
@@ -506,8 +555,9 @@ def delivery_tag(row: OutboxItem) -> str:
     return hashlib.sha256(row.idempotency_key.encode("utf-8")).hexdigest()[:24]
 
 
-async def send_file(port: ChatPort, dest: Destination, filename: str, content: str | bytes,
-                    message: OutboundMessage) -> str:
+async def send_file(
+    port: ChatPort, dest: Destination, filename: str, content: str | bytes, message: OutboundMessage
+) -> str:
     """A file where the port can send files; otherwise the text in numbered quoted parts
     (binary content, e.g. a chart, is left out where the port cannot send files)."""
     if isinstance(port, FileSender):
@@ -516,7 +566,7 @@ async def send_file(port: ChatPort, dest: Destination, filename: str, content: s
     if isinstance(content, bytes):
         return (await port.send(dest, message)).message_id
     first = (await port.send(dest, message)).message_id
-    chunks = [content[i:i + FILE_CHUNK] for i in range(0, len(content), FILE_CHUNK)] or [""]
+    chunks = [content[i : i + FILE_CHUNK] for i in range(0, len(content), FILE_CHUNK)] or [""]
     for n, chunk in enumerate(chunks, 1):
         label = f"{filename} ({n}/{len(chunks)})"
         await port.send(dest, OutboundMessage.of(Quote(text=chunk), Quote(text=label)))

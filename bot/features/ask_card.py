@@ -51,16 +51,24 @@ async def acknowledged_by(services: Services, question: Question) -> tuple[str, 
 
 async def viewers(services: Services, question: Question) -> tuple[str, ...]:
     """Who gets a version of their own: managers and admins, and a named asker."""
-    people = [*await services.roles.holders(question.workspace_id, MANAGER),
-              *await services.roles.holders(question.workspace_id, ADMIN)]
+    people = [
+        *await services.roles.holders(question.workspace_id, MANAGER),
+        *await services.roles.holders(question.workspace_id, ADMIN),
+    ]
     if question.asker_id:
         people.append(question.asker_id)
     return tuple(dict.fromkeys(people))
 
 
-def question_card(t: Translator, question: Question, *, with_text: bool,
-                  acks: tuple[str, ...] = (), viewers: tuple[str, ...] = (),
-                  for_viewer: tuple[bool, bool] | None = None) -> OutboundMessage:
+def question_card(
+    t: Translator,
+    question: Question,
+    *,
+    with_text: bool,
+    acks: tuple[str, ...] = (),
+    viewers: tuple[str, ...] = (),
+    for_viewer: tuple[bool, bool] | None = None,
+) -> OutboundMessage:
     """The card everyone sees; with `for_viewer` = (may acknowledge, is the asker) the
     version of one viewer, holding only the buttons that are theirs. A hidden question's
     card is only that notice, whatever happens to the question later."""
@@ -68,9 +76,15 @@ def question_card(t: Translator, question: Question, *, with_text: bool,
         return OutboundMessage.text(t.gettext(HIDDEN))
     blocks: list[Section | Quote | ContextBlock | Actions] = []
     if with_text:
-        title = (fill(t.gettext(TITLE_ANON), number=question.id or 0) if question.asker_id is None
-                 else fill(t.gettext(TITLE_NAMED), number=question.id or 0,
-                           asker=Mention(user_id=question.asker_id)))
+        title = (
+            fill(t.gettext(TITLE_ANON), number=question.id or 0)
+            if question.asker_id is None
+            else fill(
+                t.gettext(TITLE_NAMED),
+                number=question.id or 0,
+                asker=Mention(user_id=question.asker_id),
+            )
+        )
         blocks += [Section(parts=title), Quote(text=question.text)]
     if acks:
         parts: list[Inline] = [t.gettext(ACKED_BY), " "]
@@ -84,9 +98,10 @@ def question_card(t: Translator, question: Question, *, with_text: bool,
     may_ack, is_asker = for_viewer if for_viewer is not None else (True, True)
     buttons: list[Button] = []
     if may_ack:
-        buttons += [Button(label=t.gettext(BTN_ACK), action_id=ACK, value=value, style="primary"),
-                    Button(label=t.gettext(BTN_ACK_NOTE), action_id=ACK_NOTE, value=value,
-                           opens_form=True)]
+        buttons += [
+            Button(label=t.gettext(BTN_ACK), action_id=ACK, value=value, style="primary"),
+            Button(label=t.gettext(BTN_ACK_NOTE), action_id=ACK_NOTE, value=value, opens_form=True),
+        ]
     if is_asker:
         buttons.append(Button(label=t.gettext(BTN_ANSWERED), action_id=ANSWERED, value=value))
     blocks.append(ContextBlock(parts=(t.gettext(CARD_HINT),)))
@@ -96,20 +111,31 @@ def question_card(t: Translator, question: Question, *, with_text: bool,
     return OutboundMessage(blocks=tuple(blocks), refresh=refresh)
 
 
-async def current_card(services: Services, question: Question, *,
-                       for_viewer: tuple[bool, bool] | None = None,
-                       t: Translator | None = None) -> OutboundMessage:
-    return question_card(t or services.translator(question.language), question,
-                         with_text=question.card_key is None,
-                         acks=await acknowledged_by(services, question),
-                         viewers=await viewers(services, question), for_viewer=for_viewer)
+async def current_card(
+    services: Services,
+    question: Question,
+    *,
+    for_viewer: tuple[bool, bool] | None = None,
+    t: Translator | None = None,
+) -> OutboundMessage:
+    return question_card(
+        t or services.translator(question.language),
+        question,
+        with_text=question.card_key is None,
+        acks=await acknowledged_by(services, question),
+        viewers=await viewers(services, question),
+        for_viewer=for_viewer,
+    )
 
 
 async def card_location(services: Services, question: Question) -> tuple[Destination, str | None]:
     """Where the card was posted: in the question's thread, or as the question itself."""
     if question.card_key:
-        return (Destination(question.workspace_id, question.channel_id,
-                            thread_id=question.message_id),
-                await services.outbox.result_message_id(question.card_key))
-    return (Destination(question.workspace_id, question.channel_id),
-            await services.outbox.result_message_id(question.posted_key or ""))
+        return (
+            Destination(question.workspace_id, question.channel_id, thread_id=question.message_id),
+            await services.outbox.result_message_id(question.card_key),
+        )
+    return (
+        Destination(question.workspace_id, question.channel_id),
+        await services.outbox.result_message_id(question.posted_key or ""),
+    )

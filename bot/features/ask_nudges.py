@@ -35,15 +35,22 @@ ExpertFinder = Callable[[str, str, set[str]], Awaitable[list[str]]]
 
 DIGEST_TITLE = N_("Questions waiting for a manager's acknowledgement:")
 
-DIGEST_HINT = N_("A short acknowledgement makes it safe to ask. Open the question and press "
-                 "Acknowledge.")
+DIGEST_HINT = N_(
+    "A short acknowledgement makes it safe to ask. Open the question and press Acknowledge."
+)
 AND = N_(" and ")
 
 
 def register(services: Services, router: Router) -> None:
-    services.scheduler.add(Job(NUDGE_JOB, cron("*/15 * * * *", "UTC"),
-                               lambda when: run_nudges(services, when), grace=timedelta(hours=1),
-                               latest_only=True))
+    services.scheduler.add(
+        Job(
+            NUDGE_JOB,
+            cron("*/15 * * * *", "UTC"),
+            lambda when: run_nudges(services, when),
+            grace=timedelta(hours=1),
+            latest_only=True,
+        )
+    )
 
 
 def working_hours(start: datetime, end: datetime, zone: str) -> float:
@@ -74,17 +81,22 @@ async def run_nudges(services: Services, now: datetime) -> dict[str, int]:
     return counts
 
 
-async def _digest(services: Services, workspace_id: str, questions: list[Question],
-                  now: datetime) -> int:
+async def _digest(
+    services: Services, workspace_id: str, questions: list[Question], now: datetime
+) -> int:
     ack_hours = float(await services.config.value(workspace_id, "nudges.ack_hours"))
     zone = str(await services.config.value(workspace_id, "timezone"))
-    waiting = [(q, working_hours(utc(q.created_at), now, zone)) for q in questions
-               if q.first_ack_at is None and q.ack_nudged_at is None]
+    waiting = [
+        (q, working_hours(utc(q.created_at), now, zone))
+        for q in questions
+        if q.first_ack_at is None and q.ack_nudged_at is None
+    ]
     waiting = [(q, h) for q, h in waiting if h >= ack_hours]
     if not waiting:
         return 0
     managers = list(await services.roles.holders(workspace_id, MANAGER)) or list(
-        await services.roles.holders(workspace_id, ADMIN))
+        await services.roles.holders(workspace_id, ADMIN)
+    )
     sent = 0
     for manager in managers:
         me = await services.personal.get(workspace_id, manager)
@@ -92,32 +104,52 @@ async def _digest(services: Services, workspace_id: str, questions: list[Questio
             continue
         t = services.translator(await services.languages.person(workspace_id, manager))
         blocks: list[Section | Quote | ContextBlock] = [
-            Section(parts=(Strong(text=t.gettext(DIGEST_TITLE)),))]
+            Section(parts=(Strong(text=t.gettext(DIGEST_TITLE)),))
+        ]
         for question, hours in waiting:
             blocks.append(Quote(text=shorten(question.text, 160)))
-            blocks.append(ContextBlock(parts=fill(
-                t.ngettext("#{number} in {channel}, asked {hours} working hour ago",
-                           "#{number} in {channel}, asked {hours} working hours ago", int(hours)),
-                number=question.id or 0, channel=f"#{question.channel_id}",
-                hours=formats.number(int(hours), t.lang))))
+            blocks.append(
+                ContextBlock(
+                    parts=fill(
+                        t.ngettext(
+                            "#{number} in {channel}, asked {hours} working hour ago",
+                            "#{number} in {channel}, asked {hours} working hours ago",
+                            int(hours),
+                        ),
+                        number=question.id or 0,
+                        channel=f"#{question.channel_id}",
+                        hours=formats.number(int(hours), t.lang),
+                    )
+                )
+            )
         blocks.append(ContextBlock(parts=(t.gettext(DIGEST_HINT),)))
         ids = ",".join(str(q.id) for q, _ in waiting)
-        await services.outbox.send_dm(platform_of(workspace_id), workspace_id, (manager,),
-                                      OutboundMessage(blocks=tuple(blocks)),
-                                      key=f"ask-digest:{workspace_id}:{manager}:{ids}")
+        await services.outbox.send_dm(
+            platform_of(workspace_id),
+            workspace_id,
+            (manager,),
+            OutboundMessage(blocks=tuple(blocks)),
+            key=f"ask-digest:{workspace_id}:{manager}:{ids}",
+        )
         sent += 1
     await services.asks.ack_nudged([question.id for question, _ in waiting], now)
     return sent
 
 
-async def _suggest(services: Services, workspace_id: str, questions: list[Question],
-                   now: datetime) -> int:
+async def _suggest(
+    services: Services, workspace_id: str, questions: list[Question], now: datetime
+) -> int:
     if not services.hooks.expert_finders:
         return 0  # no matching available: stay quiet rather than guess
     answer_hours = float(await services.config.value(workspace_id, "nudges.answer_hours"))
-    due = [q for q in questions if q.first_answer_at is None and q.answered_at is None
-           and q.suggested_at is None
-           and utc(q.created_at) + timedelta(hours=answer_hours) <= now]
+    due = [
+        q
+        for q in questions
+        if q.first_answer_at is None
+        and q.answered_at is None
+        and q.suggested_at is None
+        and utc(q.created_at) + timedelta(hours=answer_hours) <= now
+    ]
     posted = 0
     for question in due:
         leave_out = {question.asker_id} if question.asker_id else set()
@@ -133,12 +165,16 @@ async def _suggest(services: Services, workspace_id: str, questions: list[Questi
             continue
         t = services.translator(question.language)
         thread = question.message_id or await services.outbox.result_message_id(
-            question.posted_key or "")
-        await services.outbox.send(platform_of(workspace_id),
-                                   Destination(workspace_id, question.channel_id, thread_id=thread),
-                                   OutboundMessage.text(*people_parts(
-                                   suggest_text(t, len(people)), people, t.gettext(AND))),
-                                   key=f"ask-suggest:{workspace_id}:{question.id}")
+            question.posted_key or ""
+        )
+        await services.outbox.send(
+            platform_of(workspace_id),
+            Destination(workspace_id, question.channel_id, thread_id=thread),
+            OutboundMessage.text(
+                *people_parts(suggest_text(t, len(people)), people, t.gettext(AND))
+            ),
+            key=f"ask-suggest:{workspace_id}:{question.id}",
+        )
         posted += 1
     return posted
 
@@ -148,7 +184,8 @@ def suggest_text(t: Translator, count: int) -> str:
     return t.ngettext(
         "Maybe {people} knows more about this? No pressure: a pointer to someone helps too.",
         "Maybe {people} know more about this? No pressure: a pointer to someone helps too.",
-        count)
+        count,
+    )
 
 
 def people_parts(template: str, user_ids: list[str], and_word: str) -> tuple[Inline, ...]:

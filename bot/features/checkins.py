@@ -49,12 +49,16 @@ CHUNK = 500  # people per bulk claim / queue / save
 WORKDAY_END = time(17, 30)
 
 ASK = N_("Hi {name}! What are you working on this week?")
-ASK_HOW = N_("Answer here in a sentence or two. I'll keep it so colleagues who work on "
-             "something similar can find you. Not this week? Skip it, no problem.")
+ASK_HOW = N_(
+    "Answer here in a sentence or two. I'll keep it so colleagues who work on "
+    "something similar can find you. Not this week? Skip it, no problem."
+)
 SKIP = N_("Skip this week")
 TURN_OFF = N_("Turn check-ins off")
-REMIND = N_("A gentle reminder: what are you working on this week? One sentence is plenty. "
-            "I won't ask again.")
+REMIND = N_(
+    "A gentle reminder: what are you working on this week? One sentence is plenty. "
+    "I won't ask again."
+)
 SKIPPED = N_("No problem, until next time.")
 TURNED_OFF = N_("Check-ins are off. Turn them on again with {example}.")
 EX_ON = N_("/wol me checkins on")
@@ -62,15 +66,26 @@ THANKS = N_("Thanks! Colleagues working on something similar can find you now.")
 
 
 def register(services: Services, router: Router) -> None:
-    services.scheduler.add(Job(CHECKIN_JOB, cron("*/5 * * * *", "UTC"),
-                               lambda when: run_checkins(services, when),
-                               grace=timedelta(minutes=30), latest_only=True))
+    services.scheduler.add(
+        Job(
+            CHECKIN_JOB,
+            cron("*/5 * * * *", "UTC"),
+            lambda when: run_checkins(services, when),
+            grace=timedelta(minutes=30),
+            latest_only=True,
+        )
+    )
     services.hooks.narration_listeners.append(on_narration)
     router.add(action("checkin."), on_action, name="checkins.action", who=ADDRESSEE)
-    router.commands.register(Subcommand(
-        names={"en": ("pause",), "nl": ("pauze",)}, handler=on_pause,
-        summary=N_("Pause check-ins, nudges and introductions for some days"),
-        usage=N_("<days>"), order=72))
+    router.commands.register(
+        Subcommand(
+            names={"en": ("pause",), "nl": ("pauze",)},
+            handler=on_pause,
+            summary=N_("Pause check-ins, nudges and introductions for some days"),
+            usage=N_("<days>"),
+            order=72,
+        )
+    )
 
 
 @lru_cache(maxsize=64)
@@ -99,7 +114,8 @@ def due_slots(person: Personal, zone: str, start: datetime, end: datetime) -> li
     while local_day <= end.astimezone(tz).date():
         if local_day.weekday() in days and not is_holiday(person.country, local_day):
             slot = datetime.combine(local_day, time(hour, minute), tzinfo=tz).astimezone(
-                ZoneInfo("UTC"))
+                ZoneInfo("UTC")
+            )
             if start < slot <= end:
                 found.append(slot)
         local_day += timedelta(days=1)
@@ -126,8 +142,10 @@ async def run_checkins(services: Services, now: datetime) -> dict[str, int]:
             if not me.checkins or me.paused(now):
                 continue
             their_zone = person.timezone or zone
-            due += [(me, person.display_name or person.user_id, slot)
-                    for slot in due_slots(me, their_zone, now - CATCH_UP, now)]
+            due += [
+                (me, person.display_name or person.user_id, slot)
+                for slot in due_slots(me, their_zone, now - CATCH_UP, now)
+            ]
             state = states.get(person.user_id)
             pending = state.pending_since if state is not None else None
             if state is not None and pending is not None and _reminder_due(state, now, their_zone):
@@ -138,8 +156,9 @@ async def run_checkins(services: Services, now: datetime) -> dict[str, int]:
                     states[person.user_id] = await _save(services, state)
                     counts["reminded"] += 1
         for start in range(0, len(due), CHUNK):
-            sent, skipped = await _ask_chunk(services, workspace_id, due[start:start + CHUNK],
-                                             states, rows, now)
+            sent, skipped = await _ask_chunk(
+                services, workspace_id, due[start : start + CHUNK], states, rows, now
+            )
             counts["sent"] += sent
             counts["skipped"] += skipped
     if counts["sent"] or counts["reminded"]:
@@ -147,10 +166,14 @@ async def run_checkins(services: Services, now: datetime) -> dict[str, int]:
     return counts
 
 
-async def _ask_chunk(services: Services, workspace_id: str,
-                     chunk: list[tuple[Personal, str, datetime]],
-                     states: dict[str, CheckinState], rows: dict[str, PersonSettings],
-                     now: datetime) -> tuple[int, int]:
+async def _ask_chunk(
+    services: Services,
+    workspace_id: str,
+    chunk: list[tuple[Personal, str, datetime]],
+    states: dict[str, CheckinState],
+    rows: dict[str, PersonSettings],
+    now: datetime,
+) -> tuple[int, int]:
     """Claim, queue and record a chunk of check-ins in one transaction: a crash or an outage
     leaves either all three or none (then the next run asks again)."""
     default_lang = await services.channel_language(workspace_id, None)
@@ -158,14 +181,25 @@ async def _ask_chunk(services: Services, workspace_id: str,
     asks = []
     for job_id, (me, name, slot) in zip(job_ids, chunk, strict=True):
         previous = states.get(me.user_id)
-        asks.append(CheckinAsk(
-            job_id, slot, me.user_id,
-            ask_message(services, choose(rows.get(me.user_id), default_lang), me.user_id, name),
-            key=f"{job_id}:{slot.isoformat()}",
-            # the last one went unanswered: it counts as skipped
-            skipped=previous is not None and previous.pending_since is not None))
-    mine = await services.checkins.ask(workspace_id, platform_of(workspace_id), asks, now,
-                                       scheduler=services.scheduler, outbox=services.outbox)
+        asks.append(
+            CheckinAsk(
+                job_id,
+                slot,
+                me.user_id,
+                ask_message(services, choose(rows.get(me.user_id), default_lang), me.user_id, name),
+                key=f"{job_id}:{slot.isoformat()}",
+                # the last one went unanswered: it counts as skipped
+                skipped=previous is not None and previous.pending_since is not None,
+            )
+        )
+    mine = await services.checkins.ask(
+        workspace_id,
+        platform_of(workspace_id),
+        asks,
+        now,
+        scheduler=services.scheduler,
+        outbox=services.outbox,
+    )
     if not mine:
         return 0, 0
     services.outbox.wake()
@@ -178,8 +212,10 @@ def _reminder_due(state: CheckinState, now: datetime, zone: str) -> bool:
     if utc(state.pending_since) + REMIND_AFTER > now:
         return False
     local = now.astimezone(ZoneInfo(zone))
-    return local.time() <= WORKDAY_END and local.date() == utc(state.pending_since).astimezone(
-        ZoneInfo(zone)).date()
+    return (
+        local.time() <= WORKDAY_END
+        and local.date() == utc(state.pending_since).astimezone(ZoneInfo(zone)).date()
+    )
 
 
 async def _save(services: Services, state: CheckinState) -> CheckinState:
@@ -191,16 +227,25 @@ def ask_message(services: Services, language: str, user_id: str, name: str) -> O
     return OutboundMessage.of(
         Section(parts=(t.gettext(ASK).replace("{name}", name),)),
         ContextBlock(parts=(t.gettext(ASK_HOW),)),
-        Actions(elements=(Button(label=t.gettext(SKIP), action_id="checkin.skip", value=user_id),
-                          Button(label=t.gettext(TURN_OFF), action_id="checkin.off",
-                                 value=user_id))))
+        Actions(
+            elements=(
+                Button(label=t.gettext(SKIP), action_id="checkin.skip", value=user_id),
+                Button(label=t.gettext(TURN_OFF), action_id="checkin.off", value=user_id),
+            )
+        ),
+    )
 
 
 async def _remind(services: Services, me: Personal) -> None:
     t = services.translator(await services.languages.person(me.workspace_id, me.user_id))
     state_key = f"checkin-reminder:{me.workspace_id}:{me.user_id}:{services.clock.now().date()}"
-    await services.outbox.send_dm(platform_of(me.workspace_id), me.workspace_id, (me.user_id,),
-                                  OutboundMessage.text(t.gettext(REMIND)), key=state_key)
+    await services.outbox.send_dm(
+        platform_of(me.workspace_id),
+        me.workspace_id,
+        (me.user_id,),
+        OutboundMessage.text(t.gettext(REMIND)),
+        key=state_key,
+    )
 
 
 async def _pending(services: Services, workspace_id: str, user_id: str) -> CheckinState | None:
@@ -227,8 +272,7 @@ async def on_action(event: InboundEvent, ctx: Context) -> None:
         state.pending_since, state.last_skipped = None, True
         await _save(ctx.services, state)
     if event.action.action_id == "checkin.off":
-        await ctx.personal.update(event.workspace_id, event.user.user_id, ctx.now,
-                                  checkins=False)
+        await ctx.personal.update(event.workspace_id, event.user.user_id, ctx.now, checkins=False)
         await ctx.respond(ctx.text(TURNED_OFF, example=example(ctx.t, EX_ON)))
     else:
         await ctx.respond(ctx.text(SKIPPED))

@@ -45,9 +45,12 @@ def is_other_command(event: InboundEvent) -> bool | None:
 async def handle_other_command(event: InboundEvent, ctx: Context) -> None:
     """Only the console can deliver commands that are not ours; answer rather than stay mute."""
     word = Strong(text=f"/{event.command}")
-    await ctx.respond(OutboundMessage.of(
-        Section(parts=fill(ctx.t.gettext(UNKNOWN), command=word)),
-        ContextBlock(parts=fill(ctx.t.gettext(SEE_HELP), help=example(ctx.t, EX_HELP)))))
+    await ctx.respond(
+        OutboundMessage.of(
+            Section(parts=fill(ctx.t.gettext(UNKNOWN), command=word)),
+            ContextBlock(parts=fill(ctx.t.gettext(SEE_HELP), help=example(ctx.t, EX_HELP))),
+        )
+    )
 
 
 def command_text(name: str) -> Strong:

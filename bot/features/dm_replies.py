@@ -22,19 +22,26 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WELCOME = N_("You're welcome!")
-QUESTION = N_("That sounds like a question for colleagues. Ask it with {ask} and I'll post it "
-              "in the channel where anyone may ask anything ({anon} leaves your name out).")
-QUESTION_NO_CHANNEL = N_("That sounds like a question for colleagues, but there is no "
-                         "durf-te-vragen channel to ask it in yet: an admin can make one with "
-                         "{example}.")
-WHO_QUESTION = N_("Who works on {topic}? Ask colleagues with {ask}, or tell me what you are "
-                  "working on yourself: when a colleague works on the same, I'll introduce "
-                  "you.")
+QUESTION = N_(
+    "That sounds like a question for colleagues. Ask it with {ask} and I'll post it "
+    "in the channel where anyone may ask anything ({anon} leaves your name out)."
+)
+QUESTION_NO_CHANNEL = N_(
+    "That sounds like a question for colleagues, but there is no "
+    "durf-te-vragen channel to ask it in yet: an admin can make one with "
+    "{example}."
+)
+WHO_QUESTION = N_(
+    "Who works on {topic}? Ask colleagues with {ask}, or tell me what you are "
+    "working on yourself: when a colleague works on the same, I'll introduce "
+    "you."
+)
 ONLY_NARRATIONS = N_("I keep only what you tell me you are working on, not questions.")
 
 
-async def answer(event: InboundEvent, ctx: Context, text: str, kind: DmMessage,
-                 hint: OutboundMessage) -> None:
+async def answer(
+    event: InboundEvent, ctx: Context, text: str, kind: DmMessage, hint: OutboundMessage
+) -> None:
     """Answer a DM that is no narration, in the language it was written in."""
     ctx.use_language(guess_language(text, ctx.t.lang))
     log.info("DM of kind %s not kept as a narration", kind.kind.value)
@@ -65,9 +72,9 @@ async def _question(event: InboundEvent, ctx: Context, text: str, topic: str | N
         how = Strong(text=CommandExample.of(ask_channels.EX_ADD_DURF).render(ctx.t))
         first = Section(parts=fill(ctx.t.gettext(QUESTION_NO_CHANNEL), example=how))
     elif topic:
-        first = Section(parts=fill(ctx.t.gettext(WHO_QUESTION), topic=Strong(text=topic),
-                                   ask=ask))
+        first = Section(parts=fill(ctx.t.gettext(WHO_QUESTION), topic=Strong(text=topic), ask=ask))
     else:
         first = Section(parts=fill(ctx.t.gettext(QUESTION), ask=ask, anon=anon))
-    await ctx.respond(OutboundMessage.of(
-        first, ContextBlock(parts=(ctx.t.gettext(ONLY_NARRATIONS),))))
+    await ctx.respond(
+        OutboundMessage.of(first, ContextBlock(parts=(ctx.t.gettext(ONLY_NARRATIONS),)))
+    )

@@ -17,11 +17,16 @@ from bot.messages import OutboundMessage, Section, Strong, fill
 if TYPE_CHECKING:
     from bot.context import Context
 
-VERBS = {"add": ("add", "toevoegen"), "remove": ("remove", "verwijder", "verwijderen"),
-         "list": ("list", "lijst")}
+VERBS = {
+    "add": ("add", "toevoegen"),
+    "remove": ("remove", "verwijder", "verwijderen"),
+    "list": ("list", "lijst"),
+}
 SYNTAX = N_("Write the term, an equals sign and what it means, for example: {example}")
-ADDED = N_("{term} is in the glossary now: {meaning}. When I match work, I read {term} this "
-           "way, in earlier narrations too.")
+ADDED = N_(
+    "{term} is in the glossary now: {meaning}. When I match work, I read {term} this "
+    "way, in earlier narrations too."
+)
 REMOVED = N_("{term} is no longer in the glossary.")
 TITLE = N_("Glossary: the organisation's own words, as matching reads them")
 FROM_YAML = N_("(app.yaml)")
@@ -44,14 +49,16 @@ async def on_glossary(event: InboundEvent, ctx: Context, args: str) -> None:
         term, equals, meaning = rest.partition("=")
         if not equals:
             raise UserError(SYNTAX, example=CommandExample.of(EX_ADD))
-        entry = await glossary.add(event.workspace_id, term, meaning,
-                                   actor_id=event.user.user_id, now=ctx.now)
+        entry = await glossary.add(
+            event.workspace_id, term, meaning, actor_id=event.user.user_id, now=ctx.now
+        )
         await ctx.respond(ctx.text(ADDED, term=Strong(text=entry.term), meaning=entry.meaning))
         return
     if not rest.strip():
         raise UserError(NO_TERM, example=CommandExample.of(EX_REMOVE_HIX))
-    entry = await glossary.remove(event.workspace_id, rest, actor_id=event.user.user_id,
-                                  now=ctx.now)
+    entry = await glossary.remove(
+        event.workspace_id, rest, actor_id=event.user.user_id, now=ctx.now
+    )
     await ctx.respond(ctx.text(REMOVED, term=Strong(text=entry.term)))
 
 
@@ -60,12 +67,17 @@ async def _list(event: InboundEvent, ctx: Context) -> None:
     if not entries:
         await ctx.respond(ctx.text(NONE, example=example(ctx.t, EX_ADD)))
         return
-    blocks: list[Section | ContextBlock] = [
-        Section(parts=(Strong(text=ctx.t.gettext(TITLE)),))]
+    blocks: list[Section | ContextBlock] = [Section(parts=(Strong(text=ctx.t.gettext(TITLE)),))]
     for entry in entries:
         source = f"  {ctx.t.gettext(FROM_YAML)}" if entry.from_yaml else ""
         blocks.append(Section(parts=(Strong(text=entry.term), f" = {entry.meaning}{source}")))
-    blocks.append(ContextBlock(parts=fill(
-        ctx.t.gettext(FOOTER), add=example(ctx.t, EX_ADD),
-        remove=example(ctx.t, EX_REMOVE, term=entries[0].term))))
+    blocks.append(
+        ContextBlock(
+            parts=fill(
+                ctx.t.gettext(FOOTER),
+                add=example(ctx.t, EX_ADD),
+                remove=example(ctx.t, EX_REMOVE, term=entries[0].term),
+            )
+        )
+    )
     await ctx.respond(OutboundMessage(blocks=tuple(blocks)))

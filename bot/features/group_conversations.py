@@ -18,21 +18,31 @@ if TYPE_CHECKING:
     from bot.context import Context
 
 SHARED = N_("{title} one conversation with both people.")
-FALLBACK_PERMISSION = N_("{title} each person gets them in their own chat with the bot, because "
-                         "the app lacks the permission {permission} (or an administrator's "
-                         "consent to it), since {since}. Tried again after {retry}.")
-FALLBACK_FAILURE = N_("{title} each person gets them in their own chat with the bot, because "
-                      "creating a group chat failed ({detail}), since {since}. Tried again "
-                      "after {retry}.")
-FALLBACK_SIGNIN = N_("{title} each person gets them in their own chat with the bot, because the "
-                     "sign-in service refused the app's credentials here ({detail}: a wrong "
-                     "client secret, or no administrator has consented to the app in this "
-                     "organisation yet), since {since}. Tried again after {retry}.")
-FALLBACK_NOT_CONFIGURED = N_("{title} each person gets them in their own chat with the bot: "
-                             "one shared conversation needs the app's client secret, which this "
-                             "installation lacks.")
-FALLBACK_OFF = N_("{title} each person gets them in their own chat with the bot (group chats "
-                  "are switched off in this installation).")
+FALLBACK_PERMISSION = N_(
+    "{title} each person gets them in their own chat with the bot, because "
+    "the app lacks the permission {permission} (or an administrator's "
+    "consent to it), since {since}. Tried again after {retry}."
+)
+FALLBACK_FAILURE = N_(
+    "{title} each person gets them in their own chat with the bot, because "
+    "creating a group chat failed ({detail}), since {since}. Tried again "
+    "after {retry}."
+)
+FALLBACK_SIGNIN = N_(
+    "{title} each person gets them in their own chat with the bot, because the "
+    "sign-in service refused the app's credentials here ({detail}: a wrong "
+    "client secret, or no administrator has consented to the app in this "
+    "organisation yet), since {since}. Tried again after {retry}."
+)
+FALLBACK_NOT_CONFIGURED = N_(
+    "{title} each person gets them in their own chat with the bot: "
+    "one shared conversation needs the app's client secret, which this "
+    "installation lacks."
+)
+FALLBACK_OFF = N_(
+    "{title} each person gets them in their own chat with the bot (group chats "
+    "are switched off in this installation)."
+)
 TITLE = N_("Introductions:")
 TIME = "%Y-%m-%d %H:%M UTC"  # as the change history shows times
 
@@ -53,14 +63,19 @@ def render(ctx: Context, state: GroupConversations) -> Section:
     since = state.since.strftime(TIME) if state.since else "—"
     retry = state.retry_at.strftime(TIME) if state.retry_at else "—"
     if state.cause == "permission" and state.permission:
-        return Section(parts=fill(t(FALLBACK_PERMISSION), title=title,
-                                  permission=Strong(text=state.permission), since=since,
-                                  retry=retry))
+        return Section(
+            parts=fill(
+                t(FALLBACK_PERMISSION),
+                title=title,
+                permission=Strong(text=state.permission),
+                since=since,
+                retry=retry,
+            )
+        )
     if state.cause == "off":
         return Section(parts=fill(t(FALLBACK_OFF), title=title))
     if state.cause == "not_configured":
         return Section(parts=fill(t(FALLBACK_NOT_CONFIGURED), title=title))
     detail = f"HTTP {state.status}" if state.status else "—"
     template = FALLBACK_SIGNIN if state.cause == "signin" else FALLBACK_FAILURE
-    return Section(parts=fill(t(template), title=title, detail=detail, since=since,
-                              retry=retry))
+    return Section(parts=fill(t(template), title=title, detail=detail, since=since, retry=retry))

@@ -44,10 +44,12 @@ if TYPE_CHECKING:
 INTRO_BY_BOT = N_("{narrator}, meet {person}: you seem to be working on similar things.")
 INTRO_BY_PERSON = N_("{narrator}, meet {person}. {suggester} thought you two should talk about:")
 INTRO_DONE = N_("{narrator}, meet {person}, who has done this before:")
-INTRO_WHO = N_("{narrator} is looking for someone who knows about “{topic}”; {person} is "
-               "working on this:")
-INTRO_WHO_TOPIC = N_("{narrator} is looking for someone who knows about “{topic}”; {person} "
-                     "can be asked about:")
+INTRO_WHO = N_(
+    "{narrator} is looking for someone who knows about “{topic}”; {person} is working on this:"
+)
+INTRO_WHO_TOPIC = N_(
+    "{narrator} is looking for someone who knows about “{topic}”; {person} can be asked about:"
+)
 INTRO_NEXT = N_("Say hello and compare notes; I'll check in in a few days.")
 INTRODUCED = N_("I've started a conversation between {narrator} and {person}.")
 PICK_PERSON = N_("Who can help {narrator} with this?")
@@ -64,14 +66,18 @@ HOW_SUBMIT = N_("Send")
 THANKS = N_("Thanks for letting me know.")
 NO_INTROS = N_("{person} is not taking introductions at the moment, so I won't start one.")
 
+
 async def _sees_narration(event: InboundEvent, ctx: Context) -> Verdict:
     """The buttons under a narration's suggestion (and the person picker they open) are for
     whoever can read the narration: any colleague for a public one, else only someone in
     the conversation it was told in."""
     assert event.action is not None
     action_id = unbound(event.action.action_id)
-    raw = (action_id.removeprefix("matching.pick.") if action_id.startswith("matching.pick.")
-           else event.action.value)
+    raw = (
+        action_id.removeprefix("matching.pick.")
+        if action_id.startswith("matching.pick.")
+        else event.action.value
+    )
     number = as_number(raw)
     story = await narration(ctx, number) if number is not None else None
     if story is None:
@@ -106,8 +112,15 @@ async def narration(ctx: Context, narration_id: int) -> Narration | None:
     return row
 
 
-async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested_by: str,
-                    other: Narration | None = None, question: bool = False) -> None:
+async def introduce(
+    ctx: Context,
+    story: Narration,
+    person_id: str,
+    *,
+    suggested_by: str,
+    other: Narration | None = None,
+    question: bool = False,
+) -> None:
     """Open a group DM between the narrator and `person_id`, record the connection, and
     schedule the follow-up question to the narrator; unless either of them turned
     introductions off or paused (`/wol me`). `other` is the person's own similar narration
@@ -122,8 +135,9 @@ async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested
         await ctx.respond(ctx.text(NO_INTROS, person=person))
         return
     # a second click, a replayed one, or the same name typed again
-    if await ctx.introductions.made_before(story.workspace_id, story.id, story.author_id,
-                                           person_id):
+    if await ctx.introductions.made_before(
+        story.workspace_id, story.id, story.author_id, person_id
+    ):
         await ctx.respond(ctx.text(ALREADY_INTRODUCED, narrator=narrator, person=person))
         return
     if other is not None and other.author_id != person_id:
@@ -131,28 +145,33 @@ async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested
     # bot.languages: the group DM speaks each of the two people's languages (once each when
     # they differ), the follow-up the narrator's; the clicker's answer below uses theirs.
     languages = ctx.languages
-    langs = await languages.for_people(story.workspace_id, (story.author_id, person_id),
-                                       channel_id=story.channel_id)
+    langs = await languages.for_people(
+        story.workspace_id, (story.author_id, person_id), channel_id=story.channel_id
+    )
     blocks: list[Section | Quote | Divider] = []
     for lang in langs:
         if blocks:
             blocks.append(Divider())
-        blocks += introduction(ctx.i18n.get(lang), story, person_id, suggested_by, other,
-                               question=question)
+        blocks += introduction(
+            ctx.i18n.get(lang), story, person_id, suggested_by, other, question=question
+        )
     message = OutboundMessage(blocks=tuple(blocks))
-    t = ctx.i18n.get(await languages.person(story.workspace_id, story.author_id,
-                                            channel_id=story.channel_id))
+    t = ctx.i18n.get(
+        await languages.person(story.workspace_id, story.author_id, channel_id=story.channel_id)
+    )
     days = float(await ctx.config.value(story.workspace_id, "matching.followup_days"))
     due = ctx.now + timedelta(days=days)
-    connection = await ctx.introductions.add(Connection(
-        workspace_id=story.workspace_id,
-        narration_id=story.id,
-        narrator_id=story.author_id,
-        person_id=person_id,
-        suggested_by=suggested_by,
-        created_at=ctx.now,
-        followup_due_at=due,
-    ))
+    connection = await ctx.introductions.add(
+        Connection(
+            workspace_id=story.workspace_id,
+            narration_id=story.id,
+            narrator_id=story.author_id,
+            person_id=person_id,
+            suggested_by=suggested_by,
+            created_at=ctx.now,
+            followup_due_at=due,
+        )
+    )
     await ctx.dm((story.author_id, person_id), message)
     value = str(connection.id)
     follow_up = OutboundMessage.of(
@@ -181,28 +200,42 @@ async def introduce(ctx: Context, story: Narration, person_id: str, *, suggested
     await ctx.respond(ctx.text(INTRODUCED, narrator=narrator, person=person))
 
 
-def introduction(t: Translator, story: Narration, person_id: str, suggested_by: str,
-                 other: Narration | None, *, question: bool = False
-                 ) -> list[Section | Quote | Divider]:
+def introduction(
+    t: Translator,
+    story: Narration,
+    person_id: str,
+    suggested_by: str,
+    other: Narration | None,
+    *,
+    question: bool = False,
+) -> list[Section | Quote | Divider]:
     """The introduction in one language, quoting the narration (and the person's own); for
     a `question` the search words are named and only the person's own text is quoted."""
     narrator = Mention(user_id=story.author_id)
     person = Mention(user_id=person_id)
     if question and other is not None:
         msgid = INTRO_WHO_TOPIC if other.source == "profile" else INTRO_WHO
-        intro = fill(t.gettext(msgid), narrator=narrator, person=person,
-                     topic=story.text)
-        return [Section(parts=intro), Quote(text=other.text, author=person),
-                Section(parts=fill(t.gettext(INTRO_NEXT)))]
+        intro = fill(t.gettext(msgid), narrator=narrator, person=person, topic=story.text)
+        return [
+            Section(parts=intro),
+            Quote(text=other.text, author=person),
+            Section(parts=fill(t.gettext(INTRO_NEXT))),
+        ]
     if suggested_by == "bot":
         intro = fill(t.gettext(INTRO_BY_BOT), narrator=narrator, person=person)
     elif suggested_by == person_id:
         intro = fill(t.gettext(INTRO_DONE), narrator=narrator, person=person)
     else:
-        intro = fill(t.gettext(INTRO_BY_PERSON), narrator=narrator, person=person,
-                     suggester=Mention(user_id=suggested_by))
-    blocks: list[Section | Quote | Divider] = [Section(parts=intro),
-                                               Quote(text=story.text, author=narrator)]
+        intro = fill(
+            t.gettext(INTRO_BY_PERSON),
+            narrator=narrator,
+            person=person,
+            suggester=Mention(user_id=suggested_by),
+        )
+    blocks: list[Section | Quote | Divider] = [
+        Section(parts=intro),
+        Quote(text=story.text, author=narrator),
+    ]
     if other is not None:
         blocks.append(Quote(text=other.text, author=person))
     blocks.append(Section(parts=fill(t.gettext(INTRO_NEXT))))
@@ -266,8 +299,12 @@ def _picker(ctx: Context, story: Narration) -> OutboundMessage:
             elements=(
                 Select(
                     # bound to the person it is shown to, wherever the platform shows it
-                    action_id=bind(ctx.keyring, story.workspace_id, ctx.event.user.user_id,
-                                   f"matching.pick.{story.id}"),
+                    action_id=bind(
+                        ctx.keyring,
+                        story.workspace_id,
+                        ctx.event.user.user_id,
+                        f"matching.pick.{story.id}",
+                    ),
                     placeholder=ctx.t.gettext(PICK_PLACEHOLDER),
                     people=True,
                 ),

@@ -32,16 +32,26 @@ THANKS = N_("🙌 {giver} thanks {receiver}:")
 AND = N_(" and ")
 USAGE = N_("Who and what for? For example: {example}")
 NOT_YOURSELF = N_("Thanking yourself is sweet, but let's keep thanks for others.")
-IN_PRIVATE = N_("Thanks are for everyone to see, and only you read this conversation: say it "
-                "in a channel you share, for example: {example}")
-LIMIT = N_("You've given {limit} thanks today; that's the daily limit, so each one stays "
-           "special. More tomorrow!")
+IN_PRIVATE = N_(
+    "Thanks are for everyone to see, and only you read this conversation: say it "
+    "in a channel you share, for example: {example}"
+)
+LIMIT = N_(
+    "You've given {limit} thanks today; that's the daily limit, so each one stays "
+    "special. More tomorrow!"
+)
 
 
 def register(services: Services, router: Router) -> None:
-    router.commands.register(Subcommand(
-        names={"en": ("thanks", "thank"), "nl": ("bedankt", "dank")}, handler=on_thanks,
-        summary=N_("Thank a colleague in public"), usage=N_("@person <what for>"), order=30))
+    router.commands.register(
+        Subcommand(
+            names={"en": ("thanks", "thank"), "nl": ("bedankt", "dank")},
+            handler=on_thanks,
+            summary=N_("Thank a colleague in public"),
+            usage=N_("@person <what for>"),
+            order=30,
+        )
+    )
 
 
 async def on_thanks(event: InboundEvent, ctx: Context, args: str) -> None:
@@ -55,20 +65,39 @@ async def on_thanks(event: InboundEvent, ctx: Context, args: str) -> None:
         raise UserError(IN_PRIVATE, example=CommandExample.of(EX_THANKS))
     narration_id, question_id = await _linked(ctx, event)
     # counted and written under one lock, so replicas together keep to the limit
-    given = await ctx.thanks.give(event.workspace_id, event.user.user_id, [
-        Thanks(workspace_id=event.workspace_id, channel_id=event.conversation.id,
-               giver_id=event.user.user_id, receiver_id=person.user_id, reason=reason,
-               narration_id=narration_id, question_id=question_id, created_at=ctx.now)
-        for person in people], since=ctx.now - timedelta(days=1), limit=DAILY_LIMIT)
+    given = await ctx.thanks.give(
+        event.workspace_id,
+        event.user.user_id,
+        [
+            Thanks(
+                workspace_id=event.workspace_id,
+                channel_id=event.conversation.id,
+                giver_id=event.user.user_id,
+                receiver_id=person.user_id,
+                reason=reason,
+                narration_id=narration_id,
+                question_id=question_id,
+                created_at=ctx.now,
+            )
+            for person in people
+        ],
+        since=ctx.now - timedelta(days=1),
+        limit=DAILY_LIMIT,
+    )
     if not given:
         raise UserError(LIMIT, limit=DAILY_LIMIT)
     t = ctx.channel_t
-    receivers = listed([Mention(user_id=p.user_id, name=p.display_name) for p in people],
-                       t.gettext(AND))
+    receivers = listed(
+        [Mention(user_id=p.user_id, name=p.display_name) for p in people], t.gettext(AND)
+    )
     message = OutboundMessage.of(
-        Section(parts=fill(t.gettext(THANKS), giver=Mention(user_id=event.user.user_id),
-                           receiver=receivers)),
-        Quote(text=reason))
+        Section(
+            parts=fill(
+                t.gettext(THANKS), giver=Mention(user_id=event.user.user_id), receiver=receivers
+            )
+        ),
+        Quote(text=reason),
+    )
     if event.conversation.thread_id:
         await ctx.reply(message)
     else:
@@ -79,8 +108,6 @@ async def _linked(ctx: Context, event: InboundEvent) -> tuple[int | None, int | 
     thread = event.conversation.thread_id
     if not thread:
         return None, None
-    narration = await ctx.narrations.by_message(event.workspace_id, event.conversation.id,
-                                                thread)
-    question = await ctx.asks.question_id_in(event.workspace_id, event.conversation.id,
-                                             thread)
+    narration = await ctx.narrations.by_message(event.workspace_id, event.conversation.id, thread)
+    question = await ctx.asks.question_id_in(event.workspace_id, event.conversation.id, thread)
     return (narration.id if narration else None), question

@@ -41,8 +41,7 @@ async def on_language(event: InboundEvent, ctx: Context, args: str) -> None:
         await ctx.respond(ctx.text(CURRENT, example=example))
         return
     if choice in ("auto", "reset", "default", "standaard"):
-        await ctx.personal.update(event.workspace_id, event.user.user_id, ctx.now,
-                                  language=None)
+        await ctx.personal.update(event.workspace_id, event.user.user_id, ctx.now, language=None)
         await ctx.choose_language_again()
         await ctx.respond(ctx.text(RESET))
         return

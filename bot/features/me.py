@@ -24,11 +24,18 @@ if TYPE_CHECKING:
 ON = {"on", "aan", "yes", "ja", "true", "1"}
 OFF = {"off", "uit", "no", "nee", "false", "0"}
 SWITCHES = {  # words -> PersonSettings field
-    "matching": "suggest_me", "suggest": "suggest_me", "suggesties": "suggest_me",
-    "share": "share_narrations", "delen": "share_narrations",
-    "intros": "introductions", "introductions": "introductions",
-    "introducties": "introductions", "kennismaking": "introductions",
-    "checkins": "checkins", "checkin": "checkins", "check-ins": "checkins",
+    "matching": "suggest_me",
+    "suggest": "suggest_me",
+    "suggesties": "suggest_me",
+    "share": "share_narrations",
+    "delen": "share_narrations",
+    "intros": "introductions",
+    "introductions": "introductions",
+    "introducties": "introductions",
+    "kennismaking": "introductions",
+    "checkins": "checkins",
+    "checkin": "checkins",
+    "check-ins": "checkins",
 }
 LABELS = {
     "suggest_me": N_("suggest me as someone who may know"),
@@ -56,17 +63,28 @@ COUNTRY_NONE = N_("no country")
 EX_PAUSE_14 = N_("/wol me pause 14")
 EX_COUNTRY = N_("/wol me country NL")
 EX_COUNTRY_OFF = N_("/wol me country off")
-EX_HOW = (N_("/wol me checkins off"), N_("/wol me checkins mon,thu 09:30"), N_("/wol me pause 7"),
-          N_("/wol me matching off"))
-BAD_COUNTRY = N_("{value} is not a country whose public holidays I know. Use its two-letter "
-                 "code, for example {example}, or {off} to use the workspace's.")
+EX_HOW = (
+    N_("/wol me checkins off"),
+    N_("/wol me checkins mon,thu 09:30"),
+    N_("/wol me pause 7"),
+    N_("/wol me matching off"),
+)
+BAD_COUNTRY = N_(
+    "{value} is not a country whose public holidays I know. Use its two-letter "
+    "code, for example {example}, or {off} to use the workspace's."
+)
 
 
 def register(services: Services, router: Router) -> None:
-    router.commands.register(Subcommand(
-        names={"en": ("me",), "nl": ("ik", "mij")}, handler=on_me,
-        summary=N_("Your own settings: language, check-ins, pause, what others may see"),
-        usage=N_("[language|checkins|pause|resume|matching|share|intros|country …]"), order=70))
+    router.commands.register(
+        Subcommand(
+            names={"en": ("me",), "nl": ("ik", "mij")},
+            handler=on_me,
+            summary=N_("Your own settings: language, check-ins, pause, what others may see"),
+            usage=N_("[language|checkins|pause|resume|matching|share|intros|country …]"),
+            order=70,
+        )
+    )
 
 
 async def on_me(event: InboundEvent, ctx: Context, args: str) -> None:
@@ -132,9 +150,12 @@ def _country(ctx: Context, word: str) -> str | None:
     try:
         return parse_country(word)
     except UserError:
-        raise UserError(BAD_COUNTRY, value=word[:20].upper(),
-                        example=example(ctx.t, EX_COUNTRY), off=example(ctx.t, EX_COUNTRY_OFF),
-                        ) from None
+        raise UserError(
+            BAD_COUNTRY,
+            value=word[:20].upper(),
+            example=example(ctx.t, EX_COUNTRY),
+            off=example(ctx.t, EX_COUNTRY_OFF),
+        ) from None
 
 
 def _checkin_when(words: list[str]) -> dict[str, str]:
@@ -157,28 +178,36 @@ def _date(ctx: Context, moment: datetime) -> str:
     return formats.day(moment, ctx.t.lang, ctx.person.timezone or ctx.settings.timezone)
 
 
-async def summary(ctx: Context, workspace_id: str, user_id: str, *,
-                  saved: bool = False) -> OutboundMessage:
+async def summary(
+    ctx: Context, workspace_id: str, user_id: str, *, saved: bool = False
+) -> OutboundMessage:
     t = ctx.t.gettext
     me = await ctx.personal.get(workspace_id, user_id)
     blocks: list[Section | ContextBlock] = []
     title = t(SAVED).format(summary=t(TITLE)) if saved else t(TITLE)
     blocks.append(Section(parts=(Strong(text=title),)))
-    lang = formats.setting_value("language", me.language, ctx.t) if me.language else t(
-        LANGUAGE_AUTO)
+    lang = (
+        formats.setting_value("language", me.language, ctx.t) if me.language else t(LANGUAGE_AUTO)
+    )
     blocks.append(Section(parts=fill(t(LINE), label=t(LANGUAGE_LABEL), value=lang, source="")))
     for name, label in LABELS.items():
         value = t(ON_TEXT) if getattr(me, name) else t(OFF_TEXT)
         source = "" if name in me.own else t(DEFAULT_SOURCE)
         blocks.append(Section(parts=fill(t(LINE), label=t(label), value=value, source=source)))
-    blocks.append(Section(parts=fill(
-        t(CHECKIN_WHEN), days=formats.setting_value("days", me.checkin_days, ctx.t),
-        time=formats.setting_value("time", me.checkin_time, ctx.t))))
-    country = formats.setting_value("country", me.country, ctx.t) if me.country else t(
-        COUNTRY_NONE)
+    blocks.append(
+        Section(
+            parts=fill(
+                t(CHECKIN_WHEN),
+                days=formats.setting_value("days", me.checkin_days, ctx.t),
+                time=formats.setting_value("time", me.checkin_time, ctx.t),
+            )
+        )
+    )
+    country = formats.setting_value("country", me.country, ctx.t) if me.country else t(COUNTRY_NONE)
     source = "" if "country" in me.own or not me.country else t(DEFAULT_SOURCE)
-    blocks.append(Section(parts=fill(t(LINE), label=t(COUNTRY_LABEL), value=country,
-                                     source=source)))
+    blocks.append(
+        Section(parts=fill(t(LINE), label=t(COUNTRY_LABEL), value=country, source=source))
+    )
     if me.paused(ctx.now) and me.paused_until is not None:
         blocks.append(Section(parts=fill(t(PAUSED), date=_date(ctx, me.paused_until))))
     blocks.append(ContextBlock(parts=(_how(ctx),)))

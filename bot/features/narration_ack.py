@@ -29,8 +29,9 @@ async def ack_mode(ctx: Context) -> str:
     event = ctx.event
     if event.is_dm:
         return REPLY
-    mode = await ctx.config.value(event.workspace_id, "narrations.ack",
-                                  event.conversation.id, event.conversation.name)
+    mode = await ctx.config.value(
+        event.workspace_id, "narrations.ack", event.conversation.id, event.conversation.name
+    )
     if mode:
         return str(mode)
     port = ctx.ports.get(event.platform)
@@ -43,5 +44,9 @@ async def acknowledge(ctx: Context, narration: Narration) -> None:
     if mode == REPLY:
         await ctx.react(ACK_EMOJI)
     elif mode == DM:
-        await ctx.dm((ctx.event.user.user_id,), OutboundMessage.of(
-            Section(parts=fill(ctx.t.gettext(NOTED))), Quote(text=narration.topic)))
+        await ctx.dm(
+            (ctx.event.user.user_id,),
+            OutboundMessage.of(
+                Section(parts=fill(ctx.t.gettext(NOTED))), Quote(text=narration.topic)
+            ),
+        )

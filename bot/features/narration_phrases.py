@@ -31,8 +31,10 @@ Lang = TypeVar("Lang", bound=str)  # a language code: app.yaml's Literal or any 
 
 _WHEN_EN = "[today|this week|this month|currently|right now|at the moment|these days|for now|now]"
 _NOW_EN = "[currently|now|still|also|mostly|mainly|right now|today|this week]"
-_WHEN_NL = ("[vandaag|deze week|deze maand|momenteel|nu|op dit moment|tegenwoordig|vanochtend"
-            "|vanmorgen|vanmiddag]")
+_WHEN_NL = (
+    "[vandaag|deze week|deze maand|momenteel|nu|op dit moment|tegenwoordig|vanochtend"
+    "|vanmorgen|vanmiddag]"
+)
 _NOW_NL = "[nu|momenteel|vandaag|deze week|nog|ook|vooral|op dit moment]"
 
 BUILT_IN: dict[str, tuple[str, ...]] = {
@@ -60,13 +62,16 @@ BUILT_IN: dict[str, tuple[str, ...]] = {
 
 _LEAD = r"^[^\w@#]*"  # bullets, emoji, markdown stars, quotes before the phrase
 # Greeting words (also what a direct message that only greets consists of, dm_kinds.py).
-GREETING_WORDS = (r"hi|hey|hello|hallo|hoi|hai|heey|yo|goedemorgen|goedemiddag|goedenavond|"
-                  r"good (?:morning|afternoon|evening)|morning|morgen|dag|hi there|hoi daar")
+GREETING_WORDS = (
+    r"hi|hey|hello|hallo|hoi|hai|heey|yo|goedemorgen|goedemiddag|goedenavond|"
+    r"good (?:morning|afternoon|evening)|morning|morgen|dag|hi there|hoi daar"
+)
 GREETING_TO = r"wolbot|bot|there|allemaal|all|everyone|everybody|team|folks|iedereen|collega's"
 # A short greeting sentence before the phrase: "Good morning! ", "Hoi allemaal, ", "Hi team:".
 _GREETING = re.compile(
     _LEAD + rf"(?:{GREETING_WORDS})(?:\s+(?:{GREETING_TO}))?\s*(?:[!,.:;…]+\s*|\n\s*)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _TAIL = r"\b(?:[\s:;,.…\-–—*_]+|$)"
 _SEP = r"[\s,]+"
 _APOSTROPHE = r"\s*['’`´]?\s*"
@@ -89,7 +94,8 @@ def _words(alternative: str) -> str:
     if not words or not all(_WORD.match(w) for w in words):
         raise PhraseError(f"{alternative!r}: only words, (a|b) and [a|b] are allowed")
     return _SEP.join(
-        _APOSTROPHE.join(re.escape(piece) for piece in re.split(r"['’]", w)) for w in words)
+        _APOSTROPHE.join(re.escape(piece) for piece in re.split(r"['’]", w)) for w in words
+    )
 
 
 def compile_phrase(phrase: str) -> re.Pattern[str]:
@@ -112,16 +118,18 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=64)
-def _patterns(extra: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[
-        tuple[str, re.Pattern[str]], ...]:
+def _patterns(
+    extra: tuple[tuple[str, tuple[str, ...]], ...],
+) -> tuple[tuple[str, re.Pattern[str]], ...]:
     found: list[tuple[str, re.Pattern[str]]] = []
     for lang, phrases in (*BUILT_IN.items(), *extra):
         found.extend((lang, compile_phrase(p)) for p in phrases)
     return tuple(found)
 
 
-def extra_key(extra: Mapping[Lang, Iterable[str]] | None) -> tuple[tuple[str, tuple[str, ...]],
-                                                                    ...]:
+def extra_key(
+    extra: Mapping[Lang, Iterable[str]] | None,
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(sorted((lang, tuple(ps)) for lang, ps in (extra or {}).items()))
 
 
@@ -135,8 +143,9 @@ def _is_question(topic: str) -> bool:
     return end is not None and end.group().startswith("?")
 
 
-_OK = re.compile(_LEAD + r"(?:ok|okay|oké|sure|yes|yep|ja|jep|prima|top|goed)\b[\s,!.:;…]*",
-                 re.IGNORECASE)  # "Ok, working on it"
+_OK = re.compile(
+    _LEAD + r"(?:ok|okay|oké|sure|yes|yep|ja|jep|prima|top|goed)\b[\s,!.:;…]*", re.IGNORECASE
+)  # "Ok, working on it"
 
 
 class Topicless(Enum):
@@ -150,15 +159,21 @@ def _vocabulary(words: str) -> frozenset[str]:
 
 # The only words of a busy-statement that names nothing; one of _BUSY must be there, and
 # one of _NAMES_NOTHING makes it a reply to someone ("on it", "je vraag", "ermee").
-_BUSY = _vocabulary("working work busy on bezig werk werken aan eraan ermee daarmee daaraan "
-                    "hiermee hieraan focusing")
-_NAMES_NOTHING = _vocabulary("it that this them those these question request message ticket "
-                             "vraag verzoek bericht het dat dit die eraan ermee daarmee daaraan "
-                             "hiermee hieraan mee")
-_FILLER = _vocabulary("i m am im we re are were ll will be our my team is ik wij ben zijn hou "
-                      "houd houden me mij ons er with met the your you de je jouw uw now right "
-                      "still already currently just also today nu nog al ook even momenteel "
-                      "vandaag meteen zo druk hard")
+_BUSY = _vocabulary(
+    "working work busy on bezig werk werken aan eraan ermee daarmee daaraan "
+    "hiermee hieraan focusing"
+)
+_NAMES_NOTHING = _vocabulary(
+    "it that this them those these question request message ticket "
+    "vraag verzoek bericht het dat dit die eraan ermee daarmee daaraan "
+    "hiermee hieraan mee"
+)
+_FILLER = _vocabulary(
+    "i m am im we re are were ll will be our my team is ik wij ben zijn hou "
+    "houd houden me mij ons er with met the your you de je jouw uw now right "
+    "still already currently just also today nu nog al ook even momenteel "
+    "vandaag meteen zo druk hard"
+)
 
 
 def topicless(text: str) -> Topicless | None:
@@ -167,7 +182,7 @@ def topicless(text: str) -> Topicless | None:
     "I'm working"-words), or None (it may name something)."""
     text = _OK.sub("", _GREETING.sub("", text, count=1), count=1)
     parts = _CLAUSE_END.split(text, maxsplit=1)
-    rest = text[len(parts[0]):].lstrip()
+    rest = text[len(parts[0]) :].lstrip()
     if text.rstrip("*_ ").endswith("?") or (rest.startswith(":") and rest[1:].strip()):
         return None  # a question, or "Working on this: the SEO audit"
     first = set(re.findall(r"[^\W\d_]+", parts[0].lower()))
@@ -193,7 +208,7 @@ def match_phrase(text: str, extra: Mapping[Lang, Iterable[str]] | None = None) -
             best = (start + m.end(), lang)
     if best is None:
         return None
-    topic = text[best[0]:].strip().rstrip("*_").strip()
+    topic = text[best[0] :].strip().rstrip("*_").strip()
     if _is_question(topic):
         return None
     empty = topicless(text)

@@ -62,12 +62,14 @@ async def on_message(event: InboundEvent, ctx: Context) -> None:
     text = clean(event.text)
     phrase = phrase_of(ctx, text)
     if event.is_dm:
-        kind = classify(text, min_words=ctx.settings.narrations.dm_min_words,
-                        narration_phrase=phrase is not None and bool(phrase.topic))
+        kind = classify(
+            text,
+            min_words=ctx.settings.narrations.dm_min_words,
+            narration_phrase=phrase is not None and bool(phrase.topic),
+        )
         if kind.kind is not DmKind.NARRATION:
             ctx.use_language(guess_language(text, ctx.t.lang))
-            await dm_replies.answer(event, ctx, text, kind,
-                                    ctx.text(DM_HINT, help=_help_word(ctx)))
+            await dm_replies.answer(event, ctx, text, kind, ctx.text(DM_HINT, help=_help_word(ctx)))
             return
         await record(
             event,
@@ -179,8 +181,11 @@ async def _notify_removed(ctx: Context, narration: Narration) -> None:
 
 async def _captures(ctx: Context, event: InboundEvent) -> bool:
     """Narration capture in this channel (admin override > app.yaml > default: on)."""
-    return bool(await ctx.config.value(event.workspace_id, "narrations.capture",
-                                       event.conversation.id, event.conversation.name))
+    return bool(
+        await ctx.config.value(
+            event.workspace_id, "narrations.capture", event.conversation.id, event.conversation.name
+        )
+    )
 
 
 def _visibility(kind_: ConversationKind) -> str:

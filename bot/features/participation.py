@@ -75,8 +75,9 @@ USAGE = N_("Use {example}: an optional community and week or month.")
 
 
 def register(services: Services, router: Router) -> None:
-    router.add(_observed, observe, group=Group.OBSERVERS, name="participation.observe",
-               who=ANYONE)  # counts the clicker's own participation
+    router.add(
+        _observed, observe, group=Group.OBSERVERS, name="participation.observe", who=ANYONE
+    )  # counts the clicker's own participation
     services.hooks.narration_listeners.append(on_narration)
     router.commands.register(
         Subcommand(
@@ -104,8 +105,12 @@ def register(services: Services, router: Router) -> None:
         )
     )
     services.scheduler.add(
-        Job(PURGE_JOB, cron("17 3 * * *", "UTC"), lambda when: purge(services, when),
-            latest_only=True)
+        Job(
+            PURGE_JOB,
+            cron("17 3 * * *", "UTC"),
+            lambda when: purge(services, when),
+            latest_only=True,
+        )
     )
 
 
@@ -118,7 +123,8 @@ async def purge(services: Services, now: datetime) -> None:
     for workspace_id in await workspace_ids(services):
         days = int(await services.config.value(workspace_id, "retention.days"))
         await services.participation_counts.purge_before(
-            workspace_id, week_of(now - timedelta(days=days)))
+            workspace_id, week_of(now - timedelta(days=days))
+        )
 
 
 # -- observing -----------------------------------------------------------------------------------
@@ -174,9 +180,7 @@ async def classify(event: InboundEvent, ctx: Context) -> str | None:
     if event.kind is EventKind.MESSAGE and not event.is_dm:
         if thread and thread != event.message_id:
             return await _thread_reply(event, ctx)
-        kind = await ctx.config.value(
-            event.workspace_id, "community.kind", event.conversation.id
-        )
+        kind = await ctx.config.value(event.workspace_id, "community.kind", event.conversation.id)
         if kind == "durf-te-vragen":  # every top-level message there is a question
             return await _named_question(event, ctx, by_message=True)
     return None
@@ -187,11 +191,15 @@ async def _named_question(event: InboundEvent, ctx: Context, *, by_message: bool
     the person's name. Anonymous questions are never counted for anyone."""
     counts = ctx.participation_counts
     if by_message:
-        found = await counts.asked_by(event.workspace_id, event.user.user_id,
-                                      in_message=(event.conversation.id, event.message_id))
+        found = await counts.asked_by(
+            event.workspace_id,
+            event.user.user_id,
+            in_message=(event.conversation.id, event.message_id),
+        )
     else:
-        found = await counts.asked_by(event.workspace_id, event.user.user_id,
-                                      since=ctx.now - timedelta(minutes=1))
+        found = await counts.asked_by(
+            event.workspace_id, event.user.user_id, since=ctx.now - timedelta(minutes=1)
+        )
     return "question" if found else None
 
 
@@ -199,7 +207,8 @@ async def _thread_reply(event: InboundEvent, ctx: Context) -> str:
     """A reply in a thread: an answer to a dialogue round is the person's own view (create),
     an answer under a durf-te-vragen question is an answer, anything else a reply."""
     replied_to = await ctx.participation_counts.replied_to(
-        event.workspace_id, event.message_id, event.conversation.id, event.conversation.thread_id)
+        event.workspace_id, event.message_id, event.conversation.id, event.conversation.thread_id
+    )
     return {"round": "dialogue_answer", "question": "answer"}.get(replied_to or "", "reply")
 
 
@@ -261,8 +270,9 @@ async def on_stats(event: InboundEvent, ctx: Context, args: str) -> None:
                     name=word,
                     names=", ".join(sorted(names.values())) or ctx.t.gettext(NO_COMMUNITIES),
                 )
-    report = await build_report(ctx.services, event.workspace_id, community=community,
-                                period=period)
+    report = await build_report(
+        ctx.services, event.workspace_id, community=community, period=period
+    )
     await ctx.respond(summary(report, ctx.t))
     chart = await asyncio.to_thread(render_png, report, ctx.t)
     await ctx.outbox.send_file_dm(
@@ -295,8 +305,9 @@ async def _subscription(event: InboundEvent, ctx: Context, words: list[str]) -> 
             )
     subscriptions = ctx.report_subscriptions
     if on:
-        await subscriptions.subscribe(event.workspace_id, event.user.user_id, event.platform,
-                                      community, ctx.now)
+        await subscriptions.subscribe(
+            event.workspace_id, event.user.user_id, event.platform, community, ctx.now
+        )
         await ctx.respond(ctx.text(WEEKLY_ON, off=example(ctx.t, EX_WEEKLY_OFF)))
     else:
         await subscriptions.unsubscribe(event.workspace_id, event.user.user_id)
@@ -310,8 +321,9 @@ async def weekly_reports(services: Services, when: datetime) -> None:
             if not await access.may_view(services, sub.workspace_id, sub.user_id, sub.platform):
                 continue
             t = await _language_of(services, sub.workspace_id, sub.user_id)
-            report = await build_report(services, sub.workspace_id, community=sub.community,
-                                        now=when)
+            report = await build_report(
+                services, sub.workspace_id, community=sub.community, now=when
+            )
             chart = await asyncio.to_thread(render_png, report, t)
             message = summary(report, t)
             title = Section(parts=(Strong(text=t.gettext(WEEKLY_TITLE)),))

@@ -29,14 +29,18 @@ log = logging.getLogger(__name__)
 CONFIRM, CANCEL = "privacy.forget.confirm", "privacy.forget.cancel"
 RETENTION_JOB = "retention"
 
-ABOUT = N_("What I keep about you: your narrations (what you said you work on, where and when), "
-           "your settings and roles, and what other features record about you (questions, "
-           "thanks, introductions). Narrations are kept for {days} days.")
+ABOUT = N_(
+    "What I keep about you: your narrations (what you said you work on, where and when), "
+    "your settings and roles, and what other features record about you (questions, "
+    "thanks, introductions). Narrations are kept for {days} days."
+)
 ABOUT_ACTIONS = N_("{export} sends you all of it as a file; {forget} erases it.")
 EXPORT_READY = N_("Here is everything I keep about you, as a JSON file.")
 EXPORT_QUEUED = N_("I'm sending your data to you in a direct message.")
-FORGET_ASK = N_("This erases your narrations, settings and everything else I keep about you, "
-                "for good. Your messages in the chat itself stay where they are. Continue?")
+FORGET_ASK = N_(
+    "This erases your narrations, settings and everything else I keep about you, "
+    "for good. Your messages in the chat itself stay where they are. Continue?"
+)
 FORGET_YES = N_("Yes, erase my data")
 FORGET_NO = N_("Cancel")
 FORGET_CANCELLED = N_("Nothing was erased.")
@@ -56,23 +60,41 @@ SUMMARY_GROUPS = (
     ("profile_topics", N_("Profile topics")),
     ("consent_history", N_("Consent changes")),
 )
-SUMMARY_RETENTION = N_("Narrations, questions, thanks and answers are kept for {days} days; "
-                       "settings, topics and connections until you change or erase them.")
-SUMMARY_SCHEMA = N_("Each item in the file has its time, its place and until when it is kept; "
-                    "the format ({schema}) is described in wolbot's privacy documentation.")
+SUMMARY_RETENTION = N_(
+    "Narrations, questions, thanks and answers are kept for {days} days; "
+    "settings, topics and connections until you change or erase them."
+)
+SUMMARY_SCHEMA = N_(
+    "Each item in the file has its time, its place and until when it is kept; "
+    "the format ({schema}) is described in wolbot's privacy documentation."
+)
 
 
 def register(services: Services, router: Router) -> None:
-    router.commands.register(Subcommand(
-        names={"en": ("privacy",), "nl": ("privacy", "privé")}, handler=on_privacy,
-        summary=N_("What I keep about you; export or erase it"),
-        usage=N_("[export|forget]"), order=75))
-    router.add(action("privacy.forget."), on_forget_choice, name="privacy.forget",
-               who=owner("the person whose data it is", _data_subject))
+    router.commands.register(
+        Subcommand(
+            names={"en": ("privacy",), "nl": ("privacy", "privé")},
+            handler=on_privacy,
+            summary=N_("What I keep about you; export or erase it"),
+            usage=N_("[export|forget]"),
+            order=75,
+        )
+    )
+    router.add(
+        action("privacy.forget."),
+        on_forget_choice,
+        name="privacy.forget",
+        who=owner("the person whose data it is", _data_subject),
+    )
     services.hooks.traceless_events.append(is_forget_choice)
-    services.scheduler.add(Job(RETENTION_JOB, cron("15 3 * * *", "UTC"),
-                               lambda when: purge_all(services, when),
-                               grace=timedelta(hours=23)))
+    services.scheduler.add(
+        Job(
+            RETENTION_JOB,
+            cron("15 3 * * *", "UTC"),
+            lambda when: purge_all(services, when),
+            grace=timedelta(hours=23),
+        )
+    )
 
 
 async def on_privacy(event: InboundEvent, ctx: Context, args: str) -> None:
@@ -80,20 +102,40 @@ async def on_privacy(event: InboundEvent, ctx: Context, args: str) -> None:
     if verb in ("export", "exporteer", "download"):
         await export(event, ctx)
     elif verb in ("forget", "vergeet", "delete", "verwijder", "erase"):
-        await ctx.respond(OutboundMessage.of(
-            Section(parts=(ctx.t.gettext(FORGET_ASK),)),
-            Actions(elements=(
-                Button(label=ctx.t.gettext(FORGET_YES), action_id=CONFIRM,
-                       value=card_value(ctx.t.lang, event.user.user_id), style="danger"),
-                Button(label=ctx.t.gettext(FORGET_NO), action_id=CANCEL,
-                       value=card_value(ctx.t.lang, event.user.user_id))))))
+        await ctx.respond(
+            OutboundMessage.of(
+                Section(parts=(ctx.t.gettext(FORGET_ASK),)),
+                Actions(
+                    elements=(
+                        Button(
+                            label=ctx.t.gettext(FORGET_YES),
+                            action_id=CONFIRM,
+                            value=card_value(ctx.t.lang, event.user.user_id),
+                            style="danger",
+                        ),
+                        Button(
+                            label=ctx.t.gettext(FORGET_NO),
+                            action_id=CANCEL,
+                            value=card_value(ctx.t.lang, event.user.user_id),
+                        ),
+                    )
+                ),
+            )
+        )
     else:
         days = await ctx.config.value(event.workspace_id, "retention.days")
-        await ctx.respond(OutboundMessage.of(
-            Section(parts=fill(ctx.t.gettext(ABOUT), days=int(days))),
-            Section(parts=fill(ctx.t.gettext(ABOUT_ACTIONS),
-                               export=example(ctx.t, EX_EXPORT),
-                               forget=example(ctx.t, EX_FORGET)))))
+        await ctx.respond(
+            OutboundMessage.of(
+                Section(parts=fill(ctx.t.gettext(ABOUT), days=int(days))),
+                Section(
+                    parts=fill(
+                        ctx.t.gettext(ABOUT_ACTIONS),
+                        export=example(ctx.t, EX_EXPORT),
+                        forget=example(ctx.t, EX_FORGET),
+                    )
+                ),
+            )
+        )
 
 
 def fill_text(template: str, **values: str | int) -> str:
@@ -101,34 +143,47 @@ def fill_text(template: str, **values: str | int) -> str:
     return "".join(str(part) for part in fill(template, **values))
 
 
-async def export_document(services: Services, workspace_id: str, user_id: str, now: datetime,
-                          t: Translator) -> dict[str, Any]:
+async def export_document(
+    services: Services, workspace_id: str, user_id: str, now: datetime, t: Translator
+) -> dict[str, Any]:
     """The export (schema in docs/privacy.md), with its summary in the person's language."""
     days = int(await services.config.value(workspace_id, "retention.days"))
     audit_days = int(await services.config.value(workspace_id, "audit.retention_days"))
-    doc = await PersonalExport(services.db).build(workspace_id, user_id, now,
-                                                  retention_days=days, audit_days=audit_days)
+    doc = await PersonalExport(services.db).build(
+        workspace_id, user_id, now, retention_days=days, audit_days=audit_days
+    )
     for exporter in services.hooks.privacy_exporters:
         doc.update(await exporter(workspace_id, user_id))
     doc.setdefault("anonymous_questions", [])
     counts = [(label, len(doc[group])) for group, label in SUMMARY_GROUPS]
-    doc["summary"] = [fill_text(t.gettext(SUMMARY_LINE), label=t.gettext(label), count=n)
-                      for label, n in counts] + [
+    doc["summary"] = [
+        fill_text(t.gettext(SUMMARY_LINE), label=t.gettext(label), count=n) for label, n in counts
+    ] + [
         fill_text(t.gettext(SUMMARY_RETENTION), days=days),
-        fill_text(t.gettext(SUMMARY_SCHEMA), schema=SCHEMA)]
+        fill_text(t.gettext(SUMMARY_SCHEMA), schema=SCHEMA),
+    ]
     return {"summary": doc.pop("summary"), **doc}
 
 
 async def export(event: InboundEvent, ctx: Context) -> None:
-    doc = await export_document(ctx.services, event.workspace_id, event.user.user_id, ctx.now,
-                                ctx.t)
+    doc = await export_document(
+        ctx.services, event.workspace_id, event.user.user_id, ctx.now, ctx.t
+    )
     content = json.dumps(doc, ensure_ascii=False, indent=2)
     stamp = ctx.now.strftime("%Y%m%d-%H%M%S")
-    message = OutboundMessage.of(Section(parts=(ctx.t.gettext(EXPORT_READY),)),
-                                 *[Section(parts=(line,)) for line in doc["summary"]])
+    message = OutboundMessage.of(
+        Section(parts=(ctx.t.gettext(EXPORT_READY),)),
+        *[Section(parts=(line,)) for line in doc["summary"]],
+    )
     await ctx.outbox.send_file_dm(
-        event.platform, event.workspace_id, event.user.user_id,
-        f"wolbot-export-{stamp}.json", content, message, key=ctx.key("export"))
+        event.platform,
+        event.workspace_id,
+        event.user.user_id,
+        f"wolbot-export-{stamp}.json",
+        content,
+        message,
+        key=ctx.key("export"),
+    )
     if not event.is_dm:
         await ctx.respond(ctx.text(EXPORT_QUEUED))
 
@@ -152,8 +207,11 @@ async def is_forget_choice(event: InboundEvent) -> bool:
     no channel, no timed claim, no platform member record): after "Yes" nothing about them
     may be left behind, and a stale copy clicked later must not bring a record back
     (bot/turns.py, `Hooks.traceless_events`)."""
-    return event.kind is EventKind.ACTION and event.action is not None \
+    return (
+        event.kind is EventKind.ACTION
+        and event.action is not None
         and event.action.action_id in (CONFIRM, CANCEL)
+    )
 
 
 async def _data_subject(event: InboundEvent, ctx: Context) -> Verdict:
@@ -183,7 +241,8 @@ async def on_forget_choice(event: InboundEvent, ctx: Context) -> None:
             done = ctx.t.ngettext(
                 "Done: I erased {count} record about you. You can start afresh any time.",
                 "Done: I erased {count} records about you. You can start afresh any time.",
-                total)
+                total,
+            )
             answer = OutboundMessage.text(*fill(done, count=formats.number(total, ctx.t.lang)))
         else:
             answer = ctx.text(FORGET_NOTHING_LEFT)
@@ -219,7 +278,8 @@ async def purge_all(services: Services, now: datetime) -> dict[str, dict[str, in
         days = int(await services.config.value(workspace_id, "retention.days"))
         audit_days = int(await services.config.value(workspace_id, "audit.retention_days"))
         counts, narration_ids = await services.personal_data.purge(
-            workspace_id, now, retention_days=days, audit_retention_days=audit_days)
+            workspace_id, now, retention_days=days, audit_retention_days=audit_days
+        )
         for listener in services.hooks.narrations_deleted_listeners:
             await listener(workspace_id, narration_ids)
         if counts:

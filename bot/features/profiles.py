@@ -51,13 +51,14 @@ PROFILE_HINT = N_(
     "Add a topic with {add}, remove one with {remove}; "
     "{off} stops suggesting you as someone who may know."
 )
-UNKNOWN_VERB = N_("I didn't understand {word}. Add a topic with {add}, remove one with "
-                  "{remove}.")
+UNKNOWN_VERB = N_("I didn't understand {word}. Add a topic with {add}, remove one with {remove}.")
 SUMMARY = N_("Show or edit what colleagues may ask you about")
 USAGE = N_("[add|remove <topic>]")
 TOPIC_EXAMPLE = N_("privacy law")
-TOO_LONG = N_("A profile topic is a few words, at most {limit} characters (this one has "
-              "{count}). For example: {example}")
+TOO_LONG = N_(
+    "A profile topic is a few words, at most {limit} characters (this one has "
+    "{count}). For example: {example}"
+)
 
 _ADD = ("add", "toevoegen")
 _REMOVE = ("remove", "verwijderen", "verwijder")
@@ -83,9 +84,14 @@ class Profiles:
         elif word in (*_SHOW, *_ADD, *_REMOVE):  # a verb without a topic: the profile tells how
             await ctx.respond(await self.show(ctx))
         else:
-            await ctx.respond(ctx.text(UNKNOWN_VERB, word=Strong(text=word),
-                                       add=command_text(_name(ctx, "add") + " …"),
-                                       remove=command_text(_name(ctx, "remove") + " …")))
+            await ctx.respond(
+                ctx.text(
+                    UNKNOWN_VERB,
+                    word=Strong(text=word),
+                    add=command_text(_name(ctx, "add") + " …"),
+                    remove=command_text(_name(ctx, "remove") + " …"),
+                )
+            )
 
     async def topics(self, workspace_id: str, user_id: str) -> list[ProfileTopic]:
         return await self.repo.topics(workspace_id, user_id)
@@ -95,8 +101,14 @@ class Profiles:
         if len(topic) > MAX_TOPIC:
             log.info("profile topic of %d characters refused", len(topic))
             example = short_topic(topic) or ctx.t.gettext(TOPIC_EXAMPLE)
-            await ctx.respond(ctx.text(TOO_LONG, limit=MAX_TOPIC, count=len(topic),
-                                       example=Strong(text=f"{_command(ctx)} {example}")))
+            await ctx.respond(
+                ctx.text(
+                    TOO_LONG,
+                    limit=MAX_TOPIC,
+                    count=len(topic),
+                    example=Strong(text=f"{_command(ctx)} {example}"),
+                )
+            )
             return
         ws, user = ctx.event.workspace_id, ctx.event.user.user_id
         existing = await self.topics(ws, user)
@@ -107,7 +119,8 @@ class Profiles:
             await ctx.respond(ctx.text(TOO_MANY, count=MAX_TOPICS))
             return
         row = await self.repo.add(
-            ProfileTopic(workspace_id=ws, user_id=user, topic=topic, created_at=ctx.now))
+            ProfileTopic(workspace_id=ws, user_id=user, topic=topic, created_at=ctx.now)
+        )
         item = Item.of(
             topic_key(user, row.id),
             "topic",
@@ -187,7 +200,7 @@ class Profiles:
         return OutboundMessage(blocks=tuple(blocks))
 
     async def on_add_button(self, event: InboundEvent, ctx: Ctx) -> None:
-        """"Add" under a suggested topic: the button names the narration it came from (its
+        """ "Add" under a suggested topic: the button names the narration it came from (its
         author is the clicker, bot/authorisation.py checked); the topic is taken from it."""
         story = await _own_narration(event, ctx)
         topic = short_topic(story.topic or story.text) if story is not None else ""
@@ -235,5 +248,9 @@ def register(services: Services, router: Router, engine: MatchingEngine) -> None
             order=30,
         )
     )
-    router.add(action("matching.topic.add"), profiles.on_add_button, name="profiles.add",
-               who=owner("the person the topic was suggested to", _narrator))
+    router.add(
+        action("matching.topic.add"),
+        profiles.on_add_button,
+        name="profiles.add",
+        who=owner("the person the topic was suggested to", _narrator),
+    )

@@ -28,9 +28,9 @@ def split_channel(words: list[str]) -> tuple[ChannelRef | None, list[str]]:
     for i, word in enumerate(words):
         m = _SLACK_CHANNEL.match(word)
         if m:
-            return ChannelRef(m.group(1), m.group(2) or None), words[:i] + words[i + 1:]
+            return ChannelRef(m.group(1), m.group(2) or None), words[:i] + words[i + 1 :]
         if word.startswith("#") and len(word) > 1:
-            return ChannelRef(word[1:], word[1:]), words[:i] + words[i + 1:]
+            return ChannelRef(word[1:], word[1:]), words[:i] + words[i + 1 :]
     return None, words
 
 
@@ -60,7 +60,7 @@ def mention_pieces(text: str, event: InboundEvent) -> list[str | PersonRef]:
     at = 0
     for match in pattern.finditer(text):
         if match.start() > at:
-            pieces.append(text[at:match.start()])
+            pieces.append(text[at : match.start()])
         found = tags[match.group(0)]
         pieces.append(PersonRef(found.user_id, found.display_name))
         at = match.end()
@@ -110,7 +110,7 @@ def leading_people(text: str, event: InboundEvent) -> tuple[list[PersonRef], str
 
 
 def _strip_joiner(text: str) -> str:
-    """", for the tips" after the people → "for the tips"."""
+    """ ", for the tips" after the people → "for the tips"."""
     return text.lstrip().removeprefix(",").removeprefix(":").lstrip()
 
 

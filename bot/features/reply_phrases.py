@@ -16,8 +16,10 @@ import re
 from bot.events import EventKind, InboundEvent, PersonRef
 from bot.features.references import mention_pieces
 
-_THIS = r"(?:this|that|the\s+same(?:\s+thing)?|something\s+(?:similar|like\s+(?:this|that))|" \
-        r"(?:something\s+)?very\s+similar|similar\s+work)"
+_THIS = (
+    r"(?:this|that|the\s+same(?:\s+thing)?|something\s+(?:similar|like\s+(?:this|that))|"
+    r"(?:something\s+)?very\s+similar|similar\s+work)"
+)
 _WE = r"(?:i|we)"
 _DONE_EN = (
     # I've done this / we have already done that / I've done something similar

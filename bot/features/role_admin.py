@@ -28,8 +28,10 @@ USAGE = N_("Use {grant} or {revoke}, or {list}.")
 GRANTED = N_("{person} is now {role}.")
 ALREADY = N_("{person} already has the role {role}.")
 REVOKED = N_("{person} is no longer {role}.")
-NOT_GRANTED = N_("{person} was not granted {role} with a command (roles from app.yaml or the "
-                 "platform's admins change there).")
+NOT_GRANTED = N_(
+    "{person} was not granted {role} with a command (roles from app.yaml or the "
+    "platform's admins change there)."
+)
 LIST_TITLE = N_("Roles:")
 LIST_EMPTY = N_("nobody yet")
 SOURCE_GRANTED = N_("granted")
@@ -44,23 +46,35 @@ async def on_roles(event: InboundEvent, ctx: Context, words: list[str]) -> None:
     people, rest = people_in(" ".join(words[1:]), event)
     role = next((ROLE_NAMES[w.lower()] for w in rest if w.lower() in ROLE_NAMES), None)
     if verb not in GRANT_VERBS + REVOKE_VERBS or len(people) != 1 or role not in GRANTABLE:
-        raise UserError(USAGE, grant=CommandExample.of(EX_GRANT),
-                        revoke=CommandExample.of(EX_REVOKE), list=CommandExample.of(EX_LIST))
+        raise UserError(
+            USAGE,
+            grant=CommandExample.of(EX_GRANT),
+            revoke=CommandExample.of(EX_REVOKE),
+            list=CommandExample.of(EX_LIST),
+        )
     person = people[0]
     mention = Mention(user_id=person.user_id, name=person.display_name)
     roles = ctx.roles
     if verb in GRANT_VERBS:
-        done = await roles.grant(event.workspace_id, person.user_id, role,
-                                 actor_id=event.user.user_id, now=ctx.now)
-        await ctx.respond(ctx.text(GRANTED if done else ALREADY, person=mention,
-                                   role=ctx.t.gettext(ROLE_LABELS[role])))
+        done = await roles.grant(
+            event.workspace_id, person.user_id, role, actor_id=event.user.user_id, now=ctx.now
+        )
+        await ctx.respond(
+            ctx.text(
+                GRANTED if done else ALREADY, person=mention, role=ctx.t.gettext(ROLE_LABELS[role])
+            )
+        )
         return
     if role == ADMIN and person.user_id == event.user.user_id:
         raise UserError(NO_SELF_REVOKE)
-    done = await roles.revoke(event.workspace_id, person.user_id, role,
-                              actor_id=event.user.user_id, now=ctx.now)
-    await ctx.respond(ctx.text(REVOKED if done else NOT_GRANTED, person=mention,
-                               role=ctx.t.gettext(ROLE_LABELS[role])))
+    done = await roles.revoke(
+        event.workspace_id, person.user_id, role, actor_id=event.user.user_id, now=ctx.now
+    )
+    await ctx.respond(
+        ctx.text(
+            REVOKED if done else NOT_GRANTED, person=mention, role=ctx.t.gettext(ROLE_LABELS[role])
+        )
+    )
 
 
 async def _list(event: InboundEvent, ctx: Context) -> None:
@@ -77,4 +91,3 @@ async def _list(event: InboundEvent, ctx: Context) -> None:
             parts.extend([Mention(user_id=user_id), f" ({label})"])
         blocks.append(Section(parts=tuple(parts)))
     await ctx.respond(OutboundMessage(blocks=tuple(blocks)))
-

@@ -27,9 +27,13 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 VERBS = {
-    "status": ("status",), "now": ("now", "nu"), "close": ("close", "sluit", "sluiten"),
-    "skip": ("skip", "sla-over", "overslaan"), "pin": ("pin", "vastzetten"),
-    "add": ("add", "toevoegen"), "list": ("list", "lijst"),
+    "status": ("status",),
+    "now": ("now", "nu"),
+    "close": ("close", "sluit", "sluiten"),
+    "skip": ("skip", "sla-over", "overslaan"),
+    "pin": ("pin", "vastzetten"),
+    "add": ("add", "toevoegen"),
+    "list": ("list", "lijst"),
 }
 NOT_DIALOGUE = N_("{channel} is not a dialogue community. Make it one with {example}.")
 STATUS = N_("{channel}: question set {set}, rhythm {rhythm}, next question {next}.")
@@ -47,16 +51,26 @@ LIST_TITLE = N_("Questions of {channel} (set {set}):")
 
 
 def register(services: Services, router: Router) -> None:
-    router.commands.register(Subcommand(
-        names={"en": ("round",), "nl": ("ronde",)}, handler=on_round,
-        summary=N_("Dialogue rounds: status, post now, close, skip, pin, add a question (admins)"),
-        usage=N_("<status|now|close|skip|pin|add|list> [#channel]"), order=91, admin_only=True))
+    router.commands.register(
+        Subcommand(
+            names={"en": ("round",), "nl": ("ronde",)},
+            handler=on_round,
+            summary=N_(
+                "Dialogue rounds: status, post now, close, skip, pin, add a question (admins)"
+            ),
+            usage=N_("<status|now|close|skip|pin|add|list> [#channel]"),
+            order=91,
+            admin_only=True,
+        )
+    )
 
 
 async def on_round(event: InboundEvent, ctx: Context, args: str) -> None:
     words = args.split()
-    verb = next((v for v, names in VERBS.items() if words and words[0].lower() in names),
-                "status" if not words else None)
+    verb = next(
+        (v for v, names in VERBS.items() if words and words[0].lower() in names),
+        "status" if not words else None,
+    )
     rest = words[1:] if words and verb else words
     ref, rest = split_channel(rest)
     if ref is not None:
@@ -67,12 +81,14 @@ async def on_round(event: InboundEvent, ctx: Context, args: str) -> None:
     if verb is None:
         raise UserError(USAGE, example=CommandExample.of(EX_NOW))
     if item is None or item.kind != "dialogue":
-        raise UserError(NOT_DIALOGUE, channel=label,
-                        example=CommandExample.of(EX_ADD_DIALOGUE, channel=label))
+        raise UserError(
+            NOT_DIALOGUE, channel=label, example=CommandExample.of(EX_ADD_DIALOGUE, channel=label)
+        )
     services = ctx.services
     if verb == "now":
-        posted = await rounds.post_round(services, item, f"manual:{event.event_id}", ctx.now,
-                                         manual=True)
+        posted = await rounds.post_round(
+            services, item, f"manual:{event.event_id}", ctx.now, manual=True
+        )
         await ctx.respond(ctx.text(POSTED if posted else NOTHING_OPEN, channel=label))
     elif verb == "close":
         closed = await rounds.close_open_rounds(services, item.workspace_id, {channel_id: ctx.now})
@@ -86,8 +102,9 @@ async def on_round(event: InboundEvent, ctx: Context, args: str) -> None:
         candidates = await rounds.prompt_candidates(services, item)
         wanted = rest[0] if rest else ""
         if wanted not in {c[0] for c in candidates}:
-            raise UserError(UNKNOWN_PROMPT, prompt=wanted or "?",
-                            list=CommandExample.of(EX_LIST, channel=label))
+            raise UserError(
+                UNKNOWN_PROMPT, prompt=wanted or "?", list=CommandExample.of(EX_LIST, channel=label)
+            )
         state = await rounds.community_state(services, item)
         state.pinned_prompt_id = wanted
         await rounds.save_state(services, state)
@@ -96,17 +113,27 @@ async def on_round(event: InboundEvent, ctx: Context, args: str) -> None:
         text = clean(" ".join(rest))
         if not text or len(text) > 500:
             raise UserError(NEED_TEXT, example=CommandExample.of(EX_ADD))
-        await services.rounds.add_question(CustomQuestion(
-            workspace_id=item.workspace_id, channel_id=channel_id, language=item.language,
-            text=text, added_by=event.user.user_id, created_at=ctx.now))
-        await ctx.respond(OutboundMessage.of(Section(parts=fill(
-            ctx.t.gettext(ADDED), channel=label, text=text))))
+        await services.rounds.add_question(
+            CustomQuestion(
+                workspace_id=item.workspace_id,
+                channel_id=channel_id,
+                language=item.language,
+                text=text,
+                added_by=event.user.user_id,
+                created_at=ctx.now,
+            )
+        )
+        await ctx.respond(
+            OutboundMessage.of(Section(parts=fill(ctx.t.gettext(ADDED), channel=label, text=text)))
+        )
     elif verb == "list":
         candidates = await rounds.prompt_candidates(services, item)
-        blocks = [Section(parts=fill(ctx.t.gettext(LIST_TITLE), channel=label,
-                                     set=item.question_set))]
-        blocks.extend(Section(parts=(Strong(text=pid), f" {text}")) for pid, _, text
-                      in candidates[:60])
+        blocks = [
+            Section(parts=fill(ctx.t.gettext(LIST_TITLE), channel=label, set=item.question_set))
+        ]
+        blocks.extend(
+            Section(parts=(Strong(text=pid), f" {text}")) for pid, _, text in candidates[:60]
+        )
         await ctx.respond(OutboundMessage(blocks=tuple(blocks)))
     else:
         await _status(ctx, item, label)
@@ -115,16 +142,33 @@ async def on_round(event: InboundEvent, ctx: Context, args: str) -> None:
 async def _status(ctx: Context, item: Community, label: str) -> None:
     state = await rounds.community_state(ctx.services, item)
     chosen, _ = await rounds.next_prompt(ctx.services, item, state)
-    blocks = [Section(parts=fill(
-        ctx.t.gettext(STATUS), channel=label, set=item.question_set,
-        rhythm=(formats.cron_text(item.rhythm, ctx.t) or item.rhythm) if item.rhythm
-        else ctx.t.gettext(NO_RHYTHM),
-        next=Strong(text=chosen[0] if chosen else "-")))]
+    blocks = [
+        Section(
+            parts=fill(
+                ctx.t.gettext(STATUS),
+                channel=label,
+                set=item.question_set,
+                rhythm=(formats.cron_text(item.rhythm, ctx.t) or item.rhythm)
+                if item.rhythm
+                else ctx.t.gettext(NO_RHYTHM),
+                next=Strong(text=chosen[0] if chosen else "-"),
+            )
+        )
+    ]
     current = await ctx.rounds.current(item.workspace_id, item.channel_id)
     if current is not None:
         open_round, answers = current
-        blocks.append(Section(parts=fill(ctx.t.ngettext(
-            "Open round: {question} — {count} answer so far.",
-            "Open round: {question} — {count} answers so far.", answers),
-            question=open_round.text, count=formats.number(answers, ctx.t.lang))))
+        blocks.append(
+            Section(
+                parts=fill(
+                    ctx.t.ngettext(
+                        "Open round: {question} — {count} answer so far.",
+                        "Open round: {question} — {count} answers so far.",
+                        answers,
+                    ),
+                    question=open_round.text,
+                    count=formats.number(answers, ctx.t.lang),
+                )
+            )
+        )
     await ctx.respond(OutboundMessage(blocks=tuple(blocks)))

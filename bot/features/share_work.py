@@ -63,8 +63,9 @@ def narrate_button(t: Translator) -> Button:
     """The "Narrate my work" button: its click opens `narrate_form` (a Slack modal, a
     Teams dialog). Only in the personal chat and Slack's App Home, where the narration
     stays private."""
-    return Button(label=t.gettext(TITLE), action_id=NARRATE_BUTTON, style="primary",
-                  opens_form=True)
+    return Button(
+        label=t.gettext(TITLE), action_id=NARRATE_BUTTON, style="primary", opens_form=True
+    )
 
 
 def narrate_form(ctx: Context, *, initial: str = "", share: str | None = None) -> Form:
@@ -127,9 +128,7 @@ async def submit_narration(event: InboundEvent, ctx: Context) -> None:
         return
     if narration is not None:
         await ctx.respond(
-            OutboundMessage.of(
-                Section(parts=fill(ctx.t.gettext(NOTED))), Quote(text=topic)
-            )
+            OutboundMessage.of(Section(parts=fill(ctx.t.gettext(NOTED))), Quote(text=topic))
         )
 
 
@@ -147,8 +146,8 @@ def _share_origin(event: InboundEvent) -> dict[str, Any]:
 def register(services: Services, router: Router) -> None:
     # A form for the clicker, and what they submit recorded as theirs (a shared message
     # follows its edits only when the clicker wrote it: _share_origin's author).
-    router.add(shortcut(NARRATE_SHORTCUT, NARRATE_BUTTON), open_narrate, name="share.narrate",
-               who=ANYONE)
+    router.add(
+        shortcut(NARRATE_SHORTCUT, NARRATE_BUTTON), open_narrate, name="share.narrate", who=ANYONE
+    )
     router.add(shortcut(SHARE_SHORTCUT), open_share, name="share.message", who=ANYONE)
-    router.add(form(NARRATE_FORM), submit_narration, name="share.narrate_submit",
-               who=ANYONE)
+    router.add(form(NARRATE_FORM), submit_narration, name="share.narrate_submit", who=ANYONE)

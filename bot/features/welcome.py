@@ -22,10 +22,12 @@ if TYPE_CHECKING:
 CHANNEL_INTRO = N_(
     "Hi, I'm wolbot. I help this channel work out loud: start a message with {phrase} and "
     "I'll keep it, so colleagues working on the same thing can find you. Type {help} to "
-    "see what else I can do.")
+    "see what else I can do."
+)
 PERSONAL_INTRO = N_(
     "Hi, I'm wolbot. Tell me in a sentence or two what you are working on, and I'll help "
-    "colleagues who work on the same thing find you. Type {help} to see what else I can do.")
+    "colleagues who work on the same thing find you. Type {help} to see what else I can do."
+)
 
 
 def register(services: Services, router: Router) -> None:
@@ -40,11 +42,16 @@ async def introduce(event: InboundEvent, ctx: Context) -> None:
     translator = ctx.t if event.is_dm else ctx.channel_t
     t = translator.gettext
     template = PERSONAL_INTRO if event.is_dm else CHANNEL_INTRO
-    intro = Section(parts=fill(
-        t(template), phrase=Strong(text=t(help_feature.NARRATE_PHRASE)),
-        help=example(translator, EX_HELP)))
+    intro = Section(
+        parts=fill(
+            t(template),
+            phrase=Strong(text=t(help_feature.NARRATE_PHRASE)),
+            help=example(translator, EX_HELP),
+        )
+    )
     # in the personal chat the form is one click away; the narration stays private there
     button = Actions(elements=(narrate_button(translator),))
     message = OutboundMessage.of(intro, button) if event.is_dm else OutboundMessage.of(intro)
-    await ctx.outbox.send(event.platform, ctx.destination(thread=False), message,
-                          key=intro_key(event))
+    await ctx.outbox.send(
+        event.platform, ctx.destination(thread=False), message, key=intro_key(event)
+    )

@@ -1,4 +1,4 @@
-""""Who knows about …?": `/wol who <topic>` (`/wol wie <onderwerp>`), a private answer naming
+""" "Who knows about …?": `/wol who <topic>` (`/wol wie <onderwerp>`), a private answer naming
 up to five colleagues, each with why (their narration, shortened, and how long ago, or their
 "ask me about" topic), best first, each with "Connect me" (the same introduction as a
 suggestion). Nobody fits: the bot says so and offers to ask in the durf-te-vragen channel.
@@ -73,8 +73,7 @@ HEADER = N_("Colleagues who may know about {topic}:")
 LINE_NARRATION = N_("{person} ({when}): {quote}")
 LINE_TOPIC = N_("{person}, ask me about: {topic}")
 NOBODY = N_(
-    "I don't know anyone yet who works on {topic}. Shall I ask it in the durf-te-vragen "
-    "channel?"
+    "I don't know anyone yet who works on {topic}. Shall I ask it in the durf-te-vragen channel?"
 )
 NOBODY_NO_CHANNEL = N_(
     "I don't know anyone yet who works on {topic}. There is no durf-te-vragen channel to ask "
@@ -174,8 +173,9 @@ async def _search(
         ),
     )
     return [
-        Colleague(s.item.author_id, s.item.kind, s.item.text, s.item.created_at, s.score,
-                  s.item.key)
+        Colleague(
+            s.item.author_id, s.item.kind, s.item.text, s.item.created_at, s.score, s.item.key
+        )
         for s in found
     ]
 
@@ -251,8 +251,9 @@ def who_message(
         value = json.dumps({"a": asker, "t": topic, "l": ctx.t.lang}, ensure_ascii=False)
         # whom to connect with is in the action id, bound to the asker: a forged click can
         # name nobody else (authorisation.bind)
-        connect = bind(ctx.keyring, ctx.event.workspace_id, asker,
-                       f"{CONNECT_ACTION}{colleague.key}")
+        connect = bind(
+            ctx.keyring, ctx.event.workspace_id, asker, f"{CONNECT_ACTION}{colleague.key}"
+        )
         blocks += [
             Section(parts=line),
             Actions(
@@ -403,9 +404,18 @@ async def _their_text(ctx: Context, workspace_id: str, key: str) -> Narration | 
     if topic is None or topic.workspace_id != workspace_id or topic.user_id != user:
         return None
     # A profile topic has no channel or language of its own (the introduction uses neither).
-    return Narration(workspace_id=workspace_id, author_id=user, text=topic.topic,
-                     topic=topic.topic, channel_id="", language="", visibility="public",
-                     source="profile", created_at=ctx.now, updated_at=ctx.now)
+    return Narration(
+        workspace_id=workspace_id,
+        author_id=user,
+        text=topic.topic,
+        topic=topic.topic,
+        channel_id="",
+        language="",
+        visibility="public",
+        source="profile",
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
 
 
 async def on_ask(event: InboundEvent, ctx: Context) -> None:

@@ -160,7 +160,10 @@ def _legend(ax: Axes, size: str, columns: int) -> None:
         return
     if size == NARROW:
         ax.legend(
-            frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(-0.1, -0.3),
+            frameon=False,
+            fontsize=9,
+            loc="upper left",
+            bbox_to_anchor=(-0.1, -0.3),
             ncol=columns,
         )
     else:

@@ -15,12 +15,14 @@ FORMATS = ("csv", "json")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=FORMATS, default="csv", help="output format "
-                        "(default: csv)")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="csv", help="output format (default: csv)"
+    )
     parser.add_argument("--workspace", help='e.g. "slack:T0123" (default: the only one)')
     parser.add_argument("--community", help="a community's channel id or name")
-    parser.add_argument("--period", choices=PERIODS, default=WEEK,
-                        help=f"length of one period (default: {WEEK})")
+    parser.add_argument(
+        "--period", choices=PERIODS, default=WEEK, help=f"length of one period (default: {WEEK})"
+    )
     parser.add_argument(
         "--periods", type=int, help="how many periods (default 12 weeks or 6 months)"
     )

@@ -54,8 +54,9 @@ TREND = ("narrations", "introductions", "round_answers", "questions", "thanks")
 
 
 def narrations(rows: OutcomeRows) -> Found:
-    return Found({"narrations": len(rows.narrations)},
-                 {"narrations": [utc(t) for t in rows.narrations]})
+    return Found(
+        {"narrations": len(rows.narrations)}, {"narrations": [utc(t) for t in rows.narrations]}
+    )
 
 
 def matching(rows: OutcomeRows) -> Found:

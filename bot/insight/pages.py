@@ -30,7 +30,10 @@ class RoundRow:
 
 
 async def recent_rounds(
-    services: Services, workspace_id: str, names: dict[str, str], limit: int = 30,
+    services: Services,
+    workspace_id: str,
+    names: dict[str, str],
+    limit: int = 30,
     min_group: int = 1,
 ) -> list[RoundRow]:
     """The latest rounds, newest first; how many different people answered is shown only
@@ -128,8 +131,16 @@ def queue_csv(queue: Queue, now: datetime) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
-        ("community", "question", "asked_at", "waiting_hours", "acknowledged", "answered",
-         "asked", "link")
+        (
+            "community",
+            "question",
+            "asked_at",
+            "waiting_hours",
+            "acknowledged",
+            "answered",
+            "asked",
+            "link",
+        )
     )
     seen: set[int] = set()
     for item in sorted(queue.unacknowledged + queue.unanswered, key=lambda i: i.asked_at):

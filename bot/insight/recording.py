@@ -32,5 +32,11 @@ async def record(
     Concurrent calls add up: the count is incremented in the database, not read and written.
     """
     await ParticipationCountRepo(db).add(
-        workspace_id, user_id, week=week_of(when), community=community or "", signal=signal,
-        level=level_of(signal), count=count)
+        workspace_id,
+        user_id,
+        week=week_of(when),
+        community=community or "",
+        signal=signal,
+        level=level_of(signal),
+        count=count,
+    )

@@ -130,8 +130,9 @@ async def build_report(
 ) -> Report:
     now = now or services.clock.now()
     count = count or DEFAULT_PERIODS[period]
-    min_group = int(await services.config.value(workspace_id, "insight.min_group")
-                    or DEFAULT_MIN_GROUP)
+    min_group = int(
+        await services.config.value(workspace_id, "insight.min_group") or DEFAULT_MIN_GROUP
+    )
     keys = period_keys(week_of(now), period, count)
     first = await first_activity(services, workspace_id)
     # No periods before the workspace's first activity: they would only say "nothing".
@@ -205,8 +206,11 @@ async def _outcomes(
     period: str,
     channels: frozenset[str] | None,
 ) -> tuple[dict[str, int | float | None], dict[str, list[int]]]:
-    found = collect(await services.outcome_queries.rows(
-        Scope(workspace_id, start, end + timedelta(seconds=1), channels)))
+    found = collect(
+        await services.outcome_queries.rows(
+            Scope(workspace_id, start, end + timedelta(seconds=1), channels)
+        )
+    )
     index = {k: i for i, k in enumerate(keys)}
     trend: dict[str, list[int]] = {}
     for name, times in found.times.items():

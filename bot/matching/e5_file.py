@@ -239,4 +239,3 @@ class E5Weights:
         w = np.concatenate([lo, hi], axis=2).astype(np.float32) * scales[:, :, None]
         rows: np.ndarray = w.reshape(len(ids), self.H)
         return rows
-

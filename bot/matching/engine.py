@@ -136,9 +136,19 @@ class MatchingEngine:
             await self.store.mark_stale(
                 workspace_id, [i.key for i in items], GLOSSARY_STALE, self.clock.now()
             )
-        fresh = [Item.of(i.key, i.kind, i.author_id, i.text, visibility=i.visibility,
-                         channel_id=i.channel_id, created_at=i.created_at, language=i.language)
-                 for i in items]  # tokens again, with the new glossary
+        fresh = [
+            Item.of(
+                i.key,
+                i.kind,
+                i.author_id,
+                i.text,
+                visibility=i.visibility,
+                channel_id=i.channel_id,
+                created_at=i.created_at,
+                language=i.language,
+            )
+            for i in items
+        ]  # tokens again, with the new glossary
         if fresh:
             task = asyncio.get_running_loop().create_task(
                 self._reencode_in_background(workspace_id, ws, fresh)
@@ -266,9 +276,7 @@ class MatchingEngine:
         if vector is not None and (space or self.encoder.name) != ws.space:
             vector = None  # made in another space (the encoder switched): encode again
         language = language or guess_language(text)
-        return await asyncio.to_thread(
-            self._encode_and_rank, ws, text, vector, language, policy
-        )
+        return await asyncio.to_thread(self._encode_and_rank, ws, text, vector, language, policy)
 
     @timed(METRICS.matching_seconds)
     async def search(

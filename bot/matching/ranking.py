@@ -232,7 +232,8 @@ class WorkspaceIndex:
             top = max([policy.threshold] + [s.score for s in out])
             out = [
                 Scored(s.item, max(s.score, top), s.semantic, mentioned[s.item.key])
-                if s.item.key in mentioned else s
+                if s.item.key in mentioned
+                else s
                 for s in out
             ]
             out.sort(key=lambda s: (s.score, s.lexical), reverse=True)
@@ -268,8 +269,12 @@ class WorkspaceIndex:
         if self.specificity(text) < policy.min_specificity:
             return True
         model = policy.vague_model
-        return bool(model is not None and vec is not None and not self.glossary.found(text)
-                    and model.vague(vec))
+        return bool(
+            model is not None
+            and vec is not None
+            and not self.glossary.found(text)
+            and model.vague(vec)
+        )
 
     def _vague_items(self, keys: list[str], policy: MatchPolicy) -> list[bool]:
         vague = [self.specificity(self.items[k].text) < policy.min_specificity for k in keys]
@@ -277,8 +282,10 @@ class WorkspaceIndex:
         if model is not None and keys:
             by_vector = model.vague(np.stack([self.vectors.vector(k) for k in keys]))
             # An item naming a glossary term is about something the organisation named.
-            vague = [a or (bool(b) and not self.glossary.found(self.items[k].text))
-                     for k, a, b in zip(keys, vague, by_vector, strict=True)]
+            vague = [
+                a or (bool(b) and not self.glossary.found(self.items[k].text))
+                for k, a, b in zip(keys, vague, by_vector, strict=True)
+            ]
         return vague
 
     def specificity(self, text: str) -> float:

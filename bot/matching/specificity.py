@@ -184,8 +184,9 @@ def specificity(text: str, stats: WordStats | None = None) -> float:
         total += 1.0 if word in names or stats is None else stats.rarity(word)
     # Short acronyms ("MT", "IC") are too short for a content word but are names.
     total += sum(
-        1.0 for t in names if t not in counted and t not in STOP and t not in GENERIC
-        and not set(words(t)) & counted
+        1.0
+        for t in names
+        if t not in counted and t not in STOP and t not in GENERIC and not set(words(t)) & counted
     )
     return total
 

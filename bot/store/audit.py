@@ -17,14 +17,20 @@ class AuditLog:
 
     async def latest(self, workspace_id: str, limit: int = 20) -> list[AuditEntry]:
         async with self.db.session() as s:
-            rows = await s.exec(select(AuditEntry).where(AuditEntry.workspace_id == workspace_id)
-                                .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
-                                .limit(limit))
+            rows = await s.exec(
+                select(AuditEntry)
+                .where(AuditEntry.workspace_id == workspace_id)
+                .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+                .limit(limit)
+            )
             return list(rows)
 
     async def purge_before(self, workspace_id: str, cutoff: datetime) -> int:
         async with self.db.session() as s:
-            result = await s.exec(delete(AuditEntry).where(
-                col(AuditEntry.workspace_id) == workspace_id, col(AuditEntry.at) < cutoff))
+            result = await s.exec(
+                delete(AuditEntry).where(
+                    col(AuditEntry.workspace_id) == workspace_id, col(AuditEntry.at) < cutoff
+                )
+            )
             await s.commit()
             return int(result.rowcount or 0)

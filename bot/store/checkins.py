@@ -37,8 +37,12 @@ class CheckinRepo:
     async def states(self, workspace_id: str) -> dict[str, CheckinState]:
         """Every person's check-in state in a workspace, by user id."""
         async with self.db.session() as s:
-            return {st.user_id: st for st in await s.exec(select(CheckinState).where(
-                CheckinState.workspace_id == workspace_id))}
+            return {
+                st.user_id: st
+                for st in await s.exec(
+                    select(CheckinState).where(CheckinState.workspace_id == workspace_id)
+                )
+            }
 
     async def pending(self, workspace_id: str, user_id: str) -> CheckinState | None:
         """A person's state while a check-in question waits for their answer."""
@@ -58,12 +62,21 @@ class CheckinRepo:
         source ("checkin") change in one transaction."""
         async with self.db.session() as s:
             await s.merge(state)
-            await s.exec(update(Narration).where(
-                col(Narration.id) == narration_id).values(source="checkin"))
+            await s.exec(
+                update(Narration).where(col(Narration.id) == narration_id).values(source="checkin")
+            )
             await s.commit()
 
-    async def ask(self, workspace_id: str, platform: str, asks: list[CheckinAsk], now: datetime,
-                  *, scheduler: Scheduler, outbox: Outbox) -> list[CheckinAsk]:
+    async def ask(
+        self,
+        workspace_id: str,
+        platform: str,
+        asks: list[CheckinAsk],
+        now: datetime,
+        *,
+        scheduler: Scheduler,
+        outbox: Outbox,
+    ) -> list[CheckinAsk]:
         """Claim each occurrence, queue the questions this process won and mark them
         pending, in one transaction: a crash or an outage leaves all three or none (then
         the next run asks again). The asks won; call `outbox.wake()` after."""
@@ -72,14 +85,29 @@ class CheckinRepo:
             mine = [a for a in asks if (a.job_id, a.slot.isoformat()) in won]
             if not mine:
                 return []
-            await outbox.send_dms(platform, [(workspace_id, a.user_id, a.message, a.key)
-                                             for a in mine], session=s)
+            await outbox.send_dms(
+                platform, [(workspace_id, a.user_id, a.message, a.key) for a in mine], session=s
+            )
             # one bulk upsert for the chunk: a per-person merge would read each row again
-            await s.exec(upsert(self.db.dialect, CheckinState, ["workspace_id", "user_id"],
-                                ["pending_since", "reminded", "last_sent_at", "last_skipped"]),
-                         params=[{"workspace_id": workspace_id, "user_id": a.user_id,
-                                  "pending_since": now, "reminded": False, "last_sent_at": now,
-                                  "last_skipped": a.skipped, "answered_at": None}
-                                 for a in mine])
+            await s.exec(
+                upsert(
+                    self.db.dialect,
+                    CheckinState,
+                    ["workspace_id", "user_id"],
+                    ["pending_since", "reminded", "last_sent_at", "last_skipped"],
+                ),
+                params=[
+                    {
+                        "workspace_id": workspace_id,
+                        "user_id": a.user_id,
+                        "pending_since": now,
+                        "reminded": False,
+                        "last_sent_at": now,
+                        "last_skipped": a.skipped,
+                        "answered_at": None,
+                    }
+                    for a in mine
+                ],
+            )
             await s.commit()
         return mine

@@ -27,12 +27,23 @@ class ConsoleStore:
         first. Numbers are taken in one transaction, retried when another process took them."""
         for _ in range(20):
             async with self.db.session() as s:
-                highest = (await s.exec(select(func.max(ConsoleButton.number)).where(
-                    ConsoleButton.workspace_id == workspace_id))).one()
+                highest = (
+                    await s.exec(
+                        select(func.max(ConsoleButton.number)).where(
+                            ConsoleButton.workspace_id == workspace_id
+                        )
+                    )
+                ).one()
                 first = int(highest or 0) + 1
                 for offset, button in enumerate(buttons):
-                    s.add(ConsoleButton(**button, workspace_id=workspace_id,
-                                        number=first + offset, created_at=self.clock.now()))
+                    s.add(
+                        ConsoleButton(
+                            **button,
+                            workspace_id=workspace_id,
+                            number=first + offset,
+                            created_at=self.clock.now(),
+                        )
+                    )
                 try:
                     await s.commit()
                 except IntegrityError:
@@ -48,22 +59,35 @@ class ConsoleStore:
     async def horizon(self, workspace_id: str) -> int:
         """The newest outbox row of the console so far: posts after it are news."""
         async with self.db.session() as s:
-            found = (await s.exec(select(func.max(OutboxItem.id)).where(
-                OutboxItem.workspace_id == workspace_id))).one()
+            found = (
+                await s.exec(
+                    select(func.max(OutboxItem.id)).where(OutboxItem.workspace_id == workspace_id)
+                )
+            ).one()
         return int(found or 0)
 
     async def last_post(self, workspace_id: str, channel_id: str) -> tuple[str, int] | None:
         """The message id and outbox row of the bot's last top-level, public post in a console
         conversation (possibly posted by another process, such as `wolbot run-due`)."""
         async with self.db.session() as s:
-            rows = await s.exec(select(OutboxItem).where(
-                OutboxItem.workspace_id == workspace_id, OutboxItem.platform == "console",
-                OutboxItem.op == "send", OutboxItem.status == "sent",
-                col(OutboxItem.result_message_id).is_not(None),
-            ).order_by(col(OutboxItem.id).desc()).limit(RECENT_POSTS))
+            rows = await s.exec(
+                select(OutboxItem)
+                .where(
+                    OutboxItem.workspace_id == workspace_id,
+                    OutboxItem.platform == "console",
+                    OutboxItem.op == "send",
+                    OutboxItem.status == "sent",
+                    col(OutboxItem.result_message_id).is_not(None),
+                )
+                .order_by(col(OutboxItem.id).desc())
+                .limit(RECENT_POSTS)
+            )
             for row in rows:
                 dest = row.destination or {}
-                if dest.get("channel_id") == channel_id and not dest.get("thread_id") \
-                        and not dest.get("ephemeral_user"):
+                if (
+                    dest.get("channel_id") == channel_id
+                    and not dest.get("thread_id")
+                    and not dest.get("ephemeral_user")
+                ):
                     return str(row.result_message_id), int(row.id or 0)
         return None

@@ -63,9 +63,7 @@ class DashboardAccessRepo:
     async def end_session(self, session_hash: str) -> None:
         async with self.db.session() as s:
             await s.exec(
-                delete(DashboardSession).where(
-                    col(DashboardSession.session_hash) == session_hash
-                )
+                delete(DashboardSession).where(col(DashboardSession.session_hash) == session_hash)
             )
             await s.commit()
 
@@ -77,10 +75,6 @@ class DashboardAccessRepo:
                     col(DashboardToken.expires_at) < now - timedelta(days=1)
                 )
             )
-            b = await s.exec(
-                delete(DashboardSession).where(
-                    col(DashboardSession.expires_at) < now
-                )
-            )
+            b = await s.exec(delete(DashboardSession).where(col(DashboardSession.expires_at) < now))
             await s.commit()
             return int(a.rowcount or 0) + int(b.rowcount or 0)

@@ -39,23 +39,34 @@ class EventLog:
         than `STALE_CLAIM`: the process that claimed it died while handling it (the Slack
         inbox hands the event out again when its lease runs out)."""
         async with self.db.session() as s:
-            s.add(ProcessedEvent(workspace_id=workspace_id, event_id=event_id, received_at=now,
-                                 completed=False))
+            s.add(
+                ProcessedEvent(
+                    workspace_id=workspace_id, event_id=event_id, received_at=now, completed=False
+                )
+            )
             try:
                 await s.commit()
                 return True
             except IntegrityError:
                 await s.rollback()
-            result = await s.exec(update(ProcessedEvent).where(
-                col(ProcessedEvent.workspace_id) == workspace_id,
-                col(ProcessedEvent.event_id) == event_id,
-                col(ProcessedEvent.completed).is_(False),
-                col(ProcessedEvent.received_at) < now - STALE_CLAIM,
-            ).values(received_at=now))
+            result = await s.exec(
+                update(ProcessedEvent)
+                .where(
+                    col(ProcessedEvent.workspace_id) == workspace_id,
+                    col(ProcessedEvent.event_id) == event_id,
+                    col(ProcessedEvent.completed).is_(False),
+                    col(ProcessedEvent.received_at) < now - STALE_CLAIM,
+                )
+                .values(received_at=now)
+            )
             await s.commit()
         if result.rowcount == 1:
-            log.warning("event %s/%s was claimed but never finished (a crashed process?); "
-                        "handling it again", workspace_id, event_id)
+            log.warning(
+                "event %s/%s was claimed but never finished (a crashed process?); "
+                "handling it again",
+                workspace_id,
+                event_id,
+            )
             return True
         return False
 
@@ -63,10 +74,14 @@ class EventLog:
         """Handling finished: from now on every delivery of this event id is a duplicate. Its
         time is kept only to the day (purged after 7 days): no record of when who acted."""
         async with self.db.session() as s:
-            await s.exec(update(ProcessedEvent).where(
-                col(ProcessedEvent.workspace_id) == workspace_id,
-                col(ProcessedEvent.event_id) == event_id,
-            ).values(completed=True, received_at=coarse_time(claimed_at)))
+            await s.exec(
+                update(ProcessedEvent)
+                .where(
+                    col(ProcessedEvent.workspace_id) == workspace_id,
+                    col(ProcessedEvent.event_id) == event_id,
+                )
+                .values(completed=True, received_at=coarse_time(claimed_at))
+            )
             await s.commit()
 
     async def release(self, workspace_id: str, event_id: str) -> None:

@@ -51,10 +51,13 @@ class Directory:
         for attempt in (1, 2):
             async with self.db.session() as s:
                 row = await s.get(Person, (workspace_id, info.user_id))
-                if row is not None and (row.display_name, row.is_platform_admin) == (
-                        info.display_name, info.is_admin) and (
-                        info.timezone in (None, row.timezone)) and (
-                        info.locale in (None, row.locale)):
+                if (
+                    row is not None
+                    and (row.display_name, row.is_platform_admin)
+                    == (info.display_name, info.is_admin)
+                    and (info.timezone in (None, row.timezone))
+                    and (info.locale in (None, row.locale))
+                ):
                     return row  # unchanged: no write, so no timestamp tells when they were here
                 if row is None:
                     row = Person(workspace_id=workspace_id, user_id=info.user_id)
@@ -83,7 +86,8 @@ class Directory:
     ) -> None:
         key = (workspace_id, channel_id)
         if self._channels.get(key) == (kind, name) or (
-                name is None and (self._channels.get(key) or ("", None))[0] == kind):
+            name is None and (self._channels.get(key) or ("", None))[0] == kind
+        ):
             return  # known and unchanged
         async with self.db.session() as s:
             row = await s.get(Channel, key)

@@ -120,8 +120,7 @@ class Database:
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 if loop.time() + every > deadline:
                     raise StoreUnavailable(reason) from None
-                log.warning("database not reachable yet (%s); retrying in %.0f s", reason,
-                            every)
+                log.warning("database not reachable yet (%s); retrying in %.0f s", reason, every)
                 await asyncio.sleep(every)
 
     async def upgrade(self, revision: str = "heads") -> None:
@@ -198,7 +197,8 @@ def upsert(dialect: str, table: Any, keys: list[str], columns: list[str]) -> Any
     PostgreSQL: one statement for many rows, instead of a SELECT and a write per row."""
     statement = dialect_insert(dialect, table)
     return statement.on_conflict_do_update(
-        index_elements=keys, set_={c: getattr(statement.excluded, c) for c in columns})
+        index_elements=keys, set_={c: getattr(statement.excluded, c) for c in columns}
+    )
 
 
 def insert_ignoring_duplicates(dialect: str, table: Any) -> Any:

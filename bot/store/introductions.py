@@ -16,14 +16,21 @@ class IntroductionRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def made_before(self, workspace_id: str, narration_id: int | None, narrator_id: str,
-                          person_id: str) -> bool:
+    async def made_before(
+        self, workspace_id: str, narration_id: int | None, narrator_id: str, person_id: str
+    ) -> bool:
         """Whether this narrator was introduced to this person for this narration."""
         async with self.db.session() as s:
-            return (await s.exec(select(Connection.id).where(
-                Connection.workspace_id == workspace_id, Connection.narration_id == narration_id,
-                Connection.narrator_id == narrator_id,
-                Connection.person_id == person_id))).first() is not None
+            return (
+                await s.exec(
+                    select(Connection.id).where(
+                        Connection.workspace_id == workspace_id,
+                        Connection.narration_id == narration_id,
+                        Connection.narrator_id == narrator_id,
+                        Connection.person_id == person_id,
+                    )
+                )
+            ).first() is not None
 
     async def add(self, connection: Connection) -> Connection:
         """Store an introduction; returned with its id."""
@@ -48,7 +55,8 @@ class IntroductionRepo:
 
     async def _update(self, connection_id: int | None, **values: Any) -> bool:
         async with self.db.session() as s:
-            result: Any = await s.exec(update(Connection).where(
-                col(Connection.id) == connection_id).values(**values))
+            result: Any = await s.exec(
+                update(Connection).where(col(Connection.id) == connection_id).values(**values)
+            )
             await s.commit()
         return bool(result.rowcount == 1)

@@ -59,13 +59,19 @@ class Limits:
             now = self.clock.now()
             cutoff = now - window
             inside = col(LimitUse.at) > cutoff
-            count, oldest, stale = (await s.exec(select(
-                func.coalesce(func.sum(case((inside, 1), else_=0)), 0),
-                func.min(case((inside, LimitUse.at), else_=None)),
-                func.min(LimitUse.at)).where(LimitUse.key == key))).one()
+            count, oldest, stale = (
+                await s.exec(
+                    select(
+                        func.coalesce(func.sum(case((inside, 1), else_=0)), 0),
+                        func.min(case((inside, LimitUse.at), else_=None)),
+                        func.min(LimitUse.at),
+                    ).where(LimitUse.key == key)
+                )
+            ).one()
             if stale is not None and utc(stale) <= cutoff:  # uses that left the window
-                await s.exec(delete(LimitUse).where(
-                    col(LimitUse.key) == key, col(LimitUse.at) <= cutoff))
+                await s.exec(
+                    delete(LimitUse).where(col(LimitUse.key) == key, col(LimitUse.at) <= cutoff)
+                )
             if count + n > limit:
                 await s.commit()
                 wait = (utc(oldest) + window - now).total_seconds() if oldest else 1.0

@@ -342,8 +342,9 @@ class MatchingStore:
                 self._hints.pop(next(iter(self._hints)))
         return claimed
 
-    async def _claim_hint(self, workspace_id: str, user_id: str, now: datetime,
-                          every: timedelta) -> tuple[bool, datetime | None]:
+    async def _claim_hint(
+        self, workspace_id: str, user_id: str, now: datetime, every: timedelta
+    ) -> tuple[bool, datetime | None]:
         """(claimed, the time of the person's last hint when known)."""
         async with self.db.session() as s:
             result = await s.exec(
@@ -358,8 +359,13 @@ class MatchingStore:
             await s.commit()
             if result.rowcount:
                 return True, now
-            sent_at = (await s.exec(select(MatchHint.sent_at).where(
-                MatchHint.workspace_id == workspace_id, MatchHint.user_id == user_id))).first()
+            sent_at = (
+                await s.exec(
+                    select(MatchHint.sent_at).where(
+                        MatchHint.workspace_id == workspace_id, MatchHint.user_id == user_id
+                    )
+                )
+            ).first()
         if sent_at is not None:
             return False, sent_at  # a recent hint exists
         try:

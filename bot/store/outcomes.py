@@ -64,9 +64,15 @@ async def read_rows(s: AsyncSession, scope: Scope) -> OutcomeRows:
 
 
 async def narrations(s: AsyncSession, scope: Scope, found: OutcomeRows) -> None:
-    found.narrations = list(await s.exec(select(Narration.created_at).where(
-        Narration.workspace_id == scope.workspace_id, *_within(Narration.created_at, scope),
-        *_in(Narration.channel_id, scope))))
+    found.narrations = list(
+        await s.exec(
+            select(Narration.created_at).where(
+                Narration.workspace_id == scope.workspace_id,
+                *_within(Narration.created_at, scope),
+                *_in(Narration.channel_id, scope),
+            )
+        )
+    )
 
 
 async def matching(s: AsyncSession, scope: Scope, found: OutcomeRows) -> None:
@@ -74,35 +80,75 @@ async def matching(s: AsyncSession, scope: Scope, found: OutcomeRows) -> None:
         if scope.channels is None:
             return query
         return query.join(Narration, col(Narration.id) == narration_id).where(
-            *_in(Narration.channel_id, scope))
+            *_in(Narration.channel_id, scope)
+        )
 
-    found.suggestions = [(t, o) for t, o in await s.exec(scoped(
-        select(MatchSuggestion.created_at, MatchSuggestion.outcome).where(
-            MatchSuggestion.workspace_id == scope.workspace_id,
-            *_within(MatchSuggestion.created_at, scope)),
-        MatchSuggestion.narration_id))]
-    found.introductions = [(t, h) for t, h in await s.exec(scoped(
-        select(Connection.created_at, Connection.helped).where(
-            Connection.workspace_id == scope.workspace_id,
-            *_within(Connection.created_at, scope)),
-        Connection.narration_id))]
+    found.suggestions = [
+        (t, o)
+        for t, o in await s.exec(
+            scoped(
+                select(MatchSuggestion.created_at, MatchSuggestion.outcome).where(
+                    MatchSuggestion.workspace_id == scope.workspace_id,
+                    *_within(MatchSuggestion.created_at, scope),
+                ),
+                MatchSuggestion.narration_id,
+            )
+        )
+    ]
+    found.introductions = [
+        (t, h)
+        for t, h in await s.exec(
+            scoped(
+                select(Connection.created_at, Connection.helped).where(
+                    Connection.workspace_id == scope.workspace_id,
+                    *_within(Connection.created_at, scope),
+                ),
+                Connection.narration_id,
+            )
+        )
+    ]
 
 
 async def rounds(s: AsyncSession, scope: Scope, found: OutcomeRows) -> None:
-    found.rounds = [r for r in await s.exec(select(DialogueRound.id).where(
-        DialogueRound.workspace_id == scope.workspace_id,
-        *_within(DialogueRound.posted_at, scope),
-        *_in(DialogueRound.channel_id, scope))) if r is not None]
-    found.answers = [(r, a, t) for r, a, t in await s.exec(
-        select(Contribution.round_id, Contribution.author_id, Contribution.created_at).where(
-            Contribution.workspace_id == scope.workspace_id,
-            col(Contribution.round_id).in_(found.rounds)))]
+    found.rounds = [
+        r
+        for r in await s.exec(
+            select(DialogueRound.id).where(
+                DialogueRound.workspace_id == scope.workspace_id,
+                *_within(DialogueRound.posted_at, scope),
+                *_in(DialogueRound.channel_id, scope),
+            )
+        )
+        if r is not None
+    ]
+    found.answers = [
+        (r, a, t)
+        for r, a, t in await s.exec(
+            select(Contribution.round_id, Contribution.author_id, Contribution.created_at).where(
+                Contribution.workspace_id == scope.workspace_id,
+                col(Contribution.round_id).in_(found.rounds),
+            )
+        )
+    ]
 
 
 async def asks(s: AsyncSession, scope: Scope, found: OutcomeRows) -> None:
-    found.questions = list(await s.exec(select(Question).where(
-        Question.workspace_id == scope.workspace_id, col(Question.hidden).is_(False),
-        *_within(Question.created_at, scope), *_in(Question.channel_id, scope))))
-    found.thanks = list(await s.exec(select(Thanks.created_at).where(
-        Thanks.workspace_id == scope.workspace_id, *_within(Thanks.created_at, scope),
-        *_in(Thanks.channel_id, scope))))
+    found.questions = list(
+        await s.exec(
+            select(Question).where(
+                Question.workspace_id == scope.workspace_id,
+                col(Question.hidden).is_(False),
+                *_within(Question.created_at, scope),
+                *_in(Question.channel_id, scope),
+            )
+        )
+    )
+    found.thanks = list(
+        await s.exec(
+            select(Thanks.created_at).where(
+                Thanks.workspace_id == scope.workspace_id,
+                *_within(Thanks.created_at, scope),
+                *_in(Thanks.channel_id, scope),
+            )
+        )
+    )

@@ -24,13 +24,19 @@ class PersonSettingsRepo:
     async def of_workspace(self, workspace_id: str) -> dict[str, PersonSettings]:
         """Everyone's own settings in a workspace, by user id."""
         async with self.db.session() as s:
-            found = await s.exec(select(PersonSettings).where(
-                PersonSettings.workspace_id == workspace_id))
+            found = await s.exec(
+                select(PersonSettings).where(PersonSettings.workspace_id == workspace_id)
+            )
             return {row.user_id: row for row in found}
 
-    async def update(self, workspace_id: str, user_id: str, now: datetime,
-                     fields: dict[str, Any],
-                     audit: Callable[[PersonSettings | None], AuditEntry | None]) -> None:
+    async def update(
+        self,
+        workspace_id: str,
+        user_id: str,
+        now: datetime,
+        fields: dict[str, Any],
+        audit: Callable[[PersonSettings | None], AuditEntry | None],
+    ) -> None:
         """Change a person's settings; `audit(row before the change)` says what to log with
         it (None: nothing), in the same transaction."""
         async with self.db.session() as s:

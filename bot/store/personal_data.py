@@ -55,7 +55,7 @@ def personal_tables() -> list[tuple[type[SQLModel], dict[str, str]]]:
 
 
 def _json_mentions(column: Any, user_id: str) -> Any:
-    return cast(column, String).like(f'%{json.dumps(user_id)}%')
+    return cast(column, String).like(f"%{json.dumps(user_id)}%")
 
 
 def _plain(value: Any) -> Any:
@@ -97,8 +97,11 @@ class PersonalData:
                 if model in (InboxItem, OutboxItem):
                     continue
                 for column_name in columns:
-                    query = select(literal(1)).select_from(model).where(
-                        getattr(model, column_name) == user_id)
+                    query = (
+                        select(literal(1))
+                        .select_from(model)
+                        .where(getattr(model, column_name) == user_id)
+                    )
                     if hasattr(model, "workspace_id"):
                         query = query.where(model.workspace_id == workspace_id)
                     if (await s.exec(query.limit(1))).first() is not None:
@@ -110,9 +113,15 @@ class PersonalData:
         narrations removed (for indexes kept elsewhere)."""
         counts: dict[str, int] = {}
         async with self.db.session() as s:
-            narration_ids = [i for i in await s.exec(select(Narration.id).where(
-                Narration.workspace_id == workspace_id, Narration.author_id == user_id))
-                if i is not None]
+            narration_ids = [
+                i
+                for i in await s.exec(
+                    select(Narration.id).where(
+                        Narration.workspace_id == workspace_id, Narration.author_id == user_id
+                    )
+                )
+                if i is not None
+            ]
             for model, columns in personal_tables():
                 name = table_of(model).name
                 for column_name, policy in columns.items():
@@ -123,88 +132,165 @@ class PersonalData:
                     if policy == "delete":
                         result = await s.exec(delete(model).where(*where))
                     else:
-                        result = await s.exec(update(model).where(*where).values(
-                            {column_name: ERASED}))
+                        result = await s.exec(
+                            update(model).where(*where).values({column_name: ERASED})
+                        )
                     counts[name] = counts.get(name, 0) + int(result.rowcount or 0)
-            dm_channels = list(await s.exec(select(Channel.channel_id).where(
-                Channel.workspace_id == workspace_id, Channel.kind == "dm",
-                Channel.name == user_id)))
+            dm_channels = list(
+                await s.exec(
+                    select(Channel.channel_id).where(
+                        Channel.workspace_id == workspace_id,
+                        Channel.kind == "dm",
+                        Channel.name == user_id,
+                    )
+                )
+            )
             for channel_id in dm_channels:
-                for model, column in ((OutboxItem, OutboxItem.destination),
-                                      (ConversationReference, ConversationReference.reference)):
-                    result = await s.exec(delete(model).where(
-                        col(model.workspace_id) == workspace_id,
-                        _json_mentions(column, channel_id)))
+                for model, column in (
+                    (OutboxItem, OutboxItem.destination),
+                    (ConversationReference, ConversationReference.reference),
+                ):
+                    result = await s.exec(
+                        delete(model).where(
+                            col(model.workspace_id) == workspace_id,
+                            _json_mentions(column, channel_id),
+                        )
+                    )
                     name = table_of(model).name
                     counts[name] = counts.get(name, 0) + int(result.rowcount or 0)
-            result = await s.exec(delete(Channel).where(
-                col(Channel.workspace_id) == workspace_id, col(Channel.kind) == "dm",
-                col(Channel.name) == user_id))
+            result = await s.exec(
+                delete(Channel).where(
+                    col(Channel.workspace_id) == workspace_id,
+                    col(Channel.kind) == "dm",
+                    col(Channel.name) == user_id,
+                )
+            )
             counts["channel"] = int(result.rowcount or 0)
-            for model, column in ((OutboxItem, OutboxItem.payload),
-                                  (OutboxItem, OutboxItem.destination),
-                                  (ConversationReference, ConversationReference.reference)):
-                result = await s.exec(delete(model).where(
-                    col(model.workspace_id) == workspace_id, _json_mentions(column, user_id)))
+            for model, column in (
+                (OutboxItem, OutboxItem.payload),
+                (OutboxItem, OutboxItem.destination),
+                (ConversationReference, ConversationReference.reference),
+            ):
+                result = await s.exec(
+                    delete(model).where(
+                        col(model.workspace_id) == workspace_id, _json_mentions(column, user_id)
+                    )
+                )
                 name = table_of(model).name
                 counts[name] = counts.get(name, 0) + int(result.rowcount or 0)
             # exact ids, never a pattern: forgetting U1 must not touch U12's rows
-            result = await s.exec(delete(ScheduledOccurrence).where(
-                col(ScheduledOccurrence.job_id).in_(
-                    [f"{job}:{workspace_id}:{user_id}" for job in PERSONAL_JOBS])))
+            result = await s.exec(
+                delete(ScheduledOccurrence).where(
+                    col(ScheduledOccurrence.job_id).in_(
+                        [f"{job}:{workspace_id}:{user_id}" for job in PERSONAL_JOBS]
+                    )
+                )
+            )
             counts["scheduled_occurrence"] = int(result.rowcount or 0)
             # a role change's target is "<user id> <role>"
             prefix = f"{user_id} "
-            result = await s.exec(update(AuditEntry).where(
-                col(AuditEntry.workspace_id) == workspace_id,
-                or_(col(AuditEntry.target) == user_id,
-                    func.substr(AuditEntry.target, 1, len(prefix)) == prefix),
-            ).values(target=literal(ERASED, String) + func.substr(
-                AuditEntry.target, len(user_id) + 1, type_=String)))
+            result = await s.exec(
+                update(AuditEntry)
+                .where(
+                    col(AuditEntry.workspace_id) == workspace_id,
+                    or_(
+                        col(AuditEntry.target) == user_id,
+                        func.substr(AuditEntry.target, 1, len(prefix)) == prefix,
+                    ),
+                )
+                .values(
+                    target=literal(ERASED, String)
+                    + func.substr(AuditEntry.target, len(user_id) + 1, type_=String)
+                )
+            )
             counts["audit_entry"] = counts.get("audit_entry", 0) + int(result.rowcount or 0)
             await s.commit()
         log.info("forgot a person in %s: %s", workspace_id, counts)
         return {k: v for k, v in counts.items() if v}, narration_ids
 
-    async def purge(self, workspace_id: str, now: datetime, *, retention_days: int,
-                    audit_retention_days: int) -> tuple[dict[str, int], list[int]]:
+    async def purge(
+        self, workspace_id: str, now: datetime, *, retention_days: int, audit_retention_days: int
+    ) -> tuple[dict[str, int], list[int]]:
         """Remove what is past its retention period in one workspace; returns counts and the
         ids of the narrations removed."""
         counts: dict[str, int] = {}
         cutoff = now - timedelta(days=retention_days)
         async with self.db.session() as s:
-            narration_ids = [i for i in await s.exec(select(Narration.id).where(
-                Narration.workspace_id == workspace_id, col(Narration.created_at) < cutoff))
-                if i is not None]
+            narration_ids = [
+                i
+                for i in await s.exec(
+                    select(Narration.id).where(
+                        Narration.workspace_id == workspace_id, col(Narration.created_at) < cutoff
+                    )
+                )
+                if i is not None
+            ]
             old_questions = select(Question.id).where(
-                Question.workspace_id == workspace_id, col(Question.created_at) < cutoff)
+                Question.workspace_id == workspace_id, col(Question.created_at) < cutoff
+            )
             for name, statement in (
-                ("narration", delete(Narration).where(
-                    col(Narration.workspace_id) == workspace_id,
-                    col(Narration.created_at) < cutoff)),
-                ("audit_entry", delete(AuditEntry).where(
-                    col(AuditEntry.workspace_id) == workspace_id,
-                    col(AuditEntry.at) < now - timedelta(days=audit_retention_days))),
-                ("outboxitem", delete(OutboxItem).where(
-                    col(OutboxItem.workspace_id) == workspace_id,
-                    col(OutboxItem.status).in_(["sent", "failed", "cancelled"]),
-                    or_(col(OutboxItem.created_at) < now - OUTBOX_KEEP,
-                        col(OutboxItem.created_at) < cutoff))),
-                ("console_button", delete(ConsoleButton).where(  # same life as the outbox
-                    col(ConsoleButton.workspace_id) == workspace_id,
-                    col(ConsoleButton.created_at) < now - OUTBOX_KEEP)),
-                ("processedevent", delete(ProcessedEvent).where(
-                    col(ProcessedEvent.workspace_id) == workspace_id,
-                    col(ProcessedEvent.received_at) < now - EVENT_IDS_KEEP)),
-                ("contribution", delete(Contribution).where(
-                    col(Contribution.workspace_id) == workspace_id,
-                    col(Contribution.created_at) < cutoff)),
-                ("kudos", delete(Thanks).where(
-                    col(Thanks.workspace_id) == workspace_id, col(Thanks.created_at) < cutoff)),
-                ("ask_acknowledgement", delete(Acknowledgement).where(
-                    col(Acknowledgement.question_id).in_(old_questions))),
-                ("ask_relayed", delete(RelayedAnswer).where(
-                    col(RelayedAnswer.question_id).in_(old_questions))),
+                (
+                    "narration",
+                    delete(Narration).where(
+                        col(Narration.workspace_id) == workspace_id,
+                        col(Narration.created_at) < cutoff,
+                    ),
+                ),
+                (
+                    "audit_entry",
+                    delete(AuditEntry).where(
+                        col(AuditEntry.workspace_id) == workspace_id,
+                        col(AuditEntry.at) < now - timedelta(days=audit_retention_days),
+                    ),
+                ),
+                (
+                    "outboxitem",
+                    delete(OutboxItem).where(
+                        col(OutboxItem.workspace_id) == workspace_id,
+                        col(OutboxItem.status).in_(["sent", "failed", "cancelled"]),
+                        or_(
+                            col(OutboxItem.created_at) < now - OUTBOX_KEEP,
+                            col(OutboxItem.created_at) < cutoff,
+                        ),
+                    ),
+                ),
+                (
+                    "console_button",
+                    delete(ConsoleButton).where(  # same life as the outbox
+                        col(ConsoleButton.workspace_id) == workspace_id,
+                        col(ConsoleButton.created_at) < now - OUTBOX_KEEP,
+                    ),
+                ),
+                (
+                    "processedevent",
+                    delete(ProcessedEvent).where(
+                        col(ProcessedEvent.workspace_id) == workspace_id,
+                        col(ProcessedEvent.received_at) < now - EVENT_IDS_KEEP,
+                    ),
+                ),
+                (
+                    "contribution",
+                    delete(Contribution).where(
+                        col(Contribution.workspace_id) == workspace_id,
+                        col(Contribution.created_at) < cutoff,
+                    ),
+                ),
+                (
+                    "kudos",
+                    delete(Thanks).where(
+                        col(Thanks.workspace_id) == workspace_id, col(Thanks.created_at) < cutoff
+                    ),
+                ),
+                (
+                    "ask_acknowledgement",
+                    delete(Acknowledgement).where(
+                        col(Acknowledgement.question_id).in_(old_questions)
+                    ),
+                ),
+                (
+                    "ask_relayed",
+                    delete(RelayedAnswer).where(col(RelayedAnswer.question_id).in_(old_questions)),
+                ),
                 ("ask_question", delete(Question).where(col(Question.id).in_(old_questions))),
             ):
                 result = await s.exec(statement)

@@ -15,10 +15,15 @@ class ProfileRepo:
     async def topics(self, workspace_id: str, user_id: str) -> list[ProfileTopic]:
         """A person's topics in the order they were added."""
         async with self.db.session() as s:
-            return list(await s.exec(
-                select(ProfileTopic)
-                .where(ProfileTopic.workspace_id == workspace_id, ProfileTopic.user_id == user_id)
-                .order_by(col(ProfileTopic.id))))
+            return list(
+                await s.exec(
+                    select(ProfileTopic)
+                    .where(
+                        ProfileTopic.workspace_id == workspace_id, ProfileTopic.user_id == user_id
+                    )
+                    .order_by(col(ProfileTopic.id))
+                )
+            )
 
     async def topic(self, topic_id: int) -> ProfileTopic | None:
         async with self.db.session() as s:

@@ -14,12 +14,14 @@ class ReportSubscriptionRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def subscribe(self, workspace_id: str, user_id: str, platform: str,
-                        community: str | None, now: datetime) -> None:
+    async def subscribe(
+        self, workspace_id: str, user_id: str, platform: str, community: str | None, now: datetime
+    ) -> None:
         """Subscribe a person, or change the community of their subscription."""
         async with self.db.session() as s:
             row = await s.get(ReportSubscription, (workspace_id, user_id)) or ReportSubscription(
-                workspace_id=workspace_id, user_id=user_id, platform=platform, created_at=now)
+                workspace_id=workspace_id, user_id=user_id, platform=platform, created_at=now
+            )
             row.community = community
             s.add(row)
             await s.commit()

@@ -66,10 +66,14 @@ async def _slack_tokens(db: Database, keyring: Keyring, result: Rotated) -> None
             result.add("slack_installation", outcome)
             continue
         async with db.session() as s:
-            done = await s.exec(update(SlackInstallation).where(
-                col(SlackInstallation.workspace_id) == row.workspace_id,
-                col(SlackInstallation.bot_token) == row.bot_token,
-            ).values(**values))
+            done = await s.exec(
+                update(SlackInstallation)
+                .where(
+                    col(SlackInstallation.workspace_id) == row.workspace_id,
+                    col(SlackInstallation.bot_token) == row.bot_token,
+                )
+                .values(**values)
+            )
             await s.commit()
         result.add("slack_installation", "rotated" if done.rowcount == 1 else "current")
 
@@ -78,10 +82,14 @@ async def _anonymous_questions(db: Database, keyring: Keyring, result: Rotated) 
     after = 0
     while True:
         async with db.session() as s:
-            rows = list(await s.exec(
-                select(Question).where(col(Question.id) > after,
-                                       col(Question.anon_contact).is_not(None))
-                .order_by(col(Question.id)).limit(BATCH)))
+            rows = list(
+                await s.exec(
+                    select(Question)
+                    .where(col(Question.id) > after, col(Question.anon_contact).is_not(None))
+                    .order_by(col(Question.id))
+                    .limit(BATCH)
+                )
+            )
         if not rows:
             return
         after = rows[-1].id or after
@@ -89,8 +97,9 @@ async def _anonymous_questions(db: Database, keyring: Keyring, result: Rotated) 
             await _one_question(db, keyring, question, result)
 
 
-async def _one_question(db: Database, keyring: Keyring, question: Question,
-                        result: Rotated) -> None:
+async def _one_question(
+    db: Database, keyring: Keyring, question: Question, result: Rotated
+) -> None:
     contact = question.anon_contact or ""
     if keyring.is_current(ANON_CONTACT, contact):
         result.add("ask_question", "current")
@@ -101,9 +110,16 @@ async def _one_question(db: Database, keyring: Keyring, question: Question,
         log.warning("question %s: its anonymous contact opens with no accepted key", question.id)
         return
     async with db.session() as s:
-        done = await s.exec(update(Question).where(
-            col(Question.id) == question.id, col(Question.anon_contact) == contact,
-        ).values(anon_contact=keyring.encrypt(ANON_CONTACT, user_id),
-                 anon_ref=keyring.mac(ANON_ASKER, question.workspace_id, user_id)))
+        done = await s.exec(
+            update(Question)
+            .where(
+                col(Question.id) == question.id,
+                col(Question.anon_contact) == contact,
+            )
+            .values(
+                anon_contact=keyring.encrypt(ANON_CONTACT, user_id),
+                anon_ref=keyring.mac(ANON_ASKER, question.workspace_id, user_id),
+            )
+        )
         await s.commit()
     result.add("ask_question", "rotated" if done.rowcount == 1 else "current")

@@ -10,8 +10,16 @@ from bot.store.tables.admin import AuditEntry, RoleGrant, SettingOverride
 from tests.fakes import events as ev
 
 WS = ev.WORKSPACE
-YAML = {"workspaces": {WS: {"admins": ["alice"], "language": "en", "checkins": {"time": "09:00"},
-                            "channels": {"C9": {"language": "nl"}}}}}
+YAML = {
+    "workspaces": {
+        WS: {
+            "admins": ["alice"],
+            "language": "en",
+            "checkins": {"time": "09:00"},
+            "channels": {"C9": {"language": "nl"}},
+        }
+    }
+}
 
 
 @pytest.fixture
@@ -52,8 +60,9 @@ ADMIN_COMMANDS = [
 ]
 
 
-@pytest.mark.parametrize(("command", "expected"), ADMIN_COMMANDS,
-                         ids=[c for c, _ in ADMIN_COMMANDS])
+@pytest.mark.parametrize(
+    ("command", "expected"), ADMIN_COMMANDS, ids=[c for c, _ in ADMIN_COMMANDS]
+)
 async def test_each_config_subcommand_by_an_admin(admin_core, port, command, expected) -> None:
     for earlier, _ in ADMIN_COMMANDS[: ADMIN_COMMANDS.index((command, expected))]:
         await say(admin_core, port, earlier)
@@ -71,16 +80,21 @@ async def test_members_are_refused_and_nothing_changes(admin_core, port, command
 
 async def test_bad_values_get_a_clear_answer(admin_core, port) -> None:
     assert "needs a number between 0.5 and 240" in await say(
-        admin_core, port, "config set nudges.ack_hours soon")
+        admin_core, port, "config set nudges.ack_hours soon"
+    )
     assert "not a schedule I can read" in await say(
-        admin_core, port, "config set community.rhythm every tuesday #C2")
+        admin_core, port, "config set community.rhythm every tuesday #C2"
+    )
     assert "There is no setting called colour" in await say(
-        admin_core, port, "config set colour blue")
+        admin_core, port, "config set colour blue"
+    )
     assert "applies to the whole workspace" in await say(
-        admin_core, port, "config set retention.days 30 #C1")
+        admin_core, port, "config set retention.days 30 #C1"
+    )
     assert "is set for a channel" in await say(admin_core, port, "config set community.theme x")
     assert "nope is not a question set I know. Choose one of: collaboration, customer," in (
-        await say(admin_core, port, "config set community.question_set nope #C2"))
+        await say(admin_core, port, "config set community.question_set nope #C2")
+    )
     assert "XX is not a country code" in await say(admin_core, port, "config set country XX")
     assert await count(admin_core, SettingOverride) == 0
 
@@ -88,10 +102,12 @@ async def test_bad_values_get_a_clear_answer(admin_core, port) -> None:
 async def test_the_checks_app_yaml_shares_answer_in_dutch(admin_core, port) -> None:
     await say(admin_core, port, "taal nl")
     assert "nope is geen vragenset die ik ken. Kies uit: collaboration, customer," in (
-        await say(admin_core, port, "instellingen zet community.question_set nope #C2"))
+        await say(admin_core, port, "instellingen zet community.question_set nope #C2")
+    )
     assert "XX is geen landcode" in await say(admin_core, port, "instellingen zet country XX")
     assert "learning" in await say(
-        admin_core, port, "instellingen zet community.question_set learning #C2")
+        admin_core, port, "instellingen zet community.question_set learning #C2"
+    )
     assert await count(admin_core, SettingOverride) == 1
 
 
@@ -147,7 +163,8 @@ async def test_history_records_who_and_old_to_new(admin_core, port) -> None:
 async def test_admin_cannot_drop_own_admin_role(admin_core, port) -> None:
     await say(admin_core, port, "config roles grant @erin admin")
     assert "can't take away your own admin role" in await say(
-        admin_core, port, "config roles revoke @erin admin", user="erin")
+        admin_core, port, "config roles revoke @erin admin", user="erin"
+    )
 
 
 async def test_dutch_verbs_and_answers(admin_core, port) -> None:
@@ -158,14 +175,19 @@ async def test_dutch_verbs_and_answers(admin_core, port) -> None:
 
 # QA: on/off settings are shown in the admin's language ("aan"/"uit" in Dutch, as typed)
 ON_OFF = {
-    "en": [("config set defaults.checkins on", "defaults.checkins is now on (was off)."),
-           ("config set narrations.capture off #C2",
-            "narrations.capture is now off (was on) in #C2."),
-           ("config show", "defaults.checkins = on  (admin override)")],
-    "nl": [("instellingen zet defaults.checkins aan", "defaults.checkins is nu aan (was uit)."),
-           ("instellingen zet narrations.capture uit #C2",
-            "narrations.capture is nu uit (was aan) in #C2."),
-           ("instellingen toon", "defaults.checkins = aan  (ingesteld door beheerder)")],
+    "en": [
+        ("config set defaults.checkins on", "defaults.checkins is now on (was off)."),
+        ("config set narrations.capture off #C2", "narrations.capture is now off (was on) in #C2."),
+        ("config show", "defaults.checkins = on  (admin override)"),
+    ],
+    "nl": [
+        ("instellingen zet defaults.checkins aan", "defaults.checkins is nu aan (was uit)."),
+        (
+            "instellingen zet narrations.capture uit #C2",
+            "narrations.capture is nu uit (was aan) in #C2.",
+        ),
+        ("instellingen toon", "defaults.checkins = aan  (ingesteld door beheerder)"),
+    ],
 }
 
 
@@ -181,10 +203,18 @@ async def test_on_off_values_are_in_the_admins_language(admin_core, port, lang) 
 
 # QA: setting a value an admin override already holds changes nothing and is not audited
 SAME_AGAIN = {
-    "en": ("config set nudges.ack_hours 6", "config capture off #C2",
-           "nudges.ack_hours is already 6.", "narrations.capture is already off in #C2."),
-    "nl": ("instellingen zet nudges.ack_hours 6", "instellingen vastleggen uit #C2",
-           "nudges.ack_hours staat al op 6.", "narrations.capture staat al op uit in #C2."),
+    "en": (
+        "config set nudges.ack_hours 6",
+        "config capture off #C2",
+        "nudges.ack_hours is already 6.",
+        "narrations.capture is already off in #C2.",
+    ),
+    "nl": (
+        "instellingen zet nudges.ack_hours 6",
+        "instellingen vastleggen uit #C2",
+        "nudges.ack_hours staat al op 6.",
+        "narrations.capture staat al op uit in #C2.",
+    ),
 }
 
 
@@ -202,26 +232,42 @@ async def test_setting_the_same_value_again_changes_nothing(admin_core, port, la
     assert await count(admin_core, AuditEntry) == 3
 
 
-@pytest.mark.parametrize(("lang", "off", "on", "expected"), [
-    ("en", "config capture off #C2", "config capture #C2",
-     "narrations.capture is now on (was off) in #C2."),
-    ("nl", "instellingen vastleggen uit #C2", "instellingen vastleggen #C2",
-     "narrations.capture is nu aan (was uit) in #C2."),
-])
+@pytest.mark.parametrize(
+    ("lang", "off", "on", "expected"),
+    [
+        (
+            "en",
+            "config capture off #C2",
+            "config capture #C2",
+            "narrations.capture is now on (was off) in #C2.",
+        ),
+        (
+            "nl",
+            "instellingen vastleggen uit #C2",
+            "instellingen vastleggen #C2",
+            "narrations.capture is nu aan (was uit) in #C2.",
+        ),
+    ],
+)
 async def test_capture_with_only_a_channel_turns_that_channel_on(
-        admin_core, port, lang, off, on, expected) -> None:
+    admin_core, port, lang, off, on, expected
+) -> None:
     await say(admin_core, port, f"language {lang}")
     await say(admin_core, port, off)
     assert expected in await say(admin_core, port, on)
     assert await admin_core.config.value(WS, "narrations.capture", "C2") is True
 
 
-@pytest.mark.parametrize(("lang", "said", "expected"), [
-    ("en", "config frobnicate", "I don't know the command /wol config frobnicate."),
-    ("nl", "instellingen onzin", "Het commando /wol instellingen onzin ken ik niet."),
-])
+@pytest.mark.parametrize(
+    ("lang", "said", "expected"),
+    [
+        ("en", "config frobnicate", "I don't know the command /wol config frobnicate."),
+        ("nl", "instellingen onzin", "Het commando /wol instellingen onzin ken ik niet."),
+    ],
+)
 async def test_an_unknown_config_verb_is_named_before_the_overview(
-        admin_core, port, lang, said, expected) -> None:
+    admin_core, port, lang, said, expected
+) -> None:
     await say(admin_core, port, f"language {lang}")
     answer = await say(admin_core, port, said)
     assert answer.startswith(expected), answer
@@ -232,19 +278,35 @@ async def test_community_form_validates_field_by_field(admin_core, port) -> None
     await say(admin_core, port, "config community edit #C2")
     form = port.sent("form")[-1].form
     assert form is not None and form.private_metadata == "C2"
-    submit = ev.message("", user="alice", channel="C2",
-                        event_kind=ev.EventKind.FORM_SUBMIT,
-                        action=ev.Action(action_id="config.community", value="C2",
-                                         values={"community.kind": "dialogue",
-                                                 "community.rhythm": "whenever",
-                                                 "timezone": "Mars/Base"}))
+    submit = ev.message(
+        "",
+        user="alice",
+        channel="C2",
+        event_kind=ev.EventKind.FORM_SUBMIT,
+        action=ev.Action(
+            action_id="config.community",
+            value="C2",
+            values={
+                "community.kind": "dialogue",
+                "community.rhythm": "whenever",
+                "timezone": "Mars/Base",
+            },
+        ),
+    )
     ctx = await admin_core.handle(submit)
     assert set(ctx.form_errors) == {"community.rhythm", "timezone"}
     assert await count(admin_core, SettingOverride) == 0
-    fixed = ev.message("", user="alice", channel="C2", event_kind=ev.EventKind.FORM_SUBMIT,
-                       action=ev.Action(action_id="config.community", value="C2",
-                                        values={"community.kind": "dialogue",
-                                                "community.rhythm": "0 9 * * mon"}))
+    fixed = ev.message(
+        "",
+        user="alice",
+        channel="C2",
+        event_kind=ev.EventKind.FORM_SUBMIT,
+        action=ev.Action(
+            action_id="config.community",
+            value="C2",
+            values={"community.kind": "dialogue", "community.rhythm": "0 9 * * mon"},
+        ),
+    )
     ctx = await admin_core.handle(fixed)
     assert ctx.form_errors == {}
     assert await admin_core.config.value(WS, "community.rhythm", "C2") == "0 9 * * mon"

@@ -28,10 +28,16 @@ from tests.fakes import events as ev
 WS = ev.WORKSPACE
 ASKER = "quirijn.vdveen"
 DM = f"D-{ASKER}"
-SETTINGS = {"workspaces": {WS: {"admins": ["alice"], "managers": ["mona"],
-                                "timezone": "Europe/Amsterdam",
-                                "channels": {"DURF": {"kind": "durf-te-vragen",
-                                                      "anonymous": True, "language": "nl"}}}}}
+SETTINGS = {
+    "workspaces": {
+        WS: {
+            "admins": ["alice"],
+            "managers": ["mona"],
+            "timezone": "Europe/Amsterdam",
+            "channels": {"DURF": {"kind": "durf-te-vragen", "anonymous": True, "language": "nl"}},
+        }
+    }
+}
 START = datetime(2026, 1, 9, 14, 7, 20, tzinfo=UTC)  # a Friday afternoon, mid-hour
 
 
@@ -41,8 +47,11 @@ def needles() -> list[str]:
     for value in (ASKER, f"{WS}:{ASKER}", f"{WS}\x1f{ASKER}", f"test:{ASKER}"):
         raw = value.encode()
         found += [hashlib.new(h, raw).hexdigest() for h in ("md5", "sha1", "sha256", "blake2b")]
-        found += [base64.b64encode(raw).decode().rstrip("="),
-                  base64.urlsafe_b64encode(raw).decode().rstrip("="), raw.hex()]
+        found += [
+            base64.b64encode(raw).decode().rstrip("="),
+            base64.urlsafe_b64encode(raw).decode().rstrip("="),
+            raw.hex(),
+        ]
     return found
 
 
@@ -53,18 +62,27 @@ async def dump(core) -> dict[tuple[str, str], list]:
         for table in metadata.sorted_tables:
             for row in (await conn.execute(text(f'SELECT * FROM "{table.name}"'))).mappings():
                 data = dict(row)
-                times = [v.replace(tzinfo=v.tzinfo or UTC) for v in data.values()
-                         if isinstance(v, datetime)]
+                times = [
+                    v.replace(tzinfo=v.tzinfo or UTC)
+                    for v in data.values()
+                    if isinstance(v, datetime)
+                ]
                 rows[(table.name, json.dumps(data, default=str, sort_keys=True))] = times
     return rows
 
 
 async def test_an_anonymous_asker_leaves_no_trace_in_tables_or_log(
-        make_core, port, clock, caplog: pytest.LogCaptureFixture) -> None:
+    make_core, port, clock, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     quiet_payload_loggers()  # as `wolbot --log-level DEBUG` sets it up (bot/logs.py)
-    port.people[ASKER] = PersonInfo(ASKER, "Quirijn van der Veen", email="quirijn@example.org",
-                                    timezone="Europe/Amsterdam", locale="nl-NL")
+    port.people[ASKER] = PersonInfo(
+        ASKER,
+        "Quirijn van der Veen",
+        email="quirijn@example.org",
+        timezone="Europe/Amsterdam",
+        locale="nl-NL",
+    )
     clock.set(START - timedelta(minutes=10))
     core = make_core(port, **SETTINGS)
     await core.start(deliver=False, schedule=False)
@@ -84,18 +102,30 @@ async def test_an_anonymous_asker_leaves_no_trace_in_tables_or_log(
         acted.append(clock.now())
 
     act_at(0)
-    await run(ev.command("ask anon Hoe meld ik een fout zonder iemand te beschuldigen?",
-                         user=ASKER, channel=DM, kind=ConversationKind.DM))
+    await run(
+        ev.command(
+            "ask anon Hoe meld ik een fout zonder iemand te beschuldigen?",
+            user=ASKER,
+            channel=DM,
+            kind=ConversationKind.DM,
+        )
+    )
     card = next(r for r in port.sent() if r.dest.channel_id == "DURF")
     assert "Anonieme vraag (#1)" in card.text
     clock.set(START + timedelta(minutes=3))  # an answer, relayed to the asker
-    await run(ev.message("Via het VIM-formulier, dat is anoniem.", user="bert",
-                         channel="DURF", thread_id=card.message_id, message_id="a1"))
+    await run(
+        ev.message(
+            "Via het VIM-formulier, dat is anoniem.",
+            user="bert",
+            channel="DURF",
+            thread_id=card.message_id,
+            message_id="a1",
+        )
+    )
     relay = port.sent()[-1]
     assert relay.dest.channel_id == DM and "VIM-formulier" in relay.text
     act_at(6)
-    await run(ev.command("ask reply 1 Dank je!", user=ASKER, channel=DM,
-                         kind=ConversationKind.DM))
+    await run(ev.command("ask reply 1 Dank je!", user=ASKER, channel=DM, kind=ConversationKind.DM))
     act_at(9)
     button = relay.message.blocks[-1].elements[0]
     await run(ev.click(button.action_id, button.value, user=ASKER, channel=DM))
@@ -104,27 +134,31 @@ async def test_an_anonymous_asker_leaves_no_trace_in_tables_or_log(
     await run(ev.command("ask answered 1", user=ASKER, channel=DM, kind=ConversationKind.DM))
     act_at(15)
     for i in range(3):  # two more, then one over the daily limit (refused)
-        await run(ev.command(f"ask anon vraag {i}?", user=ASKER, channel=DM,
-                             kind=ConversationKind.DM))
+        await run(
+            ev.command(f"ask anon vraag {i}?", user=ASKER, channel=DM, kind=ConversationKind.DM)
+        )
     assert "limiet" in port.sent()[-1].text or "limit" in port.sent()[-1].text
     clock.set(START + timedelta(minutes=20))
     await run(ev.click("ask.ack", "1", user="mona", channel="DURF"))
 
     after = await dump(core)
     lowered = [n.lower() for n in needles()]
-    named = [f"{table}: {row}" for (table, row) in after
-             if any(n in row.lower() for n in lowered)]
+    named = [f"{table}: {row}" for (table, row) in after if any(n in row.lower() for n in lowered)]
     assert not named, "\n".join(named)
-    logged = [r.getMessage() for r in caplog.records
-              if any(n in r.getMessage().lower() for n in lowered)]
+    logged = [
+        r.getMessage() for r in caplog.records if any(n in r.getMessage().lower() for n in lowered)
+    ]
     assert not logged, "\n".join(logged)
     # rows that appeared or changed, with a time in a minute the asker acted in: only the
     # questions themselves and what was posted in the public channel (the card, a ✅)
     minutes = {t.replace(second=0, microsecond=0) for t in acted}
-    timed = [f"{table}: {row}" for (table, row), times in after.items()
-             if (table, row) not in before
-             and any(t.replace(second=0, microsecond=0) in minutes for t in times)
-             and table != "ask_question"
-             and not (table == "outboxitem" and '"channel_id": "DURF"' in row)]
+    timed = [
+        f"{table}: {row}"
+        for (table, row), times in after.items()
+        if (table, row) not in before
+        and any(t.replace(second=0, microsecond=0) in minutes for t in times)
+        and table != "ask_question"
+        and not (table == "outboxitem" and '"channel_id": "DURF"' in row)
+    ]
     assert not timed, "\n".join(timed)
     assert sum(1 for table, _ in after if table == "ask_question") == 3

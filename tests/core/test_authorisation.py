@@ -34,14 +34,32 @@ from tests.fakes.chat import RecordingPort
 from tests.resilience.hostile_support import BOUNDED, caller, run_property
 
 WS = ev.WORKSPACE
-SETTINGS = {"workspaces": {WS: {"admins": ["adam"], "managers": ["mara"], "channels": {
-    "CDURF": {"kind": "durf-te-vragen", "anonymous": True}}}}}
+SETTINGS = {
+    "workspaces": {
+        WS: {
+            "admins": ["adam"],
+            "managers": ["mara"],
+            "channels": {"CDURF": {"kind": "durf-te-vragen", "anonymous": True}},
+        }
+    }
+}
 # Written by deliveries and bookkeeping around any event, whoever sends it; everything
 # else is what a click could change on somebody's behalf.
-BOOKKEEPING = {"outboxitem", "processedevent", "participation_count", "contribution",
-               "conversationreference", "person", "channel", "workspace", "inbox",
-               "match_vector", "scheduled_occurrence", "teams_member",
-               "limit_use"}  # platform rate caps counted per conversation (outgoing refusals)
+BOOKKEEPING = {
+    "outboxitem",
+    "processedevent",
+    "participation_count",
+    "contribution",
+    "conversationreference",
+    "person",
+    "channel",
+    "workspace",
+    "inbox",
+    "match_vector",
+    "scheduled_occurrence",
+    "teams_member",
+    "limit_use",
+}  # platform rate caps counted per conversation (outgoing refusals)
 
 
 class On:
@@ -58,36 +76,70 @@ class On:
 async def _world(core: Any, on: On) -> dict[str, str]:
     """Things the buttons name: narrations (public and private), a suggestion, an
     introduction, a durf-te-vragen question. Returns the values the real buttons carry."""
-    await core.handle(on(ev.message("I'm working on the onboarding checklist for new nurses",
-                                 user="anouk", message_id="m-anouk")))
-    await core.handle(on(ev.message("I'm working on the budget for the private ward",
-                                    user="pia", channel="CPRIV",
-                                    kind=ev.ConversationKind.PRIVATE, message_id="m-pia")))
-    await core.handle(on(ev.command("ask Is there a plan for the new rota?", user="asker",
-                                    channel="CDURF")))
+    await core.handle(
+        on(
+            ev.message(
+                "I'm working on the onboarding checklist for new nurses",
+                user="anouk",
+                message_id="m-anouk",
+            )
+        )
+    )
+    await core.handle(
+        on(
+            ev.message(
+                "I'm working on the budget for the private ward",
+                user="pia",
+                channel="CPRIV",
+                kind=ev.ConversationKind.PRIVATE,
+                message_id="m-pia",
+            )
+        )
+    )
+    await core.handle(
+        on(ev.command("ask Is there a plan for the new rota?", user="asker", channel="CDURF"))
+    )
     await core.delivery.drain()
     now = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
     async with core.db.session() as s:
         anouk = (await s.exec(select(Narration).where(Narration.author_id == "anouk"))).one()
         pia = (await s.exec(select(Narration).where(Narration.author_id == "pia"))).one()
         question = (await s.exec(select(Question))).one()
-        suggestion = MatchSuggestion(workspace_id=WS, narration_id=anouk.id or 0,
-                                     narrator_id="anouk", person_id="bram", reason="similar",
-                                     item_ref="n:1", score=0.9, created_at=now)
-        connection = Connection(workspace_id=WS, narration_id=anouk.id, narrator_id="anouk",
-                                person_id="bram", suggested_by="bot", created_at=now)
+        suggestion = MatchSuggestion(
+            workspace_id=WS,
+            narration_id=anouk.id or 0,
+            narrator_id="anouk",
+            person_id="bram",
+            reason="similar",
+            item_ref="n:1",
+            score=0.9,
+            created_at=now,
+        )
+        connection = Connection(
+            workspace_id=WS,
+            narration_id=anouk.id,
+            narrator_id="anouk",
+            person_id="bram",
+            suggested_by="bot",
+            created_at=now,
+        )
         s.add(suggestion)
         s.add(connection)
         await s.commit()
         await s.refresh(suggestion)
         await s.refresh(connection)
-    return {"anouk_narration": str(anouk.id), "pia_narration": str(pia.id),
-            "question": str(question.id), "suggestion": str(suggestion.id),
-            "connection": str(connection.id)}
+    return {
+        "anouk_narration": str(anouk.id),
+        "pia_narration": str(pia.id),
+        "question": str(question.id),
+        "suggestion": str(suggestion.id),
+        "connection": str(connection.id),
+    }
 
 
-def _buttons(ids: dict[str, str], anouk: str = "anouk",
-             forger: str = "mallory") -> list[tuple[EventKind, str, str, dict[str, str]]]:
+def _buttons(
+    ids: dict[str, str], anouk: str = "anouk", forger: str = "mallory"
+) -> list[tuple[EventKind, str, str, dict[str, str]]]:
     """Every button and form of the product: (kind, action id, value, form values), with the
     values the real buttons carry for anouk's narration, suggestion and introduction, pia's
     private narration and the asker's question."""
@@ -120,12 +172,23 @@ def _buttons(ids: dict[str, str], anouk: str = "anouk",
     ]
 
 
-def _forged(on: On, kind: EventKind, action_id: str, value: str, values: dict[str, str],
-            user: str, n: int, channel: str = "C1") -> InboundEvent:
+def _forged(
+    on: On,
+    kind: EventKind,
+    action_id: str,
+    value: str,
+    values: dict[str, str],
+    user: str,
+    n: int,
+    channel: str = "C1",
+) -> InboundEvent:
     event = ev.click(action_id, value, user=user, channel=channel, message_id=f"M-forged-{n}")
     if kind is EventKind.FORM_SUBMIT:
-        event = replace(event, kind=kind, action=Action(action_id=action_id, value=value,
-                                                        values=values, form_id=action_id))
+        event = replace(
+            event,
+            kind=kind,
+            action=Action(action_id=action_id, value=value, values=values, form_id=action_id),
+        )
     return on(event)
 
 
@@ -150,7 +213,8 @@ async def world(request, make_core, port: RecordingPort):  # type: ignore[no-unt
 
 
 async def test_a_forged_add_does_not_copy_anothers_narration_into_ones_profile(
-        world, port: RecordingPort, caplog: pytest.LogCaptureFixture) -> None:
+    world, port: RecordingPort, caplog: pytest.LogCaptureFixture
+) -> None:
     core, ids, on = world
     caplog.set_level(logging.WARNING, logger="bot.authorisation")
     before = len(port.records)
@@ -178,32 +242,42 @@ async def test_the_refusal_is_in_the_clickers_language(world, port: RecordingPor
     await core.handle(on(ev.click("matching.topic.add", ids["anouk_narration"], user="mallory")))
     await core.delivery.drain()
     assert [r.text for r in port.records[before:]] == [
-        "Deze knop is niet voor jou bedoeld, dus ik heb alles gelaten zoals het was."]
+        "Deze knop is niet voor jou bedoeld, dus ik heb alles gelaten zoals het was."
+    ]
 
 
 async def test_every_button_pressed_by_the_wrong_person_changes_nothing(
-        world, port: RecordingPort) -> None:
+    world, port: RecordingPort
+) -> None:
     core, ids, on = world
     buttons = _buttons(ids)
     call = caller(asyncio.get_running_loop())
     counter = iter(range(10**6))
 
     @settings(BOUNDED, max_examples=60)
-    @given(button=st.sampled_from(buttons), user=st.sampled_from(["mallory", "zed", "bram"]),
-           # a forged click may claim any conversation but a private one the forger is in
-           channel=st.sampled_from(["C1", "CDURF", "D-mallory"]),
-           replays=st.integers(min_value=1, max_value=2))
-    def prop(button: tuple[EventKind, str, str, dict[str, str]], user: str, channel: str,
-             replays: int) -> None:
+    @given(
+        button=st.sampled_from(buttons),
+        user=st.sampled_from(["mallory", "zed", "bram"]),
+        # a forged click may claim any conversation but a private one the forger is in
+        channel=st.sampled_from(["C1", "CDURF", "D-mallory"]),
+        replays=st.integers(min_value=1, max_value=2),
+    )
+    def prop(
+        button: tuple[EventKind, str, str, dict[str, str]], user: str, channel: str, replays: int
+    ) -> None:
         kind, action_id, value, values = button
-        if user == "bram" and not action_id.startswith(("matching.connect", "matching.dismiss",
-                                                        "matching.followup", "matching.how")):
+        if user == "bram" and not action_id.startswith(
+            ("matching.connect", "matching.dismiss", "matching.followup", "matching.how")
+        ):
             user = "mallory"  # bram is the wrong person only for anouk's suggestion/intro
         before_rows = call(snapshot(core))
         before = len(port.records)
         for _ in range(replays):
-            call(core.handle(_forged(on, kind, action_id, value, values, user, next(counter),
-                                     channel)))
+            call(
+                core.handle(
+                    _forged(on, kind, action_id, value, values, user, next(counter), channel)
+                )
+            )
         call(core.delivery.drain())
         assert call(snapshot(core)) == before_rows, (action_id, user)
         for record in port.records[before:]:
@@ -222,8 +296,9 @@ async def test_every_interaction_route_says_who_may_use_it(world) -> None:
             assert isinstance(route.who, Who), (action_id, route.name)
 
 
-async def test_a_route_without_a_rule_is_refused(world, port: RecordingPort,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_route_without_a_rule_is_refused(
+    world, port: RecordingPort, caplog: pytest.LogCaptureFixture
+) -> None:
     core, _, on = world
     ran: list[str] = []
 
@@ -252,8 +327,9 @@ async def test_a_forged_console_click_is_refused(make_core, port: RecordingPort)
     await core.delivery.drain()
     async with core.db.session() as s:
         story = (await s.exec(select(Narration))).one()
-    forged = replace(state, buttons={1: ButtonRef("matching.topic.add", str(story.id), "m1",
-                                                  "general", None)})
+    forged = replace(
+        state, buttons={1: ButtonRef("matching.topic.add", str(story.id), "m1", "general", None)}
+    )
     before = len(port.records)
     for line in ("@mallory !1", "@mallory !1"):  # forged, then replayed
         event, forged = parse_line(line, forged)
@@ -265,28 +341,31 @@ async def test_a_forged_console_click_is_refused(make_core, port: RecordingPort)
     assert [r.text for r in port.records[before:]] == [NOT_FOR_YOU, NOT_FOR_YOU]
 
 
-async def test_a_picker_is_bound_to_the_person_it_was_shown_to(world,
-                                                               port: RecordingPort) -> None:
+async def test_a_picker_is_bound_to_the_person_it_was_shown_to(world, port: RecordingPort) -> None:
     """The person picker of "I know someone" carries a keyed tag of the person it was shown
     to: they may pick from wherever the platform showed it (Teams: their personal chat, also
     for a private channel's narration); the same id replayed by someone else is refused."""
     core, ids, on = world
-    await core.handle(on(ev.click("matching.someone", ids["pia_narration"], user="bram",
-                                  channel="CPRIV")))
+    await core.handle(
+        on(ev.click("matching.someone", ids["pia_narration"], user="bram", channel="CPRIV"))
+    )
     await core.delivery.drain()
     picker = port.records[-1].message
     assert picker is not None
     [select] = [e for b in picker.blocks if getattr(b, "elements", None) for e in b.elements]
     assert select.action_id.startswith(f"matching.pick.{ids['pia_narration']}~")
     before = await snapshot(core)
-    await core.handle(on(ev.click(select.action_id, "carla", user="mallory",
-                                  channel="D-mallory")))
+    await core.handle(on(ev.click(select.action_id, "carla", user="mallory", channel="D-mallory")))
     await core.delivery.drain()
     assert await snapshot(core) == before  # replayed by another person: refused
     await core.handle(on(ev.click(select.action_id, "carla", user="bram", channel="D-bram")))
     await core.delivery.drain()
     async with core.db.session() as s:
-        made = (await s.exec(select_(Connection.narrator_id, Connection.person_id,
-                                     Connection.suggested_by)
-                             .where(Connection.person_id == "carla"))).all()
+        made = (
+            await s.exec(
+                select_(
+                    Connection.narrator_id, Connection.person_id, Connection.suggested_by
+                ).where(Connection.person_id == "carla")
+            )
+        ).all()
     assert made == [("pia", "carla", "bram")]

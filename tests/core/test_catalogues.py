@@ -35,8 +35,11 @@ def test_placeholders_survive_translation() -> None:
 
     nl = i18n_sync.catalogue_ids("nl")
     placeholder = re.compile(r"\{[a-z_]+\}")
-    broken = [m for m, t in nl.items() if t and sorted(placeholder.findall(m))
-              != sorted(placeholder.findall(t))]
+    broken = [
+        m
+        for m, t in nl.items()
+        if t and sorted(placeholder.findall(m)) != sorted(placeholder.findall(t))
+    ]
     assert broken == []
 
 

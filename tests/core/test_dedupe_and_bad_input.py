@@ -36,8 +36,9 @@ async def test_two_cores_on_one_database_handle_an_event_once(make_core, port) -
     assert queued == 1
 
 
-async def test_a_claim_left_by_a_crashed_process_is_taken_over_once_stale(core, port,
-                                                                           clock) -> None:
+async def test_a_claim_left_by_a_crashed_process_is_taken_over_once_stale(
+    core, port, clock
+) -> None:
     """A process that claimed an event and died before finishing it (kill -9) must not make
     the event's next delivery a duplicate: after `STALE_CLAIM` it is handled again."""
     event = ev.message("I'm working on the crash drill", event_id="Ev-crash")
@@ -130,8 +131,11 @@ async def test_bot_messages_are_ignored(core, port) -> None:
 
 async def test_edit_and_delete_follow_the_message(core, port) -> None:
     await core.handle(ev.message("I'm working on the old plan", message_id="m-1"))
-    await core.handle(ev.message("I'm working on the new plan", message_id="m-1",
-                                 event_kind=ev.EventKind.MESSAGE_EDITED))
+    await core.handle(
+        ev.message(
+            "I'm working on the new plan", message_id="m-1", event_kind=ev.EventKind.MESSAGE_EDITED
+        )
+    )
     async with core.db.session() as s:
         assert (await s.exec(select(Narration.topic))).one() == "the new plan"
     await core.handle(ev.message("", message_id="m-1", event_kind=ev.EventKind.MESSAGE_DELETED))

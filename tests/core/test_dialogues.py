@@ -62,8 +62,11 @@ async def run_table(core, port, table, *, channel="C1", kind=ConversationKind.PU
             assert expected in rendered, f"{said!r}: expected {expected!r} in {rendered!r}"
 
 
-@pytest.mark.parametrize("table", [NARRATION_EN, NARRATION_NL, HELP_EN, HELP_NL],
-                         ids=["narration-en", "narration-nl", "help-en", "help-nl"])
+@pytest.mark.parametrize(
+    "table",
+    [NARRATION_EN, NARRATION_NL, HELP_EN, HELP_NL],
+    ids=["narration-en", "narration-nl", "help-en", "help-nl"],
+)
 async def test_dialogue_table(core, port, table) -> None:
     await run_table(core, port, table)
 
@@ -73,7 +76,9 @@ async def test_narrations_are_stored_with_language_and_topic(core, port) -> None
     async with core.db.session() as s:
         rows = list(await s.exec(select(Narration).order_by(Narration.id)))
     assert [(r.author_id, r.language, r.visibility, r.source) for r in rows] == [
-        ("alice", "en", "public", "channel"), ("bob", "nl", "public", "channel")]
+        ("alice", "en", "public", "channel"),
+        ("bob", "nl", "public", "channel"),
+    ]
     assert rows[0].topic == "the onboarding checklist for new nurses"
     assert rows[1].text == "Ik ben bezig met de AVG-verzoeken"
 

@@ -48,22 +48,35 @@ async def test_topic_and_language_of_natural_phrasings(core, port) -> None:
     async with core.db.session() as s:
         rows = list(await s.exec(select(Narration).order_by(Narration.id)))
     assert [(r.language, r.topic) for r in rows] == [
-        ("nl", "de nieuwe intranet-zoekfunctie"), ("en", "the budget for 2027")]
+        ("nl", "de nieuwe intranet-zoekfunctie"),
+        ("en", "the budget for 2027"),
+    ]
 
 
-PHRASES_YAML = {"workspaces": {"test:T1": {"narration_phrases": {
-    "nl": ["(ik|we) (focus|focussen) (me|ons) [nu|momenteel] op"],
-    "en": ["[this week] my focus is"]}}}}
+PHRASES_YAML = {
+    "workspaces": {
+        "test:T1": {
+            "narration_phrases": {
+                "nl": ["(ik|we) (focus|focussen) (me|ons) [nu|momenteel] op"],
+                "en": ["[this week] my focus is"],
+            }
+        }
+    }
+}
 
 
 async def test_a_workspace_adds_its_own_phrases(make_core, port) -> None:
     core = make_core(port, **PHRASES_YAML)
     await core.start(deliver=False)
-    await run_table(core, port, [
-        ("joost", "Ik focus me momenteel op de inkoopprocedure", "📝"),
-        ("sanne", "This week my focus is the supplier contracts", "📝"),
-        ("sanne", "My focus is elsewhere?", ""),
-    ])
+    await run_table(
+        core,
+        port,
+        [
+            ("joost", "Ik focus me momenteel op de inkoopprocedure", "📝"),
+            ("sanne", "This week my focus is the supplier contracts", "📝"),
+            ("sanne", "My focus is elsewhere?", ""),
+        ],
+    )
     other = make_core(port)  # another workspace (no phrases of its own) is unaffected
     assert match_phrase("Ik focus me op de inkoop") is None
     await other.stop()
@@ -71,14 +84,17 @@ async def test_a_workspace_adds_its_own_phrases(make_core, port) -> None:
 
 def test_phrases_in_app_yaml_are_validated() -> None:
     with pytest.raises(ValueError, match="narration_phrases"):
-        Settings.model_validate({"workspaces": {"w": {"narration_phrases": {
-            "nl": ["ik werk [aan"]}}}})
+        Settings.model_validate(
+            {"workspaces": {"w": {"narration_phrases": {"nl": ["ik werk [aan"]}}}}
+        )
     with pytest.raises(ValueError, match="always there"):
-        Settings.model_validate({"workspaces": {"w": {"narration_phrases": {
-            "en": ["working [on]"]}}}})
+        Settings.model_validate(
+            {"workspaces": {"w": {"narration_phrases": {"en": ["working [on]"]}}}}
+        )
     with pytest.raises(ValueError, match="narration_phrases"):
-        Settings.model_validate({"workspaces": {"w": {"narration_phrases": {
-            "fr": ["je travaille sur"]}}}})
+        Settings.model_validate(
+            {"workspaces": {"w": {"narration_phrases": {"fr": ["je travaille sur"]}}}}
+        )
 
 
 def test_every_built_in_phrase_compiles_and_errors_name_the_problem() -> None:
@@ -131,20 +147,24 @@ async def test_the_topic_starts_after_the_phrase_not_the_greeting(core, port) ->
         ("nl", "de roosterplanning voor de IC"),
         ("en", "the Kubernetes migration of billing"),
         ("en", "the intranet redesign, who else is?"),
-        ("nl", "de jaarplanning voor het sociaal domein")]
+        ("nl", "de jaarplanning voor het sociaal domein"),
+    ]
 
 
-@pytest.mark.parametrize(("text", "kind"), [
-    ("Working on it!", Topicless.REPLY),
-    ("working on that now", Topicless.REPLY),
-    ("Ik ben bezig met je vraag, komt goed", Topicless.REPLY),
-    ("ok, ik ben ermee bezig", Topicless.REPLY),
-    ("Ik ben bezig", Topicless.BARE),
-    ("I'm working on", Topicless.BARE),
-    ("Working on this: the SEO audit of the website", None),
-    ("Working on it?", None),
-    ("I'm working on the question of pricing", None),
-    ("Ik ben bezig met de begroting", None),
-])
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Working on it!", Topicless.REPLY),
+        ("working on that now", Topicless.REPLY),
+        ("Ik ben bezig met je vraag, komt goed", Topicless.REPLY),
+        ("ok, ik ben ermee bezig", Topicless.REPLY),
+        ("Ik ben bezig", Topicless.BARE),
+        ("I'm working on", Topicless.BARE),
+        ("Working on this: the SEO audit of the website", None),
+        ("Working on it?", None),
+        ("I'm working on the question of pricing", None),
+        ("Ik ben bezig met de begroting", None),
+    ],
+)
 def test_topicless(text, kind) -> None:
     assert topicless(text) is kind

@@ -11,9 +11,17 @@ from bot.events import Action, EventKind
 from tests.fakes import events as ev
 
 WS = ev.WORKSPACE
-YAML = {"workspaces": {WS: {"admins": ["alice", "bob"], "channels": {
-    "CEN": {"kind": "dialogue", "language": "en", "rhythm": "0 10 * * tue"},
-    "CNL": {"kind": "dialogue", "language": "nl", "rhythm": "0 10 * * tue"}}}}}
+YAML = {
+    "workspaces": {
+        WS: {
+            "admins": ["alice", "bob"],
+            "channels": {
+                "CEN": {"kind": "dialogue", "language": "en", "rhythm": "0 10 * * tue"},
+                "CNL": {"kind": "dialogue", "language": "nl", "rhythm": "0 10 * * tue"},
+            },
+        }
+    }
+}
 
 ROUND_EN = [
     ("alice", "/wol round status", "rhythm every Tuesday at 10:00,"),
@@ -22,9 +30,12 @@ ROUND_EN = [
     ("bob", "> Pairing with the data team taught me SQL.", ""),
     ("cem", "> A patient showed me how confusing our letter was.", ""),
     ("dan", "+1 bob", ""),
-    ("alice", "/wol round close",
-     "Round closed: |3 colleagues answered.|The answer that resonated most:|"
-     "> Pairing with the data team taught me SQL.|1 reaction|in thread+channel"),
+    (
+        "alice",
+        "/wol round close",
+        "Round closed: |3 colleagues answered.|The answer that resonated most:|"
+        "> Pairing with the data team taught me SQL.|1 reaction|in thread+channel",
+    ),
     ("alice", "/wol round now", "Posted the next question"),
     ("alice", "/wol round close", "Round closed without answers|in thread only"),
     ("alice", "/wol round now", "I'll close the round on 6 January 2026 09:59 with"),
@@ -37,9 +48,12 @@ ROUND_NL = [
     ("ann", "> We hebben de stand-up naar de middag verplaatst.", ""),
     ("bob", "> Samenwerken met het datateam leerde me SQL.", ""),
     ("cem", "> Een patiënt liet zien hoe onduidelijk onze brief was.", ""),
-    ("bob", "/wol ronde sluit",
-     "Ronde afgesloten: |3 collega's antwoordden.|De eerste antwoorden:|"
-     "> We hebben de stand-up naar de middag verplaatst.|in thread+channel"),
+    (
+        "bob",
+        "/wol ronde sluit",
+        "Ronde afgesloten: |3 collega's antwoordden.|De eerste antwoorden:|"
+        "> We hebben de stand-up naar de middag verplaatst.|in thread+channel",
+    ),
     ("bob", "/wol ronde nu", "De volgende vraag staat in"),
     ("bob", "/wol ronde sluiten", "Ronde gesloten zonder antwoorden|in thread only"),  # QA
     ("bob", "/wol ronde nu", "Op 6 januari 2026 09:59 sluit ik de ronde af"),
@@ -65,20 +79,27 @@ async def run_round_table(core, port, table, channel: str) -> None:
         if said.startswith("/wol"):
             event = ev.command(said[4:].strip(), user=user, channel=channel)
         elif said.startswith(">"):
-            event = ev.message(said[1:].strip(), user=user, channel=channel,
-                               thread_id=question_id)
+            event = ev.message(said[1:].strip(), user=user, channel=channel, thread_id=question_id)
             answers[user] = event.message_id or ""
         else:  # "+1 name": a reaction to name's answer
-            event = ev.message("", user=user, channel=channel,
-                               event_kind=EventKind.REACTION_ADDED,
-                               action=Action(action_id="reaction", value="+1",
-                                             message_id=answers[said.split()[1]]))
+            event = ev.message(
+                "",
+                user=user,
+                channel=channel,
+                event_kind=EventKind.REACTION_ADDED,
+                action=Action(
+                    action_id="reaction", value="+1", message_id=answers[said.split()[1]]
+                ),
+            )
         await core.handle(event)
         await core.delivery.drain()
         did = port.records[before:]
         for record in did:
-            if record.op == "send" and record.dest.thread_id is None and \
-                    not record.dest.ephemeral_user:
+            if (
+                record.op == "send"
+                and record.dest.thread_id is None
+                and not record.dest.ephemeral_user
+            ):
                 question_id = record.message_id  # the round's question, in the channel
         public = [r for r in did if r.op == "react" or not r.dest.ephemeral_user]
         rendered = "\n".join(_describe(r) for r in did)
@@ -92,8 +113,9 @@ async def run_round_table(core, port, table, channel: str) -> None:
             assert len(posts) == 1, f"{said!r}: one post, not {len(posts)}: {rendered!r}"
 
 
-@pytest.mark.parametrize(("table", "channel"), [(ROUND_EN, "CEN"), (ROUND_NL, "CNL")],
-                         ids=["en", "nl"])
+@pytest.mark.parametrize(
+    ("table", "channel"), [(ROUND_EN, "CEN"), (ROUND_NL, "CNL")], ids=["en", "nl"]
+)
 async def test_a_round_closes_with_one_summary(make_core, port, table, channel) -> None:
     core = make_core(port, **YAML)
     await core.start(deliver=False, schedule=False)
@@ -101,15 +123,24 @@ async def test_a_round_closes_with_one_summary(make_core, port, table, channel) 
 
 
 async def test_each_answer_is_quoted_once_and_unreacted_ones_only_without_reactions(
-        make_core, port) -> None:
+    make_core, port
+) -> None:
     core = make_core(port, **YAML)
     await core.start(deliver=False, schedule=False)
-    await run_round_table(core, port, [
-        ("alice", "/wol round now", "Posted"),
-        ("ann", "> First thought.", ""), ("bob", "> Second thought.", ""),
-        ("ann", "> Third thought.", ""), ("cem", "+1 ann", ""), ("dan", "+1 ann", ""),
-        ("alice", "/wol round close", "2 colleagues answered.|> Third thought.|2 reactions"),
-    ], "CEN")
+    await run_round_table(
+        core,
+        port,
+        [
+            ("alice", "/wol round now", "Posted"),
+            ("ann", "> First thought.", ""),
+            ("bob", "> Second thought.", ""),
+            ("ann", "> Third thought.", ""),
+            ("cem", "+1 ann", ""),
+            ("dan", "+1 ann", ""),
+            ("alice", "/wol round close", "2 colleagues answered.|> Third thought.|2 reactions"),
+        ],
+        "CEN",
+    )
     summary = [r for r in port.sent() if "Round closed" in r.text][-1]
     quotes = [b.text for b in summary.message.blocks if b.type == "quote"]
     assert quotes == ["Third thought."]  # the only answer with reactions, once

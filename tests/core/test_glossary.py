@@ -20,71 +20,131 @@ LONG_TERM = "x" * 61
 LONG_MEANING = "z" * 301
 
 TABLE_EN = [
-    ("anouk", "/wol config glossary",
-     "The glossary is empty. Teach me a term with /wol config glossary add HiX = electronic "
-     "patient record."),
-    ("anouk", "/wol config glossary add HiX = electronic patient record (EPD)",
-     "HiX is in the glossary now: electronic patient record (EPD). When I match work, I read "
-     "HiX this way, in earlier narrations too."),
-    ("anouk", "/wol config glossary add P&O = personnel and organisation",
-     "P&O is in the glossary now"),
+    (
+        "anouk",
+        "/wol config glossary",
+        "The glossary is empty. Teach me a term with /wol config glossary add HiX = electronic "
+        "patient record.",
+    ),
+    (
+        "anouk",
+        "/wol config glossary add HiX = electronic patient record (EPD)",
+        "HiX is in the glossary now: electronic patient record (EPD). When I match work, I read "
+        "HiX this way, in earlier narrations too.",
+    ),
+    (
+        "anouk",
+        "/wol config glossary add P&O = personnel and organisation",
+        "P&O is in the glossary now",
+    ),
     ("anouk", "/wol config glossary", "Glossary: the organisation's own words"),
     ("anouk", "/wol config glossary list", "HiX = electronic patient record (EPD)"),
     ("anouk", "/wol config glossary", "P&O = personnel and organisation"),
-    ("anouk", "/wol config glossary add hix = something else",
-     "HiX is already in the glossary: electronic patient record (EPD). To change it, remove it "
-     "first with /wol config glossary remove HiX."),
-    ("anouk", "/wol config glossary add Zwaluw",
-     "Write the term, an equals sign and what it means, for example: /wol config glossary add "
-     "HiX = electronic patient record"),
+    (
+        "anouk",
+        "/wol config glossary add hix = something else",
+        "HiX is already in the glossary: electronic patient record (EPD). To change it, remove it "
+        "first with /wol config glossary remove HiX.",
+    ),
+    (
+        "anouk",
+        "/wol config glossary add Zwaluw",
+        "Write the term, an equals sign and what it means, for example: /wol config glossary add "
+        "HiX = electronic patient record",
+    ),
     ("anouk", "/wol config glossary frobnicate", "Write the term, an equals sign"),
-    ("anouk", "/wol config glossary add Zwaluw =   ",
-     "What does Zwaluw mean? Write it after the equals sign, for example:"),
-    ("anouk", "/wol config glossary add = the new HR system",
-     "A term needs at least one letter or digit"),
+    (
+        "anouk",
+        "/wol config glossary add Zwaluw =   ",
+        "What does Zwaluw mean? Write it after the equals sign, for example:",
+    ),
+    (
+        "anouk",
+        "/wol config glossary add = the new HR system",
+        "A term needs at least one letter or digit",
+    ),
     ("anouk", f"/wol config glossary add {LONG_TERM} = y", "A term has at most 60 characters"),
-    ("anouk", f"/wol config glossary add Zwaluw = {LONG_MEANING}",
-     "The meaning of Zwaluw has at most 300 characters (now 301)."),
-    ("anouk", "/wol config glossary remove Kolibrie",
-     "Kolibrie is not in the glossary, so nothing changed. See the list with "
-     "/wol config glossary."),
+    (
+        "anouk",
+        f"/wol config glossary add Zwaluw = {LONG_MEANING}",
+        "The meaning of Zwaluw has at most 300 characters (now 301).",
+    ),
+    (
+        "anouk",
+        "/wol config glossary remove Kolibrie",
+        "Kolibrie is not in the glossary, so nothing changed. See the list with "
+        "/wol config glossary.",
+    ),
     ("anouk", "/wol config glossary remove hix", "HiX is no longer in the glossary."),
     ("anouk", "/wol config glossary remove", "A term needs at least one letter or digit"),
     ("anouk", "/wol config history", "glossary.remove HiX electronic patient record (EPD) →"),
-    ("bram", "/wol config glossary add MT = management team",
-     "Only wolbot admins can use /wol config."),
+    (
+        "bram",
+        "/wol config glossary add MT = management team",
+        "Only wolbot admins can use /wol config.",
+    ),
     ("anouk", "/wol config glossary", "P&O = personnel and organisation"),
 ]
 TABLE_NL = [
-    ("anouk", "/wol instellingen woordenlijst",
-     "De woordenlijst is leeg. Leer me een term met /wol instellingen woordenlijst toevoegen "
-     "HiX = elektronisch patiëntendossier."),
-    ("anouk", "/wol instellingen woordenlijst toevoegen HiX = elektronisch patiëntendossier",
-     "HiX staat nu in de woordenlijst: elektronisch patiëntendossier. Als ik vergelijkbaar werk "
-     "zoek, lees ik HiX zo, ook in eerdere \"bezig met\"-berichten."),
-    ("anouk", "/wol instellingen woordenlijst toevoegen het MT = managementteam",
-     "het MT staat nu in de woordenlijst"),
+    (
+        "anouk",
+        "/wol instellingen woordenlijst",
+        "De woordenlijst is leeg. Leer me een term met /wol instellingen woordenlijst toevoegen "
+        "HiX = elektronisch patiëntendossier.",
+    ),
+    (
+        "anouk",
+        "/wol instellingen woordenlijst toevoegen HiX = elektronisch patiëntendossier",
+        "HiX staat nu in de woordenlijst: elektronisch patiëntendossier. Als ik vergelijkbaar werk "
+        'zoek, lees ik HiX zo, ook in eerdere "bezig met"-berichten.',
+    ),
+    (
+        "anouk",
+        "/wol instellingen woordenlijst toevoegen het MT = managementteam",
+        "het MT staat nu in de woordenlijst",
+    ),
     ("anouk", "/wol instellingen woordenlijst lijst", "HiX = elektronisch patiëntendossier"),
     ("anouk", "/wol instellingen woordenlijst", "Woordenlijst: de eigen woorden van de"),
-    ("anouk", "/wol instellingen woordenlijst toevoegen HIX = iets anders",
-     "HiX staat al in de woordenlijst: elektronisch patiëntendossier. Wil je het veranderen, "
-     "verwijder het dan eerst met /wol instellingen woordenlijst verwijder HiX."),
-    ("anouk", "/wol instellingen woordenlijst toevoegen Zwaluw",
-     "Schrijf de term, een isgelijkteken en wat het betekent, bijvoorbeeld: /wol instellingen "
-     "woordenlijst toevoegen HiX = elektronisch patiëntendossier"),
-    ("anouk", "/wol instellingen woordenlijst toevoegen Zwaluw =",
-     "Wat betekent Zwaluw? Zet het achter het isgelijkteken"),
-    ("anouk", f"/wol instellingen woordenlijst toevoegen {LONG_TERM} = y",
-     "Een term heeft hoogstens 60 tekens"),
-    ("anouk", f"/wol instellingen woordenlijst toevoegen Zwaluw = {LONG_MEANING}",
-     "De betekenis van Zwaluw heeft hoogstens 300 tekens (nu 301)."),
-    ("anouk", "/wol instellingen woordenlijst verwijder Kolibrie",
-     "Kolibrie staat niet in de woordenlijst, dus er is niets veranderd. Bekijk de lijst met "
-     "/wol instellingen woordenlijst."),
+    (
+        "anouk",
+        "/wol instellingen woordenlijst toevoegen HIX = iets anders",
+        "HiX staat al in de woordenlijst: elektronisch patiëntendossier. Wil je het veranderen, "
+        "verwijder het dan eerst met /wol instellingen woordenlijst verwijder HiX.",
+    ),
+    (
+        "anouk",
+        "/wol instellingen woordenlijst toevoegen Zwaluw",
+        "Schrijf de term, een isgelijkteken en wat het betekent, bijvoorbeeld: /wol instellingen "
+        "woordenlijst toevoegen HiX = elektronisch patiëntendossier",
+    ),
+    (
+        "anouk",
+        "/wol instellingen woordenlijst toevoegen Zwaluw =",
+        "Wat betekent Zwaluw? Zet het achter het isgelijkteken",
+    ),
+    (
+        "anouk",
+        f"/wol instellingen woordenlijst toevoegen {LONG_TERM} = y",
+        "Een term heeft hoogstens 60 tekens",
+    ),
+    (
+        "anouk",
+        f"/wol instellingen woordenlijst toevoegen Zwaluw = {LONG_MEANING}",
+        "De betekenis van Zwaluw heeft hoogstens 300 tekens (nu 301).",
+    ),
+    (
+        "anouk",
+        "/wol instellingen woordenlijst verwijder Kolibrie",
+        "Kolibrie staat niet in de woordenlijst, dus er is niets veranderd. Bekijk de lijst met "
+        "/wol instellingen woordenlijst.",
+    ),
     ("anouk", "/wol config woordenlijst verwijder hix", "HiX staat niet meer in de woordenlijst."),
     ("anouk", "/wol instellingen geschiedenis", "glossary.add het MT"),
-    ("bram", "/wol instellingen woordenlijst toevoegen P&O = personeelszaken",
-     "Alleen wolbot-beheerders kunnen /wol instellingen gebruiken."),
+    (
+        "bram",
+        "/wol instellingen woordenlijst toevoegen P&O = personeelszaken",
+        "Alleen wolbot-beheerders kunnen /wol instellingen gebruiken.",
+    ),
     ("anouk", "/wol instellingen woordenlijst", "het MT = managementteam"),
 ]
 
@@ -118,43 +178,67 @@ YAML_GLOSSARY = {"HiX": "elektronisch patiëntendossier", "Zwaluw": "the new HR 
 async def test_app_yaml_glossary_is_listed_read_only_and_counts_as_a_duplicate(
     make_core, port
 ) -> None:
-    core = make_core(port, workspaces={WS: {"admins": ["anouk"], "language": "en",
-                                            "glossary": YAML_GLOSSARY}})
+    core = make_core(
+        port, workspaces={WS: {"admins": ["anouk"], "language": "en", "glossary": YAML_GLOSSARY}}
+    )
     await core.start(deliver=False)
-    await run_table(core, port, [
-        ("anouk", "/wol config glossary", "Zwaluw = the new HR system  (app.yaml)"),
-        ("anouk", "/wol config glossary add zwaluw = a bird",
-         "Zwaluw is already in the glossary: the new HR system. It comes from app.yaml: "
-         f"change it there (workspaces.{WS}.glossary.Zwaluw). Nothing changed."),
-        ("anouk", "/wol instellingen woordenlijst toevoegen HIX = iets anders",
-         "HiX staat al in de woordenlijst: elektronisch patiëntendossier. Het komt uit "
-         f"app.yaml: verander het daar (workspaces.{WS}.glossary.HiX). Er is niets veranderd."),
-        ("anouk", "/wol config glossary remove Zwaluw",
-         f"Zwaluw is in the glossary of app.yaml: remove it there "
-         f"(workspaces.{WS}.glossary.Zwaluw). Nothing changed."),
-        ("anouk", "/wol instellingen woordenlijst verwijder HiX",
-         "HiX staat in de woordenlijst van app.yaml: verwijder het daar"),
-        ("anouk", "/wol config glossary add MT = management team", "MT is in the glossary now"),
-    ])
+    await run_table(
+        core,
+        port,
+        [
+            ("anouk", "/wol config glossary", "Zwaluw = the new HR system  (app.yaml)"),
+            (
+                "anouk",
+                "/wol config glossary add zwaluw = a bird",
+                "Zwaluw is already in the glossary: the new HR system. It comes from app.yaml: "
+                f"change it there (workspaces.{WS}.glossary.Zwaluw). Nothing changed.",
+            ),
+            (
+                "anouk",
+                "/wol instellingen woordenlijst toevoegen HIX = iets anders",
+                "HiX staat al in de woordenlijst: elektronisch patiëntendossier. Het komt uit "
+                f"app.yaml: verander het daar (workspaces.{WS}.glossary.HiX). "
+                "Er is niets veranderd.",
+            ),
+            (
+                "anouk",
+                "/wol config glossary remove Zwaluw",
+                f"Zwaluw is in the glossary of app.yaml: remove it there "
+                f"(workspaces.{WS}.glossary.Zwaluw). Nothing changed.",
+            ),
+            (
+                "anouk",
+                "/wol instellingen woordenlijst verwijder HiX",
+                "HiX staat in de woordenlijst van app.yaml: verwijder het daar",
+            ),
+            ("anouk", "/wol config glossary add MT = management team", "MT is in the glossary now"),
+        ],
+    )
     assert await core.glossary.pairs(WS) == [
-        ("HiX", "elektronisch patiëntendossier"), ("MT", "management team"),
-        ("Zwaluw", "the new HR system")]
+        ("HiX", "elektronisch patiëntendossier"),
+        ("MT", "management team"),
+        ("Zwaluw", "the new HR system"),
+    ]
 
 
-@pytest.mark.parametrize(("glossary", "expected"), [
-    ({"HiX": ""}, f"workspaces.{WS}.glossary: 'HiX': the meaning is empty (expected term: "
-                  "what it means"),
-    ({"x" * 61: "y"}, "A term has at most 60 characters"),
-    ({"HiX": "z" * 301}, "The meaning of HiX has at most 300 characters (now 301)"),
-    ({"HiX": "EPD", "hix": "the EPD"}, "'hix': the same term as 'HiX'"),
-    ({"???": "what"}, "'???': a term needs at least one letter or digit"),
-])
+@pytest.mark.parametrize(
+    ("glossary", "expected"),
+    [
+        (
+            {"HiX": ""},
+            f"workspaces.{WS}.glossary: 'HiX': the meaning is empty (expected term: what it means",
+        ),
+        ({"x" * 61: "y"}, "A term has at most 60 characters"),
+        ({"HiX": "z" * 301}, "The meaning of HiX has at most 300 characters (now 301)"),
+        ({"HiX": "EPD", "hix": "the EPD"}, "'hix': the same term as 'HiX'"),
+        ({"???": "what"}, "'???': a term needs at least one letter or digit"),
+    ],
+)
 def test_config_check_names_the_glossary_key(tmp_path, glossary, expected) -> None:
     import yaml
 
     path = tmp_path / "app.yaml"
-    path.write_text(yaml.safe_dump({"workspaces": {WS: {"glossary": glossary}}}),
-                    encoding="utf-8")
+    path.write_text(yaml.safe_dump({"workspaces": {WS: {"glossary": glossary}}}), encoding="utf-8")
     with pytest.raises(ConfigError) as err:
         load_settings(path, env={})
     text = str(err.value)
@@ -164,17 +248,28 @@ def test_config_check_names_the_glossary_key(tmp_path, glossary, expected) -> No
 
 def test_config_check_accepts_a_good_glossary(tmp_path) -> None:
     path = tmp_path / "app.yaml"
-    path.write_text(f'workspaces:\n  "{WS}":\n    glossary:\n      HiX: "  elektronisch '
-                    f'patiëntendossier "\n      "het MT": managementteam\n', encoding="utf-8")
+    path.write_text(
+        f'workspaces:\n  "{WS}":\n    glossary:\n      HiX: "  elektronisch '
+        f'patiëntendossier "\n      "het MT": managementteam\n',
+        encoding="utf-8",
+    )
     settings = load_settings(path, env={})
-    assert settings.workspace(WS).glossary == {"HiX": "elektronisch patiëntendossier",
-                                               "het MT": "managementteam"}
+    assert settings.workspace(WS).glossary == {
+        "HiX": "elektronisch patiëntendossier",
+        "het MT": "managementteam",
+    }
 
 
 def test_terms_match_whole_words_case_and_diacritics_insensitively() -> None:
-    g = Glossary([("HiX", "elektronisch patiëntendossier (EPD), electronic patient record"),
-                  ("het MT", "managementteam"), ("MT", "management team"),
-                  ("P&O", "personeel en organisatie"), ("café", "de kantine")])
+    g = Glossary(
+        [
+            ("HiX", "elektronisch patiëntendossier (EPD), electronic patient record"),
+            ("het MT", "managementteam"),
+            ("MT", "management team"),
+            ("P&O", "personeel en organisatie"),
+            ("café", "de kantine"),
+        ]
+    )
     assert g.found("de HiX-rapportage over heropnames") == ["hix"]
     assert g.found("HIX koppeling") == ["hix"]
     assert g.found("HiXa en MTB, of HMT") == []  # never inside another word

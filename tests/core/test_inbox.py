@@ -12,12 +12,19 @@ from tests.fakes import events as ev
 
 
 def test_a_stored_event_comes_back_unchanged() -> None:
-    event = ev.message("I'm working on the intake with @anouk", user="bob", thread_id="t1",
-                       mentions=(Mentioned("U9", "Anouk", "@anouk"),), locale="nl-NL",
-                       timezone="Europe/Amsterdam", reply_hints={"response_url": "x"},
-                       reference={"conversation": {"id": "C1"}})
-    click = ev.message("", event_kind=EventKind.ACTION,
-                       action=Action("ask.ack", "7", {"f": "v"}, "m1", "form"))
+    event = ev.message(
+        "I'm working on the intake with @anouk",
+        user="bob",
+        thread_id="t1",
+        mentions=(Mentioned("U9", "Anouk", "@anouk"),),
+        locale="nl-NL",
+        timezone="Europe/Amsterdam",
+        reply_hints={"response_url": "x"},
+        reference={"conversation": {"id": "C1"}},
+    )
+    click = ev.message(
+        "", event_kind=EventKind.ACTION, action=Action("ask.ack", "7", {"f": "v"}, "m1", "form")
+    )
     for original in (event, click):
         assert event_from_json(event_to_json(original)) == original
 
@@ -34,8 +41,7 @@ async def test_an_event_from_the_inbox_is_checked_for_duplicates_once(core, port
     async def handle(event):
         return await core.handle(event, claimed=True)
 
-    inbox = Inbox(core.db, handle, platform="test", key=event_key(core.keyring),
-                  clock=core.clock)
+    inbox = Inbox(core.db, handle, platform="test", key=event_key(core.keyring), clock=core.clock)
     event = ev.message("I'm working on the inbox drill", event_id="Ev-inbox")
     assert await inbox.put(event) is True
     assert await inbox.put(event) is False

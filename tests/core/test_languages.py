@@ -21,15 +21,22 @@ from tests.fakes.chat import RecordingPort
 
 WS = ev.WORKSPACE
 MONDAY_10_AMS = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-CHECKIN = {"en": "What are you working on this week?",
-           "nl": "Waar ben je deze week mee bezig?"}
+CHECKIN = {"en": "What are you working on this week?", "nl": "Waar ben je deze week mee bezig?"}
 REMINDER = {"en": "A gentle reminder", "nl": "Een vriendelijke herinnering"}
 
 
 def settings(workspace_language: str, **more: object) -> dict[str, object]:
-    return {"workspaces": {WS: {"language": workspace_language, "timezone": "Europe/Amsterdam",
-                                "defaults": {"checkins": True},
-                                "checkins": {"days": "mon", "time": "10:00"}, **more}}}
+    return {
+        "workspaces": {
+            WS: {
+                "language": workspace_language,
+                "timezone": "Europe/Amsterdam",
+                "defaults": {"checkins": True},
+                "checkins": {"days": "mon", "time": "10:00"},
+                **more,
+            }
+        }
+    }
 
 
 async def started(make_core: CoreFactory, port: RecordingPort, lang: str, **more: object):  # type: ignore[no-untyped-def]
@@ -39,24 +46,38 @@ async def started(make_core: CoreFactory, port: RecordingPort, lang: str, **more
     return core
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Ik ben bezig met de nieuwe zoekfunctie", "nl"),
-    ("Dank je wel", "nl"),
-    ("I'm working on the new search function", "en"),
-    ("Yes please", "en"),
-    ("ok", None), ("👍", None), ("thanks!", None), ("Elasticsearch Kibana", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ik ben bezig met de nieuwe zoekfunctie", "nl"),
+        ("Dank je wel", "nl"),
+        ("I'm working on the new search function", "en"),
+        ("Yes please", "en"),
+        ("ok", None),
+        ("👍", None),
+        ("thanks!", None),
+        ("Elasticsearch Kibana", None),
+    ],
+)
 def test_the_written_language_is_only_taken_when_the_words_tell(text: str, expected) -> None:  # type: ignore[no-untyped-def]
     assert detect_language(text) == expected
 
 
-@pytest.mark.parametrize(("workspace", "said", "lang"), [
-    ("en", "Ik ben bezig met de nieuwe intake voor de wijkteams", "nl"),
-    ("nl", "I'm working on the new intake for the district teams", "en"),
-])
+@pytest.mark.parametrize(
+    ("workspace", "said", "lang"),
+    [
+        ("en", "Ik ben bezig met de nieuwe intake voor de wijkteams", "nl"),
+        ("nl", "I'm working on the new intake for the district teams", "en"),
+    ],
+)
 async def test_checkin_and_reminder_in_the_language_they_last_wrote(
-        make_core: CoreFactory, port: RecordingPort, clock, workspace: str, said: str,  # type: ignore[no-untyped-def]
-        lang: str) -> None:
+    make_core: CoreFactory,
+    port: RecordingPort,
+    clock,
+    workspace: str,
+    said: str,  # type: ignore[no-untyped-def]
+    lang: str,
+) -> None:
     clock.set(MONDAY_10_AMS)
     core = await started(make_core, port, workspace)
     for user in ("joost", "sanne"):
@@ -76,17 +97,22 @@ async def test_checkin_and_reminder_in_the_language_they_last_wrote(
 
 
 async def test_their_own_choice_beats_what_they_write(
-        make_core: CoreFactory, port: RecordingPort, clock) -> None:  # type: ignore[no-untyped-def]
+    make_core: CoreFactory, port: RecordingPort, clock
+) -> None:  # type: ignore[no-untyped-def]
     clock.set(MONDAY_10_AMS)
     core = await started(make_core, port, "en")
     await core.directory.remember_person(WS, PersonInfo("joost", "joost"), clock.now())
-    await run_table(core, port, [
-        ("joost", "/wol taal en", "From now on I'll talk to you in English."),
-        ("joost", "Ik ben bezig met de nieuwe intake voor de wijkteams", "📝"),
-        ("joost", "/wol me", "Your settings"),
-        ("joost", "/wol language auto", "Ik gebruik weer de taal waarin je schrijft"),
-        ("joost", "/wol me", "Jouw instellingen"),
-    ])
+    await run_table(
+        core,
+        port,
+        [
+            ("joost", "/wol taal en", "From now on I'll talk to you in English."),
+            ("joost", "Ik ben bezig met de nieuwe intake voor de wijkteams", "📝"),
+            ("joost", "/wol me", "Your settings"),
+            ("joost", "/wol language auto", "Ik gebruik weer de taal waarin je schrijft"),
+            ("joost", "/wol me", "Jouw instellingen"),
+        ],
+    )
     assert (await run_checkins(core, clock.now()))["sent"] == 1
     await core.delivery.drain()
     assert CHECKIN["nl"] in port.sent()[-1].text
@@ -108,33 +134,62 @@ TABLE_NL = [
 ]
 
 
-@pytest.mark.parametrize(("workspace", "table"), [("en", TABLE_EN), ("nl", TABLE_NL)],
-                         ids=["en-workspace", "nl-workspace"])
+@pytest.mark.parametrize(
+    ("workspace", "table"),
+    [("en", TABLE_EN), ("nl", TABLE_NL)],
+    ids=["en-workspace", "nl-workspace"],
+)
 async def test_answers_follow_the_written_language(
-        make_core: CoreFactory, port: RecordingPort, workspace: str, table) -> None:  # type: ignore[no-untyped-def]
+    make_core: CoreFactory, port: RecordingPort, workspace: str, table
+) -> None:  # type: ignore[no-untyped-def]
     core = await started(make_core, port, workspace)
     await run_table(core, port, table)
 
 
-@pytest.mark.parametrize(("workspace", "answer", "relay_word"), [
-    ("en", "Ik ben het er helemaal mee eens, dat is een goede vraag", "je anonieme vraag"),
-    ("nl", "I think this is a good question, and I agree with it", "your anonymous question"),
-])
+@pytest.mark.parametrize(
+    ("workspace", "answer", "relay_word"),
+    [
+        ("en", "Ik ben het er helemaal mee eens, dat is een goede vraag", "je anonieme vraag"),
+        ("nl", "I think this is a good question, and I agree with it", "your anonymous question"),
+    ],
+)
 async def test_relay_and_digest_to_one_person_in_their_language(
-        make_core: CoreFactory, port: RecordingPort, clock, workspace: str, answer: str,  # type: ignore[no-untyped-def]
-        relay_word: str) -> None:
+    make_core: CoreFactory,
+    port: RecordingPort,
+    clock,
+    workspace: str,
+    answer: str,  # type: ignore[no-untyped-def]
+    relay_word: str,
+) -> None:
     clock.set(datetime(2026, 1, 9, 15, 0, tzinfo=UTC))  # Friday 16:00 in Amsterdam
     core = await started(
-        make_core, port, workspace, managers=["mona"],
-        channels={"DURF": {"kind": "durf-te-vragen", "anonymous": True}})
+        make_core,
+        port,
+        workspace,
+        managers=["mona"],
+        channels={"DURF": {"kind": "durf-te-vragen", "anonymous": True}},
+    )
     # anna writes (in the other language) before asking anonymously; the relay follows her
     await core.handle(ev.dm(answer, user="anna"))
-    await core.handle(ev.command("ask anon Mag ik een vraag stellen over verlof?", user="anna",
-                                 channel="D-anna", kind=ConversationKind.DM))
+    await core.handle(
+        ev.command(
+            "ask anon Mag ik een vraag stellen over verlof?",
+            user="anna",
+            channel="D-anna",
+            kind=ConversationKind.DM,
+        )
+    )
     await core.delivery.drain()
     card = next(r for r in port.sent() if r.dest.channel_id == "DURF")
-    await core.handle(ev.message("Kijk op het intranet, daar staat het.", user="bert",
-                                 channel="DURF", thread_id=card.message_id, message_id="a1"))
+    await core.handle(
+        ev.message(
+            "Kijk op het intranet, daar staat het.",
+            user="bert",
+            channel="DURF",
+            thread_id=card.message_id,
+            message_id="a1",
+        )
+    )
     await core.delivery.drain()
     relay = port.sent()[-1]
     assert relay.dest.channel_id == "D-anna" and relay_word.lower() in relay.text.lower()

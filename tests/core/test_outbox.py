@@ -85,8 +85,14 @@ async def test_gives_up_after_max_attempts(make_core, port, clock) -> None:
 
 async def test_deliver_after_waits_for_its_time(core, port, clock) -> None:
     later = clock.now().replace(hour=clock.now().hour + 2)
-    await core.outbox.send_dm("test", "test:T1", ("bob",), OutboundMessage.text("follow-up"),
-                              key="k6", deliver_after=later)
+    await core.outbox.send_dm(
+        "test",
+        "test:T1",
+        ("bob",),
+        OutboundMessage.text("follow-up"),
+        key="k6",
+        deliver_after=later,
+    )
     await core.delivery.drain()
     assert port.sent() == []
     clock.set(later)
@@ -99,8 +105,9 @@ async def test_channel_pacing_spaces_requests(make_core) -> None:
     core = make_core(slow)
     for i in range(6):
         await core.outbox.send("test", DEST, OutboundMessage.text(f"m{i}"), key=f"p{i}")
-    await core.outbox.send("test", Destination("test:T1", "C2"), OutboundMessage.text("other"),
-                           key="other")
+    await core.outbox.send(
+        "test", Destination("test:T1", "C2"), OutboundMessage.text("other"), key="other"
+    )
     started = time.monotonic()
     await core.delivery.drain()
     elapsed = time.monotonic() - started
@@ -112,16 +119,23 @@ async def test_two_workers_never_deliver_a_row_twice(make_core) -> None:
     shared = RecordingPort()
     first, second = make_core(shared), make_core(shared)
     for i in range(40):
-        await first.outbox.send("test", Destination("test:T1", f"C{i % 8}"),
-                                OutboundMessage.text(f"n{i}"), key=f"n{i}")
+        await first.outbox.send(
+            "test", Destination("test:T1", f"C{i % 8}"), OutboundMessage.text(f"n{i}"), key=f"n{i}"
+        )
     await asyncio.gather(first.delivery.drain(), second.delivery.drain())
     texts = sorted(r.text for r in shared.sent())
     assert texts == sorted(f"n{i}" for i in range(40))
 
 
 async def test_cancel_for_recipient(core, port, clock) -> None:
-    await core.outbox.send_dm("test", "test:T1", ("bob",), OutboundMessage.text("x"), key="c1",
-                              deliver_after=clock.now().replace(year=2030))
+    await core.outbox.send_dm(
+        "test",
+        "test:T1",
+        ("bob",),
+        OutboundMessage.text("x"),
+        key="c1",
+        deliver_after=clock.now().replace(year=2030),
+    )
     assert await core.outbox.cancel_for_recipient("test:T1", "bob") == 1
     assert await statuses(core) == [("cancelled", 0)]
 
@@ -141,8 +155,9 @@ async def test_workspace_pacing_spreads_a_fan_out_over_many_channels(make_core) 
 
     paced.send = timed_send  # type: ignore[method-assign]
     for i in range(60):
-        await core.outbox.send("test", Destination("test:T1", f"C{i}"),
-                               OutboundMessage.text(f"m{i}"), key=f"w{i}")
+        await core.outbox.send(
+            "test", Destination("test:T1", f"C{i}"), OutboundMessage.text(f"m{i}"), key=f"w{i}"
+        )
     started = time.monotonic()
     await core.delivery.drain()
     elapsed = time.monotonic() - started

@@ -42,8 +42,9 @@ def hanging_first_send(port: RecordingPort) -> tuple[asyncio.Event, asyncio.Even
 
 async def queue_check_ins(core) -> None:
     for i in range(PEOPLE):
-        await core.outbox.send_dm("test", "test:T1", (f"U{i}",),
-                                  OutboundMessage.text(f"check-in {i}"), key=f"checkin:{i}")
+        await core.outbox.send_dm(
+            "test", "test:T1", (f"U{i}",), OutboundMessage.text(f"check-in {i}"), key=f"checkin:{i}"
+        )
 
 
 def sends_per_person(port: RecordingPort) -> Counter[str]:
@@ -66,7 +67,8 @@ async def renewed(core, clock: FakeClock, ahead: timedelta, within: float = 10.0
 
 
 async def test_a_slow_send_keeps_its_lease_so_another_replica_does_not_send_it_too(
-        make_core, clock: FakeClock) -> None:
+    make_core, clock: FakeClock
+) -> None:
     port = RecordingPort()
     core = make_core(port)
     started, release = hanging_first_send(port)
@@ -89,7 +91,8 @@ async def test_a_slow_send_keeps_its_lease_so_another_replica_does_not_send_it_t
 
 
 async def test_a_worker_that_lost_its_leases_while_stalled_does_not_send_the_rows_it_waited_on(
-        make_core, clock: FakeClock) -> None:
+    make_core, clock: FakeClock
+) -> None:
     port = RecordingPort()
     core = make_core(port)
     started, release = hanging_first_send(port)
@@ -109,6 +112,8 @@ async def test_a_worker_that_lost_its_leases_while_stalled_does_not_send_the_row
     assert sends_per_person(port) == {"D-U0": 2, "D-U1": 1, "D-U2": 1}
     async with core.db.session() as s:
         rows = list(await s.exec(select(OutboxItem).order_by(col(OutboxItem.id))))
-    assert [(r.status, r.claim_token is not None and r.claim_token.startswith(second.worker_id))
-            for r in rows] == [("sent", True)] * PEOPLE
+    assert [
+        (r.status, r.claim_token is not None and r.claim_token.startswith(second.worker_id))
+        for r in rows
+    ] == [("sent", True)] * PEOPLE
     await first.stop()

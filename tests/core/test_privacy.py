@@ -23,7 +23,8 @@ YAML = {"workspaces": {WS: {"admins": ["alice"]}}}
 @pytest.fixture
 async def pcore(make_core, port):
     port.people["mallory"] = __import__("bot.ports", fromlist=["PersonInfo"]).PersonInfo(
-        user_id="mallory", display_name="Mallory Zuidema", timezone="Europe/Amsterdam")
+        user_id="mallory", display_name="Mallory Zuidema", timezone="Europe/Amsterdam"
+    )
     core = make_core(port, **YAML)
     await core.start(deliver=False)
     return core
@@ -49,11 +50,16 @@ async def test_export_holds_the_persons_data_and_nobody_elses(pcore, port) -> No
     await run(pcore, ev.command("privacy export", user="mallory"))
     files = [r for r in port.sent() if r.dest.channel_id == "D-mallory"]
     assert "everything I keep about you" in files[0].text
-    parts = [r for r in port.sent() if r.message and r.message.blocks[-1].type == "quote"
-             and "wolbot-export-" in r.text]
+    parts = [
+        r
+        for r in port.sent()
+        if r.message and r.message.blocks[-1].type == "quote" and "wolbot-export-" in r.text
+    ]
     data = json.loads("".join(r.message.blocks[0].text for r in parts))
     assert {n["text"] for n in data["narrations"]} == {
-        "I'm working on the Zuidema tender", "the private roadmap for the board, quietly"}
+        "I'm working on the Zuidema tender",
+        "the private roadmap for the board, quietly",
+    }
     assert {n["where"]["kind"] for n in data["narrations"]} == {"public", "dm"}
     assert all(n["kept_until"] and n["said_at"] for n in data["narrations"])
     assert data["settings"]["your_choices"]["checkin_days"] == "mon,thu"
@@ -91,9 +97,11 @@ async def test_forget_leaves_nothing_personal_behind(pcore, port) -> None:
     assert await scan(pcore, ("mallory", "Mallory", "Zuidema tender"))
     await run(pcore, ev.click(confirm.action_id, confirm.value, user="mallory"))
     assert "I erased" in port.sent("update")[-1].text  # in place of the confirmation
-    leftovers = [c for c in await scan(pcore, ('"mallory"', "mallory", "Mallory Zuidema",
-                                               "Zuidema tender"))
-                 if "a reply to mallory" not in c]  # bob's own words, not mallory's data
+    leftovers = [
+        c
+        for c in await scan(pcore, ('"mallory"', "mallory", "Mallory Zuidema", "Zuidema tender"))
+        if "a reply to mallory" not in c
+    ]  # bob's own words, not mallory's data
     assert leftovers == []
     async with pcore.db.session() as s:
         authors = set(await s.exec(select(Narration.author_id)))
@@ -125,14 +133,40 @@ async def test_retention_purges_old_narrations_per_workspace(pcore, port, clock)
 
     async with pcore.db.session() as s:  # a year-old answer and thanks go too
         old = clock.now().replace(year=clock.now().year - 1)
-        s.add(DialogueRound(workspace_id=WS, channel_id="C1", occurrence="x", set_id="general",
-                            prompt_id="gen-001", language="en", text="q?", posted_key="k",
-                            posted_at=old))
+        s.add(
+            DialogueRound(
+                workspace_id=WS,
+                channel_id="C1",
+                occurrence="x",
+                set_id="general",
+                prompt_id="gen-001",
+                language="en",
+                text="q?",
+                posted_key="k",
+                posted_at=old,
+            )
+        )
         await s.commit()
-        s.add(Contribution(workspace_id=WS, round_id=1, author_id="bob", text="a",
-                           message_id="m", created_at=old))
-        s.add(Thanks(workspace_id=WS, channel_id="C1", giver_id="a", receiver_id="b",
-                     reason="r", created_at=old))
+        s.add(
+            Contribution(
+                workspace_id=WS,
+                round_id=1,
+                author_id="bob",
+                text="a",
+                message_id="m",
+                created_at=old,
+            )
+        )
+        s.add(
+            Thanks(
+                workspace_id=WS,
+                channel_id="C1",
+                giver_id="a",
+                receiver_id="b",
+                reason="r",
+                created_at=old,
+            )
+        )
         await s.commit()
     report = await purge_all(pcore, clock.now())
     assert report[WS]["narration"] == 1
@@ -145,6 +179,7 @@ async def test_retention_purges_old_narrations_per_workspace(pcore, port, clock)
 async def test_the_retention_job_runs_once_per_day_across_two_cores(make_core, clock) -> None:
     first, second = make_core(RecordingPort()), make_core(RecordingPort())
     clock.set(clock.now().replace(hour=3, minute=20))
+
     def retention(ran):
         return [job for job, _ in ran if job == RETENTION_JOB]
 
@@ -177,7 +212,11 @@ async def test_me_settings_and_consent(pcore, port, clock) -> None:
     await run(pcore, ev.command("me pause 7", user="bob"))
     me = await pcore.personal.get(WS, "bob")
     assert (me.suggest_me, me.checkins, me.checkin_days, me.checkin_time) == (
-        False, True, "tue", "08:15")
+        False,
+        True,
+        "tue",
+        "08:15",
+    )
     assert me.paused(clock.now()) and not me.paused(clock.now() + timedelta(days=8))
     await run(pcore, ev.command("ik taal nl", user="bob"))
     assert "Opgeslagen." in port.sent()[-1].text
@@ -186,8 +225,9 @@ async def test_me_settings_and_consent(pcore, port, clock) -> None:
 
 
 async def test_workspace_consent_defaults_come_from_app_yaml(make_core, port) -> None:
-    core = make_core(port, workspaces={WS: {"defaults": {"checkins": True,
-                                                         "introductions": False}}})
+    core = make_core(
+        port, workspaces={WS: {"defaults": {"checkins": True, "introductions": False}}}
+    )
     me = await core.personal.get(WS, "zoe")
     assert me.checkins is True and me.introductions is False and me.suggest_me is True
     async with core.db.session() as s:

@@ -56,13 +56,15 @@ async def run_erase_table(core, port: RecordingPort, table, user: str = "mallory
     for step, said, expected in table:
         before = len(port.records)
         if step == "say":
-            event = (ev.command(said[4:].strip(), user=user) if said.startswith("/wol")
-                     else ev.message(said, user=user))
+            event = (
+                ev.command(said[4:].strip(), user=user)
+                if said.startswith("/wol")
+                else ev.message(said, user=user)
+            )
         else:
             assert card is not None
             button = card.message.blocks[-1].elements[0 if step == "yes" else 1]
-            event = ev.click(button.action_id, button.value, user=user,
-                             message_id=card.message_id)
+            event = ev.click(button.action_id, button.value, user=user, message_id=card.message_id)
         await core.handle(event)
         await core.delivery.drain()
         did = port.records[before:]
@@ -87,8 +89,11 @@ async def run_erase_table(core, port: RecordingPort, table, user: str = "mallory
             assert await table_counts(core) == erased_at
 
 
-@pytest.mark.parametrize("table", [ERASE_EN, ERASE_NL, CANCEL_EN, CANCEL_NL],
-                         ids=["erase-en", "erase-nl", "cancel-en", "cancel-nl"])
+@pytest.mark.parametrize(
+    "table",
+    [ERASE_EN, ERASE_NL, CANCEL_EN, CANCEL_NL],
+    ids=["erase-en", "erase-nl", "cancel-en", "cancel-nl"],
+)
 async def test_the_confirmation_answers_in_place(core, port, table) -> None:
     await run_erase_table(core, port, table)
     if table in (CANCEL_EN, CANCEL_NL):  # cancelled: everything stays
@@ -101,11 +106,13 @@ async def table_counts(core) -> dict[str, int]:
     from sqlalchemy import text
 
     from bot.store.tables import metadata
+
     counts = {}
     async with core.db.engine.connect() as conn:
         for table in metadata.sorted_tables:
             if table.name in ("outboxitem", "processedevent", "console_button", "inbox"):
                 continue  # delivery bookkeeping
-            counts[table.name] = (await conn.execute(
-                text(f'SELECT count(*) FROM "{table.name}"'))).scalar_one()
+            counts[table.name] = (
+                await conn.execute(text(f'SELECT count(*) FROM "{table.name}"'))
+            ).scalar_one()
     return counts

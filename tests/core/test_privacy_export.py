@@ -12,13 +12,39 @@ from bot.store.personal_export import EXPORTED, NOT_EXPORTED, SCHEMA
 from tests.fakes import events as ev
 
 WS = ev.WORKSPACE
-SETTINGS = {"workspaces": {WS: {"admins": ["alice"], "managers": ["mona"], "timezone": "UTC",
-                                "channels": {"DURF": {"kind": "durf-te-vragen",
-                                                      "anonymous": True}}}}}
-INTERNAL_KEYS = {"id", "workspace_id", "user_id", "author_id", "asker_id", "giver_id",
-                 "receiver_id", "narrator_id", "person_id", "message_id", "claim_token",
-                 "idempotency_key", "posted_key", "card_key", "anon_ref", "anon_contact",
-                 "channel_id", "token_hash", "session_hash", "granted_by", "manager_id"}
+SETTINGS = {
+    "workspaces": {
+        WS: {
+            "admins": ["alice"],
+            "managers": ["mona"],
+            "timezone": "UTC",
+            "channels": {"DURF": {"kind": "durf-te-vragen", "anonymous": True}},
+        }
+    }
+}
+INTERNAL_KEYS = {
+    "id",
+    "workspace_id",
+    "user_id",
+    "author_id",
+    "asker_id",
+    "giver_id",
+    "receiver_id",
+    "narrator_id",
+    "person_id",
+    "message_id",
+    "claim_token",
+    "idempotency_key",
+    "posted_key",
+    "card_key",
+    "anon_ref",
+    "anon_contact",
+    "channel_id",
+    "token_hash",
+    "session_hash",
+    "granted_by",
+    "manager_id",
+}
 
 
 def test_every_personal_table_is_exported_or_says_why_not() -> None:
@@ -45,8 +71,7 @@ async def test_the_export_is_grouped_readable_and_only_the_persons_own(make_core
         await core.handle(event)
         await core.delivery.drain()
 
-    await run(ev.message("I'm working on the tender for the harbour", user="anna",
-                         channel="C1"))
+    await run(ev.message("I'm working on the tender for the harbour", user="anna", channel="C1"))
     await run(ev.message("I'm working on Bob's secret reorganisation", user="bob"))
     await run(ev.command("ask Where is the travel policy?", user="anna"))
     await run(ev.command("ask anon Is it fine to say no to a meeting?", user="anna"))
@@ -72,8 +97,10 @@ async def test_the_export_is_grouped_readable_and_only_the_persons_own(make_core
     assert [t["reason"] for t in doc["thanks_given"]] == ["for the harbour maps"]
     assert [t["reason"] for t in doc["thanks_received"]] == ["for the review"]
     changes = [c["changes"] for c in doc["consent_history"]]
-    assert changes == [{"suggest_me": {"from": None, "to": False}},
-                       {"suggest_me": {"from": False, "to": True}}]
+    assert changes == [
+        {"suggest_me": {"from": None, "to": False}},
+        {"suggest_me": {"from": False, "to": True}},
+    ]
     assert doc["settings"]["your_choices"]["suggest_me"] is True
     # nothing internal, nobody else
     assert keys_of(doc) & INTERNAL_KEYS == set()

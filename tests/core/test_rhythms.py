@@ -18,10 +18,22 @@ from tests.fakes import events as ev
 from tests.fakes.chat import RecordingPort
 
 WS = ev.WORKSPACE
-COMMUNITY = {"workspaces": {WS: {
-    "admins": ["alice"], "timezone": "Europe/Amsterdam",
-    "channels": {"C1": {"kind": "dialogue", "rhythm": "0 10 * * tue",
-                        "timezone": "Europe/Amsterdam", "language": "en"}}}}}
+COMMUNITY = {
+    "workspaces": {
+        WS: {
+            "admins": ["alice"],
+            "timezone": "Europe/Amsterdam",
+            "channels": {
+                "C1": {
+                    "kind": "dialogue",
+                    "rhythm": "0 10 * * tue",
+                    "timezone": "Europe/Amsterdam",
+                    "language": "en",
+                }
+            },
+        }
+    }
+}
 TUESDAY_10_AMS = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
 
 
@@ -46,8 +58,11 @@ async def test_a_round_is_posted_once_across_a_restart(make_core, port, clock) -
     second = await started(make_core, port)  # the "restart"
     assert "round:test:T1:C1" not in [j for j, _ in await second.scheduler.run_due(clock.now())]
     await second.delivery.drain()
-    questions = [r for r in port.sent() if "Question for this round" in r.text
-                 or "Statement for this round" in r.text]
+    questions = [
+        r
+        for r in port.sent()
+        if "Question for this round" in r.text or "Statement for this round" in r.text
+    ]
     assert len(questions) == 1 and await rounds_posted(second) == 1
     assert questions[0].dest.channel_id == "C1" and questions[0].dest.thread_id is None
 
@@ -64,23 +79,34 @@ async def test_two_schedulers_on_one_database_post_once(make_core, clock) -> Non
 
 
 async def test_next_round_closes_the_last_with_a_summary_of_the_most_reacted(
-        make_core, port, clock) -> None:
+    make_core, port, clock
+) -> None:
     clock.set(TUESDAY_10_AMS)
     core = await started(make_core, port)
     await core.scheduler.run_due(clock.now())
     await core.delivery.drain()
     question = port.sent()[0]
-    answers = {"ann": "We moved the stand-up to the afternoon.",
-               "bob": "Pairing with the data team on the dashboards taught me SQL.",
-               "cem": "A patient showed me how confusing our letter was."}
+    answers = {
+        "ann": "We moved the stand-up to the afternoon.",
+        "bob": "Pairing with the data team on the dashboards taught me SQL.",
+        "cem": "A patient showed me how confusing our letter was.",
+    }
     for i, (user, text) in enumerate(answers.items()):
-        await core.handle(ev.message(text, user=user, channel="C1",
-                                     thread_id=question.message_id, message_id=f"a{i}"))
+        await core.handle(
+            ev.message(
+                text, user=user, channel="C1", thread_id=question.message_id, message_id=f"a{i}"
+            )
+        )
     for voter, target in (("dan", "a1"), ("eve", "a1"), ("ann", "a2"), ("bob", "a1")):
-        await core.handle(ev.message("", user=voter, channel="C1",
-                                     event_kind=EventKind.REACTION_ADDED,
-                                     action=Action(action_id="reaction", value="+1",
-                                                   message_id=target)))
+        await core.handle(
+            ev.message(
+                "",
+                user=voter,
+                channel="C1",
+                event_kind=EventKind.REACTION_ADDED,
+                action=Action(action_id="reaction", value="+1", message_id=target),
+            )
+        )
     async with core.db.session() as s:
         rows = await s.exec(select(Contribution.author_id, Contribution.reactions))
         counts = {author: n for author, n in rows.all()}
@@ -90,7 +116,8 @@ async def test_next_round_closes_the_last_with_a_summary_of_the_most_reacted(
     await core.delivery.drain()
     summaries = [r for r in port.sent() if "Round closed" in r.text]
     assert [(s.dest.thread_id, s.message.broadcast) for s in summaries] == [
-        (question.message_id, True)]  # one summary, in the thread and shown in the channel
+        (question.message_id, True)
+    ]  # one summary, in the thread and shown in the channel
     quotes = [b for b in summaries[0].message.blocks if b.type == "quote"]
     assert [q.author.user_id for q in quotes] == ["bob", "cem"]  # ann's got no reactions
     assert "3 colleagues answered." in summaries[0].text
@@ -100,8 +127,11 @@ async def test_next_round_closes_the_last_with_a_summary_of_the_most_reacted(
 
 async def test_questions_do_not_repeat_until_the_set_is_exhausted(make_core, port, clock) -> None:
     core = await started(make_core, port)
-    community_ = (await __import__("bot.communities", fromlist=["communities"]).communities(
-        core, kind="dialogue"))[0]
+    community_ = (
+        await __import__("bot.communities", fromlist=["communities"]).communities(
+            core, kind="dialogue"
+        )
+    )[0]
     from bot.features.rounds import post_round, prompt_candidates
 
     total = len(await prompt_candidates(core, community_))
@@ -116,10 +146,12 @@ async def test_questions_do_not_repeat_until_the_set_is_exhausted(make_core, por
 
 async def test_admin_round_commands(make_core, port, clock) -> None:
     core = await started(make_core, port)
+
     async def say(text, user="alice"):
         await core.handle(ev.command(text, user=user, channel="C1"))
         await core.delivery.drain()
         return port.sent()[-1].text
+
     assert "rhythm every Tuesday at 10:00," in await say("round status")
     assert "will be the next question" in await say("round pin gen-003")
     assert "Posted the next question" in await say("round now")
@@ -138,15 +170,19 @@ async def test_admin_round_commands(make_core, port, clock) -> None:
 
 
 # -- check-ins ----------------------------------------------------------------------------------
-CHECKINS = {"workspaces": {WS: {"defaults": {"checkins": True}, "checkins": {"days": "mon",
-                                                                              "time": "10:00"}}}}
+CHECKINS = {
+    "workspaces": {
+        WS: {"defaults": {"checkins": True}, "checkins": {"days": "mon", "time": "10:00"}}
+    }
+}
 
 
 async def people(core, *specs) -> None:
     await core.directory.ensure_workspace(WS, "test")
     for user_id, zone, country in specs:
-        await core.directory.remember_person(WS, PersonInfo(user_id, user_id, timezone=zone),
-                                             core.clock.now())
+        await core.directory.remember_person(
+            WS, PersonInfo(user_id, user_id, timezone=zone), core.clock.now()
+        )
         if country:
             await core.personal.update(WS, user_id, core.clock.now(), country=country)
 
@@ -160,8 +196,11 @@ async def checkins_between(core, port, start: datetime, end: datetime) -> list[t
         before = len(port.sent())
         await core.scheduler.run_due(now)
         await core.delivery.drain()
-        sent += [(r.dest.channel_id.removeprefix("D-"), now.strftime("%m-%d %H:%M"))
-                 for r in port.sent()[before:] if "What are you working on" in r.text]
+        sent += [
+            (r.dest.channel_id.removeprefix("D-"), now.strftime("%m-%d %H:%M"))
+            for r in port.sent()[before:]
+            if "What are you working on" in r.text
+        ]
         now = now.replace(second=0) + __import__("datetime").timedelta(minutes=5)
     return sent
 
@@ -174,24 +213,39 @@ async def test_checkins_at_local_ten_across_the_dst_changes(make_core, port, clo
     # on EDT. Monday 2 Nov: both on standard time.
     got = []
     for day in (19, 26):
-        got += await checkins_between(core, port, datetime(2026, 10, day, 7, 0, tzinfo=UTC),
-                                      datetime(2026, 10, day, 15, 0, tzinfo=UTC))
+        got += await checkins_between(
+            core,
+            port,
+            datetime(2026, 10, day, 7, 0, tzinfo=UTC),
+            datetime(2026, 10, day, 15, 0, tzinfo=UTC),
+        )
         for user in ("ams", "nyc"):  # answer, so the next one is not a "skipped" one
             await core.handle(ev.dm("the quarterly report for the board", user=user))
-    got += await checkins_between(core, port, datetime(2026, 11, 2, 7, 0, tzinfo=UTC),
-                                  datetime(2026, 11, 2, 16, 0, tzinfo=UTC))
-    assert got == [("ams", "10-19 08:00"), ("nyc", "10-19 14:00"),
-                   ("ams", "10-26 09:00"), ("nyc", "10-26 14:00"),
-                   ("ams", "11-02 09:00"), ("nyc", "11-02 15:00")]
+    got += await checkins_between(
+        core,
+        port,
+        datetime(2026, 11, 2, 7, 0, tzinfo=UTC),
+        datetime(2026, 11, 2, 16, 0, tzinfo=UTC),
+    )
+    assert got == [
+        ("ams", "10-19 08:00"),
+        ("nyc", "10-19 14:00"),
+        ("ams", "10-26 09:00"),
+        ("nyc", "10-26 14:00"),
+        ("ams", "11-02 09:00"),
+        ("nyc", "11-02 15:00"),
+    ]
 
 
 async def test_koningsdag_is_skipped_in_the_netherlands_not_in_belgium(
-        make_core, port, clock) -> None:
+    make_core, port, clock
+) -> None:
     clock.set(datetime(2026, 4, 20, tzinfo=UTC))
     core = await started(make_core, port, **CHECKINS)
     await people(core, ("nl", "Europe/Amsterdam", "NL"), ("be", "Europe/Brussels", "BE"))
-    got = await checkins_between(core, port, datetime(2026, 4, 27, 7, 0, tzinfo=UTC),
-                                 datetime(2026, 4, 27, 9, 0, tzinfo=UTC))
+    got = await checkins_between(
+        core, port, datetime(2026, 4, 27, 7, 0, tzinfo=UTC), datetime(2026, 4, 27, 9, 0, tzinfo=UTC)
+    )
     assert got == [("be", "04-27 08:00")]  # Monday 27 April 2026 is King's Day
 
 

@@ -31,8 +31,14 @@ from tests.fakes import events as ev
 
 OLD, NEW = "the-old-root-key-0123456789", "the-new-root-key-9876543210"
 WS = ev.WORKSPACE
-DURF = {"workspaces": {WS: {"timezone": "UTC", "channels": {
-    "DURF": {"kind": "durf-te-vragen", "anonymous": True, "language": "en"}}}}}
+DURF = {
+    "workspaces": {
+        WS: {
+            "timezone": "UTC",
+            "channels": {"DURF": {"kind": "durf-te-vragen", "anonymous": True, "language": "en"}},
+        }
+    }
+}
 
 
 def keys(root: str, previous: str | None = None, **extra: str) -> dict:
@@ -44,15 +50,22 @@ def keys(root: str, previous: str | None = None, **extra: str) -> dict:
 
 def legacy_sealed(client_secret: str, token: str) -> str:
     """A token as the Slack adapter encrypted it before the one hierarchy (its own key)."""
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"wolbot-slack-tokens",
-               info=b"bot-token").derive(client_secret.encode())
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"wolbot-slack-tokens", info=b"bot-token"
+    ).derive(client_secret.encode())
     return Fernet(base64.urlsafe_b64encode(key)).encrypt(token.encode()).decode()
 
 
 async def install(core, workspace: str, token: str) -> None:
     async with core.db.session() as s:
-        s.add(SlackInstallation(workspace_id=workspace, team_id=workspace.split(":")[1],
-                                bot_token=token, installed_at=datetime.now(UTC)))
+        s.add(
+            SlackInstallation(
+                workspace_id=workspace,
+                team_id=workspace.split(":")[1],
+                bot_token=token,
+                installed_at=datetime.now(UTC),
+            )
+        )
         await s.commit()
 
 
@@ -97,7 +110,8 @@ async def test_rotation_keeps_the_bot_working_during_and_after(make_core, port) 
     rotated, *_ = await asyncio.gather(
         rotate(during.db, during.keyring),
         answer(during, port, "Or ask your manager."),
-        run(during, ask("ask anon A third question?")))
+        run(during, ask("ask anon A third question?")),
+    )
     assert rotated.unreadable == 0
     assert rotated.counts["slack_installation"]["rotated"] == 2
     assert sum(rotated.counts["ask_question"].values()) >= 2
@@ -131,12 +145,16 @@ async def _row(core, workspace: str) -> SlackInstallation:
 
 
 async def test_a_second_run_changes_nothing_and_unreadable_rows_are_reported(
-        make_core, port) -> None:
+    make_core, port
+) -> None:
     core = make_core(port, **keys(OLD))
     await core.start(deliver=False, schedule=False)
     await run(core, ask("ask anon Is this safe?"))
-    await install(core, "slack:T0LOST", Keyring("a-key-nobody-has-any-more").encrypt(
-        SLACK_TOKENS, "xoxb-lost"))
+    await install(
+        core,
+        "slack:T0LOST",
+        Keyring("a-key-nobody-has-any-more").encrypt(SLACK_TOKENS, "xoxb-lost"),
+    )
     keyring = Keyring(NEW, (OLD,))
     first = await rotate(core.db, keyring)
     assert first.counts["ask_question"] == {"rotated": 1, "current": 0, "unreadable": 0}
@@ -150,21 +168,38 @@ def test_wolbot_secrets_rotate_on_the_command_line(sqlite_url: str, tmp_path: Pa
         db = Database(sqlite_url)
         try:
             async with db.session() as s:
-                s.add(Question(workspace_id=WS, channel_id="DURF", text="q", language="en",
-                               anon_ref=Keyring(OLD).mac(ANON_ASKER, WS, "anna"),
-                               anon_contact=Keyring(OLD).encrypt(ANON_CONTACT, "anna"),
-                               created_at=datetime.now(UTC)))
+                s.add(
+                    Question(
+                        workspace_id=WS,
+                        channel_id="DURF",
+                        text="q",
+                        language="en",
+                        anon_ref=Keyring(OLD).mac(ANON_ASKER, WS, "anna"),
+                        anon_contact=Keyring(OLD).encrypt(ANON_CONTACT, "anna"),
+                        created_at=datetime.now(UTC),
+                    )
+                )
                 await s.commit()
         finally:
             await db.dispose()
 
     asyncio.run(seed())
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WOLBOT_", "SLACK_"))}
-    env.update(WOLBOT_DATABASE_URL=sqlite_url, WOLBOT_SECRET_KEY=NEW,
-               WOLBOT_SECRET_KEY_PREVIOUS=OLD, WOLBOT_AUTO_MIGRATE="0",
-               PYTHONPATH=str(Path(__file__).resolve().parents[2]))
-    done = subprocess.run([sys.executable, "-m", "bot", "secrets", "rotate"], env=env,
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    env.update(
+        WOLBOT_DATABASE_URL=sqlite_url,
+        WOLBOT_SECRET_KEY=NEW,
+        WOLBOT_SECRET_KEY_PREVIOUS=OLD,
+        WOLBOT_AUTO_MIGRATE="0",
+        PYTHONPATH=str(Path(__file__).resolve().parents[2]),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "secrets", "rotate"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert "ask_question: 1 re-encrypted, 0 already current, 0 unreadable" in done.stdout
     assert NEW not in done.stdout + done.stderr and OLD not in done.stdout + done.stderr

@@ -13,16 +13,26 @@ import time
 import urllib.request
 from pathlib import Path
 
-ACCEPTANCE = ("@alice\nI am working on the onboarding checklist for new nurses\n"
-              "@bob\nIk ben bezig met de AVG-verzoeken\n/wol help\n")
+ACCEPTANCE = (
+    "@alice\nI am working on the onboarding checklist for new nurses\n"
+    "@bob\nIk ben bezig met de AVG-verzoeken\n/wol help\n"
+)
 
 
-def wolbot(*args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None,
-           timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def wolbot(
+    *args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("WOLBOT_")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, text=True,
-                          capture_output=True, cwd=cwd, env=full_env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=timeout,
+    )
 
 
 def narrations(db: Path) -> list[tuple[str, str, str]]:
@@ -49,17 +59,22 @@ def test_console_acceptance_script_twice(tmp_path: Path) -> None:
 
 
 def test_console_survives_hostile_lines(tmp_path: Path) -> None:
-    script = "\n".join([
-        "@mallory",
-        "I'm working on " + "x" * 50_000,
-        "\x00\x01\x02\x1b[2J",
-        "/wol does-not-exist",
-        "/other command",
-        "@ #",
-        "!9",
-        "> reply to nothing",
-        "I'm working on <!channel> please",
-    ]) + "\n"
+    script = (
+        "\n".join(
+            [
+                "@mallory",
+                "I'm working on " + "x" * 50_000,
+                "\x00\x01\x02\x1b[2J",
+                "/wol does-not-exist",
+                "/other command",
+                "@ #",
+                "!9",
+                "> reply to nothing",
+                "I'm working on <!channel> please",
+            ]
+        )
+        + "\n"
+    )
     result = wolbot("chat", cwd=tmp_path, stdin=script)
     assert result.returncode == 0, result.stderr
     assert "I can keep at most 4000" in result.stdout
@@ -85,11 +100,28 @@ def test_db_upgrade_and_status(tmp_path: Path) -> None:
 
 
 def test_serve_reports_health_and_stops_on_sigterm(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WOLBOT_", "SLACK_",
-                                                                     "MICROSOFT_"))}
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "--log-level", "INFO", "serve",
-                             "--host", "127.0.0.1", "--port", "0"], cwd=tmp_path, env=env,
-                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("WOLBOT_", "SLACK_", "MICROSOFT_"))
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "--log-level",
+            "INFO",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         port = None
         deadline = time.monotonic() + 60

@@ -28,7 +28,8 @@ def test_seven_phrasings_are_acknowledged_and_three_questions_are_not(tmp_path: 
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("reacted 📝") == 7
     assert [author for author, _, _ in narrations(tmp_path / "wolbot.db")] == [
-        f"p{i}" for i in range(7)]
+        f"p{i}" for i in range(7)
+    ]
 
 
 ROUND_YAML = """

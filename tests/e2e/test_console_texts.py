@@ -12,26 +12,42 @@ APP = 'workspaces:\n  "console:local":\n    admins: [kees, alice]\n'
 
 def test_dutch_admin_on_the_console(tmp_path: Path) -> None:
     (tmp_path / "app.yaml").write_text(APP)
-    result = wolbot("chat", cwd=tmp_path, stdin=(
-        "@kees\nIk ben bezig met de AVG-verzoeken\n"
-        "/wol instellingen gemeenschap toevoegen #general dialoog\n"
-        "/wol instellingen gemeenschap bewerk #general\n"))
+    result = wolbot(
+        "chat",
+        cwd=tmp_path,
+        stdin=(
+            "@kees\nIk ben bezig met de AVG-verzoeken\n"
+            "/wol instellingen gemeenschap toevoegen #general dialoog\n"
+            "/wol instellingen gemeenschap bewerk #general\n"
+        ),
+    )
     assert result.returncode == 0, result.stderr
-    assert "#general is nu een dialoog-gemeenschap. Pas het aan met /wol instellingen " \
+    assert (
+        "#general is nu een dialoog-gemeenschap. Pas het aan met /wol instellingen "
         "gemeenschap bewerk #general." in result.stdout
-    assert "maakt van het kanaal een gemeenschap: hardop-werken, dialoog of durf-te-vragen" \
+    )
+    assert (
+        "maakt van het kanaal een gemeenschap: hardop-werken, dialoog of durf-te-vragen"
         in result.stdout
+    )
     assert "(formulieren werken alleen in Slack of Teams)" in result.stdout
     assert "forms need" not in result.stdout
 
 
 def test_english_admin_on_the_console(tmp_path: Path) -> None:
     (tmp_path / "app.yaml").write_text(APP)
-    result = wolbot("chat", cwd=tmp_path, stdin=(
-        "@alice\nI am working on the onboarding checklist\n"
-        "/wol config community add #general dialogue\n"
-        "/wol config community edit #general\n"))
+    result = wolbot(
+        "chat",
+        cwd=tmp_path,
+        stdin=(
+            "@alice\nI am working on the onboarding checklist\n"
+            "/wol config community add #general dialogue\n"
+            "/wol config community edit #general\n"
+        ),
+    )
     assert result.returncode == 0, result.stderr
-    assert "#general is now a dialogue community. Adjust it with /wol config community edit " \
+    assert (
+        "#general is now a dialogue community. Adjust it with /wol config community edit "
         "#general." in result.stdout
+    )
     assert "(forms need Slack or Teams)" in result.stdout

@@ -123,28 +123,58 @@ async def _story_rows(core: Wolbot, now: datetime, rng: random.Random) -> None:
         for week in range(4):
             when = now - timedelta(weeks=week, minutes=20)
             for i in range(rng.randrange(1, 5)):
-                s.add(Connection(workspace_id=WS, narrator_id=f"p{i}", person_id=f"p{i + 4}",
-                                 suggested_by="bot", created_at=when,
-                                 helped=rng.choice(("yes", "somewhat", "no", None))))
+                s.add(
+                    Connection(
+                        workspace_id=WS,
+                        narrator_id=f"p{i}",
+                        person_id=f"p{i + 4}",
+                        suggested_by="bot",
+                        created_at=when,
+                        helped=rng.choice(("yes", "somewhat", "no", None)),
+                    )
+                )
             for i in range(rng.randrange(1, 4)):
-                s.add(Question(workspace_id=WS, channel_id="general", message_id=f"m{week}{i}",
-                               asker_id=None if i == 1 else f"p{i}", text=f"How do I {week}.{i}?",
-                               language="en", created_at=when - timedelta(hours=3 * i),
-                               first_ack_at=when if rng.random() < 0.6 else None))
+                s.add(
+                    Question(
+                        workspace_id=WS,
+                        channel_id="general",
+                        message_id=f"m{week}{i}",
+                        asker_id=None if i == 1 else f"p{i}",
+                        text=f"How do I {week}.{i}?",
+                        language="en",
+                        created_at=when - timedelta(hours=3 * i),
+                        first_ack_at=when if rng.random() < 0.6 else None,
+                    )
+                )
         rounds = [
-            DialogueRound(workspace_id=WS, channel_id=channel, occurrence=f"manual:{n}",
-                          set_id="general", prompt_id=f"p{n}", language="en",
-                          text=f"What helped you most this month ({n})?", posted_key=f"k{n}",
-                          posted_at=now - timedelta(days=3 + n))
+            DialogueRound(
+                workspace_id=WS,
+                channel_id=channel,
+                occurrence=f"manual:{n}",
+                set_id="general",
+                prompt_id=f"p{n}",
+                language="en",
+                text=f"What helped you most this month ({n})?",
+                posted_key=f"k{n}",
+                posted_at=now - timedelta(days=3 + n),
+            )
             for n, channel in enumerate(("general", "learning"))
         ]
         s.add_all(rounds)
         await s.flush()
         for r, answers in zip(rounds, (6, 2), strict=True):
             for j in range(answers):
-                s.add(Contribution(workspace_id=WS, round_id=r.id or 0, author_id=f"p{j}",
-                                   text=f"Pairing with a colleague ({j})", message_id=f"a{j}",
-                                   reactions=j % 3, created_at=r.posted_at + timedelta(hours=j)))
+                s.add(
+                    Contribution(
+                        workspace_id=WS,
+                        round_id=r.id or 0,
+                        author_id=f"p{j}",
+                        text=f"Pairing with a colleague ({j})",
+                        message_id=f"a{j}",
+                        reactions=j % 3,
+                        created_at=r.posted_at + timedelta(hours=j),
+                    )
+                )
         await s.commit()
 
 
@@ -307,8 +337,10 @@ async def _width(page: Any) -> tuple[int, int]:
 async def test_every_page_fits_a_phone_in_both_languages(served: Bot, browser) -> None:
     from bot.insight import access
 
-    for lang, heading in (("en", "Participation in the whole workspace"),
-                          ("nl", "Deelname in de hele werkruimte")):
+    for lang, heading in (
+        ("en", "Participation in the whole workspace"),
+        ("nl", "Deelname in de hele werkruimte"),
+    ):
         context = await browser.new_context(viewport=PHONE, device_scale_factor=2)
         page = await context.new_page()
         link = await access.create_link(served.core, WS, "ada", "console", lang)
@@ -374,14 +406,21 @@ async def test_the_headline_is_what_wolbot_report_says(sqlite_url, browser, monk
             out = io.StringIO()
             monkeypatch.setattr("sys.stdout", out)
             args = ["report", "--format", "csv", "--workspace", WS]
-            assert await asyncio.to_thread(main, [*args, *(["--community", community]
-                                                           if community else [])]) == 0
+            assert (
+                await asyncio.to_thread(
+                    main, [*args, *(["--community", community] if community else [])]
+                )
+                == 0
+            )
             monkeypatch.undo()
             periods, figures = _csv_figures(out.getvalue())
             latest, before = periods[-1], periods[-2]
-            labels = {"shared": "people who shared", "connected": "connections made",
-                      "helped": "introductions that helped",
-                      "acknowledged": "questions acknowledged"}
+            labels = {
+                "shared": "people who shared",
+                "connected": "connections made",
+                "helped": "introductions that helped",
+                "acknowledged": "questions acknowledged",
+            }
             assert set(shown) == set(labels.values()), shown
             for name, (section, measure) in SOURCES.items():
                 value, change = shown[labels[name]]

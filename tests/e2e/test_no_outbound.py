@@ -43,8 +43,14 @@ from tests.resilience.processes import (
 WS = "slack:T111"
 IDLE_SECONDS = 20  # onnxruntime 1.32 tried its first upload ~9 s after start
 BUSY_NARRATIONS = 6
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                   "all_proxy")
+PROXY_VARIABLES = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
 CONNECT = re.compile(r"connect\(\d+, \{sa_family=(AF_\w+), (.*?)\}")
 
 
@@ -80,9 +86,12 @@ class ProxyTrap:
 
 
 def trap_env(env: dict[str, str], trap: ProxyTrap, home: Path) -> dict[str, str]:
-    env = {k: v for k, v in env.items()
-           if k.upper() not in {*PROXY_VARIABLES, "NO_PROXY", "XDG_CACHE_HOME",
-                                "ORT_DISABLE_TELEMETRY"}}
+    env = {
+        k: v
+        for k, v in env.items()
+        if k.upper()
+        not in {*PROXY_VARIABLES, "NO_PROXY", "XDG_CACHE_HOME", "ORT_DISABLE_TELEMETRY"}
+    }
     env.update({name: trap.url for name in PROXY_VARIABLES})
     env.update(NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost", HOME=str(home))
     cache = cache_dir()  # the documented model cache (here: the one the suite already uses)
@@ -99,16 +108,20 @@ def destinations(trace: str) -> list[tuple[str, str]]:
             continue  # a local socket (nscd, syslog): nothing leaves the machine
         port = re.search(r"sin6?_port=htons\((\d+)\)", address)
         host = re.search(r'inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)"', address)
-        found.append((family, f"{host and (host.group(1) or host.group(2))}:"
-                              f"{port and port.group(1)}"))
+        found.append(
+            (family, f"{host and (host.group(1) or host.group(2))}:{port and port.group(1)}")
+        )
     return found
 
 
 def strace_works() -> bool:
     if shutil.which("strace") is None:
         return False
-    probe = subprocess.run(["strace", "-f", "-qq", "-e", "trace=connect", "-o", "/dev/null",
-                            "true"], capture_output=True, timeout=30)
+    probe = subprocess.run(
+        ["strace", "-f", "-qq", "-e", "trace=connect", "-o", "/dev/null", "true"],
+        capture_output=True,
+        timeout=30,
+    )
     return probe.returncode == 0
 
 
@@ -131,9 +144,11 @@ async def test_the_observers_catch_an_outbound_attempt(tmp_path: Path) -> None:
     async with ProxyTrap() as trap:
         env = trap_env(dict(os.environ), trap, tmp_path)
         # a UDP connect(2) sends no packet (as a resolver's does not): nothing leaves here
-        code = ("import urllib.request\ntry: urllib.request.urlopen('https://example.org/', "
-                "timeout=3)\nexcept Exception: pass\nimport socket\n"
-                "socket.socket(socket.AF_INET, socket.SOCK_DGRAM).connect(('192.0.2.1', 53))\n")
+        code = (
+            "import urllib.request\ntry: urllib.request.urlopen('https://example.org/', "
+            "timeout=3)\nexcept Exception: pass\nimport socket\n"
+            "socket.socket(socket.AF_INET, socket.SOCK_DGRAM).connect(('192.0.2.1', 53))\n"
+        )
         prefix = strace_prefix(tmp_path / "trace") if strace_works() else ()
         proc = await asyncio.create_subprocess_exec(*prefix, sys.executable, "-c", code, env=env)
         await asyncio.wait_for(proc.wait(), 30)
@@ -146,14 +161,17 @@ async def test_the_observers_catch_an_outbound_attempt(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 async def test_serve_idle_and_busy_reaches_only_its_configured_endpoints(
-        postgres_schema_url: str, tmp_path: Path) -> None:
+    postgres_schema_url: str, tmp_path: Path
+) -> None:
     await _truncate_and_dispose(postgres_schema_url)
     home = tmp_path / "home"
     home.mkdir()
     work = tmp_path / "work"
     work.mkdir()
-    config = write_config(work / "app.yaml", {"timezone": "UTC", "workspaces": {
-        WS: {"timezone": "UTC", "language": "en"}}})
+    config = write_config(
+        work / "app.yaml",
+        {"timezone": "UTC", "workspaces": {WS: {"timezone": "UTC", "language": "en"}}},
+    )
     traced = strace_works()
     trace = tmp_path / "connect.trace"
     async with FakeSlackApi() as api, ProxyTrap() as trap:
@@ -165,11 +183,15 @@ async def test_serve_idle_and_busy_reaches_only_its_configured_endpoints(
             now = time.time()
             async with aiohttp.ClientSession() as http:  # busy: narrations through e5
                 for i in range(BUSY_NARRATIONS):
-                    body = message_event(f"EvBusy{i}", f"I'm working on the offline audit {i}",
-                                         ts=f"{now + i:.6f}")
+                    body = message_event(
+                        f"EvBusy{i}", f"I'm working on the offline audit {i}", ts=f"{now + i:.6f}"
+                    )
                     assert await post_event(http, serve.url, body) == 200
-            await wait_until(lambda: len(api.calls_to("reactions.add", ok_only=False))
-                             >= BUSY_NARRATIONS, 60, "the narrations to be handled")
+            await wait_until(
+                lambda: len(api.calls_to("reactions.add", ok_only=False)) >= BUSY_NARRATIONS,
+                60,
+                "the narrations to be handled",
+            )
             await asyncio.sleep(IDLE_SECONDS / 2)  # and idle again after the model ran
         finally:
             if traced:
@@ -183,11 +205,16 @@ async def test_serve_idle_and_busy_reaches_only_its_configured_endpoints(
     assert trap.requests == []  # nobody asked the "proxy" for anything
     assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*")) == []
     if not traced:
-        pytest.skip("strace is not installed (make test installs it when root): only the "
-                    "proxy trap and HOME were checked")
+        pytest.skip(
+            "strace is not installed (make test installs it when root): only the "
+            "proxy trap and HOME were checked"
+        )
     database_port = re.search(r":(\d+)/", POSTGRES_URL)
-    allowed = {f"127.0.0.1:{api.port}", f"127.0.0.1:{trap.port}",
-               f"127.0.0.1:{database_port.group(1) if database_port else 5432}"}
+    allowed = {
+        f"127.0.0.1:{api.port}",
+        f"127.0.0.1:{trap.port}",
+        f"127.0.0.1:{database_port.group(1) if database_port else 5432}",
+    }
     seen = destinations(trace.read_text())
     assert seen, "strace recorded no connection at all (not even the database)"
     assert [d for d in seen if d[1] not in allowed] == []

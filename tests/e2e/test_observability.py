@@ -46,33 +46,49 @@ async def test_metrics_probes_and_json_logs(postgres_schema_url: str, tmp_path: 
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
                 status, ctype, before = await get(http, f"{serve.url}/metrics")
                 assert status == 200 and ctype.startswith("text/plain; version=0.0.4")
-                for family in ("wolbot_outbox_backlog gauge", "wolbot_events_handled_total counter",
-                               "wolbot_inbox_backlog gauge", "wolbot_deliveries_total counter",
-                               "wolbot_event_handling_seconds histogram",
-                               "wolbot_scheduled_jobs_total counter",
-                               "wolbot_matching_seconds histogram",
-                               "wolbot_platform_rate_limited_total counter",
-                               "process_resident_memory_bytes gauge"):
+                for family in (
+                    "wolbot_outbox_backlog gauge",
+                    "wolbot_events_handled_total counter",
+                    "wolbot_inbox_backlog gauge",
+                    "wolbot_deliveries_total counter",
+                    "wolbot_event_handling_seconds histogram",
+                    "wolbot_scheduled_jobs_total counter",
+                    "wolbot_matching_seconds histogram",
+                    "wolbot_platform_rate_limited_total counter",
+                    "process_resident_memory_bytes gauge",
+                ):
                     assert f"# TYPE {family}" in before, family
                 assert 'wolbot_outbox_backlog{status="pending"}' in before
                 assert (await get(http, f"{serve.url}/livez"))[0] == 200
                 assert (await get(http, f"{serve.url}/readyz"))[0] == 200
 
-                body = message_event("EvObs1", f"I'm working on {SECRET_TEXT}",
-                                     ts=f"{time.time():.6f}")
+                body = message_event(
+                    "EvObs1", f"I'm working on {SECRET_TEXT}", ts=f"{time.time():.6f}"
+                )
                 assert await post_event(http, serve.url, body) == 200
 
                 async def counted() -> bool:
                     text = (await get(http, f"{serve.url}/metrics"))[2]
-                    return sample(text, "wolbot_events_handled_total", platform="slack",
-                                  kind="message", outcome="ok") >= 1 and sample(
-                        text, "wolbot_deliveries_total", platform="slack", outcome="sent") >= 1
+                    return (
+                        sample(
+                            text,
+                            "wolbot_events_handled_total",
+                            platform="slack",
+                            kind="message",
+                            outcome="ok",
+                        )
+                        >= 1
+                        and sample(
+                            text, "wolbot_deliveries_total", platform="slack", outcome="sent"
+                        )
+                        >= 1
+                    )
 
                 await wait_until(counted, 30, "the narration in the counters")
                 after = (await get(http, f"{serve.url}/metrics"))[2]
-                assert sample(after, "wolbot_events_received_total", platform="slack",
-                              kind="message") > sample(before, "wolbot_events_received_total",
-                                                       platform="slack", kind="message")
+                assert sample(
+                    after, "wolbot_events_received_total", platform="slack", kind="message"
+                ) > sample(before, "wolbot_events_received_total", platform="slack", kind="message")
                 assert sample(after, "wolbot_event_handling_seconds_count", platform="slack") >= 1
 
                 proxy.cut()
@@ -93,10 +109,14 @@ async def test_metrics_probes_and_json_logs(postgres_schema_url: str, tmp_path: 
         records = [json.loads(line) for line in lines]  # every line is one JSON object
         assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
         requests = [r for r in records if r["logger"] == "wolbot.http" and r["level"] == "INFO"]
-        assert any(r.get("path") == "/slack/events" and r.get("status") == 200
-                   for r in requests), requests
-        info = [line for line, r in zip(lines, records, strict=True)
-                if r["level"] in ("INFO", "WARNING")]
+        assert any(r.get("path") == "/slack/events" and r.get("status") == 200 for r in requests), (
+            requests
+        )
+        info = [
+            line
+            for line, r in zip(lines, records, strict=True)
+            if r["level"] in ("INFO", "WARNING")
+        ]
         assert not any(SECRET_TEXT in line for line in info)  # no message text at INFO
         assert not any("Adding job tentatively" in line for line in lines)
 

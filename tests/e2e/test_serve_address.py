@@ -17,8 +17,9 @@ def one_line(stderr: str) -> str:
 def test_port_out_of_range_is_refused_like_the_variable(tmp_path: Path) -> None:
     result = wolbot("serve", "--port", "99999", cwd=tmp_path)
     assert result.returncode == 2
-    assert "--port: not a port number '99999' (expected an integer from 1 to 65535" \
-        in one_line(result.stderr)
+    assert "--port: not a port number '99999' (expected an integer from 1 to 65535" in one_line(
+        result.stderr
+    )
     env = wolbot("serve", cwd=tmp_path, env={"WOLBOT_PORT": "99999"})
     assert env.returncode == 2
     assert "WOLBOT_PORT: not a port number '99999'" in one_line(env.stderr)
@@ -39,7 +40,8 @@ def test_port_in_use(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert one_line(result.stderr) == (
         f"wolbot: cannot listen on 127.0.0.1:{port}: port {port} is already in use "
-        "(choose another port with --port or WOLBOT_PORT)")
+        "(choose another port with --port or WOLBOT_PORT)"
+    )
 
 
 def test_host_that_does_not_resolve(tmp_path: Path) -> None:
@@ -48,4 +50,5 @@ def test_host_that_does_not_resolve(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert one_line(result.stderr) == (
         "wolbot: cannot listen on no.such.host.invalid:0: host 'no.such.host.invalid' "
-        "cannot be resolved to an address (check --host or WOLBOT_HOST)")
+        "cannot be resolved to an address (check --host or WOLBOT_HOST)"
+    )

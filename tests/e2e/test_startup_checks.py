@@ -40,13 +40,22 @@ EXPECTED = (
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-def wolbot(*args: str, cwd: Path, env: dict[str, str] | None = None,
-           timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items()
-            if not k.startswith(("WOLBOT_", "SLACK_", "MICROSOFT_"))}
+def wolbot(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    full = {
+        k: v for k, v in os.environ.items() if not k.startswith(("WOLBOT_", "SLACK_", "MICROSOFT_"))
+    }
     full.update(env or {})
-    return subprocess.run([sys.executable, "-m", "bot", *args], text=True, input="",
-                          capture_output=True, cwd=cwd, env=full, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        text=True,
+        input="",
+        capture_output=True,
+        cwd=cwd,
+        env=full,
+        timeout=timeout,
+    )
 
 
 def problem_lines(stderr: str) -> list[str]:
@@ -55,8 +64,10 @@ def problem_lines(stderr: str) -> list[str]:
 
 def test_config_check_chat_and_serve_refuse_with_the_same_lines(tmp_path: Path) -> None:
     (tmp_path / "app.yaml").write_text(BROKEN)
-    results = {cmd: wolbot(*cmd.split(), cwd=tmp_path)
-               for cmd in ("config check", "chat", "serve --port 0")}
+    results = {
+        cmd: wolbot(*cmd.split(), cwd=tmp_path)
+        for cmd in ("config check", "chat", "serve --port 0")
+    }
     for cmd, result in results.items():
         assert result.returncode == 2, (cmd, result.stderr)
         assert "Traceback" not in result.stderr, cmd
@@ -70,33 +81,51 @@ def test_config_check_chat_and_serve_refuse_with_the_same_lines(tmp_path: Path) 
 
 def test_a_good_file_is_normalised_like_wol_config_set(tmp_path: Path) -> None:
     path = tmp_path / "app.yaml"
-    path.write_text('workspaces:\n  "console:local":\n    country: be\n    checkins:\n'
-                    '      days: "Thursday, mon"\n      time: "9.30"\n    channels:\n'
-                    '      general:\n        rhythm: "0 10 * * TUE"\n'
-                    '        question_set: learning\n')
+    path.write_text(
+        'workspaces:\n  "console:local":\n    country: be\n    checkins:\n'
+        '      days: "Thursday, mon"\n      time: "9.30"\n    channels:\n'
+        '      general:\n        rhythm: "0 10 * * TUE"\n'
+        "        question_set: learning\n"
+    )
     ws = load_settings(path, env={}).workspace("console:local")
     assert (ws.country, ws.checkins.days, ws.checkins.time) == ("BE", "mon,thu", "09:30")
     assert (ws.channels["general"].rhythm, ws.channels["general"].question_set) == (
-        "0 10 * * tue", "learning")
+        "0 10 * * tue",
+        "learning",
+    )
 
 
-@pytest.mark.parametrize(("env", "expected"), [
-    ({"WOLBOT_PORT": "abc"}, "WOLBOT_PORT: not a port number 'abc' (expected an integer"),
-    ({"WOLBOT_LOG_LEVEL": "verbose"}, "WOLBOT_LOG_LEVEL: unknown log level 'verbose' (expected"),
-    ({"WOLBOT_LOG_FORMAT": "xml"}, "WOLBOT_LOG_FORMAT: unknown log format 'xml' (expected"),
-    ({"WOLBOT_SECRET_KEY": "short"}, "WOLBOT_SECRET_KEY: too short (5 characters) (expected"),
-    ({"WOLBOT_DATABASE_URL": "mysql://x@y/z"}, "WOLBOT_DATABASE_URL: unsupported database"),
-    ({"WOLBOT_DATABASE_URL": PG}, "WOLBOT_SECRET_KEY: missing (expected"),
-    ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET: missing while SLACK_BOT_TOKEN"),
-    ({"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN: missing while SLACK_APP_TOKEN"),
-    ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN: missing while SLACK_SIGNING_SECRET"),
-    ({"SLACK_CLIENT_ID": "1.2", "SLACK_SIGNING_SECRET": "s"},
-     "SLACK_CLIENT_SECRET: missing while SLACK_CLIENT_ID"),
-    ({"MICROSOFT_APP_ID": "abc"}, "MICROSOFT_APP_PASSWORD: missing while MICROSOFT_APP_ID"),
-    ({"MICROSOFT_APP_PASSWORD": "p"}, "MICROSOFT_APP_ID: missing while MICROSOFT_APP_PASSWORD"),
-    ({"MICROSOFT_APP_ID": "a", "MICROSOFT_APP_PASSWORD": "p",
-      "MICROSOFT_APP_TYPE": "SingleTenant"}, "MICROSOFT_APP_TENANT_ID: missing while"),
-])
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"WOLBOT_PORT": "abc"}, "WOLBOT_PORT: not a port number 'abc' (expected an integer"),
+        (
+            {"WOLBOT_LOG_LEVEL": "verbose"},
+            "WOLBOT_LOG_LEVEL: unknown log level 'verbose' (expected",
+        ),
+        ({"WOLBOT_LOG_FORMAT": "xml"}, "WOLBOT_LOG_FORMAT: unknown log format 'xml' (expected"),
+        ({"WOLBOT_SECRET_KEY": "short"}, "WOLBOT_SECRET_KEY: too short (5 characters) (expected"),
+        ({"WOLBOT_DATABASE_URL": "mysql://x@y/z"}, "WOLBOT_DATABASE_URL: unsupported database"),
+        ({"WOLBOT_DATABASE_URL": PG}, "WOLBOT_SECRET_KEY: missing (expected"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET: missing while SLACK_BOT_TOKEN"),
+        ({"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN: missing while SLACK_APP_TOKEN"),
+        ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN: missing while SLACK_SIGNING_SECRET"),
+        (
+            {"SLACK_CLIENT_ID": "1.2", "SLACK_SIGNING_SECRET": "s"},
+            "SLACK_CLIENT_SECRET: missing while SLACK_CLIENT_ID",
+        ),
+        ({"MICROSOFT_APP_ID": "abc"}, "MICROSOFT_APP_PASSWORD: missing while MICROSOFT_APP_ID"),
+        ({"MICROSOFT_APP_PASSWORD": "p"}, "MICROSOFT_APP_ID: missing while MICROSOFT_APP_PASSWORD"),
+        (
+            {
+                "MICROSOFT_APP_ID": "a",
+                "MICROSOFT_APP_PASSWORD": "p",
+                "MICROSOFT_APP_TYPE": "SingleTenant",
+            },
+            "MICROSOFT_APP_TENANT_ID: missing while",
+        ),
+    ],
+)
 def test_environment_problems(env: dict[str, str], expected: str) -> None:
     """What the command line reports (below): the core's variables from load_settings, the
     adapters' from their status(env)."""
@@ -118,17 +147,28 @@ def test_serve_with_a_bot_token_and_no_signing_secret_refuses(tmp_path: Path) ->
 
 def test_every_problem_at_once(tmp_path: Path) -> None:
     (tmp_path / "app.yaml").write_text(BROKEN)
-    result = wolbot("config", "check", cwd=tmp_path, env={
-        "WOLBOT_PORT": "abc", "WOLBOT_LOG_LEVEL": "verbose", "SLACK_BOT_TOKEN": "xoxb-1"})
+    result = wolbot(
+        "config",
+        "check",
+        cwd=tmp_path,
+        env={"WOLBOT_PORT": "abc", "WOLBOT_LOG_LEVEL": "verbose", "SLACK_BOT_TOKEN": "xoxb-1"},
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(problem_lines(result.stderr)) == len(EXPECTED) + 3
     assert "slack: incomplete, lacks or has a wrong SLACK_SIGNING_SECRET" in result.stdout
 
 
 def test_config_check_lists_the_adapters(tmp_path: Path) -> None:
-    result = wolbot("config", "check", cwd=tmp_path, env={
-        "SLACK_APP_TOKEN": "xapp-1", "SLACK_BOT_TOKEN": "xoxb-1",
-        "WOLBOT_PUBLIC_URL": "https://bot.example.org"})
+    result = wolbot(
+        "config",
+        "check",
+        cwd=tmp_path,
+        env={
+            "SLACK_APP_TOKEN": "xapp-1",
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "WOLBOT_PUBLIC_URL": "https://bot.example.org",
+        },
+    )
     assert result.returncode == 0, result.stderr
     assert "configuration OK" in result.stdout
     assert "slack: on, Socket Mode" in result.stdout
@@ -139,9 +179,15 @@ def test_config_check_lists_the_adapters(tmp_path: Path) -> None:
 
 def test_postgres_url_form_works(tmp_path: Path) -> None:
     """`postgres://` (Heroku, Render) is accepted and reaches the server."""
-    result = wolbot("db", "status", cwd=tmp_path, env={
-        "WOLBOT_DATABASE_URL": PG.replace("postgresql://", "postgres://"),
-        "WOLBOT_SECRET_KEY": "0123456789abcdef0123"})
+    result = wolbot(
+        "db",
+        "status",
+        cwd=tmp_path,
+        env={
+            "WOLBOT_DATABASE_URL": PG.replace("postgresql://", "postgres://"),
+            "WOLBOT_SECRET_KEY": "0123456789abcdef0123",
+        },
+    )
     if "database unavailable" in result.stderr and not os.environ.get("CI"):
         pytest.skip("no local PostgreSQL")
     assert result.returncode == 0, result.stderr
@@ -149,14 +195,23 @@ def test_postgres_url_form_works(tmp_path: Path) -> None:
 
 
 def test_unreachable_database_at_serve_is_one_line(tmp_path: Path) -> None:
-    result = wolbot("serve", "--port", "0", cwd=tmp_path, env={
-        "WOLBOT_DATABASE_URL": "postgresql://postgres@127.0.0.1:9/test",
-        "WOLBOT_SECRET_KEY": "0123456789abcdef0123", "WOLBOT_DB_WAIT_SECONDS": "3"})
+    result = wolbot(
+        "serve",
+        "--port",
+        "0",
+        cwd=tmp_path,
+        env={
+            "WOLBOT_DATABASE_URL": "postgresql://postgres@127.0.0.1:9/test",
+            "WOLBOT_SECRET_KEY": "0123456789abcdef0123",
+            "WOLBOT_DB_WAIT_SECONDS": "3",
+        },
+    )
     assert result.returncode == 3
     assert "Traceback" not in result.stderr
     final = result.stderr.strip().splitlines()[-1]
-    assert final.startswith("wolbot: database unavailable (postgresql://postgres@127.0.0.1:9/"), \
+    assert final.startswith("wolbot: database unavailable (postgresql://postgres@127.0.0.1:9/"), (
         result.stderr
+    )
     assert "database not reachable yet" in result.stderr  # it waited and retried first
 
 
@@ -184,8 +239,10 @@ def test_every_option_of_every_command_is_explained() -> None:
     from bot.cli import _parser
 
     parsers = [("wolbot", _parser())]
-    parsers += [(f"wolbot {name}", importlib.import_module(f"{module}.cli")._parser())
-                for name, module in ADAPTERS.items()]
+    parsers += [
+        (f"wolbot {name}", importlib.import_module(f"{module}.cli")._parser())
+        for name, module in ADAPTERS.items()
+    ]
     seen = 0
     while parsers:
         name, parser = parsers.pop()

@@ -217,8 +217,9 @@ class FakeBotConnector:
             activity_id = f"1:fake-activity-{next(self._ids)}"
             return web.json_response({"id": activity_id}, status=201)
         if call.op == "upload":
-            return web.json_response({"id": call.activity_id, "size": len(call.body or b"")},
-                                     status=201)
+            return web.json_response(
+                {"id": call.activity_id, "size": len(call.body or b"")}, status=201
+            )
         if call.op == "update":
             return web.json_response({"id": call.activity_id}, status=200)
         if call.op == "delete":

@@ -27,8 +27,11 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-_PERMISSION = {"catalog": "AppCatalog.Read.All", "create_chat": "Chat.Create",
-               "install": "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All"}
+_PERMISSION = {
+    "catalog": "AppCatalog.Read.All",
+    "create_chat": "Chat.Create",
+    "install": "TeamsAppInstallation.ReadWriteAndConsentSelfForChat.All",
+}
 _ROUTES = (
     ("POST", re.compile(r"/(?P<tenant>[^/]+)/oauth2/v2\.0/token$"), "token"),
     ("GET", re.compile(r"/v1\.0/appCatalogs/teamsApps$"), "catalog"),
@@ -88,28 +91,49 @@ class FakeGraph:
     def token_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/{{tenant}}/oauth2/v2.0/token"
 
-    def publish(self, external_id: str, *, rsc: tuple[str, ...] = ("ChatMessage.Read.Chat",
-                                                                   "ChannelMessage.Read.Group")
-                ) -> str:
+    def publish(
+        self,
+        external_id: str,
+        *,
+        rsc: tuple[str, ...] = ("ChatMessage.Read.Chat", "ChannelMessage.Read.Group"),
+    ) -> str:
         """Put the app into the tenant's catalog; returns its catalog id."""
         app_id = f"catalog-{next(self._ids)}"
         self.catalog[external_id] = {
-            "id": app_id, "externalId": external_id, "displayName": "wolbot",
+            "id": app_id,
+            "externalId": external_id,
+            "displayName": "wolbot",
             "distributionMethod": "organization",
-            "appDefinitions": [{"id": f"def-{app_id}", "teamsAppId": app_id, "authorization": {
-                "requiredPermissionSet": {"resourceSpecificPermissions": [
-                    {"permissionValue": p, "permissionType": "Application"} for p in rsc]}}}],
+            "appDefinitions": [
+                {
+                    "id": f"def-{app_id}",
+                    "teamsAppId": app_id,
+                    "authorization": {
+                        "requiredPermissionSet": {
+                            "resourceSpecificPermissions": [
+                                {"permissionValue": p, "permissionType": "Application"} for p in rsc
+                            ]
+                        }
+                    },
+                }
+            ],
         }
         return app_id
 
     def fail(self, op: str, *, status: int, times: int | None = 1) -> None:
         if op == "token":
-            body: dict[str, Any] = {"error": "invalid_client", "error_description":
-                                    "AADSTS7000215: Invalid client secret provided."}
+            body: dict[str, Any] = {
+                "error": "invalid_client",
+                "error_description": "AADSTS7000215: Invalid client secret provided.",
+            }
         else:
-            body = {"error": {"code": "Forbidden" if status == 403 else "ServiceError",
-                              "message": "Missing role permissions on the request. API requires "
-                                         f"one of '{_PERMISSION.get(op, op)}'."}}
+            body = {
+                "error": {
+                    "code": "Forbidden" if status == 403 else "ServiceError",
+                    "message": "Missing role permissions on the request. API requires "
+                    f"one of '{_PERMISSION.get(op, op)}'.",
+                }
+            }
         self._failures[op].append(_Failure(status, times, body))
 
     def of(self, *ops: str) -> list[GraphCall]:
@@ -117,19 +141,25 @@ class FakeGraph:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = request.path
-        found = next(((op, m) for method, pattern, op in _ROUTES
-                      if request.method == method and (m := pattern.match(path))), None)
+        found = next(
+            (
+                (op, m)
+                for method, pattern, op in _ROUTES
+                if request.method == method and (m := pattern.match(path))
+            ),
+            None,
+        )
         if found is None:
-            return web.json_response({"error": {"code": "BadRequest", "message": path}},
-                                     status=400)
+            return web.json_response({"error": {"code": "BadRequest", "message": path}}, status=400)
         op, match = found
         groups = {k: unquote(v) for k, v in match.groupdict().items()}
         if op == "token":
             body: Any = dict(await request.post())
         else:
             body = await request.json() if request.can_read_body else None
-        call = GraphCall(op, path, body, dict(request.query), groups.get("tenant"),
-                         groups.get("chat"))
+        call = GraphCall(
+            op, path, body, dict(request.query), groups.get("tenant"), groups.get("chat")
+        )
         self.calls.append(call)
         response = self._failure(op) or self._authorised(op, request) or self._answer(call)
         call.status = response.status
@@ -151,21 +181,30 @@ class FakeGraph:
             return None
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if token not in self._tokens:
-            return web.json_response({"error": {"code": "InvalidAuthenticationToken",
-                                                "message": "Access token is empty."}},
-                                     status=401)
+            return web.json_response(
+                {
+                    "error": {
+                        "code": "InvalidAuthenticationToken",
+                        "message": "Access token is empty.",
+                    }
+                },
+                status=401,
+            )
         return None
 
     def _answer(self, call: GraphCall) -> web.Response:
         if call.op == "token":
             form = call.body or {}
-            if form.get("grant_type") != "client_credentials" or \
-                    form.get("scope") != "https://graph.microsoft.com/.default":
+            if (
+                form.get("grant_type") != "client_credentials"
+                or form.get("scope") != "https://graph.microsoft.com/.default"
+            ):
                 return web.json_response({"error": "invalid_request"}, status=400)
             token = f"fake-graph-token-{next(self._ids)}"
             self._tokens.add(token)
-            return web.json_response({"token_type": "Bearer", "expires_in": 3599,
-                                      "access_token": token})
+            return web.json_response(
+                {"token_type": "Bearer", "expires_in": 3599, "access_token": token}
+            )
         if call.op == "catalog":
             wanted = re.fullmatch(r"externalId eq '([^']+)'", call.query.get("$filter", ""))
             app = self.catalog.get(wanted.group(1)) if wanted else None

@@ -219,8 +219,15 @@ class FakeSlackApi:
             _Failure(error="ratelimited", status=429, retry_after=retry_after, times=times)
         )
 
-    def chaos(self, seed: int, *, rate_limited: float = 0.0, server_error: float = 0.0,
-              slow: float = 0.0, slow_seconds: float | None = None) -> None:
+    def chaos(
+        self,
+        seed: int,
+        *,
+        rate_limited: float = 0.0,
+        server_error: float = 0.0,
+        slow: float = 0.0,
+        slow_seconds: float | None = None,
+    ) -> None:
         """chat.postMessage answers a seeded random mix: 429 with Retry-After (probability
         `rate_limited`), HTTP 500 without storing the message (`server_error`), or a slow
         answer after storing it (`slow`, answered after `slow_seconds`)."""
@@ -355,11 +362,15 @@ class FakeSlackApi:
             if call.error is None:
                 per_channel[str(call.args.get("channel"))] += 1
         limited = sum(1 for c in posts if c.error == "ratelimited")
-        return web.json_response({
-            "per_channel": per_channel, "ratelimited": limited, "in_flight": self.in_flight,
-            "server_errors": sum(1 for c in posts if c.status >= 500),
-            "history_calls": len(self.calls_to("conversations.history", ok_only=False)),
-        })
+        return web.json_response(
+            {
+                "per_channel": per_channel,
+                "ratelimited": limited,
+                "in_flight": self.in_flight,
+                "server_errors": sum(1 for c in posts if c.status >= 500),
+                "history_calls": len(self.calls_to("conversations.history", ok_only=False)),
+            }
+        )
 
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]
@@ -367,8 +378,15 @@ class FakeSlackApi:
             return web.Response(status=404)
         content = await request.read()  # slack_sdk posts the raw bytes
         self.files[file_id]["content"] = content
-        await self._record(Call("upload", {"file_id": file_id, "size": len(content)}, None,
-                                time.monotonic(), path=request.path))
+        await self._record(
+            Call(
+                "upload",
+                {"file_id": file_id, "size": len(content)},
+                None,
+                time.monotonic(),
+                path=request.path,
+            )
+        )
         return web.Response(text=f"OK - {len(content)}")
 
     async def _hook(self, request: web.Request) -> web.Response:
@@ -416,8 +434,9 @@ class FakeSlackApi:
             rng, p_429, p_500, p_slow = self._chaos
             draw = rng.random()
             if draw < p_429:
-                failure = _Failure(error="ratelimited", status=429,
-                                   retry_after=rng.choice((0.2, 0.5, 1)))
+                failure = _Failure(
+                    error="ratelimited", status=429, retry_after=rng.choice((0.2, 0.5, 1))
+                )
             elif draw < p_429 + p_500:
                 failure = _Failure(error="internal_error", status=500)
             elif draw < p_429 + p_500 + p_slow:
@@ -498,8 +517,14 @@ class FakeSlackApi:
             if isinstance(metadata, str):
                 metadata = json.loads(metadata)
             self.messages[str(args.get("channel"))].append(
-                {"ts": ts, "at": time.time(), "text": message["text"], "metadata": metadata,
-                 "thread_ts": args.get("thread_ts")})
+                {
+                    "ts": ts,
+                    "at": time.time(),
+                    "text": message["text"],
+                    "metadata": metadata,
+                    "thread_ts": args.get("thread_ts"),
+                }
+            )
             return ok | {"channel": args.get("channel"), "ts": ts, "message": message}
         if method in ("conversations.history", "conversations.replies"):
             return ok | self._history(method, args)
@@ -550,8 +575,10 @@ class FakeSlackApi:
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):07d}"
             self.files[file_id] = {"filename": args.get("filename"), "content": None}
-            return ok | {"upload_url": f"{self.url.removesuffix('api/')}upload/{file_id}",
-                         "file_id": file_id}
+            return ok | {
+                "upload_url": f"{self.url.removesuffix('api/')}upload/{file_id}",
+                "file_id": file_id,
+            }
         if method == "files.completeUploadExternal":
             files = args.get("files")
             if isinstance(files, str):
@@ -559,10 +586,12 @@ class FakeSlackApi:
             for item in files or []:
                 if item.get("id") not in self.files or self.files[item["id"]]["content"] is None:
                     return {"ok": False, "error": "file_not_found"}
-                self.files[item["id"]].update(channel=args.get("channel_id"),
-                                              title=item.get("title"))
-            return ok | {"files": [{"id": f.get("id"), "title": f.get("title")}
-                                   for f in files or []]}
+                self.files[item["id"]].update(
+                    channel=args.get("channel_id"), title=item.get("title")
+                )
+            return ok | {
+                "files": [{"id": f.get("id"), "title": f.get("title")} for f in files or []]
+            }
         if method in ("oauth.v2.access",):
             code = str(args.get("code", ""))
             if code not in self.oauth_codes:
@@ -574,7 +603,6 @@ class FakeSlackApi:
             return ok | {"team": {"id": self.team_id, "name": self.team_name}}
         return {"ok": False, "error": "unknown_method"}
 
-
     def _history(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         """Newest first, from `oldest` (wall-clock seconds), `limit` per page (cursor: an
         offset); metadata only with include_all_metadata, as Slack does."""
@@ -585,14 +613,24 @@ class FakeSlackApi:
         found = [m for m in reversed(items) if m["at"] >= oldest]
         start = int(args.get("cursor") or 0)
         limit = int(args.get("limit") or 100)
-        page = found[start:start + limit]
+        page = found[start : start + limit]
         with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
-        messages = [{"type": "message", "ts": m["ts"], "text": m["text"], "bot_id": self.bot_id,
-                     **({"metadata": m["metadata"]}
-                        if with_metadata and m["metadata"] else {})} for m in page]
+        messages = [
+            {
+                "type": "message",
+                "ts": m["ts"],
+                "text": m["text"],
+                "bot_id": self.bot_id,
+                **({"metadata": m["metadata"]} if with_metadata and m["metadata"] else {}),
+            }
+            for m in page
+        ]
         more = start + limit < len(found)
-        return {"messages": messages, "has_more": more,
-                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+        return {
+            "messages": messages,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
 
 def signed_headers(

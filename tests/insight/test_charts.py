@@ -16,9 +16,16 @@ KEYS = ["2026-11-02", "2026-11-09", "2026-11-16"]
 def _report(people: int, trend: dict[str, list[int]] | None = None, keys=KEYS):  # type: ignore[no-untyped-def]
     rows = [(f"u{i}", date(2026, 11, 16), "C-a", 2) for i in range(people)]
     return assemble(
-        "ws", rows, {"C-a": "#a"}, keys=keys, period="week", min_group=5,
-        start=datetime(2026, 11, 2, tzinfo=UTC), end=datetime(2026, 11, 19, tzinfo=UTC),
-        community=None, outcomes=({}, trend or {"narrations": [0] * len(keys)}),
+        "ws",
+        rows,
+        {"C-a": "#a"},
+        keys=keys,
+        period="week",
+        min_group=5,
+        start=datetime(2026, 11, 2, tzinfo=UTC),
+        end=datetime(2026, 11, 19, tzinfo=UTC),
+        community=None,
+        outcomes=({}, trend or {"narrations": [0] * len(keys)}),
     )
 
 

@@ -20,10 +20,18 @@ T = Catalogues()
         ("float", 1.5, "1.5", "1,5"),
         ("int", 1234, "1,234", "1.234"),
         ("cron", "0 10 * * tue", "every Tuesday at 10:00", "elke dinsdag om 10:00"),
-        ("cron", "30 9 * * mon-fri", "every Monday to Friday at 09:30",
-         "elke maandag t/m vrijdag om 09:30"),
-        ("cron", "0 10 * * mon,thu", "every Monday and Thursday at 10:00",
-         "elke maandag en donderdag om 10:00"),
+        (
+            "cron",
+            "30 9 * * mon-fri",
+            "every Monday to Friday at 09:30",
+            "elke maandag t/m vrijdag om 09:30",
+        ),
+        (
+            "cron",
+            "0 10 * * mon,thu",
+            "every Monday and Thursday at 10:00",
+            "elke maandag en donderdag om 10:00",
+        ),
         ("cron", "0 8 * * *", "every day at 08:00", "elke dag om 08:00"),
         ("cron", "0 10 1 * *", "0 10 1 * *", "0 10 1 * *"),  # not weekly: as written
         ("days", "mon,thu", "Mon and Thu", "ma en do"),

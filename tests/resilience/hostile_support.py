@@ -74,9 +74,12 @@ json_leaf = st.one_of(
 )
 json_values = st.recursive(
     json_leaf,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=12) | st.sampled_from(["type", "text", "id"]), children,
-                      max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text(max_size=12) | st.sampled_from(["type", "text", "id"]), children, max_size=4
+        )
+    ),
     max_leaves=16,
 )
 

@@ -34,30 +34,70 @@ class PrivatePostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*self._as, *args], capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        return subprocess.run(
+            [*self._as, *args], capture_output=True, text=True, timeout=timeout, check=False
+        )
 
     def initdb(self) -> None:
-        done = self._run(str(BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
-                         "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8")
+        done = self._run(
+            str(BIN / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed: {done.stderr.strip() or done.stdout.strip()}")
 
     def pg_ctl(self, *args: str) -> None:
-        options = (f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c full_page_writes=off")
-        done = self._run(str(BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.logfile),
-                         "-o", options, "-w", "-t", "60", *args)
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c full_page_writes=off"
+        )
+        done = self._run(
+            str(BIN / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.logfile),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            *args,
+        )
         if done.returncode != 0:
             log = self.logfile.read_text()[-2000:] if self.logfile.exists() else ""
             raise RuntimeError(f"pg_ctl {' '.join(args)} failed: {done.stderr}\n{log}")
 
     def restart_command(self, mode: str) -> list[str]:
         """The `pg_ctl restart` command line, to run without blocking the event loop."""
-        options = (f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c full_page_writes=off")
-        return [*self._as, str(BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.logfile),
-                "-o", options, "-w", "-t", "60", "-m", mode, "restart"]
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c full_page_writes=off"
+        )
+        return [
+            *self._as,
+            str(BIN / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.logfile),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "-m",
+            mode,
+            "restart",
+        ]
 
 
 @pytest.fixture

@@ -29,13 +29,20 @@ def write_config(path: Path, config: dict[str, Any]) -> Path:
     return path
 
 
-def serve_env(database_url: str, api_url: str, config: Path | None = None,
-              **extra: str) -> dict[str, str]:
+def serve_env(
+    database_url: str, api_url: str, config: Path | None = None, **extra: str
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WOLBOT_", "SLACK_"))}
     env.update(
-        SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=api_url,
-        WOLBOT_DATABASE_URL=database_url, WOLBOT_SECRET_KEY=SECRET_KEY,
-        WOLBOT_AUTO_MIGRATE="0", PYTHONPATH=str(ROOT), **extra)
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_API_URL=api_url,
+        WOLBOT_DATABASE_URL=database_url,
+        WOLBOT_SECRET_KEY=SECRET_KEY,
+        WOLBOT_AUTO_MIGRATE="0",
+        PYTHONPATH=str(ROOT),
+        **extra,
+    )
     if config is not None:
         env["WOLBOT_CONFIG"] = str(config)
     return env
@@ -67,8 +74,9 @@ class Serve:
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def start(cls, env: dict[str, str], cwd: Path, *, timeout: float = 60,
-                    prefix: tuple[str, ...] = ()) -> Serve:
+    async def start(
+        cls, env: dict[str, str], cwd: Path, *, timeout: float = 60, prefix: tuple[str, ...] = ()
+    ) -> Serve:
         """`prefix`: a command that runs the server (e.g. strace with its options)."""
         proc = await asyncio.create_subprocess_exec(
             *prefix, sys.executable, "-m", "bot", "--log-level", "INFO", "serve",
@@ -125,15 +133,37 @@ class Serve:
             await asyncio.wait_for(self._reader, 5)
 
 
-def message_event(event_id: str, text: str, *, channel: str = "C111", user: str = "U222",
-                  ts: str, team: str = "T111", channel_type: str = "channel") -> str:
+def message_event(
+    event_id: str,
+    text: str,
+    *,
+    channel: str = "C111",
+    user: str = "U222",
+    ts: str,
+    team: str = "T111",
+    channel_type: str = "channel",
+) -> str:
     """An Events API body: a message in a public channel (or `channel_type="im"`)."""
-    return json.dumps({
-        "token": "x", "team_id": team, "api_app_id": "A111", "type": "event_callback",
-        "event_id": event_id, "event_time": int(float(ts)),
-        "event": {"type": "message", "channel": channel, "channel_type": channel_type,
-                  "user": user, "text": text, "ts": ts, "event_ts": ts, "team": team},
-    })
+    return json.dumps(
+        {
+            "token": "x",
+            "team_id": team,
+            "api_app_id": "A111",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(float(ts)),
+            "event": {
+                "type": "message",
+                "channel": channel,
+                "channel_type": channel_type,
+                "user": user,
+                "text": text,
+                "ts": ts,
+                "event_ts": ts,
+                "team": team,
+            },
+        }
+    )
 
 
 async def post_event(http: Any, base_url: str, body: str, *, retry_num: int | None = None) -> int:
@@ -144,8 +174,9 @@ async def post_event(http: Any, base_url: str, body: str, *, retry_num: int | No
 
     headers = signed_headers(body, SIGNING_SECRET, retry_num=retry_num)
     try:
-        async with http.post(f"{base_url}/slack/events", data=body.encode(),
-                             headers=headers) as response:
+        async with http.post(
+            f"{base_url}/slack/events", data=body.encode(), headers=headers
+        ) as response:
             await response.read()
             return int(response.status)
     except (aiohttp.ClientError, TimeoutError):

@@ -44,10 +44,13 @@ def checkin_config(now: datetime) -> dict:
     return {
         "timezone": "UTC",
         "delivery": {"lease_seconds": LEASE_SECONDS, "base_backoff_seconds": 0.2},
-        "workspaces": {WS: {
-            "timezone": "UTC", "defaults": {"checkins": True},
-            "checkins": {"days": slot.strftime("%a").lower(), "time": slot.strftime("%H:%M")},
-        }},
+        "workspaces": {
+            WS: {
+                "timezone": "UTC",
+                "defaults": {"checkins": True},
+                "checkins": {"days": slot.strftime("%a").lower(), "time": slot.strftime("%H:%M")},
+            }
+        },
     }
 
 
@@ -59,8 +62,16 @@ async def queue_checkins(database_url: str, config: dict) -> int:
         async with core.db.session() as s:
             s.add(Workspace(id=WS, platform="slack", created_at=now))
             await s.commit()
-            s.add_all(Person(workspace_id=WS, user_id=f"U{i:06d}", display_name=f"Person {i}",
-                             timezone="UTC", updated_at=now) for i in range(PEOPLE))
+            s.add_all(
+                Person(
+                    workspace_id=WS,
+                    user_id=f"U{i:06d}",
+                    display_name=f"Person {i}",
+                    timezone="UTC",
+                    updated_at=now,
+                )
+                for i in range(PEOPLE)
+            )
             await s.commit()
         await core.scheduler.run_due(now, job_ids=[CHECKIN_JOB])
         async with core.db.session() as s:
@@ -72,7 +83,8 @@ async def queue_checkins(database_url: str, config: dict) -> int:
 # PostgreSQL always; SQLite too with WOLBOT_SLOW_TESTS=1 (it passes as well, but a second
 # run of two `serve` start-ups and 1,000 deliveries would double this test's ~40 s in CI).
 BACKENDS = [pytest.param("postgresql", marks=pytest.mark.postgres)] + (
-    ["sqlite"] if os.environ.get("WOLBOT_SLOW_TESTS") else [])
+    ["sqlite"] if os.environ.get("WOLBOT_SLOW_TESTS") else []
+)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -85,7 +97,8 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 async def test_kill_9_mid_fanout_then_restart_delivers_each_message_once(
-        database_url: str, tmp_path: Path) -> None:
+    database_url: str, tmp_path: Path
+) -> None:
     config = checkin_config(datetime.now(UTC))
     assert await queue_checkins(database_url, config) == PEOPLE
     yaml_path = write_config(tmp_path / "app.yaml", config)
@@ -93,8 +106,9 @@ async def test_kill_9_mid_fanout_then_restart_delivers_each_message_once(
         env = serve_env(database_url, api.url, yaml_path)
         first = await Serve.start(env, tmp_path)
         try:
-            await wait_until(lambda: sum(api.delivered().values()) >= KILL_AFTER, 60,
-                             "the first deliveries")
+            await wait_until(
+                lambda: sum(api.delivered().values()) >= KILL_AFTER, 60, "the first deliveries"
+            )
             api.hold_answers()  # from now on: stored at "Slack", answer held back
             await wait_until(lambda: api.in_flight >= 12, 20, "requests in flight")
             await first.kill()

@@ -56,8 +56,12 @@ async def test_delivery_pauses_during_an_outage_and_resumes(proxied, clock) -> N
         from bot.messages import OutboundMessage
         from bot.ports import Destination
 
-        await core.outbox.send("test", Destination("test:T1", "C1"),
-                               OutboundMessage.text("after the storm"), key="storm")
+        await core.outbox.send(
+            "test",
+            Destination("test:T1", "C1"),
+            OutboundMessage.text("after the storm"),
+            key="storm",
+        )
         proxy.cut()
         with pytest.raises(StoreUnavailable):
             await core.delivery.run_once()

@@ -23,25 +23,89 @@ from tests.resilience.hostile_support import BOUNDED, NASTY, caller, nasty_text,
 SORRY = "Sorry, something went wrong on my side"
 # Every subcommand (English and Dutch) with the words that lead deeper into it.
 COMMANDS = [
-    "", "help", "hulp", "working on", "bezig met", "language", "taal", "me", "ik",
-    "me checkins", "me pause", "me country", "me stats", "me matching", "me share",
-    "config", "instellingen", "config show", "config set", "config set language",
-    "config set community.round_hours", "config reset", "config community add",
-    "config community edit", "config capture", "config roles grant", "config roles revoke",
-    "config roles list", "config history", "round", "round status", "round now",
-    "round close", "round skip", "round pin", "round add", "round list", "ask", "ask anon",
-    "ask reply", "ask answered", "ask hide", "thanks", "bedankt", "profile", "privacy",
-    "privacy export", "stats", "stats weekly", "dashboard", "pause",
+    "",
+    "help",
+    "hulp",
+    "working on",
+    "bezig met",
+    "language",
+    "taal",
+    "me",
+    "ik",
+    "me checkins",
+    "me pause",
+    "me country",
+    "me stats",
+    "me matching",
+    "me share",
+    "config",
+    "instellingen",
+    "config show",
+    "config set",
+    "config set language",
+    "config set community.round_hours",
+    "config reset",
+    "config community add",
+    "config community edit",
+    "config capture",
+    "config roles grant",
+    "config roles revoke",
+    "config roles list",
+    "config history",
+    "round",
+    "round status",
+    "round now",
+    "round close",
+    "round skip",
+    "round pin",
+    "round add",
+    "round list",
+    "ask",
+    "ask anon",
+    "ask reply",
+    "ask answered",
+    "ask hide",
+    "thanks",
+    "bedankt",
+    "profile",
+    "privacy",
+    "privacy export",
+    "stats",
+    "stats weekly",
+    "dashboard",
+    "pause",
 ]
 words = st.one_of(
     nasty_text,
-    st.sampled_from(["#general", "#dm", "@alice", "@root", "on", "off", "-1", "0", "a\x00b",
-                     "99999999999999999999", "²", "١٢", "9" * 5000, "nl", "en", "auto",
-                     "mon,thu", "25:99", "ZZ", "*"]),
+    st.sampled_from(
+        [
+            "#general",
+            "#dm",
+            "@alice",
+            "@root",
+            "on",
+            "off",
+            "-1",
+            "0",
+            "a\x00b",
+            "99999999999999999999",
+            "²",
+            "١٢",
+            "9" * 5000,
+            "nl",
+            "en",
+            "auto",
+            "mon,thu",
+            "25:99",
+            "ZZ",
+            "*",
+        ]
+    ),
 )
 lines = st.one_of(
-    st.tuples(st.sampled_from(COMMANDS), st.lists(words, max_size=4))
-    .map(lambda t: " ".join(["/wol", t[0], *t[1]])),
+    st.tuples(st.sampled_from(COMMANDS), st.lists(words, max_size=4)).map(
+        lambda t: " ".join(["/wol", t[0], *t[1]])
+    ),
     nasty_text,
     st.text(st.characters(codec="utf-8"), min_size=1, max_size=300),
     st.sampled_from(NASTY).map(lambda s: "I'm working on " + s),
@@ -102,17 +166,38 @@ async def test_ids_in_commands_and_buttons_that_are_no_ids_get_a_plain_answer(
     never an internal error."""
     from tests.fakes import events as ev
 
-    core = make_core(port, workspaces={ev.WORKSPACE: {
-        "admins": ["root"], "managers": ["root"],
-        "channels": {"CDURF": {"kind": "durf-te-vragen", "anonymous": True}}}})
+    core = make_core(
+        port,
+        workspaces={
+            ev.WORKSPACE: {
+                "admins": ["root"],
+                "managers": ["root"],
+                "channels": {"CDURF": {"kind": "durf-te-vragen", "anonymous": True}},
+            }
+        },
+    )
     await core.start(deliver=False)
     for bad in BAD_NUMBERS:
-        for text in (f"ask reply {bad} hello", f"ask answered {bad}", f"ask hide {bad}",
-                     f"me pause {bad}", f"round pin {bad}", f"thanks @bob {bad}"):
+        for text in (
+            f"ask reply {bad} hello",
+            f"ask answered {bad}",
+            f"ask hide {bad}",
+            f"me pause {bad}",
+            f"round pin {bad}",
+            f"thanks @bob {bad}",
+        ):
             await core.handle(ev.command(text, user="root"))
-        for action_id in ("matching.connect", "matching.dismiss", "matching.done",
-                          "matching.someone", "matching.followup.yes", "ask.ack",
-                          "ask.ack_note", "ask.answered", f"matching.pick.{bad}"):
+        for action_id in (
+            "matching.connect",
+            "matching.dismiss",
+            "matching.done",
+            "matching.someone",
+            "matching.followup.yes",
+            "ask.ack",
+            "ask.ack_note",
+            "ask.answered",
+            f"matching.pick.{bad}",
+        ):
             await core.handle(ev.click(action_id, bad, user="root"))
     await core.delivery.drain()
     answers = [r.text for r in port.sent()]

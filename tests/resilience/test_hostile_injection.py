@@ -36,9 +36,24 @@ serve_slack = slack_fixtures.serve_slack
 
 PINGS = ["<!channel>", "<!here>", "<!everyone>", "<!subteam^S1>", "<@U0ADMIN>", "<@W0ADMIN>"]
 hostile = st.one_of(
-    st.lists(st.sampled_from(NASTY + PINGS + ["[x](http://evil)", "<b>hi</b>", "**", "\n# h",
-                                              "\n1. x", "&lt;!channel&gt;", "<at>all</at>"])
-             | st.text(max_size=6), min_size=1, max_size=8).map("".join),
+    st.lists(
+        st.sampled_from(
+            NASTY
+            + PINGS
+            + [
+                "[x](http://evil)",
+                "<b>hi</b>",
+                "**",
+                "\n# h",
+                "\n1. x",
+                "&lt;!channel&gt;",
+                "<at>all</at>",
+            ]
+        )
+        | st.text(max_size=6),
+        min_size=1,
+        max_size=8,
+    ).map("".join),
     st.text(min_size=1, max_size=200),
 )
 
@@ -110,25 +125,48 @@ def test_no_text_renders_as_a_ping_a_link_or_markup_on_any_platform(text: str) -
 # --- end to end through Slack ------------------------------------------------------------------
 
 WS = "slack:T111"
-SETTINGS = {"workspaces": {WS: {"admins": ["W111"], "managers": ["W333"], "channels": {
-    "CDURF": {"kind": "durf-te-vragen", "anonymous": True}, "CDIA": {"kind": "dialogue"}}}}}
+SETTINGS = {
+    "workspaces": {
+        WS: {
+            "admins": ["W111"],
+            "managers": ["W333"],
+            "channels": {
+                "CDURF": {"kind": "durf-te-vragen", "anonymous": True},
+                "CDIA": {"kind": "dialogue"},
+            },
+        }
+    }
+}
 # What a person typed, and what Slack sends for it: "<" typed literally arrives escaped,
 # a real @channel arrives as <!channel>, a pasted link as <url|label>.
-TYPED = ("I'm working on the onboarding checklist for nurses <!channel> "
-         "&lt;!here&gt; <http://evil.example|https://bank.example> <@U0ADMIN|boss> "
-         "'); DROP TABLE narration;-- &lt;b&gt;bold&lt;/b&gt; &amp;")
-STORED = ("I'm working on the onboarding checklist for nurses @channel <!here> "
-          "https://bank.example (http://evil.example) @boss '); DROP TABLE narration;-- "
-          "<b>bold</b> &")
+TYPED = (
+    "I'm working on the onboarding checklist for nurses <!channel> "
+    "&lt;!here&gt; <http://evil.example|https://bank.example> <@U0ADMIN|boss> "
+    "'); DROP TABLE narration;-- &lt;b&gt;bold&lt;/b&gt; &amp;"
+)
+STORED = (
+    "I'm working on the onboarding checklist for nurses @channel <!here> "
+    "https://bank.example (http://evil.example) @boss '); DROP TABLE narration;-- "
+    "<b>bold</b> &"
+)
 FORBIDDEN = ["<!channel>", "<!here>", "<!everyone>", "<http://evil", "<@U0ADMIN>", "<b>"]
 
 
-def message_event(text: str, *, user: str, event_id: str, ts: str, channel: str = "C111",
-                  channel_type: str = "channel", thread_ts: str | None = None) -> dict:
+def message_event(
+    text: str,
+    *,
+    user: str,
+    event_id: str,
+    ts: str,
+    channel: str = "C111",
+    channel_type: str = "channel",
+    thread_ts: str | None = None,
+) -> dict:
     body = json.loads((DATA / "events" / "event_callback_message.json").read_text())
     body["event_id"] = event_id
-    body["event"].update(text=text, user=user, ts=ts, event_ts=ts, channel=channel,
-                         channel_type=channel_type)
+    body["event"].update(
+        text=text, user=user, ts=ts, event_ts=ts, channel=channel, channel_type=channel_type
+    )
     if thread_ts:
         body["event"]["thread_ts"] = thread_ts
     body["event"].pop("blocks", None)
@@ -138,8 +176,13 @@ def message_event(text: str, *, user: str, event_id: str, ts: str, channel: str 
 
 def command(slack_api: Any, text: str, hook: str, **fields: str) -> dict:
     body = dict(parse_qsl((DATA / "commands" / "slash_command.form-urlencoded.txt").read_text()))
-    body.update(command="/wol", text=text, response_url=slack_api.response_url(hook),
-                trigger_id=f"trigger-{hook}", **fields)
+    body.update(
+        command="/wol",
+        text=text,
+        response_url=slack_api.response_url(hook),
+        trigger_id=f"trigger-{hook}",
+        **fields,
+    )
     return body
 
 
@@ -160,76 +203,127 @@ async def test_hostile_text_is_stored_verbatim_and_repeated_harmlessly_on_slack(
     core, slack = await serve_slack(**SETTINGS)
 
     # a narration, then a similar one by a colleague: the suggestion quotes the first
-    assert (await slack.event(message_event(TYPED, user="W111", event_id="EvN1",
-                                            ts="1700000001.000100")))[0] == 200
+    assert (
+        await slack.event(
+            message_event(TYPED, user="W111", event_id="EvN1", ts="1700000001.000100")
+        )
+    )[0] == 200
     await slack.processed()
     async with core.db.session() as s:
         [first] = (await s.exec(select(Narration))).all()
     assert first.text == STORED
-    similar = ("I'm working on the onboarding checklist for nurses @channel https://bank.example "
-               "DROP TABLE narration")
-    await slack.event(message_event(similar, user="W222", event_id="EvN2",
-                                    ts="1700000002.000100"))
+    similar = (
+        "I'm working on the onboarding checklist for nurses @channel https://bank.example "
+        "DROP TABLE narration"
+    )
+    await slack.event(message_event(similar, user="W222", event_id="EvN2", ts="1700000002.000100"))
     await slack.processed()
     await core.delivery.drain()
     async with core.db.session() as s:
         assert (await s.exec(select(func.count()).select_from(Narration))).one() == 2
-    suggestion = next(c for c in slack_api.calls_to("chat.postMessage")
-                      if c.args.get("thread_ts") == "1700000002.000100")
+    suggestion = next(
+        c
+        for c in slack_api.calls_to("chat.postMessage")
+        if c.args.get("thread_ts") == "1700000002.000100"
+    )
     text = json.dumps(suggestion.args, ensure_ascii=False)
     assert "'); DROP TABLE na" in text and "@channel &lt;!here&gt;" in text  # a snippet
-    connect = next(e for b in suggestion.args["blocks"] if b["type"] == "actions"
-                   for e in b["elements"] if e["action_id"].startswith("matching.connect"))
+    connect = next(
+        e
+        for b in suggestion.args["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"].startswith("matching.connect")
+    )
 
     # Connect me: the introduction quotes the narration (group DM)
     click = json.loads((DATA / "interactivity" / "block_actions.json").read_text())
     click["user"] = {"id": "W222", "username": "w", "name": "w", "team_id": "T111"}
-    click["container"] = {"type": "message", "message_ts": suggestion.args.get("ts", "1"),
-                          "channel_id": "C111"}
+    click["container"] = {
+        "type": "message",
+        "message_ts": suggestion.args.get("ts", "1"),
+        "channel_id": "C111",
+    }
     click["actions"][0].update(action_id=connect["action_id"], value=connect["value"])
     click["response_url"] = slack_api.response_url("connect")
     before = len(slack_api.calls)
     assert (await slack.interaction(click))[0] == 200
     await core.delivery.drain()
     await slack_api.settle(0.2)
-    intros = [c for c in slack_api.calls[before:] if c.method == "chat.postMessage"
-              and "DROP TABLE narration" in json.dumps(c.args)]
-    assert intros, ("the introduction quotes the narration",
-                    [(c.method, c.args) for c in slack_api.calls[before:]])
+    intros = [
+        c
+        for c in slack_api.calls[before:]
+        if c.method == "chat.postMessage" and "DROP TABLE narration" in json.dumps(c.args)
+    ]
+    assert intros, (
+        "the introduction quotes the narration",
+        [(c.method, c.args) for c in slack_api.calls[before:]],
+    )
 
     # thanks, with hostile text, in the channel
-    await slack.command(command(slack_api, "thanks <@W222|wim> for <!channel> '); DROP TABLE "
-                                "narration;-- <http://evil.example|https://bank.example>", "t"))
+    await slack.command(
+        command(
+            slack_api,
+            "thanks <@W222|wim> for <!channel> '); DROP TABLE "
+            "narration;-- <http://evil.example|https://bank.example>",
+            "t",
+        )
+    )
     # a durf-te-vragen question, anonymous, then an answer relayed to the asker by DM
-    await slack.command(command(slack_api, "ask anon <!everyone> is &lt;b&gt;this&lt;/b&gt; safe? "
-                                "<@U0ADMIN|boss>", "ask", user_id="W222", user_name="asker",
-                                channel_id="D222", channel_name="directmessage"))
+    await slack.command(
+        command(
+            slack_api,
+            "ask anon <!everyone> is &lt;b&gt;this&lt;/b&gt; safe? <@U0ADMIN|boss>",
+            "ask",
+            user_id="W222",
+            user_name="asker",
+            channel_id="D222",
+            channel_name="directmessage",
+        )
+    )
     await core.delivery.drain()
     ts = await core.outbox.result_message_id("ask:slack:T111:1")
     assert ts
-    await slack.event(message_event("<!here> yes, see <http://evil.example|https://bank.example>",
-                                    user="W333", event_id="EvA1", ts="1700000003.000100",
-                                    channel="CDURF", thread_ts=ts))
+    await slack.event(
+        message_event(
+            "<!here> yes, see <http://evil.example|https://bank.example>",
+            user="W333",
+            event_id="EvA1",
+            ts="1700000003.000100",
+            channel="CDURF",
+            thread_ts=ts,
+        )
+    )
     await slack.processed()
     # a dialogue round: a hostile answer, quoted in the summary when the round closes
-    await slack.command(command(slack_api, "round now", "rn", channel_id="CDIA",
-                                channel_name="dialogue"))
+    await slack.command(
+        command(slack_api, "round now", "rn", channel_id="CDIA", channel_name="dialogue")
+    )
     await core.delivery.drain()
     async with core.db.session() as s:
         [round_] = (await s.exec(select(DialogueRound))).all()
     round_ts = round_.message_id or await core.outbox.result_message_id(round_.posted_key)
     assert round_ts
-    await slack.event(message_event("<!channel> my answer '); DROP TABLE narration;-- "
-                                    "<http://evil.example|https://bank.example>", user="W222",
-                                    event_id="EvR1", ts="1700000004.000100", channel="CDIA",
-                                    thread_ts=round_ts))
+    await slack.event(
+        message_event(
+            "<!channel> my answer '); DROP TABLE narration;-- "
+            "<http://evil.example|https://bank.example>",
+            user="W222",
+            event_id="EvR1",
+            ts="1700000004.000100",
+            channel="CDIA",
+            thread_ts=round_ts,
+        )
+    )
     await slack.processed()
-    await slack.command(command(slack_api, "round close", "rc", channel_id="CDIA",
-                                channel_name="dialogue"))
+    await slack.command(
+        command(slack_api, "round close", "rc", channel_id="CDIA", channel_name="dialogue")
+    )
     await core.delivery.drain()
     # App Home of the narrator lists the narration
     opened = json.loads(
-        (DATA / "events" / "event_callback_app_home_opened_messages_tab.json").read_text())
+        (DATA / "events" / "event_callback_app_home_opened_messages_tab.json").read_text()
+    )
     opened.update(event_id="EvHome", enterprise_id=None, authorizations=[])
     opened["event"].update(tab="home", user="W111")
     await slack.event(opened)
@@ -239,17 +333,26 @@ async def test_hostile_text_is_stored_verbatim_and_repeated_harmlessly_on_slack(
 
     [home] = slack_api.calls_to("views.publish")
     assert "DROP TABLE narration" in json.dumps(home.args, ensure_ascii=False)
-    posted = json.dumps([c.args for c in slack_api.calls_to("chat.postMessage")],
-                        ensure_ascii=False)
+    posted = json.dumps(
+        [c.args for c in slack_api.calls_to("chat.postMessage")], ensure_ascii=False
+    )
     assert "is &lt;b&gt;this&lt;/b&gt; safe?" in posted  # the question card, literal
-    summary = [c for c in slack_api.calls_to("chat.postMessage") if c.args["channel"] == "CDIA"
-               and "@channel my answer '); DROP TABLE narration;--" in json.dumps(c.args)]
+    summary = [
+        c
+        for c in slack_api.calls_to("chat.postMessage")
+        if c.args["channel"] == "CDIA"
+        and "@channel my answer '); DROP TABLE narration;--" in json.dumps(c.args)
+    ]
     assert summary, "the round summary quotes the answer, literally"
     # the thanks, literal (the pasted link shown as label and address, never as a link)
-    assert ("> for @channel '); DROP TABLE narration;-- https://bank.example "
-            "(http://evil.example)") in posted
-    relayed = [c for c in slack_api.calls_to("chat.postMessage") if c.args["channel"] == "W222"
-               and "yes, see" in json.dumps(c.args)]
+    assert (
+        "> for @channel '); DROP TABLE narration;-- https://bank.example (http://evil.example)"
+    ) in posted
+    relayed = [
+        c
+        for c in slack_api.calls_to("chat.postMessage")
+        if c.args["channel"] == "W222" and "yes, see" in json.dumps(c.args)
+    ]
     assert relayed, "the answer is relayed to the anonymous asker"
     assert_harmless(slack_api)
     async with core.db.session() as s:  # the SQL-looking text did nothing to the table

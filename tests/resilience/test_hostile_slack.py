@@ -64,8 +64,9 @@ COMMAND = dict(parse_qsl((DATA / "commands" / "slash_command.form-urlencoded.txt
 
 def _form(fields: Any) -> str:
     if isinstance(fields, dict):
-        return urlencode({str(k): v if isinstance(v, str) else as_json(v)
-                          for k, v in fields.items()})
+        return urlencode(
+            {str(k): v if isinstance(v, str) else as_json(v) for k, v in fields.items()}
+        )
     return as_json(fields)
 
 
@@ -74,32 +75,45 @@ json_events = st.sampled_from(EVENTS).flatmap(mutated).map(lambda v: (as_json(v)
 json_garbage = json_values.map(lambda v: (as_json(v), CONTENT_TYPES[0]))
 commands = st.one_of(
     mutated(COMMAND).map(lambda v: (_form(v), CONTENT_TYPES[1])),
-    st.dictionaries(st.sampled_from(["command", "trigger_id", "text", "team_id", "user_id",
-                                     "channel_id", "response_url"]) | nasty_text,
-                    nasty_text, max_size=8)
-    .map(lambda d: (urlencode(d), CONTENT_TYPES[1])),
+    st.dictionaries(
+        st.sampled_from(
+            ["command", "trigger_id", "text", "team_id", "user_id", "channel_id", "response_url"]
+        )
+        | nasty_text,
+        nasty_text,
+        max_size=8,
+    ).map(lambda d: (urlencode(d), CONTENT_TYPES[1])),
 )
 interactions = st.one_of(
-    st.sampled_from(INTERACTIONS).flatmap(mutated)
+    st.sampled_from(INTERACTIONS)
+    .flatmap(mutated)
     .map(lambda v: (urlencode({"payload": as_json(v)}), CONTENT_TYPES[1])),
-    st.one_of(nasty_text, json_values.map(as_json))
-    .map(lambda p: (urlencode({"payload": p}), CONTENT_TYPES[1])),
+    st.one_of(nasty_text, json_values.map(as_json)).map(
+        lambda p: (urlencode({"payload": p}), CONTENT_TYPES[1])
+    ),
 )
 truncated = st.tuples(
-    st.sampled_from([as_json(e) for e in EVENTS] + [urlencode(COMMAND)]
-                    + [urlencode({"payload": as_json(i)}) for i in INTERACTIONS]),
+    st.sampled_from(
+        [as_json(e) for e in EVENTS]
+        + [urlencode(COMMAND)]
+        + [urlencode({"payload": as_json(i)}) for i in INTERACTIONS]
+    ),
     st.floats(min_value=0, max_value=1),
     st.sampled_from(CONTENT_TYPES[:2]),
 ).map(lambda t: (t[0][: int(len(t[0]) * t[1])], t[2]))
 wrong_types = st.tuples(
-    st.binary(max_size=300) | st.sampled_from(
-        [as_json(EVENTS[1]).encode(), urlencode(COMMAND).encode(), b"\xff\xfe{", b"{\x00}"]),
+    st.binary(max_size=300)
+    | st.sampled_from(
+        [as_json(EVENTS[1]).encode(), urlencode(COMMAND).encode(), b"\xff\xfe{", b"{\x00}"]
+    ),
     st.sampled_from(CONTENT_TYPES),
 )
-nested = st.tuples(st.sampled_from([50, 999, 1_500, 30_000]), st.sampled_from(["list", "dict"])) \
-    .map(lambda t: (deep(t[0], kind=t[1]), CONTENT_TYPES[0]))
-anything = st.one_of(json_events, json_garbage, commands, interactions, truncated, wrong_types,
-                     nested)
+nested = st.tuples(
+    st.sampled_from([50, 999, 1_500, 30_000]), st.sampled_from(["list", "dict"])
+).map(lambda t: (deep(t[0], kind=t[1]), CONTENT_TYPES[0]))
+anything = st.one_of(
+    json_events, json_garbage, commands, interactions, truncated, wrong_types, nested
+)
 
 
 def narration_event(text: str = "I'm working on the hostile input drill", event_id: str = "EvOK"):
@@ -158,8 +172,9 @@ async def test_unsigned_garbage_is_refused_and_has_no_effect(serve_slack, slack_
         if headers == "forged":
             sent |= {"X-Slack-Request-Timestamp": now, "X-Slack-Signature": "v0=" + "0" * 64}
         elif headers == "stale":
-            sent |= signed_headers(raw, SIGNING_SECRET, timestamp=int(now) - 600,
-                                   content_type=content_type)
+            sent |= signed_headers(
+                raw, SIGNING_SECRET, timestamp=int(now) - 600, content_type=content_type
+            )
         elif headers == "garbage-ts":
             sent |= {"X-Slack-Request-Timestamp": "1e99; DROP", "X-Slack-Signature": "v0=zz"}
         elif headers == "other-secret":
@@ -188,8 +203,9 @@ async def test_signed_garbage_gets_a_clear_answer_and_the_server_keeps_serving(
     def property_(request: tuple[str | bytes, str]) -> None:
         body, content_type = request
         raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
-        status, text = call(post_raw(slack, raw, signed_headers(raw, SIGNING_SECRET,
-                                                                content_type=content_type)))
+        status, text = call(
+            post_raw(slack, raw, signed_headers(raw, SIGNING_SECRET, content_type=content_type))
+        )
         assert_clean(status, text)
         assert status in ACCEPTABLE, (status, text[:200])
         answered[status] = answered.get(status, 0) + 1
@@ -218,8 +234,9 @@ async def test_oversized_bodies_are_refused_before_parsing(serve_slack, slack_ap
             yield body[start : start + 65536].encode()
 
     headers = signed_headers(body, SIGNING_SECRET)
-    async with slack.session.post(slack.base + "/slack/events", data=chunks(),
-                                  headers=headers) as r:
+    async with slack.session.post(
+        slack.base + "/slack/events", data=chunks(), headers=headers
+    ) as r:
         assert r.status == 413, r.status
     # just under the limit, signed: a clear answer (the narration is too long for the bot)
     fits = as_json(narration_event(text="I'm working on " + "x" * 900_000, event_id="EvFits"))
@@ -244,22 +261,41 @@ async def test_the_inbox_drops_stored_garbage_once_and_keeps_the_lane_moving(
         None,
         {"type": "event_callback", "event": "not an object"},
         {"platform": "slack", "workspace_id": "slack:T111", "event_id": "E1", "kind": "nope"},
-        {"platform": "slack", "workspace_id": "slack:T111", "event_id": "E2",
-         "kind": "message", "user": "W111", "conversation": {"id": "C111"}},
+        {
+            "platform": "slack",
+            "workspace_id": "slack:T111",
+            "event_id": "E2",
+            "kind": "message",
+            "user": "W111",
+            "conversation": {"id": "C111"},
+        },
     ]
     now = core.clock.now()
     async with core.db.session() as s:
         for n, body in enumerate(garbage):
-            s.add(InboxItem(workspace_id="slack:T111", event_key=f"EvGarbage{n}", lane=lane,
-                            platform="slack", event=body, status="pending", attempts=0,
-                            not_before=now, received_at=now))
+            s.add(
+                InboxItem(
+                    workspace_id="slack:T111",
+                    event_key=f"EvGarbage{n}",
+                    lane=lane,
+                    platform="slack",
+                    event=body,
+                    status="pending",
+                    attempts=0,
+                    not_before=now,
+                    received_at=now,
+                )
+            )
         await s.commit()
     status, _ = await slack.event(good)
     assert status == 200
     await slack.processed()
     await slack_api.wait_for("reactions.add")
-    rows = {row.event_key: row for row in await inbox_rows(core)
-            if row.event_key.startswith("EvGarbage")}
+    rows = {
+        row.event_key: row
+        for row in await inbox_rows(core)
+        if row.event_key.startswith("EvGarbage")
+    }
     assert sorted(rows) == [f"EvGarbage{n}" for n in range(len(garbage))]
     for row in rows.values():
         assert (row.status, row.attempts) == ("failed", 1), (row.event_key, row.last_error)

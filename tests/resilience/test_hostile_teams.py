@@ -51,8 +51,9 @@ class Served:
 
     async def post(self, raw: bytes, content_type: str, **headers: str) -> tuple[int, str]:
         sent = {"Content-Type": content_type, **headers} if content_type else headers
-        async with self.session.post(self.server.make_url("/api/messages"), data=raw,
-                                     headers=sent) as r:
+        async with self.session.post(
+            self.server.make_url("/api/messages"), data=raw, headers=sent
+        ) as r:
             return r.status, await r.text()
 
 
@@ -79,15 +80,26 @@ def bodies(connector: Any) -> st.SearchStrategy[tuple[bytes, str]]:
     return st.one_of(
         activities.flatmap(mutated).map(lambda v: (as_json(v).encode(), json_type)),
         json_values.map(lambda v: (as_json(v).encode(), json_type)),
-        st.tuples(activities.map(as_json), st.floats(0, 1))
-        .map(lambda t: (t[0][: int(len(t[0]) * t[1])].encode(), json_type)),
+        st.tuples(activities.map(as_json), st.floats(0, 1)).map(
+            lambda t: (t[0][: int(len(t[0]) * t[1])].encode(), json_type)
+        ),
         st.sampled_from([50, 999, 1_500, 30_000]).map(lambda n: (deep(n).encode(), json_type)),
         st.sampled_from([40, 5_000]).map(lambda n: (deep(n, kind="dict").encode(), json_type)),
-        st.tuples(st.binary(max_size=200),
-                  st.sampled_from([json_type, "text/plain", "application/x-www-form-urlencoded",
-                                   "application/json; charset=utf-16", ""])),
+        st.tuples(
+            st.binary(max_size=200),
+            st.sampled_from(
+                [
+                    json_type,
+                    "text/plain",
+                    "application/x-www-form-urlencoded",
+                    "application/json; charset=utf-16",
+                    "",
+                ]
+            ),
+        ),
         st.tuples(activities, nasty_text).map(
-            lambda t: (as_json({**t[0], "text": t[1]}).encode(), json_type)),
+            lambda t: (as_json({**t[0], "text": t[1]}).encode(), json_type)
+        ),
     )
 
 
@@ -117,6 +129,7 @@ async def test_malformed_activities_get_a_clear_answer_and_the_bot_keeps_answeri
     call = caller(asyncio.get_running_loop())
     answered: dict[int, int] = {}
     try:
+
         @settings(BOUNDED, max_examples=150)
         @given(request=bodies(connector))
         def property_(request: tuple[bytes, str]) -> None:
@@ -141,7 +154,8 @@ async def test_huge_bodies_are_refused(tmp_path, connector) -> None:
         assert status == 413, status
         assert_clean(status, text)
         one_mb = connector.rewrite(
-            activity("message_personal_2019", text="I'm working on " + "y" * 1_000_000))
+            activity("message_personal_2019", text="I'm working on " + "y" * 1_000_000)
+        )
         status, text = await app.post(as_json(one_mb).encode(), "application/json")
         assert_clean(status, text)
         assert status in (200, 201), status  # the bot explains that it is too long
@@ -154,14 +168,23 @@ async def test_huge_bodies_are_refused(tmp_path, connector) -> None:
 async def test_unauthenticated_garbage_is_refused_with_authentication_on(
     tmp_path, connector
 ) -> None:
-    app = await serve(tmp_path, {"MICROSOFT_APP_ID": "11111111-2222-3333-4444-555555555555",
-                                 "MICROSOFT_APP_PASSWORD": "not-used"})
+    app = await serve(
+        tmp_path,
+        {
+            "MICROSOFT_APP_ID": "11111111-2222-3333-4444-555555555555",
+            "MICROSOFT_APP_PASSWORD": "not-used",
+        },
+    )
     call = caller(asyncio.get_running_loop())
     try:
+
         @settings(BOUNDED, max_examples=60)
-        @given(request=bodies(connector),
-               auth=st.sampled_from(["", "Bearer ", "Bearer abc.def.ghi", "Basic eA==",
-                                     "Bearer " + "A" * 5000]))
+        @given(
+            request=bodies(connector),
+            auth=st.sampled_from(
+                ["", "Bearer ", "Bearer abc.def.ghi", "Basic eA==", "Bearer " + "A" * 5000]
+            ),
+        )
         def property_(request: tuple[bytes, str], auth: str) -> None:
             raw, content_type = request
             headers = {"Authorization": auth} if auth else {}

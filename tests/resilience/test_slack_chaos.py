@@ -33,22 +33,42 @@ async def test_random_429_500_and_timeouts_deliver_everything_once(database_url:
         api.chaos(20261122, rate_limited=0.08, server_error=0.08, slow=0.08, slow_seconds=0.8)
         port = SlackPort(StaticToken("xoxb-chaos"), base_url=api.url, timeout=0.3)
         port.min_interval = 0.0  # one message per conversation here; pacing is not the point
-        core = build(make_settings(database_url, delivery={
-            "lease_seconds": 5, "base_backoff_seconds": 0.05, "max_backoff_seconds": 0.3,
-            "max_attempts": 40}))
+        core = build(
+            make_settings(
+                database_url,
+                delivery={
+                    "lease_seconds": 5,
+                    "base_backoff_seconds": 0.05,
+                    "max_backoff_seconds": 0.3,
+                    "max_attempts": 40,
+                },
+            )
+        )
         core.register_port(port)
         await core.start(deliver=False, schedule=False)
         try:
             users = [f"U{i:06d}" for i in range(PEOPLE)]
-            added = await core.outbox.send_dms("slack", [
-                (WS, user, OutboundMessage.text(f"What are you working on, {user}?"),
-                 f"chaos:dm:{user}") for user in users])
+            added = await core.outbox.send_dms(
+                "slack",
+                [
+                    (
+                        WS,
+                        user,
+                        OutboundMessage.text(f"What are you working on, {user}?"),
+                        f"chaos:dm:{user}",
+                    )
+                    for user in users
+                ],
+            )
             assert added == PEOPLE
             channels = [f"C{i:05d}" for i in range(CHANNELS)]
             for channel in channels:
-                await core.outbox.send("slack", Destination(WS, channel),
-                                       OutboundMessage.text("This week's question"),
-                                       key=f"chaos:round:{channel}")
+                await core.outbox.send(
+                    "slack",
+                    Destination(WS, channel),
+                    OutboundMessage.text("This week's question"),
+                    key=f"chaos:round:{channel}",
+                )
             started = time.monotonic()
             core.delivery.start()
             await wait_all_sent(core, PEOPLE + CHANNELS, timeout=45)
@@ -66,7 +86,9 @@ async def test_random_429_500_and_timeouts_deliver_everything_once(database_url:
     outcomes = Counter(call.status for call in posts)
     # the faults really happened: 429s, 500s, and answers that came after the client gave up
     assert outcomes[429] >= 5 and outcomes[500] >= 5 and api.slow_answers >= 5, (
-        outcomes, api.slow_answers)
+        outcomes,
+        api.slow_answers,
+    )
     assert outcomes[200] == PEOPLE + CHANNELS, "a stored message was posted again"
     checks = api.calls_to("conversations.history", ok_only=False)
     assert len(checks) >= outcomes[500] + api.slow_answers, "uncertain outcomes are checked"
@@ -78,8 +100,13 @@ async def wait_all_sent(core, expected: int, *, timeout: float) -> None:
     deadline = loop.time() + timeout
     while True:
         async with core.db.session() as s:
-            sent = (await s.exec(select(func.count()).select_from(OutboxItem).where(
-                col(OutboxItem.status) == "sent"))).one()
+            sent = (
+                await s.exec(
+                    select(func.count())
+                    .select_from(OutboxItem)
+                    .where(col(OutboxItem.status) == "sent")
+                )
+            ).one()
         if sent >= expected:
             return
         if loop.time() > deadline:
@@ -87,4 +114,3 @@ async def wait_all_sent(core, expected: int, *, timeout: float) -> None:
                 states = Counter((await s.exec(select(OutboxItem.status))).all())
             raise AssertionError(f"only {sent}/{expected} sent in time: {states}")
         await asyncio.sleep(0.1)
-

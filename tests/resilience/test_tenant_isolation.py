@@ -36,14 +36,26 @@ WORK = "I'm working on moving our CI from Jenkins to GitHub Actions"
 SIMILAR = "I'm working on replacing our Jenkins build server with GitHub Actions"
 SECRET = "Zuidema"  # only in workspace A's texts
 A_WORK = f"I'm working on moving the {SECRET} CI from Jenkins to GitHub Actions"
-SETTINGS = {"workspaces": {
-    A: {"admins": ["alice"], "managers": ["alice"],
-        "channels": {"CDURF": {"kind": "durf-te-vragen", "anonymous": True},
-                     "CDIA": {"kind": "dialogue"}}},
-    B: {"admins": ["mallory"], "managers": ["mallory"],
-        "channels": {"CDURF": {"kind": "durf-te-vragen", "anonymous": True},
-                     "CDIA": {"kind": "dialogue"}}},
-}}
+SETTINGS = {
+    "workspaces": {
+        A: {
+            "admins": ["alice"],
+            "managers": ["alice"],
+            "channels": {
+                "CDURF": {"kind": "durf-te-vragen", "anonymous": True},
+                "CDIA": {"kind": "dialogue"},
+            },
+        },
+        B: {
+            "admins": ["mallory"],
+            "managers": ["mallory"],
+            "channels": {
+                "CDURF": {"kind": "durf-te-vragen", "anonymous": True},
+                "CDIA": {"kind": "dialogue"},
+            },
+        },
+    }
+}
 
 
 async def say(core: Any, port: RecordingPort, event: Any) -> list[Any]:
@@ -77,22 +89,33 @@ async def test_nothing_of_workspace_a_is_read_or_written_from_workspace_b(
         [suggestion] = (await s.exec(select(MatchSuggestion))).all()
         narration_a = (await s.exec(select(Narration).where(Narration.author_id == "alice"))).one()
     assert suggestion.workspace_id == A  # the control: matching works within A
-    await say(core, port, ev.click("matching.connect", str(suggestion.id), user="bob",
-                                   workspace_id=A))
+    await say(
+        core, port, ev.click("matching.connect", str(suggestion.id), user="bob", workspace_id=A)
+    )
     async with core.db.session() as s:
         [connection] = (await s.exec(select(Connection))).all()
-    await say(core, port, ev.command(f"ask anon How safe is {SECRET}?", user="alice",
-                                     channel="D-alice", kind=ev.ConversationKind.DM,
-                                     workspace_id=A))
+    await say(
+        core,
+        port,
+        ev.command(
+            f"ask anon How safe is {SECRET}?",
+            user="alice",
+            channel="D-alice",
+            kind=ev.ConversationKind.DM,
+            workspace_id=A,
+        ),
+    )
     async with core.db.session() as s:
         [question] = (await s.exec(select(Question))).all()
-    await say(core, port, ev.command("round now #CDIA", user="alice", channel="CDIA",
-                                     workspace_id=A))
+    await say(
+        core, port, ev.command("round now #CDIA", user="alice", channel="CDIA", workspace_id=A)
+    )
     await say(core, port, ev.command("config set language nl", user="alice", workspace_id=A))
-    await say(core, port, ev.command("config roles grant @bob admin", user="alice",
-                                     workspace_id=A))
-    snapshot_a = {m.__name__: await count(core, m, A)
-                  for m in (Narration, MatchSuggestion, Connection, Question, Acknowledgement)}
+    await say(core, port, ev.command("config roles grant @bob admin", user="alice", workspace_id=A))
+    snapshot_a = {
+        m.__name__: await count(core, m, A)
+        for m in (Narration, MatchSuggestion, Connection, Question, Acknowledgement)
+    }
     async with core.db.session() as s:
         outcome_a = (await s.get(MatchSuggestion, suggestion.id)).outcome
         helped_a = (await s.get(Connection, connection.id)).helped
@@ -100,38 +123,62 @@ async def test_nothing_of_workspace_a_is_read_or_written_from_workspace_b(
 
     # --- B: the same people (same ids), the same work, and every id of A ------------------
     seen_b: list[Any] = []
-    seen_b += await say(core, port, ev.message(SIMILAR, user="alice", workspace_id=B,
-                                               message_id="m-b-alice"))
+    seen_b += await say(
+        core, port, ev.message(SIMILAR, user="alice", workspace_id=B, message_id="m-b-alice")
+    )
     seen_b += await say(core, port, ev.message(WORK, user="bob", workspace_id=B))
     async with core.db.session() as s:
-        b_suggestions = (await s.exec(select(MatchSuggestion).where(
-            MatchSuggestion.workspace_id == B))).all()
+        b_suggestions = (
+            await s.exec(select(MatchSuggestion).where(MatchSuggestion.workspace_id == B))
+        ).all()
     # B's two narrations match each other, never A's
     assert {(r.narrator_id, r.person_id) for r in b_suggestions} <= {("bob", "alice")}
     assert all(r.narration_id != narration_a.id for r in b_suggestions)
-    for action_id, value in [("matching.connect", suggestion.id), ("matching.dismiss",
-                             suggestion.id), ("matching.done", narration_a.id),
-                             ("matching.someone", narration_a.id),
-                             (f"matching.pick.{narration_a.id}", "mallory"),
-                             ("matching.followup.yes", connection.id),
-                             ("ask.ack", question.id), ("ask.answered", question.id)]:
+    for action_id, value in [
+        ("matching.connect", suggestion.id),
+        ("matching.dismiss", suggestion.id),
+        ("matching.done", narration_a.id),
+        ("matching.someone", narration_a.id),
+        (f"matching.pick.{narration_a.id}", "mallory"),
+        ("matching.followup.yes", connection.id),
+        ("ask.ack", question.id),
+        ("ask.answered", question.id),
+    ]:
         for user in ("bob", "mallory"):  # bob: the narrator in A; mallory: B's admin
-            seen_b += await say(core, port, ev.click(action_id, str(value), user=user,
-                                                     workspace_id=B))
-    for text in (f"ask reply {question.id} it is fine", f"ask answered {question.id}",
-                 f"ask hide {question.id}", "round status", "round close #CDIA",
-                 "privacy export", "stats", "config show", "config history", "config roles list"):
+            seen_b += await say(
+                core, port, ev.click(action_id, str(value), user=user, workspace_id=B)
+            )
+    for text in (
+        f"ask reply {question.id} it is fine",
+        f"ask answered {question.id}",
+        f"ask hide {question.id}",
+        "round status",
+        "round close #CDIA",
+        "privacy export",
+        "stats",
+        "config show",
+        "config history",
+        "config roles list",
+    ):
         seen_b += await say(core, port, ev.command(text, user="mallory", workspace_id=B))
     seen_b += await say(core, port, ev.command("privacy export", user="alice", workspace_id=B))
-    seen_b += await say(core, port, ev.command("config set language en", user="bob",
-                                               workspace_id=B))  # bob is an admin in A only
+    seen_b += await say(
+        core, port, ev.command("config set language en", user="bob", workspace_id=B)
+    )  # bob is an admin in A only
     seen_b += await say(core, port, ev.command("privacy forget", user="alice", workspace_id=B))
-    confirm = [b for r in seen_b if r.message for blk in r.message.blocks
-               if blk.type == "actions" for b in blk.elements
-               if b.action_id == FORGET_CONFIRM]
+    confirm = [
+        b
+        for r in seen_b
+        if r.message
+        for blk in r.message.blocks
+        if blk.type == "actions"
+        for b in blk.elements
+        if b.action_id == FORGET_CONFIRM
+    ]
     for button in confirm[:1]:
-        seen_b += await say(core, port, ev.click(button.action_id, button.value or "",
-                                                 user="alice", workspace_id=B))
+        seen_b += await say(
+            core, port, ev.click(button.action_id, button.value or "", user="alice", workspace_id=B)
+        )
 
     # nothing of A was shown in B …
     shown = in_b(seen_b)
@@ -141,8 +188,10 @@ async def test_nothing_of_workspace_a_is_read_or_written_from_workspace_b(
     assert export_parts and all(SECRET not in p for p in export_parts)
     assert "Only wolbot admins" in shown  # bob's /wol config in B is refused
     # … and nothing of A changed
-    assert {m.__name__: await count(core, m, A) for m in
-            (Narration, MatchSuggestion, Connection, Question, Acknowledgement)} == snapshot_a
+    assert {
+        m.__name__: await count(core, m, A)
+        for m in (Narration, MatchSuggestion, Connection, Question, Acknowledgement)
+    } == snapshot_a
     async with core.db.session() as s:
         assert (await s.get(MatchSuggestion, suggestion.id)).outcome == outcome_a
         assert (await s.get(Connection, connection.id)).helped == helped_a
@@ -165,12 +214,16 @@ TA, TB = "TAAAA0001", "TBBBB0002"
 TOKENS = {TA: "xoxb-team-a-token", TB: "xoxb-team-b-token"}
 
 
-def _slack_event(team: str, text: str, *, event_id: str, ts: str, user: str = "W111",
-                 channel: str = "C111") -> dict:
+def _slack_event(
+    team: str, text: str, *, event_id: str, ts: str, user: str = "W111", channel: str = "C111"
+) -> dict:
     body = json.loads((DATA / "events" / "event_callback_message.json").read_text())
     body.pop("enterprise_id", None)
-    body.update(team_id=team, event_id=event_id,
-                authorizations=[{"team_id": team, "user_id": "UBOT", "is_bot": True}])
+    body.update(
+        team_id=team,
+        event_id=event_id,
+        authorizations=[{"team_id": team, "user_id": "UBOT", "is_bot": True}],
+    )
     body["event"].update(text=text, user=user, team=team, ts=ts, event_ts=ts, channel=channel)
     body["event"].pop("blocks", None)
     return body
@@ -180,8 +233,15 @@ def _slack_command(slack_api: Any, team: str, text: str, hook: str, user: str = 
     body = dict(parse_qsl((DATA / "commands" / "slash_command.form-urlencoded.txt").read_text()))
     body.pop("enterprise_id", None)
     body.pop("enterprise_name", None)
-    body.update(command="/wol", text=text, team_id=team, user_id=user, channel_id="C111",
-                response_url=slack_api.response_url(hook), trigger_id=f"trigger-{hook}")
+    body.update(
+        command="/wol",
+        text=text,
+        team_id=team,
+        user_id=user,
+        channel_id="C111",
+        response_url=slack_api.response_url(hook),
+        trigger_id=f"trigger-{hook}",
+    )
     return body
 
 
@@ -191,23 +251,32 @@ async def test_a_slack_request_for_one_workspace_never_reaches_the_other(
     from tests.adapters.slack.test_slack_oauth import install
 
     template = json.loads(
-        (DATA / "web_api" / "bolt_mock_oauth_v2_access_response.json").read_text())
+        (DATA / "web_api" / "bolt_mock_oauth_v2_access_response.json").read_text()
+    )
     for n, team in enumerate((TA, TB)):
         grant = {k: v for k, v in template.items() if k not in ("ok", "enterprise")}
-        slack_api.oauth_codes[f"code-{n}"] = grant | {"access_token": TOKENS[team],
-                                                      "team": {"id": team, "name": team}}
+        slack_api.oauth_codes[f"code-{n}"] = grant | {
+            "access_token": TOKENS[team],
+            "team": {"id": team, "name": team},
+        }
     slack_api.add_user("W111", locale="en-US")
     slack_api.add_user("W222", locale="en-US")
-    core, slack = await serve_slack(env={
-        "SLACK_CLIENT_ID": "111.222", "SLACK_CLIENT_SECRET": "client-secret",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack_api.url})
+    core, slack = await serve_slack(
+        env={
+            "SLACK_CLIENT_ID": "111.222",
+            "SLACK_CLIENT_SECRET": "client-secret",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack_api.url,
+        }
+    )
     for n in range(2):
         assert (await install(slack, f"code-{n}"))[0] == 200
 
     # the same person (W111) and the same event id in both workspaces: both are handled
     await slack.event(_slack_event(TA, A_WORK, event_id="EvSame", ts="1700000001.000100"))
-    await slack.event(_slack_event(TA, SIMILAR, event_id="EvA2", ts="1700000002.000100",
-                                   user="W222"))
+    await slack.event(
+        _slack_event(TA, SIMILAR, event_id="EvA2", ts="1700000002.000100", user="W222")
+    )
     await slack.event(_slack_event(TB, SIMILAR, event_id="EvSame", ts="1700000003.000100"))
     await slack.processed()
     await core.delivery.drain()
@@ -221,14 +290,22 @@ async def test_a_slack_request_for_one_workspace_never_reaches_the_other(
     click = json.loads((DATA / "interactivity" / "block_actions.json").read_text())
     click.update(team={"id": TB, "domain": "b"}, response_url=slack_api.response_url("forged"))
     click["user"] = {"id": "W222", "username": "w", "name": "w", "team_id": TB}
-    click["container"] = {"type": "message", "message_ts": "1700000003.000100",
-                          "channel_id": "C111"}
+    click["container"] = {
+        "type": "message",
+        "message_ts": "1700000003.000100",
+        "channel_id": "C111",
+    }
     click["actions"][0].update(action_id="matching.connect", value=str(suggestion.id))
     assert (await slack.interaction(click))[0] == 200
     home = json.loads(
-        (DATA / "events" / "event_callback_app_home_opened_messages_tab.json").read_text())
-    home.update(team_id=TB, event_id="EvHomeB", enterprise_id=None,
-                authorizations=[{"team_id": TB, "user_id": "UBOT", "is_bot": True}])
+        (DATA / "events" / "event_callback_app_home_opened_messages_tab.json").read_text()
+    )
+    home.update(
+        team_id=TB,
+        event_id="EvHomeB",
+        enterprise_id=None,
+        authorizations=[{"team_id": TB, "user_id": "UBOT", "is_bot": True}],
+    )
     home["event"].update(tab="home", user="W111")
     await slack.event(home)
     await slack.command(_slack_command(slack_api, TB, "privacy export", "export"))
@@ -260,15 +337,19 @@ async def test_a_slack_request_for_one_workspace_never_reaches_the_other(
 TENANT_B = "0b0b0b0b-0000-4000-8000-00000000000b"
 
 
-def _teams_message(connector: Any, text: str, msg_id: str, user: str,
-                   tenant: str | None = None) -> dict:
+def _teams_message(
+    connector: Any, text: str, msg_id: str, user: str, tenant: str | None = None
+) -> dict:
     from tests.adapters.teams.teams_helpers import activity
 
-    body = connector.rewrite(activity("message_channel_mention_2019", id=msg_id, text=text,
-                                      entities=[]))
+    body = connector.rewrite(
+        activity("message_channel_mention_2019", id=msg_id, text=text, entities=[])
+    )
     body["from"] = {"id": f"29:{user}", "name": user.title()}
-    body["conversation"] = {**body["conversation"], "id":
-                            f"19:097e6717fd7245bdbeba6baa13840db8@thread.skype;messageid={msg_id}"}
+    body["conversation"] = {
+        **body["conversation"],
+        "id": f"19:097e6717fd7245bdbeba6baa13840db8@thread.skype;messageid={msg_id}",
+    }
     if tenant:
         body["conversation"]["tenantId"] = tenant
         body["channelData"] = {**body["channelData"], "tenant": {"id": tenant}}
@@ -297,12 +378,20 @@ async def test_a_teams_tenant_never_sees_or_changes_another_tenants_data(
         # "Connect me" is the narrator's own (a per-viewer card): bob's version of the card
         view = connector.rewrite(activity("invoke_adaptiveCard_action_execute_2026"))
         bob_a = _teams_message(connector, SIMILAR, "2000", "bob")
-        view.update({"id": "view-bob", "from": bob_a["from"],
-                     "conversation": bob_a["conversation"], "channelData": bob_a["channelData"],
-                     "replyToId": suggestion.answer_id})
+        view.update(
+            {
+                "id": "view-bob",
+                "from": bob_a["from"],
+                "conversation": bob_a["conversation"],
+                "channelData": bob_a["channelData"],
+                "replyToId": suggestion.answer_id,
+            }
+        )
         refresh = suggestion.card["refresh"]["action"]
-        view["value"] = {"action": {"type": "Action.Execute", "verb": refresh["verb"],
-                                    "data": refresh["data"]}, "trigger": "automatic"}
+        view["value"] = {
+            "action": {"type": "Action.Execute", "verb": refresh["verb"], "data": refresh["data"]},
+            "trigger": "automatic",
+        }
         status, answer = await app.post(json.dumps(view).encode(), "application/json")
         assert status == 200
         bobs = json.loads(answer)["value"]
@@ -313,10 +402,19 @@ async def test_a_teams_tenant_never_sees_or_changes_another_tenants_data(
         assert await post(_teams_message(connector, SIMILAR, "3000", "alice", TENANT_B)) == 201
         click = connector.rewrite(activity("invoke_adaptiveCard_action_execute_2026"))
         bob_b = _teams_message(connector, SIMILAR, "2000", "bob", TENANT_B)
-        click.update({"from": bob_b["from"], "conversation": bob_b["conversation"],
-                      "channelData": bob_b["channelData"], "replyToId": "1:suggestion"})
-        click["value"]["action"] = {"type": "Action.Execute", "verb": connect["verb"],
-                                    "data": connect["data"]}
+        click.update(
+            {
+                "from": bob_b["from"],
+                "conversation": bob_b["conversation"],
+                "channelData": bob_b["channelData"],
+                "replyToId": "1:suggestion",
+            }
+        )
+        click["value"]["action"] = {
+            "type": "Action.Execute",
+            "verb": connect["verb"],
+            "data": connect["data"],
+        }
         status, answer = await app.post(json.dumps(click).encode(), "application/json")
         await app.server.app[TEAMS_INBOX].wait_idle()
         await app.core.delivery.drain()
@@ -327,12 +425,15 @@ async def test_a_teams_tenant_never_sees_or_changes_another_tenants_data(
         assert all(SECRET not in json.dumps(c.body) for c in in_b)
         # no introduction: no conversation is opened in B for A's button
         assert not [c for c in in_b if c.op == "create_conversation"]
-        assert not [c for c in in_b if c.card is not None and "matching.connect"
-                    in json.dumps(c.card)]  # nothing of A is suggested in B
+        assert not [
+            c for c in in_b if c.card is not None and "matching.connect" in json.dumps(c.card)
+        ]  # nothing of A is suggested in B
         async with app.core.db.session() as s:
             rows = (await s.exec(select(Narration))).all()
             assert {r.workspace_id for r in rows} == {
-                "teams:72f988bf-86f1-41af-91ab-2d7cd011db47", f"teams:{TENANT_B}"}
+                "teams:72f988bf-86f1-41af-91ab-2d7cd011db47",
+                f"teams:{TENANT_B}",
+            }
             assert (await s.get(MatchSuggestion, 1)).outcome is None
             assert list((await s.exec(select(Connection))).all()) == []
     finally:

@@ -30,8 +30,12 @@ def register(services: Services, router: Router) -> None:
     from bot.features.matching.feature import VIEW, Suggestions
     from bot.matching.engine import MatchingEngine
 
-    engine = MatchingEngine(services.db, encoder=encoder_for(services.settings),
-                            clock=services.clock, glossary=services.glossary.pairs)
+    engine = MatchingEngine(
+        services.db,
+        encoder=encoder_for(services.settings),
+        clock=services.clock,
+        glossary=services.glossary.pairs,
+    )
     services.glossary.listeners.append(engine.glossary_changed)
     hooks = services.hooks
 
@@ -50,10 +54,12 @@ def register(services: Services, router: Router) -> None:
     hooks.privacy_erasers.append(suggestions.on_erase)
     hooks.expert_finders.append(functools.partial(suggestions.find_experts, services))
     narrator = owner("the narrator of the suggestion", suggestions.narrator_only)
-    router.add(action("matching.connect"), suggestions.on_connect, name="matching.connect",
-               who=narrator)
-    router.add(action("matching.dismiss"), suggestions.on_dismiss, name="matching.dismiss",
-               who=narrator)
+    router.add(
+        action("matching.connect"), suggestions.on_connect, name="matching.connect", who=narrator
+    )
+    router.add(
+        action("matching.dismiss"), suggestions.on_dismiss, name="matching.dismiss", who=narrator
+    )
     # Only shows the card to whoever looks (platforms that render per viewer ask).
     router.add(action(VIEW), suggestions.on_view, name="matching.view", who=ANYONE)
     intros.register(services, router)

@@ -111,7 +111,8 @@ class Suggestions:
         narration is indexed even when answering failed."""
         item = narration_item(narration)
         space, vecs = await self.engine.encode_with_space(
-            [item.text], workspace_id=narration.workspace_id)
+            [item.text], workspace_id=narration.workspace_id
+        )
         vector = vecs[0] if space == self.engine.encoder.name else None
         try:
             if await self.engine.is_vague(narration.workspace_id, item.text, vector):
@@ -169,8 +170,9 @@ class Suggestions:
         elif narration.visibility == "dm":
             await ctx.say(suggestion_message(ctx.t, narration, found, rows, ctx.now))
         else:  # a thread everyone in the channel reads: their part in the channel's language
-            await ctx.reply(suggestion_message(ctx.t, narration, found, rows, ctx.now,
-                                               readers=ctx.channel_t))
+            await ctx.reply(
+                suggestion_message(ctx.t, narration, found, rows, ctx.now, readers=ctx.channel_t)
+            )
 
     async def find_experts(
         self, services: Services, workspace_id: str, text: str, leave_out: set[str]
@@ -268,30 +270,41 @@ class Suggestions:
         # the card speaks to its narrator, who is the one clicking
         line = ContextBlock(parts=fill(ctx.t.gettext(state), person=Mention(user_id=row.person_id)))
         blocks = tuple(
-            line if isinstance(b, Actions) and any(
-                isinstance(e, Button) and e.value == str(row.id)
-                and e.action_id in ("matching.connect", "matching.dismiss") for e in b.elements)
-            else b for b in message.blocks)
+            line
+            if isinstance(b, Actions)
+            and any(
+                isinstance(e, Button)
+                and e.value == str(row.id)
+                and e.action_id in ("matching.connect", "matching.dismiss")
+                for e in b.elements
+            )
+            else b
+            for b in message.blocks
+        )
         if blocks == message.blocks:
             return
         shown = message.model_copy(update={"blocks": blocks})
         # An only-you message cannot be changed for others (the platform shows it to one).
-        shared = None if dest.ephemeral_user else Destination(
-            dest.workspace_id, dest.channel_id, thread_id=dest.thread_id)
-        await ctx.show(shown, shared_at=shared, message_id=message_id,
-                       personal=for_everyone(shown))
+        shared = (
+            None
+            if dest.ephemeral_user
+            else Destination(dest.workspace_id, dest.channel_id, thread_id=dest.thread_id)
+        )
+        await ctx.show(shown, shared_at=shared, message_id=message_id, personal=for_everyone(shown))
 
     async def on_view(self, event: InboundEvent, ctx: Context) -> None:
         """One viewer's version of a suggestion card: its narrator gets the buttons."""
         message_id = event.action.message_id if event.action else None
         found = await ctx.outbox.sent_message(event.workspace_id, message_id or "")
-        narration = await intros.narration(ctx, as_number(event.action.value if event.action
-                                                          else None) or 0)
+        narration = await intros.narration(
+            ctx, as_number(event.action.value if event.action else None) or 0
+        )
         if found is None or narration is None:
             return
         message = found[1]
-        await ctx.show(for_everyone(message) if narration.author_id == event.user.user_id
-                       else message)
+        await ctx.show(
+            for_everyone(message) if narration.author_id == event.user.user_id else message
+        )
 
 
 def suggestion_message(
@@ -331,10 +344,10 @@ def suggestion_message(
     blocks.append(
         Actions(
             elements=(
-                Button(label=readers.gettext(DONE_THIS), action_id="matching.done",
-                       value=value),
-                Button(label=readers.gettext(KNOW_SOMEONE), action_id="matching.someone",
-                       value=value),
+                Button(label=readers.gettext(DONE_THIS), action_id="matching.done", value=value),
+                Button(
+                    label=readers.gettext(KNOW_SOMEONE), action_id="matching.someone", value=value
+                ),
             )
         )
     )
@@ -343,9 +356,14 @@ def suggestion_message(
 
 def for_everyone(message: OutboundMessage) -> OutboundMessage:
     """The message with every button shown, whoever they are meant for."""
-    return message.model_copy(update={"blocks": tuple(
-        b.model_copy(update={"viewers_only": False}) if isinstance(b, Actions) else b
-        for b in message.blocks)})
+    return message.model_copy(
+        update={
+            "blocks": tuple(
+                b.model_copy(update={"viewers_only": False}) if isinstance(b, Actions) else b
+                for b in message.blocks
+            )
+        }
+    )
 
 
 def _buttons(t: Translator, row: MatchSuggestion) -> Actions:

@@ -15,8 +15,9 @@ class DialogueRound(SQLModel, table=True):
     """One question posted in a community, open for answers until it is summarised."""
 
     __tablename__ = "dialogue_round"
-    __table_args__ = (UniqueConstraint("workspace_id", "channel_id", "occurrence",
-                                       name="uq_round_occurrence"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "channel_id", "occurrence", name="uq_round_occurrence"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(max_length=200, index=True)

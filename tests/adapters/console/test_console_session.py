@@ -12,9 +12,17 @@ from adapters.console.inbound import ButtonRef, ConsoleState, parse_line
 from adapters.console.runner import run_chat
 
 WS = "console:local"
-YAML = {"workspaces": {WS: {"admins": ["me"], "channels": {
-    "rondetafel": {"kind": "dialogue", "language": "nl"},
-    "roundtable": {"kind": "dialogue", "language": "en"}}}}}
+YAML = {
+    "workspaces": {
+        WS: {
+            "admins": ["me"],
+            "channels": {
+                "rondetafel": {"kind": "dialogue", "language": "nl"},
+                "roundtable": {"kind": "dialogue", "language": "en"},
+            },
+        }
+    }
+}
 
 
 async def chat(make_core, script: str) -> str:
@@ -49,7 +57,8 @@ ROUND_EN = """#roundtable
 
 
 async def test_three_console_answers_to_a_round_question_close_with_one_summary_nl(
-        make_core) -> None:
+    make_core,
+) -> None:
     printed = await chat(make_core, ROUND_NL)
     assert printed.count("Ronde afgesloten") == 1
     assert "3 collega's antwoordden." in printed
@@ -57,25 +66,40 @@ async def test_three_console_answers_to_a_round_question_close_with_one_summary_
 
 
 async def test_three_console_answers_to_a_round_question_close_with_one_summary_en(
-        make_core) -> None:
+    make_core,
+) -> None:
     printed = await chat(make_core, ROUND_EN)
     assert printed.count("Round closed") == 1
     assert "3 colleagues answered." in printed
 
 
 async def test_a_reply_to_an_anonymous_question_lands_under_it(make_core) -> None:
-    yaml = {"workspaces": {WS: {"channels": {
-        "durf": {"kind": "durf-te-vragen", "anonymous": True, "language": "en"}}}}}
+    yaml = {
+        "workspaces": {
+            WS: {
+                "channels": {
+                    "durf": {"kind": "durf-te-vragen", "anonymous": True, "language": "en"}
+                }
+            }
+        }
+    }
     core = make_core(**yaml)
     out = io.StringIO()
-    await run_chat(core, io.StringIO(
-        "@asker #dm\n/wol ask anon #durf How do I request care leave?\n"
-        "@helper #durf\n> Ask HR for form 12, it takes a day.\n"), out)
+    await run_chat(
+        core,
+        io.StringIO(
+            "@asker #dm\n/wol ask anon #durf How do I request care leave?\n"
+            "@helper #durf\n> Ask HR for form 12, it takes a day.\n"
+        ),
+        out,
+    )
     printed = out.getvalue()
     assert "How do I request care leave?" in printed
     # the answer was taken as a reply in the question's thread: relayed to the asker
-    assert "[dm asker] wolbot" in printed and "Ask HR for form 12" in printed.split(
-        "[dm asker] wolbot", 1)[1]
+    assert (
+        "[dm asker] wolbot" in printed
+        and "Ask HR for form 12" in printed.split("[dm asker] wolbot", 1)[1]
+    )
 
 
 def _narrations(n: int) -> str:
@@ -95,10 +119,23 @@ async def test_button_numbers_stay_valid_past_twenty_and_in_the_next_session(mak
 
 
 def test_person_picker_and_options_are_usable() -> None:
-    state = ConsoleState(workspace="local", user="carol", channel="general", buttons={
-        7: ButtonRef("matching.pick.3", "", "b1", "general", "b0", "people"),
-        8: ButtonRef("lang", "", "b2", "general", "b2", "options", (("English", "en"),
-                                                                    ("Nederlands", "nl")))})
+    state = ConsoleState(
+        workspace="local",
+        user="carol",
+        channel="general",
+        buttons={
+            7: ButtonRef("matching.pick.3", "", "b1", "general", "b0", "people"),
+            8: ButtonRef(
+                "lang",
+                "",
+                "b2",
+                "general",
+                "b2",
+                "options",
+                (("English", "en"), ("Nederlands", "nl")),
+            ),
+        },
+    )
     event, _ = parse_line("!7 @dirk\n", state)
     assert event.action.action_id == "matching.pick.3" and event.action.value == "dirk"
     event, _ = parse_line("!8 nederlands\n", state)
@@ -109,8 +146,12 @@ def test_person_picker_and_options_are_usable() -> None:
 
 
 def test_a_reply_follows_the_last_message_of_that_conversation() -> None:
-    state = ConsoleState(workspace="local", user="ann", channel="general",
-                         last_message={"general": "b-question", "dm:ann": "b-checkin"})
+    state = ConsoleState(
+        workspace="local",
+        user="ann",
+        channel="general",
+        last_message={"general": "b-question", "dm:ann": "b-checkin"},
+    )
     event, state = parse_line("> my answer\n", state)
     assert event.conversation.thread_id == "b-question"
     event, state = parse_line("#dm > my week\n", state)
@@ -148,14 +189,20 @@ async def test_the_erasure_confirmation_is_replaced_in_place(make_core) -> None:
     """`/wol privacy forget` then its buttons (QA): the confirmation is printed again as the
     result, without buttons; the old card's buttons clicked again say nothing is kept (nl,
     en); cancelling first erases nothing."""
-    printed = await chat(make_core, "I'm working on the archive\n/wol privacy forget\n!1\n!1\n"
-                                    "!2\n@nel\n/wol taal nl\n/wol privacy vergeet\n!4\n!3\n!3\n")
+    printed = await chat(
+        make_core,
+        "I'm working on the archive\n/wol privacy forget\n!1\n!1\n"
+        "!2\n@nel\n/wol taal nl\n/wol privacy vergeet\n!4\n!3\n!3\n",
+    )
     assert "Yes, erase my data" in printed and "Ja, wis mijn gegevens" in printed
-    updated = [line.split(" (updated): ")[1] for line in printed.splitlines()
-               if " (updated): " in line]
+    updated = [
+        line.split(" (updated): ")[1] for line in printed.splitlines() if " (updated): " in line
+    ]
     assert len(updated) == 6 and updated[0].startswith("Done: I erased")
-    assert updated[1:4] == ["There was nothing left to erase: I keep nothing about you any more.",
-                            "Nothing to cancel: I keep nothing about you any more.",
-                            "Er is niets gewist."]
+    assert updated[1:4] == [
+        "There was nothing left to erase: I keep nothing about you any more.",
+        "Nothing to cancel: I keep nothing about you any more.",
+        "Er is niets gewist.",
+    ]
     assert updated[4].startswith("Klaar: ik heb")
     assert updated[5] == "Er viel niets meer te wissen: ik bewaar niets meer over je."

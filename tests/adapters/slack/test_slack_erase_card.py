@@ -15,10 +15,18 @@ from bot.store.tables.core import Person
 from tests.adapters.slack.test_slack_features import SETTINGS, WS, wol
 
 CASES = {
-    "en": ("privacy forget", "Yes, erase my data", "Done: I erased",
-           "There was nothing left to erase: I keep nothing about you any more."),
-    "nl": ("privacy vergeet", "Ja, wis mijn gegevens", "Klaar: ik heb",
-           "Er viel niets meer te wissen: ik bewaar niets meer over je."),
+    "en": (
+        "privacy forget",
+        "Yes, erase my data",
+        "Done: I erased",
+        "There was nothing left to erase: I keep nothing about you any more.",
+    ),
+    "nl": (
+        "privacy vergeet",
+        "Ja, wis mijn gegevens",
+        "Klaar: ik heb",
+        "Er viel niets meer te wissen: ik bewaar niets meer over je.",
+    ),
 }
 
 
@@ -39,7 +47,8 @@ async def people(core) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["en", "nl"])
 async def test_yes_replaces_the_card_and_a_stale_yes_changes_nothing(
-        serve_slack, payload, slack_api, lang):
+    serve_slack, payload, slack_api, lang
+):
     command, yes_label, done, nothing_left = CASES[lang]
     core, slack = await serve_slack(**SETTINGS)
     slack_api.add_user("W111", name="alice", display_name="Alice de Wit")
@@ -50,8 +59,13 @@ async def test_yes_replaces_the_card_and_a_stale_yes_changes_nothing(
     await answer(slack_api, "n")
     await slack.command(wol(payload, slack_api, command, "card"))
     card = json.loads(await answer(slack_api, "card"))
-    [yes] = [e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]
-             if e["action_id"] == "privacy.forget.confirm"]
+    [yes] = [
+        e
+        for b in card["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "privacy.forget.confirm"
+    ]
     assert yes["text"]["text"] == yes_label
     assert await people(core) == ["W111"]
 
@@ -59,11 +73,18 @@ async def test_yes_replaces_the_card_and_a_stale_yes_changes_nothing(
         body = payload("interactivity/block_actions.json")
         body["user"] = {"id": "W111", "username": "alice", "name": "alice", "team_id": "T111"}
         body["channel"] = {"id": "C111", "name": "general"}
-        body["container"] = {"type": "message", "message_ts": "1700000300.000300",
-                             "channel_id": "C111", "is_ephemeral": True}
+        body["container"] = {
+            "type": "message",
+            "message_ts": "1700000300.000300",
+            "channel_id": "C111",
+            "is_ephemeral": True,
+        }
         body["message"] = {"ts": "1700000300.000300", "type": "message"}
-        body["actions"][0].update(action_id="privacy.forget.confirm", value=yes["value"],
-                                  action_ts=f"17000004{len(hook)}.000001")
+        body["actions"][0].update(
+            action_id="privacy.forget.confirm",
+            value=yes["value"],
+            action_ts=f"17000004{len(hook)}.000001",
+        )
         body["response_url"] = slack_api.response_url(hook)
         body["trigger_id"] = f"trigger-{hook}"
         assert (await slack.interaction(body))[0] == 200
@@ -79,5 +100,6 @@ async def test_yes_replaces_the_card_and_a_stale_yes_changes_nothing(
     assert again["replace_original"] is True
     assert nothing_left in json.dumps(again, ensure_ascii=False)
     assert await people(core) == []
-    assert slack_api.calls_to("chat.update") == [] and slack_api.calls_to("chat.postEphemeral") \
-        == []
+    assert (
+        slack_api.calls_to("chat.update") == [] and slack_api.calls_to("chat.postEphemeral") == []
+    )

@@ -9,15 +9,26 @@ from urllib.parse import parse_qsl
 from bot.store.tables.admin import AuditEntry
 
 WS = "slack:T111"
-SETTINGS = {"workspaces": {WS: {
-    "admins": ["W111"], "managers": ["W333"],
-    "channels": {"CDURF": {"kind": "durf-te-vragen", "anonymous": True}}}}}
+SETTINGS = {
+    "workspaces": {
+        WS: {
+            "admins": ["W111"],
+            "managers": ["W333"],
+            "channels": {"CDURF": {"kind": "durf-te-vragen", "anonymous": True}},
+        }
+    }
+}
 
 
 def wol(payload, slack_api, text, hook, **fields):
     body = dict(parse_qsl(payload("commands/slash_command.form-urlencoded.txt")))
-    body.update(command="/wol", text=text, response_url=slack_api.response_url(hook),
-                trigger_id=f"trigger-{hook}", **fields)  # each command its own id
+    body.update(
+        command="/wol",
+        text=text,
+        response_url=slack_api.response_url(hook),
+        trigger_id=f"trigger-{hook}",
+        **fields,
+    )  # each command its own id
     return body
 
 
@@ -34,8 +45,14 @@ async def test_config_by_an_admin_and_refused_for_a_member(serve_slack, payload,
     await slack.command(wol(payload, slack_api, "config set nudges.ack_hours 6", "admin"))
     await slack_api.wait_for("response_url", count=1)
     assert "nudges.ack_hours is now 6 (was 4)" in await answer(slack_api, "admin")
-    member = wol(payload, slack_api, "config set nudges.ack_hours 9", "member",
-                 user_id="W222", user_name="member")
+    member = wol(
+        payload,
+        slack_api,
+        "config set nudges.ack_hours 9",
+        "member",
+        user_id="W222",
+        user_name="member",
+    )
     await slack.command(member)
     await slack_api.wait_for("response_url", count=2)
     assert "Only wolbot admins can use" in await answer(slack_api, "member")
@@ -48,8 +65,16 @@ async def test_config_by_an_admin_and_refused_for_a_member(serve_slack, payload,
 
 async def test_anonymous_question_and_a_managers_acknowledgement(serve_slack, payload, slack_api):
     core, slack = await serve_slack(**SETTINGS)
-    ask = wol(payload, slack_api, "ask anon Mag ik vragen hoe de reorganisatie gaat?", "ask",
-              user_id="W222", user_name="asker", channel_id="D222", channel_name="directmessage")
+    ask = wol(
+        payload,
+        slack_api,
+        "ask anon Mag ik vragen hoe de reorganisatie gaat?",
+        "ask",
+        user_id="W222",
+        user_name="asker",
+        channel_id="D222",
+        channel_name="directmessage",
+    )
     await slack.command(ask)
     posts = await slack_api.wait_for("chat.postMessage", count=1)
     question = next(p for p in posts if p.args["channel"] == "CDURF")
@@ -102,9 +127,16 @@ async def test_every_config_subcommand_for_admins_and_members(serve_slack, paylo
     from bot.store.tables.admin import RoleGrant, SettingOverride
     from tests.core.test_admin import ADMIN_COMMANDS
 
-    same_as_core_test = {"workspaces": {WS: {
-        "admins": ["W111"], "language": "en", "checkins": {"time": "09:00"},
-        "channels": {"C9": {"language": "nl"}}}}}
+    same_as_core_test = {
+        "workspaces": {
+            WS: {
+                "admins": ["W111"],
+                "language": "en",
+                "checkins": {"time": "09:00"},
+                "channels": {"C9": {"language": "nl"}},
+            }
+        }
+    }
     core, slack = await serve_slack(**same_as_core_test)
     for n, (command, expected) in enumerate(ADMIN_COMMANDS):
         text = command.replace("@bob", "<@W444|bob>")  # Slack writes people as ids
@@ -128,9 +160,14 @@ async def test_named_question_card_and_a_refused_click(serve_slack, payload, sla
     core, slack = await serve_slack(**SETTINGS)
     body = payload("events/event_callback_message.json")
     body["event_id"] = "EvDurf1"
-    body["event"].update(channel="CDURF", user="W222", text="Hoe vraag ik zorgverlof aan?",
-                         ts="1700000200.000100", event_ts="1700000200.000100",
-                         channel_type="channel")
+    body["event"].update(
+        channel="CDURF",
+        user="W222",
+        text="Hoe vraag ik zorgverlof aan?",
+        ts="1700000200.000100",
+        event_ts="1700000200.000100",
+        channel_type="channel",
+    )
     body["event"].pop("blocks", None)
     assert (await slack.event(body))[0] == 200
     await slack.processed()
@@ -140,8 +177,11 @@ async def test_named_question_card_and_a_refused_click(serve_slack, payload, sla
     click = payload("interactivity/block_actions.json")
     click["user"] = {"id": "W222", "username": "not-a-manager", "team_id": "T111"}
     click["channel"] = {"id": "CDURF", "name": "durf"}
-    click["container"] = {"type": "message", "message_ts": "1700000200.000200",
-                          "channel_id": "CDURF"}
+    click["container"] = {
+        "type": "message",
+        "message_ts": "1700000200.000200",
+        "channel_id": "CDURF",
+    }
     click["actions"][0].update(action_id="ask.ack", value="1")
     click["response_url"] = slack_api.response_url("refused")
     assert (await slack.interaction(click))[0] == 200
@@ -151,6 +191,7 @@ async def test_named_question_card_and_a_refused_click(serve_slack, payload, sla
     from sqlmodel import select
 
     from bot.store.tables.asks import Question
+
     async with core.db.session() as s:
         question = (await s.exec(select(Question))).one()
     assert question.asker_id == "W222" and question.first_ack_at is None

@@ -131,7 +131,9 @@ async def test_put_is_idempotent_on_both_databases(database_url, payload):
         bodies = [narration(payload, event_id=f"EvP{n}", ts=f"5.{n:06d}") for n in range(3)]
         events = [to_inbound(b) for b in bodies]
         results = await asyncio.gather(
-            *(inbox.put(e) for e in events), inbox.put(events[0]), inbox.put(events[1]),
+            *(inbox.put(e) for e in events),
+            inbox.put(events[0]),
+            inbox.put(events[1]),
         )
         assert sorted(results) == [False, False, True, True, True]
         assert await inbox.put(events[2]) is False
@@ -237,14 +239,25 @@ async def test_events_stored_by_the_version_before_are_moved_and_handled(
     from .conftest import slack_env
 
     web_core, _web = await serve_slack(env=slack_env(slack_api, SLACK_INBOX_WORKER="0"))
-    body = narration(payload, event_id="EvLegacy", ts="9.000001",
-                     text="I'm working on the upgrade drill")
+    body = narration(
+        payload, event_id="EvLegacy", ts="9.000001", text="I'm working on the upgrade drill"
+    )
     now = web_core.clock.now()
     async with web_core.db.session() as s:
-        s.add(SlackInboxItem(workspace_id="slack:T111", event_id="EvLegacy",
-                             lane="slack:T111:C111", user_id="W111", body=body,
-                             bot_user_id="UBOT", status="pending", attempts=0,
-                             not_before=now, received_at=now))
+        s.add(
+            SlackInboxItem(
+                workspace_id="slack:T111",
+                event_id="EvLegacy",
+                lane="slack:T111:C111",
+                user_id="W111",
+                body=body,
+                bot_user_id="UBOT",
+                status="pending",
+                attempts=0,
+                not_before=now,
+                received_at=now,
+            )
+        )
         await s.commit()
     worker_core, worker = await serve_slack(sqlite_url)  # the new version starts
     await slack_api.wait_for("reactions.add")

@@ -26,8 +26,9 @@ async def row_counts(core: Any) -> dict[str, int]:
 
 
 def _slack_command(**changes: str) -> dict[str, str]:
-    body = dict(parse_qsl((SLACK_DATA / "commands" / "slash_command.form-urlencoded.txt")
-                          .read_text()))
+    body = dict(
+        parse_qsl((SLACK_DATA / "commands" / "slash_command.form-urlencoded.txt").read_text())
+    )
     body.update(command="/wol", text="help", trigger_id="trigger-m")
     body.update(changes)
     return {k: v for k, v in body.items() if v != "<drop>"}
@@ -61,8 +62,11 @@ def _slack_click(**changes: Any) -> dict[str, Any]:
 SLACK_CASES = [
     ("command without team", "command", {"team_id": "<drop>", "enterprise_id": "<drop>"}),
     ("command without user", "command", {"user_id": "<drop>"}),
-    ("event without team", "event", {"team_id": "<drop>", "event.team": "<drop>",
-                                      "enterprise_id": "<drop>"}),
+    (
+        "event without team",
+        "event",
+        {"team_id": "<drop>", "event.team": "<drop>", "enterprise_id": "<drop>"},
+    ),
     ("message without user", "event", {"event.user": "<drop>"}),
     ("click without user", "click", {"user": "<drop>"}),
     ("click without team", "click", {"team": "<drop>", "user": {"id": "W111"}}),
@@ -71,7 +75,8 @@ SLACK_CASES = [
 
 @pytest.mark.parametrize("case,kind,changes", SLACK_CASES, ids=[c[0] for c in SLACK_CASES])
 async def test_a_signed_slack_payload_without_team_or_user_is_refused(
-        serve_slack, slack_api, case: str, kind: str, changes: dict[str, Any]) -> None:
+    serve_slack, slack_api, case: str, kind: str, changes: dict[str, Any]
+) -> None:
     core, slack = await serve_slack()
     before = await row_counts(core)
     if kind == "command":

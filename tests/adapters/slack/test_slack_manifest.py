@@ -94,7 +94,7 @@ def test_docs_list_exactly_the_manifests_scopes_with_their_reasons(capsys):
     docs = (Path(__file__).resolve().parents[3] / "docs" / "slack.md").read_text()
     start = docs.index("<!-- scopes:start")
     start = docs.index("\n", start) + 1
-    section = docs[start:docs.index("<!-- scopes:end -->")]
+    section = docs[start : docs.index("<!-- scopes:end -->")]
     assert section == scopes_markdown(), "regenerate with: wolbot slack scopes --markdown"
     assert cli(["scopes", "--markdown"]) == 0
     assert capsys.readouterr().out == scopes_markdown()

@@ -17,8 +17,9 @@ def _outgoing(slack_api) -> str:
     return json.dumps([c.args for c in slack_api.calls], ensure_ascii=False)
 
 
-async def test_a_typed_mention_in_a_thanks_is_text_and_pings_nobody(serve_slack, payload,
-                                                                     slack_api) -> None:
+async def test_a_typed_mention_in_a_thanks_is_text_and_pings_nobody(
+    serve_slack, payload, slack_api
+) -> None:
     for user in ("W111", "U0BOB", "U0VICTIM", "U0OTHER"):
         slack_api.add_user(user, locale="en-US")
     core, slack = await serve_slack()
@@ -39,11 +40,11 @@ async def test_a_typed_mention_in_a_thanks_is_text_and_pings_nobody(serve_slack,
     async with core.db.session() as s:
         rows = (await s.exec(select(Thanks))).all()
     assert [(r.receiver_id, r.reason) for r in rows] == [
-        ("U0BOB", "for helping <@U0VICTIM> and @U0OTHER")]
+        ("U0BOB", "for helping <@U0VICTIM> and @U0OTHER")
+    ]
 
 
-async def test_thanking_two_people_is_one_post_naming_both(serve_slack, payload,
-                                                           slack_api) -> None:
+async def test_thanking_two_people_is_one_post_naming_both(serve_slack, payload, slack_api) -> None:
     for user in ("W111", "U0BOB", "U0CAROL"):
         slack_api.add_user(user, locale="en-US")
     core, slack = await serve_slack()

@@ -17,17 +17,34 @@ from tests.adapters.slack.test_slack_surfaces_e2e import submission
 
 
 def narrate_buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [e for b in blocks if b["type"] == "actions" for e in b["elements"]
-            if e.get("action_id") == NARRATE_BUTTON]
+    return [
+        e
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e.get("action_id") == NARRATE_BUTTON
+    ]
 
 
-@pytest.mark.parametrize(("locale", "label", "error", "topic"), [
-    ("en-US", "Narrate my work", "Tell me in a few words what you are working on.",
-     "the travel policy FAQ"),
-    ("nl-NL", "Hardop werken", "Vertel in een paar woorden waar je mee bezig bent.",
-     "het nieuwe reisbeleid voor de regio")])
+@pytest.mark.parametrize(
+    ("locale", "label", "error", "topic"),
+    [
+        (
+            "en-US",
+            "Narrate my work",
+            "Tell me in a few words what you are working on.",
+            "the travel policy FAQ",
+        ),
+        (
+            "nl-NL",
+            "Hardop werken",
+            "Vertel in een paar woorden waar je mee bezig bent.",
+            "het nieuwe reisbeleid voor de regio",
+        ),
+    ],
+)
 async def test_the_help_in_the_dm_opens_the_narrate_modal(
-        serve_slack, payload, slack_api, locale: str, label: str, error: str, topic: str
+    serve_slack, payload, slack_api, locale: str, label: str, error: str, topic: str
 ) -> None:
     slack_api.add_user("W111", locale=locale)
     core, slack = await serve_slack()
@@ -38,8 +55,12 @@ async def test_the_help_in_the_dm_opens_the_narrate_modal(
     assert button["text"]["text"] == label
 
     click = payload("interactivity/block_actions.json")
-    click["container"] = {"type": "message", "message_ts": "111.222", "channel_id": "D111",
-                          "is_ephemeral": True}
+    click["container"] = {
+        "type": "message",
+        "message_ts": "111.222",
+        "channel_id": "D111",
+        "is_ephemeral": True,
+    }
     click["channel"] = {"id": "D111", "name": "directmessage"}
     click["actions"] = [{**button, "block_id": "b", "action_ts": "1596530385.194939"}]
     assert (await slack.interaction(click))[0] == 200

@@ -149,5 +149,6 @@ def test_tokens_sealed_with_the_root_key_and_refused_with_another():
     with pytest.raises(DeliveryError):
         unseal(Keyring("root-key-two-0123456789"), sealed)
     # during a rotation the previous root still opens it
-    assert unseal(Keyring("root-key-two-0123456789", ("root-key-one-0123456789",)),
-                  sealed) == "xoxb-1"
+    assert (
+        unseal(Keyring("root-key-two-0123456789", ("root-key-one-0123456789",)), sealed) == "xoxb-1"
+    )

@@ -202,14 +202,14 @@ async def test_ephemeral_where_the_bot_is_not_falls_back_to_the_persons_dm(port,
         await port.send(dest("C999", ephemeral_user="U1"), OutboundMessage.text("x"))
 
 
-
 async def test_send_file_posts_the_message_then_uploads_the_bytes(port, slack_api):
     from bot.messages import OutboundMessage
     from bot.ports import FileSender
 
     assert isinstance(port, FileSender)
-    sent = await port.send_file(dest("D1"), "export.json", b'{"narration": []}',
-                                OutboundMessage.text("Your data"))
+    sent = await port.send_file(
+        dest("D1"), "export.json", b'{"narration": []}', OutboundMessage.text("Your data")
+    )
     assert sent.channel_id == "D1"
     [stored] = slack_api.files.values()
     assert stored["content"] == b'{"narration": []}'

@@ -13,8 +13,11 @@ from bot.store.tables.rhythms import DialogueRound
 from tests.adapters.slack.test_slack_features import wol
 
 WS = "slack:T111"
-SETTINGS = {"workspaces": {WS: {"admins": ["W111"], "channels": {
-    "CROUND": {"kind": "dialogue", "language": "nl"}}}}}
+SETTINGS = {
+    "workspaces": {
+        WS: {"admins": ["W111"], "channels": {"CROUND": {"kind": "dialogue", "language": "nl"}}}
+    }
+}
 
 
 def test_post_options_only_for_a_broadcast_thread_reply() -> None:
@@ -26,8 +29,9 @@ def test_post_options_only_for_a_broadcast_thread_reply() -> None:
 
 async def test_summary_is_one_broadcast_reply(serve_slack, payload, slack_api) -> None:
     core, slack = await serve_slack(**SETTINGS)
-    await slack.command(wol(payload, slack_api, "ronde nu", "now", channel_id="CROUND",
-                            channel_name="ronde"))
+    await slack.command(
+        wol(payload, slack_api, "ronde nu", "now", channel_id="CROUND", channel_name="ronde")
+    )
     await slack_api.wait_for("chat.postMessage", count=1)
     await core.delivery.drain()
     async with core.db.session() as s:
@@ -37,18 +41,28 @@ async def test_summary_is_one_broadcast_reply(serve_slack, payload, slack_api) -
     for i, user in enumerate(("W201", "W202", "W203")):
         body = payload("events/event_callback_message.json")
         body["event_id"] = f"EvAnswer{i}"
-        body["event"].update(channel="CROUND", user=user, text=f"Mijn antwoord nummer {i}",
-                             ts=f"1700000300.00010{i}", event_ts=f"1700000300.00010{i}",
-                             thread_ts=question_ts, channel_type="channel")
+        body["event"].update(
+            channel="CROUND",
+            user=user,
+            text=f"Mijn antwoord nummer {i}",
+            ts=f"1700000300.00010{i}",
+            event_ts=f"1700000300.00010{i}",
+            thread_ts=question_ts,
+            channel_type="channel",
+        )
         body["event"].pop("blocks", None)
         assert (await slack.event(body))[0] == 200
     await slack.processed()
-    await slack.command(wol(payload, slack_api, "ronde sluit", "close", channel_id="CROUND",
-                            channel_name="ronde"))
+    await slack.command(
+        wol(payload, slack_api, "ronde sluit", "close", channel_id="CROUND", channel_name="ronde")
+    )
     await slack_api.wait_for("chat.postMessage", count=2)
     await core.delivery.drain()
-    posts = [p for p in await slack_api.wait_for("chat.postMessage", count=2)
-             if p.args.get("channel") == "CROUND"]
+    posts = [
+        p
+        for p in await slack_api.wait_for("chat.postMessage", count=2)
+        if p.args.get("channel") == "CROUND"
+    ]
     summaries = [p for p in posts if "afgesloten" in json.dumps(p.args, ensure_ascii=False)]
     assert len(summaries) == 1
     args = summaries[0].args

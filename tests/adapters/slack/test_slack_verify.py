@@ -29,8 +29,10 @@ async def test_a_tagged_message_is_found_in_its_channel(port, slack_api) -> None
     assert isinstance(port, DeliveryVerifier)
     sent = await port.send_tagged(Destination(WS, "C111"), OutboundMessage.text("hi"), "tag-1")
     [call] = slack_api.calls_to("chat.postMessage")
-    assert call.args["metadata"] == {"event_type": OUTBOX_EVENT_TYPE,
-                                     "event_payload": {"key": "tag-1"}}
+    assert call.args["metadata"] == {
+        "event_type": OUTBOX_EVENT_TYPE,
+        "event_payload": {"key": "tag-1"},
+    }
     found = await port.find_tagged(Destination(WS, "C111"), "tag-1", since())
     assert found is not None and found.message_id == sent.message_id
     assert await port.find_tagged(Destination(WS, "C111"), "tag-2", since()) is None
@@ -62,7 +64,8 @@ async def test_ephemeral_messages_cannot_be_found(port, slack_api) -> None:
 
 
 async def test_timeouts_and_server_errors_are_uncertain_rate_limits_are_not(
-        port, slack_api) -> None:
+    port, slack_api
+) -> None:
     slack_api.response_delay = 1.0  # stored, then answered after the client gave up
     with pytest.raises(DeliveryError) as timeout:
         await port.send_tagged(Destination(WS, "C1"), OutboundMessage.text("a"), "t-1")

@@ -33,5 +33,10 @@ async def connector() -> AsyncIterator[FakeBotConnector]:
 @pytest.fixture
 def teams_port(teams_db: Database) -> TeamsPort:
     adapter = make_adapter(TeamsAuthConfig())
-    return TeamsPort(adapter, app_id="", references=References(teams_db), members=Members(teams_db),
-                     limits=Limits(teams_db, SystemClock()))
+    return TeamsPort(
+        adapter,
+        app_id="",
+        references=References(teams_db),
+        members=Members(teams_db),
+        limits=Limits(teams_db, SystemClock()),
+    )

@@ -31,25 +31,48 @@ DURF = "19:durf-te-vragen@thread.tacv2"
 
 
 def settings(language: str) -> dict[str, Any]:
-    return {"workspaces": {WS: {"managers": [MANAGER_AAD], "language": language,
-                                "channels": {DURF: {"kind": "durf-te-vragen"}}}}}
+    return {
+        "workspaces": {
+            WS: {
+                "managers": [MANAGER_AAD],
+                "language": language,
+                "channels": {DURF: {"kind": "durf-te-vragen"}},
+            }
+        }
+    }
 
 
 async def said_in_thread(app: TeamsApp, text: str, *, user: str, name: str, id_: str) -> None:
     """Someone writes in the question's thread first, so wolbot knows their language."""
-    body = in_durf(activity("message_channel_reply_mention_2025", id=id_, text=text,
-                            entities=[], replyToId=QUESTION_ID))
+    body = in_durf(
+        activity(
+            "message_channel_reply_mention_2025",
+            id=id_,
+            text=text,
+            entities=[],
+            replyToId=QUESTION_ID,
+        )
+    )
     body["conversation"]["id"] = f"{DURF};messageid={QUESTION_ID}"
     body["from"] = {"id": user, "name": name}
     assert (await app.post(app.connector.rewrite(body))).status == 201
     await app.deliver()
 
 
-async def click(app: TeamsApp, verb: str, *, user: str, name: str, card_id: str, id_: str,
-                aad: str | None = None) -> dict[str, Any]:
+async def click(
+    app: TeamsApp,
+    verb: str,
+    *,
+    user: str,
+    name: str,
+    card_id: str,
+    id_: str,
+    aad: str | None = None,
+) -> dict[str, Any]:
     before = len(app.connector.calls)
-    response = await app.post(invoke(app, verb, "1", user=user, name=name, aad=aad,
-                                      card_id=card_id, id_=id_))
+    response = await app.post(
+        invoke(app, verb, "1", user=user, name=name, aad=aad, card_id=card_id, id_=id_)
+    )
     assert response.status == 200
     answer = await response.json()
     await app.deliver()
@@ -59,18 +82,38 @@ async def click(app: TeamsApp, verb: str, *, user: str, name: str, card_id: str,
 
 def sent(app: TeamsApp) -> list[str]:
     """The messages a click added (updates of the shared card aside)."""
-    return [c.op for c in app.after if c.op in ("send", "reply", "create_conversation")  # type: ignore[attr-defined]
-            and 200 <= c.status < 300]
+    return [
+        c.op
+        for c in app.after
+        if c.op in ("send", "reply", "create_conversation")  # type: ignore[attr-defined]
+        and 200 <= c.status < 300
+    ]
 
 
-@pytest.mark.parametrize(("language", "reason", "already", "answered"), [
-    ("en", "Acknowledging questions is for managers", "You already acknowledged this question.",
-     "The asker marked this question answered."),
-    ("nl", "Vragen waarderen is voor leidinggevenden", "Je hebt deze vraag al gewaardeerd.",
-     "De vraagsteller heeft deze vraag als beantwoord gemarkeerd.")])
+@pytest.mark.parametrize(
+    ("language", "reason", "already", "answered"),
+    [
+        (
+            "en",
+            "Acknowledging questions is for managers",
+            "You already acknowledged this question.",
+            "The asker marked this question answered.",
+        ),
+        (
+            "nl",
+            "Vragen waarderen is voor leidinggevenden",
+            "Je hebt deze vraag al gewaardeerd.",
+            "De vraagsteller heeft deze vraag als beantwoord gemarkeerd.",
+        ),
+    ],
+)
 async def test_the_click_answers_the_clicker_and_nothing_else_is_sent(
-        start_app: StartApp,  # noqa: F811
-        language: str, reason: str, already: str, answered: str) -> None:
+    start_app: StartApp,  # noqa: F811
+    language: str,
+    reason: str,
+    already: str,
+    answered: str,
+) -> None:
     app = await start_app(**settings(language))
     _card, card_id = await asked(app)
 
@@ -80,13 +123,15 @@ async def test_the_click_answers_the_clicker_and_nothing_else_is_sent(
     assert sent(app) == []
 
     # the manager acknowledges (the public thanks in the thread is the point of it) ...
-    done = await click(app, "ask.ack", user=MANAGER, name="Mia Manager", aad=MANAGER_AAD,
-                       card_id=card_id, id_="c1")
+    done = await click(
+        app, "ask.ack", user=MANAGER, name="Mia Manager", aad=MANAGER_AAD, card_id=card_id, id_="c1"
+    )
     assert "<at>Mia Manager</at>" in texts(done["value"])
     assert sent(app) == ["reply"]
     # ... and a second click changes nothing: the card as it is, saying so, and no message
-    again = await click(app, "ask.ack", user=MANAGER, name="Mia Manager", aad=MANAGER_AAD,
-                        card_id=card_id, id_="c2")
+    again = await click(
+        app, "ask.ack", user=MANAGER, name="Mia Manager", aad=MANAGER_AAD, card_id=card_id, id_="c2"
+    )
     assert already in texts(again["value"])
     assert sent(app) == [] and [c.op for c in app.after] == []  # type: ignore[attr-defined]
 

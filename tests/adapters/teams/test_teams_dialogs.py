@@ -28,8 +28,15 @@ ADMIN = activity("message_personal_2019")["from"]["id"]
 TEAM = "19:team-channel@thread.tacv2"
 
 
-def task(app, name: str, data: dict[str, Any], *, locale: str, id_: str,
-         user: dict[str, Any] | None = None) -> dict[str, Any]:
+def task(
+    app,
+    name: str,
+    data: dict[str, Any],
+    *,
+    locale: str,
+    id_: str,
+    user: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     body = activity("invoke_task_fetch_2019", id=id_, locale=locale)
     body["name"] = name
     body["value"] = {"data": data, "context": {"theme": "default"}}
@@ -53,17 +60,34 @@ def submit_data(dialog: dict[str, Any]) -> dict[str, Any]:
     return dict(submit["data"])
 
 
-@pytest.mark.parametrize(("locale", "title", "error", "saved"), [
-    ("en-US", "Community settings", "every tuesday is not a schedule I can read",
-     "Saved the settings of"),
-    ("nl-NL", "Gemeenschap", "every tuesday is geen schema dat ik kan lezen",
-     "De instellingen van")])
+@pytest.mark.parametrize(
+    ("locale", "title", "error", "saved"),
+    [
+        (
+            "en-US",
+            "Community settings",
+            "every tuesday is not a schedule I can read",
+            "Saved the settings of",
+        ),
+        (
+            "nl-NL",
+            "Gemeenschap",
+            "every tuesday is geen schema dat ik kan lezen",
+            "De instellingen van",
+        ),
+    ],
+)
 async def test_community_edit_opens_as_a_dialog(
-        start_app: StartApp, locale: str, title: str, error: str, saved: str  # noqa: F811
+    start_app: StartApp,  # noqa: F811
+    locale: str,
+    title: str,
+    error: str,
+    saved: str,
 ) -> None:
     app = await start_app(workspaces={WS: {"admins": [ADMIN]}})
-    said = activity("message_personal_2019", id="e1", locale=locale,
-                    text=f"wol config community edit #{TEAM}")
+    said = activity(
+        "message_personal_2019", id="e1", locale=locale, text=f"wol config community edit #{TEAM}"
+    )
     assert (await app.post(app.connector.rewrite(said))).status == 201
     await app.deliver()
     (posted,) = await app.connector.wait_for("send")
@@ -77,8 +101,7 @@ async def test_community_edit_opens_as_a_dialog(
     assert {"community.kind", "community.rhythm", "language"} <= set(inputs(dialog))
 
     wrong = {**submit_data(dialog), "community.rhythm": "every tuesday", "community.theme": "AI"}
-    again = await (await app.post(task(app, "task/submit", wrong, locale=locale,
-                                       id_="s1"))).json()
+    again = await (await app.post(task(app, "task/submit", wrong, locale=locale, id_="s1"))).json()
     assert again["task"]["type"] == "continue"  # the same dialog, with the error under the field
     body = again["task"]["value"]["card"]["content"]["body"]
     texts = [b.get("text", "") for b in body]
@@ -97,19 +120,31 @@ async def test_acknowledge_with_a_note_opens_a_dialog(start_app: StartApp) -> No
     app = await start_app(**SETTINGS)
     _card, card_id = await asked(app)
     manager = {"id": MANAGER, "name": "Mia Manager", "aadObjectId": MANAGER_AAD}
-    view = in_durf(activity("invoke_adaptiveCard_action_execute_2026", id="v1",
-                            replyToId=card_id))
+    view = in_durf(activity("invoke_adaptiveCard_action_execute_2026", id="v1", replyToId=card_id))
     view["from"] = manager
-    view["value"] = {"action": {"type": "Action.Execute", "verb": "ask.view",
-                                "data": {ACTION_KEY: "ask.view", VALUE_KEY: "1"}},
-                     "trigger": "automatic"}
+    view["value"] = {
+        "action": {
+            "type": "Action.Execute",
+            "verb": "ask.view",
+            "data": {ACTION_KEY: "ask.view", VALUE_KEY: "1"},
+        },
+        "trigger": "automatic",
+    }
     mine = (await (await app.post(app.connector.rewrite(view))).json())["value"]
-    note_button = next(a for b in mine["body"] if b["type"] == "ActionSet"
-                       for a in b["actions"] if a["data"].get(ACTION_KEY) == "ask.ack_note")
+    note_button = next(
+        a
+        for b in mine["body"]
+        if b["type"] == "ActionSet"
+        for a in b["actions"]
+        if a["data"].get(ACTION_KEY) == "ask.ack_note"
+    )
     assert note_button["type"] == "Action.Submit"
 
-    dialog = await (await app.post(task(app, "task/fetch", note_button["data"], locale="en-US",
-                                        id_="f1", user=manager))).json()
+    dialog = await (
+        await app.post(
+            task(app, "task/fetch", note_button["data"], locale="en-US", id_="f1", user=manager)
+        )
+    ).json()
     assert dialog["task"]["type"] == "continue" and set(inputs(dialog)) == {"note"}
     await app.deliver()  # the form is the click's answer: nothing is sent to the chat
     assert not any("wolbot_dialog" in json.dumps(c.body) for c in app.connector.of("send"))

@@ -124,15 +124,19 @@ async def test_a_message_is_answered_before_it_is_handled(start_app: StartApp) -
     async with app.session.post(app.server.make_url("/api/messages"), json=body) as response:
         assert response.status == 201
     workspace = "teams:" + body["conversation"]["tenantId"]
-    assert await app.core.narrations.by_message(
-        workspace, body["conversation"]["id"], body["id"]) is None
+    assert (
+        await app.core.narrations.by_message(workspace, body["conversation"]["id"], body["id"])
+        is None
+    )
     inbox.start()
     await app.processed()
     await app.deliver()
     (reply,) = await app.connector.wait_for("reply")
     assert reply.body["text"] == "📝"
-    assert await app.core.narrations.by_message(
-        workspace, body["conversation"]["id"], body["id"]) is not None
+    assert (
+        await app.core.narrations.by_message(workspace, body["conversation"]["id"], body["id"])
+        is not None
+    )
 
 
 async def test_a_similar_narration_in_the_channel_is_answered_in_its_thread(
@@ -179,23 +183,37 @@ async def test_a_similar_narration_in_the_channel_is_answered_in_its_thread(
 
     # "Breng ons in contact" is Bob's: the card refreshes per viewer, so only he sees it
     assert suggestion.card["refresh"]["userIds"] == ["29:bob"]
-    shared = [a["title"] for b in suggestion.card["body"] if b["type"] == "ActionSet"
-              for a in b["actions"]]
+    shared = [
+        a["title"]
+        for b in suggestion.card["body"]
+        if b["type"] == "ActionSet"
+        for a in b["actions"]
+    ]
     assert "Breng ons in contact" not in shared
 
     async def view(who: dict[str, Any], id_: str) -> dict[str, Any]:
         body = app.connector.rewrite(activity("invoke_adaptiveCard_action_execute_2026"))
-        body.update({"id": id_, "from": who, "conversation": bob["conversation"],
-                     "channelData": bob["channelData"], "replyToId": suggestion.answer_id,
-                     "locale": "nl-NL"})
-        body["value"] = {"action": {"type": "Action.Execute", "verb": refresh["verb"],
-                                    "data": refresh["data"]}, "trigger": "automatic"}
+        body.update(
+            {
+                "id": id_,
+                "from": who,
+                "conversation": bob["conversation"],
+                "channelData": bob["channelData"],
+                "replyToId": suggestion.answer_id,
+                "locale": "nl-NL",
+            }
+        )
+        body["value"] = {
+            "action": {"type": "Action.Execute", "verb": refresh["verb"], "data": refresh["data"]},
+            "trigger": "automatic",
+        }
         return (await (await app.post(body)).json())["value"]
 
     refresh = suggestion.card["refresh"]["action"]
     others = await view(alice["from"], "view-alice")
-    assert [a["title"] for b in others["body"] if b["type"] == "ActionSet"
-            for a in b["actions"]] == shared
+    assert [
+        a["title"] for b in others["body"] if b["type"] == "ActionSet" for a in b["actions"]
+    ] == shared
     bobs = await view(bob["from"], "view-bob")
     buttons = [a for b in bobs["body"] if b["type"] == "ActionSet" for a in b["actions"]]
 
@@ -222,8 +240,9 @@ async def test_a_similar_narration_in_the_channel_is_answered_in_its_thread(
     # the card comes back with "connected" where the buttons were, and is updated in place
     card = (await answer.json())["value"]
     assert "In contact gebracht met" in json.dumps(card, ensure_ascii=False)
-    assert connect["data"] not in [a["data"] for b in card["body"] if b["type"] == "ActionSet"
-                                   for a in b["actions"]]
+    assert connect["data"] not in [
+        a["data"] for b in card["body"] if b["type"] == "ActionSet" for a in b["actions"]
+    ]
     await app.deliver()
     (update,) = app.connector.of("update")
     # everyone's card shows the state; the clicker's also what they were told (only-you)

@@ -19,18 +19,27 @@ from tests.adapters.teams.test_teams_e2e import StartApp, start_app  # noqa: F40
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 WS = f"teams:{TENANT}"
 CASES = {
-    "en": ("en-US", "wol privacy forget", "Done: I erased",
-           "There was nothing left to erase: I keep nothing about you any more.",
-           "Nothing to cancel: I keep nothing about you any more."),
-    "nl": ("nl-NL", "wol privacy vergeet", "Klaar: ik heb",
-           "Er viel niets meer te wissen: ik bewaar niets meer over je.",
-           "Er valt niets te annuleren: ik bewaar niets meer over je."),
+    "en": (
+        "en-US",
+        "wol privacy forget",
+        "Done: I erased",
+        "There was nothing left to erase: I keep nothing about you any more.",
+        "Nothing to cancel: I keep nothing about you any more.",
+    ),
+    "nl": (
+        "nl-NL",
+        "wol privacy vergeet",
+        "Klaar: ik heb",
+        "Er viel niets meer te wissen: ik bewaar niets meer over je.",
+        "Er valt niets te annuleren: ik bewaar niets meer over je.",
+    ),
 }
 
 
 def said(app, text: str, id_: str, locale: str) -> dict[str, Any]:
-    return app.connector.rewrite(activity("message_personal_2019", text=text, id=id_,
-                                          locale=locale))
+    return app.connector.rewrite(
+        activity("message_personal_2019", text=text, id=id_, locale=locale)
+    )
 
 
 async def stored(app, model: Any) -> int:
@@ -40,29 +49,48 @@ async def stored(app, model: Any) -> int:
 
 @pytest.mark.parametrize("lang", ["en", "nl"])
 async def test_the_click_answers_with_the_result_as_the_card(
-        start_app: StartApp, lang: str) -> None:  # noqa: F811
+    start_app: StartApp,  # noqa: F811
+    lang: str,
+) -> None:
     locale, command, done, nothing_left, nothing_to_cancel = CASES[lang]
     app = await start_app()
     person = said(app, command, "f1", locale)
     if lang == "nl":
         assert (await app.post(said(app, "wol taal nl", "f0", locale))).status == 201
         await app.deliver()
-    assert (await app.post(app.connector.rewrite(
-        said(app, "I'm working on the archive migration", "n1", locale)))).status == 201
+    assert (
+        await app.post(
+            app.connector.rewrite(said(app, "I'm working on the archive migration", "n1", locale))
+        )
+    ).status == 201
     assert (await app.post(person)).status == 201
     await app.deliver()
-    [posted] = [c for c in app.connector.of("send", "reply") if c.card and "privacy.forget"
-                in json.dumps(c.card)]
+    [posted] = [
+        c
+        for c in app.connector.of("send", "reply")
+        if c.card and "privacy.forget" in json.dumps(c.card)
+    ]
     assert await stored(app, Person) == 1
 
     async def click(verb: str, id_: str) -> dict[str, Any]:
-        [data] = [a["data"] for b in posted.card["body"] if b["type"] == "ActionSet"
-                  for a in b["actions"] if a["data"][ACTION_KEY] == verb]
-        body = activity("invoke_adaptiveCard_action_execute_2026", id=id_, locale=locale,
-                        replyToId=posted.answer_id)
+        [data] = [
+            a["data"]
+            for b in posted.card["body"]
+            if b["type"] == "ActionSet"
+            for a in b["actions"]
+            if a["data"][ACTION_KEY] == verb
+        ]
+        body = activity(
+            "invoke_adaptiveCard_action_execute_2026",
+            id=id_,
+            locale=locale,
+            replyToId=posted.answer_id,
+        )
         body.update(conversation=person["conversation"], **{"from": person["from"]})
-        body["value"] = {"action": {"type": "Action.Execute", "verb": verb, "data": data},
-                         "trigger": "manual"}
+        body["value"] = {
+            "action": {"type": "Action.Execute", "verb": verb, "data": data},
+            "trigger": "manual",
+        }
         response = await app.post(app.connector.rewrite(body))
         assert response.status == 200
         answer = await response.json()

@@ -20,8 +20,9 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def said(app: TeamsApp, text: str, id_: str, locale: str) -> dict[str, Any]:
-    return app.connector.rewrite(activity("message_personal_2019", text=text, id=id_,
-                                          locale=locale))
+    return app.connector.rewrite(
+        activity("message_personal_2019", text=text, id=id_, locale=locale)
+    )
 
 
 def consent_of(call: Any) -> dict[str, Any] | None:
@@ -29,29 +30,56 @@ def consent_of(call: Any) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-async def answer_consent(app: TeamsApp, consent: dict[str, Any], action: str, *, id_: str,
-                         locale: str) -> None:
+async def answer_consent(
+    app: TeamsApp, consent: dict[str, Any], action: str, *, id_: str, locale: str
+) -> None:
     person = said(app, "-", "-", locale)
     body = activity("invoke_task_fetch_2019", id=id_, locale=locale)
     body["name"] = "fileConsent/invoke"
-    body.update(conversation=person["conversation"], value={
-        "type": "fileUpload", "action": action, "context": consent["content"]["acceptContext"],
-        "uploadInfo": {"name": consent["name"], "fileType": "png", "uniqueId": f"u-{id_}",
-                       "uploadUrl": f"{app.connector.service_url}upload/{id_}",
-                       "contentUrl": f"https://contoso-my.sharepoint.com/{consent['name']}"}})
+    body.update(
+        conversation=person["conversation"],
+        value={
+            "type": "fileUpload",
+            "action": action,
+            "context": consent["content"]["acceptContext"],
+            "uploadInfo": {
+                "name": consent["name"],
+                "fileType": "png",
+                "uniqueId": f"u-{id_}",
+                "uploadUrl": f"{app.connector.service_url}upload/{id_}",
+                "contentUrl": f"https://contoso-my.sharepoint.com/{consent['name']}",
+            },
+        },
+    )
     body["from"] = person["from"]
     assert (await app.post(app.connector.rewrite(body))).status == 200
     await app.deliver()
 
 
-@pytest.mark.parametrize(("locale", "command", "caption", "figures"), [
-    ("en-US", "wol stats", "Chart: consume, contribute, create and outcomes.",
-     "Participation in the whole workspace"),
-    ("nl-NL", "wol statistieken", "Grafiek: lezen, reageren, creëren en resultaten.",
-     "Deelname in de hele werkruimte")])
+@pytest.mark.parametrize(
+    ("locale", "command", "caption", "figures"),
+    [
+        (
+            "en-US",
+            "wol stats",
+            "Chart: consume, contribute, create and outcomes.",
+            "Participation in the whole workspace",
+        ),
+        (
+            "nl-NL",
+            "wol statistieken",
+            "Grafiek: lezen, reageren, creëren en resultaten.",
+            "Deelname in de hele werkruimte",
+        ),
+    ],
+)
 async def test_the_stats_chart_comes_through_file_consent(
-        start_app: StartApp,  # noqa: F811
-        locale: str, command: str, caption: str, figures: str) -> None:
+    start_app: StartApp,  # noqa: F811
+    locale: str,
+    command: str,
+    caption: str,
+    figures: str,
+) -> None:
     app = await start_app(workspaces={WS: {"admins": [ADMIN]}})
     for n, action in enumerate(("accept", "decline")):
         assert (await app.post(said(app, command, f"stats-{n}", locale))).status == 201
@@ -80,7 +108,9 @@ async def test_the_stats_chart_comes_through_file_consent(
 
 @pytest.mark.parametrize("action", ["accept", "decline"])
 async def test_a_failed_answer_to_the_consent_can_be_clicked_again(
-        start_app: StartApp, action: str) -> None:  # noqa: F811
+    start_app: StartApp,  # noqa: F811
+    action: str,
+) -> None:
     """The Bot Connector failing once while the file (or its text) is shown: the export is
     not lost, the person's next click on the same card gives it."""
     app = await start_app(workspaces={WS: {"admins": [ADMIN]}})
@@ -94,11 +124,21 @@ async def test_a_failed_answer_to_the_consent_can_be_clicked_again(
     person = said(app, "-", "-", "en-US")
     body = activity("invoke_task_fetch_2019", id="c1", locale="en-US")
     body["name"] = "fileConsent/invoke"
-    body.update(conversation=person["conversation"], value={
-        "type": "fileUpload", "action": action, "context": consent["content"]["acceptContext"],
-        "uploadInfo": {"name": consent["name"], "fileType": "json", "uniqueId": "u1",
-                       "uploadUrl": f"{app.connector.service_url}upload/c1",
-                       "contentUrl": "https://contoso-my.sharepoint.com/x.json"}})
+    body.update(
+        conversation=person["conversation"],
+        value={
+            "type": "fileUpload",
+            "action": action,
+            "context": consent["content"]["acceptContext"],
+            "uploadInfo": {
+                "name": consent["name"],
+                "fileType": "json",
+                "uniqueId": "u1",
+                "uploadUrl": f"{app.connector.service_url}upload/c1",
+                "contentUrl": "https://contoso-my.sharepoint.com/x.json",
+            },
+        },
+    )
     body["from"] = person["from"]
     first = await app.post(app.connector.rewrite(body))
     assert first.status >= 500  # Teams shows the click failed; the card stays clickable

@@ -22,17 +22,24 @@ async def test_yes_opens_the_how_did_it_help_dialog(start_app: StartApp) -> None
     await connect(app)  # Bob (Dutch) asked to be introduced to Alice
     app.core.clock.advance(days=3, minutes=1)  # type: ignore[attr-defined]
     await app.deliver()
-    (follow_up,) = [c for c in app.connector.of("send") if c.card and
-                    "Heb je iets gehad aan de kennismaking met" in c.card["fallbackText"]]
-    actions = [a for b in follow_up.card["body"] if b["type"] == "ActionSet"
-               for a in b["actions"]]
+    (follow_up,) = [
+        c
+        for c in app.connector.of("send")
+        if c.card and "Heb je iets gehad aan de kennismaking met" in c.card["fallbackText"]
+    ]
+    actions = [a for b in follow_up.card["body"] if b["type"] == "ActionSet" for a in b["actions"]]
     yes = next(a for a in actions if a["data"][ACTION_KEY] == "matching.followup.yes")
     assert yes["type"] == "Action.Submit" and yes["data"]["msteams"]["type"] == "task/fetch"
 
     fetch = activity("invoke_task_fetch_2019", id="f1", locale="nl-NL")
-    fetch.update(conversation={"id": follow_up.conversation_id, "conversationType": "personal",
-                               "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47"},
-                 value={"data": yes["data"], "context": {"theme": "default"}})
+    fetch.update(
+        conversation={
+            "id": follow_up.conversation_id,
+            "conversationType": "personal",
+            "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        },
+        value={"data": yes["data"], "context": {"theme": "default"}},
+    )
     fetch["from"] = BOB
     sends_before = len(app.connector.of("send"))
     dialog = await (await app.post(app.connector.rewrite(fetch))).json()
@@ -40,8 +47,12 @@ async def test_yes_opens_the_how_did_it_help_dialog(start_app: StartApp) -> None
     assert dialog["task"]["value"]["title"] == "Wat heeft het opgeleverd?"
     assert set(inputs(dialog)) == {"how"}
 
-    submit = {**fetch, "id": "s1", "name": "task/submit",
-              "value": {"data": {**submit_data(dialog), "how": "We delen nu één pipeline."}}}
+    submit = {
+        **fetch,
+        "id": "s1",
+        "name": "task/submit",
+        "value": {"data": {**submit_data(dialog), "how": "We delen nu één pipeline."}},
+    }
     done = await app.post(app.connector.rewrite(submit))
     assert done.status == 200
     await app.deliver()

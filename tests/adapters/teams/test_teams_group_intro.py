@@ -54,63 +54,116 @@ async def graph() -> AsyncIterator[FakeGraph]:
 
 
 def graph_env(graph: FakeGraph) -> dict[str, str]:
-    return {"WOLBOT_TEAMS_DEV": "1", "WOLBOT_TEAMS_GRAPH_URL": graph.graph_url,
-            "WOLBOT_TEAMS_GRAPH_TOKEN_URL": graph.token_url}
+    return {
+        "WOLBOT_TEAMS_DEV": "1",
+        "WOLBOT_TEAMS_GRAPH_URL": graph.graph_url,
+        "WOLBOT_TEAMS_GRAPH_TOKEN_URL": graph.token_url,
+    }
 
 
-async def connect(app: TeamsApp, *, thread: str = "1571537160000",
-                  bob: dict[str, str] = BOB) -> dict[str, Any]:
+async def connect(
+    app: TeamsApp, *, thread: str = "1571537160000", bob: dict[str, str] = BOB
+) -> dict[str, Any]:
     """Alice narrates in English, Bob (Dutch) likewise in the channel, and Bob clicks
     "Breng ons in contact" on the suggestion wolbot posts under his narration."""
     root = str(int(thread) - 1000)
-    alice = app.connector.rewrite(activity(
-        "message_channel_mention_2019", id=root,
-        text="I'm working on moving our CI from Jenkins to GitHub Actions", entities=[]))
-    alice["conversation"] = {**alice["conversation"], "id":
-                             f"19:097e6717fd7245bdbeba6baa13840db8@thread.skype;messageid={root}"}
+    alice = app.connector.rewrite(
+        activity(
+            "message_channel_mention_2019",
+            id=root,
+            text="I'm working on moving our CI from Jenkins to GitHub Actions",
+            entities=[],
+        )
+    )
+    alice["conversation"] = {
+        **alice["conversation"],
+        "id": f"19:097e6717fd7245bdbeba6baa13840db8@thread.skype;messageid={root}",
+    }
     person = bob
-    bob = app.connector.rewrite(activity(
-        "message_channel_mention_2019", id=thread, locale="nl-NL",
-        text="Ik werk aan het overzetten van onze Jenkins-jobs naar GitHub Actions",
-        entities=[]))
+    bob = app.connector.rewrite(
+        activity(
+            "message_channel_mention_2019",
+            id=thread,
+            locale="nl-NL",
+            text="Ik werk aan het overzetten van onze Jenkins-jobs naar GitHub Actions",
+            entities=[],
+        )
+    )
     bob["from"] = person
-    bob["conversation"] = {**bob["conversation"], "id":
-                           f"19:097e6717fd7245bdbeba6baa13840db8@thread.skype;messageid={thread}"}
+    bob["conversation"] = {
+        **bob["conversation"],
+        "id": f"19:097e6717fd7245bdbeba6baa13840db8@thread.skype;messageid={thread}",
+    }
     assert (await app.post(alice)).status == 201
     await app.deliver()
     assert (await app.post(bob)).status == 201
     await app.deliver()
-    (suggestion,) = [c for c in app.connector.of("reply")
-                     if c.card is not None and c.activity_id == thread]
+    (suggestion,) = [
+        c for c in app.connector.of("reply") if c.card is not None and c.activity_id == thread
+    ]
     view = app.connector.rewrite(activity("invoke_adaptiveCard_action_execute_2026"))
-    view.update({"id": f"view-{thread}", "from": person, "conversation": bob["conversation"],
-                 "channelData": bob["channelData"], "replyToId": suggestion.answer_id,
-                 "locale": "nl-NL", "recipient": alice["recipient"]})
+    view.update(
+        {
+            "id": f"view-{thread}",
+            "from": person,
+            "conversation": bob["conversation"],
+            "channelData": bob["channelData"],
+            "replyToId": suggestion.answer_id,
+            "locale": "nl-NL",
+            "recipient": alice["recipient"],
+        }
+    )
     refresh = suggestion.card["refresh"]["action"]
-    view["value"] = {"action": {"type": "Action.Execute", "verb": refresh["verb"],
-                                "data": refresh["data"]}, "trigger": "automatic"}
+    view["value"] = {
+        "action": {"type": "Action.Execute", "verb": refresh["verb"], "data": refresh["data"]},
+        "trigger": "automatic",
+    }
     card = (await (await app.post(view)).json())["value"]
-    connect = next(a for b in card["body"] if b["type"] == "ActionSet" for a in b["actions"]
-                   if a["title"] == "Breng ons in contact")
+    connect = next(
+        a
+        for b in card["body"]
+        if b["type"] == "ActionSet"
+        for a in b["actions"]
+        if a["title"] == "Breng ons in contact"
+    )
     click = app.connector.rewrite(activity("invoke_adaptiveCard_action_execute_2026"))
-    click.update({"id": f"click-{thread}", "from": person, "conversation": bob["conversation"],
-                  "channelData": bob["channelData"], "replyToId": suggestion.answer_id,
-                  "locale": "nl-NL", "recipient": alice["recipient"]})
-    click["value"]["action"] = {"type": "Action.Execute", "verb": connect["verb"],
-                                "data": connect["data"]}
+    click.update(
+        {
+            "id": f"click-{thread}",
+            "from": person,
+            "conversation": bob["conversation"],
+            "channelData": bob["channelData"],
+            "replyToId": suggestion.answer_id,
+            "locale": "nl-NL",
+            "recipient": alice["recipient"],
+        }
+    )
+    click["value"]["action"] = {
+        "type": "Action.Execute",
+        "verb": connect["verb"],
+        "data": connect["data"],
+    }
     assert (await app.post(click)).status == 200
     await app.deliver()
     return alice["from"]
 
 
 def introductions(app: TeamsApp) -> list[Any]:
-    return [c for c in app.connector.of("send") if c.card and (
-        "meet" in c.card["fallbackText"] or "maak kennis met" in c.card["fallbackText"])]
+    return [
+        c
+        for c in app.connector.of("send")
+        if c.card
+        and ("meet" in c.card["fallbackText"] or "maak kennis met" in c.card["fallbackText"])
+    ]
 
 
 async def config_show(app: TeamsApp, lang: str, id_: str) -> str:
-    body = activity("message_personal_2019", id=id_, locale="nl-NL" if lang == "nl" else "en-US",
-                    text="wol instellingen toon" if lang == "nl" else "wol config show")
+    body = activity(
+        "message_personal_2019",
+        id=id_,
+        locale="nl-NL" if lang == "nl" else "en-US",
+        text="wol instellingen toon" if lang == "nl" else "wol config show",
+    )
     before = len(app.connector.of("send", "reply"))
     assert (await app.post(app.connector.rewrite(body))).status == 201
     await app.deliver()
@@ -119,7 +172,8 @@ async def config_show(app: TeamsApp, lang: str, id_: str) -> str:
 
 
 async def test_one_group_chat_with_both_and_the_bot_bilingual_once(
-    start_app: StartApp, graph: FakeGraph,  # noqa: F811
+    start_app: StartApp,  # noqa: F811
+    graph: FakeGraph,
 ) -> None:
     app = await start_app(graph_env(graph), **SETTINGS)
     alice = await connect(app)
@@ -131,16 +185,19 @@ async def test_one_group_chat_with_both_and_the_bot_bilingual_once(
     (created,) = graph.of("create_chat")
     assert created.body["chatType"] == "group"
     binds = sorted(m["user@odata.bind"] for m in created.body["members"])
-    assert binds == sorted(f"{graph.graph_url}/users('{aad}')"
-                           for aad in (ALICE_AAD, BOB["aadObjectId"]))
+    assert binds == sorted(
+        f"{graph.graph_url}/users('{aad}')" for aad in (ALICE_AAD, BOB["aadObjectId"])
+    )
     chat_id = next(iter(graph.chats))
     (install,) = graph.of("install")
     assert install.chat_id == chat_id
     catalog_id = graph.catalog[teams_app_id(None, CHANNEL_BOT)]["id"]
     assert install.body["teamsApp@odata.bind"].endswith(f"/appCatalogs/teamsApps/{catalog_id}")
     consented = install.body["consentedPermissionSet"]["resourceSpecificPermissions"]
-    assert {p["permissionValue"] for p in consented} == {"ChatMessage.Read.Chat",
-                                                        "ChannelMessage.Read.Group"}
+    assert {p["permissionValue"] for p in consented} == {
+        "ChatMessage.Read.Chat",
+        "ChannelMessage.Read.Group",
+    }
 
     # the introduction: once, in the group chat, in both people's languages
     (intro,) = introductions(app)
@@ -172,25 +229,39 @@ class PortWorld:
 
     async def setup(self) -> None:
         await self.db.upgrade()
-        for user, aad in (("29:anna", "aaaa0000-0000-4000-8000-00000000000a"),
-                          ("29:bob", BOB["aadObjectId"])):
+        for user, aad in (
+            ("29:anna", "aaaa0000-0000-4000-8000-00000000000a"),
+            ("29:bob", BOB["aadObjectId"]),
+        ):
             seen = activity("message_channel_mention_2019", text="hi")
             seen["from"] = {"id": user, "name": user[3:], "aadObjectId": aad}
             found = Seen.from_activity(self.connector.rewrite(seen))
             assert found is not None
             await self.members.seen(found)
-        ref = {"serviceUrl": self.connector.service_url, "channelId": "msteams",
-               "conversation": {"id": "19:097e6717fd7245bdbeba6baa13840db8@thread.skype",
-                                "conversationType": "channel", "tenantId": TENANT},
-               "bot": {"id": f"28:{CHANNEL_BOT}"}}
+        ref = {
+            "serviceUrl": self.connector.service_url,
+            "channelId": "msteams",
+            "conversation": {
+                "id": "19:097e6717fd7245bdbeba6baa13840db8@thread.skype",
+                "conversationType": "channel",
+                "tenantId": TENANT,
+            },
+            "bot": {"id": f"28:{CHANNEL_BOT}"},
+        }
         await self.references.save(WS, ref["conversation"]["id"], "teams", ref, self.now)
 
     def port(self) -> TeamsPort:
-        chats = GroupChats(self.db, GraphSettings.from_env(graph_env(self.graph)),
-                           now=lambda: self.now)
-        port = TeamsPort(make_adapter(TeamsAuthConfig()), app_id="",
-                         references=References(self.db), members=Members(self.db),
-                         limits=Limits(self.db, SystemClock()), group_chats=chats)
+        chats = GroupChats(
+            self.db, GraphSettings.from_env(graph_env(self.graph)), now=lambda: self.now
+        )
+        port = TeamsPort(
+            make_adapter(TeamsAuthConfig()),
+            app_id="",
+            references=References(self.db),
+            members=Members(self.db),
+            limits=Limits(self.db, SystemClock()),
+            group_chats=chats,
+        )
         self.ports.append(port)
         return port
 
@@ -218,8 +289,10 @@ async def test_the_same_people_get_the_same_chat_after_a_restart(world: PortWorl
     world.connector.fail("send", status=502)  # the first post fails: the outbox tries again
     with pytest.raises(DeliveryError):
         await again.send(Destination(WS, chat), OutboundMessage.text("hello both"))
-    await again.send(Destination(WS, await again.open_dm(WS, ("29:anna", "29:bob"))),
-                     OutboundMessage.text("hello both"))
+    await again.send(
+        Destination(WS, await again.open_dm(WS, ("29:anna", "29:bob"))),
+        OutboundMessage.text("hello both"),
+    )
     assert [c.conversation_id for c in world.connector.of("send")] == [chat]
     assert len(world.graph.of("create_chat")) == 1
     async with world.db.session() as s:
@@ -264,15 +337,20 @@ async def test_refused_installation_names_its_permission_and_reuses_the_chat(
 
 
 async def test_the_bot_added_to_its_own_chat_posts_no_welcome(
-    start_app: StartApp, graph: FakeGraph,  # noqa: F811
+    start_app: StartApp,  # noqa: F811
+    graph: FakeGraph,
 ) -> None:
     app = await start_app(graph_env(graph), **SETTINGS)
     await connect(app)
     chat_id = next(iter(graph.chats))
     before = len(app.connector.of("send"))
     added = app.connector.rewrite(activity("conversationUpdate_bot_added_to_team_docs_2021"))
-    added["conversation"] = {"conversationType": "groupChat", "tenantId": TENANT, "id": chat_id,
-                             "isGroup": True}
+    added["conversation"] = {
+        "conversationType": "groupChat",
+        "tenantId": TENANT,
+        "id": chat_id,
+        "isGroup": True,
+    }
     added["recipient"] = {"id": f"28:{CHANNEL_BOT}", "name": "wolbot"}
     added["membersAdded"] = [{"id": f"28:{CHANNEL_BOT}"}]
     added["channelData"] = {"tenant": {"id": TENANT}}
@@ -282,7 +360,8 @@ async def test_the_bot_added_to_its_own_chat_posts_no_welcome(
 
 
 async def test_graph_refuses_then_each_gets_it_and_admins_see_why(
-    start_app: StartApp, graph: FakeGraph,  # noqa: F811
+    start_app: StartApp,  # noqa: F811
+    graph: FakeGraph,
 ) -> None:
     graph.fail("create_chat", status=403, times=None)
     app = await start_app(graph_env(graph), **SETTINGS)
@@ -293,9 +372,13 @@ async def test_graph_refuses_then_each_gets_it_and_admins_see_why(
     assert sorted(c.conversation_id for c in intros) == sorted(app.connector.created)
     assert len(intros) == 2
     assert {c.body["members"][0]["id"] for c in app.connector.of("create_conversation")} == {
-        alice["id"], BOB["id"]}
-    assert all("meet" in c.card["fallbackText"] and "maak kennis met" in c.card["fallbackText"]
-               for c in intros)
+        alice["id"],
+        BOB["id"],
+    }
+    assert all(
+        "meet" in c.card["fallbackText"] and "maak kennis met" in c.card["fallbackText"]
+        for c in intros
+    )
 
     english = await config_show(app, "en", "show-en")
     assert "Introductions:" in english and "Chat.Create" in english
@@ -318,7 +401,9 @@ async def test_graph_refuses_then_each_gets_it_and_admins_see_why(
 
 
 async def test_token_endpoint_failure_falls_back_logged_and_nothing_lost(
-    start_app: StartApp, graph: FakeGraph, caplog: pytest.LogCaptureFixture,  # noqa: F811
+    start_app: StartApp,  # noqa: F811
+    graph: FakeGraph,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     graph.fail("token", status=401, times=None)
     app = await start_app(graph_env(graph), **SETTINGS)
@@ -326,7 +411,8 @@ async def test_token_endpoint_failure_falls_back_logged_and_nothing_lost(
         await connect(app)
     assert any("token endpoint answered 401" in r.getMessage() for r in caplog.records)
     assert "Invalid client secret" not in json.dumps(
-        [c.body for c in app.connector.calls], ensure_ascii=False)
+        [c.body for c in app.connector.calls], ensure_ascii=False
+    )
     assert graph.of("create_chat") == []
     intros = introductions(app)
     assert sorted(c.conversation_id for c in intros) == sorted(app.connector.created)
@@ -355,7 +441,9 @@ async def test_two_processes_never_create_two_chats(world: PortWorld) -> None:
 
     results = await asyncio.gather(
         world.port().open_dm(WS, ("29:anna", "29:bob")),
-        world.port().open_dm(WS, ("29:bob", "29:anna")), return_exceptions=True)
+        world.port().open_dm(WS, ("29:bob", "29:anna")),
+        return_exceptions=True,
+    )
     assert len(world.graph.of("create_chat")) == 1
     chats = [r for r in results if isinstance(r, str)]
     waits = [r for r in results if isinstance(r, DeliveryError)]
@@ -367,8 +455,10 @@ async def test_two_processes_never_create_two_chats(world: PortWorld) -> None:
 def test_config_check_names_the_graph_permissions() -> None:
     from adapters import teams
 
-    env = {"MICROSOFT_APP_ID": "11111111-2222-3333-4444-555555555555",
-           "MICROSOFT_APP_PASSWORD": "secret"}
+    env = {
+        "MICROSOFT_APP_ID": "11111111-2222-3333-4444-555555555555",
+        "MICROSOFT_APP_PASSWORD": "secret",
+    }
     shown = teams.status(env)
     assert shown.problems == ()
     for permission in ("Chat.Create", "AppCatalog.Read.All", INSTALL_AND_CONSENT):
@@ -395,10 +485,14 @@ async def test_an_object_id_unknown_to_the_adapter_is_asked_of_the_connector(
     found = Seen.from_activity(world.connector.rewrite(seen))
     assert found is not None
     await world.members.seen(found)
-    world.connector.add_member(found.conversation_id, {
-        "id": "29:cara", "name": "Cara", "aadObjectId": "cccc0000-0000-4000-8000-00000000000c"})
+    world.connector.add_member(
+        found.conversation_id,
+        {"id": "29:cara", "name": "Cara", "aadObjectId": "cccc0000-0000-4000-8000-00000000000c"},
+    )
     chat = await world.port().open_dm(WS, ("29:anna", "29:cara"))
     assert chat.startswith("19:fake-group-")
     (created,) = world.graph.of("create_chat")
-    assert any("cccc0000-0000-4000-8000-00000000000c" in m["user@odata.bind"]
-               for m in created.body["members"])
+    assert any(
+        "cccc0000-0000-4000-8000-00000000000c" in m["user@odata.bind"]
+        for m in created.body["members"]
+    )

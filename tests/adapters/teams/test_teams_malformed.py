@@ -36,8 +36,10 @@ def _without(body: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
 
 # The issue's own example, then each field removed from a real channel message.
 TEAMS_CASES = [
-    ("issue example",
-     {"type": "message", "text": "foo", "channelData": {"tenant": {"id": "1234"}}}),
+    (
+        "issue example",
+        {"type": "message", "text": "foo", "channelData": {"tenant": {"id": "1234"}}},
+    ),
     ("no conversation", ("conversation",)),
     ("no conversation id", ("conversation", "id")),
     ("no from", ("from",)),
@@ -48,15 +50,24 @@ TEAMS_CASES = [
 
 @pytest.mark.parametrize("case,change", TEAMS_CASES, ids=[c[0] for c in TEAMS_CASES])
 async def test_a_teams_activity_without_its_essentials_is_refused(
-        start_app: StartApp, case: str, change: Any) -> None:  # noqa: F811
+    start_app: StartApp,  # noqa: F811
+    case: str,
+    change: Any,
+) -> None:
     app = await start_app()
     before = await row_counts(app.core)
     if isinstance(change, dict):
         body = change
     else:
-        body = _without(app.connector.rewrite(activity(
-            "message_channel_mention_2019", text="<at>My Combined</at> I'm working on the budget")),
-            change)
+        body = _without(
+            app.connector.rewrite(
+                activity(
+                    "message_channel_mention_2019",
+                    text="<at>My Combined</at> I'm working on the budget",
+                )
+            ),
+            change,
+        )
     response = await app.post(body)
     assert response.status == 400, case
     await app.deliver()

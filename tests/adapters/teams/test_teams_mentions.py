@@ -20,8 +20,13 @@ BEN = "29:1ben-okafor"
 def _thanks(app: Any, text: str, entities: list[dict[str, Any]], id_: str) -> dict[str, Any]:
     body = activity("message_channel_mention_2019", id=id_, text=text)
     body["entities"] = [
-        {"type": "mention", "text": "<at>My Combined</at>",
-         "mentioned": {"id": BOT_ID, "name": "My Combined"}}, *entities]
+        {
+            "type": "mention",
+            "text": "<at>My Combined</at>",
+            "mentioned": {"id": BOT_ID, "name": "My Combined"},
+        },
+        *entities,
+    ]
     return app.connector.rewrite(body)
 
 
@@ -34,13 +39,20 @@ def _entity_ids(value: Any) -> list[str]:
     return []
 
 
-async def test_a_two_word_mention_is_one_thanks_and_typed_ids_are_text(
-        start_app: StartApp) -> None:  # noqa: F811
+async def test_a_two_word_mention_is_one_thanks_and_typed_ids_are_text(start_app: StartApp) -> None:  # noqa: F811
     app = await start_app()
-    ben = {"type": "mention", "text": "<at>Ben Okafor</at>",
-           "mentioned": {"id": BEN, "name": "Ben Okafor"}}
-    body = _thanks(app, "<at>My Combined</at> wol thanks <at>Ben Okafor</at> for helping "
-                        "@29:1fake-id and &lt;at&gt;Victim&lt;/at&gt; @Ben", [ben], "3001")
+    ben = {
+        "type": "mention",
+        "text": "<at>Ben Okafor</at>",
+        "mentioned": {"id": BEN, "name": "Ben Okafor"},
+    }
+    body = _thanks(
+        app,
+        "<at>My Combined</at> wol thanks <at>Ben Okafor</at> for helping "
+        "@29:1fake-id and &lt;at&gt;Victim&lt;/at&gt; @Ben",
+        [ben],
+        "3001",
+    )
     assert (await app.post(body)).status == 201
     await app.deliver()
     calls = await app.connector.wait_for("send", "reply")
@@ -53,11 +65,11 @@ async def test_a_two_word_mention_is_one_thanks_and_typed_ids_are_text(
     async with app.core.db.session() as s:
         rows = (await s.exec(select(Thanks))).all()
     assert [(r.receiver_id, r.reason) for r in rows] == [
-        (BEN, "for helping @29:1fake-id and <at>Victim</at> @Ben")]
+        (BEN, "for helping @29:1fake-id and <at>Victim</at> @Ben")
+    ]
 
 
-async def test_a_forged_add_submitted_on_teams_changes_nothing(
-        start_app: StartApp) -> None:  # noqa: F811
+async def test_a_forged_add_submitted_on_teams_changes_nothing(start_app: StartApp) -> None:  # noqa: F811
     """Issue 17 item 3 on Teams: an Action.Submit whose data names another person's narration
     (Teams posts the card data the client sends) adds nothing to the clicker's profile."""
     from adapters.teams.inbound import ACTION_KEY, VALUE_KEY
@@ -65,20 +77,27 @@ async def test_a_forged_add_submitted_on_teams_changes_nothing(
     from bot.store.tables.matching import ProfileTopic
 
     app = await start_app()
-    narrate = app.connector.rewrite(activity(
-        "message_personal_2019", id="4001", text="I'm working on the onboarding checklist"))
+    narrate = app.connector.rewrite(
+        activity("message_personal_2019", id="4001", text="I'm working on the onboarding checklist")
+    )
     narrate["from"] = {"id": "29:1anouk", "name": "Anouk"}
     assert (await app.post(narrate)).status == 201
     await app.deliver()
     async with app.core.db.session() as s:
         story = (await s.exec(select(Narration))).one()
-    forged = app.connector.rewrite(activity(
-        "message_card_submit_value_2019", id="4002",
-        value={ACTION_KEY: "matching.topic.add", VALUE_KEY: str(story.id)}))
+    forged = app.connector.rewrite(
+        activity(
+            "message_card_submit_value_2019",
+            id="4002",
+            value={ACTION_KEY: "matching.topic.add", VALUE_KEY: str(story.id)},
+        )
+    )
     assert (await app.post(forged)).status == 201
     await app.deliver()
     async with app.core.db.session() as s:
         assert (await s.exec(select(ProfileTopic))).all() == []
-    answers = [c.card["fallbackText"] if c.card else c.body.get("text", "")
-               for c in app.connector.of("send", "reply")]
+    answers = [
+        c.card["fallbackText"] if c.card else c.body.get("text", "")
+        for c in app.connector.of("send", "reply")
+    ]
     assert any("isn't meant for you" in a for a in answers), answers

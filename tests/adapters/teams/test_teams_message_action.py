@@ -25,26 +25,54 @@ def message_action(app, name: str, value: dict[str, Any], *, locale: str, id_: s
 
 
 def payload(html: str) -> dict[str, Any]:
-    return {"messagePayload": {
-        "id": "1571537999000", "messageType": "message", "importance": "normal",
-        "body": {"contentType": "html", "content": html},
-        "from": {"user": {"id": "0f3b8c2e-1d4a-4e5b-9c6d-7e8f9a0b1c2d",
-                          "displayName": "Kim", "userIdentityType": "aadUser"}}}}
+    return {
+        "messagePayload": {
+            "id": "1571537999000",
+            "messageType": "message",
+            "importance": "normal",
+            "body": {"contentType": "html", "content": html},
+            "from": {
+                "user": {
+                    "id": "0f3b8c2e-1d4a-4e5b-9c6d-7e8f9a0b1c2d",
+                    "displayName": "Kim",
+                    "userIdentityType": "aadUser",
+                }
+            },
+        }
+    }
 
 
-@pytest.mark.parametrize(("locale", "html", "title", "topic", "short"), [
-    ("nl-NL", "<p>Ik ben bezig met de <b>nieuwe</b> roosterplanning &amp; de app</p>",
-     "Deel je werk", "de nieuwe roosterplanning & de app",
-     "Vertel in een paar woorden waar je mee bezig bent."),
-    ("en-US", "<div>I'm working on the supplier <i>contract</i> review<br>for Q3</div>",
-     "Share your work", "the supplier contract review\nfor Q3",
-     "Tell me in a few words what you are working on.")])
+@pytest.mark.parametrize(
+    ("locale", "html", "title", "topic", "short"),
+    [
+        (
+            "nl-NL",
+            "<p>Ik ben bezig met de <b>nieuwe</b> roosterplanning &amp; de app</p>",
+            "Deel je werk",
+            "de nieuwe roosterplanning & de app",
+            "Vertel in een paar woorden waar je mee bezig bent.",
+        ),
+        (
+            "en-US",
+            "<div>I'm working on the supplier <i>contract</i> review<br>for Q3</div>",
+            "Share your work",
+            "the supplier contract review\nfor Q3",
+            "Tell me in a few words what you are working on.",
+        ),
+    ],
+)
 async def test_a_message_becomes_a_narration(
-        start_app: StartApp,  # noqa: F811
-        locale: str, html: str, title: str, topic: str, short: str) -> None:
+    start_app: StartApp,  # noqa: F811
+    locale: str,
+    html: str,
+    title: str,
+    topic: str,
+    short: str,
+) -> None:
     app = await start_app(workspaces={WS: {"language": locale[:2]}})
-    fetched = await app.post(message_action(app, "composeExtension/fetchTask", payload(html),
-                                            locale=locale, id_="f1"))
+    fetched = await app.post(
+        message_action(app, "composeExtension/fetchTask", payload(html), locale=locale, id_="f1")
+    )
     assert fetched.status == 200
     dialog = await fetched.json()
     assert dialog["task"]["type"] == "continue" and dialog["task"]["value"]["title"] == title
@@ -54,16 +82,25 @@ async def test_a_message_becomes_a_narration(
     (submit,) = card["actions"]
 
     too_short = {**submit["data"], field["id"]: "dit"}
-    again = await (await app.post(message_action(
-        app, "composeExtension/submitAction", {"data": too_short}, locale=locale,
-        id_="s1"))).json()
+    again = await (
+        await app.post(
+            message_action(
+                app, "composeExtension/submitAction", {"data": too_short}, locale=locale, id_="s1"
+            )
+        )
+    ).json()
     assert again["task"]["type"] == "continue"
     assert short in [b.get("text") for b in again["task"]["value"]["card"]["content"]["body"]]
 
-    done = await app.post(message_action(
-        app, "composeExtension/submitAction", {"data": {**submit["data"],
-                                                         field["id"]: field["value"]}},
-        locale=locale, id_="s2"))
+    done = await app.post(
+        message_action(
+            app,
+            "composeExtension/submitAction",
+            {"data": {**submit["data"], field["id"]: field["value"]}},
+            locale=locale,
+            id_="s2",
+        )
+    )
     assert done.status == 200
     from sqlmodel import select
 

@@ -89,9 +89,14 @@ def test_manifest_matches_the_schema(core: Any) -> None:
     (extension,) = manifest["composeExtensions"]
     (share,) = extension["commands"]
     assert extension["botId"] == BOT_ID
-    assert share == {"id": "wol_share_message", "type": "action", "context": ["message"],
-                     "fetchTask": True, "title": "Share as working out loud",
-                     "description": "Turn this message into what you are working on"}
+    assert share == {
+        "id": "wol_share_message",
+        "type": "action",
+        "context": ["message"],
+        "fetchTask": True,
+        "title": "Share as working out loud",
+        "description": "Turn this message into what you are working on",
+    }
 
 
 def test_mention_only_manifest(core: Any) -> None:
@@ -212,12 +217,15 @@ def test_docs_list_exactly_what_the_manifest_asks_for(core: Any, capsys) -> None
 
     docs = (Path(__file__).resolve().parents[3] / "docs" / "teams.md").read_text()
     start = docs.index("\n", docs.index("<!-- permissions:start")) + 1
-    section = docs[start:docs.index("<!-- permissions:end -->")]
+    section = docs[start : docs.index("<!-- permissions:end -->")]
     assert section == permissions_markdown(), "regenerate: wolbot teams permissions --markdown"
     assert cli(["permissions", "--markdown"]) == 0
     assert capsys.readouterr().out == permissions_markdown()
-    manifest = build_manifest(PackageOptions(bot_id=BOT_ID, domain="bot.example.org"),
-                              commands_of(core), core.translator("en"))
+    manifest = build_manifest(
+        PackageOptions(bot_id=BOT_ID, domain="bot.example.org"),
+        commands_of(core),
+        core.translator("en"),
+    )
     asked = [p["name"] for p in manifest["authorization"]["permissions"]["resourceSpecific"]]
     assert asked == list(RSC_PERMISSIONS)
     for name in asked:
@@ -235,10 +243,14 @@ def test_command_descriptions_are_never_cut_mid_word(core: Any, lang: str) -> No
     strings = build_localization(options, commands_of(core), lang, t)
     for command in commands_of(core):
         title = (command.names.get(lang) or command.names["en"])[0]
-        (key,) = [k for k, v in strings.items() if k.endswith(".title") and v == title
-                  and k.startswith("bots[0]")]
+        (key,) = [
+            k
+            for k, v in strings.items()
+            if k.endswith(".title") and v == title and k.startswith("bots[0]")
+        ]
         description = strings[key.replace(".title", ".description")]
         assert len(description) <= 128
         summary = t.gettext(command.summary)
         assert description == summary or description == (
-            f"{summary} ({title} {t.gettext(command.usage)})"), description
+            f"{summary} ({title} {t.gettext(command.usage)})"
+        ), description

@@ -14,8 +14,9 @@ WS = f"teams:{TENANT}"
 CHANNEL = "19:097e6717fd7245bdbeba6baa13840db8@thread.skype"
 
 
-def channel_narration(app, text: str = "<at>My Combined</at> Ik ben bezig met de nieuwe "
-                      "intranetpagina") -> dict:
+def channel_narration(
+    app, text: str = "<at>My Combined</at> Ik ben bezig met de nieuwe intranetpagina"
+) -> dict:
     return app.connector.rewrite(activity("message_channel_mention_2019", text=text))
 
 
@@ -37,8 +38,12 @@ async def test_a_channel_narration_adds_no_message_by_default(start_app: StartAp
 async def test_a_group_chat_narration_adds_no_message_by_default(start_app: StartApp) -> None:  # noqa: F811
     app = await start_app()
     body = channel_narration(app, "I'm working on the archive migration")
-    body["conversation"] = {"id": "19:groupchat-1@thread.v2", "conversationType": "groupChat",
-                            "isGroup": True, "tenantId": TENANT}
+    body["conversation"] = {
+        "id": "19:groupchat-1@thread.v2",
+        "conversationType": "groupChat",
+        "isGroup": True,
+        "tenantId": TENANT,
+    }
     assert (await app.post(body)).status == 201
     await app.deliver()
     assert await app.core.narrations.by_message(WS, "19:groupchat-1@thread.v2", body["id"])
@@ -47,8 +52,9 @@ async def test_a_group_chat_narration_adds_no_message_by_default(start_app: Star
 
 async def test_the_personal_chat_gets_its_short_answer(start_app: StartApp) -> None:  # noqa: F811
     app = await start_app()
-    body = app.connector.rewrite(activity("message_personal_2019",
-                                          text="I'm working on the budget for 2027"))
+    body = app.connector.rewrite(
+        activity("message_personal_2019", text="I'm working on the budget for 2027")
+    )
     assert (await app.post(body)).status == 201
     await app.deliver()
     (reply,) = await app.connector.wait_for("reply")
@@ -71,8 +77,10 @@ async def test_dm_sends_the_author_a_note_in_their_language(start_app: StartApp)
     english = channel_narration(app, "I'm working on the travel policy update")
     english.update(id="1571537160000")
     english["from"] = {"id": "29:erin", "name": "Erin"}
-    english["conversation"] = {**english["conversation"],
-                               "id": f"{CHANNEL};messageid=1571537160000"}
+    english["conversation"] = {
+        **english["conversation"],
+        "id": f"{CHANNEL};messageid=1571537160000",
+    }
     for body in (dutch, english):
         assert (await app.post(body)).status == 201
     await app.deliver()
@@ -80,8 +88,10 @@ async def test_dm_sends_the_author_a_note_in_their_language(start_app: StartApp)
     assert app.connector.of("reply") == []  # nothing in the channel
     assert {c.conversation_id for c in sends} == set(app.connector.created)
     notes = sorted(c.card["fallbackText"] for c in sends)
-    assert notes == ["Genoteerd, fijn dat je hardop werkt:\n> de nieuwe intranetpagina",
-                     "Noted, thanks for working out loud:\n> the travel policy update"]
+    assert notes == [
+        "Genoteerd, fijn dat je hardop werkt:\n> de nieuwe intranetpagina",
+        "Noted, thanks for working out loud:\n> the travel policy update",
+    ]
 
 
 async def test_an_admin_changes_it_and_bad_values_are_refused(start_app: StartApp) -> None:  # noqa: F811
@@ -89,19 +99,24 @@ async def test_an_admin_changes_it_and_bad_values_are_refused(start_app: StartAp
     app = await start_app(workspaces={WS: {"admins": [admin]}})
 
     def said(text: str, id_: str, locale: str) -> dict:
-        return app.connector.rewrite(activity("message_personal_2019", text=text, id=id_,
-                                              locale=locale))
+        return app.connector.rewrite(
+            activity("message_personal_2019", text=text, id=id_, locale=locale)
+        )
 
-    for text, id_, locale in (("wol taal nl", "c0", "nl-NL"),
-                              ("wol config set narrations.ack hard", "c1", "nl-NL"),
-                              ("wol language en", "c1b", "en-US"),
-                              ("wol config set narrations.ack reply", "c2", "en-US")):
+    for text, id_, locale in (
+        ("wol taal nl", "c0", "nl-NL"),
+        ("wol config set narrations.ack hard", "c1", "nl-NL"),
+        ("wol language en", "c1b", "en-US"),
+        ("wol config set narrations.ack reply", "c2", "en-US"),
+    ):
         assert (await app.post(said(text, id_, locale))).status == 201
     await app.deliver()
     calls = await app.connector.wait_for("send", "reply", count=4)
     answers = [c.card["fallbackText"] for c in calls if c.card]
-    assert any("narrations.ack is een van: reply, none, dm. hard kan ik niet gebruiken." in a
-               for a in answers), answers
+    assert any(
+        "narrations.ack is een van: reply, none, dm. hard kan ik niet gebruiken." in a
+        for a in answers
+    ), answers
     assert await app.core.config.value(WS, "narrations.ack", CHANNEL) == "reply"
     body = channel_narration(app)
     assert (await app.post(body)).status == 201

@@ -243,10 +243,11 @@ def test_form_card() -> None:
     assert submit["title"] == "Versturen"
     assert submit["type"] == "Action.Submit"  # in a dialog: task/submit
     assert {k: submit["data"][k] for k in ("wolbot_form", "wolbot_meta")} == {
-        "wolbot_form": "ask", "wolbot_meta": "c1"}
+        "wolbot_form": "ask",
+        "wolbot_meta": "c1",
+    }
     # shown again with what was typed and the error under its field
-    again = render_form_card(form, values={"question": "<b>x</b>"},
-                             errors={"question": "Te kort"})
+    again = render_form_card(form, values={"question": "<b>x</b>"}, errors={"question": "Te kort"})
     (typed,) = [b for b in again["body"] if b.get("id") == "question"]
     assert typed["value"] == "<b>x</b>"
     after = again["body"][again["body"].index(typed) + 1]

@@ -21,13 +21,20 @@ MANAGER_AAD = "6b703ce3-6d14-4fe6-b90c-dc5f03657ae4"
 ADMIN = "29:admin-bot-framework-id"
 ADMIN_AAD = "0f3b8c2e-1d4a-4e5b-9c6d-7e8f9a0b1c2d"
 DURF = "19:durf-te-vragen@thread.tacv2"
-SETTINGS = {"workspaces": {WS: {
-    "admins": [ADMIN_AAD], "managers": [MANAGER_AAD],
-    "channels": {DURF: {"kind": "durf-te-vragen", "anonymous": True}}}}}
+SETTINGS = {
+    "workspaces": {
+        WS: {
+            "admins": [ADMIN_AAD],
+            "managers": [MANAGER_AAD],
+            "channels": {DURF: {"kind": "durf-te-vragen", "anonymous": True}},
+        }
+    }
+}
 
 
-def personal(app, text: str, *, user: str, aad: str | None, id_: str,
-             locale: str = "en-US") -> dict:
+def personal(
+    app, text: str, *, user: str, aad: str | None, id_: str, locale: str = "en-US"
+) -> dict:
     body = activity("message_personal_2019", id=id_, text=text, locale=locale)
     body["from"] = {"id": user, "name": user.removeprefix("29:")}
     if aad:
@@ -36,31 +43,42 @@ def personal(app, text: str, *, user: str, aad: str | None, id_: str,
     return app.connector.rewrite(body)
 
 
-def click(app, verb: str, value: str, *, user: str, aad: str, id_: str,
-          locale: str = "en-US") -> dict:
+def click(
+    app, verb: str, value: str, *, user: str, aad: str, id_: str, locale: str = "en-US"
+) -> dict:
     body = activity("invoke_adaptiveCard_action_execute_2026", id=id_, locale=locale)
     body["from"] = {"id": user, "name": "Mia Manager", "aadObjectId": aad}
     body["conversation"] = {"id": DURF, "conversationType": "channel", "tenantId": TENANT}
     body["channelData"] = {"tenant": {"id": TENANT}, "channel": {"id": DURF}}
-    body["value"] = {"action": {"type": "Action.Execute", "verb": verb,
-                                "data": {ACTION_KEY: verb, VALUE_KEY: value}},
-                     "trigger": "manual"}
+    body["value"] = {
+        "action": {
+            "type": "Action.Execute",
+            "verb": verb,
+            "data": {ACTION_KEY: verb, VALUE_KEY: value},
+        },
+        "trigger": "manual",
+    }
     return app.connector.rewrite(body)
 
 
 async def test_a_manager_listed_by_object_id_acknowledges(start_app: StartApp) -> None:  # noqa: F811
     app = await start_app(**SETTINGS)
     # a top-level message in the durf-te-vragen channel is a question
-    asked = activity("message_channel_reply_mention_2025", id="1767765488332",
-                     text="Mag ik vragen hoe de reorganisatie gaat?", entities=[])
+    asked = activity(
+        "message_channel_reply_mention_2025",
+        id="1767765488332",
+        text="Mag ik vragen hoe de reorganisatie gaat?",
+        entities=[],
+    )
     asked["from"] = {"id": ASKER, "name": "Sam"}
     asked["conversation"] = {"id": DURF, "conversationType": "channel", "tenantId": TENANT}
     asked["channelData"] = {"tenant": {"id": TENANT}, "channel": {"id": DURF}}
     assert (await app.post(app.connector.rewrite(asked))).status == 201
     async with app.core.db.session() as s:
         question = (await s.exec(select(Question))).one()
-    answer = await app.post(click(app, "ask.ack", str(question.id), user=MANAGER,
-                                  aad=MANAGER_AAD, id_="click-1"))
+    answer = await app.post(
+        click(app, "ask.ack", str(question.id), user=MANAGER, aad=MANAGER_AAD, id_="click-1")
+    )
     assert answer.status == 200
     async with app.core.db.session() as s:
         (ack,) = (await s.exec(select(Acknowledgement))).all()
@@ -76,8 +94,16 @@ async def test_a_member_without_the_object_id_is_refused(start_app: StartApp) ->
     await app.post(personal(app, "wol ask Wat is de planning?", user=ASKER, aad=None, id_="q1"))
     async with app.core.db.session() as s:
         question = (await s.exec(select(Question))).one()
-    answer = await app.post(click(app, "ask.ack", str(question.id), user="29:someone-else",
-                                  aad="11111111-2222-4333-8444-555555555555", id_="click-2"))
+    answer = await app.post(
+        click(
+            app,
+            "ask.ack",
+            str(question.id),
+            user="29:someone-else",
+            aad="11111111-2222-4333-8444-555555555555",
+            id_="click-2",
+        )
+    )
     async with app.core.db.session() as s:
         assert (await s.exec(select(Acknowledgement))).all() == []
     # told in the click's answer, to the clicker alone
@@ -86,13 +112,27 @@ async def test_a_member_without_the_object_id_is_refused(start_app: StartApp) ->
 
 async def test_an_admin_listed_by_object_id_configures(start_app: StartApp) -> None:  # noqa: F811
     app = await start_app(**SETTINGS)
-    assert (await app.post(personal(app, "wol config set nudges.ack_hours 6", user=ADMIN,
-                                    aad=ADMIN_AAD, id_="c1"))).status == 201
+    assert (
+        await app.post(
+            personal(app, "wol config set nudges.ack_hours 6", user=ADMIN, aad=ADMIN_AAD, id_="c1")
+        )
+    ).status == 201
     # the manager (by object id) is not an admin: roles stay apart (asked in Dutch)
-    assert (await app.post(personal(app, "wol taal nl", user=MANAGER, aad=MANAGER_AAD,
-                                    id_="c1b"))).status == 201
-    assert (await app.post(personal(app, "wol config set nudges.ack_hours 9", user=MANAGER,
-                                    aad=MANAGER_AAD, id_="c2", locale="nl-NL"))).status == 201
+    assert (
+        await app.post(personal(app, "wol taal nl", user=MANAGER, aad=MANAGER_AAD, id_="c1b"))
+    ).status == 201
+    assert (
+        await app.post(
+            personal(
+                app,
+                "wol config set nudges.ack_hours 9",
+                user=MANAGER,
+                aad=MANAGER_AAD,
+                id_="c2",
+                locale="nl-NL",
+            )
+        )
+    ).status == 201
     await app.deliver()
     assert await app.core.config.value(WS, "nudges.ack_hours") == 6
     async with app.core.db.session() as s:

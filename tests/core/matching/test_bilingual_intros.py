@@ -23,16 +23,23 @@ SANNE_NL = "Ik ben bezig met de nieuwe zoekfunctie van het intranet met Elastics
 JOOST_NL = "Ik werk aan de zoekfunctie voor het nieuwe intranet, met Elasticsearch"
 JOOST_EN = "I'm working on the search function for the new intranet, with Elasticsearch"
 
-INTRO = {"en": "@joost, meet @sanne: you seem to be working on similar things.",
-         "nl": "@joost, maak kennis met @sanne: jullie lijken met vergelijkbaar werk bezig te "
-               "zijn."}
+INTRO = {
+    "en": "@joost, meet @sanne: you seem to be working on similar things.",
+    "nl": "@joost, maak kennis met @sanne: jullie lijken met vergelijkbaar werk bezig te zijn.",
+}
 NEXT = {"en": "Say hello and compare notes", "nl": "Zeg even hallo en wissel ervaringen uit"}
-CONNECTED = {"en": "I've started a conversation between @joost and @sanne.",
-             "nl": "Ik heb een gesprek gestart tussen @joost en @sanne."}
-DISMISSED = {"en": "Thanks, I'll suggest @sanne less often for work like this.",
-             "nl": "Dank je, ik stel @sanne minder vaak voor bij dit soort werk."}
-FOLLOW_UP = {"en": "Did the introduction with @sanne help?",
-             "nl": "Heb je iets gehad aan de kennismaking met @sanne?"}
+CONNECTED = {
+    "en": "I've started a conversation between @joost and @sanne.",
+    "nl": "Ik heb een gesprek gestart tussen @joost en @sanne.",
+}
+DISMISSED = {
+    "en": "Thanks, I'll suggest @sanne less often for work like this.",
+    "nl": "Dank je, ik stel @sanne minder vaak voor bij dit soort werk.",
+}
+FOLLOW_UP = {
+    "en": "Did the introduction with @sanne help?",
+    "nl": "Heb je iets gehad aan de kennismaking met @sanne?",
+}
 
 
 def _core(make_core: CoreFactory, port: RecordingPort, workspace_language: str) -> Wolbot:
@@ -56,13 +63,24 @@ async def _click(core: Wolbot, port: RecordingPort, action: str, row: MatchSugge
     return port.records[before:]
 
 
-@pytest.mark.parametrize(("workspace", "sanne", "joost", "joost_lang", "sanne_lang"), [
-    ("en", SANNE_EN, JOOST_NL, "nl", "en"),  # the issue's case
-    ("nl", SANNE_NL, JOOST_EN, "en", "nl"),  # the reverse
-])
+@pytest.mark.parametrize(
+    ("workspace", "sanne", "joost", "joost_lang", "sanne_lang"),
+    [
+        ("en", SANNE_EN, JOOST_NL, "nl", "en"),  # the issue's case
+        ("nl", SANNE_NL, JOOST_EN, "en", "nl"),  # the reverse
+    ],
+)
 async def test_connect_me_in_each_persons_language(
-        make_core: CoreFactory, port: RecordingPort, clock: FakeClock, e5_encoder: object,
-        workspace: str, sanne: str, joost: str, joost_lang: str, sanne_lang: str) -> None:
+    make_core: CoreFactory,
+    port: RecordingPort,
+    clock: FakeClock,
+    e5_encoder: object,
+    workspace: str,
+    sanne: str,
+    joost: str,
+    joost_lang: str,
+    sanne_lang: str,
+) -> None:
     core = _core(make_core, port, workspace)
     await core.start(deliver=False)
     row = await _suggested(core, port, sanne, joost)
@@ -95,16 +113,30 @@ async def test_connect_me_in_each_persons_language(
     # the follow-up a few days later asks the narrator in their own language
     clock.advance(days=3, minutes=1)
     await core.delivery.drain()
-    [follow_up] = [r for r in port.records if "@sanne" in r.text and "[" in r.text
-                   and r.dest is not None and r.dest.channel_id == "D-joost"]
+    [follow_up] = [
+        r
+        for r in port.records
+        if "@sanne" in r.text
+        and "[" in r.text
+        and r.dest is not None
+        and r.dest.channel_id == "D-joost"
+    ]
     assert follow_up.text.startswith(FOLLOW_UP[joost_lang])
 
 
-@pytest.mark.parametrize(("workspace", "sanne", "joost", "joost_lang"), [
-    ("en", SANNE_EN, JOOST_NL, "nl"), ("nl", SANNE_NL, JOOST_EN, "en")])
+@pytest.mark.parametrize(
+    ("workspace", "sanne", "joost", "joost_lang"),
+    [("en", SANNE_EN, JOOST_NL, "nl"), ("nl", SANNE_NL, JOOST_EN, "en")],
+)
 async def test_not_relevant_answers_in_the_clickers_language(
-        make_core: CoreFactory, port: RecordingPort, e5_encoder: object,
-        workspace: str, sanne: str, joost: str, joost_lang: str) -> None:
+    make_core: CoreFactory,
+    port: RecordingPort,
+    e5_encoder: object,
+    workspace: str,
+    sanne: str,
+    joost: str,
+    joost_lang: str,
+) -> None:
     core = _core(make_core, port, workspace)
     await core.start(deliver=False)
     row = await _suggested(core, port, sanne, joost)
@@ -113,7 +145,8 @@ async def test_not_relevant_answers_in_the_clickers_language(
 
 
 async def test_people_who_share_a_language_get_it_once(
-        make_core: CoreFactory, port: RecordingPort, e5_encoder: object) -> None:
+    make_core: CoreFactory, port: RecordingPort, e5_encoder: object
+) -> None:
     core = _core(make_core, port, "en")
     await core.start(deliver=False)
     row = await _suggested(core, port, SANNE_NL, JOOST_NL)
@@ -123,22 +156,35 @@ async def test_people_who_share_a_language_get_it_once(
     assert SANNE_NL in intro.text and JOOST_NL in intro.text
 
 
-@pytest.mark.parametrize(("workspace", "sanne", "joost", "joost_lang"), [
-    ("en", SANNE_EN, JOOST_NL, "nl"),
-    ("nl", SANNE_NL, JOOST_EN, "en"),
-])
+@pytest.mark.parametrize(
+    ("workspace", "sanne", "joost", "joost_lang"),
+    [
+        ("en", SANNE_EN, JOOST_NL, "nl"),
+        ("nl", SANNE_NL, JOOST_EN, "en"),
+    ],
+)
 async def test_a_public_suggestion_speaks_to_readers_in_the_channels_language(
-        make_core: CoreFactory, port: RecordingPort, clock: FakeClock, e5_encoder: object,
-        workspace: str, sanne: str, joost: str, joost_lang: str) -> None:
+    make_core: CoreFactory,
+    port: RecordingPort,
+    clock: FakeClock,
+    e5_encoder: object,
+    workspace: str,
+    sanne: str,
+    joost: str,
+    joost_lang: str,
+) -> None:
     """The thread under joost's narration is read by the whole channel: the buttons for other
     readers are in the channel's language, the heading in both, joost's own in his."""
-    labels = {"en": ("Similar work:", "I've done this", "Connect me"),
-              "nl": ("Vergelijkbaar werk:", "Dit heb ik al gedaan", "Breng ons in contact")}
+    labels = {
+        "en": ("Similar work:", "I've done this", "Connect me"),
+        "nl": ("Vergelijkbaar werk:", "Dit heb ik al gedaan", "Breng ons in contact"),
+    }
     core = _core(make_core, port, workspace)
     await core.start(deliver=False)
     await _suggested(core, port, sanne, joost)
-    [post] = [r for r in port.records if r.op == "send" and r.dest.thread_id
-              and "Elasticsearch" in r.text]
+    [post] = [
+        r for r in port.records if r.op == "send" and r.dest.thread_id and "Elasticsearch" in r.text
+    ]
     buttons = {e.label for b in post.message.blocks for e in getattr(b, "elements", ())}
     assert labels[workspace][1] in buttons and labels[joost_lang][1] not in buttons
     assert labels[joost_lang][2] in buttons and labels[workspace][2] not in buttons
@@ -148,15 +194,20 @@ async def test_a_public_suggestion_speaks_to_readers_in_the_channels_language(
 # QA: a colleague whose first message is their typed "I've done this" in the thread is
 # written to in the language of that very message: the introduction is bilingual at once,
 # not only from their next message on.
-DONE_BEFORE = {"en": "@sanne, meet @joost, who has done this before:",
-               "nl": "@sanne, maak kennis met @joost, die dit al eens heeft gedaan:"}
+DONE_BEFORE = {
+    "en": "@sanne, meet @joost, who has done this before:",
+    "nl": "@sanne, maak kennis met @joost, die dit al eens heeft gedaan:",
+}
 TYPED_DONE = {"en": "I did this last year", "nl": "Dat heb ik ook al eens gedaan"}
-STARTED = {"en": "I've started a conversation between @sanne and @joost.",
-           "nl": "Ik heb een gesprek gestart tussen @sanne en @joost."}
+STARTED = {
+    "en": "I've started a conversation between @sanne and @joost.",
+    "nl": "Ik heb een gesprek gestart tussen @sanne en @joost.",
+}
 
 
-@pytest.mark.parametrize(("workspace", "sanne", "joost_lang"), [
-    ("en", SANNE_EN, "nl"), ("nl", SANNE_NL, "en")])
+@pytest.mark.parametrize(
+    ("workspace", "sanne", "joost_lang"), [("en", SANNE_EN, "nl"), ("nl", SANNE_NL, "en")]
+)
 async def test_a_typed_reply_in_another_language_gets_a_bilingual_intro_at_once(
     make_core: CoreFactory, port: RecordingPort, workspace: str, sanne: str, joost_lang: str
 ) -> None:
@@ -166,12 +217,16 @@ async def test_a_typed_reply_in_another_language_gets_a_bilingual_intro_at_once(
         await core.handle(ev.message(sanne, user="sanne", message_id="1700.1"))
         await core.delivery.drain()
         before = len(port.records)
-        await core.handle(ev.message(TYPED_DONE[joost_lang], user="joost", thread_id="1700.1",
-                                     message_id="1700.2"))
+        await core.handle(
+            ev.message(
+                TYPED_DONE[joost_lang], user="joost", thread_id="1700.1", message_id="1700.2"
+            )
+        )
         await core.delivery.drain()
         did = port.records[before:]
-        [intro] = [r for r in did if r.op == "open_group_dm" or "meet" in r.text
-                   or "kennis" in r.text]
+        [intro] = [
+            r for r in did if r.op == "open_group_dm" or "meet" in r.text or "kennis" in r.text
+        ]
         assert DONE_BEFORE[workspace] in intro.text and DONE_BEFORE[joost_lang] in intro.text
         assert any(STARTED[joost_lang] in r.text for r in did)
     finally:

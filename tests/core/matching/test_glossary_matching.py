@@ -23,8 +23,9 @@ WS = ev.WORKSPACE
 SETTINGS = {"workspaces": {WS: {"admins": ["anouk"], "language": "en"}}}
 FENNA = "Ik ben bezig met de HiX-rapportage over heropnames"
 GERT = "I'm working on a report on readmissions from the electronic patient record"
-HIX = "/wol config glossary add HiX = elektronisch patiëntendossier (EPD), electronic patient " \
-      "record"
+HIX = (
+    "/wol config glossary add HiX = elektronisch patiëntendossier (EPD), electronic patient record"
+)
 
 
 async def say(core: Wolbot, port: RecordingPort, user: str, text: str) -> str:
@@ -82,7 +83,8 @@ async def test_the_vague_gate_counts_glossary_terms_as_content(
     # domain-adapted encoder of issue 15 item 2 it no longer does so for "het MT").
     assert hint in await say(core, port, "vera", "Ik ben bezig met het DT")
     assert "het DT is in the glossary now" in await say(
-        core, port, "anouk", "/wol config glossary add het DT = directieteam")
+        core, port, "anouk", "/wol config glossary add het DT = directieteam"
+    )
     await settled(core)
     answer = await say(core, port, "wim", "Ik ben bezig met het DT")
     assert hint not in answer
@@ -99,10 +101,13 @@ def test_is_vague_with_and_without_the_glossary(e5_encoder: E5Encoder) -> None:
     assert index.specificity(text) == 2.0
 
 
-async def test_engine_expands_and_marks_what_the_glossary_touches(engine: MatchingEngine,
-                                                                  encoder) -> None:
-    items = [Item.of("narration:1", "narration", "a", FENNA, visibility="public"),
-             Item.of("narration:2", "narration", "b", "de kerstborrel", visibility="public")]
+async def test_engine_expands_and_marks_what_the_glossary_touches(
+    engine: MatchingEngine, encoder
+) -> None:
+    items = [
+        Item.of("narration:1", "narration", "a", FENNA, visibility="public"),
+        Item.of("narration:2", "narration", "b", "de kerstborrel", visibility="public"),
+    ]
     await engine.index("w", items)
     encoder.texts.clear()
     changed = [("HiX", "elektronisch patiëntendossier")]

@@ -43,8 +43,13 @@ async def test_signals_reach_the_engine_and_the_figures(
     await core.delivery.drain()
     store = core_engine_store(core)
     _, rejected, liked = await store.filters(
-        ev.WORKSPACE, "bob", clock.now(), window=timedelta(days=7), per_person=3,
-        pair_window=timedelta(days=30))
+        ev.WORKSPACE,
+        "bob",
+        clock.now(),
+        window=timedelta(days=7),
+        per_person=3,
+        pair_window=timedelta(days=30),
+    )
     assert liked["alice"] == 1 and not rejected  # Connect me; the introduction is unrated
     async with core.db.session() as s:
         [conn] = list(await s.exec(select(Connection)))
@@ -52,11 +57,19 @@ async def test_signals_reach_the_engine_and_the_figures(
         s.add(conn)
         await s.commit()
     _, rejected, liked = await store.filters(
-        ev.WORKSPACE, "bob", clock.now(), window=timedelta(days=7), per_person=3,
-        pair_window=timedelta(days=30))
+        ev.WORKSPACE,
+        "bob",
+        clock.now(),
+        window=timedelta(days=7),
+        per_person=3,
+        pair_window=timedelta(days=30),
+    )
     assert rejected["alice"] == 1 and liked["alice"] == 1
-    found = matching(await OutcomeQueries(core.db).rows(Scope(
-        ev.WORKSPACE, clock.now() - timedelta(days=1), clock.now() + timedelta(days=1))))
+    found = matching(
+        await OutcomeQueries(core.db).rows(
+            Scope(ev.WORKSPACE, clock.now() - timedelta(days=1), clock.now() + timedelta(days=1))
+        )
+    )
     assert found.figures["suggestions"] == 1
     assert found.figures["suggestions_acted_on"] == 1
     assert found.figures["suggestions_dismissed"] == 0

@@ -33,7 +33,11 @@ def test_content_words_leave_out_function_and_generic_words() -> None:
     assert content_words("Ik ben bezig met mijn mail wegwerken") == []
     assert content_words("meetings, meetings, meetings") == []
     assert content_words("de migratie van de Exchange-mailboxen naar Microsoft 365") == [
-        "migratie", "exchange", "mailboxen", "microsoft"]
+        "migratie",
+        "exchange",
+        "mailboxen",
+        "microsoft",
+    ]
     assert specificity("van alles en nog wat") == 0
     assert specificity("AVG-inzageverzoeken") == 2
     assert specificity("het MT voorbereiden") == 1  # a short acronym is a name
@@ -52,8 +56,10 @@ def test_the_gate_works_both_ways_in_the_index() -> None:
     rng = np.random.default_rng(0)
     vec = rng.normal(size=8).astype(np.float32)
     vec /= np.linalg.norm(vec)
-    items = [Item.of("n:1", "narration", "a", "the project", visibility="public"),
-             Item.of("n:2", "narration", "b", "moving Jenkins jobs", visibility="public")]
+    items = [
+        Item.of("n:1", "narration", "a", "the project", visibility="public"),
+        Item.of("n:2", "narration", "b", "moving Jenkins jobs", visibility="public"),
+    ]
     index = WorkspaceIndex.build(items, np.stack([vec, vec]))
     policy = MatchPolicy(threshold=0.0)
     found = index.rank(vec, frozenset(), policy, text="Jenkins pipelines to GitHub Actions")
@@ -80,11 +86,16 @@ async def test_ten_vague_narrations_get_no_suggestion_then_a_real_pair_does(
         hint = HINT_NL if text.startswith(("Ik", "Bezig")) else HINT_EN
         assert hint in answer, (text, answer)
         assert port.sent()[-1].dest.ephemeral_user == user
-    fenna = await say(core, port, "fenna",
-                      "I'm working on migrating our Exchange mailboxes to Microsoft 365")
+    fenna = await say(
+        core, port, "fenna", "I'm working on migrating our Exchange mailboxes to Microsoft 365"
+    )
     assert fenna == ""
-    gert = await say(core, port, "gert",
-                     "Ik ben bezig met de migratie van de Exchange-mailboxen naar Microsoft 365")
+    gert = await say(
+        core,
+        port,
+        "gert",
+        "Ik ben bezig met de migratie van de Exchange-mailboxen naar Microsoft 365",
+    )
     assert "Vergelijkbaar werk:" in gert and "@fenna" in gert
     assert not any(f"@{user}" in gert for user, _ in VAGUE)
 

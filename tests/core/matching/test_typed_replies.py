@@ -64,8 +64,13 @@ async def mcore(core: Wolbot, e5_encoder) -> Wolbot:  # type: ignore[no-untyped-
 
 async def _reply(core: Wolbot, port: RecordingPort, said: str, **extra):  # type: ignore[no-untyped-def]
     thread = f"m-anouk-{next(_threads)}"
-    await core.handle(ev.message("I'm working on a DPIA for the cameras in the city centre",
-                                 user="anouk", message_id=thread))
+    await core.handle(
+        ev.message(
+            "I'm working on a DPIA for the cameras in the city centre",
+            user="anouk",
+            message_id=thread,
+        )
+    )
     await core.delivery.drain()
     before = len(port.records)
     await core.handle(ev.message(said, user="bram", thread_id=thread, **extra))
@@ -73,15 +78,19 @@ async def _reply(core: Wolbot, port: RecordingPort, said: str, **extra):  # type
     return port.records[before:]
 
 
-@pytest.mark.parametrize("said,introduced,told", TABLE_EN + TABLE_NL,
-                         ids=[row[0] for row in TABLE_EN + TABLE_NL])
-async def test_typed_replies_in_both_languages(mcore: Wolbot, port: RecordingPort, said: str,
-                                               introduced: tuple[str, str] | None,
-                                               told: str) -> None:
+@pytest.mark.parametrize(
+    "said,introduced,told", TABLE_EN + TABLE_NL, ids=[row[0] for row in TABLE_EN + TABLE_NL]
+)
+async def test_typed_replies_in_both_languages(
+    mcore: Wolbot, port: RecordingPort, said: str, introduced: tuple[str, str] | None, told: str
+) -> None:
     did = await _reply(mcore, port, said)
     assert [r.user_ids for r in did if r.op == "open_dm"] == ([introduced] if introduced else [])
-    to_bram = [r.text for r in did if r.op == "send" and r.dest is not None
-               and not r.dest.channel_id.startswith("D-")]
+    to_bram = [
+        r.text
+        for r in did
+        if r.op == "send" and r.dest is not None and not r.dest.channel_id.startswith("D-")
+    ]
     assert any(told in text for text in to_bram), (said, [r.text for r in did])
 
 
@@ -94,8 +103,11 @@ async def test_other_replies_do_nothing(mcore: Wolbot, port: RecordingPort, said
 async def test_typed_mentions_are_not_people(mcore: Wolbot, port: RecordingPort) -> None:
     """A platform that says nobody was mentioned: "ask @carla" typed as text is no pointer,
     and "I know someone who can help: @carla" asks bram to pick the person instead."""
-    assert [r for r in await _reply(mcore, port, "ask @carla", mentions=())
-            if r.op in ("send", "open_dm")] == []
+    assert [
+        r
+        for r in await _reply(mcore, port, "ask @carla", mentions=())
+        if r.op in ("send", "open_dm")
+    ] == []
     did = await _reply(mcore, port, "I know someone who can help: @carla", mentions=())
     assert [r for r in did if r.op == "open_dm"] == []
     assert any(EN_PICK in r.text for r in did)

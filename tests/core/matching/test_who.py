@@ -15,8 +15,9 @@ from tests.fakes import events as ev
 from tests.fakes.chat import RecordingPort
 
 WS = ev.WORKSPACE
-SETTINGS = {"workspaces": {WS: {"channels": {"DURF": {"kind": "durf-te-vragen",
-                                                       "language": "nl"}}}}}
+SETTINGS = {
+    "workspaces": {WS: {"channels": {"DURF": {"kind": "durf-te-vragen", "language": "nl"}}}}
+}
 
 NARRATIONS = [
     ("alice", "I'm working on upgrading our Kubernetes clusters to 1.29 on AKS", "C1"),
@@ -52,18 +53,30 @@ def named(record) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 WHO_EN = [
-    ("/wol who kubernetes upgrades", "Colleagues who may know about kubernetes upgrades:",
-     ["alice"]),
+    (
+        "/wol who kubernetes upgrades",
+        "Colleagues who may know about kubernetes upgrades:",
+        ["alice"],
+    ),
     ("/wol who about subject access requests?", "Colleagues who may know about", ["frank"]),
-    ("/wol who quantum chemistry of catalysts",
-     "I don't know anyone yet who works on quantum chemistry of catalysts.", []),
+    (
+        "/wol who quantum chemistry of catalysts",
+        "I don't know anyone yet who works on quantum chemistry of catalysts.",
+        [],
+    ),
     ("/wol who", "Who are you looking for? For example: /wol who kubernetes upgrades", []),
 ]
 WHO_NL = [
-    ("/wol wie AVG-inzageverzoeken", "Collega's die misschien iets weten over AVG-inzageverzoeken:",
-     ["bob"]),
-    ("/wol wie kwantumchemie van katalysatoren",
-     "Ik ken nog niemand die met kwantumchemie van katalysatoren bezig is.", []),
+    (
+        "/wol wie AVG-inzageverzoeken",
+        "Collega's die misschien iets weten over AVG-inzageverzoeken:",
+        ["bob"],
+    ),
+    (
+        "/wol wie kwantumchemie van katalysatoren",
+        "Ik ken nog niemand die met kwantumchemie van katalysatoren bezig is.",
+        [],
+    ),
     ("/wol wie", "Wie zoek je? Bijvoorbeeld: /wol wie AVG-inzageverzoeken", []),
 ]
 
@@ -89,16 +102,22 @@ async def test_the_answer_says_why_and_never_names_the_asker(wcore: Wolbot, port
 
 
 async def test_opted_out_and_private_narrations_never_appear(wcore: Wolbot, port) -> None:  # type: ignore[no-untyped-def]
-    await wcore.handle(ev.message("I'm working on Kubernetes upgrades for the AKS clusters",
-                                  user="gina", channel="G-secret",
-                                  kind=ConversationKind.PRIVATE))
+    await wcore.handle(
+        ev.message(
+            "I'm working on Kubernetes upgrades for the AKS clusters",
+            user="gina",
+            channel="G-secret",
+            kind=ConversationKind.PRIVATE,
+        )
+    )
     await wcore.handle(ev.command("me matching off", user="alice"))
     await wcore.delivery.drain()
     [answer] = await ask(wcore, port, "/wol who kubernetes upgrades")
     assert "alice" not in named(answer) and "gina" not in named(answer)
     # in the private channel itself its narrations may be named
-    found = await find_colleagues(wcore, WS, "erin", "kubernetes upgrades",
-                                  channel_id="G-secret", visibility="private")
+    found = await find_colleagues(
+        wcore, WS, "erin", "kubernetes upgrades", channel_id="G-secret", visibility="private"
+    )
     assert [c.person_id for c in found] == ["gina"]
     # another workspace sees nothing of this one
     assert await find_colleagues(wcore, "other-ws", "erin", "kubernetes upgrades") == []
@@ -106,8 +125,12 @@ async def test_opted_out_and_private_narrations_never_appear(wcore: Wolbot, port
 
 def connect_ids(record) -> list[str]:  # type: ignore[no-untyped-def]
     """The action ids of the Connect me buttons of an answer, in order."""
-    return [el.action_id for block in record.message.blocks
-            for el in getattr(block, "elements", ()) if el.action_id.startswith("who.connect")]
+    return [
+        el.action_id
+        for block in record.message.blocks
+        for el in getattr(block, "elements", ())
+        if el.action_id.startswith("who.connect")
+    ]
 
 
 async def test_profile_topics_count_and_connect_me_introduces(wcore: Wolbot, port) -> None:  # type: ignore[no-untyped-def]
@@ -122,8 +145,14 @@ async def test_profile_topics_count_and_connect_me_introduces(wcore: Wolbot, por
     assert all(r.dest.channel_id != "D-erin-hank" for r in refused)
     done = await ask(wcore, port, f"{connect} {value}")
     intro = [r for r in done if r.dest.channel_id == "D-erin-hank"]
-    assert intro and ("@erin is looking for someone who knows about “kubernetes upgrades”; "
-                      "@hank can be asked about:") in intro[0].text
+    assert (
+        intro
+        and (
+            "@erin is looking for someone who knows about “kubernetes upgrades”; "
+            "@hank can be asked about:"
+        )
+        in intro[0].text
+    )
     assert "> Kubernetes upgrades\n— @hank" in intro[0].text
 
 
@@ -143,10 +172,16 @@ async def test_the_form_of_the_app_home_button_answers_privately(wcore: Wolbot, 
     forms = [r for r in port.records if r.op == "form"]
     assert opened == [] and forms and forms[-1].form.form_id == WHO_FORM
     before = len(port.records)
-    await wcore.handle(ev.message(
-        "", user="erin", event_kind=ev.EventKind.FORM_SUBMIT,
-        action=ev.Action(action_id=WHO_FORM, form_id=WHO_FORM,
-                         values={TOPIC_FIELD: "kubernetes upgrades?"})))
+    await wcore.handle(
+        ev.message(
+            "",
+            user="erin",
+            event_kind=ev.EventKind.FORM_SUBMIT,
+            action=ev.Action(
+                action_id=WHO_FORM, form_id=WHO_FORM, values={TOPIC_FIELD: "kubernetes upgrades?"}
+            ),
+        )
+    )
     await wcore.delivery.drain()
     [answer] = [r for r in port.records[before:] if r.op == "send"]
     assert "Colleagues who may know about kubernetes upgrades:" in answer.text
@@ -156,12 +191,18 @@ async def test_the_form_of_the_app_home_button_answers_privately(wcore: Wolbot, 
 # -- a short topic naming a product or rare word finds who mentions it (QA, issue 15) ---------
 MENTIONS = [
     ("wes", "I'm working on the SharePoint intranet migration to the new tenant", "C1"),
-    ("xan", "Ik ben bezig met de migratie van het SharePoint-intranet naar de nieuwe tenant",
-     "C1"),
-    ("anouk", "I'm working on migrating the patient appointment reminders from SMS to the "
-     "MyChart app", "C1"),
-    ("bram", "Ik ben bezig met het overzetten van de herinneringen voor patiëntafspraken van "
-     "sms naar de MyChart-app", "C1"),
+    ("xan", "Ik ben bezig met de migratie van het SharePoint-intranet naar de nieuwe tenant", "C1"),
+    (
+        "anouk",
+        "I'm working on migrating the patient appointment reminders from SMS to the MyChart app",
+        "C1",
+    ),
+    (
+        "bram",
+        "Ik ben bezig met het overzetten van de herinneringen voor patiëntafspraken van "
+        "sms naar de MyChart-app",
+        "C1",
+    ),
 ]
 MENTION_EN = [
     ("/wol who SharePoint", "Colleagues who may know about SharePoint:", {"wes", "xan"}),
@@ -198,21 +239,31 @@ async def test_a_short_topic_finds_who_names_it(make_core, port: RecordingPort, 
 
 # -- no durf-te-vragen channel; a content-free topic (QA, issue 15) ---------------------------
 NO_DURF = [
-    ("/wol who quantum chemistry of catalysts",
-     "I don't know anyone yet who works on quantum chemistry of catalysts. There is no "
-     "durf-te-vragen channel to ask it in yet: an admin can make one with /wol config "
-     "community add #durf-te-vragen durf-te-vragen."),
-    ("/wol wie kwantumchemie van katalysatoren",
-     "Ik ken nog niemand die met kwantumchemie van katalysatoren bezig is. Er is nog geen "
-     "durf-te-vragen-kanaal om het in te vragen: een beheerder kan er een maken met "
-     "{example}."),
+    (
+        "/wol who quantum chemistry of catalysts",
+        "I don't know anyone yet who works on quantum chemistry of catalysts. There is no "
+        "durf-te-vragen channel to ask it in yet: an admin can make one with /wol config "
+        "community add #durf-te-vragen durf-te-vragen.",
+    ),
+    (
+        "/wol wie kwantumchemie van katalysatoren",
+        "Ik ken nog niemand die met kwantumchemie van katalysatoren bezig is. Er is nog geen "
+        "durf-te-vragen-kanaal om het in te vragen: een beheerder kan er een maken met "
+        "{example}.",
+    ),
 ]
 NO_DURF_LANGUAGE = ["en", "nl"]
 VAGUE = [
-    ("/wol who the project", "the project says too little for me to find someone. Could you "
-     "be more specific? For example: /wol who kubernetes upgrades"),
-    ("/wol wie het project", "Met het project kan ik nog niemand vinden: dat zegt te weinig. "
-     "Kun je het specifieker maken? Bijvoorbeeld: /wol wie AVG-inzageverzoeken"),
+    (
+        "/wol who the project",
+        "the project says too little for me to find someone. Could you "
+        "be more specific? For example: /wol who kubernetes upgrades",
+    ),
+    (
+        "/wol wie het project",
+        "Met het project kan ik nog niemand vinden: dat zegt te weinig. "
+        "Kun je het specifieker maken? Bijvoorbeeld: /wol wie AVG-inzageverzoeken",
+    ),
 ]
 
 
@@ -253,10 +304,13 @@ async def test_connect_me_quotes_their_narration_in_both_languages(make_core, po
     done = await ask(core, port, f"{by_person['xan']} {value}", user="yas")
     [intro] = [r for r in done if r.dest.channel_id == "D-yas-xan"]
     text = intro.text
-    assert ("@yas is looking for someone who knows about “SharePoint-intranet”; @xan is "
-            "working on this:") in text
-    assert ("@yas zoekt iemand die iets weet over “SharePoint-intranet”; @xan is hiermee "
-            "bezig:") in text
+    assert (
+        "@yas is looking for someone who knows about “SharePoint-intranet”; @xan is "
+        "working on this:"
+    ) in text
+    assert (
+        "@yas zoekt iemand die iets weet over “SharePoint-intranet”; @xan is hiermee bezig:"
+    ) in text
     assert "— @yas" not in text  # the search is no quote of her work
     assert "SharePoint-intranet naar de nieuwe tenant" in text and "— @xan" in text
 
@@ -278,7 +332,15 @@ async def test_a_forged_connect_me_introduces_nobody(make_core, port) -> None:  
     ]
     for action_id in forged:
         sent = await ask(core, port, f"{action_id} {value}", user="mallory")
-        assert not [r for r in sent if r.dest.channel_id and r.dest.channel_id.startswith("D-")
-                    and "mallory" in r.dest.channel_id], action_id
-    assert not [r for r in port.records if (r.op == "send" and "meet" in (r.text or ""))
-                or "zoekt iemand" in (r.text or "")]
+        assert not [
+            r
+            for r in sent
+            if r.dest.channel_id
+            and r.dest.channel_id.startswith("D-")
+            and "mallory" in r.dest.channel_id
+        ], action_id
+    assert not [
+        r
+        for r in port.records
+        if (r.op == "send" and "meet" in (r.text or "")) or "zoekt iemand" in (r.text or "")
+    ]
