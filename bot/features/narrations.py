@@ -145,12 +145,21 @@ async def record(
 
 
 async def on_edited(event: InboundEvent, ctx: Context) -> None:
-    """An edited narration follows its message; editing the phrase away removes it."""
+    """An edited narration follows its message; editing the phrase away removes it; a plain
+    channel message edited into "I'm working on …" becomes a narration, as if posted so."""
     repo = ctx.narrations
     existing = await repo.by_message(event.workspace_id, event.conversation.id, event.message_id)
     text = clean(event.text)
     phrase = phrase_of(ctx, text)
     if existing is None:
+        if (
+            not event.is_dm
+            and phrase is not None
+            and phrase.topic
+            and len(text) <= ctx.settings.narrations.max_length
+            and await _captures(ctx, event)
+        ):
+            await record(event, ctx, text, phrase.topic, phrase.language, source="channel")
         return
     if existing.source == "channel" and (phrase is None or not phrase.topic):
         await repo.delete(existing.id or 0)

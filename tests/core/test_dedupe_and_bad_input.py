@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+import pytest
 from sqlmodel import func, select
 
 from bot.store.tables import Narration, OutboxItem, ProcessedEvent
@@ -139,4 +140,54 @@ async def test_edit_and_delete_follow_the_message(core, port) -> None:
     async with core.db.session() as s:
         assert (await s.exec(select(Narration.topic))).one() == "the new plan"
     await core.handle(ev.message("", message_id="m-1", event_kind=ev.EventKind.MESSAGE_DELETED))
+    assert await narration_count(core) == 0
+
+
+@pytest.mark.parametrize(
+    ("plain", "edited", "topic"),
+    [
+        (
+            "the new plan is ready",
+            "I'm working on the new plan for the archive",
+            "the new plan for the archive",
+        ),
+        (
+            "het nieuwe plan is klaar",
+            "Ik ben bezig met het nieuwe plan voor het archief",
+            "het nieuwe plan voor het archief",
+        ),
+    ],
+)
+async def test_a_plain_message_edited_into_a_narration_becomes_one(
+    core, port, plain: str, edited: str, topic: str
+) -> None:
+    await core.handle(ev.message(plain, message_id="m-2"))
+    assert await narration_count(core) == 0
+    await core.handle(ev.message(edited, message_id="m-2", event_kind=ev.EventKind.MESSAGE_EDITED))
+    await core.delivery.drain()
+    async with core.db.session() as s:
+        assert (await s.exec(select(Narration.topic))).one() == topic
+    assert len(port.sent("react")) == 1  # acknowledged like a narration posted so
+    # a second edit follows it, as for any narration; no second narration or reaction
+    await core.handle(
+        ev.message(edited + "!", message_id="m-2", event_kind=ev.EventKind.MESSAGE_EDITED)
+    )
+    await core.delivery.drain()
+    assert await narration_count(core) == 1 and len(port.sent("react")) == 1
+
+
+async def test_an_edit_in_a_dm_or_without_the_phrase_records_nothing(core, port) -> None:
+    await core.handle(ev.message("hello", message_id="m-3", kind=ev.ConversationKind.DM))
+    await core.handle(
+        ev.message(
+            "I'm working on the archive",
+            message_id="m-3",
+            kind=ev.ConversationKind.DM,
+            event_kind=ev.EventKind.MESSAGE_EDITED,
+        )
+    )
+    await core.handle(ev.message("lunch?", message_id="m-4"))
+    await core.handle(
+        ev.message("lunch at noon?", message_id="m-4", event_kind=ev.EventKind.MESSAGE_EDITED)
+    )
     assert await narration_count(core) == 0
