@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -125,8 +126,7 @@ class ConsolePort:
     async def send_file(
         self, dest: Destination, filename: str, content: bytes, message: OutboundMessage
     ) -> Sent:
-        path = Path(self.files_dir) / Path(filename).name
-        await asyncio.to_thread(_write, path, content)
+        path = await asyncio.to_thread(_write, Path(self.files_dir) / Path(filename).name, content)
         sent = await self.send(dest, message)
         self.out.write(f"{self._where(dest)} {self.bot_name} sent a file: {path}\n")
         self.out.flush()
@@ -163,7 +163,18 @@ def _ref(element: Button | Select, message_id: str, channel: str, thread_id: str
     return ButtonRef(element.action_id, "", message_id, channel, thread_id, "options", options)
 
 
-def _write(path: Path, content: bytes) -> None:
+def _write(path: Path, content: bytes) -> Path:
+    """Write a new file, readable by its owner only; never over an earlier one (two exports
+    in the same second get `name-2.json`, `name-3.json`, …). Returns the path written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    path.chmod(0o600)
+    candidate, n = path, 1
+    while True:
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            n += 1
+            candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+            continue
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
+        return candidate

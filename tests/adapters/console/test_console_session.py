@@ -206,3 +206,23 @@ async def test_the_erasure_confirmation_is_replaced_in_place(make_core) -> None:
     ]
     assert updated[4].startswith("Klaar: ik heb")
     assert updated[5] == "Er viel niets meer te wissen: ik bewaar niets meer over je."
+
+
+async def test_two_files_with_one_name_never_overwrite_each_other(tmp_path) -> None:
+    """Two exports in the same second carry the same file name: the second is kept beside
+    the first (`-2`), both readable by their owner only."""
+    from adapters.console.port import ConsolePort
+    from bot.messages import OutboundMessage
+    from bot.ports import Destination
+
+    out = io.StringIO()
+    port = ConsolePort(out, files_dir=str(tmp_path / "exports"))
+    dest = Destination(workspace_id="console:local", channel_id="dm:me")
+    note = OutboundMessage.text("Your data")
+    await port.send_file(dest, "wolbot-export-me-20261207T1200.json", b'{"a": 1}', note)
+    await port.send_file(dest, "wolbot-export-me-20261207T1200.json", b'{"b": 2}', note)
+    first = tmp_path / "exports" / "wolbot-export-me-20261207T1200.json"
+    second = tmp_path / "exports" / "wolbot-export-me-20261207T1200-2.json"
+    assert first.read_bytes() == b'{"a": 1}' and second.read_bytes() == b'{"b": 2}'
+    assert {oct(p.stat().st_mode & 0o777) for p in (first, second)} == {"0o600"}
+    assert f"sent a file: {second}" in out.getvalue()
