@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 INTRO_BY_BOT = N_("{narrator}, meet {person}: you seem to be working on similar things.")
 INTRO_BY_PERSON = N_("{narrator}, meet {person}. {suggester} thought you two should talk about:")
 INTRO_DONE = N_("{narrator}, meet {person}, who has done this before:")
+INTRO_ASKED = N_("{person}, meet {narrator}, who thinks you can help with this:")
 INTRO_WHO = N_(
     "{narrator} is looking for someone who knows about “{topic}”; {person} is working on this:"
 )
@@ -225,6 +226,8 @@ def introduction(
         intro = fill(t.gettext(INTRO_BY_BOT), narrator=narrator, person=person)
     elif suggested_by == person_id:
         intro = fill(t.gettext(INTRO_DONE), narrator=narrator, person=person)
+    elif suggested_by == story.author_id:  # the narrator named who can help
+        intro = fill(t.gettext(INTRO_ASKED), narrator=narrator, person=person)
     else:
         intro = fill(
             t.gettext(INTRO_BY_PERSON),

@@ -116,3 +116,37 @@ async def test_typed_mentions_are_not_people(mcore: Wolbot, port: RecordingPort)
 def test_the_table_has_both_languages() -> None:
     assert TABLE_EN and TABLE_NL
     assert ConversationKind.PUBLIC  # replies are in public threads here
+
+
+@pytest.mark.parametrize(
+    "said,intro",
+    [
+        ("ask @carla", "@carla, meet @anouk, who thinks you can help with this:"),
+        (
+            "vraag het aan @carla",
+            "@carla, maak kennis met @anouk, die denkt dat jij hierbij kunt helpen:",
+        ),
+    ],
+)
+async def test_the_narrator_naming_who_can_help_gets_an_introduction_that_reads_well(
+    mcore: Wolbot, port: RecordingPort, said: str, intro: str
+) -> None:
+    """anouk names carla under her own narration: carla is asked to help anouk, not told
+    that "@anouk thought you two should talk" to @anouk."""
+    thread = f"m-anouk-{next(_threads)}"
+    await mcore.handle(
+        ev.message(
+            "I'm working on a DPIA for the cameras in the city centre",
+            user="anouk",
+            message_id=thread,
+        )
+    )
+    await mcore.delivery.drain()
+    before = len(port.records)
+    await mcore.handle(ev.message(said, user="anouk", thread_id=thread))
+    await mcore.delivery.drain()
+    did = port.records[before:]
+    assert [r.user_ids for r in did if r.op == "open_dm"] == [("anouk", "carla")]
+    texts = [r.text for r in did if r.op == "send"]
+    assert any(intro in text for text in texts), texts
+    assert not any("thought you two" in t or "denkt dat jullie" in t for t in texts)
