@@ -5,13 +5,13 @@ feedback)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import or_
+from sqlalchemy import DateTime, String, cast, literal, null, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
@@ -255,50 +255,63 @@ class MatchingStore:
         narrator answered "Not relevant" to each person (or "it did not help" after an
         introduction); and how often this narrator acted on them ("Connect me", an
         introduction that helped, the person's own "I've done this")."""
+        # One statement: this workspace's recent suggestions (and all of this narrator's),
+        # then this narrator's introductions, told apart by `kind`.
+        suggestions = sa_select(
+            literal("s").label("kind"),
+            col(MatchSuggestion.person_id),
+            col(MatchSuggestion.narrator_id),
+            col(MatchSuggestion.created_at),
+            col(MatchSuggestion.outcome),
+            cast(null(), String).label("suggested_by"),
+            cast(null(), String).label("helped"),
+        ).where(
+            col(MatchSuggestion.workspace_id) == workspace_id,
+            or_(
+                col(MatchSuggestion.created_at) >= now - window,
+                col(MatchSuggestion.narrator_id) == narrator_id,
+            ),
+        )
+        connections = sa_select(
+            literal("c"),
+            col(Connection.person_id),
+            col(Connection.narrator_id),
+            cast(null(), DateTime),
+            cast(null(), String),
+            col(Connection.suggested_by),
+            col(Connection.helped),
+        ).where(
+            col(Connection.workspace_id) == workspace_id,
+            col(Connection.narrator_id) == narrator_id,
+        )
         async with self.db.session() as s:
-            rows = await s.exec(
-                select(
-                    MatchSuggestion.person_id,
-                    MatchSuggestion.narrator_id,
-                    MatchSuggestion.created_at,
-                    MatchSuggestion.outcome,
-                ).where(
-                    MatchSuggestion.workspace_id == workspace_id,
-                    or_(
-                        col(MatchSuggestion.created_at) >= now - window,
-                        col(MatchSuggestion.narrator_id) == narrator_id,
-                    ),
-                )
-            )
-            counts: Counter[str] = Counter()
-            fatigued: set[str] = set()
-            rejected: Counter[str] = Counter()
-            liked: Counter[str] = Counter()
-            for person, narrator, created, outcome in rows:
-                when = utc(created)
-                if when >= now - window:
-                    counts[person] += 1
-                if narrator == narrator_id:
-                    if when >= now - pair_window:
-                        fatigued.add(person)
-                    if outcome == "not_relevant":
-                        rejected[person] += 1
-                    elif outcome == "connected":
-                        liked[person] += 1
-            fatigued.update(p for p, n in counts.items() if n >= per_person)
-            # Introductions with this narrator: "No, it did not help" counts as a "Not
-            # relevant"; "Yes"/"A bit", or the person saying "I've done this" (an
-            # introduction they asked for themselves), count for the pairing.
-            for person, suggested_by, helped in await s.exec(
-                select(Connection.person_id, Connection.suggested_by, Connection.helped).where(
-                    Connection.workspace_id == workspace_id,
-                    Connection.narrator_id == narrator_id,
-                )
-            ):
+            conn = await s.connection()
+            rows: Sequence[Any] = (await conn.execute(union_all(suggestions, connections))).all()
+        counts: Counter[str] = Counter()
+        fatigued: set[str] = set()
+        rejected: Counter[str] = Counter()
+        liked: Counter[str] = Counter()
+        for kind, person, narrator, created, outcome, suggested_by, helped in rows:
+            if kind == "c":
+                # Introductions with this narrator: "No, it did not help" counts as a "Not
+                # relevant"; "Yes"/"A bit", or the person saying "I've done this" (an
+                # introduction they asked for themselves), count for the pairing.
                 if helped == "no":
                     rejected[person] += 1
                 elif helped in ("yes", "somewhat") or suggested_by == person:
                     liked[person] += 1
+                continue
+            when = utc(created)
+            if when >= now - window:
+                counts[person] += 1
+            if narrator == narrator_id:
+                if when >= now - pair_window:
+                    fatigued.add(person)
+                if outcome == "not_relevant":
+                    rejected[person] += 1
+                elif outcome == "connected":
+                    liked[person] += 1
+        fatigued.update(p for p, n in counts.items() if n >= per_person)
         return fatigued, rejected, liked
 
     async def record(self, rows: list[MatchSuggestion]) -> list[MatchSuggestion]:
