@@ -16,7 +16,11 @@ the person and the conversation, for `EVENT_ID_RETENTION`, so late retries stay 
 Events of one conversation ("lane") are handled one at a time, in arrival order (a message
 before its edit); different conversations are handled concurrently. Rows are claimed with a
 lease (bot.delivery.queue, shared with the outbox), so replicas share the work and a row
-whose handler died is handed out again when its lease runs out.
+whose handler died is handed out again when its lease runs out. The lease of every row this
+worker holds (waiting for a slot, being handled, or handled and waiting for its `done`) is
+renewed while it holds it (`queue.Leases`), so a slow handling is never taken for a dead one
+and handled a second time by another replica; a row whose lease was lost anyway (renewals
+failed) is not handled here.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from sqlmodel import col, select
 from sqlmodel.sql.expression import Select
 
 from bot.clock import Clock, SystemClock, utc
-from bot.delivery.queue import LeasedQueue, backoff
+from bot.delivery.queue import LeasedQueue, Leases, backoff
 from bot.errors import StoreUnavailable
 from bot.events import InboundEvent, event_from_json, event_to_json
 from bot.secrets import INBOX_EVENT, Keyring
@@ -109,6 +113,8 @@ class Inbox:
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
         self.queue = LeasedQueue(db, InboxItem, lease=lease)
+        # rows claimed and not yet recorded as done or failed: their leases are kept alive
+        self._leases = Leases(self.queue, self.clock, name=f"{platform} inbox leases")
         self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
         self._busy: set[str] = set()
@@ -236,6 +242,7 @@ class Inbox:
             await asyncio.wait(self._inflight, timeout=timeout)
         with contextlib.suppress(StoreUnavailable):
             await self._record_done()
+        await self._leases.stop()
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
         """Until nothing due is pending or being handled (for tests and shutdown)."""
@@ -336,6 +343,7 @@ class Inbox:
         ]
         for item in sorted(claimed, key=lambda item: item.id):
             self._busy.add(item.lane)
+            self._leases.hold(item.id, token, now)
             task = asyncio.create_task(self._process(item))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
@@ -346,6 +354,14 @@ class Inbox:
         try:
             async with self._slots:
                 await self._after_waiting_acks()
+                if not await self._leases.still_ours(row.id):
+                    log.warning(
+                        "%s event %s: its lease ran out before it was handled and another "
+                        "worker has it; not handling it here",
+                        self.platform,
+                        row.id,
+                    )
+                    return
                 try:
                     await self.handle(_load(row))
                 except asyncio.CancelledError:
@@ -360,8 +376,9 @@ class Inbox:
                 "could not record the outcome of %s event %s: %s", self.platform, row.id, exc
             )
         finally:
-            if not handled:  # a handled row's lane waits until its `done` is written
+            if not handled:  # a handled row's lane (and lease) waits until its `done`
                 self._busy.discard(row.lane)
+                self._leases.release(row.id)
             self._wake.set()
 
     def _acks_waiting(self) -> bool:
@@ -403,6 +420,7 @@ class Inbox:
             raise
         for row in rows:
             self._busy.discard(row.lane)
+            self._leases.release(row.id)
 
     async def _failed(self, row: Claimed, exc: Exception) -> None:
         attempts = row.attempts + 1

@@ -9,8 +9,10 @@ columns `id`, `status` (pending → sending → a final status), `attempts`, `no
   `sending` whose lease ran out) and writes a claim token and a lease, so two replicas never
   work on the same row, and a row whose worker died is claimed again when its lease expires.
 - **renew**: a worker extends the lease of the rows it still holds (its token) while it works
-  on them, so a slow send under load is not claimed (and sent) a second time by a replica
-  that took the lease for expired; a row renewed by nobody (its worker died) expires.
+  on them, so a slow send or a slow handling under load is not claimed (and sent, or
+  handled) a second time by a replica that took the lease for expired; a row renewed by
+  nobody (its worker died) expires. `Leases` does this for a worker: every third of a lease
+  for all the rows it holds, and on demand right before it acts on a row.
 - **finish / remove / retry_later**: the outcome is written only while this worker still
   holds the claim (its token), so a worker whose lease expired cannot overwrite the newer
   claim's outcome.
@@ -19,6 +21,9 @@ columns `id`, `status` (pending → sending → a final status), `attempts`, `no
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import random
 import uuid
 from collections.abc import Sequence
@@ -37,8 +42,11 @@ from sqlalchemy import (
     update,
 )
 
+from bot.clock import Clock
+from bot.errors import StoreUnavailable
 from bot.store.engine import Database
 
+log = logging.getLogger(__name__)
 PENDING, SENDING = "pending", "sending"
 
 
@@ -197,3 +205,78 @@ class LeasedQueue:
             count = int(result.rowcount or 0)
             await s.commit()
         return count, returned
+
+
+class Leases:
+    """The leases one worker holds, kept alive while it works on their rows.
+
+    `hold` a row when it is claimed and `release` it once its outcome is written. While any
+    row is held, a task renews all their leases every third of a lease (one UPDATE for all),
+    so a row waiting for a free slot, or handled or sent slowly on a loaded machine, is never
+    taken for abandoned by another replica. `still_ours` is asked right before acting on a
+    row: yes while its last renewal is under half a lease old, else it renews the row now; a
+    row whose lease was lost (renewals failed, e.g. the database was away, and another
+    worker claimed it) is not acted on here. A worker that died renews nothing, and its rows
+    are claimed again when their leases run out."""
+
+    def __init__(self, queue: LeasedQueue, clock: Clock, *, name: str = "leases") -> None:
+        self.queue, self.clock, self.name = queue, clock, name
+        self._held: dict[int, tuple[str, datetime]] = {}  # id -> (claim token, lease end)
+        self._task: asyncio.Task[None] | None = None
+
+    def __contains__(self, row_id: object) -> bool:
+        return row_id in self._held
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def hold(self, row_id: int, token: str, claimed_at: datetime) -> None:
+        """A row this worker just claimed (its lease runs from `claimed_at`)."""
+        self._held[row_id] = (token, claimed_at + self.queue.lease)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._renew_every_third(), name=self.name)
+
+    def release(self, row_id: int | None) -> None:
+        """The row's outcome is written (or it is no longer ours): stop renewing it."""
+        if row_id is not None:
+            self._held.pop(row_id, None)
+
+    async def renew(self, ids: Sequence[int] | None = None) -> set[int]:
+        """Renew the leases of `ids` (default: all) among the rows held; returns those still
+        ours. A row not renewed was finished meanwhile or taken over by another worker."""
+        wanted = list(self._held) if ids is None else ids
+        claims = [(row_id, self._held[row_id][0]) for row_id in wanted if row_id in self._held]
+        now = self.clock.now()
+        renewed = await self.queue.renew(claims, now)
+        for row_id, token in claims:
+            held = self._held.get(row_id)
+            if held is None or held[0] != token:
+                continue
+            # lost: marked as run out, so `still_ours` asks the database again, and says no
+            self._held[row_id] = (token, now + self.queue.lease if row_id in renewed else now)
+        return renewed
+
+    async def still_ours(self, row_id: int | None) -> bool:
+        """Whether this worker still holds the row's lease (asked right before acting)."""
+        if row_id is None or (held := self._held.get(row_id)) is None:
+            return False
+        if held[1] - self.clock.now() > self.queue.lease / 2:
+            return True
+        return row_id in await self.renew([row_id])
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _renew_every_third(self) -> None:
+        while self._held:
+            await asyncio.sleep(self.queue.lease.total_seconds() / 3)
+            try:
+                await self.renew()
+            except StoreUnavailable as exc:
+                log.warning("could not renew %s: %s", self.name, exc)
+            except Exception:
+                log.exception("renewing %s failed", self.name)

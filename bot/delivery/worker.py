@@ -38,7 +38,7 @@ from sqlmodel import col, func, select, update
 from bot.clock import Clock, utc
 from bot.config import DeliveryConfig
 from bot.delivery.outbox import Outbox, load_destination, load_message
-from bot.delivery.queue import LeasedQueue, backoff
+from bot.delivery.queue import LeasedQueue, Leases, backoff
 from bot.delivery.ratelimit import RateLimiter
 from bot.errors import StoreUnavailable
 from bot.messages import Form, OutboundMessage, Quote
@@ -89,9 +89,8 @@ class DeliveryWorker:
         # deliveries waiting to be recorded as sent, written together (group commit)
         self._sent: list[tuple[OutboxItem, str | None, asyncio.Future[None]]] = []
         self._recorder: asyncio.Task[None] | None = None
-        # rows this worker claimed and still works on: id -> (claim token, lease end)
-        self._held: dict[int, tuple[str, datetime]] = {}
-        self._renewer: asyncio.Task[None] | None = None
+        # rows this worker claimed and still works on, their leases renewed (queue.Leases)
+        self._held = Leases(self.queue, clock, name="delivery leases")
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -107,11 +106,7 @@ class DeliveryWorker:
             self._task = None
         if self._inflight:
             await asyncio.wait(self._inflight, timeout=timeout)
-        if self._renewer is not None:
-            self._renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._renewer
-            self._renewer = None
+        await self._held.stop()
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Deliver everything due now, waiting out rate-limit pacing; rows scheduled for later
@@ -197,7 +192,7 @@ class DeliveryWorker:
         for row, ws_key, ws_interval in picked:
             if row.id not in won:
                 continue  # another worker claimed it first
-            self._held[row.id] = (row.claim_token or "", claimed_at + self.lease)
+            self._held.hold(row.id, row.claim_token or "", claimed_at)
             self._busy_keys.add(row.rate_key)
             slot = (
                 (self.limiter.reserve(ws_key, ws_interval), ws_key, ws_interval)
@@ -207,44 +202,7 @@ class DeliveryWorker:
             task = asyncio.create_task(self._deliver(row, slot, row.id in unconfirmed))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
-        if won and (self._renewer is None or self._renewer.done()):
-            self._renewer = asyncio.create_task(self._renew_leases(), name="wolbot-leases")
         return len(won)
-
-    async def _renew_leases(self) -> None:
-        """Every third of a lease, extend the leases of all rows this worker still holds."""
-        while self._held:
-            await asyncio.sleep(self.lease.total_seconds() / 3)
-            try:
-                await self._renew(list(self._held))
-            except StoreUnavailable as exc:
-                log.warning("could not renew delivery leases: %s", exc)
-            except Exception:
-                log.exception("renewing delivery leases failed")
-
-    async def _renew(self, ids: list[int]) -> set[int]:
-        """Renew the leases of `ids` among the rows held; returns those still ours (the
-        others are forgotten: their lease was lost, or they were finished)."""
-        claims = [(row_id, self._held[row_id][0]) for row_id in ids if row_id in self._held]
-        now = self.clock.now()
-        renewed = await self.queue.renew(claims, now)
-        for row_id, token in claims:
-            if row_id in renewed:
-                if row_id in self._held:
-                    self._held[row_id] = (token, now + self.lease)
-            elif row_id in self._held and self._held[row_id][0] == token:
-                # finished by us meanwhile (then `_deliver` forgets it anyway) or taken over
-                self._held[row_id] = (token, now - self.lease)
-        return renewed
-
-    async def _still_ours(self, row: OutboxItem) -> bool:
-        """Whether this worker still holds `row`'s lease (checked right before its request):
-        yes while its last renewal is under half a lease old, else renewed now if still ours."""
-        if row.id is None or (held := self._held.get(row.id)) is None:
-            return False
-        if held[1] - self.clock.now() > self.lease / 2:
-            return True
-        return row.id in await self._renew([row.id])
 
     async def _claim_many(self, rows: list[OutboxItem], now: datetime) -> set[int]:
         """Claim rows in one statement; returns the ids this worker won."""
@@ -283,7 +241,7 @@ class DeliveryWorker:
                 if slot is not None:  # spaced at the moment of sending, whatever woke late
                     while (wait := self._spacing.take(slot[1], slot[2])) > 0:  # noqa: ASYNC110
                         await asyncio.sleep(wait)
-                if not await self._still_ours(row):
+                if not await self._held.still_ours(row.id):
                     METRICS.delivery(row.platform, "lease_lost")
                     log.warning(
                         "delivery %s (%s): its lease ran out before it was sent and "
@@ -312,8 +270,7 @@ class DeliveryWorker:
         except StoreUnavailable as exc:
             log.warning("could not record delivery of %s: %s", row.id, exc)
         finally:
-            if row.id is not None:
-                self._held.pop(row.id, None)
+            self._held.release(row.id)
             self._busy_keys.discard(row.rate_key)
             self.outbox.wakeup.set()
 
