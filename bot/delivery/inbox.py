@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -34,11 +35,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Select, and_, case, func, or_, text, tuple_
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
-from sqlmodel.sql.expression import Select
 
-from bot.clock import Clock, SystemClock, utc
+from bot.clock import Clock, SystemClock
 from bot.delivery.queue import LeasedQueue, Leases, backoff
 from bot.errors import StoreUnavailable
 from bot.events import InboundEvent, event_from_json, event_to_json
@@ -55,7 +56,9 @@ FAILED_KEEP = timedelta(days=7)  # failed events kept for inspection, then purge
 DONE_KEEP = timedelta(days=7)  # handled events' keys: the duplicate check (EVENT_ID_RETENTION)
 PURGE_EVERY = 3600.0
 SCAN = 512  # rows looked at per pass (small columns only), to find free lanes
-PREFETCH = 2  # rows claimed beyond the free slots, so a slot never waits for a pass
+# Rows claimed beyond the free slots: a slot never waits for a pass, and one pass (one
+# statement) serves several events; a pass runs once this many can be claimed.
+PREFETCH = 4
 # Handling gives way to acknowledgements: while events in this process wait for their
 # INSERT (the platform is waiting for those), handlers start one at a time, each after at
 # most this many seconds. With serve alone (one process) a burst is acknowledged first and
@@ -76,6 +79,9 @@ class Claimed:
     attempts: int
     claim_token: str
 
+
+# A handled row keeps its key (the duplicate check) and nothing that says who did what.
+_DONE: dict[str, Any] = {"event": None, "user_id": None, "lane": ""}
 
 # The store-before-ack INSERT on PostgreSQL (see Inbox._insert).
 _PG_INSERT = text(
@@ -117,8 +123,10 @@ class Inbox:
         self._leases = Leases(self.queue, self.clock, name=f"{platform} inbox leases")
         self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
-        self._busy: set[str] = set()
-        self._inflight: set[asyncio.Task[None]] = set()
+        self._inflight: set[asyncio.Task[bool]] = set()
+        # the last row of each conversation being handled here: the next one waits for it
+        self._lanes: dict[str, asyncio.Task[bool]] = {}
+        self._more = True  # the last pass filled its room: more may be due at once
         self._wake = asyncio.Event()
         self._queue: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
         # PostgreSQL commits concurrent transactions with one WAL flush, so a few batches in
@@ -284,52 +292,36 @@ class Inbox:
     # --- one pass ------------------------------------------------------------------------
 
     async def run_once(self) -> int:
-        """Claim the next due row of free lanes, as many as there are free slots, and start
-        handling them.
+        """Write `done` for the rows handled since the last pass and claim the next due rows,
+        as many as there are free slots (plus PREFETCH), and start handling them.
 
-        The scan reads only the small columns (no events), and the claim is one UPDATE …
-        RETURNING that brings back the claimed rows' events: a pass costs two statements
-        whatever the backlog, so a long backlog does not slow the process (and its
-        acknowledgements) down. A pass runs once the rows claimed ahead have started (at
-        least PREFETCH free), and first writes `done` for the rows handled since the last,
-        so one pass (three statements) serves several events."""
+        A pass is one statement whatever the backlog (`LeasedQueue.finish_and_claim`): one
+        UPDATE … RETURNING records the handled rows and leases the next ones, bringing back
+        their events. A pass runs once at least PREFETCH rows can be claimed, so one
+        statement serves several events; a pass that claimed less than it could is not
+        followed by another when a handling ends (only by a new event, a retry coming due
+        or the poll), so the `done` of the last events of a burst waits for that pass."""
         room = self.concurrency + PREFETCH - len(self._inflight)
         if room < PREFETCH and self._inflight:
+            self._more = True  # not looked: the next handling that ends runs a pass
             return 0  # rows claimed before are still waiting for a slot: no statement yet
-        await self._record_done()
+        finished, self._finished = self._finished, []
+        lanes = {lane: task for lane, task in self._lanes.items() if not task.done()}
         now = self.clock.now()
-        t = InboxItem
-        # sqlmodel's select() is typed for up to four columns; its Select takes any number
-        query: Select[int, str, str, datetime | None, datetime] = Select(
-            col(t.id), col(t.lane), col(t.status), col(t.claimed_until), col(t.not_before)
-        )
-        async with self.db.session() as s:
-            rows = (
-                await s.exec(
-                    query.where(
-                        col(t.status).in_(("pending", "sending")), col(t.platform) == self.platform
-                    )
-                    .order_by(col(t.id))
-                    .limit(SCAN)
-                )
-            ).all()
-        chosen: list[int] = []
-        seen: set[str] = set()
-        for row_id, lane, status, claimed_until, not_before in rows:
-            if lane in seen or lane in self._busy or row_id is None:
-                continue
-            seen.add(lane)  # later rows of this lane wait for this one, in order
-            leased = status == "sending" and claimed_until and utc(claimed_until) > now
-            if leased or utc(not_before) > now:
-                continue
-            chosen.append(row_id)
-            if len(chosen) >= room:
-                break
-        if not chosen:
-            return 0
-        token, rows_claimed = await self.queue.claim(
-            chosen, now, returning=("id", "lane", "event_key", "event", "attempts")
-        )
+        try:
+            token, rows_claimed = await self.queue.finish_and_claim(
+                [(row.id, row.claim_token) for row in finished],
+                "done",
+                self._next_rows(now, room, finished),
+                now,
+                finish_values=_DONE | {"received_at": coarse_time(now)},
+                returning=("id", "lane", "event_key", "event", "attempts"),
+            )
+        except BaseException:
+            self._finished = finished + self._finished  # tried again by the next pass
+            raise
+        for row in finished:
+            self._leases.release(row.id)
         claimed = [
             Claimed(
                 id=row[0],
@@ -341,17 +333,65 @@ class Inbox:
             )
             for row in rows_claimed
         ]
+        self._more = len(claimed) >= room
         for item in sorted(claimed, key=lambda item: item.id):
-            self._busy.add(item.lane)
             self._leases.hold(item.id, token, now)
-            task = asyncio.create_task(self._process(item))
+            # after the conversation's event being handled here (claimed by an earlier pass
+            # or just before this one in this pass), if any: events of a conversation are
+            # handled in order
+            task = asyncio.create_task(self._process(item, after=lanes.get(item.lane)))
+            lanes[item.lane] = self._lanes[item.lane] = task
+            task.add_done_callback(functools.partial(self._lane_done, item.lane))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
         return len(claimed)
 
-    async def _process(self, row: Claimed) -> None:
+    def _lane_done(self, lane: str, task: asyncio.Task[bool]) -> None:
+        if self._lanes.get(lane) is task:
+            del self._lanes[lane]
+
+    def _next_rows(self, now: datetime, room: int, finished: list[Claimed]) -> Select[Any]:
+        """The ids to claim, the oldest `room` of: among the oldest SCAN rows still to handle
+        (small columns only), those free (pending, or their lease ran out) and due, and not
+        behind a row of their conversation that is not (leased by another worker, or waiting
+        for a retry). Rows this worker holds do not stop the rows behind them: those are
+        handled here after them, in order."""
+        t = table_of(InboxItem).c
+        head = sa_select(t.id, t.lane, t.status, t.claimed_until, t.not_before).where(
+            t.status.in_(("pending", "sending")), t.platform == self.platform
+        )
+        if finished:  # recorded as done by the same statement (while ours)
+            done = [(row.id, row.claim_token) for row in finished]
+            head = head.where(~tuple_(t.id, t.claim_token).in_(done))
+        h = head.order_by(t.id).limit(SCAN).subquery("head").c
+        done_ids = {row.id for row in finished}
+        mine = [row_id for row_id in self._leases.ids() if row_id not in done_ids]
+        free = and_(or_(h.status == "pending", h.claimed_until < now), h.not_before <= now)
+        if mine:
+            free = and_(free, h.id.not_in(mine))
+            blocked = and_(~free, h.id.not_in(mine))
+        else:
+            blocked = ~free
+        ranked = sa_select(
+            h.id,
+            free.label("free"),
+            func.sum(case((blocked, 1), else_=0))
+            .over(partition_by=h.lane, order_by=h.id)
+            .label("blocked"),
+        ).subquery("ranked")
+        r = ranked.c
+        return sa_select(r.id).where(r.free, r.blocked == 0).order_by(r.id).limit(room)
+
+    async def _process(self, row: Claimed, after: asyncio.Task[bool] | None) -> bool:
+        """Handle one row once the conversation's event before it (`after`) is handled here;
+        returns whether the conversation's next events may go on (this one handled, or
+        failed for good). When the one before waits for a retry, or was taken over by
+        another worker, this row is given back (pending) to keep the order."""
         handled = False
         try:
+            if after is not None and not await _went_on(after):
+                await self.queue.finish(row.id, row.claim_token, "pending")
+                return False
             async with self._slots:
                 await self._after_waiting_acks()
                 if not await self._leases.still_ours(row.id):
@@ -361,25 +401,26 @@ class Inbox:
                         self.platform,
                         row.id,
                     )
-                    return
+                    return False
                 try:
                     await self.handle(_load(row))
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    await self._failed(row, exc)
-                else:
-                    self._finished.append(row)  # `done` is written by the next pass
-                    handled = True
+                    return await self._failed(row, exc)
+                self._finished.append(row)  # `done` is written by the next pass
+                handled = True
+                return True
         except StoreUnavailable as exc:
             log.warning(
                 "could not record the outcome of %s event %s: %s", self.platform, row.id, exc
             )
+            return False
         finally:
-            if not handled:  # a handled row's lane (and lease) waits until its `done`
-                self._busy.discard(row.lane)
+            if not handled:  # a handled row's lease is kept until its `done` is written
                 self._leases.release(row.id)
-            self._wake.set()
+            if self._more:
+                self._wake.set()
 
     def _acks_waiting(self) -> bool:
         return bool(self._queue) or any(not task.done() for task in self._writing)
@@ -410,19 +451,18 @@ class Inbox:
             await self.queue.finish_many(
                 [(row.id, row.claim_token) for row in rows],
                 "done",
-                event=None,
-                user_id=None,
-                lane="",
+                **_DONE,
                 received_at=coarse_time(self.clock.now()),
             )
         except BaseException:
             self._finished = rows + self._finished  # tried again by the next pass
             raise
         for row in rows:
-            self._busy.discard(row.lane)
             self._leases.release(row.id)
 
-    async def _failed(self, row: Claimed, exc: Exception) -> None:
+    async def _failed(self, row: Claimed, exc: Exception) -> bool:
+        """Record a failed handling: retried later (False: the conversation's next events
+        wait for it), or failed for good (True: they go on)."""
         attempts = row.attempts + 1
         reason = f"{type(exc).__name__}: {exc}"[:500]
         if isinstance(exc, MalformedEvent):  # stored data no event has: never retried
@@ -438,10 +478,11 @@ class Inbox:
             await self.queue.retry_later(
                 row.id, row.claim_token, attempts=attempts, error=reason, at=self._later(delay)
             )
-            return
+            return False
         await self.queue.finish(
             row.id, row.claim_token, "failed", attempts=attempts, last_error=reason
         )
+        return True
 
     def _later(self, seconds: float) -> datetime:
         return self.clock.now() + timedelta(seconds=seconds)
@@ -449,8 +490,6 @@ class Inbox:
     async def _due_count(self) -> int:
         """Rows due now that are not finished: pending, or being handled (here or by
         another replica)."""
-        from sqlalchemy import func
-
         now, t = self.clock.now(), InboxItem
         async with self.db.session() as s:
             result = await s.exec(
@@ -473,6 +512,19 @@ def event_key(keyring: Keyring) -> EventKey:
         return keyring.mac(INBOX_EVENT, workspace_id, event_id)[:64]
 
     return key
+
+
+async def _went_on(task: asyncio.Task[bool]) -> bool:
+    """Whether the handling of the event before went on (False if it raised or was
+    cancelled; waiting for it is cancelled with the waiter, never the other way round)."""
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if task.cancelled():
+            return False
+        raise
+    except Exception:
+        return False
 
 
 def _load(row: Claimed) -> InboundEvent:

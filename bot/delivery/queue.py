@@ -33,12 +33,17 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Executable,
+    Select,
     and_,
     bindparam,
+    case,
     delete,
     func,
+    literal,
+    null,
     or_,
     select,
+    tuple_,
     update,
 )
 
@@ -93,6 +98,52 @@ class LeasedQueue:
         )
         _, rows = await self._write(statement, rows=True)
         return token, rows
+
+    async def finish_and_claim(
+        self,
+        finished: Sequence[tuple[int, str]],
+        status: str,
+        candidates: Select[Any],
+        now: datetime,
+        *,
+        finish_values: dict[str, Any] | None = None,
+        returning: Sequence[str] = ("id",),
+    ) -> tuple[str, list[Any]]:
+        """Record the outcome `status` (and `finish_values`) of the `finished` rows (`(id,
+        claim token)` each, written only while the claim is ours) and lease the free rows
+        among `candidates` (a SELECT of ids), in one UPDATE … RETURNING: a worker's pass is
+        one statement. Returns the new claim token and the newly claimed rows' `returning`
+        columns."""
+        token = self.new_token()
+        c = self.table.c
+        claim = and_(c.id.in_(candidates.scalar_subquery()), self.claimable(now))
+        values: dict[str, Any] = {
+            "status": SENDING,
+            "claim_token": token,
+            "claimed_until": now + self.lease,
+        }
+        where: ColumnElement[bool] = claim
+        if finished:
+            done = c.id.in_([row_id for row_id, _ in finished])
+            values = {
+                name: case((done, _value(c[name], outcome)), else_=_value(c[name], values[name]))
+                for name, outcome in (
+                    ("status", status),
+                    ("claim_token", c.claim_token),
+                    ("claimed_until", None),
+                )
+            }
+            for name, value in (finish_values or {}).items():
+                values[name] = case((done, _value(c[name], value)), else_=c[name])
+            where = or_(tuple_(c.id, c.claim_token).in_(list(finished)), and_(~done, claim))
+        statement = (
+            update(self.table)
+            .where(where)
+            .values(**values)
+            .returning(c.claim_token, *(c[name] for name in returning))
+        )
+        _, rows = await self._write(statement, rows=True)
+        return token, [row[1:] for row in rows if row[0] == token]
 
     async def renew(self, claims: Sequence[tuple[int, str]], now: datetime) -> set[int]:
         """Extend to `now + lease` the leases of the rows (`(id, claim token)` each) still
@@ -207,6 +258,13 @@ class LeasedQueue:
         return count, returned
 
 
+def _value(column: Any, value: Any) -> Any:
+    """A value for `column` inside a CASE: a column as it is, NULL, or a typed parameter."""
+    if isinstance(value, ColumnElement):
+        return value
+    return null() if value is None else literal(value, column.type)
+
+
 class Leases:
     """The leases one worker holds, kept alive while it works on their rows.
 
@@ -229,6 +287,9 @@ class Leases:
 
     def __len__(self) -> int:
         return len(self._held)
+
+    def ids(self) -> list[int]:
+        return list(self._held)
 
     def hold(self, row_id: int, token: str, claimed_at: datetime) -> None:
         """A row this worker just claimed (its lease runs from `claimed_at`)."""
