@@ -63,6 +63,8 @@ TOMBSTONE_KEEP = timedelta(days=2)
 # glossary changed: any value other than the encoder's name makes the row stale everywhere.
 GLOSSARY_STALE = "glossary-changed"
 GlossaryLoader = Callable[[str], Awaitable[Iterable[tuple[str, str]]]]
+# Who may be suggested, given everyone's own consent choices (MatchingStore.CHOICES by user)
+AllowByChoices = Callable[[dict[str, dict[str, Any]]], Callable[[Item], bool]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,23 +292,28 @@ class MatchingEngine:
         vector: np.ndarray | None = None,
         space: str | None = None,
         allow: Callable[[Item], bool] | None = None,
+        allow_by_choices: AllowByChoices | None = None,
         language: str | None = None,
     ) -> list[Scored]:
         """What the bot would suggest to `viewer` for `text`: filtered for visibility,
-        consent (`allow`), fatigue and the viewer themself, then thresholded
-        (see ranking.select)."""
+        consent (`allow`; or `allow_by_choices`, made from the people's own consent
+        choices, which are then read in the filters' statement), fatigue and the viewer
+        themself, then thresholded (see ranking.select)."""
         # The database filters and the encoding + ranking (a worker thread) overlap.
-        ranked, (fatigued, rejected, liked) = await asyncio.gather(
+        ranked, (fatigued, rejected, liked, choices) = await asyncio.gather(
             self.rank(workspace_id, text, vector, space=space, language=language),
-            self.store.filters(
+            self.store.filters_and_choices(
                 workspace_id,
                 viewer.person_id,
                 self.clock.now(),
                 window=self.limits.window,
                 per_person=self.limits.per_person,
                 pair_window=self.limits.pair_window,
+                choices=allow_by_choices is not None,
             ),
         )
+        if allow_by_choices is not None:
+            allow = allow_by_choices(choices)
         policy = self.current_policy
         penalties = {p: policy.feedback(rejected[p], liked[p]) for p in set(rejected) | set(liked)}
         excluded = set(exclude)

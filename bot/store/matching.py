@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import DateTime, String, cast, literal, null, or_, union_all
+from sqlalchemy import Boolean, DateTime, String, cast, literal, null, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +19,7 @@ from sqlmodel import col, select
 
 from bot.clock import utc
 from bot.store.engine import Database
+from bot.store.tables.admin import PersonSettings
 from bot.store.tables.matching import Connection, MatchHint, MatchSuggestion, MatchVector
 
 
@@ -33,6 +34,15 @@ def _decode(row: MatchVector, model: str, dim: int) -> StoredVector:
         return StoredVector(row, None)
     vec = np.frombuffer(row.vector, dtype=np.float32)
     return StoredVector(row, vec if vec.shape == (dim,) else None)
+
+
+# A person's own consent choices (bot/features/matching/consent.py), None: not chosen.
+CHOICES = ("suggest_me", "share_narrations", "introductions", "paused_until")
+
+
+def _no_choices() -> list[Any]:
+    """The choice columns of the union's rows that are not a person's choices."""
+    return [cast(null(), Boolean).label(name) for name in CHOICES[:3]]
 
 
 HINTS_KEPT = 10_000  # people whose last vague-narration hint time this process keeps
@@ -255,8 +265,33 @@ class MatchingStore:
         narrator answered "Not relevant" to each person (or "it did not help" after an
         introduction); and how often this narrator acted on them ("Connect me", an
         introduction that helped, the person's own "I've done this")."""
+        fatigued, rejected, liked, _ = await self.filters_and_choices(
+            workspace_id,
+            narrator_id,
+            now,
+            window=window,
+            per_person=per_person,
+            pair_window=pair_window,
+            choices=False,
+        )
+        return fatigued, rejected, liked
+
+    async def filters_and_choices(
+        self,
+        workspace_id: str,
+        narrator_id: str,
+        now: datetime,
+        *,
+        window: timedelta,
+        per_person: int,
+        pair_window: timedelta,
+        choices: bool = True,
+    ) -> tuple[set[str], Counter[str], Counter[str], dict[str, dict[str, Any]]]:
+        """`filters`, and with `choices` everyone's own consent choices in the workspace
+        (user id -> CHOICES, None where they chose nothing), read in the same statement."""
         # One statement: this workspace's recent suggestions (and all of this narrator's),
-        # then this narrator's introductions, told apart by `kind`.
+        # this narrator's introductions and, with `choices`, the people's own choices, told
+        # apart by `kind`.
         suggestions = sa_select(
             literal("s").label("kind"),
             col(MatchSuggestion.person_id),
@@ -265,6 +300,7 @@ class MatchingStore:
             col(MatchSuggestion.outcome),
             cast(null(), String).label("suggested_by"),
             cast(null(), String).label("helped"),
+            *_no_choices(),
         ).where(
             col(MatchSuggestion.workspace_id) == workspace_id,
             or_(
@@ -280,18 +316,37 @@ class MatchingStore:
             cast(null(), String),
             col(Connection.suggested_by),
             col(Connection.helped),
+            *_no_choices(),
         ).where(
             col(Connection.workspace_id) == workspace_id,
             col(Connection.narrator_id) == narrator_id,
         )
+        parts = [suggestions, connections]
+        if choices:
+            parts.append(
+                sa_select(
+                    literal("p"),
+                    col(PersonSettings.user_id),
+                    cast(null(), String),
+                    col(PersonSettings.paused_until),
+                    cast(null(), String),
+                    cast(null(), String),
+                    cast(null(), String),
+                    *(col(getattr(PersonSettings, name)) for name in CHOICES[:3]),
+                ).where(col(PersonSettings.workspace_id) == workspace_id)
+            )
         async with self.db.session() as s:
             conn = await s.connection()
-            rows: Sequence[Any] = (await conn.execute(union_all(suggestions, connections))).all()
+            rows: Sequence[Any] = (await conn.execute(union_all(*parts))).all()
         counts: Counter[str] = Counter()
         fatigued: set[str] = set()
         rejected: Counter[str] = Counter()
         liked: Counter[str] = Counter()
-        for kind, person, narrator, created, outcome, suggested_by, helped in rows:
+        chosen: dict[str, dict[str, Any]] = {}
+        for kind, person, narrator, created, outcome, suggested_by, helped, *own in rows:
+            if kind == "p":
+                chosen[person] = dict(zip(CHOICES, (*own, created), strict=True))
+                continue
             if kind == "c":
                 # Introductions with this narrator: "No, it did not help" counts as a "Not
                 # relevant"; "Yes"/"A bit", or the person saying "I've done this" (an
@@ -312,7 +367,7 @@ class MatchingStore:
                 elif outcome == "connected":
                     liked[person] += 1
         fatigued.update(p for p, n in counts.items() if n >= per_person)
-        return fatigued, rejected, liked
+        return fatigued, rejected, liked, chosen
 
     async def record(self, rows: list[MatchSuggestion]) -> list[MatchSuggestion]:
         async with self.db.session() as s:

@@ -43,8 +43,13 @@ class Consent:
         return self.allows(item.author_id, field) and self.may_introduce(item.author_id)
 
 
+async def defaults(services: Services, workspace_id: str) -> dict[str, bool]:
+    """The workspace's defaults for people who chose nothing (settings, no statement once
+    read)."""
+    return {f: bool(await services.config.value(workspace_id, f"defaults.{f}")) for f in FIELDS}
+
+
 async def load(services: Services, workspace_id: str, now: datetime) -> Consent:
-    defaults = {f: bool(await services.config.value(workspace_id, f"defaults.{f}")) for f in FIELDS}
     own: dict[str, dict[str, Any]] = {
         user_id: {
             "suggest_me": row.suggest_me,
@@ -54,4 +59,4 @@ async def load(services: Services, workspace_id: str, now: datetime) -> Consent:
         }
         for user_id, row in (await services.personal.rows(workspace_id)).items()
     }
-    return Consent(defaults, own, now)
+    return Consent(await defaults(services, workspace_id), own, now)

@@ -7,9 +7,9 @@ profile says they know about it ("May know about this: @bram"), with "Connect me
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.authorisation import Verdict
 from bot.clock import utc
@@ -120,7 +120,9 @@ class Suggestions:
                 # gate in ranking), at most a gentle private hint; no consent to look up.
                 await self._hint(narration, ctx)
                 return
-            allowed = await consent.load(ctx.services, narration.workspace_id, ctx.now)
+            # consent: the workspace's defaults, and everyone's own choices read with the
+            # fatigue and feedback filters, in their statement
+            defaults = await consent.defaults(ctx.services, narration.workspace_id)
             found = await self.engine.search(
                 narration.workspace_id,
                 item.text,
@@ -128,7 +130,7 @@ class Suggestions:
                 exclude=(item.key,),
                 vector=vecs[0],
                 space=space,
-                allow=allowed.may_suggest,
+                allow_by_choices=lambda own: consent.Consent(defaults, own, ctx.now).may_suggest,
                 language=narration.language,
             )
             if found:
@@ -180,12 +182,15 @@ class Suggestions:
         """Who may know about `text` (a durf-te-vragen question): authors of similar public
         narrations and profile topics, with the same threshold, consent and fatigue rules.
         Only public items: the caller does not say where the answer will be shown."""
-        allowed = await consent.load(services, workspace_id, services.clock.now())
+        defaults = await consent.defaults(services, workspace_id)
+        now = services.clock.now()
+
+        def allow(own: dict[str, dict[str, Any]]) -> Callable[[Item], bool]:
+            allowed = consent.Consent(defaults, own, now)
+            return lambda item: item.author_id not in leave_out and allowed.may_suggest(item)
+
         found = await self.engine.search(
-            workspace_id,
-            text,
-            Viewer("", None, "public"),
-            allow=lambda item: item.author_id not in leave_out and allowed.may_suggest(item),
+            workspace_id, text, Viewer("", None, "public"), allow_by_choices=allow
         )
         return [s.item.author_id for s in found]
 

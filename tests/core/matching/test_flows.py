@@ -73,6 +73,22 @@ async def test_dutch_narration_is_told_about_the_english_one(
     assert sends(unrelated) == []
 
 
+@pytest.mark.parametrize(
+    "choice",
+    ["me share off", "me intros off", "me pause 7", None],
+)
+async def test_a_narration_suggests_only_people_who_consent(
+    mcore: Wolbot, port: RecordingPort, choice: str | None
+) -> None:
+    """The people's own choices are read with the fatigue filters, in their statement: what
+    alice chose before bob's narration decides whether bob is told about her."""
+    if choice is not None:
+        await say(mcore, port, ev.command(choice, user="alice"))
+    _, second = await jenkins_pair(mcore, port)
+    suggested = [r for r in sends(second) if "alice" in r.message.mentioned_user_ids()]
+    assert len(suggested) == (1 if choice is None else 0)
+
+
 async def test_private_narrations_are_not_suggested_in_public(
     mcore: Wolbot, port: RecordingPort
 ) -> None:
