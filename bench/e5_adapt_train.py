@@ -36,11 +36,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # the `train` extra
 
+from bot.features.narration_phrases import match_phrase
 from bot.matching.e5 import E5Model
 
-PAIRS = Path(__file__).parent / "data" / "train" / "pairs.yaml"
-OUT = Path(__file__).resolve().parents[1] / "bot" / "features" / "matching" / "e5_delta.npz"
+TRAIN = Path(__file__).parent / "data" / "train"
+OUT = Path(__file__).resolve().parents[1] / "bot" / "matching" / "e5_delta.npz"
 FOLDS = 5
+
+
+def training_files() -> list[Path]:
+    """Every file of training pairs: pairs.yaml and the pairs_*.yaml written later."""
+    return sorted(TRAIN.glob("pairs*.yaml"))
+
+
+def load_topics(paths: list[Path]) -> list[dict]:
+    """The topics of all files, ids checked unique across them; each text as the bot stores
+    it (the topic after a narration phrase such as "bezig met" / "working on")."""
+    topics: list[dict] = []
+    for path in paths:
+        topics += yaml.safe_load(path.read_text(encoding="utf-8"))["topics"]
+    for t in topics:
+        for key in ("narrations", "near_misses"):
+            for n in t.get(key, []):
+                phrase = match_phrase(n["text"])
+                if phrase and phrase.topic:
+                    n["text"] = phrase.topic
+    ids = [t["id"] for t in topics]
+    if len(ids) != len(set(ids)):
+        raise SystemExit(f"duplicate topic ids: {sorted({i for i in ids if ids.count(i) > 1})}")
+    return topics
 
 
 def topic_fold(topic_id: str) -> int:
@@ -173,12 +197,23 @@ def encode(net: Lora, texts: Texts, items: list[str], size: int = 64) -> np.ndar
 
 
 def batches(topics: list[dict], size: int, rng: random.Random) -> list[list[tuple[str, str, str]]]:
-    """One epoch: every narration once as an anchor, with a partner of its topic and a near
-    miss of its topic; a batch never holds two anchors of the same topic."""
+    """One epoch: every narration once as an anchor, with a partner of its topic and a hard
+    negative: a near miss of its topic or a narration of another topic of its family
+    (related, different work; files that name families); a batch never holds two anchors
+    of the same topic."""
+    family: dict[str, list[str]] = {}
+    for t in topics:
+        if t.get("family"):
+            family.setdefault(t["family"], []).append(t["id"])
+    by_id = {t["id"]: t for t in topics}
     pending = []
     for t in topics:
         texts = [n["text"] for n in t["narrations"]]
-        misses = [n["text"] for n in t.get("near_misses", [])] or [""]
+        misses = [n["text"] for n in t.get("near_misses", [])]
+        for other in family.get(t.get("family") or "", []):
+            if other != t["id"]:
+                misses += [n["text"] for n in by_id[other]["narrations"]]
+        misses = misses or [""]
         for i, anchor in enumerate(texts):
             partner = rng.choice(texts[:i] + texts[i + 1 :])
             pending.append((t["id"], anchor, partner, rng.choice(misses)))
@@ -245,17 +280,23 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rank", type=int, default=8)
     parser.add_argument("--alpha", type=float, default=16.0)
-    parser.add_argument("--lr", type=float, default=2e-4)
+    parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--tau", type=float, default=0.05)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--first", type=int, default=6, help="adapt the layers from this one")
+    parser.add_argument("--first", type=int, default=0, help="adapt the layers from this one")
+    parser.add_argument(
+        "--data", type=Path, nargs="+", default=None, help="training files (default: all)"
+    )
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--holdout", type=int, default=None, help="leave this topic fold out")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--save-each-epoch", action="store_true")
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    topics = yaml.safe_load(PAIRS.read_text(encoding="utf-8"))["topics"]
+    torch.set_num_threads(args.threads)
+    paths = args.data or training_files()
+    topics = load_topics(paths)
+    print(f"{len(topics)} topics from {', '.join(p.name for p in paths)}", flush=True)
     if args.holdout is not None:
         topics = [t for t in topics if topic_fold(t["id"]) != args.holdout]
 

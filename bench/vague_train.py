@@ -6,7 +6,7 @@
 A logistic regression on the shipped encoder's vectors (e5, common directions removed:
 `bot.matching.e5.E5Encoder`) of the training texts only: bench/data/train/vague.yaml
 (content-free narrations, "vague", against short specific ones, "specific") and the
-narrations of bench/data/train/pairs.yaml (all specific). These were written for training,
+narrations of bench/data/train/pairs*.yaml (all specific). These were written for training,
 independently of every evaluation set. The bar (a probability) is chosen here by 5-fold
 cross-validation on the same training data: the lowest that keeps at most 1% of the
 specific training narrations out. Nothing of bench/data/matching_eval.yaml or
@@ -28,7 +28,7 @@ from bot.features.narration_phrases import match_phrase  # noqa: E402
 from bot.matching.e5 import E5Encoder  # noqa: E402
 
 TRAIN = ROOT / "bench" / "data" / "train"
-OUT = ROOT / "bot" / "features" / "matching" / "vague_e5.npz"
+OUT = ROOT / "bot" / "matching" / "vague_e5.npz"
 MAX_SPECIFIC_GATED = 0.01
 
 
@@ -39,12 +39,12 @@ def topic(text: str) -> str:
 
 def training_texts() -> tuple[list[str], np.ndarray]:
     vague = yaml.safe_load((TRAIN / "vague.yaml").read_text(encoding="utf-8"))
-    pairs = yaml.safe_load((TRAIN / "pairs.yaml").read_text(encoding="utf-8"))
     texts = [topic(x["text"]) for x in vague["vague"]]
     labels = [1] * len(texts)
     specific = [topic(x["text"]) for x in vague["specific"]]
-    for t in pairs["topics"]:
-        specific += [topic(n["text"]) for n in t["narrations"] + t.get("near_misses", [])]
+    for path in sorted(TRAIN.glob("pairs*.yaml")):  # pairs.yaml and the later pairs_*.yaml
+        for t in yaml.safe_load(path.read_text(encoding="utf-8"))["topics"]:
+            specific += [topic(n["text"]) for n in t["narrations"] + t.get("near_misses", [])]
     return texts + specific, np.array(labels + [0] * len(specific), dtype=np.float32)
 
 
