@@ -74,6 +74,9 @@ Lifecycle = Callable[[], Awaitable[None]]
 class Hooks:
     """Extension points: a feature appends to a list at registration, another calls them."""
 
+    # Before a narration is stored: may fill in its columns (matching: its vector), so that
+    # storing it stays one INSERT. A failure must leave the narration as it was.
+    narration_preparers: list[NarrationListener] = field(default_factory=list)
     narration_listeners: list[NarrationListener] = field(default_factory=list)
     narration_updated_listeners: list[NarrationListener] = field(default_factory=list)
     narration_removed_listeners: list[NarrationListener] = field(default_factory=list)

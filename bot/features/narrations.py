@@ -122,6 +122,8 @@ async def record(
         created_at=ctx.now,
         updated_at=ctx.now,
     )
+    for prepare in ctx.hooks.narration_preparers:
+        await prepare(narration, ctx)
     narration, created = await ctx.narrations.add(narration)
     if not created:
         if source != "command":

@@ -194,21 +194,26 @@ class MatchingEngine:
         vecs: np.ndarray | None = None,
         *,
         space: str | None = None,
+        stored: bool = False,
     ) -> None:
         """Encode (unless `vecs` are given, made in `space`: the current encoder's unless
-        said), store and index items, replacing earlier versions with the same key."""
+        said), store (unless `stored`: the caller stored `vecs` with the items' own rows, as
+        a narration's) and index items, replacing earlier versions with the same key."""
         if not items:
             return
         if vecs is None or (space is not None and space != self.encoder.name):
             space, vecs = await self.encode_with_space(
                 [i.text for i in items], workspace_id=workspace_id
             )
+            stored = False
         space = space or self.encoder.name
-        now = self.clock.now()
-        rows = [
-            _row(workspace_id, item, vec, space, now) for item, vec in zip(items, vecs, strict=True)
-        ]
-        await self.store.save(rows, now)
+        if not stored:
+            now = self.clock.now()
+            rows = [
+                _row(workspace_id, item, vec, space, now)
+                for item, vec in zip(items, vecs, strict=True)
+            ]
+            await self.store.save(rows, now)
         ws = await self._workspace(workspace_id, refresh=False)
         if ws.space == space:  # else stored only: the next load re-encodes it
             await asyncio.to_thread(self._locked, ws.add, items, vecs)
@@ -605,6 +610,15 @@ def _item(row: MatchVector) -> Item:
     )
 
 
+def vector_bytes(vec: np.ndarray) -> bytes:
+    """A vector as stored (float32)."""
+    return np.asarray(vec, dtype=np.float32).tobytes()
+
+
+def stored_vector(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype=np.float32)
+
+
 def _row(
     workspace_id: str,
     item: Item,
@@ -623,7 +637,7 @@ def _row(
         language=item.language,
         text=item.text,
         model=model,
-        vector=np.asarray(vec, dtype=np.float32).tobytes(),
+        vector=vector_bytes(vec),
         created_at=item.created_at or now,
         updated_at=now,
     )

@@ -1,6 +1,12 @@
 """Database access of the matching engine (bot/matching/): stored vectors (so
 restarts and other replicas rebuild without re-encoding) and the suggestions made (fatigue,
-feedback)."""
+feedback).
+
+A narration's vector is on its own row (`narration.vector`, written with the narration in
+one INSERT); every other item's (profile topics; narration items without a narration row,
+e.g. in benchmarks) is a `match_vector` row. Removals leave a tombstone in `match_vector`
+for both. Reads cover both tables; a write of a narration's vector goes to its row when
+there is one."""
 
 from __future__ import annotations
 
@@ -11,7 +17,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Boolean, DateTime, String, cast, literal, null, or_, union_all
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    String,
+    bindparam,
+    case,
+    cast,
+    literal,
+    null,
+    or_,
+    union_all,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +37,7 @@ from sqlmodel import col, select
 from bot.clock import utc
 from bot.store.engine import Database
 from bot.store.tables.admin import PersonSettings
+from bot.store.tables.core import Narration
 from bot.store.tables.matching import Connection, MatchHint, MatchSuggestion, MatchVector
 
 
@@ -43,6 +61,34 @@ CHOICES = ("suggest_me", "share_narrations", "introductions", "paused_until")
 def _no_choices() -> list[Any]:
     """The choice columns of the union's rows that are not a person's choices."""
     return [cast(null(), Boolean).label(name) for name in CHOICES[:3]]
+
+
+NARRATION = "narration"
+
+
+def _narration_ids(refs: Sequence[str]) -> list[int]:
+    return [int(ref) for ref in refs if ref.isdigit()]
+
+
+def _ref_id(row: MatchVector) -> int | None:
+    return int(row.ref) if row.kind == NARRATION and row.ref.isdigit() else None
+
+
+def _narration_vectors(workspace_id: str) -> Any:
+    """A workspace's narrations with a vector, in the columns of `MatchingStore.load`."""
+    n = Narration
+    return sa_select(
+        literal(NARRATION).label("kind"),
+        cast(col(n.id), String).label("ref"),
+        col(n.author_id),
+        case((col(n.topic) != "", col(n.topic)), else_=col(n.text)).label("text"),
+        col(n.visibility),
+        col(n.channel_id),
+        col(n.created_at),
+        col(n.language),
+        col(n.vector_model).label("model"),
+        col(n.vector),
+    ).where(col(n.workspace_id) == workspace_id, col(n.vector).is_not(None))
 
 
 HINTS_KEPT = 10_000  # people whose last vague-narration hint time this process keeps
@@ -71,8 +117,12 @@ class MatchingStore:
             col(MatchVector.model),
             col(MatchVector.vector),
         )
-        query = sa_select(*columns).where(
-            col(MatchVector.workspace_id) == workspace_id, col(MatchVector.removed_at).is_(None)
+        query = union_all(
+            sa_select(*columns).where(
+                col(MatchVector.workspace_id) == workspace_id,
+                col(MatchVector.removed_at).is_(None),
+            ),
+            _narration_vectors(workspace_id),
         )
         async with self.db.engine.connect() as conn:
             result = await conn.stream(query.execution_options(yield_per=chunk))
@@ -81,10 +131,13 @@ class MatchingStore:
 
     async def workspaces(self) -> list[str]:
         query = (
-            select(MatchVector.workspace_id).where(col(MatchVector.removed_at).is_(None)).distinct()
+            sa_select(col(MatchVector.workspace_id))
+            .where(col(MatchVector.removed_at).is_(None))
+            .union(sa_select(col(Narration.workspace_id)).where(col(Narration.vector).is_not(None)))
         )
         async with self.db.session() as s:
-            return list(await s.exec(query))
+            conn = await s.connection()
+            return [w for (w,) in (await conn.execute(query)).all()]
 
     async def changed_since(
         self, workspace_id: str, since: datetime, model: str, dim: int
@@ -93,15 +146,51 @@ class MatchingStore:
         query = select(MatchVector).where(
             MatchVector.workspace_id == workspace_id, col(MatchVector.updated_at) >= since
         )
+        narrations = _narration_vectors(workspace_id).add_columns(col(Narration.vector_at))
+        narrations = narrations.where(col(Narration.vector_at) >= since)
         async with self.db.session() as s:
-            return [_decode(r, model, dim) for r in await s.exec(query)]
+            found = [_decode(r, model, dim) for r in await s.exec(query)]
+            conn = await s.connection()
+            for (
+                kind,
+                ref,
+                author,
+                text,
+                visibility,
+                channel,
+                created,
+                language,
+                made_by,
+                vec,
+                at,
+            ) in (await conn.execute(narrations)).all():
+                row = MatchVector(
+                    workspace_id=workspace_id,
+                    kind=kind,
+                    ref=ref,
+                    author_id=author,
+                    channel_id=channel,
+                    visibility=visibility,
+                    language=language,
+                    text=text,
+                    model=made_by or "",
+                    vector=vec,
+                    created_at=created,
+                    updated_at=at,
+                )
+                found.append(_decode(row, model, dim))
+        return found
 
     async def save(self, rows: list[MatchVector], now: datetime) -> None:
-        """Insert or replace vectors by (workspace, kind, ref). New texts (the usual case)
-        are one INSERT; only a clash falls back to updating the existing row."""
+        """Insert or replace vectors by (workspace, kind, ref): a narration's on its narration
+        row when there is one, the others in `match_vector`. New texts (the usual case) are
+        one INSERT; only a clash falls back to updating the existing row."""
         for row in rows:
             row.created_at = row.created_at or now
             row.updated_at = now
+        rows = await self._save_on_narrations(rows, now)
+        if not rows:
+            return
         try:
             async with self.db.session() as s:
                 s.add_all(rows)
@@ -130,6 +219,51 @@ class MatchingStore:
                 s.add(existing)
             await s.commit()
 
+    async def _save_on_narrations(
+        self, rows: list[MatchVector], now: datetime
+    ) -> list[MatchVector]:
+        """Write the vectors of rows whose narration exists onto the narration rows; returns
+        the other rows."""
+        wanted = {
+            (row.workspace_id, int(row.ref)): row
+            for row in rows
+            if row.kind == NARRATION and row.ref.isdigit()
+        }
+        if not wanted:
+            return rows
+        async with self.db.session() as s:
+            conn = await s.connection()
+            existing = await conn.execute(
+                sa_select(col(Narration.workspace_id), col(Narration.id)).where(
+                    col(Narration.id).in_([i for _, i in wanted])
+                )
+            )
+            found: set[tuple[str, int]] = {
+                (w, i) for w, i in existing.all() if i is not None and (w, i) in wanted
+            }
+            if found:
+                await conn.execute(
+                    sa_update(Narration)
+                    .where(
+                        col(Narration.workspace_id) == bindparam("ws"),
+                        col(Narration.id) == bindparam("nid"),
+                    )
+                    .values(
+                        vector=bindparam("vec"), vector_model=bindparam("made_by"), vector_at=now
+                    ),
+                    [
+                        {
+                            "ws": w,
+                            "nid": i,
+                            "vec": wanted[w, i].vector,
+                            "made_by": wanted[w, i].model,
+                        }
+                        for w, i in found
+                    ],
+                )
+                await s.commit()
+        return [row for row in rows if (row.workspace_id, _ref_id(row)) not in found]
+
     async def replace_vectors(
         self,
         workspace_id: str,
@@ -144,6 +278,24 @@ class MatchingStore:
         async with self.db.session() as s:
             for key, vec in vectors:
                 kind, ref = key.split(":", 1)
+                if kind == NARRATION and ref.isdigit():
+                    on_row = await s.exec(
+                        sa_update(Narration)
+                        .where(
+                            col(Narration.workspace_id) == workspace_id,
+                            col(Narration.id) == int(ref),
+                            col(Narration.vector).is_not(None),
+                            col(Narration.vector_model) != model,
+                        )
+                        .values(
+                            vector_model=model,
+                            vector=np.asarray(vec, dtype=np.float32).tobytes(),
+                            vector_at=now,
+                        )
+                    )
+                    if on_row.rowcount:
+                        updated.add(key)
+                        continue
                 result = await s.exec(
                     sa_update(MatchVector)
                     .where(
@@ -176,6 +328,17 @@ class MatchingStore:
                 for key in keys[start : start + 500]:
                     kind, ref = key.split(":", 1)
                     by_kind.setdefault(kind, []).append(ref)
+                narration_ids = _narration_ids(by_kind.get(NARRATION, []))
+                if narration_ids:
+                    await s.exec(
+                        sa_update(Narration)
+                        .where(
+                            col(Narration.workspace_id) == workspace_id,
+                            col(Narration.id).in_(narration_ids),
+                            col(Narration.vector).is_not(None),
+                        )
+                        .values(vector_model=model, vector_at=now)
+                    )
                 for kind, refs in by_kind.items():
                     await s.exec(
                         sa_update(MatchVector)
@@ -205,12 +368,36 @@ class MatchingStore:
                 )
             )
             found = {f"{kind}:{ref}" for kind, ref in rows.all()}
+            narration_ids = _narration_ids(
+                [ref for kind, ref in (key.split(":", 1) for key in keys) if kind == NARRATION]
+            )
+            if narration_ids:
+                on_rows = await s.exec(
+                    select(col(Narration.id)).where(
+                        col(Narration.workspace_id) == workspace_id,
+                        col(Narration.id).in_(narration_ids),
+                        col(Narration.vector).is_not(None),
+                        col(Narration.vector_model) != model,
+                    )
+                )
+                found |= {f"{NARRATION}:{i}" for i in on_rows.all()}
         return found & set(keys)
 
     async def tombstone(self, workspace_id: str, kind: str, ref: str, now: datetime) -> bool:
         """Mark a vector removed. When its row is already gone (erased with the person), an
-        anonymous tombstone is written instead: other replicas still need to hear of it."""
+        anonymous tombstone is written instead: other replicas still need to hear of it. A
+        narration row that is still there loses its vector (not loaded again)."""
         async with self.db.session() as s:
+            if kind == NARRATION and ref.isdigit():
+                await s.exec(
+                    sa_update(Narration)
+                    .where(
+                        col(Narration.workspace_id) == workspace_id,
+                        col(Narration.id) == int(ref),
+                        col(Narration.vector).is_not(None),
+                    )
+                    .values(vector=None, vector_model=None, vector_at=now)
+                )
             row = (
                 await s.exec(
                     select(MatchVector).where(

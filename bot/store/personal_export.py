@@ -49,8 +49,8 @@ EXPORTED = {
 NOT_EXPORTED = {
     "outboxitem": "the delivery queue: messages on their way to you (removed 30 days after "
     "delivery; their content is what you received)",
-    "match_vector": "numbers computed from your narrations for matching (not readable; "
-    "erased with them)",
+    "match_vector": "numbers computed from your profile topics for matching, as from each "
+    "narration on its own row (not readable, not in `narrations`; erased with them)",
     "match_hint": "when a matching tip was last sent to you (so it is not repeated)",
     "dashboard_token": "a single-use sign-in link's hash (security)",
     "dashboard_session": "a dashboard session's hash (security)",

@@ -35,3 +35,60 @@ async def test_fresh_sqlite_file_upgrades_from_nothing(tmp_path) -> None:
         assert await db.current_revisions() == head_revisions()
     finally:
         await db.dispose()
+
+
+async def test_narration_vectors_move_onto_their_narrations_and_back(database_url: str) -> None:
+    """0013: a narration's vector moves from `match_vector` onto its narration row (profile
+    topics and tombstones stay); the downgrade moves it back."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from bot.store.engine import _run_alembic
+
+    db = Database(database_url)
+    now = datetime(2026, 12, 7, 9, tzinfo=UTC)
+    vec = bytes(range(16))
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(_run_alembic, "downgrade", "0013_narration_vector-1")
+            await conn.execute(
+                text("INSERT INTO workspace (id, platform, created_at) VALUES ('w', 'test', :t)"),
+                {"t": now},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO narration (id, workspace_id, author_id, text, topic, channel_id,"
+                    " visibility, language, source, created_at, updated_at) VALUES (7, 'w', 'ann',"
+                    " 'I''m working on x', 'x', 'C1', 'public', 'en', 'channel', :t, :t)"
+                ),
+                {"t": now},
+            )
+            for kind, ref, removed in (("narration", "7", None), ("topic", "ann:1", None),
+                                       ("narration", "8", now)):  # fmt: skip
+                await conn.execute(
+                    text(
+                        "INSERT INTO match_vector (workspace_id, kind, ref, author_id, visibility,"
+                        " text, model, vector, created_at, updated_at, removed_at) VALUES"
+                        " ('w', :kind, :ref, 'ann', 'public', 'x', 'm1', :vec, :t, :t, :removed)"
+                    ),
+                    {"kind": kind, "ref": ref, "vec": vec, "t": now, "removed": removed},
+                )
+            await conn.run_sync(_run_alembic, "upgrade", "heads")
+            row = (
+                await conn.execute(text("SELECT vector, vector_model FROM narration WHERE id = 7"))
+            ).one()
+            assert (bytes(row[0]), row[1]) == (vec, "m1")
+            left = await conn.execute(text("SELECT kind, ref FROM match_vector ORDER BY ref"))
+            assert [tuple(r) for r in left] == [("narration", "8"), ("topic", "ann:1")]
+            await conn.run_sync(_run_alembic, "downgrade", "0013_narration_vector-1")
+            back = await conn.execute(
+                text("SELECT ref, model, vector FROM match_vector WHERE kind = 'narration'")
+            )
+            assert sorted((r[0], r[1], bytes(r[2] or b"")) for r in back) == [
+                ("7", "m1", vec),
+                ("8", "m1", vec),
+            ]
+            await conn.run_sync(_run_alembic, "upgrade", "heads")
+    finally:
+        await db.dispose()

@@ -47,6 +47,7 @@ def register(services: Services, router: Router) -> None:
     hooks.start_hooks.append(preload)
     hooks.stop_hooks.append(engine.stop)
     suggestions = Suggestions(engine)
+    hooks.narration_preparers.append(suggestions.prepare)
     hooks.narration_listeners.append(suggestions.on_narration)
     hooks.narration_updated_listeners.append(suggestions.on_updated)
     hooks.narration_removed_listeners.append(suggestions.on_removed)

@@ -16,7 +16,7 @@ from bot.clock import utc
 from bot.features import intros
 from bot.features.matching import consent
 from bot.i18n import N_, Translator
-from bot.matching.engine import MatchingEngine
+from bot.matching.engine import MatchingEngine, stored_vector, vector_bytes
 from bot.matching.ranking import Item, Scored, Viewer
 from bot.messages import (
     Actions,
@@ -106,13 +106,32 @@ class Suggestions:
         self.engine = engine
 
     # -- listeners ------------------------------------------------------------------------------
+    async def prepare(self, narration: Narration, ctx: Context) -> None:
+        """Before the narration is stored: its vector, stored with it in the same INSERT.
+        Should encoding fail, the narration is stored without and `on_narration` tries
+        again."""
+        try:
+            space, vecs = await self.engine.encode_with_space(
+                [narration_item(narration).text], workspace_id=narration.workspace_id
+            )
+        except Exception:
+            log.exception("could not encode a narration before storing it")
+            return
+        narration.vector = vector_bytes(vecs[0])
+        narration.vector_model, narration.vector_at = space, ctx.now
+
     async def on_narration(self, narration: Narration, ctx: Context) -> None:
         """Suggest first, then index: the reply is enqueued as early as possible, and the
         narration is indexed even when answering failed."""
         item = narration_item(narration)
-        space, vecs = await self.engine.encode_with_space(
-            [item.text], workspace_id=narration.workspace_id
-        )
+        stored = narration.vector is not None and bool(narration.vector_model)
+        if narration.vector is not None and narration.vector_model:  # made by `prepare`
+            space = narration.vector_model
+            vecs = stored_vector(narration.vector)[None, :]
+        else:
+            space, vecs = await self.engine.encode_with_space(
+                [item.text], workspace_id=narration.workspace_id
+            )
         vector = vecs[0] if space == self.engine.encoder.name else None
         try:
             if await self.engine.is_vague(narration.workspace_id, item.text, vector):
@@ -136,7 +155,9 @@ class Suggestions:
             if found:
                 await self._answer(narration, ctx, found)
         finally:
-            await self.engine.index(narration.workspace_id, [item], vecs, space=space)
+            await self.engine.index(
+                narration.workspace_id, [item], vecs, space=space, stored=stored
+            )
 
     async def _hint(self, narration: Narration, ctx: Context) -> None:
         claimed = await self.engine.store.claim_hint(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import UniqueConstraint, true
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
 from bot.store.tables.columns import json_column, timestamp
@@ -42,11 +42,17 @@ class Channel(SQLModel, table=True):
 
 
 class Narration(SQLModel, table=True):
-    """Somebody saying what they are working on."""
+    """Somebody saying what they are working on.
+
+    Its matching vector (bot/matching) is stored on the row, made before the row is written
+    (`Hooks.narration_preparers`), so recording a narration is one INSERT; restarts and other
+    replicas load it from here (`bot/store/matching.py`), as they load profile topics'
+    vectors from `match_vector`."""
 
     __personal__ = {"author_id": "delete"}
     __table_args__ = (
         UniqueConstraint("workspace_id", "channel_id", "message_id", name="uq_narration_message"),
+        Index("ix_narration_vector_at", "workspace_id", "vector_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -62,6 +68,10 @@ class Narration(SQLModel, table=True):
     source: str = Field(max_length=20)  # channel | dm | command | checkin | shortcut
     created_at: datetime = timestamp(index=True)
     updated_at: datetime = timestamp()
+    # the topic's vector: float32, L2-normalised, made by `vector_model` (None: not encoded)
+    vector: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    vector_model: str | None = Field(default=None, max_length=80)
+    vector_at: datetime | None = timestamp(nullable=True)  # when `vector` was last written
 
 
 class ProcessedEvent(SQLModel, table=True):

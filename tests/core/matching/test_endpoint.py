@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app import FEATURES
 from bot.clock import FakeClock
@@ -22,6 +22,7 @@ from bot.matching.ranking import MatchPolicy
 from bot.matching.remote import EndpointEncoder, EndpointError, FallbackEncoder
 from bot.runtime import Wolbot
 from bot.store.engine import Database
+from bot.store.tables import Narration
 from bot.store.tables.matching import MatchVector
 from tests.fakes import events as ev
 from tests.fakes.chat import RecordingPort
@@ -45,8 +46,13 @@ def endpoint(server: FakeEmbeddings, **kw: object) -> EndpointEncoder:
 
 
 async def stored_models(db: Database) -> set[str]:
+    """The models of the stored vectors: narrations' on their rows, the rest in match_vector."""
     async with db.session() as s:
-        return set((await s.exec(select(MatchVector.model))).all())
+        models = set((await s.exec(select(MatchVector.model))).all())
+        narrations = await s.exec(
+            select(Narration.vector_model).where(col(Narration.vector_model).is_not(None))
+        )
+        return models | {m for m in narrations.all() if m}
 
 
 async def test_batches_the_key_and_the_order_of_the_answer(server: FakeEmbeddings) -> None:

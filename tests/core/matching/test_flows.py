@@ -11,6 +11,7 @@ from bot.clock import FakeClock
 from bot.events import ConversationKind
 from bot.features import matching
 from bot.runtime import Wolbot
+from bot.store.tables import Narration
 from bot.store.tables.matching import Connection, MatchSuggestion
 from tests.fakes import events as ev
 from tests.fakes.chat import RecordingPort
@@ -398,6 +399,7 @@ async def test_the_lighter_encoder_can_be_chosen_in_app_yaml(
     _, second = await jenkins_pair(core, port)
     [reply] = sends(second)
     assert "alice" in reply.message.mentioned_user_ids()
-    async with core.db.session() as s:
+    async with core.db.session() as s:  # narrations' vectors are on their rows
         models = set((await s.exec(select(MatchVector.model))).all())
+        models |= set((await s.exec(select(Narration.vector_model))).all())
     assert models == {UseEncoder().name}

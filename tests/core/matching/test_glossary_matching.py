@@ -15,7 +15,7 @@ from bot.matching.engine import GLOSSARY_STALE, MatchingEngine
 from bot.matching.glossary import Glossary
 from bot.matching.ranking import Item, WorkspaceIndex
 from bot.runtime import Wolbot
-from bot.store.tables.matching import MatchVector
+from bot.store.tables import Narration
 from tests.fakes import events as ev
 from tests.fakes.chat import RecordingPort
 
@@ -39,10 +39,11 @@ async def say(core: Wolbot, port: RecordingPort, user: str, text: str) -> str:
 
 
 async def stored(core: Wolbot) -> dict[str, str]:
-    """Each stored narration's text -> the model its vector is marked with."""
+    """Each stored narration's text -> the model its vector (on the narration's row) is
+    marked with."""
     async with core.db.session() as s:
-        rows = await s.exec(select(MatchVector).where(MatchVector.kind == "narration"))
-        return {r.text: r.model for r in rows}
+        rows = await s.exec(select(Narration))
+        return {r.topic or r.text: r.vector_model or "" for r in rows}
 
 
 async def settled(core: Wolbot) -> dict[str, str]:
