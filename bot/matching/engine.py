@@ -275,15 +275,20 @@ class MatchingEngine:
         space: str | None = None,
         language: str | None = None,
         policy: MatchPolicy | None = None,
+        exclude: Iterable[str] = (),
     ) -> list[Scored]:
         """All candidates for `text`, best first, before any filter or threshold.
         `language` is the text's ("en" / "nl"; guessed from the text when not given);
-        `policy` replaces the current one for this ranking (e.g. `/wol who`'s)."""
+        `policy` replaces the current one for this ranking (e.g. `/wol who`'s); `exclude`:
+        the key of the text's own item, if it may be stored already (left out, and not
+        counted in the text's neighbourhood: WorkspaceIndex.rank)."""
         ws = await self._workspace(workspace_id)
         if vector is not None and (space or self.encoder.name) != ws.space:
             vector = None  # made in another space (the encoder switched): encode again
         language = language or guess_language(text)
-        return await asyncio.to_thread(self._encode_and_rank, ws, text, vector, language, policy)
+        return await asyncio.to_thread(
+            self._encode_and_rank, ws, text, vector, language, policy, frozenset(exclude)
+        )
 
     @timed(METRICS.matching_seconds)
     async def search(
@@ -303,10 +308,15 @@ class MatchingEngine:
         """What the bot would suggest to `viewer` for `text`: filtered for visibility,
         consent (`allow`; or `allow_by_choices`, made from the people's own consent
         choices, which are then read in the filters' statement), fatigue and the viewer
-        themself, then thresholded (see ranking.select)."""
+        themself, then thresholded (see ranking.select). `exclude`: the key of the text's
+        own item (a narration is searched before it is indexed, but an edit or another
+        replica may have stored it)."""
+        excluded = frozenset(exclude)
         # The database filters and the encoding + ranking (a worker thread) overlap.
         ranked, (fatigued, rejected, liked, choices) = await asyncio.gather(
-            self.rank(workspace_id, text, vector, space=space, language=language),
+            self.rank(
+                workspace_id, text, vector, space=space, language=language, exclude=excluded
+            ),
             self.store.filters_and_choices(
                 workspace_id,
                 viewer.person_id,
@@ -321,7 +331,6 @@ class MatchingEngine:
             allow = allow_by_choices(choices)
         policy = self.current_policy
         penalties = {p: policy.feedback(rejected[p], liked[p]) for p in set(rejected) | set(liked)}
-        excluded = set(exclude)
         wanted = set(kinds) if kinds is not None else None
         return select(
             ranked,
@@ -355,6 +364,7 @@ class MatchingEngine:
         vector: np.ndarray | None,
         language: str,
         policy: MatchPolicy | None = None,
+        exclude: frozenset[str] = frozenset(),
     ) -> list[Scored]:
         if vector is None:
             space, vecs = encode_with_space(self.encoder, [ws.glossary.expand(text)])
@@ -364,7 +374,9 @@ class MatchingEngine:
             vector = vecs[0]
         with self._lock:
             tokens = signal_tokens(text) | ws.glossary.tokens(text)
-            return ws.rank(vector, tokens, policy or self.current_policy, language, text)
+            return ws.rank(
+                vector, tokens, policy or self.current_policy, language, text, exclude=exclude
+            )
 
     def _locked(self, fn: Callable[..., T], *args: Any) -> T:
         with self._lock:

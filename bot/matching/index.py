@@ -66,10 +66,22 @@ class _Cell(Generic[K]):
 
 
 class VectorIndex(Generic[K]):
-    def __init__(self, dim: int, *, ivf_min: int = 20_000, nprobe: int = 16, seed: int = 0):
+    def __init__(
+        self,
+        dim: int,
+        *,
+        ivf_min: int = 20_000,
+        nprobe: int = 16,
+        neighbour_probe: int = 4,
+        seed: int = 0,
+    ):
         self.dim = dim
         self.ivf_min = ivf_min
         self.nprobe = nprobe
+        # Cells read for an item's own nearest neighbours (`neighbours`): a stored item's
+        # neighbours are nearly all in its own and the next cells (at 100k: the mean of the
+        # 10 best cosines differs from the exact by 2e-5 on average with 4 cells).
+        self.neighbour_probe = neighbour_probe
         self._rng = np.random.default_rng(seed)
         self._cells: list[_Cell[K]] = [_Cell(dim, 1024)]
         self._centroids: np.ndarray | None = None
@@ -127,27 +139,74 @@ class VectorIndex(Generic[K]):
         """The `k` rows with the highest cosine similarity to `query`, best first."""
         if not self._where or k <= 0:
             return []
-        query = np.asarray(query, dtype=np.float32).reshape(self.dim)
-        if self._centroids is None:
-            cells = [0]
-        else:
-            near = self._centroids @ query
-            probe = min(self.nprobe, len(near))
-            cells = np.argpartition(-near, probe - 1)[:probe].tolist()
-        scores: list[np.ndarray] = []
-        keys: list[K] = []
-        for c in cells:
-            cell = self._cells[c]
-            if len(cell):
-                scores.append(cell.vecs[: len(cell)] @ query)
-                keys.extend(cell.keys)
+        keys, flat = self.scan(query)
         if not keys:
             return []
-        flat = np.concatenate(scores)
         top = min(k, len(flat))
         best = np.argpartition(-flat, top - 1)[:top]
         best = best[np.argsort(-flat[best])]
         return [(keys[i], float(flat[i])) for i in best]
+
+    def scan(self, query: np.ndarray, floor: float = -math.inf) -> tuple[list[K], np.ndarray]:
+        """The rows a search for `query` reads (every row in exact mode, the `nprobe`
+        nearest cells when partitioned): their keys and cosines to `query`; with a
+        `floor`, only the rows whose cosine reaches it."""
+        query = np.asarray(query, dtype=np.float32).reshape(self.dim)
+        scores: list[np.ndarray] = []
+        keys: list[K] = []
+        for c in self._probe(query[None, :], self.nprobe)[0]:
+            cell = self._cells[c]
+            if not len(cell):
+                continue
+            sims = cell.vecs[: len(cell)] @ query
+            if floor == -math.inf:
+                scores.append(sims)
+                keys.extend(cell.keys)
+            else:
+                rows = np.flatnonzero(sims >= floor)
+                scores.append(sims[rows])
+                keys.extend([cell.keys[i] for i in rows.tolist()])
+        return keys, np.concatenate(scores) if scores else np.empty(0, np.float32)
+
+    def neighbours(self, keys: Sequence[K], k: int) -> np.ndarray:
+        """For each of `keys` (rows of the index), the `k` highest cosines to the OTHER rows,
+        as a search from its own vector would find them (exact, or the cells it would
+        probe): shape (len(keys), k), each row sorted best first, -inf where there are
+        fewer than `k` others. When partitioned, each reads its `neighbour_probe` nearest
+        cells. One matrix product per cell read, shared by the keys that read it (exact
+        mode: one product for all)."""
+        best = np.full((len(keys), k), -np.inf, dtype=np.float32)
+        if not keys or k <= 0:
+            return best
+        places = [self._where[key] for key in keys]
+        vecs = np.stack([self._cells[p >> _SHIFT].vecs[p & _ROW] for p in places])
+        readers: dict[int, list[int]] = {}
+        for i, cells in enumerate(self._probe(vecs, self.neighbour_probe)):
+            for c in cells:
+                readers.setdefault(c, []).append(i)
+        for c, rows in readers.items():
+            cell = self._cells[c]
+            if not len(cell):
+                continue
+            n = len(cell)
+            # (rows of the cell) x (keys reading it): OpenBLAS is several times faster this
+            # way round than (keys) x (rows of the cell) for a few keys.
+            sims = cell.vecs[:n] @ vecs[rows].T
+            for j, i in enumerate(rows):  # never a row's own cosine
+                if places[i] >> _SHIFT == c:
+                    sims[places[i] & _ROW, j] = -np.inf
+            merged = np.concatenate([sims, best[rows].T], axis=0)
+            best[rows] = np.partition(merged, n, axis=0)[n:].T
+        return -np.sort(-best, axis=1)
+
+    def _probe(self, queries: np.ndarray, nprobe: int) -> list[list[int]]:
+        """The `nprobe` cells nearest to each of `queries` (shape (n, dim))."""
+        if self._centroids is None:
+            return [[0]] * len(queries)
+        near = queries @ self._centroids.T
+        probe = max(1, min(nprobe, near.shape[1]))
+        cells: list[list[int]] = np.argpartition(-near, probe - 1, axis=1)[:, :probe].tolist()
+        return cells
 
     def rebuild(self) -> None:
         """Re-partition all rows (k-means on a sample); exact mode below `ivf_min`."""

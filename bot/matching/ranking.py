@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.matching.density import Neighbourhoods, finite_means
 from bot.matching.glossary import EMPTY, Glossary
 from bot.matching.index import VectorIndex
 from bot.matching.lexical import TokenStats, overlap, signal_tokens
@@ -118,6 +119,12 @@ class MatchPolicy:
     min_specificity: float = 1.0
     # ... and, for the encoder it was trained for, a classifier on its vectors.
     vague_model: VagueModel | None = None
+    # The neighbourhood density (hubness) correction (density.py): score − weight ·
+    # ((r_query + r_item) / 2 − center), r = the mean cosine to the `density_k` nearest
+    # other items of the workspace. Weight 0 (the default) turns it off.
+    density_weight: float = 0.0
+    density_k: int = 10
+    density_center: float = 0.5
 
 
 class WorkspaceIndex:
@@ -136,6 +143,9 @@ class WorkspaceIndex:
         # The organisation's glossary (glossary.py): its terms are signal tokens of the
         # items naming them and count as content for the specificity gate. Set by the engine.
         self.glossary: Glossary = EMPTY
+        # Each item's k nearest cosines, for the density correction: filled on demand by
+        # `rank`, kept current by `add` and `remove` (density.py).
+        self.density: Neighbourhoods | None = None
 
     @classmethod
     def build(
@@ -154,6 +164,10 @@ class WorkspaceIndex:
         for item in items:
             self.remove(item.key)
         self.vectors.add([i.key for i in items], vecs)
+        if self.density:  # each new item may enter cached items' k nearest
+            for item in items:
+                near = self.vectors.scan(self.vectors.vector(item.key), self.density.floor())
+                self.density.added(*near)
         for item in items:
             named = self.glossary.tokens(item.text) if self.glossary else None
             if named:  # else the shared empty set stays (memory at 100k items)
@@ -168,6 +182,11 @@ class WorkspaceIndex:
         item = self.items.pop(key, None)
         if item is None:
             return False
+        if self.density is not None:  # cached items that had it among their k nearest
+            self.density.drop(key)
+            if self.density:
+                near = self.vectors.scan(self.vectors.vector(key), self.density.floor())
+                self.density.removed(*near)
         self.vectors.remove(key)
         self.stats.remove(item.tokens)
         self.words.remove(item.text)
@@ -186,19 +205,28 @@ class WorkspaceIndex:
         policy: MatchPolicy,
         language: str | None = None,
         text: str | None = None,
+        exclude: Collection[str] = (),
     ) -> list[Scored]:
         """Candidates by combined score, best first: the semantic shortlist plus every item
         sharing a rare name with the query (a project code can match across wording); items
         in another language than the query's get the policy's cross-language bonus. With the
         query's `text` and a specificity bar in the policy, a vague query gets no candidates
-        and vague items are left out (the gate of specificity.py)."""
+        and vague items are left out (the gate of specificity.py). With a density weight in
+        the policy, scores get the neighbourhood density correction (`_densify`).
+        `exclude`: the query's own key when the query is itself stored in the index: never a
+        candidate, and not counted in the query's own neighbourhood."""
         gate = policy.min_specificity > 0 and text is not None
         mentioned = self.mentions(text, policy) if text is not None else {}
         # A short query naming words the workspace's items contain is not content-free,
         # whatever the vector classifier makes of one word: only the word-level bar applies.
         if gate and self.is_vague(str(text), None if mentioned else vec, policy):
             return []
-        semantic = dict(self.vectors.search(vec, policy.shortlist))
+        densify = policy.density_weight != 0 and policy.density_k > 0
+        wanted = policy.density_k + len(exclude) if densify else 0
+        found = self.vectors.search(vec, max(policy.shortlist, wanted))
+        # r of the query: the mean cosine of its k nearest other items (from its own search)
+        near_q = [cos for key, cos in found if key not in exclude][: policy.density_k]
+        semantic = dict(found[: policy.shortlist])
         for key in mentioned:
             if key not in semantic:
                 semantic[key] = float(self.vectors.vector(key) @ vec)
@@ -212,17 +240,22 @@ class WorkspaceIndex:
         bonus = policy.cross_language_bonus if language else 0.0
         out = []
         for key, cos in semantic.items():
+            if key in exclude:
+                continue
             item = self.items[key]
             lex = overlap(tokens, item.tokens, weights) if tokens else 0.0
             score = cos + policy.lexical_weight * lex
             if bonus and item.language and item.language != language:
                 score += bonus
             out.append(Scored(item, score, cos, lex))
+        # Below this no item can be posted, whatever the narrator's feedback adds (select).
+        floor = policy.threshold - policy.feedback_bonus_max
+        if densify and near_q and out:
+            out = self._densify(out, float(np.mean(near_q)), policy, floor, list(semantic))
         if gate:
             # Vague items are never suggested. Checked only where it can matter: items that
             # could still reach the threshold (with the largest feedback bonus); the rest
             # are never posted anyway, and checking all 64 cost ~10 ms a search at 100k.
-            floor = policy.threshold - policy.feedback_bonus_max
             near = [s.item.key for s in out if s.score >= floor or s.item.key in mentioned]
             dropped = {k for k, v in zip(near, self._vague_items(near, policy), strict=True) if v}
             out = [s for s in out if s.item.key not in dropped]
@@ -240,6 +273,73 @@ class WorkspaceIndex:
             return out
         out.sort(key=lambda s: s.score, reverse=True)
         return out
+
+    def _densify(
+        self,
+        out: list[Scored],
+        r_query: float,
+        policy: MatchPolicy,
+        floor: float,
+        around: list[str],
+    ) -> list[Scored]:
+        """The density correction: score − β · ((r_query + r_item) / 2 − c). r_item comes
+        from the cache, or is computed (and cached) only for candidates whose corrected
+        score could reach `floor`: a lower bound of r_item is the mean of its k highest
+        cosines to the candidates `around` it (they are items of the workspace too; −1 for
+        the ones missing), so an upper bound of the corrected score is known for free. A
+        candidate whose bound stays below `floor` is never posted and keeps that bound as
+        its score. An item with no other item keeps its score."""
+        beta, k, centre = policy.density_weight, policy.density_k, policy.density_center
+        if self.density is None or self.density.k != k:
+            self.density = Neighbourhoods(k)
+        cache = self.density
+        keys = [s.item.key for s in out]
+        r, known = cache.means(keys)
+        todo = np.flatnonzero(~known)  # candidates whose r is to be computed
+        bound = np.full(len(out), np.nan)
+        if len(todo) and beta > 0 and floor > -math.inf:
+
+            def upper(rows: np.ndarray, r_item: np.ndarray | float) -> np.ndarray:
+                scores = np.array([out[i].score for i in rows])
+                return scores - beta * ((r_query + r_item) / 2 - centre)
+
+            bound[todo] = upper(todo, -1.0)  # any item's r is at least -1
+            maybe = todo[bound[todo] >= floor]
+            if len(maybe):
+                bound[maybe] = upper(maybe, self._lower_r([keys[i] for i in maybe], around, k))
+            todo = todo[bound[todo] >= floor]
+        if len(todo):
+            need = [keys[i] for i in todo]
+            tops = self.vectors.neighbours(need, k)
+            cache.put(need, tops)
+            r[todo] = finite_means(tops)
+            known[todo] = True
+        corrected = []
+        for i, s in enumerate(out):
+            if known[i]:
+                shift = 0.0 if math.isnan(r[i]) else beta * ((r_query + r[i]) / 2 - centre)
+                corrected.append(Scored(s.item, s.score - shift, s.semantic, s.lexical))
+            else:  # cannot reach the floor: an upper bound of its corrected score
+                corrected.append(Scored(s.item, float(bound[i]), s.semantic, s.lexical))
+        return corrected
+
+    def _lower_r(self, keys: list[str], around: list[str], k: int) -> np.ndarray:
+        """A lower bound of r for each of `keys`: the mean of its k highest cosines to the
+        other items of `around` (a subset of the workspace), −1 for each one missing."""
+        others = min(k, len(self.vectors) - 1)
+        if others <= 0:
+            return np.full(len(keys), -1.0)
+        ring = np.stack([self.vectors.vector(key) for key in around])
+        where = {key: n for n, key in enumerate(around)}
+        sims = np.stack([self.vectors.vector(key) for key in keys]) @ ring.T
+        for j, key in enumerate(keys):
+            if key in where:
+                sims[j, where[key]] = -np.inf  # not its own neighbour
+        taken = min(others, sims.shape[1])
+        best = -np.sort(-sims, axis=1)[:, :taken]
+        best = np.where(np.isfinite(best), best, -1.0)
+        total: np.ndarray = best.sum(axis=1, dtype=np.float64) - (others - taken)
+        return total / others
 
     def mentions(self, text: str, policy: MatchPolicy) -> dict[str, float]:
         """For a short query (at most `policy.mention_words` content words), the items whose
