@@ -168,18 +168,25 @@ class VectorIndex(Generic[K]):
                 keys.extend([cell.keys[i] for i in rows.tolist()])
         return keys, np.concatenate(scores) if scores else np.empty(0, np.float32)
 
-    def neighbours(self, keys: Sequence[K], k: int) -> np.ndarray:
+    def neighbours(self, keys: Sequence[K], k: int, floor: np.ndarray | None = None) -> np.ndarray:
         """For each of `keys` (rows of the index), the `k` highest cosines to the OTHER rows,
         as a search from its own vector would find them (exact, or the cells it would
         probe): shape (len(keys), k), each row sorted best first, -inf where there are
         fewer than `k` others. When partitioned, each reads its `neighbour_probe` nearest
         cells. One matrix product per cell read, shared by the keys that read it (exact
-        mode: one product for all)."""
+        mode: one product for all). `floor`, when known: for each key a lower bound of its
+        k-th highest cosine (e.g. its k-th to some rows of the index), so that only the
+        cosines reaching it need to be ordered."""
         best = np.full((len(keys), k), -np.inf, dtype=np.float32)
         if not keys or k <= 0:
             return best
         places = [self._where[key] for key in keys]
         vecs = np.stack([self._cells[p >> _SHIFT].vecs[p & _ROW] for p in places])
+        low = (
+            np.full(len(keys), -np.inf, np.float32)
+            if floor is None
+            else np.asarray(floor, np.float32) - 1e-5  # two products may differ in the last bits
+        )
         readers: dict[int, list[int]] = {}
         for i, cells in enumerate(self._probe(vecs, self.neighbour_probe)):
             for c in cells:
@@ -195,9 +202,14 @@ class VectorIndex(Generic[K]):
             for j, i in enumerate(rows):  # never a row's own cosine
                 if places[i] >> _SHIFT == c:
                     sims[places[i] & _ROW, j] = -np.inf
-            merged = np.concatenate([sims, best[rows].T], axis=0)
-            best[rows] = np.partition(merged, n, axis=0)[n:].T
-        return -np.sort(-best, axis=1)
+            bar = np.maximum(low[rows], best[rows, -1])
+            above = sims >= bar
+            if np.isfinite(bar).all() and above.sum() <= sims.size // 8:
+                best[rows] = _top_above(sims, above, best[rows])
+            else:
+                merged = np.concatenate([sims, best[rows].T], axis=0)
+                best[rows] = -np.sort(-np.partition(merged, n, axis=0)[n:].T, axis=1)
+        return best
 
     def _probe(self, queries: np.ndarray, nprobe: int) -> list[list[int]]:
         """The `nprobe` cells nearest to each of `queries` (shape (n, dim))."""
@@ -247,6 +259,23 @@ class VectorIndex(Generic[K]):
             cell.keys = [keys[i] for i in rows]
             base = c << _SHIFT
             self._where.update({k: base | i for i, k in enumerate(cell.keys)})
+
+
+def _top_above(sims: np.ndarray, above: np.ndarray, best: np.ndarray) -> np.ndarray:
+    """Per column j of `sims` (rows x keys), the k highest of its entries marked in `above`
+    and of `best[j]` (k values, best first): (keys, k), best first, -inf padded. Orders
+    the few marked entries instead of every column."""
+    m, k = best.shape
+    rows, cols = np.nonzero(above)
+    cols = np.concatenate([cols, np.repeat(np.arange(m), k)])
+    vals = np.concatenate([sims[rows, cols[: len(rows)]], best.ravel()])
+    order = np.lexsort((-vals, cols))
+    cols, vals = cols[order], vals[order]
+    rank = np.arange(len(cols)) - np.searchsorted(cols, np.arange(m))[cols]
+    keep = rank < k
+    out = np.full((m, k), -np.inf, dtype=np.float32)
+    out[cols[keep], rank[keep]] = vals[keep]
+    return out
 
 
 def _assign(vecs: np.ndarray, centroids: np.ndarray, block: int = 8192) -> np.ndarray:

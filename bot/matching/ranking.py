@@ -297,6 +297,7 @@ class WorkspaceIndex:
         r, known = cache.means(keys)
         todo = np.flatnonzero(~known)  # candidates whose r is to be computed
         bound = np.full(len(out), np.nan)
+        kth = np.full(len(out), -np.inf)  # lower bounds of the k-th best cosine, when known
         if len(todo) and beta > 0 and floor > -math.inf:
 
             def upper(rows: np.ndarray, r_item: np.ndarray | float) -> np.ndarray:
@@ -306,11 +307,12 @@ class WorkspaceIndex:
             bound[todo] = upper(todo, -1.0)  # any item's r is at least -1
             maybe = todo[bound[todo] >= floor]
             if len(maybe):
-                bound[maybe] = upper(maybe, self._lower_r([keys[i] for i in maybe], around, k))
+                lower, kth[maybe] = self._lower_r([keys[i] for i in maybe], around, k)
+                bound[maybe] = upper(maybe, lower)
             todo = todo[bound[todo] >= floor]
         if len(todo):
             need = [keys[i] for i in todo]
-            tops = self.vectors.neighbours(need, k)
+            tops = self.vectors.neighbours(need, k, kth[todo])
             cache.put(need, tops)
             r[todo] = finite_means(tops)
             known[todo] = True
@@ -323,12 +325,13 @@ class WorkspaceIndex:
                 corrected.append(Scored(s.item, float(bound[i]), s.semantic, s.lexical))
         return corrected
 
-    def _lower_r(self, keys: list[str], around: list[str], k: int) -> np.ndarray:
-        """A lower bound of r for each of `keys`: the mean of its k highest cosines to the
-        other items of `around` (a subset of the workspace), −1 for each one missing."""
+    def _lower_r(self, keys: list[str], around: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Lower bounds for each of `keys`, from its cosines to the other items of `around`
+        (a subset of the workspace): of r, the mean of its k highest (−1 for each one
+        missing), and of its k-th highest cosine (−inf when `around` has fewer)."""
         others = min(k, len(self.vectors) - 1)
         if others <= 0:
-            return np.full(len(keys), -1.0)
+            return np.full(len(keys), -1.0), np.full(len(keys), -np.inf)
         ring = np.stack([self.vectors.vector(key) for key in around])
         where = {key: n for n, key in enumerate(around)}
         sims = np.stack([self.vectors.vector(key) for key in keys]) @ ring.T
@@ -337,9 +340,10 @@ class WorkspaceIndex:
                 sims[j, where[key]] = -np.inf  # not its own neighbour
         taken = min(others, sims.shape[1])
         best = -np.sort(-sims, axis=1)[:, :taken]
+        kth = best[:, k - 1] if taken >= k else np.full(len(keys), -np.inf)
         best = np.where(np.isfinite(best), best, -1.0)
         total: np.ndarray = best.sum(axis=1, dtype=np.float64) - (others - taken)
-        return total / others
+        return total / others, kth
 
     def mentions(self, text: str, policy: MatchPolicy) -> dict[str, float]:
         """For a short query (at most `policy.mention_words` content words), the items whose
