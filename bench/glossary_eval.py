@@ -95,7 +95,12 @@ def rankings(
             text = narrations[i].text
             tokens = signal_tokens(text) | glossary.tokens(text)
             ranked = index.rank(
-                vecs[i], tokens, E5_POLICY, language=guess_language(text), text=text
+                vecs[i],
+                tokens,
+                E5_POLICY,
+                language=guess_language(text),
+                text=text,
+                exclude={item.key},  # not in its own neighbourhood (density correction)
             )
             out[narrations[i].key] = [s for s in ranked if s.item.key != item.key]
     return out

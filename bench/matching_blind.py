@@ -7,6 +7,9 @@
                                                             # every threshold/margin/bonus
     python bench/matching_blind.py --data bench/data/train/pairs.yaml --train
                                                             # the training data
+    ... --grid --density-weights 0,0.5,0.75,1.0 [--density-k 10]
+                                                            # the grid with the density
+                                                            # correction's weight too
 
 The blind set (bench/data/matching_blind.yaml) was written by a helper who saw no code and
 no other set, and frozen before any score; it is run ONCE per shipped configuration and
@@ -50,7 +53,7 @@ from bot.features.narration_phrases import match_phrase
 from bot.features.who import who_policy
 from bot.langdetect import guess_language
 from bot.matching.e5 import E5_POLICY
-from bot.matching.ranking import Item, MatchPolicy, Viewer, WorkspaceIndex, select
+from bot.matching.ranking import Item, MatchPolicy, Viewer, WorkspaceIndex, cut, select
 
 BLIND = Path(__file__).parent / "data" / "matching_blind.yaml"
 
@@ -171,11 +174,18 @@ class Workspace:
         self.index = WorkspaceIndex.build(self.items, self.vecs)
 
     def ranked(self, i: int, policy: MatchPolicy) -> list:
-        """What `rank` gives narration i as a new narration (itself left out)."""
+        """What `rank` gives narration i as a new narration (itself left out, also from its
+        own neighbourhood for the density correction)."""
+        key = self.items[i].key
         ranked = self.index.rank(
-            self.vecs[i], self.items[i].tokens, policy, self.languages[i], self.texts[i]
+            self.vecs[i],
+            self.items[i].tokens,
+            policy,
+            self.languages[i],
+            self.texts[i],
+            exclude={key},
         )
-        return [s for s in ranked if s.item.key != self.items[i].key]
+        return [s for s in ranked if s.item.key != key]
 
 
 def evaluate(
@@ -184,9 +194,11 @@ def evaluate(
     part: str = "",
     ranked: dict[int, list] | None = None,
     who: bool = True,
+    pools: dict[int, list] | None = None,
 ) -> dict:
     """The figures of the queries of `part` ("" = all); every narration of the set stays
-    in the workspace as a candidate, whatever its part."""
+    in the workspace as a candidate, whatever its part. `pools`: per query, what `select`
+    keeps before its threshold and margin (`candidate_pool`), to be cut by `policy`."""
     entries, questions = ws.entries, ws.questions
     group_size = Counter(e.group for e in entries if e.group)
     tp = fp = relevant = 0
@@ -196,8 +208,11 @@ def evaluate(
     for i, e in enumerate(entries):
         if part and e.part != part:
             continue
-        cands = ranked[i] if ranked is not None else ws.ranked(i, policy)
-        found = select(cands, policy, Viewer(e.person, None, "public"))
+        if pools is not None:
+            found = cut(pools[i], policy)
+        else:
+            cands = ranked[i] if ranked is not None else ws.ranked(i, policy)
+            found = select(cands, policy, Viewer(e.person, None, "public"))
         right = sum(1 for s in found if e.group and entries[int(s.item.key[2:])].group == e.group)
         tp += right
         fp += len(found) - right
@@ -262,26 +277,43 @@ MIN_PRECISION = 0.85
 
 
 def grid(
-    sets: list[tuple[Workspace, str]], shipped: MatchPolicy = E5_POLICY
+    sets: list[tuple[Workspace, str]],
+    shipped: MatchPolicy = E5_POLICY,
+    density_weights: tuple[float, ...] | None = None,
+    density_ks: tuple[int, ...] | None = None,
 ) -> list[tuple[MatchPolicy, dict]]:
-    """Every threshold x margin x cross-language bonus of the grid, the suggestions of
-    several workspaces (each with the queries of one part) counted together: the rankings
-    made once per bonus (the gate checks every candidate: threshold -1), then each
-    setting's suggestions through `select`."""
+    """Every threshold x margin x cross-language bonus (x density weight and k, when
+    given; else the shipped policy's) of the grid, the suggestions of several workspaces
+    (each with the queries of one part) counted together: the rankings made once per
+    (k, bonus, weight) (the gate and the density correction see every candidate:
+    threshold -1), then each setting's suggestions: `select`'s pool cut by the setting."""
     out = []
-    for bonus in BONUSES:
-        base = replace(shipped, cross_language_bonus=bonus, threshold=-1.0)
-        rankings = [
-            {i: ws.ranked(i, base) for i, e in enumerate(ws.entries) if not part or e.part == part}
+    weights = density_weights or (shipped.density_weight,)
+    ks = density_ks or (shipped.density_k,)
+    # k outermost: each workspace's cache of neighbourhoods is filled once per k
+    for k, bonus, weight in itertools.product(ks, BONUSES, weights):
+        density = {"density_weight": weight, "density_k": k}
+        base = replace(shipped, cross_language_bonus=bonus, threshold=-1.0, **density)
+        # what select keeps before threshold and margin: each setting only cuts it
+        pools = [
+            {
+                i: candidate_pool(ws.ranked(i, base), e.person)
+                for i, e in enumerate(ws.entries)
+                if not part or e.part == part
+            }
             for ws, part in sets
         ]
         for threshold, margin in itertools.product(THRESHOLDS, MARGINS):
             policy = replace(
-                shipped, cross_language_bonus=bonus, threshold=threshold, margin=margin
+                shipped,
+                cross_language_bonus=bonus,
+                threshold=threshold,
+                margin=margin,
+                **density,
             )
             tp = fp = relevant = 0
-            for (ws, part), ranked in zip(sets, rankings, strict=True):
-                r = evaluate(ws, policy, part, ranked, who=False)
+            for (ws, part), pool in zip(sets, pools, strict=True):
+                r = evaluate(ws, policy, part, who=False, pools=pool)
                 tp, fp, relevant = tp + r["tp"], fp + r["fp"], relevant + r["relevant"]
             out.append(
                 (
@@ -294,6 +326,16 @@ def grid(
                 )
             )
     return out
+
+
+def candidate_pool(ranked: list, person: str) -> list:
+    """What `select` keeps for `person` before its threshold and margin (one item per
+    person, not the narrator, best first): `cut` with a policy then gives what `select`
+    with that policy gives (no feedback penalties in these sets)."""
+    return select(ranked, EVERYTHING, Viewer(person, None, "public"))
+
+
+EVERYTHING = MatchPolicy(threshold=-np.inf, margin=np.inf, max_suggestions=10**9)
 
 
 def eval_tuning_half(encoders: Encoders, variant: str) -> Workspace:
@@ -325,7 +367,8 @@ def show_grid(results: list[tuple[MatchPolicy, dict]]) -> None:
         policy, r = max(reversed(pool), key=lambda pr: f1(pr[1]))
         print(
             f"  {label}: threshold {policy.threshold} margin {policy.margin} bonus "
-            f"{policy.cross_language_bonus}: P {r['precision']:.3f} R {r['recall']:.3f} "
+            f"{policy.cross_language_bonus} density {policy.density_weight} "
+            f"(k {policy.density_k}): P {r['precision']:.3f} R {r['recall']:.3f} "
             f"F1 {f1(r):.3f} ({r['suggestions']} suggestions)"
         )
 
@@ -357,8 +400,27 @@ def main() -> None:
         action="store_true",
         help="the gate's word lists only (for a space its classifier is not for)",
     )
+    parser.add_argument(
+        "--density-weights",
+        type=lambda v: tuple(float(x) for x in v.split(",")),
+        help="density correction weights, e.g. 0,0.5,0.75,1.0 (--grid: each tried; "
+        "without --grid: one, evaluated instead of the shipped weight)",
+    )
+    parser.add_argument(
+        "--density-k",
+        type=lambda v: tuple(int(x) for x in v.split(",")),
+        help="neighbours for the density correction, e.g. 10 or 5,10,20 (--grid: each)",
+    )
     args = parser.parse_args()
     shipped = replace(E5_POLICY, vague_model=None) if args.no_vague_model else E5_POLICY
+    if not args.grid and (args.density_weights or args.density_k):
+        if len(args.density_weights or ()) > 1 or len(args.density_k or ()) > 1:
+            parser.error("without --grid: one --density-weights and one --density-k")
+        shipped = replace(
+            shipped,
+            density_weight=(args.density_weights or (shipped.density_weight,))[0],
+            density_k=(args.density_k or (shipped.density_k,))[0],
+        )
     entries, questions = (load_train if args.train else load_blind)(args.data)
     encoders = Encoders(delta=args.delta)
     ws = Workspace(entries, questions, encoders, args.variant)
@@ -369,12 +431,17 @@ def main() -> None:
             sets.append((eval_tuning_half(encoders, args.variant), "tune"))
             part += " + the tuning half of matching_eval.yaml"
         print(f"{args.data}{part} (load average {os.getloadavg()[0]:.1f}); {args.variant}")
-        show_grid(grid(sets, shipped))
+        show_grid(grid(sets, shipped, args.density_weights, args.density_k))
         return
     r = evaluate(ws, shipped, args.part)
+    density = (
+        f", density {shipped.density_weight} (k {shipped.density_k})"
+        if shipped.density_weight
+        else ""
+    )
     print(
         f"{args.data}{part} (load average {os.getloadavg()[0]:.1f}); shipped configuration"
-        f" ({args.variant})"
+        f" ({args.variant}{density})"
     )
     print(
         f"  suggestions: precision {r['precision']:.3f}  recall {r['recall']:.3f}  "

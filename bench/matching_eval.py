@@ -366,7 +366,12 @@ def rankings(
         for i, item in zip(rows, items, strict=True):
             language = guess_language(narrations[i].text)
             ranked = index.rank(
-                vecs[i], item.tokens, policy, language=language, text=narrations[i].text
+                vecs[i],
+                item.tokens,
+                policy,
+                language=language,
+                text=narrations[i].text,
+                exclude={item.key},  # not in its own neighbourhood (density correction)
             )
             out[narrations[i].key] = [s for s in ranked if s.item.key != item.key]
     return out

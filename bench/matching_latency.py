@@ -6,6 +6,7 @@
     python bench/matching_latency.py --size 100000 --serve     # + `wolbot serve` on it
     python bench/matching_latency.py --encoder use    # the other local model (default: e5)
     python bench/matching_latency.py --size 100000 --memory-map  # where the RSS is
+    python bench/matching_latency.py --size 100000 --density 0.75 # + the density correction
 
 The encoder is the bot's own local model (`local_encoder`, app.yaml `matching.encoder`):
 `e5` (multilingual-e5-small in onnxruntime, the default) or `use`, with its own policy.
@@ -17,6 +18,14 @@ peak (VmHWM), model included. `--with-db` stores the vectors in SQLite and start
 core on them in this process (the model is then already loaded); `--serve` also starts
 `wolbot serve` on that database in a fresh process and times it until `/healthz` answers
 (imports, model load and index included).
+
+`--density W` (with `--density-k K`, default 10) measures the neighbourhood density
+correction (`MatchPolicy.density_weight`, docs/matching.md) in the same run: every query is
+timed without it ("off"), with it ("on": the cache of neighbourhoods as it grows from empty
+over the run, as after a start-up) and with it on an emptied cache ("on, cold": the worst
+case, every candidate's neighbourhood computed), the three interleaved query by query; the
+additions alternate between an empty and the filled cache; and the RSS with the cache full
+(`Neighbourhoods.limit` items, placeholder rows: its memory, not the time to fill it).
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -132,6 +142,8 @@ def run_size(
     encoder_name: str = "e5",
     serve: bool = False,
     with_map: bool = False,
+    density: float = 0.0,
+    density_k: int = 10,
 ) -> dict:
     result: dict = {"size": n, "load_average_before": os.getloadavg()[0], "encoder": encoder_name}
     result["rss_start_mb"], _ = memory_mb()  # interpreter, numpy and the bot's modules
@@ -169,26 +181,63 @@ def run_size(
 
     qtexts = queries_of_eval_set()
     viewer = Viewer("U-new", "C-general", "public")
-    for q in qtexts[:10]:  # warm caches
+    on = replace(policy, density_weight=density, density_k=density_k)
+    for q in qtexts[:10]:  # warm caches (not the density cache: that starts empty)
         vec = encoder.encode([q])[0]
         select(ws.rank(vec, signal_tokens(q), policy, guess_language(q), q), policy, viewer)
-    total, search_only = [], []
+    modes = ("off", "on", "cold") if density else ("off",)
+    total: dict[str, list[float]] = {m: [] for m in modes}
+    search_only: dict[str, list[float]] = {m: [] for m in modes}
+    computed: dict[str, list[int]] = {m: [] for m in modes}
+    posted: dict[str, int] = dict.fromkeys(modes, 0)
+    warm = None  # the density cache of "on", kept across its queries
     for i in range(queries):
         q = qtexts[i % len(qtexts)]
-        t0 = time.perf_counter()
-        language = guess_language(q)
-        vec = encoder.encode([q])[0]
-        t1 = time.perf_counter()
-        select(ws.rank(vec, signal_tokens(q), policy, language, q), policy, viewer)
-        t2 = time.perf_counter()
-        total.append(t2 - t0)
-        search_only.append(t2 - t1)
-    result["new_narration_to_suggestions_ms"] = percentiles(total)
-    result["search_only_ms"] = percentiles(search_only)
+        for mode in modes[i % len(modes) :] + modes[: i % len(modes)]:  # rotated order
+            ws.density = warm if mode == "on" else None
+            before = len(ws.density) if ws.density is not None else 0
+            t0 = time.perf_counter()
+            language = guess_language(q)
+            vec = encoder.encode([q])[0]
+            t1 = time.perf_counter()
+            found = select(
+                ws.rank(vec, signal_tokens(q), on if mode != "off" else policy, language, q),
+                policy,
+                viewer,
+            )
+            t2 = time.perf_counter()
+            total[mode].append(t2 - t0)
+            search_only[mode].append(t2 - t1)
+            posted[mode] += len(found)
+            if mode != "off":
+                computed[mode].append((len(ws.density) if ws.density else 0) - before)
+            if mode == "on":
+                warm = ws.density
+    result["new_narration_to_suggestions_ms"] = percentiles(total["off"])
+    result["search_only_ms"] = percentiles(search_only["off"])
+    if density:
+        result["density"] = {"weight": density, "k": density_k, "suggestions": posted}
+        for mode in ("on", "cold"):
+            result["density"][mode] = {
+                "new_narration_to_suggestions_ms": percentiles(total[mode]),
+                "search_only_ms": percentiles(search_only[mode]),
+                "computed_per_query": float(np.mean(computed[mode])),
+            }
+        result["density"]["cached"] = len(warm) if warm is not None else 0
+        # The worst case, whatever the bound leaves out: the neighbourhoods of all 64
+        # candidates of a query's shortlist computed at once (VectorIndex.neighbours).
+        every = []
+        for q in qtexts[:100]:
+            keys = [k for k, _ in ws.vectors.search(encoder.encode([q])[0], policy.shortlist)]
+            t0 = time.perf_counter()
+            ws.vectors.neighbours(keys, density_k)
+            every.append(time.perf_counter() - t0)
+        result["density"]["all_candidates_ms"] = percentiles(every)
+    ws.density = warm
     gc.collect()
     result["rss_after_queries_mb"], _ = memory_mb()  # e5: more of its mapped table read
 
-    adds = []
+    adds: dict[bool, list[float]] = {False: [], True: []}
     for i in range(200):
         q = qtexts[i % len(qtexts)]
         item = Item.of(
@@ -199,12 +248,25 @@ def run_size(
             visibility="public",
             language=guess_language(q),
         )
+        cached = bool(density) and i % 2 == 1  # with the density cache to keep current
+        ws.density = warm if cached else None
         t0 = time.perf_counter()
         ws.add([item], extra[i : i + 1])
-        adds.append(time.perf_counter() - t0)
-    result["add_one_ms"] = percentiles(adds)
+        adds[cached].append(time.perf_counter() - t0)
+    ws.density = warm
+    result["add_one_ms"] = percentiles(adds[False])
+    if density:
+        result["density"]["add_one_ms"] = percentiles(adds[True])
     gc.collect()
     result["rss_after_adds_mb"], _ = memory_mb()
+    if density and warm is not None:  # the memory of a full cache (its limit of items)
+        missing = [k for k in ws.items if k not in warm][: max(0, warm.limit - len(warm))]
+        warm.put(missing, np.zeros((len(missing), density_k), np.float32))
+        gc.collect()
+        result["density"]["rss_full_cache_mb"], _ = memory_mb()
+        result["density"]["full_cache"] = len(warm)
+        for key in missing:
+            warm.drop(key)
     # One narration as long as the bot keeps (narrations.max_length, 4000 characters; e5
     # reads its first 128 tokens, MAX_TOKENS): the model's working memory for the longest input.
     encoder.encode([" ".join(qtexts)[:4000]])
@@ -370,6 +432,10 @@ def serve_phase(url: str, encoder_name: str, tmp: str) -> dict:
     return out
 
 
+def policy_shortlist(r: dict) -> str:
+    return r["policy"].split("shortlist=")[1].split(",")[0]
+
+
 def show(r: dict) -> None:
     t, s = r["new_narration_to_suggestions_ms"], r["search_only_ms"]
     print(
@@ -393,6 +459,28 @@ def show(r: dict) -> None:
         f"          (at start {r['rss_start_mb']:.0f} MB, model loaded {r['rss_model_mb']:.0f} MB"
         f" in {r['model_load_s']:.2f}s)"
     )
+    if "density" in r:
+        d = r["density"]
+        for mode, label in (("on", "on"), ("cold", "on, emptied cache")):
+            m = d[mode]["new_narration_to_suggestions_ms"]
+            print(
+                f"          density {d['weight']} (k {d['k']}) {label}: p50 {m['p50']:.1f} ms"
+                f"  p95 {m['p95']:.1f} ms  p99 {m['p99']:.1f} ms   (search alone p95 "
+                f"{d[mode]['search_only_ms']['p95']:.2f} ms; neighbourhoods computed per "
+                f"query {d[mode]['computed_per_query']:.1f})"
+            )
+        print(
+            f"          density: the neighbourhoods of all {policy_shortlist(r)} candidates of a"
+            f" query computed at once p50 {d['all_candidates_ms']['p50']:.1f} ms"
+            f" p95 {d['all_candidates_ms']['p95']:.1f} ms (the worst case of an emptied cache)"
+        )
+        print(
+            f"          density: {d['cached']} neighbourhoods cached after the queries;"
+            f" add one p95 {d['add_one_ms']['p95']:.3f} ms with the cache (without:"
+            f" {r['add_one_ms']['p95']:.3f}); RSS with the cache full ({d['full_cache']}"
+            f" items) {d['rss_full_cache_mb']:.0f} MB; suggestions off / on / cold"
+            f" {d['suggestions']['off']} / {d['suggestions']['on']} / {d['suggestions']['cold']}"
+        )
     if "ivf_top1_agreement" in r:
         print(
             f"          IVF vs exact: top-1 agreement {r['ivf_top1_agreement']:.2f},"
@@ -424,11 +512,25 @@ def main() -> None:
     parser.add_argument("--memory-map", action="store_true", help="resident MB per mapping")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--encoder", choices=LOCAL_ENCODERS, default="e5")
+    parser.add_argument(
+        "--density",
+        type=float,
+        default=0.0,
+        help="also time the density correction with this weight (interleaved with off)",
+    )
+    parser.add_argument("--density-k", type=int, default=10)
     args = parser.parse_args()
     with_db = args.with_db or args.serve
     if args.size:
         result = run_size(
-            args.size, args.queries, with_db, args.encoder, args.serve, args.memory_map
+            args.size,
+            args.queries,
+            with_db,
+            args.encoder,
+            args.serve,
+            args.memory_map,
+            args.density,
+            args.density_k,
         )
         print(json.dumps(result) if args.json else "", end="\n" if args.json else "")
         if not args.json:
@@ -449,6 +551,7 @@ def main() -> None:
         cmd += ["--with-db"] if with_db else []
         cmd += ["--serve"] if args.serve else []
         cmd += ["--memory-map"] if args.memory_map else []
+        cmd += ["--density", str(args.density), "--density-k", str(args.density_k)]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         show(json.loads(out.strip().splitlines()[-1]))
 
