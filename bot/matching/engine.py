@@ -314,9 +314,7 @@ class MatchingEngine:
         excluded = frozenset(exclude)
         # The database filters and the encoding + ranking (a worker thread) overlap.
         ranked, (fatigued, rejected, liked, choices) = await asyncio.gather(
-            self.rank(
-                workspace_id, text, vector, space=space, language=language, exclude=excluded
-            ),
+            self.rank(workspace_id, text, vector, space=space, language=language, exclude=excluded),
             self.store.filters_and_choices(
                 workspace_id,
                 viewer.person_id,
