@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.store.engine import Database
+from bot.store.participation_counts import fold_narrations
 from bot.store.tables import Narration
 
 
@@ -65,10 +66,15 @@ class NarrationRepo:
             return row
 
     async def delete(self, narration_id: int) -> bool:
+        """Remove a narration (its message was deleted); its participation count stays."""
         async with self.db.session() as s:
             row = await s.get(Narration, narration_id)
             if row is None:
                 return False
+            if row.community is not None:
+                await fold_narrations(
+                    s, self.db.dialect, row.workspace_id, col(Narration.id) == narration_id
+                )
             await s.delete(row)
             await s.commit()
             return True

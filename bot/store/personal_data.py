@@ -19,6 +19,7 @@ from sqlalchemy import String, cast, delete, func, literal, or_, update
 from sqlmodel import SQLModel, col, select
 
 from bot.store.engine import Database, table_of
+from bot.store.participation_counts import fold_narrations
 from bot.store.tables import (
     Channel,
     ConversationReference,
@@ -227,6 +228,10 @@ class PersonalData:
             ]
             old_questions = select(Question.id).where(
                 Question.workspace_id == workspace_id, col(Question.created_at) < cutoff
+            )
+            # the participation the purged narrations counted stays (until its own purge)
+            await fold_narrations(
+                s, self.db.dialect, workspace_id, col(Narration.created_at) < cutoff
             )
             for name, statement in (
                 (

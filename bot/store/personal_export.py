@@ -17,10 +17,11 @@ from sqlmodel import col, or_, select
 
 from bot.clock import utc
 from bot.store.engine import Database
+from bot.store.participation_counts import participation_rows
 from bot.store.tables import Channel, Narration, Person, Workspace
 from bot.store.tables.admin import AuditEntry, PersonSettings, RoleGrant
 from bot.store.tables.asks import Question, Thanks
-from bot.store.tables.insight import ParticipationCount, ReportSubscription
+from bot.store.tables.insight import ReportSubscription
 from bot.store.tables.matching import Connection, MatchSuggestion, ProfileTopic
 from bot.store.tables.rhythms import CheckinState, Contribution, DialogueRound
 from bot.store.tables.teams import TeamsMember
@@ -249,7 +250,7 @@ class PersonalExport:
                     "count": p.count,
                     "kept_until": None,
                 }
-                for p in await rows(ParticipationCount, col(ParticipationCount.user_id) == user_id)
+                for p in await participation_rows(s, self.db.dialect, workspace_id, user_id=user_id)
             ]
             doc["check_ins"] = [
                 {

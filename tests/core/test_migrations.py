@@ -92,3 +92,55 @@ async def test_narration_vectors_move_onto_their_narrations_and_back(database_ur
             await conn.run_sync(_run_alembic, "upgrade", "heads")
     finally:
         await db.dispose()
+
+
+async def test_narrations_counting_themselves_are_written_back_as_counts_on_downgrade(
+    database_url: str,
+) -> None:
+    """0014: the downgrade writes what narrations count (`narration.community`) into
+    `participation_count`, where the previous version reads it."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from bot.store.engine import _run_alembic
+
+    db = Database(database_url)
+    wednesday = datetime(2026, 12, 9, 23, 30, tzinfo=UTC)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                text("INSERT INTO workspace (id, platform, created_at) VALUES ('w', 'test', :t)"),
+                {"t": wednesday},
+            )
+            for n, community in ((1, "C1"), (2, "C1"), (3, ""), (4, None)):
+                await conn.execute(
+                    text(
+                        "INSERT INTO narration (id, workspace_id, author_id, text, topic,"
+                        " channel_id, message_id, visibility, language, source, created_at,"
+                        " updated_at, community) VALUES (:n, 'w', 'ann', 'x', 'x', 'C1', :m,"
+                        " 'public', 'en', 'channel', :t, :t, :c)"
+                    ),
+                    {"n": n, "m": f"m{n}", "t": wednesday, "c": community},
+                )
+            await conn.execute(
+                text(
+                    "INSERT INTO participation_count (workspace_id, user_id, week, community,"
+                    " signal, level, count) VALUES ('w', 'ann', :week, 'C1', 'narration', 3, 5)"
+                ),
+                {"week": datetime(2026, 12, 7).date()},
+            )
+            await conn.run_sync(_run_alembic, "downgrade", "0013_narration_vector")
+            rows = await conn.execute(
+                text(
+                    "SELECT week, community, count FROM participation_count"
+                    " ORDER BY community, week"
+                )
+            )
+            assert [(str(w), c, n) for w, c, n in rows] == [
+                ("2026-12-07", "", 1),
+                ("2026-12-07", "C1", 7),
+            ]
+            await conn.run_sync(_run_alembic, "upgrade", "heads")
+    finally:
+        await db.dispose()

@@ -12,6 +12,7 @@ from sqlmodel import select
 from bot.events import Action, EventKind
 from bot.features.participation import WEEKLY_JOB
 from bot.insight import access, record
+from bot.insight.report import build_report
 from bot.messages import OutboundMessage
 from bot.ports import Destination, Sent
 from bot.store.tables import OutboxItem
@@ -64,9 +65,13 @@ async def run(core, event) -> None:
 
 
 async def counts(core) -> dict[tuple[str, str, str], int]:
-    async with core.db.session() as s:
-        rows = await s.exec(select(ParticipationCount))
-        return {(r.user_id, r.signal, r.community): r.count for r in rows}
+    """Every count of the workspace, as the figures read them (a narration counts by its own
+    row, the other signals in `participation_count`)."""
+    found: dict[tuple[str, str, str], int] = {}
+    for r in await core.participation_counts.rows(WS):
+        key = (r.user_id, r.signal, r.community)
+        found[key] = found.get(key, 0) + r.count
+    return found
 
 
 async def test_each_event_gives_its_signal(icore) -> None:
@@ -282,3 +287,89 @@ async def test_named_questions_answers_and_thanks_count_anonymous_ones_never(
     assert found[("dan", "answer", "DURF")] == 1
     assert found[("ann", "thanks", "DURF")] == 1
     assert not [k for k in found if k[0] == "cem"]
+
+
+def test_a_narration_counts_at_the_level_insight_gives_it() -> None:
+    from bot.insight.signals import level_of
+    from bot.store.participation_counts import NARRATION_LEVEL, NARRATION_SIGNAL
+
+    assert level_of(NARRATION_SIGNAL) == NARRATION_LEVEL
+
+
+async def narration_rows_in_the_table(core) -> int:
+    async with core.db.session() as s:
+        rows = await s.exec(
+            select(ParticipationCount).where(ParticipationCount.signal == "narration")
+        )
+        return sum(r.count for r in rows)
+
+
+async def test_a_narration_counts_by_its_own_row_and_its_count_outlives_the_message(
+    icore, clock
+) -> None:
+    """Storing a narration is its count (no write to `participation_count`); a retry counts
+    nothing more; when the message is deleted its count stays, as the figures had it."""
+    from bot.store.personal_export import PersonalExport
+
+    said = ev.message("I'm working on the onboarding guide", user="ann", message_id="m-ann")
+    await run(icore, said)
+    await run(icore, ev.message(said.text, user="ann", message_id="m-ann"))  # a copy
+    assert await counts(icore) == {("ann", "narration", "C1"): 1}
+    assert await narration_rows_in_the_table(icore) == 0
+    export = await PersonalExport(icore.db).build(
+        WS, "ann", clock.now(), retention_days=365, audit_days=365
+    )
+    assert [(p["signal"], p["count"]) for p in export["participation"]] == [("narration", 1)]
+    clock.advance(days=1)
+    await run(
+        icore, ev.message("", user="ann", message_id="m-ann", event_kind=EventKind.MESSAGE_DELETED)
+    )
+    assert await counts(icore) == {("ann", "narration", "C1"): 1}
+    assert await narration_rows_in_the_table(icore) == 1
+    report = await build_report(icore.services, WS)
+    assert report.current_key is not None
+    assert await icore.participation_counts.first_week(WS) == MONDAY.date()
+
+
+async def test_the_retention_purge_keeps_the_counts_of_the_narrations_it_removes(
+    icore, clock
+) -> None:
+    await run(icore, ev.message("I'm working on the onboarding guide", user="ann"))
+    await run(icore, ev.message("I'm working on the intake form", user="ann"))
+    clock.advance(days=3)
+    _, removed = await icore.personal_data.purge(
+        WS, clock.now(), retention_days=2, audit_retention_days=30
+    )
+    assert len(removed) == 2
+    assert await counts(icore) == {("ann", "narration", "C1"): 2}
+    assert await narration_rows_in_the_table(icore) == 2
+
+
+async def test_narrations_of_purged_weeks_stop_counting_with_them(icore, clock) -> None:
+    """The participation purge forgets old weeks; a narration of such a week that is still
+    kept (its own retention runs separately) no longer counts either."""
+    clock.set(MONDAY - timedelta(days=300))
+    await run(icore, ev.message("I'm working on the old plan", user="ann"))
+    clock.set(MONDAY)
+    await run(icore, ev.message("I'm working on the new plan", user="ann"))
+    assert await counts(icore) == {("ann", "narration", "C1"): 2}
+    await icore.participation_counts.purge_before(WS, MONDAY.date() - timedelta(days=7))
+    assert await counts(icore) == {("ann", "narration", "C1"): 1}
+    assert await icore.participation_counts.first_week(WS) == MONDAY.date()
+
+
+async def test_a_narration_counts_in_its_utc_week(icore, clock) -> None:
+    """The week a narration counts in is computed by the database: the same Monday (UTC) as
+    `week_of`, at the edges of a week too."""
+    from bot.insight import week_of
+
+    monday = MONDAY.replace(hour=0)
+    moments = [monday - timedelta(microseconds=1), monday, monday + timedelta(days=6, hours=23)]
+    for n, moment in enumerate(moments):
+        clock.set(moment)
+        await run(icore, ev.message(f"I'm working on part {n}", user="ann"))
+    weeks = sorted(
+        (r.week, r.count) for r in await icore.participation_counts.rows(WS, user_id="ann")
+    )
+    assert weeks == [(week_of(moments[0]), 1), (week_of(moments[1]), 2)]
+    assert week_of(moments[0]) == (monday - timedelta(days=7)).date()

@@ -47,7 +47,8 @@ class Narration(SQLModel, table=True):
     Its matching vector (bot/matching) is stored on the row, made before the row is written
     (`Hooks.narration_preparers`), so recording a narration is one INSERT; restarts and other
     replicas load it from here (`bot/store/matching.py`), as they load profile topics'
-    vectors from `match_vector`."""
+    vectors from `match_vector`. Likewise it counts as its author's participation by itself
+    (`community`), without a row in `participation_count`."""
 
     __personal__ = {"author_id": "delete"}
     __table_args__ = (
@@ -72,6 +73,9 @@ class Narration(SQLModel, table=True):
     vector: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     vector_model: str | None = Field(default=None, max_length=80)
     vector_at: datetime | None = timestamp(nullable=True)  # when `vector` was last written
+    # Its participation count (bot/store/participation_counts.py): the community it was
+    # told in ("" for none); None: counted in `participation_count` instead, or not at all.
+    community: str | None = Field(default=None, max_length=200)
 
 
 class ProcessedEvent(SQLModel, table=True):
