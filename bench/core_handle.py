@@ -4,6 +4,7 @@ database statements (and of them writes) each costs, counted with SQLAlchemy's
 `before_cursor_execute` event on every engine.
 
     python bench/core_handle.py [--postgres] [--events 200] [--root CHECKOUT] [--inbox]
+                                [--one-by-one] [--show]
 
 "CPU ms" is the process's CPU time per event (all threads, the encoder's included): on a
 shared, loaded machine it varies far less than the rates, which follow the load.
@@ -11,6 +12,11 @@ shared, loaded machine it varies far less than the rates, which follow the load.
 `--inbox` measures the path a Slack event takes: the events are stored in the inbox first
 (as the acknowledgement does), then the inbox worker hands them to the core; handled/s is
 the worker's rate and the statements are those of handling (the store's are given apart).
+The events are stored together, before the worker starts (a backlog: the worker's passes
+each claim several); `--one-by-one` stores the next event only once the last is handled
+(events that arrive slower than they are handled: a pass per event). The statements of
+handling include the bench's own wait for the end (`Inbox.wait_idle`'s count, a few per
+hundred events).
 
 `--root` measures another checkout (e.g. a worktree of an older commit) with the same
 bench code, so before and after can be compared in one run.
@@ -40,11 +46,13 @@ WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 class Statements:
-    """Counts the statements every engine sends, and the writes among them."""
+    """Counts the statements every engine sends, and the writes among them; the inbox's
+    INSERTs (storing events, the acknowledgement's part) also apart."""
 
     def __init__(self) -> None:
         self.total = 0
         self.writes = 0
+        self.stores = 0
         self.log: list[str] | None = None
 
     def install(self) -> None:
@@ -58,6 +66,8 @@ class Statements:
         first = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
         if first in WRITES:
             self.writes += 1
+            if statement.split(None, 3)[2].strip('"') in ("inbox", "slack_inbox"):
+                self.stores += 1
         if self.log is not None:
             self.log.append(" ".join(statement.split())[:110])
 
@@ -77,10 +87,20 @@ def slack_body(root: Path, n: int, text: str, user: str, channel: str) -> dict[s
 
 
 async def through_inbox(
-    core: Any, root: Path, label: str, text: str, events: int, counter: Statements, show: bool
+    core: Any,
+    root: Path,
+    label: str,
+    text: str,
+    events: int,
+    counter: Statements,
+    show: bool,
+    one_by_one: bool = False,
 ) -> dict[str, float]:
-    """Store `events` Slack events in the inbox, then let its worker handle them all."""
+    """Store `events` Slack events in the inbox, then let its worker handle them all (or
+    `one_by_one`: store each once the one before is handled)."""
     from adapters.slack.inbound import to_inbound
+
+    handled = asyncio.Event()
 
     concurrency = 4 if core.db.dialect == "postgresql" else 1
     bodies = [
@@ -91,7 +111,10 @@ async def through_inbox(
         from bot.delivery.inbox import Inbox, event_key
 
         async def handle(event: Any) -> Any:
-            return await core.handle(event, claimed=True)
+            try:
+                return await core.handle(event, claimed=True)
+            finally:
+                handled.set()
 
         inbox = Inbox(
             core.db,
@@ -108,26 +131,46 @@ async def through_inbox(
         from adapters.slack.inbox import SlackInbox
 
         async def handle_body(event: Any, body: Any) -> Any:
-            return await core.handle(event)
+            try:
+                return await core.handle(event)
+            finally:
+                handled.set()
 
         inbox = SlackInbox(core.db, handle_body, clock=core.clock, concurrency=concurrency)
 
         async def put(body: dict[str, Any]) -> Any:
             return await inbox.put(to_inbound(body, bot_user_id="UBOT"), body, "UBOT")
 
-    before = (counter.total, counter.writes)
-    started = time.perf_counter()
-    await asyncio.gather(*(put(body) for body in bodies))
-    stored_s = time.perf_counter() - started
-    stored = (counter.total - before[0], counter.writes - before[1])
-    before = (counter.total, counter.writes)
-    if show:
-        counter.log = []
-    started, cpu = time.perf_counter(), time.process_time()
-    inbox.start()
-    await inbox.wait_idle(timeout=600)
-    handled_s, cpu = time.perf_counter() - started, time.process_time() - cpu
-    await inbox.stop()
+    if one_by_one:
+        before = (counter.total, counter.writes, counter.stores)
+        if show:
+            counter.log = []
+        started, cpu = time.perf_counter(), time.process_time()
+        inbox.start()
+        for body in bodies:
+            handled.clear()
+            await put(body)
+            await handled.wait()
+        await inbox.wait_idle(timeout=600)
+        await inbox.stop()  # the last event's `done`
+        handled_s, cpu = time.perf_counter() - started, time.process_time() - cpu
+        stored = (counter.stores - before[2],) * 2
+        before = (before[0] + stored[0], before[1] + stored[0])
+        stored_s = handled_s
+    else:
+        before = (counter.total, counter.writes)
+        started = time.perf_counter()
+        await asyncio.gather(*(put(body) for body in bodies))
+        stored_s = time.perf_counter() - started
+        stored = (counter.total - before[0], counter.writes - before[1])
+        before = (counter.total, counter.writes)
+        if show:
+            counter.log = []
+        started, cpu = time.perf_counter(), time.process_time()
+        inbox.start()
+        await inbox.wait_idle(timeout=600)
+        handled_s, cpu = time.perf_counter() - started, time.process_time() - cpu
+        await inbox.stop()
     if counter.log is not None:
         print(f"statements of handling {events} {label}s from the inbox, by kind:")
         for line, n in Counter(" ".join(x.split()[:3]) for x in counter.log).most_common():
@@ -145,7 +188,12 @@ async def through_inbox(
 
 
 async def measure(
-    url: str, events: int, show: bool, inbox: bool = False, root: Path | None = None
+    url: str,
+    events: int,
+    show: bool,
+    inbox: bool = False,
+    root: Path | None = None,
+    one_by_one: bool = False,
 ) -> dict[str, float]:
     from bot.app import build
     from bot.config import Settings
@@ -168,7 +216,9 @@ async def measure(
         ("plain message", "Lunch at twelve today? ({i})"),
     ):
         if inbox and root is not None:
-            figures |= await through_inbox(core, root, label, text, events, counter, show)
+            figures |= await through_inbox(
+                core, root, label, text, events, counter, show, one_by_one
+            )
             continue
         timings = []
         total = writes = 0
@@ -214,6 +264,11 @@ def main() -> int:
         action="store_true",
         help="store the events in the inbox first, then let its worker handle them",
     )
+    ap.add_argument(
+        "--one-by-one",
+        action="store_true",
+        help="with --inbox: store each event once the one before is handled",
+    )
     args = ap.parse_args()
     sys.path.insert(0, str(Path(args.root).resolve()))
     schema = None
@@ -228,7 +283,9 @@ def main() -> int:
         url = f"sqlite:///{tempfile.mkdtemp()}/core.db"
     try:
         figures = asyncio.run(
-            measure(url, args.events, args.show, args.inbox, Path(args.root).resolve())
+            measure(
+                url, args.events, args.show, args.inbox, Path(args.root).resolve(), args.one_by_one
+            )
         )
     finally:
         if schema:
@@ -241,6 +298,8 @@ def main() -> int:
     import bot
 
     path = "inbox → core.handle" if args.inbox else "core.handle"
+    if args.inbox and args.one_by_one:
+        path += ", one by one"
     print(
         f"{path} on {'PostgreSQL' if args.postgres else 'SQLite'}, {args.events} events,"
         f" bot from {Path(bot.__file__).parent.parent}:"
