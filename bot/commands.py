@@ -33,7 +33,7 @@ KEYWORD_LANGUAGE = {
             "zet",
             "herstel",
             "geschiedenis",
-            "gemeenschap",
+            "gemeenschap",  # the old Dutch alias of "community" (a word both languages use)
             "vastleggen",
             "rollen",
             "rol",

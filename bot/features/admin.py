@@ -30,6 +30,8 @@ VERBS: dict[str, tuple[str, ...]] = {
     "set": ("set", "zet"),
     "reset": ("reset", "herstel"),
     "history": ("history", "geschiedenis"),
+    # Dutch says "community" too; "gemeenschap" (the Dutch word until the texts settled on
+    # community) is still accepted, never shown.
     "community": ("community", "gemeenschap"),
     "capture": ("capture", "vastleggen"),
     "roles": ("roles", "role", "rollen", "rol"),

@@ -43,7 +43,7 @@ DM_NL = [
         "joost",
         "Weet iemand hoe ik zorgverlof aanvraag?",
         "Dat klinkt als een vraag voor collega's, maar er is nog geen durf-te-vragen-kanaal om hem "
-        "in te stellen: een beheerder kan er een maken met /wol instellingen gemeenschap toevoegen "
+        "in te stellen: een beheerder kan er een maken met /wol instellingen community toevoegen "
         "#durf-te-vragen durf-te-vragen.",
     ),
     ("joost", "Bedankt!", "Graag gedaan!"),

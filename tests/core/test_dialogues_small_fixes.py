@@ -36,7 +36,7 @@ COMMUNITY_NL = [
     (
         "bob",
         "/wol instellingen community verwijder #bestaatniet",
-        "#bestaatniet is geen gemeenschap, dus er is niets veranderd.",
+        "#bestaatniet is geen community, dus er is niets veranderd.",
     ),
     ("bob", "/wol instellingen community verwijder #C8", "#C8 is een community in app.yaml"),
 ]

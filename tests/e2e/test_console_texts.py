@@ -17,17 +17,17 @@ def test_dutch_admin_on_the_console(tmp_path: Path) -> None:
         cwd=tmp_path,
         stdin=(
             "@kees\nIk ben bezig met de AVG-verzoeken\n"
-            "/wol instellingen gemeenschap toevoegen #general dialoog\n"
-            "/wol instellingen gemeenschap bewerk #general\n"
+            "/wol instellingen community toevoegen #general dialoog\n"
+            "/wol instellingen community bewerk #general\n"
         ),
     )
     assert result.returncode == 0, result.stderr
     assert (
-        "#general is nu een dialoog-gemeenschap. Pas het aan met /wol instellingen "
-        "gemeenschap bewerk #general." in result.stdout
+        "#general is nu een dialoog-community. Pas het aan met /wol instellingen "
+        "community bewerk #general." in result.stdout
     )
     assert (
-        "maakt van het kanaal een gemeenschap: hardop-werken, dialoog of durf-te-vragen"
+        "maakt van het kanaal een community: hardop-werken, dialoog of durf-te-vragen"
         in result.stdout
     )
     assert "(formulieren werken alleen in Slack of Teams)" in result.stdout

@@ -71,7 +71,7 @@ def submit_data(dialog: dict[str, Any]) -> dict[str, Any]:
         ),
         (
             "nl-NL",
-            "Gemeenschap",
+            "Community instellen",
             "every tuesday is geen schema dat ik kan lezen",
             "De instellingen van",
         ),
