@@ -200,6 +200,7 @@ def evaluate(
     in the workspace as a candidate, whatever its part. `pools`: per query, what `select`
     keeps before its threshold and margin (`candidate_pool`), to be cut by `policy`."""
     entries, questions = ws.entries, ws.questions
+    policy = policy.for_size(len(ws.index))  # as the bot: a young workspace's policy
     group_size = Counter(e.group for e in entries if e.group)
     tp = fp = relevant = 0
     helped = with_partner = 0
@@ -281,6 +282,7 @@ def grid(
     shipped: MatchPolicy = E5_POLICY,
     density_weights: tuple[float, ...] | None = None,
     density_ks: tuple[int, ...] | None = None,
+    density_floors: tuple[float | None, ...] | None = None,
 ) -> list[tuple[MatchPolicy, dict]]:
     """Every threshold x margin x cross-language bonus (x density weight and k, when
     given; else the shipped policy's) of the grid, the suggestions of several workspaces
@@ -290,9 +292,17 @@ def grid(
     out = []
     weights = density_weights or (shipped.density_weight,)
     ks = density_ks or (shipped.density_k,)
+    floors = density_floors or (shipped.density_floor,)
     # k outermost: each workspace's cache of neighbourhoods is filled once per k
-    for k, bonus, weight in itertools.product(ks, BONUSES, weights):
-        density = {"density_weight": weight, "density_k": k}
+    for k, bonus, weight, low in itertools.product(ks, BONUSES, weights, floors):
+        # a floor is the center too: the correction only lowers (density_floor in ranking)
+        centre = shipped.density_center if low is None else low
+        density = {
+            "density_weight": weight,
+            "density_k": k,
+            "density_floor": low,
+            "density_center": centre,
+        }
         base = replace(shipped, cross_language_bonus=bonus, threshold=-1.0, **density)
         # what select keeps before threshold and margin: each setting only cuts it
         pools = [
@@ -368,7 +378,8 @@ def show_grid(results: list[tuple[MatchPolicy, dict]]) -> None:
         print(
             f"  {label}: threshold {policy.threshold} margin {policy.margin} bonus "
             f"{policy.cross_language_bonus} density {policy.density_weight} "
-            f"(k {policy.density_k}): P {r['precision']:.3f} R {r['recall']:.3f} "
+            f"(k {policy.density_k}, floor {policy.density_floor}): "
+            f"P {r['precision']:.3f} R {r['recall']:.3f} "
             f"F1 {f1(r):.3f} ({r['suggestions']} suggestions)"
         )
 
@@ -411,6 +422,11 @@ def main() -> None:
         type=lambda v: tuple(int(x) for x in v.split(",")),
         help="neighbours for the density correction, e.g. 10 or 5,10,20 (--grid: each)",
     )
+    parser.add_argument(
+        "--density-floors",
+        type=lambda v: tuple(None if x == "none" else float(x) for x in v.split(",")),
+        help="--grid: floors of the density correction, each also its center, e.g. none,0.4",
+    )
     args = parser.parse_args()
     shipped = replace(E5_POLICY, vague_model=None) if args.no_vague_model else E5_POLICY
     if not args.grid and (args.density_weights or args.density_k):
@@ -431,7 +447,7 @@ def main() -> None:
             sets.append((eval_tuning_half(encoders, args.variant), "tune"))
             part += " + the tuning half of matching_eval.yaml"
         print(f"{args.data}{part} (load average {os.getloadavg()[0]:.1f}); {args.variant}")
-        show_grid(grid(sets, shipped, args.density_weights, args.density_k))
+        show_grid(grid(sets, shipped, args.density_weights, args.density_k, args.density_floors))
         return
     r = evaluate(ws, shipped, args.part)
     density = (

@@ -160,7 +160,7 @@ async def _search(
         # product name, which the ranking's word mentions can still answer)
         raise VagueTopic(topic)
     allowed = await consent.load(services, workspace_id, services.clock.now())
-    policy = who_policy(engine.current_policy, limit)
+    policy = await engine.policy_for(workspace_id, who_policy(engine.current_policy, limit))
     ranked = await engine.rank(workspace_id, topic, language=guess_language(topic), policy=policy)
     found = select(
         ranked,
@@ -187,6 +187,7 @@ def who_policy(policy: MatchPolicy, limit: int = MAX_COLLEAGUES) -> MatchPolicy:
         margin=WHO_MARGIN,
         max_suggestions=limit,
         mention_words=WHO_MENTION_WORDS,
+        young=who_policy(policy.young, limit) if policy.young is not None else None,
     )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -54,14 +54,19 @@ class Neighbourhoods:
         top: np.ndarray = self._top[self._row[key]].copy()
         return top
 
-    def means(self, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def means(
+        self,
+        keys: Sequence[str],
+        reduce: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(r, known): r per key, the mean of its cached cosines (NaN when it has no other
-        item); known: whether the key is cached at all."""
+        item) or what `reduce` makes of them (a policy's floor); known: whether the key is
+        cached at all."""
         rows = [self._row.get(key, -1) for key in keys]
         known = np.array([r >= 0 for r in rows], dtype=bool)
         r = np.full(len(keys), np.nan)
         if known.any():
-            r[known] = finite_means(self._top[[x for x in rows if x >= 0]])
+            r[known] = (reduce or finite_means)(self._top[[x for x in rows if x >= 0]])
         return r, known
 
     def put(self, keys: Sequence[str], tops: np.ndarray) -> None:

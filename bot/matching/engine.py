@@ -290,6 +290,12 @@ class MatchingEngine:
             self._encode_and_rank, ws, text, vector, language, policy, frozenset(exclude)
         )
 
+    async def policy_for(self, workspace_id: str, policy: MatchPolicy | None = None) -> MatchPolicy:
+        """The policy (the current one, or `policy`) for this workspace's size: a young
+        workspace's (`MatchPolicy.for_size`), as `WorkspaceIndex.rank` applies it."""
+        ws = await self._workspace(workspace_id)
+        return (policy or self.current_policy).for_size(len(ws))
+
     @timed(METRICS.matching_seconds)
     async def search(
         self,
@@ -327,7 +333,7 @@ class MatchingEngine:
         )
         if allow_by_choices is not None:
             allow = allow_by_choices(choices)
-        policy = self.current_policy
+        policy = await self.policy_for(workspace_id)
         penalties = {p: policy.feedback(rejected[p], liked[p]) for p in set(rejected) | set(liked)}
         wanted = set(kinds) if kinds is not None else None
         return select(

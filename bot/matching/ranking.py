@@ -125,6 +125,36 @@ class MatchPolicy:
     density_weight: float = 0.0
     density_k: int = 10
     density_center: float = 0.5
+    # Each of the k nearest cosines counts at least this much, and a workspace with fewer
+    # than k other items fills the missing ones with it (None: no floor, the mean of what
+    # there is). A young workspace's few items are far apart only because there are few of
+    # them: without a floor they would all look isolated and be pushed up; with the floor
+    # as the center, the correction only ever lowers the score of items in dense regions
+    # (and of queries from one), and a small workspace gets none.
+    density_floor: float | None = None
+    # A workspace with fewer items than `density_min_items` has no population to measure
+    # density against: there the policy `young` applies instead (`for_size`), e.g. the one
+    # chosen for the same encoder without the correction.
+    density_min_items: int = 0
+    young: MatchPolicy | None = None
+
+    def for_size(self, items: int) -> MatchPolicy:
+        """The policy for a workspace of this many items (`young` below the minimum)."""
+        if self.young is not None and items < self.density_min_items:
+            return self.young
+        return self
+
+    def density_r(self, tops: np.ndarray) -> np.ndarray:
+        """r per row of k nearest cosines (non-finite: missing), by this policy's floor."""
+        if self.density_floor is None:
+            return finite_means(tops)
+        floor = self.density_floor
+        padded = np.full((tops.shape[0], self.density_k), floor, dtype=np.float64)
+        width = min(tops.shape[1], self.density_k)
+        part = tops[:, :width].astype(np.float64)
+        padded[:, :width] = np.where(np.isfinite(part), np.maximum(part, floor), floor)
+        out: np.ndarray = padded.mean(axis=1)
+        return out
 
 
 class WorkspaceIndex:
@@ -221,6 +251,7 @@ class WorkspaceIndex:
         # whatever the vector classifier makes of one word: only the word-level bar applies.
         if gate and self.is_vague(str(text), None if mentioned else vec, policy):
             return []
+        policy = policy.for_size(len(self))
         densify = policy.density_weight != 0 and policy.density_k > 0
         wanted = policy.density_k + len(exclude) if densify else 0
         found = self.vectors.search(vec, max(policy.shortlist, wanted))
@@ -250,8 +281,9 @@ class WorkspaceIndex:
             out.append(Scored(item, score, cos, lex))
         # Below this no item can be posted, whatever the narrator's feedback adds (select).
         floor = policy.threshold - policy.feedback_bonus_max
-        if densify and near_q and out:
-            out = self._densify(out, float(np.mean(near_q)), policy, floor, list(semantic))
+        if densify and out and (near_q or policy.density_floor is not None):
+            r_query = float(policy.density_r(np.array([near_q or [np.nan]]))[0])
+            out = self._densify(out, r_query, policy, floor, list(semantic))
         if gate:
             # Vague items are never suggested. Checked only where it can matter: items that
             # could still reach the threshold (with the largest feedback bonus); the rest
@@ -294,7 +326,7 @@ class WorkspaceIndex:
             self.density = Neighbourhoods(k)
         cache = self.density
         keys = [s.item.key for s in out]
-        r, known = cache.means(keys)
+        r, known = cache.means(keys, policy.density_r)
         todo = np.flatnonzero(~known)  # candidates whose r is to be computed
         bound = np.full(len(out), np.nan)
         kth = np.full(len(out), -np.inf)  # lower bounds of the k-th best cosine, when known
@@ -304,17 +336,18 @@ class WorkspaceIndex:
                 scores = np.array([out[i].score for i in rows])
                 return scores - beta * ((r_query + r_item) / 2 - centre)
 
-            bound[todo] = upper(todo, -1.0)  # any item's r is at least -1
+            least = -1.0 if policy.density_floor is None else policy.density_floor
+            bound[todo] = upper(todo, least)  # any item's r is at least -1 (or the floor)
             maybe = todo[bound[todo] >= floor]
             if len(maybe):
                 lower, kth[maybe] = self._lower_r([keys[i] for i in maybe], around, k)
-                bound[maybe] = upper(maybe, lower)
+                bound[maybe] = upper(maybe, np.maximum(lower, least))
             todo = todo[bound[todo] >= floor]
         if len(todo):
             need = [keys[i] for i in todo]
             tops = self.vectors.neighbours(need, k, kth[todo])
             cache.put(need, tops)
-            r[todo] = finite_means(tops)
+            r[todo] = policy.density_r(tops)
             known[todo] = True
         corrected = []
         for i, s in enumerate(out):
@@ -385,9 +418,17 @@ class WorkspaceIndex:
         model = policy.vague_model
         if model is not None and keys:
             by_vector = model.vague(np.stack([self.vectors.vector(k) for k in keys]))
-            # An item naming a glossary term is about something the organisation named.
+            # An item naming a glossary term is about something the organisation named; a
+            # profile topic ("ask me about …") is a person's own short declaration of what
+            # they know, a noun phrase the classifier (trained on narrations) often takes
+            # for content-free: only the word-level bar applies to both.
             vague = [
-                a or (bool(b) and not self.glossary.found(self.items[k].text))
+                a
+                or (
+                    bool(b)
+                    and self.items[k].kind != "topic"
+                    and not self.glossary.found(self.items[k].text)
+                )
                 for k, a, b in zip(keys, vague, by_vector, strict=True)
             ]
         return vague

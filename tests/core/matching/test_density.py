@@ -234,7 +234,10 @@ async def test_the_engine_excludes_the_narration_itself(
     """engine.search passes the narration's own key (`exclude`) down to the ranking: a
     narration already stored is neither suggested nor counted in its own neighbourhood."""
     assert encoder.policy is not None
-    encoder.policy = replace(encoder.policy, density_weight=0.75)
+    # the correction itself, without the floor or the young-workspace policy of E5_POLICY
+    encoder.policy = replace(
+        encoder.policy, density_weight=0.75, density_floor=None, density_center=0.5, young=None
+    )
     engine = MatchingEngine(db, encoder=encoder, clock=clock)
     ws = "console:density"
     texts = [
@@ -262,3 +265,62 @@ async def test_the_engine_excludes_the_narration_itself(
 
 def item_of(ref: str, author: str, text: str) -> Item:
     return Item.of(f"narration:{ref}", "narration", author, text, visibility="public")
+
+
+def floored_r(vecs: dict[str, np.ndarray], key: str, k: int, floor: float) -> float:
+    """r with a floor, by brute force: each of the k nearest cosines counts at least
+    `floor`, missing ones (fewer than k others) count `floor`."""
+    cos = sorted((float(vecs[key] @ v) for other, v in vecs.items() if other != key), reverse=True)
+    cos = (cos + [floor] * k)[:k]
+    return float(np.mean([max(c, floor) for c in cos]))
+
+
+def test_with_a_floor_the_formula_uses_floored_neighbourhoods() -> None:
+    index, vecs, query = hub_index()
+    k, beta, low = 3, 0.5, 0.55
+    policy = replace(
+        PLAIN,
+        threshold=-1.0,
+        density_weight=beta,
+        density_k=k,
+        density_floor=low,
+        density_center=low,
+    )
+    on = index.rank(query, frozenset(), policy)
+    near_q = sorted((float(v @ query) for v in vecs.values()), reverse=True)[:k]
+    r_q = float(np.mean([max(c, low) for c in near_q]))
+    for s in on:
+        expected = s.semantic - beta * ((r_q + floored_r(vecs, s.item.key, k, low)) / 2 - low)
+        assert s.score == pytest.approx(expected, abs=1e-5)
+        assert s.score <= s.semantic + 1e-6  # floor = center: the correction only lowers
+    assert on[0].item.key == "partner"
+
+
+def test_a_young_workspace_gets_no_correction_with_a_floor() -> None:
+    """Three unrelated narrations: without a floor each looks isolated (its r is the mean
+    cosine to two unrelated items) and every score is pushed up, so an unrelated item can
+    cross the threshold; with the floor as center nothing changes."""
+    e = np.eye(6, dtype=np.float32)
+    query = unit(e[0] + 0.2 * e[1])
+    vecs = {
+        "related": unit(e[0] + 0.5 * e[2]),
+        "other": unit(0.55 * e[0] + e[3]),
+        "far": unit(e[4] - 0.2 * e[0]),
+    }
+    keys = list(vecs)
+    index = WorkspaceIndex.build([item(k) for k in keys], np.stack([vecs[k] for k in keys]))
+    base = replace(PLAIN, threshold=-1.0)
+    plain = {s.item.key: s.score for s in index.rank(query, frozenset(), base)}
+    pushed = replace(base, density_weight=0.75, density_k=10, density_center=0.5)
+    unfloored = {s.item.key: s.score for s in index.rank(query, frozenset(), pushed)}
+    assert all(unfloored[k] > plain[k] for k in keys)  # the young workspace's inflation
+    floored = replace(pushed, density_floor=0.5)
+    ranked = index.rank(query, frozenset(), floored)
+    got = {s.item.key: s.score for s in ranked}
+    assert all(got[k] <= plain[k] + 1e-6 for k in keys)  # nothing pushed up
+    assert [s.item.key for s in ranked] == sorted(keys, key=lambda k: -plain[k])
+    # the items' own neighbourhoods are all below the floor: only the query's r counts
+    near_q = sorted((float(v @ query) for v in vecs.values()), reverse=True)
+    r_q = float(np.mean([max(c, 0.5) for c in (near_q + [0.5] * 10)[:10]]))
+    for k in keys:
+        assert got[k] == pytest.approx(plain[k] - 0.75 * ((r_q + 0.5) / 2 - 0.5), abs=1e-5)

