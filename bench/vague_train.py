@@ -2,6 +2,7 @@
 
     python bench/vague_train.py            # cross-validate on the training data, then write
                                            # bot/matching/vague_e5.npz
+    python bench/vague_train.py --all-pairs   # with every bench/data/train/pairs*.yaml
 
 A logistic regression on the shipped encoder's vectors (e5, common directions removed:
 `bot.matching.e5.E5Encoder`) of the training texts only: bench/data/train/vague.yaml
@@ -42,7 +43,8 @@ def training_texts() -> tuple[list[str], np.ndarray]:
     texts = [topic(x["text"]) for x in vague["vague"]]
     labels = [1] * len(texts)
     specific = [topic(x["text"]) for x in vague["specific"]]
-    for path in sorted(TRAIN.glob("pairs*.yaml")):  # pairs.yaml and the later pairs_*.yaml
+    # pairs.yaml (the shipped classifier's data); with --all-pairs the later pairs_*.yaml too
+    for path in sorted(TRAIN.glob("pairs*.yaml" if "--all-pairs" in sys.argv else "pairs.yaml")):
         for t in yaml.safe_load(path.read_text(encoding="utf-8"))["topics"]:
             specific += [topic(n["text"]) for n in t["narrations"] + t.get("near_misses", [])]
     return texts + specific, np.array(labels + [0] * len(specific), dtype=np.float32)

@@ -324,3 +324,26 @@ def test_a_young_workspace_gets_no_correction_with_a_floor() -> None:
     r_q = float(np.mean([max(c, 0.5) for c in (near_q + [0.5] * 10)[:10]]))
     for k in keys:
         assert got[k] == pytest.approx(plain[k] - 0.75 * ((r_q + 0.5) / 2 - 0.5), abs=1e-5)
+
+
+def test_a_young_workspace_gets_the_young_policy() -> None:
+    """`MatchPolicy.young` applies below `density_min_items` (for_size): no correction
+    there; the mature policy, with its correction, from that size on; /wol who's policy
+    wraps both."""
+    from bot.features.who import WHO_MARGIN, WHO_THRESHOLD_SHIFT, who_policy
+
+    index, _vecs, query = hub_index()  # 11 items
+    young = replace(PLAIN, threshold=0.45)
+    mature = replace(
+        PLAIN, threshold=-1.0, density_weight=0.5, density_k=3, density_min_items=12, young=young
+    )
+    assert mature.for_size(11) is young and mature.for_size(12) is mature
+    got = index.rank(query, frozenset(), mature)
+    assert all(s.score == pytest.approx(s.semantic) for s in got)  # young: no correction
+    assert select(got, mature.for_size(len(index)), Viewer("me", None, "public"))[0].score >= 0.45
+    index.add([item("extra")], unit(np.eye(8, dtype=np.float32)[7:8] + 0.1))
+    grown = index.rank(query, frozenset(), mature)
+    assert any(abs(s.score - s.semantic) > 1e-3 for s in grown)  # 12 items: corrected
+    wrapped = who_policy(mature, 5)
+    assert wrapped.young is not None and wrapped.young.margin == WHO_MARGIN
+    assert wrapped.young.threshold == pytest.approx(young.threshold + WHO_THRESHOLD_SHIFT)

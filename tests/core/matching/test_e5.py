@@ -82,13 +82,10 @@ def test_the_cross_language_bonus_lifts_the_other_language_only(e5_encoder: E5En
     query = "het overzetten van onze Jenkins-jobs naar GitHub Actions"
     [vec] = e5_encoder.encode([query])
     ranked = index.rank(vec, frozenset(), E5_POLICY, "nl")
-    # three items: a young workspace, whose policy has no density correction (for_size)
-    young = E5_POLICY.for_size(len(index))
-    assert young is E5_POLICY.young and young.density_weight == 0
-    assert ranked[0].item.key == "n0" and ranked[0].score >= young.threshold
-    assert ranked[1].item.key == "n1" and ranked[0].score - ranked[1].score > young.margin
-    assert ranked[2].item.key == "n2" and ranked[2].score < young.threshold
-    assert [s.item.key for s in cut(ranked, young)] == ["n0"]
+    assert ranked[0].item.key == "n0" and ranked[0].score >= E5_POLICY.threshold
+    assert ranked[1].item.key == "n1" and ranked[0].score - ranked[1].score > E5_POLICY.margin
+    assert ranked[2].item.key == "n2" and ranked[2].score < E5_POLICY.threshold
+    assert [s.item.key for s in cut(ranked, E5_POLICY)] == ["n0"]
     same = index.rank(vec, frozenset(), E5_POLICY, "en")  # as if the query were English
     # The bonus is the only difference (the density correction is the same for both).
     assert ranked[0].score - same[0].score == pytest.approx(E5_POLICY.cross_language_bonus)
