@@ -47,3 +47,20 @@ def test_translator_falls_back_to_english_for_unknown_languages() -> None:
     catalogues = Catalogues()
     assert catalogues.get("nl-BE").gettext("Commands:") == "Commando's:"
     assert catalogues.get("fr").gettext("Commands:") == "Commands:"
+
+
+def test_dutch_says_waarderen_for_a_managers_acknowledgement() -> None:
+    """One Dutch word for a manager's acknowledgement of a durf-te-vragen question: the
+    button says "Waarderen", so insight, dashboard and reports say "gewaardeerd" too (not
+    "erkend" or "managerreactie")."""
+    nl = Path(__file__).resolve().parents[2] / "bot" / "locales" / "nl" / "LC_MESSAGES"
+    for po in sorted(nl.glob("*.po")):
+        in_msgstr = False
+        for line in po.read_text(encoding="utf-8").splitlines():
+            if line.startswith(("msgid", "msgctxt", "#")) or not line.strip():
+                in_msgstr = False
+            elif line.startswith("msgstr"):
+                in_msgstr = True
+            if in_msgstr:
+                text = line.lower()
+                assert "erkend" not in text and "managerreactie" not in text, (po.name, line)
