@@ -52,7 +52,7 @@ from matching_eval import Encoders, variant_vectors
 from bot.features.narration_phrases import match_phrase
 from bot.features.who import who_policy
 from bot.langdetect import guess_language
-from bot.matching.e5 import E5_POLICY
+from bot.matching.e5 import E5_PAIR_POLICY, E5_POLICY
 from bot.matching.ranking import Item, MatchPolicy, Viewer, WorkspaceIndex, cut, select
 
 BLIND = Path(__file__).parent / "data" / "matching_blind.yaml"
@@ -272,6 +272,7 @@ def evaluate(
 
 
 THRESHOLDS = [round(0.2 + 0.01 * i, 2) for i in range(61)]  # 0.20 .. 0.80
+PAIR_THRESHOLDS = [round(0.05 + 0.01 * i, 2) for i in range(76)]  # probabilities 0.05 .. 0.80
 MARGINS = (0.05, 0.1, 0.15, 0.2, 0.3, 1.0)
 BONUSES = (0.0, 0.04, 0.08, 0.12)
 MIN_PRECISION = 0.85
@@ -293,8 +294,10 @@ def grid(
     weights = density_weights or (shipped.density_weight,)
     ks = density_ks or (shipped.density_k,)
     floors = density_floors or (shipped.density_floor,)
+    # with a pair model, the bonus only orders which candidates it scores: the policy's
+    bonuses = (shipped.cross_language_bonus,) if shipped.pair_model else BONUSES
     # k outermost: each workspace's cache of neighbourhoods is filled once per k
-    for k, bonus, weight, low in itertools.product(ks, BONUSES, weights, floors):
+    for k, bonus, weight, low in itertools.product(ks, bonuses, weights, floors):
         # a floor is the center too: the correction only lowers (density_floor in ranking)
         centre = shipped.density_center if low is None else low
         density = {
@@ -313,7 +316,8 @@ def grid(
             }
             for ws, part in sets
         ]
-        for threshold, margin in itertools.product(THRESHOLDS, MARGINS):
+        thresholds = PAIR_THRESHOLDS if shipped.pair_model else THRESHOLDS
+        for threshold, margin in itertools.product(thresholds, MARGINS):
             policy = replace(
                 shipped,
                 cross_language_bonus=bonus,
@@ -348,14 +352,14 @@ def candidate_pool(ranked: list, person: str) -> list:
 EVERYTHING = MatchPolicy(threshold=-np.inf, margin=np.inf, max_suggestions=10**9)
 
 
-def eval_tuning_half(encoders: Encoders, variant: str) -> Workspace:
-    """The tuning half of bench/data/matching_eval.yaml as one workspace (as matching_eval.py
-    evaluates it: each narration by its own person, languages guessed)."""
+def eval_tuning_half(encoders: Encoders, variant: str, half: str = "tune") -> Workspace:
+    """The tuning (or test) half of bench/data/matching_eval.yaml as one workspace (as
+    matching_eval.py evaluates it: each narration by its own person, languages guessed)."""
     from matching_eval import load
 
-    rows = [n for n in load() if n.split == "tune"]
+    rows = [n for n in load() if n.split == half]
     entries = [
-        Entry(f"U{i}", n.group, "group" if n.group else "singleton", n.text, "tune")
+        Entry(f"U{i}", n.group, "group" if n.group else "singleton", n.text, half)
         for i, n in enumerate(rows)
     ]
     return Workspace(entries, [], encoders, variant)
@@ -386,7 +390,13 @@ def show_grid(results: list[tuple[MatchPolicy, dict]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=BLIND)
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=BLIND,
+        help="a set in the blind set's format, or eval-test: the test half of "
+        "matching_eval.yaml as one workspace",
+    )
     parser.add_argument("--train", action="store_true", help="--data is training pairs.yaml")
     parser.add_argument(
         "--part",
@@ -427,8 +437,15 @@ def main() -> None:
         type=lambda v: tuple(None if x == "none" else float(x) for x in v.split(",")),
         help="--grid: floors of the density correction, each also its center, e.g. none,0.4",
     )
+    parser.add_argument(
+        "--policy",
+        choices=("default", "pair"),
+        default="default",
+        help="pair: E5_PAIR_POLICY (the calibrated pair score) instead of E5_POLICY",
+    )
     args = parser.parse_args()
-    shipped = replace(E5_POLICY, vague_model=None) if args.no_vague_model else E5_POLICY
+    shipped = E5_PAIR_POLICY if args.policy == "pair" else E5_POLICY
+    shipped = replace(shipped, vague_model=None) if args.no_vague_model else shipped
     if not args.grid and (args.density_weights or args.density_k):
         if len(args.density_weights or ()) > 1 or len(args.density_k or ()) > 1:
             parser.error("without --grid: one --density-weights and one --density-k")
@@ -437,9 +454,12 @@ def main() -> None:
             density_weight=(args.density_weights or (shipped.density_weight,))[0],
             density_k=(args.density_k or (shipped.density_k,))[0],
         )
-    entries, questions = (load_train if args.train else load_blind)(args.data)
     encoders = Encoders(delta=args.delta)
-    ws = Workspace(entries, questions, encoders, args.variant)
+    if str(args.data) == "eval-test":  # the test half of matching_eval.yaml, one workspace
+        ws = eval_tuning_half(encoders, args.variant, "test")
+    else:
+        entries, questions = (load_train if args.train else load_blind)(args.data)
+        ws = Workspace(entries, questions, encoders, args.variant)
     part = f", part {args.part}" if args.part else ""
     if args.grid:
         sets = [(ws, args.part)]

@@ -181,6 +181,10 @@ async def _search(
 
 
 def who_policy(policy: MatchPolicy, limit: int = MAX_COLLEAGUES) -> MatchPolicy:
+    """The bar for `/wol who`: a question is not a narration, so a policy with a pair model
+    (trained on pairs of narrations) answers with the cosine policy it falls back to."""
+    if policy.pair_model is not None and policy.young is not None:
+        return who_policy(policy.young, limit)
     return replace(
         policy,
         threshold=policy.threshold + WHO_THRESHOLD_SHIFT,

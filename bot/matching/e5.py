@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ import numpy as np
 from bot.matching.e5_file import E5Weights
 from bot.matching.model_cache import cached
 from bot.matching.onnx_runtime import onnxruntime
+from bot.matching.pair_model import E5_PAIR_MODEL
 from bot.matching.ranking import MatchPolicy
 from bot.matching.specificity import E5_VAGUE_MODEL
 
@@ -231,6 +233,18 @@ E5_POLICY = MatchPolicy(
     lexical_weight=0.0,
     cross_language_bonus=0.04,
     vague_model=E5_VAGUE_MODEL,  # trained on this space's vectors (bench/vague_train.py)
+)
+# The calibrated pair score (pair_model.py, trained by bench/pair_train.py): threshold and
+# margin on its probability, chosen by the same rule on the same tuning data (`... --grid
+# --policy pair`; docs/matching.md, "The calibrated pair score"); below 100 items a workspace
+# has too few neighbours to place a pair among, and the cosine policy applies.
+E5_PAIR_POLICY = replace(
+    E5_POLICY,
+    pair_model=E5_PAIR_MODEL,
+    threshold=0.10,
+    margin=1.0,
+    density_min_items=100,
+    young=E5_POLICY,
 )
 COMMON_DIRECTIONS = 3
 MAX_TOKENS = 128  # about 500 characters: a narration's topic is in its first sentences

@@ -20,6 +20,7 @@ from bot.matching.density import Neighbourhoods, finite_means
 from bot.matching.glossary import EMPTY, Glossary
 from bot.matching.index import VectorIndex
 from bot.matching.lexical import TokenStats, overlap, signal_tokens
+from bot.matching.pair_model import PairModel, pair_features
 from bot.matching.specificity import (
     VagueModel,
     WordStats,
@@ -137,6 +138,10 @@ class MatchPolicy:
     # chosen for the same encoder without the correction.
     density_min_items: int = 0
     young: MatchPolicy | None = None
+    # The calibrated pair score (pair_model.py): the best candidates by the combined score
+    # are scored by the probability that they are the same work, and the threshold and
+    # margin apply to that probability (the density correction is not applied then).
+    pair_model: PairModel | None = None
 
     def for_size(self, items: int) -> MatchPolicy:
         """The policy for a workspace of this many items (`young` below the minimum)."""
@@ -176,6 +181,9 @@ class WorkspaceIndex:
         # Each item's k nearest cosines, for the density correction: filled on demand by
         # `rank`, kept current by `add` and `remove` (density.py).
         self.density: Neighbourhoods | None = None
+        # The same, k + 1 of them, for the pair model's features (pair_model.py): one more,
+        # so that a stored query can be left out of its candidates' neighbourhoods.
+        self.pairs: Neighbourhoods | None = None
 
     @classmethod
     def build(
@@ -194,10 +202,10 @@ class WorkspaceIndex:
         for item in items:
             self.remove(item.key)
         self.vectors.add([i.key for i in items], vecs)
-        if self.density:  # each new item may enter cached items' k nearest
+        for cache in self._neighbourhoods():  # each new item may enter cached k nearest
             for item in items:
-                near = self.vectors.scan(self.vectors.vector(item.key), self.density.floor())
-                self.density.added(*near)
+                near = self.vectors.scan(self.vectors.vector(item.key), cache.floor())
+                cache.added(*near)
         for item in items:
             named = self.glossary.tokens(item.text) if self.glossary else None
             if named:  # else the shared empty set stays (memory at 100k items)
@@ -212,11 +220,12 @@ class WorkspaceIndex:
         item = self.items.pop(key, None)
         if item is None:
             return False
-        if self.density is not None:  # cached items that had it among their k nearest
-            self.density.drop(key)
-            if self.density:
-                near = self.vectors.scan(self.vectors.vector(key), self.density.floor())
-                self.density.removed(*near)
+        for cache in (self.density, self.pairs):  # cached items that had it among their k
+            if cache is not None:
+                cache.drop(key)
+                if cache:
+                    near = self.vectors.scan(self.vectors.vector(key), cache.floor())
+                    cache.removed(*near)
         self.vectors.remove(key)
         self.stats.remove(item.tokens)
         self.words.remove(item.text)
@@ -228,6 +237,9 @@ class WorkspaceIndex:
                     del self.postings[token]
         return True
 
+    def _neighbourhoods(self) -> list[Neighbourhoods]:
+        return [cache for cache in (self.density, self.pairs) if cache]
+
     def rank(
         self,
         vec: np.ndarray,
@@ -236,6 +248,7 @@ class WorkspaceIndex:
         language: str | None = None,
         text: str | None = None,
         exclude: Collection[str] = (),
+        explain: list[tuple[Scored, np.ndarray]] | None = None,
     ) -> list[Scored]:
         """Candidates by combined score, best first: the semantic shortlist plus every item
         sharing a rare name with the query (a project code can match across wording); items
@@ -243,6 +256,8 @@ class WorkspaceIndex:
         query's `text` and a specificity bar in the policy, a vague query gets no candidates
         and vague items are left out (the gate of specificity.py). With a density weight in
         the policy, scores get the neighbourhood density correction (`_densify`).
+        With a pair model in the policy, the best candidates' scores are its probabilities
+        (`_calibrate`), each with its row of features appended to `explain` when given.
         `exclude`: the query's own key when the query is itself stored in the index: never a
         candidate, and not counted in the query's own neighbourhood."""
         gate = policy.min_specificity > 0 and text is not None
@@ -252,11 +267,12 @@ class WorkspaceIndex:
         if gate and self.is_vague(str(text), None if mentioned else vec, policy):
             return []
         policy = policy.for_size(len(self))
-        densify = policy.density_weight != 0 and policy.density_k > 0
-        wanted = policy.density_k + len(exclude) if densify else 0
-        found = self.vectors.search(vec, max(policy.shortlist, wanted))
-        # r of the query: the mean cosine of its k nearest other items (from its own search)
-        near_q = [cos for key, cos in found if key not in exclude][: policy.density_k]
+        model = policy.pair_model
+        densify = model is None and policy.density_weight != 0 and policy.density_k > 0
+        k = model.k if model is not None else policy.density_k if densify else 0
+        found = self.vectors.search(vec, max(policy.shortlist, k + len(exclude)))
+        # the query's k nearest other items (from its own search): r of the query
+        near_q = [cos for key, cos in found if key not in exclude][:k]
         semantic = dict(found[: policy.shortlist])
         for key in mentioned:
             if key not in semantic:
@@ -281,7 +297,9 @@ class WorkspaceIndex:
             out.append(Scored(item, score, cos, lex))
         # Below this no item can be posted, whatever the narrator's feedback adds (select).
         floor = policy.threshold - policy.feedback_bonus_max
-        if densify and out and (near_q or policy.density_floor is not None):
+        if model is not None and out:
+            out = self._calibrate(out, near_q, model, language, exclude, explain)
+        elif densify and out and (near_q or policy.density_floor is not None):
             r_query = float(policy.density_r(np.array([near_q or [np.nan]]))[0])
             out = self._densify(out, r_query, policy, floor, list(semantic))
         if gate:
@@ -305,6 +323,54 @@ class WorkspaceIndex:
             return out
         out.sort(key=lambda s: s.score, reverse=True)
         return out
+
+    def _calibrate(
+        self,
+        out: list[Scored],
+        near_q: list[float],
+        model: PairModel,
+        language: str | None,
+        exclude: Collection[str],
+        explain: list[tuple[Scored, np.ndarray]] | None,
+    ) -> list[Scored]:
+        """The pair model's probability as the score of the `model.candidates` best
+        candidates by combined score; the others get 0 (never posted). Each candidate's k
+        nearest cosines come from a cache (`self.pairs`, kept current by `add` and
+        `remove`), computed when missing; when the query is itself stored (its key in
+        `exclude`), it is left out of its candidates' neighbourhoods, as if it were new."""
+        k = model.k
+        out = sorted(out, key=lambda s: s.score, reverse=True)
+        top, rest = out[: model.candidates], out[model.candidates :]
+        if self.pairs is None or self.pairs.k != k + 1:
+            self.pairs = Neighbourhoods(k + 1)
+        cache = self.pairs
+        keys = [s.item.key for s in top]
+        need = [key for key in keys if key not in cache]
+        if need:
+            cache.put(need, self.vectors.neighbours(need, k + 1))
+        stored = any(key in self.items for key in exclude)
+        tops = np.stack(
+            [
+                _leave_out(cache.top(k_), s.semantic, k, stored)
+                for k_, s in zip(keys, top, strict=True)
+            ]
+        )
+        query_top = np.full(k, -np.inf)
+        query_top[: len(near_q)] = near_q[:k]
+        cross = [
+            1.0 if language and s.item.language and s.item.language != language else 0.0
+            for s in top
+        ]
+        cosines = np.array([s.semantic for s in top])
+        rows = pair_features(cosines, np.array(cross), query_top, tops, len(self))
+        probabilities = model.probabilities(rows)
+        scored = [
+            Scored(s.item, float(p), s.semantic, s.lexical)
+            for s, p in zip(top, probabilities, strict=True)
+        ]
+        if explain is not None:
+            explain.extend(zip(scored, rows, strict=True))
+        return scored + [Scored(s.item, 0.0, s.semantic, s.lexical) for s in rest]
 
     def _densify(
         self,
@@ -437,6 +503,16 @@ class WorkspaceIndex:
         """How much `text` says, with this workspace's word frequencies; each glossary
         term it names counts 1 more (the organisation's own word for something)."""
         return specificity(text, self.words) + len(self.glossary.found(text))
+
+
+def _leave_out(top: np.ndarray, cos: float, k: int, stored: bool) -> np.ndarray:
+    """An item's k nearest cosines from its k + 1 (best first), leaving out the query's
+    (`cos`) when the query is itself stored in the index."""
+    if stored:
+        at = np.flatnonzero(np.abs(top - cos) <= 1e-5)
+        if len(at):
+            top = np.delete(top, at[0])
+    return top[:k]
 
 
 def select(
