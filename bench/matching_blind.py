@@ -284,6 +284,7 @@ def grid(
     density_weights: tuple[float, ...] | None = None,
     density_ks: tuple[int, ...] | None = None,
     density_floors: tuple[float | None, ...] | None = None,
+    min_cosines: tuple[float, ...] | None = None,
 ) -> list[tuple[MatchPolicy, dict]]:
     """Every threshold x margin x cross-language bonus (x density weight and k, when
     given; else the shipped policy's) of the grid, the suggestions of several workspaces
@@ -297,7 +298,8 @@ def grid(
     # with a pair model, the bonus only orders which candidates it scores: the policy's
     bonuses = (shipped.cross_language_bonus,) if shipped.pair_model else BONUSES
     # k outermost: each workspace's cache of neighbourhoods is filled once per k
-    for k, bonus, weight, low in itertools.product(ks, bonuses, weights, floors):
+    lows = min_cosines or (shipped.pair_min_cosine,)
+    for k, bonus, weight, low, least in itertools.product(ks, bonuses, weights, floors, lows):
         # a floor is the center too: the correction only lowers (density_floor in ranking)
         centre = shipped.density_center if low is None else low
         density = {
@@ -305,6 +307,7 @@ def grid(
             "density_k": k,
             "density_floor": low,
             "density_center": centre,
+            "pair_min_cosine": least,
         }
         base = replace(shipped, cross_language_bonus=bonus, threshold=-1.0, **density)
         # what select keeps before threshold and margin: each setting only cuts it
@@ -382,7 +385,8 @@ def show_grid(results: list[tuple[MatchPolicy, dict]]) -> None:
         print(
             f"  {label}: threshold {policy.threshold} margin {policy.margin} bonus "
             f"{policy.cross_language_bonus} density {policy.density_weight} "
-            f"(k {policy.density_k}, floor {policy.density_floor}): "
+            f"(k {policy.density_k}, floor {policy.density_floor}; pair model's least "
+            f"cosine {policy.pair_min_cosine}): "
             f"P {r['precision']:.3f} R {r['recall']:.3f} "
             f"F1 {f1(r):.3f} ({r['suggestions']} suggestions)"
         )
@@ -443,6 +447,11 @@ def main() -> None:
         default="default",
         help="pair: E5_PAIR_POLICY (the calibrated pair score) instead of E5_POLICY",
     )
+    parser.add_argument(
+        "--min-cosines",
+        type=lambda v: tuple(float(x) for x in v.split(",")),
+        help="--grid --policy pair: the pair model's least cosines, e.g. -1,0.4,0.45",
+    )
     args = parser.parse_args()
     shipped = E5_PAIR_POLICY if args.policy == "pair" else E5_POLICY
     shipped = replace(shipped, vague_model=None) if args.no_vague_model else shipped
@@ -467,7 +476,16 @@ def main() -> None:
             sets.append((eval_tuning_half(encoders, args.variant), "tune"))
             part += " + the tuning half of matching_eval.yaml"
         print(f"{args.data}{part} (load average {os.getloadavg()[0]:.1f}); {args.variant}")
-        show_grid(grid(sets, shipped, args.density_weights, args.density_k, args.density_floors))
+        show_grid(
+            grid(
+                sets,
+                shipped,
+                args.density_weights,
+                args.density_k,
+                args.density_floors,
+                args.min_cosines,
+            )
+        )
         return
     r = evaluate(ws, shipped, args.part)
     density = (

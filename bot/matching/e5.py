@@ -243,6 +243,7 @@ E5_PAIR_POLICY = replace(
     pair_model=E5_PAIR_MODEL,
     threshold=0.10,
     margin=1.0,
+    pair_min_cosine=0.4,
     density_min_items=100,
     young=E5_POLICY,
 )

@@ -142,6 +142,9 @@ class MatchPolicy:
     # are scored by the probability that they are the same work, and the threshold and
     # margin apply to that probability (the density correction is not applied then).
     pair_model: PairModel | None = None
+    # ... and no candidate below this cosine is scored by it (probability 0): an isolated
+    # narration and an isolated candidate are not the same work because both are isolated.
+    pair_min_cosine: float = -1.0
 
     def for_size(self, items: int) -> MatchPolicy:
         """The policy for a workspace of this many items (`young` below the minimum)."""
@@ -298,7 +301,7 @@ class WorkspaceIndex:
         # Below this no item can be posted, whatever the narrator's feedback adds (select).
         floor = policy.threshold - policy.feedback_bonus_max
         if model is not None and out:
-            out = self._calibrate(out, near_q, model, language, exclude, explain)
+            out = self._calibrate(out, near_q, policy, language, exclude, explain)
         elif densify and out and (near_q or policy.density_floor is not None):
             r_query = float(policy.density_r(np.array([near_q or [np.nan]]))[0])
             out = self._densify(out, r_query, policy, floor, list(semantic))
@@ -328,7 +331,7 @@ class WorkspaceIndex:
         self,
         out: list[Scored],
         near_q: list[float],
-        model: PairModel,
+        policy: MatchPolicy,
         language: str | None,
         exclude: Collection[str],
         explain: list[tuple[Scored, np.ndarray]] | None,
@@ -337,7 +340,10 @@ class WorkspaceIndex:
         candidates by combined score; the others get 0 (never posted). Each candidate's k
         nearest cosines come from a cache (`self.pairs`, kept current by `add` and
         `remove`), computed when missing; when the query is itself stored (its key in
-        `exclude`), it is left out of its candidates' neighbourhoods, as if it were new."""
+        `exclude`), it is left out of its candidates' neighbourhoods, as if it were new.
+        Candidates below the policy's `pair_min_cosine` get probability 0."""
+        model = policy.pair_model
+        assert model is not None
         k = model.k
         out = sorted(out, key=lambda s: s.score, reverse=True)
         top, rest = out[: model.candidates], out[model.candidates :]
@@ -363,7 +369,9 @@ class WorkspaceIndex:
         ]
         cosines = np.array([s.semantic for s in top])
         rows = pair_features(cosines, np.array(cross), query_top, tops, len(self))
-        probabilities = model.probabilities(rows)
+        probabilities = np.where(
+            cosines >= policy.pair_min_cosine, model.probabilities(rows), 0.0
+        )
         scored = [
             Scored(s.item, float(p), s.semantic, s.lexical)
             for s, p in zip(top, probabilities, strict=True)
