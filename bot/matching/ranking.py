@@ -369,9 +369,7 @@ class WorkspaceIndex:
         ]
         cosines = np.array([s.semantic for s in top])
         rows = pair_features(cosines, np.array(cross), query_top, tops, len(self))
-        probabilities = np.where(
-            cosines >= policy.pair_min_cosine, model.probabilities(rows), 0.0
-        )
+        probabilities = np.where(cosines >= policy.pair_min_cosine, model.probabilities(rows), 0.0)
         scored = [
             Scored(s.item, float(p), s.semantic, s.lexical)
             for s, p in zip(top, probabilities, strict=True)
