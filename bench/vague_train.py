@@ -3,6 +3,7 @@
     python bench/vague_train.py            # cross-validate on the training data, then write
                                            # bot/matching/vague_e5.npz
     python bench/vague_train.py --all-pairs   # with every bench/data/train/pairs*.yaml
+    python bench/vague_train.py --all-pairs --more   # and bench/data/train/vague_2.yaml
 
 A logistic regression on the shipped encoder's vectors (e5, common directions removed:
 `bot.matching.e5.E5Encoder`) of the training texts only: bench/data/train/vague.yaml
@@ -39,10 +40,15 @@ def topic(text: str) -> str:
 
 
 def training_texts() -> tuple[list[str], np.ndarray]:
-    vague = yaml.safe_load((TRAIN / "vague.yaml").read_text(encoding="utf-8"))
-    texts = [topic(x["text"]) for x in vague["vague"]]
+    texts: list[str] = []
+    specific: list[str] = []
+    # vague.yaml (the shipped classifier's data); with --more, vague_2.yaml too
+    names = ("vague.yaml", "vague_2.yaml") if "--more" in sys.argv else ("vague.yaml",)
+    for name in names:
+        vague = yaml.safe_load((TRAIN / name).read_text(encoding="utf-8"))
+        texts += [topic(x["text"]) for x in vague["vague"]]
+        specific += [topic(x["text"]) for x in vague["specific"]]
     labels = [1] * len(texts)
-    specific = [topic(x["text"]) for x in vague["specific"]]
     # pairs.yaml (the shipped classifier's data); with --all-pairs the later pairs_*.yaml too
     for path in sorted(TRAIN.glob("pairs*.yaml" if "--all-pairs" in sys.argv else "pairs.yaml")):
         for t in yaml.safe_load(path.read_text(encoding="utf-8"))["topics"]:
