@@ -199,7 +199,7 @@ def evaluate(
     """The figures of the queries of `part` ("" = all); every narration of the set stays
     in the workspace as a candidate, whatever its part. `pools`: per query, what `select`
     keeps before its threshold and margin (`candidate_pool`), to be cut by `policy`."""
-    entries, questions = ws.entries, ws.questions
+    entries = ws.entries
     policy = policy.for_size(len(ws.index))  # as the bot: a young workspace's policy
     group_size = Counter(e.group for e in entries if e.group)
     tp = fp = relevant = 0
@@ -229,28 +229,7 @@ def evaluate(
         else:
             singles += 1
             singles_answered += bool(found)
-    wp = who_policy(policy)
-    scores = []
-    answered = 0
-    for q, qvec in zip(questions, ws.qvecs, strict=True):
-        if not who or (part and q.part != part):
-            continue
-        cands = ws.index.rank(
-            qvec,
-            Item.of("q", "narration", "Q", q.text, visibility="public").tokens,
-            wp,
-            guess_language(q.text),
-            q.text,
-        )
-        found = select(cands, wp, Viewer("asker", None, "public"))[:3]
-        answered += bool(found)
-        if not q.expected:
-            scores.append(1.0 if not found else 0.0)
-        elif not found:
-            scores.append(0.0)
-        else:
-            ok = sum(1 for s in found if entries[int(s.item.key[2:])].group in q.expected)
-            scores.append(ok / len(found))
+    scores, answered = who_scores(ws, who_policy(policy), part) if who else ([], 0)
     precision = tp / (tp + fp) if tp + fp else 1.0
     return {
         "tp": tp,
@@ -269,6 +248,33 @@ def evaluate(
         "who_questions": len(scores),
         "who_answered": answered,
     }
+
+
+def who_scores(ws: Workspace, wp: MatchPolicy, part: str = "") -> tuple[list[float], int]:
+    """`/wol who` precision@3 per question of `part` ("" = all) with the policy `wp`, and
+    how many questions were answered with someone."""
+    scores = []
+    answered = 0
+    for q, qvec in zip(ws.questions, ws.qvecs, strict=True):
+        if part and q.part != part:
+            continue
+        cands = ws.index.rank(
+            qvec,
+            Item.of("q", "narration", "Q", q.text, visibility="public").tokens,
+            wp,
+            guess_language(q.text),
+            q.text,
+        )
+        found = select(cands, wp, Viewer("asker", None, "public"))[:3]
+        answered += bool(found)
+        if not q.expected:
+            scores.append(1.0 if not found else 0.0)
+        elif not found:
+            scores.append(0.0)
+        else:
+            ok = sum(1 for s in found if ws.entries[int(s.item.key[2:])].group in q.expected)
+            scores.append(ok / len(found))
+    return scores, answered
 
 
 THRESHOLDS = [round(0.2 + 0.01 * i, 2) for i in range(61)]  # 0.20 .. 0.80

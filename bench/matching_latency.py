@@ -7,6 +7,7 @@
     python bench/matching_latency.py --encoder use    # the other local model (default: e5)
     python bench/matching_latency.py --size 100000 --memory-map  # where the RSS is
     python bench/matching_latency.py --size 100000 --density 0.75 # + the density correction
+    python bench/matching_latency.py --size 100000 --pair   # + the calibrated pair score
 
 The encoder is the bot's own local model (`local_encoder`, app.yaml `matching.encoder`):
 `e5` (multilingual-e5-small in onnxruntime, the default) or `use`, with its own policy.
@@ -144,6 +145,7 @@ def run_size(
     with_map: bool = False,
     density: float = 0.0,
     density_k: int = 10,
+    pair: bool = False,
 ) -> dict:
     result: dict = {"size": n, "load_average_before": os.getloadavg()[0], "encoder": encoder_name}
     result["rss_start_mb"], _ = memory_mb()  # interpreter, numpy and the bot's modules
@@ -182,6 +184,12 @@ def run_size(
     qtexts = queries_of_eval_set()
     viewer = Viewer("U-new", "C-general", "public")
     on = replace(policy, density_weight=density, density_k=density_k)
+    cache = "density"  # the index's cache that "on" fills
+    if pair:  # the calibrated pair score instead (its cache of k + 1 nearest cosines)
+        from bot.matching.e5 import E5_PAIR_POLICY
+
+        on, cache, density, density_k = E5_PAIR_POLICY, "pairs", 1.0, E5_PAIR_POLICY.density_k
+        result["pair"] = repr(on)
     for q in qtexts[:10]:  # warm caches (not the density cache: that starts empty)
         vec = encoder.encode([q])[0]
         select(ws.rank(vec, signal_tokens(q), policy, guess_language(q), q), policy, viewer)
@@ -194,8 +202,8 @@ def run_size(
     for i in range(queries):
         q = qtexts[i % len(qtexts)]
         for mode in modes[i % len(modes) :] + modes[: i % len(modes)]:  # rotated order
-            ws.density = warm if mode == "on" else None
-            before = len(ws.density) if ws.density is not None else 0
+            setattr(ws, cache, warm if mode == "on" else None)
+            before = len(getattr(ws, cache) or ())
             t0 = time.perf_counter()
             language = guess_language(q)
             vec = encoder.encode([q])[0]
@@ -210,9 +218,9 @@ def run_size(
             search_only[mode].append(t2 - t1)
             posted[mode] += len(found)
             if mode != "off":
-                computed[mode].append((len(ws.density) if ws.density else 0) - before)
+                computed[mode].append(len(getattr(ws, cache) or ()) - before)
             if mode == "on":
-                warm = ws.density
+                warm = getattr(ws, cache)
     result["new_narration_to_suggestions_ms"] = percentiles(total["off"])
     result["search_only_ms"] = percentiles(search_only["off"])
     if density:
@@ -233,7 +241,7 @@ def run_size(
             ws.vectors.neighbours(keys, density_k)
             every.append(time.perf_counter() - t0)
         result["density"]["all_candidates_ms"] = percentiles(every)
-    ws.density = warm
+    setattr(ws, cache, warm)
     gc.collect()
     result["rss_after_queries_mb"], _ = memory_mb()  # e5: more of its mapped table read
 
@@ -249,11 +257,11 @@ def run_size(
             language=guess_language(q),
         )
         cached = bool(density) and i % 2 == 1  # with the density cache to keep current
-        ws.density = warm if cached else None
+        setattr(ws, cache, warm if cached else None)
         t0 = time.perf_counter()
         ws.add([item], extra[i : i + 1])
         adds[cached].append(time.perf_counter() - t0)
-    ws.density = warm
+    setattr(ws, cache, warm)
     result["add_one_ms"] = percentiles(adds[False])
     if density:
         result["density"]["add_one_ms"] = percentiles(adds[True])
@@ -261,7 +269,7 @@ def run_size(
     result["rss_after_adds_mb"], _ = memory_mb()
     if density and warm is not None:  # the memory of a full cache (its limit of items)
         missing = [k for k in ws.items if k not in warm][: max(0, warm.limit - len(warm))]
-        warm.put(missing, np.zeros((len(missing), density_k), np.float32))
+        warm.put(missing, np.zeros((len(missing), warm.k), np.float32))
         gc.collect()
         result["density"]["rss_full_cache_mb"], _ = memory_mb()
         result["density"]["full_cache"] = len(warm)
@@ -461,10 +469,11 @@ def show(r: dict) -> None:
     )
     if "density" in r:
         d = r["density"]
+        what = "pair score" if "pair" in r else f"density {d['weight']} (k {d['k']})"
         for mode, label in (("on", "on"), ("cold", "on, emptied cache")):
             m = d[mode]["new_narration_to_suggestions_ms"]
             print(
-                f"          density {d['weight']} (k {d['k']}) {label}: p50 {m['p50']:.1f} ms"
+                f"          {what} {label}: p50 {m['p50']:.1f} ms"
                 f"  p95 {m['p95']:.1f} ms  p99 {m['p99']:.1f} ms   (search alone p95 "
                 f"{d[mode]['search_only_ms']['p95']:.2f} ms; neighbourhoods computed per "
                 f"query {d[mode]['computed_per_query']:.1f})"
@@ -519,6 +528,12 @@ def main() -> None:
         help="also time the density correction with this weight (interleaved with off)",
     )
     parser.add_argument("--density-k", type=int, default=10)
+    parser.add_argument(
+        "--pair",
+        action="store_true",
+        help="time the calibrated pair score (E5_PAIR_POLICY) as 'on' instead of the density "
+        "correction (interleaved with off and with an emptied cache)",
+    )
     args = parser.parse_args()
     with_db = args.with_db or args.serve
     if args.size:
@@ -531,6 +546,7 @@ def main() -> None:
             args.memory_map,
             args.density,
             args.density_k,
+            args.pair,
         )
         print(json.dumps(result) if args.json else "", end="\n" if args.json else "")
         if not args.json:
