@@ -50,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from matching_eval import Encoders, variant_vectors
 
 from bot.features.narration_phrases import match_phrase
+from bot.features.question_phrases import question_topic
 from bot.features.who import who_policy
 from bot.langdetect import guess_language
 from bot.matching.e5 import E5_PAIR_POLICY, E5_POLICY
@@ -156,7 +157,9 @@ class Workspace:
         self.entries, self.questions = entries, questions
         stored = [topic(e.text) for e in entries]
         self.texts = [t for t, _ in stored]
-        vecs = variant_vectors(variant, self.texts + [q.text for q in questions], encoders)
+        # a question as `/wol who` takes it: its subject (bot/features/question_phrases.py)
+        self.qtexts = [question_topic(q.text) for q in questions]
+        vecs = variant_vectors(variant, self.texts + self.qtexts, encoders)
         self.qvecs = vecs[len(self.texts) :]
         self.vecs = vecs[: len(self.texts)]
         self.languages = [lang or guess_language(t) for t, lang in stored]
@@ -255,15 +258,15 @@ def who_scores(ws: Workspace, wp: MatchPolicy, part: str = "") -> tuple[list[flo
     how many questions were answered with someone."""
     scores = []
     answered = 0
-    for q, qvec in zip(ws.questions, ws.qvecs, strict=True):
+    for q, text, qvec in zip(ws.questions, ws.qtexts, ws.qvecs, strict=True):
         if part and q.part != part:
             continue
         cands = ws.index.rank(
             qvec,
-            Item.of("q", "narration", "Q", q.text, visibility="public").tokens,
+            Item.of("q", "narration", "Q", text, visibility="public").tokens,
             wp,
-            guess_language(q.text),
-            q.text,
+            guess_language(text),
+            text,
         )
         found = select(cands, wp, Viewer("asker", None, "public"))[:3]
         answered += bool(found)

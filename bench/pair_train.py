@@ -59,6 +59,7 @@ def sample(ws: Workspace, size: int, seed: int) -> Workspace:
     part.texts = [ws.texts[i] for i in keep]
     part.vecs = ws.vecs[keep]
     part.qvecs = ws.qvecs[:0]
+    part.qtexts = []
     part.languages = [ws.languages[i] for i in keep]
     part.items = [
         Item.of(

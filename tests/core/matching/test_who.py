@@ -59,6 +59,18 @@ WHO_EN = [
         ["alice"],
     ),
     ("/wol who about subject access requests?", "Colleagues who may know about", ["frank"]),
+    # the whole question typed: its subject is searched for and shown
+    (
+        "/wol who does anyone know something about Kubernetes upgrades?",
+        "Colleagues who may know about Kubernetes upgrades:",
+        ["alice"],
+    ),
+    (
+        "/wol who quantum chemistry of catalysts, anyone?",
+        "I don't know anyone yet who works on quantum chemistry of catalysts.",
+        [],
+    ),
+    ("/wol who who knows about?", "Who are you looking for?", []),
     (
         "/wol who quantum chemistry of catalysts",
         "I don't know anyone yet who works on quantum chemistry of catalysts.",
@@ -78,6 +90,16 @@ WHO_NL = [
         [],
     ),
     ("/wol wie", "Wie zoek je? Bijvoorbeeld: /wol wie AVG-inzageverzoeken", []),
+    (
+        "/wol wie heeft er ervaring met AVG-inzageverzoeken?",
+        "Collega's die misschien iets weten over AVG-inzageverzoeken:",
+        ["bob"],
+    ),
+    (
+        "/wol wie kwantumchemie van katalysatoren, wie weet daar meer van?",
+        "Ik ken nog niemand die met kwantumchemie van katalysatoren bezig is.",
+        [],
+    ),
 ]
 
 
