@@ -129,12 +129,15 @@ def question_topic(text: str) -> str:
     return body if not topic and longest == 0 else topic
 
 
-def command_topic(args: str) -> str:
-    """The subject of `/wol who <args>`, where the command word may be the question's own
-    "who" / "wie": "/wol who knows about Intune?", "/wol wie heeft ervaring met Woo?"."""
+def command_topic(args: str, names: tuple[str, ...] = ("who", "wie")) -> str:
+    """The subject of a command's `args`, where the command's own words (`names`: "who",
+    "who knows", "wie", "wie weet") may be the start of the question: "/wol who knows
+    something about Intune?", "/wol wie heeft ervaring met Woo?"."""
     body = _END.sub("", args.strip())
-    for word in ("who", "wie"):
-        end = _phrase_end(f"{word} {body}")
-        if end > len(word) + 1:
-            return _END.sub("", body[end - len(word) - 1 :]).strip(" ,;:—–-")
+    best = 0
+    for name in names:
+        end = _phrase_end(f"{name} {body}") - len(name) - 1
+        best = max(best, end)
+    if best > 0:
+        return _END.sub("", body[best:]).strip(" ,;:—–-")
     return question_topic(args)

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_COLLEAGUES = 5
+COMMAND_NAMES = {"en": ("who", "who knows"), "nl": ("wie", "wie weet")}
 MAX_TOPIC = 200
 # The bar of an answer, on the scale of the encoder's own policy: `threshold` is the
 # suggestion threshold plus WHO_THRESHOLD_SHIFT (a question is a few words, a narration a
@@ -288,7 +289,7 @@ def register(services: Services, router: Router, engine: MatchingEngine) -> None
     services.hooks.colleague_finders.append(functools.partial(_search, engine, services))
     router.commands.register(
         Subcommand(
-            names={"en": ("who", "who knows"), "nl": ("wie", "wie weet")},
+            names=COMMAND_NAMES,
             handler=on_command,
             summary=SUMMARY,
             usage=USAGE,
@@ -337,7 +338,7 @@ async def on_command(event: InboundEvent, ctx: Context, args: str) -> None:
     topic = clean(args)
     if topic.lower().startswith(("about ", "over ")):
         topic = topic.split(" ", 1)[1].strip()
-    topic = command_topic(topic)
+    topic = command_topic(topic, tuple(n for names in COMMAND_NAMES.values() for n in names))
     if not topic:
         raise UserError(EMPTY, example=Strong(text=ctx.t.gettext(EXAMPLE)))
     await answer_who(ctx, topic)

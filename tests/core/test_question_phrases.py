@@ -72,3 +72,19 @@ COMMANDS = [
 @pytest.mark.parametrize(("args", "topic"), COMMANDS)
 def test_the_subject_of_a_command(args: str, topic: str) -> None:
     assert command_topic(args) == topic
+
+
+@pytest.mark.parametrize(
+    ("args", "topic"),
+    [
+        # after the command words "who knows" / "wie weet" (a name of `/wol who` itself)
+        ("something about Microsoft 365 migrations?", "Microsoft 365 migrations"),
+        ("about Intune", "Intune"),
+        ("er iets van de nieuwe CAO?", "de nieuwe CAO"),
+        ("iets over declaraties", "declaraties"),
+        ("Intune", "Intune"),
+    ],
+)
+def test_the_subject_after_a_longer_command_name(args: str, topic: str) -> None:
+    names = ("who", "who knows", "wie", "wie weet")
+    assert command_topic(args, names) == topic

@@ -72,6 +72,11 @@ WHO_EN = [
     ),
     ("/wol who who knows about?", "Who are you looking for?", []),
     (
+        "/wol who knows something about kubernetes upgrades?",
+        "Colleagues who may know about kubernetes upgrades:",
+        ["alice"],
+    ),
+    (
         "/wol who quantum chemistry of catalysts",
         "I don't know anyone yet who works on quantum chemistry of catalysts.",
         [],
@@ -92,6 +97,11 @@ WHO_NL = [
     ("/wol wie", "Wie zoek je? Bijvoorbeeld: /wol wie AVG-inzageverzoeken", []),
     (
         "/wol wie heeft er ervaring met AVG-inzageverzoeken?",
+        "Collega's die misschien iets weten over AVG-inzageverzoeken:",
+        ["bob"],
+    ),
+    (
+        "/wol wie weet er iets van AVG-inzageverzoeken?",
         "Collega's die misschien iets weten over AVG-inzageverzoeken:",
         ["bob"],
     ),
