@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_COLLEAGUES = 5
-COMMAND_NAMES = {"en": ("who", "who knows"), "nl": ("wie", "wie weet")}
+COMMAND_NAMES: dict[str, tuple[str, ...]] = {"en": ("who", "who knows"), "nl": ("wie", "wie weet")}
 MAX_TOPIC = 200
 # The bar of an answer, on the scale of the encoder's own policy: `threshold` is the
 # suggestion threshold plus WHO_THRESHOLD_SHIFT (a question is a few words, a narration a
