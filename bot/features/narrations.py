@@ -15,7 +15,7 @@ from bot.errors import UserError
 from bot.events import ConversationKind, EventKind, InboundEvent
 from bot.features import dm_replies
 from bot.features.commands import EX_HELP, example
-from bot.features.dm_kinds import DmKind, classify
+from bot.features.dm_kinds import DmKind, DmMessage, classify
 from bot.features.narration_ack import NOTED, acknowledge
 from bot.features.narration_phrases import Phrase, match_phrase
 from bot.i18n import N_
@@ -60,29 +60,45 @@ def _channel_or_dm_message(event: InboundEvent) -> bool | None:
 
 async def on_message(event: InboundEvent, ctx: Context) -> None:
     text = clean(event.text)
-    phrase = phrase_of(ctx, text)
     if event.is_dm:
-        kind = classify(
-            text,
-            min_words=ctx.settings.narrations.dm_min_words,
-            narration_phrase=phrase is not None and bool(phrase.topic),
-        )
+        kind, phrase = dm_kind(ctx, text)
         if kind.kind is not DmKind.NARRATION:
             ctx.use_language(guess_language(text, ctx.t.lang))
             await dm_replies.answer(event, ctx, text, kind, ctx.text(DM_HINT, help=_help_word(ctx)))
             return
-        await record(
-            event,
-            ctx,
-            text,
-            phrase.topic if phrase else text,
-            phrase.language if phrase else None,
-            source="dm",
-        )
+        await record_dm(event, ctx, text, phrase)
         return
+    phrase = phrase_of(ctx, text)
     if phrase is None or not await _captures(ctx, event):
         return
     await record(event, ctx, text, phrase.topic, phrase.language, source="channel")
+
+
+def dm_kind(ctx: Context, text: str) -> tuple[DmMessage, Phrase | None]:
+    """What `text`, told the bot in the personal chat, is (a narration, a question, …:
+    bot/features/dm_kinds.py), and the narration phrase it starts with."""
+    phrase = phrase_of(ctx, text)
+    kind = classify(
+        text,
+        min_words=ctx.settings.narrations.dm_min_words,
+        narration_phrase=phrase is not None and bool(phrase.topic),
+    )
+    return kind, phrase
+
+
+async def record_dm(
+    event: InboundEvent, ctx: Context, text: str, phrase: Phrase | None
+) -> Narration | None:
+    """Record what `dm_kind` found a narration, as told in the personal chat: typed there,
+    or in the check-in's form (bot/features/checkin_form.py)."""
+    return await record(
+        event,
+        ctx,
+        text,
+        phrase.topic if phrase else text,
+        phrase.language if phrase else None,
+        source="dm",
+    )
 
 
 def phrase_of(ctx: Context, text: str) -> Phrase | None:
