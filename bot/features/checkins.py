@@ -23,13 +23,14 @@ from bot.clock import utc
 from bot.commands import Subcommand
 from bot.communities import platform_of, workspace_ids
 from bot.events import InboundEvent
+from bot.features.checkin_form import narrate_button
 from bot.features.commands import example
 from bot.i18n import N_
 from bot.languages import choose
 from bot.messages import Actions, Button, OutboundMessage, Section
 from bot.messages import Context as ContextBlock
 from bot.personal import Personal, resolve
-from bot.router import Router, action
+from bot.router import Router, shortcut
 from bot.scheduler import Job, cron
 from bot.setting_values import DAYS
 from bot.store.checkins import CheckinAsk
@@ -63,6 +64,7 @@ SKIPPED = N_("No problem, until next time.")
 TURNED_OFF = N_("Check-ins are off. Turn them on again with {example}.")
 EX_ON = N_("/wol me checkins on")
 THANKS = N_("Thanks! Colleagues working on something similar can find you now.")
+SKIP_BUTTON, OFF_BUTTON = "checkin.skip", "checkin.off"
 
 
 def register(services: Services, router: Router) -> None:
@@ -76,7 +78,7 @@ def register(services: Services, router: Router) -> None:
         )
     )
     services.hooks.narration_listeners.append(on_narration)
-    router.add(action("checkin."), on_action, name="checkins.action", who=ADDRESSEE)
+    router.add(shortcut(SKIP_BUTTON, OFF_BUTTON), on_action, name="checkins.action", who=ADDRESSEE)
     router.commands.register(
         Subcommand(
             names={"en": ("pause",), "nl": ("pauze",)},
@@ -229,8 +231,10 @@ def ask_message(services: Services, language: str, user_id: str, name: str) -> O
         ContextBlock(parts=(t.gettext(ASK_HOW),)),
         Actions(
             elements=(
-                Button(label=t.gettext(SKIP), action_id="checkin.skip", value=user_id),
-                Button(label=t.gettext(TURN_OFF), action_id="checkin.off", value=user_id),
+                # the answer in a form (bot/features/checkin_form.py), as if typed here
+                narrate_button(t, user_id),
+                Button(label=t.gettext(SKIP), action_id=SKIP_BUTTON, value=user_id),
+                Button(label=t.gettext(TURN_OFF), action_id=OFF_BUTTON, value=user_id),
             )
         ),
     )
@@ -271,7 +275,7 @@ async def on_action(event: InboundEvent, ctx: Context) -> None:
     if state is not None:
         state.pending_since, state.last_skipped = None, True
         await _save(ctx.services, state)
-    if event.action.action_id == "checkin.off":
+    if event.action.action_id == OFF_BUTTON:
         await ctx.personal.update(event.workspace_id, event.user.user_id, ctx.now, checkins=False)
         await ctx.respond(ctx.text(TURNED_OFF, example=example(ctx.t, EX_ON)))
     else:

@@ -158,6 +158,8 @@ def _buttons(
         (click, "matching.topic.add", ids["anouk_narration"], {}),
         (click, "checkin.off", anouk, {}),
         (click, "checkin.skip", anouk, {}),
+        (click, "checkin.narrate", anouk, {}),
+        (submit, "checkin.narrate_form", anouk, {"text": "I'm working on the forged rota plan"}),
         (click, "privacy.forget.confirm", anouk, {}),
         (click, "privacy.forget.cancel", anouk, {}),
         (click, "ask.ack", ids["question"], {}),

@@ -61,6 +61,8 @@ def test_answers_to_a_question_posted_by_run_due_close_with_one_summary(tmp_path
 def test_a_button_printed_by_run_due_is_clicked_in_a_later_chat(tmp_path: Path) -> None:
     wolbot("chat", cwd=tmp_path, stdin="@sanne\n/wol me checkins mon 10:00\n")
     due = wolbot("run-due", "--at", "2026-11-23T10:01:00+01:00", cwd=tmp_path)
-    assert "[1: Skip this week] [2: Turn check-ins off]" in due.stdout, due.stderr
-    result = wolbot("chat", cwd=tmp_path, stdin="@sanne #dm\n!1\n")
+    assert "[1: Narrate my work] [2: Skip this week] [3: Turn check-ins off]" in due.stdout, (
+        due.stderr
+    )
+    result = wolbot("chat", cwd=tmp_path, stdin="@sanne #dm\n!2\n")
     assert "No problem, until next time." in result.stdout, result.stderr
