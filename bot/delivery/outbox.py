@@ -21,6 +21,11 @@ from bot.ports import Destination
 from bot.store.engine import Database, insert_ignoring_duplicates
 from bot.store.tables import OutboxItem
 
+# payload key: the idempotency key of the row that must be delivered before this one (the
+# outbox orders rows only per rate key, and a person's DM and the conversation an answer
+# goes to are different keys, even where the platform puts both in one chat, as Teams does)
+AFTER = "after"
+
 
 class Outbox:
     def __init__(self, db: Database, clock: Clock) -> None:
@@ -93,15 +98,20 @@ class Outbox:
         message: OutboundMessage,
         *,
         key: str,
+        after: str | None = None,
     ) -> bool:
         """A file (e.g. a data export, or a chart as bytes) in the person's DM; the content
-        is cleared once sent. Bytes travel base64-encoded in the payload."""
+        is cleared once sent. Bytes travel base64-encoded in the payload. `after`: the key of
+        a row this file belongs to (a chart's figures), delivered first: the worker holds the
+        file back while that row is pending or being sent (`AFTER`)."""
         dest = Destination(workspace_id=workspace_id, channel_id="")
         payload: dict[str, Any] = {
             "message": message.model_dump(mode="json"),
             "user_ids": [user_id],
             "filename": filename,
         }
+        if after:
+            payload[AFTER] = after[:300]
         if isinstance(content, bytes):
             payload["content_b64"] = base64.b64encode(content).decode("ascii")
         else:

@@ -18,6 +18,10 @@ rows it holds every third of a lease while it works on them, and right before a 
 makes sure the row is still its own (renewing it when the last renewal is over half a lease
 old): a worker whose lease was taken over by another replica does not send. A worker that
 died renews nothing, and its rows are claimed again when their lease runs out.
+
+Rows of one rate key are sent one at a time, oldest first. A row queued `after` another
+(`outbox.AFTER`: a Teams chart after its figures, whose keys differ though both reach the
+same personal chat) waits until that row is sent, failed for good, cancelled or erased.
 """
 
 from __future__ import annotations
@@ -37,8 +41,8 @@ from sqlmodel import col, func, select, update
 
 from bot.clock import Clock, utc
 from bot.config import DeliveryConfig
-from bot.delivery.outbox import Outbox, load_destination, load_message
-from bot.delivery.queue import LeasedQueue, Leases, backoff
+from bot.delivery.outbox import AFTER, Outbox, load_destination, load_message
+from bot.delivery.queue import PENDING, SENDING, LeasedQueue, Leases, backoff
 from bot.delivery.ratelimit import RateLimiter
 from bot.errors import StoreUnavailable
 from bot.messages import Form, OutboundMessage, Quote
@@ -165,12 +169,14 @@ class DeliveryWorker:
         # rows whose last attempt has no known outcome (lease expired, or uncertain failure)
         unconfirmed = {row.id for row in rows if row.status == "sending"}
         held: set[str] = set()  # keys skipped in this pass: later rows must not overtake
+        waiting = await self._waiting(rows, now)  # rows whose leading row is not yet sent
         booked: dict[str, float] = {}  # workspace key -> seconds booked ahead in this pass
         for row in rows:
             if len(picked) >= self.batch:
                 break
             if (
                 row.rate_key in held
+                or row.id in waiting
                 or row.rate_key in self._busy_keys
                 or self.limiter.wait_time(row.rate_key) > 0
             ):
@@ -203,6 +209,53 @@ class DeliveryWorker:
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
         return len(won)
+
+    async def _waiting(self, rows: list[OutboxItem], now: datetime) -> set[int]:
+        """The rows that must follow a row still pending or being sent (`AFTER`: a chart
+        after its figures), left for a later pass. One whose leading row can only go later
+        (a back-off, a Retry-After) is postponed to then, so nothing polls for it meanwhile;
+        one whose leading row was sent, failed for good, was cancelled or erased goes."""
+        follows = {
+            row.id: str(row.payload[AFTER])
+            for row in rows
+            if row.id is not None and row.payload.get(AFTER)
+        }
+        if not follows:
+            return set()  # the usual pass: no query
+        waiting: set[int] = set()
+        async with self.db.session() as s:
+            leaders = {
+                leader.idempotency_key: leader
+                for leader in await s.exec(
+                    select(OutboxItem).where(
+                        col(OutboxItem.idempotency_key).in_(set(follows.values())),
+                        col(OutboxItem.status).in_((PENDING, SENDING)),
+                    )
+                )
+            }
+            for row_id, key in follows.items():
+                leader = leaders.get(key)
+                if leader is None:
+                    continue
+                waiting.add(row_id)
+                if leader.status == PENDING:
+                    resume = utc(leader.not_before)
+                elif leader.id in self._held:
+                    continue  # sent by this worker now: its end wakes the delivery loop
+                else:  # another worker's, or an uncertain attempt's back-off: look again then
+                    lease = leader.claimed_until
+                    resume = min(
+                        utc(lease) if lease is not None else now,
+                        now + timedelta(seconds=self.poll_seconds),
+                    )
+                if resume > now:
+                    await s.exec(
+                        update(OutboxItem)
+                        .where(col(OutboxItem.id) == row_id, col(OutboxItem.status) == PENDING)
+                        .values(not_before=resume)
+                    )
+            await s.commit()
+        return waiting
 
     async def _claim_many(self, rows: list[OutboxItem], now: datetime) -> set[int]:
         """Claim rows in one statement; returns the ids this worker won."""

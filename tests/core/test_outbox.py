@@ -168,3 +168,48 @@ async def test_workspace_pacing_spreads_a_fan_out_over_many_channels(make_core) 
     assert min(spans) >= 9 * 0.02 * 0.9
     # and not held back by anything but the workspace rate (generous: a loaded CI machine)
     assert elapsed < 59 * 0.02 * 8
+
+
+async def test_a_file_waits_for_the_message_it_follows(core, port, clock) -> None:
+    """A chart queued `after` its figures (another rate key: the person's DM) is not sent
+    while the figures back off, and is not polled for meanwhile (drain returns at once)."""
+    port.fail_next(DeliveryError("internal_error"))
+    figures = Destination("test:T1", "D-bob", ephemeral_user="bob")
+    await core.outbox.send("test", figures, OutboundMessage.text("the figures"), key="figures")
+    await core.outbox.send_file_dm(
+        "test",
+        "test:T1",
+        "bob",
+        "chart.png",
+        b"\x89PNG",
+        OutboundMessage.text("the chart"),
+        key="chart",
+        after="figures",
+    )
+    await core.delivery.drain(timeout=2)
+    assert port.sent() == [] and await statuses(core) == [("pending", 1), ("pending", 0)]
+    clock.advance(seconds=5)
+    await core.delivery.drain(timeout=2)
+    assert [r.text for r in port.sent()] == ["the figures", "the chart"]
+
+
+async def test_a_file_goes_when_the_message_it_follows_cannot(core, port) -> None:
+    """Figures that failed for good, or were never queued (answered in the click's own
+    response), do not keep their chart back."""
+    port.fail_next(DeliveryError("channel_not_found", permanent=True))
+    figures = Destination("test:T1", "C1", ephemeral_user="bob")
+    await core.outbox.send("test", figures, OutboundMessage.text("the figures"), key="figures")
+    for n, after in enumerate(("figures", "never-queued")):
+        await core.outbox.send_file_dm(
+            "test",
+            "test:T1",
+            "bob",
+            "chart.png",
+            b"\x89PNG",
+            OutboundMessage.text(f"chart {n}"),
+            key=f"chart-{n}",
+            after=after,
+        )
+    await core.delivery.drain(timeout=2)
+    assert [r.text for r in port.sent()] == ["chart 0", "chart 1"]
+    assert await statuses(core) == [("failed", 1), ("sent", 0), ("sent", 0)]
