@@ -150,7 +150,10 @@ class ChatPort(Protocol):
     `min_interval` (seconds between two requests to one conversation) and
     `workspace_interval` (seconds between any two requests to one workspace).
     `reactions_post_messages` (default false): `react` has to post a message to be seen, so
-    the core avoids it where a reaction would have been quiet (bot/features/narration_ack.py)."""
+    the core avoids it where a reaction would have been quiet (bot/features/narration_ack.py).
+    `ephemeral_as_dm` (default false): the platform has no only-you messages, so an answer to
+    one person (`ephemeral_user`) is a message in their DM with the bot, where what the core
+    sends them by DM lands too (a file after its figures: bot/features/participation.py)."""
 
     platform: str
 

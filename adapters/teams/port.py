@@ -82,6 +82,8 @@ class TeamsPort:
     hourly_limit = 1800
     # Bots cannot react in Teams: `react` posts a reply, so acknowledgements stay quiet.
     reactions_post_messages = True
+    # Teams has no only-you messages: `send` puts them in the person's personal chat.
+    ephemeral_as_dm = True
 
     def __init__(
         self,

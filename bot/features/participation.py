@@ -269,8 +269,11 @@ async def on_stats(event: InboundEvent, ctx: Context, args: str) -> None:
     report = await build_report(
         ctx.services, event.workspace_id, community=community, period=period
     )
-    await ctx.respond(summary(report, ctx.t))
+    figures = await ctx.respond(summary(report, ctx.t))
     chart = await asyncio.to_thread(render_png, report, ctx.t)
+    # Where the figures land in the person's DM too (Teams: its personal chat), the chart
+    # (there: a file consent card) waits until they are delivered, so it never comes first.
+    same_chat = bool(getattr(ctx.ports.get(event.platform), "ephemeral_as_dm", False))
     await ctx.outbox.send_file_dm(
         event.platform,
         event.workspace_id,
@@ -279,6 +282,7 @@ async def on_stats(event: InboundEvent, ctx: Context, args: str) -> None:
         chart,
         OutboundMessage.text(ctx.t.gettext(CHART_CAPTION)),
         key=ctx.key("stats.chart"),
+        after=figures if same_chat else None,
     )
     if not event.is_dm:
         await ctx.respond(ctx.text(CHART_SENT))

@@ -14,7 +14,7 @@ from bot.features.participation import WEEKLY_JOB
 from bot.insight import access, record
 from bot.insight.report import build_report
 from bot.messages import OutboundMessage
-from bot.ports import Destination, Sent
+from bot.ports import DeliveryError, Destination, Sent
 from bot.store.tables import OutboxItem
 from bot.store.tables.insight import DashboardToken, ParticipationCount
 from bot.store.tables.rhythms import DialogueRound
@@ -160,6 +160,29 @@ async def test_stats_give_a_summary_and_a_chart(icore, fport) -> None:
     assert "Deelname in #C1" in fport.sent()[-2].text or "Deelname" in fport.sent()[-2].text
     await run(icore, ev.command("stats #nope", user="alice"))
     assert "I don't know the community #nope" in fport.sent()[-1].text
+
+
+@pytest.mark.parametrize("ephemeral_as_dm", [True, False])
+async def test_the_chart_waits_for_its_figures_where_both_land_in_the_dm(
+    make_core, clock, ephemeral_as_dm: bool
+) -> None:
+    """Where an answer to one person is a DM (Teams), the chart is not sent before its
+    figures, also while they are retried; elsewhere (Slack: the figures are only-you in the
+    channel, the chart in the DM) nothing holds the chart back, as before."""
+    port = FilePort()
+    port.ephemeral_as_dm = ephemeral_as_dm  # type: ignore[attr-defined]
+    clock.set(MONDAY)
+    core = make_core(port, **SETTINGS)
+    await core.start(deliver=False, schedule=False)
+    port.fail_next(DeliveryError("internal_error"))  # the figures' first attempt
+    await run(core, ev.command("stats", user="mia"))
+    assert (port.files != []) is not ephemeral_as_dm
+    clock.advance(seconds=10)
+    await core.delivery.drain()
+    kinds = ["chart" if r.op == "file" else r.text[:23] for r in port.records]
+    if ephemeral_as_dm:
+        assert kinds.index("Participation in the wh") < kinds.index("chart"), kinds
+    assert len(port.files) == 1
 
 
 async def test_my_own_stats(icore, fport) -> None:

@@ -5,6 +5,9 @@ figures are already in the chat, and a caption without its chart says nothing.""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
 from typing import Any
 
 import pytest
@@ -104,6 +107,160 @@ async def test_the_stats_chart_comes_through_file_consent(
         else:
             # nothing repeats the caption of a chart that is not there
             assert after == [], [c.body for c in after]
+
+
+def sent_in_order(app: TeamsApp) -> list[str]:
+    """What reached the personal chat, in order: "consent" for a file consent card, else
+    the message's summary (its text)."""
+    return [
+        "consent" if consent_of(c) else str(c.body.get("summary") or c.body.get("text") or "")
+        for c in app.connector.of("send", "reply")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("locale", "command", "narration", "figures"),
+    [
+        (
+            "en-US",
+            "wol stats",
+            "I'm working on the archive migration",
+            "Participation in the whole workspace",
+        ),
+        (
+            "nl-NL",
+            "wol cijfers",
+            "Ik ben bezig met de migratie van het archief",
+            "Deelname in de hele werkruimte",
+        ),
+    ],
+)
+@pytest.mark.parametrize("hindrance", ["an earlier answer queued", "the figures rate limited"])
+async def test_the_figures_come_before_the_offer_of_their_chart(
+    start_app: StartApp,  # noqa: F811
+    locale: str,
+    command: str,
+    narration: str,
+    figures: str,
+    hindrance: str,
+) -> None:
+    """The consent card for the chart is never the first thing the person sees: the
+    figures it belongs to come first, also when they wait behind an earlier answer in the
+    same personal chat or are refused once with a 429 (the chart went on meanwhile)."""
+    app = await start_app(workspaces={WS: {"admins": [ADMIN]}})
+    assert (await app.post(said(app, "hello", "hi", locale))).status == 201
+    await app.deliver()
+    app.connector.calls.clear()
+    if hindrance == "an earlier answer queued":
+        # the 📝 for this narration is queued for the personal chat before the figures
+        await app.post(said(app, narration, "n1", locale))
+    else:
+        app.connector.fail("send", status=429, retry_after=0.2)
+    assert (await app.post(said(app, command, "stats", locale))).status == 201
+    await app.deliver()
+    app.core.clock.advance(seconds=1)  # type: ignore[attr-defined]  # the FakeClock
+    await asyncio.sleep(0.25)  # the conversation's pause after the 429 (monotonic time)
+    await app.deliver()
+    order = sent_in_order(app)
+    assert "consent" in order, order
+    first_figures = next(i for i, text in enumerate(order) if figures in text)
+    assert first_figures < order.index("consent"), order
+
+
+@pytest.mark.parametrize(
+    ("locale", "command", "figures", "sent_by_dm"),
+    [
+        (
+            "en-US",
+            "wol stats",
+            "Participation in the whole workspace",
+            "I've sent you the chart in a direct message.",
+        ),
+        (
+            "nl-NL",
+            "wol cijfers",
+            "Deelname in de hele werkruimte",
+            "De grafiek staat in een privébericht voor je klaar.",
+        ),
+    ],
+)
+async def test_asked_in_a_channel_the_figures_also_come_first_in_the_personal_chat(
+    start_app: StartApp,  # noqa: F811
+    locale: str,
+    command: str,
+    figures: str,
+    sent_by_dm: str,
+) -> None:
+    """Teams has no only-you messages: asked in a channel, the figures go to the personal
+    chat as well, and the chart's consent card follows them there (here the figures are
+    refused once with a 429 first)."""
+    channel = activity("message_channel_mention_2019")
+    app = await start_app(workspaces={WS: {"admins": [channel["from"]["id"]]}})
+    app.connector.fail("send", status=429, retry_after=0.2)
+    body = activity(
+        "message_channel_mention_2019",
+        text=f"<at>My Combined</at> {command}",
+        id="1571537160001",
+        locale=locale,
+    )
+    assert (await app.post(app.connector.rewrite(body))).status == 201
+    await app.deliver()
+    app.core.clock.advance(seconds=1)  # type: ignore[attr-defined]  # the FakeClock
+    await asyncio.sleep(0.25)
+    await app.deliver()
+    sends = app.connector.of("send")
+    assert {c.conversation_id for c in sends} == set(app.connector.created)  # the 1:1 chat
+    order = sent_in_order(app)
+    first_figures = next(i for i, text in enumerate(order) if figures in text)
+    assert first_figures < order.index("consent"), order
+    assert sent_by_dm in order
+
+
+@pytest.mark.parametrize(
+    ("locale", "narration", "command", "ready"),
+    [
+        (
+            "en-US",
+            "I'm working on the archive migration",
+            "wol privacy export",
+            "Here is everything I keep about you, as a JSON file.",
+        ),
+        (
+            "nl-NL",
+            "Ik ben bezig met de migratie van het archief",
+            "wol privacy exporteer",
+            "Hier is alles wat ik over je bewaar, als JSON-bestand.",
+        ),
+    ],
+)
+async def test_the_privacy_export_keeps_its_order(
+    start_app: StartApp,  # noqa: F811
+    locale: str,
+    narration: str,
+    command: str,
+    ready: str,
+) -> None:
+    """The other file behind a consent card: the export's own words come with its card (one
+    activity, so the card never comes alone), also behind an earlier answer in the same chat;
+    declined, those words again and then the JSON in its numbered parts, in order."""
+    app = await start_app(workspaces={WS: {"admins": [ADMIN]}})
+    await app.post(said(app, narration, "n1", locale))
+    assert (await app.post(said(app, command, "x1", locale))).status == 201
+    await app.deliver()
+    (offer,) = [c for c in app.connector.of("send") if consent_of(c)]
+    consent = consent_of(offer)
+    assert consent is not None and consent["name"].endswith(".json")
+    assert str(offer.body.get("summary") or "").startswith(ready)
+    before = len(app.connector.of("send"))
+    await answer_consent(app, consent, "decline", id_="d1", locale=locale)
+    shown = app.connector.of("send")[before:]
+    assert str(shown[0].body.get("summary") or "").startswith(ready), shown[0].body
+    name = re.escape(consent["name"])
+    labels = [re.search(rf"{name} \((\d+)/(\d+)\)", json.dumps(c.body)) for c in shown[1:]]
+    assert labels and all(labels), [c.body for c in shown[1:]]
+    parts = [(int(m.group(1)), int(m.group(2))) for m in labels if m]
+    assert parts == [(n, len(parts)) for n in range(1, len(parts) + 1)], parts
+    assert "migrati" in "".join(json.dumps(c.body) for c in shown[1:])
 
 
 @pytest.mark.parametrize("action", ["accept", "decline"])
