@@ -127,6 +127,12 @@ class Context(ServiceAccess):
         )
 
     @property
+    def ephemeral_as_dm(self) -> bool:
+        """The platform has no only-you messages: what `respond` says lands in the person's
+        DM with the bot, beside what is sent them by DM (`ChatPort.ephemeral_as_dm`: Teams)."""
+        return bool(getattr(self.ports.get(self.event.platform), "ephemeral_as_dm", False))
+
+    @property
     def _dm_recipient(self) -> str | None:
         """Rows for a DM name their person, so erasure finds the conversation's history."""
         return self.event.user.user_id if self.event.is_dm else None
@@ -171,6 +177,14 @@ class Context(ServiceAccess):
             self.event.platform, dest, message, key=key, erase_after_delivery=erase_after_delivery
         )
         return key
+
+    async def note_sent_by_dm(self, msgid: str) -> None:
+        """Tell the person that something was sent to their DM with the bot ("I've sent you
+        … in a direct message"), only where they read this answer somewhere else: not when
+        they asked in that DM, nor where an answer to them lands in it anyway, next to what
+        was sent (`ephemeral_as_dm`)."""
+        if not (self.event.is_dm or self.ephemeral_as_dm):
+            await self.respond(self.text(msgid))
 
     async def show(
         self,

@@ -153,7 +153,8 @@ class ChatPort(Protocol):
     the core avoids it where a reaction would have been quiet (bot/features/narration_ack.py).
     `ephemeral_as_dm` (default false): the platform has no only-you messages, so an answer to
     one person (`ephemeral_user`) is a message in their DM with the bot, where what the core
-    sends them by DM lands too (a file after its figures: bot/features/participation.py)."""
+    sends them by DM lands too (a file after its figures: bot/features/participation.py; no
+    note that something was sent there: `Context.note_sent_by_dm`)."""
 
     platform: str
 

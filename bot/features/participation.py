@@ -273,7 +273,6 @@ async def on_stats(event: InboundEvent, ctx: Context, args: str) -> None:
     chart = await asyncio.to_thread(render_png, report, ctx.t)
     # Where the figures land in the person's DM too (Teams: its personal chat), the chart
     # (there: a file consent card) waits until they are delivered, so it never comes first.
-    same_chat = bool(getattr(ctx.ports.get(event.platform), "ephemeral_as_dm", False))
     await ctx.outbox.send_file_dm(
         event.platform,
         event.workspace_id,
@@ -282,10 +281,9 @@ async def on_stats(event: InboundEvent, ctx: Context, args: str) -> None:
         chart,
         OutboundMessage.text(ctx.t.gettext(CHART_CAPTION)),
         key=ctx.key("stats.chart"),
-        after=figures if same_chat else None,
+        after=figures if ctx.ephemeral_as_dm else None,
     )
-    if not event.is_dm:
-        await ctx.respond(ctx.text(CHART_SENT))
+    await ctx.note_sent_by_dm(CHART_SENT)
 
 
 async def _subscription(event: InboundEvent, ctx: Context, words: list[str]) -> None:
@@ -372,8 +370,7 @@ async def on_dashboard(event: InboundEvent, ctx: Context, args: str) -> None:
         key=ctx.key("dashboard.link"),
         erase_after_delivery=True,
     )
-    if not event.is_dm:
-        await ctx.respond(ctx.text(LINK_SENT))
+    await ctx.note_sent_by_dm(LINK_SENT)
 
 
 # -- /wol me stats -------------------------------------------------------------------------------

@@ -184,8 +184,7 @@ async def export(event: InboundEvent, ctx: Context) -> None:
         message,
         key=ctx.key("export"),
     )
-    if not event.is_dm:
-        await ctx.respond(ctx.text(EXPORT_QUEUED))
+    await ctx.note_sent_by_dm(EXPORT_QUEUED)
 
 
 def card_value(lang: str, user_id: str) -> str:

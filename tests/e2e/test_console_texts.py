@@ -51,3 +51,44 @@ def test_english_admin_on_the_console(tmp_path: Path) -> None:
         "#general." in result.stdout
     )
     assert "(forms need Slack or Teams)" in result.stdout
+
+
+def test_what_went_by_dm_is_announced_in_the_channel_not_in_the_dm(tmp_path: Path) -> None:
+    """The console has only-you messages, as Slack has: asked in a channel, the chart and the
+    export go to the DM and the answer in the channel says so, in each reader's language;
+    asked in the DM, nothing says so (Teams, whose answers land in the personal chat, never
+    does: tests/adapters/teams/test_teams_files.py)."""
+    (tmp_path / "app.yaml").write_text(APP)
+    result = wolbot(
+        "chat",
+        cwd=tmp_path,
+        stdin=(
+            "@alice #general\n/wol stats\n/wol privacy export\n"
+            "@kees\n/wol taal nl\n/wol cijfers\n/wol privacy exporteer\n"
+            "@alice #dm\n/wol stats\n/wol privacy export\n"
+            "@kees #dm\n/wol cijfers\n/wol privacy exporteer\n"
+        ),
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for person, notes in (
+        (
+            "alice",
+            (
+                "I've sent you the chart in a direct message.",
+                "I'm sending your data to you in a direct message.",
+            ),
+        ),
+        (
+            "kees",
+            (
+                "De grafiek staat in een privébericht voor je klaar.",
+                "Ik stuur je gegevens in een privébericht.",
+            ),
+        ),
+    ):
+        for note in notes:
+            assert out.count(f"[#general] wolbot (only to {person}): {note}") == 1, out
+            assert out.count(note) == 1, out  # not again when asked in the DM
+    assert out.count("wolbot sent a file: exports/wolbot-stats-") == 4
+    assert out.count("wolbot sent a file: exports/wolbot-export-") == 4

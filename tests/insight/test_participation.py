@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.events import Action, EventKind
+from bot.events import Action, ConversationKind, EventKind
 from bot.features.participation import WEEKLY_JOB
 from bot.insight import access, record
 from bot.insight.report import build_report
@@ -183,6 +183,48 @@ async def test_the_chart_waits_for_its_figures_where_both_land_in_the_dm(
     if ephemeral_as_dm:
         assert kinds.index("Participation in the wh") < kinds.index("chart"), kinds
     assert len(port.files) == 1
+
+
+NOTES = {
+    "en": {
+        "stats": "I've sent you the chart in a direct message.",
+        "dashboard": "I've sent you a sign-in link in a direct message.",
+        "privacy export": "I'm sending your data to you in a direct message.",
+    },
+    "nl": {
+        "cijfers": "De grafiek staat in een privébericht voor je klaar.",
+        "dashboard": "Ik heb je een inloglink gestuurd in een privébericht.",
+        "privacy exporteer": "Ik stuur je gegevens in een privébericht.",
+    },
+}
+
+
+@pytest.mark.parametrize("where", ["channel", "dm"])
+@pytest.mark.parametrize("ephemeral_as_dm", [True, False])
+@pytest.mark.parametrize("lang", ["en", "nl"])
+async def test_a_note_that_something_went_by_dm_only_where_it_is_read_elsewhere(
+    make_core, clock, lang: str, ephemeral_as_dm: bool, where: str
+) -> None:
+    """ "I've sent you … in a direct message" (`Context.note_sent_by_dm`) is said only where
+    the answer is read outside that DM: asked in a channel on a platform with only-you
+    messages (Slack). Not when asked in the DM, nor where the answer itself is a message in
+    the DM (Teams: `ephemeral_as_dm`), beside what was sent."""
+    port = FilePort()
+    port.ephemeral_as_dm = ephemeral_as_dm  # type: ignore[attr-defined]
+    clock.set(MONDAY)
+    settings = {**SETTINGS, "workspaces": {WS: {**SETTINGS["workspaces"][WS], "language": lang}}}
+    core = make_core(port, **settings)
+    await core.start(deliver=False, schedule=False)
+    for command, note in NOTES[lang].items():
+        before = len(port.records)
+        if where == "dm":
+            event = ev.command(command, user="mia", channel="D-mia", kind=ConversationKind.DM)
+        else:
+            event = ev.command(command, user="mia")
+        await run(core, event)
+        told = [r.text for r in port.records[before:]]
+        assert any(told), command  # what was asked for came
+        assert (note in told) is (where == "channel" and not ephemeral_as_dm), (command, told)
 
 
 async def test_my_own_stats(icore, fport) -> None:

@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from urllib.parse import parse_qsl
 
+import pytest
+
 from bot.store.tables.admin import AuditEntry
+from tests.adapters.slack.conftest import slack_env
 
 WS = "slack:T111"
 SETTINGS = {
@@ -117,6 +122,60 @@ async def test_privacy_export_arrives_as_a_file(serve_slack, payload, slack_api)
     assert data["platform"] == "slack" and data["schema"] == "wolbot-export/1"
     assert "archive migration" in data["narrations"][0]["text"]
     assert b"W111" not in upload["content"]  # no platform ids in the readable export
+
+
+@pytest.mark.parametrize(
+    ("language", "command", "sent", "note"),
+    [
+        ("en", "stats", "wolbot-stats-", "I've sent you the chart in a direct message."),
+        ("nl", "cijfers", "wolbot-stats-", "De grafiek staat in een privébericht voor je klaar."),
+        (
+            "en",
+            "privacy export",
+            "wolbot-export-",
+            "I'm sending your data to you in a direct message.",
+        ),
+        ("nl", "privacy exporteer", "wolbot-export-", "Ik stuur je gegevens in een privébericht."),
+        (
+            "en",
+            "dashboard",
+            "/dashboard/login/",
+            "I've sent you a sign-in link in a direct message.",
+        ),
+        (
+            "nl",
+            "dashboard",
+            "/dashboard/login/",
+            "Ik heb je een inloglink gestuurd in een privébericht.",
+        ),
+    ],
+)
+async def test_asked_in_a_channel_the_answer_says_it_was_sent_by_dm(
+    serve_slack, payload, slack_api, language, command, sent, note
+):
+    """In a channel Slack answers only-you there, so what went to the DM with the app (the
+    chart, the export, the dashboard's sign-in link) is announced in that answer (Teams,
+    whose answer lands beside it in the personal chat, leaves the note out:
+    tests/adapters/teams/test_teams_files.py)."""
+    env = slack_env(
+        slack_api,
+        WOLBOT_PUBLIC_URL="https://bot.example.org",
+        WOLBOT_SECRET_KEY="test-secret-key-0123456789",
+    )
+    workspace = {**SETTINGS["workspaces"][WS], "language": language}
+    _core, slack = await serve_slack(env=env, workspaces={WS: workspace})
+    await slack.command(wol(payload, slack_api, command, "x"))
+    deadline = time.monotonic() + 15  # the chart is drawn before the note is queued
+    while time.monotonic() < deadline:
+        answers = [
+            json.dumps(c.args, ensure_ascii=False) for c in slack_api.calls_to("response_url")
+        ]
+        by_dm = [json.dumps(c.args) for c in slack_api.calls if c.method != "response_url"]
+        if any(note in a for a in answers) and any(sent in a for a in by_dm):
+            break
+        await asyncio.sleep(0.05)
+    assert any(note in a for a in answers), answers
+    assert any(sent in a for a in by_dm), slack_api.methods
 
 
 async def test_every_config_subcommand_for_admins_and_members(serve_slack, payload, slack_api):
