@@ -27,7 +27,7 @@ from bot.features.checkin_form import narrate_button
 from bot.features.commands import example
 from bot.i18n import N_
 from bot.languages import choose
-from bot.messages import Actions, Button, OutboundMessage, Section
+from bot.messages import Actions, Button, OutboundMessage, Section, Strong, fill
 from bot.messages import Context as ContextBlock
 from bot.personal import Personal, resolve
 from bot.router import Router, shortcut
@@ -50,9 +50,11 @@ CHUNK = 500  # people per bulk claim / queue / save
 WORKDAY_END = time(17, 30)
 
 ASK = N_("Hi {name}! What are you working on this week?")
+# {button}: the label of the narrate button under it ("Narrate my work"), as the button shows it
 ASK_HOW = N_(
-    "Answer here in a sentence or two. I'll keep it so colleagues who work on "
-    "something similar can find you. Not this week? Skip it, no problem."
+    "Answer here in a sentence or two, or use the {button} button below to write it in a "
+    "form. I'll keep it so colleagues who work on something similar can find you. Not this "
+    "week? Skip it, no problem."
 )
 SKIP = N_("Skip this week")
 TURN_OFF = N_("Turn check-ins off")
@@ -226,13 +228,15 @@ async def _save(services: Services, state: CheckinState) -> CheckinState:
 
 def ask_message(services: Services, language: str, user_id: str, name: str) -> OutboundMessage:
     t = services.translator(language)
+    # the answer in a form (bot/features/checkin_form.py), as if typed here; the hint names
+    # the button by its own label
+    narrate = narrate_button(t, user_id)
     return OutboundMessage.of(
         Section(parts=(t.gettext(ASK).replace("{name}", name),)),
-        ContextBlock(parts=(t.gettext(ASK_HOW),)),
+        ContextBlock(parts=fill(t.gettext(ASK_HOW), button=Strong(text=narrate.label))),
         Actions(
             elements=(
-                # the answer in a form (bot/features/checkin_form.py), as if typed here
-                narrate_button(t, user_id),
+                narrate,
                 Button(label=t.gettext(SKIP), action_id=SKIP_BUTTON, value=user_id),
                 Button(label=t.gettext(TURN_OFF), action_id=OFF_BUTTON, value=user_id),
             )

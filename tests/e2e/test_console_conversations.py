@@ -64,5 +64,22 @@ def test_a_button_printed_by_run_due_is_clicked_in_a_later_chat(tmp_path: Path) 
     assert "[1: Narrate my work] [2: Skip this week] [3: Turn check-ins off]" in due.stdout, (
         due.stderr
     )
+    assert (
+        "Answer here in a sentence or two, or use the Narrate my work button below to write it "
+        "in a form." in due.stdout
+    )
     result = wolbot("chat", cwd=tmp_path, stdin="@sanne #dm\n!2\n")
     assert "No problem, until next time." in result.stdout, result.stderr
+
+
+def test_the_dutch_checkin_names_its_button(tmp_path: Path) -> None:
+    """The check-in's hint names "Narrate my work" by the Dutch button's own label."""
+    wolbot("chat", cwd=tmp_path, stdin="@joost\n/wol taal nl\n/wol ik checkins ma 10:00\n")
+    due = wolbot("run-due", "--at", "2026-11-23T10:01:00+01:00", cwd=tmp_path)
+    assert "[1: Hardop werken] [2: Deze week overslaan] [3: Check-ins uitzetten]" in due.stdout, (
+        due.stderr
+    )
+    assert (
+        "Antwoord hier in een zin of twee, of schrijf het in een formulier met de knop Hardop "
+        "werken hieronder." in due.stdout
+    )

@@ -22,11 +22,13 @@ MONDAY = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # 10:00 in Amsterdam, the perso
 
 
 @pytest.mark.parametrize(
-    ("language", "ask", "label", "error", "thanks", "topic"),
+    ("language", "ask", "hint", "label", "error", "thanks", "topic"),
     [
         (
             "language en",
             "What are you working on this week?",
+            "Answer here in a sentence or two, or use the *Narrate my work* button below to write "
+            "it in a form.",
             "Narrate my work",
             "Tell me in a few words what you are working on.",
             "Thanks! Colleagues working on something similar can find you now.",
@@ -35,6 +37,8 @@ MONDAY = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # 10:00 in Amsterdam, the perso
         (
             "taal nl",
             "Waar ben je deze week mee bezig?",
+            "Antwoord hier in een zin of twee, of schrijf het in een formulier met de knop "
+            "*Hardop werken* hieronder.",
             "Hardop werken",
             "Vertel in een paar woorden waar je mee bezig bent.",
             "Dank je! Collega's die met iets vergelijkbaars bezig zijn, kunnen je nu vinden.",
@@ -43,7 +47,7 @@ MONDAY = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # 10:00 in Amsterdam, the perso
     ],
 )
 async def test_the_checkin_in_the_dm_opens_the_narrate_modal(
-    serve_slack, payload, slack_api, language, ask, label, error, thanks, topic
+    serve_slack, payload, slack_api, language, ask, hint, label, error, thanks, topic
 ) -> None:
     slack_api.add_user("W111")
     core, slack = await serve_slack(workspaces={WS: {"defaults": {"checkins": True}}})
@@ -57,6 +61,11 @@ async def test_the_checkin_in_the_dm_opens_the_narrate_modal(
     buttons = [e for b in card.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
     (button,) = [b for b in buttons if b["action_id"] == NARRATE_BUTTON]
     assert button["text"]["text"] == label and button["value"] == "W111"
+    # the hint under the question names that button, in bold
+    hints = [
+        e["text"] for b in card.args["blocks"] if b["type"] == "context" for e in b["elements"]
+    ]
+    assert any(hint in h for h in hints), hints
 
     click = payload("interactivity/block_actions.json")
     channel = card.args["channel"]

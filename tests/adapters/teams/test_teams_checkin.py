@@ -8,6 +8,7 @@ Bot Connector."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,6 +41,10 @@ EN = {
     "locale": "en-US",
     "language": "wol language en",
     "ask": "What are you working on this week?",
+    "hint": (
+        "Answer here in a sentence or two, or use the Narrate my work button below to write "
+        "it in a form."
+    ),
     "buttons": ["Narrate my work", "Skip this week", "Turn check-ins off"],
     "empty": "Tell me in a few words what you are working on.",
     "a_question": "Who knows about rosters?",
@@ -55,6 +60,10 @@ NL = {
     "locale": "nl-NL",
     "language": "wol taal nl",
     "ask": "Waar ben je deze week mee bezig?",
+    "hint": (
+        "Antwoord hier in een zin of twee, of schrijf het in een formulier met de knop "
+        "Hardop werken hieronder."
+    ),
     "buttons": ["Hardop werken", "Deze week overslaan", "Check-ins uitzetten"],
     "empty": "Vertel in een paar woorden waar je mee bezig bent.",
     "a_question": "Wie weet er iets van roosters?",
@@ -145,6 +154,9 @@ async def test_narrate_my_work_on_the_checkin_is_its_answer_as_if_typed(
         if c.conversation_id == CHAT and c.card and lang["ask"] in c.card["fallbackText"]
     ]
     assert [b["title"] for b in buttons(card.card)] == lang["buttons"]
+    # the hint names the button, in its own words and in bold
+    assert lang["hint"] in card.card["fallbackText"]
+    assert f"**{lang['buttons'][0]}**" in json.dumps(card.card["body"], ensure_ascii=False)
     narrate = buttons(card.card)[0]
     assert narrate["type"] == "Action.Submit"
     assert narrate["data"]["msteams"]["type"] == "task/fetch"  # only this click opens a dialog
