@@ -163,6 +163,10 @@ class Workspace:
         self.qvecs = vecs[len(self.texts) :]
         self.vecs = vecs[: len(self.texts)]
         self.languages = [lang or guess_language(t) for t, lang in stored]
+        self._index()
+
+    def _index(self) -> None:
+        """The bot's index of the entries, each by its person, in its language."""
         self.items = [
             Item.of(
                 f"n:{i}",
@@ -172,13 +176,25 @@ class Workspace:
                 visibility="public",
                 language=self.languages[i],
             )
-            for i, e in enumerate(entries)
+            for i, e in enumerate(self.entries)
         ]
         self.index = WorkspaceIndex.build(self.items, self.vecs)
 
-    def ranked(self, i: int, policy: MatchPolicy) -> list:
+    def subset(self, keep: np.ndarray) -> Workspace:
+        """A workspace of the entries `keep` (indices) with their vectors, no questions."""
+        part = object.__new__(Workspace)
+        part.entries = [self.entries[i] for i in keep]
+        part.questions, part.qtexts, part.qvecs = [], [], self.qvecs[:0]
+        part.texts = [self.texts[i] for i in keep]
+        part.vecs = self.vecs[keep]
+        part.languages = [self.languages[i] for i in keep]
+        part._index()
+        return part
+
+    def ranked(self, i: int, policy: MatchPolicy, explain: list | None = None) -> list:
         """What `rank` gives narration i as a new narration (itself left out, also from its
-        own neighbourhood for the density correction)."""
+        own neighbourhood for the density correction and the pair model; `explain`: the
+        pair model's feature rows, as `WorkspaceIndex.rank`)."""
         key = self.items[i].key
         ranked = self.index.rank(
             self.vecs[i],
@@ -187,6 +203,7 @@ class Workspace:
             self.languages[i],
             self.texts[i],
             exclude={key},
+            explain=explain,
         )
         return [s for s in ranked if s.item.key != key]
 

@@ -223,12 +223,11 @@ class WorkspaceIndex:
         item = self.items.pop(key, None)
         if item is None:
             return False
-        for cache in (self.density, self.pairs):  # cached items that had it among their k
-            if cache is not None:
-                cache.drop(key)
-                if cache:
-                    near = self.vectors.scan(self.vectors.vector(key), cache.floor())
-                    cache.removed(*near)
+        for cache in self._neighbourhoods():  # cached items that had it among their k
+            cache.drop(key)
+            if cache:
+                near = self.vectors.scan(self.vectors.vector(key), cache.floor())
+                cache.removed(*near)
         self.vectors.remove(key)
         self.stats.remove(item.tokens)
         self.words.remove(item.text)
@@ -241,6 +240,7 @@ class WorkspaceIndex:
         return True
 
     def _neighbourhoods(self) -> list[Neighbourhoods]:
+        """The caches of k nearest cosines that hold anything (density, pair model)."""
         return [cache for cache in (self.density, self.pairs) if cache]
 
     def rank(
